@@ -1,0 +1,100 @@
+//! Arguments and helpers shared by subcommands.
+
+use crate::diag::Diagnostic;
+use crate::manifest::SourceText;
+use crate::pipeline;
+use crate::render::{IstioApi, RenderOptions};
+use crate::repo::{origin, LoadOptions};
+use crate::source::Origin;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Where to read the repo and which clusters to render.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourceArgs {
+    /// Repo root (where meshform.yaml lives).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Read this git revision from the object database instead of the working tree.
+    #[arg(long)]
+    pub rev: Option<String>,
+    /// Render only this cluster (repeatable). Without meshform.yaml, names the one cluster.
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// Extra template values file (repeatable), merged over meshform.yaml's cluster values.
+    #[arg(long = "values")]
+    pub values: Vec<PathBuf>,
+    /// Istio networking API version to write.
+    #[arg(long, value_enum, default_value = "v1")]
+    pub istio_api: IstioApi,
+    /// Also emit the repo's non-Gloo objects.
+    #[arg(long)]
+    pub passthrough: bool,
+    /// Extra policy directory (repeatable).
+    #[arg(long = "policy-dir")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Ignore exemption annotations (for CI).
+    #[arg(long)]
+    pub no_exemptions: bool,
+}
+
+impl SourceArgs {
+    /// The origin to read.
+    pub fn origin(&self) -> Origin {
+        origin(self.path.clone(), self.rev.clone())
+    }
+
+    /// Pipeline options from the arguments.
+    pub fn options(&self) -> Result<pipeline::Options, Diagnostic> {
+        let mut values = serde_json::Map::new();
+        for f in &self.values {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                Diagnostic::error("values", format!("{}: {e}", f.display()))
+            })?;
+            let parsed = crate::yaml::parse_stream(&text, &Default::default()).map_err(|e| {
+                Diagnostic::error(
+                    "values",
+                    format!("{}:{}:{}: {}", f.display(), e.pos.line, e.pos.column, e.message),
+                )
+            })?;
+            for d in parsed.documents {
+                if let serde_json::Value::Object(m) = d.value {
+                    values.extend(m);
+                } else {
+                    return Err(Diagnostic::error(
+                        "values",
+                        format!("{}: a values file must be a mapping", f.display()),
+                    ));
+                }
+            }
+        }
+        Ok(pipeline::Options {
+            load: LoadOptions {
+                fallback_cluster: self.clusters.first().cloned(),
+                values,
+                limits: None,
+            },
+            render: RenderOptions {
+                clusters: self.clusters.clone(),
+                istio_api: self.istio_api,
+                passthrough: self.passthrough,
+            },
+            policy_dirs: self.policy_dirs.clone(),
+            skip_policies: false,
+            no_exemptions: self.no_exemptions,
+        })
+    }
+}
+
+/// Prints diagnostics to stderr, capped.
+pub fn print_diagnostics(diags: &[Diagnostic], files: &[SourceText], cap: usize) {
+    let text = crate::report::text::render(diags, files, cap);
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Writes to stdout in one go; a closed pipe is not an error worth a panic.
+pub fn print_stdout(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}

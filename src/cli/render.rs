@@ -1,0 +1,93 @@
+//! `meshform render`.
+
+use super::common::{print_diagnostics, print_stdout, SourceArgs};
+use super::Exit;
+use crate::diag::Severity;
+use crate::pipeline;
+use crate::render::emit;
+use std::path::PathBuf;
+
+/// Output format for `render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A YAML stream, `---` between documents.
+    Yaml,
+    /// A JSON array.
+    Json,
+}
+
+/// Arguments of `render`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format on stdout.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub format: Format,
+    /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml and a kustomization.yaml per cluster
+    /// instead of printing; replaced atomically.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Runs `render`.
+pub fn run(args: Args) -> Exit {
+    let opts = match args.source.options() {
+        Ok(o) => o,
+        Err(d) => {
+            print_diagnostics(&[d], &[], 1);
+            return Exit::Error;
+        }
+    };
+    let outcome = match pipeline::run(&args.source.origin(), &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            print_diagnostics(&e.0, &[], opts_cap());
+            eprintln!("error: {} problem(s); nothing rendered", e.0.len());
+            return Exit::Error;
+        }
+    };
+    let cap = outcome.repo.limits.max_diagnostics;
+    let shown: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .cloned()
+        .collect();
+    print_diagnostics(&shown, &outcome.repo.files, cap);
+    if outcome.has_errors() {
+        eprintln!(
+            "error: {} error(s); nothing rendered (run `meshform check` for details)",
+            outcome.count(Severity::Error)
+        );
+        return Exit::Findings;
+    }
+    if let Some(dir) = &args.out_dir {
+        return match emit::write_out_dir(dir, &outcome.objects, args.format) {
+            Ok(n) => {
+                eprintln!("wrote {n} object(s) to {}", dir.display());
+                Exit::Clean
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Exit::Error
+            }
+        };
+    }
+    let text = match args.format {
+        Format::Yaml => match emit::yaml_stream(&outcome.objects) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot write YAML: {e}");
+                return Exit::Error;
+            }
+        },
+        Format::Json => emit::json_array(&outcome.objects),
+    };
+    print_stdout(&text);
+    Exit::Clean
+}
+
+fn opts_cap() -> usize {
+    crate::config::Limits::default().max_diagnostics
+}

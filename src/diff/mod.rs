@@ -1,0 +1,1 @@
+//! Diffs of rendered output between two revisions.

@@ -1,0 +1,25 @@
+//! meshform: renders Gloo Platform 2.x routing configuration to the Istio resources Gloo's
+//! management server would produce, checks it with CEL policies, and diffs it between revisions.
+//!
+//! The pipeline, in module order:
+//! `source` (bytes from a directory or a git revision, templates) → `manifest` (YAML documents
+//! with positions; `yaml` does the parsing) → `repo` (the loaded repo and its `config`) → `gloo`
+//! (typed API and workspace visibility) → `policy` (CEL) → `render` (Istio objects) →
+//! `validate` (Istio's own rules) → `diff` → `report` (text, JSON, SARIF, GitHub, Markdown).
+//! `pipeline` runs the stages; `cli` and `plugin` are the front ends.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod diff;
+pub mod gloo;
+pub mod manifest;
+pub mod pipeline;
+pub mod plugin;
+pub mod policy;
+pub mod render;
+pub mod repo;
+pub mod report;
+pub mod source;
+pub mod validate;
+pub mod yaml;

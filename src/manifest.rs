@@ -1,0 +1,312 @@
+//! Kubernetes objects read from YAML, each with its identity and its place in the repo.
+
+use crate::diag::Diagnostic;
+use crate::yaml::{self, Pos, YamlLimits};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::sync::Arc;
+
+/// A place in a repo file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// Repo-relative path with `/` separators.
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Location {
+    /// A location in `file` at `pos`.
+    pub fn new(file: Arc<str>, pos: Pos) -> Self {
+        Location {
+            file,
+            line: pos.line,
+            column: pos.column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// What identifies an object in a cluster: apiVersion, kind, namespace, name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectId {
+    /// `group/version`, or `v1` for core kinds.
+    pub api_version: String,
+    /// Kind, e.g. `RouteTable`.
+    pub kind: String,
+    /// Namespace; empty for cluster-scoped objects or when none was given.
+    pub namespace: String,
+    /// metadata.name.
+    pub name: String,
+}
+
+impl ObjectId {
+    /// The API group (empty for core).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// The text of one repo file, kept so diagnostics can point into it.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    /// Repo-relative path.
+    pub path: Arc<str>,
+    /// UTF-8 contents (after template rendering, for templates).
+    pub text: Arc<str>,
+}
+
+/// One Kubernetes object from the repo.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// apiVersion, kind, namespace, name.
+    pub id: ObjectId,
+    /// The whole object as written (anchors and merges resolved).
+    pub value: Value,
+    /// Where the object starts.
+    pub location: Location,
+    /// Index of the YAML document in its file.
+    pub doc_index: usize,
+    /// JSON pointer of the object inside the document (`/items/3` for List items, else empty).
+    pub pointer: String,
+    /// Cluster the object is applied in (from meshform.yaml `clusters[].paths`, or a template's
+    /// cluster).
+    pub cluster: String,
+    /// Index into the repo's file table.
+    pub file_index: usize,
+}
+
+impl Object {
+    /// metadata.labels as string pairs (non-string values are skipped).
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        str_map(&self.value["metadata"]["labels"])
+    }
+
+    /// metadata.annotations as string pairs.
+    pub fn annotations(&self) -> impl Iterator<Item = (&str, &str)> {
+        str_map(&self.value["metadata"]["annotations"])
+    }
+
+    /// One label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.value["metadata"]["labels"][key].as_str()
+    }
+}
+
+fn str_map(v: &Value) -> impl Iterator<Item = (&str, &str)> {
+    v.as_object()
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+}
+
+/// Turns a serde path (`spec.ports[1].number`) into a JSON pointer (`/spec/ports/1/number`).
+pub fn field_to_pointer(field: &str) -> String {
+    let mut out = String::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, out: &mut String| {
+        if !cur.is_empty() {
+            out.push('/');
+            out.push_str(&yaml::pointer_escape(cur));
+            cur.clear();
+        }
+    };
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => flush(&mut cur, &mut out),
+            '[' => {
+                flush(&mut cur, &mut out);
+                let mut idx = String::new();
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                    idx.push(d);
+                }
+                out.push('/');
+                out.push_str(&yaml::pointer_escape(idx.trim_matches('"')));
+            }
+            _ => cur.push(c),
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// Finds where `field` (a serde path) of `obj` is written; falls back to the object start.
+pub fn locate_field(
+    files: &[SourceText],
+    obj: &Object,
+    field: &str,
+    limits: &YamlLimits,
+) -> Location {
+    let Some(src) = files.get(obj.file_index) else {
+        return obj.location.clone();
+    };
+    let pointer = format!("{}{}", obj.pointer, field_to_pointer(field));
+    match yaml::locate(&src.text, obj.doc_index, &pointer, limits) {
+        Some(pos) => Location::new(src.path.clone(), pos),
+        None => obj.location.clone(),
+    }
+}
+
+/// Parses one file into objects. `kind: List` is flattened; documents that are not objects are
+/// errors naming their place.
+pub fn parse_file(
+    path: &Arc<str>,
+    text: &str,
+    file_index: usize,
+    cluster: &str,
+    limits: &YamlLimits,
+) -> (Vec<Object>, Vec<Diagnostic>) {
+    let mut objects = Vec::new();
+    let mut diags = Vec::new();
+    let parsed = match yaml::parse_stream(text, limits) {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("yaml-syntax", e.message)
+                    .at(Location::new(path.clone(), e.pos)),
+            );
+            return (objects, diags);
+        }
+    };
+    for w in parsed.warnings {
+        diags.push(Diagnostic::warning("yaml-1.1-scalar", w.message).at(Location::new(path.clone(), w.pos)));
+    }
+    for doc in parsed.documents {
+        let loc = Location::new(path.clone(), doc.pos);
+        let is_list = doc.value["kind"].as_str().is_some_and(|k| k == "List" || k.ends_with("List"))
+            && doc.value["items"].is_array();
+        if is_list {
+            let positions = yaml::positions(text, doc.index, limits);
+            let Value::Object(mut map) = doc.value else { continue };
+            let Some(Value::Array(items)) = map.remove("items") else { continue };
+            for (i, item) in items.into_iter().enumerate() {
+                let pointer = format!("/items/{i}");
+                let pos = positions.get(&pointer).copied().unwrap_or(doc.pos);
+                let loc = Location::new(path.clone(), pos);
+                push_object(&mut objects, &mut diags, item, loc, doc.index, pointer, cluster, file_index);
+            }
+            continue;
+        }
+        push_object(&mut objects, &mut diags, doc.value, loc, doc.index, String::new(), cluster, file_index);
+    }
+    (objects, diags)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_object(
+    objects: &mut Vec<Object>,
+    diags: &mut Vec<Diagnostic>,
+    value: Value,
+    location: Location,
+    doc_index: usize,
+    pointer: String,
+    cluster: &str,
+    file_index: usize,
+) {
+    if !value.is_object() {
+        diags.push(
+            Diagnostic::error("not-an-object", "a YAML document here is not a mapping")
+                .at(location)
+                .help("every document must be a Kubernetes object with apiVersion, kind and metadata"),
+        );
+        return;
+    }
+    let api_version = value["apiVersion"].as_str().unwrap_or_default().to_string();
+    let kind = value["kind"].as_str().unwrap_or_default().to_string();
+    let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let namespace = value["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+    let mut missing = Vec::new();
+    if api_version.is_empty() {
+        missing.push("apiVersion");
+    }
+    if kind.is_empty() {
+        missing.push("kind");
+    }
+    if name.is_empty() && value["metadata"]["generateName"].is_null() {
+        missing.push("metadata.name");
+    }
+    if !missing.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "missing-field",
+                format!("object has no {} (or it is not a string)", missing.join(", ")),
+            )
+            .at(location)
+            .field(missing[0]),
+        );
+        return;
+    }
+    objects.push(Object {
+        id: ObjectId {
+            api_version,
+            kind,
+            namespace,
+            name,
+        },
+        value,
+        location,
+        doc_index,
+        pointer,
+        cluster: cluster.to_string(),
+        file_index,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_become_pointers() {
+        assert_eq!(field_to_pointer("spec.ports[1].number"), "/spec/ports/1/number");
+        assert_eq!(field_to_pointer("metadata.labels[\"a/b\"]"), "/metadata/labels/a~1b");
+        assert_eq!(field_to_pointer(""), "");
+    }
+
+    #[test]
+    fn lists_are_flattened_with_item_positions() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: ns}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b}\n";
+        let path: Arc<str> = "f.yaml".into();
+        let (objs, diags) = parse_file(&path, text, 0, "c1", &YamlLimits::default());
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[1].id.name, "b");
+        assert_eq!(objs[1].location.line, 7);
+        assert_eq!(objs[1].pointer, "/items/1");
+    }
+
+    #[test]
+    fn missing_name_is_an_error_with_position() {
+        let path: Arc<str> = "f.yaml".into();
+        let (objs, diags) = parse_file(&path, "---\napiVersion: v1\nkind: X\nmetadata: {}\n", 0, "c", &YamlLimits::default());
+        assert!(objs.is_empty());
+        assert_eq!(diags[0].location.as_ref().unwrap().line, 2);
+        assert!(diags[0].message.contains("metadata.name"));
+    }
+}

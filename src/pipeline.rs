@@ -1,0 +1,90 @@
+//! The whole run: load → type → check → render → validate. Every front end (CLI, Argo CD
+//! plugin, KRM function, diff) goes through here, so they all give the same output.
+
+use crate::diag::{self, Diagnostic, Severity};
+use crate::gloo::Model;
+use crate::render::{self, RenderOptions};
+use crate::repo::{LoadError, LoadOptions, Repo};
+use crate::source::Origin;
+use crate::{policy, validate};
+use std::path::PathBuf;
+
+/// Options for a whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How to load.
+    pub load: LoadOptions,
+    /// How to render.
+    pub render: RenderOptions,
+    /// Extra policy directories (`--policy-dir`).
+    pub policy_dirs: Vec<PathBuf>,
+    /// Skip policies entirely (internal; benchmarks of single stages).
+    pub skip_policies: bool,
+    /// Ignore exemption annotations (`--no-exemptions`).
+    pub no_exemptions: bool,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The loaded repo.
+    pub repo: Repo,
+    /// The rendered objects, sorted.
+    pub objects: Vec<render::Rendered>,
+    /// Typing, translation, policy and validation findings, sorted.
+    pub findings: Vec<Diagnostic>,
+    /// Findings suppressed by exemption annotations.
+    pub suppressed: Vec<Diagnostic>,
+    /// How many policies ran.
+    pub policies: usize,
+}
+
+impl Outcome {
+    /// True when a finding is an error (a Deny policy, a broken reference, invalid output).
+    pub fn has_errors(&self) -> bool {
+        diag::has_errors(&self.findings)
+    }
+
+    /// Count of findings of one severity.
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|d| d.severity == s).count()
+    }
+}
+
+/// Loads, types, checks, renders and validates. `Err` means the input itself is broken
+/// (exit 2); policy and translation errors are findings in the `Ok` outcome (exit 1).
+pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
+    let repo = Repo::load(origin, &opts.load)?;
+    run_repo(repo, opts)
+}
+
+/// As `run`, for a repo already loaded.
+pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
+    let (model, mut typing) = Model::build(&repo);
+    if diag::has_errors(&typing) {
+        typing.retain(|d| d.severity == Severity::Error);
+        diag::normalize(&mut typing);
+        return Err(LoadError(typing));
+    }
+    let mut findings = typing;
+    findings.extend(repo.warnings.iter().cloned());
+    let mut suppressed = Vec::new();
+    let mut policies = 0;
+    if !opts.skip_policies {
+        let report = policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions)?;
+        policies = report.policies;
+        findings.extend(report.findings);
+        suppressed = report.suppressed;
+    }
+    let out = render::render(&repo, &model, &opts.render);
+    findings.extend(out.diagnostics);
+    findings.extend(validate::validate_all(&repo, &out.objects));
+    diag::normalize(&mut findings);
+    Ok(Outcome {
+        repo,
+        objects: out.objects,
+        findings,
+        suppressed,
+        policies,
+    })
+}

@@ -1,0 +1,150 @@
+//! Output: a YAML stream, a JSON array, or an out-dir of files with kustomizations.
+
+use super::Rendered;
+use serde_json::Value;
+
+/// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
+/// metadata, spec first at the top level, so output bytes never depend on build order.
+pub fn canonical(value: &Value) -> Value {
+    fn sort(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    let Value::Object(m) = value else { return sort(value) };
+    let mut out = serde_json::Map::new();
+    for k in ["apiVersion", "kind", "metadata", "spec"] {
+        if let Some(v) = m.get(k) {
+            out.insert(k.to_string(), sort(v));
+        }
+    }
+    let mut rest: Vec<&String> = m.keys().filter(|k| !out.contains_key(*k)).collect();
+    rest.sort();
+    for k in rest {
+        out.insert(k.clone(), sort(&m[k]));
+    }
+    Value::Object(out)
+}
+
+/// The objects as one YAML stream, `---` between documents.
+pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
+    let mut out = String::new();
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let doc = crate::yaml::to_string(&o.value)?;
+        out.push_str(&doc);
+        if !doc.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// The objects as a pretty JSON array.
+pub fn json_array(objects: &[Rendered]) -> String {
+    let v: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}
+
+/// A path component safe to use under the out-dir: never `..`, `/` or empty.
+pub fn safe_component(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.chars().all(|c| c == '.') {
+        out = format!("_{out}");
+    }
+    out
+}
+
+/// Writes `DIR/<cluster>/<namespace>/<kind>-<name>.yaml` plus one `kustomization.yaml` per
+/// cluster. Everything is written to a temporary sibling directory first and then renamed
+/// into place, so on any error the previous content of DIR is left as it was.
+pub fn write_out_dir(
+    dir: &std::path::Path,
+    objects: &[Rendered],
+    format: crate::cli::RenderFormat,
+) -> Result<usize, String> {
+    use std::collections::BTreeMap;
+    use std::fs;
+    let _ = format;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".meshform-out-")
+        .tempdir_in(&parent)
+        .map_err(|e| format!("{}: {e}", parent.display()))?;
+    let mut per_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in objects {
+        let id = o.id();
+        let cluster = safe_component(&o.cluster);
+        let ns = if id.namespace.is_empty() { "_cluster".to_string() } else { safe_component(&id.namespace) };
+        let file = format!("{}-{}.yaml", safe_component(&id.kind), safe_component(&id.name));
+        let rel = format!("{ns}/{file}");
+        let d = tmp.path().join(&cluster).join(&ns);
+        fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        let text = crate::yaml::to_string(&o.value)?;
+        let path = d.join(&file);
+        if path.exists() {
+            return Err(format!(
+                "two objects map to the same file {cluster}/{rel}; names differ only in characters \
+                 that are not allowed in file names"
+            ));
+        }
+        fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        per_cluster.entry(cluster).or_default().push(rel);
+    }
+    for (cluster, mut files) in per_cluster {
+        files.sort();
+        let k = serde_json::json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": files,
+        });
+        let path = tmp.path().join(&cluster).join("kustomization.yaml");
+        fs::write(&path, crate::yaml::to_string(&k)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let staged = tmp.keep();
+    let old = parent.join(format!(
+        ".meshform-old-{}",
+        staged.file_name().and_then(|s| s.to_str()).unwrap_or("x")
+    ));
+    let had_old = dir.exists();
+    if had_old {
+        fs::rename(dir, &old).map_err(|e| {
+            let _ = fs::remove_dir_all(&staged);
+            format!("{}: {e}", dir.display())
+        })?;
+    }
+    if let Err(e) = fs::rename(&staged, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&staged);
+        return Err(format!("{}: {e}", dir.display()));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(objects.len())
+}

@@ -1,0 +1,3 @@
+//! Reporting findings: text (rustc-style), JSON, SARIF, GitHub annotations, Markdown.
+
+pub mod text;

@@ -1,0 +1,281 @@
+//! Reading a git revision straight from the object database (git2, no checkout).
+//!
+//! The result equals what a checkout of the revision would give `read_dir`: the same
+//! `.gitignore` rules (read from the revision's own tree), hidden entries skipped, symlinks
+//! resolved inside the tree and refused when they leave the repo root.
+
+use super::{is_manifest_name, Budget, SourceError, SourceFile};
+use crate::config::Limits;
+use git2::{ObjectType, Oid, Repository, Tree};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A git repository and the directory inside it that is the meshform repo root.
+pub struct GitRepo {
+    /// The opened repository.
+    pub repo: Repository,
+    /// The meshform root relative to the work tree (`""` for the top), with `/` separators.
+    pub prefix: String,
+}
+
+impl GitRepo {
+    /// Opens the repository containing `path`.
+    pub fn open(path: &Path) -> Result<GitRepo, SourceError> {
+        let abs = std::fs::canonicalize(path).map_err(|e| SourceError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let repo = Repository::discover(&abs).map_err(|_| {
+            SourceError::Git(format!(
+                "{} is not in a git repository; --rev, --base and --head need one \
+                 (run `git init` and commit, or render the directory without --rev)",
+                path.display()
+            ))
+        })?;
+        let prefix = match repo.workdir() {
+            Some(wd) => {
+                let wd = std::fs::canonicalize(wd).unwrap_or_else(|_| wd.to_path_buf());
+                abs.strip_prefix(&wd)
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default()
+            }
+            None => String::new(),
+        };
+        Ok(GitRepo { repo, prefix })
+    }
+
+    /// Resolves a revision to a commit id.
+    pub fn resolve(&self, rev: &str) -> Result<Oid, SourceError> {
+        if let Some(branch) = rev.strip_prefix("merge-base:") {
+            let head = self.resolve("HEAD")?;
+            let other = self.resolve(branch)?;
+            return self.repo.merge_base(head, other).map_err(|e| {
+                SourceError::Git(format!("no merge base of HEAD and {branch}: {}", e.message()))
+            });
+        }
+        let obj = self.repo.revparse_single(rev).map_err(|e| {
+            if self.repo.is_empty().unwrap_or(false) {
+                SourceError::Git("the repository has no commits yet; commit first".into())
+            } else {
+                SourceError::Git(format!("unknown revision `{rev}`: {}", e.message()))
+            }
+        })?;
+        let commit = obj
+            .peel_to_commit()
+            .map_err(|e| SourceError::Git(format!("`{rev}` is not a commit: {}", e.message())))?;
+        Ok(commit.id())
+    }
+}
+
+/// Resolves `rev` in the repository containing `path`.
+pub fn resolve_rev(path: &Path, rev: &str) -> Result<Oid, SourceError> {
+    GitRepo::open(path)?.resolve(rev)
+}
+
+/// The merge base of two revisions.
+pub fn merge_base(path: &Path, a: &str, b: &str) -> Result<Oid, SourceError> {
+    let g = GitRepo::open(path)?;
+    let (a, b) = (g.resolve(a)?, g.resolve(b)?);
+    g.repo
+        .merge_base(a, b)
+        .map_err(|e| SourceError::Git(format!("no merge base: {}", e.message())))
+}
+
+/// Reads the manifests of revision `rev` under the directory `path` (inside a work tree).
+pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFile>, SourceError> {
+    let g = GitRepo::open(path)?;
+    let oid = g.resolve(rev)?;
+    let commit = g.repo.find_commit(oid).map_err(|e| SourceError::Git(e.message().into()))?;
+    let top = commit.tree().map_err(|e| SourceError::Git(e.message().into()))?;
+    // Collect every blob of the whole tree (paths from the top), so symlinks can be resolved.
+    let mut blobs: BTreeMap<String, (Oid, i32)> = BTreeMap::new();
+    let mut ignores: Vec<(String, Gitignore)> = Vec::new();
+    walk(&g.repo, &top, "", &mut blobs, &mut ignores)?;
+    let root = g.prefix.trim_end_matches('/').to_string();
+    let under_root = |p: &str| root.is_empty() || p == root || p.starts_with(&format!("{root}/"));
+    let mut budget = Budget::new(limits);
+    let mut out = Vec::new();
+    for (full, (id, mode)) in &blobs {
+        if !under_root(full) {
+            continue;
+        }
+        let rel = if root.is_empty() {
+            full.clone()
+        } else {
+            full[root.len() + 1..].to_string()
+        };
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        if !is_manifest_name(name) || is_hidden(&rel) || is_ignored(&ignores, full, &root) {
+            continue;
+        }
+        let (blob_id, rel_label) = if *mode == 0o120000 {
+            // A symlink: its blob holds the target path. Resolve it inside the tree only.
+            let target = read_blob(&g.repo, *id)?;
+            let target = String::from_utf8_lossy(&target).to_string();
+            let resolved = resolve_link(full, &target).ok_or_else(|| SourceError::Refused {
+                path: rel.clone(),
+                message: "symlink points outside the repo root; refused, not read".into(),
+            })?;
+            if !under_root(&resolved) {
+                return Err(SourceError::Refused {
+                    path: rel.clone(),
+                    message: "symlink points outside the repo root; refused, not read".into(),
+                });
+            }
+            match blobs.get(&resolved) {
+                Some((t, m)) if *m != 0o120000 => (*t, rel.clone()),
+                _ => {
+                    return Err(SourceError::Refused {
+                        path: rel.clone(),
+                        message: "symlink does not resolve to a file in this revision".into(),
+                    })
+                }
+            }
+        } else {
+            (*id, rel.clone())
+        };
+        let size = g
+            .repo
+            .find_blob(blob_id)
+            .map(|b| b.size() as u64)
+            .map_err(|e| SourceError::Git(e.message().into()))?;
+        budget.admit(&rel_label, size)?;
+        out.push(SourceFile {
+            path: rel_label,
+            data: read_blob(&g.repo, blob_id)?,
+        });
+    }
+    Ok(out)
+}
+
+fn read_blob(repo: &Repository, id: Oid) -> Result<Vec<u8>, SourceError> {
+    repo.find_blob(id)
+        .map(|b| b.content().to_vec())
+        .map_err(|e| SourceError::Git(e.message().into()))
+}
+
+fn walk(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    prefix: &str,
+    blobs: &mut BTreeMap<String, (Oid, i32)>,
+    ignores: &mut Vec<(String, Gitignore)>,
+) -> Result<(), SourceError> {
+    for entry in tree.iter() {
+        let Ok(name) = entry.name() else { continue };
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                if name == ".git" {
+                    continue;
+                }
+                let sub = repo
+                    .find_tree(entry.id())
+                    .map_err(|e| SourceError::Git(e.message().into()))?;
+                walk(repo, &sub, &path, blobs, ignores)?;
+            }
+            Some(ObjectType::Blob) => {
+                if name == ".gitignore" {
+                    let data = read_blob(repo, entry.id())?;
+                    let mut b = GitignoreBuilder::new(PathBuf::from("/").join(prefix));
+                    for line in String::from_utf8_lossy(&data).lines() {
+                        let _ = b.add_line(None, line);
+                    }
+                    if let Ok(gi) = b.build() {
+                        ignores.push((prefix.to_string(), gi));
+                    }
+                }
+                blobs.insert(path, (entry.id(), entry.filemode()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Hidden if any component below the root starts with a dot (as the directory walker does).
+fn is_hidden(rel: &str) -> bool {
+    rel.split('/').any(|c| c.starts_with('.'))
+}
+
+/// Applies `.gitignore` files of the tree, deepest first, as git does. Only `.gitignore` files
+/// at or below the meshform root count, as for the directory walker.
+fn is_ignored(ignores: &[(String, Gitignore)], full: &str, root: &str) -> bool {
+    let abs = PathBuf::from("/").join(full);
+    let mut verdict = None;
+    let mut best_depth = 0usize;
+    for (dir, gi) in ignores {
+        let applies = if dir.is_empty() {
+            true
+        } else {
+            full.starts_with(&format!("{dir}/"))
+        };
+        let at_or_below_root = root.is_empty() || dir == root || dir.starts_with(&format!("{root}/"));
+        if !applies || !at_or_below_root {
+            continue;
+        }
+        // Check the file and each parent directory (a directory pattern ignores its contents).
+        let mut m = gi.matched_path_or_any_parents(&abs, false);
+        if m.is_none() {
+            m = ignore::Match::None;
+        }
+        let depth = dir.matches('/').count() + usize::from(!dir.is_empty());
+        match m {
+            ignore::Match::Ignore(_) if verdict.is_none() || depth >= best_depth => {
+                verdict = Some(true);
+                best_depth = depth;
+            }
+            ignore::Match::Whitelist(_) if verdict.is_none() || depth >= best_depth => {
+                verdict = Some(false);
+                best_depth = depth;
+            }
+            _ => {}
+        }
+    }
+    verdict.unwrap_or(false)
+}
+
+/// Resolves a symlink target relative to the link's directory; `None` if it leaves the tree or
+/// is absolute.
+fn resolve_link(link: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_inside_the_tree_only() {
+        assert_eq!(resolve_link("a/b.yaml", "c.yaml").as_deref(), Some("a/c.yaml"));
+        assert_eq!(resolve_link("a/b.yaml", "../c.yaml").as_deref(), Some("c.yaml"));
+        assert_eq!(resolve_link("a/b.yaml", "../../c.yaml"), None);
+        assert_eq!(resolve_link("a/b.yaml", "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn hidden_paths() {
+        assert!(is_hidden(".github/x.yaml"));
+        assert!(is_hidden("a/.b/x.yaml"));
+        assert!(!is_hidden("a/b/x.yaml"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Where the bytes come from: a directory, or a git revision read from the object database.
+//!
+//! Both give the same list of files for the same tree: `*.yaml`, `*.yml` and their `.j2`
+//! templates, skipping `.git`, hidden directories and what `.gitignore` ignores, sorted by path.
+//! Neither reads outside the repo root: symlinks that leave it are refused.
+
+mod dir;
+mod git;
+pub mod template;
+
+pub use dir::read_dir;
+pub use git::{merge_base, read_rev, resolve_rev, GitRepo};
+
+use crate::config::Limits;
+use std::path::PathBuf;
+
+/// One file of the repo, as bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the repo root, with `/` separators.
+    pub path: String,
+    /// Contents.
+    pub data: Vec<u8>,
+}
+
+/// Where to read a repo from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The working tree at this directory.
+    Dir(PathBuf),
+    /// A git revision; `path` is the directory inside the repo's work tree (or the repo).
+    Rev {
+        /// A directory inside a git repository.
+        path: PathBuf,
+        /// Any revision git understands: commit, branch, tag, `HEAD~1`.
+        rev: String,
+    },
+}
+
+/// Problems reading a repo.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// An I/O error on a path.
+    #[error("{path}: {message}")]
+    Io {
+        /// Repo-relative or absolute path.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// A path refused for safety (symlink out of the repo, special file, too large).
+    #[error("{path}: {message}")]
+    Refused {
+        /// Repo-relative path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A git problem (not a repository, unknown revision).
+    #[error("{0}")]
+    Git(String),
+    /// A limit was exceeded.
+    #[error("{0}")]
+    Limit(String),
+}
+
+impl SourceError {
+    /// The repo-relative path the error concerns, if any.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            SourceError::Io { path, .. } | SourceError::Refused { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// True for file names meshform reads.
+pub fn is_manifest_name(name: &str) -> bool {
+    let n = name.strip_suffix(".j2").unwrap_or(name);
+    n.ends_with(".yaml") || n.ends_with(".yml")
+}
+
+/// Reads every manifest file of `origin`. Errors are collected so one run reports them all.
+pub fn read(origin: &Origin, limits: &Limits) -> Result<Vec<SourceFile>, Vec<SourceError>> {
+    let mut files = match origin {
+        Origin::Dir(p) => read_dir(p, limits)?,
+        Origin::Rev { path, rev } => read_rev(path, rev, limits).map_err(|e| vec![e])?,
+    };
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Shared checks on a file's size and on the running totals.
+pub(crate) struct Budget<'a> {
+    limits: &'a Limits,
+    files: usize,
+    bytes: u64,
+}
+
+impl<'a> Budget<'a> {
+    pub(crate) fn new(limits: &'a Limits) -> Self {
+        Budget {
+            limits,
+            files: 0,
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn admit(&mut self, path: &str, size: u64) -> Result<(), SourceError> {
+        if size > self.limits.file_size {
+            return Err(SourceError::Refused {
+                path: path.to_string(),
+                message: format!(
+                    "file is {size} bytes, over the limit of {} (limits.fileSize in meshform.yaml)",
+                    self.limits.file_size
+                ),
+            });
+        }
+        self.files += 1;
+        self.bytes += size;
+        if self.files > self.limits.files {
+            return Err(SourceError::Limit(format!(
+                "more than {} manifest files (limits.files in meshform.yaml)",
+                self.limits.files
+            )));
+        }
+        if self.bytes > self.limits.total_size {
+            return Err(SourceError::Limit(format!(
+                "manifests total more than {} bytes (limits.totalSize in meshform.yaml)",
+                self.limits.total_size
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_names() {
+        assert!(is_manifest_name("a.yaml"));
+        assert!(is_manifest_name("a.yml"));
+        assert!(is_manifest_name("a.yaml.j2"));
+        assert!(!is_manifest_name("a.json"));
+        assert!(!is_manifest_name("a.j2"));
+    }
+}

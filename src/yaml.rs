@@ -1,0 +1,687 @@
+//! The one place YAML is read and written.
+//!
+//! Reading builds `serde_json::Value` documents from granit-parser events (the parser under
+//! serde-saphyr) so that every limit is ours to enforce: alias expansion, nesting depth, document
+//! count, duplicate keys. Scalars are typed by the YAML 1.2 core schema; plain scalars that
+//! Kubernetes' YAML 1.1 reader would type differently (`on`, `yes`, `0755`) are reported as
+//! warnings so the author can quote them (shared/reference/crates.md §1.1.2).
+//!
+//! Writing goes through serde-saphyr, which quotes every scalar a YAML 1.1 reader would
+//! misread, so kubectl reads our output back unchanged (crates.md §1.1.3).
+
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+/// Resource limits applied while parsing one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YamlLimits {
+    /// Documents in one file.
+    pub max_documents: usize,
+    /// Nesting depth of collections.
+    pub max_depth: usize,
+    /// Nodes created by alias expansion, per file.
+    pub max_alias_nodes: usize,
+    /// Nodes per file, aliases included.
+    pub max_nodes: usize,
+}
+
+impl Default for YamlLimits {
+    fn default() -> Self {
+        YamlLimits {
+            max_documents: 10_000,
+            max_depth: 64,
+            max_alias_nodes: 10_000,
+            max_nodes: 2_000_000,
+        }
+    }
+}
+
+/// A position in a source file (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Pos {
+    fn from_span(span: &Span) -> Pos {
+        Pos {
+            line: span.start.line() as u32,
+            column: span.start.col() as u32 + 1,
+        }
+    }
+}
+
+/// One parsed YAML document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// 0-based index of the document in its file (empty documents count).
+    pub index: usize,
+    /// Where the document's root node starts.
+    pub pos: Pos,
+    /// The document content.
+    pub value: Value,
+}
+
+/// A non-fatal observation made while parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlWarning {
+    /// Where the scalar is.
+    pub pos: Pos,
+    /// What a reader should know.
+    pub message: String,
+}
+
+/// A YAML error with its position.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct YamlError {
+    /// Where the problem is.
+    pub pos: Pos,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The result of parsing one file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Non-empty documents, in order.
+    pub documents: Vec<Document>,
+    /// YAML 1.1 ambiguities and similar notes.
+    pub warnings: Vec<YamlWarning>,
+}
+
+/// Parses a multi-document YAML stream. Empty documents are skipped.
+pub fn parse_stream(text: &str, limits: &YamlLimits) -> Result<Parsed, YamlError> {
+    let mut b = Builder::new(text, limits, false);
+    b.run()?;
+    Ok(Parsed {
+        documents: b.docs,
+        warnings: b.warnings,
+    })
+}
+
+/// Returns the position of every node of document `index`, keyed by JSON pointer
+/// (`/spec/ports/1/number`). Used to point diagnostics at a field; it re-parses the text, which
+/// is cheap next to printing a diagnostic.
+pub fn positions(text: &str, index: usize, limits: &YamlLimits) -> HashMap<String, Pos> {
+    let mut b = Builder::new(text, limits, true);
+    b.only_doc = Some(index);
+    let _ = b.run();
+    b.positions
+}
+
+/// Finds the position of the deepest existing node along `pointer` in document `index`.
+pub fn locate(text: &str, index: usize, pointer: &str, limits: &YamlLimits) -> Option<Pos> {
+    let map = positions(text, index, limits);
+    let mut p = pointer.to_string();
+    loop {
+        if let Some(pos) = map.get(&p) {
+            return Some(*pos);
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => return map.get("").copied(),
+        }
+    }
+}
+
+/// Serializes one value as a YAML document (no leading `---`).
+pub fn to_string(value: &Value) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Escapes a map key or array index for a JSON pointer (RFC 6901).
+pub fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+// ---------------------------------------------------------------------------------------------
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        ptr: String,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<(String, Pos)>,
+        /// Keys set explicitly (merged keys may be overridden, explicit ones may not repeat).
+        explicit: Vec<String>,
+        anchor: usize,
+        ptr: String,
+        merges: Vec<Value>,
+    },
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    limits: &'a YamlLimits,
+    record: bool,
+    only_doc: Option<usize>,
+    docs: Vec<Document>,
+    warnings: Vec<YamlWarning>,
+    positions: HashMap<String, Pos>,
+    anchors: HashMap<usize, Value>,
+    stack: Vec<Frame>,
+    doc_index: usize,
+    doc_pos: Option<Pos>,
+    root: Option<Value>,
+    alias_nodes: usize,
+    nodes: usize,
+}
+
+fn err(pos: Pos, message: impl Into<String>) -> YamlError {
+    YamlError {
+        pos,
+        message: message.into(),
+    }
+}
+
+fn scan_err(e: &ScanError) -> YamlError {
+    let m = e.marker();
+    err(
+        Pos {
+            line: m.line() as u32,
+            column: m.col() as u32 + 1,
+        },
+        e.info().to_string(),
+    )
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str, limits: &'a YamlLimits, record: bool) -> Self {
+        Builder {
+            text,
+            limits,
+            record,
+            only_doc: None,
+            docs: Vec::new(),
+            warnings: Vec::new(),
+            positions: HashMap::new(),
+            anchors: HashMap::new(),
+            stack: Vec::new(),
+            doc_index: 0,
+            doc_pos: None,
+            root: None,
+            alias_nodes: 0,
+            nodes: 0,
+        }
+    }
+
+    fn recording(&self) -> bool {
+        self.record && self.only_doc.is_none_or(|d| d == self.doc_index)
+    }
+
+    /// The JSON pointer of the node about to be added.
+    fn child_ptr(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame::Seq { items, ptr, .. }) => format!("{ptr}/{}", items.len()),
+            Some(Frame::Map {
+                key: Some((k, _)),
+                ptr,
+                ..
+            }) => format!("{ptr}/{}", pointer_escape(k)),
+            Some(Frame::Map { ptr, .. }) => ptr.clone(),
+        }
+    }
+
+    fn run(&mut self) -> Result<(), YamlError> {
+        let text = self.text.strip_prefix('\u{feff}').unwrap_or(self.text);
+        let mut opts = granit_parser::Options::default();
+        opts.block_nesting_limit = self.limits.max_depth.max(1);
+        opts.flow_nesting_limit = self.limits.max_depth.max(1);
+        let mut parser = Parser::new_from_str_with_options(text, opts);
+        while let Some(ev) = parser.next_event() {
+            let (event, span) = ev.map_err(|e| scan_err(&e))?;
+            let pos = Pos::from_span(&span);
+            match event {
+                Event::StreamStart | Event::StreamEnd => {}
+                Event::DocumentStart(..) => {
+                    self.anchors.clear();
+                    self.root = None;
+                    self.doc_pos = None;
+                }
+                Event::DocumentEnd => {
+                    if let Some(value) = self.root.take() {
+                        if !value.is_null() {
+                            if self.docs.len() >= self.limits.max_documents {
+                                return Err(err(
+                                    pos,
+                                    format!(
+                                        "more than {} documents in one file (limits.yamlDocuments)",
+                                        self.limits.max_documents
+                                    ),
+                                ));
+                            }
+                            self.docs.push(Document {
+                                index: self.doc_index,
+                                pos: self.doc_pos.unwrap_or(pos),
+                                value,
+                            });
+                        }
+                    }
+                    self.doc_index += 1;
+                    if self.only_doc.is_some_and(|d| d < self.doc_index) {
+                        return Ok(());
+                    }
+                }
+                Event::Alias(id) => {
+                    let v = self.anchors.get(&id).cloned().ok_or_else(|| {
+                        err(pos, "alias refers to an anchor not defined in this document")
+                    })?;
+                    let n = count_nodes(&v);
+                    self.alias_nodes += n;
+                    if self.alias_nodes > self.limits.max_alias_nodes {
+                        return Err(err(
+                            pos,
+                            format!(
+                                "alias expansion exceeds {} nodes (limits.yamlAliasNodes); \
+                                 is this an alias bomb?",
+                                self.limits.max_alias_nodes
+                            ),
+                        ));
+                    }
+                    self.push_value(v, pos, n)?;
+                }
+                Event::UnresolvedAlias(name) => {
+                    return Err(err(pos, format!("unknown alias *{name}")));
+                }
+                Event::Anchor(..) => {}
+                #[allow(unreachable_patterns)]
+                Event::Scalar(s, style, anchor, tag) => {
+                    let tag_suffix = tag.as_ref().map(|t| t.core_suffix().unwrap_or("").to_string());
+                    let v = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
+                    if self.is_key_slot() {
+                        self.set_key(&s, &v, pos)?;
+                        continue;
+                    }
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    self.push_value(v, pos, 1)?;
+                }
+                Event::SequenceStart(_, anchor, _) => {
+                    if self.is_key_slot() {
+                        return Err(err(pos, "complex mapping keys are not supported"));
+                    }
+                    self.enter(pos)?;
+                    let ptr = self.child_ptr();
+                    self.stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                        ptr,
+                    });
+                }
+                Event::SequenceEnd => {
+                    if let Some(Frame::Seq { items, anchor, .. }) = self.stack.pop() {
+                        let v = Value::Array(items);
+                        if anchor != 0 {
+                            self.anchors.insert(anchor, v.clone());
+                        }
+                        self.push_value(v, pos, 0)?;
+                    }
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    if self.is_key_slot() {
+                        return Err(err(pos, "complex mapping keys are not supported"));
+                    }
+                    self.enter(pos)?;
+                    let ptr = self.child_ptr();
+                    self.stack.push(Frame::Map {
+                        map: Map::new(),
+                        key: None,
+                        explicit: Vec::new(),
+                        anchor,
+                        ptr,
+                        merges: Vec::new(),
+                    });
+                }
+                Event::MappingEnd => {
+                    if let Some(Frame::Map {
+                        mut map,
+                        anchor,
+                        merges,
+                        ..
+                    }) = self.stack.pop()
+                    {
+                        // Merge keys: explicit keys win, earlier merge sources win over later ones.
+                        for m in merges {
+                            let sources = match m {
+                                Value::Array(a) => a,
+                                other => vec![other],
+                            };
+                            for s in sources {
+                                if let Value::Object(src) = s {
+                                    for (k, v) in src {
+                                        if !map.contains_key(&k) {
+                                            map.insert(k, v);
+                                        }
+                                    }
+                                } else {
+                                    return Err(err(pos, "merge key `<<` needs a mapping"));
+                                }
+                            }
+                        }
+                        let v = Value::Object(map);
+                        if anchor != 0 {
+                            self.anchors.insert(anchor, v.clone());
+                        }
+                        self.push_value(v, pos, 0)?;
+                    }
+                }
+                #[allow(unreachable_patterns)]
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, pos: Pos) -> Result<(), YamlError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(err(
+                pos,
+                format!(
+                    "nesting deeper than {} levels (limits.yamlDepth)",
+                    self.limits.max_depth
+                ),
+            ));
+        }
+        if self.recording() {
+            let p = self.child_ptr();
+            self.positions.entry(p).or_insert(pos);
+        }
+        if self.stack.is_empty() && self.doc_pos.is_none() {
+            self.doc_pos = Some(pos);
+        }
+        Ok(())
+    }
+
+    fn is_key_slot(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    fn set_key(&mut self, raw: &str, v: &Value, pos: Pos) -> Result<(), YamlError> {
+        let key = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "null".to_string(),
+            _ => raw.to_string(),
+        };
+        if let Some(Frame::Map { map, key: slot, explicit, .. }) = self.stack.last_mut() {
+            if key != "<<" && explicit.contains(&key) {
+                return Err(err(pos, format!("duplicate mapping key `{key}`")));
+            }
+            let _ = map;
+            *slot = Some((key, pos));
+        }
+        Ok(())
+    }
+
+    fn push_value(&mut self, v: Value, pos: Pos, nodes: usize) -> Result<(), YamlError> {
+        self.nodes += nodes;
+        if self.nodes > self.limits.max_nodes {
+            return Err(err(
+                pos,
+                format!("more than {} YAML nodes in one file", self.limits.max_nodes),
+            ));
+        }
+        if nodes > 0 && self.recording() {
+            // Collections record their position on entry; scalars and aliases here.
+            let p = self.child_ptr();
+            self.positions.entry(p).or_insert(pos);
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.doc_pos.is_none() {
+                    self.doc_pos = Some(pos);
+                }
+                self.root = Some(v);
+            }
+            Some(Frame::Seq { items, .. }) => items.push(v),
+            Some(Frame::Map {
+                map,
+                key,
+                explicit,
+                merges,
+                ..
+            }) => {
+                if let Some((k, _)) = key.take() {
+                    if k == "<<" {
+                        merges.push(v);
+                    } else {
+                        explicit.push(k.clone());
+                        map.insert(k, v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar(
+        &mut self,
+        s: &str,
+        style: ScalarStyle,
+        tag: Option<&str>,
+        pos: Pos,
+    ) -> Result<Value, YamlError> {
+        if let Some(tag) = tag {
+            return Ok(match tag {
+                "str" | "" => Value::String(s.to_string()),
+                "int" => s
+                    .parse::<i64>()
+                    .map(|i| Value::Number(i.into()))
+                    .map_err(|_| err(pos, format!("`{s}` is not an !!int")))?,
+                "bool" => match s {
+                    "true" | "True" | "TRUE" => Value::Bool(true),
+                    "false" | "False" | "FALSE" => Value::Bool(false),
+                    _ => return Err(err(pos, format!("`{s}` is not a !!bool"))),
+                },
+                "null" => Value::Null,
+                "float" => s
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(|| err(pos, format!("`{s}` is not a !!float")))?,
+                _ => Value::String(s.to_string()),
+            });
+        }
+        if style != ScalarStyle::Plain {
+            return Ok(Value::String(s.to_string()));
+        }
+        let v = resolve_plain(s);
+        if let Some(why) = yaml11_ambiguity(s, &v) {
+            self.warnings.push(YamlWarning {
+                pos,
+                message: format!(
+                    "plain scalar `{s}` is {why} to Kubernetes' YAML 1.1 reader; quote it to be sure"
+                ),
+            });
+        }
+        Ok(v)
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let bytes = s.as_bytes();
+    let first = bytes[0];
+    if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Number(i.into());
+        }
+        if let Some(h) = s.strip_prefix("0x") {
+            if let Ok(i) = i64::from_str_radix(h, 16) {
+                return Value::Number(i.into());
+            }
+        }
+        if let Some(o) = s.strip_prefix("0o") {
+            if let Ok(i) = i64::from_str_radix(o, 8) {
+                return Value::Number(i.into());
+            }
+        }
+        let is_float = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+            && s.chars().any(|c| c.is_ascii_digit());
+        if is_float {
+            if let Ok(f) = s.parse::<f64>() {
+                if let Some(n) = Number::from_f64(f) {
+                    return Value::Number(n);
+                }
+            }
+        }
+        // Integers too large for i64 stay strings: Kubernetes would reject them anyway, and a
+        // string keeps the digits for the error message.
+    }
+    match s {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | ".nan" | ".NaN" | ".NAN" => {
+            Value::String(s.to_string())
+        }
+        _ => Value::String(s.to_string()),
+    }
+}
+
+/// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
+/// YAML 1.2 read as `v`, when the two differ (crates.md §1.1.2).
+fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
+    if v.is_string() {
+        let lower = s.to_ascii_lowercase();
+        if matches!(lower.as_str(), "y" | "yes" | "on") && s.len() <= 3 {
+            return Some("a boolean true");
+        }
+        if matches!(lower.as_str(), "n" | "no" | "off") && s.len() <= 3 {
+            return Some("a boolean false");
+        }
+        // Sexagesimal numbers such as 1:30.
+        if s.contains(':')
+            && s.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            && !s.starts_with('0')
+        {
+            return Some("a base-60 number");
+        }
+    }
+    if v.is_number() && s.len() > 1 && s.starts_with('0') && s.chars().all(|c| c.is_ascii_digit()) {
+        return Some("an octal number");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Parsed, YamlError> {
+        parse_stream(t, &YamlLimits::default())
+    }
+
+    #[test]
+    fn multi_document_with_positions_and_empty_docs() {
+        let p = parse("# c\na: 1\n---\n---\nb: [x, y]\n---\n").unwrap();
+        assert_eq!(p.documents.len(), 2);
+        assert_eq!(p.documents[0].pos, Pos { line: 2, column: 1 });
+        assert_eq!(p.documents[1].index, 2);
+        assert_eq!(p.documents[1].pos.line, 5);
+        assert_eq!(p.documents[1].value["b"][1], "y");
+    }
+
+    #[test]
+    fn scalars_follow_yaml_1_2_and_warn_on_1_1() {
+        let p = parse("a: on\nb: 0755\nc: '0755'\nd: 1.10\ne: true\nf: ~\ng: 12\n").unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["a"], "on");
+        assert_eq!(v["b"], 755);
+        assert_eq!(v["c"], "0755");
+        assert_eq!(v["e"], true);
+        assert!(v["f"].is_null());
+        assert_eq!(v["g"], 12);
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert_eq!(p.warnings[0].pos.line, 1);
+        assert_eq!(p.warnings[1].pos.line, 2);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let p = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nlist: [*b]\n").unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["use"]["x"], 1);
+        assert_eq!(v["use"]["y"], 3);
+        assert_eq!(v["list"][0]["y"], 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_duplicate() {
+        let e = parse("metadata:\n  name: a\n  name: b\n").unwrap_err();
+        assert_eq!(e.pos.line, 3);
+        assert!(e.message.contains("duplicate mapping key `name`"));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut t = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = (b'a' + i - 1) as char;
+            let cur = (b'a' + i) as char;
+            t.push_str(&format!(
+                "{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+        }
+        let e = parse(&t).unwrap_err();
+        assert!(e.message.contains("alias expansion"), "{}", e.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let t = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(parse(&t).is_err());
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = parse("a: 1\nb:\n  c: 1\n   d: 2\n").unwrap_err();
+        assert_eq!(e.pos.line, 4, "{e:?}");
+    }
+
+    #[test]
+    fn locate_finds_fields_in_the_right_document() {
+        let t = "a: 1\n---\nspec:\n  ports:\n  - number: 80\n  - number: http\n";
+        let pos = locate(t, 1, "/spec/ports/1/number", &YamlLimits::default()).unwrap();
+        assert_eq!(pos, Pos { line: 6, column: 13 });
+        let pos = locate(t, 1, "/spec/ports/7", &YamlLimits::default()).unwrap();
+        assert_eq!(pos.line, 5);
+    }
+
+    #[test]
+    fn emitted_yaml_quotes_yaml_1_1_words() {
+        let v: Value = serde_json::json!({"on": "yes", "mode": "0755", "n": "NO", "x": 1});
+        let s = to_string(&v).unwrap();
+        assert!(s.contains("\"on\": \"yes\""), "{s}");
+        assert!(s.contains("\"0755\""), "{s}");
+        let back = parse(&s).unwrap();
+        assert_eq!(back.documents[0].value, v);
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let p = parse("\u{feff}a: 1\r\nb: two\r\n").unwrap();
+        assert_eq!(p.documents[0].value["b"], "two");
+    }
+}
