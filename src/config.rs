@@ -231,7 +231,10 @@ impl Config {
     /// The cluster names, in config order; `fallback` when none are configured.
     pub fn cluster_names(&self, fallback: &str) -> Vec<String> {
         if self.clusters.is_empty() {
-            vec![self.default_cluster.clone().unwrap_or_else(|| fallback.to_string())]
+            vec![self
+                .default_cluster
+                .clone()
+                .unwrap_or_else(|| fallback.to_string())]
         } else {
             self.clusters.iter().map(|c| c.name.clone()).collect()
         }
@@ -256,9 +259,9 @@ impl Config {
                 })?;
                 b.add(g);
             }
-            let set = b.build().map_err(|e| {
-                ConfigError(Box::new(Diagnostic::error("config", e.to_string())))
-            })?;
+            let set = b
+                .build()
+                .map_err(|e| ConfigError(Box::new(Diagnostic::error("config", e.to_string()))))?;
             sets.push((c.name.clone(), set));
         }
         let default = self
@@ -311,8 +314,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_the_line() {
-        let e = Config::parse("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: a\n  pathz: []\n")
-            .unwrap_err();
+        let e = Config::parse(
+            "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: a\n  pathz: []\n",
+        )
+        .unwrap_err();
         let d = e.0;
         assert!(d.message.contains("unknown field `pathz`"), "{}", d.message);
         assert_eq!(d.location.unwrap().line, 5);

@@ -108,7 +108,12 @@ impl Diagnostic {
 
     /// Sort key that makes output independent of discovery order.
     pub fn sort_key(&self) -> (Option<&Location>, Severity, &str, &str) {
-        (self.location.as_ref(), self.severity, &self.code, &self.message)
+        (
+            self.location.as_ref(),
+            self.severity,
+            &self.code,
+            &self.message,
+        )
     }
 }
 

@@ -188,32 +188,58 @@ pub fn parse_file(
         Ok(p) => p,
         Err(e) => {
             diags.push(
-                Diagnostic::error("yaml-syntax", e.message)
-                    .at(Location::new(path.clone(), e.pos)),
+                Diagnostic::error("yaml-syntax", e.message).at(Location::new(path.clone(), e.pos)),
             );
             return (objects, diags);
         }
     };
     for w in parsed.warnings {
-        diags.push(Diagnostic::warning("yaml-1.1-scalar", w.message).at(Location::new(path.clone(), w.pos)));
+        diags.push(
+            Diagnostic::warning("yaml-1.1-scalar", w.message)
+                .at(Location::new(path.clone(), w.pos)),
+        );
     }
     for doc in parsed.documents {
         let loc = Location::new(path.clone(), doc.pos);
-        let is_list = doc.value["kind"].as_str().is_some_and(|k| k == "List" || k.ends_with("List"))
+        let is_list = doc.value["kind"]
+            .as_str()
+            .is_some_and(|k| k == "List" || k.ends_with("List"))
             && doc.value["items"].is_array();
         if is_list {
             let positions = yaml::positions(text, doc.index, limits);
-            let Value::Object(mut map) = doc.value else { continue };
-            let Some(Value::Array(items)) = map.remove("items") else { continue };
+            let Value::Object(mut map) = doc.value else {
+                continue;
+            };
+            let Some(Value::Array(items)) = map.remove("items") else {
+                continue;
+            };
             for (i, item) in items.into_iter().enumerate() {
                 let pointer = format!("/items/{i}");
                 let pos = positions.get(&pointer).copied().unwrap_or(doc.pos);
                 let loc = Location::new(path.clone(), pos);
-                push_object(&mut objects, &mut diags, item, loc, doc.index, pointer, cluster, file_index);
+                push_object(
+                    &mut objects,
+                    &mut diags,
+                    item,
+                    loc,
+                    doc.index,
+                    pointer,
+                    cluster,
+                    file_index,
+                );
             }
             continue;
         }
-        push_object(&mut objects, &mut diags, doc.value, loc, doc.index, String::new(), cluster, file_index);
+        push_object(
+            &mut objects,
+            &mut diags,
+            doc.value,
+            loc,
+            doc.index,
+            String::new(),
+            cluster,
+            file_index,
+        );
     }
     (objects, diags)
 }
@@ -233,14 +259,22 @@ fn push_object(
         diags.push(
             Diagnostic::error("not-an-object", "a YAML document here is not a mapping")
                 .at(location)
-                .help("every document must be a Kubernetes object with apiVersion, kind and metadata"),
+                .help(
+                    "every document must be a Kubernetes object with apiVersion, kind and metadata",
+                ),
         );
         return;
     }
     let api_version = value["apiVersion"].as_str().unwrap_or_default().to_string();
     let kind = value["kind"].as_str().unwrap_or_default().to_string();
-    let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
-    let namespace = value["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+    let name = value["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let namespace = value["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let mut missing = Vec::new();
     if api_version.is_empty() {
         missing.push("apiVersion");
@@ -255,7 +289,10 @@ fn push_object(
         diags.push(
             Diagnostic::error(
                 "missing-field",
-                format!("object has no {} (or it is not a string)", missing.join(", ")),
+                format!(
+                    "object has no {} (or it is not a string)",
+                    missing.join(", ")
+                ),
             )
             .at(location)
             .field(missing[0]),
@@ -284,8 +321,14 @@ mod tests {
 
     #[test]
     fn field_paths_become_pointers() {
-        assert_eq!(field_to_pointer("spec.ports[1].number"), "/spec/ports/1/number");
-        assert_eq!(field_to_pointer("metadata.labels[\"a/b\"]"), "/metadata/labels/a~1b");
+        assert_eq!(
+            field_to_pointer("spec.ports[1].number"),
+            "/spec/ports/1/number"
+        );
+        assert_eq!(
+            field_to_pointer("metadata.labels[\"a/b\"]"),
+            "/metadata/labels/a~1b"
+        );
         assert_eq!(field_to_pointer(""), "");
     }
 
@@ -304,7 +347,13 @@ mod tests {
     #[test]
     fn missing_name_is_an_error_with_position() {
         let path: Arc<str> = "f.yaml".into();
-        let (objs, diags) = parse_file(&path, "---\napiVersion: v1\nkind: X\nmetadata: {}\n", 0, "c", &YamlLimits::default());
+        let (objs, diags) = parse_file(
+            &path,
+            "---\napiVersion: v1\nkind: X\nmetadata: {}\n",
+            0,
+            "c",
+            &YamlLimits::default(),
+        );
         assert!(objs.is_empty());
         assert_eq!(diags[0].location.as_ref().unwrap().line, 2);
         assert!(diags[0].message.contains("metadata.name"));

@@ -104,23 +104,38 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
 fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
     if let Some(i) = data.iter().position(|b| *b == 0) {
         let line = data[..i].iter().filter(|b| **b == b'\n').count() as u32 + 1;
-        return Err(Diagnostic::error("binary-file", "file contains a NUL byte; is it binary?")
-            .at(Location::new(path.clone(), Pos { line, column: 1 })));
+        return Err(
+            Diagnostic::error("binary-file", "file contains a NUL byte; is it binary?")
+                .at(Location::new(path.clone(), Pos { line, column: 1 })),
+        );
     }
     String::from_utf8(data).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..at].iter().filter(|b| **b == b'\n').count() as u32 + 1;
-        let col = at - bytes[..at].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
-        Diagnostic::error("invalid-utf8", format!("invalid UTF-8 at byte {at}"))
-            .at(Location::new(path.clone(), Pos { line, column: col as u32 }))
+        let col = at
+            - bytes[..at]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Diagnostic::error("invalid-utf8", format!("invalid UTF-8 at byte {at}")).at(Location::new(
+            path.clone(),
+            Pos {
+                line,
+                column: col as u32,
+            },
+        ))
     })
 }
 
 impl Repo {
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
-        let fallback = opts.fallback_cluster.clone().unwrap_or_else(|| "cluster1".into());
+        let fallback = opts
+            .fallback_cluster
+            .clone()
+            .unwrap_or_else(|| "cluster1".into());
         let config = match read_config(origin).map_err(|e| LoadError(vec![source_diag(e)]))? {
             Some((path, data)) => {
                 let p: Arc<str> = path.into();
@@ -151,7 +166,8 @@ impl Repo {
         let mut texts: Vec<(SourceText, String)> = Vec::new(); // (text, cluster)
         let mut policy_files = Vec::new();
         for f in files {
-            if f.path == config::FILE_NAME || f.path.rsplit('/').next() == Some("kustomization.yaml")
+            if f.path == config::FILE_NAME
+                || f.path.rsplit('/').next() == Some("kustomization.yaml")
             {
                 continue;
             }

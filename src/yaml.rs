@@ -281,7 +281,10 @@ impl<'a> Builder<'a> {
                 }
                 Event::Alias(id) => {
                     let v = self.anchors.get(&id).cloned().ok_or_else(|| {
-                        err(pos, "alias refers to an anchor not defined in this document")
+                        err(
+                            pos,
+                            "alias refers to an anchor not defined in this document",
+                        )
                     })?;
                     let n = count_nodes(&v);
                     self.alias_nodes += n;
@@ -303,7 +306,9 @@ impl<'a> Builder<'a> {
                 Event::Anchor(..) => {}
                 #[allow(unreachable_patterns)]
                 Event::Scalar(s, style, anchor, tag) => {
-                    let tag_suffix = tag.as_ref().map(|t| t.core_suffix().unwrap_or("").to_string());
+                    let tag_suffix = tag
+                        .as_ref()
+                        .map(|t| t.core_suffix().unwrap_or("").to_string());
                     let v = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
                     if self.is_key_slot() {
                         self.set_key(&s, &v, pos)?;
@@ -420,7 +425,13 @@ impl<'a> Builder<'a> {
             Value::Null => "null".to_string(),
             _ => raw.to_string(),
         };
-        if let Some(Frame::Map { map, key: slot, explicit, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            map,
+            key: slot,
+            explicit,
+            ..
+        }) = self.stack.last_mut()
+        {
             if key != "<<" && explicit.contains(&key) {
                 return Err(err(pos, format!("duplicate mapping key `{key}`")));
             }
@@ -573,7 +584,8 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
         }
         // Sexagesimal numbers such as 1:30.
         if s.contains(':')
-            && s.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            && s.split(':')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
             && !s.starts_with('0')
         {
             return Some("a base-60 number");
@@ -664,7 +676,13 @@ mod tests {
     fn locate_finds_fields_in_the_right_document() {
         let t = "a: 1\n---\nspec:\n  ports:\n  - number: 80\n  - number: http\n";
         let pos = locate(t, 1, "/spec/ports/1/number", &YamlLimits::default()).unwrap();
-        assert_eq!(pos, Pos { line: 6, column: 13 });
+        assert_eq!(
+            pos,
+            Pos {
+                line: 6,
+                column: 13
+            }
+        );
         let pos = locate(t, 1, "/spec/ports/7", &YamlLimits::default()).unwrap();
         assert_eq!(pos.line, 5);
     }

@@ -48,13 +48,18 @@ impl SourceArgs {
     pub fn options(&self) -> Result<pipeline::Options, Diagnostic> {
         let mut values = serde_json::Map::new();
         for f in &self.values {
-            let text = std::fs::read_to_string(f).map_err(|e| {
-                Diagnostic::error("values", format!("{}: {e}", f.display()))
-            })?;
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| Diagnostic::error("values", format!("{}: {e}", f.display())))?;
             let parsed = crate::yaml::parse_stream(&text, &Default::default()).map_err(|e| {
                 Diagnostic::error(
                     "values",
-                    format!("{}:{}:{}: {}", f.display(), e.pos.line, e.pos.column, e.message),
+                    format!(
+                        "{}:{}:{}: {}",
+                        f.display(),
+                        e.pos.line,
+                        e.pos.column,
+                        e.message
+                    ),
                 )
             })?;
             for d in parsed.documents {

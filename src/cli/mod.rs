@@ -71,7 +71,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
-            let code = if e.use_stderr() { Exit::Error } else { Exit::Clean };
+            let code = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Clean
+            };
             let _ = e.print();
             return code.into();
         }

@@ -17,7 +17,9 @@ pub fn canonical(value: &Value) -> Value {
             other => other.clone(),
         }
     }
-    let Value::Object(m) = value else { return sort(value) };
+    let Value::Object(m) = value else {
+        return sort(value);
+    };
     let mut out = serde_json::Map::new();
     for k in ["apiVersion", "kind", "metadata", "spec"] {
         if let Some(v) = m.get(k) {
@@ -98,8 +100,16 @@ pub fn write_out_dir(
     for o in objects {
         let id = o.id();
         let cluster = safe_component(&o.cluster);
-        let ns = if id.namespace.is_empty() { "_cluster".to_string() } else { safe_component(&id.namespace) };
-        let file = format!("{}-{}.yaml", safe_component(&id.kind), safe_component(&id.name));
+        let ns = if id.namespace.is_empty() {
+            "_cluster".to_string()
+        } else {
+            safe_component(&id.namespace)
+        };
+        let file = format!(
+            "{}-{}.yaml",
+            safe_component(&id.kind),
+            safe_component(&id.name)
+        );
         let rel = format!("{ns}/{file}");
         let d = tmp.path().join(&cluster).join(&ns);
         fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
@@ -122,7 +132,8 @@ pub fn write_out_dir(
             "resources": files,
         });
         let path = tmp.path().join(&cluster).join("kustomization.yaml");
-        fs::write(&path, crate::yaml::to_string(&k)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(&path, crate::yaml::to_string(&k)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let staged = tmp.keep();
     let old = parent.join(format!(

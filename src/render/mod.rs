@@ -65,7 +65,13 @@ pub struct Rendered {
 impl Rendered {
     /// apiVersion, kind, namespace, name of the rendered object.
     pub fn id(&self) -> ObjectId {
-        let s = |p: &str| self.value.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        let s = |p: &str| {
+            self.value
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         ObjectId {
             api_version: s("/apiVersion"),
             kind: s("/kind"),
@@ -89,8 +95,35 @@ pub struct Output {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// True for the API groups meshform translates (their objects are never passed through).
+pub fn is_gloo_group(group: &str) -> bool {
+    group.ends_with(".gloo.solo.io")
+}
+
 /// Renders every selected cluster.
 pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
-    let _ = (repo, model, opts);
-    Output::default()
+    let _ = model;
+    let selected = |c: &str| opts.clusters.is_empty() || opts.clusters.iter().any(|s| s == c);
+    let mut out = Output::default();
+    if opts.passthrough {
+        out.objects.extend(passthrough(repo, &selected));
+    }
+    out.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
+/// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.
+fn passthrough(repo: &Repo, selected: &dyn Fn(&str) -> bool) -> Vec<Rendered> {
+    repo.objects
+        .iter()
+        .filter(|o| !is_gloo_group(o.id.group()) && selected(&o.cluster))
+        .map(|o| Rendered {
+            cluster: o.cluster.clone(),
+            value: emit::canonical(&o.value),
+            sources: vec![SourceRef {
+                id: o.id.clone(),
+                location: o.location.clone(),
+            }],
+        })
+        .collect()
 }

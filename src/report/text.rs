@@ -42,7 +42,11 @@ pub fn render(diags: &[Diagnostic], files: &[SourceText], cap: usize) -> String 
         out.push('\n');
     }
     if diags.len() > cap {
-        let _ = writeln!(out, "... and {} more (showing the first {cap})", diags.len() - cap);
+        let _ = writeln!(
+            out,
+            "... and {} more (showing the first {cap})",
+            diags.len() - cap
+        );
     }
     out
 }

@@ -46,7 +46,9 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
                 continue;
             }
         };
-        let Some(ft) = entry.file_type() else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         let name = entry.file_name().to_string_lossy();
         if ft.is_dir() || !is_manifest_name(&name) {
             continue;
@@ -83,10 +85,14 @@ fn read_one(
     let target = if ft.is_symlink() {
         // Resolve fully, then insist the target is inside the root: never read outside it.
         let t = fs::canonicalize(path).map_err(|e| {
-            refused(&format!("symlink cannot be resolved ({e}); a loop or a dangling link?"))
+            refused(&format!(
+                "symlink cannot be resolved ({e}); a loop or a dangling link?"
+            ))
         })?;
         if !t.starts_with(root) {
-            return Err(refused("symlink points outside the repo root; refused, not read"));
+            return Err(refused(
+                "symlink points outside the repo root; refused, not read",
+            ));
         }
         t
     } else {
@@ -100,7 +106,9 @@ fn read_one(
         return Ok(None);
     }
     if !meta.is_file() {
-        return Err(refused("not a regular file (FIFO, socket or device); refused, not read"));
+        return Err(refused(
+            "not a regular file (FIFO, socket or device); refused, not read",
+        ));
     }
     budget.admit(rel, meta.len())?;
     let mut data = Vec::with_capacity(meta.len() as usize);

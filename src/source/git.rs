@@ -51,7 +51,10 @@ impl GitRepo {
             let head = self.resolve("HEAD")?;
             let other = self.resolve(branch)?;
             return self.repo.merge_base(head, other).map_err(|e| {
-                SourceError::Git(format!("no merge base of HEAD and {branch}: {}", e.message()))
+                SourceError::Git(format!(
+                    "no merge base of HEAD and {branch}: {}",
+                    e.message()
+                ))
             });
         }
         let obj = self.repo.revparse_single(rev).map_err(|e| {
@@ -86,8 +89,13 @@ pub fn merge_base(path: &Path, a: &str, b: &str) -> Result<Oid, SourceError> {
 pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFile>, SourceError> {
     let g = GitRepo::open(path)?;
     let oid = g.resolve(rev)?;
-    let commit = g.repo.find_commit(oid).map_err(|e| SourceError::Git(e.message().into()))?;
-    let top = commit.tree().map_err(|e| SourceError::Git(e.message().into()))?;
+    let commit = g
+        .repo
+        .find_commit(oid)
+        .map_err(|e| SourceError::Git(e.message().into()))?;
+    let top = commit
+        .tree()
+        .map_err(|e| SourceError::Git(e.message().into()))?;
     // Collect every blob of the whole tree (paths from the top), so symlinks can be resolved.
     let mut blobs: BTreeMap<String, (Oid, i32)> = BTreeMap::new();
     let mut ignores: Vec<(String, Gitignore)> = Vec::new();
@@ -215,7 +223,8 @@ fn is_ignored(ignores: &[(String, Gitignore)], full: &str, root: &str) -> bool {
         } else {
             full.starts_with(&format!("{dir}/"))
         };
-        let at_or_below_root = root.is_empty() || dir == root || dir.starts_with(&format!("{root}/"));
+        let at_or_below_root =
+            root.is_empty() || dir == root || dir.starts_with(&format!("{root}/"));
         if !applies || !at_or_below_root {
             continue;
         }
@@ -266,8 +275,14 @@ mod tests {
 
     #[test]
     fn links_resolve_inside_the_tree_only() {
-        assert_eq!(resolve_link("a/b.yaml", "c.yaml").as_deref(), Some("a/c.yaml"));
-        assert_eq!(resolve_link("a/b.yaml", "../c.yaml").as_deref(), Some("c.yaml"));
+        assert_eq!(
+            resolve_link("a/b.yaml", "c.yaml").as_deref(),
+            Some("a/c.yaml")
+        );
+        assert_eq!(
+            resolve_link("a/b.yaml", "../c.yaml").as_deref(),
+            Some("c.yaml")
+        );
         assert_eq!(resolve_link("a/b.yaml", "../../c.yaml"), None);
         assert_eq!(resolve_link("a/b.yaml", "/etc/passwd"), None);
     }
