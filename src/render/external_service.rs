@@ -13,14 +13,21 @@ use std::net::IpAddr;
 pub(crate) fn primary_host(es: &Typed<ExternalServiceSpec>) -> String {
     match es.spec.hosts.first() {
         Some(h) => h.clone(),
-        None => format!("{}.{}.{}.external", es.meta.name, es.meta.namespace, es.meta.cluster),
+        None => format!(
+            "{}.{}.{}.external",
+            es.meta.name, es.meta.namespace, es.meta.cluster
+        ),
     }
 }
 
 /// The Istio port name for an ExternalService port: its name, else `<protocol>-<number>`.
 pub(crate) fn port_name(p: &ExternalServicePort) -> String {
     if p.name.is_empty() {
-        let proto = if p.protocol.is_empty() { "tcp".to_string() } else { p.protocol.to_lowercase() };
+        let proto = if p.protocol.is_empty() {
+            "tcp".to_string()
+        } else {
+            p.protocol.to_lowercase()
+        };
         format!("{proto}-{}", p.number)
     } else {
         p.name.clone()
@@ -34,7 +41,10 @@ fn needs_tls(p: &ExternalServicePort) -> bool {
 
 /// ExternalEndpoints an ExternalService selects: metadata.labels ⊇ spec.selector, in the same
 /// workspace; an empty selector selects none [C §3.1].
-pub(crate) fn selected_endpoints<'m>(ctx: &Ctx<'m>, es: &Typed<ExternalServiceSpec>) -> Vec<&'m Typed<ExternalEndpointSpec>> {
+pub(crate) fn selected_endpoints<'m>(
+    ctx: &Ctx<'m>,
+    es: &Typed<ExternalServiceSpec>,
+) -> Vec<&'m Typed<ExternalEndpointSpec>> {
     if es.spec.selector.is_empty() {
         return Vec::new();
     }
@@ -45,7 +55,13 @@ pub(crate) fn selected_endpoints<'m>(ctx: &Ctx<'m>, es: &Typed<ExternalServiceSp
         .iter()
         .filter(|ee| labels_match(&es.spec.selector, &ee.meta.labels) && ctx.ws_of(&ee.meta) == ws)
         .collect();
-    eps.sort_by(|a, b| (&a.meta.cluster, &a.meta.namespace, &a.meta.name).cmp(&(&b.meta.cluster, &b.meta.namespace, &b.meta.name)));
+    eps.sort_by(|a, b| {
+        (&a.meta.cluster, &a.meta.namespace, &a.meta.name).cmp(&(
+            &b.meta.cluster,
+            &b.meta.namespace,
+            &b.meta.name,
+        ))
+    });
     eps
 }
 
@@ -62,30 +78,59 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         return part;
     }
     let eps = selected_endpoints(ctx, es);
-    let Some(spec) = service_entry_spec(ctx, es, &eps, &mut part) else { return part };
-    let parent = Parent { group: "networking.gloo.solo.io", version: "v2", kind: "ExternalService", name: &meta.name, namespace: &meta.namespace, cluster: &meta.cluster };
+    let Some(spec) = service_entry_spec(ctx, es, &eps, &mut part) else {
+        return part;
+    };
+    let parent = Parent {
+        group: "networking.gloo.solo.io",
+        version: "v2",
+        kind: "ExternalService",
+        name: &meta.name,
+        namespace: &meta.namespace,
+        cluster: &meta.cluster,
+    };
     let mut sources = vec![ctx.source(meta)];
     sources.extend(eps.iter().map(|e| ctx.source(&e.meta)));
     sources.sort();
-    let tls_ports: Vec<&ExternalServicePort> = es.spec.ports.iter().filter(|p| needs_tls(p)).collect();
+    let tls_ports: Vec<&ExternalServicePort> =
+        es.spec.ports.iter().filter(|p| needs_tls(p)).collect();
     for (cluster, ns, ws) in ctx.placements(meta, "ExternalService") {
-        let place = Place { cluster: &cluster, namespace: &ns, workspace: &ws };
+        let place = Place {
+            cluster: &cluster,
+            namespace: &ns,
+            workspace: &ws,
+        };
         // Name pattern [O §9.2]: externalservice-<es>-<esNs>-<esCluster>-<ws>.
-        let name = sanitize_name_v2(&format!("externalservice-{}-{}-{}-{}", meta.name, meta.namespace, meta.cluster, ws));
+        let name = sanitize_name_v2(&format!(
+            "externalservice-{}-{}-{}-{}",
+            meta.name, meta.namespace, meta.cluster, ws
+        ));
         let md = metadata(&name, &place, &parent, &[]);
-        part.objects.push(ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone()));
+        part.objects
+            .push(ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone()));
         if tls_ports.is_empty() {
             continue;
         }
-        let hosts = if es.spec.hosts.is_empty() { vec![primary_host(es)] } else { es.spec.hosts.clone() };
+        let hosts = if es.spec.hosts.is_empty() {
+            vec![primary_host(es)]
+        } else {
+            es.spec.hosts.clone()
+        };
         for host in &hosts {
             // One DR per host [O §9.4]: externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
-            let name = sanitize_name_v2(&format!("externalservice-{}-{}-{}-{}-{}", meta.name, meta.namespace, meta.cluster, host, ws));
+            let name = sanitize_name_v2(&format!(
+                "externalservice-{}-{}-{}-{}-{}",
+                meta.name, meta.namespace, meta.cluster, host, ws
+            ));
             let md = metadata(&name, &place, &parent, &[]);
-            let settings: Vec<Value> = tls_ports.iter().map(|p| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)})).collect();
+            let settings: Vec<Value> = tls_ports
+                .iter()
+                .map(|p| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)}))
+                .collect();
             // exportTo is not set on these DestinationRules in the observed output [O §9.4].
             let dr = json!({"host": host, "trafficPolicy": {"portLevelSettings": settings}});
-            part.objects.push(ctx.object("DestinationRule", md, dr, &cluster, sources.clone()));
+            part.objects
+                .push(ctx.object("DestinationRule", md, dr, &cluster, sources.clone()));
         }
     }
     part
@@ -103,12 +148,21 @@ fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &s
     }
     // "If there is a single host in the hosts list, this will be used as the SNI" [C S1]; with
     // several hosts each host's DestinationRule uses its own host [I].
-    let sni = if !t.sni.is_empty() { t.sni.clone() } else { host.to_string() };
+    let sni = if !t.sni.is_empty() {
+        t.sni.clone()
+    } else {
+        host.to_string()
+    };
     if !es.spec.hosts.is_empty() && !host.contains('*') && mode != "ISTIO_MUTUAL" {
         m.insert("sni".into(), json!(sni));
     }
     if mode != "ISTIO_MUTUAL" {
-        for (k, v) in [("clientCertificate", &t.client_certificate), ("privateKey", &t.private_key), ("caCertificates", &t.ca_certificates), ("credentialName", &t.credential_name)] {
+        for (k, v) in [
+            ("clientCertificate", &t.client_certificate),
+            ("privateKey", &t.private_key),
+            ("caCertificates", &t.ca_certificates),
+            ("credentialName", &t.credential_name),
+        ] {
             if !v.is_empty() {
                 m.insert(k.into(), json!(v));
             }
@@ -123,20 +177,39 @@ fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &s
     Value::Object(m)
 }
 
-fn service_entry_spec(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, eps: &[&Typed<ExternalEndpointSpec>], part: &mut Part) -> Option<Value> {
+fn service_entry_spec(
+    ctx: &Ctx<'_>,
+    es: &Typed<ExternalServiceSpec>,
+    eps: &[&Typed<ExternalEndpointSpec>],
+    part: &mut Part,
+) -> Option<Value> {
     let meta = &es.meta;
     let s = &es.spec;
     if !s.hosts.is_empty() && !s.addresses.is_empty() {
-        part.diagnostics.push(ctx.error(meta, "hosts-and-addresses", "spec.addresses",
-            "an ExternalService has hosts or addresses, not both (they are mutually exclusive)"));
+        part.diagnostics.push(ctx.error(
+            meta,
+            "hosts-and-addresses",
+            "spec.addresses",
+            "an ExternalService has hosts or addresses, not both (they are mutually exclusive)",
+        ));
         return None;
     }
     if s.hosts.is_empty() && s.addresses.is_empty() {
-        part.diagnostics.push(ctx.error(meta, "no-hosts", "spec", "an ExternalService needs hosts or addresses"));
+        part.diagnostics.push(ctx.error(
+            meta,
+            "no-hosts",
+            "spec",
+            "an ExternalService needs hosts or addresses",
+        ));
         return None;
     }
     if s.ports.is_empty() {
-        part.diagnostics.push(ctx.error(meta, "no-ports", "spec.ports", "an ExternalService needs at least one port"));
+        part.diagnostics.push(ctx.error(
+            meta,
+            "no-ports",
+            "spec.ports",
+            "an ExternalService needs at least one port",
+        ));
         return None;
     }
     let mut ok = true;
@@ -170,13 +243,24 @@ fn service_entry_spec(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, eps: &[&Ty
     // Resolution [O §9.3]: DNS without endpoints, STATIC with IP endpoints; NONE for wildcard
     // hosts and addresses without endpoints, DNS for hostname endpoints [I].
     let resolution = if !eps.is_empty() {
-        if eps.iter().all(|e| is_ip(&e.spec.address) || e.spec.address.starts_with("unix://")) { "STATIC" } else { "DNS" }
+        if eps
+            .iter()
+            .all(|e| is_ip(&e.spec.address) || e.spec.address.starts_with("unix://"))
+        {
+            "STATIC"
+        } else {
+            "DNS"
+        }
     } else if wildcard || !s.addresses.is_empty() {
         "NONE"
     } else {
         "DNS"
     };
-    let hosts = if s.hosts.is_empty() { vec![primary_host(es)] } else { s.hosts.clone() };
+    let hosts = if s.hosts.is_empty() {
+        vec![primary_host(es)]
+    } else {
+        s.hosts.clone()
+    };
     let mut spec = Map::new();
     spec.insert("exportTo".into(), json!(["."]));
     spec.insert("hosts".into(), json!(hosts));
@@ -201,7 +285,12 @@ fn service_entry_spec(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, eps: &[&Ty
 /// One ServiceEntry endpoint from an ExternalEndpoint [O §9.3 keycloak]: labels are the
 /// union of the EE's and the ES's metadata labels; each ES port maps to the EE port matched by
 /// targetPort (name or number, defaulting to the port number).
-fn endpoint(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, ee: &Typed<ExternalEndpointSpec>, part: &mut Part) -> Option<Value> {
+fn endpoint(
+    ctx: &Ctx<'_>,
+    es: &Typed<ExternalServiceSpec>,
+    ee: &Typed<ExternalEndpointSpec>,
+    part: &mut Part,
+) -> Option<Value> {
     let mut labels: Labels = ee.meta.labels.clone();
     for (k, v) in &es.meta.labels {
         labels.entry(k.clone()).or_insert_with(|| v.clone());
@@ -214,7 +303,9 @@ fn endpoint(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, ee: &Typed<ExternalE
         let found = ee.spec.ports.iter().find(|ep| match (&tp.name, tp.number) {
             (Some(n), _) => &ep.name == n,
             (None, Some(n)) => ep.number == n,
-            (None, None) => ep.number == p.number || (ee.spec.ports.len() == 1 && ep.name.is_empty()),
+            (None, None) => {
+                ep.number == p.number || (ee.spec.ports.len() == 1 && ep.name.is_empty())
+            }
         });
         match found {
             Some(ep) => {
@@ -225,8 +316,17 @@ fn endpoint(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, ee: &Typed<ExternalE
             }
             None => {
                 // "All of the backing ExternalEndpoints ... must contain this port" [C §3.2].
-                part.diagnostics.push(ctx.error(&es.meta, "endpoint-port", &format!("spec.ports[{i}]"),
-                    format!("selected ExternalEndpoint {}/{} has no port matching {}", ee.meta.namespace, ee.meta.name, describe(&tp, p.number))));
+                part.diagnostics.push(ctx.error(
+                    &es.meta,
+                    "endpoint-port",
+                    &format!("spec.ports[{i}]"),
+                    format!(
+                        "selected ExternalEndpoint {}/{} has no port matching {}",
+                        ee.meta.namespace,
+                        ee.meta.name,
+                        describe(&tp, p.number)
+                    ),
+                ));
                 ok = false;
             }
         }
@@ -238,7 +338,10 @@ fn endpoint(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>, ee: &Typed<ExternalE
     }
     if let Some(l) = &ee.spec.locality {
         // Istio's locality format region/zone/subZone [I §9.3].
-        let parts: Vec<&str> = [l.region.as_str(), l.zone.as_str(), l.sub_zone.as_str()].into_iter().take_while(|s| !s.is_empty()).collect();
+        let parts: Vec<&str> = [l.region.as_str(), l.zone.as_str(), l.sub_zone.as_str()]
+            .into_iter()
+            .take_while(|s| !s.is_empty())
+            .collect();
         if !parts.is_empty() {
             e.insert("locality".into(), json!(parts.join("/")));
         }

@@ -10,13 +10,13 @@ mod route_table;
 mod virtual_destination;
 
 use crate::diag::Diagnostic;
-use crate::gloo::Model;
-use crate::manifest::{Location, ObjectId};
-use crate::repo::Repo;
 use crate::diag::Severity;
 use crate::gloo::types::Labels;
+use crate::gloo::Model;
 use crate::gloo::{Meta, Typed};
 use crate::manifest::Object;
+use crate::manifest::{Location, ObjectId};
+use crate::repo::Repo;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -158,7 +158,11 @@ impl<'a> Ctx<'a> {
         let mut gateways = Vec::new();
         for c in &repo.config.clusters {
             for g in &c.gateways {
-                let pod_labels = if g.pod_labels.is_empty() { g.selector.clone() } else { g.pod_labels.clone() };
+                let pod_labels = if g.pod_labels.is_empty() {
+                    g.selector.clone()
+                } else {
+                    g.pod_labels.clone()
+                };
                 gateways.push(GatewayWorkload {
                     cluster: c.name.clone(),
                     name: g.name.clone(),
@@ -166,18 +170,28 @@ impl<'a> Ctx<'a> {
                     labels: g.labels.clone(),
                     selector: g.selector.clone(),
                     pod_labels,
-                    ports: g.ports.iter().map(|p| (p.name.clone(), p.port, p.target_port.unwrap_or(p.port))).collect(),
+                    ports: g
+                        .ports
+                        .iter()
+                        .map(|p| (p.name.clone(), p.port, p.target_port.unwrap_or(p.port)))
+                        .collect(),
                 });
             }
         }
         // A gateway Service manifest in the repo serves the same purpose (issue 2 item 3).
         for s in &model.services {
-            let known = gateways.iter().any(|g| g.cluster == s.meta.cluster && g.name == s.meta.name && g.namespace == s.meta.namespace);
+            let known = gateways.iter().any(|g| {
+                g.cluster == s.meta.cluster
+                    && g.name == s.meta.name
+                    && g.namespace == s.meta.namespace
+            });
             if known || s.selector.is_empty() {
                 continue;
             }
             let o = &repo.objects[s.meta.index];
-            let is_gateway = o.value["spec"]["type"].as_str().is_some_and(|t| t == "LoadBalancer" || t == "NodePort")
+            let is_gateway = o.value["spec"]["type"]
+                .as_str()
+                .is_some_and(|t| t == "LoadBalancer" || t == "NodePort")
                 || s.selector.keys().any(|k| k == "istio")
                 || s.meta.labels.keys().any(|k| k == "istio");
             if !is_gateway {
@@ -190,10 +204,19 @@ impl<'a> Ctx<'a> {
                 labels: s.meta.labels.clone(),
                 selector: s.selector.clone(),
                 pod_labels: s.selector.clone(),
-                ports: s.ports.iter().map(|(n, p, t)| (n.clone(), *p, t.unwrap_or(*p))).collect(),
+                ports: s
+                    .ports
+                    .iter()
+                    .map(|(n, p, t)| (n.clone(), *p, t.unwrap_or(*p)))
+                    .collect(),
             });
         }
-        Ctx { repo, model, opts, gateways }
+        Ctx {
+            repo,
+            model,
+            opts,
+            gateways,
+        }
     }
 
     /// True if output to `cluster` was asked for.
@@ -209,7 +232,10 @@ impl<'a> Ctx<'a> {
     /// A SourceRef for a typed object.
     pub fn source(&self, meta: &Meta) -> SourceRef {
         let o = self.obj(meta);
-        SourceRef { id: o.id.clone(), location: o.location.clone() }
+        SourceRef {
+            id: o.id.clone(),
+            location: o.location.clone(),
+        }
     }
 
     /// Workspace owning the object's namespace.
@@ -233,7 +259,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// An error diagnostic at a field of a typed object.
-    pub fn error(&self, meta: &Meta, code: &str, field: &str, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        &self,
+        meta: &Meta,
+        code: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let o = self.obj(meta);
         Diagnostic::new(Severity::Error, code, message)
             .at(self.repo.locate(o, field))
@@ -242,7 +274,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// A warning at a field of a typed object.
-    pub fn warning(&self, meta: &Meta, code: &str, field: &str, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(
+        &self,
+        meta: &Meta,
+        code: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let o = self.obj(meta);
         Diagnostic::new(Severity::Warning, code, message)
             .at(self.repo.locate(o, field))
@@ -251,14 +289,25 @@ impl<'a> Ctx<'a> {
     }
 
     /// Builds a Rendered object from its parts, keys in canonical order.
-    pub fn object(&self, kind: &str, metadata: Value, spec: Value, cluster: &str, sources: Vec<SourceRef>) -> Rendered {
+    pub fn object(
+        &self,
+        kind: &str,
+        metadata: Value,
+        spec: Value,
+        cluster: &str,
+        sources: Vec<SourceRef>,
+    ) -> Rendered {
         let v = serde_json::json!({
             "apiVersion": self.opts.istio_api.api_version(),
             "kind": kind,
             "metadata": metadata,
             "spec": spec,
         });
-        Rendered { cluster: cluster.to_string(), value: emit::canonical(&v), sources }
+        Rendered {
+            cluster: cluster.to_string(),
+            value: emit::canonical(&v),
+            sources,
+        }
     }
 }
 
@@ -268,10 +317,14 @@ impl<'a> Ctx<'a> {
 pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     let ctx = Ctx::new(repo, model, opts);
     let parts: Vec<Part> = vec![
-        par(&model.external_services, |es| external_service::translate(&ctx, es)),
+        par(&model.external_services, |es| {
+            external_service::translate(&ctx, es)
+        }),
         par(&model.route_tables, |rt| route_table::translate(&ctx, rt)),
         par(&model.virtual_gateways, |vg| gateway::translate(&ctx, vg)),
-        par(&model.virtual_destinations, |vd| virtual_destination::translate(&ctx, vd)),
+        par(&model.virtual_destinations, |vd| {
+            virtual_destination::translate(&ctx, vd)
+        }),
     ];
     let mut all = Part::default();
     for p in parts {
@@ -280,7 +333,10 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     if opts.passthrough {
         all.objects.extend(passthrough(repo, &|c| ctx.selected(c)));
     }
-    let mut out = Output { objects: merge_same(all.objects, &mut all.diagnostics), diagnostics: all.diagnostics };
+    let mut out = Output {
+        objects: merge_same(all.objects, &mut all.diagnostics),
+        diagnostics: all.diagnostics,
+    };
     out.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }
@@ -311,8 +367,14 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 }
                 existing.sources.sort();
             }
-            Some(existing) if key.1.kind == "DestinationRule" && existing.value["spec"]["host"] == o.value["spec"]["host"] => {
-                let mut subsets: Vec<Value> = existing.value["spec"]["subsets"].as_array().cloned().unwrap_or_default();
+            Some(existing)
+                if key.1.kind == "DestinationRule"
+                    && existing.value["spec"]["host"] == o.value["spec"]["host"] =>
+            {
+                let mut subsets: Vec<Value> = existing.value["spec"]["subsets"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
                     if !subsets.iter().any(|x| x["name"] == s["name"]) {
                         subsets.push(s.clone());
@@ -330,7 +392,10 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
             Some(existing) => {
                 let mut d = Diagnostic::error(
                     "output-collision",
-                    format!("two sources render {} in cluster {} differently", key.1, key.0),
+                    format!(
+                        "two sources render {} in cluster {} differently",
+                        key.1, key.0
+                    ),
                 );
                 if let Some(s) = o.sources.first() {
                     d = d.at(s.location.clone()).on(s.id.clone());
@@ -353,7 +418,10 @@ fn passthrough(repo: &Repo, selected: &dyn Fn(&str) -> bool) -> Vec<Rendered> {
         .map(|o| Rendered {
             cluster: o.cluster.clone(),
             value: emit::canonical(&o.value),
-            sources: vec![SourceRef { id: o.id.clone(), location: o.location.clone() }],
+            sources: vec![SourceRef {
+                id: o.id.clone(),
+                location: o.location.clone(),
+            }],
         })
         .collect()
 }

@@ -66,18 +66,41 @@ pub struct Place<'a> {
 /// The metadata meshform writes: the labels the reference calls safe to emit (§9.2: parent_*,
 /// context.mesh.gloo.solo.io/*, reconciler) and the `cluster.solo.io/cluster` annotation.
 /// Deployment-specific labels (agent, relay, owner) are left out.
-pub fn metadata(name: &str, place: &Place<'_>, parent: &Parent<'_>, extra_annotations: &[(String, String)]) -> Value {
+pub fn metadata(
+    name: &str,
+    place: &Place<'_>,
+    parent: &Parent<'_>,
+    extra_annotations: &[(String, String)],
+) -> Value {
     let mut labels = Map::new();
-    labels.insert("context.mesh.gloo.solo.io/cluster".into(), json!(place.cluster));
-    labels.insert("context.mesh.gloo.solo.io/namespace".into(), json!(place.namespace));
-    labels.insert("context.mesh.gloo.solo.io/workspace".into(), json!(label_value(place.workspace)));
+    labels.insert(
+        "context.mesh.gloo.solo.io/cluster".into(),
+        json!(place.cluster),
+    );
+    labels.insert(
+        "context.mesh.gloo.solo.io/namespace".into(),
+        json!(place.namespace),
+    );
+    labels.insert(
+        "context.mesh.gloo.solo.io/workspace".into(),
+        json!(label_value(place.workspace)),
+    );
     labels.insert("gloo.solo.io/parent_cluster".into(), json!(parent.cluster));
     labels.insert("gloo.solo.io/parent_group".into(), json!(parent.group));
     labels.insert("gloo.solo.io/parent_kind".into(), json!(parent.kind));
-    labels.insert("gloo.solo.io/parent_name".into(), json!(label_value(parent.name)));
-    labels.insert("gloo.solo.io/parent_namespace".into(), json!(parent.namespace));
+    labels.insert(
+        "gloo.solo.io/parent_name".into(),
+        json!(label_value(parent.name)),
+    );
+    labels.insert(
+        "gloo.solo.io/parent_namespace".into(),
+        json!(parent.namespace),
+    );
     labels.insert("gloo.solo.io/parent_version".into(), json!(parent.version));
-    labels.insert("reconciler.mesh.gloo.solo.io/name".into(), json!("translator"));
+    labels.insert(
+        "reconciler.mesh.gloo.solo.io/name".into(),
+        json!("translator"),
+    );
     let mut annotations = Map::new();
     for (k, v) in extra_annotations {
         annotations.insert(k.clone(), json!(v));
@@ -105,17 +128,27 @@ mod tests {
             sanitize_name_v2("externalservice-httpbin-httpbin-cluster1-httpbin.org-httpbin"),
             "externalservice-httpbin-httpbin-cluster1-httpbin-org-httpbin"
         );
-        assert_eq!(sanitize_name_v2("vd-productpage.global-bookinfo"), "vd-productpage-global-bookinfo");
+        assert_eq!(
+            sanitize_name_v2("vd-productpage.global-bookinfo"),
+            "vd-productpage-global-bookinfo"
+        );
         assert_eq!(sanitize_name_v2("A*[b]_c"), "a-b-c");
     }
 
     #[test]
     fn long_names_are_hashed_to_63() {
-        let n = sanitize_name_v2("virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways");
+        let n = sanitize_name_v2(
+            "virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways",
+        );
         assert_eq!(n.len(), 63);
         assert!(n.starts_with("virtualgateway-north-south-gw-i-"), "{n}");
         // Stable: the same input always gives the same name.
-        assert_eq!(n, sanitize_name_v2("virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways"));
+        assert_eq!(
+            n,
+            sanitize_name_v2(
+                "virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways"
+            )
+        );
         let h = &n[32..];
         assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
     }

@@ -71,14 +71,35 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     let vgs = rt.spec.virtual_gateways.clone().unwrap_or_default();
     for (i, r) in vgs.iter().enumerate() {
         let field = format!("spec.virtualGateways[{i}]");
-        let ns = if r.namespace.is_empty() { &rt.meta.namespace } else { &r.namespace };
-        let cl = if r.cluster.is_empty() { &rt.meta.cluster } else { &r.cluster };
-        let Some(vg) = ctx.model.virtual_gateways.iter().find(|v| v.meta.name == r.name && &v.meta.namespace == ns && &v.meta.cluster == cl) else {
-            part.diagnostics.push(ctx.error(&rt.meta, "unresolved-virtual-gateway", &field,
-                format!("VirtualGateway {ns}/{} in cluster {cl} does not exist", r.name)));
+        let ns = if r.namespace.is_empty() {
+            &rt.meta.namespace
+        } else {
+            &r.namespace
+        };
+        let cl = if r.cluster.is_empty() {
+            &rt.meta.cluster
+        } else {
+            &r.cluster
+        };
+        let Some(vg) =
+            ctx.model.virtual_gateways.iter().find(|v| {
+                v.meta.name == r.name && &v.meta.namespace == ns && &v.meta.cluster == cl
+            })
+        else {
+            part.diagnostics.push(ctx.error(
+                &rt.meta,
+                "unresolved-virtual-gateway",
+                &field,
+                format!(
+                    "VirtualGateway {ns}/{} in cluster {cl} does not exist",
+                    r.name
+                ),
+            ));
             continue;
         };
-        let Some(vg_ws) = ctx.ws_of(&vg.meta) else { continue };
+        let Some(vg_ws) = ctx.ws_of(&vg.meta) else {
+            continue;
+        };
         if !ctx.model.workspaces.visible(&rt.meta, "RouteTable", vg_ws) {
             part.diagnostics.push(ctx.error(&rt.meta, "not-visible-to-gateway", &field,
                 format!("this RouteTable is not visible in workspace `{vg_ws}` of VirtualGateway {ns}/{}; export it from `{own_ws}` and import it there", r.name)));
@@ -93,7 +114,9 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
             if !ctx.selected(&cluster) {
                 continue;
             }
-            let Some(gws) = ctx.model.workspace_of(&cluster, &gns) else { continue };
+            let Some(gws) = ctx.model.workspace_of(&cluster, &gns) else {
+                continue;
+            };
             let inst = instances.entry((cluster.clone(), gns.clone())).or_default();
             inst.workspace = gws.to_string();
             inst.gateways.insert(gateway_name(&vg.meta, &gns, gws));
@@ -111,7 +134,15 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         let mesh_sources: Vec<Option<Labels>> = if selectors.is_empty() {
             vec![None]
         } else {
-            selectors.iter().map(|s| s.selector.as_ref().map(|x| x.labels.clone()).filter(|l| !l.is_empty())).collect()
+            selectors
+                .iter()
+                .map(|s| {
+                    s.selector
+                        .as_ref()
+                        .map(|x| x.labels.clone())
+                        .filter(|l| !l.is_empty())
+                })
+                .collect()
         };
         for (cluster, ns, ws) in ctx.placements(&rt.meta, "RouteTable") {
             let inst = instances.entry((cluster, ns)).or_default();
@@ -130,24 +161,48 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     let http = flatten(ctx, rt, own_ws, &mut chain, false, &mut part);
     let diag_mark = part.diagnostics.len();
 
-    let parent = Parent { group: "networking.gloo.solo.io", version: "v2", kind: "RouteTable", name: &rt.meta.name, namespace: &rt.meta.namespace, cluster: &rt.meta.cluster };
+    let parent = Parent {
+        group: "networking.gloo.solo.io",
+        version: "v2",
+        kind: "RouteTable",
+        name: &rt.meta.name,
+        namespace: &rt.meta.namespace,
+        cluster: &rt.meta.cluster,
+    };
     let mut sources: BTreeSet<SourceRef> = BTreeSet::new();
     sources.insert(ctx.source(&rt.meta));
     for r in &http {
         sources.insert(ctx.source(&r.table.meta));
     }
     let sources: Vec<SourceRef> = sources.into_iter().collect();
-    let annotations: Vec<(String, String)> = rt.spec.virtual_service_annotations.iter().filter(|(k, _)| *k != "cluster.solo.io/cluster").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let annotations: Vec<(String, String)> = rt
+        .spec
+        .virtual_service_annotations
+        .iter()
+        .filter(|(k, _)| *k != "cluster.solo.io/cluster")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
 
     for ((cluster, ns), inst) in &instances {
-        let mut subsets: BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)> = BTreeMap::new();
+        let mut subsets: BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)> =
+            BTreeMap::new();
         let mut spec = Map::new();
         spec.insert("exportTo".into(), json!(["."]));
-        spec.insert("gateways".into(), json!(inst.gateways.iter().collect::<Vec<_>>()));
+        spec.insert(
+            "gateways".into(),
+            json!(inst.gateways.iter().collect::<Vec<_>>()),
+        );
         spec.insert("hosts".into(), json!(rt.spec.hosts));
         let mut http_json = Vec::new();
         for r in &http {
-            http_json.push(http_route(ctx, r, cluster, &inst.sources, &mut subsets, &mut part));
+            http_json.push(http_route(
+                ctx,
+                r,
+                cluster,
+                &inst.sources,
+                &mut subsets,
+                &mut part,
+            ));
         }
         if !http_json.is_empty() {
             spec.insert("http".into(), Value::Array(http_json));
@@ -160,16 +215,35 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         if !tls.is_empty() {
             spec.insert("tls".into(), Value::Array(tls));
         }
-        let place = Place { cluster, namespace: ns, workspace: &inst.workspace };
+        let place = Place {
+            cluster,
+            namespace: ns,
+            workspace: &inst.workspace,
+        };
         // Name pattern [O §9.2]: routetable-<rt>-<rtNs>-<rtCluster>-<ws of the output namespace>.
-        let name = sanitize_name_v2(&format!("routetable-{}-{}-{}-{}", rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace));
+        let name = sanitize_name_v2(&format!(
+            "routetable-{}-{}-{}-{}",
+            rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
+        ));
         let md = metadata(&name, &place, &parent, &annotations);
-        part.objects.push(ctx.object("VirtualService", md, Value::Object(spec), cluster, sources.clone()));
+        part.objects.push(ctx.object(
+            "VirtualService",
+            md,
+            Value::Object(spec),
+            cluster,
+            sources.clone(),
+        ));
         for (host, (dparent, subs, srcs)) in subsets {
-            part.objects.push(subset_rule(ctx, &host, dparent, subs, srcs, &place));
+            part.objects
+                .push(subset_rule(ctx, &host, dparent, subs, srcs, &place));
         }
     }
-    if failure_freeze && part.diagnostics[diag_mark..].iter().chain(part.diagnostics[..diag_mark].iter()).any(|d| d.severity == crate::diag::Severity::Error) {
+    if failure_freeze
+        && part.diagnostics[diag_mark..]
+            .iter()
+            .chain(part.diagnostics[..diag_mark].iter())
+            .any(|d| d.severity == crate::diag::Severity::Error)
+    {
         // FREEZE_CONFIG keeps the last accepted config [C §5.1]: meshform has none, so it
         // renders nothing for this table and the error stops the render (docs/translation.md).
         part.objects.clear();
@@ -180,14 +254,18 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
 /// True if some listener of the gateway allows one of the hosts (`allowedRouteTables[].host`,
 /// wildcards allowed; no entries means any table) [C §7].
 fn host_allowed(vg: &Typed<VirtualGatewaySpec>, hosts: &[String]) -> bool {
-    vg.spec.listeners.iter().any(|l| match &l.allowed_route_tables {
-        None => true,
-        Some(list) if list.is_empty() => true,
-        Some(list) => list.iter().any(|a| match &a.host {
+    vg.spec
+        .listeners
+        .iter()
+        .any(|l| match &l.allowed_route_tables {
             None => true,
-            Some(h) => hosts.iter().any(|x| host_matches(h, x)),
-        }),
-    }) || vg.spec.listeners.is_empty()
+            Some(list) if list.is_empty() => true,
+            Some(list) => list.iter().any(|a| match &a.host {
+                None => true,
+                Some(h) => hosts.iter().any(|x| host_matches(h, x)),
+            }),
+        })
+        || vg.spec.listeners.is_empty()
 }
 
 /// `*`, `*.example.com` or an exact host.
@@ -196,7 +274,9 @@ pub(crate) fn host_matches(pattern: &str, host: &str) -> bool {
         return true;
     }
     match pattern.strip_prefix('*') {
-        Some(suffix) => host.ends_with(suffix) || host.strip_prefix('*').is_some_and(|h| h.ends_with(suffix)),
+        Some(suffix) => {
+            host.ends_with(suffix) || host.strip_prefix('*').is_some_and(|h| h.ends_with(suffix))
+        }
         None => false,
     }
 }
@@ -208,7 +288,11 @@ fn unique_names(routes: &[HttpRoute]) -> Vec<String> {
     routes
         .iter()
         .map(|r| {
-            let base = r.name.strip_prefix("insecure-").unwrap_or(&r.name).to_string();
+            let base = r
+                .name
+                .strip_prefix("insecure-")
+                .unwrap_or(&r.name)
+                .to_string();
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             if *n > 1 {
@@ -220,25 +304,52 @@ fn unique_names(routes: &[HttpRoute]) -> Vec<String> {
         .collect()
 }
 
-fn flatten<'a>(ctx: &Ctx<'a>, table: &'a Rt, ws: &str, chain: &mut Vec<usize>, child: bool, part: &mut Part) -> Vec<FlatRoute<'a>> {
+fn flatten<'a>(
+    ctx: &Ctx<'a>,
+    table: &'a Rt,
+    ws: &str,
+    chain: &mut Vec<usize>,
+    child: bool,
+    part: &mut Part,
+) -> Vec<FlatRoute<'a>> {
     let mut out = Vec::new();
     let routes = table.spec.http.as_deref().unwrap_or(&[]);
     let names = unique_names(routes);
     for (i, r) in routes.iter().enumerate() {
         let field = format!("spec.http[{i}]");
-        let route_name = if names[i].is_empty() { format!("route-{i}") } else { names[i].clone() };
+        let route_name = if names[i].is_empty() {
+            format!("route-{i}")
+        } else {
+            names[i].clone()
+        };
         // 2.0 names routes `<route>-<table>` [O S7]; delegated routes carry the tables
         // `<route>-<child>.<ns>.<cluster>--<parent>.<ns>.<cluster>` [O S9, split I].
         let name = if child {
-            format!("{route_name}-{}.{}.{}", table.meta.name, table.meta.namespace, table.meta.cluster)
+            format!(
+                "{route_name}-{}.{}.{}",
+                table.meta.name, table.meta.namespace, table.meta.cluster
+            )
         } else {
             format!("{route_name}-{}", table.meta.name)
         };
-        let actions = [r.forward_to.is_some(), r.delegate.is_some(), r.redirect.is_some(), r.direct_response.is_some(), r.graphql.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count();
-        let mk = |action| FlatRoute { name: name.clone(), matchers: r.matchers.clone(), action, table, field: field.clone(), labels: &r.labels };
+        let actions = [
+            r.forward_to.is_some(),
+            r.delegate.is_some(),
+            r.redirect.is_some(),
+            r.direct_response.is_some(),
+            r.graphql.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        let mk = |action| FlatRoute {
+            name: name.clone(),
+            matchers: r.matchers.clone(),
+            action,
+            table,
+            field: field.clone(),
+            labels: &r.labels,
+        };
         if actions != 1 {
             part.diagnostics.push(ctx.error(&table.meta, "route-action", &field,
                 format!("route `{route_name}` must have exactly one of forwardTo, delegate, redirect, directResponse, graphql; it has {actions}")));
@@ -246,7 +357,12 @@ fn flatten<'a>(ctx: &Ctx<'a>, table: &'a Rt, ws: &str, chain: &mut Vec<usize>, c
             continue;
         }
         if r.graphql.is_some() {
-            part.diagnostics.push(ctx.error(&table.meta, "unsupported", &format!("{field}.graphql"), "graphql actions are not translated by meshform"));
+            part.diagnostics.push(ctx.error(
+                &table.meta,
+                "unsupported",
+                &format!("{field}.graphql"),
+                "graphql actions are not translated by meshform",
+            ));
             out.push(mk(Action::Fail));
             continue;
         }
@@ -260,7 +376,10 @@ fn flatten<'a>(ctx: &Ctx<'a>, table: &'a Rt, ws: &str, chain: &mut Vec<usize>, c
             match delegate(ctx, table, r, d, &field, ws, chain, part) {
                 Ok(children) => {
                     for mut c in children {
-                        c.name = format!("{}--{}.{}.{}", c.name, table.meta.name, table.meta.namespace, table.meta.cluster);
+                        c.name = format!(
+                            "{}--{}.{}.{}",
+                            c.name, table.meta.name, table.meta.namespace, table.meta.cluster
+                        );
                         out.push(c);
                     }
                 }
@@ -272,9 +391,23 @@ fn flatten<'a>(ctx: &Ctx<'a>, table: &'a Rt, ws: &str, chain: &mut Vec<usize>, c
 }
 
 #[allow(clippy::too_many_arguments)]
-fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a DelegateAction, field: &str, ws: &str, chain: &mut Vec<usize>, part: &mut Part) -> Result<Vec<FlatRoute<'a>>, ()> {
+fn delegate<'a>(
+    ctx: &Ctx<'a>,
+    parent: &'a Rt,
+    route: &'a HttpRoute,
+    d: &'a DelegateAction,
+    field: &str,
+    ws: &str,
+    chain: &mut Vec<usize>,
+    part: &mut Part,
+) -> Result<Vec<FlatRoute<'a>>, ()> {
     if chain.len() > MAX_DELEGATION_DEPTH {
-        part.diagnostics.push(ctx.error(&parent.meta, "delegation-depth", field, format!("delegation deeper than {MAX_DELEGATION_DEPTH} tables")));
+        part.diagnostics.push(ctx.error(
+            &parent.meta,
+            "delegation-depth",
+            field,
+            format!("delegation deeper than {MAX_DELEGATION_DEPTH} tables"),
+        ));
         return Err(());
     }
     // Children: tables without hosts matching a selector and visible in the parent's
@@ -283,7 +416,11 @@ fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a Dele
     let mut children: Vec<(i32, usize, &'a Rt)> = Vec::new();
     for (si, s) in d.route_tables.iter().enumerate() {
         for c in &ctx.model.route_tables {
-            if !c.spec.hosts.is_empty() || children.iter().any(|(_, _, x)| x.meta.index == c.meta.index) {
+            if !c.spec.hosts.is_empty()
+                || children
+                    .iter()
+                    .any(|(_, _, x)| x.meta.index == c.meta.index)
+            {
                 continue;
             }
             let sel_ok = labels_match(&s.labels, &c.meta.labels)
@@ -296,7 +433,11 @@ fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a Dele
             }
         }
     }
-    children.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then((&a.2.meta.namespace, &a.2.meta.name).cmp(&(&b.2.meta.namespace, &b.2.meta.name))));
+    children.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.cmp(&b.1))
+            .then((&a.2.meta.namespace, &a.2.meta.name).cmp(&(&b.2.meta.namespace, &b.2.meta.name)))
+    });
     if children.is_empty() {
         part.diagnostics.push(ctx.error(&parent.meta, "unresolved-delegate", &format!("{field}.delegate"),
             format!("delegate selects no child RouteTable visible in workspace `{ws}` (a child has no hosts and is in this workspace or imported into it)")));
@@ -305,8 +446,15 @@ fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a Dele
     let mut out = Vec::new();
     for (weight, _, c) in &children {
         if chain.contains(&c.meta.index) {
-            part.diagnostics.push(ctx.error(&parent.meta, "delegation-cycle", &format!("{field}.delegate"),
-                format!("delegation cycle through RouteTable {}/{}", c.meta.namespace, c.meta.name)));
+            part.diagnostics.push(ctx.error(
+                &parent.meta,
+                "delegation-cycle",
+                &format!("{field}.delegate"),
+                format!(
+                    "delegation cycle through RouteTable {}/{}",
+                    c.meta.namespace, c.meta.name
+                ),
+            ));
             return Err(());
         }
         chain.push(c.meta.index);
@@ -329,7 +477,11 @@ fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a Dele
     if d.sort_method.as_deref() == Some("ROUTE_SPECIFICITY") {
         // exact > regex > prefix; exact and prefix by path length descending; ties by table
         // weight, then user order [C §5.5]. Only the most specific matcher of a route counts.
-        let keyed: Vec<((u8, std::cmp::Reverse<usize>), i32, usize)> = out.iter().enumerate().map(|(i, (w, r))| (specificity(&r.matchers), *w, i)).collect();
+        let keyed: Vec<((u8, std::cmp::Reverse<usize>), i32, usize)> = out
+            .iter()
+            .enumerate()
+            .map(|(i, (w, r))| (specificity(&r.matchers), *w, i))
+            .collect();
         let mut order: Vec<usize> = (0..out.len()).collect();
         order.sort_by(|a, b| {
             let (ka, wa, ia) = &keyed[*a];
@@ -337,7 +489,11 @@ fn delegate<'a>(ctx: &Ctx<'a>, parent: &'a Rt, route: &'a HttpRoute, d: &'a Dele
             ka.cmp(kb).then(wb.cmp(wa)).then(ia.cmp(ib))
         });
         let mut slots: Vec<Option<(i32, FlatRoute<'a>)>> = out.into_iter().map(Some).collect();
-        return Ok(order.into_iter().filter_map(|i| slots[i].take()).map(|(_, r)| r).collect());
+        return Ok(order
+            .into_iter()
+            .filter_map(|i| slots[i].take())
+            .map(|(_, r)| r)
+            .collect());
     }
     Ok(out.into_iter().map(|(_, r)| r).collect())
 }
@@ -349,7 +505,9 @@ fn specificity(matchers: &[HttpRequestMatcher]) -> (u8, std::cmp::Reverse<usize>
         .map(|m| match &m.uri {
             Some(StringMatch { exact: Some(p), .. }) => (0, std::cmp::Reverse(p.len())),
             Some(StringMatch { regex: Some(_), .. }) => (1, std::cmp::Reverse(0)),
-            Some(StringMatch { prefix: Some(p), .. }) => (2, std::cmp::Reverse(p.len())),
+            Some(StringMatch {
+                prefix: Some(p), ..
+            }) => (2, std::cmp::Reverse(p.len())),
             _ => (3, std::cmp::Reverse(0)),
         })
         .min()
@@ -357,7 +515,10 @@ fn specificity(matchers: &[HttpRequestMatcher]) -> (u8, std::cmp::Reverse<usize>
 }
 
 /// Combines parent and child matchers: every child matcher must narrow a parent matcher.
-fn merge_matchers(parent: &[HttpRequestMatcher], child: &[HttpRequestMatcher]) -> Result<Vec<HttpRequestMatcher>, String> {
+fn merge_matchers(
+    parent: &[HttpRequestMatcher],
+    child: &[HttpRequestMatcher],
+) -> Result<Vec<HttpRequestMatcher>, String> {
     if parent.is_empty() {
         return Ok(child.to_vec());
     }
@@ -399,15 +560,26 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
                 _ => pu == cu,
             };
             if !ok {
-                return Err(format!("child uri {} is not within parent uri {}", describe_uri(cu), describe_uri(pu)));
+                return Err(format!(
+                    "child uri {} is not within parent uri {}",
+                    describe_uri(cu),
+                    describe_uri(pu)
+                ));
             }
             Some(cu.clone())
         }
     };
     for h in &p.headers {
-        if let Some(ch) = m.headers.iter().find(|x| x.name.eq_ignore_ascii_case(&h.name)) {
+        if let Some(ch) = m
+            .headers
+            .iter()
+            .find(|x| x.name.eq_ignore_ascii_case(&h.name))
+        {
             if ch != h {
-                return Err(format!("header `{}` is matched differently by parent and child", h.name));
+                return Err(format!(
+                    "header `{}` is matched differently by parent and child",
+                    h.name
+                ));
             }
         } else {
             m.headers.push(h.clone());
@@ -416,14 +588,19 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
     for q in &p.query_parameters {
         if let Some(cq) = m.query_parameters.iter().find(|x| x.name == q.name) {
             if cq != q {
-                return Err(format!("query parameter `{}` is matched differently by parent and child", q.name));
+                return Err(format!(
+                    "query parameter `{}` is matched differently by parent and child",
+                    q.name
+                ));
             }
         } else {
             m.query_parameters.push(q.clone());
         }
     }
     match (&p.method, &c.method) {
-        (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => return Err(format!("method {a} vs {b}")),
+        (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => {
+            return Err(format!("method {a} vs {b}"))
+        }
         (Some(a), None) => m.method = Some(a.clone()),
         _ => {}
     }
@@ -459,8 +636,18 @@ fn value_match(value: &Option<String>, regex: bool) -> Value {
 
 /// One Istio HTTPMatchRequest per (matcher × source label set) [O §9.5].
 fn matches_json(matchers: &[HttpRequestMatcher], sources: &[Option<Labels>]) -> Vec<Value> {
-    let default = [HttpRequestMatcher { uri: Some(StringMatch { prefix: Some("/".into()), ..Default::default() }), ..Default::default() }];
-    let ms: &[HttpRequestMatcher] = if matchers.is_empty() { &default } else { matchers };
+    let default = [HttpRequestMatcher {
+        uri: Some(StringMatch {
+            prefix: Some("/".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    let ms: &[HttpRequestMatcher] = if matchers.is_empty() {
+        &default
+    } else {
+        matchers
+    };
     let none = [None];
     let srcs: &[Option<Labels>] = if sources.is_empty() { &none } else { sources };
     let mut out = Vec::new();
@@ -476,7 +663,10 @@ fn matches_json(matchers: &[HttpRequestMatcher], sources: &[Option<Labels>]) -> 
                     j.insert("uri".into(), json!({"regex": r}));
                 } else if let Some(sfx) = &u.suffix {
                     // Gloo does not support suffix matching; a regex keeps its meaning [I].
-                    j.insert("uri".into(), json!({"regex": format!(".*{}", regex_escape(sfx))}));
+                    j.insert(
+                        "uri".into(),
+                        json!({"regex": format!(".*{}", regex_escape(sfx))}),
+                    );
                 }
                 if u.ignore_case && u.regex.is_none() {
                     j.insert("ignoreUriCase".into(), json!(true));
@@ -536,19 +726,45 @@ struct Dest {
 }
 
 /// Resolves a destination for output cluster `cluster`; `Err` has already been reported.
-fn resolve(ctx: &Ctx<'_>, table: &Rt, d: &DestinationReference, field: &str, cluster: &str, ws: &str, part: &mut Part) -> Result<Dest, ()> {
+fn resolve(
+    ctx: &Ctx<'_>,
+    table: &Rt,
+    d: &DestinationReference,
+    field: &str,
+    cluster: &str,
+    ws: &str,
+    part: &mut Part,
+) -> Result<Dest, ()> {
     let fail = |part: &mut Part, code: &str, f: &str, msg: String| {
         part.diagnostics.push(ctx.error(&table.meta, code, f, msg));
         Err(())
     };
     let Some(r) = &d.r#ref else {
         if d.aws_lambda.is_some() {
-            return fail(part, "unsupported", &format!("{field}.awsLambda"), "AWS Lambda destinations are not translated by meshform".into());
+            return fail(
+                part,
+                "unsupported",
+                &format!("{field}.awsLambda"),
+                "AWS Lambda destinations are not translated by meshform".into(),
+            );
         }
-        return fail(part, "unresolved-destination", field, "destination has no ref".into());
+        return fail(
+            part,
+            "unresolved-destination",
+            field,
+            "destination has no ref".into(),
+        );
     };
-    let ns = if r.namespace.is_empty() { table.meta.namespace.clone() } else { r.namespace.clone() };
-    let cl = if r.cluster.is_empty() { table.meta.cluster.clone() } else { r.cluster.clone() };
+    let ns = if r.namespace.is_empty() {
+        table.meta.namespace.clone()
+    } else {
+        r.namespace.clone()
+    };
+    let cl = if r.cluster.is_empty() {
+        table.meta.cluster.clone()
+    } else {
+        r.cluster.clone()
+    };
     let port_field = format!("{field}.port");
     let subset = if d.subset.is_empty() {
         None
@@ -556,12 +772,19 @@ fn resolve(ctx: &Ctx<'_>, table: &Rt, d: &DestinationReference, field: &str, clu
         // Subset names are `<key>-<value>` [O S7, S8]; several labels are joined in key order [I].
         let mut keys: Vec<(&String, &String)> = d.subset.iter().collect();
         keys.sort();
-        let name = keys.iter().map(|(k, v)| format!("{k}-{v}")).collect::<Vec<_>>().join("-");
+        let name = keys
+            .iter()
+            .map(|(k, v)| format!("{k}-{v}"))
+            .collect::<Vec<_>>()
+            .join("-");
         Some((sanitize_name_v2(&name), d.subset.clone()))
     };
     match d.kind {
         DestinationKind::Service => {
-            let svc = ctx.model.services.iter().find(|s| s.meta.name == r.name && s.meta.namespace == ns && s.meta.cluster == cl);
+            let svc =
+                ctx.model.services.iter().find(|s| {
+                    s.meta.name == r.name && s.meta.namespace == ns && s.meta.cluster == cl
+                });
             if let Some(s) = svc {
                 if !ctx.model.workspaces.visible(&s.meta, "Service", ws) {
                     return fail(part, "unresolved-destination", &format!("{field}.ref"),
@@ -582,62 +805,199 @@ fn resolve(ctx: &Ctx<'_>, table: &Rt, d: &DestinationReference, field: &str, clu
                 },
             };
             // Local cluster: <name>.<ns>.svc.cluster.local; remote: <name>.<ns>.svc.<cluster>.global [O §9.5].
-            let host = if cl == cluster { format!("{}.{ns}.svc.cluster.local", r.name) } else { format!("{}.{ns}.svc.{cl}.global", r.name) };
-            Ok(Dest { host, port, subset, parent: (String::new(), "v1".into(), "Service".into(), r.name.clone(), ns, cl) })
+            let host = if cl == cluster {
+                format!("{}.{ns}.svc.cluster.local", r.name)
+            } else {
+                format!("{}.{ns}.svc.{cl}.global", r.name)
+            };
+            Ok(Dest {
+                host,
+                port,
+                subset,
+                parent: (
+                    String::new(),
+                    "v1".into(),
+                    "Service".into(),
+                    r.name.clone(),
+                    ns,
+                    cl,
+                ),
+            })
         }
         DestinationKind::VirtualDestination => {
-            let Some(vd) = ctx.model.virtual_destinations.iter().find(|v| v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl) else {
-                return fail(part, "unresolved-destination", &format!("{field}.ref"), format!("VirtualDestination {ns}/{} of cluster {cl} does not exist", r.name));
+            let Some(vd) =
+                ctx.model.virtual_destinations.iter().find(|v| {
+                    v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl
+                })
+            else {
+                return fail(
+                    part,
+                    "unresolved-destination",
+                    &format!("{field}.ref"),
+                    format!(
+                        "VirtualDestination {ns}/{} of cluster {cl} does not exist",
+                        r.name
+                    ),
+                );
             };
-            if !ctx.model.workspaces.visible(&vd.meta, "VirtualDestination", ws) {
+            if !ctx
+                .model
+                .workspaces
+                .visible(&vd.meta, "VirtualDestination", ws)
+            {
                 return fail(part, "unresolved-destination", &format!("{field}.ref"),
                     format!("VirtualDestination {ns}/{} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)", r.name));
             }
             let Some(host) = vd.spec.hosts.first().cloned() else {
-                return fail(part, "unresolved-destination", &format!("{field}.ref"), format!("VirtualDestination {ns}/{} has no hosts", r.name));
+                return fail(
+                    part,
+                    "unresolved-destination",
+                    &format!("{field}.ref"),
+                    format!("VirtualDestination {ns}/{} has no hosts", r.name),
+                );
             };
             let port = match &d.port {
-                Some(PortSelector { number: Some(n), .. }) => {
+                Some(PortSelector {
+                    number: Some(n), ..
+                }) => {
                     if !vd.spec.ports.iter().any(|p| p.number == *n) {
-                        return fail(part, "unresolved-port", &port_field, format!("VirtualDestination {ns}/{} has no port {n}", r.name));
+                        return fail(
+                            part,
+                            "unresolved-port",
+                            &port_field,
+                            format!("VirtualDestination {ns}/{} has no port {n}", r.name),
+                        );
                     }
                     Some(*n)
                 }
-                Some(PortSelector { name: Some(pn), .. }) => return fail(part, "unresolved-port", &port_field, format!("VirtualDestination ports have no names; use a number instead of `{pn}`")),
+                Some(PortSelector { name: Some(pn), .. }) => return fail(
+                    part,
+                    "unresolved-port",
+                    &port_field,
+                    format!(
+                        "VirtualDestination ports have no names; use a number instead of `{pn}`"
+                    ),
+                ),
                 _ if vd.spec.ports.len() == 1 => Some(vd.spec.ports[0].number),
-                _ => return fail(part, "port-required", &port_field, format!("VirtualDestination {ns}/{} has several ports; name one [C §2.4]", r.name)),
+                _ => {
+                    return fail(
+                        part,
+                        "port-required",
+                        &port_field,
+                        format!(
+                            "VirtualDestination {ns}/{} has several ports; name one [C §2.4]",
+                            r.name
+                        ),
+                    )
+                }
             };
             if subset.is_some() {
-                part.diagnostics.push(ctx.warning(&table.meta, "subset-ignored", &format!("{field}.subset"), "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored"));
+                part.diagnostics.push(ctx.warning(
+                    &table.meta,
+                    "subset-ignored",
+                    &format!("{field}.subset"),
+                    "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
+                ));
             }
-            Ok(Dest { host, port, subset: None, parent: ("networking.gloo.solo.io".into(), "v2".into(), "VirtualDestination".into(), r.name.clone(), ns, cl) })
+            Ok(Dest {
+                host,
+                port,
+                subset: None,
+                parent: (
+                    "networking.gloo.solo.io".into(),
+                    "v2".into(),
+                    "VirtualDestination".into(),
+                    r.name.clone(),
+                    ns,
+                    cl,
+                ),
+            })
         }
         DestinationKind::ExternalService => {
-            let Some(es) = ctx.model.external_services.iter().find(|v| v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl) else {
-                return fail(part, "unresolved-destination", &format!("{field}.ref"), format!("ExternalService {ns}/{} of cluster {cl} does not exist", r.name));
+            let Some(es) =
+                ctx.model.external_services.iter().find(|v| {
+                    v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl
+                })
+            else {
+                return fail(
+                    part,
+                    "unresolved-destination",
+                    &format!("{field}.ref"),
+                    format!(
+                        "ExternalService {ns}/{} of cluster {cl} does not exist",
+                        r.name
+                    ),
+                );
             };
-            if !ctx.model.workspaces.visible(&es.meta, "ExternalService", ws) {
+            if !ctx
+                .model
+                .workspaces
+                .visible(&es.meta, "ExternalService", ws)
+            {
                 return fail(part, "unresolved-destination", &format!("{field}.ref"),
                     format!("ExternalService {ns}/{} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)", r.name));
             }
             let port = match &d.port {
-                Some(PortSelector { number: Some(n), .. }) => {
+                Some(PortSelector {
+                    number: Some(n), ..
+                }) => {
                     if !es.spec.ports.iter().any(|p| p.number == *n) {
-                        return fail(part, "unresolved-port", &port_field, format!("ExternalService {ns}/{} has no port {n}", r.name));
+                        return fail(
+                            part,
+                            "unresolved-port",
+                            &port_field,
+                            format!("ExternalService {ns}/{} has no port {n}", r.name),
+                        );
                     }
                     Some(*n)
                 }
-                Some(PortSelector { name: Some(pn), .. }) => match es.spec.ports.iter().find(|p| &port_name(p) == pn) {
-                    Some(p) => Some(p.number),
-                    None => return fail(part, "unresolved-port", &port_field, format!("ExternalService {ns}/{} has no port named `{pn}`", r.name)),
-                },
+                Some(PortSelector { name: Some(pn), .. }) => {
+                    match es.spec.ports.iter().find(|p| &port_name(p) == pn) {
+                        Some(p) => Some(p.number),
+                        None => {
+                            return fail(
+                                part,
+                                "unresolved-port",
+                                &port_field,
+                                format!("ExternalService {ns}/{} has no port named `{pn}`", r.name),
+                            )
+                        }
+                    }
+                }
                 _ if es.spec.ports.len() == 1 => Some(es.spec.ports[0].number),
-                _ => return fail(part, "port-required", &port_field, format!("ExternalService {ns}/{} has several ports; name one [C §2.4]", r.name)),
+                _ => {
+                    return fail(
+                        part,
+                        "port-required",
+                        &port_field,
+                        format!(
+                            "ExternalService {ns}/{} has several ports; name one [C §2.4]",
+                            r.name
+                        ),
+                    )
+                }
             };
             if subset.is_some() {
-                part.diagnostics.push(ctx.warning(&table.meta, "subset-ignored", &format!("{field}.subset"), "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored"));
+                part.diagnostics.push(ctx.warning(
+                    &table.meta,
+                    "subset-ignored",
+                    &format!("{field}.subset"),
+                    "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
+                ));
             }
-            Ok(Dest { host: primary_host(es), port, subset: None, parent: ("networking.gloo.solo.io".into(), "v2".into(), "ExternalService".into(), r.name.clone(), ns, cl) })
+            Ok(Dest {
+                host: primary_host(es),
+                port,
+                subset: None,
+                parent: (
+                    "networking.gloo.solo.io".into(),
+                    "v2".into(),
+                    "ExternalService".into(),
+                    r.name.clone(),
+                    ns,
+                    cl,
+                ),
+            })
         }
     }
 }
@@ -649,7 +1009,9 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
     let sum: u32 = ws.iter().map(|w| w.unwrap_or(0)).sum();
     let unweighted = ws.iter().filter(|w| w.is_none()).count() as u32;
     if sum > 100 {
-        return Err(format!("destination weights add up to {sum}, more than 100"));
+        return Err(format!(
+            "destination weights add up to {sum}, more than 100"
+        ));
     }
     if unweighted == 0 {
         if sum != 100 && ws.len() > 1 {
@@ -661,7 +1023,10 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
         return Ok(ws.iter().map(|w| w.unwrap_or(0)).collect());
     }
     if sum == 100 {
-        return Err("weights already add up to 100, leaving nothing for destinations without a weight".into());
+        return Err(
+            "weights already add up to 100, leaving nothing for destinations without a weight"
+                .into(),
+        );
     }
     let rem = 100 - sum;
     let share = rem / unweighted;
@@ -684,20 +1049,43 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
 
 type Subsets = BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)>;
 
-fn route_destinations(ctx: &Ctx<'_>, table: &Rt, dests: &[DestinationReference], field: &str, cluster: &str, ws: &str, subsets: &mut Subsets, part: &mut Part) -> Result<(Vec<Value>, Vec<String>), ()> {
+fn route_destinations(
+    ctx: &Ctx<'_>,
+    table: &Rt,
+    dests: &[DestinationReference],
+    field: &str,
+    cluster: &str,
+    ws: &str,
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Result<(Vec<Value>, Vec<String>), ()> {
     if dests.len() > 100 {
-        part.diagnostics.push(ctx.error(&table.meta, "too-many-destinations", field, "at most 100 destinations [C §5.4]"));
+        part.diagnostics.push(ctx.error(
+            &table.meta,
+            "too-many-destinations",
+            field,
+            "at most 100 destinations [C §5.4]",
+        ));
         return Err(());
     }
     let mut resolved = Vec::new();
     for (i, d) in dests.iter().enumerate() {
-        resolved.push(resolve(ctx, table, d, &format!("{field}[{i}]"), cluster, ws, part)?);
+        resolved.push(resolve(
+            ctx,
+            table,
+            d,
+            &format!("{field}[{i}]"),
+            cluster,
+            ws,
+            part,
+        )?);
     }
     let w = if dests.len() > 1 {
         match weights(&dests.iter().map(|d| d.weight).collect::<Vec<_>>()) {
             Ok(w) => Some(w),
             Err(e) => {
-                part.diagnostics.push(ctx.error(&table.meta, "weights", field, e));
+                part.diagnostics
+                    .push(ctx.error(&table.meta, "weights", field, e));
                 return Err(());
             }
         }
@@ -718,7 +1106,9 @@ fn route_destinations(ctx: &Ctx<'_>, table: &Rt, dests: &[DestinationReference],
                 let (g, v, k, n, ns, c) = &d.parent;
                 (json!({"group": g, "version": v, "kind": k, "name": n, "namespace": ns, "cluster": c}), BTreeMap::new(), Vec::new())
             });
-            entry.1.insert(name.clone(), json!({"name": name, "labels": labels}));
+            entry
+                .1
+                .insert(name.clone(), json!({"name": name, "labels": labels}));
             let src = ctx.source(&table.meta);
             if !entry.2.contains(&src) {
                 entry.2.push(src);
@@ -735,10 +1125,20 @@ fn route_destinations(ctx: &Ctx<'_>, table: &Rt, dests: &[DestinationReference],
     Ok((out, hosts))
 }
 
-fn http_route(ctx: &Ctx<'_>, r: &FlatRoute<'_>, cluster: &str, sources: &[Option<Labels>], subsets: &mut Subsets, part: &mut Part) -> Value {
+fn http_route(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Value {
     let mut j = Map::new();
     j.insert("name".into(), json!(r.name));
-    j.insert("match".into(), Value::Array(matches_json(&r.matchers, sources)));
+    j.insert(
+        "match".into(),
+        Value::Array(matches_json(&r.matchers, sources)),
+    );
     let table = r.table;
     let ws = ctx.ws_of(&table.meta).unwrap_or_default().to_string();
     let fail500 = |j: &mut Map<String, Value>| {
@@ -770,14 +1170,24 @@ fn http_route(ctx: &Ctx<'_>, r: &FlatRoute<'_>, cluster: &str, sources: &[Option
                 Some("TEMPORARY_REDIRECT") => 307,
                 Some("PERMANENT_REDIRECT") => 308,
                 Some(other) => {
-                    part.diagnostics.push(ctx.error(&table.meta, "redirect-code", &format!("{}.redirect.responseCode", r.field), format!("unknown responseCode `{other}`")));
+                    part.diagnostics.push(ctx.error(
+                        &table.meta,
+                        "redirect-code",
+                        &format!("{}.redirect.responseCode", r.field),
+                        format!("unknown responseCode `{other}`"),
+                    ));
                     fail500(&mut j);
                     return Value::Object(j);
                 }
             };
             m.insert("redirectCode".into(), json!(code));
             if m.len() == 1 {
-                part.diagnostics.push(ctx.error(&table.meta, "redirect-empty", &format!("{}.redirect", r.field), "a redirect needs hostRedirect or pathRedirect"));
+                part.diagnostics.push(ctx.error(
+                    &table.meta,
+                    "redirect-empty",
+                    &format!("{}.redirect", r.field),
+                    "a redirect needs hostRedirect or pathRedirect",
+                ));
                 fail500(&mut j);
                 return Value::Object(j);
             }
@@ -785,7 +1195,9 @@ fn http_route(ctx: &Ctx<'_>, r: &FlatRoute<'_>, cluster: &str, sources: &[Option
         }
         Action::Forward(f) => {
             let (dests, dfield) = match &f.destinations {
-                Some(d) if !d.is_empty() => (d.clone(), format!("{}.forwardTo.destinations", r.field)),
+                Some(d) if !d.is_empty() => {
+                    (d.clone(), format!("{}.forwardTo.destinations", r.field))
+                }
                 _ => match &table.spec.default_destination {
                     Some(d) => (vec![d.clone()], "spec.defaultDestination".to_string()),
                     None => {
@@ -796,7 +1208,9 @@ fn http_route(ctx: &Ctx<'_>, r: &FlatRoute<'_>, cluster: &str, sources: &[Option
                     }
                 },
             };
-            let (route, hosts) = match route_destinations(ctx, table, &dests, &dfield, cluster, &ws, subsets, part) {
+            let (route, hosts) = match route_destinations(
+                ctx, table, &dests, &dfield, cluster, &ws, subsets, part,
+            ) {
                 Ok(x) => x,
                 Err(()) => {
                     fail500(&mut j);
@@ -805,16 +1219,30 @@ fn http_route(ctx: &Ctx<'_>, r: &FlatRoute<'_>, cluster: &str, sources: &[Option
             };
             let mut rewrite = Map::new();
             if let Some(p) = &f.path_rewrite {
-                if r.matchers.iter().any(|m| m.uri.as_ref().is_some_and(|u| u.regex.is_some())) {
-                    part.diagnostics.push(ctx.error(&table.meta, "path-rewrite-regex", &format!("{}.forwardTo.pathRewrite", r.field), "pathRewrite is unsupported with regex matchers [C §5.4]"));
+                if r.matchers
+                    .iter()
+                    .any(|m| m.uri.as_ref().is_some_and(|u| u.regex.is_some()))
+                {
+                    part.diagnostics.push(ctx.error(
+                        &table.meta,
+                        "path-rewrite-regex",
+                        &format!("{}.forwardTo.pathRewrite", r.field),
+                        "pathRewrite is unsupported with regex matchers [C §5.4]",
+                    ));
                     fail500(&mut j);
                     return Value::Object(j);
                 }
                 // Istio rejects `rewrite: {uri: ""}`; an empty rewrite strips to `/` [istio-validation.md §3.11].
-                rewrite.insert("uri".into(), json!(if p.is_empty() { "/" } else { p.as_str() }));
+                rewrite.insert(
+                    "uri".into(),
+                    json!(if p.is_empty() { "/" } else { p.as_str() }),
+                );
             }
             if let Some(rr) = &f.regex_rewrite {
-                rewrite.insert("uriRegexRewrite".into(), json!({"match": rr.pattern.regex, "rewrite": rr.substitution}));
+                rewrite.insert(
+                    "uriRegexRewrite".into(),
+                    json!({"match": rr.pattern.regex, "rewrite": rr.substitution}),
+                );
             }
             if let Some(h) = &f.host_rewrite {
                 rewrite.insert("authority".into(), json!(h));
@@ -843,9 +1271,15 @@ fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
         .fault_policies
         .iter()
         .filter(|p| ctx.ws_of(&p.meta) == Some(ws))
-        .filter(|p| p.spec.apply_to_routes.iter().any(|s| !s.route.labels.is_empty() && labels_match(&s.route.labels, r.labels)))
+        .filter(|p| {
+            p.spec
+                .apply_to_routes
+                .iter()
+                .any(|s| !s.route.labels.is_empty() && labels_match(&s.route.labels, r.labels))
+        })
         .collect();
-    policies.sort_by(|a, b| (&a.meta.namespace, &a.meta.name).cmp(&(&b.meta.namespace, &b.meta.name)));
+    policies
+        .sort_by(|a, b| (&a.meta.namespace, &a.meta.name).cmp(&(&b.meta.namespace, &b.meta.name)));
     let p = policies.first()?;
     let mut f = Map::new();
     if let Some(d) = &p.spec.config.delay {
@@ -857,10 +1291,26 @@ fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
     (!f.is_empty()).then_some(Value::Object(f))
 }
 
-fn l4_destinations(ctx: &Ctx<'_>, rt: &Rt, f: &Option<ForwardToAction>, field: &str, cluster: &str, part: &mut Part) -> Option<Vec<Value>> {
+fn l4_destinations(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    f: &Option<ForwardToAction>,
+    field: &str,
+    cluster: &str,
+    part: &mut Part,
+) -> Option<Vec<Value>> {
     let ws = ctx.ws_of(&rt.meta).unwrap_or_default().to_string();
-    let Some(dests) = f.as_ref().and_then(|f| f.destinations.clone()).filter(|d| !d.is_empty()) else {
-        part.diagnostics.push(ctx.error(&rt.meta, "no-destination", &format!("{field}.forwardTo"), "tcp and tls routes need forwardTo with 1 to 100 destinations [C §5.6]"));
+    let Some(dests) = f
+        .as_ref()
+        .and_then(|f| f.destinations.clone())
+        .filter(|d| !d.is_empty())
+    else {
+        part.diagnostics.push(ctx.error(
+            &rt.meta,
+            "no-destination",
+            &format!("{field}.forwardTo"),
+            "tcp and tls routes need forwardTo with 1 to 100 destinations [C §5.6]",
+        ));
         return None;
     };
     for (i, d) in dests.iter().enumerate() {
@@ -871,16 +1321,39 @@ fn l4_destinations(ctx: &Ctx<'_>, rt: &Rt, f: &Option<ForwardToAction>, field: &
         }
     }
     let mut subsets = Subsets::new();
-    route_destinations(ctx, rt, &dests, &format!("{field}.forwardTo.destinations"), cluster, &ws, &mut subsets, part).ok().map(|(r, _)| r)
+    route_destinations(
+        ctx,
+        rt,
+        &dests,
+        &format!("{field}.forwardTo.destinations"),
+        cluster,
+        &ws,
+        &mut subsets,
+        part,
+    )
+    .ok()
+    .map(|(r, _)| r)
 }
 
-fn tcp_routes(ctx: &Ctx<'_>, rt: &Rt, cluster: &str, sources: &[Option<Labels>], part: &mut Part) -> Vec<Value> {
+fn tcp_routes(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    part: &mut Part,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, r) in rt.spec.tcp.as_deref().unwrap_or(&[]).iter().enumerate() {
         let field = format!("spec.tcp[{i}]");
-        let Some(route) = l4_destinations(ctx, rt, &r.forward_to, &field, cluster, part) else { continue };
+        let Some(route) = l4_destinations(ctx, rt, &r.forward_to, &field, cluster, part) else {
+            continue;
+        };
         let mut matches = Vec::new();
-        let ports: Vec<Option<u32>> = if r.matchers.is_empty() { vec![None] } else { r.matchers.iter().map(|m| m.port).collect() };
+        let ports: Vec<Option<u32>> = if r.matchers.is_empty() {
+            vec![None]
+        } else {
+            r.matchers.iter().map(|m| m.port).collect()
+        };
         for p in ports {
             for s in sources {
                 let mut m = Map::new();
@@ -905,16 +1378,32 @@ fn tcp_routes(ctx: &Ctx<'_>, rt: &Rt, cluster: &str, sources: &[Option<Labels>],
     out
 }
 
-fn tls_routes(ctx: &Ctx<'_>, rt: &Rt, cluster: &str, sources: &[Option<Labels>], part: &mut Part) -> Vec<Value> {
+fn tls_routes(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    part: &mut Part,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, r) in rt.spec.tls.as_deref().unwrap_or(&[]).iter().enumerate() {
         let field = format!("spec.tls[{i}]");
-        let Some(route) = l4_destinations(ctx, rt, &r.forward_to, &field, cluster, part) else { continue };
+        let Some(route) = l4_destinations(ctx, rt, &r.forward_to, &field, cluster, part) else {
+            continue;
+        };
         let mut matches = Vec::new();
-        let ms: Vec<TlsRequestMatcher> = if r.matchers.is_empty() { vec![TlsRequestMatcher::default()] } else { r.matchers.clone() };
+        let ms: Vec<TlsRequestMatcher> = if r.matchers.is_empty() {
+            vec![TlsRequestMatcher::default()]
+        } else {
+            r.matchers.clone()
+        };
         for m in ms {
             // Istio needs sniHosts on every TLS match; Gloo's default is the table's hosts [I].
-            let sni = if m.sni_hosts.is_empty() { rt.spec.hosts.clone() } else { m.sni_hosts.clone() };
+            let sni = if m.sni_hosts.is_empty() {
+                rt.spec.hosts.clone()
+            } else {
+                m.sni_hosts.clone()
+            };
             for s in sources {
                 let mut j = Map::new();
                 j.insert("sniHosts".into(), json!(sni));
@@ -936,11 +1425,35 @@ fn tls_routes(ctx: &Ctx<'_>, rt: &Rt, cluster: &str, sources: &[Option<Labels>],
 /// namespace (istioctl IST0101 needs it there for external hosts) [O E5, S8]. The name starts
 /// with the sanitized host; Gloo's hashed suffix is not reproducible, so ours hashes
 /// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md).
-fn subset_rule(ctx: &Ctx<'_>, host: &str, dparent: Value, subsets: BTreeMap<String, Value>, sources: Vec<SourceRef>, place: &Place<'_>) -> super::Rendered {
+fn subset_rule(
+    ctx: &Ctx<'_>,
+    host: &str,
+    dparent: Value,
+    subsets: BTreeMap<String, Value>,
+    sources: Vec<SourceRef>,
+    place: &Place<'_>,
+) -> super::Rendered {
     let s = |k: &str| dparent[k].as_str().unwrap_or("").to_string();
-    let (g, v, k, n, ns, c) = (s("group"), s("version"), s("kind"), s("name"), s("namespace"), s("cluster"));
-    let parent = Parent { group: &g, version: &v, kind: &k, name: &n, namespace: &ns, cluster: &c };
-    let name = sanitize_name_v2(&format!("{host}-{}-{}-{}", place.namespace, place.cluster, place.workspace));
+    let (g, v, k, n, ns, c) = (
+        s("group"),
+        s("version"),
+        s("kind"),
+        s("name"),
+        s("namespace"),
+        s("cluster"),
+    );
+    let parent = Parent {
+        group: &g,
+        version: &v,
+        kind: &k,
+        name: &n,
+        namespace: &ns,
+        cluster: &c,
+    };
+    let name = sanitize_name_v2(&format!(
+        "{host}-{}-{}-{}",
+        place.namespace, place.cluster, place.workspace
+    ));
     let md = metadata(&name, place, &parent, &[]);
     let spec = json!({"exportTo": ["."], "host": host, "subsets": subsets.into_values().collect::<Vec<_>>()});
     let mut sources = sources;
@@ -969,25 +1482,60 @@ mod tests {
 
     #[test]
     fn duplicate_route_names_are_renamed() {
-        let r = |n: &str| HttpRoute { name: n.into(), ..Default::default() };
-        assert_eq!(unique_names(&[r("a"), r("a"), r("insecure-b"), r("a")]), vec!["a", "duplicate-a-1", "b", "duplicate-a-2"]);
+        let r = |n: &str| HttpRoute {
+            name: n.into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            unique_names(&[r("a"), r("a"), r("insecure-b"), r("a")]),
+            vec!["a", "duplicate-a-1", "b", "duplicate-a-2"]
+        );
     }
 
     #[test]
     fn delegated_matchers_must_narrow_the_parent() {
-        let prefix = |p: &str| HttpRequestMatcher { uri: Some(StringMatch { prefix: Some(p.into()), ..Default::default() }), ..Default::default() };
-        assert_eq!(merge_matchers(&[prefix("/api")], &[prefix("/api/v1")]).unwrap(), vec![prefix("/api/v1")]);
+        let prefix = |p: &str| HttpRequestMatcher {
+            uri: Some(StringMatch {
+                prefix: Some(p.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            merge_matchers(&[prefix("/api")], &[prefix("/api/v1")]).unwrap(),
+            vec![prefix("/api/v1")]
+        );
         assert!(merge_matchers(&[prefix("/api")], &[prefix("/web")]).is_err());
-        assert_eq!(merge_matchers(&[prefix("/api")], &[]).unwrap(), vec![prefix("/api")]);
+        assert_eq!(
+            merge_matchers(&[prefix("/api")], &[]).unwrap(),
+            vec![prefix("/api")]
+        );
     }
 
     #[test]
     fn specificity_orders_exact_regex_prefix() {
-        let m = |u: StringMatch| vec![HttpRequestMatcher { uri: Some(u), ..Default::default() }];
-        let exact = specificity(&m(StringMatch { exact: Some("/a".into()), ..Default::default() }));
-        let regex = specificity(&m(StringMatch { regex: Some("/a.*".into()), ..Default::default() }));
-        let long = specificity(&m(StringMatch { prefix: Some("/abc".into()), ..Default::default() }));
-        let short = specificity(&m(StringMatch { prefix: Some("/".into()), ..Default::default() }));
+        let m = |u: StringMatch| {
+            vec![HttpRequestMatcher {
+                uri: Some(u),
+                ..Default::default()
+            }]
+        };
+        let exact = specificity(&m(StringMatch {
+            exact: Some("/a".into()),
+            ..Default::default()
+        }));
+        let regex = specificity(&m(StringMatch {
+            regex: Some("/a.*".into()),
+            ..Default::default()
+        }));
+        let long = specificity(&m(StringMatch {
+            prefix: Some("/abc".into()),
+            ..Default::default()
+        }));
+        let short = specificity(&m(StringMatch {
+            prefix: Some("/".into()),
+            ..Default::default()
+        }));
         assert!(exact < regex && regex < long && long < short);
     }
 
