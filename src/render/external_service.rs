@@ -4,7 +4,7 @@
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
-use crate::gloo::{labels_match, Meta, Typed};
+use crate::gloo::{labels_match, Typed};
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
 
@@ -349,7 +349,6 @@ fn endpoint(
     if !ports.is_empty() && !ee.spec.address.starts_with("unix://") {
         e.insert("ports".into(), Value::Object(ports));
     }
-    let _ = meta_unused(&ee.meta);
     ok.then_some(Value::Object(e))
 }
 
@@ -360,5 +359,3 @@ fn describe(tp: &crate::gloo::types::PortSelector, number: u32) -> String {
         (None, None) => format!("number {number}"),
     }
 }
-
-fn meta_unused(_m: &Meta) {}

@@ -177,12 +177,11 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 (Some((_, _, t)), _) => *t,
                 (None, Some(n)) if workloads[0].ports.is_empty() => n,
                 _ => {
-                    part.diagnostics.push(
-                        ctx.error(
-                            meta,
-                            "listener-port",
-                            &field,
-                            format!(
+                    part.diagnostics.push(ctx.error(
+                        meta,
+                        "listener-port",
+                        &field,
+                        format!(
                                 "gateway Service {}/{} in cluster {cluster} has no port {}",
                                 ns,
                                 workloads[0].name,
@@ -191,8 +190,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                                     .or(sel.name.clone())
                                     .unwrap_or_default()
                             ),
-                        ),
-                    );
+                    ));
                     continue;
                 }
             };

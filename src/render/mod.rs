@@ -337,7 +337,7 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
         objects: merge_same(all.objects, &mut all.diagnostics),
         diagnostics: all.diagnostics,
     };
-    out.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.objects.sort_by_cached_key(|a| a.sort_key());
     out
 }
 

@@ -11,7 +11,7 @@ use super::gateway::{gateway_name, selected_workloads};
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
 use crate::gloo::types::*;
-use crate::gloo::{labels_match, Meta, Typed};
+use crate::gloo::{labels_match, Typed};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -184,8 +184,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         .collect();
 
     for ((cluster, ns), inst) in &instances {
-        let mut subsets: BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)> =
-            BTreeMap::new();
+        let mut subsets: Subsets = BTreeMap::new();
         let mut spec = Map::new();
         spec.insert("exportTo".into(), json!(["."]));
         spec.insert(
@@ -870,14 +869,16 @@ fn resolve(
                     }
                     Some(*n)
                 }
-                Some(PortSelector { name: Some(pn), .. }) => return fail(
-                    part,
-                    "unresolved-port",
-                    &port_field,
-                    format!(
+                Some(PortSelector { name: Some(pn), .. }) => {
+                    return fail(
+                        part,
+                        "unresolved-port",
+                        &port_field,
+                        format!(
                         "VirtualDestination ports have no names; use a number instead of `{pn}`"
                     ),
-                ),
+                    )
+                }
                 _ if vd.spec.ports.len() == 1 => Some(vd.spec.ports[0].number),
                 _ => {
                     return fail(
@@ -1049,6 +1050,7 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
 
 type Subsets = BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)>;
 
+#[allow(clippy::too_many_arguments)]
 fn route_destinations(
     ctx: &Ctx<'_>,
     table: &Rt,
@@ -1460,9 +1462,6 @@ fn subset_rule(
     sources.sort();
     ctx.object("DestinationRule", md, spec, place.cluster, sources)
 }
-
-#[allow(dead_code)]
-fn _meta(_: &Meta) {}
 
 #[cfg(test)]
 mod tests {
