@@ -760,3 +760,69 @@ fn discovery_and_dynamic_parameters() {
         .unwrap()
         .contains("eu, us, empty"));
 }
+
+// ---------------------------------------------------------------- Gloo objects
+
+/// A Gloo repo whose RouteTable host and destination come from per-cluster values.
+fn gloo_repo(us_dest: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    write(r, "meshform.yaml", &format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  values: {{host: eu.example.com}}\n- name: us\n  values: {{host: us.example.com, dest: {us_dest}}}\n"));
+    write(r, "workspaces.yaml", "apiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {name: web, namespace: gloo-mesh}\nspec:\n  workloadClusters: [{name: eu, namespaces: [{name: web}]}, {name: us, namespaces: [{name: web}]}]\n");
+    write(r, "web/external.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata: {name: db, namespace: web}\nspec:\n  hosts: [db.example.com]\n  ports:\n  - {name: http, number: 80, protocol: HTTP}\n");
+    write(r, "web/routes.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: web, namespace: web}\nspec:\n  hosts: [{{ values.host }}]\n  http:\n  - name: db\n    matchers: [{uri: {prefix: /db/}}]\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: {{ values.dest | default('db') }}}, port: {number: 80}}\n");
+    git(r, &["init", "-q"]);
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-qm", "gloo"]);
+    t
+}
+
+#[test]
+fn gloo_objects_render_per_cluster() {
+    let repo = gloo_repo("db");
+    for cluster in ["eu", "us"] {
+        let g = generate(repo.path(), &App::new(".").cluster(cluster).without_git());
+        let objs = g.result.unwrap_or_else(|e| panic!("{cluster}: {e}"));
+        let vs: Vec<&Value> = objs
+            .iter()
+            .filter(|o| o["kind"] == "VirtualService")
+            .collect();
+        assert!(!vs.is_empty(), "{cluster}: {}", g.run.stdout);
+        let host = format!("{cluster}.example.com");
+        assert!(
+            vs.iter().any(|v| v["spec"]["hosts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(host))),
+            "{cluster}"
+        );
+        assert!(
+            objs.iter()
+                .all(|o| o["metadata"]["annotations"]["cluster.solo.io/cluster"] == cluster),
+            "{cluster}"
+        );
+        let cli = Command::new(BIN)
+            .args(["render", "--cluster", cluster])
+            .arg(repo.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(cli.stdout).unwrap(),
+            g.run.stdout,
+            "{cluster}: render and generate differ"
+        );
+    }
+}
+
+#[test]
+fn a_translation_error_fails_with_findings_exit_and_no_output() {
+    let repo = gloo_repo("nope");
+    let g = generate(repo.path(), &App::new(".").cluster("eu"));
+    assert_eq!(g.run.code, 1, "findings exit 1: {}", g.run.stderr);
+    assert!(g.run.stdout.is_empty());
+    let err = g.result.unwrap_err();
+    assert!(
+        err.contains("unresolved-destination") && err.contains("web/routes.yaml.j2:11"),
+        "{err}"
+    );
+}

@@ -378,3 +378,61 @@ fn out_dir_clusters_build_with_kustomize() {
     assert_eq!(us.len(), 1);
     assert_eq!(us[0]["metadata"]["name"], "b");
 }
+
+#[test]
+fn gloo_items_become_istio_items() {
+    let docs = yaml(
+        "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: web, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: eu, namespaces: [{name: web}]}]
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: db, namespace: web}
+spec:
+  hosts: [db.example.com]
+  ports:
+  - {name: http, number: 80, protocol: HTTP}
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: web, namespace: web}
+spec:
+  hosts: [web.example.com]
+  http:
+  - name: db
+    forwardTo:
+      destinations:
+      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
+",
+    );
+    let mut fc = function_config();
+    fc["spec"]["config"] = json!({"clusters": [{"name": "eu"}]});
+    let input = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+        "items": docs, "functionConfig": fc})
+    .to_string();
+    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = yaml(&String::from_utf8(out.stdout).unwrap()).remove(0);
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"VirtualService") && kinds.contains(&"ServiceEntry"),
+        "{kinds:?}"
+    );
+    assert!(!list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["apiVersion"].as_str().unwrap().contains("gloo.solo.io")));
+}

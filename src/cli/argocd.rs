@@ -35,8 +35,9 @@ pub fn run(cmd: Command) -> Exit {
     let env = process_env();
     match cmd {
         Command::Generate => match argocd::generate(&cwd, &env) {
-            Ok(text) => {
-                print_stdout(&text);
+            Ok(g) => {
+                eprint!("{}", g.stderr);
+                print_stdout(&g.stdout);
                 Exit::Clean
             }
             Err(f) => {

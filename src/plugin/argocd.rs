@@ -307,11 +307,18 @@ fn read_values(roots: &Roots, files: &[String]) -> Result<Map<String, Value>, Bo
     Ok(values)
 }
 
-/// `meshform argocd generate`: the YAML stream of one cluster, or why there is none.
-///
-/// Ok(text) is printed to stdout as is (it can be empty only with `allow-empty`); Err never
-/// prints anything to stdout.
-pub fn generate(cwd: &Path, env: &Env) -> Result<String, Failure> {
+/// What a clean `generate` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// The YAML stream for stdout (empty only with `allow-empty`).
+    pub stdout: String,
+    /// Warnings for stderr.
+    pub stderr: String,
+}
+
+/// `meshform argocd generate`: the YAML stream of one cluster, or why there is none. On
+/// `Err` nothing at all goes to stdout.
+pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
     let params = params_from_env(env).map_err(Failure::one)?;
     let roots = find_roots(cwd, env.get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
         .map_err(Failure::one)?;
@@ -378,14 +385,11 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<String, Failure> {
             findings: true,
         });
     }
-    if !shown.is_empty() {
-        let text = crate::report::text::render(
-            &shown,
-            &outcome.repo.files,
-            outcome.repo.limits.max_diagnostics,
-        );
-        eprint!("{text}");
-    }
+    let mut stderr = crate::report::text::render(
+        &shown,
+        &outcome.repo.files,
+        outcome.repo.limits.max_diagnostics,
+    );
     if outcome.objects.is_empty() && !params.allow_empty {
         return Err(Failure::one(
             Diagnostic::error(
@@ -403,9 +407,14 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<String, Failure> {
     let text = emit::yaml_stream(&outcome.objects)
         .map_err(|e| Failure::one(Diagnostic::error("emit", format!("cannot write YAML: {e}"))))?;
     if outcome.objects.is_empty() {
-        eprintln!("warning: cluster `{cluster}` renders no objects (allow-empty is set)");
+        stderr.push_str(&format!(
+            "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"
+        ));
     }
-    Ok(text)
+    Ok(Generated {
+        stdout: text,
+        stderr,
+    })
 }
 
 /// The cluster names of meshform.yaml in `root`, if it exists and parses.
