@@ -562,6 +562,14 @@ fn cluster_from_plugin_env_and_values_parameter() {
         .unwrap();
     assert_eq!(settings["data"]["tier"], "gold");
     assert_eq!(settings["data"]["replicas"], "5");
+    // A values file the loader would also read as a manifest is refused with a hint.
+    write(repo.path(), "values/eu.yaml", "tier: gold\n");
+    let app = App::new(".")
+        .cluster("eu")
+        .param(json!({"name": "values", "array": ["values/eu.yaml"]}));
+    let err = generate(repo.path(), &app).result.unwrap_err();
+    assert!(err.contains("*.json"), "{err}");
+    std::fs::remove_file(repo.path().join("values/eu.yaml")).unwrap();
     // A values file outside the repo is refused.
     let app = App::new(".")
         .cluster("eu")

@@ -564,6 +564,15 @@ mod tests {
         let r = find_roots(&app, None).unwrap();
         assert_eq!((r.top.clone(), r.root.clone()), (app.clone(), app.clone()));
         assert!(find_roots(&app, Some("../x")).is_err());
+        // manifest-generate-paths: the tarball root is `mesh/`, the app path `clusters/eu`
+        // is relative to it, and the source path still names `mesh/clusters/eu`.
+        let tarball = top.join("mesh");
+        let r = find_roots(&app, Some("mesh/clusters/eu")).unwrap();
+        assert_eq!(r.top, top);
+        let other = tarball.join("work/clusters/eu");
+        std::fs::create_dir_all(&other).unwrap();
+        let r = find_roots(&other, Some("mesh/clusters/eu")).unwrap();
+        assert_eq!(r.top, tarball.join("work"));
     }
 
     #[test]
