@@ -96,11 +96,17 @@ pub fn params_from_env(env: &Env) -> Result<Params, Box<Diagnostic>> {
         for item in items {
             let name = item["name"].as_str().unwrap_or_default();
             let string = item.get("string").and_then(Value::as_str);
-            let array: Option<Vec<String>> = item.get("array").and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            });
+            let array: Option<Vec<String>> = match item.get("array").and_then(Value::as_array) {
+                Some(a) => Some(
+                    a.iter()
+                        .map(|v| v.as_str().map(str::to_string))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| {
+                            param_err(format!("parameter `{name}`: items must be strings"))
+                        })?,
+                ),
+                None => None,
+            };
             let want_string = |s: Option<&str>| {
                 s.map(str::to_string)
                     .ok_or_else(|| param_err(format!("parameter `{name}` must be a string")))
@@ -532,6 +538,7 @@ mod tests {
         for raw in [
             r#"[{"name":"clustr","string":"eu"}]"#,
             r#"[{"name":"cluster","array":["eu"]}]"#,
+            r#"[{"name":"values","array":[1]}]"#,
             r#"[{"name":"passthrough","string":"maybe"}]"#,
             r#"{"name":"cluster"}"#,
             "not json",
