@@ -191,6 +191,7 @@ fn kustomize_with_exec(dir: &Path) -> Option<Output> {
 }
 
 #[test]
+#[ignore = "needs a kustomize with --enable-exec (kubectl 1.32's embedded kustomize has none); run with --ignored where one is installed"]
 fn kustomize_runs_the_function() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
@@ -210,7 +211,7 @@ fn kustomize_runs_the_function() {
     )
     .unwrap();
     let Some(out) = kustomize_with_exec(d) else {
-        return;
+        panic!("no kustomize with --enable-exec on PATH");
     };
     assert!(
         out.status.success(),
