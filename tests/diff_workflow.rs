@@ -24,9 +24,19 @@ fn workflow_stays_under_github_limits() {
                 .expect("a number after --max-length")
         })
         .collect();
-    assert_eq!(caps.len(), 2, "one cap for the comment, one for the summary");
-    assert!(caps[0] <= 65_536, "PR comments are capped at 65,536 characters");
-    assert!(caps[1] <= 1_048_576, "job summaries are capped at 1 MiB per step");
+    assert_eq!(
+        caps.len(),
+        2,
+        "one cap for the comment, one for the summary"
+    );
+    assert!(
+        caps[0] <= 65_536,
+        "PR comments are capped at 65,536 characters"
+    );
+    assert!(
+        caps[1] <= 1_048_576,
+        "job summaries are capped at 1 MiB per step"
+    );
     for needle in [
         "merge-base:origin/",
         "GITHUB_STEP_SUMMARY",
