@@ -6,7 +6,7 @@
 use crate::render::Rendered;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 /// One destination of a route.
@@ -132,46 +132,66 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Endpoints of ServiceEntries (same cluster) whose hosts cover `host`.
-fn endpoints(entries: &[&Value], host: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for se in entries {
-        let spec = &se["spec"];
-        if !strs(spec.get("hosts"))
-            .iter()
-            .any(|p| host_matches(p, host))
-        {
-            continue;
-        }
-        for ep in spec["endpoints"].as_array().into_iter().flatten() {
-            let Some(addr) = ep.get("address").and_then(Value::as_str) else {
-                continue;
-            };
-            let ports: Vec<String> = ep["ports"]
-                .as_object()
-                .map(|m| m.values().map(scalar).collect())
-                .unwrap_or_default();
-            if ports.is_empty() {
-                out.push(addr.to_string());
-            } else {
-                out.push(format!("{addr}:{}", ports.join(",")));
-            }
-        }
-        for a in strs(spec.get("addresses")) {
-            out.push(format!("address {a}"));
-        }
-        if spec["endpoints"].as_array().is_none_or(|a| a.is_empty())
-            && spec.get("resolution").and_then(Value::as_str) == Some("DNS")
-        {
-            out.push(format!("DNS {host}"));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+/// The ServiceEntries of one cluster, indexed by host (wildcard hosts kept apart).
+#[derive(Default)]
+struct Entries<'a> {
+    exact: HashMap<&'a str, Vec<&'a Value>>,
+    wildcard: Vec<(&'a str, &'a Value)>,
 }
 
-fn destinations(route: &Value, entries: &[&Value]) -> Vec<Destination> {
+impl<'a> Entries<'a> {
+    fn add(&mut self, se: &'a Value) {
+        for h in se["spec"]["hosts"].as_array().into_iter().flatten() {
+            let Some(h) = h.as_str() else { continue };
+            if h.starts_with('*') {
+                self.wildcard.push((h, se));
+            } else {
+                self.exact.entry(h).or_default().push(se);
+            }
+        }
+    }
+
+    /// Endpoints of the ServiceEntries whose hosts cover `host`.
+    fn endpoints(&self, host: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let exact = self.exact.get(host).into_iter().flatten();
+        let wild = self
+            .wildcard
+            .iter()
+            .filter(|(p, _)| host_matches(p, host))
+            .map(|(_, se)| se);
+        for se in exact.chain(wild) {
+            let spec = &se["spec"];
+            for ep in spec["endpoints"].as_array().into_iter().flatten() {
+                let Some(addr) = ep.get("address").and_then(Value::as_str) else {
+                    continue;
+                };
+                let ports: Vec<String> = ep["ports"]
+                    .as_object()
+                    .map(|m| m.values().map(scalar).collect())
+                    .unwrap_or_default();
+                if ports.is_empty() {
+                    out.push(addr.to_string());
+                } else {
+                    out.push(format!("{addr}:{}", ports.join(",")));
+                }
+            }
+            for a in strs(spec.get("addresses")) {
+                out.push(format!("address {a}"));
+            }
+            if spec["endpoints"].as_array().is_none_or(|a| a.is_empty())
+                && spec.get("resolution").and_then(Value::as_str) == Some("DNS")
+            {
+                out.push(format!("DNS {host}"));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn destinations(route: &Value, entries: &Entries<'_>) -> Vec<Destination> {
     route["route"]
         .as_array()
         .into_iter()
@@ -189,7 +209,7 @@ fn destinations(route: &Value, entries: &[&Value]) -> Vec<Destination> {
             Destination {
                 label,
                 weight: d["weight"].as_i64(),
-                endpoints: endpoints(entries, host),
+                endpoints: entries.endpoints(host),
             }
         })
         .collect()
@@ -223,19 +243,17 @@ fn compact(v: &Value) -> String {
 
 /// The routing of every host of every VirtualService, per (cluster, host).
 pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
-    let mut entries: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
     for o in objects.iter().filter(|o| is_kind(&o.value, "ServiceEntry")) {
-        entries
-            .entry(o.cluster.as_str())
-            .or_default()
-            .push(&o.value);
+        entries.entry(o.cluster.as_str()).or_default().add(&o.value);
     }
+    let none = Entries::default();
     let mut out: BTreeMap<(String, String), HostRoutes> = BTreeMap::new();
     for o in objects
         .iter()
         .filter(|o| is_kind(&o.value, "VirtualService"))
     {
-        let ses = entries.get(o.cluster.as_str()).map_or(&[][..], |v| v);
+        let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
         let spec = &o.value["spec"];
         let vs = format!(
             "{}/{}",
