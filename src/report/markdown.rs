@@ -223,7 +223,9 @@ fn findings(title: &str, list: &[crate::diag::Diagnostic], out: &mut String) {
     out.push('\n');
 }
 
-fn header(report: &Report, opts: &Options, with_findings: bool) -> String {
+/// The head of the comment. `level` 0 is everything; 1 counts the findings instead of listing
+/// them; 2 also replaces the per-cluster table and the base errors by one line each.
+fn header(report: &Report, opts: &Options, level: u8) -> String {
     let mut h = String::new();
     let _ = writeln!(h, "{MARKER}");
     let _ = writeln!(h, "## {}\n", escape(&opts.title));
@@ -240,13 +242,26 @@ fn header(report: &Report, opts: &Options, with_findings: bool) -> String {
              is shown as added.",
             errs.len()
         );
-        for e in errs.iter().take(5) {
-            let _ = writeln!(h, "> - {}", escape(&e.to_string()));
+        if level < 2 {
+            for e in errs.iter().take(5) {
+                let _ = writeln!(h, "> - {}", escape(&e.to_string()));
+            }
         }
         h.push('\n');
     }
     if !report.has_changes() {
         h.push_str("No changes in the rendered output.\n\n");
+    } else if level >= 2 {
+        let t = report.totals();
+        let _ = writeln!(
+            h,
+            "{} added, {} changed, {} removed, {} unchanged in {} cluster(s).\n",
+            t.added,
+            t.changed,
+            t.removed,
+            t.unchanged,
+            report.clusters.len()
+        );
     } else {
         h.push_str("| Cluster | Added | Changed | Removed | Unchanged |\n");
         h.push_str("|---|--:|--:|--:|--:|\n");
@@ -263,11 +278,30 @@ fn header(report: &Report, opts: &Options, with_findings: bool) -> String {
         }
         h.push('\n');
     }
-    if with_findings {
+    if level == 0 {
         findings("Policy findings added", &report.findings_added, &mut h);
         findings("Policy findings fixed", &report.findings_fixed, &mut h);
+    } else if !report.findings_added.is_empty() || !report.findings_fixed.is_empty() {
+        let _ = writeln!(
+            h,
+            "Policy findings: {} added, {} fixed (not listed, to fit `--max-length`).\n",
+            report.findings_added.len(),
+            report.findings_fixed.len()
+        );
     }
     h
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary.
+fn cut_to(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut i = max;
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        s.truncate(i);
+    }
+    s
 }
 
 fn notice(cut: &[String], max: usize) -> String {
@@ -300,10 +334,19 @@ pub fn render(report: &Report, opts: &Options) -> String {
     name_lens.sort_unstable_by(|a, b| b.cmp(a));
     let reserve = 200 + name_lens.iter().take(MAX_CUT_NAMES).sum::<usize>();
 
-    let mut head = header(report, opts, true);
-    if head.len() + reserve > opts.max_length {
-        head = header(report, opts, false);
+    let mut head = header(report, opts, 0);
+    for level in 1..=2 {
+        if head.len() + reserve <= opts.max_length {
+            break;
+        }
+        head = header(report, opts, level);
     }
+    // Only a huge title or cluster list gets here; the head holds no fences to break.
+    let head = cut_to(
+        head,
+        opts.max_length
+            .saturating_sub(reserve.min(opts.max_length / 2)),
+    );
     let mut budget = opts.max_length.saturating_sub(head.len() + reserve);
     let mut body = String::new();
     let mut cut: Vec<String> = Vec::new();
@@ -336,7 +379,7 @@ pub fn render(report: &Report, opts: &Options) -> String {
     if !cut.is_empty() {
         out.push_str(&notice(&cut, opts.max_length));
     }
-    out
+    cut_to(out, opts.max_length)
 }
 
 #[cfg(test)]
@@ -347,6 +390,68 @@ mod tests {
     fn fences_outgrow_backticks_in_the_body() {
         assert_eq!(fence_for("plain"), "```");
         assert_eq!(fence_for("a ``` b"), "````");
+    }
+
+    fn report(clusters: usize, findings: usize) -> Report {
+        use crate::diff::{Change, Counts};
+        use crate::manifest::ObjectId;
+        let mut r = Report::default();
+        for i in 0..clusters {
+            r.clusters.insert(
+                format!("cluster-with-a-long-name-{i:04}"),
+                Counts {
+                    changed: 1,
+                    ..Default::default()
+                },
+            );
+        }
+        r.objects.push(ObjectDiff {
+            cluster: "cluster-with-a-long-name-0000".into(),
+            id: ObjectId {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                namespace: "default".into(),
+                name: "a".into(),
+            },
+            change: Change::Changed,
+            before: None,
+            after: None,
+            paths: vec!["data.k".into()],
+            unified: "@@ -1 +1 @@\n-k: a\n+k: b\n".into(),
+            lines_added: 1,
+            lines_removed: 1,
+            sources: Vec::new(),
+        });
+        for i in 0..findings {
+            r.findings_added.push(crate::diag::Diagnostic::error(
+                "rule",
+                format!("finding number {i}"),
+            ));
+        }
+        r
+    }
+
+    #[test]
+    fn the_head_shrinks_before_the_cap_is_broken() {
+        let opts = |max| Options {
+            max_length: max,
+            ..Default::default()
+        };
+        // Findings are counted instead of listed when they would not fit.
+        let r = report(1, 200);
+        let md = render(&r, &opts(2000));
+        assert!(md.len() <= 2000, "{}", md.len());
+        assert!(md.contains("Policy findings: 200 added, 0 fixed"), "{md}");
+        assert!(md.contains("#### ConfigMap default/a (changed)"), "{md}");
+        let full = render(&r, &opts(DEFAULT_MAX_LENGTH));
+        assert!(full.contains("- error `rule` finding number 49"), "{full}");
+        assert!(full.contains("- and 150 more"), "{full}");
+        // Hundreds of clusters: one totals line instead of the table.
+        let r = report(300, 0);
+        let md = render(&r, &opts(4000));
+        assert!(md.len() <= 4000, "{}", md.len());
+        assert!(md.contains("0 added, 300 changed, 0 removed, 0 unchanged in 300 cluster(s)."));
+        assert!(md.starts_with(MARKER));
     }
 
     #[test]
