@@ -539,3 +539,35 @@ fn markdown_over_the_cap_is_cut_cleanly() {
     assert!(!md.contains("Output cut"), "{md}");
     assert_eq!(md.matches("#### ConfigMap").count(), 30);
 }
+
+#[test]
+fn context_lines_follow_dash_u() {
+    let t = history();
+    let o = diff(
+        t.path(),
+        &[
+            "--base", "c1", "--head", "c2", "-U", "0", "--color", "never",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("@@ -8 +8 @@\n-  greeting: hello\n+  greeting: hi\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("   color: blue"),
+        "no context lines with -U 0: {out}"
+    );
+    let o = diff(
+        t.path(),
+        &[
+            "--base", "c1", "--head", "c2", "-U", "1", "--color", "never",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(out.contains("   color: blue\n-  greeting: hello"), "{out}");
+    assert!(
+        !out.contains(" data:\n   color: blue"),
+        "one line of context only: {out}"
+    );
+}
