@@ -213,9 +213,15 @@ pub fn run(args: Args) -> Exit {
         Format::Json => diff::json::render(&report),
     };
     print_stdout(&text);
-    if args.exit_code && report.has_changes() {
+    let exit = if args.exit_code && report.has_changes() {
         Exit::Findings
     } else {
         Exit::Clean
-    }
+    };
+    // The process ends here: freeing both renders object by object would only cost time.
+    std::mem::forget(report);
+    std::mem::forget(text);
+    std::mem::forget(head);
+    std::mem::forget(base);
+    exit
 }
