@@ -89,14 +89,8 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
                 Err(_) => Ok(None),
             }
         }
-        Origin::Rev { path, rev } => {
-            // Small enough to read through the same path as everything else.
-            let files = source::read_rev(path, rev, &Limits::default())?;
-            Ok(files
-                .into_iter()
-                .find(|f| f.path == config::FILE_NAME)
-                .map(|f| (f.path, f.data)))
-        }
+        Origin::Rev { path, rev } => Ok(source::read_rev_file(path, rev, config::FILE_NAME)?
+            .map(|d| (config::FILE_NAME.to_string(), d))),
     }
 }
 
