@@ -122,9 +122,7 @@ fn every_rendered_object_is_valid_istio() {
 fn normalize_numbers(v: &Value) -> Value {
     match v {
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9e15 => {
-                Value::from(f as i64)
-            }
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
             _ => v.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(normalize_numbers).collect()),
@@ -226,7 +224,10 @@ fn cli_bytes_do_not_depend_on_thread_count() {
         let one = run(Some("1"));
         let default = run(None);
         assert_eq!(one.0, default.0, "{name}: exit codes differ");
-        assert!(one.1 == default.1, "{name}: stdout differs with RAYON_NUM_THREADS=1");
+        assert!(
+            one.1 == default.1,
+            "{name}: stdout differs with RAYON_NUM_THREADS=1"
+        );
         if expected_errors(&dir).is_empty() {
             assert_eq!(one.0, Some(0), "{name}: render failed");
             assert!(!one.1.is_empty(), "{name}: nothing on stdout");
@@ -244,7 +245,10 @@ fn rendered_yaml_snapshots() {
         // One stream per cluster, headed by the cluster name (the YAML stream has no cluster).
         let mut clusters: BTreeMap<&str, Vec<Rendered>> = BTreeMap::new();
         for o in &out.objects {
-            clusters.entry(o.cluster.as_str()).or_default().push(o.clone());
+            clusters
+                .entry(o.cluster.as_str())
+                .or_default()
+                .push(o.clone());
         }
         for (c, objs) in clusters {
             text.push_str(&format!("# cluster: {c}\n"));
@@ -281,7 +285,9 @@ fn normalize(v: &Value) -> Value {
             None => Value::String(s),
         },
         Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
         other => other,
     }
 }
@@ -367,16 +373,29 @@ fn s<'a>(v: &'a Value, p: &str) -> &'a str {
 fn compare_example(name: &str) -> Vec<String> {
     let out = render(&root().join("fixtures/reference").join(name));
     let want = expected(name);
-    let cluster = s(&want[0].value, "/metadata/annotations/cluster.solo.io~1cluster").to_string();
+    let cluster = s(
+        &want[0].value,
+        "/metadata/annotations/cluster.solo.io~1cluster",
+    )
+    .to_string();
     let parents: BTreeSet<_> = want.iter().map(|e| parent(&e.value)).collect();
-    let namespaces: BTreeSet<&str> = want.iter().map(|e| s(&e.value, "/metadata/namespace")).collect();
+    let namespaces: BTreeSet<&str> = want
+        .iter()
+        .map(|e| s(&e.value, "/metadata/namespace"))
+        .collect();
     let mut candidates: Vec<&Rendered> = out
         .objects
         .iter()
         .filter(|o| o.cluster == cluster && parents.contains(&parent(&o.value)))
         .collect();
-    for o in candidates.iter().filter(|o| !namespaces.contains(s(&o.value, "/metadata/namespace"))) {
-        eprintln!("{name}: not covered by the reference (namespace not shown): {}", o.id());
+    for o in candidates
+        .iter()
+        .filter(|o| !namespaces.contains(s(&o.value, "/metadata/namespace")))
+    {
+        eprintln!(
+            "{name}: not covered by the reference (namespace not shown): {}",
+            o.id()
+        );
     }
     candidates.retain(|o| namespaces.contains(s(&o.value, "/metadata/namespace")));
     let mut diffs = Vec::new();
@@ -414,10 +433,16 @@ fn compare_example(name: &str) -> Vec<String> {
         }
         let mut d = Vec::new();
         diff("", &w, &g, &mut d);
-        diffs.extend(d.into_iter().map(|d| format!("{name}: {kind} {ns}/{ename}: {d}")));
+        diffs.extend(
+            d.into_iter()
+                .map(|d| format!("{name}: {kind} {ns}/{ename}: {d}")),
+        );
     }
     for extra in candidates {
-        diffs.push(format!("{name}: {} rendered, not in the reference", extra.id()));
+        diffs.push(format!(
+            "{name}: {} rendered, not in the reference",
+            extra.id()
+        ));
     }
     diffs
 }
@@ -425,7 +450,12 @@ fn compare_example(name: &str) -> Vec<String> {
 #[track_caller]
 fn assert_example(name: &str) {
     let d = compare_example(name);
-    assert!(d.is_empty(), "{} difference(s) from the reference:\n{}", d.len(), d.join("\n"));
+    assert!(
+        d.is_empty(),
+        "{} difference(s) from the reference:\n{}",
+        d.len(),
+        d.join("\n")
+    );
 }
 
 #[test]
@@ -461,9 +491,34 @@ fn example_comparison_catches_differences() {
     let mut d = Vec::new();
     diff("", &want, &got, &mut d);
     assert_eq!(d, ["/spec/ports/0/number: expected 80, rendered 81"]);
-    want = normalize(&serde_json::json!({"n": "virtualgateway-north-south-gw-i-854116bec1b325afa7cdbcac4c80738"}));
-    let got = normalize(&serde_json::json!({"n": "virtualgateway-north-south-gw-i-f1f70b6ca041eb2383979785194c814"}));
+    want = normalize(
+        &serde_json::json!({"n": "virtualgateway-north-south-gw-i-854116bec1b325afa7cdbcac4c80738"}),
+    );
+    let got = normalize(
+        &serde_json::json!({"n": "virtualgateway-north-south-gw-i-f1f70b6ca041eb2383979785194c814"}),
+    );
     assert_eq!(want, got);
-    let other = normalize(&serde_json::json!({"n": "virtualgateway-other-gw-istio-g-f1f70b6ca041eb2383979785194c814"}));
+    let other = normalize(
+        &serde_json::json!({"n": "virtualgateway-other-gw-istio-g-f1f70b6ca041eb2383979785194c814"}),
+    );
     assert_ne!(want, other);
+}
+
+#[test]
+fn reference_outputs_pass_the_validator() {
+    // Objects Gloo really generated (transcribed in tests/expected/) must pass our Istio checks:
+    // a validator that rejected them would be wrong.
+    for name in ["E1", "E3", "E5", "E6", "E7"] {
+        for e in expected(name) {
+            let problems: Vec<_> = meshform::validate::check_object(&e.value)
+                .into_iter()
+                .filter(|p| p.severity == Severity::Error)
+                .collect();
+            assert!(problems.is_empty(), "{name}: {problems:#?}");
+            assert!(
+                meshform::validate::is_checked(&e.value),
+                "{name}: not an Istio object"
+            );
+        }
+    }
 }

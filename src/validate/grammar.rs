@@ -102,7 +102,8 @@ pub fn fqdn(domain: &str) -> Result<(), String> {
 
 /// Istio's `ValidatePartialWildCard`: a `*` must be the whole host or start a `*.` prefix.
 pub fn is_partial_wildcard(host: &str) -> bool {
-    host.contains('*') && host != "*" && !(host.starts_with("*.") && !host[1..].contains('*'))
+    let plain_wildcard = host.starts_with("*.") && !host[1..].contains('*');
+    host.contains('*') && host != "*" && !plain_wildcard
 }
 
 /// True for an IP address (no prefix).

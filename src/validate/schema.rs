@@ -363,7 +363,7 @@ fn cel_rule(rule: &str) -> Option<Rule> {
                     .as_array()
                     .is_some_and(|a| a.iter().any(|x| str_of(x).contains('/')));
                 let res = v["resolution"].as_str().unwrap_or("NONE");
-                !(cidr && !matches!(res, "STATIC" | "NONE"))
+                !cidr || matches!(res, "STATIC" | "NONE")
             }
         }
         "((has(self.resolution) ? self.resolution : \"NONE\") == \"NONE\") ? !has(self.endpoints) : true" => {
