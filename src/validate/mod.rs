@@ -29,41 +29,40 @@ pub const KINDS: [&str; 5] = [
     "WorkloadEntry",
 ];
 
-/// A field path inside a rendered object, shown as `spec.http[0].route[1].weight`.
+/// A field path inside a rendered object, shown as `spec.http[0].route[1].weight`. Kept as its
+/// display string, so building one is a single allocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Path(Vec<Seg>);
+pub struct Path(String);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seg {
-    Key(String),
-    Index(usize),
+fn plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Path {
     /// The object itself.
     pub fn root() -> Path {
-        Path(Vec::new())
+        Path(String::new())
     }
 
     /// Parses a JSON pointer (`/spec/ports/1`); all-digit segments are list indexes.
     pub fn from_pointer(p: &str) -> Path {
-        Path(
-            p.split('/')
-                .skip(1)
-                .map(|s| {
-                    let s = s.replace("~1", "/").replace("~0", "~");
-                    match s.parse::<usize>() {
-                        Ok(i) if !s.is_empty() => Seg::Index(i),
-                        _ => Seg::Key(s),
-                    }
-                })
-                .collect(),
-        )
+        let mut out = Path::root();
+        for s in p.split('/').skip(1) {
+            let s = s.replace("~1", "/").replace("~0", "~");
+            match s.parse::<usize>() {
+                Ok(i) if !s.is_empty() => out.push_index(i),
+                _ => out.push_key(&s),
+            }
+        }
+        out
     }
 
     /// This path plus a key.
     pub fn key(&self, k: &str) -> Path {
-        let mut p = self.clone();
+        let mut p = Path(String::with_capacity(self.0.len() + k.len() + 4));
+        p.0.push_str(&self.0);
         p.push_key(k);
         p
     }
@@ -77,39 +76,42 @@ impl Path {
 
     /// Appends a key.
     pub fn push_key(&mut self, k: &str) {
-        self.0.push(Seg::Key(k.to_string()));
+        use std::fmt::Write;
+        if plain_key(k) {
+            if !self.0.is_empty() {
+                self.0.push('.');
+            }
+            self.0.push_str(k);
+        } else {
+            let _ = write!(self.0, "[{k:?}]");
+        }
     }
 
     /// Appends a list index.
     pub fn push_index(&mut self, i: usize) {
-        self.0.push(Seg::Index(i));
+        use std::fmt::Write;
+        let _ = write!(self.0, "[{i}]");
     }
 
-    /// Removes the last segment.
-    pub fn pop(&mut self) {
-        self.0.pop();
+    /// The length of the display form (for `truncate`).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True for the object itself.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Goes back to a length returned by `len`.
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
     }
 }
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, s) in self.0.iter().enumerate() {
-            match s {
-                Seg::Index(n) => write!(f, "[{n}]")?,
-                Seg::Key(k)
-                    if !k.is_empty()
-                        && k.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
-                {
-                    if i > 0 {
-                        f.write_str(".")?;
-                    }
-                    f.write_str(k)?;
-                }
-                Seg::Key(k) => write!(f, "[{k:?}]")?,
-            }
-        }
-        Ok(())
+        f.write_str(&self.0)
     }
 }
 
@@ -213,7 +215,7 @@ pub fn to_diagnostic(o: &Rendered, p: Problem) -> Diagnostic {
     if !path.is_empty() {
         d = d.field(path);
     }
-    let (version, _) = schema::source();
+    let version = &schema::source().0;
     d.help(if p.code == "istio-schema" {
         format!("Istio {version}'s CRD schema rejects this; the API server would refuse the object")
     } else if p.severity == Severity::Error {

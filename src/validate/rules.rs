@@ -86,14 +86,14 @@ impl Ctx<'_> {
         }
         if let Some(labels) = map(m, "labels") {
             for (k, val) in labels {
-                let p = mp.key("labels").key(k);
+                let p = || mp.key("labels").key(k);
                 let val = val.as_str().unwrap_or("");
                 if let Err(e) = grammar::label_pair(k, val) {
-                    self.err("istio-metadata", p, e);
+                    self.err("istio-metadata", p(), e);
                 } else if val.len() > 63 {
                     self.err(
                         "istio-metadata",
-                        p,
+                        p(),
                         format!("label value is {} characters, more than 63", val.len()),
                     );
                 }
@@ -101,11 +101,11 @@ impl Ctx<'_> {
         }
         if let Some(ann) = map(m, "annotations") {
             for k in ann.keys() {
-                let p = mp.key("annotations").key(k);
+                let p = || mp.key("annotations").key(k);
                 if let Err(e) = grammar::label_key(k) {
                     self.err(
                         "istio-metadata",
-                        p.clone(),
+                        p(),
                         e.replace("label key", "annotation key"),
                     );
                 }
@@ -113,7 +113,7 @@ impl Ctx<'_> {
                 if k == "istio.io/dry-run" && kind != "AuthorizationPolicy" {
                     self.err(
                         "istio-metadata",
-                        p.clone(),
+                        p(),
                         format!("the istio.io/dry-run annotation is not supported on {kind}"),
                     );
                 }
@@ -126,7 +126,7 @@ impl Ctx<'_> {
                 ) {
                     self.err(
                         "istio-metadata",
-                        p,
+                        p(),
                         format!("the annotation {k} is reserved for Istio's own use"),
                     );
                 }

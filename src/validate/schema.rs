@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 const EMBEDDED: &str = include_str!("../../schemas/istio/networking.json");
 
 struct KindSchema {
-    raw: Value,
+    node: Node,
     validator: jsonschema::Validator,
 }
 
@@ -36,19 +36,23 @@ fn schemas() -> &'static Result<Schemas, String> {
                 .should_validate_formats(false)
                 .build(&for_jsonschema(&raw))
                 .map_err(|e| format!("{kind}: {e}"))?;
-            out.insert(kind.clone(), KindSchema { raw, validator });
+            let node = Node::compile(&raw);
+            out.insert(kind.clone(), KindSchema { node, validator });
         }
         Ok(out)
     })
 }
 
 /// The Istio version and source commit of the embedded schemas.
-pub fn source() -> (String, String) {
-    let doc: Value = serde_json::from_str(EMBEDDED).unwrap_or_default();
-    (
-        doc["source"]["istioVersion"].as_str().unwrap_or("").into(),
-        doc["source"]["commit"].as_str().unwrap_or("").into(),
-    )
+pub fn source() -> &'static (String, String) {
+    static S: OnceLock<(String, String)> = OnceLock::new();
+    S.get_or_init(|| {
+        let doc: Value = serde_json::from_str(EMBEDDED).unwrap_or_default();
+        (
+            doc["source"]["istioVersion"].as_str().unwrap_or("").into(),
+            doc["source"]["commit"].as_str().unwrap_or("").into(),
+        )
+    })
 }
 
 /// The kinds with an embedded schema.
@@ -151,12 +155,14 @@ pub fn check(kind: &str, obj: &Value, out: &mut Vec<Problem>) -> bool {
     let Some(ks) = schemas.get(kind) else {
         return false;
     };
-    for e in ks.validator.iter_errors(obj) {
-        let path = Path::from_pointer(e.instance_path().as_str());
-        out.push(Problem::error("istio-schema", path, e.to_string()));
+    if !ks.validator.is_valid(obj) {
+        for e in ks.validator.iter_errors(obj) {
+            let path = Path::from_pointer(e.instance_path().as_str());
+            out.push(Problem::error("istio-schema", path, e.to_string()));
+        }
     }
     let mut path = Path::root();
-    walk(&ks.raw, obj, &mut path, out, true);
+    walk(&ks.node, obj, &mut path, out, true);
     true
 }
 
@@ -164,37 +170,104 @@ fn is_set(v: Option<&Value>) -> bool {
     v.is_some_and(|v| !v.is_null())
 }
 
-fn walk(schema: &Value, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bool) {
+/// A schema node compiled for the structural walk (done once per kind).
+#[derive(Default)]
+struct Node {
+    rules: Vec<(Option<Rule>, String, String)>,
+    one_of: Vec<Vec<String>>,
+    int32: bool,
+    props: Option<BTreeMap<String, Node>>,
+    additional: Additional,
+    items: Option<Box<Node>>,
+    list_map_keys: Option<Vec<String>>,
+    list_set: bool,
+}
+
+#[derive(Default)]
+enum Additional {
+    #[default]
+    Rejected,
+    Allowed,
+    Schema(Box<Node>),
+}
+
+impl Node {
+    fn compile(s: &Value) -> Node {
+        let rules = s
+            .get("x-kubernetes-validations")
+            .and_then(Value::as_array)
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| {
+                        let rule = r["rule"].as_str().unwrap_or("").to_string();
+                        let message = r["message"].as_str().unwrap_or(&rule).to_string();
+                        (cel_rule(&rule), rule, message)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let preserve = s
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Value::as_bool)
+            == Some(true);
+        let additional = match s.get("additionalProperties") {
+            Some(a @ Value::Object(_)) => Additional::Schema(Box::new(Node::compile(a))),
+            Some(Value::Bool(true)) => Additional::Allowed,
+            _ if preserve => Additional::Allowed,
+            _ => Additional::Rejected,
+        };
+        let list_type = s.get("x-kubernetes-list-type").and_then(Value::as_str);
+        Node {
+            rules,
+            one_of: one_of_groups(s).unwrap_or_default(),
+            int32: s.get("format").and_then(Value::as_str) == Some("int32"),
+            props: s.get("properties").and_then(Value::as_object).map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Node::compile(v)))
+                    .collect()
+            }),
+            additional,
+            items: s.get("items").map(|i| Box::new(Node::compile(i))),
+            list_map_keys: (list_type == Some("map")).then(|| {
+                s.get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }),
+            list_set: list_type == Some("set"),
+        }
+    }
+}
+
+fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bool) {
     if v.is_null() {
         return;
     }
-    if let Some(rules) = schema
-        .get("x-kubernetes-validations")
-        .and_then(Value::as_array)
-    {
-        for r in rules {
-            let rule = r["rule"].as_str().unwrap_or("");
-            let message = r["message"].as_str().unwrap_or(rule);
-            match cel_rule(rule) {
-                Some(f) => {
-                    if !f(v) {
-                        out.push(Problem::error(
-                            "istio-schema",
-                            path.clone(),
-                            format!("{message} (CRD validation rule `{rule}`)"),
-                        ));
-                    }
+    for (f, rule, message) in &node.rules {
+        match f {
+            Some(f) => {
+                if !f(v) {
+                    out.push(Problem::error(
+                        "istio-schema",
+                        path.clone(),
+                        format!("{message} (CRD validation rule `{rule}`)"),
+                    ));
                 }
-                None => out.push(Problem::error(
-                    "istio-schema",
-                    path.clone(),
-                    format!("internal error: CRD rule `{rule}` has no implementation"),
-                )),
             }
+            None => out.push(Problem::error(
+                "istio-schema",
+                path.clone(),
+                format!("internal error: CRD rule `{rule}` has no implementation"),
+            )),
         }
     }
-    if let (Some(groups), Some(m)) = (one_of_groups(schema), v.as_object()) {
-        for g in groups {
+    if let Some(m) = v.as_object() {
+        for g in &node.one_of {
             let set: Vec<&str> = g
                 .iter()
                 .filter(|n| is_set(m.get(n.as_str())))
@@ -213,7 +286,7 @@ fn walk(schema: &Value, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top:
             }
         }
     }
-    if schema.get("format").and_then(Value::as_str) == Some("int32") {
+    if node.int32 {
         if let Some(n) = v.as_i64() {
             if i32::try_from(n).is_err() {
                 out.push(Problem::error(
@@ -226,89 +299,78 @@ fn walk(schema: &Value, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top:
     }
     match v {
         Value::Object(m) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties");
-            let preserve = schema
-                .get("x-kubernetes-preserve-unknown-fields")
-                .and_then(Value::as_bool)
-                == Some(true);
             for (k, child) in m {
                 if top && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
                     continue;
                 }
+                let len = path.len();
                 path.push_key(k);
-                if let Some(ps) = props.and_then(|p| p.get(k)) {
+                if let Some(ps) = node.props.as_ref().and_then(|p| p.get(k)) {
                     walk(ps, child, path, out, false);
-                } else if let Some(a @ Value::Object(_)) = additional {
-                    walk(a, child, path, out, false);
-                } else if !preserve && additional.and_then(Value::as_bool) != Some(true) {
-                    out.push(Problem::error(
-                        "istio-schema",
-                        path.clone(),
-                        format!("unknown field `{k}` (rejected by strict field validation)"),
-                    ));
+                } else {
+                    match &node.additional {
+                        Additional::Schema(a) => walk(a, child, path, out, false),
+                        Additional::Allowed => {}
+                        Additional::Rejected => out.push(Problem::error(
+                            "istio-schema",
+                            path.clone(),
+                            format!("unknown field `{k}` (rejected by strict field validation)"),
+                        )),
+                    }
                 }
-                path.pop();
+                path.truncate(len);
             }
         }
         Value::Array(items) => {
-            if let Some(is) = schema.get("items") {
+            if let Some(is) = &node.items {
                 for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
                     path.push_index(i);
                     walk(is, item, path, out, false);
-                    path.pop();
+                    path.truncate(len);
                 }
             }
-            list_type(schema, items, path, out);
+            list_type(node, items, path, out);
         }
         _ => {}
     }
 }
 
 /// `x-kubernetes-list-type: map` (unique map keys) and `set` (unique items).
-fn list_type(schema: &Value, items: &[Value], path: &mut Path, out: &mut Vec<Problem>) {
-    match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
-        Some("map") => {
-            let keys: Vec<&str> = schema
-                .get("x-kubernetes-list-map-keys")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-            for (i, item) in items.iter().enumerate() {
-                let key: Vec<String> = keys.iter().map(|k| item[*k].to_string()).collect();
-                let shown = keys
-                    .iter()
-                    .zip(&key)
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if let Some(first) = seen.insert(key.join("\u{0}"), i) {
-                    path.push_index(i);
-                    out.push(Problem::error(
-                        "istio-schema",
-                        path.clone(),
-                        format!("Duplicate value: {{{shown}}} (also at index {first}; the list is keyed by {})", keys.join(", ")),
-                    ));
-                    path.pop();
-                }
+fn list_type(node: &Node, items: &[Value], path: &Path, out: &mut Vec<Problem>) {
+    if let Some(keys) = &node.list_map_keys {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let key: Vec<String> = keys.iter().map(|k| item[k.as_str()].to_string()).collect();
+            let shown = keys
+                .iter()
+                .zip(&key)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Some(first) = seen.insert(key.join("\u{0}"), i) {
+                out.push(Problem::error(
+                    "istio-schema",
+                    path.index(i),
+                    format!(
+                        "Duplicate value: {{{shown}}} (also at index {first}; the list is keyed by {})",
+                        keys.join(", ")
+                    ),
+                ));
             }
         }
-        Some("set") => {
-            let mut seen = BTreeSet::new();
-            for (i, item) in items.iter().enumerate() {
-                if !seen.insert(item.to_string()) {
-                    path.push_index(i);
-                    out.push(Problem::error(
-                        "istio-schema",
-                        path.clone(),
-                        format!("Duplicate value: {item}"),
-                    ));
-                    path.pop();
-                }
+    }
+    if node.list_set {
+        let mut seen = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            if !seen.insert(item.to_string()) {
+                out.push(Problem::error(
+                    "istio-schema",
+                    path.index(i),
+                    format!("Duplicate value: {item}"),
+                ));
             }
         }
-        _ => {}
     }
 }
 
