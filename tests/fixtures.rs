@@ -10,7 +10,7 @@
 
 use meshform::diag::Severity;
 use meshform::pipeline::{self, Options, Outcome};
-use meshform::render::{emit, Rendered};
+use meshform::render::{emit, IstioApi, Rendered};
 use meshform::source::Origin;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -108,10 +108,24 @@ fn fixtures_render_without_unexpected_errors() {
 fn every_rendered_object_is_valid_istio() {
     let mut failures = Vec::new();
     for (name, dir) in fixture_dirs() {
-        let out = render(&dir);
-        for d in meshform::validate::validate_all(&out.repo, &out.objects) {
-            if d.severity == Severity::Error {
-                failures.push(format!("{name}: {d}"));
+        for api in [IstioApi::V1, IstioApi::V1beta1] {
+            let mut opts = Options::default();
+            opts.render.istio_api = api;
+            let out = pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders");
+            let checked = out
+                .objects
+                .iter()
+                .filter(|o| meshform::validate::is_checked(&o.value))
+                .count();
+            if checked != out.objects.len() {
+                failures.push(format!(
+                    "{name}: {api:?}: some objects are not Istio networking kinds"
+                ));
+            }
+            for d in meshform::validate::validate_all(&out.repo, &out.objects) {
+                if d.severity == Severity::Error {
+                    failures.push(format!("{name}: {api:?}: {d}"));
+                }
             }
         }
     }
