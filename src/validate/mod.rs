@@ -212,9 +212,6 @@ pub fn to_diagnostic(o: &Rendered, p: Problem) -> Diagnostic {
     } else {
         d = d.on(id);
     }
-    if !path.is_empty() {
-        d = d.field(path);
-    }
     let version = &schema::source().0;
     d.help(if p.code == "istio-schema" {
         format!("Istio {version}'s CRD schema rejects this; the API server would refuse the object")
@@ -271,6 +268,9 @@ mod tests {
             .expect("wildcard host is a schema error");
         assert_eq!(d.location.as_ref().unwrap().line, 3);
         assert_eq!(d.object.as_ref().unwrap().kind, "ExternalService");
+        // The field path is the rendered object's, so it is in the message, not `field`
+        // (which would name a field of the Gloo object).
+        assert_eq!(d.field, None);
         assert!(
             d.message
                 .starts_with("rendered ServiceEntry ns/se (cluster cluster1) spec.hosts[0]: hostname cannot be wildcard"),
