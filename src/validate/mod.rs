@@ -304,3 +304,56 @@ mod tests {
         .is_empty());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[*./:a-zA-Z0-9%@ _-]{0,12}".prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let keys = prop_oneof![
+                Just("hosts".to_string()),
+                Just("http".to_string()),
+                Just("route".to_string()),
+                Just("match".to_string()),
+                Just("ports".to_string()),
+                Just("endpoints".to_string()),
+                Just("tls".to_string()),
+                Just("subsets".to_string()),
+                Just("trafficPolicy".to_string()),
+                Just("exportTo".to_string()),
+                Just("uri".to_string()),
+                Just("regex".to_string()),
+                "[a-zA-Z]{1,8}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(keys, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Any spec, however malformed, gives problems, never a panic.
+        #[test]
+        fn never_panics(spec in value(), kind in 0usize..5) {
+            let obj = json!({"apiVersion": "networking.istio.io/v1", "kind": KINDS[kind],
+                             "metadata": {"name": "x", "namespace": "ns"}, "spec": spec});
+            let _ = check_object(&obj);
+            let r = Rendered { cluster: "c".into(), value: obj, sources: Vec::new() };
+            let _ = cross::check(std::slice::from_ref(&r));
+        }
+    }
+}
