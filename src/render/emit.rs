@@ -6,32 +6,34 @@ use serde_json::Value;
 /// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
 /// metadata, spec first at the top level, so output bytes never depend on build order.
 pub fn canonical(value: &Value) -> Value {
-    fn sort(v: &Value) -> Value {
+    let mut v = value.clone();
+    canonicalize(&mut v);
+    v
+}
+
+/// In-place form of [`canonical`].
+pub fn canonicalize(value: &mut Value) {
+    fn sort(v: &mut Value) {
         match v {
             Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect())
+                m.sort_keys();
+                m.values_mut().for_each(sort);
             }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
+            Value::Array(a) => a.iter_mut().for_each(sort),
+            _ => {}
         }
     }
-    let Value::Object(m) = value else {
-        return sort(value);
-    };
-    let mut out = serde_json::Map::new();
-    for k in ["apiVersion", "kind", "metadata", "spec"] {
-        if let Some(v) = m.get(k) {
-            out.insert(k.to_string(), sort(v));
+    sort(value);
+    if let Value::Object(m) = value {
+        let mut out = serde_json::Map::new();
+        for k in ["apiVersion", "kind", "metadata", "spec"] {
+            if let Some(v) = m.shift_remove(k) {
+                out.insert(k.to_string(), v);
+            }
         }
+        out.append(m);
+        *m = out;
     }
-    let mut rest: Vec<&String> = m.keys().filter(|k| !out.contains_key(*k)).collect();
-    rest.sort();
-    for k in rest {
-        out.insert(k.clone(), sort(&m[k]));
-    }
-    Value::Object(out)
 }
 
 /// The objects as one YAML stream, `---` between documents.
