@@ -20,7 +20,10 @@ fn setup_commands() -> Vec<String> {
 fn the_first_screen_has_exactly_two_setup_commands() {
     let cmds = setup_commands();
     assert_eq!(cmds.len(), 2, "{cmds:?}");
-    assert!(cmds[0].starts_with("cargo run -- render fixtures/"), "{cmds:?}");
+    assert!(
+        cmds[0].starts_with("cargo run -- render fixtures/"),
+        "{cmds:?}"
+    );
     assert_eq!(cmds[1], "cargo test");
     let readme = std::fs::read_to_string("README.md").expect("README.md");
     let first_screen: String = readme.lines().take(24).collect::<Vec<_>>().join("\n");
@@ -31,7 +34,11 @@ fn the_first_screen_has_exactly_two_setup_commands() {
 fn ci_runs_the_readme_test_command() {
     let ci = std::fs::read_to_string(".ci/run").expect(".ci/run");
     let cmds = setup_commands();
-    assert!(ci.lines().any(|l| l.trim() == cmds[1]), ".ci/run must run `{}`", cmds[1]);
+    assert!(
+        ci.lines().any(|l| l.trim() == cmds[1]),
+        ".ci/run must run `{}`",
+        cmds[1]
+    );
 }
 
 #[test]
@@ -42,9 +49,18 @@ fn the_example_repo_renders_cleanly() {
     let opts = meshform::pipeline::Options::default();
     let out = meshform::pipeline::run(&meshform::source::Origin::Dir(dir.into()), &opts)
         .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.0));
-    let errors: Vec<_> = out.findings.iter().filter(|d| d.severity == meshform::diag::Severity::Error).collect();
+    let errors: Vec<_> = out
+        .findings
+        .iter()
+        .filter(|d| d.severity == meshform::diag::Severity::Error)
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert!(out.objects.len() > 10, "renders a real mesh: {} objects", out.objects.len());
-    let clusters: std::collections::BTreeSet<&str> = out.objects.iter().map(|o| o.cluster.as_str()).collect();
+    assert!(
+        out.objects.len() > 10,
+        "renders a real mesh: {} objects",
+        out.objects.len()
+    );
+    let clusters: std::collections::BTreeSet<&str> =
+        out.objects.iter().map(|o| o.cluster.as_str()).collect();
     assert!(clusters.len() >= 2, "{clusters:?}");
 }

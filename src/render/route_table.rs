@@ -1270,12 +1270,21 @@ fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
     let p = policies.first()?;
     let mut f = Map::new();
     if let Some(d) = &p.spec.config.delay {
-        f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": d.percentage.unwrap_or(100.0)}}));
+        f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": whole(d.percentage.unwrap_or(100.0))}}));
     }
     if let Some(a) = &p.spec.config.abort {
-        f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": a.percentage.unwrap_or(100.0)}}));
+        f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": whole(a.percentage.unwrap_or(100.0))}}));
     }
     (!f.is_empty()).then_some(Value::Object(f))
+}
+
+/// A percentage as written: `100`, not `100.0`, when it is whole.
+fn whole(p: f64) -> Value {
+    if p.fract() == 0.0 && p.abs() < 1e15 {
+        json!(p as i64)
+    } else {
+        json!(p)
+    }
 }
 
 fn l4_destinations(

@@ -300,12 +300,26 @@ mod tests {
 pub fn read_rev_file(path: &Path, rev: &str, rel: &str) -> Result<Option<Vec<u8>>, SourceError> {
     let g = GitRepo::open(path)?;
     let oid = g.resolve(rev)?;
-    let commit = g.repo.find_commit(oid).map_err(|e| SourceError::Git(e.message().into()))?;
-    let tree = commit.tree().map_err(|e| SourceError::Git(e.message().into()))?;
-    let full = if g.prefix.is_empty() { rel.to_string() } else { format!("{}/{rel}", g.prefix.trim_end_matches('/')) };
-    let Ok(entry) = tree.get_path(Path::new(&full)) else { return Ok(None) };
+    let commit = g
+        .repo
+        .find_commit(oid)
+        .map_err(|e| SourceError::Git(e.message().into()))?;
+    let tree = commit
+        .tree()
+        .map_err(|e| SourceError::Git(e.message().into()))?;
+    let full = if g.prefix.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{}/{rel}", g.prefix.trim_end_matches('/'))
+    };
+    let Ok(entry) = tree.get_path(Path::new(&full)) else {
+        return Ok(None);
+    };
     if entry.filemode() == 0o120000 || entry.kind() != Some(ObjectType::Blob) {
-        return Err(SourceError::Refused { path: rel.to_string(), message: "must be a regular file, not a link".into() });
+        return Err(SourceError::Refused {
+            path: rel.to_string(),
+            message: "must be a regular file, not a link".into(),
+        });
     }
     read_blob(&g.repo, entry.id()).map(Some)
 }
