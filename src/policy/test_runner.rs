@@ -1,0 +1,1 @@
+//! `meshform policy test DIR`: placeholder, filled in below.
