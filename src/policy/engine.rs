@@ -36,6 +36,11 @@ const STDLIB: &[&str] = &[
     "math.bitOr", "math.bitXor", "math.bitNot", "math.bitShiftLeft", "math.bitShiftRight",
     ];
 
+/// Type identifiers usable in expressions (`type(x) == int`).
+const TYPE_NAMES: &[&str] = &[
+    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+];
+
 /// The `inventory.*` and `gloo.*` functions.
 pub const RUN_FUNCTIONS: &[&str] = &[
     "inventory.list",
@@ -237,6 +242,7 @@ fn check_refs(
             if bound.iter().any(|b| b == n)
                 || n.starts_with(VAR_PREFIX)
                 || allowed_vars.contains(&n.as_str())
+                || TYPE_NAMES.contains(&n.as_str())
             {
                 Ok(())
             } else if n == "variables" {

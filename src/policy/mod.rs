@@ -190,3 +190,22 @@ pub fn check(
     let policies = load(&sources)?;
     run::run(repo, &policies, no_exemptions)
 }
+
+/// Short descriptions of the built-in policies by name (SARIF rule texts).
+pub fn descriptions() -> std::collections::BTreeMap<String, String> {
+    builtin_sources()
+        .iter()
+        .filter_map(|s| format::parse_file(s).ok())
+        .flatten()
+        .map(|l| {
+            let d = l
+                .doc
+                .metadata
+                .annotations
+                .get("description")
+                .cloned()
+                .unwrap_or_default();
+            (l.doc.metadata.name, d)
+        })
+        .collect()
+}
