@@ -414,19 +414,27 @@ impl Env<'_> {
         )
     }
 
-    fn eval_one(&self, p: &Compiled, pctx: &Context<'_, '_>, i: usize) -> Vec<Finding> {
+    /// Evaluates one policy on one object: (whether it applied, findings).
+    fn eval_one(&self, p: &Compiled, pctx: &Context<'_, '_>, i: usize) -> (bool, Vec<Finding>) {
         set_current(Some(i));
         let mut ctx = pctx.new_inner_scope();
         for c in &p.conditions {
             match ctx.resolve(&c.expr) {
                 Ok(Value::Bool(true)) => {}
-                Ok(Value::Bool(false)) => return Vec::new(),
+                Ok(Value::Bool(false)) => return (false, Vec::new()),
                 Ok(other) => {
-                    return self.eval_error(p, i, c, format!("expected bool, got {}", other.type_of()))
+                    return (
+                        true,
+                        self.eval_error(p, i, c, format!("expected bool, got {}", other.type_of())),
+                    )
                 }
-                Err(e) => return self.eval_error(p, i, c, e.to_string()),
+                Err(e) => return (true, self.eval_error(p, i, c, e.to_string())),
             }
         }
+        (true, self.eval_validations(p, &mut ctx, i))
+    }
+
+    fn eval_validations(&self, p: &Compiled, ctx: &mut Context<'_, '_>, i: usize) -> Vec<Finding> {
         for (name, prog) in &p.locals {
             match ctx.resolve(&prog.expr) {
                 Ok(v) => ctx.add_variable_from_value(format!("{VAR_PREFIX}{name}"), v),
@@ -539,6 +547,16 @@ fn budget_error(at: Location, msg: String) -> Diagnostic {
 
 /// Evaluates the policies over the repo.
 pub fn run(repo: &Repo, policies: &[Compiled], no_exemptions: bool) -> Result<Report, LoadError> {
+    run_detailed(repo, policies, no_exemptions).map(|(r, _)| r)
+}
+
+/// As [`run`], also returning the (policy index, object index) pairs the policies applied to
+/// (matched and past their matchConditions).
+pub fn run_detailed(
+    repo: &Repo,
+    policies: &[Compiled],
+    no_exemptions: bool,
+) -> Result<(Report, Vec<(usize, usize)>), LoadError> {
     let start = Instant::now();
     let deadline = start + Duration::from_millis(repo.limits.policy_time_ms);
     let budget = repo.limits.policy_cost as f64;
@@ -726,19 +744,26 @@ pub fn run(repo: &Repo, policies: &[Compiled], no_exemptions: bool) -> Result<Re
         .filter(|(pi, _)| scopes[*pi].is_some())
         .flat_map(|(pi, m)| m.iter().map(move |&i| (pi, i)))
         .collect();
-    let results: Vec<Finding> = pairs
+    let evaluated: Vec<(bool, Vec<Finding>)> = pairs
         .par_iter()
-        .flat_map_iter(|&(pi, i)| {
+        .map(|&(pi, i)| {
             if timed_out.load(Ordering::Relaxed) || Instant::now() > deadline {
                 timed_out.store(true, Ordering::Relaxed);
-                return Vec::new();
+                return (false, Vec::new());
             }
             match &scopes[pi] {
                 Some(scope) => env.eval_one(&policies[pi], scope, i),
-                None => Vec::new(),
+                None => (false, Vec::new()),
             }
         })
         .collect();
+    let applied: Vec<(usize, usize)> = pairs
+        .iter()
+        .zip(&evaluated)
+        .filter(|(_, (a, _))| *a)
+        .map(|(p, _)| *p)
+        .collect();
+    let results = evaluated.into_iter().flat_map(|(_, f)| f);
     set_current(None);
     if timed_out.load(Ordering::Relaxed) {
         return Err(LoadError(vec![budget_error(
@@ -767,7 +792,7 @@ pub fn run(repo: &Repo, policies: &[Compiled], no_exemptions: bool) -> Result<Re
         pairs.len(),
         start.elapsed()
     );
-    Ok(report)
+    Ok((report, applied))
 }
 
 #[cfg(test)]
