@@ -44,7 +44,10 @@ fn lines(code: &str) -> Vec<(String, u32)> {
 }
 
 fn at(lines: &[u32]) -> Vec<(String, u32)> {
-    lines.iter().map(|l| ("resources.yaml".to_string(), *l)).collect()
+    lines
+        .iter()
+        .map(|l| ("resources.yaml".to_string(), *l))
+        .collect()
 }
 
 #[test]
@@ -59,7 +62,10 @@ fn shadowed_route_points_at_the_unreachable_prefix() {
 
 #[test]
 fn spec_rules_point_at_the_offending_fields() {
-    assert_eq!(lines("routetable-spec-rules"), at(&[22, 33, 43, 55, 66, 67]));
+    assert_eq!(
+        lines("routetable-spec-rules"),
+        at(&[22, 33, 43, 55, 66, 67])
+    );
 }
 
 #[test]
@@ -84,7 +90,10 @@ fn missing_service_points_at_the_name() {
 
 #[test]
 fn hosts_and_addresses_point_at_each_value() {
-    assert_eq!(lines("externalservice-hosts-addresses"), at(&[20, 27, 35, 43]));
+    assert_eq!(
+        lines("externalservice-hosts-addresses"),
+        at(&[20, 27, 35, 43])
+    );
 }
 
 #[test]
@@ -110,5 +119,8 @@ fn duplicate_names_both_places() {
         .unwrap();
     assert_eq!(d.related.len(), 1);
     assert_eq!(d.related[0].0.line, 12, "{d}");
-    assert_eq!(d.field.as_deref(), Some("spec.http[0].matchers[0].uri.prefix"));
+    assert_eq!(
+        d.field.as_deref(),
+        Some("spec.http[0].matchers[0].uri.prefix")
+    );
 }

@@ -43,7 +43,10 @@ pub fn run(args: Args) -> Exit {
         Ok(o) => o,
         Err(e) => {
             print_diagnostics(&e.0, &[], crate::config::Limits::default().max_diagnostics);
-            eprintln!("error: {} problem(s) in the input or the policies", e.0.len());
+            eprintln!(
+                "error: {} problem(s) in the input or the policies",
+                e.0.len()
+            );
             return Exit::Error;
         }
     };
@@ -62,13 +65,20 @@ pub fn run(args: Args) -> Exit {
                 outcome.policies
             ));
             for d in &outcome.suppressed {
-                let at = d.location.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                let at = d
+                    .location
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default();
                 t.push_str(&format!(
                     "suppressed: {at}: {}[{}]: {}{}\n",
                     d.severity,
                     d.code,
                     d.message,
-                    d.help.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+                    d.help
+                        .as_ref()
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default()
                 ));
             }
             t

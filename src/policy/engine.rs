@@ -18,27 +18,92 @@ pub const VAR_PREFIX: &str = "__v_";
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Namespaces of qualified functions.
-const NAMESPACES: &[&str] = &[
-    "inventory", "lists", "gloo", "math", "strings", "optional",
-];
+const NAMESPACES: &[&str] = &["inventory", "lists", "gloo", "math", "strings", "optional"];
 
 /// Functions of the cel stdlib and the strings, lists and math extensions.
 const STDLIB: &[&str] = &[
-    "size", "contains", "startsWith", "endsWith", "matches", "string", "int", "uint", "double",
-    "bool", "bytes", "type", "dyn", "duration", "timestamp", "getDate", "getDayOfMonth",
-    "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes",
-    "getMonth", "getSeconds", "optional.of", "optional.none", "optional.ofNonZeroValue",
-    "hasValue", "value", "orValue", "or", "charAt", "indexOf", "lastIndexOf", "lowerAscii",
-    "upperAscii", "replace", "split", "substring", "trim", "join", "format", "reverse",
-    "strings.quote", "slice", "flatten", "distinct", "sort", "lists.range", "math.greatest",
-    "math.least", "math.abs", "math.ceil", "math.floor", "math.round", "math.trunc",
-    "math.sign", "math.sqrt", "math.isInf", "math.isNaN", "math.isFinite", "math.bitAnd",
-    "math.bitOr", "math.bitXor", "math.bitNot", "math.bitShiftLeft", "math.bitShiftRight",
-    ];
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "bytes",
+    "type",
+    "dyn",
+    "duration",
+    "timestamp",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
+    "optional.of",
+    "optional.none",
+    "optional.ofNonZeroValue",
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "format",
+    "reverse",
+    "strings.quote",
+    "slice",
+    "flatten",
+    "distinct",
+    "sort",
+    "lists.range",
+    "math.greatest",
+    "math.least",
+    "math.abs",
+    "math.ceil",
+    "math.floor",
+    "math.round",
+    "math.trunc",
+    "math.sign",
+    "math.sqrt",
+    "math.isInf",
+    "math.isNaN",
+    "math.isFinite",
+    "math.bitAnd",
+    "math.bitOr",
+    "math.bitXor",
+    "math.bitNot",
+    "math.bitShiftLeft",
+    "math.bitShiftRight",
+];
 
 /// Type identifiers usable in expressions (`type(x) == int`).
 const TYPE_NAMES: &[&str] = &[
-    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
 ];
 
 /// The `inventory.*` and `gloo.*` functions.
@@ -166,7 +231,13 @@ fn walk(e: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
             c.args.iter().for_each(|a| walk(a, f));
         }
         Expr::Comprehension(c) => {
-            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+            for x in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
                 walk(x, f);
             }
         }
@@ -218,7 +289,10 @@ fn rewrite(e: &mut IdedExpr, known: &BTreeSet<String>, unknown: &mut Vec<String>
                 rewrite(x, known, unknown);
             }
         }
-        Expr::List(l) => l.elements.iter_mut().for_each(|a| rewrite(a, known, unknown)),
+        Expr::List(l) => l
+            .elements
+            .iter_mut()
+            .for_each(|a| rewrite(a, known, unknown)),
         Expr::Map(m) => m.entries.iter_mut().for_each(|en| match &mut en.expr {
             EntryExpr::MapEntry(m) => {
                 rewrite(&mut m.key, known, unknown);
@@ -232,11 +306,7 @@ fn rewrite(e: &mut IdedExpr, known: &BTreeSet<String>, unknown: &mut Vec<String>
 }
 
 /// Checks free identifiers and function names; returns the first problem.
-fn check_refs(
-    e: &IdedExpr,
-    bound: &mut Vec<String>,
-    allowed_vars: &[&str],
-) -> Result<(), String> {
+fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> Result<(), String> {
     match &e.expr {
         Expr::Ident(n) => {
             if bound.iter().any(|b| b == n)
@@ -272,7 +342,11 @@ fn check_refs(
                 return Err(format!("unknown function `{name}`"));
             }
             if name == "matches" {
-                let pat = if c.target.is_some() { c.args.first() } else { c.args.get(1) };
+                let pat = if c.target.is_some() {
+                    c.args.first()
+                } else {
+                    c.args.get(1)
+                };
                 if let Some(IdedExpr {
                     expr: Expr::Literal(LiteralValue::String(p)),
                     ..
@@ -282,9 +356,9 @@ fn check_refs(
                         .size_limit(REGEX_SIZE_LIMIT)
                         .build()
                         .map_err(|err| match err {
-                            regex::Error::CompiledTooBig(n) => format!(
-                                "regex {p:?} exceeds the regex budget ({n} bytes compiled)"
-                            ),
+                            regex::Error::CompiledTooBig(n) => {
+                                format!("regex {p:?} exceeds the regex budget ({n} bytes compiled)")
+                            }
                             other => format!("invalid regex {p:?}: {other}"),
                         })?;
                 }
@@ -324,7 +398,10 @@ fn check_refs(
             }
             EntryExpr::StructField(s) => check_refs(&s.value, bound, allowed_vars),
         }),
-        Expr::Struct(s) => Err(format!("message types are not supported (`{}`)", s.type_name)),
+        Expr::Struct(s) => Err(format!(
+            "message types are not supported (`{}`)",
+            s.type_name
+        )),
         Expr::Select(s) => check_refs(&s.operand, bound, allowed_vars),
         Expr::Literal(_) => Ok(()),
         Expr::Unspecified => Err("unsupported expression".into()),
@@ -527,9 +604,10 @@ pub fn estimate(e: &IdedExpr, s: &Sizes) -> (f64, f64) {
                     first
                 }
                 "size" => first,
-                "_==_" | "_!=_" | "_<_" | "_>_" | "_<=_" | "_>=_" | "!_" | "_&&_"
-                | "_||_" | "isIP" | "isCIDR" | "isHostname" | "family" | "containsIP"
-                | "containsCIDR" => 1.0,
+                "_==_" | "_!=_" | "_<_" | "_>_" | "_<=_" | "_>=_" | "!_" | "_&&_" | "_||_"
+                | "isIP" | "isCIDR" | "isHostname" | "family" | "containsIP" | "containsCIDR" => {
+                    1.0
+                }
                 "_+_" => {
                     cost += total;
                     total
@@ -547,8 +625,7 @@ pub fn estimate(e: &IdedExpr, s: &Sizes) -> (f64, f64) {
                     cost += first;
                     1.0
                 }
-                "lists.duplicates" | "distinct" | "sort" | "reverse" | "slice" | "@in"
-                | "_[_]" => {
+                "lists.duplicates" | "distinct" | "sort" | "reverse" | "slice" | "@in" | "_[_]" => {
                     cost += first + sizes.get(1).copied().unwrap_or(0.0);
                     first.max(1.0)
                 }
@@ -598,12 +675,17 @@ mod tests {
         let e = env()
             .compile("object.spec.hosts.all(h, isHostname(h)) && inventory.list('a','b').size() > 0 && lists.duplicates([1]) == []")
             .unwrap();
-        assert_eq!(check_refs(e.expression(), &mut Vec::new(), &["object"]), Ok(()));
+        assert_eq!(
+            check_refs(e.expression(), &mut Vec::new(), &["object"]),
+            Ok(())
+        );
     }
 
     #[test]
     fn catastrophic_constant_regex_is_a_budget_error() {
-        let e = env().compile("object.name.matches('((a{100}){100}){100}')").unwrap();
+        let e = env()
+            .compile("object.name.matches('((a{100}){100}){100}')")
+            .unwrap();
         let r = check_refs(e.expression(), &mut Vec::new(), &["object"]);
         assert!(r.unwrap_err().contains("exceeds the regex budget"));
     }

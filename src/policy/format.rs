@@ -284,7 +284,11 @@ pub fn broken_at(at: Location, msg: impl Into<String>) -> Diagnostic {
 /// they are policy tests (`kind: Test`); anything else is an error naming the file and line.
 pub fn parse_file(src: &SourceText) -> Result<Vec<Located>, Vec<Diagnostic>> {
     let parsed = yaml::parse_stream(&src.text, &YamlLimits::default()).map_err(|e| {
-        vec![broken(&src.path, e.pos, format!("policy file: {}", e.message))]
+        vec![broken(
+            &src.path,
+            e.pos,
+            format!("policy file: {}", e.message),
+        )]
     })?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -364,7 +368,10 @@ fn validate_doc(l: &Located) -> Result<(), Diagnostic> {
             .name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && v.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+            && v.name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic());
         if !valid || !seen.insert(v.name.clone()) {
             return Err(broken_at(
                 l.locate(&format!("/spec/variables/{i}/name")),
@@ -377,4 +384,3 @@ fn validate_doc(l: &Located) -> Result<(), Diagnostic> {
     }
     Ok(())
 }
-

@@ -191,8 +191,9 @@ fn ip_of(f: &str, v: &Value) -> Result<IpAddr, ExecutionError> {
             .downcast_ref::<IpVal>()
             .map(|i| i.0)
             .ok_or_else(|| ExecutionError::function_error(f, "expected an IP")),
-        Value::String(s) => parse_ip(s)
-            .ok_or_else(|| ExecutionError::function_error(f, format!("IP Address {s:?} parse error"))),
+        Value::String(s) => parse_ip(s).ok_or_else(|| {
+            ExecutionError::function_error(f, format!("IP Address {s:?} parse error"))
+        }),
         _ => Err(ExecutionError::function_error(f, "expected an IP")),
     }
 }
@@ -203,8 +204,9 @@ fn cidr_of(f: &str, v: &Value) -> Result<CidrVal, ExecutionError> {
             .downcast_ref::<CidrVal>()
             .cloned()
             .ok_or_else(|| ExecutionError::function_error(f, "expected a CIDR")),
-        Value::String(s) => parse_cidr(s)
-            .ok_or_else(|| ExecutionError::function_error(f, format!("network address {s:?} parse error"))),
+        Value::String(s) => parse_cidr(s).ok_or_else(|| {
+            ExecutionError::function_error(f, format!("network address {s:?} parse error"))
+        }),
         _ => Err(ExecutionError::function_error(f, "expected a CIDR")),
     }
 }
@@ -234,30 +236,39 @@ fn list_arg(f: &str, v: &Value) -> Result<Arc<Vec<Value>>, ExecutionError> {
 
 /// Registers the helpers on a root context.
 pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> {
-    ctx.add_function("lists.duplicates", |l: Value| -> Result<Value, ExecutionError> {
-        Ok(Value::List(Arc::new(duplicates(&list_arg("lists.duplicates", &l)?))))
-    })?;
-    ctx.add_function("sum", |This(t): This<Value>| -> Result<Value, ExecutionError> {
-        let l = list_arg("sum", &t)?;
-        let mut total: i64 = 0;
-        let mut float: Option<f64> = None;
-        for v in l.iter() {
-            match v {
-                Value::Int(i) => {
-                    total = total.checked_add(*i).ok_or_else(|| {
-                        ExecutionError::function_error("sum", "integer overflow")
-                    })?
+    ctx.add_function(
+        "lists.duplicates",
+        |l: Value| -> Result<Value, ExecutionError> {
+            Ok(Value::List(Arc::new(duplicates(&list_arg(
+                "lists.duplicates",
+                &l,
+            )?))))
+        },
+    )?;
+    ctx.add_function(
+        "sum",
+        |This(t): This<Value>| -> Result<Value, ExecutionError> {
+            let l = list_arg("sum", &t)?;
+            let mut total: i64 = 0;
+            let mut float: Option<f64> = None;
+            for v in l.iter() {
+                match v {
+                    Value::Int(i) => {
+                        total = total.checked_add(*i).ok_or_else(|| {
+                            ExecutionError::function_error("sum", "integer overflow")
+                        })?
+                    }
+                    Value::UInt(u) => total = total.saturating_add(*u as i64),
+                    Value::Float(f) => *float.get_or_insert(0.0) += f,
+                    _ => return Err(ExecutionError::function_error("sum", "expected numbers")),
                 }
-                Value::UInt(u) => total = total.saturating_add(*u as i64),
-                Value::Float(f) => *float.get_or_insert(0.0) += f,
-                _ => return Err(ExecutionError::function_error("sum", "expected numbers")),
             }
-        }
-        Ok(match float {
-            Some(f) => Value::Float(f + total as f64),
-            None => Value::Int(total),
-        })
-    })?;
+            Ok(match float {
+                Some(f) => Value::Float(f + total as f64),
+                None => Value::Int(total),
+            })
+        },
+    )?;
     ctx.add_function("isIP", |s: Value| -> Result<Value, ExecutionError> {
         Ok(Value::Bool(parse_ip(&str_arg("isIP", &s)?).is_some()))
     })?;
@@ -280,9 +291,16 @@ pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> 
     ctx.add_function("cidr", |s: Value| -> Result<Value, ExecutionError> {
         Ok(Value::Opaque(Arc::new(cidr_of("cidr", &s)?)))
     })?;
-    ctx.add_function("family", |This(t): This<Value>| -> Result<Value, ExecutionError> {
-        Ok(Value::Int(if ip_of("family", &t)?.is_ipv4() { 4 } else { 6 }))
-    })?;
+    ctx.add_function(
+        "family",
+        |This(t): This<Value>| -> Result<Value, ExecutionError> {
+            Ok(Value::Int(if ip_of("family", &t)?.is_ipv4() {
+                4
+            } else {
+                6
+            }))
+        },
+    )?;
     ctx.add_function(
         "containsIP",
         |This(t): This<Value>, ip: Value| -> Result<Value, ExecutionError> {
@@ -303,9 +321,12 @@ pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> 
             Ok(Value::Int(cidr_of("prefixLength", &t)?.prefix as i64))
         },
     )?;
-    ctx.add_function("masked", |This(t): This<Value>| -> Result<Value, ExecutionError> {
-        Ok(Value::Opaque(Arc::new(cidr_of("masked", &t)?.masked())))
-    })?;
+    ctx.add_function(
+        "masked",
+        |This(t): This<Value>| -> Result<Value, ExecutionError> {
+            Ok(Value::Opaque(Arc::new(cidr_of("masked", &t)?.masked())))
+        },
+    )?;
     Ok(())
 }
 
@@ -315,10 +336,26 @@ mod tests {
 
     #[test]
     fn hostnames_follow_gloo_rules() {
-        for ok in ["a.com", "*.foo.com", "*bar.foo.com", "*-bar.foo.com", "istio.io.", "svc"] {
+        for ok in [
+            "a.com",
+            "*.foo.com",
+            "*bar.foo.com",
+            "*-bar.foo.com",
+            "istio.io.",
+            "svc",
+        ] {
             assert!(is_hostname(ok), "{ok}");
         }
-        for bad in ["*", "bar.*.com", "bar*.foo.com", "bar.foo.*", "-a.com", "a..com", "1.2.3.4", ""] {
+        for bad in [
+            "*",
+            "bar.*.com",
+            "bar*.foo.com",
+            "bar.foo.*",
+            "-a.com",
+            "a..com",
+            "1.2.3.4",
+            "",
+        ] {
             assert!(!is_hostname(bad), "{bad}");
         }
     }
@@ -331,9 +368,14 @@ mod tests {
         assert!(c.contains_cidr(&parse_cidr("10.1.0.0/16").unwrap()));
         assert!(!parse_cidr("10.1.0.0/16").unwrap().contains_cidr(&c));
         assert!(parse_cidr("10.0.0.0/33").is_none());
-        assert!(parse_cidr("::/0").unwrap().contains_ip("2001:db8::1".parse().unwrap()));
+        assert!(parse_cidr("::/0")
+            .unwrap()
+            .contains_ip("2001:db8::1".parse().unwrap()));
         assert!(parse_ip("::ffff:1.2.3.4").is_none());
-        assert_eq!(parse_cidr("10.1.2.3/8").unwrap().masked().addr.to_string(), "10.0.0.0");
+        assert_eq!(
+            parse_cidr("10.1.2.3/8").unwrap().masked().addr.to_string(),
+            "10.0.0.0"
+        );
     }
 
     #[test]

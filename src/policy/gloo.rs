@@ -61,8 +61,9 @@ fn canon(v: &Value) -> String {
 
 fn labels_match(selector: &Value, labels: &Value) -> bool {
     selector.as_object().is_none_or(|s| {
-        s.iter()
-            .all(|(k, v)| v.as_str().is_some() && labels.get(k).and_then(Value::as_str) == v.as_str())
+        s.iter().all(|(k, v)| {
+            v.as_str().is_some() && labels.get(k).and_then(Value::as_str) == v.as_str()
+        })
     })
 }
 
@@ -84,7 +85,14 @@ fn describe(m: &Value) -> String {
     for k in ["prefix", "exact", "regex", "suffix"] {
         if let Some(p) = m["uri"].get(k).and_then(Value::as_str) {
             let extra = m.as_object().map_or(0, |o| o.len()) > 1;
-            return format!("{k} {p}{}", if extra { " (and the same other matchers)" } else { "" });
+            return format!(
+                "{k} {p}{}",
+                if extra {
+                    " (and the same other matchers)"
+                } else {
+                    ""
+                }
+            );
         }
     }
     "the same matchers".into()
@@ -115,7 +123,9 @@ impl<'a> Ctx<'a> {
             .filter(|&c| {
                 let o = &self.objs[c];
                 sel["name"].as_str().is_none_or(|n| glob(n, &o.id.name))
-                    && sel["namespace"].as_str().is_none_or(|n| glob(n, &o.id.namespace))
+                    && sel["namespace"]
+                        .as_str()
+                        .is_none_or(|n| glob(n, &o.id.namespace))
                     && sel["cluster"].as_str().unwrap_or(&p.cluster) == o.cluster
                     && labels_match(&sel["labels"], &o.value["metadata"]["labels"])
                     && sel["workspace"]
@@ -169,7 +179,9 @@ pub fn build(objs: &[Object], ws: &Workspaces) -> GlooIndex {
             ))
             .or_insert(i);
     }
-    let tables: Vec<usize> = (0..objs.len()).filter(|&i| is(&objs[i], "RouteTable")).collect();
+    let tables: Vec<usize> = (0..objs.len())
+        .filter(|&i| is(&objs[i], "RouteTable"))
+        .collect();
     let cx = Ctx {
         objs,
         ws,
@@ -206,7 +218,11 @@ fn route_conflicts(cx: &Ctx, ix: &mut GlooIndex) {
             for (obj, r, route) in &leaves {
                 let ms = arr(&route["matchers"]);
                 let keys: Vec<(String, String, String)> = if ms.is_empty() {
-                    vec![("{}".into(), format!("spec.http[{r}]"), "no matchers (matches everything)".into())]
+                    vec![(
+                        "{}".into(),
+                        format!("spec.http[{r}]"),
+                        "no matchers (matches everything)".into(),
+                    )]
                 } else {
                     ms.iter()
                         .enumerate()
@@ -256,7 +272,10 @@ fn prefix_only(m: &Value) -> Option<(&str, bool)> {
     if u.keys().any(|k| k != "prefix" && k != "ignoreCase") {
         return None;
     }
-    Some((m["uri"]["prefix"].as_str()?, m["uri"]["ignoreCase"].as_bool().unwrap_or(false)))
+    Some((
+        m["uri"]["prefix"].as_str()?,
+        m["uri"]["ignoreCase"].as_bool().unwrap_or(false),
+    ))
 }
 
 fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
@@ -267,7 +286,9 @@ fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
         return None;
     }
     for m in earlier {
-        let Some((p, ic)) = prefix_only(m) else { continue };
+        let Some((p, ic)) = prefix_only(m) else {
+            continue;
+        };
         let all = later.iter().all(|l| {
             let path = l["uri"]["prefix"].as_str().or(l["uri"]["exact"].as_str());
             let lic = l["uri"]["ignoreCase"].as_bool().unwrap_or(false);
@@ -357,7 +378,10 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
         for section in ["http", "tcp", "tls"] {
             for (i, r) in arr(&spec[section]).iter().enumerate() {
                 for (j, d) in arr(&r["forwardTo"]["destinations"]).iter().enumerate() {
-                    dests.push((format!("spec.{section}[{i}].forwardTo.destinations[{j}]"), d));
+                    dests.push((
+                        format!("spec.{section}[{i}].forwardTo.destinations[{j}]"),
+                        d,
+                    ));
                 }
                 if section == "http" {
                     for (k, sel) in arr(&r["delegate"]["routeTables"]).iter().enumerate() {
@@ -380,7 +404,10 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
             }
         }
         if spec.get("defaultDestination").is_some() {
-            dests.push(("spec.defaultDestination".into(), &spec["defaultDestination"]));
+            dests.push((
+                "spec.defaultDestination".into(),
+                &spec["defaultDestination"],
+            ));
         }
         for (field, d) in dests {
             let Some(r) = d.get("ref") else { continue };
@@ -388,10 +415,14 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
             let name = r["name"].as_str().unwrap_or_default();
             let ns = r["namespace"].as_str().unwrap_or(&o.id.namespace);
             let cluster = r["cluster"].as_str().unwrap_or(&o.cluster);
-            let found = cx.by_id.get(&(cluster, kind, ns, name)).copied().filter(|&i| {
-                let c = &cx.objs[i];
-                kind == "Service" || c.id.api_version == NET
-            });
+            let found = cx
+                .by_id
+                .get(&(cluster, kind, ns, name))
+                .copied()
+                .filter(|&i| {
+                    let c = &cx.objs[i];
+                    kind == "Service" || c.id.api_version == NET
+                });
             let rf = format!("{field}.ref.name");
             match found {
                 None if kind == "Service" => push(
@@ -441,7 +472,11 @@ fn normalize_address(a: &str) -> String {
     if let Some(c) = parse_cidr(a) {
         let full = if c.addr.is_ipv4() { 32 } else { 128 };
         let m = mask_addr(&c);
-        return if c.prefix == full { m } else { format!("{m}/{}", c.prefix) };
+        return if c.prefix == full {
+            m
+        } else {
+            format!("{m}/{}", c.prefix)
+        };
     }
     if let Some(ip) = parse_ip(a) {
         return ip.to_string();
@@ -454,12 +489,20 @@ fn mask_addr(c: &super::functions::CidrVal) -> String {
     match c.addr {
         IpAddr::V4(v) => {
             let b = u32::from(v);
-            let m = if c.prefix == 0 { 0 } else { u32::MAX << (32 - c.prefix as u32) };
+            let m = if c.prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - c.prefix as u32)
+            };
             std::net::Ipv4Addr::from(b & m).to_string()
         }
         IpAddr::V6(v) => {
             let b = u128::from(v);
-            let m = if c.prefix == 0 { 0 } else { u128::MAX << (128 - c.prefix as u32) };
+            let m = if c.prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - c.prefix as u32)
+            };
             std::net::Ipv6Addr::from(b & m).to_string()
         }
     }

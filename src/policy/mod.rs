@@ -96,17 +96,12 @@ pub fn is_policy_path(path: &str) -> bool {
 
 /// Reads the `*.yaml`/`*.yml` files directly in `dir`, sorted by name. Links are refused.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Diagnostic> {
-    let io = |e: std::io::Error| {
-        Diagnostic::error("policy-dir", format!("{}: {e}", dir.display()))
-    };
+    let io = |e: std::io::Error| Diagnostic::error("policy-dir", format!("{}: {e}", dir.display()));
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     names.sort();
     let mut out = Vec::new();

@@ -108,7 +108,10 @@ fn obj_ref(o: &Object, field: &str, note: &str) -> Value {
         ("field", field),
         ("note", note),
     ] {
-        m.insert(Key::String(Arc::new(k.into())), Value::String(Arc::new(v.into())));
+        m.insert(
+            Key::String(Arc::new(k.into())),
+            Value::String(Arc::new(v.into())),
+        );
     }
     Value::Map(cel::objects::Map { map: Arc::new(m) })
 }
@@ -274,7 +277,10 @@ pub fn plural(kind: &str) -> String {
     let k = kind.to_ascii_lowercase();
     if k.ends_with('s') || k.ends_with("ch") || k.ends_with('x') {
         format!("{k}es")
-    } else if let Some(stem) = k.strip_suffix('y').filter(|s| !s.ends_with(['a', 'e', 'o', 'u'])) {
+    } else if let Some(stem) = k
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
         format!("{stem}ies")
     } else {
         format!("{k}s")
@@ -323,8 +329,16 @@ struct Env<'a> {
 
 impl Env<'_> {
     fn related(&self, cluster: &str, item: &Value) -> Option<(Location, String)> {
-        let s = |k: &str| convert::get(item, k).and_then(convert::as_str).unwrap_or("");
-        let c = if s("cluster").is_empty() { cluster } else { s("cluster") };
+        let s = |k: &str| {
+            convert::get(item, k)
+                .and_then(convert::as_str)
+                .unwrap_or("")
+        };
+        let c = if s("cluster").is_empty() {
+            cluster
+        } else {
+            s("cluster")
+        };
         let i = *self
             .by_id
             .get(&(c, s("apiVersion"), s("kind"), s("namespace"), s("name")))?;
@@ -408,7 +422,11 @@ impl Env<'_> {
             i,
             Severity::Error,
             None,
-            format!("policy {} could not evaluate {}: {err}", p.name(), prog.what),
+            format!(
+                "policy {} could not evaluate {}: {err}",
+                p.name(),
+                prog.what
+            ),
             None,
             vec![(prog.at.clone(), "the expression".into())],
         )
@@ -459,7 +477,9 @@ impl Env<'_> {
                         Err(e) => {
                             return format!(
                                 "{} (messageExpression failed: {e})",
-                                v.message.clone().unwrap_or_else(|| "validation failed".into())
+                                v.message
+                                    .clone()
+                                    .unwrap_or_else(|| "validation failed".into())
                             )
                         }
                     }
@@ -492,10 +512,9 @@ impl Env<'_> {
                                     .and_then(convert::as_str)
                                     .map_or_else(default_message, str::to_string);
                                 let related = match convert::get(item, "related") {
-                                    Some(Value::List(rs)) => rs
-                                        .iter()
-                                        .filter_map(|r| self.related(cluster, r))
-                                        .collect(),
+                                    Some(Value::List(rs)) => {
+                                        rs.iter().filter_map(|r| self.related(cluster, r)).collect()
+                                    }
                                     _ => vec![],
                                 };
                                 (field, message, related)
@@ -528,7 +547,10 @@ impl Env<'_> {
                     p,
                     i,
                     &v.expr,
-                    format!("expected bool or a list of violations, got {}", other.type_of()),
+                    format!(
+                        "expected bool or a list of violations, got {}",
+                        other.type_of()
+                    ),
                 )),
             }
         }
@@ -566,7 +588,9 @@ pub fn run_detailed(
     let mut by_id = HashMap::new();
     for (i, o) in objs.iter().enumerate() {
         if o.id.api_version == "v1" && o.id.kind == "Namespace" {
-            ns_index.entry((o.cluster.as_str(), o.id.name.as_str())).or_insert(i);
+            ns_index
+                .entry((o.cluster.as_str(), o.id.name.as_str()))
+                .or_insert(i);
         }
         by_id
             .entry((
@@ -580,7 +604,11 @@ pub fn run_detailed(
     }
     let ns_of: Vec<Option<usize>> = objs
         .iter()
-        .map(|o| ns_index.get(&(o.cluster.as_str(), o.id.namespace.as_str())).copied())
+        .map(|o| {
+            ns_index
+                .get(&(o.cluster.as_str(), o.id.namespace.as_str()))
+                .copied()
+        })
         .collect();
 
     // Which objects each policy applies to.
@@ -593,16 +621,20 @@ pub fn run_detailed(
                     let o = &objs[i];
                     mc.resource_rules.iter().any(|r| rule_matches(r, o))
                         && !mc.exclude_resource_rules.iter().any(|r| rule_matches(r, o))
-                        && mc.object_selector.as_ref().is_none_or(|s| s.matches(|k| o.label(k)))
-                        && mc.namespace_selector.as_ref().is_none_or(|s| {
-                            match ns_of[i] {
+                        && mc
+                            .object_selector
+                            .as_ref()
+                            .is_none_or(|s| s.matches(|k| o.label(k)))
+                        && mc
+                            .namespace_selector
+                            .as_ref()
+                            .is_none_or(|s| match ns_of[i] {
                                 Some(n) => s.matches(|k| objs[n].label(k)),
                                 None => s.matches(|k| {
                                     (k == "kubernetes.io/metadata.name")
                                         .then_some(o.id.namespace.as_str())
                                 }),
-                            }
-                        })
+                            })
                 })
                 .collect()
         })
@@ -624,8 +656,8 @@ pub fn run_detailed(
         null: null_val(),
     };
     let mut root = Context::with_env(super::engine::env());
-    let setup = functions::register(&mut root)
-        .and_then(|_| register_run_functions(&mut root, inv, gv));
+    let setup =
+        functions::register(&mut root).and_then(|_| register_run_functions(&mut root, inv, gv));
     if let Err(e) = setup {
         return Err(LoadError(vec![Diagnostic::error(
             "policy-engine",
@@ -640,7 +672,11 @@ pub fn run_detailed(
     let mut scopes: Vec<Option<Context>> = Vec::new();
     let mut global_sizes: Vec<HashMap<String, f64>> = Vec::new();
     let inventory = objs.len() as f64;
-    let all_list = objs.par_iter().map(|o| max_list(&o.value)).max().unwrap_or(0) as f64;
+    let all_list = objs
+        .par_iter()
+        .map(|o| max_list(&o.value))
+        .max()
+        .unwrap_or(0) as f64;
     set_current(None);
     for p in policies {
         let mut scope = root.new_inner_scope();
@@ -675,7 +711,11 @@ pub fn run_detailed(
                         findings.push(
                             Diagnostic::error(
                                 p.name(),
-                                format!("policy {} could not evaluate {}: {e}", p.name(), prog.what),
+                                format!(
+                                    "policy {} could not evaluate {}: {e}",
+                                    p.name(),
+                                    prog.what
+                                ),
                             )
                             .at(prog.at.clone()),
                         );
@@ -694,7 +734,11 @@ pub fn run_detailed(
         if m.is_empty() {
             continue;
         }
-        let list = m.iter().map(|&i| max_list(&objs[i].value)).max().unwrap_or(0) as f64;
+        let list = m
+            .iter()
+            .map(|&i| max_list(&objs[i].value))
+            .max()
+            .unwrap_or(0) as f64;
         let sizes = Sizes {
             inventory,
             list: list.max(1.0),
@@ -767,7 +811,10 @@ pub fn run_detailed(
     set_current(None);
     if timed_out.load(Ordering::Relaxed) {
         return Err(LoadError(vec![budget_error(
-            Location::new("meshform.yaml".into(), crate::yaml::Pos { line: 1, column: 1 }),
+            Location::new(
+                "meshform.yaml".into(),
+                crate::yaml::Pos { line: 1, column: 1 },
+            ),
             format!(
                 "policy evaluation took longer than limits.policyTimeMs ({} ms); stopped",
                 repo.limits.policy_time_ms

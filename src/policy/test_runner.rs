@@ -199,7 +199,8 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
                 }
                 for oi in found {
                     let id = &repo.objects[oi].id;
-                    let mine = |d: &&Diagnostic| d.code == exp.policy && d.object.as_ref() == Some(id);
+                    let mine =
+                        |d: &&Diagnostic| d.code == exp.policy && d.object.as_ref() == Some(id);
                     let hits: Vec<&Diagnostic> = report.findings.iter().filter(mine).collect();
                     let actual = if !hits.is_empty() {
                         Outcome::Fail
@@ -269,7 +270,10 @@ pub fn run_dir(dir: &Path) -> Result<Summary, String> {
     let mut files = Vec::new();
     test_files(dir, &mut files)?;
     if files.is_empty() {
-        return Err(format!("{}: no test files (kind: Test) found", dir.display()));
+        return Err(format!(
+            "{}: no test files (kind: Test) found",
+            dir.display()
+        ));
     }
     let mut sum = Summary::default();
     for f in files {

@@ -94,7 +94,9 @@ impl Workspaces {
         {
             if let Some(w) = ws.workspace_of(&o.cluster, &o.id.namespace) {
                 let w = w.to_string();
-                ws.settings.entry(w).or_insert_with(|| o.value["spec"].clone());
+                ws.settings
+                    .entry(w)
+                    .or_insert_with(|| o.value["spec"].clone());
             }
         }
         ws
@@ -114,9 +116,9 @@ impl Workspaces {
         self.list
             .iter()
             .find(|w| {
-                w.clusters.iter().any(|(c, nss)| {
-                    glob(c, cluster) && nss.iter().any(|n| glob(n, namespace))
-                })
+                w.clusters
+                    .iter()
+                    .any(|(c, nss)| glob(c, cluster) && nss.iter().any(|n| glob(n, namespace)))
             })
             .map(|w| w.name.as_str())
     }

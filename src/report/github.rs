@@ -8,7 +8,9 @@ use std::fmt::Write;
 pub const PER_SEVERITY: usize = 10;
 
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn prop(s: &str) -> String {
