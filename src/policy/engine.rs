@@ -415,13 +415,13 @@ fn prog(
     what: String,
     known: &BTreeSet<String>,
     global: bool,
-) -> Result<Prog, Diagnostic> {
+) -> Result<Prog, Box<Diagnostic>> {
     let at = src.locate(pointer);
     let fail = |msg: String| {
-        broken_at(
+        Box::new(broken_at(
             at.clone(),
             format!("policy {}: {what}: {msg}", src.doc.metadata.name),
-        )
+        ))
     };
     let program = env()
         .compile(text)
@@ -444,7 +444,7 @@ fn prog(
 }
 
 /// Compiles a policy, checking every expression.
-pub fn compile(src: Located) -> Result<Compiled, Diagnostic> {
+pub fn compile(src: Located) -> Result<Compiled, Box<Diagnostic>> {
     let spec = &src.doc.spec;
     let mut known_global = BTreeSet::new();
     let mut known_all = BTreeSet::new();

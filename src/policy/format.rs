@@ -315,7 +315,7 @@ pub fn parse_file(src: &SourceText) -> Result<Vec<Located>, Vec<Diagnostic>> {
                     pos: d.pos,
                 };
                 if let Err(e) = validate_doc(&l) {
-                    errors.push(e);
+                    errors.push(*e);
                 } else {
                     out.push(l);
                 }
@@ -336,7 +336,7 @@ pub fn parse_file(src: &SourceText) -> Result<Vec<Located>, Vec<Diagnostic>> {
     }
 }
 
-fn validate_doc(l: &Located) -> Result<(), Diagnostic> {
+fn validate_doc(l: &Located) -> Result<(), Box<Diagnostic>> {
     let name = &l.doc.metadata.name;
     let ok = !name.is_empty()
         && name.len() <= 100
@@ -345,22 +345,22 @@ fn validate_doc(l: &Located) -> Result<(), Diagnostic> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-');
     if !ok {
-        return Err(broken_at(
+        return Err(Box::new(broken_at(
             l.locate("/metadata/name"),
             format!("policy name {name:?} must be kebab-case (a-z, 0-9, -)"),
-        ));
+        )));
     }
     if l.doc.spec.match_constraints.resource_rules.is_empty() {
-        return Err(broken_at(
+        return Err(Box::new(broken_at(
             l.locate("/spec/matchConstraints"),
             "matchConstraints.resourceRules must list at least one rule",
-        ));
+        )));
     }
     if l.doc.spec.validations.is_empty() {
-        return Err(broken_at(
+        return Err(Box::new(broken_at(
             l.locate("/spec"),
             "a policy needs at least one validation",
-        ));
+        )));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, v) in l.doc.spec.variables.iter().enumerate() {
@@ -373,13 +373,13 @@ fn validate_doc(l: &Located) -> Result<(), Diagnostic> {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic());
         if !valid || !seen.insert(v.name.clone()) {
-            return Err(broken_at(
+            return Err(Box::new(broken_at(
                 l.locate(&format!("/spec/variables/{i}/name")),
                 format!(
                     "variable name {:?} must be a unique identifier (letters, digits, _)",
                     v.name
                 ),
-            ));
+            )));
         }
     }
     Ok(())

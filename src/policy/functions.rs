@@ -144,7 +144,7 @@ pub fn is_hostname(h: &str) -> bool {
     for (i, l) in labels.iter().enumerate() {
         let l = if i == 0 {
             match l.strip_prefix('*') {
-                Some(rest) if rest.is_empty() => continue,
+                Some("") => continue,
                 Some(rest) => {
                     // `*bar` and `*-bar` are allowed in the left-most label.
                     if rest.len() > 62

@@ -189,8 +189,8 @@ pub fn build(objs: &[Object], ws: &Workspaces) -> GlooIndex {
         tables,
     };
     let mut ix = GlooIndex::default();
-    for i in 0..objs.len() {
-        if objs[i].id.api_version == NET {
+    for (i, o) in objs.iter().enumerate() {
+        if o.id.api_version == NET {
             if let Some(w) = cx.ws_of(i) {
                 ix.workspace.insert(i, w.to_string());
             }

@@ -95,7 +95,7 @@ pub fn is_policy_path(path: &str) -> bool {
 }
 
 /// Reads the `*.yaml`/`*.yml` files directly in `dir`, sorted by name. Links are refused.
-pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Diagnostic> {
+pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Box<Diagnostic>> {
     let io = |e: std::io::Error| Diagnostic::error("policy-dir", format!("{}: {e}", dir.display()));
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
@@ -111,10 +111,10 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Diagnostic> {
             continue;
         }
         if meta.len() > 4 << 20 {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "policy-dir",
                 format!("{}: policy file larger than 4 MiB", p.display()),
-            ));
+            )));
         }
         let text = std::fs::read_to_string(&p).map_err(io)?;
         out.push(SourceText {
@@ -148,7 +148,7 @@ pub fn load(sources: &[SourceText]) -> Result<Vec<engine::Compiled>, LoadError> 
                     }
                     match engine::compile(d) {
                         Ok(c) => out.push(c),
-                        Err(e) => errors.push(e),
+                        Err(e) => errors.push(*e),
                     }
                 }
             }
@@ -180,7 +180,7 @@ pub fn check(
             .cloned(),
     );
     for d in extra_dirs {
-        sources.extend(read_dir(d).map_err(|e| LoadError(vec![e]))?);
+        sources.extend(read_dir(d).map_err(|e| LoadError(vec![*e]))?);
     }
     let policies = load(&sources)?;
     run::run(repo, &policies, no_exemptions)
