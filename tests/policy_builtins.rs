@@ -124,3 +124,21 @@ fn duplicate_names_both_places() {
         Some("spec.http[0].matchers[0].uri.prefix")
     );
 }
+
+#[test]
+fn builtins_validate_against_the_documented_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/policies.schema.json").unwrap())
+            .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    for s in policy::builtin_sources() {
+        let parsed = meshform::yaml::parse_stream(&s.text, &Default::default()).unwrap();
+        for d in parsed.documents {
+            let errors: Vec<String> = v.iter_errors(&d.value).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", s.path);
+        }
+    }
+    let bad = serde_json::json!({"apiVersion": "policy.meshform.dev/v1alpha1", "kind": "ValidatingPolicy",
+        "metadata": {"name": "x"}, "spec": {"matchConstraints": {"resourceRules": []}, "validations": []}});
+    assert!(!v.is_valid(&bad));
+}
