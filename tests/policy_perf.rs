@@ -72,8 +72,14 @@ spec:
         yaml_documents: 1_000_000,
         ..Limits::default()
     };
-    Repo::from_files(Config::default(), files, "cluster1", &LoadOptions::default(), limits)
-        .expect("generated repo loads")
+    Repo::from_files(
+        Config::default(),
+        files,
+        "cluster1",
+        &LoadOptions::default(),
+        limits,
+    )
+    .expect("generated repo loads")
 }
 
 fn time(n: usize) -> f64 {
@@ -85,7 +91,13 @@ fn time(n: usize) -> f64 {
         .map(|_| {
             let t = Instant::now();
             let r = meshform::policy::check(&repo, &model, &[], false).expect("runs");
-            assert!(r.findings.iter().all(|d| d.severity != meshform::diag::Severity::Error), "{:?}", r.findings.first());
+            assert!(
+                r.findings
+                    .iter()
+                    .all(|d| d.severity != meshform::diag::Severity::Error),
+                "{:?}",
+                r.findings.first()
+            );
             t.elapsed().as_secs_f64()
         })
         .fold(f64::MAX, f64::min)

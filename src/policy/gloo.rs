@@ -1,10 +1,12 @@
 //! Cross-resource facts about Gloo objects, computed once per run in linear time (plus the
 //! routes of one table for shadowing) and read by the built-in policies through the `gloo.*`
 //! CEL functions. Rules: shared/reference/gloo-translation.md §3, §5, §8, §9.7, §11.
+//! Workspace ownership and visibility come from `gloo::Model` (the renderer's own view).
 
 use super::functions::{parse_cidr, parse_ip};
-use super::workspace::{glob, Workspaces};
+use crate::gloo::{glob_match as glob, Model};
 use crate::manifest::Object;
+use crate::repo::Repo;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -98,9 +100,27 @@ fn describe(m: &Value) -> String {
     "the same matchers".into()
 }
 
+/// Workspace ownership and visibility, from the typed model.
+struct Vis<'a> {
+    model: &'a Model,
+    repo: &'a Repo,
+}
+
+impl<'a> Vis<'a> {
+    fn workspace_of(&self, cluster: &str, namespace: &str) -> Option<&'a str> {
+        self.model.workspace_of(cluster, namespace)
+    }
+    fn visible_in(&self, index: usize, ws: &str) -> bool {
+        self.model.visible_in(self.repo, index, ws)
+    }
+    fn enabled(&self) -> bool {
+        !self.model.workspaces.is_implicit()
+    }
+}
+
 struct Ctx<'a> {
     objs: &'a [Object],
-    ws: &'a Workspaces,
+    ws: Vis<'a>,
     by_id: HashMap<(&'a str, &'a str, &'a str, &'a str), usize>,
     tables: Vec<usize>,
 }
@@ -131,7 +151,7 @@ impl<'a> Ctx<'a> {
                     && sel["workspace"]
                         .as_str()
                         .is_none_or(|w| self.ws_of(c).is_some_and(|cw| glob(w, cw)))
-                    && pws.is_some_and(|w| self.ws.visible_in(o, w))
+                    && pws.is_some_and(|w| self.ws.visible_in(c, w))
             })
             .collect();
         out.sort_by(|a, b| self.objs[*a].id.cmp(&self.objs[*b].id));
@@ -167,7 +187,9 @@ fn push(map: &mut HashMap<usize, Vec<Violation>>, i: usize, v: Violation) {
 }
 
 /// Builds every fact of the index.
-pub fn build(objs: &[Object], ws: &Workspaces) -> GlooIndex {
+pub fn build(repo: &Repo, model: &Model) -> GlooIndex {
+    let objs = &repo.objects[..];
+    let ws = Vis { model, repo };
     let mut by_id = HashMap::new();
     for (i, o) in objs.iter().enumerate() {
         by_id
@@ -447,7 +469,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                         related: vec![],
                     },
                 ),
-                Some(i) if !cx.ws.visible_in(&cx.objs[i], ws) => {
+                Some(i) if !cx.ws.visible_in(i, ws) => {
                     let owner = cx.ws_of(i).unwrap_or("<none>");
                     push(
                         &mut ix.unresolved,

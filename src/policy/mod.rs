@@ -1,7 +1,7 @@
 //! Policy as code: CEL policies (ValidatingAdmissionPolicy-shaped) over the whole repo.
 //!
 //! `format` reads policy files, `engine` compiles and checks them, `run` evaluates them in
-//! parallel over the repo's objects, `functions`, `gloo` and `workspace` provide the helper
+//! parallel over the repo's objects, `functions` and `gloo` provide the helper
 //! functions, and `test_runner` runs `meshform policy test`. See docs/policies.md.
 
 pub mod convert;
@@ -11,7 +11,6 @@ pub mod functions;
 pub mod gloo;
 pub mod run;
 pub mod test_runner;
-pub mod workspace;
 
 use crate::diag::Diagnostic;
 use crate::gloo::Model;
@@ -171,7 +170,6 @@ pub fn check(
     extra_dirs: &[PathBuf],
     no_exemptions: bool,
 ) -> Result<Report, LoadError> {
-    let _ = model;
     let mut sources = builtin_sources();
     sources.extend(
         repo.policy_files
@@ -183,7 +181,7 @@ pub fn check(
         sources.extend(read_dir(d).map_err(|e| LoadError(vec![*e]))?);
     }
     let policies = load(&sources)?;
-    run::run(repo, &policies, no_exemptions)
+    run::run(repo, model, &policies, no_exemptions)
 }
 
 /// Short descriptions of the built-in policies by name (SARIF rule texts).

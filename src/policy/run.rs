@@ -6,7 +6,7 @@
 use super::convert::{self, to_cel};
 use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
-use super::{functions, gloo, workspace, Report, EXEMPTION_PREFIX};
+use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Location, Object};
 use crate::repo::{LoadError, Repo};
@@ -152,9 +152,9 @@ struct GlooValues {
     workspace: HashMap<usize, String>,
 }
 
-fn gloo_values(objs: &[Object]) -> GlooValues {
-    let ws = workspace::Workspaces::build(objs);
-    let ix = gloo::build(objs, &ws);
+fn gloo_values(repo: &Repo, model: &crate::gloo::Model) -> GlooValues {
+    let objs = &repo.objects[..];
+    let ix = gloo::build(repo, model);
     let conv = |m: &HashMap<usize, Vec<gloo::Violation>>| -> HashMap<usize, Value> {
         m.iter()
             .map(|(i, v)| (*i, violations_value(objs, v)))
@@ -568,14 +568,20 @@ fn budget_error(at: Location, msg: String) -> Diagnostic {
 }
 
 /// Evaluates the policies over the repo.
-pub fn run(repo: &Repo, policies: &[Compiled], no_exemptions: bool) -> Result<Report, LoadError> {
-    run_detailed(repo, policies, no_exemptions).map(|(r, _)| r)
+pub fn run(
+    repo: &Repo,
+    model: &crate::gloo::Model,
+    policies: &[Compiled],
+    no_exemptions: bool,
+) -> Result<Report, LoadError> {
+    run_detailed(repo, model, policies, no_exemptions).map(|(r, _)| r)
 }
 
 /// As [`run`], also returning the (policy index, object index) pairs the policies applied to
 /// (matched and past their matchConditions).
 pub fn run_detailed(
     repo: &Repo,
+    model: &crate::gloo::Model,
     policies: &[Compiled],
     no_exemptions: bool,
 ) -> Result<(Report, Vec<(usize, usize)>), LoadError> {
@@ -647,7 +653,7 @@ pub fn run_detailed(
     let gv = policies
         .iter()
         .any(|p| p.calls("gloo."))
-        .then(|| Arc::new(gloo_values(objs)));
+        .then(|| Arc::new(gloo_values(repo, model)));
 
     let resolver = Resolver {
         objs,

@@ -168,7 +168,15 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
             Limits::default(),
         )
         .map_err(|e| format!("{}: resources:\n{}", path.display(), diag_text(&e.0)))?;
-        let (report, applied) = run_detailed(&repo, &policies, false)
+        let (model, typing) = crate::gloo::Model::build(&repo);
+        if crate::diag::has_errors(&typing) {
+            return Err(format!(
+                "{}: resources:\n{}",
+                path.display(),
+                diag_text(&typing)
+            ));
+        }
+        let (report, applied) = run_detailed(&repo, &model, &policies, false)
             .map_err(|e| format!("{}: run:\n{}", path.display(), diag_text(&e.0)))?;
         for exp in &t.results {
             let Some(pi) = policies.iter().position(|p| p.name() == exp.policy) else {
