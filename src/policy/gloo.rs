@@ -531,11 +531,16 @@ fn mask_addr(c: &super::functions::CidrVal) -> String {
 }
 
 fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
-    // ExternalEndpoints by cluster, for selector matching.
-    let mut endpoints: HashMap<&str, Vec<usize>> = HashMap::new();
+    // ExternalEndpoints by (cluster, label=value), so selector matching stays linear.
+    let mut endpoints: HashMap<(&str, String), Vec<usize>> = HashMap::new();
     for (i, o) in cx.objs.iter().enumerate() {
         if is(o, "ExternalEndpoint") {
-            endpoints.entry(o.cluster.as_str()).or_default().push(i);
+            for (k, v) in o.labels() {
+                endpoints
+                    .entry((o.cluster.as_str(), format!("{k}={v}")))
+                    .or_default()
+                    .push(i);
+            }
         }
     }
     let mut seen: HashMap<(String, String), (usize, usize)> = HashMap::new();
@@ -546,18 +551,21 @@ fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
         }
         let ws = cx.ws_of(i);
         let sel = &o.value["spec"]["selector"];
-        let n = if sel.as_object().is_some_and(|m| !m.is_empty()) {
-            endpoints
-                .get(o.cluster.as_str())
+        let first = sel
+            .as_object()
+            .and_then(|m| m.iter().min_by(|a, b| a.0.cmp(b.0)))
+            .and_then(|(k, v)| v.as_str().map(|v| format!("{k}={v}")));
+        let n = match first {
+            Some(key) => endpoints
+                .get(&(o.cluster.as_str(), key))
                 .into_iter()
                 .flatten()
                 .filter(|&&e| {
                     let eo = &cx.objs[e];
                     labels_match(sel, &eo.value["metadata"]["labels"]) && cx.ws_of(e) == ws
                 })
-                .count() as i64
-        } else {
-            0
+                .count() as i64,
+            None => 0,
         };
         ix.selected_endpoints.insert(i, n);
         for (j, a) in arr(&o.value["spec"]["addresses"]).iter().enumerate() {
