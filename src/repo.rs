@@ -7,6 +7,7 @@ use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::Pos;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -70,18 +71,38 @@ fn source_diag(e: SourceError) -> Diagnostic {
     d
 }
 
-/// Reads meshform.yaml from the origin, if present.
+/// Reads meshform.yaml from the origin, if present. Its own size limit is the default
+/// `limits.fileSize`: the limits it sets apply only once it is read.
 fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError> {
+    let max = Limits::default().file_size;
     match origin {
         Origin::Dir(p) => {
             let f = p.join(config::FILE_NAME);
             match std::fs::symlink_metadata(&f) {
-                Ok(m) if m.is_file() => std::fs::read(&f)
-                    .map(|d| Some((config::FILE_NAME.to_string(), d)))
-                    .map_err(|e| SourceError::Io {
+                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
+                    path: config::FILE_NAME.into(),
+                    message: format!(
+                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
+                        m.len()
+                    ),
+                }),
+                Ok(m) if m.is_file() => {
+                    let io = |e: std::io::Error| SourceError::Io {
                         path: config::FILE_NAME.into(),
                         message: e.to_string(),
-                    }),
+                    };
+                    let mut data = Vec::new();
+                    std::fs::File::open(&f)
+                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
+                        .map_err(io)?;
+                    if data.len() as u64 > max {
+                        return Err(SourceError::Refused {
+                            path: config::FILE_NAME.into(),
+                            message: "file grew past limits.fileSize while being read".into(),
+                        });
+                    }
+                    Ok(Some((config::FILE_NAME.to_string(), data)))
+                }
                 Ok(_) => Err(SourceError::Refused {
                     path: config::FILE_NAME.into(),
                     message: "meshform.yaml must be a regular file, not a link".into(),
@@ -89,14 +110,8 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
                 Err(_) => Ok(None),
             }
         }
-        Origin::Rev { path, rev } => {
-            // Small enough to read through the same path as everything else.
-            let files = source::read_rev(path, rev, &Limits::default())?;
-            Ok(files
-                .into_iter()
-                .find(|f| f.path == config::FILE_NAME)
-                .map(|f| (f.path, f.data)))
-        }
+        Origin::Rev { path, rev } => Ok(source::read_rev_file(path, rev, config::FILE_NAME, max)?
+            .map(|d| (config::FILE_NAME.to_string(), d))),
     }
 }
 

@@ -182,14 +182,26 @@ fn err(pos: Pos, message: impl Into<String>) -> YamlError {
     }
 }
 
-fn scan_err(e: &ScanError) -> YamlError {
+fn scan_err(e: &ScanError, limits: &YamlLimits) -> YamlError {
     let m = e.marker();
+    let pos = Pos {
+        line: m.line() as u32,
+        column: m.col() as u32 + 1,
+    };
+    // The parser enforces our depth limit itself; say which limit it was.
+    if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return depth_err(pos, limits);
+    }
+    err(pos, e.info())
+}
+
+fn depth_err(pos: Pos, limits: &YamlLimits) -> YamlError {
     err(
-        Pos {
-            line: m.line() as u32,
-            column: m.col() as u32 + 1,
-        },
-        e.info().to_string(),
+        pos,
+        format!(
+            "nesting deeper than {} levels (limits.yamlDepth)",
+            limits.max_depth
+        ),
     )
 }
 
@@ -246,7 +258,7 @@ impl<'a> Builder<'a> {
         opts.flow_nesting_limit = self.limits.max_depth.max(1);
         let mut parser = Parser::new_from_str_with_options(text, opts);
         while let Some(ev) = parser.next_event() {
-            let (event, span) = ev.map_err(|e| scan_err(&e))?;
+            let (event, span) = ev.map_err(|e| scan_err(&e, self.limits))?;
             let pos = Pos::from_span(&span);
             match event {
                 Event::StreamStart | Event::StreamEnd => {}
@@ -313,6 +325,14 @@ impl<'a> Builder<'a> {
                     if self.is_key_slot() {
                         self.set_key(&s, &v, pos)?;
                         continue;
+                    }
+                    if style == ScalarStyle::Plain && tag_suffix.is_none() {
+                        if let Some(why) = out_of_range(&s, &v) {
+                            return Err(err(
+                                pos,
+                                format!("{why} `{s}` is out of range; quote it if it is text"),
+                            ));
+                        }
                     }
                     if anchor != 0 {
                         self.anchors.insert(anchor, v.clone());
@@ -397,13 +417,7 @@ impl<'a> Builder<'a> {
 
     fn enter(&mut self, pos: Pos) -> Result<(), YamlError> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(err(
-                pos,
-                format!(
-                    "nesting deeper than {} levels (limits.yamlDepth)",
-                    self.limits.max_depth
-                ),
-            ));
+            return Err(depth_err(pos, self.limits));
         }
         if self.recording() {
             let p = self.child_ptr();
@@ -541,6 +555,13 @@ fn resolve_plain(s: &str) -> Value {
         if let Ok(i) = s.parse::<i64>() {
             return Value::Number(i.into());
         }
+        if let Ok(u) = s.parse::<u64>() {
+            return Value::Number(u.into());
+        }
+        if is_decimal_int(s) {
+            // Too large for 64 bits: kept as text, and reported by `out_of_range`.
+            return Value::String(s.to_string());
+        }
         if let Some(h) = s.strip_prefix("0x") {
             if let Ok(i) = i64::from_str_radix(h, 16) {
                 return Value::Number(i.into());
@@ -560,8 +581,6 @@ fn resolve_plain(s: &str) -> Value {
                 }
             }
         }
-        // Integers too large for i64 stay strings: Kubernetes would reject them anyway, and a
-        // string keeps the digits for the error message.
     }
     match s {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | ".nan" | ".NaN" | ".NAN" => {
@@ -569,6 +588,30 @@ fn resolve_plain(s: &str) -> Value {
         }
         _ => Value::String(s.to_string()),
     }
+}
+
+/// `[-+]?[0-9]+`: what the YAML 1.2 core schema reads as a decimal integer.
+fn is_decimal_int(s: &str) -> bool {
+    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Names the kind of number a plain scalar is when YAML 1.2 reads it as a number that does
+/// not fit in JSON (an integer beyond 64 bits, a float beyond f64); `None` otherwise. These
+/// are errors: silently turning them into text or rounding them would change the object.
+fn out_of_range(s: &str, v: &Value) -> Option<&'static str> {
+    if !v.is_string() {
+        return None;
+    }
+    if is_decimal_int(s) {
+        return Some("integer");
+    }
+    let float_syntax = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        && s.chars().any(|c| c.is_ascii_digit());
+    if float_syntax && s.parse::<f64>().is_ok_and(|f| !f.is_finite()) {
+        return Some("number");
+    }
+    None
 }
 
 /// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
@@ -582,6 +625,21 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
         if matches!(lower.as_str(), "n" | "no" | "off") && s.len() <= 3 {
             return Some("a boolean false");
         }
+        // Binary integers and digits with `_` separators are numbers to YAML 1.1 only.
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        if let Some(b) = digits.strip_prefix("0b") {
+            if !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1' || c == b'_') {
+                return Some("a binary number");
+            }
+        }
+        if digits.contains('_')
+            && digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        {
+            return Some("a number");
+        }
         // Sexagesimal numbers such as 1:30.
         if s.contains(':')
             && s.split(':')
@@ -593,6 +651,10 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
     }
     if v.is_number() && s.len() > 1 && s.starts_with('0') && s.chars().all(|c| c.is_ascii_digit()) {
         return Some("an octal number");
+    }
+    // YAML 1.2's `0o` octal is not a number in YAML 1.1.
+    if v.is_number() && s.starts_with("0o") {
+        return Some("a string, not a number,");
     }
     None
 }
@@ -695,6 +757,43 @@ mod tests {
         assert!(s.contains("\"0755\""), "{s}");
         let back = parse(&s).unwrap();
         assert_eq!(back.documents[0].value, v);
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_are_errors_not_rounded() {
+        let e = parse("a: 99999999999999999999999999999999\n").unwrap_err();
+        assert!(e.message.contains("integer"), "{}", e.message);
+        assert_eq!(e.pos, Pos { line: 1, column: 4 });
+        let e = parse("a: 1e400\n").unwrap_err();
+        assert!(e.message.contains("out of range"), "{}", e.message);
+        // u64 still fits; quoted digits and huge keys stay text.
+        let p = parse(
+            "a: 18446744073709551615\nb: '99999999999999999999999'\n99999999999999999999999: x\n",
+        )
+        .unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["a"], serde_json::json!(18446744073709551615u64));
+        assert_eq!(v["b"], "99999999999999999999999");
+        assert_eq!(v["99999999999999999999999"], "x");
+    }
+
+    #[test]
+    fn more_yaml_1_1_numbers_warn() {
+        let p = parse("a: 0o17\nb: 0b101\nc: 1_000\nd: v1_2\n").unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["a"], 15);
+        assert_eq!(v["b"], "0b101");
+        assert_eq!(v["c"], "1_000");
+        let lines: Vec<u32> = p.warnings.iter().map(|w| w.pos.line).collect();
+        assert_eq!(lines, vec![1, 2, 3], "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn depth_errors_name_the_limit() {
+        for t in ["[".repeat(100), "- ".repeat(100) + "x"] {
+            let e = parse(&t).unwrap_err();
+            assert!(e.message.contains("limits.yamlDepth"), "{}", e.message);
+        }
     }
 
     #[test]
