@@ -114,7 +114,33 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
             full[root.len() + 1..].to_string()
         };
         let name = rel.rsplit('/').next().unwrap_or(&rel);
-        if !is_manifest_name(name) || is_hidden(&rel) || is_ignored(&ignores, full, &root) {
+        if is_hidden(&rel) || is_ignored(&ignores, full, &root) {
+            continue;
+        }
+        if !is_manifest_name(name) {
+            // As for a working tree: a link to a directory is refused, never followed.
+            if *mode == 0o120000 {
+                let target = String::from_utf8_lossy(&read_blob(&g.repo, *id)?).to_string();
+                if let Some(resolved) = resolve_link(full, &target) {
+                    let dir = format!("{resolved}/");
+                    if blobs
+                        .range(dir.clone()..)
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(&dir))
+                    {
+                        return Err(SourceError::Refused {
+                            path: rel.clone(),
+                            message: if under_root(&resolved) {
+                                "symlink to a directory; links to directories are not followed \
+                                 (link the files, or move the directory)"
+                                    .into()
+                            } else {
+                                "symlink points outside the repo root; refused, not read".into()
+                            },
+                        });
+                    }
+                }
+            }
             continue;
         }
         let (blob_id, rel_label) = if *mode == 0o120000 {
