@@ -48,6 +48,31 @@ pub struct ClusterConfig {
     /// Template values for this cluster.
     #[serde(default)]
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// The east-west gateway other clusters reach this one through (VirtualDestination
+    /// WorkloadEntries).
+    #[serde(default)]
+    pub east_west_gateway: Option<EastWestGateway>,
+    /// Locality of this cluster's workloads, `region[/zone[/subZone]]`.
+    #[serde(default)]
+    pub locality: Option<String>,
+    /// SPIFFE trust domain of this cluster; defaults to the cluster name.
+    #[serde(default)]
+    pub trust_domain: Option<String>,
+}
+
+/// An east-west gateway address, as Gloo discovers it at run time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EastWestGateway {
+    /// Address other clusters use.
+    pub address: String,
+    /// mTLS port (Istio's default 15443).
+    #[serde(default = "default_east_west_port")]
+    pub port: u32,
+}
+
+fn default_east_west_port() -> u32 {
+    15443
 }
 
 /// A gateway Service and its pods, as Gloo discovers them at run time.
