@@ -4,12 +4,12 @@ use crate::config::{self, Config, Limits};
 use crate::diag::{self, Diagnostic};
 use crate::manifest::{self, Location, Object, SourceText};
 use crate::source::{self, template, Origin, SourceError, SourceFile};
-use crate::yaml::Pos;
+use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Directory of the repo's own policies (loaded by `policy`, not rendered).
 pub const POLICY_DIR: &str = "policies/";
@@ -42,6 +42,8 @@ pub struct Repo {
     pub limits: Limits,
     /// The cluster names, in config order.
     pub clusters: Vec<String>,
+    /// Document starts per file index, filled by `locate` on first use.
+    doc_starts: Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>,
 }
 
 /// Loading failed; every problem found is listed.
@@ -290,12 +292,32 @@ impl Repo {
             warnings,
             limits,
             clusters,
+            doc_starts: Arc::default(),
         })
     }
 
-    /// Where a field of an object is written (falls back to the object's start).
+    /// Where a field of an object is written (falls back to the object's start). Parses only
+    /// the object's document, so locating every object of a big file stays linear.
     pub fn locate(&self, obj: &Object, field: &str) -> Location {
-        manifest::locate_field(&self.files, obj, field, &self.limits.yaml())
+        let Some(src) = self.files.get(obj.file_index) else {
+            return obj.location.clone();
+        };
+        let limits = self.limits.yaml();
+        let starts = {
+            let mut cache = self
+                .doc_starts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache
+                .entry(obj.file_index)
+                .or_insert_with(|| Arc::new(yaml::document_starts(&src.text, &limits)))
+                .clone()
+        };
+        let pointer = format!("{}{}", obj.pointer, manifest::field_to_pointer(field));
+        match yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits) {
+            Some(pos) => Location::new(src.path.clone(), pos),
+            None => obj.location.clone(),
+        }
     }
 }
 

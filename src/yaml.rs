@@ -129,6 +129,51 @@ pub fn locate(text: &str, index: usize, pointer: &str, limits: &YamlLimits) -> O
     }
 }
 
+/// Where each document of `text` starts (empty ones included, as `Document::index` counts):
+/// the byte offset of its first line and that line's 0-based number. One pass over the
+/// events; callers cache it so that locating many fields stays linear (see `locate_in`).
+pub fn document_starts(text: &str, limits: &YamlLimits) -> Vec<(usize, u32)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut line_starts = vec![0usize];
+    line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let mut opts = granit_parser::Options::default();
+    opts.block_nesting_limit = limits.max_depth.max(1);
+    opts.flow_nesting_limit = limits.max_depth.max(1);
+    let mut parser = Parser::new_from_str_with_options(text, opts);
+    let mut out = Vec::new();
+    while let Some(Ok((event, span))) = parser.next_event() {
+        if let Event::DocumentStart(..) = event {
+            let line = span.start.line().max(1);
+            let byte = line_starts.get(line - 1).copied().unwrap_or(0);
+            out.push((byte, (line - 1) as u32));
+        }
+    }
+    out
+}
+
+/// As `locate`, parsing only from the document's start (from `document_starts`), so the cost
+/// is that of the document, not of the file. Falls back to `locate` when it finds nothing.
+pub fn locate_in(
+    text: &str,
+    starts: &[(usize, u32)],
+    index: usize,
+    pointer: &str,
+    limits: &YamlLimits,
+) -> Option<Pos> {
+    let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(&(byte, line0)) = starts.get(index) {
+        if let Some(rest) = stripped.get(byte..) {
+            if let Some(p) = locate(rest, 0, pointer, limits) {
+                return Some(Pos {
+                    line: p.line + line0,
+                    column: p.column,
+                });
+            }
+        }
+    }
+    locate(text, index, pointer, limits)
+}
+
 /// Serializes one value as a YAML document (no leading `---`).
 pub fn to_string(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
@@ -150,8 +195,6 @@ enum Frame {
     Map {
         map: Map<String, Value>,
         key: Option<(String, Pos)>,
-        /// Keys set explicitly (merged keys may be overridden, explicit ones may not repeat).
-        explicit: Vec<String>,
         anchor: usize,
         ptr: String,
         merges: Vec<Value>,
@@ -369,7 +412,6 @@ impl<'a> Builder<'a> {
                     self.stack.push(Frame::Map {
                         map: Map::new(),
                         key: None,
-                        explicit: Vec::new(),
                         anchor,
                         ptr,
                         merges: Vec::new(),
@@ -439,17 +481,12 @@ impl<'a> Builder<'a> {
             Value::Null => "null".to_string(),
             _ => raw.to_string(),
         };
-        if let Some(Frame::Map {
-            map,
-            key: slot,
-            explicit,
-            ..
-        }) = self.stack.last_mut()
-        {
-            if key != "<<" && explicit.contains(&key) {
+        if let Some(Frame::Map { map, key: slot, .. }) = self.stack.last_mut() {
+            // Until the mapping ends, `map` holds exactly the explicit keys (merged ones are
+            // added at its end), so this is the duplicate check, in constant time.
+            if key != "<<" && map.contains_key(&key) {
                 return Err(err(pos, format!("duplicate mapping key `{key}`")));
             }
-            let _ = map;
             *slot = Some((key, pos));
         }
         Ok(())
@@ -477,17 +514,12 @@ impl<'a> Builder<'a> {
             }
             Some(Frame::Seq { items, .. }) => items.push(v),
             Some(Frame::Map {
-                map,
-                key,
-                explicit,
-                merges,
-                ..
+                map, key, merges, ..
             }) => {
                 if let Some((k, _)) = key.take() {
                     if k == "<<" {
                         merges.push(v);
                     } else {
-                        explicit.push(k.clone());
                         map.insert(k, v);
                     }
                 }
@@ -794,6 +826,44 @@ mod tests {
             let e = parse(&t).unwrap_err();
             assert!(e.message.contains("limits.yamlDepth"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn wide_mappings_parse_in_linear_time() {
+        // 200,000 keys: with a quadratic duplicate check this took hours.
+        let mut t = String::from("m:\n");
+        for i in 0..200_000 {
+            t.push_str(&format!("  k{i}: v\n"));
+        }
+        t.push_str("  k7: again\n");
+        let e = parse(&t).unwrap_err();
+        assert!(
+            e.message.contains("duplicate mapping key `k7`"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.pos.line, 200_002);
+    }
+
+    #[test]
+    fn locate_in_matches_locate() {
+        let t = "\u{feff}# c\na: 1\n---\n---\nspec:\n  x: [1, {y: 2}]\n...\nb:\n  c: d\n";
+        let l = YamlLimits::default();
+        let starts = document_starts(t, &l);
+        for (i, p) in [
+            (0, "/a"),
+            (2, "/spec/x/1/y"),
+            (2, "/spec/z"),
+            (3, "/b/c"),
+            (9, "/q"),
+        ] {
+            assert_eq!(
+                locate_in(t, &starts, i, p, &l),
+                locate(t, i, p, &l),
+                "{i} {p}"
+            );
+        }
+        assert_eq!(locate_in(t, &starts, 3, "/b/c", &l).unwrap().line, 9);
     }
 
     #[test]
