@@ -43,8 +43,11 @@ pub struct Repo {
     /// The cluster names, in config order.
     pub clusters: Vec<String>,
     /// Document starts per file index, filled by `locate` on first use.
-    doc_starts: Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>,
+    doc_starts: DocStarts,
 }
+
+/// Per file index, where each YAML document starts (`yaml::document_starts`).
+type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
 
 /// Loading failed; every problem found is listed.
 #[derive(Debug, thiserror::Error)]
