@@ -775,7 +775,23 @@ fn git_revisions_refuse_outside_links_and_big_blobs() {
     ]);
     run.input_error(&["outside the repo root"]);
 
+    // A link to a directory, inside or outside the meshform root, is refused as in a checkout.
     git(repo, &["rm", "-q", "--cached", "abs.yaml", "up.yaml"]);
+    write(repo, "common/c.yaml", cm("c"));
+    std::os::unix::fs::symlink("common", repo.join("alias")).expect("symlink");
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "dir link"]);
+    let run = meshform([
+        OsStr::new("render"),
+        OsStr::new("--passthrough"),
+        OsStr::new("--rev"),
+        OsStr::new("HEAD"),
+        repo.as_os_str(),
+    ]);
+    run.input_error(&["alias", "links to directories are not followed"]);
+    fs::remove_file(repo.join("alias")).expect("rm");
+    git(repo, &["rm", "-q", "--cached", "alias"]);
+
     write(repo, "meshform.yaml", config("  fileSize: 300\n"));
     write(repo, "big.yaml", cm(&"b".repeat(300)));
     git(repo, &["add", "-A"]);
