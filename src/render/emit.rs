@@ -75,8 +75,20 @@ pub fn safe_component(s: &str) -> String {
     if out.is_empty() || out.chars().all(|c| c == '.') {
         out = format!("_{out}");
     }
+    // File names are at most 255 bytes: keep a prefix and a digest of the whole, so long
+    // names stay distinct and readable.
+    if out.len() > MAX_COMPONENT {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(s.as_bytes());
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        out.truncate(MAX_COMPONENT - hex.len() - 1);
+        out = format!("{out}-{hex}");
+    }
     out
 }
+
+/// Longest component `safe_component` returns; a kind, a name and `.yaml` fit in 255 bytes.
+const MAX_COMPONENT: usize = 120;
 
 /// Writes `DIR/<cluster>/<namespace>/<kind>-<name>.yaml` plus one `kustomization.yaml` per
 /// cluster. Everything is written to a temporary sibling directory first and then renamed
@@ -160,4 +172,25 @@ pub fn write_out_dir(
         let _ = fs::remove_dir_all(&old);
     }
     Ok(objects.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_never_escape_and_stay_short() {
+        for bad in ["..", ".", "", "../../etc", "a/b", "/abs", "a\\b", "x\0y"] {
+            let c = safe_component(bad);
+            assert!(
+                !c.contains('/') && !c.contains('\\') && !c.contains('\0'),
+                "{bad} -> {c}"
+            );
+            assert!(c != "." && c != ".." && !c.is_empty(), "{bad} -> {c}");
+        }
+        let long = "a".repeat(253);
+        let c = safe_component(&long);
+        assert_eq!(c.len(), MAX_COMPONENT);
+        assert_ne!(c, safe_component(&format!("{}b", "a".repeat(252))));
+    }
 }
