@@ -78,10 +78,17 @@ fn inventory_squared_in_a_global_variable_is_a_budget_error() {
 }
 
 #[test]
-fn inventory_per_object_over_many_objects_is_a_run_budget_error() {
-    // Each evaluation is linear, but 3000 objects × a scan of 3000 is over the run budget.
+fn inventory_per_object_over_many_objects_is_a_budget_error() {
+    // Each evaluation scans the inventory: with a per-evaluation budget below what a scan of
+    // 3000 objects costs, the rule is refused before it runs (a quadratic rule on a huge repo
+    // hits the default budget, or limits.policyTimeMs, the same way).
     let per_object = "inventory.list('v1', 'ConfigMap').filter(b, b.metadata.name == object.metadata.name).map(b, b.metadata.name)";
     let d = repo(&[
+        (
+            "meshform.yaml",
+            "apiVersion: meshform.dev/v1alpha1\nkind: Config\nlimits:\n  policyCost: 3000\n"
+                .to_string(),
+        ),
         ("cms.yaml", many_configmaps(3000)),
         (
             "policies/p.yaml",
@@ -91,7 +98,11 @@ fn inventory_per_object_over_many_objects_is_a_run_budget_error() {
     let (code, err) = check(&d);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error[policy-budget]"), "{err}");
-    assert!(err.contains("over the run budget"), "{err}");
+    assert!(
+        err.contains("policies/p.yaml"),
+        "the offending policy is named: {err}"
+    );
+    assert!(err.contains("over limits.policyCost 3000"), "{err}");
 }
 
 #[test]

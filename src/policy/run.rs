@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// A run may spend this many times `limits.policyCost` in total.
+/// A run may spend `limits.policyCost` per object (at least this many times `policyCost`):
+/// the built-ins are linear, so a fixed total would refuse large repos; a rule that scans the
+/// inventory per object is stopped by the per-evaluation budget or by `limits.policyTimeMs`.
 pub const RUN_COST_FACTOR: f64 = 100.0;
 
 thread_local! {
@@ -767,13 +769,13 @@ pub fn run_detailed(
         }
         run_cost += cost * m.len() as f64;
     }
-    if errors.is_empty() && run_cost > budget * RUN_COST_FACTOR {
+    let run_budget = budget * RUN_COST_FACTOR.max(objs.len() as f64);
+    if errors.is_empty() && run_cost > run_budget {
         errors.push(budget_error(
             Location::new("meshform.yaml".into(), crate::yaml::Pos { line: 1, column: 1 }),
             format!(
-                "the policies' estimated total cost {run_cost:.0} over {} objects is over the run budget {:.0} ({RUN_COST_FACTOR} × limits.policyCost)",
+                "the policies' estimated total cost {run_cost:.0} over {} objects is over the run budget {run_budget:.0} (limits.policyCost per object)",
                 objs.len(),
-                budget * RUN_COST_FACTOR
             ),
         ));
     }
