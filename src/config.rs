@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub const FILE_NAME: &str = "meshform.yaml";
 
 /// The repo config.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     /// Always `meshform.dev/v1alpha1`.
@@ -31,7 +31,7 @@ pub struct Config {
 }
 
 /// One cluster.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterConfig {
     /// Cluster name, as Workspaces name it.
@@ -48,10 +48,35 @@ pub struct ClusterConfig {
     /// Template values for this cluster.
     #[serde(default)]
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// The east-west gateway other clusters reach this one through (VirtualDestination
+    /// WorkloadEntries).
+    #[serde(default)]
+    pub east_west_gateway: Option<EastWestGateway>,
+    /// Locality of this cluster's workloads, `region[/zone[/subZone]]`.
+    #[serde(default)]
+    pub locality: Option<String>,
+    /// SPIFFE trust domain of this cluster; defaults to the cluster name.
+    #[serde(default)]
+    pub trust_domain: Option<String>,
+}
+
+/// An east-west gateway address, as Gloo discovers it at run time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EastWestGateway {
+    /// Address other clusters use.
+    pub address: String,
+    /// mTLS port (Istio's default 15443).
+    #[serde(default = "default_east_west_port")]
+    pub port: u32,
+}
+
+fn default_east_west_port() -> u32 {
+    15443
 }
 
 /// A gateway Service and its pods, as Gloo discovers them at run time.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayConfig {
     /// Service name.
@@ -73,7 +98,7 @@ pub struct GatewayConfig {
 }
 
 /// A gateway Service port.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayPort {
     /// Port name.
@@ -87,7 +112,7 @@ pub struct GatewayPort {
 }
 
 /// Limits on untrusted input (docs/security.md).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest file read, in bytes.
@@ -145,6 +170,14 @@ impl Limits {
             ..YamlLimits::default()
         }
     }
+}
+
+/// The JSON Schema of meshform.yaml (docs/config.schema.json is this, pretty-printed).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 impl Default for Config {
@@ -310,6 +343,16 @@ mod tests {
         let m = c.path_matcher("cluster1").unwrap();
         assert_eq!(m.cluster_of("clusters/cluster1/a.yaml"), "cluster1");
         assert_eq!(m.cluster_of("workspaces.yaml"), "mgmt");
+    }
+
+    #[test]
+    fn committed_schema_is_current() {
+        let committed = include_str!("../docs/config.schema.json");
+        assert_eq!(
+            committed,
+            json_schema(),
+            "docs/config.schema.json is stale: run `cargo run --example config-schema > docs/config.schema.json`"
+        );
     }
 
     #[test]

@@ -103,3 +103,36 @@ pub fn print_stdout(s: &str) {
     let _ = out.write_all(s.as_bytes());
     let _ = out.flush();
 }
+
+/// Prints load errors with source lines, reading the files they name from `origin` when it is
+/// a directory. Only regular files inside the root are read (never through a symlink).
+pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
+    let mut files: Vec<SourceText> = Vec::new();
+    if let Origin::Dir(root) = origin {
+        if let Ok(root) = std::fs::canonicalize(root) {
+            for d in diags {
+                let Some(loc) = &d.location else { continue };
+                if files.iter().any(|f| f.path == loc.file) {
+                    continue;
+                }
+                let p = root.join(&*loc.file);
+                let regular =
+                    std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() && m.len() < 16 << 20);
+                let inside = std::fs::canonicalize(&p).is_ok_and(|c| c.starts_with(&root));
+                if regular && inside {
+                    if let Ok(text) = std::fs::read_to_string(&p) {
+                        files.push(SourceText {
+                            path: loc.file.clone(),
+                            text: text.into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    print_diagnostics(
+        diags,
+        &files,
+        crate::config::Limits::default().max_diagnostics,
+    );
+}

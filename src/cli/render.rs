@@ -1,6 +1,6 @@
 //! `meshform render`.
 
-use super::common::{print_diagnostics, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diag::Severity;
 use crate::pipeline;
@@ -42,7 +42,7 @@ pub fn run(args: Args) -> Exit {
     let outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {
-            print_diagnostics(&e.0, &[], opts_cap());
+            print_load_errors(&args.source.origin(), &e.0);
             eprintln!("error: {} problem(s); nothing rendered", e.0.len());
             return Exit::Error;
         }
@@ -86,8 +86,4 @@ pub fn run(args: Args) -> Exit {
     };
     print_stdout(&text);
     Exit::Clean
-}
-
-fn opts_cap() -> usize {
-    crate::config::Limits::default().max_diagnostics
 }

@@ -1,17 +1,343 @@
 //! The typed Gloo Platform 2.x API (shared/reference/gloo-translation.md §2–8) and the
-//! workspace visibility graph built from it.
+//! workspace visibility graph built from it (§8, §9.7).
+
+pub mod types;
+pub mod workspace;
+
+pub use workspace::Workspaces;
 
 use crate::diag::Diagnostic;
+use crate::manifest::Object;
 use crate::repo::Repo;
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use types::*;
+
+/// `networking.gloo.solo.io/v2`.
+pub const NETWORKING_V2: &str = "networking.gloo.solo.io/v2";
+/// `admin.gloo.solo.io/v2`.
+pub const ADMIN_V2: &str = "admin.gloo.solo.io/v2";
+/// `resilience.policy.gloo.solo.io/v2`.
+pub const RESILIENCE_V2: &str = "resilience.policy.gloo.solo.io/v2";
+
+/// Identity and placement of a typed object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    /// Index into `Repo::objects`.
+    pub index: usize,
+    /// metadata.name.
+    pub name: String,
+    /// metadata.namespace (`default` when unset, as kubectl does).
+    pub namespace: String,
+    /// Cluster the object is applied in.
+    pub cluster: String,
+    /// metadata.labels.
+    pub labels: Labels,
+}
+
+/// A typed Gloo object.
+#[derive(Debug, Clone)]
+pub struct Typed<T> {
+    /// Identity and placement.
+    pub meta: Meta,
+    /// The spec.
+    pub spec: T,
+}
+
+/// A Kubernetes Service from the repo (for SERVICE destinations and gateway discovery).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceInfo {
+    /// Identity and placement.
+    pub meta: Meta,
+    /// spec.selector.
+    pub selector: Labels,
+    /// (name, port, targetPort) of spec.ports; targetPort is numeric or absent.
+    pub ports: Vec<(String, u32, Option<u32>)>,
+}
 
 /// Every Gloo object of the repo, typed, with workspaces resolved.
 #[derive(Debug, Default)]
-pub struct Model {}
+pub struct Model {
+    /// ExternalServices.
+    pub external_services: Vec<Typed<ExternalServiceSpec>>,
+    /// ExternalEndpoints.
+    pub external_endpoints: Vec<Typed<ExternalEndpointSpec>>,
+    /// RouteTables.
+    pub route_tables: Vec<Typed<RouteTableSpec>>,
+    /// VirtualDestinations.
+    pub virtual_destinations: Vec<Typed<VirtualDestinationSpec>>,
+    /// VirtualGateways.
+    pub virtual_gateways: Vec<Typed<VirtualGatewaySpec>>,
+    /// Workspaces.
+    pub workspace_objects: Vec<Typed<WorkspaceSpec>>,
+    /// WorkspaceSettings.
+    pub workspace_settings: Vec<Typed<WorkspaceSettingsSpec>>,
+    /// FaultInjectionPolicies.
+    pub fault_policies: Vec<Typed<FaultInjectionPolicySpec>>,
+    /// Kubernetes Services in the repo.
+    pub services: Vec<ServiceInfo>,
+    /// Workspace membership and import/export.
+    pub workspaces: Workspaces,
+}
+
+/// Rewrites serde's `invalid type: string "http", expected u32` as
+/// `expected an integer, found "http"`.
+fn friendly(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("invalid type: ") else {
+        return msg.to_string();
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return msg.to_string();
+    };
+    let found = found
+        .strip_prefix("string ")
+        .map(str::to_string)
+        .or_else(|| found.strip_prefix("integer ").map(str::to_string))
+        .or_else(|| found.strip_prefix("boolean ").map(str::to_string))
+        .unwrap_or_else(|| found.to_string());
+    let expected = match expected {
+        "u32" | "i32" | "u64" | "i64" | "u16" | "usize" => "an integer",
+        "a string" => "a string",
+        "a boolean" => "a boolean",
+        "f64" => "a number",
+        e if e.starts_with("a sequence") => "a list",
+        e if e.starts_with("a map") || e.starts_with("struct ") => "a mapping",
+        e => e,
+    };
+    format!("expected {expected}, found {found}")
+}
+
+fn meta_of(index: usize, o: &Object) -> Meta {
+    Meta {
+        index,
+        name: o.id.name.clone(),
+        namespace: if o.id.namespace.is_empty() {
+            "default".into()
+        } else {
+            o.id.namespace.clone()
+        },
+        cluster: o.cluster.clone(),
+        labels: o
+            .labels()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Types `spec` of one object; a type error names file:line:col, the object and the field;
+/// fields the API does not have are warnings.
+fn typed<T: DeserializeOwned + Default>(
+    repo: &Repo,
+    index: usize,
+    o: &Object,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Typed<T>> {
+    let spec_value = &o.value["spec"];
+    let meta = meta_of(index, o);
+    if spec_value.is_null() {
+        return Some(Typed {
+            meta,
+            spec: T::default(),
+        });
+    }
+    let mut track = serde_path_to_error::Track::new();
+    let mut unknown = Vec::new();
+    let de = serde_path_to_error::Deserializer::new(spec_value, &mut track);
+    let result: Result<T, _> =
+        serde_ignored::deserialize(de, |path| unknown.push(path.to_string()));
+    match result {
+        Ok(spec) => {
+            for u in unknown {
+                let field = format!("spec.{u}");
+                diags.push(
+                    Diagnostic::warning(
+                        "unknown-field",
+                        format!("{} has no field `{}`; it is ignored", o.id.kind, field),
+                    )
+                    .at(repo.locate(o, &field))
+                    .on(o.id.clone())
+                    .field(field)
+                    .help("check the spelling against the Gloo API reference"),
+                );
+            }
+            Some(Typed { meta, spec })
+        }
+        Err(e) => {
+            let path = track.path().to_string();
+            let field = if path.is_empty() || path == "." {
+                "spec".to_string()
+            } else {
+                format!("spec.{path}")
+            };
+            diags.push(
+                Diagnostic::error("type", format!("{field}: {}", friendly(&e.to_string())))
+                    .at(repo.locate(o, &field))
+                    .on(o.id.clone())
+                    .field(field),
+            );
+            None
+        }
+    }
+}
+
+fn service_info(index: usize, o: &Object) -> ServiceInfo {
+    let spec = &o.value["spec"];
+    let selector = spec["selector"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ports = spec["ports"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    let port = p["port"].as_u64()? as u32;
+                    Some((
+                        p["name"].as_str().unwrap_or("").to_string(),
+                        port,
+                        p["targetPort"].as_u64().map(|t| t as u32),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ServiceInfo {
+        meta: meta_of(index, o),
+        selector,
+        ports,
+    }
+}
 
 impl Model {
     /// Types every Gloo object; type errors name file:line:col, the object and the field.
     pub fn build(repo: &Repo) -> (Model, Vec<Diagnostic>) {
-        let _ = repo;
-        (Model {}, Vec::new())
+        let mut m = Model::default();
+        let mut diags = Vec::new();
+        for (i, o) in repo.objects.iter().enumerate() {
+            let (api, kind) = (o.id.api_version.as_str(), o.id.kind.as_str());
+            match (api, kind) {
+                (NETWORKING_V2, "ExternalService") => {
+                    m.external_services.extend(typed(repo, i, o, &mut diags))
+                }
+                (NETWORKING_V2, "ExternalEndpoint") => {
+                    m.external_endpoints.extend(typed(repo, i, o, &mut diags))
+                }
+                (NETWORKING_V2, "RouteTable") => {
+                    m.route_tables.extend(typed(repo, i, o, &mut diags))
+                }
+                (NETWORKING_V2, "VirtualDestination") => {
+                    m.virtual_destinations.extend(typed(repo, i, o, &mut diags))
+                }
+                (NETWORKING_V2, "VirtualGateway") => {
+                    m.virtual_gateways.extend(typed(repo, i, o, &mut diags))
+                }
+                (ADMIN_V2, "Workspace") => {
+                    m.workspace_objects.extend(typed(repo, i, o, &mut diags))
+                }
+                (ADMIN_V2, "WorkspaceSettings") => {
+                    m.workspace_settings.extend(typed(repo, i, o, &mut diags))
+                }
+                (RESILIENCE_V2, "FaultInjectionPolicy") => {
+                    m.fault_policies.extend(typed(repo, i, o, &mut diags))
+                }
+                ("v1", "Service") => m.services.push(service_info(i, o)),
+                _ if o.id.group().ends_with(".gloo.solo.io") => {
+                    diags.push(
+                        Diagnostic::warning(
+                            "unknown-kind",
+                            format!(
+                                "meshform does not translate {} {}; it is not rendered",
+                                o.id.api_version, o.id.kind
+                            ),
+                        )
+                        .at(o.location.clone())
+                        .on(o.id.clone()),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let (ws, ws_diags) = Workspaces::build(repo, &m);
+        m.workspaces = ws;
+        diags.extend(ws_diags);
+        (m, diags)
+    }
+
+    /// Name of the workspace that owns `namespace` in `cluster`.
+    pub fn workspace_of(&self, cluster: &str, namespace: &str) -> Option<&str> {
+        self.workspaces.owner(cluster, namespace)
+    }
+
+    /// True if repo object `object_index` is visible in `workspace`: owned by it, or exported
+    /// by its owner to it and imported by it (§8.2, §9.7 item 4).
+    pub fn visible_in(&self, repo: &Repo, object_index: usize, workspace: &str) -> bool {
+        let Some(o) = repo.objects.get(object_index) else {
+            return false;
+        };
+        let meta = meta_of(object_index, o);
+        self.workspaces.visible(&meta, &o.id.kind, workspace)
+    }
+}
+
+/// True if every selector label is present with the same value.
+pub fn labels_match(selector: &Labels, labels: &Labels) -> bool {
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// `*` glob match as Gloo uses it for names (§2.12, §2.13).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == name;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = name;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(pos) => rest = &rest[pos + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Converts a string map into `Labels`.
+pub fn to_labels(m: &IndexMap<String, String>) -> Labels {
+    m.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn friendly_messages() {
+        assert_eq!(
+            friendly("invalid type: string \"http\", expected u32"),
+            "expected an integer, found \"http\""
+        );
+        assert_eq!(friendly("missing field `x`"), "missing field `x`");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("web-*", "web-frontend"));
+        assert!(!glob_match("web-*", "api"));
+        assert!(glob_match("*-prod", "a-prod"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
     }
 }

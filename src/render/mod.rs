@@ -3,13 +3,24 @@
 //! `emit` turns the result into a YAML stream, JSON or an out-dir.
 
 pub mod emit;
+mod external_service;
+mod gateway;
+pub mod names;
+mod route_table;
+mod virtual_destination;
 
 use crate::diag::Diagnostic;
+use crate::diag::Severity;
+use crate::gloo::types::Labels;
 use crate::gloo::Model;
+use crate::gloo::{Meta, Typed};
+use crate::manifest::Object;
 use crate::manifest::{Location, ObjectId};
 use crate::repo::Repo;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Which Istio networking API version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -100,16 +111,303 @@ pub fn is_gloo_group(group: &str) -> bool {
     group.ends_with(".gloo.solo.io")
 }
 
-/// Renders every selected cluster.
-pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
-    let _ = model;
-    let selected = |c: &str| opts.clusters.is_empty() || opts.clusters.iter().any(|s| s == c);
-    let mut out = Output::default();
-    if opts.passthrough {
-        out.objects.extend(passthrough(repo, &selected));
+/// A gateway workload as Gloo discovers it: a gateway Service and its pods (meshform.yaml
+/// `clusters[].gateways`, or a Service manifest in the repo).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayWorkload {
+    /// Cluster.
+    pub cluster: String,
+    /// Service name.
+    pub name: String,
+    /// Service namespace.
+    pub namespace: String,
+    /// Service labels.
+    pub labels: Labels,
+    /// Service spec.selector.
+    pub selector: Labels,
+    /// Pod labels (Gateway selector, VirtualService sourceLabels).
+    pub pod_labels: Labels,
+    /// (name, port, targetPort).
+    pub ports: Vec<(String, u32, u32)>,
+}
+
+/// Everything a translator needs.
+pub(crate) struct Ctx<'a> {
+    pub repo: &'a Repo,
+    pub model: &'a Model,
+    pub opts: &'a RenderOptions,
+    pub gateways: Vec<GatewayWorkload>,
+}
+
+/// What one translator produced.
+#[derive(Default)]
+pub(crate) struct Part {
+    pub objects: Vec<Rendered>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Part {
+    fn extend(&mut self, other: Part) {
+        self.objects.extend(other.objects);
+        self.diagnostics.extend(other.diagnostics);
     }
-    out.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+impl<'a> Ctx<'a> {
+    fn new(repo: &'a Repo, model: &'a Model, opts: &'a RenderOptions) -> Self {
+        let mut gateways = Vec::new();
+        for c in &repo.config.clusters {
+            for g in &c.gateways {
+                let pod_labels = if g.pod_labels.is_empty() {
+                    g.selector.clone()
+                } else {
+                    g.pod_labels.clone()
+                };
+                gateways.push(GatewayWorkload {
+                    cluster: c.name.clone(),
+                    name: g.name.clone(),
+                    namespace: g.namespace.clone(),
+                    labels: g.labels.clone(),
+                    selector: g.selector.clone(),
+                    pod_labels,
+                    ports: g
+                        .ports
+                        .iter()
+                        .map(|p| (p.name.clone(), p.port, p.target_port.unwrap_or(p.port)))
+                        .collect(),
+                });
+            }
+        }
+        // A gateway Service manifest in the repo serves the same purpose (issue 2 item 3).
+        for s in &model.services {
+            let known = gateways.iter().any(|g| {
+                g.cluster == s.meta.cluster
+                    && g.name == s.meta.name
+                    && g.namespace == s.meta.namespace
+            });
+            if known || s.selector.is_empty() {
+                continue;
+            }
+            let o = &repo.objects[s.meta.index];
+            let is_gateway = o.value["spec"]["type"]
+                .as_str()
+                .is_some_and(|t| t == "LoadBalancer" || t == "NodePort")
+                || s.selector.keys().any(|k| k == "istio")
+                || s.meta.labels.keys().any(|k| k == "istio");
+            if !is_gateway {
+                continue;
+            }
+            gateways.push(GatewayWorkload {
+                cluster: s.meta.cluster.clone(),
+                name: s.meta.name.clone(),
+                namespace: s.meta.namespace.clone(),
+                labels: s.meta.labels.clone(),
+                selector: s.selector.clone(),
+                pod_labels: s.selector.clone(),
+                ports: s
+                    .ports
+                    .iter()
+                    .map(|(n, p, t)| (n.clone(), *p, t.unwrap_or(*p)))
+                    .collect(),
+            });
+        }
+        Ctx {
+            repo,
+            model,
+            opts,
+            gateways,
+        }
+    }
+
+    /// True if output to `cluster` was asked for.
+    pub fn selected(&self, cluster: &str) -> bool {
+        self.opts.clusters.is_empty() || self.opts.clusters.iter().any(|c| c == cluster)
+    }
+
+    /// The repo object behind a typed object.
+    pub fn obj(&self, meta: &Meta) -> &'a Object {
+        &self.repo.objects[meta.index]
+    }
+
+    /// A SourceRef for a typed object.
+    pub fn source(&self, meta: &Meta) -> SourceRef {
+        let o = self.obj(meta);
+        SourceRef {
+            id: o.id.clone(),
+            location: o.location.clone(),
+        }
+    }
+
+    /// Workspace owning the object's namespace.
+    pub fn ws_of(&self, meta: &Meta) -> Option<&'a str> {
+        self.model.workspace_of(&meta.cluster, &meta.namespace)
+    }
+
+    /// Every (cluster, namespace, workspace) where an object is visible: the namespaces of its
+    /// own workspace and of the workspaces importing it, in selected clusters (§9.3, §9.7).
+    pub fn placements(&self, meta: &Meta, kind: &str) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for ws in self.model.workspaces.visible_workspaces(meta, kind) {
+            for (c, ns) in self.model.workspaces.members(ws) {
+                if self.selected(c) {
+                    out.push((c.clone(), ns.clone(), ws.to_string()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// An error diagnostic at a field of a typed object.
+    pub fn error(
+        &self,
+        meta: &Meta,
+        code: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let o = self.obj(meta);
+        Diagnostic::new(Severity::Error, code, message)
+            .at(self.repo.locate(o, field))
+            .on(o.id.clone())
+            .field(field)
+    }
+
+    /// A warning at a field of a typed object.
+    pub fn warning(
+        &self,
+        meta: &Meta,
+        code: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let o = self.obj(meta);
+        Diagnostic::new(Severity::Warning, code, message)
+            .at(self.repo.locate(o, field))
+            .on(o.id.clone())
+            .field(field)
+    }
+
+    /// Builds a Rendered object from its parts, keys in canonical order.
+    pub fn object(
+        &self,
+        kind: &str,
+        metadata: Value,
+        spec: Value,
+        cluster: &str,
+        sources: Vec<SourceRef>,
+    ) -> Rendered {
+        let v = serde_json::json!({
+            "apiVersion": self.opts.istio_api.api_version(),
+            "kind": kind,
+            "metadata": metadata,
+            "spec": spec,
+        });
+        Rendered {
+            cluster: cluster.to_string(),
+            value: emit::canonical(&v),
+            sources,
+        }
+    }
+}
+
+/// Renders every selected cluster: each Gloo kind is translated in parallel, then the result
+/// is merged (DestinationRules for one host and namespace) and sorted, so the bytes do not
+/// depend on thread count or file order.
+pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
+    let ctx = Ctx::new(repo, model, opts);
+    let parts: Vec<Part> = vec![
+        par(&model.external_services, |es| {
+            external_service::translate(&ctx, es)
+        }),
+        par(&model.route_tables, |rt| route_table::translate(&ctx, rt)),
+        par(&model.virtual_gateways, |vg| gateway::translate(&ctx, vg)),
+        par(&model.virtual_destinations, |vd| {
+            virtual_destination::translate(&ctx, vd)
+        }),
+    ];
+    let mut all = Part::default();
+    for p in parts {
+        all.extend(p);
+    }
+    if opts.passthrough {
+        all.objects.extend(passthrough(repo, &|c| ctx.selected(c)));
+    }
+    let mut out = Output {
+        objects: merge_same(all.objects, &mut all.diagnostics),
+        diagnostics: all.diagnostics,
+    };
+    out.objects.sort_by_cached_key(|a| a.sort_key());
     out
+}
+
+fn par<T: Sync>(items: &[Typed<T>], f: impl Fn(&Typed<T>) -> Part + Sync + Send) -> Part {
+    items.par_iter().map(f).reduce(Part::default, |mut a, b| {
+        a.extend(b);
+        a
+    })
+}
+
+/// Objects with the same identity in one cluster are merged when they are DestinationRules
+/// holding subsets for one host (several RouteTables use subsets of one Service); any other
+/// collision is an error naming both sources.
+fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
+    let mut by_id: BTreeMap<(String, crate::manifest::ObjectId), Rendered> = BTreeMap::new();
+    for o in objects {
+        let key = o.sort_key();
+        match by_id.get_mut(&key) {
+            None => {
+                by_id.insert(key, o);
+            }
+            Some(existing) if existing.value == o.value => {
+                for s in o.sources {
+                    if !existing.sources.contains(&s) {
+                        existing.sources.push(s);
+                    }
+                }
+                existing.sources.sort();
+            }
+            Some(existing)
+                if key.1.kind == "DestinationRule"
+                    && existing.value["spec"]["host"] == o.value["spec"]["host"] =>
+            {
+                let mut subsets: Vec<Value> = existing.value["spec"]["subsets"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
+                    if !subsets.iter().any(|x| x["name"] == s["name"]) {
+                        subsets.push(s.clone());
+                    }
+                }
+                subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+                existing.value["spec"]["subsets"] = Value::Array(subsets);
+                for s in o.sources {
+                    if !existing.sources.contains(&s) {
+                        existing.sources.push(s);
+                    }
+                }
+                existing.sources.sort();
+            }
+            Some(existing) => {
+                let mut d = Diagnostic::error(
+                    "output-collision",
+                    format!(
+                        "two sources render {} in cluster {} differently",
+                        key.1, key.0
+                    ),
+                );
+                if let Some(s) = o.sources.first() {
+                    d = d.at(s.location.clone()).on(s.id.clone());
+                }
+                if let Some(s) = existing.sources.first() {
+                    d = d.related(s.location.clone(), "also rendered from");
+                }
+                diags.push(d);
+            }
+        }
+    }
+    by_id.into_values().collect()
 }
 
 /// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.

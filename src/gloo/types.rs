@@ -1,0 +1,830 @@
+//! serde types for the Gloo Platform 2.x specs meshform reads.
+//!
+//! Field names, defaults and constraints follow shared/reference/gloo-translation.md §2–8
+//! (solo-apis `gloo-mesh-v2.6.x` protos, cited there as S1). Fields meshform does not translate
+//! are still typed where the reference lists them, so a wrong type is reported, not ignored.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// Labels or selector maps keep the order they were written in.
+pub type Labels = IndexMap<String, String>;
+
+// ----- common.gloo.solo.io (§2) -------------------------------------------------------------
+
+/// §2.1 ObjectReference: namespace and cluster default to the parent's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReference {
+    /// Object name.
+    #[serde(default)]
+    pub name: String,
+    /// Namespace; the parent's when empty.
+    #[serde(default)]
+    pub namespace: String,
+    /// Cluster; the parent's when empty.
+    #[serde(default)]
+    pub cluster: String,
+}
+
+/// §2.2 ObjectSelector: empty fields match anything available in the parent's workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectSelector {
+    /// Labels the object must carry.
+    #[serde(default)]
+    pub labels: Labels,
+    /// Object name.
+    #[serde(default)]
+    pub name: String,
+    /// Namespace.
+    #[serde(default)]
+    pub namespace: String,
+    /// Cluster.
+    #[serde(default)]
+    pub cluster: String,
+    /// Workspace.
+    #[serde(default)]
+    pub workspace: String,
+}
+
+/// §2.3 PortSelector: a number (1..65535) or a name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortSelector {
+    /// Port number.
+    #[serde(default)]
+    pub number: Option<u32>,
+    /// Port name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// §2.4 DestinationKind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DestinationKind {
+    /// A Kubernetes Service (default).
+    #[default]
+    Service,
+    /// A Gloo VirtualDestination.
+    VirtualDestination,
+    /// A Gloo ExternalService.
+    ExternalService,
+}
+
+/// §2.4 DestinationReference.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationReference {
+    /// The destination object.
+    #[serde(default)]
+    pub r#ref: Option<ObjectReference>,
+    /// AWS Lambda destination (not translated).
+    #[serde(default)]
+    pub aws_lambda: Option<serde_json::Value>,
+    /// What the reference points at.
+    #[serde(default)]
+    pub kind: DestinationKind,
+    /// Required if the destination has more than one port.
+    #[serde(default)]
+    pub port: Option<PortSelector>,
+    /// Endpoint subset by labels.
+    #[serde(default)]
+    pub subset: Labels,
+    /// Share of traffic (§5.4).
+    #[serde(default)]
+    pub weight: Option<u32>,
+}
+
+/// §2.6 WorkloadSelector.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSelector {
+    /// Which workloads.
+    #[serde(default)]
+    pub selector: Option<ObjectSelector>,
+    /// `KUBE` (default) or `VM`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Which workload port.
+    #[serde(default)]
+    pub port: Option<PortSelector>,
+}
+
+/// §2.8 StringMatch: one of exact, prefix, regex, suffix; plus ignoreCase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StringMatch {
+    /// Exact match.
+    #[serde(default)]
+    pub exact: Option<String>,
+    /// Prefix match.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// RE2 regex.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// Suffix match ("not currently supported in Gloo Platform").
+    #[serde(default)]
+    pub suffix: Option<String>,
+    /// Case-insensitive (exact, prefix, suffix).
+    #[serde(default)]
+    pub ignore_case: bool,
+}
+
+/// §2.9 HeaderMatcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderMatcher {
+    /// Header name.
+    #[serde(default)]
+    pub name: String,
+    /// Value; absent means presence is enough.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Treat value as a regex.
+    #[serde(default)]
+    pub regex: bool,
+    /// Match when the header does not match.
+    #[serde(default)]
+    pub invert_match: bool,
+}
+
+/// §2.9 QueryParameterMatcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryParameterMatcher {
+    /// Parameter name.
+    #[serde(default)]
+    pub name: String,
+    /// Value; absent means presence is enough.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Treat value as a regex.
+    #[serde(default)]
+    pub regex: bool,
+}
+
+/// §2.7 HTTPRequestMatcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequestMatcher {
+    /// Unsupported by Gloo.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Path match.
+    #[serde(default)]
+    pub uri: Option<StringMatch>,
+    /// All must match.
+    #[serde(default)]
+    pub headers: Vec<HeaderMatcher>,
+    /// All must match.
+    #[serde(default)]
+    pub query_parameters: Vec<QueryParameterMatcher>,
+    /// HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Port 0..65535.
+    #[serde(default)]
+    pub port: Option<u32>,
+}
+
+/// §2.10 TCPRequestMatcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpRequestMatcher {
+    /// Port.
+    #[serde(default)]
+    pub port: Option<u32>,
+}
+
+/// §2.10 TLSRequestMatcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsRequestMatcher {
+    /// SNI hosts.
+    #[serde(default)]
+    pub sni_hosts: Vec<String>,
+    /// Port.
+    #[serde(default)]
+    pub port: Option<u32>,
+}
+
+/// §2.11 Locality.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Locality {
+    /// Region.
+    #[serde(default)]
+    pub region: String,
+    /// Zone.
+    #[serde(default)]
+    pub zone: String,
+    /// Sub-zone.
+    #[serde(default)]
+    pub sub_zone: String,
+}
+
+// ----- ExternalService (§3) -----------------------------------------------------------------
+
+/// §3.1 ExternalService spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalServiceSpec {
+    /// Hostnames (mutually exclusive with addresses).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// IPs or CIDRs (mutually exclusive with hosts).
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Ports.
+    #[serde(default)]
+    pub ports: Vec<ExternalServicePort>,
+    /// Selects ExternalEndpoints by their metadata.labels.
+    #[serde(default)]
+    pub selector: Labels,
+    /// Server certificate SANs.
+    #[serde(default)]
+    pub subject_alt_names: Vec<String>,
+}
+
+/// §3.2 ExternalService port.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalServicePort {
+    /// Port number.
+    #[serde(default)]
+    pub number: u32,
+    /// Port on the backing endpoints; defaults to `number`.
+    #[serde(default)]
+    pub target_port: Option<PortSelector>,
+    /// Port name.
+    #[serde(default)]
+    pub name: String,
+    /// HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS.
+    #[serde(default)]
+    pub protocol: String,
+    /// Client-side TLS.
+    #[serde(default)]
+    pub clientside_tls: Option<ClientsideTls>,
+    /// Egress gateway routing (not translated).
+    #[serde(default)]
+    pub egress_gateway_routes: Option<serde_json::Value>,
+}
+
+/// §3.3 TlsConfig.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientsideTls {
+    /// SNI; the single host when empty.
+    #[serde(default)]
+    pub sni: String,
+    /// SIMPLE (default), DISABLE, MUTUAL, ISTIO_MUTUAL.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// File path.
+    #[serde(default)]
+    pub client_certificate: String,
+    /// File path.
+    #[serde(default)]
+    pub private_key: String,
+    /// File path.
+    #[serde(default)]
+    pub ca_certificates: String,
+    /// Secret name.
+    #[serde(default)]
+    pub credential_name: String,
+    /// Skip verification.
+    #[serde(default)]
+    pub insecure_skip_verify: Option<bool>,
+}
+
+// ----- ExternalEndpoint (§4) ----------------------------------------------------------------
+
+/// §4 ExternalEndpoint spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalEndpointSpec {
+    /// IP, FQDN or unix:// path.
+    #[serde(default)]
+    pub address: String,
+    /// Ports the address listens on.
+    #[serde(default)]
+    pub ports: Vec<EndpointPort>,
+    /// Locality.
+    #[serde(default)]
+    pub locality: Option<Locality>,
+}
+
+/// §4 ExternalEndpoint port.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointPort {
+    /// Required with more than one port.
+    #[serde(default)]
+    pub name: String,
+    /// Port number.
+    #[serde(default)]
+    pub number: u32,
+}
+
+// ----- RouteTable (§5) ----------------------------------------------------------------------
+
+/// §5.1 RouteTable spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTableSpec {
+    /// Hosts; empty for delegated (child) tables.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Gateways serving the table; unset means sidecars.
+    #[serde(default)]
+    pub virtual_gateways: Option<Vec<ObjectReference>>,
+    /// Source sidecars for east-west routing.
+    #[serde(default)]
+    pub workload_selectors: Option<Vec<WorkloadSelector>>,
+    /// Producer-side routing (not translated).
+    #[serde(default)]
+    pub apply_to_destinations: Option<Vec<serde_json::Value>>,
+    /// Used by forwardTo actions without destinations.
+    #[serde(default)]
+    pub default_destination: Option<DestinationReference>,
+    /// HTTP routes.
+    #[serde(default)]
+    pub http: Option<Vec<HttpRoute>>,
+    /// TCP routes.
+    #[serde(default)]
+    pub tcp: Option<Vec<TcpRoute>>,
+    /// TLS routes.
+    #[serde(default)]
+    pub tls: Option<Vec<TlsRoute>>,
+    /// Orders delegated tables (higher first).
+    #[serde(default)]
+    pub weight: i32,
+    /// Developer portal only.
+    #[serde(default)]
+    pub portal_metadata: Option<serde_json::Value>,
+    /// ROUTE_REPLACEMENT (default) or FREEZE_CONFIG.
+    #[serde(default)]
+    pub failure_mode: Option<String>,
+    /// Annotations for the generated VirtualService (parent tables only).
+    #[serde(default)]
+    pub virtual_service_annotations: Labels,
+}
+
+/// §5.3 HTTPRoute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRoute {
+    /// Unique within the table.
+    #[serde(default)]
+    pub name: String,
+    /// Used by policy routeSelectors.
+    #[serde(default)]
+    pub labels: Labels,
+    /// Empty means all HTTP traffic.
+    #[serde(default)]
+    pub matchers: Vec<HttpRequestMatcher>,
+    /// Forward action.
+    #[serde(default)]
+    pub forward_to: Option<ForwardToAction>,
+    /// Delegate action.
+    #[serde(default)]
+    pub delegate: Option<DelegateAction>,
+    /// Redirect action.
+    #[serde(default)]
+    pub redirect: Option<RedirectAction>,
+    /// Direct response action.
+    #[serde(default)]
+    pub direct_response: Option<DirectResponseAction>,
+    /// GraphQL action (not translated).
+    #[serde(default)]
+    pub graphql: Option<serde_json::Value>,
+}
+
+/// §5.4 ForwardToAction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardToAction {
+    /// At most 100; empty means the table's defaultDestination.
+    #[serde(default)]
+    pub destinations: Option<Vec<DestinationReference>>,
+    /// Replaces the matched prefix or path.
+    #[serde(default)]
+    pub path_rewrite: Option<String>,
+    /// Regex rewrite.
+    #[serde(default)]
+    pub regex_rewrite: Option<RegexRewrite>,
+    /// New Host/Authority.
+    #[serde(default)]
+    pub host_rewrite: Option<String>,
+    /// Rewrite Host to the upstream's hostname.
+    #[serde(default)]
+    pub auto_host_rewrite: Option<bool>,
+}
+
+/// Envoy RegexMatchAndSubstitute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegexRewrite {
+    /// `{regex}`.
+    #[serde(default)]
+    pub pattern: RegexPattern,
+    /// Substitution with `\1` groups.
+    #[serde(default)]
+    pub substitution: String,
+}
+
+/// `{regex: ...}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegexPattern {
+    /// RE2 regex.
+    #[serde(default)]
+    pub regex: String,
+    /// Envoy's regex engine options (ignored).
+    #[serde(default)]
+    pub google_re2: Option<serde_json::Value>,
+}
+
+/// §5.5 DelegateAction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegateAction {
+    /// Child tables.
+    #[serde(default)]
+    pub route_tables: Vec<ObjectSelector>,
+    /// Route filters (not translated).
+    #[serde(default)]
+    pub allowed_routes: Option<Vec<serde_json::Value>>,
+    /// TABLE_WEIGHT (default) or ROUTE_SPECIFICITY.
+    #[serde(default)]
+    pub sort_method: Option<String>,
+}
+
+/// §5.6 RedirectAction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectAction {
+    /// New host.
+    #[serde(default)]
+    pub host_redirect: Option<String>,
+    /// New path.
+    #[serde(default)]
+    pub path_redirect: Option<String>,
+    /// MOVED_PERMANENTLY (default), FOUND, SEE_OTHER, TEMPORARY_REDIRECT, PERMANENT_REDIRECT.
+    #[serde(default)]
+    pub response_code: Option<String>,
+}
+
+/// §5.6 DirectResponseAction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectResponseAction {
+    /// HTTP status.
+    #[serde(default)]
+    pub status: u32,
+    /// Body, at most 1 MB.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// §5.6 TCPRoute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpRoute {
+    /// Port matchers.
+    #[serde(default)]
+    pub matchers: Vec<TcpRequestMatcher>,
+    /// Required; Service or VirtualDestination destinations only.
+    #[serde(default)]
+    pub forward_to: Option<ForwardToAction>,
+}
+
+/// §5.6 TLSRoute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsRoute {
+    /// SNI matchers.
+    #[serde(default)]
+    pub matchers: Vec<TlsRequestMatcher>,
+    /// Required.
+    #[serde(default)]
+    pub forward_to: Option<ForwardToAction>,
+}
+
+// ----- VirtualDestination (§6) --------------------------------------------------------------
+
+/// §6 VirtualDestination spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualDestinationSpec {
+    /// Hosts; no `*`.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Backing Services.
+    #[serde(default)]
+    pub services: Vec<ObjectSelector>,
+    /// Backing ExternalServices.
+    #[serde(default)]
+    pub external_services: Vec<ObjectSelector>,
+    /// Backing ExternalWorkloads (not translated).
+    #[serde(default)]
+    pub external_workloads: Vec<ObjectSelector>,
+    /// At least one.
+    #[serde(default)]
+    pub ports: Vec<VirtualDestinationPort>,
+    /// Client mode (not translated).
+    #[serde(default)]
+    pub client_mode: Option<serde_json::Value>,
+}
+
+/// §6 VirtualDestination port.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualDestinationPort {
+    /// 1..65535.
+    #[serde(default)]
+    pub number: u32,
+    /// Protocol (upper or lower case).
+    #[serde(default)]
+    pub protocol: String,
+    /// Backend port; defaults to `number`.
+    #[serde(default)]
+    pub target_port: Option<PortSelector>,
+}
+
+// ----- VirtualGateway (§7) ------------------------------------------------------------------
+
+/// §7 VirtualGateway spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualGatewaySpec {
+    /// Gateway workloads in the same workspace.
+    #[serde(default)]
+    pub workloads: Option<Vec<WorkloadSelector>>,
+    /// Listeners.
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+}
+
+/// §7 listener.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+    /// A port of the gateway Service.
+    #[serde(default)]
+    pub port: Option<PortSelector>,
+    /// TLS termination.
+    #[serde(default)]
+    pub tls: Option<ListenerTls>,
+    /// Redirect HTTP to HTTPS.
+    #[serde(default)]
+    pub https_redirect: Option<bool>,
+    /// HTTP listener.
+    #[serde(default)]
+    pub http: Option<serde_json::Value>,
+    /// TCP listener.
+    #[serde(default)]
+    pub tcp: Option<serde_json::Value>,
+    /// Which RouteTables may bind.
+    #[serde(default)]
+    pub allowed_route_tables: Option<Vec<AllowedRouteTable>>,
+    /// Egress: exposed ExternalServices (not translated).
+    #[serde(default)]
+    pub exposed_external_services: Option<Vec<serde_json::Value>>,
+    /// Application protocol; inferred when empty.
+    #[serde(default)]
+    pub app_protocol: Option<String>,
+}
+
+/// §7 listener TLS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerTls {
+    /// Kubernetes secret.
+    #[serde(default)]
+    pub secret_name: Option<String>,
+    /// Files on the gateway.
+    #[serde(default)]
+    pub files: Option<TlsFiles>,
+    /// Client SANs to verify.
+    #[serde(default)]
+    pub verify_subject_alt_name: Vec<String>,
+    /// Protocol parameters.
+    #[serde(default)]
+    pub parameters: Option<TlsParameters>,
+    /// PASSTHROUGH (default), SIMPLE, MUTUAL, AUTO_PASSTHROUGH, ISTIO_MUTUAL.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// Listener TLS files.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsFiles {
+    /// Server certificate path.
+    #[serde(default)]
+    pub server_cert: String,
+    /// Private key path.
+    #[serde(default)]
+    pub private_key: String,
+    /// CA bundle path.
+    #[serde(default)]
+    pub ca_certs: String,
+}
+
+/// Listener TLS parameters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsParameters {
+    /// Minimum TLS version.
+    #[serde(default)]
+    pub min_protocol_version: Option<String>,
+    /// Maximum TLS version.
+    #[serde(default)]
+    pub max_protocol_version: Option<String>,
+    /// Cipher suites.
+    #[serde(default)]
+    pub cipher_suites: Vec<String>,
+}
+
+/// §7 allowedRouteTables entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowedRouteTable {
+    /// Host (wildcards allowed).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// RouteTable metadata selector.
+    #[serde(default)]
+    pub selector: Option<ObjectSelector>,
+    /// Route filters (not translated).
+    #[serde(default)]
+    pub allowed_routes: Option<Vec<serde_json::Value>>,
+}
+
+// ----- Workspace and WorkspaceSettings (§8, §2.12–2.13) --------------------------------------
+
+/// §8.1 Workspace spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSpec {
+    /// Clusters and namespaces of the workspace.
+    #[serde(default)]
+    pub workload_clusters: Vec<ClusterSelector>,
+}
+
+/// §2.12 ClusterSelector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSelector {
+    /// Cluster name; `*` patterns allowed.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Cluster labels, ANDed.
+    #[serde(default)]
+    pub selector: Labels,
+    /// Namespaces.
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceSelector>,
+    /// Read config from this cluster (default true).
+    #[serde(default)]
+    pub config_enabled: Option<bool>,
+}
+
+/// §2.12 NamespaceSelector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    /// Namespace name; `*` patterns allowed.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Read config from this namespace (default true).
+    #[serde(default)]
+    pub config_enabled: Option<bool>,
+    /// Namespace labels, ANDed with name.
+    #[serde(default)]
+    pub labels: Labels,
+}
+
+/// §8.2 WorkspaceSettings spec.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSettingsSpec {
+    /// What this workspace imports.
+    #[serde(default)]
+    pub import_from: Vec<WorkspaceObjectSelector>,
+    /// What this workspace exports.
+    #[serde(default)]
+    pub export_to: Vec<WorkspaceObjectSelector>,
+    /// Options (not translated).
+    #[serde(default)]
+    pub options: Option<serde_json::Value>,
+}
+
+/// §8.2 importFrom/exportTo entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceObjectSelector {
+    /// Which workspaces.
+    #[serde(default)]
+    pub workspaces: Vec<WorkspaceSelector>,
+    /// Which resources; omitted means all exportable ones.
+    #[serde(default)]
+    pub resources: Option<Vec<TypedObjectSelector>>,
+}
+
+/// §2.13 WorkspaceSelector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSelector {
+    /// Workspace name; `*` patterns allowed.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Labels of the Workspace object.
+    #[serde(default)]
+    pub selector: Labels,
+}
+
+/// §8.2 TypedObjectSelector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedObjectSelector {
+    /// ALL (default), ROUTE_TABLE, SERVICE, VIRTUAL_DESTINATION, EXTERNAL_SERVICE, ...
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Labels,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Cluster.
+    #[serde(default)]
+    pub cluster: Option<String>,
+}
+
+// ----- Policies read by the translator ------------------------------------------------------
+
+/// FaultInjectionPolicy spec (resilience.policy.gloo.solo.io/v2), as far as the translator
+/// uses it: route selection by labels and the fault config (E5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultInjectionPolicySpec {
+    /// Which routes.
+    #[serde(default)]
+    pub apply_to_routes: Vec<RouteSelector>,
+    /// The fault.
+    #[serde(default)]
+    pub config: FaultConfig,
+}
+
+/// `applyToRoutes[]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteSelector {
+    /// `{labels, name, namespace, ...}` of the route.
+    #[serde(default)]
+    pub route: ObjectSelector,
+}
+
+/// Fault config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultConfig {
+    /// Delay.
+    #[serde(default)]
+    pub delay: Option<FaultDelay>,
+    /// Abort.
+    #[serde(default)]
+    pub abort: Option<FaultAbort>,
+}
+
+/// Fault delay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultDelay {
+    /// Duration, e.g. `2s`.
+    #[serde(default)]
+    pub fixed_delay: String,
+    /// Percentage of requests.
+    #[serde(default)]
+    pub percentage: Option<f64>,
+}
+
+/// Fault abort.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultAbort {
+    /// HTTP status.
+    #[serde(default)]
+    pub http_status: u32,
+    /// Percentage of requests.
+    #[serde(default)]
+    pub percentage: Option<f64>,
+}

@@ -1,0 +1,361 @@
+//! ExternalService (+ selected ExternalEndpoints) → ServiceEntry, and a DestinationRule per host
+//! for TLS ports (gloo-translation.md §9.3, §9.4; worked example E1).
+
+use super::names::{metadata, sanitize_name_v2, Parent, Place};
+use super::{Ctx, Part};
+use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
+use crate::gloo::{labels_match, Typed};
+use serde_json::{json, Map, Value};
+use std::net::IpAddr;
+
+/// The host an ExternalService is reached by: its first host; for an address-only service a
+/// stable name meshform makes up, since Istio needs a host (docs/translation.md, [I]).
+pub(crate) fn primary_host(es: &Typed<ExternalServiceSpec>) -> String {
+    match es.spec.hosts.first() {
+        Some(h) => h.clone(),
+        None => format!(
+            "{}.{}.{}.external",
+            es.meta.name, es.meta.namespace, es.meta.cluster
+        ),
+    }
+}
+
+/// The Istio port name for an ExternalService port: its name, else `<protocol>-<number>`.
+pub(crate) fn port_name(p: &ExternalServicePort) -> String {
+    if p.name.is_empty() {
+        let proto = if p.protocol.is_empty() {
+            "tcp".to_string()
+        } else {
+            p.protocol.to_lowercase()
+        };
+        format!("{proto}-{}", p.number)
+    } else {
+        p.name.clone()
+    }
+}
+
+/// True if a port needs client-side TLS: protocol HTTPS or TLS, or clientsideTls set [O §9.4].
+fn needs_tls(p: &ExternalServicePort) -> bool {
+    p.clientside_tls.is_some() || matches!(p.protocol.to_uppercase().as_str(), "HTTPS" | "TLS")
+}
+
+/// ExternalEndpoints an ExternalService selects: metadata.labels ⊇ spec.selector, in the same
+/// workspace; an empty selector selects none [C §3.1].
+pub(crate) fn selected_endpoints<'m>(
+    ctx: &Ctx<'m>,
+    es: &Typed<ExternalServiceSpec>,
+) -> Vec<&'m Typed<ExternalEndpointSpec>> {
+    if es.spec.selector.is_empty() {
+        return Vec::new();
+    }
+    let ws = ctx.ws_of(&es.meta);
+    let mut eps: Vec<_> = ctx
+        .model
+        .external_endpoints
+        .iter()
+        .filter(|ee| labels_match(&es.spec.selector, &ee.meta.labels) && ctx.ws_of(&ee.meta) == ws)
+        .collect();
+    eps.sort_by(|a, b| {
+        (&a.meta.cluster, &a.meta.namespace, &a.meta.name).cmp(&(
+            &b.meta.cluster,
+            &b.meta.namespace,
+            &b.meta.name,
+        ))
+    });
+    eps
+}
+
+fn is_ip(a: &str) -> bool {
+    a.parse::<IpAddr>().is_ok()
+}
+
+pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part {
+    let mut part = Part::default();
+    let meta = &es.meta;
+    if ctx.ws_of(meta).is_none() {
+        part.diagnostics.push(ctx.warning(meta, "not-in-workspace", "metadata.namespace",
+            format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this ExternalService", meta.namespace, meta.cluster)));
+        return part;
+    }
+    let eps = selected_endpoints(ctx, es);
+    let Some(spec) = service_entry_spec(ctx, es, &eps, &mut part) else {
+        return part;
+    };
+    let parent = Parent {
+        group: "networking.gloo.solo.io",
+        version: "v2",
+        kind: "ExternalService",
+        name: &meta.name,
+        namespace: &meta.namespace,
+        cluster: &meta.cluster,
+    };
+    let mut sources = vec![ctx.source(meta)];
+    sources.extend(eps.iter().map(|e| ctx.source(&e.meta)));
+    sources.sort();
+    let tls_ports: Vec<&ExternalServicePort> =
+        es.spec.ports.iter().filter(|p| needs_tls(p)).collect();
+    for (cluster, ns, ws) in ctx.placements(meta, "ExternalService") {
+        let place = Place {
+            cluster: &cluster,
+            namespace: &ns,
+            workspace: &ws,
+        };
+        // Name pattern [O §9.2]: externalservice-<es>-<esNs>-<esCluster>-<ws>.
+        let name = sanitize_name_v2(&format!(
+            "externalservice-{}-{}-{}-{}",
+            meta.name, meta.namespace, meta.cluster, ws
+        ));
+        let md = metadata(&name, &place, &parent, &[]);
+        part.objects
+            .push(ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone()));
+        if tls_ports.is_empty() {
+            continue;
+        }
+        let hosts = if es.spec.hosts.is_empty() {
+            vec![primary_host(es)]
+        } else {
+            es.spec.hosts.clone()
+        };
+        for host in &hosts {
+            // One DR per host [O §9.4]: externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
+            let name = sanitize_name_v2(&format!(
+                "externalservice-{}-{}-{}-{}-{}",
+                meta.name, meta.namespace, meta.cluster, host, ws
+            ));
+            let md = metadata(&name, &place, &parent, &[]);
+            let settings: Vec<Value> = tls_ports
+                .iter()
+                .map(|p| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)}))
+                .collect();
+            // exportTo is not set on these DestinationRules in the observed output [O §9.4].
+            let dr = json!({"host": host, "trafficPolicy": {"portLevelSettings": settings}});
+            part.objects
+                .push(ctx.object("DestinationRule", md, dr, &cluster, sources.clone()));
+        }
+    }
+    part
+}
+
+/// Istio ClientTLSSettings for one port [O §9.4 for mode and SNI; I for the other fields,
+/// which have the same names in Istio].
+fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &str) -> Value {
+    let t = p.clientside_tls.clone().unwrap_or_default();
+    let mode = t.mode.clone().unwrap_or_else(|| "SIMPLE".into());
+    let mut m = Map::new();
+    m.insert("mode".into(), json!(mode));
+    if mode == "DISABLE" {
+        return Value::Object(m);
+    }
+    // "If there is a single host in the hosts list, this will be used as the SNI" [C S1]; with
+    // several hosts each host's DestinationRule uses its own host [I].
+    let sni = if !t.sni.is_empty() {
+        t.sni.clone()
+    } else {
+        host.to_string()
+    };
+    if !es.spec.hosts.is_empty() && !host.contains('*') && mode != "ISTIO_MUTUAL" {
+        m.insert("sni".into(), json!(sni));
+    }
+    if mode != "ISTIO_MUTUAL" {
+        for (k, v) in [
+            ("clientCertificate", &t.client_certificate),
+            ("privateKey", &t.private_key),
+            ("caCertificates", &t.ca_certificates),
+            ("credentialName", &t.credential_name),
+        ] {
+            if !v.is_empty() {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        if let Some(skip) = t.insecure_skip_verify {
+            m.insert("insecureSkipVerify".into(), json!(skip));
+        }
+        if !es.spec.subject_alt_names.is_empty() && t.insecure_skip_verify != Some(true) {
+            m.insert("subjectAltNames".into(), json!(es.spec.subject_alt_names));
+        }
+    }
+    Value::Object(m)
+}
+
+fn service_entry_spec(
+    ctx: &Ctx<'_>,
+    es: &Typed<ExternalServiceSpec>,
+    eps: &[&Typed<ExternalEndpointSpec>],
+    part: &mut Part,
+) -> Option<Value> {
+    let meta = &es.meta;
+    let s = &es.spec;
+    if !s.hosts.is_empty() && !s.addresses.is_empty() {
+        part.diagnostics.push(ctx.error(
+            meta,
+            "hosts-and-addresses",
+            "spec.addresses",
+            "an ExternalService has hosts or addresses, not both (they are mutually exclusive)",
+        ));
+        return None;
+    }
+    if s.hosts.is_empty() && s.addresses.is_empty() {
+        part.diagnostics.push(ctx.error(
+            meta,
+            "no-hosts",
+            "spec",
+            "an ExternalService needs hosts or addresses",
+        ));
+        return None;
+    }
+    if s.ports.is_empty() {
+        part.diagnostics.push(ctx.error(
+            meta,
+            "no-ports",
+            "spec.ports",
+            "an ExternalService needs at least one port",
+        ));
+        return None;
+    }
+    let mut ok = true;
+    let mut ports = Vec::new();
+    for (i, p) in s.ports.iter().enumerate() {
+        let mut port = Map::new();
+        port.insert("name".into(), json!(port_name(p)));
+        port.insert("number".into(), json!(p.number));
+        if !p.protocol.is_empty() {
+            port.insert("protocol".into(), json!(p.protocol.to_uppercase()));
+        }
+        if eps.is_empty() {
+            // Without endpoints the SE port carries targetPort, defaulting to number [O E1].
+            match &p.target_port {
+                Some(tp) if tp.name.is_some() => {
+                    part.diagnostics.push(ctx.error(meta, "target-port-name", &format!("spec.ports[{i}].targetPort.name"),
+                        "targetPort.name needs selected ExternalEndpoints; with none, use a number [C §3.2]"));
+                    ok = false;
+                }
+                Some(tp) => {
+                    port.insert("targetPort".into(), json!(tp.number.unwrap_or(p.number)));
+                }
+                None => {
+                    port.insert("targetPort".into(), json!(p.number));
+                }
+            }
+        }
+        ports.push(Value::Object(port));
+    }
+    let wildcard = s.hosts.iter().any(|h| h.starts_with('*'));
+    // Resolution [O §9.3]: DNS without endpoints, STATIC with IP endpoints; NONE for wildcard
+    // hosts and addresses without endpoints, DNS for hostname endpoints [I].
+    let resolution = if !eps.is_empty() {
+        if eps
+            .iter()
+            .all(|e| is_ip(&e.spec.address) || e.spec.address.starts_with("unix://"))
+        {
+            "STATIC"
+        } else {
+            "DNS"
+        }
+    } else if wildcard || !s.addresses.is_empty() {
+        "NONE"
+    } else {
+        "DNS"
+    };
+    let hosts = if s.hosts.is_empty() {
+        vec![primary_host(es)]
+    } else {
+        s.hosts.clone()
+    };
+    let mut spec = Map::new();
+    spec.insert("exportTo".into(), json!(["."]));
+    spec.insert("hosts".into(), json!(hosts));
+    if !s.addresses.is_empty() {
+        spec.insert("addresses".into(), json!(s.addresses));
+    }
+    spec.insert("ports".into(), Value::Array(ports));
+    spec.insert("resolution".into(), json!(resolution));
+    if !eps.is_empty() {
+        let mut endpoints = Vec::new();
+        for ee in eps {
+            match endpoint(ctx, es, ee, part) {
+                Some(e) => endpoints.push(e),
+                None => ok = false,
+            }
+        }
+        spec.insert("endpoints".into(), Value::Array(endpoints));
+    }
+    ok.then_some(Value::Object(spec))
+}
+
+/// One ServiceEntry endpoint from an ExternalEndpoint [O §9.3 keycloak]: labels are the
+/// union of the EE's and the ES's metadata labels; each ES port maps to the EE port matched by
+/// targetPort (name or number, defaulting to the port number).
+fn endpoint(
+    ctx: &Ctx<'_>,
+    es: &Typed<ExternalServiceSpec>,
+    ee: &Typed<ExternalEndpointSpec>,
+    part: &mut Part,
+) -> Option<Value> {
+    let mut labels: Labels = ee.meta.labels.clone();
+    for (k, v) in &es.meta.labels {
+        labels.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    labels.sort_keys();
+    let mut ports = Map::new();
+    let mut ok = true;
+    for (i, p) in es.spec.ports.iter().enumerate() {
+        let tp = p.target_port.clone().unwrap_or_default();
+        let found = ee.spec.ports.iter().find(|ep| match (&tp.name, tp.number) {
+            (Some(n), _) => &ep.name == n,
+            (None, Some(n)) => ep.number == n,
+            (None, None) => {
+                ep.number == p.number || (ee.spec.ports.len() == 1 && ep.name.is_empty())
+            }
+        });
+        match found {
+            Some(ep) => {
+                ports.insert(port_name(p), json!(ep.number));
+            }
+            None if ee.spec.ports.is_empty() => {
+                ports.insert(port_name(p), json!(tp.number.unwrap_or(p.number)));
+            }
+            None => {
+                // "All of the backing ExternalEndpoints ... must contain this port" [C §3.2].
+                part.diagnostics.push(ctx.error(
+                    &es.meta,
+                    "endpoint-port",
+                    &format!("spec.ports[{i}]"),
+                    format!(
+                        "selected ExternalEndpoint {}/{} has no port matching {}",
+                        ee.meta.namespace,
+                        ee.meta.name,
+                        describe(&tp, p.number)
+                    ),
+                ));
+                ok = false;
+            }
+        }
+    }
+    let mut e = Map::new();
+    e.insert("address".into(), json!(ee.spec.address));
+    if !labels.is_empty() {
+        e.insert("labels".into(), json!(labels));
+    }
+    if let Some(l) = &ee.spec.locality {
+        // Istio's locality format region/zone/subZone [I §9.3].
+        let parts: Vec<&str> = [l.region.as_str(), l.zone.as_str(), l.sub_zone.as_str()]
+            .into_iter()
+            .take_while(|s| !s.is_empty())
+            .collect();
+        if !parts.is_empty() {
+            e.insert("locality".into(), json!(parts.join("/")));
+        }
+    }
+    if !ports.is_empty() && !ee.spec.address.starts_with("unix://") {
+        e.insert("ports".into(), Value::Object(ports));
+    }
+    ok.then_some(Value::Object(e))
+}
+
+fn describe(tp: &crate::gloo::types::PortSelector, number: u32) -> String {
+    match (&tp.name, tp.number) {
+        (Some(n), _) => format!("name `{n}`"),
+        (None, Some(n)) => format!("number {n}"),
+        (None, None) => format!("number {number}"),
+    }
+}

@@ -1,0 +1,155 @@
+//! Names and metadata of generated objects (gloo-translation.md §9.2).
+
+use md5::{Digest, Md5};
+use serde_json::{json, Map, Value};
+
+/// Solo's `SanitizeNameV2` (k8s-utils kubeutils/util.go, cited as S3 in gloo-translation.md):
+/// replace `* / . : _` and space with `-`, delete `[ ] " '` and newlines, and when longer than
+/// 63 characters keep 31, a `-`, and 31 hex digits of the MD5 of the whole sanitized string;
+/// finally lower-case.
+pub fn sanitize_name_v2(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '*' | '/' | '.' | ':' | '_' | ' ' => s.push('-'),
+            '[' | ']' | '"' | '\'' | '\n' | '\r' => {}
+            c => s.push(c),
+        }
+    }
+    if s.len() > 63 {
+        let digest = Md5::digest(s.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let head: String = s.chars().take(31).collect();
+        s = format!("{head}-{}", &hex[..31]);
+    }
+    s.to_lowercase()
+}
+
+/// A label value is at most 63 characters [istio-validation.md §3.1 item 4]; longer source
+/// names are shortened the way object names are.
+pub fn label_value(v: &str) -> String {
+    if v.len() <= 63 {
+        v.to_string()
+    } else {
+        sanitize_name_v2(v)
+    }
+}
+
+/// The Gloo source of a generated object, for `gloo.solo.io/parent_*` labels.
+#[derive(Debug, Clone)]
+pub struct Parent<'a> {
+    /// API group (`networking.gloo.solo.io`, or `""` for core Services).
+    pub group: &'a str,
+    /// API version (`v2`, `v1` for Services).
+    pub version: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Namespace.
+    pub namespace: &'a str,
+    /// Cluster of the source object.
+    pub cluster: &'a str,
+}
+
+/// Where a generated object is written.
+#[derive(Debug, Clone)]
+pub struct Place<'a> {
+    /// Cluster written to.
+    pub cluster: &'a str,
+    /// Namespace written to.
+    pub namespace: &'a str,
+    /// Workspace owning that namespace.
+    pub workspace: &'a str,
+}
+
+/// The metadata meshform writes: the labels the reference calls safe to emit (§9.2: parent_*,
+/// context.mesh.gloo.solo.io/*, reconciler) and the `cluster.solo.io/cluster` annotation.
+/// Deployment-specific labels (agent, relay, owner) are left out.
+pub fn metadata(
+    name: &str,
+    place: &Place<'_>,
+    parent: &Parent<'_>,
+    extra_annotations: &[(String, String)],
+) -> Value {
+    let mut labels = Map::new();
+    labels.insert(
+        "context.mesh.gloo.solo.io/cluster".into(),
+        json!(place.cluster),
+    );
+    labels.insert(
+        "context.mesh.gloo.solo.io/namespace".into(),
+        json!(place.namespace),
+    );
+    labels.insert(
+        "context.mesh.gloo.solo.io/workspace".into(),
+        json!(label_value(place.workspace)),
+    );
+    labels.insert("gloo.solo.io/parent_cluster".into(), json!(parent.cluster));
+    labels.insert("gloo.solo.io/parent_group".into(), json!(parent.group));
+    labels.insert("gloo.solo.io/parent_kind".into(), json!(parent.kind));
+    labels.insert(
+        "gloo.solo.io/parent_name".into(),
+        json!(label_value(parent.name)),
+    );
+    labels.insert(
+        "gloo.solo.io/parent_namespace".into(),
+        json!(parent.namespace),
+    );
+    labels.insert("gloo.solo.io/parent_version".into(), json!(parent.version));
+    labels.insert(
+        "reconciler.mesh.gloo.solo.io/name".into(),
+        json!("translator"),
+    );
+    let mut annotations = Map::new();
+    for (k, v) in extra_annotations {
+        annotations.insert(k.clone(), json!(v));
+    }
+    annotations.insert("cluster.solo.io/cluster".into(), json!(place.cluster));
+    json!({
+        "name": name,
+        "namespace": place.namespace,
+        "labels": labels,
+        "annotations": annotations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_are_only_substituted() {
+        assert_eq!(
+            sanitize_name_v2("externalservice-httpbin-httpbin-cluster1-httpbin"),
+            "externalservice-httpbin-httpbin-cluster1-httpbin"
+        );
+        assert_eq!(
+            sanitize_name_v2("externalservice-httpbin-httpbin-cluster1-httpbin.org-httpbin"),
+            "externalservice-httpbin-httpbin-cluster1-httpbin-org-httpbin"
+        );
+        assert_eq!(
+            sanitize_name_v2("vd-productpage.global-bookinfo"),
+            "vd-productpage-global-bookinfo"
+        );
+        assert_eq!(sanitize_name_v2("A*[b]_c"), "a-b-c");
+    }
+
+    #[test]
+    fn long_names_are_hashed_to_63() {
+        let n = sanitize_name_v2(
+            "virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways",
+        );
+        assert_eq!(n.len(), 63);
+        assert!(n.starts_with("virtualgateway-north-south-gw-i-"), "{n}");
+        // Stable: the same input always gives the same name.
+        assert_eq!(
+            n,
+            sanitize_name_v2(
+                "virtualgateway-north-south-gw-istio-gateways-cluster1-istio-gateways-gateways"
+            )
+        );
+        let h = &n[32..];
+        assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,335 @@
+//! `meshform render` end to end: git revisions, exit codes, stdout discipline, determinism,
+//! out-dir layout.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+use std::process::Command as Std;
+
+const WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: web, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: cluster1, namespaces: [{name: web}]}]
+";
+
+const EXTERNAL: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: db, namespace: web}
+spec:
+  hosts: [db.example.com]
+  ports:
+  - {name: http, number: 80, protocol: HTTP}
+";
+
+const ROUTES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: web, namespace: web}
+spec:
+  hosts: [web.example.com]
+  http:
+  - name: db
+    matchers: [{uri: {prefix: /db/}}]
+    forwardTo:
+      pathRewrite: /
+      destinations:
+      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
+";
+
+fn meshform() -> Command {
+    let mut c = Command::cargo_bin("meshform").expect("binary");
+    c.env_remove("RAYON_NUM_THREADS").env("NO_COLOR", "1");
+    c
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    fs::write(p, text).expect("write");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Std::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "workspaces.yaml", WORKSPACE);
+    write(d.path(), "web/external.yaml", EXTERNAL);
+    write(d.path(), "web/routes.yaml", ROUTES);
+    d
+}
+
+fn render(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = meshform()
+        .arg("render")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn renders_the_route_to_an_external_service() {
+    let d = repo();
+    let (code, out, err) = render(d.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("kind: ServiceEntry"), "{out}");
+    assert!(
+        out.contains("name: routetable-web-web-cluster1-web"),
+        "{out}"
+    );
+    assert!(out.contains("prefix: /db/"));
+    assert!(
+        out.contains("uri: /"),
+        "pathRewrite becomes rewrite.uri: {out}"
+    );
+    assert!(out.contains("gateways:\n  - mesh"), "{out}");
+}
+
+#[test]
+fn rev_reads_the_object_database_and_equals_a_checkout() {
+    let d = repo();
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "one"]);
+    // A second commit changes the route and adds an ignored file and a hidden directory.
+    write(
+        d.path(),
+        "web/routes.yaml",
+        &ROUTES.replace("/db/", "/database/"),
+    );
+    write(d.path(), ".gitignore", "ignored/\n");
+    write(d.path(), ".hidden/x.yaml", "not: [valid");
+    write(d.path(), "ignored/x.yaml", "not: [valid");
+    git(d.path(), &["add", "-A", "-f"]);
+    git(d.path(), &["commit", "-qm", "two"]);
+    // The working tree now differs from both commits.
+    write(
+        d.path(),
+        "web/routes.yaml",
+        &ROUTES.replace("/db/", "/working-tree/"),
+    );
+
+    let (code, from_rev, err) = render(d.path(), &["--rev", "HEAD~1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(from_rev.contains("prefix: /db/"));
+
+    let checkout = tempfile::tempdir().expect("tempdir");
+    let wt = checkout.path().join("wt");
+    git(
+        d.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            wt.to_str().expect("utf8"),
+            "HEAD~1",
+        ],
+    );
+    let (code, from_checkout, err) = render(&wt, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_rev, from_checkout);
+
+    // HEAD: ignored and hidden files are skipped in the object database too.
+    let (code, head, err) = render(d.path(), &["--rev", "HEAD"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(head.contains("prefix: /database/"));
+    let wt2 = checkout.path().join("wt2");
+    git(
+        d.path(),
+        &["worktree", "add", "-q", wt2.to_str().expect("utf8"), "HEAD"],
+    );
+    assert_eq!(head, render(&wt2, &[]).1);
+
+    let (code, out, err) = render(d.path(), &["--rev", "no-such-branch"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("unknown revision `no-such-branch`"), "{err}");
+}
+
+#[test]
+fn rev_outside_a_git_repository_is_a_clear_error() {
+    let d = repo();
+    let (code, out, err) = render(d.path(), &["--rev", "HEAD"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("is not in a git repository"), "{err}");
+}
+
+#[test]
+fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
+    let d = repo();
+    write(
+        d.path(),
+        "web/external.yaml",
+        &EXTERNAL.replace(
+            "  - {name: http, number: 80, protocol: HTTP}\n",
+            "  - {name: http, number: 80, protocol: HTTP}\n  - {name: https, number: http}\n",
+        ),
+    );
+    let (code, out, err) = render(d.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "nothing on stdout on error: {out}");
+    assert!(
+        err.contains("spec.ports[1].number: expected an integer, found \"http\""),
+        "{err}"
+    );
+    assert!(err.contains("--> web/external.yaml:8:27"), "{err}");
+    assert!(
+        err.contains("8 |   - {name: https, number: http}"),
+        "source line shown: {err}"
+    );
+    assert!(err.contains("ExternalService web/db"), "{err}");
+}
+
+#[test]
+fn every_problem_of_the_run_is_reported() {
+    let d = repo();
+    write(d.path(), "a.yaml", "a: [1\n");
+    write(
+        d.path(),
+        "b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+    );
+    let (code, out, err) = render(d.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("a.yaml:1:4"), "{err}");
+    assert!(err.contains("b.yaml:1:1"), "{err}");
+    assert!(err.contains("metadata.name"), "{err}");
+}
+
+#[test]
+fn an_unresolved_destination_is_an_error_at_the_route_table() {
+    let d = repo();
+    write(
+        d.path(),
+        "web/routes.yaml",
+        &ROUTES.replace("ref: {name: db}", "ref: {name: nope}"),
+    );
+    let (code, out, err) = render(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("ExternalService web/nope of cluster cluster1 does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("--> web/routes.yaml:12:39"), "{err}");
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count_or_file_layout() {
+    let d = repo();
+    let one = meshform()
+        .env("RAYON_NUM_THREADS", "1")
+        .arg("render")
+        .arg(d.path())
+        .output()
+        .expect("runs");
+    let four = meshform()
+        .env("RAYON_NUM_THREADS", "4")
+        .arg("render")
+        .arg(d.path())
+        .output()
+        .expect("runs");
+    assert!(one.status.success());
+    assert_eq!(one.stdout, four.stdout);
+    // The same objects in one file, in another order, render the same bytes.
+    let e = tempfile::tempdir().expect("tempdir");
+    write(
+        e.path(),
+        "all.yaml",
+        &format!("{ROUTES}---\n{EXTERNAL}---\n{WORKSPACE}"),
+    );
+    let other = meshform()
+        .arg("render")
+        .arg(e.path())
+        .output()
+        .expect("runs");
+    assert_eq!(one.stdout, other.stdout);
+}
+
+#[test]
+fn json_output_is_an_array_of_the_same_objects() {
+    let d = repo();
+    let (code, out, _) = render(d.path(), &["-o", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let kinds: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["ServiceEntry", "VirtualService"]);
+}
+
+#[test]
+fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
+    let d = repo();
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("rendered");
+    fs::create_dir_all(dir.join("stale")).expect("mkdir");
+    fs::write(dir.join("stale/old.yaml"), "x").expect("write");
+    let (code, stdout, err) = render(d.path(), &["--out-dir", dir.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty());
+    assert!(!dir.join("stale").exists(), "old content replaced");
+    let k = fs::read_to_string(dir.join("cluster1/kustomization.yaml")).expect("kustomization");
+    assert!(
+        k.contains("web/serviceentry-externalservice-db-web-cluster1-web.yaml"),
+        "{k}"
+    );
+    assert!(dir
+        .join("cluster1/web/virtualservice-routetable-web-web-cluster1-web.yaml")
+        .exists());
+}
+
+#[test]
+fn cluster_selection_and_istio_api_version() {
+    let d = repo();
+    write(d.path(), "meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
+    let (code, out, err) = render(d.path(), &["--cluster", "cluster2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "nothing lives in cluster2: {out}");
+    let (_, out, _) = render(d.path(), &["--cluster", "cluster1"]);
+    assert!(out.contains("kind: VirtualService"));
+    let (_, out, _) = render(d.path(), &["--istio-api", "v1beta1"]);
+    assert!(out.contains("apiVersion: networking.istio.io/v1beta1"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = meshform()
+        .args(["render", "--no-such-flag"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let out = meshform().arg("--help").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+}
