@@ -12,8 +12,9 @@
 #   - the built-in policies written in Rego (benches/rego) evaluated by regorus
 #     (examples/rego_check.rs), standing in for conftest.
 # Time: hyperfine (mean of RUNS runs after one warm-up). Peak memory: /usr/bin/time -v
-# ("Maximum resident set size"), one separate run. Both come from Debian's packages and are
-# installed here when missing.
+# ("Maximum resident set size") and CPU time (user + system), one separate run; the 1-minute
+# load average when it ran goes in the CSV too, since this machine is shared. Both tools come
+# from Debian's packages and are installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,7 +41,7 @@ GEN=$ROOT/target/release/examples/genrepo
 REGO=$ROOT/target/release/examples/rego_check
 
 CSV=$OUT/results.csv
-echo "tool,task,objects,mean_s,stddev_s,min_s,max_s,runs,peak_rss_mib,exit" >"$CSV"
+echo "tool,task,objects,mean_s,stddev_s,min_s,max_s,runs,peak_rss_mib,cpu_s,loadavg,exit" >"$CSV"
 
 repo() { # repo N [CHANGES] -> path of a generated repo (made once)
     local n=$1 changes=${2:-0} dir
@@ -64,28 +65,30 @@ runs_for() { # default number of timed runs by size
 # measure TOOL TASK N DIR CMD... : time with hyperfine (in DIR), then peak RSS with time -v.
 measure() {
     local tool=$1 task=$2 n=$3 dir=$4; shift 4
-    local runs json rss status
+    local runs json rss cpu load status
     runs=$(runs_for "$n")
     json=$OUT/json/$tool-$task-$n.json
     echo "== $tool $task $n: $*" >&2
     status=0
     (cd "$dir" && /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time.txt") || status=$?
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$OUT/time.txt")
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$OUT/time.txt")
+    load=$(cut -d' ' -f1 /proc/loadavg)
     if [ "$status" -gt 1 ]; then
         echo "   exit $status; stderr:" >&2
         grep -v -E '^\s+(Command|User|System|Percent|Elapsed|Average|Maximum|Major|Minor|Voluntary|Involuntary|Swaps|File|Socket|Signals|Page|Exit)' "$OUT/time.txt" | head -5 >&2
     fi
     (cd "$dir" && hyperfine --style none -N -i --warmup 1 --runs "$runs" \
         --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1) || true
-    python3 - "$json" "$tool" "$task" "$n" "$runs" "$rss" "$status" >>"$CSV" <<'EOF'
+    python3 - "$json" "$tool" "$task" "$n" "$runs" "$rss" "$cpu" "$load" "$status" >>"$CSV" <<'EOF'
 import json, sys
-path, tool, task, n, runs, rss, status = sys.argv[1:]
+path, tool, task, n, runs, rss, cpu, load, status = sys.argv[1:]
 try:
     r = json.load(open(path))["results"][0]
     t = r["times"]
-    print(f"{tool},{task},{n},{r['mean']:.4f},{(r['stddev'] or 0):.4f},{min(t):.4f},{max(t):.4f},{len(t)},{rss},{status}")
+    print(f"{tool},{task},{n},{r['mean']:.4f},{(r['stddev'] or 0):.4f},{min(t):.4f},{max(t):.4f},{len(t)},{rss},{cpu},{load},{status}")
 except Exception as e:  # hyperfine failed: keep the row, without times
-    print(f"{tool},{task},{n},,,,,0,{rss},{status}")
+    print(f"{tool},{task},{n},,,,,0,{rss},{cpu},{load},{status}")
 EOF
     tail -1 "$CSV" >&2
 }
