@@ -62,33 +62,43 @@ runs_for() { # default number of timed runs by size
     elif [ "$1" -le 10000 ]; then echo 5; else echo 2; fi
 }
 
-# measure TOOL TASK N DIR CMD... : time with hyperfine (in DIR), then peak RSS with time -v.
+# measure TOOL TASK N DIR CMD... : one run under /usr/bin/time -v (peak RSS, CPU time), then
+# hyperfine (in DIR) for the mean, unless that run took over SLOW seconds: then that single run
+# is the figure. A run over LIMIT seconds is stopped and recorded as such (exit 124).
+SLOW=${SLOW:-60}
+LIMIT=${LIMIT:-1200}
 measure() {
     local tool=$1 task=$2 n=$3 dir=$4; shift 4
-    local runs json rss cpu load status
+    local runs json rss cpu wall load status
     runs=$(runs_for "$n")
     json=$OUT/json/$tool-$task-$n.json
     echo "== $tool $task $n: $*" >&2
+    load=$(cut -d' ' -f1 /proc/loadavg)
     status=0
-    (cd "$dir" && /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time.txt") || status=$?
+    (cd "$dir" && timeout "$LIMIT" /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time.txt") || status=$?
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$OUT/time.txt")
     cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$OUT/time.txt")
-    load=$(cut -d' ' -f1 /proc/loadavg)
+    wall=$(awk '/Elapsed \(wall clock\)/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.3f", s}' "$OUT/time.txt")
     if [ "$status" -gt 1 ]; then
         echo "   exit $status; stderr:" >&2
         grep -v -E '^\s+(Command|User|System|Percent|Elapsed|Average|Maximum|Major|Minor|Voluntary|Involuntary|Swaps|File|Socket|Signals|Page|Exit)' "$OUT/time.txt" | head -5 >&2
     fi
-    (cd "$dir" && hyperfine --style none -N -i --warmup 1 --runs "$runs" \
-        --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1) || true
-    python3 - "$json" "$tool" "$task" "$n" "$runs" "$rss" "$cpu" "$load" "$status" >>"$CSV" <<'EOF'
-import json, sys
-path, tool, task, n, runs, rss, cpu, load, status = sys.argv[1:]
-try:
+    rm -f "$json"
+    if [ "$status" != 124 ] && awk -v w="${wall:-0}" -v s="$SLOW" 'BEGIN {exit !(w <= s)}'; then
+        (cd "$dir" && hyperfine --style none -N -i --warmup 1 --runs "$runs" \
+            --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1) || true
+    fi
+    python3 - "$json" "$tool" "$task" "$n" "$rss" "$cpu" "$wall" "$load" "$status" >>"$CSV" <<'EOF'
+import json, os, sys
+path, tool, task, n, rss, cpu, wall, load, status = sys.argv[1:]
+if os.path.exists(path):
     r = json.load(open(path))["results"][0]
     t = r["times"]
     print(f"{tool},{task},{n},{r['mean']:.4f},{(r['stddev'] or 0):.4f},{min(t):.4f},{max(t):.4f},{len(t)},{rss},{cpu},{load},{status}")
-except Exception as e:  # hyperfine failed: keep the row, without times
+elif status == "124":  # stopped at LIMIT: no time, only the fact
     print(f"{tool},{task},{n},,,,,0,{rss},{cpu},{load},{status}")
+else:  # one slow run is the figure
+    print(f"{tool},{task},{n},{float(wall or 0):.4f},0,{float(wall or 0):.4f},{float(wall or 0):.4f},1,{rss},{cpu},{load},{status}")
 EOF
     tail -1 "$CSV" >&2
 }

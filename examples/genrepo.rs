@@ -84,3 +84,72 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::gen::{generate, Spec};
+
+    #[test]
+    fn same_spec_same_bytes_and_exact_counts() {
+        for n in [20, 1000, 1234] {
+            let a = generate(&Spec::new(n));
+            let b = generate(&Spec::new(n));
+            assert_eq!(a.files, b.files);
+            assert_eq!(a.stats.gloo(), n, "{:?}", a.stats.kinds);
+        }
+        let other = generate(&Spec {
+            seed: 7,
+            ..Spec::new(1000)
+        });
+        assert_ne!(other.files, generate(&Spec::new(1000)).files);
+    }
+
+    #[test]
+    fn changes_touch_exactly_that_many_objects() {
+        let base = generate(&Spec::new(1000));
+        let head = generate(&Spec {
+            changes: 25,
+            ..Spec::new(1000)
+        });
+        assert_eq!(head.stats.changed, 25);
+        assert_eq!(head.stats.gloo(), base.stats.gloo());
+        let changed_docs: usize = base
+            .files
+            .iter()
+            .map(|(p, text)| {
+                let other = &head.files[p];
+                let a: Vec<&str> = text.split("\n---\n").collect();
+                let b: Vec<&str> = other.split("\n---\n").collect();
+                assert_eq!(a.len(), b.len(), "{p}");
+                a.iter().zip(&b).filter(|(x, y)| x != y).count()
+            })
+            .sum();
+        assert_eq!(changed_docs, 25);
+    }
+
+    #[test]
+    fn generated_repo_renders_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = generate(&Spec::new(400));
+        super::gen::write(dir.path(), &repo).unwrap();
+        let origin = meshform::source::Origin::Dir(dir.path().to_path_buf());
+        let out = match meshform::pipeline::run(&origin, &Default::default()) {
+            Ok(o) => o,
+            Err(e) => panic!("load errors: {:?}", e.0),
+        };
+        let errors: Vec<_> = out
+            .findings
+            .iter()
+            .filter(|d| d.severity == meshform::diag::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let kinds: std::collections::BTreeSet<&str> = out
+            .objects
+            .iter()
+            .filter_map(|o| o.value["kind"].as_str())
+            .collect();
+        for k in ["DestinationRule", "Gateway", "ServiceEntry", "VirtualService"] {
+            assert!(kinds.contains(k), "no {k} rendered: {kinds:?}");
+        }
+    }
+}
