@@ -230,6 +230,7 @@ pub fn parse_file(
             }
             continue;
         }
+        let before = diags.len();
         push_object(
             &mut objects,
             &mut diags,
@@ -240,6 +241,14 @@ pub fn parse_file(
             cluster,
             file_index,
         );
+        // Point a metadata error at the field itself.
+        for d in &mut diags[before..] {
+            if let (true, Some(field)) = (d.code.starts_with("invalid-"), &d.field) {
+                if let Some(pos) = yaml::locate(text, doc.index, &field_to_pointer(field), limits) {
+                    d.location = Some(Location::new(path.clone(), pos));
+                }
+            }
+        }
     }
     (objects, diags)
 }
@@ -275,6 +284,10 @@ fn push_object(
         .as_str()
         .unwrap_or_default()
         .to_string();
+    if let Some(d) = check_metadata(&value) {
+        diags.push(d.at(location));
+        return;
+    }
     let mut missing = Vec::new();
     if api_version.is_empty() {
         missing.push("apiVersion");
@@ -315,6 +328,80 @@ fn push_object(
     });
 }
 
+/// Checks the parts of `metadata` that end up in output paths and identities: a mapping, a
+/// string namespace that is a DNS-1123 label, and a name Kubernetes accepts in a URL path
+/// segment (not `.` or `..`, no `/` or `%`, at most 253 characters; apimachinery's
+/// `ValidatePathSegmentName` and `IsDNS1123Label`). The diagnostic has its field set.
+fn check_metadata(value: &Value) -> Option<Diagnostic> {
+    let meta = &value["metadata"];
+    if !meta.is_null() && !meta.is_object() {
+        return Some(
+            Diagnostic::error("invalid-metadata", "metadata must be a mapping").field("metadata"),
+        );
+    }
+    let ns = &meta["namespace"];
+    if !ns.is_null() {
+        let Some(ns) = ns.as_str() else {
+            return Some(
+                Diagnostic::error("invalid-name", "metadata.namespace must be a string")
+                    .field("metadata.namespace"),
+            );
+        };
+        if !is_dns1123_label(ns) {
+            return Some(
+                Diagnostic::error(
+                    "invalid-name",
+                    format!(
+                        "namespace `{}` is not a valid Kubernetes namespace (lowercase letters, digits \
+                         and `-`, starting and ending with a letter or digit, at most 63 characters)",
+                        shorten(ns)
+                    ),
+                )
+                .field("metadata.namespace"),
+            );
+        }
+    }
+    let name = meta["name"].as_str().unwrap_or_default();
+    let bad = if name == "." || name == ".." {
+        Some("may not be `.` or `..`")
+    } else if name.contains('/') || name.contains('%') {
+        Some("may not contain `/` or `%`")
+    } else if name.len() > 253 {
+        Some("is longer than 253 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("may not contain control characters")
+    } else {
+        None
+    };
+    bad.map(|why| {
+        Diagnostic::error(
+            "invalid-name",
+            format!("name `{}` {why}; Kubernetes would refuse it", shorten(name)),
+        )
+        .field("metadata.name")
+    })
+}
+
+fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// At most 80 characters of user text in a message.
+fn shorten(s: &str) -> String {
+    let escaped = s.escape_debug().to_string();
+    if escaped.chars().count() > 80 {
+        format!("{}…", escaped.chars().take(80).collect::<String>())
+    } else {
+        escaped
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +429,35 @@ mod tests {
         assert_eq!(objs[1].id.name, "b");
         assert_eq!(objs[1].location.line, 7);
         assert_eq!(objs[1].pointer, "/items/1");
+    }
+
+    #[test]
+    fn names_that_could_escape_a_path_are_errors_at_the_field() {
+        let path: Arc<str> = "f.yaml".into();
+        for (meta, line) in [
+            ("metadata:\n  name: ../../etc/x\n", 4),
+            ("metadata:\n  name: ..\n", 4),
+            ("metadata:\n  name: a%2f\n", 4),
+            ("metadata:\n  name: a\n  namespace: ../x\n", 5),
+            ("metadata:\n  name: a\n  namespace: Prod\n", 5),
+            ("metadata:\n  name: a\n  namespace: 5\n", 5),
+            ("metadata:\n  name: a\n  namespace: [x]\n", 5),
+            ("metadata: [x]\n", 3),
+        ] {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\n{meta}");
+            let (objs, diags) = parse_file(&path, &text, 0, "c", &YamlLimits::default());
+            assert!(objs.is_empty(), "{meta}");
+            assert_eq!(diags.len(), 1, "{meta}");
+            assert!(
+                diags[0].code.starts_with("invalid-"),
+                "{meta}: {:?}",
+                diags[0]
+            );
+            assert_eq!(diags[0].location.as_ref().unwrap().line, line, "{meta}");
+        }
+        let ok = "apiVersion: v1\nkind: ClusterRole\nmetadata:\n  name: system:controller:x.y\n";
+        let (objs, diags) = parse_file(&path, ok, 0, "c", &YamlLimits::default());
+        assert_eq!((objs.len(), diags.len()), (1, 0));
     }
 
     #[test]

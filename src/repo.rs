@@ -4,11 +4,12 @@ use crate::config::{self, Config, Limits};
 use crate::diag::{self, Diagnostic};
 use crate::manifest::{self, Location, Object, SourceText};
 use crate::source::{self, template, Origin, SourceError, SourceFile};
-use crate::yaml::Pos;
+use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Directory of the repo's own policies (loaded by `policy`, not rendered).
 pub const POLICY_DIR: &str = "policies/";
@@ -41,7 +42,12 @@ pub struct Repo {
     pub limits: Limits,
     /// The cluster names, in config order.
     pub clusters: Vec<String>,
+    /// Document starts per file index, filled by `locate` on first use.
+    doc_starts: DocStarts,
 }
+
+/// Per file index, where each YAML document starts (`yaml::document_starts`).
+type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
 
 /// Loading failed; every problem found is listed.
 #[derive(Debug, thiserror::Error)]
@@ -70,18 +76,38 @@ fn source_diag(e: SourceError) -> Diagnostic {
     d
 }
 
-/// Reads meshform.yaml from the origin, if present.
+/// Reads meshform.yaml from the origin, if present. Its own size limit is the default
+/// `limits.fileSize`: the limits it sets apply only once it is read.
 fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError> {
+    let max = Limits::default().file_size;
     match origin {
         Origin::Dir(p) => {
             let f = p.join(config::FILE_NAME);
             match std::fs::symlink_metadata(&f) {
-                Ok(m) if m.is_file() => std::fs::read(&f)
-                    .map(|d| Some((config::FILE_NAME.to_string(), d)))
-                    .map_err(|e| SourceError::Io {
+                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
+                    path: config::FILE_NAME.into(),
+                    message: format!(
+                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
+                        m.len()
+                    ),
+                }),
+                Ok(m) if m.is_file() => {
+                    let io = |e: std::io::Error| SourceError::Io {
                         path: config::FILE_NAME.into(),
                         message: e.to_string(),
-                    }),
+                    };
+                    let mut data = Vec::new();
+                    std::fs::File::open(&f)
+                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
+                        .map_err(io)?;
+                    if data.len() as u64 > max {
+                        return Err(SourceError::Refused {
+                            path: config::FILE_NAME.into(),
+                            message: "file grew past limits.fileSize while being read".into(),
+                        });
+                    }
+                    Ok(Some((config::FILE_NAME.to_string(), data)))
+                }
                 Ok(_) => Err(SourceError::Refused {
                     path: config::FILE_NAME.into(),
                     message: "meshform.yaml must be a regular file, not a link".into(),
@@ -89,14 +115,8 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
                 Err(_) => Ok(None),
             }
         }
-        Origin::Rev { path, rev } => {
-            // Small enough to read through the same path as everything else.
-            let files = source::read_rev(path, rev, &Limits::default())?;
-            Ok(files
-                .into_iter()
-                .find(|f| f.path == config::FILE_NAME)
-                .map(|f| (f.path, f.data)))
-        }
+        Origin::Rev { path, rev } => Ok(source::read_rev_file(path, rev, config::FILE_NAME, max)?
+            .map(|d| (config::FILE_NAME.to_string(), d))),
     }
 }
 
@@ -275,12 +295,32 @@ impl Repo {
             warnings,
             limits,
             clusters,
+            doc_starts: Arc::default(),
         })
     }
 
-    /// Where a field of an object is written (falls back to the object's start).
+    /// Where a field of an object is written (falls back to the object's start). Parses only
+    /// the object's document, so locating every object of a big file stays linear.
     pub fn locate(&self, obj: &Object, field: &str) -> Location {
-        manifest::locate_field(&self.files, obj, field, &self.limits.yaml())
+        let Some(src) = self.files.get(obj.file_index) else {
+            return obj.location.clone();
+        };
+        let limits = self.limits.yaml();
+        let starts = {
+            let mut cache = self
+                .doc_starts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache
+                .entry(obj.file_index)
+                .or_insert_with(|| Arc::new(yaml::document_starts(&src.text, &limits)))
+                .clone()
+        };
+        let pointer = format!("{}{}", obj.pointer, manifest::field_to_pointer(field));
+        match yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits) {
+            Some(pos) => Location::new(src.path.clone(), pos),
+            None => obj.location.clone(),
+        }
     }
 }
 

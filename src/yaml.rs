@@ -129,6 +129,51 @@ pub fn locate(text: &str, index: usize, pointer: &str, limits: &YamlLimits) -> O
     }
 }
 
+/// Where each document of `text` starts (empty ones included, as `Document::index` counts):
+/// the byte offset of its first line and that line's 0-based number. One pass over the
+/// events; callers cache it so that locating many fields stays linear (see `locate_in`).
+pub fn document_starts(text: &str, limits: &YamlLimits) -> Vec<(usize, u32)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut line_starts = vec![0usize];
+    line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let mut opts = granit_parser::Options::default();
+    opts.block_nesting_limit = limits.max_depth.max(1);
+    opts.flow_nesting_limit = limits.max_depth.max(1);
+    let mut parser = Parser::new_from_str_with_options(text, opts);
+    let mut out = Vec::new();
+    while let Some(Ok((event, span))) = parser.next_event() {
+        if let Event::DocumentStart(..) = event {
+            let line = span.start.line().max(1);
+            let byte = line_starts.get(line - 1).copied().unwrap_or(0);
+            out.push((byte, (line - 1) as u32));
+        }
+    }
+    out
+}
+
+/// As `locate`, parsing only from the document's start (from `document_starts`), so the cost
+/// is that of the document, not of the file. Falls back to `locate` when it finds nothing.
+pub fn locate_in(
+    text: &str,
+    starts: &[(usize, u32)],
+    index: usize,
+    pointer: &str,
+    limits: &YamlLimits,
+) -> Option<Pos> {
+    let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(&(byte, line0)) = starts.get(index) {
+        if let Some(rest) = stripped.get(byte..) {
+            if let Some(p) = locate(rest, 0, pointer, limits) {
+                return Some(Pos {
+                    line: p.line + line0,
+                    column: p.column,
+                });
+            }
+        }
+    }
+    locate(text, index, pointer, limits)
+}
+
 /// Serializes one value as a YAML document (no leading `---`).
 pub fn to_string(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
@@ -150,8 +195,6 @@ enum Frame {
     Map {
         map: Map<String, Value>,
         key: Option<(String, Pos)>,
-        /// Keys set explicitly (merged keys may be overridden, explicit ones may not repeat).
-        explicit: Vec<String>,
         anchor: usize,
         ptr: String,
         merges: Vec<Value>,
@@ -182,14 +225,26 @@ fn err(pos: Pos, message: impl Into<String>) -> YamlError {
     }
 }
 
-fn scan_err(e: &ScanError) -> YamlError {
+fn scan_err(e: &ScanError, limits: &YamlLimits) -> YamlError {
     let m = e.marker();
+    let pos = Pos {
+        line: m.line() as u32,
+        column: m.col() as u32 + 1,
+    };
+    // The parser enforces our depth limit itself; say which limit it was.
+    if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return depth_err(pos, limits);
+    }
+    err(pos, e.info())
+}
+
+fn depth_err(pos: Pos, limits: &YamlLimits) -> YamlError {
     err(
-        Pos {
-            line: m.line() as u32,
-            column: m.col() as u32 + 1,
-        },
-        e.info().to_string(),
+        pos,
+        format!(
+            "nesting deeper than {} levels (limits.yamlDepth)",
+            limits.max_depth
+        ),
     )
 }
 
@@ -246,7 +301,7 @@ impl<'a> Builder<'a> {
         opts.flow_nesting_limit = self.limits.max_depth.max(1);
         let mut parser = Parser::new_from_str_with_options(text, opts);
         while let Some(ev) = parser.next_event() {
-            let (event, span) = ev.map_err(|e| scan_err(&e))?;
+            let (event, span) = ev.map_err(|e| scan_err(&e, self.limits))?;
             let pos = Pos::from_span(&span);
             match event {
                 Event::StreamStart | Event::StreamEnd => {}
@@ -314,6 +369,14 @@ impl<'a> Builder<'a> {
                         self.set_key(&s, &v, pos)?;
                         continue;
                     }
+                    if style == ScalarStyle::Plain && tag_suffix.is_none() {
+                        if let Some(why) = out_of_range(&s, &v) {
+                            return Err(err(
+                                pos,
+                                format!("{why} `{s}` is out of range; quote it if it is text"),
+                            ));
+                        }
+                    }
                     if anchor != 0 {
                         self.anchors.insert(anchor, v.clone());
                     }
@@ -349,7 +412,6 @@ impl<'a> Builder<'a> {
                     self.stack.push(Frame::Map {
                         map: Map::new(),
                         key: None,
-                        explicit: Vec::new(),
                         anchor,
                         ptr,
                         merges: Vec::new(),
@@ -397,13 +459,7 @@ impl<'a> Builder<'a> {
 
     fn enter(&mut self, pos: Pos) -> Result<(), YamlError> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(err(
-                pos,
-                format!(
-                    "nesting deeper than {} levels (limits.yamlDepth)",
-                    self.limits.max_depth
-                ),
-            ));
+            return Err(depth_err(pos, self.limits));
         }
         if self.recording() {
             let p = self.child_ptr();
@@ -425,17 +481,12 @@ impl<'a> Builder<'a> {
             Value::Null => "null".to_string(),
             _ => raw.to_string(),
         };
-        if let Some(Frame::Map {
-            map,
-            key: slot,
-            explicit,
-            ..
-        }) = self.stack.last_mut()
-        {
-            if key != "<<" && explicit.contains(&key) {
+        if let Some(Frame::Map { map, key: slot, .. }) = self.stack.last_mut() {
+            // Until the mapping ends, `map` holds exactly the explicit keys (merged ones are
+            // added at its end), so this is the duplicate check, in constant time.
+            if key != "<<" && map.contains_key(&key) {
                 return Err(err(pos, format!("duplicate mapping key `{key}`")));
             }
-            let _ = map;
             *slot = Some((key, pos));
         }
         Ok(())
@@ -463,17 +514,12 @@ impl<'a> Builder<'a> {
             }
             Some(Frame::Seq { items, .. }) => items.push(v),
             Some(Frame::Map {
-                map,
-                key,
-                explicit,
-                merges,
-                ..
+                map, key, merges, ..
             }) => {
                 if let Some((k, _)) = key.take() {
                     if k == "<<" {
                         merges.push(v);
                     } else {
-                        explicit.push(k.clone());
                         map.insert(k, v);
                     }
                 }
@@ -541,6 +587,13 @@ fn resolve_plain(s: &str) -> Value {
         if let Ok(i) = s.parse::<i64>() {
             return Value::Number(i.into());
         }
+        if let Ok(u) = s.parse::<u64>() {
+            return Value::Number(u.into());
+        }
+        if is_decimal_int(s) {
+            // Too large for 64 bits: kept as text, and reported by `out_of_range`.
+            return Value::String(s.to_string());
+        }
         if let Some(h) = s.strip_prefix("0x") {
             if let Ok(i) = i64::from_str_radix(h, 16) {
                 return Value::Number(i.into());
@@ -560,8 +613,6 @@ fn resolve_plain(s: &str) -> Value {
                 }
             }
         }
-        // Integers too large for i64 stay strings: Kubernetes would reject them anyway, and a
-        // string keeps the digits for the error message.
     }
     match s {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | ".nan" | ".NaN" | ".NAN" => {
@@ -569,6 +620,30 @@ fn resolve_plain(s: &str) -> Value {
         }
         _ => Value::String(s.to_string()),
     }
+}
+
+/// `[-+]?[0-9]+`: what the YAML 1.2 core schema reads as a decimal integer.
+fn is_decimal_int(s: &str) -> bool {
+    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Names the kind of number a plain scalar is when YAML 1.2 reads it as a number that does
+/// not fit in JSON (an integer beyond 64 bits, a float beyond f64); `None` otherwise. These
+/// are errors: silently turning them into text or rounding them would change the object.
+fn out_of_range(s: &str, v: &Value) -> Option<&'static str> {
+    if !v.is_string() {
+        return None;
+    }
+    if is_decimal_int(s) {
+        return Some("integer");
+    }
+    let float_syntax = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        && s.chars().any(|c| c.is_ascii_digit());
+    if float_syntax && s.parse::<f64>().is_ok_and(|f| !f.is_finite()) {
+        return Some("number");
+    }
+    None
 }
 
 /// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
@@ -582,6 +657,21 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
         if matches!(lower.as_str(), "n" | "no" | "off") && s.len() <= 3 {
             return Some("a boolean false");
         }
+        // Binary integers and digits with `_` separators are numbers to YAML 1.1 only.
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        if let Some(b) = digits.strip_prefix("0b") {
+            if !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1' || c == b'_') {
+                return Some("a binary number");
+            }
+        }
+        if digits.contains('_')
+            && digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        {
+            return Some("a number");
+        }
         // Sexagesimal numbers such as 1:30.
         if s.contains(':')
             && s.split(':')
@@ -593,6 +683,10 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
     }
     if v.is_number() && s.len() > 1 && s.starts_with('0') && s.chars().all(|c| c.is_ascii_digit()) {
         return Some("an octal number");
+    }
+    // YAML 1.2's `0o` octal is not a number in YAML 1.1.
+    if v.is_number() && s.starts_with("0o") {
+        return Some("a string, not a number,");
     }
     None
 }
@@ -695,6 +789,81 @@ mod tests {
         assert!(s.contains("\"0755\""), "{s}");
         let back = parse(&s).unwrap();
         assert_eq!(back.documents[0].value, v);
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_are_errors_not_rounded() {
+        let e = parse("a: 99999999999999999999999999999999\n").unwrap_err();
+        assert!(e.message.contains("integer"), "{}", e.message);
+        assert_eq!(e.pos, Pos { line: 1, column: 4 });
+        let e = parse("a: 1e400\n").unwrap_err();
+        assert!(e.message.contains("out of range"), "{}", e.message);
+        // u64 still fits; quoted digits and huge keys stay text.
+        let p = parse(
+            "a: 18446744073709551615\nb: '99999999999999999999999'\n99999999999999999999999: x\n",
+        )
+        .unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["a"], serde_json::json!(18446744073709551615u64));
+        assert_eq!(v["b"], "99999999999999999999999");
+        assert_eq!(v["99999999999999999999999"], "x");
+    }
+
+    #[test]
+    fn more_yaml_1_1_numbers_warn() {
+        let p = parse("a: 0o17\nb: 0b101\nc: 1_000\nd: v1_2\n").unwrap();
+        let v = &p.documents[0].value;
+        assert_eq!(v["a"], 15);
+        assert_eq!(v["b"], "0b101");
+        assert_eq!(v["c"], "1_000");
+        let lines: Vec<u32> = p.warnings.iter().map(|w| w.pos.line).collect();
+        assert_eq!(lines, vec![1, 2, 3], "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn depth_errors_name_the_limit() {
+        for t in ["[".repeat(100), "- ".repeat(100) + "x"] {
+            let e = parse(&t).unwrap_err();
+            assert!(e.message.contains("limits.yamlDepth"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn wide_mappings_parse_in_linear_time() {
+        // 200,000 keys: with a quadratic duplicate check this took hours.
+        let mut t = String::from("m:\n");
+        for i in 0..200_000 {
+            t.push_str(&format!("  k{i}: v\n"));
+        }
+        t.push_str("  k7: again\n");
+        let e = parse(&t).unwrap_err();
+        assert!(
+            e.message.contains("duplicate mapping key `k7`"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.pos.line, 200_002);
+    }
+
+    #[test]
+    fn locate_in_matches_locate() {
+        let t = "\u{feff}# c\na: 1\n---\n---\nspec:\n  x: [1, {y: 2}]\n...\nb:\n  c: d\n";
+        let l = YamlLimits::default();
+        let starts = document_starts(t, &l);
+        for (i, p) in [
+            (0, "/a"),
+            (2, "/spec/x/1/y"),
+            (2, "/spec/z"),
+            (3, "/b/c"),
+            (9, "/q"),
+        ] {
+            assert_eq!(
+                locate_in(t, &starts, i, p, &l),
+                locate(t, i, p, &l),
+                "{i} {p}"
+            );
+        }
+        assert_eq!(locate_in(t, &starts, 3, "/b/c", &l).unwrap().line, 9);
     }
 
     #[test]

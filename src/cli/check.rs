@@ -1,13 +1,103 @@
-//! `meshform check`.
+//! `meshform check`: runs the policies and Istio validation and reports the findings.
 
+use super::common::{print_diagnostics, print_stdout, SourceArgs};
 use super::Exit;
+use crate::diag::Severity;
+use crate::pipeline;
+use crate::report;
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style text with the source line.
+    Text,
+    /// Stable JSON (docs/policies.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
 
 /// Arguments of `check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
 
-/// Runs `check`.
-pub fn run(_args: Args) -> Exit {
-    eprintln!("meshform check: not implemented yet");
-    Exit::Error
+/// Runs `check`: exit 0 when clean or only warnings, 1 on errors, 2 on bad input or a broken
+/// policy.
+pub fn run(args: Args) -> Exit {
+    let opts = match args.source.options() {
+        Ok(o) => o,
+        Err(d) => {
+            print_diagnostics(&[d], &[], 1);
+            return Exit::Error;
+        }
+    };
+    let outcome = match pipeline::run(&args.source.origin(), &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            print_diagnostics(&e.0, &[], crate::config::Limits::default().max_diagnostics);
+            eprintln!(
+                "error: {} problem(s) in the input or the policies",
+                e.0.len()
+            );
+            return Exit::Error;
+        }
+    };
+    let f = &outcome.findings;
+    let text = match args.format {
+        Format::Text => {
+            let mut t =
+                report::text::render(f, &outcome.repo.files, outcome.repo.limits.max_diagnostics);
+            t.push_str(&format!(
+                "{} error(s), {} warning(s), {} info(s); {} suppressed by exemptions; {} object(s), {} polic(ies)\n",
+                outcome.count(Severity::Error),
+                outcome.count(Severity::Warning),
+                outcome.count(Severity::Info),
+                outcome.suppressed.len(),
+                outcome.repo.objects.len(),
+                outcome.policies
+            ));
+            for d in &outcome.suppressed {
+                let at = d
+                    .location
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default();
+                t.push_str(&format!(
+                    "suppressed: {at}: {}[{}]: {}{}\n",
+                    d.severity,
+                    d.code,
+                    d.message,
+                    d.help
+                        .as_ref()
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default()
+                ));
+            }
+            t
+        }
+        Format::Json => report::json::render(
+            f,
+            &outcome.suppressed,
+            report::json::Summary {
+                objects: outcome.repo.objects.len(),
+                policies: outcome.policies,
+            },
+        ),
+        Format::Sarif => report::sarif::render(f, &crate::policy::descriptions()),
+        Format::Github => report::github::render(f),
+    };
+    print_stdout(&text);
+    if outcome.has_errors() {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
 }

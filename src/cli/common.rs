@@ -64,7 +64,7 @@ impl SourceArgs {
             })?;
             for d in parsed.documents {
                 if let serde_json::Value::Object(m) = d.value {
-                    values.extend(m);
+                    crate::source::template::merge(&mut values, &m);
                 } else {
                     return Err(Diagnostic::error(
                         "values",

@@ -1,13 +1,227 @@
-//! `meshform diff`.
+//! `meshform diff`: the rendered output of two revisions, compared.
 
+use super::common::{print_diagnostics, print_stdout, SourceArgs};
 use super::Exit;
+use crate::diff::{self, DiffOptions, Side};
+use crate::pipeline;
+use crate::render::IstioApi;
+use crate::report::markdown;
+use crate::source::{GitRepo, Origin};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Unified diffs for a terminal.
+    Text,
+    /// A pull-request comment (GitHub-flavoured Markdown with Mermaid).
+    Markdown,
+    /// One JSON document for bots.
+    Json,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
 
 /// Arguments of `diff`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Repo root (where meshform.yaml lives), inside a git work tree.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Base revision: a commit, branch, tag, `HEAD~1`, or `merge-base:BRANCH` (the merge base of
+    /// HEAD and BRANCH, what a pull request diff needs).
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    /// Head revision; without it, the working tree (as `git diff` does).
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Colour the text format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
+    /// Lines of context around each change.
+    #[arg(short = 'U', long, default_value_t = 3)]
+    pub context: usize,
+    /// Cap of the markdown output, in bytes (GitHub comments: 65,536 characters). Whole objects
+    /// are left out past it, with a notice naming them.
+    #[arg(long, default_value_t = markdown::DEFAULT_MAX_LENGTH as u64,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_length: u64,
+    /// Heading of the markdown output.
+    #[arg(long, default_value = "meshform diff")]
+    pub title: String,
+    /// Exit 1 when there are differences (like `git diff --exit-code`); 2 stays for errors.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Diff only this cluster (repeatable).
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// Extra template values file (repeatable).
+    #[arg(long = "values")]
+    pub values: Vec<PathBuf>,
+    /// Istio networking API version to write.
+    #[arg(long, value_enum, default_value = "v1")]
+    pub istio_api: IstioApi,
+    /// Also diff the repo's non-Gloo objects (Secrets are masked).
+    #[arg(long)]
+    pub passthrough: bool,
+    /// Extra policy directory (repeatable).
+    #[arg(long = "policy-dir")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Ignore exemption annotations.
+    #[arg(long)]
+    pub no_exemptions: bool,
+}
+
+impl Args {
+    fn source(&self) -> SourceArgs {
+        SourceArgs {
+            path: self.path.clone(),
+            rev: None,
+            clusters: self.clusters.clone(),
+            values: self.values.clone(),
+            istio_api: self.istio_api,
+            passthrough: self.passthrough,
+            policy_dirs: self.policy_dirs.clone(),
+            no_exemptions: self.no_exemptions,
+        }
+    }
+}
+
+/// Resolves both revisions up front, so a missing repository, an empty one or an unknown
+/// revision is a usage error (exit 2) and not a base that "failed to render".
+fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
+    let g = GitRepo::open(&args.path).map_err(|e| e.to_string())?;
+    let base = g.resolve(&args.base).map_err(|e| format!("--base: {e}"))?;
+    let base_side = Side {
+        label: args.base.clone(),
+        commit: Some(base.to_string()),
+    };
+    let base_origin = Origin::Rev {
+        path: args.path.clone(),
+        rev: base.to_string(),
+    };
+    let (head_side, head_origin) = match &args.head {
+        Some(h) => {
+            let id = g.resolve(h).map_err(|e| format!("--head: {e}"))?;
+            (
+                Side {
+                    label: h.clone(),
+                    commit: Some(id.to_string()),
+                },
+                Origin::Rev {
+                    path: args.path.clone(),
+                    rev: id.to_string(),
+                },
+            )
+        }
+        None => (
+            Side {
+                label: "working tree".into(),
+                commit: None,
+            },
+            Origin::Dir(args.path.clone()),
+        ),
+    };
+    Ok((base_side, base_origin, head_side, head_origin))
+}
 
 /// Runs `diff`.
-pub fn run(_args: Args) -> Exit {
-    eprintln!("meshform diff: not implemented yet");
-    Exit::Error
+pub fn run(args: Args) -> Exit {
+    let opts = match args.source().options() {
+        Ok(o) => o,
+        Err(d) => {
+            print_diagnostics(&[d], &[], 1);
+            return Exit::Error;
+        }
+    };
+    let (base_side, base_origin, head_side, head_origin) = match resolve(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Error;
+        }
+    };
+    let (base, head) = rayon::join(
+        || pipeline::run(&base_origin, &opts),
+        || pipeline::run(&head_origin, &opts),
+    );
+    let cap = crate::config::Limits::default().max_diagnostics;
+    let head = match head {
+        Ok(h) => h,
+        Err(e) => {
+            print_diagnostics(&e.0, &[], cap);
+            eprintln!(
+                "error: the head ({}) failed to render: {} problem(s); nothing compared",
+                head_side.describe(),
+                e.0.len()
+            );
+            return Exit::Error;
+        }
+    };
+    let (base_ok, base_error) = match &base {
+        Ok(b) => (Some((&b.objects[..], &b.findings[..])), None),
+        Err(e) => {
+            eprintln!(
+                "warning: the base ({}) failed to render ({} problem(s)); showing the head as all added",
+                base_side.describe(),
+                e.0.len()
+            );
+            (None, Some(e.0.clone()))
+        }
+    };
+    let report = diff::build(
+        base_side,
+        head_side,
+        base_ok,
+        base_error,
+        (&head.objects, &head.findings),
+        &DiffOptions {
+            context: args.context,
+        },
+    );
+    let text = match args.format {
+        Format::Text => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            diff::text::render(&report, color)
+        }
+        Format::Markdown => markdown::render(
+            &report,
+            &markdown::Options {
+                max_length: usize::try_from(args.max_length).unwrap_or(usize::MAX),
+                title: args.title.clone(),
+            },
+        ),
+        Format::Json => diff::json::render(&report),
+    };
+    print_stdout(&text);
+    let exit = if args.exit_code && report.has_changes() {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    };
+    // The process ends here: freeing both renders object by object would only cost time.
+    std::mem::forget(report);
+    std::mem::forget(text);
+    std::mem::forget(head);
+    std::mem::forget(base);
+    exit
 }

@@ -67,7 +67,17 @@ pub enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Invoked as `meshform-krm` (a symlink): the KRM function, since kustomize's exec
+    // functions take a path and no arguments.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        == Some("meshform-krm".as_ref())
+    {
+        args.insert(1, "krm".into());
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.

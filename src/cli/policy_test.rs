@@ -1,5 +1,6 @@
 //! `meshform policy test DIR`.
 
+use super::common::print_stdout;
 use super::Exit;
 use std::path::PathBuf;
 
@@ -13,8 +14,26 @@ pub enum Command {
     },
 }
 
-/// Runs a policy command.
-pub fn run(_cmd: Command) -> Exit {
-    eprintln!("meshform policy test: not implemented yet");
-    Exit::Error
+/// Runs a policy command: exit 0 when every check passes, 1 when one fails, 2 when a test,
+/// policy or resource cannot be loaded.
+pub fn run(cmd: Command) -> Exit {
+    match cmd {
+        Command::Test { dir } => match crate::policy::test_runner::run_dir(&dir) {
+            Ok(sum) => {
+                print_stdout(&format!(
+                    "{}{} passed, {} failed\n",
+                    sum.log, sum.passed, sum.failed
+                ));
+                if sum.failed > 0 {
+                    Exit::Findings
+                } else {
+                    Exit::Clean
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Exit::Error
+            }
+        },
+    }
 }

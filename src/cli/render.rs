@@ -85,5 +85,8 @@ pub fn run(args: Args) -> Exit {
         Format::Json => emit::json_array(&outcome.objects),
     };
     print_stdout(&text);
+    // The process ends here: freeing every object one by one would only cost time.
+    std::mem::forget(outcome);
+    std::mem::forget(text);
     Exit::Clean
 }

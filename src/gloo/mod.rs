@@ -78,6 +78,10 @@ pub struct Model {
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
     pub workspaces: Workspaces,
+    /// Lookup by (kind, cluster, namespace, name) → index into the kind's vector.
+    index: std::collections::HashMap<(&'static str, String, String, String), usize>,
+    /// ExternalEndpoints by one of their labels (`key=value`) → indexes.
+    endpoints_by_label: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// Rewrites serde's `invalid type: string "http", expected u32` as
@@ -261,10 +265,110 @@ impl Model {
                 _ => {}
             }
         }
+        m.build_index();
         let (ws, ws_diags) = Workspaces::build(repo, &m);
         m.workspaces = ws;
         diags.extend(ws_diags);
         (m, diags)
+    }
+
+    fn build_index(&mut self) {
+        fn key(kind: &'static str, m: &Meta) -> (&'static str, String, String, String) {
+            (kind, m.cluster.clone(), m.namespace.clone(), m.name.clone())
+        }
+        let mut idx = std::collections::HashMap::new();
+        for (i, o) in self.external_services.iter().enumerate() {
+            idx.entry(key("ExternalService", &o.meta)).or_insert(i);
+        }
+        for (i, o) in self.virtual_destinations.iter().enumerate() {
+            idx.entry(key("VirtualDestination", &o.meta)).or_insert(i);
+        }
+        for (i, o) in self.virtual_gateways.iter().enumerate() {
+            idx.entry(key("VirtualGateway", &o.meta)).or_insert(i);
+        }
+        for (i, o) in self.services.iter().enumerate() {
+            idx.entry(key("Service", &o.meta)).or_insert(i);
+        }
+        self.index = idx;
+        let mut by_label: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, e) in self.external_endpoints.iter().enumerate() {
+            for (k, v) in &e.meta.labels {
+                by_label.entry(format!("{k}={v}")).or_default().push(i);
+            }
+        }
+        self.endpoints_by_label = by_label;
+    }
+
+    fn lookup(
+        &self,
+        kind: &'static str,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<usize> {
+        self.index
+            .get(&(
+                kind,
+                cluster.to_string(),
+                namespace.to_string(),
+                name.to_string(),
+            ))
+            .copied()
+    }
+
+    /// The ExternalService at (cluster, namespace, name).
+    pub fn external_service(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Typed<ExternalServiceSpec>> {
+        self.lookup("ExternalService", cluster, namespace, name)
+            .map(|i| &self.external_services[i])
+    }
+
+    /// The VirtualDestination at (cluster, namespace, name).
+    pub fn virtual_destination(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Typed<VirtualDestinationSpec>> {
+        self.lookup("VirtualDestination", cluster, namespace, name)
+            .map(|i| &self.virtual_destinations[i])
+    }
+
+    /// The VirtualGateway at (cluster, namespace, name).
+    pub fn virtual_gateway(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Typed<VirtualGatewaySpec>> {
+        self.lookup("VirtualGateway", cluster, namespace, name)
+            .map(|i| &self.virtual_gateways[i])
+    }
+
+    /// The Service manifest at (cluster, namespace, name).
+    pub fn service(&self, cluster: &str, namespace: &str, name: &str) -> Option<&ServiceInfo> {
+        self.lookup("Service", cluster, namespace, name)
+            .map(|i| &self.services[i])
+    }
+
+    /// ExternalEndpoints whose labels include every selector label (an empty selector selects
+    /// none), found through a label index.
+    pub fn endpoints_matching(&self, selector: &Labels) -> Vec<&Typed<ExternalEndpointSpec>> {
+        let Some((k, v)) = selector.iter().next() else {
+            return Vec::new();
+        };
+        self.endpoints_by_label
+            .get(&format!("{k}={v}"))
+            .into_iter()
+            .flatten()
+            .map(|i| &self.external_endpoints[*i])
+            .filter(|e| labels_match(selector, &e.meta.labels))
+            .collect()
     }
 
     /// Name of the workspace that owns `namespace` in `cluster`.

@@ -6,32 +6,34 @@ use serde_json::Value;
 /// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
 /// metadata, spec first at the top level, so output bytes never depend on build order.
 pub fn canonical(value: &Value) -> Value {
-    fn sort(v: &Value) -> Value {
+    let mut v = value.clone();
+    canonicalize(&mut v);
+    v
+}
+
+/// In-place form of [`canonical`].
+pub fn canonicalize(value: &mut Value) {
+    fn sort(v: &mut Value) {
         match v {
             Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect())
+                m.sort_keys();
+                m.values_mut().for_each(sort);
             }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
+            Value::Array(a) => a.iter_mut().for_each(sort),
+            _ => {}
         }
     }
-    let Value::Object(m) = value else {
-        return sort(value);
-    };
-    let mut out = serde_json::Map::new();
-    for k in ["apiVersion", "kind", "metadata", "spec"] {
-        if let Some(v) = m.get(k) {
-            out.insert(k.to_string(), sort(v));
+    sort(value);
+    if let Value::Object(m) = value {
+        let mut out = serde_json::Map::new();
+        for k in ["apiVersion", "kind", "metadata", "spec"] {
+            if let Some(v) = m.shift_remove(k) {
+                out.insert(k.to_string(), v);
+            }
         }
+        out.append(m);
+        *m = out;
     }
-    let mut rest: Vec<&String> = m.keys().filter(|k| !out.contains_key(*k)).collect();
-    rest.sort();
-    for k in rest {
-        out.insert(k.clone(), sort(&m[k]));
-    }
-    Value::Object(out)
 }
 
 /// The objects as one YAML stream, `---` between documents.
@@ -73,8 +75,20 @@ pub fn safe_component(s: &str) -> String {
     if out.is_empty() || out.chars().all(|c| c == '.') {
         out = format!("_{out}");
     }
+    // File names are at most 255 bytes: keep a prefix and a digest of the whole, so long
+    // names stay distinct and readable.
+    if out.len() > MAX_COMPONENT {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(s.as_bytes());
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        out.truncate(MAX_COMPONENT - hex.len() - 1);
+        out = format!("{out}-{hex}");
+    }
     out
 }
+
+/// Longest component `safe_component` returns; a kind, a name and `.yaml` fit in 255 bytes.
+const MAX_COMPONENT: usize = 120;
 
 /// Writes `DIR/<cluster>/<namespace>/<kind>-<name>.yaml` plus one `kustomization.yaml` per
 /// cluster. Everything is written to a temporary sibling directory first and then renamed
@@ -158,4 +172,25 @@ pub fn write_out_dir(
         let _ = fs::remove_dir_all(&old);
     }
     Ok(objects.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_never_escape_and_stay_short() {
+        for bad in ["..", ".", "", "../../etc", "a/b", "/abs", "a\\b", "x\0y"] {
+            let c = safe_component(bad);
+            assert!(
+                !c.contains('/') && !c.contains('\\') && !c.contains('\0'),
+                "{bad} -> {c}"
+            );
+            assert!(c != "." && c != ".." && !c.is_empty(), "{bad} -> {c}");
+        }
+        let long = "a".repeat(253);
+        let c = safe_component(&long);
+        assert_eq!(c.len(), MAX_COMPONENT);
+        assert_ne!(c, safe_component(&format!("{}b", "a".repeat(252))));
+    }
 }

@@ -4,7 +4,7 @@
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
-use crate::gloo::{labels_match, Typed};
+use crate::gloo::Typed;
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
 
@@ -51,9 +51,9 @@ pub(crate) fn selected_endpoints<'m>(
     let ws = ctx.ws_of(&es.meta);
     let mut eps: Vec<_> = ctx
         .model
-        .external_endpoints
-        .iter()
-        .filter(|ee| labels_match(&es.spec.selector, &ee.meta.labels) && ctx.ws_of(&ee.meta) == ws)
+        .endpoints_matching(&es.spec.selector)
+        .into_iter()
+        .filter(|ee| ctx.ws_of(&ee.meta) == ws)
         .collect();
     eps.sort_by(|a, b| {
         (&a.meta.cluster, &a.meta.namespace, &a.meta.name).cmp(&(

@@ -106,12 +106,12 @@ pub fn metadata(
         annotations.insert(k.clone(), json!(v));
     }
     annotations.insert("cluster.solo.io/cluster".into(), json!(place.cluster));
-    json!({
-        "name": name,
-        "namespace": place.namespace,
-        "labels": labels,
-        "annotations": annotations,
-    })
+    let mut m = Map::new();
+    m.insert("name".into(), Value::String(name.into()));
+    m.insert("namespace".into(), Value::String(place.namespace.into()));
+    m.insert("labels".into(), Value::Object(labels));
+    m.insert("annotations".into(), Value::Object(annotations));
+    Value::Object(m)
 }
 
 #[cfg(test)]

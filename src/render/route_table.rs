@@ -81,11 +81,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         } else {
             &r.cluster
         };
-        let Some(vg) =
-            ctx.model.virtual_gateways.iter().find(|v| {
-                v.meta.name == r.name && &v.meta.namespace == ns && &v.meta.cluster == cl
-            })
-        else {
+        let Some(vg) = ctx.model.virtual_gateway(cl, ns, &r.name) else {
             part.diagnostics.push(ctx.error(
                 &rt.meta,
                 "unresolved-virtual-gateway",
@@ -780,10 +776,7 @@ fn resolve(
     };
     match d.kind {
         DestinationKind::Service => {
-            let svc =
-                ctx.model.services.iter().find(|s| {
-                    s.meta.name == r.name && s.meta.namespace == ns && s.meta.cluster == cl
-                });
+            let svc = ctx.model.service(&cl, &ns, &r.name);
             if let Some(s) = svc {
                 if !ctx.model.workspaces.visible(&s.meta, "Service", ws) {
                     return fail(part, "unresolved-destination", &format!("{field}.ref"),
@@ -824,11 +817,7 @@ fn resolve(
             })
         }
         DestinationKind::VirtualDestination => {
-            let Some(vd) =
-                ctx.model.virtual_destinations.iter().find(|v| {
-                    v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl
-                })
-            else {
+            let Some(vd) = ctx.model.virtual_destination(&cl, &ns, &r.name) else {
                 return fail(
                     part,
                     "unresolved-destination",
@@ -915,11 +904,7 @@ fn resolve(
             })
         }
         DestinationKind::ExternalService => {
-            let Some(es) =
-                ctx.model.external_services.iter().find(|v| {
-                    v.meta.name == r.name && v.meta.namespace == ns && v.meta.cluster == cl
-                })
-            else {
+            let Some(es) = ctx.model.external_service(&cl, &ns, &r.name) else {
                 return fail(
                     part,
                     "unresolved-destination",
@@ -1285,12 +1270,21 @@ fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
     let p = policies.first()?;
     let mut f = Map::new();
     if let Some(d) = &p.spec.config.delay {
-        f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": d.percentage.unwrap_or(100.0)}}));
+        f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": whole(d.percentage.unwrap_or(100.0))}}));
     }
     if let Some(a) = &p.spec.config.abort {
-        f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": a.percentage.unwrap_or(100.0)}}));
+        f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": whole(a.percentage.unwrap_or(100.0))}}));
     }
     (!f.is_empty()).then_some(Value::Object(f))
+}
+
+/// A percentage as written: `100`, not `100.0`, when it is whole.
+fn whole(p: f64) -> Value {
+    if p.fract() == 0.0 && p.abs() < 1e15 {
+        json!(p as i64)
+    } else {
+        json!(p)
+    }
 }
 
 fn l4_destinations(

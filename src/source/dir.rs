@@ -50,13 +50,21 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
             continue;
         };
         let name = entry.file_name().to_string_lossy();
-        if ft.is_dir() || !is_manifest_name(&name) {
+        if ft.is_dir() {
             continue;
         }
         let rel = match entry.path().strip_prefix(&canon_root) {
             Ok(r) => r.to_string_lossy().replace('\\', "/"),
             Err(_) => continue,
         };
+        if !is_manifest_name(&name) {
+            if ft.is_symlink() {
+                if let Err(e) = check_dir_link(&canon_root, entry.path(), &rel) {
+                    errors.push(e);
+                }
+            }
+            continue;
+        }
         match read_one(&canon_root, entry.path(), &rel, ft, &mut budget) {
             Ok(Some(f)) => files.push(f),
             Ok(None) => {}
@@ -69,6 +77,27 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
     } else {
         Err(errors)
     }
+}
+
+/// A symlink to a directory is never followed. It is refused rather than skipped, so that no
+/// manifests are silently left out of a render (Argo CD would prune their objects).
+fn check_dir_link(root: &Path, path: &Path, rel: &str) -> Result<(), SourceError> {
+    let Ok(target) = fs::canonicalize(path) else {
+        return Ok(()); // dangling or a loop: there is nothing to read behind it
+    };
+    if !target.is_dir() {
+        return Ok(());
+    }
+    Err(SourceError::Refused {
+        path: rel.to_string(),
+        message: if target.starts_with(root) {
+            "symlink to a directory; links to directories are not followed (link the files, or \
+             move the directory)"
+                .into()
+        } else {
+            "symlink points outside the repo root; refused, not read".into()
+        },
+    })
 }
 
 fn read_one(

@@ -114,7 +114,33 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
             full[root.len() + 1..].to_string()
         };
         let name = rel.rsplit('/').next().unwrap_or(&rel);
-        if !is_manifest_name(name) || is_hidden(&rel) || is_ignored(&ignores, full, &root) {
+        if is_hidden(&rel) || is_ignored(&ignores, full, &root) {
+            continue;
+        }
+        if !is_manifest_name(name) {
+            // As for a working tree: a link to a directory is refused, never followed.
+            if *mode == 0o120000 {
+                let target = String::from_utf8_lossy(&read_blob(&g.repo, *id)?).to_string();
+                if let Some(resolved) = resolve_link(full, &target) {
+                    let dir = format!("{resolved}/");
+                    if blobs
+                        .range(dir.clone()..)
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(&dir))
+                    {
+                        return Err(SourceError::Refused {
+                            path: rel.clone(),
+                            message: if under_root(&resolved) {
+                                "symlink to a directory; links to directories are not followed \
+                                 (link the files, or move the directory)"
+                                    .into()
+                            } else {
+                                "symlink points outside the repo root; refused, not read".into()
+                            },
+                        });
+                    }
+                }
+            }
             continue;
         }
         let (blob_id, rel_label) = if *mode == 0o120000 {
@@ -143,18 +169,67 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
         } else {
             (*id, rel.clone())
         };
-        let size = g
-            .repo
-            .find_blob(blob_id)
-            .map(|b| b.size() as u64)
-            .map_err(|e| SourceError::Git(e.message().into()))?;
-        budget.admit(&rel_label, size)?;
+        budget.admit(&rel_label, blob_size(&g.repo, blob_id)?)?;
         out.push(SourceFile {
             path: rel_label,
             data: read_blob(&g.repo, blob_id)?,
         });
     }
     Ok(out)
+}
+
+/// Reads one file of revision `rev`, `rel` being relative to the meshform root. `None` when
+/// the revision has no such file. A link is refused, as is a blob over `max` bytes (its size
+/// is read from the object header, before its content).
+pub fn read_rev_file(
+    path: &Path,
+    rev: &str,
+    rel: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    let g = GitRepo::open(path)?;
+    let oid = g.resolve(rev)?;
+    let tree = g
+        .repo
+        .find_commit(oid)
+        .and_then(|c| c.tree())
+        .map_err(|e| SourceError::Git(e.message().into()))?;
+    let root = g.prefix.trim_end_matches('/');
+    let full = if root.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{root}/{rel}")
+    };
+    let Ok(entry) = tree.get_path(Path::new(&full)) else {
+        return Ok(None);
+    };
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Ok(None);
+    }
+    let refused = |message: String| SourceError::Refused {
+        path: rel.to_string(),
+        message,
+    };
+    if entry.filemode() == 0o120000 {
+        return Err(refused(format!("{rel} must be a regular file, not a link")));
+    }
+    let size = blob_size(&g.repo, entry.id())?;
+    if size > max {
+        return Err(refused(format!(
+            "file is {size} bytes, over the limit of {max} (limits.fileSize)"
+        )));
+    }
+    read_blob(&g.repo, entry.id()).map(Some)
+}
+
+/// A blob's size from its header, without inflating its content.
+fn blob_size(repo: &Repository, id: Oid) -> Result<u64, SourceError> {
+    let odb = repo
+        .odb()
+        .map_err(|e| SourceError::Git(e.message().into()))?;
+    odb.read_header(id)
+        .map(|(size, _)| size as u64)
+        .map_err(|e| SourceError::Git(e.message().into()))
 }
 
 fn read_blob(repo: &Repository, id: Oid) -> Result<Vec<u8>, SourceError> {

@@ -9,7 +9,7 @@ mod git;
 pub mod template;
 
 pub use dir::read_dir;
-pub use git::{merge_base, read_rev, resolve_rev, GitRepo};
+pub use git::{merge_base, read_rev, read_rev_file, resolve_rev, GitRepo};
 
 use crate::config::Limits;
 use std::path::PathBuf;

@@ -2,15 +2,22 @@
 //!
 //! The context holds `cluster` (name, labels) and `values`. Undefined values are errors at the
 //! template's file:line. Templates get no file system, environment or network access: the
-//! environment has no loader and no functions beyond minijinja's pure built-ins.
+//! environment has no loader (so `include`/`import` only see the template itself), no globals
+//! and no functions beyond minijinja's pure built-ins. Work is bounded by fuel
+//! (`limits.templateFuel` instructions), a recursion limit and the output size
+//! (`limits.templateOutput`), checked while writing. Values are inserted as plain text (no
+//! auto-escaping); `{{ x | tojson }}` gives a quoted, escaped scalar.
 
 use crate::config::{Config, Limits};
 use crate::diag::Diagnostic;
 use crate::manifest::Location;
 use crate::yaml::Pos;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+
+/// Deepest nesting of includes, macros and blocks.
+pub const RECURSION_LIMIT: usize = 64;
 
 /// What a template sees.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,20 +29,51 @@ pub struct Context {
 }
 
 impl Context {
-    /// The context for one cluster.
+    /// The context for one cluster. Values from `extra` (the `--values` files) replace
+    /// `clusters[].values` key by key; nested mappings are merged recursively.
     pub fn for_cluster(config: &Config, cluster: &str, extra: &Map<String, Value>) -> Context {
         let cc = config.cluster(cluster);
         let labels = cc
             .map(|c| serde_json::to_value(&c.labels).unwrap_or_default())
             .unwrap_or_else(|| json!({}));
         let mut values = cc.map(|c| c.values.clone()).unwrap_or_default();
-        for (k, v) in extra {
-            values.insert(k.clone(), v.clone());
-        }
+        merge(&mut values, extra);
         Context {
             cluster: json!({"name": cluster, "labels": labels}),
             values: Value::Object(values),
         }
+    }
+}
+
+/// Deep merge of mappings: `over` wins; lists and scalars are replaced whole (as Helm does).
+pub fn merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// A writer that fails once more than `limit` bytes were written.
+struct Bounded {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + b.len() > self.limit {
+            return Err(std::io::Error::other("template output limit"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -48,34 +86,158 @@ pub fn render(
 ) -> Result<String, Box<Diagnostic>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_recursion_limit(64);
+    env.set_recursion_limit(RECURSION_LIMIT);
+    env.set_fuel(Some(limits.template_fuel));
+    // minijinja JSON-escapes `*.yaml.j2` by default, which quotes every string and breaks
+    // `name: app-{{ cluster.name }}`. Text is inserted as is, as Helm does; `| tojson` quotes.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // `Environment::new` registers only minijinja's pure built-ins; nothing reads files, the
+    // process environment or the network. There is deliberately no loader.
+    let at = |line: u32| Location::new(path.clone(), Pos { line, column: 1 });
     let fail = |e: minijinja::Error| {
         let line = e.line().unwrap_or(1) as u32;
-        let mut msg = e.kind().to_string();
+        let (code, mut msg) = match e.kind() {
+            ErrorKind::OutOfFuel => (
+                "template-limit",
+                format!(
+                    "template ran out of fuel (limits.templateFuel = {} instructions); \
+                     an endless or very long loop?",
+                    limits.template_fuel
+                ),
+            ),
+            ErrorKind::WriteFailure => (
+                "template-limit",
+                format!(
+                    "template output is over limits.templateOutput ({} bytes)",
+                    limits.template_output
+                ),
+            ),
+            ErrorKind::UndefinedError => ("template", "undefined value".to_string()),
+            k => ("template", k.to_string()),
+        };
         if let Some(d) = e.detail() {
             msg = format!("{msg}: {d}");
         }
-        Box::new(
-            Diagnostic::error("template", msg)
-                .at(Location::new(path.clone(), Pos { line, column: 1 })),
-        )
+        if e.kind() == ErrorKind::UndefinedError {
+            if let Some(expr) = undefined_expr(text, &e) {
+                msg = format!("{msg}: `{expr}`");
+            }
+        }
+        Box::new(Diagnostic::error(code, msg).at(at(line)).help(
+            "templates see `cluster.name`, `cluster.labels` and `values` \
+             (meshform.yaml clusters[].values and --values files)",
+        ))
     };
     env.add_template_owned(path.to_string(), text.to_string())
         .map_err(fail)?;
     let tmpl = env.get_template(path).map_err(fail)?;
-    let out = tmpl.render(minijinja::value::Serde(ctx)).map_err(fail)?;
-    if out.len() > limits.template_output {
-        return Err(Box::new(
-            Diagnostic::error(
-                "template",
-                format!(
-                    "template output is {} bytes, over limits.templateOutput ({})",
-                    out.len(),
-                    limits.template_output
-                ),
-            )
-            .at(Location::new(path.clone(), Pos { line: 1, column: 1 })),
-        ));
+    let mut out = Bounded {
+        buf: Vec::new(),
+        limit: limits.template_output,
+    };
+    tmpl.render_captured_to(minijinja::value::Serde(ctx), &mut out)
+        .map_err(fail)?;
+    String::from_utf8(out.buf).map_err(|_| {
+        Box::new(Diagnostic::error("template", "template output is not UTF-8").at(at(1)))
+    })
+}
+
+/// The source text an undefined-value error points at, if minijinja gave a span.
+fn undefined_expr(text: &str, e: &minijinja::Error) -> Option<String> {
+    let r = e.range()?;
+    let s = text.get(r)?.trim();
+    (!s.is_empty() && s.len() <= 80).then(|| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        let cfg = Config::parse(
+            "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  labels: {region: eu-west}\n  values: {replicas: 2, host: {name: eu.example.com, port: 80}}\n",
+        )
+        .unwrap();
+        let extra = json!({"host": {"port": 8080}, "extra": true});
+        Context::for_cluster(&cfg, "eu", extra.as_object().unwrap())
     }
-    Ok(out)
+
+    fn run(text: &str) -> Result<String, Box<Diagnostic>> {
+        render(&"t.yaml.j2".into(), text, &ctx(), &Limits::default())
+    }
+
+    #[test]
+    fn context_merges_values_deeply() {
+        let out = run("{{ cluster.name }} {{ cluster.labels.region }} {{ values.replicas }} {{ values.host.name }}:{{ values.host.port }} {{ values.extra | tojson }}").unwrap();
+        assert_eq!(out, "eu eu-west 2 eu.example.com:8080 true");
+    }
+
+    #[test]
+    fn undefined_is_an_error_at_the_line() {
+        let d = run("a: 1\nb: {{ values.nope }}\n").unwrap_err();
+        let loc = d.location.clone().unwrap();
+        assert_eq!((&*loc.file, loc.line), ("t.yaml.j2", 2));
+        assert!(d.message.contains("undefined"), "{}", d.message);
+        assert!(d.message.contains("values.nope"), "{}", d.message);
+        // Attribute of an undefined value, and an undefined top-level name.
+        assert_eq!(
+            run("x\n\n{{ nope.a }}").unwrap_err().location.unwrap().line,
+            3
+        );
+        assert!(run("{% for x in nope %}{% endfor %}").is_err());
+    }
+
+    #[test]
+    fn no_environment_files_or_other_templates() {
+        for t in [
+            "{{ env }}",
+            "{{ environ.HOME }}",
+            "{% include '/etc/passwd' %}",
+            "{% import 'other.j2' as o %}",
+            "{% extends 'base.j2' %}",
+            "{{ lookup('file', '/etc/passwd') }}",
+            "{{ range(3) | map('open') | list }}",
+        ] {
+            assert!(run(t).is_err(), "{t} rendered");
+        }
+    }
+
+    #[test]
+    fn fuel_stops_long_loops() {
+        let d =
+            run("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+                .unwrap_err();
+        assert_eq!(d.code, "template-limit");
+        assert!(d.message.contains("templateFuel"), "{}", d.message);
+    }
+
+    #[test]
+    fn self_include_hits_the_recursion_limit() {
+        let d = run("x\n{% include 't.yaml.j2' %}").unwrap_err();
+        assert_eq!(d.location.unwrap().file.as_ref(), "t.yaml.j2");
+    }
+
+    #[test]
+    fn output_is_bounded_while_writing() {
+        let limits = Limits {
+            template_output: 1000,
+            ..Limits::default()
+        };
+        let d = render(&"t.yaml.j2".into(), "{{ 'x' * 2000 }}", &ctx(), &limits).unwrap_err();
+        assert_eq!(d.code, "template-limit");
+        assert!(d.message.contains("templateOutput"), "{}", d.message);
+        assert!(render(&"t".into(), "{{ 'x' * 1000 }}", &ctx(), &limits).is_ok());
+    }
+
+    #[test]
+    fn text_is_inserted_as_is_and_tojson_quotes() {
+        let out = run("name: app-{{ cluster.name }}\nq: {{ 'a: \"b\"' | tojson }}").unwrap();
+        assert_eq!(out, "name: app-eu\nq: \"a: \\\"b\\\"\"");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let d = run("a: 1\nb: {{ values.replicas \n").unwrap_err();
+        assert_eq!(d.location.unwrap().line, 2);
+    }
 }

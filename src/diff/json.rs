@@ -1,0 +1,83 @@
+//! The machine-readable format: one JSON document with the sides, a summary, every object
+//! with its before, after, changed field paths, sources and unified diff, the routing changes
+//! and the policy findings added and fixed.
+
+use super::Report;
+use serde_json::{json, Value};
+
+fn finding(d: &crate::diag::Diagnostic) -> Value {
+    json!({
+        "code": d.code,
+        "severity": d.severity,
+        "message": d.message,
+        "file": d.location.as_ref().map(|l| l.file.to_string()),
+        "line": d.location.as_ref().map(|l| l.line),
+        "column": d.location.as_ref().map(|l| l.column),
+        "object": d.object,
+        "field": d.field,
+    })
+}
+
+/// The report as a JSON value (keys in a fixed order).
+pub fn to_value(report: &Report) -> Value {
+    let objects: Vec<Value> = report
+        .objects
+        .iter()
+        .map(|d| {
+            json!({
+                "cluster": d.cluster,
+                "apiVersion": d.id.api_version,
+                "kind": d.id.kind,
+                "namespace": d.id.namespace,
+                "name": d.id.name,
+                "change": d.change,
+                "changedPaths": d.paths,
+                "sources": d.sources.iter().map(|s| json!({
+                    "file": s.location.file.to_string(),
+                    "line": s.location.line,
+                    "apiVersion": s.id.api_version,
+                    "kind": s.id.kind,
+                    "namespace": s.id.namespace,
+                    "name": s.id.name,
+                })).collect::<Vec<_>>(),
+                "before": d.before,
+                "after": d.after,
+                "diff": d.unified,
+            })
+        })
+        .collect();
+    let totals = report.totals();
+    json!({
+        "base": {
+            "rev": report.base.label,
+            "commit": report.base.commit,
+            "error": report.base_error.as_ref().map(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
+        },
+        "head": {"rev": report.head.label, "commit": report.head.commit},
+        "summary": {
+            "added": totals.added,
+            "changed": totals.changed,
+            "removed": totals.removed,
+            "unchanged": totals.unchanged,
+            "clusters": report.clusters,
+        },
+        "objects": objects,
+        "routing": report.routing.iter().map(|h| json!({
+            "cluster": h.cluster,
+            "host": h.host,
+            "before": h.before,
+            "after": h.after,
+        })).collect::<Vec<_>>(),
+        "findings": {
+            "added": report.findings_added.iter().map(finding).collect::<Vec<_>>(),
+            "fixed": report.findings_fixed.iter().map(finding).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// The report as pretty JSON with a final newline.
+pub fn render(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(&to_value(report)).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}

@@ -1,0 +1,461 @@
+//! A picture of routing per host, built from the rendered Istio objects: host → route match →
+//! destination (host:port, subset, weight) → ServiceEntry endpoints or addresses. Pictures are
+//! compared per (cluster, host); hosts whose picture changed get a Mermaid flowchart of the
+//! before and the after.
+
+use crate::render::Rendered;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+/// One destination of a route.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Destination {
+    /// `host:port subset`, as shown.
+    pub label: String,
+    /// Weight in percent, when the route splits traffic.
+    pub weight: Option<i64>,
+    /// Endpoints from the ServiceEntries of the destination host.
+    pub endpoints: Vec<String>,
+}
+
+/// One route of a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// The VirtualService it comes from (`namespace/name`) and its protocol section.
+    pub from: String,
+    /// The match, in words (`uri.prefix=/api & method.exact=GET`, `any`).
+    pub matcher: String,
+    /// Where matching traffic goes.
+    pub destinations: Vec<Destination>,
+    /// A redirect, direct response or delegate, when the route does not forward.
+    pub action: Option<String>,
+}
+
+/// Every route of one host in one cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HostRoutes {
+    /// Routes in the order Istio evaluates them within each VirtualService.
+    pub routes: Vec<Route>,
+}
+
+/// A host whose routing changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostChange {
+    /// Cluster.
+    pub cluster: String,
+    /// The host, as written in the VirtualService.
+    pub host: String,
+    /// Routing in base, if the host was routed.
+    pub before: Option<HostRoutes>,
+    /// Routing in head, if the host is routed.
+    pub after: Option<HostRoutes>,
+}
+
+fn is_kind(v: &Value, kind: &str) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some(kind)
+        && v.get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("networking.istio.io/"))
+}
+
+fn strs(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Flattens a match entry into `path=value` terms joined by ` & `.
+fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if prefix.is_empty() && k == "name" {
+                    continue;
+                }
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(scalar).collect();
+            out.push(format!("{prefix}=[{}]", items.join(",")));
+        }
+        other => out.push(format!("{prefix}={}", scalar(other))),
+    }
+}
+
+fn matcher(route: &Value) -> String {
+    let Some(ms) = route.get("match").and_then(Value::as_array) else {
+        return "any".into();
+    };
+    let alts: Vec<String> = ms
+        .iter()
+        .map(|m| {
+            let mut terms = Vec::new();
+            flatten(m, "", &mut terms);
+            if terms.is_empty() {
+                "any".into()
+            } else {
+                terms.join(" & ")
+            }
+        })
+        .collect();
+    if alts.is_empty() {
+        "any".into()
+    } else {
+        alts.join(" | ")
+    }
+}
+
+fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix('*') {
+        Some(suffix) => host.ends_with(suffix),
+        None => pattern == host,
+    }
+}
+
+/// The ServiceEntries of one cluster, indexed by host (wildcard hosts kept apart).
+#[derive(Default)]
+struct Entries<'a> {
+    exact: HashMap<&'a str, Vec<&'a Value>>,
+    wildcard: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> Entries<'a> {
+    fn add(&mut self, se: &'a Value) {
+        for h in se["spec"]["hosts"].as_array().into_iter().flatten() {
+            let Some(h) = h.as_str() else { continue };
+            if h.starts_with('*') {
+                self.wildcard.push((h, se));
+            } else {
+                self.exact.entry(h).or_default().push(se);
+            }
+        }
+    }
+
+    /// Endpoints of the ServiceEntries whose hosts cover `host`.
+    fn endpoints(&self, host: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let exact = self.exact.get(host).into_iter().flatten();
+        let wild = self
+            .wildcard
+            .iter()
+            .filter(|(p, _)| host_matches(p, host))
+            .map(|(_, se)| se);
+        for se in exact.chain(wild) {
+            let spec = &se["spec"];
+            for ep in spec["endpoints"].as_array().into_iter().flatten() {
+                let Some(addr) = ep.get("address").and_then(Value::as_str) else {
+                    continue;
+                };
+                let ports: Vec<String> = ep["ports"]
+                    .as_object()
+                    .map(|m| m.values().map(scalar).collect())
+                    .unwrap_or_default();
+                if ports.is_empty() {
+                    out.push(addr.to_string());
+                } else {
+                    out.push(format!("{addr}:{}", ports.join(",")));
+                }
+            }
+            for a in strs(spec.get("addresses")) {
+                out.push(format!("address {a}"));
+            }
+            if spec["endpoints"].as_array().is_none_or(|a| a.is_empty())
+                && spec.get("resolution").and_then(Value::as_str) == Some("DNS")
+            {
+                out.push(format!("DNS {host}"));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn destinations(route: &Value, entries: &Entries<'_>) -> Vec<Destination> {
+    route["route"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let dest = &d["destination"];
+            let host = dest["host"].as_str().unwrap_or("?");
+            let mut label = host.to_string();
+            if let Some(p) = dest["port"]["number"].as_i64() {
+                let _ = write!(label, ":{p}");
+            }
+            if let Some(s) = dest["subset"].as_str() {
+                let _ = write!(label, " subset {s}");
+            }
+            Destination {
+                label,
+                weight: d["weight"].as_i64(),
+                endpoints: entries.endpoints(host),
+            }
+        })
+        .collect()
+}
+
+fn action(route: &Value) -> Option<String> {
+    if let Some(r) = route.get("redirect") {
+        return Some(format!("redirect {}", compact(r)));
+    }
+    if let Some(r) = route.get("directResponse") {
+        return Some(format!(
+            "direct response {}",
+            r["status"].as_i64().unwrap_or(0)
+        ));
+    }
+    if let Some(r) = route.get("delegate") {
+        return Some(format!(
+            "delegate {}/{}",
+            r["namespace"].as_str().unwrap_or(""),
+            r["name"].as_str().unwrap_or("")
+        ));
+    }
+    None
+}
+
+fn compact(v: &Value) -> String {
+    let mut terms = Vec::new();
+    flatten(v, "", &mut terms);
+    terms.join(" ")
+}
+
+/// The routing of every host of every VirtualService, per (cluster, host).
+pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
+    let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
+    for o in objects.iter().filter(|o| is_kind(&o.value, "ServiceEntry")) {
+        entries.entry(o.cluster.as_str()).or_default().add(&o.value);
+    }
+    let none = Entries::default();
+    let mut out: BTreeMap<(String, String), HostRoutes> = BTreeMap::new();
+    for o in objects
+        .iter()
+        .filter(|o| is_kind(&o.value, "VirtualService"))
+    {
+        let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
+        let spec = &o.value["spec"];
+        let vs = format!(
+            "{}/{}",
+            o.value["metadata"]["namespace"].as_str().unwrap_or(""),
+            o.value["metadata"]["name"].as_str().unwrap_or("")
+        );
+        let mut routes = Vec::new();
+        for proto in ["http", "tls", "tcp"] {
+            for (i, r) in spec[proto].as_array().into_iter().flatten().enumerate() {
+                let name = r["name"].as_str().map(str::to_string);
+                routes.push(Route {
+                    from: format!("{vs} {proto}[{}]", name.unwrap_or_else(|| i.to_string())),
+                    matcher: matcher(r),
+                    destinations: destinations(r, ses),
+                    action: action(r),
+                });
+            }
+        }
+        for h in strs(spec.get("hosts")) {
+            out.entry((o.cluster.clone(), h))
+                .or_default()
+                .routes
+                .extend(routes.iter().cloned());
+        }
+    }
+    out
+}
+
+/// Hosts whose routing differs between base and head, sorted by cluster and host.
+pub fn changes(base: &[Rendered], head: &[Rendered]) -> Vec<HostChange> {
+    let (mut b, h) = rayon::join(|| graph(base), || graph(head));
+    let mut out = Vec::new();
+    for ((cluster, host), after) in h {
+        let before = b.remove(&(cluster.clone(), host.clone()));
+        if before.as_ref() != Some(&after) {
+            out.push(HostChange {
+                cluster,
+                host,
+                before,
+                after: Some(after),
+            });
+        }
+    }
+    for ((cluster, host), before) in b {
+        out.push(HostChange {
+            cluster,
+            host,
+            before: Some(before),
+            after: None,
+        });
+    }
+    out.sort_by(|a, b| (&a.cluster, &a.host).cmp(&(&b.cluster, &b.host)));
+    out
+}
+
+/// A Mermaid label, quoted, with the characters Mermaid would interpret escaped.
+fn label(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '`' => out.push_str("#96;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl HostRoutes {
+    /// A Mermaid `flowchart LR` of the host's routing. Destinations and endpoints shared by
+    /// several routes are drawn once.
+    pub fn mermaid(&self, host: &str) -> String {
+        let mut s = String::from("flowchart LR\n");
+        let _ = writeln!(s, "  h{}", label_node(host));
+        let mut dests: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut eps: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut edges: Vec<String> = Vec::new();
+        for (i, r) in self.routes.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  r{i}{}",
+                label_node(&format!("{}: {}", r.from, r.matcher))
+            );
+            edges.push(format!("  h --> r{i}"));
+            if let Some(a) = &r.action {
+                let _ = writeln!(s, "  a{i}{}", label_node(a));
+                edges.push(format!("  r{i} --> a{i}"));
+            }
+            for d in &r.destinations {
+                let n = dests.len();
+                let id = *dests.entry(d.label.as_str()).or_insert_with(|| {
+                    let _ = writeln!(s, "  d{n}{}", label_node(&d.label));
+                    n
+                });
+                let edge = match d.weight {
+                    Some(w) => format!("  r{i} -->|{}| d{id}", label(&format!("{w}%"))),
+                    None => format!("  r{i} --> d{id}"),
+                };
+                edges.push(edge);
+                for e in &d.endpoints {
+                    let n = eps.len();
+                    let mut fresh = false;
+                    let eid = *eps.entry(e.as_str()).or_insert_with(|| {
+                        fresh = true;
+                        n
+                    });
+                    if fresh {
+                        let _ = writeln!(s, "  e{eid}{}", label_node(e));
+                    }
+                    let edge = format!("  d{id} --> e{eid}");
+                    if !edges.contains(&edge) {
+                        edges.push(edge);
+                    }
+                }
+            }
+        }
+        for e in edges {
+            s.push_str(&e);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn label_node(s: &str) -> String {
+    format!("[{}]", label(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn r(v: Value) -> Rendered {
+        Rendered {
+            cluster: "c".into(),
+            value: v,
+            sources: Vec::new(),
+        }
+    }
+
+    fn vs(weight: i64) -> Rendered {
+        r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "api", "namespace": "gw"},
+            "spec": {"hosts": ["api.example.com"], "http": [
+                {"name": "api", "match": [{"uri": {"prefix": "/api"}}],
+                 "route": [
+                    {"destination": {"host": "ext.example.com", "port": {"number": 443}}, "weight": weight},
+                    {"destination": {"host": "svc.ns.svc.cluster.local", "subset": "v2"}, "weight": 100 - weight}]},
+                {"directResponse": {"status": 404}}]}}),
+        )
+    }
+
+    fn se() -> Rendered {
+        r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+            "metadata": {"name": "ext", "namespace": "gw"},
+            "spec": {"hosts": ["ext.example.com"], "resolution": "STATIC",
+                     "endpoints": [{"address": "10.0.0.1", "ports": {"https": 8443}}]}}),
+        )
+    }
+
+    #[test]
+    fn graph_follows_routes_to_endpoints() {
+        let g = graph(&[vs(90), se()]);
+        let h = &g[&("c".to_string(), "api.example.com".to_string())];
+        assert_eq!(h.routes.len(), 2);
+        assert_eq!(h.routes[0].matcher, "uri.prefix=/api");
+        assert_eq!(h.routes[0].destinations[0].label, "ext.example.com:443");
+        assert_eq!(h.routes[0].destinations[0].endpoints, vec!["10.0.0.1:8443"]);
+        assert_eq!(
+            h.routes[0].destinations[1].label,
+            "svc.ns.svc.cluster.local subset v2"
+        );
+        assert_eq!(h.routes[1].action.as_deref(), Some("direct response 404"));
+        let m = h.mermaid("api.example.com");
+        assert!(m.starts_with("flowchart LR\n"), "{m}");
+        assert!(m.contains("r0 -->|\"90%\"| d0"), "{m}");
+        assert!(m.contains("d0 --> e0"), "{m}");
+    }
+
+    #[test]
+    fn only_changed_hosts_are_reported() {
+        assert!(changes(&[vs(90), se()], &[vs(90), se()]).is_empty());
+        let c = changes(&[vs(90), se()], &[vs(80), se()]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].host, "api.example.com");
+        // An endpoint change alone changes the picture.
+        let mut se2 = se();
+        se2.value["spec"]["endpoints"][0]["address"] = json!("10.0.0.2");
+        assert_eq!(changes(&[vs(90), se()], &[vs(90), se2]).len(), 1);
+        let gone = changes(&[vs(90)], &[]);
+        assert!(gone[0].after.is_none() && gone[0].before.is_some());
+    }
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(label("a\"<b>`"), "\"a#quot;#lt;b#gt;#96;\"");
+    }
+}

@@ -1,0 +1,100 @@
+//! YAML/JSON values to CEL values the way Kubernetes converts them: integers are `int`
+//! (cel's own serde path makes positive integers `uint`, shared/reference/cel.md §2.2).
+
+use cel::objects::{Key, Map};
+use cel::Value;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Converts a JSON value to a CEL value; integers become `int`, other numbers `double`.
+pub fn to_cel(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::UInt(u)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Json::String(s) => Value::String(Arc::new(s.clone())),
+        Json::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        Json::Object(m) => {
+            let map: HashMap<Key, Value> = m
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// Converts a CEL value back to JSON (maps with non-string keys get stringified keys).
+pub fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::UInt(u) => Json::from(*u),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::String(s) => Json::String(s.to_string()),
+        Value::List(l) => Json::Array(l.iter().map(to_json).collect()),
+        Value::Map(m) => {
+            let mut entries: Vec<(String, Json)> = m
+                .map
+                .iter()
+                .map(|(k, v)| (key_string(k), to_json(v)))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Json::Object(entries.into_iter().collect())
+        }
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+/// A map key as text.
+pub fn key_string(k: &Key) -> String {
+    match k {
+        Key::String(s) => s.to_string(),
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+    }
+}
+
+/// Looks a string key up in a CEL map value.
+pub fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Map(m) => m.map.get(&Key::String(Arc::new(key.to_string()))),
+        _ => None,
+    }
+}
+
+/// The string inside a CEL value.
+pub fn as_str(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_int_not_uint() {
+        let v = to_cel(&serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true]}));
+        assert_eq!(get(&v, "a"), Some(&Value::Int(443)));
+        assert_eq!(get(&v, "b"), Some(&Value::Int(-1)));
+        assert_eq!(get(&v, "c"), Some(&Value::Float(1.5)));
+        assert_eq!(
+            to_json(&v),
+            serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true]})
+        );
+    }
+}

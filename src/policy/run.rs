@@ -1,0 +1,862 @@
+//! Evaluating compiled policies over a repo: matching, Global variables once per run,
+//! per-object evaluation in parallel (rayon) with `object` bound without copying (a
+//! `VariableResolver` over objects converted once, shared/reference/cel.md §2.5), cost and
+//! time budgets, exemptions, and findings pointing at the offending field.
+
+use super::convert::{self, to_cel};
+use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
+use super::format::{broken_at, FailurePolicy};
+use super::{functions, gloo, Report, EXEMPTION_PREFIX};
+use crate::diag::{Diagnostic, Severity};
+use crate::manifest::{Location, Object};
+use crate::repo::{LoadError, Repo};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
+use cel::objects::Key;
+use cel::{Context, Value};
+use rayon::prelude::*;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A run may spend this many times `limits.policyCost` in total.
+pub const RUN_COST_FACTOR: f64 = 100.0;
+
+thread_local! {
+    /// The object under evaluation on this thread (an index into `repo.objects`).
+    static CURRENT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn current() -> Option<usize> {
+    CURRENT.with(Cell::get)
+}
+
+fn set_current(i: Option<usize>) {
+    CURRENT.with(|c| c.set(i));
+}
+
+fn to_val(v: Value) -> Box<dyn Val> {
+    match Box::<dyn Val>::try_from(v) {
+        Ok(b) => b,
+        Err(_) => null_val(),
+    }
+}
+
+fn null_val() -> Box<dyn Val> {
+    Box::<dyn Val>::try_from(Value::Null).unwrap_or_else(|_| unreachable!("null converts"))
+}
+
+/// Resolves `object` and `namespaceObject` for the current object, converting each object
+/// once and lending it to every evaluation.
+struct Resolver<'r> {
+    objs: &'r [Object],
+    vals: Vec<OnceLock<Box<dyn Val>>>,
+    ns_of: Vec<Option<usize>>,
+    null: Box<dyn Val>,
+}
+
+impl Resolver<'_> {
+    fn val(&self, i: usize) -> &dyn Val {
+        &**self.vals[i].get_or_init(|| to_val(to_cel(&self.objs[i].value)))
+    }
+}
+
+impl VariableResolver for Resolver<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let i = current()?;
+        match variable {
+            "object" => Some(CowVal::Borrowed(self.val(i))),
+            "namespaceObject" => Some(CowVal::Borrowed(match self.ns_of[i] {
+                Some(n) => self.val(n),
+                None => &*self.null,
+            })),
+            _ => None,
+        }
+    }
+}
+
+/// `inventory.list` / `inventory.get` data.
+struct Inventory {
+    vals: Vec<Value>,
+    by_kind: HashMap<(String, String), Vec<usize>>,
+}
+
+impl Inventory {
+    fn build(objs: &[Object]) -> Inventory {
+        let vals: Vec<Value> = objs.par_iter().map(|o| to_cel(&o.value)).collect();
+        let mut by_kind: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, o) in objs.iter().enumerate() {
+            by_kind
+                .entry((o.id.api_version.clone(), o.id.kind.clone()))
+                .or_default()
+                .push(i);
+        }
+        Inventory { vals, by_kind }
+    }
+}
+
+fn obj_ref(o: &Object, field: &str, note: &str) -> Value {
+    let mut m = HashMap::new();
+    for (k, v) in [
+        ("apiVersion", o.id.api_version.as_str()),
+        ("kind", &o.id.kind),
+        ("namespace", &o.id.namespace),
+        ("name", &o.id.name),
+        ("cluster", &o.cluster),
+        ("field", field),
+        ("note", note),
+    ] {
+        m.insert(
+            Key::String(Arc::new(k.into())),
+            Value::String(Arc::new(v.into())),
+        );
+    }
+    Value::Map(cel::objects::Map { map: Arc::new(m) })
+}
+
+fn violations_value(objs: &[Object], vs: &[gloo::Violation]) -> Value {
+    Value::List(Arc::new(
+        vs.iter()
+            .map(|v| {
+                let mut m = HashMap::new();
+                m.insert(
+                    Key::String(Arc::new("field".into())),
+                    Value::String(Arc::new(v.field.clone())),
+                );
+                m.insert(
+                    Key::String(Arc::new("message".into())),
+                    Value::String(Arc::new(v.message.clone())),
+                );
+                m.insert(
+                    Key::String(Arc::new("related".into())),
+                    Value::List(Arc::new(
+                        v.related
+                            .iter()
+                            .map(|(i, f, n)| obj_ref(&objs[*i], f, n))
+                            .collect(),
+                    )),
+                );
+                Value::Map(cel::objects::Map { map: Arc::new(m) })
+            })
+            .collect(),
+    ))
+}
+
+/// `gloo.*` results per function and object.
+#[derive(Default)]
+struct GlooValues {
+    lists: HashMap<&'static str, HashMap<usize, Value>>,
+    endpoints: HashMap<usize, i64>,
+    workspace: HashMap<usize, String>,
+}
+
+fn gloo_values(repo: &Repo, model: &crate::gloo::Model) -> GlooValues {
+    let objs = &repo.objects[..];
+    let ix = gloo::build(repo, model);
+    let conv = |m: &HashMap<usize, Vec<gloo::Violation>>| -> HashMap<usize, Value> {
+        m.iter()
+            .map(|(i, v)| (*i, violations_value(objs, v)))
+            .collect()
+    };
+    let mut lists = HashMap::new();
+    lists.insert("routeConflicts", conv(&ix.route_conflicts));
+    lists.insert("shadowedRoutes", conv(&ix.shadowed));
+    lists.insert("unresolvedReferences", conv(&ix.unresolved));
+    lists.insert("missingServices", conv(&ix.missing_services));
+    lists.insert("duplicateAddresses", conv(&ix.duplicate_addresses));
+    GlooValues {
+        lists,
+        endpoints: ix.selected_endpoints,
+        workspace: ix.workspace,
+    }
+}
+
+fn register_run_functions(
+    ctx: &mut Context<'_, '_>,
+    inv: Option<Arc<Inventory>>,
+    gv: Option<Arc<GlooValues>>,
+) -> Result<(), cel::DeclarationError> {
+    let empty = || Value::List(Arc::new(Vec::new()));
+    let i1 = inv.clone();
+    ctx.add_function(
+        "inventory.list",
+        move |cel::extractors::Arguments(args): cel::extractors::Arguments| -> Result<Value, cel::ExecutionError> {
+            let s = |i: usize| args.get(i).and_then(convert::as_str);
+            let (Some(api), Some(kind)) = (s(0), s(1)) else {
+                return Err(cel::ExecutionError::function_error(
+                    "inventory.list",
+                    "expects (apiVersion, kind[, namespace]) strings",
+                ));
+            };
+            let ns = s(2);
+            let Some(inv) = &i1 else { return Ok(Value::List(Arc::new(Vec::new()))) };
+            let items = inv
+                .by_kind
+                .get(&(api.to_string(), kind.to_string()))
+                .into_iter()
+                .flatten()
+                .filter(|&&i| {
+                    ns.is_none_or(|n| {
+                        convert::get(&inv.vals[i], "metadata")
+                            .and_then(|m| convert::get(m, "namespace"))
+                            .and_then(convert::as_str)
+                            .unwrap_or("")
+                            == n
+                    })
+                })
+                .map(|&i| inv.vals[i].clone())
+                .collect();
+            Ok(Value::List(Arc::new(items)))
+        },
+    )?;
+    let i2 = inv;
+    ctx.add_function(
+        "inventory.get",
+        move |cel::extractors::Arguments(args): cel::extractors::Arguments| -> Result<Value, cel::ExecutionError> {
+            let s = |i: usize| args.get(i).and_then(convert::as_str);
+            let (Some(api), Some(kind), Some(ns), Some(name)) = (s(0), s(1), s(2), s(3)) else {
+                return Err(cel::ExecutionError::function_error(
+                    "inventory.get",
+                    "expects (apiVersion, kind, namespace, name) strings",
+                ));
+            };
+            let Some(inv) = &i2 else { return Ok(Value::Null) };
+            let md = |v: &Value, k: &str| {
+                convert::get(v, "metadata")
+                    .and_then(|m| convert::get(m, k))
+                    .and_then(convert::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            Ok(inv
+                .by_kind
+                .get(&(api.to_string(), kind.to_string()))
+                .into_iter()
+                .flatten()
+                .map(|&i| &inv.vals[i])
+                .find(|v| md(v, "namespace") == ns && md(v, "name") == name)
+                .cloned()
+                .unwrap_or(Value::Null))
+        },
+    )?;
+    for name in [
+        "routeConflicts",
+        "shadowedRoutes",
+        "unresolvedReferences",
+        "missingServices",
+        "duplicateAddresses",
+    ] {
+        let g = gv.clone();
+        ctx.add_function(&format!("gloo.{name}"), move || -> Value {
+            current()
+                .and_then(|i| g.as_ref()?.lists.get(name)?.get(&i).cloned())
+                .unwrap_or_else(empty)
+        })?;
+    }
+    let g = gv.clone();
+    ctx.add_function("gloo.selectedEndpoints", move || -> Value {
+        Value::Int(
+            current()
+                .and_then(|i| g.as_ref()?.endpoints.get(&i).copied())
+                .unwrap_or(0),
+        )
+    })?;
+    let g = gv;
+    ctx.add_function("gloo.workspace", move || -> Value {
+        current()
+            .and_then(|i| g.as_ref()?.workspace.get(&i).cloned())
+            .map_or(Value::Null, |s| Value::String(Arc::new(s)))
+    })?;
+    Ok(())
+}
+
+/// Plural resource name of a kind, Kubernetes style (`RouteTable` → `routetables`).
+pub fn plural(kind: &str) -> String {
+    let k = kind.to_ascii_lowercase();
+    if k.ends_with('s') || k.ends_with("ch") || k.ends_with('x') {
+        format!("{k}es")
+    } else if let Some(stem) = k
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{k}s")
+    }
+}
+
+fn rule_matches(r: &super::format::ResourceRule, o: &Object) -> bool {
+    let group = o.id.group();
+    let version = o.id.api_version.rsplit('/').next().unwrap_or_default();
+    let res = plural(&o.id.kind);
+    let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+    any(&r.api_groups, group)
+        && any(&r.api_versions, version)
+        && r.resources
+            .iter()
+            .any(|x| x == "*" || *x == res || x.eq_ignore_ascii_case(&o.id.kind))
+}
+
+fn max_list(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => a.iter().map(max_list).max().unwrap_or(0).max(a.len()),
+        serde_json::Value::Object(m) => m.values().map(max_list).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn value_size(v: &Value) -> f64 {
+    match v {
+        Value::List(l) => l.len() as f64,
+        Value::Map(m) => m.map.len() as f64,
+        Value::String(s) => s.len() as f64,
+        _ => 1.0,
+    }
+}
+
+struct Finding {
+    diag: Diagnostic,
+    suppressed: bool,
+}
+
+struct Env<'a> {
+    repo: &'a Repo,
+    by_id: HashMap<(&'a str, &'a str, &'a str, &'a str, &'a str), usize>,
+    no_exemptions: bool,
+}
+
+impl Env<'_> {
+    fn related(&self, cluster: &str, item: &Value) -> Option<(Location, String)> {
+        let s = |k: &str| {
+            convert::get(item, k)
+                .and_then(convert::as_str)
+                .unwrap_or("")
+        };
+        let c = if s("cluster").is_empty() {
+            cluster
+        } else {
+            s("cluster")
+        };
+        let i = *self
+            .by_id
+            .get(&(c, s("apiVersion"), s("kind"), s("namespace"), s("name")))?;
+        let o = &self.repo.objects[i];
+        let note = if s("note").is_empty() {
+            format!("{}", o.id)
+        } else {
+            s("note").to_string()
+        };
+        Some((self.repo.locate(o, s("field")), note))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        p: &Compiled,
+        i: usize,
+        severity: Severity,
+        field: Option<String>,
+        message: String,
+        help: Option<&String>,
+        related: Vec<(Location, String)>,
+    ) -> Vec<Finding> {
+        let o = &self.repo.objects[i];
+        let location = match &field {
+            Some(f) if !f.is_empty() => self.repo.locate(o, f),
+            _ => o.location.clone(),
+        };
+        let mut d = Diagnostic::new(severity, p.name(), message)
+            .at(location)
+            .on(o.id.clone());
+        if let Some(f) = field.filter(|f| !f.is_empty()) {
+            d = d.field(f);
+        }
+        let ann = &p.src.doc.metadata.annotations;
+        if let Some(h) = help.or(ann.get("help")) {
+            d = d.help(h.clone());
+        }
+        d.related = related;
+        let key = format!("{EXEMPTION_PREFIX}{}", p.name());
+        let mut out = Vec::new();
+        let mut suppressed = false;
+        if let Some(reason) = o.annotations().find(|(k, _)| *k == key).map(|(_, v)| v) {
+            if self.no_exemptions {
+                d.help = Some(format!(
+                    "{} (exemption annotation {key} ignored: --no-exemptions)",
+                    d.help.clone().unwrap_or_default()
+                ));
+            } else if reason.trim().is_empty() {
+                out.push(Finding {
+                    diag: Diagnostic::warning(
+                        "policy-exemption",
+                        format!("exemption {key} has no reason, so it is not applied"),
+                    )
+                    .at(self
+                        .repo
+                        .locate(o, &format!("metadata.annotations[\"{key}\"]")))
+                    .on(o.id.clone())
+                    .help("give the reason as the annotation value"),
+                    suppressed: false,
+                });
+            } else {
+                d.help = Some(format!("exempted: {reason}"));
+                suppressed = true;
+            }
+        }
+        out.push(Finding {
+            diag: d,
+            suppressed,
+        });
+        out
+    }
+
+    fn eval_error(&self, p: &Compiled, i: usize, prog: &Prog, err: String) -> Vec<Finding> {
+        if p.src.doc.spec.failure_policy == FailurePolicy::Ignore {
+            tracing::debug!("policy {} {}: {err} (ignored)", p.name(), prog.what);
+            return Vec::new();
+        }
+        self.finding(
+            p,
+            i,
+            Severity::Error,
+            None,
+            format!(
+                "policy {} could not evaluate {}: {err}",
+                p.name(),
+                prog.what
+            ),
+            None,
+            vec![(prog.at.clone(), "the expression".into())],
+        )
+    }
+
+    /// Evaluates one policy on one object: (whether it applied, findings).
+    fn eval_one(&self, p: &Compiled, pctx: &Context<'_, '_>, i: usize) -> (bool, Vec<Finding>) {
+        set_current(Some(i));
+        let mut ctx = pctx.new_inner_scope();
+        for c in &p.conditions {
+            match ctx.resolve(&c.expr) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => return (false, Vec::new()),
+                Ok(other) => {
+                    return (
+                        true,
+                        self.eval_error(p, i, c, format!("expected bool, got {}", other.type_of())),
+                    )
+                }
+                Err(e) => return (true, self.eval_error(p, i, c, e.to_string())),
+            }
+        }
+        (true, self.eval_validations(p, &mut ctx, i))
+    }
+
+    fn eval_validations(&self, p: &Compiled, ctx: &mut Context<'_, '_>, i: usize) -> Vec<Finding> {
+        for (name, prog) in &p.locals {
+            match ctx.resolve(&prog.expr) {
+                Ok(v) => ctx.add_variable_from_value(format!("{VAR_PREFIX}{name}"), v),
+                Err(e) => return self.eval_error(p, i, prog, e.to_string()),
+            }
+        }
+        let cluster = self.repo.objects[i].cluster.as_str();
+        let mut out = Vec::new();
+        for v in &p.validations {
+            let result = match ctx.resolve(&v.expr.expr) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.extend(self.eval_error(p, i, &v.expr, e.to_string()));
+                    continue;
+                }
+            };
+            let default_message = || -> String {
+                if let Some(m) = &v.message_expr {
+                    match ctx.resolve(&m.expr) {
+                        Ok(Value::String(s)) => return s.to_string(),
+                        Ok(other) => return format!("{other:?}"),
+                        Err(e) => {
+                            return format!(
+                                "{} (messageExpression failed: {e})",
+                                v.message
+                                    .clone()
+                                    .unwrap_or_else(|| "validation failed".into())
+                            )
+                        }
+                    }
+                }
+                v.message
+                    .clone()
+                    .unwrap_or_else(|| format!("{} is false", v.expr.what))
+            };
+            match result {
+                Value::Bool(true) => {}
+                Value::Bool(false) => out.extend(self.finding(
+                    p,
+                    i,
+                    p.severity,
+                    v.field_path.clone(),
+                    default_message(),
+                    v.help.as_ref(),
+                    Vec::new(),
+                )),
+                Value::List(items) => {
+                    for item in items.iter() {
+                        let (field, message, related) = match item {
+                            Value::String(f) => (Some(f.to_string()), default_message(), vec![]),
+                            Value::Map(_) => {
+                                let field = convert::get(item, "field")
+                                    .and_then(convert::as_str)
+                                    .map(str::to_string)
+                                    .or_else(|| v.field_path.clone());
+                                let message = convert::get(item, "message")
+                                    .and_then(convert::as_str)
+                                    .map_or_else(default_message, str::to_string);
+                                let related = match convert::get(item, "related") {
+                                    Some(Value::List(rs)) => {
+                                        rs.iter().filter_map(|r| self.related(cluster, r)).collect()
+                                    }
+                                    _ => vec![],
+                                };
+                                (field, message, related)
+                            }
+                            other => {
+                                out.extend(self.eval_error(
+                                    p,
+                                    i,
+                                    &v.expr,
+                                    format!(
+                                        "a violation must be a field path string or a map, got {}",
+                                        other.type_of()
+                                    ),
+                                ));
+                                continue;
+                            }
+                        };
+                        out.extend(self.finding(
+                            p,
+                            i,
+                            p.severity,
+                            field,
+                            message,
+                            v.help.as_ref(),
+                            related,
+                        ));
+                    }
+                }
+                other => out.extend(self.eval_error(
+                    p,
+                    i,
+                    &v.expr,
+                    format!(
+                        "expected bool or a list of violations, got {}",
+                        other.type_of()
+                    ),
+                )),
+            }
+        }
+        out
+    }
+}
+
+fn budget_error(at: Location, msg: String) -> Diagnostic {
+    let mut d = broken_at(at, msg);
+    d.code = "policy-budget".into();
+    d.help = Some(
+        "index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml".into(),
+    );
+    d
+}
+
+/// Evaluates the policies over the repo.
+pub fn run(
+    repo: &Repo,
+    model: &crate::gloo::Model,
+    policies: &[Compiled],
+    no_exemptions: bool,
+) -> Result<Report, LoadError> {
+    run_detailed(repo, model, policies, no_exemptions).map(|(r, _)| r)
+}
+
+/// As [`run`], also returning the (policy index, object index) pairs the policies applied to
+/// (matched and past their matchConditions).
+pub fn run_detailed(
+    repo: &Repo,
+    model: &crate::gloo::Model,
+    policies: &[Compiled],
+    no_exemptions: bool,
+) -> Result<(Report, Vec<(usize, usize)>), LoadError> {
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(repo.limits.policy_time_ms);
+    let budget = repo.limits.policy_cost as f64;
+    let objs = &repo.objects;
+
+    let mut ns_index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut by_id = HashMap::new();
+    for (i, o) in objs.iter().enumerate() {
+        if o.id.api_version == "v1" && o.id.kind == "Namespace" {
+            ns_index
+                .entry((o.cluster.as_str(), o.id.name.as_str()))
+                .or_insert(i);
+        }
+        by_id
+            .entry((
+                o.cluster.as_str(),
+                o.id.api_version.as_str(),
+                o.id.kind.as_str(),
+                o.id.namespace.as_str(),
+                o.id.name.as_str(),
+            ))
+            .or_insert(i);
+    }
+    let ns_of: Vec<Option<usize>> = objs
+        .iter()
+        .map(|o| {
+            ns_index
+                .get(&(o.cluster.as_str(), o.id.namespace.as_str()))
+                .copied()
+        })
+        .collect();
+
+    // Which objects each policy applies to.
+    let matched: Vec<Vec<usize>> = policies
+        .par_iter()
+        .map(|p| {
+            let mc = &p.src.doc.spec.match_constraints;
+            (0..objs.len())
+                .filter(|&i| {
+                    let o = &objs[i];
+                    mc.resource_rules.iter().any(|r| rule_matches(r, o))
+                        && !mc.exclude_resource_rules.iter().any(|r| rule_matches(r, o))
+                        && mc
+                            .object_selector
+                            .as_ref()
+                            .is_none_or(|s| s.matches(|k| o.label(k)))
+                        && mc
+                            .namespace_selector
+                            .as_ref()
+                            .is_none_or(|s| match ns_of[i] {
+                                Some(n) => s.matches(|k| objs[n].label(k)),
+                                None => s.matches(|k| {
+                                    (k == "kubernetes.io/metadata.name")
+                                        .then_some(o.id.namespace.as_str())
+                                }),
+                            })
+                })
+                .collect()
+        })
+        .collect();
+
+    let inv = policies
+        .iter()
+        .any(|p| p.calls("inventory."))
+        .then(|| Arc::new(Inventory::build(objs)));
+    let gv = policies
+        .iter()
+        .any(|p| p.calls("gloo."))
+        .then(|| Arc::new(gloo_values(repo, model)));
+
+    let resolver = Resolver {
+        objs,
+        vals: (0..objs.len()).map(|_| OnceLock::new()).collect(),
+        ns_of,
+        null: null_val(),
+    };
+    let mut root = Context::with_env(super::engine::env());
+    let setup =
+        functions::register(&mut root).and_then(|_| register_run_functions(&mut root, inv, gv));
+    if let Err(e) = setup {
+        return Err(LoadError(vec![Diagnostic::error(
+            "policy-engine",
+            format!("cannot set up the CEL environment: {e}"),
+        )]));
+    }
+    root.set_variable_resolver(&resolver);
+
+    // Global variables, once per policy, in order.
+    let mut errors = Vec::new();
+    let mut findings = Vec::new();
+    let mut scopes: Vec<Option<Context>> = Vec::new();
+    let mut global_sizes: Vec<HashMap<String, f64>> = Vec::new();
+    let inventory = objs.len() as f64;
+    let all_list = objs
+        .par_iter()
+        .map(|o| max_list(&o.value))
+        .max()
+        .unwrap_or(0) as f64;
+    set_current(None);
+    for p in policies {
+        let mut scope = root.new_inner_scope();
+        let mut sizes = Sizes {
+            inventory,
+            list: all_list.max(1.0),
+            globals: HashMap::new(),
+        };
+        let mut ok = true;
+        for (name, prog) in &p.globals {
+            let (cost, _) = estimate(&prog.expr, &sizes);
+            if cost > budget {
+                errors.push(budget_error(
+                    prog.at.clone(),
+                    format!(
+                        "policy {}: {} has an estimated cost of {cost:.0}, over limits.policyCost {budget:.0} (inventory of {inventory} objects)",
+                        p.name(),
+                        prog.what
+                    ),
+                ));
+                ok = false;
+                break;
+            }
+            match scope.resolve(&prog.expr) {
+                Ok(v) => {
+                    sizes.globals.insert(name.clone(), value_size(&v));
+                    scope.add_variable_from_value(format!("{VAR_PREFIX}{name}"), v);
+                }
+                Err(e) => {
+                    ok = false;
+                    if p.src.doc.spec.failure_policy == FailurePolicy::Fail {
+                        findings.push(
+                            Diagnostic::error(
+                                p.name(),
+                                format!(
+                                    "policy {} could not evaluate {}: {e}",
+                                    p.name(),
+                                    prog.what
+                                ),
+                            )
+                            .at(prog.at.clone()),
+                        );
+                    }
+                    break;
+                }
+            }
+        }
+        global_sizes.push(sizes.globals);
+        scopes.push(ok.then_some(scope));
+    }
+
+    // Per-object cost, per evaluation and for the run.
+    let mut run_cost = 0.0;
+    for ((p, m), gs) in policies.iter().zip(&matched).zip(&global_sizes) {
+        if m.is_empty() {
+            continue;
+        }
+        let list = m
+            .iter()
+            .map(|&i| max_list(&objs[i].value))
+            .max()
+            .unwrap_or(0) as f64;
+        let sizes = Sizes {
+            inventory,
+            list: list.max(1.0),
+            globals: gs.clone(),
+        };
+        let mut cost = 0.0;
+        for prog in p.per_object() {
+            let (c, _) = estimate(&prog.expr, &sizes);
+            cost += c;
+            if c > budget {
+                errors.push(budget_error(
+                    prog.at.clone(),
+                    format!(
+                        "policy {}: {} has an estimated cost of {c:.0} per object, over limits.policyCost {budget:.0} (inventory of {inventory} objects, lists of up to {list} items)",
+                        p.name(),
+                        prog.what
+                    ),
+                ));
+            }
+        }
+        run_cost += cost * m.len() as f64;
+    }
+    if errors.is_empty() && run_cost > budget * RUN_COST_FACTOR {
+        errors.push(budget_error(
+            Location::new("meshform.yaml".into(), crate::yaml::Pos { line: 1, column: 1 }),
+            format!(
+                "the policies' estimated total cost {run_cost:.0} over {} objects is over the run budget {:.0} ({RUN_COST_FACTOR} × limits.policyCost)",
+                objs.len(),
+                budget * RUN_COST_FACTOR
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        crate::diag::normalize(&mut errors);
+        return Err(LoadError(errors));
+    }
+
+    let env = Env {
+        repo,
+        by_id,
+        no_exemptions,
+    };
+    let timed_out = AtomicBool::new(false);
+    let pairs: Vec<(usize, usize)> = matched
+        .iter()
+        .enumerate()
+        .filter(|(pi, _)| scopes[*pi].is_some())
+        .flat_map(|(pi, m)| m.iter().map(move |&i| (pi, i)))
+        .collect();
+    let evaluated: Vec<(bool, Vec<Finding>)> = pairs
+        .par_iter()
+        .map(|&(pi, i)| {
+            if timed_out.load(Ordering::Relaxed) || Instant::now() > deadline {
+                timed_out.store(true, Ordering::Relaxed);
+                return (false, Vec::new());
+            }
+            match &scopes[pi] {
+                Some(scope) => env.eval_one(&policies[pi], scope, i),
+                None => (false, Vec::new()),
+            }
+        })
+        .collect();
+    let applied: Vec<(usize, usize)> = pairs
+        .iter()
+        .zip(&evaluated)
+        .filter(|(_, (a, _))| *a)
+        .map(|(p, _)| *p)
+        .collect();
+    let results = evaluated.into_iter().flat_map(|(_, f)| f);
+    set_current(None);
+    if timed_out.load(Ordering::Relaxed) {
+        return Err(LoadError(vec![budget_error(
+            Location::new(
+                "meshform.yaml".into(),
+                crate::yaml::Pos { line: 1, column: 1 },
+            ),
+            format!(
+                "policy evaluation took longer than limits.policyTimeMs ({} ms); stopped",
+                repo.limits.policy_time_ms
+            ),
+        )]));
+    }
+    let mut report = Report {
+        findings,
+        suppressed: Vec::new(),
+        policies: policies.len(),
+    };
+    for f in results {
+        if f.suppressed {
+            report.suppressed.push(f.diag);
+        } else {
+            report.findings.push(f.diag);
+        }
+    }
+    crate::diag::normalize(&mut report.suppressed);
+    tracing::debug!(
+        "policies: {} evaluations in {:?}",
+        pairs.len(),
+        start.elapsed()
+    );
+    Ok((report, applied))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural("RouteTable"), "routetables");
+        assert_eq!(plural("Gateway"), "gateways");
+        assert_eq!(plural("Policy"), "policies");
+        assert_eq!(plural("Ingress"), "ingresses");
+    }
+}

@@ -1,0 +1,462 @@
+//! The pull-request comment: Markdown GitHub renders, capped at `--max-length`.
+//!
+//! Layout (gitops.md §3.6): a hidden marker so CI updates one sticky comment, a summary table
+//! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
+//! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
+//! fence per object headed `Kind namespace/name`. Over the cap, whole objects are left out
+//! (never cut inside a fence) and a notice names what was cut.
+
+use crate::diff::{ObjectDiff, Report};
+use std::fmt::Write;
+
+/// The marker CI looks for to update its one comment.
+pub const MARKER: &str = "<!-- meshform-diff -->";
+
+/// GitHub's comment size limit.
+pub const DEFAULT_MAX_LENGTH: usize = 65_536;
+
+/// How many findings of each list are shown before "and N more".
+const MAX_FINDINGS: usize = 50;
+/// How many cut items the notice names before "and N more".
+const MAX_CUT_NAMES: usize = 20;
+
+/// Options of the Markdown format.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The cap, in bytes of UTF-8 (so also in characters): the comment never exceeds it.
+    pub max_length: usize,
+    /// The heading.
+    pub title: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_length: DEFAULT_MAX_LENGTH,
+            title: "meshform diff".into(),
+        }
+    }
+}
+
+/// A code fence longer than any run of backticks in `body` (CommonMark).
+fn fence_for(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Text safe inside inline code.
+fn code(s: &str) -> String {
+    let f = if s.contains('`') { "``" } else { "`" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{f}{pad}{s}{pad}{f}")
+}
+
+/// Escapes text for a Markdown paragraph or table cell (no HTML, no emphasis, no pipes).
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A group of units sharing an opening and closing (a `<details>` per cluster).
+struct Section {
+    open: String,
+    close: String,
+    units: Vec<Unit>,
+}
+
+/// A block kept or cut whole.
+struct Unit {
+    /// How the notice names it when cut.
+    name: String,
+    text: String,
+}
+
+fn object_unit(d: &ObjectDiff) -> Unit {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "#### {} ({})\n",
+        escape(&d.id.to_string()),
+        d.change.as_str()
+    );
+    let sources = crate::diff::source_labels(d);
+    if !sources.is_empty() {
+        let list: Vec<String> = sources.iter().map(|s| code(s)).collect();
+        let _ = writeln!(t, "Source: {}\n", list.join(", "));
+    }
+    if !d.paths.is_empty() {
+        let shown: Vec<String> = d.paths.iter().take(10).map(|p| code(p)).collect();
+        let more = d.paths.len().saturating_sub(10);
+        let _ = write!(t, "Changed: {}", shown.join(", "));
+        if more > 0 {
+            let _ = write!(t, " and {more} more");
+        }
+        t.push_str("\n\n");
+    }
+    let fence = fence_for(&d.unified);
+    let _ = writeln!(t, "{fence}diff");
+    t.push_str(&d.unified);
+    if !d.unified.ends_with('\n') {
+        t.push('\n');
+    }
+    let _ = writeln!(t, "{fence}\n");
+    Unit {
+        name: format!("{} in {} ({})", d.id, d.cluster, d.change.as_str()),
+        text: t,
+    }
+}
+
+fn routing_section(report: &Report) -> Option<Section> {
+    if report.routing.is_empty() {
+        return None;
+    }
+    let units = report
+        .routing
+        .iter()
+        .map(|h| {
+            let mut t = String::new();
+            let _ = writeln!(t, "#### {} in {}\n", code(&h.host), escape(&h.cluster));
+            for (title, side) in [("Before", &h.before), ("After", &h.after)] {
+                match side {
+                    Some(r) => {
+                        let m = r.mermaid(&h.host);
+                        let fence = fence_for(&m);
+                        let _ = write!(t, "{title}:\n\n{fence}mermaid\n{m}{fence}\n\n");
+                    }
+                    None => {
+                        let _ = write!(t, "{title}: _not routed_\n\n");
+                    }
+                }
+            }
+            Unit {
+                name: format!("routing picture of {} in {}", h.host, h.cluster),
+                text: t,
+            }
+        })
+        .collect();
+    Some(Section {
+        open: "### Routing changes\n\n".into(),
+        close: String::new(),
+        units,
+    })
+}
+
+fn cluster_sections(report: &Report) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    let mut current: Option<&str> = None;
+    for d in &report.objects {
+        if current != Some(d.cluster.as_str()) {
+            current = Some(d.cluster.as_str());
+            let c = report.clusters.get(&d.cluster).copied().unwrap_or_default();
+            out.push(Section {
+                open: format!(
+                    "<details>\n<summary>{}: {} added, {} changed, {} removed</summary>\n\n",
+                    escape(&d.cluster),
+                    c.added,
+                    c.changed,
+                    c.removed
+                ),
+                close: "</details>\n\n".into(),
+                units: Vec::new(),
+            });
+        }
+        if let Some(s) = out.last_mut() {
+            s.units.push(object_unit(d));
+        }
+    }
+    out
+}
+
+fn findings(title: &str, list: &[crate::diag::Diagnostic], out: &mut String) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "**{title}** ({})\n", list.len());
+    for d in list.iter().take(MAX_FINDINGS) {
+        let at = d
+            .location
+            .as_ref()
+            .map(|l| format!(" at {}", code(&format!("{}:{}", l.file, l.line))))
+            .unwrap_or_default();
+        let obj = d
+            .object
+            .as_ref()
+            .map(|o| format!(" {}:", escape(&o.to_string())))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {} {}{obj} {}{at}",
+            d.severity,
+            code(&d.code),
+            escape(&d.message)
+        );
+    }
+    if list.len() > MAX_FINDINGS {
+        let _ = writeln!(out, "- and {} more", list.len() - MAX_FINDINGS);
+    }
+    out.push('\n');
+}
+
+/// The head of the comment. `level` 0 is everything; 1 counts the findings instead of listing
+/// them; 2 also replaces the per-cluster table and the base errors by one line each.
+fn header(report: &Report, opts: &Options, level: u8) -> String {
+    let mut h = String::new();
+    let _ = writeln!(h, "{MARKER}");
+    let _ = writeln!(h, "## {}\n", escape(&opts.title));
+    let _ = writeln!(
+        h,
+        "Rendered output of {} compared with {}.\n",
+        code(&report.head.describe()),
+        code(&report.base.describe())
+    );
+    if let Some(errs) = &report.base_error {
+        let _ = writeln!(
+            h,
+            "> [!WARNING]\n> The base failed to render ({} problem(s)), so every object of the head \
+             is shown as added.",
+            errs.len()
+        );
+        if level < 2 {
+            for e in errs.iter().take(5) {
+                let _ = writeln!(h, "> - {}", escape(&e.to_string()));
+            }
+        }
+        h.push('\n');
+    }
+    if !report.has_changes() {
+        h.push_str("No changes in the rendered output.\n\n");
+    } else if level >= 2 {
+        let t = report.totals();
+        let _ = writeln!(
+            h,
+            "{} added, {} changed, {} removed, {} unchanged in {} cluster(s).\n",
+            t.added,
+            t.changed,
+            t.removed,
+            t.unchanged,
+            report.clusters.len()
+        );
+    } else {
+        h.push_str("| Cluster | Added | Changed | Removed | Unchanged |\n");
+        h.push_str("|---|--:|--:|--:|--:|\n");
+        for (cluster, c) in &report.clusters {
+            let _ = writeln!(
+                h,
+                "| {} | {} | {} | {} | {} |",
+                escape(cluster),
+                c.added,
+                c.changed,
+                c.removed,
+                c.unchanged
+            );
+        }
+        h.push('\n');
+    }
+    if level == 0 {
+        findings("Policy findings added", &report.findings_added, &mut h);
+        findings("Policy findings fixed", &report.findings_fixed, &mut h);
+    } else if !report.findings_added.is_empty() || !report.findings_fixed.is_empty() {
+        let _ = writeln!(
+            h,
+            "Policy findings: {} added, {} fixed (not listed, to fit `--max-length`).\n",
+            report.findings_added.len(),
+            report.findings_fixed.len()
+        );
+    }
+    h
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary.
+fn cut_to(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut i = max;
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        s.truncate(i);
+    }
+    s
+}
+
+fn notice(cut: &[String], max: usize) -> String {
+    let mut n = format!(
+        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} item(s) not shown:\n",
+        cut.len()
+    );
+    for c in cut.iter().take(MAX_CUT_NAMES) {
+        let _ = writeln!(n, "> - {}", escape(c));
+    }
+    if cut.len() > MAX_CUT_NAMES {
+        let _ = writeln!(n, "> - and {} more", cut.len() - MAX_CUT_NAMES);
+    }
+    n.push_str("> \n> Run `meshform diff` locally, or see the job summary, for the full diff.\n");
+    n
+}
+
+/// Renders the report as a PR comment of at most `opts.max_length` bytes (as long as the cap
+/// leaves room for the marker, title and summary).
+pub fn render(report: &Report, opts: &Options) -> String {
+    let mut sections: Vec<Section> = Vec::new();
+    sections.extend(routing_section(report));
+    sections.extend(cluster_sections(report));
+
+    // Room for the notice: its fixed text plus the longest names it could list.
+    let mut name_lens: Vec<usize> = sections
+        .iter()
+        .flat_map(|s| s.units.iter().map(|u| escape(&u.name).len() + 5))
+        .collect();
+    name_lens.sort_unstable_by(|a, b| b.cmp(a));
+    let reserve = 200 + name_lens.iter().take(MAX_CUT_NAMES).sum::<usize>();
+
+    let mut head = header(report, opts, 0);
+    for level in 1..=2 {
+        if head.len() + reserve <= opts.max_length {
+            break;
+        }
+        head = header(report, opts, level);
+    }
+    // Only a huge title or cluster list gets here; the head holds no fences to break.
+    let head = cut_to(
+        head,
+        opts.max_length
+            .saturating_sub(reserve.min(opts.max_length / 2)),
+    );
+    let mut budget = opts.max_length.saturating_sub(head.len() + reserve);
+    let mut body = String::new();
+    let mut cut: Vec<String> = Vec::new();
+    for s in &sections {
+        let mut opened = false;
+        for u in &s.units {
+            let cost = u.text.len()
+                + if opened {
+                    0
+                } else {
+                    s.open.len() + s.close.len()
+                };
+            if cost <= budget {
+                if !opened {
+                    body.push_str(&s.open);
+                    opened = true;
+                }
+                body.push_str(&u.text);
+                budget -= cost;
+            } else {
+                cut.push(u.name.clone());
+            }
+        }
+        if opened {
+            body.push_str(&s.close);
+        }
+    }
+    let mut out = head;
+    out.push_str(&body);
+    if !cut.is_empty() {
+        out.push_str(&notice(&cut, opts.max_length));
+    }
+    cut_to(out, opts.max_length)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_in_the_body() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ``` b"), "````");
+    }
+
+    fn report(clusters: usize, findings: usize) -> Report {
+        use crate::diff::{Change, Counts};
+        use crate::manifest::ObjectId;
+        let mut r = Report::default();
+        for i in 0..clusters {
+            r.clusters.insert(
+                format!("cluster-with-a-long-name-{i:04}"),
+                Counts {
+                    changed: 1,
+                    ..Default::default()
+                },
+            );
+        }
+        r.objects.push(ObjectDiff {
+            cluster: "cluster-with-a-long-name-0000".into(),
+            id: ObjectId {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                namespace: "default".into(),
+                name: "a".into(),
+            },
+            change: Change::Changed,
+            before: None,
+            after: None,
+            paths: vec!["data.k".into()],
+            unified: "@@ -1 +1 @@\n-k: a\n+k: b\n".into(),
+            lines_added: 1,
+            lines_removed: 1,
+            sources: Vec::new(),
+        });
+        for i in 0..findings {
+            r.findings_added.push(crate::diag::Diagnostic::error(
+                "rule",
+                format!("finding number {i}"),
+            ));
+        }
+        r
+    }
+
+    #[test]
+    fn the_head_shrinks_before_the_cap_is_broken() {
+        let opts = |max| Options {
+            max_length: max,
+            ..Default::default()
+        };
+        // Findings are counted instead of listed when they would not fit.
+        let r = report(1, 200);
+        let md = render(&r, &opts(2000));
+        assert!(md.len() <= 2000, "{}", md.len());
+        assert!(md.contains("Policy findings: 200 added, 0 fixed"), "{md}");
+        assert!(md.contains("#### ConfigMap default/a (changed)"), "{md}");
+        let full = render(&r, &opts(DEFAULT_MAX_LENGTH));
+        assert!(full.contains("- error `rule` finding number 49"), "{full}");
+        assert!(full.contains("- and 150 more"), "{full}");
+        // Hundreds of clusters: one totals line instead of the table.
+        let r = report(300, 0);
+        let md = render(&r, &opts(4000));
+        assert!(md.len() <= 4000, "{}", md.len());
+        assert!(md.contains("0 added, 300 changed, 0 removed, 0 unchanged in 300 cluster(s)."));
+        assert!(md.starts_with(MARKER));
+    }
+
+    #[test]
+    fn escaping_keeps_html_and_tables_inert() {
+        assert_eq!(escape("<b>|x_y"), "&lt;b&gt;\\|x\\_y");
+        assert_eq!(code("a`b"), "``a`b``");
+    }
+}

@@ -1,0 +1,477 @@
+//! The grammar helpers istiod's validation uses (istio-validation.md §3.0), written after the
+//! descriptions there of `pkg/config/validation/agent/validation.go` and
+//! `pkg/config/labels/instance.go` at Istio 1.30.3.
+
+use std::net::IpAddr;
+
+/// Istio's `labels.IsDNS1123Label`: at most 63 characters of `[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?`
+/// (case-insensitive, unlike Kubernetes names).
+pub fn is_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+}
+
+/// A lowercase DNS-1123 label (Kubernetes namespace names).
+pub fn is_k8s_label(s: &str) -> bool {
+    is_label(s) && !s.bytes().any(|c| c.is_ascii_uppercase())
+}
+
+/// A lowercase DNS-1123 subdomain (Kubernetes object names): at most 253 characters, labels
+/// separated by dots.
+pub fn is_k8s_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_k8s_label)
+}
+
+/// Istio's `labels.IsWildcardDNS1123Label`: `*`, or a label optionally prefixed by `*` or `*-`.
+fn is_wildcard_label(s: &str) -> bool {
+    if s.len() > 63 {
+        return false;
+    }
+    if s == "*" {
+        return true;
+    }
+    let rest = s
+        .strip_prefix("*-")
+        .or_else(|| s.strip_prefix('*'))
+        .unwrap_or(s);
+    is_label(rest)
+}
+
+fn check_preconditions(domain: &str) -> Result<(), String> {
+    if domain.is_empty() {
+        return Err("empty domain name not allowed".into());
+    }
+    if domain.len() > 255 {
+        return Err(format!(
+            "domain name {domain:?} too long (max 255 characters)"
+        ));
+    }
+    Ok(())
+}
+
+/// Istio's `ValidateDNS1123Labels`: plain labels, the last may be empty (`istio.io.`), and the
+/// top-level label must not be all-numeric.
+fn validate_labels(whole: &str, domain: &str) -> Result<(), String> {
+    let parts: Vec<&str> = domain.split('.').collect();
+    let tld = parts[parts.len() - 1];
+    if !tld.is_empty() && tld.parse::<i64>().is_ok() {
+        return Err(format!(
+            "domain name {whole:?} invalid (top level domain {tld:?} cannot be all-numeric)"
+        ));
+    }
+    for (i, label) in parts.iter().enumerate() {
+        if i == parts.len() - 1 && label.is_empty() {
+            return Ok(());
+        }
+        if !is_label(label) {
+            return Err(format!(
+                "domain name {whole:?} invalid (label {label:?} invalid)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Istio's `ValidateWildcardDomain`: the first label may be `*`, `*foo` or `*-foo`.
+pub fn wildcard_domain(domain: &str) -> Result<(), String> {
+    check_preconditions(domain)?;
+    let (first, rest) = match domain.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (domain, None),
+    };
+    if !is_wildcard_label(first) {
+        return Err(format!(
+            "domain name {domain:?} invalid (label {first:?} invalid)"
+        ));
+    }
+    match rest {
+        Some(r) => validate_labels(domain, r),
+        None => Ok(()),
+    }
+}
+
+/// Istio's `ValidateFQDN`: like `wildcard_domain` without wildcards (one label passes).
+pub fn fqdn(domain: &str) -> Result<(), String> {
+    check_preconditions(domain)?;
+    validate_labels(domain, domain)
+}
+
+/// Istio's `ValidatePartialWildCard`: a `*` must be the whole host or start a `*.` prefix.
+pub fn is_partial_wildcard(host: &str) -> bool {
+    let plain_wildcard = host.starts_with("*.") && !host[1..].contains('*');
+    host.contains('*') && host != "*" && !plain_wildcard
+}
+
+/// True for an IP address (no prefix).
+pub fn is_ip(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok()
+}
+
+/// Istio's `ValidateIPSubnet`: an IP, or `ip/len` (host bits allowed).
+pub fn ip_subnet(s: &str) -> Result<(), String> {
+    match s.split_once('/') {
+        Some((ip, len)) => {
+            let ip: IpAddr = ip
+                .parse()
+                .map_err(|_| format!("{s:?} is not a valid CIDR block"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            match len.parse::<u8>() {
+                Ok(n) if n <= max && !len.starts_with('+') => Ok(()),
+                _ => Err(format!("{s:?} is not a valid CIDR block")),
+            }
+        }
+        None if is_ip(s) => Ok(()),
+        None => Err(format!("{s:?} is not a valid IP address")),
+    }
+}
+
+/// Istio's `ValidatePort`: 1..65535.
+pub fn is_port(n: i64) -> bool {
+    (1..=65535).contains(&n)
+}
+
+/// Istio's protocol families (`pkg/config/protocol/instance.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Empty: sniffed.
+    Unset,
+    /// A known protocol, upper-cased.
+    Known(&'static str),
+    /// Not a protocol Istio knows.
+    Unsupported,
+}
+
+const PROTOCOLS: [&str; 12] = [
+    "TCP",
+    "UDP",
+    "GRPC",
+    "GRPC-WEB",
+    "HTTP",
+    "HTTP_PROXY",
+    "HTTP2",
+    "HTTPS",
+    "TLS",
+    "MONGO",
+    "REDIS",
+    "MYSQL",
+];
+
+impl Protocol {
+    /// Parses case-insensitively.
+    pub fn parse(s: &str) -> Protocol {
+        if s.is_empty() {
+            return Protocol::Unset;
+        }
+        PROTOCOLS
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(s))
+            .map(|p| Protocol::Known(p))
+            .unwrap_or(Protocol::Unsupported)
+    }
+
+    /// HTTP, HTTP2, HTTP_PROXY, GRPC, GRPC-Web.
+    pub fn is_http(self) -> bool {
+        matches!(
+            self,
+            Protocol::Known("HTTP" | "HTTP2" | "HTTP_PROXY" | "GRPC" | "GRPC-WEB")
+        )
+    }
+
+    /// HTTPS, TLS.
+    pub fn is_tls(self) -> bool {
+        matches!(self, Protocol::Known("HTTPS" | "TLS"))
+    }
+
+    /// TCP, HTTPS, TLS, Mongo, Redis, MySQL.
+    pub fn is_tcp(self) -> bool {
+        matches!(
+            self,
+            Protocol::Known("TCP" | "HTTPS" | "TLS" | "MONGO" | "REDIS" | "MYSQL")
+        )
+    }
+}
+
+fn is_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// A label or annotation key: `[dns-prefix/]name`.
+pub fn label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        if p.len() > 253 || !p.split('.').all(is_label) {
+            return Err(format!("invalid label key prefix in {key:?}"));
+        }
+    }
+    if !is_label_name(name) {
+        return Err(format!(
+            "invalid label key {key:?}: the name must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
+        ));
+    }
+    Ok(())
+}
+
+/// Istio's `labels.Instance.Validate` for one pair (no length limit on values).
+pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
+    label_key(key)?;
+    let b = value.as_bytes();
+    let ok = b.is_empty()
+        || (b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid label value {value:?} for key {key:?}"))
+    }
+}
+
+/// Parses a Go duration (`time.ParseDuration`) into nanoseconds.
+pub fn go_duration_nanos(s: &str) -> Option<i128> {
+    let (neg, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    let mut exact: i128 = 0;
+    let mut all_exact = true;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num = &rest[..num_end];
+        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
+            return None;
+        }
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        rest = &rest[unit_end..];
+        let scale: i128 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let v: f64 = num.parse().ok()?;
+        total += v * scale as f64;
+        if !num.contains('.') {
+            let n: i128 = num.parse().ok()?;
+            exact = exact.checked_add(n.checked_mul(scale)?)?;
+        } else {
+            all_exact = false;
+        }
+    }
+    let nanos = if all_exact {
+        exact
+    } else {
+        total.round() as i128
+    };
+    if nanos > i64::MAX as i128 {
+        return None;
+    }
+    Some(if neg { -nanos } else { nanos })
+}
+
+/// Istio's `ValidateDuration` on a duration string: at least 1ms and whole milliseconds.
+pub fn istio_duration(s: &str) -> Result<(), String> {
+    let n = go_duration_nanos(s).ok_or_else(|| format!("{s:?} is not a valid duration"))?;
+    if n < 1_000_000 {
+        return Err(format!("duration {s:?} must be at least 1ms"));
+    }
+    if n % 1_000_000 != 0 {
+        return Err(format!(
+            "duration {s:?} must be a whole number of milliseconds"
+        ));
+    }
+    Ok(())
+}
+
+/// A regex as istiod accepts it: non-empty, at most 1024 characters, valid RE2 (checked with the
+/// `regex` crate, whose syntax is RE2's).
+pub fn regex(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("regex string must not be empty".into());
+    }
+    if s.len() > 1024 {
+        return Err(format!(
+            "regex is {} characters, more than the 1024 allowed",
+            s.len()
+        ));
+    }
+    regex::Regex::new(s).map(|_| ()).map_err(|e| {
+        format!(
+            "invalid regex {s:?}: {}",
+            e.to_string().lines().last().unwrap_or("")
+        )
+    })
+}
+
+/// RFC 7230 token characters (header names).
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+/// Istio's `host.Name.Matches`: do two (possibly wildcard) hosts overlap?
+pub fn hosts_match(a: &str, b: &str) -> bool {
+    let aw = a.starts_with('*');
+    let bw = b.starts_with('*');
+    match (aw, bw) {
+        (true, true) => {
+            if a.len() < b.len() {
+                b[1..].ends_with(&a[1..])
+            } else {
+                a[1..].ends_with(&b[1..])
+            }
+        }
+        (true, false) => b.ends_with(&a[1..]),
+        (false, true) => a.ends_with(&b[1..]),
+        (false, false) => a == b,
+    }
+}
+
+/// Istio's `host.Name.SubsetOf`: is every host `a` names also named by `b`?
+pub fn host_subset_of(a: &str, b: &str) -> bool {
+    if let Some(a_rest) = a.strip_prefix('*') {
+        return b
+            .strip_prefix('*')
+            .is_some_and(|b_rest| a_rest.ends_with(b_rest));
+    }
+    match b.strip_prefix('*') {
+        Some(b_rest) => a.ends_with(b_rest),
+        None => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_domains() {
+        for ok in [
+            "reviews",
+            "*.example.com",
+            "*foo.com",
+            "*-foo.com",
+            "istio.io.",
+            "*",
+            "a.b.c",
+        ] {
+            assert!(wildcard_domain(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "foo.*.com",
+            "a..b",
+            "-a.com",
+            "1.2.3.4",
+            "foo.123",
+            "a_b.com",
+        ] {
+            assert!(wildcard_domain(bad).is_err(), "{bad}");
+        }
+        assert!(fqdn("reviews").is_ok());
+        assert!(fqdn("*.example.com").is_err());
+    }
+
+    #[test]
+    fn partial_wildcards() {
+        assert!(!is_partial_wildcard("*.example.com"));
+        assert!(!is_partial_wildcard("*"));
+        assert!(!is_partial_wildcard("example.com"));
+        assert!(is_partial_wildcard("*foo.com"));
+        assert!(is_partial_wildcard("foo*.com"));
+    }
+
+    #[test]
+    fn subnets() {
+        assert!(ip_subnet("10.0.0.0/8").is_ok());
+        assert!(ip_subnet("10.1.2.3/8").is_ok());
+        assert!(ip_subnet("2001:db8::/32").is_ok());
+        assert!(ip_subnet("10.0.0.1").is_ok());
+        assert!(ip_subnet("10.0.0.0/33").is_err());
+        assert!(ip_subnet("example.com").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(go_duration_nanos("1.5s"), Some(1_500_000_000));
+        assert_eq!(go_duration_nanos("1h2m"), Some(3_720_000_000_000));
+        assert_eq!(go_duration_nanos("0"), Some(0));
+        assert_eq!(go_duration_nanos("5"), None);
+        assert_eq!(go_duration_nanos("1x"), None);
+        assert!(istio_duration("2s").is_ok());
+        assert!(istio_duration("500us").is_err());
+        assert!(istio_duration("1500us").is_err());
+        assert!(istio_duration("0s").is_err());
+    }
+
+    #[test]
+    fn host_matching() {
+        assert!(hosts_match("*.example.com", "api.example.com"));
+        assert!(hosts_match("*", "api.example.com"));
+        assert!(!hosts_match("a.example.com", "b.example.com"));
+        assert!(host_subset_of("api.example.com", "*.example.com"));
+        assert!(!host_subset_of("*.example.com", "api.example.com"));
+        assert!(host_subset_of("*.a.example.com", "*.example.com"));
+    }
+
+    #[test]
+    fn protocols_and_labels() {
+        assert_eq!(Protocol::parse("http"), Protocol::Known("HTTP"));
+        assert!(Protocol::parse("grpc-web").is_http());
+        assert_eq!(Protocol::parse("HBONE"), Protocol::Unsupported);
+        assert!(label_pair("app.kubernetes.io/name", "x").is_ok());
+        assert!(label_pair("bad key", "x").is_err());
+        assert!(label_pair("k", "-x").is_err());
+        assert!(regex("(").is_err());
+        assert!(regex("^/api/.*$").is_ok());
+    }
+}

@@ -1,0 +1,155 @@
+//! `meshform diff` over Gloo sources: changes are attributed to the Gloo objects that produced
+//! the rendered Istio objects, and routing pictures follow the rendered routes.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: web, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: cluster1, namespaces: [{name: web}]}]
+";
+
+const EXTERNAL: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: db, namespace: web}
+spec:
+  hosts: [db.example.com]
+  ports:
+  - {name: http, number: 80, protocol: HTTP}
+";
+
+const ROUTES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: web, namespace: web}
+spec:
+  hosts: [web.example.com]
+  http:
+  - name: db
+    matchers: [{uri: {prefix: /db/}}]
+    forwardTo:
+      destinations:
+      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
+";
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn repo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "workspaces.yaml", WORKSPACE);
+    write(d, "web/external.yaml", EXTERNAL);
+    write(d, "web/routes.yaml", ROUTES);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "base"]);
+    t
+}
+
+fn diff_json(dir: &Path) -> serde_json::Value {
+    let o = Command::cargo_bin("meshform")
+        .expect("binary")
+        .current_dir(dir)
+        .args(["diff", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
+#[test]
+fn route_change_is_attributed_to_the_route_table() {
+    let t = repo();
+    write(
+        t.path(),
+        "web/routes.yaml",
+        &ROUTES.replace("/db/", "/data/"),
+    );
+    let v = diff_json(t.path());
+    let objs = v["objects"].as_array().expect("objects");
+    assert_eq!(objs.len(), 1, "{v:#}");
+    let o = &objs[0];
+    assert_eq!(o["kind"], "VirtualService");
+    assert_eq!(o["change"], "changed");
+    assert_eq!(
+        o["changedPaths"],
+        serde_json::json!(["spec.http[0].match[0].uri.prefix"])
+    );
+    let src = &o["sources"][0];
+    assert_eq!(
+        (&src["file"], &src["kind"], &src["name"]),
+        (
+            &"web/routes.yaml".into(),
+            &"RouteTable".into(),
+            &"web".into()
+        )
+    );
+    assert_eq!(src["line"], 1);
+    let r = &v["routing"][0];
+    assert_eq!(r["host"], "web.example.com");
+    assert_eq!(r["before"]["routes"][0]["matcher"], "uri.prefix=/db/");
+    assert_eq!(r["after"]["routes"][0]["matcher"], "uri.prefix=/data/");
+    assert_eq!(
+        r["after"]["routes"][0]["destinations"][0]["label"],
+        "db.example.com:80"
+    );
+}
+
+#[test]
+fn external_service_port_change_changes_the_service_entry_and_the_picture() {
+    let t = repo();
+    write(
+        t.path(),
+        "web/external.yaml",
+        &EXTERNAL.replace("number: 80", "number: 8080"),
+    );
+    write(
+        t.path(),
+        "web/routes.yaml",
+        &ROUTES.replace("number: 80", "number: 8080"),
+    );
+    let v = diff_json(t.path());
+    let kinds: Vec<&str> = v["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, vec!["ServiceEntry", "VirtualService"], "{v:#}");
+    let se = &v["objects"][0];
+    assert_eq!(se["sources"][0]["kind"], "ExternalService");
+    assert_eq!(
+        v["routing"][0]["after"]["routes"][0]["destinations"][0]["label"],
+        "db.example.com:8080"
+    );
+    // Moving the RouteTable to another file changes nothing rendered.
+    let t = repo();
+    std::fs::remove_file(t.path().join("web/routes.yaml")).expect("rm");
+    write(t.path(), "routes/moved.yaml", ROUTES);
+    let v = diff_json(t.path());
+    assert_eq!(v["objects"], serde_json::json!([]), "{v:#}");
+}

@@ -1,0 +1,117 @@
+//! Throughput of all built-in policies over a generated repo. Ignored by default: run with
+//! `cargo test --release --test policy_perf -- --ignored --nocapture`; figures go in
+//! docs/performance.md. Timings are printed, never asserted.
+
+use meshform::config::{Config, Limits};
+use meshform::repo::{LoadOptions, Repo};
+use meshform::source::SourceFile;
+use std::time::Instant;
+
+/// A repo of `n` objects: a quarter each of RouteTables, ExternalServices,
+/// ExternalEndpoints and Services, in 10 namespaces with one workspace each.
+fn repo(n: usize) -> Repo {
+    let mut text = String::new();
+    let q = n / 4;
+    for i in 0..q {
+        let ns = format!("ns{}", i % 10);
+        text.push_str(&format!(
+            "---
+apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {{name: rt-{i}, namespace: {ns}}}
+spec:
+  hosts: [h{i}.example.com]
+  http:
+  - matchers: [{{uri: {{prefix: /api}}}}]
+    forwardTo:
+      destinations:
+      - {{ref: {{name: svc-{i}}}, port: {{number: 80}}, weight: 50}}
+      - {{ref: {{name: es-{i}}}, kind: EXTERNAL_SERVICE, port: {{number: 443}}, weight: 50}}
+  - matchers: [{{uri: {{prefix: /web}}}}]
+    forwardTo:
+      destinations: [{{ref: {{name: svc-{i}}}}}]
+  - matchers: [{{uri: {{exact: /health}}}}]
+    directResponse: {{status: 200}}
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {{name: es-{i}, namespace: {ns}}}
+spec:
+  hosts: [\"*.e{i}.example.com\"]
+  selector: {{app: e{i}}}
+  ports: [{{number: 443, protocol: HTTPS}}]
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: ExternalEndpoint
+metadata: {{name: ee-{i}, namespace: {ns}, labels: {{app: e{i}}}}}
+spec:
+  address: 10.{}.{}.{}
+  ports: [{{name: https, number: 443}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: svc-{i}, namespace: {ns}}}
+spec:
+  ports: [{{port: 80}}]
+",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    for w in 0..10 {
+        text.push_str(&format!(
+            "---\napiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {{name: w{w}, namespace: gloo-mesh}}\nspec:\n  workloadClusters: [{{name: cluster1, namespaces: [{{name: ns{w}}}]}}]\n"
+        ));
+    }
+    let files = vec![SourceFile {
+        path: "all.yaml".into(),
+        data: text.into_bytes(),
+    }];
+    let limits = Limits {
+        yaml_documents: 1_000_000,
+        ..Limits::default()
+    };
+    Repo::from_files(
+        Config::default(),
+        files,
+        "cluster1",
+        &LoadOptions::default(),
+        limits,
+    )
+    .expect("generated repo loads")
+}
+
+fn time(n: usize) -> f64 {
+    let repo = repo(n);
+    let (model, _) = meshform::gloo::Model::build(&repo);
+    // Warm up once (lazy statics), then take the best of three.
+    let _ = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let r = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+            assert!(
+                r.findings
+                    .iter()
+                    .all(|d| d.severity != meshform::diag::Severity::Error),
+                "{:?}",
+                r.findings.first()
+            );
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min)
+}
+
+#[test]
+#[ignore]
+fn all_builtins_over_10k_objects() {
+    let small = time(2_500);
+    let big = time(10_000);
+    println!(
+        "policy::check, all built-ins: 2,500 objects {:.3} s; 10,000 objects {:.3} s; ratio {:.2} (linear = 4)",
+        small,
+        big,
+        big / small
+    );
+}
