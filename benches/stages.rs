@@ -19,6 +19,10 @@ use meshform::source::Origin;
 use meshform::{policy, validate};
 use std::path::PathBuf;
 
+// The same allocator as the binary (src/main.rs), so stage figures add up to the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
@@ -119,5 +123,51 @@ fn g_pipeline(bencher: Bencher, n: usize) {
             .map_err(|e| e.0.len())
             .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
             .map(|s| s.len())
+    });
+}
+
+/// Two revisions (`HEAD~1`, `HEAD`) of a repo of `n` objects with 1% of them changed (100 of
+/// 10,000).
+fn diff_dir(n: usize) -> PathBuf {
+    let spec = gen::Spec {
+        changes: (n / 100).max(1),
+        ..gen::Spec::new(n)
+    };
+    gen::cached(&root(), &spec, true)
+}
+
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Rendered> {
+    let origin = Origin::Rev {
+        path: dir.to_path_buf(),
+        rev: rev.into(),
+    };
+    match pipeline::run(&origin, &Options::default()) {
+        Ok(o) => o.objects,
+        Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
+    }
+}
+
+/// Matching and unified diffs of the rendered objects of two revisions.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn h_diff(bencher: Bencher, n: usize) {
+    let dir = diff_dir(n);
+    let base = rendered_rev(&dir, "HEAD~1");
+    let head = rendered_rev(&dir, "HEAD");
+    let opts = meshform::diff::DiffOptions::default();
+    bencher.bench(|| meshform::diff::compare(&base, &head, &opts).0.len());
+}
+
+/// The whole `meshform diff --base HEAD~1 --head HEAD`: both revisions read from git and
+/// rendered (in parallel, as the CLI does), then compared.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn i_diff_full(bencher: Bencher, n: usize) {
+    let dir = diff_dir(n);
+    let opts = meshform::diff::DiffOptions::default();
+    bencher.bench(|| {
+        let (base, head) = rayon::join(
+            || rendered_rev(&dir, "HEAD~1"),
+            || rendered_rev(&dir, "HEAD"),
+        );
+        meshform::diff::compare(&base, &head, &opts).0.len()
     });
 }

@@ -148,7 +148,12 @@ mod tests {
             .iter()
             .filter_map(|o| o.value["kind"].as_str())
             .collect();
-        for k in ["DestinationRule", "Gateway", "ServiceEntry", "VirtualService"] {
+        for k in [
+            "DestinationRule",
+            "Gateway",
+            "ServiceEntry",
+            "VirtualService",
+        ] {
             assert!(kinds.contains(k), "no {k} rendered: {kinds:?}");
         }
     }

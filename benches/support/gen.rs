@@ -454,6 +454,9 @@ fn config(out: &mut Out) {
              ports: [{{name: http2, port: 80, targetPort: 8080}}, {{name: https, port: 443, targetPort: 8443}}]\n"
         );
     }
+    // The default run budget of the policies (100 × policyCost) is exceeded from about 10,000
+    // objects on (docs/performance.md); raised so that large repos are measured at all.
+    s.push_str("limits:\n  policyCost: 100000000\n  policyTimeMs: 600000\n");
     out.files.insert("meshform.yaml".into(), s);
 }
 
