@@ -77,7 +77,7 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         suppressed = report.suppressed;
     }
     let out = render::render(&repo, &model, &opts.render);
-    findings.extend(out.diagnostics);
+    findings.extend(dedup_references(out.diagnostics, &findings));
     findings.extend(validate::validate_all(&repo, &out.objects));
     diag::normalize(&mut findings);
     Ok(Outcome {
@@ -87,4 +87,35 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         suppressed,
         policies,
     })
+}
+
+/// The translator and the `routetable-references-visible` policy both report an unresolved
+/// reference. Where the policy already names it (same object, same line), the translator's
+/// duplicate is dropped; where the policy is exempted or skipped, the translator's error stays,
+/// because the route is still replaced by a 500.
+fn dedup_references(translation: Vec<Diagnostic>, policy: &[Diagnostic]) -> Vec<Diagnostic> {
+    let seen: std::collections::HashSet<_> = policy
+        .iter()
+        .filter(|d| d.code == "routetable-references-visible")
+        .filter_map(|d| {
+            Some((
+                d.object.clone()?,
+                d.location.as_ref()?.file.clone(),
+                d.location.as_ref()?.line,
+            ))
+        })
+        .collect();
+    translation
+        .into_iter()
+        .filter(|d| {
+            let dup = matches!(
+                d.code.as_str(),
+                "unresolved-destination" | "unresolved-delegate"
+            ) && match (&d.object, &d.location) {
+                (Some(o), Some(l)) => seen.contains(&(o.clone(), l.file.clone(), l.line)),
+                _ => false,
+            };
+            !dup
+        })
+        .collect()
 }

@@ -718,11 +718,8 @@ fn template_recursion_and_huge_output_end_in_clear_errors() {
     render(d.path()).input_error(&["big.yaml.j2", "limits.templateOutput"]);
 }
 
-/// `limits.templateFuel` is not enforced yet (src/source/template.rs never calls
-/// `Environment::set_fuel`), so this loop of 10^8 steps runs for minutes. Un-ignore once it
-/// is.
+/// `limits.templateFuel` bounds a loop of 10^8 steps.
 #[test]
-#[ignore = "template fuel is not enforced yet (src/source/template.rs)"]
 fn template_endless_loops_run_out_of_fuel() {
     let d = tmp();
     write(

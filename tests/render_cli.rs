@@ -234,11 +234,18 @@ fn an_unresolved_destination_is_an_error_at_the_route_table() {
     let (code, out, err) = render(d.path(), &[]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
+    // Reported once, by the references-visible policy, at the reference itself.
     assert!(
-        err.contains("ExternalService web/nope of cluster cluster1 does not exist"),
+        err.contains("error[routetable-references-visible]"),
         "{err}"
     );
-    assert!(err.contains("--> web/routes.yaml:12:39"), "{err}");
+    assert!(err.contains("EXTERNAL_SERVICE web/nope"), "{err}");
+    assert!(err.contains("--> web/routes.yaml:12:"), "{err}");
+    assert_eq!(
+        err.matches("error[").count(),
+        1,
+        "one problem, one finding: {err}"
+    );
 }
 
 #[test]
