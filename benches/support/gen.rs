@@ -124,7 +124,7 @@ fn team_ns(t: usize) -> String {
 }
 
 fn home_cluster(t: usize) -> &'static str {
-    if t % 2 == 0 {
+    if t.is_multiple_of(2) {
         "cluster1"
     } else {
         "cluster2"
@@ -132,7 +132,7 @@ fn home_cluster(t: usize) -> &'static str {
 }
 
 fn other_cluster(t: usize) -> &'static str {
-    if t % 2 == 0 {
+    if t.is_multiple_of(2) {
         "cluster2"
     } else {
         "cluster1"
@@ -477,7 +477,7 @@ fn workspace_team(t: usize) -> String {
         t % 4,
         home_cluster(t)
     );
-    if t % 3 == 0 {
+    if t.is_multiple_of(3) {
         // Every third team also runs in the other workload cluster.
         let _ = write!(
             s,
@@ -728,7 +728,7 @@ fn gateway_table(
          - app-{n}.{ns}.example.com\n  virtualGateways:\n  - name: {VG_NAME}\n    namespace: {GW_NS}\n    \
          cluster: cluster1\n  workloadSelectors: []\n"
     );
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         let _ = write!(
             s,
             "  virtualServiceAnnotations:\n    owner.example.com/team: {ns}\n"
