@@ -4,7 +4,7 @@
     python3 scripts/plot-performance.py docs/performance.csv docs/performance.svg
 
 Two log-log panels: wall time and peak memory against the number of Gloo objects, one line
-per tool and task measured at two sizes or more. Dashed lines mark the targets of the issues.
+per tool and task (a single dot where only one size was measured). Dashed circles mark the targets of the issues.
 """
 
 import csv
@@ -23,7 +23,7 @@ def load(path):
             t = float(row["mean_s"]) if row["mean_s"] else None
             m = float(row["peak_rss_mib"]) if row["peak_rss_mib"] else None
             series.setdefault(key, []).append((n, t, m))
-    return {k: sorted(v) for k, v in series.items() if len(v) >= 2}
+    return {k: sorted(v) for k, v in series.items()}
 
 
 def log_ticks(lo, hi):
@@ -39,7 +39,7 @@ def log_ticks(lo, hi):
 def fmt(v, unit):
     if unit == "s":
         return f"{v:g} s" if v >= 1 else f"{v * 1000:g} ms"
-    return f"{v:g} MiB" if v < 1024 else f"{v / 1024:g} GiB"
+    return f"{v:g} MiB" if v < 1024 else f"{v / 1024:.3g} GiB"
 
 
 def panel(out, x0, y0, w, h, series, idx, unit, title, targets):
@@ -75,7 +75,7 @@ def panel(out, x0, y0, w, h, series, idx, unit, title, targets):
     for i, (key, s) in enumerate(sorted(series.items())):
         c = COLORS[i % len(COLORS)]
         p = [(px(n), py(r[idx - 1])) for n, *r in s if r[idx - 1]]
-        if len(p) < 2:
+        if not p:
             continue
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in p)
         out.append(f'<polyline points="{path}" fill="none" stroke="{c}" stroke-width="2"/>')
@@ -88,7 +88,7 @@ def main():
     series = load(src)
     w, h = 420, 300
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w + 300}" height="{h + 110}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w + 400}" height="{h + 110}" '
         'font-family="sans-serif" font-size="12">',
         '<rect width="100%" height="100%" fill="white"/>',
     ]
