@@ -70,15 +70,26 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     findings.extend(repo.warnings.iter().cloned());
     let mut suppressed = Vec::new();
     let mut policies = 0;
-    if !opts.skip_policies {
-        let report = policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions)?;
+    // Policies and translation are independent: run them side by side, then validate.
+    let (report, (out, istio)) = rayon::join(
+        || {
+            (!opts.skip_policies)
+                .then(|| policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions))
+        },
+        || {
+            let out = render::render(&repo, &model, &opts.render);
+            let istio = validate::validate_all(&repo, &out.objects);
+            (out, istio)
+        },
+    );
+    if let Some(report) = report {
+        let report = report?;
         policies = report.policies;
         findings.extend(report.findings);
         suppressed = report.suppressed;
     }
-    let out = render::render(&repo, &model, &opts.render);
     findings.extend(dedup_references(out.diagnostics, &findings));
-    findings.extend(validate::validate_all(&repo, &out.objects));
+    findings.extend(istio);
     diag::normalize(&mut findings);
     Ok(Outcome {
         repo,
@@ -89,14 +100,14 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     })
 }
 
-/// The translator and the `routetable-references-visible` policy both report an unresolved
-/// reference. Where the policy already names it (same object, same line), the translator's
-/// duplicate is dropped; where the policy is exempted or skipped, the translator's error stays,
-/// because the route is still replaced by a 500.
+/// Several built-in policies check what the translator also has to refuse (references,
+/// weights, ports). Where a policy error already names a problem (same object, same line), the
+/// translator's duplicate is dropped; where the policy is exempted or skipped, the translator's
+/// error stays, because the route is still replaced by a 500.
 fn dedup_references(translation: Vec<Diagnostic>, policy: &[Diagnostic]) -> Vec<Diagnostic> {
     let seen: std::collections::HashSet<_> = policy
         .iter()
-        .filter(|d| d.code == "routetable-references-visible")
+        .filter(|d| d.severity == Severity::Error)
         .filter_map(|d| {
             Some((
                 d.object.clone()?,
@@ -108,13 +119,11 @@ fn dedup_references(translation: Vec<Diagnostic>, policy: &[Diagnostic]) -> Vec<
     translation
         .into_iter()
         .filter(|d| {
-            let dup = matches!(
-                d.code.as_str(),
-                "unresolved-destination" | "unresolved-delegate"
-            ) && match (&d.object, &d.location) {
-                (Some(o), Some(l)) => seen.contains(&(o.clone(), l.file.clone(), l.line)),
-                _ => false,
-            };
+            let dup = d.severity == Severity::Error
+                && match (&d.object, &d.location) {
+                    (Some(o), Some(l)) => seen.contains(&(o.clone(), l.file.clone(), l.line)),
+                    _ => false,
+                };
             !dup
         })
         .collect()

@@ -834,3 +834,17 @@ fn a_translation_error_fails_with_findings_exit_and_no_output() {
         "{err}"
     );
 }
+
+#[test]
+fn a_deny_finding_fails_with_findings_exit_and_no_output() {
+    let repo = gloo_repo("db");
+    write(repo.path(), "web/split.yaml", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: split, namespace: web}\nspec:\n  hosts: [split.example.com]\n  http:\n  - name: split\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 100}\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 50}\n");
+    let g = generate(repo.path(), &App::new(".").cluster("eu"));
+    assert_eq!(g.run.code, 1, "{}", g.run.stderr);
+    assert!(g.run.stdout.is_empty());
+    let err = g.result.unwrap_err();
+    assert!(
+        err.contains("routetable-weights") && err.contains("web/split.yaml:"),
+        "{err}"
+    );
+}

@@ -36,15 +36,20 @@ pub fn canonicalize(value: &mut Value) {
     }
 }
 
-/// The objects as one YAML stream, `---` between documents.
+/// The objects as one YAML stream, `---` between documents. Documents are serialized in
+/// parallel and joined in order, so the bytes do not depend on the thread count.
 pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
-    let mut out = String::new();
-    for (i, o) in objects.iter().enumerate() {
+    use rayon::prelude::*;
+    let docs: Vec<String> = objects
+        .par_iter()
+        .map(|o| crate::yaml::to_string(&o.value))
+        .collect::<Result<_, _>>()?;
+    let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 5).sum());
+    for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        let doc = crate::yaml::to_string(&o.value)?;
-        out.push_str(&doc);
+        out.push_str(doc);
         if !doc.ends_with('\n') {
             out.push('\n');
         }
