@@ -1,0 +1,173 @@
+//! One benchmark per pipeline stage over generated repos (benches/support/gen.rs).
+//!
+//! `cargo bench --bench stages` measures 1,000, 10,000 and 100,000 Gloo objects
+//! (`MESHFORM_BENCH_SIZES=1000,10000` to choose). Under `cargo test --all-targets` divan runs
+//! each benchmark once, on 1,000 objects only, and asserts nothing about time.
+//!
+//! Each stage is timed on its own with the earlier stages done once outside the timing, so
+//! the figures add up to roughly the whole run (`pipeline`).
+
+#[path = "support/gen.rs"]
+mod gen;
+
+use divan::Bencher;
+use meshform::gloo::Model;
+use meshform::pipeline::{self, Options};
+use meshform::render::{self, emit, RenderOptions};
+use meshform::repo::{LoadOptions, Repo};
+use meshform::source::Origin;
+use meshform::{policy, validate};
+use std::path::PathBuf;
+
+// The same allocator as the binary (src/main.rs), so stage figures add up to the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    divan::main();
+}
+
+/// Sizes to measure: all three under `cargo bench`, 1,000 in test mode.
+fn sizes() -> Vec<usize> {
+    if let Ok(s) = std::env::var("MESHFORM_BENCH_SIZES") {
+        return s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+    }
+    if std::env::args().any(|a| a == "--bench") {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        vec![1_000]
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("meshform-bench")
+}
+
+fn repo_dir(n: usize) -> PathBuf {
+    gen::cached(&root(), &gen::Spec::new(n), false)
+}
+
+fn load(n: usize) -> Repo {
+    match Repo::load(&Origin::Dir(repo_dir(n)), &LoadOptions::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("generated repo of {n} does not load: {:?}", e.0.first()),
+    }
+}
+
+fn model(repo: &Repo) -> Model {
+    let (model, diags) = Model::build(repo);
+    assert!(
+        !meshform::diag::has_errors(&diags),
+        "generated repo does not type: {:?}",
+        diags.first()
+    );
+    model
+}
+
+/// Files → objects with positions (walk, read, YAML parse).
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn a_load(bencher: Bencher, n: usize) {
+    let dir = Origin::Dir(repo_dir(n));
+    bencher.bench(|| Repo::load(&dir, &LoadOptions::default()).map(|r| r.objects.len()));
+}
+
+/// Typed Gloo API and workspace visibility.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn b_model(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    bencher.bench(|| Model::build(&repo).1.len());
+}
+
+/// Every built-in policy over the repo.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn c_policy(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    bencher.bench(|| policy::check(&repo, &model, &[], false).map(|r| r.findings.len()));
+}
+
+/// Translation to Istio objects.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn d_render(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    let opts = RenderOptions::default();
+    bencher.bench(|| render::render(&repo, &model, &opts).objects.len());
+}
+
+/// Istio schema and webhook validation of the rendered objects.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn e_validate(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    let out = render::render(&repo, &model, &RenderOptions::default());
+    bencher.bench(|| validate::validate_all(&repo, &out.objects).len());
+}
+
+/// The YAML stream on stdout.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn f_emit(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    let out = render::render(&repo, &model, &RenderOptions::default());
+    bencher.bench(|| emit::yaml_stream(&out.objects).map(|s| s.len()));
+}
+
+/// The whole `meshform render` run: load, type, check, render, validate, emit.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn g_pipeline(bencher: Bencher, n: usize) {
+    let dir = Origin::Dir(repo_dir(n));
+    let opts = Options::default();
+    bencher.bench(|| {
+        pipeline::run(&dir, &opts)
+            .map_err(|e| e.0.len())
+            .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
+            .map(|s| s.len())
+    });
+}
+
+/// Two revisions (`HEAD~1`, `HEAD`) of a repo of `n` objects with 1% of them changed (100 of
+/// 10,000).
+fn diff_dir(n: usize) -> PathBuf {
+    let spec = gen::Spec {
+        changes: (n / 100).max(1),
+        ..gen::Spec::new(n)
+    };
+    gen::cached(&root(), &spec, true)
+}
+
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Rendered> {
+    let origin = Origin::Rev {
+        path: dir.to_path_buf(),
+        rev: rev.into(),
+    };
+    match pipeline::run(&origin, &Options::default()) {
+        Ok(o) => o.objects,
+        Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
+    }
+}
+
+/// Matching and unified diffs of the rendered objects of two revisions.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn h_diff(bencher: Bencher, n: usize) {
+    let dir = diff_dir(n);
+    let base = rendered_rev(&dir, "HEAD~1");
+    let head = rendered_rev(&dir, "HEAD");
+    let opts = meshform::diff::DiffOptions::default();
+    bencher.bench(|| meshform::diff::compare(&base, &head, &opts).0.len());
+}
+
+/// The whole `meshform diff --base HEAD~1 --head HEAD`: both revisions read from git and
+/// rendered (in parallel, as the CLI does), then compared.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn i_diff_full(bencher: Bencher, n: usize) {
+    let dir = diff_dir(n);
+    let opts = meshform::diff::DiffOptions::default();
+    bencher.bench(|| {
+        let (base, head) = rayon::join(
+            || rendered_rev(&dir, "HEAD~1"),
+            || rendered_rev(&dir, "HEAD"),
+        );
+        meshform::diff::compare(&base, &head, &opts).0.len()
+    });
+}
