@@ -830,7 +830,10 @@ fn a_translation_error_fails_with_findings_exit_and_no_output() {
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(
-        err.contains("unresolved-destination") && err.contains("web/routes.yaml.j2:11"),
+        // One finding per problem: the references-visible policy names the broken reference.
+        err.contains("routetable-references-visible")
+            && err.contains("web/nope")
+            && err.contains("web/routes.yaml.j2:11"),
         "{err}"
     );
 }
