@@ -186,14 +186,7 @@ fn typed<T: DeserializeOwned + Default>(
 
 fn service_info(index: usize, o: &Object) -> ServiceInfo {
     let spec = &o.value["spec"];
-    let selector = spec["selector"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let selector = str_labels(&spec["selector"]);
     let ports = spec["ports"]
         .as_array()
         .map(|a| {
@@ -385,6 +378,17 @@ impl Model {
         let meta = meta_of(object_index, o);
         self.workspaces.visible(&meta, &o.id.kind, workspace)
     }
+}
+
+/// A JSON map's string entries as Labels (other values are skipped).
+pub fn str_labels(v: &serde_json::Value) -> Labels {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// True if every selector label is present with the same value.

@@ -360,12 +360,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 by_id.insert(key, o);
             }
             Some(existing) if existing.value == o.value => {
-                for s in o.sources {
-                    if !existing.sources.contains(&s) {
-                        existing.sources.push(s);
-                    }
-                }
-                existing.sources.sort();
+                absorb_sources(existing, o.sources);
             }
             Some(existing)
                 if key.1.kind == "DestinationRule"
@@ -382,12 +377,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
                 existing.value["spec"]["subsets"] = Value::Array(subsets);
-                for s in o.sources {
-                    if !existing.sources.contains(&s) {
-                        existing.sources.push(s);
-                    }
-                }
-                existing.sources.sort();
+                absorb_sources(existing, o.sources);
             }
             Some(existing) => {
                 let mut d = Diagnostic::error(
@@ -408,6 +398,16 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
         }
     }
     by_id.into_values().collect()
+}
+
+/// Adds sources to an object's list, without duplicates, sorted.
+fn absorb_sources(into: &mut Rendered, sources: Vec<SourceRef>) {
+    for s in sources {
+        if !into.sources.contains(&s) {
+            into.sources.push(s);
+        }
+    }
+    into.sources.sort();
 }
 
 /// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.

@@ -8,7 +8,7 @@
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::gloo::types::{Labels, VirtualDestinationSpec};
-use crate::gloo::{labels_match, Typed};
+use crate::gloo::{labels_match, str_labels, Typed};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -220,14 +220,7 @@ fn subject_alt_names(
         if o.id.kind != "Deployment" || o.id.namespace != ns || !clusters.contains(&o.cluster) {
             continue;
         }
-        let pod_labels: Labels = o.value["spec"]["template"]["metadata"]["labels"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let pod_labels = str_labels(&o.value["spec"]["template"]["metadata"]["labels"]);
         if selector.is_empty() || !labels_match(selector, &pod_labels) {
             continue;
         }
