@@ -266,11 +266,7 @@ impl<'a> Ctx<'a> {
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let o = self.obj(meta);
-        Diagnostic::new(Severity::Error, code, message)
-            .at(self.repo.locate(o, field))
-            .on(o.id.clone())
-            .field(field)
+        self.finding(Severity::Error, meta, code, field, message)
     }
 
     /// A warning at a field of a typed object.
@@ -281,8 +277,19 @@ impl<'a> Ctx<'a> {
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
+        self.finding(Severity::Warning, meta, code, field, message)
+    }
+
+    fn finding(
+        &self,
+        severity: Severity,
+        meta: &Meta,
+        code: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let o = self.obj(meta);
-        Diagnostic::new(Severity::Warning, code, message)
+        Diagnostic::new(severity, code, message)
             .at(self.repo.locate(o, field))
             .on(o.id.clone())
             .field(field)
