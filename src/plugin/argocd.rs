@@ -9,7 +9,7 @@
 
 use super::{read_values_file, Failure};
 use crate::config::{self, Config, Limits};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
 use crate::pipeline;
 use crate::render::{emit, IstioApi, RenderOptions};
 use crate::repo::LoadOptions;
@@ -374,23 +374,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             outcome.repo.clusters.join(", ")
         ))));
     }
-    let shown: Vec<Diagnostic> = outcome
-        .findings
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .cloned()
-        .collect();
-    if outcome.has_errors() {
-        return Err(Failure {
-            summary: format!(
-                "{} error(s); nothing rendered for cluster {cluster}",
-                outcome.count(Severity::Error)
-            ),
-            diagnostics: shown,
-            files: outcome.repo.files,
-            findings: true,
-        });
-    }
+    let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,
         &outcome.repo.files,

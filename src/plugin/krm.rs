@@ -284,23 +284,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         diagnostics: e.0,
         ..Failure::default()
     })?;
-    let shown: Vec<Diagnostic> = outcome
-        .findings
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .cloned()
-        .collect();
-    if outcome.has_errors() {
-        return Err(Failure {
-            summary: format!(
-                "{} error(s); nothing rendered for cluster {cluster}",
-                outcome.count(Severity::Error)
-            ),
-            diagnostics: shown,
-            files: outcome.repo.files,
-            findings: true,
-        });
-    }
+    let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     if outcome.objects.is_empty() && !settings.allow_empty {
         return Err(bad(format!(
             "cluster `{cluster}` renders no objects; set allowEmpty (allow-empty in a ConfigMap) \

@@ -38,6 +38,33 @@ impl Failure {
     }
 }
 
+/// The findings a front end shows (all but Info), or a Failure when any is an error: nothing
+/// is rendered then, so Argo CD and kustomize never see partial output.
+pub(crate) fn shown_or_fail(
+    outcome: crate::pipeline::Outcome,
+    cluster: &str,
+) -> Result<(crate::pipeline::Outcome, Vec<Diagnostic>), Failure> {
+    use crate::diag::Severity;
+    let shown: Vec<Diagnostic> = outcome
+        .findings
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .cloned()
+        .collect();
+    if outcome.has_errors() {
+        return Err(Failure {
+            summary: format!(
+                "{} error(s); nothing rendered for cluster {cluster}",
+                outcome.count(Severity::Error)
+            ),
+            diagnostics: shown,
+            files: outcome.repo.files,
+            findings: true,
+        });
+    }
+    Ok((outcome, shown))
+}
+
 /// Reads a values file (YAML or JSON mappings, several documents merged in order), at most
 /// `limits.fileSize` bytes, and merges it deeply into `into`. `shown` names it in errors.
 pub fn read_values_file(

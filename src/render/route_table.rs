@@ -774,13 +774,22 @@ fn resolve(
             .join("-");
         Some((sanitize_name_v2(&name), d.subset.clone()))
     };
+    // A destination must be owned by, or exported to and imported by, the route's workspace
+    // [C §8.2]; `what` names it in the message.
+    let not_visible = |part: &mut Part, what: String| {
+        fail(
+            part,
+            "unresolved-destination",
+            &format!("{field}.ref"),
+            format!("{what} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)"),
+        )
+    };
     match d.kind {
         DestinationKind::Service => {
             let svc = ctx.model.service(&cl, &ns, &r.name);
             if let Some(s) = svc {
                 if !ctx.model.workspaces.visible(&s.meta, "Service", ws) {
-                    return fail(part, "unresolved-destination", &format!("{field}.ref"),
-                        format!("Service {ns}/{} of cluster {cl} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)", r.name));
+                    return not_visible(part, format!("Service {ns}/{} of cluster {cl}", r.name));
                 }
             }
             // A Service outside the repo is taken on trust: app manifests often live elsewhere.
@@ -833,8 +842,7 @@ fn resolve(
                 .workspaces
                 .visible(&vd.meta, "VirtualDestination", ws)
             {
-                return fail(part, "unresolved-destination", &format!("{field}.ref"),
-                    format!("VirtualDestination {ns}/{} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)", r.name));
+                return not_visible(part, format!("VirtualDestination {ns}/{}", r.name));
             }
             let Some(host) = vd.spec.hosts.first().cloned() else {
                 return fail(
@@ -920,8 +928,7 @@ fn resolve(
                 .workspaces
                 .visible(&es.meta, "ExternalService", ws)
             {
-                return fail(part, "unresolved-destination", &format!("{field}.ref"),
-                    format!("ExternalService {ns}/{} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)", r.name));
+                return not_visible(part, format!("ExternalService {ns}/{}", r.name));
             }
             let port = match &d.port {
                 Some(PortSelector {
