@@ -8,6 +8,7 @@ use crate::repo::{LoadError, LoadOptions, Repo};
 use crate::source::Origin;
 use crate::{policy, validate};
 use std::path::PathBuf;
+use std::time::Instant;
 
 /// Options for a whole run.
 #[derive(Debug, Clone, Default)]
@@ -54,13 +55,22 @@ impl Outcome {
 /// Loads, types, checks, renders and validates. `Err` means the input itself is broken
 /// (exit 2); policy and translation errors are findings in the `Ok` outcome (exit 1).
 pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
+    let start = Instant::now();
     let repo = Repo::load(origin, &opts.load)?;
+    tracing::debug!(
+        "load: {} files, {} objects in {:?}",
+        repo.files.len(),
+        repo.objects.len(),
+        start.elapsed()
+    );
     run_repo(repo, opts)
 }
 
 /// As `run`, for a repo already loaded.
 pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
+    let start = Instant::now();
     let (model, mut typing) = Model::build(&repo);
+    tracing::debug!("typing: {:?}", start.elapsed());
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
         diag::normalize(&mut typing);
@@ -77,8 +87,15 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
                 .then(|| policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions))
         },
         || {
+            let start = Instant::now();
             let out = render::render(&repo, &model, &opts.render);
+            let rendered = start.elapsed();
             let istio = validate::validate_all(&repo, &out.objects);
+            tracing::debug!(
+                "render: {} objects in {rendered:?}; validation {:?}",
+                out.objects.len(),
+                start.elapsed() - rendered
+            );
             (out, istio)
         },
     );

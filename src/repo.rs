@@ -8,6 +8,7 @@ use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Read;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -44,6 +45,9 @@ pub struct Repo {
     pub clusters: Vec<String>,
     /// Document starts per file index, filled by `locate` on first use.
     doc_starts: DocStarts,
+    /// Per entry of `files`: the range of `objects` and of `warnings` it produced, so that a
+    /// later load of another revision can reuse what did not change (`load_after`).
+    parsed: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
@@ -120,6 +124,29 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
     }
 }
 
+/// Reads meshform.yaml and every file: (config, files, fallback cluster, limits).
+fn read_all(
+    origin: &Origin,
+    opts: &LoadOptions,
+) -> Result<(Config, Vec<SourceFile>, String, Limits), LoadError> {
+    let fallback = opts
+        .fallback_cluster
+        .clone()
+        .unwrap_or_else(|| "cluster1".into());
+    let config = match read_config(origin).map_err(|e| LoadError(vec![source_diag(e)]))? {
+        Some((path, data)) => {
+            let p: Arc<str> = path.into();
+            let text = decode(&p, data).map_err(|d| LoadError(vec![d]))?;
+            Config::parse(&text).map_err(|e| LoadError(vec![*e.0]))?
+        }
+        None => Config::default(),
+    };
+    let limits = opts.limits.unwrap_or(config.limits);
+    let files = source::read(origin, &limits)
+        .map_err(|es| LoadError(es.into_iter().map(source_diag).collect()))?;
+    Ok((config, files, fallback, limits))
+}
+
 /// Decodes a file as UTF-8 text, refusing binary content with a position.
 fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
     if let Some(i) = data.iter().position(|b| *b == 0) {
@@ -152,22 +179,22 @@ fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
 impl Repo {
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
-        let fallback = opts
-            .fallback_cluster
-            .clone()
-            .unwrap_or_else(|| "cluster1".into());
-        let config = match read_config(origin).map_err(|e| LoadError(vec![source_diag(e)]))? {
-            Some((path, data)) => {
-                let p: Arc<str> = path.into();
-                let text = decode(&p, data).map_err(|d| LoadError(vec![d]))?;
-                Config::parse(&text).map_err(|e| LoadError(vec![*e.0]))?
-            }
-            None => Config::default(),
-        };
-        let limits = opts.limits.unwrap_or(config.limits);
-        let files = source::read(origin, &limits)
-            .map_err(|es| LoadError(es.into_iter().map(source_diag).collect()))?;
-        Self::from_files(config, files, &fallback, opts, limits)
+        let (config, files, fallback, limits) = read_all(origin, opts)?;
+        Self::build(config, files, &fallback, opts, limits, None)
+    }
+
+    /// As [`Repo::load`], reusing the objects of `previous` (another revision of the same repo,
+    /// loaded with the same options) for every file whose text and cluster are unchanged, so
+    /// a diff parses each unchanged file once.
+    pub fn load_after(
+        origin: &Origin,
+        opts: &LoadOptions,
+        previous: &Repo,
+    ) -> Result<Repo, LoadError> {
+        let (config, files, fallback, limits) = read_all(origin, opts)?;
+        // Limits change what a parse accepts: reuse only under the same ones.
+        let previous = (previous.limits == limits).then_some(previous);
+        Self::build(config, files, &fallback, opts, limits, previous)
     }
 
     /// Loads a repo from files already read (used by `krm` and tests).
@@ -177,6 +204,17 @@ impl Repo {
         fallback: &str,
         opts: &LoadOptions,
         limits: Limits,
+    ) -> Result<Repo, LoadError> {
+        Self::build(config, files, fallback, opts, limits, None)
+    }
+
+    fn build(
+        config: Config,
+        files: Vec<SourceFile>,
+        fallback: &str,
+        opts: &LoadOptions,
+        limits: Limits,
+        previous: Option<&Repo>,
     ) -> Result<Repo, LoadError> {
         let matcher = config
             .path_matcher(fallback)
@@ -232,14 +270,43 @@ impl Repo {
             ));
         }
         let yl = limits.yaml();
+        // (path, cluster) -> index into `previous.files`.
+        let reusable: HashMap<(&str, &str), usize> = previous
+            .map(|p| {
+                (0..p.files.len().min(p.parsed.len()))
+                    .filter_map(|i| {
+                        let cluster = p.objects.get(p.parsed[i].0.start)?.cluster.as_str();
+                        Some(((&*p.files[i].path, cluster), i))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let parsed: Vec<(Vec<Object>, Vec<Diagnostic>)> = texts
             .par_iter()
             .enumerate()
-            .map(|(i, (st, cluster))| manifest::parse_file(&st.path, &st.text, i, cluster, &yl))
+            .map(|(i, (st, cluster))| {
+                let old = previous.zip(reusable.get(&(&*st.path, cluster.as_str())));
+                match old {
+                    Some((p, &j)) if p.files[j].text == st.text => {
+                        let (objs, warns) = &p.parsed[j];
+                        let objs = p.objects[objs.clone()]
+                            .iter()
+                            .map(|o| Object {
+                                file_index: i,
+                                ..o.clone()
+                            })
+                            .collect();
+                        (objs, p.warnings[warns.clone()].to_vec())
+                    }
+                    _ => manifest::parse_file(&st.path, &st.text, i, cluster, &yl),
+                }
+            })
             .collect();
         let mut objects = Vec::new();
         let mut warnings = Vec::new();
+        let mut spans = Vec::with_capacity(parsed.len());
         for (objs, diags) in parsed {
+            let (o0, w0) = (objects.len(), warnings.len());
             objects.extend(objs);
             for d in diags {
                 if d.severity == diag::Severity::Error {
@@ -248,6 +315,7 @@ impl Repo {
                     warnings.push(d);
                 }
             }
+            spans.push((o0..objects.len(), w0..warnings.len()));
         }
         if objects.len() > limits.objects {
             errors.push(Diagnostic::error(
@@ -296,6 +364,7 @@ impl Repo {
             limits,
             clusters,
             doc_starts: Arc::default(),
+            parsed: spans,
         })
     }
 
@@ -329,5 +398,66 @@ pub fn origin(path: PathBuf, rev: Option<String>) -> Origin {
     match rev {
         Some(rev) => Origin::Rev { path, rev },
         None => Origin::Dir(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            data: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn build(files: Vec<SourceFile>, previous: Option<&Repo>) -> Repo {
+        let limits = Limits::default();
+        Repo::build(
+            Config::default(),
+            files,
+            "cluster1",
+            &LoadOptions::default(),
+            limits,
+            previous,
+        )
+        .unwrap_or_else(|e| panic!("{:?}", e.0))
+    }
+
+    const B: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  x: on\n";
+
+    #[test]
+    fn a_later_load_reuses_unchanged_files_at_their_new_index() {
+        let base = build(
+            vec![
+                file("b.yaml", B),
+                file("c.yaml", B.replace("name: b", "name: c").as_str()),
+            ],
+            None,
+        );
+        let head = build(
+            vec![
+                file("a.yaml", &B.replace("name: b", "name: a")),
+                file("b.yaml", B),
+                file("c.yaml", &B.replace("name: b", "name: c2")),
+            ],
+            Some(&base),
+        );
+        let names: Vec<&str> = head.objects.iter().map(|o| o.id.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c2"]);
+        let files: Vec<usize> = head.objects.iter().map(|o| o.file_index).collect();
+        assert_eq!(files, [0, 1, 2]);
+        // The reused object is located in its own file, and keeps its YAML 1.1 warning.
+        let b = &head.objects[1];
+        let at = head.locate(b, "data.x");
+        assert_eq!((&*at.file, at.line), ("b.yaml", 6));
+        let warned: Vec<&str> = head
+            .warnings
+            .iter()
+            .filter_map(|w| w.location.as_ref().map(|l| &*l.file))
+            .collect();
+        assert_eq!(warned, ["a.yaml", "b.yaml", "c.yaml"]);
+        assert_eq!(head.parsed.len(), 3);
     }
 }

@@ -366,7 +366,7 @@ impl<'a> Builder<'a> {
                         .map(|t| t.core_suffix().unwrap_or("").to_string());
                     let v = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
                     if self.is_key_slot() {
-                        self.set_key(&s, &v, pos)?;
+                        self.set_key(&s, v, pos)?;
                         continue;
                     }
                     if style == ScalarStyle::Plain && tag_suffix.is_none() {
@@ -387,7 +387,12 @@ impl<'a> Builder<'a> {
                         return Err(err(pos, "complex mapping keys are not supported"));
                     }
                     self.enter(pos)?;
-                    let ptr = self.child_ptr();
+                    // Pointers are needed only to record positions.
+                    let ptr = if self.recording() {
+                        self.child_ptr()
+                    } else {
+                        String::new()
+                    };
                     self.stack.push(Frame::Seq {
                         items: Vec::new(),
                         anchor,
@@ -408,7 +413,12 @@ impl<'a> Builder<'a> {
                         return Err(err(pos, "complex mapping keys are not supported"));
                     }
                     self.enter(pos)?;
-                    let ptr = self.child_ptr();
+                    // Pointers are needed only to record positions.
+                    let ptr = if self.recording() {
+                        self.child_ptr()
+                    } else {
+                        String::new()
+                    };
                     self.stack.push(Frame::Map {
                         map: Map::new(),
                         key: None,
@@ -475,9 +485,9 @@ impl<'a> Builder<'a> {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    fn set_key(&mut self, raw: &str, v: &Value, pos: Pos) -> Result<(), YamlError> {
+    fn set_key(&mut self, raw: &str, v: Value, pos: Pos) -> Result<(), YamlError> {
         let key = match v {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s,
             Value::Null => "null".to_string(),
             _ => raw.to_string(),
         };

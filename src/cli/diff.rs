@@ -5,6 +5,7 @@ use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
 use crate::render::IstioApi;
+use crate::repo::Repo;
 use crate::report::markdown;
 use crate::source::{GitRepo, Origin};
 use std::io::IsTerminal;
@@ -154,9 +155,19 @@ pub fn run(args: Args) -> Exit {
             return Exit::Error;
         }
     };
+    // Load the base, then the head reusing every file the two revisions share (parsed once),
+    // then check and render both side by side.
+    let start = std::time::Instant::now();
+    let base = Repo::load(&base_origin, &opts.load);
+    tracing::debug!("diff: base loaded in {:?}", start.elapsed());
+    let head = match &base {
+        Ok(b) => Repo::load_after(&head_origin, &opts.load, b),
+        Err(_) => Repo::load(&head_origin, &opts.load),
+    };
+    tracing::debug!("diff: both loaded in {:?}", start.elapsed());
     let (base, head) = rayon::join(
-        || pipeline::run(&base_origin, &opts),
-        || pipeline::run(&head_origin, &opts),
+        || base.and_then(|r| pipeline::run_repo(r, &opts)),
+        || head.and_then(|r| pipeline::run_repo(r, &opts)),
     );
     let cap = crate::config::Limits::default().max_diagnostics;
     let head = match head {
@@ -182,6 +193,7 @@ pub fn run(args: Args) -> Exit {
             (None, Some(e.0.clone()))
         }
     };
+    tracing::debug!("diff: both rendered in {:?}", start.elapsed());
     let report = diff::build(
         base_side,
         head_side,
@@ -212,6 +224,7 @@ pub fn run(args: Args) -> Exit {
         ),
         Format::Json => diff::json::render(&report),
     };
+    tracing::debug!("diff: compared and formatted in {:?}", start.elapsed());
     print_stdout(&text);
     let exit = if args.exit_code && report.has_changes() {
         Exit::Findings

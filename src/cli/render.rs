@@ -74,6 +74,7 @@ pub fn run(args: Args) -> Exit {
             }
         };
     }
+    let start = std::time::Instant::now();
     let text = match args.format {
         Format::Yaml => match emit::yaml_stream(&outcome.objects) {
             Ok(t) => t,
@@ -84,6 +85,7 @@ pub fn run(args: Args) -> Exit {
         },
         Format::Json => emit::json_array(&outcome.objects),
     };
+    tracing::debug!("emit: {} bytes in {:?}", text.len(), start.elapsed());
     print_stdout(&text);
     // The process ends here: freeing every object one by one would only cost time.
     std::mem::forget(outcome);

@@ -6,7 +6,7 @@
 use crate::render::Rendered;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 /// One destination of a route.
@@ -243,6 +243,14 @@ fn compact(v: &Value) -> String {
 
 /// The routing of every host of every VirtualService, per (cluster, host).
 pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
+    graph_of(objects, None)
+}
+
+/// As [`graph`], only for the (cluster, host) pairs in `only` when given.
+fn graph_of(
+    objects: &[Rendered],
+    only: Option<&HashSet<(&str, &str)>>,
+) -> BTreeMap<(String, String), HostRoutes> {
     let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
     for o in objects.iter().filter(|o| is_kind(&o.value, "ServiceEntry")) {
         entries.entry(o.cluster.as_str()).or_default().add(&o.value);
@@ -253,8 +261,18 @@ pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
         .iter()
         .filter(|o| is_kind(&o.value, "VirtualService"))
     {
-        let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
         let spec = &o.value["spec"];
+        let hosts: Vec<&str> = spec["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|h| only.is_none_or(|set| set.contains(&(o.cluster.as_str(), *h))))
+            .collect();
+        if hosts.is_empty() {
+            continue;
+        }
+        let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
         let vs = format!(
             "{}/{}",
             o.value["metadata"]["namespace"].as_str().unwrap_or(""),
@@ -272,8 +290,8 @@ pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
                 });
             }
         }
-        for h in strs(spec.get("hosts")) {
-            out.entry((o.cluster.clone(), h))
+        for h in hosts {
+            out.entry((o.cluster.clone(), h.to_string()))
                 .or_default()
                 .routes
                 .extend(routes.iter().cloned());
@@ -282,9 +300,103 @@ pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
     out
 }
 
+/// (cluster, kind, namespace, name) of a VirtualService or ServiceEntry, for matching the two
+/// sides.
+type RoutingKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+fn routing_objects(objects: &[Rendered]) -> HashMap<RoutingKey<'_>, &Value> {
+    objects
+        .iter()
+        .filter(|o| is_kind(&o.value, "VirtualService") || is_kind(&o.value, "ServiceEntry"))
+        .map(|o| {
+            fn s(v: &Value) -> &str {
+                v.as_str().unwrap_or("")
+            }
+            let md = &o.value["metadata"];
+            (
+                (
+                    o.cluster.as_str(),
+                    s(&o.value["kind"]),
+                    s(&md["namespace"]),
+                    s(&md["name"]),
+                ),
+                &o.value,
+            )
+        })
+        .collect()
+}
+
+/// The (cluster, host) pairs whose picture may differ: the hosts of every VirtualService that
+/// was added, removed or changed, and of every VirtualService routing to a host of a
+/// ServiceEntry that was added, removed or changed. Every other host has the same inputs on
+/// both sides, so the same picture; skipping them keeps a diff proportional to its changes.
+fn touched<'a>(base: &'a [Rendered], head: &'a [Rendered]) -> HashSet<(&'a str, &'a str)> {
+    let (b, h) = (routing_objects(base), routing_objects(head));
+    let mut changed: Vec<(RoutingKey<'a>, &'a Value)> = Vec::new();
+    for (k, v) in &h {
+        if b.get(k) != Some(v) {
+            changed.push((*k, v));
+        }
+    }
+    for (k, v) in &b {
+        if h.get(k) != Some(v) {
+            changed.push((*k, v));
+        }
+    }
+    let mut hosts: HashSet<(&str, &str)> = HashSet::new();
+    // Hosts of changed ServiceEntries, per cluster (wildcards kept as patterns).
+    let mut se_hosts: HashMap<&str, Vec<&str>> = HashMap::new();
+    for ((cluster, kind, _, _), v) in &changed {
+        let list = v["spec"]["hosts"].as_array().into_iter().flatten();
+        for host in list.filter_map(Value::as_str) {
+            if *kind == "VirtualService" {
+                hosts.insert((cluster, host));
+            } else {
+                se_hosts.entry(cluster).or_default().push(host);
+            }
+        }
+    }
+    if !se_hosts.is_empty() {
+        for side in [&b, &h] {
+            for ((cluster, kind, _, _), v) in side.iter() {
+                let Some(patterns) = se_hosts.get(cluster) else {
+                    continue;
+                };
+                if *kind != "VirtualService" {
+                    continue;
+                }
+                let spec = &v["spec"];
+                let routes_to_changed = ["http", "tls", "tcp"].iter().any(|proto| {
+                    spec[*proto].as_array().into_iter().flatten().any(|r| {
+                        r["route"].as_array().into_iter().flatten().any(|d| {
+                            d["destination"]["host"]
+                                .as_str()
+                                .is_some_and(|dh| patterns.iter().any(|p| host_matches(p, dh)))
+                        })
+                    })
+                });
+                if routes_to_changed {
+                    let list = spec["hosts"].as_array().into_iter().flatten();
+                    for host in list.filter_map(Value::as_str) {
+                        hosts.insert((cluster, host));
+                    }
+                }
+            }
+        }
+    }
+    hosts
+}
+
 /// Hosts whose routing differs between base and head, sorted by cluster and host.
 pub fn changes(base: &[Rendered], head: &[Rendered]) -> Vec<HostChange> {
-    let (mut b, h) = rayon::join(|| graph(base), || graph(head));
+    let only = touched(base, head);
+    if only.is_empty() {
+        return Vec::new();
+    }
+    let (mut b, h) = rayon::join(
+        || graph_of(base, Some(&only)),
+        || graph_of(head, Some(&only)),
+    );
     let mut out = Vec::new();
     for ((cluster, host), after) in h {
         let before = b.remove(&(cluster.clone(), host.clone()));
@@ -452,6 +564,34 @@ mod tests {
         assert_eq!(changes(&[vs(90), se()], &[vs(90), se2]).len(), 1);
         let gone = changes(&[vs(90)], &[]);
         assert!(gone[0].after.is_none() && gone[0].before.is_some());
+    }
+
+    #[test]
+    fn a_changed_wildcard_entry_reaches_only_hosts_routing_under_it() {
+        let wild = |addr: &str| {
+            r(
+                json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+            "metadata": {"name": "wild", "namespace": "gw"},
+            "spec": {"hosts": ["*.example.com"], "resolution": "STATIC",
+                     "endpoints": [{"address": addr}]}}),
+            )
+        };
+        let other = r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "other", "namespace": "gw"},
+            "spec": {"hosts": ["other.example.org"], "http": [
+                {"route": [{"destination": {"host": "svc.ns.svc.cluster.local"}}]}]}}),
+        );
+        let base = [vs(90), other.clone(), wild("10.0.0.1")];
+        let head = [vs(90), other, wild("10.0.0.9")];
+        let c = changes(&base, &head);
+        let hosts: Vec<&str> = c.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["api.example.com"]);
+        let after = c[0]
+            .after
+            .as_ref()
+            .map(|a| &a.routes[0].destinations[0].endpoints);
+        assert_eq!(after, Some(&vec!["10.0.0.9".to_string()]));
     }
 
     #[test]

@@ -209,53 +209,89 @@ fn service_info(index: usize, o: &Object) -> ServiceInfo {
     }
 }
 
+/// One object, typed (or nothing, when it is not an API meshform translates or has a type
+/// error). Short-lived: each is moved into the model right away, so the variants stay unboxed.
+#[allow(clippy::large_enum_variant)]
+enum Piece {
+    None,
+    ExternalService(Typed<ExternalServiceSpec>),
+    ExternalEndpoint(Typed<ExternalEndpointSpec>),
+    RouteTable(Typed<RouteTableSpec>),
+    VirtualDestination(Typed<VirtualDestinationSpec>),
+    VirtualGateway(Typed<VirtualGatewaySpec>),
+    Workspace(Typed<WorkspaceSpec>),
+    WorkspaceSettings(Typed<WorkspaceSettingsSpec>),
+    FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
+    Service(ServiceInfo),
+}
+
+fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
+    let (api, kind) = (o.id.api_version.as_str(), o.id.kind.as_str());
+    let piece = match (api, kind) {
+        (NETWORKING_V2, "ExternalService") => typed(repo, i, o, diags).map(Piece::ExternalService),
+        (NETWORKING_V2, "ExternalEndpoint") => {
+            typed(repo, i, o, diags).map(Piece::ExternalEndpoint)
+        }
+        (NETWORKING_V2, "RouteTable") => typed(repo, i, o, diags).map(Piece::RouteTable),
+        (NETWORKING_V2, "VirtualDestination") => {
+            typed(repo, i, o, diags).map(Piece::VirtualDestination)
+        }
+        (NETWORKING_V2, "VirtualGateway") => typed(repo, i, o, diags).map(Piece::VirtualGateway),
+        (ADMIN_V2, "Workspace") => typed(repo, i, o, diags).map(Piece::Workspace),
+        (ADMIN_V2, "WorkspaceSettings") => typed(repo, i, o, diags).map(Piece::WorkspaceSettings),
+        (RESILIENCE_V2, "FaultInjectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::FaultInjectionPolicy)
+        }
+        ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
+        _ if o.id.group().ends_with(".gloo.solo.io") => {
+            diags.push(
+                Diagnostic::warning(
+                    "unknown-kind",
+                    format!(
+                        "meshform does not translate {} {}; it is not rendered",
+                        o.id.api_version, o.id.kind
+                    ),
+                )
+                .at(o.location.clone())
+                .on(o.id.clone()),
+            );
+            None
+        }
+        _ => None,
+    };
+    piece.unwrap_or(Piece::None)
+}
+
 impl Model {
     /// Types every Gloo object; type errors name file:line:col, the object and the field.
+    /// Objects are typed in parallel and collected in repo order.
     pub fn build(repo: &Repo) -> (Model, Vec<Diagnostic>) {
+        use rayon::prelude::*;
+        let pieces: Vec<(Piece, Vec<Diagnostic>)> = repo
+            .objects
+            .par_iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut diags = Vec::new();
+                let piece = type_one(repo, i, o, &mut diags);
+                (piece, diags)
+            })
+            .collect();
         let mut m = Model::default();
         let mut diags = Vec::new();
-        for (i, o) in repo.objects.iter().enumerate() {
-            let (api, kind) = (o.id.api_version.as_str(), o.id.kind.as_str());
-            match (api, kind) {
-                (NETWORKING_V2, "ExternalService") => {
-                    m.external_services.extend(typed(repo, i, o, &mut diags))
-                }
-                (NETWORKING_V2, "ExternalEndpoint") => {
-                    m.external_endpoints.extend(typed(repo, i, o, &mut diags))
-                }
-                (NETWORKING_V2, "RouteTable") => {
-                    m.route_tables.extend(typed(repo, i, o, &mut diags))
-                }
-                (NETWORKING_V2, "VirtualDestination") => {
-                    m.virtual_destinations.extend(typed(repo, i, o, &mut diags))
-                }
-                (NETWORKING_V2, "VirtualGateway") => {
-                    m.virtual_gateways.extend(typed(repo, i, o, &mut diags))
-                }
-                (ADMIN_V2, "Workspace") => {
-                    m.workspace_objects.extend(typed(repo, i, o, &mut diags))
-                }
-                (ADMIN_V2, "WorkspaceSettings") => {
-                    m.workspace_settings.extend(typed(repo, i, o, &mut diags))
-                }
-                (RESILIENCE_V2, "FaultInjectionPolicy") => {
-                    m.fault_policies.extend(typed(repo, i, o, &mut diags))
-                }
-                ("v1", "Service") => m.services.push(service_info(i, o)),
-                _ if o.id.group().ends_with(".gloo.solo.io") => {
-                    diags.push(
-                        Diagnostic::warning(
-                            "unknown-kind",
-                            format!(
-                                "meshform does not translate {} {}; it is not rendered",
-                                o.id.api_version, o.id.kind
-                            ),
-                        )
-                        .at(o.location.clone())
-                        .on(o.id.clone()),
-                    );
-                }
-                _ => {}
+        for (piece, ds) in pieces {
+            diags.extend(ds);
+            match piece {
+                Piece::None => {}
+                Piece::ExternalService(t) => m.external_services.push(t),
+                Piece::ExternalEndpoint(t) => m.external_endpoints.push(t),
+                Piece::RouteTable(t) => m.route_tables.push(t),
+                Piece::VirtualDestination(t) => m.virtual_destinations.push(t),
+                Piece::VirtualGateway(t) => m.virtual_gateways.push(t),
+                Piece::Workspace(t) => m.workspace_objects.push(t),
+                Piece::WorkspaceSettings(t) => m.workspace_settings.push(t),
+                Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
+                Piece::Service(t) => m.services.push(t),
             }
         }
         m.build_index();
