@@ -829,7 +829,11 @@ fn fuzz_regressions_do_not_panic() {
             let input = input.expect("entry").path();
             let data = fs::read(&input).expect("read");
             let caught = std::panic::catch_unwind(|| body(&data));
-            assert!(caught.is_ok(), "{}: the {name} target panics", input.display());
+            assert!(
+                caught.is_ok(),
+                "{}: the {name} target panics",
+                input.display()
+            );
 
             let d = tmp();
             match name {

@@ -58,8 +58,7 @@ fn safe_path(p: &str) -> bool {
             !c.is_empty()
                 && c != "."
                 && c != ".."
-                && c
-                    .bytes()
+                && c.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         })
 }
