@@ -19,8 +19,11 @@ use meshform::source::{template as tmpl, SourceFile};
 use meshform::yaml::{self, YamlLimits};
 use std::sync::Arc;
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the directory names under tests/adversarial/fuzz/).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("yaml", yaml),
     ("config", config),
     ("template", template),
@@ -163,12 +166,29 @@ pub fn typing(data: &[u8]) {
     }
 }
 
-/// Policy loading and CEL evaluation: the built-in policies and the bundle's
-/// `policies/*.yaml` are compiled and evaluated over the bundle's objects.
+/// Policy loading and CEL evaluation: the bundle's `policies/*.yaml` are loaded and
+/// compiled, then they and the built-in policies (compiled once per thread, to keep the
+/// target fast) are evaluated over the bundle's objects.
 pub fn policy(data: &[u8]) {
-    if let Some(repo) = load(data) {
-        let (model, _) = Model::build(&repo);
-        let _ = policy::check(&repo, &model, &[], false);
+    thread_local! {
+        static BUILTIN: Vec<policy::engine::Compiled> =
+            policy::load(&policy::builtin_sources()).expect("built-in policies load");
+    }
+    let Some(repo) = load(data) else {
+        return;
+    };
+    let (model, _) = Model::build(&repo);
+    BUILTIN.with(|b| {
+        let _ = policy::run::run(&repo, &model, b, false);
+    });
+    let own: Vec<_> = repo
+        .policy_files
+        .iter()
+        .filter(|f| policy::is_policy_path(&f.path))
+        .cloned()
+        .collect();
+    if let Ok(own) = policy::load(&own) {
+        let _ = policy::run::run(&repo, &model, &own, false);
     }
 }
 
