@@ -804,8 +804,13 @@ fn git_revisions_refuse_outside_links_and_big_blobs() {
 }
 
 // ------------------------------------------------------------------------------------------
-// Regressions found by fuzzing (tests/adversarial/fuzz/<target>/<input>): the library never
-// panics on them. The CLI sees the same bytes through `render`.
+// Regressions found by fuzzing (tests/adversarial/fuzz/<target>/<input>, docs/security.md).
+// Each input runs twice: in process, through the target's own body (fuzz/fuzz_targets/
+// common.rs, with the fuzzing limits), and through the CLI: a yaml input as `input.yaml`, a
+// config as `meshform.yaml`, a template as `t.yaml.j2`, a bundle unpacked into a directory.
+
+#[path = "../fuzz/fuzz_targets/common.rs"]
+mod fuzz_targets;
 
 #[test]
 fn fuzz_regressions_do_not_panic() {
@@ -815,10 +820,38 @@ fn fuzz_regressions_do_not_panic() {
     };
     for t in targets {
         let t = t.expect("entry").path();
+        let name = t.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let (_, body) = fuzz_targets::TARGETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("{}: no fuzz target of that name", t.display()));
         for input in fs::read_dir(&t).expect("inputs") {
             let input = input.expect("entry").path();
+            let data = fs::read(&input).expect("read");
+            let caught = std::panic::catch_unwind(|| body(&data));
+            assert!(
+                caught.is_ok(),
+                "{}: the {name} target panics",
+                input.display()
+            );
+
             let d = tmp();
-            fs::copy(&input, d.path().join("input.yaml")).expect("copy");
+            match name {
+                "yaml" => {
+                    write(d.path(), "input.yaml", &data);
+                }
+                "config" => {
+                    write(d.path(), "meshform.yaml", &data);
+                }
+                "template" => {
+                    write(d.path(), "t.yaml.j2", &data);
+                }
+                _ => {
+                    for (p, text) in fuzz_targets::unbundle(&String::from_utf8_lossy(&data)) {
+                        write(d.path(), &p, text);
+                    }
+                }
+            }
             let run = render(d.path());
             assert!(
                 matches!(run.code, Some(0..=2)),

@@ -1,15 +1,7 @@
-//! Gloo typing: `gloo::Model::build` on any loaded repo returns a model and diagnostics; it
-//! never panics.
+//! Gloo typing of an in-memory repo (a text bundle, see common.rs).
 #![no_main]
 
 #[path = "common.rs"]
 mod common;
 
-use libfuzzer_sys::fuzz_target;
-use meshform::gloo::Model;
-
-fuzz_target!(|input: common::FuzzRepo| {
-    if let Some(repo) = input.load() {
-        let _ = Model::build(&repo);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::typing(data));
