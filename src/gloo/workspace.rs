@@ -18,7 +18,10 @@ pub const IMPLICIT_WORKSPACE: &str = "default";
 pub struct Workspaces {
     names: Vec<String>,
     labels: Vec<Labels>,
-    owner: HashMap<(String, String), usize>,
+    /// cluster -> namespace -> workspace index (nested so lookups by `&str` allocate nothing).
+    owner: HashMap<String, HashMap<String, usize>>,
+    /// workspace name -> index.
+    by_name: HashMap<String, usize>,
     members: Vec<Vec<(String, String)>>,
     settings: Vec<Option<WorkspaceSettingsSpec>>,
     implicit: bool,
@@ -90,12 +93,13 @@ impl Workspaces {
             let mut members = Vec::new();
             for (c, nss) in &namespaces {
                 for ns in nss.keys() {
-                    w.owner.insert((c.clone(), ns.clone()), 0);
+                    w.set_owner(c, ns, 0);
                     members.push((c.clone(), ns.clone()));
                 }
             }
             w.members.push(members);
             w.settings.push(None);
+            w.index_names();
             return (w, diags);
         }
         // Literal namespace names in selectors exist in every cluster the selector matches.
@@ -158,13 +162,13 @@ impl Workspaces {
             }
             let mut kept = Vec::new();
             for key in members {
-                if let Some(prev) = w.owner.get(&key) {
+                if let Some(prev) = w.owner_index(&key.0, &key.1) {
                     diags.push(
                         Diagnostic::error(
                             "namespace-in-two-workspaces",
                             format!(
                                 "namespace {} of cluster {} is in workspaces `{}` and `{}`; a namespace belongs to one workspace",
-                                key.1, key.0, w.names[*prev], ws.meta.name
+                                key.1, key.0, w.names[prev], ws.meta.name
                             ),
                         )
                         .at(repo.locate(o, "spec.workloadClusters"))
@@ -172,20 +176,19 @@ impl Workspaces {
                     );
                     continue;
                 }
-                w.owner.insert(key.clone(), wi);
+                w.set_owner(&key.0, &key.1, wi);
                 kept.push(key);
             }
             w.members.push(kept);
         }
+        w.index_names();
         // Settings belong to the workspace owning their namespace [C §8.2].
         let mut settings_at: Vec<Option<&Meta>> = vec![None; w.names.len()];
         for s in &model.workspace_settings {
             let o = &repo.objects[s.meta.index];
             let owner = w
-                .owner
-                .get(&(s.meta.cluster.clone(), s.meta.namespace.clone()))
-                .copied()
-                .or_else(|| w.names.iter().position(|n| *n == s.meta.name));
+                .owner_index(&s.meta.cluster, &s.meta.namespace)
+                .or_else(|| w.name_index(&s.meta.name));
             let Some(wi) = owner else {
                 diags.push(
                     Diagnostic::error(
@@ -238,16 +241,32 @@ impl Workspaces {
     }
 
     fn owner_index(&self, cluster: &str, namespace: &str) -> Option<usize> {
+        self.owner.get(cluster)?.get(namespace).copied()
+    }
+
+    fn set_owner(&mut self, cluster: &str, namespace: &str, wi: usize) {
         self.owner
-            .get(&(cluster.to_string(), namespace.to_string()))
-            .copied()
+            .entry(cluster.to_string())
+            .or_default()
+            .insert(namespace.to_string(), wi);
+    }
+
+    fn index_names(&mut self) {
+        self.by_name = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+    }
+
+    fn name_index(&self, workspace: &str) -> Option<usize> {
+        self.by_name.get(workspace).copied()
     }
 
     /// (cluster, namespace) members of a workspace, sorted.
     pub fn members(&self, workspace: &str) -> &[(String, String)] {
-        self.names
-            .iter()
-            .position(|n| n == workspace)
+        self.name_index(workspace)
             .map(|i| self.members[i].as_slice())
             .unwrap_or(&[])
     }
@@ -257,9 +276,14 @@ impl Workspaces {
         let Some(owner) = self.owner_index(&meta.cluster, &meta.namespace) else {
             return false;
         };
-        let Some(target) = self.names.iter().position(|n| n == workspace) else {
+        let Some(target) = self.name_index(workspace) else {
             return false;
         };
+        self.visible_from(owner, target, meta, kind)
+    }
+
+    /// As `visible`, with the owner and target workspaces as indices.
+    fn visible_from(&self, owner: usize, target: usize, meta: &Meta, kind: &str) -> bool {
         if owner == target {
             return true;
         }
@@ -283,10 +307,12 @@ impl Workspaces {
 
     /// Workspaces (sorted) in which the object is visible.
     pub fn visible_workspaces(&self, meta: &Meta, kind: &str) -> Vec<&str> {
-        self.names
-            .iter()
-            .filter(|n| self.visible(meta, kind, n))
-            .map(String::as_str)
+        let Some(owner) = self.owner_index(&meta.cluster, &meta.namespace) else {
+            return Vec::new();
+        };
+        (0..self.names.len())
+            .filter(|&t| self.visible_from(owner, t, meta, kind))
+            .map(|t| self.names[t].as_str())
             .collect()
     }
 
