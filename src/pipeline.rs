@@ -58,10 +58,11 @@ pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
     let start = Instant::now();
     let repo = Repo::load(origin, &opts.load)?;
     tracing::debug!(
-        "load: {} files, {} objects in {:?}",
+        "load: {} files, {} objects in {:?}; {}",
         repo.files.len(),
         repo.objects.len(),
-        start.elapsed()
+        start.elapsed(),
+        rss()
     );
     run_repo(repo, opts)
 }
@@ -70,7 +71,7 @@ pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
 pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     let start = Instant::now();
     let (model, mut typing) = Model::build(&repo);
-    tracing::debug!("typing: {:?}", start.elapsed());
+    tracing::debug!("typing: {:?}; {}", start.elapsed(), rss());
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
         diag::normalize(&mut typing);
@@ -92,9 +93,10 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
             let rendered = start.elapsed();
             let istio = validate::validate_all(&repo, &out.objects);
             tracing::debug!(
-                "render: {} objects in {rendered:?}; validation {:?}",
+                "render: {} objects in {rendered:?}; validation {:?}; {}",
                 out.objects.len(),
-                start.elapsed() - rendered
+                start.elapsed() - rendered,
+                rss()
             );
             (out, istio)
         },
@@ -115,6 +117,17 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         suppressed,
         policies,
     })
+}
+
+/// Resident memory of this process, for debug logs (Linux; empty elsewhere).
+pub fn rss() -> String {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok());
+    match pages {
+        Some(p) => format!("rss {} MiB", p * 4096 / (1 << 20)),
+        None => String::new(),
+    }
 }
 
 /// Several built-in policies check what the translator also has to refuse (references,

@@ -401,6 +401,9 @@ impl<'a> Builder<'a> {
                 }
                 Event::SequenceEnd => {
                     if let Some(Frame::Seq { items, anchor, .. }) = self.stack.pop() {
+                        // Exact capacity: growth leaves most short lists at 4 slots of 80 bytes.
+                        let mut items = items;
+                        items.shrink_to_fit();
                         let v = Value::Array(items);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
@@ -453,7 +456,11 @@ impl<'a> Builder<'a> {
                                 }
                             }
                         }
-                        let v = Value::Object(map);
+                        // Rebuilt at its exact size: a map grown one key at a time keeps room
+                        // for 3 or 7 entries of 112 bytes, and most maps here have 1-4 keys.
+                        let mut exact = Map::with_capacity(map.len());
+                        exact.extend(map);
+                        let v = Value::Object(exact);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
                         }

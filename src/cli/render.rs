@@ -85,7 +85,12 @@ pub fn run(args: Args) -> Exit {
         },
         Format::Json => emit::json_array(&outcome.objects),
     };
-    tracing::debug!("emit: {} bytes in {:?}", text.len(), start.elapsed());
+    tracing::debug!(
+        "emit: {} bytes in {:?}; {}",
+        text.len(),
+        start.elapsed(),
+        crate::pipeline::rss()
+    );
     print_stdout(&text);
     // The process ends here: freeing every object one by one would only cost time.
     std::mem::forget(outcome);
