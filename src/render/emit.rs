@@ -13,20 +13,16 @@ pub fn canonical(value: &Value) -> Value {
 
 /// In-place form of [`canonical`].
 pub fn canonicalize(value: &mut Value) {
-    fn sort(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.sort_keys();
-                m.values_mut().for_each(sort);
-            }
-            Value::Array(a) => a.iter_mut().for_each(sort),
-            _ => {}
-        }
-    }
-    sort(value);
+    sort_keys(value);
     if let Value::Object(m) = value {
+        const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
+        // Keys are sorted now: the four come first exactly when the present ones lead in order.
+        let present: Vec<&str> = TOP.iter().copied().filter(|k| m.contains_key(*k)).collect();
+        if m.keys().zip(&present).all(|(a, b)| a == b) {
+            return;
+        }
         let mut out = serde_json::Map::new();
-        for k in ["apiVersion", "kind", "metadata", "spec"] {
+        for k in TOP {
             if let Some(v) = m.shift_remove(k) {
                 out.insert(k.to_string(), v);
             }
@@ -36,22 +32,62 @@ pub fn canonicalize(value: &mut Value) {
     }
 }
 
-/// The objects as one YAML stream, `---` between documents. Documents are serialized in
-/// parallel and joined in order, so the bytes do not depend on the thread count.
+/// Sorts the keys of every map, recursively; maps already in order are left as they are.
+pub fn sort_keys(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let mut keys = m.keys();
+            let sorted = match keys.next() {
+                None => true,
+                Some(first) => keys
+                    .try_fold(first, |prev, k| (prev < k).then_some(k))
+                    .is_some(),
+            };
+            if !sorted {
+                m.sort_keys();
+            }
+            m.values_mut().for_each(sort_keys);
+        }
+        Value::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// The objects as one YAML stream, `---` between documents. Blocks of documents are
+/// serialized in parallel, each into one buffer, and appended in order, so the bytes do not
+/// depend on the thread count.
 pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
     use rayon::prelude::*;
-    let docs: Vec<String> = objects
-        .par_iter()
-        .map(|o| crate::yaml::to_string(&o.value))
-        .collect::<Result<_, _>>()?;
-    let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 5).sum());
-    for (i, doc) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
+    /// Documents per buffer, and buffers per block appended before the next block starts.
+    const CHUNK: usize = 32;
+    const BLOCK: usize = CHUNK * 64;
+    let mut out = String::new();
+    for (b, block) in objects.chunks(BLOCK).enumerate() {
+        let parts: Vec<String> = block
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut buf = String::with_capacity(chunk.len() * 2048);
+                for (i, o) in chunk.iter().enumerate() {
+                    if b + c + i > 0 {
+                        buf.push_str("---\n");
+                    }
+                    let start = buf.len();
+                    serde_saphyr::to_fmt_writer(&mut buf, &o.value).map_err(|e| e.to_string())?;
+                    if !buf[start..].ends_with('\n') {
+                        buf.push('\n');
+                    }
+                }
+                Ok(buf)
+            })
+            .collect::<Result<_, String>>()?;
+        if out.is_empty() {
+            // Reserve for the whole stream from the first block's size.
+            let first: usize = parts.iter().map(String::len).sum();
+            out.reserve(first / block.len().max(1) * objects.len() + first / 8);
         }
-        out.push_str(doc);
-        if !doc.ends_with('\n') {
-            out.push('\n');
+        for p in parts {
+            out.push_str(&p);
         }
     }
     Ok(out)
@@ -182,6 +218,43 @@ pub fn write_out_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonicalize_sorts_nested_keys_and_leads_with_the_four() {
+        let mut v = json!({"spec": {"b": 1, "a": [{"y": 1, "x": 2}]}, "data": 1,
+                           "metadata": {"name": "n"}, "kind": "K", "apiVersion": "v1"});
+        canonicalize(&mut v);
+        assert_eq!(
+            v.to_string(),
+            r#"{"apiVersion":"v1","kind":"K","metadata":{"name":"n"},"spec":{"a":[{"x":2,"y":1}],"b":1},"data":1}"#
+        );
+        let mut sorted = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        sort_keys(&mut sorted);
+        assert_eq!(sorted.to_string(), r#"{"a":1,"b":{"c":2,"d":3}}"#);
+    }
+
+    #[test]
+    fn yaml_stream_is_the_documents_joined() {
+        let objects: Vec<Rendered> = (0..100)
+            .map(|i| Rendered {
+                cluster: "c".into(),
+                value: json!({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": format!("cm-{i}")}, "data": {"k": "."}}),
+                sources: Vec::new(),
+            })
+            .collect();
+        let one_by_one: Vec<String> = objects
+            .iter()
+            .map(|o| crate::yaml::to_string(&o.value).unwrap())
+            .collect();
+        let mut expected = one_by_one.join("---\n");
+        if !expected.ends_with('\n') {
+            expected.push('\n');
+        }
+        assert_eq!(yaml_stream(&objects).unwrap(), expected);
+        assert_eq!(yaml_stream(&[]).unwrap(), "");
+    }
 
     #[test]
     fn components_never_escape_and_stay_short() {

@@ -137,6 +137,11 @@ pub(crate) struct Ctx<'a> {
     pub model: &'a Model,
     pub opts: &'a RenderOptions,
     pub gateways: Vec<GatewayWorkload>,
+    /// Indexes (into `model.route_tables`) of the tables without hosts, which delegation can
+    /// select, in model order.
+    pub child_tables: Vec<usize>,
+    /// The same tables by each of their labels (key, value), in model order.
+    pub child_tables_by_label: std::collections::HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
 /// What one translator produced.
@@ -211,11 +216,28 @@ impl<'a> Ctx<'a> {
                     .collect(),
             });
         }
+        let mut child_tables = Vec::new();
+        let mut child_tables_by_label: std::collections::HashMap<_, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, rt) in model.route_tables.iter().enumerate() {
+            if !rt.spec.hosts.is_empty() {
+                continue;
+            }
+            child_tables.push(i);
+            for (k, v) in &rt.meta.labels {
+                child_tables_by_label
+                    .entry((k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
         Ctx {
             repo,
             model,
             opts,
             gateways,
+            child_tables,
+            child_tables_by_label,
         }
     }
 
@@ -304,15 +326,21 @@ impl<'a> Ctx<'a> {
         cluster: &str,
         sources: Vec<SourceRef>,
     ) -> Rendered {
-        let v = serde_json::json!({
-            "apiVersion": self.opts.istio_api.api_version(),
-            "kind": kind,
-            "metadata": metadata,
-            "spec": spec,
-        });
+        let mut metadata = metadata;
+        let mut spec = spec;
+        emit::sort_keys(&mut metadata);
+        emit::sort_keys(&mut spec);
+        let mut m = serde_json::Map::with_capacity(4);
+        m.insert(
+            "apiVersion".into(),
+            Value::String(self.opts.istio_api.api_version().into()),
+        );
+        m.insert("kind".into(), Value::String(kind.into()));
+        m.insert("metadata".into(), metadata);
+        m.insert("spec".into(), spec);
         Rendered {
             cluster: cluster.to_string(),
-            value: emit::canonical(&v),
+            value: Value::Object(m),
             sources,
         }
     }
@@ -340,12 +368,11 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     if opts.passthrough {
         all.objects.extend(passthrough(repo, &|c| ctx.selected(c)));
     }
-    let mut out = Output {
+    // merge_same returns the objects in sort_key order, one per key.
+    Output {
         objects: merge_same(all.objects, &mut all.diagnostics),
         diagnostics: all.diagnostics,
-    };
-    out.objects.sort_by_cached_key(|a| a.sort_key());
-    out
+    }
 }
 
 fn par<T: Sync>(items: &[Typed<T>], f: impl Fn(&Typed<T>) -> Part + Sync + Send) -> Part {

@@ -1,7 +1,7 @@
 //! Names and metadata of generated objects (gloo-translation.md §9.2).
 
 use md5::{Digest, Md5};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Solo's `SanitizeNameV2` (k8s-utils kubeutils/util.go, cited as S3 in gloo-translation.md):
 /// replace `* / . : _` and space with `-`, delete `[ ] " '` and newlines, and when longer than
@@ -72,45 +72,39 @@ pub fn metadata(
     parent: &Parent<'_>,
     extra_annotations: &[(String, String)],
 ) -> Value {
-    let mut labels = Map::new();
-    labels.insert(
-        "context.mesh.gloo.solo.io/cluster".into(),
-        json!(place.cluster),
-    );
-    labels.insert(
-        "context.mesh.gloo.solo.io/namespace".into(),
-        json!(place.namespace),
-    );
-    labels.insert(
-        "context.mesh.gloo.solo.io/workspace".into(),
-        json!(label_value(place.workspace)),
-    );
-    labels.insert("gloo.solo.io/parent_cluster".into(), json!(parent.cluster));
-    labels.insert("gloo.solo.io/parent_group".into(), json!(parent.group));
-    labels.insert("gloo.solo.io/parent_kind".into(), json!(parent.kind));
-    labels.insert(
-        "gloo.solo.io/parent_name".into(),
-        json!(label_value(parent.name)),
-    );
-    labels.insert(
-        "gloo.solo.io/parent_namespace".into(),
-        json!(parent.namespace),
-    );
-    labels.insert("gloo.solo.io/parent_version".into(), json!(parent.version));
-    labels.insert(
-        "reconciler.mesh.gloo.solo.io/name".into(),
-        json!("translator"),
-    );
+    let st = |v: &str| Value::String(v.to_string());
+    let labels: Map<String, Value> = [
+        ("context.mesh.gloo.solo.io/cluster", st(place.cluster)),
+        ("context.mesh.gloo.solo.io/namespace", st(place.namespace)),
+        (
+            "context.mesh.gloo.solo.io/workspace",
+            Value::String(label_value(place.workspace)),
+        ),
+        ("gloo.solo.io/parent_cluster", st(parent.cluster)),
+        ("gloo.solo.io/parent_group", st(parent.group)),
+        ("gloo.solo.io/parent_kind", st(parent.kind)),
+        (
+            "gloo.solo.io/parent_name",
+            Value::String(label_value(parent.name)),
+        ),
+        ("gloo.solo.io/parent_namespace", st(parent.namespace)),
+        ("gloo.solo.io/parent_version", st(parent.version)),
+        ("reconciler.mesh.gloo.solo.io/name", st("translator")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     let mut annotations = Map::new();
     for (k, v) in extra_annotations {
-        annotations.insert(k.clone(), json!(v));
+        annotations.insert(k.clone(), st(v));
     }
-    annotations.insert("cluster.solo.io/cluster".into(), json!(place.cluster));
+    annotations.insert("cluster.solo.io/cluster".into(), st(place.cluster));
+    // Keys in sorted order, as emitted.
     let mut m = Map::new();
+    m.insert("annotations".into(), Value::Object(annotations));
+    m.insert("labels".into(), Value::Object(labels));
     m.insert("name".into(), Value::String(name.into()));
     m.insert("namespace".into(), Value::String(place.namespace.into()));
-    m.insert("labels".into(), Value::Object(labels));
-    m.insert("annotations".into(), Value::Object(annotations));
     Value::Object(m)
 }
 

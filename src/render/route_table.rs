@@ -36,6 +36,8 @@ struct FlatRoute<'a> {
     table: &'a Rt,
     /// Path of the route inside its table, e.g. `spec.http[2]`.
     field: String,
+    /// Workspace of the table (empty when in none).
+    ws: &'a str,
     labels: &'a Labels,
 }
 
@@ -165,12 +167,22 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         namespace: &rt.meta.namespace,
         cluster: &rt.meta.cluster,
     };
-    let mut sources: BTreeSet<SourceRef> = BTreeSet::new();
-    sources.insert(ctx.source(&rt.meta));
-    for r in &http {
-        sources.insert(ctx.source(&r.table.meta));
-    }
-    let sources: Vec<SourceRef> = sources.into_iter().collect();
+    let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
+        .chain(http.iter().map(|r| &r.table.meta))
+        .map(|m| m.index)
+        .collect();
+    let mut sources: Vec<SourceRef> = tables
+        .iter()
+        .map(|&i| {
+            let o = &ctx.repo.objects[i];
+            SourceRef {
+                id: o.id.clone(),
+                location: o.location.clone(),
+            }
+        })
+        .collect();
+    sources.sort();
+    sources.dedup();
     let annotations: Vec<(String, String)> = rt
         .spec
         .virtual_service_annotations
@@ -310,6 +322,7 @@ fn flatten<'a>(
     let mut out = Vec::new();
     let routes = table.spec.http.as_deref().unwrap_or(&[]);
     let names = unique_names(routes);
+    let table_ws = ctx.ws_of(&table.meta).unwrap_or_default();
     for (i, r) in routes.iter().enumerate() {
         let field = format!("spec.http[{i}]");
         let route_name = if names[i].is_empty() {
@@ -343,6 +356,7 @@ fn flatten<'a>(
             action,
             table,
             field: field.clone(),
+            ws: table_ws,
             labels: &r.labels,
         };
         if actions != 1 {
@@ -410,11 +424,19 @@ fn delegate<'a>(
     // then namespace/name, as git has no creation time [I]).
     let mut children: Vec<(i32, usize, &'a Rt)> = Vec::new();
     for (si, s) in d.route_tables.iter().enumerate() {
-        for c in &ctx.model.route_tables {
-            if !c.spec.hosts.is_empty()
-                || children
-                    .iter()
-                    .any(|(_, _, x)| x.meta.index == c.meta.index)
+        // Candidates: the tables without hosts, narrowed by the selector's first label.
+        let candidates: &[usize] = match s.labels.first() {
+            Some((k, v)) => ctx
+                .child_tables_by_label
+                .get(&(k.as_str(), v.as_str()))
+                .map_or(&[], Vec::as_slice),
+            None => &ctx.child_tables,
+        };
+        for &ci in candidates {
+            let c = &ctx.model.route_tables[ci];
+            if children
+                .iter()
+                .any(|(_, _, x)| x.meta.index == c.meta.index)
             {
                 continue;
             }
@@ -760,7 +782,6 @@ fn resolve(
     } else {
         r.cluster.clone()
     };
-    let port_field = format!("{field}.port");
     let subset = if d.subset.is_empty() {
         None
     } else {
@@ -797,11 +818,11 @@ fn resolve(
                 Some(PortSelector { number: Some(n), .. }) => Some(*n),
                 Some(PortSelector { name: Some(pn), .. }) => match svc.and_then(|s| s.ports.iter().find(|p| &p.0 == pn)) {
                     Some(p) => Some(p.1),
-                    None => return fail(part, "unresolved-port", &port_field, format!("port name `{pn}` cannot be resolved: Service {ns}/{} with that port is not in the repo; use a port number", r.name)),
+                    None => return fail(part, "unresolved-port", &format!("{field}.port"), format!("port name `{pn}` cannot be resolved: Service {ns}/{} with that port is not in the repo; use a port number", r.name)),
                 },
                 _ => match svc {
                     Some(s) if s.ports.len() == 1 => Some(s.ports[0].1),
-                    Some(s) if s.ports.len() > 1 => return fail(part, "port-required", &port_field, format!("Service {ns}/{} has several ports; name one [C §2.4]", r.name)),
+                    Some(s) if s.ports.len() > 1 => return fail(part, "port-required", &format!("{field}.port"), format!("Service {ns}/{} has several ports; name one [C §2.4]", r.name)),
                     _ => None,
                 },
             };
@@ -860,7 +881,7 @@ fn resolve(
                         return fail(
                             part,
                             "unresolved-port",
-                            &port_field,
+                            &format!("{field}.port"),
                             format!("VirtualDestination {ns}/{} has no port {n}", r.name),
                         );
                     }
@@ -870,7 +891,7 @@ fn resolve(
                     return fail(
                         part,
                         "unresolved-port",
-                        &port_field,
+                        &format!("{field}.port"),
                         format!(
                         "VirtualDestination ports have no names; use a number instead of `{pn}`"
                     ),
@@ -881,7 +902,7 @@ fn resolve(
                     return fail(
                         part,
                         "port-required",
-                        &port_field,
+                        &format!("{field}.port"),
                         format!(
                             "VirtualDestination {ns}/{} has several ports; name one [C §2.4]",
                             r.name
@@ -938,7 +959,7 @@ fn resolve(
                         return fail(
                             part,
                             "unresolved-port",
-                            &port_field,
+                            &format!("{field}.port"),
                             format!("ExternalService {ns}/{} has no port {n}", r.name),
                         );
                     }
@@ -951,7 +972,7 @@ fn resolve(
                             return fail(
                                 part,
                                 "unresolved-port",
-                                &port_field,
+                                &format!("{field}.port"),
                                 format!("ExternalService {ns}/{} has no port named `{pn}`", r.name),
                             )
                         }
@@ -962,7 +983,7 @@ fn resolve(
                     return fail(
                         part,
                         "port-required",
-                        &port_field,
+                        &format!("{field}.port"),
                         format!(
                             "ExternalService {ns}/{} has several ports; name one [C §2.4]",
                             r.name
@@ -1134,7 +1155,7 @@ fn http_route(
         Value::Array(matches_json(&r.matchers, sources)),
     );
     let table = r.table;
-    let ws = ctx.ws_of(&table.meta).unwrap_or_default().to_string();
+    let ws = r.ws;
     let fail500 = |j: &mut Map<String, Value>| {
         // ROUTE_REPLACEMENT: "replaced with a 500 HTTP direct response" [C §5.1].
         j.insert("directResponse".into(), json!({"status": 500}));
@@ -1202,15 +1223,14 @@ fn http_route(
                     }
                 },
             };
-            let (route, hosts) = match route_destinations(
-                ctx, table, &dests, &dfield, cluster, &ws, subsets, part,
-            ) {
-                Ok(x) => x,
-                Err(()) => {
-                    fail500(&mut j);
-                    return Value::Object(j);
-                }
-            };
+            let (route, hosts) =
+                match route_destinations(ctx, table, &dests, &dfield, cluster, ws, subsets, part) {
+                    Ok(x) => x,
+                    Err(()) => {
+                        fail500(&mut j);
+                        return Value::Object(j);
+                    }
+                };
             let mut rewrite = Map::new();
             if let Some(p) = &f.path_rewrite {
                 if r.matchers
@@ -1259,6 +1279,9 @@ fn http_route(
 /// FaultInjectionPolicy selecting the route by labels, in the route's workspace [O E5; policies
 /// are not exported, they act on their own workspace's routes, C S10e].
 fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
+    if ctx.model.fault_policies.is_empty() {
+        return None;
+    }
     let ws = ctx.ws_of(&r.table.meta)?;
     let mut policies: Vec<_> = ctx
         .model

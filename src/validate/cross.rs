@@ -5,7 +5,7 @@
 //! - IST0109: at most one mesh-bound VirtualService per host within an export scope
 //!   (`istio-conflicting-mesh-host`).
 
-use super::{is_checked, Path, Problem};
+use super::{is_checked, Field, Loc, Path, Problem};
 use crate::render::Rendered;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,11 +19,15 @@ pub fn check(objects: &[Rendered]) -> Vec<(usize, Problem)> {
 }
 
 fn kind(o: &Rendered) -> &str {
-    o.value["kind"].as_str().unwrap_or("")
+    o.value.at("kind").as_str().unwrap_or("")
 }
 
 fn ns(o: &Rendered) -> &str {
-    o.value["metadata"]["namespace"].as_str().unwrap_or("")
+    o.value
+        .at("metadata")
+        .at("namespace")
+        .as_str()
+        .unwrap_or("")
 }
 
 /// `x.ns.svc.cluster.local` → (ns, x); any other host → (the referring namespace, host).
@@ -45,11 +49,18 @@ fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
         .iter()
         .filter(|o| is_checked(&o.value) && kind(o) == "DestinationRule")
     {
-        let host = o.value["spec"]["host"].as_str().unwrap_or("");
+        let host = o.value.at("spec").at("host").as_str().unwrap_or("");
         let (n, h) = resource_of(host, ns(o));
         let e = subsets.entry((o.cluster.clone(), n, h)).or_default();
-        for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
-            if let Some(name) = s["name"].as_str() {
+        for s in o
+            .value
+            .at("spec")
+            .at("subsets")
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = s.at("name").as_str() {
                 e.insert(name.to_string());
             }
         }
@@ -58,21 +69,34 @@ fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
         if !is_checked(&o.value) || kind(o) != "VirtualService" {
             continue;
         }
-        let spec = &o.value["spec"];
-        let mut dests: Vec<(Path, &Value)> = Vec::new();
+        let spec = &o.value.at("spec");
+        let mut dests: Vec<(Loc<'static>, &Value)> = Vec::new();
         for section in ["http", "tcp", "tls"] {
-            for (r, route) in spec[section].as_array().into_iter().flatten().enumerate() {
-                let rp = Path::root().key("spec").key(section).index(r);
-                for (d, dest) in route["route"].as_array().into_iter().flatten().enumerate() {
+            for (r, route) in spec
+                .at(section)
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let rp = Loc::root().key("spec").key(section).index(r);
+                for (d, dest) in route
+                    .at("route")
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     dests.push((
                         rp.key("route").index(d).key("destination"),
-                        &dest["destination"],
+                        dest.at("destination"),
                     ));
                 }
-                if route["mirror"].is_object() {
-                    dests.push((rp.key("mirror"), &route["mirror"]));
+                if route.at("mirror").is_object() {
+                    dests.push((rp.key("mirror"), route.at("mirror")));
                 }
-                for (m, mirror) in route["mirrors"]
+                for (m, mirror) in route
+                    .at("mirrors")
                     .as_array()
                     .into_iter()
                     .flatten()
@@ -80,16 +104,16 @@ fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
                 {
                     dests.push((
                         rp.key("mirrors").index(m).key("destination"),
-                        &mirror["destination"],
+                        mirror.at("destination"),
                     ));
                 }
             }
         }
         for (path, d) in dests {
-            let Some(subset) = d["subset"].as_str().filter(|s| !s.is_empty()) else {
+            let Some(subset) = d.at("subset").as_str().filter(|s| !s.is_empty()) else {
                 continue;
             };
-            let host = d["host"].as_str().unwrap_or("");
+            let host = d.at("host").as_str().unwrap_or("");
             let (n, h) = resource_of(host, ns(o));
             let found = subsets
                 .get(&(o.cluster.clone(), n.clone(), h.clone()))
@@ -99,7 +123,7 @@ fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
                     i,
                     Problem::error(
                         "istio-missing-subset",
-                        path.key("subset"),
+                        path.key("subset").path(),
                         format!(
                             "subset {subset:?} of host {host} is not defined by any DestinationRule for {h} in namespace {n} (istioctl analyze IST0101)"
                         ),
@@ -118,8 +142,9 @@ fn mesh_host_conflicts(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
         if !is_checked(&o.value) || kind(o) != "VirtualService" {
             continue;
         }
-        let spec = &o.value["spec"];
-        let gateways: Vec<&str> = spec["gateways"]
+        let spec = &o.value.at("spec");
+        let gateways: Vec<&str> = spec
+            .at("gateways")
             .as_array()
             .into_iter()
             .flatten()
@@ -129,7 +154,8 @@ fn mesh_host_conflicts(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
             continue;
         }
         let namespace = ns(o);
-        let export: Vec<&str> = spec["exportTo"]
+        let export: Vec<&str> = spec
+            .at("exportTo")
             .as_array()
             .into_iter()
             .flatten()
@@ -143,7 +169,8 @@ fn mesh_host_conflicts(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
                 .map(|e| if *e == "." { namespace } else { e }.to_string())
                 .collect()
         };
-        for (h, host) in spec["hosts"]
+        for (h, host) in spec
+            .at("hosts")
             .as_array()
             .into_iter()
             .flatten()

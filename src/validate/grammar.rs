@@ -325,12 +325,29 @@ pub fn regex(s: &str) -> Result<(), String> {
             s.len()
         ));
     }
-    regex::Regex::new(s).map(|_| ()).map_err(|e| {
+    // Rendered objects repeat the same few patterns: each thread remembers what it checked.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Result<(), String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    const SEEN_MAX: usize = 4096;
+    if let Some(r) = SEEN.with(|c| c.borrow().get(s).cloned()) {
+        return r;
+    }
+    let r = regex::Regex::new(s).map(|_| ()).map_err(|e| {
         format!(
             "invalid regex {s:?}: {}",
             e.to_string().lines().last().unwrap_or("")
         )
-    })
+    });
+    SEEN.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= SEEN_MAX {
+            c.clear();
+        }
+        c.insert(s.to_string(), r.clone());
+    });
+    r
 }
 
 /// RFC 7230 token characters (header names).

@@ -45,6 +45,45 @@ pub const KINDS: [&str; 5] = [
     "WorkloadEntry",
 ];
 
+/// Field lookups for the small maps of Istio objects: a linear scan of the keys, which is
+/// faster than hashing the key when a map has a few entries.
+pub(crate) trait Field {
+    /// The value at key `k`, `None` when absent or when this is not an object.
+    fn field(&self, k: &str) -> Option<&Value>;
+
+    /// The value at key `k`, `Null` when absent (as `value[k]`).
+    fn at(&self, k: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.field(k).unwrap_or(&NULL)
+    }
+}
+
+impl Field for Value {
+    #[inline]
+    fn field(&self, k: &str) -> Option<&Value> {
+        match self {
+            Value::Object(m) if m.len() <= 16 => {
+                m.iter().find(|(key, _)| key.as_str() == k).map(|(_, v)| v)
+            }
+            Value::Object(m) => m.get(k),
+            _ => None,
+        }
+    }
+}
+
+impl Field for serde_json::Map<String, Value> {
+    #[inline]
+    fn field(&self, k: &str) -> Option<&Value> {
+        if self.len() <= 16 {
+            self.iter()
+                .find(|(key, _)| key.as_str() == k)
+                .map(|(_, v)| v)
+        } else {
+            self.get(k)
+        }
+    }
+}
+
 /// A field path inside a rendered object, shown as `spec.http[0].route[1].weight`. Kept as its
 /// display string, so building one is a single allocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,6 +170,74 @@ impl fmt::Display for Path {
     }
 }
 
+/// How many segments a [`Loc`] holds; deeper segments are dropped (the webhook rules go
+/// 12 deep at most).
+const LOC_DEPTH: usize = 16;
+
+#[derive(Debug, Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// A field path under construction, kept as borrowed segments so that building one costs no
+/// allocation; it becomes a [`Path`] only when a problem is reported.
+#[derive(Debug, Clone)]
+pub(crate) struct Loc<'a> {
+    segs: [Seg<'a>; LOC_DEPTH],
+    len: usize,
+}
+
+impl<'a> Loc<'a> {
+    /// The object itself.
+    pub fn root() -> Loc<'a> {
+        Loc {
+            segs: [Seg::Index(0); LOC_DEPTH],
+            len: 0,
+        }
+    }
+
+    fn with<'b>(&self, s: Seg<'b>) -> Loc<'b>
+    where
+        'a: 'b,
+    {
+        let mut l: Loc<'b> = Loc {
+            segs: self.segs,
+            len: self.len,
+        };
+        if l.len < LOC_DEPTH {
+            l.segs[l.len] = s;
+            l.len += 1;
+        }
+        l
+    }
+
+    /// This path plus a key.
+    pub fn key<'b>(&self, k: &'b str) -> Loc<'b>
+    where
+        'a: 'b,
+    {
+        self.with(Seg::Key(k))
+    }
+
+    /// This path plus a list index.
+    pub fn index(&self, i: usize) -> Loc<'a> {
+        self.with(Seg::Index(i))
+    }
+
+    /// The path as shown in messages.
+    pub fn path(&self) -> Path {
+        let mut p = Path::root();
+        for s in &self.segs[..self.len] {
+            match s {
+                Seg::Key(k) => p.push_key(k),
+                Seg::Index(i) => p.push_index(*i),
+            }
+        }
+        p
+    }
+}
+
 /// One problem found in a rendered object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -169,8 +276,8 @@ impl Problem {
 /// True for the objects this module checks: the five Istio networking kinds we render, at
 /// networking.istio.io/v1 or v1beta1.
 pub fn is_checked(value: &Value) -> bool {
-    let api = value["apiVersion"].as_str().unwrap_or("");
-    let kind = value["kind"].as_str().unwrap_or("");
+    let api = value.at("apiVersion").as_str().unwrap_or("");
+    let kind = value.at("kind").as_str().unwrap_or("");
     matches!(
         api,
         "networking.istio.io/v1" | "networking.istio.io/v1beta1"
@@ -183,7 +290,7 @@ pub fn check_object(value: &Value) -> Vec<Problem> {
     if !is_checked(value) {
         return out;
     }
-    let kind = value["kind"].as_str().unwrap_or("");
+    let kind = value.at("kind").as_str().unwrap_or("");
     schema::check(kind, value, &mut out);
     rules::check(kind, value, &mut out);
     out
@@ -244,6 +351,27 @@ mod tests {
     use crate::manifest::{Location, ObjectId};
     use crate::render::SourceRef;
     use serde_json::json;
+
+    #[test]
+    fn locs_become_the_same_paths() {
+        let l = Loc::root().key("spec").key("ports").index(1).key("a/b");
+        let p = Path::root().key("spec").key("ports").index(1).key("a/b");
+        assert_eq!(l.path(), p);
+        assert_eq!(Loc::root().path(), Path::root());
+    }
+
+    #[test]
+    fn field_lookups_match_indexing() {
+        let small = json!({"a": 1, "b": {"c": 2}});
+        assert_eq!(small.at("b").at("c"), &small["b"]["c"]);
+        assert!(small.field("x").is_none() && small.at("x").is_null());
+        let big: Value = (0..40)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        assert_eq!(big.at("k33"), &json!(33));
+        assert!(json!([1]).field("a").is_none());
+    }
 
     #[test]
     fn paths_display_and_parse() {

@@ -3,7 +3,7 @@
 //! item numbers in comments refer to that checklist.
 
 use super::grammar::{self, Protocol};
-use super::{Path, Problem};
+use super::{Field, Loc, Problem};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn check(kind: &str, v: &Value, out: &mut Vec<Problem>) {
     let mut c = Ctx {
         out,
-        namespace: v["metadata"]["namespace"].as_str().unwrap_or(""),
+        namespace: v.at("metadata").at("namespace").as_str().unwrap_or(""),
     };
     c.metadata(kind, v);
-    let spec = &v["spec"];
-    let sp = Path::root().key("spec");
+    let spec = v.at("spec");
+    let sp = Loc::root().key("spec");
     match kind {
         "ServiceEntry" => c.service_entry(v, spec, &sp),
         "WorkloadEntry" => c.workload_entry(spec, &sp, None),
@@ -31,41 +31,41 @@ struct Ctx<'a> {
 }
 
 fn s<'v>(v: &'v Value, k: &str) -> &'v str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
+    v.field(k).and_then(Value::as_str).unwrap_or("")
 }
 
 fn arr<'v>(v: &'v Value, k: &str) -> &'v [Value] {
-    v.get(k)
+    v.field(k)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
 
 fn map<'v>(v: &'v Value, k: &str) -> Option<&'v Map<String, Value>> {
-    v.get(k).and_then(Value::as_object)
+    v.field(k).and_then(Value::as_object)
 }
 
 fn set(v: &Value, k: &str) -> bool {
-    v.get(k).is_some_and(|x| !x.is_null())
+    v.field(k).is_some_and(|x| !x.is_null())
 }
 
 fn num(v: &Value, k: &str) -> i64 {
-    v.get(k).and_then(Value::as_i64).unwrap_or(0)
+    v.field(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, code: &'static str, path: Path, msg: impl Into<String>) {
-        self.out.push(Problem::error(code, path, msg));
+    fn err(&mut self, code: &'static str, path: Loc<'_>, msg: impl Into<String>) {
+        self.out.push(Problem::error(code, path.path(), msg));
     }
 
-    fn warn(&mut self, code: &'static str, path: Path, msg: impl Into<String>) {
-        self.out.push(Problem::warning(code, path, msg));
+    fn warn(&mut self, code: &'static str, path: Loc<'_>, msg: impl Into<String>) {
+        self.out.push(Problem::warning(code, path.path(), msg));
     }
 
     // ---- §3.1 every object ----
 
     fn metadata(&mut self, kind: &str, v: &Value) {
-        let m = &v["metadata"];
-        let mp = Path::root().key("metadata");
+        let m = v.at("metadata");
+        let mp = Loc::root().key("metadata");
         let name = s(m, "name");
         if !grammar::is_k8s_subdomain(name) {
             self.err(
@@ -135,7 +135,7 @@ impl Ctx<'_> {
     }
 
     /// Item 3 (`validateExportTo`).
-    fn export_to(&mut self, spec: &Value, sp: &Path, service_entry: bool, dr_selector: bool) {
+    fn export_to(&mut self, spec: &Value, sp: &Loc<'_>, service_entry: bool, dr_selector: bool) {
         let list = arr(spec, "exportTo");
         if list.is_empty() {
             return;
@@ -210,7 +210,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn labels(&mut self, code: &'static str, v: &Value, key: &str, p: &Path) {
+    fn labels(&mut self, code: &'static str, v: &Value, key: &str, p: &Loc<'_>) {
         if let Some(m) = map(v, key) {
             for (k, val) in m {
                 if let Err(e) = grammar::label_pair(k, val.as_str().unwrap_or("")) {
@@ -221,7 +221,7 @@ impl Ctx<'_> {
     }
 
     /// Items 5 and 65: workload selector labels.
-    fn workload_selector(&mut self, sel: &Value, p: &Path, key: &str) {
+    fn workload_selector(&mut self, sel: &Value, p: &Loc<'_>, key: &str) {
         let labels = map(sel, key);
         if labels.is_none_or(|m| m.is_empty()) {
             self.warn(
@@ -251,14 +251,14 @@ impl Ctx<'_> {
 
     // ---- §3.2 ServiceEntry ----
 
-    fn service_entry(&mut self, obj: &Value, spec: &Value, sp: &Path) {
+    fn service_entry(&mut self, obj: &Value, spec: &Value, sp: &Loc<'_>) {
         let resolution = match s(spec, "resolution") {
             "" => "NONE",
             r => r,
         };
         if set(spec, "workloadSelector") {
             self.workload_selector(
-                &spec["workloadSelector"],
+                spec.at("workloadSelector"),
                 &sp.key("workloadSelector"),
                 "labels",
             );
@@ -380,7 +380,11 @@ impl Ctx<'_> {
         }
         // item 13
         let autoallocate = resolution != "NONE"
-            && obj["metadata"]["labels"]["networking.istio.io/enable-autoallocate-ip"].as_str()
+            && obj
+                .at("metadata")
+                .at("labels")
+                .at("networking.istio.io/enable-autoallocate-ip")
+                .as_str()
                 != Some("false");
         if addresses.is_empty() && !autoallocate {
             for (i, port) in ports.iter().enumerate() {
@@ -503,7 +507,11 @@ impl Ctx<'_> {
                         );
                     }
                 }
-                let waypoint = obj["metadata"]["labels"]["istio.io/use-waypoint"].as_str();
+                let waypoint = obj
+                    .at("metadata")
+                    .at("labels")
+                    .at("istio.io/use-waypoint")
+                    .as_str();
                 if s(spec, "location") == "MESH_INTERNAL" && waypoint.is_some_and(|w| w != "none") {
                     self.err(
                         "istio-resolution",
@@ -534,7 +542,7 @@ impl Ctx<'_> {
         self.export_to(spec, sp, true, false);
     }
 
-    fn endpoint_ports(&mut self, ep: &Value, p: &Path, service_ports: Option<&BTreeSet<&str>>) {
+    fn endpoint_ports(&mut self, ep: &Value, p: &Loc<'_>, service_ports: Option<&BTreeSet<&str>>) {
         let Some(ports) = map(ep, "ports") else {
             return;
         };
@@ -565,7 +573,12 @@ impl Ctx<'_> {
     // ---- §3.3 WorkloadEntry and STATIC endpoints ----
 
     /// `se` is `(service port names, service port count, static)` for ServiceEntry endpoints.
-    fn workload_entry(&mut self, we: &Value, p: &Path, se: Option<(&BTreeSet<&str>, usize, bool)>) {
+    fn workload_entry(
+        &mut self,
+        we: &Value,
+        p: &Loc<'_>,
+        se: Option<(&BTreeSet<&str>, usize, bool)>,
+    ) {
         let addr = s(we, "address");
         // item 20
         if addr.is_empty() {
@@ -621,7 +634,7 @@ impl Ctx<'_> {
 
     // ---- §3.4 VirtualService ----
 
-    fn virtual_service(&mut self, spec: &Value, sp: &Path) {
+    fn virtual_service(&mut self, spec: &Value, sp: &Loc<'_>) {
         let hosts = arr(spec, "hosts");
         let gateways = arr(spec, "gateways");
         let delegate = hosts.is_empty();
@@ -706,7 +719,7 @@ impl Ctx<'_> {
         self.unreachable(arr(spec, "http"), sp);
     }
 
-    fn gateway_names(&mut self, gateways: &[Value], p: &Path) {
+    fn gateway_names(&mut self, gateways: &[Value], p: &Loc<'_>) {
         for (i, g) in gateways.iter().enumerate() {
             let g = g.as_str().unwrap_or("");
             let gp = p.index(i);
@@ -745,7 +758,7 @@ impl Ctx<'_> {
 
     // ---- §3.5 HTTP route ----
 
-    fn http_route(&mut self, r: &Value, p: &Path, delegate_vs: bool, mesh: bool) {
+    fn http_route(&mut self, r: &Value, p: &Loc<'_>, delegate_vs: bool, mesh: bool) {
         let routes = arr(r, "route");
         // item 34
         if set(r, "delegate") {
@@ -827,27 +840,27 @@ impl Ctx<'_> {
             self.http_match(m, &p.key("match").index(i), mesh);
         }
         // item 36
-        self.header_ops(&r["headers"], &p.key("headers"));
+        self.header_ops(r.at("headers"), &p.key("headers"));
         for (i, d) in routes.iter().enumerate() {
-            self.header_ops(&d["headers"], &p.key("route").index(i).key("headers"));
+            self.header_ops(d.at("headers"), &p.key("route").index(i).key("headers"));
         }
         // item 37
         self.authority_rewrite(r, p);
         // item 38
         if set(r, "rewrite") {
-            self.rewrite(&r["rewrite"], &p.key("rewrite"));
+            self.rewrite(r.at("rewrite"), &p.key("rewrite"));
         }
         // item 39
         if set(r, "redirect") {
-            self.redirect(&r["redirect"], &p.key("redirect"));
+            self.redirect(r.at("redirect"), &p.key("redirect"));
         }
         // item 40
         if set(r, "directResponse") {
-            self.direct_response(&r["directResponse"], &p.key("directResponse"));
+            self.direct_response(r.at("directResponse"), &p.key("directResponse"));
         }
         // item 41
         if set(r, "retries") {
-            self.retries(&r["retries"], &p.key("retries"));
+            self.retries(r.at("retries"), &p.key("retries"));
         }
         // item 42
         if set(r, "timeout") {
@@ -857,11 +870,11 @@ impl Ctx<'_> {
         }
         // item 43
         if set(r, "corsPolicy") {
-            self.cors(&r["corsPolicy"], &p.key("corsPolicy"));
+            self.cors(r.at("corsPolicy"), &p.key("corsPolicy"));
         }
         // item 44
         if set(r, "fault") {
-            self.fault(&r["fault"], &p.key("fault"));
+            self.fault(r.at("fault"), &p.key("fault"));
         }
         // item 45
         self.mirrors(r, p);
@@ -869,26 +882,26 @@ impl Ctx<'_> {
         self.destinations(routes, &p.key("route"), true);
     }
 
-    fn string_match(&mut self, m: &Value, p: &Path, empty_prefix_ok: bool) {
+    fn string_match(&mut self, m: &Value, p: &Loc<'_>, empty_prefix_ok: bool) {
         if m.is_null() {
             self.err("istio-match", p.clone(), "match value may not be null");
             return;
         }
-        if !empty_prefix_ok && m.get("prefix").and_then(Value::as_str) == Some("") {
+        if !empty_prefix_ok && m.field("prefix").and_then(Value::as_str) == Some("") {
             self.err(
                 "istio-match",
                 p.key("prefix"),
                 "prefix match may not be empty",
             );
         }
-        if let Some(re) = m.get("regex").and_then(Value::as_str) {
+        if let Some(re) = m.field("regex").and_then(Value::as_str) {
             if let Err(e) = grammar::regex(re) {
                 self.err("istio-regex", p.key("regex"), e);
             }
         }
     }
 
-    fn header_name(&mut self, name: &str, p: &Path, mesh: bool) {
+    fn header_name(&mut self, name: &str, p: &Loc<'_>, mesh: bool) {
         let claim =
             name.starts_with("@request.auth.claims.") || name.starts_with("@request.auth.claims[");
         if claim {
@@ -914,7 +927,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn http_match(&mut self, m: &Value, p: &Path, mesh: bool) {
+    fn http_match(&mut self, m: &Value, p: &Loc<'_>, mesh: bool) {
         if m.is_null() {
             return;
         }
@@ -932,7 +945,7 @@ impl Ctx<'_> {
                     }
                     self.header_name(name, &hp, mesh);
                     if key == "withoutHeaders"
-                        && val.get("regex").and_then(Value::as_str) == Some("*")
+                        && val.field("regex").and_then(Value::as_str) == Some("*")
                     {
                         continue;
                     }
@@ -941,7 +954,7 @@ impl Ctx<'_> {
             }
         }
         if set(m, "uri") {
-            self.string_match(&m["uri"], &p.key("uri"), true);
+            self.string_match(m.at("uri"), &p.key("uri"), true);
         }
         for key in ["scheme", "method", "authority"] {
             if set(m, key) {
@@ -969,7 +982,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn header_value(&mut self, v: &str, p: &Path) {
+    fn header_value(&mut self, v: &str, p: &Loc<'_>) {
         if v.chars().any(|c| c.is_control() && c != '\t') {
             self.err(
                 "istio-header",
@@ -1006,7 +1019,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn header_ops(&mut self, h: &Value, p: &Path) {
+    fn header_ops(&mut self, h: &Value, p: &Loc<'_>) {
         if h.is_null() {
             return;
         }
@@ -1046,13 +1059,13 @@ impl Ctx<'_> {
         }
     }
 
-    fn authority_rewrite(&mut self, r: &Value, p: &Path) {
+    fn authority_rewrite(&mut self, r: &Value, p: &Loc<'_>) {
         let mut places = Vec::new();
-        if !s(&r["rewrite"], "authority").is_empty() {
+        if !s(r.at("rewrite"), "authority").is_empty() {
             places.push("rewrite.authority".to_string());
         }
         for op in ["set", "add"] {
-            if let Some(m) = map(&r["headers"]["request"], op) {
+            if let Some(m) = map(r.at("headers").at("request"), op) {
                 for k in m.keys() {
                     let l = k.to_ascii_lowercase();
                     if l == ":authority" || l == "host" {
@@ -1073,7 +1086,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn rewrite(&mut self, rw: &Value, p: &Path) {
+    fn rewrite(&mut self, rw: &Value, p: &Loc<'_>) {
         let uri = !s(rw, "uri").is_empty();
         let regex = set(rw, "uriRegexRewrite");
         let authority = !s(rw, "authority").is_empty();
@@ -1092,7 +1105,7 @@ impl Ctx<'_> {
             );
         }
         if regex {
-            let rr = &rw["uriRegexRewrite"];
+            let rr = rw.at("uriRegexRewrite");
             let rp = p.key("uriRegexRewrite");
             if s(rr, "match").is_empty() || !set(rr, "rewrite") {
                 self.err(
@@ -1109,7 +1122,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn redirect(&mut self, rd: &Value, p: &Path) {
+    fn redirect(&mut self, rd: &Value, p: &Loc<'_>) {
         let any = !s(rd, "uri").is_empty()
             || !s(rd, "authority").is_empty()
             || num(rd, "port") != 0
@@ -1150,7 +1163,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn direct_response(&mut self, dr: &Value, p: &Path) {
+    fn direct_response(&mut self, dr: &Value, p: &Loc<'_>) {
         let status = num(dr, "status");
         if !(200..=600).contains(&status) {
             self.err(
@@ -1159,10 +1172,10 @@ impl Ctx<'_> {
                 format!("directResponse status {status} must be in 200..600"),
             );
         }
-        let body = &dr["body"];
-        let len = if let Some(b) = body.get("string").and_then(Value::as_str) {
+        let body = dr.at("body");
+        let len = if let Some(b) = body.field("string").and_then(Value::as_str) {
             b.len()
-        } else if let Some(b) = body.get("bytes").and_then(Value::as_str) {
+        } else if let Some(b) = body.field("bytes").and_then(Value::as_str) {
             b.len() * 3 / 4
         } else {
             0
@@ -1182,7 +1195,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn retries(&mut self, r: &Value, p: &Path) {
+    fn retries(&mut self, r: &Value, p: &Loc<'_>) {
         let attempts = num(r, "attempts");
         if attempts < 0 {
             self.err(
@@ -1242,7 +1255,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn cors(&mut self, c: &Value, p: &Path) {
+    fn cors(&mut self, c: &Value, p: &Loc<'_>) {
         for (i, o) in arr(c, "allowOrigins").iter().enumerate() {
             let op = p.key("allowOrigins").index(i);
             let any = ["exact", "prefix", "regex"]
@@ -1254,7 +1267,7 @@ impl Ctx<'_> {
                     op,
                     "allowOrigins entry needs a non-empty exact, prefix or regex",
                 );
-            } else if let Some(re) = o.get("regex").and_then(Value::as_str) {
+            } else if let Some(re) = o.field("regex").and_then(Value::as_str) {
                 if let Err(e) = grammar::regex(re) {
                     self.err("istio-regex", op.key("regex"), e);
                 }
@@ -1302,8 +1315,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn percentage(&mut self, v: &Value, p: &Path) {
-        let x = v["value"].as_f64().unwrap_or(0.0);
+    fn percentage(&mut self, v: &Value, p: &Loc<'_>) {
+        let x = v.at("value").as_f64().unwrap_or(0.0);
         if x != 0.0 && !(0.0001..=100.0).contains(&x) {
             self.err(
                 "istio-fault",
@@ -1313,7 +1326,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn fault(&mut self, f: &Value, p: &Path) {
+    fn fault(&mut self, f: &Value, p: &Loc<'_>) {
         if !set(f, "abort") && !set(f, "delay") {
             self.err(
                 "istio-fault",
@@ -1322,10 +1335,10 @@ impl Ctx<'_> {
             );
         }
         if set(f, "abort") {
-            let a = &f["abort"];
+            let a = f.at("abort");
             let ap = p.key("abort");
             if set(a, "percentage") {
-                self.percentage(&a["percentage"], &ap.key("percentage"));
+                self.percentage(a.at("percentage"), &ap.key("percentage"));
             }
             if set(a, "http2Error") {
                 self.err(
@@ -1378,10 +1391,10 @@ impl Ctx<'_> {
             }
         }
         if set(f, "delay") {
-            let d = &f["delay"];
+            let d = f.at("delay");
             let dp = p.key("delay");
             if set(d, "percentage") {
-                self.percentage(&d["percentage"], &dp.key("percentage"));
+                self.percentage(d.at("percentage"), &dp.key("percentage"));
             }
             if set(d, "exponentialDelay") {
                 self.err(
@@ -1395,18 +1408,18 @@ impl Ctx<'_> {
         }
     }
 
-    fn mirrors(&mut self, r: &Value, p: &Path) {
+    fn mirrors(&mut self, r: &Value, p: &Loc<'_>) {
         if set(r, "mirror") {
-            self.destination(&r["mirror"], &p.key("mirror"));
+            self.destination(r.at("mirror"), &p.key("mirror"));
         }
         for (i, m) in arr(r, "mirrors").iter().enumerate() {
             let mp = p.key("mirrors").index(i);
             if !set(m, "destination") {
                 self.err("istio-mirror", mp.clone(), "mirror needs a destination");
             } else {
-                self.destination(&m["destination"], &mp.key("destination"));
+                self.destination(m.at("destination"), &mp.key("destination"));
             }
-            let v = m["percentage"]["value"].as_f64().unwrap_or(0.0);
+            let v = m.at("percentage").at("value").as_f64().unwrap_or(0.0);
             if !(0.0..=100.0).contains(&v) {
                 self.err(
                     "istio-mirror",
@@ -1416,7 +1429,7 @@ impl Ctx<'_> {
             }
         }
         if set(r, "mirrorPercentage") {
-            let v = r["mirrorPercentage"]["value"].as_f64().unwrap_or(0.0);
+            let v = r.at("mirrorPercentage").at("value").as_f64().unwrap_or(0.0);
             if !(0.0..=100.0).contains(&v) {
                 self.err(
                     "istio-mirror",
@@ -1443,7 +1456,7 @@ impl Ctx<'_> {
 
     // ---- §3.6 destinations and weights ----
 
-    fn destination(&mut self, d: &Value, p: &Path) {
+    fn destination(&mut self, d: &Value, p: &Loc<'_>) {
         let host = s(d, "host");
         if host == "*" {
             self.err(
@@ -1462,7 +1475,7 @@ impl Ctx<'_> {
                 format!("subset name {subset:?} is not a DNS-1123 label"),
             );
         }
-        if set(d, "port") && !grammar::is_port(num(&d["port"], "number")) {
+        if set(d, "port") && !grammar::is_port(num(d.at("port"), "number")) {
             self.err(
                 "istio-destination",
                 p.key("port").key("number"),
@@ -1471,7 +1484,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn destinations(&mut self, routes: &[Value], p: &Path, _http: bool) {
+    fn destinations(&mut self, routes: &[Value], p: &Loc<'_>, _http: bool) {
         let mut all_zero = true;
         for (i, r) in routes.iter().enumerate() {
             let rp = p.index(i);
@@ -1483,7 +1496,7 @@ impl Ctx<'_> {
                 self.err("istio-destination", rp, "destination is required");
                 continue;
             }
-            self.destination(&r["destination"], &rp.key("destination"));
+            self.destination(r.at("destination"), &rp.key("destination"));
             let w = num(r, "weight");
             if w < 0 {
                 self.err(
@@ -1507,7 +1520,7 @@ impl Ctx<'_> {
 
     // ---- §3.7 TLS and TCP routes ----
 
-    fn l4_match_common(&mut self, m: &Value, p: &Path) {
+    fn l4_match_common(&mut self, m: &Value, p: &Loc<'_>) {
         for (i, sub) in arr(m, "destinationSubnets").iter().enumerate() {
             if let Err(e) = grammar::ip_subnet(sub.as_str().unwrap_or("")) {
                 self.err("istio-match", p.key("destinationSubnets").index(i), e);
@@ -1521,7 +1534,7 @@ impl Ctx<'_> {
         self.gateway_names(arr(m, "gateways"), &p.key("gateways"));
     }
 
-    fn tls_routes(&mut self, spec: &Value, sp: &Path, hosts: &[Value]) {
+    fn tls_routes(&mut self, spec: &Value, sp: &Loc<'_>, hosts: &[Value]) {
         for (i, r) in arr(spec, "tls").iter().enumerate() {
             let p = sp.key("tls").index(i);
             let matches = arr(r, "match");
@@ -1580,7 +1593,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn tcp_routes(&mut self, spec: &Value, sp: &Path) {
+    fn tcp_routes(&mut self, spec: &Value, sp: &Loc<'_>) {
         for (i, r) in arr(spec, "tcp").iter().enumerate() {
             let p = sp.key("tcp").index(i);
             for (j, m) in arr(r, "match").iter().enumerate() {
@@ -1600,7 +1613,7 @@ impl Ctx<'_> {
     }
 
     /// Item 33 (`analyzeUnreachableHTTPRules`), warnings.
-    fn unreachable(&mut self, routes: &[Value], sp: &Path) {
+    fn unreachable(&mut self, routes: &[Value], sp: &Loc<'_>) {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut catch_all: Option<usize> = None;
         let mut earlier: Vec<(usize, &Map<String, Value>)> = Vec::new();
@@ -1624,11 +1637,7 @@ impl Ctx<'_> {
             }
             let mut dup = 0;
             for (j, m) in matches.iter().enumerate() {
-                let mut key = m.clone();
-                if let Some(o) = key.as_object_mut() {
-                    o.remove("name");
-                }
-                let key = crate::render::emit::canonical(&key).to_string();
+                let key = canonical_json(m, "name");
                 let covered_by = earlier.iter().find(|(_, e)| covers(e, m)).map(|(n, _)| *n);
                 if let Some(&first) = seen.get(&key) {
                     dup += 1;
@@ -1665,14 +1674,14 @@ impl Ctx<'_> {
 
     // ---- §3.8 DestinationRule ----
 
-    fn destination_rule(&mut self, spec: &Value, sp: &Path) {
+    fn destination_rule(&mut self, spec: &Value, sp: &Loc<'_>) {
         // item 55
         if let Err(e) = grammar::wildcard_domain(s(spec, "host")) {
             self.err("istio-dr-host", sp.key("host"), e);
         }
         // item 56
         if set(spec, "trafficPolicy") {
-            self.traffic_policy(&spec["trafficPolicy"], &sp.key("trafficPolicy"));
+            self.traffic_policy(spec.at("trafficPolicy"), &sp.key("trafficPolicy"));
         }
         // item 57
         let mut names = BTreeSet::new();
@@ -1701,7 +1710,7 @@ impl Ctx<'_> {
             }
             self.labels("istio-subset", sub, "labels", &p);
             if set(sub, "trafficPolicy") {
-                self.traffic_policy(&sub["trafficPolicy"], &p.key("trafficPolicy"));
+                self.traffic_policy(sub.at("trafficPolicy"), &p.key("trafficPolicy"));
             }
         }
         // items 64, 65
@@ -1709,14 +1718,14 @@ impl Ctx<'_> {
         self.export_to(spec, sp, false, selector);
         if selector {
             self.workload_selector(
-                &spec["workloadSelector"],
+                spec.at("workloadSelector"),
                 &sp.key("workloadSelector"),
                 "matchLabels",
             );
         }
     }
 
-    fn traffic_policy(&mut self, tp: &Value, p: &Path) {
+    fn traffic_policy(&mut self, tp: &Value, p: &Loc<'_>) {
         const PARTS: [&str; 8] = [
             "outlierDetection",
             "connectionPool",
@@ -1768,7 +1777,7 @@ impl Ctx<'_> {
             self.policy_parts(pl, &pp);
         }
         if set(tp, "tunnel") {
-            let t = &tp["tunnel"];
+            let t = tp.at("tunnel");
             let tp_ = p.key("tunnel");
             let proto = s(t, "protocol");
             if !matches!(proto, "" | "CONNECT" | "POST") {
@@ -1796,23 +1805,23 @@ impl Ctx<'_> {
         }
     }
 
-    fn policy_parts(&mut self, tp: &Value, p: &Path) {
+    fn policy_parts(&mut self, tp: &Value, p: &Loc<'_>) {
         if set(tp, "tls") {
-            self.client_tls(&tp["tls"], &p.key("tls"));
+            self.client_tls(tp.at("tls"), &p.key("tls"));
         }
         if set(tp, "connectionPool") {
-            self.connection_pool(&tp["connectionPool"], &p.key("connectionPool"));
+            self.connection_pool(tp.at("connectionPool"), &p.key("connectionPool"));
         }
         if set(tp, "outlierDetection") {
-            self.outlier(&tp["outlierDetection"], &p.key("outlierDetection"));
+            self.outlier(tp.at("outlierDetection"), &p.key("outlierDetection"));
         }
         if set(tp, "loadBalancer") {
-            self.load_balancer(&tp["loadBalancer"], &p.key("loadBalancer"));
+            self.load_balancer(tp.at("loadBalancer"), &p.key("loadBalancer"));
         }
     }
 
     /// Item 58 (`ValidateTLS`).
-    fn client_tls(&mut self, t: &Value, p: &Path) {
+    fn client_tls(&mut self, t: &Value, p: &Loc<'_>) {
         let mode = match s(t, "mode") {
             "" => "DISABLE",
             m => m,
@@ -1840,14 +1849,14 @@ impl Ctx<'_> {
                 }
             }
         }
-        if t["insecureSkipVerify"].as_bool() == Some(true) {
+        if t.at("insecureSkipVerify").as_bool() == Some(true) {
             let banned: &[&str] = match mode {
                 "SIMPLE" => &["caCertificates", "credentialName", "subjectAltNames"],
                 "MUTUAL" => &["caCertificates", "subjectAltNames"],
                 _ => &[],
             };
             for k in banned {
-                let present = match t.get(*k) {
+                let present = match t.field(k) {
                     Some(Value::String(x)) => !x.is_empty(),
                     Some(Value::Array(a)) => !a.is_empty(),
                     _ => false,
@@ -1872,7 +1881,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn duration_field(&mut self, v: &Value, k: &str, p: &Path, zero_ok: bool) {
+    fn duration_field(&mut self, v: &Value, k: &str, p: &Loc<'_>, zero_ok: bool) {
         if !set(v, k) {
             return;
         }
@@ -1885,7 +1894,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn connection_pool(&mut self, c: &Value, p: &Path) {
+    fn connection_pool(&mut self, c: &Value, p: &Loc<'_>) {
         if !set(c, "http") && !set(c, "tcp") {
             self.err(
                 "istio-connection-pool",
@@ -1893,7 +1902,7 @@ impl Ctx<'_> {
                 "connectionPool must set http or tcp (an empty connectionPool is rejected)",
             );
         }
-        let h = &c["http"];
+        let h = c.at("http");
         let hp = p.key("http");
         for k in [
             "http1MaxPendingRequests",
@@ -1911,14 +1920,15 @@ impl Ctx<'_> {
             }
         }
         self.duration_field(h, "idleTimeout", &hp, false);
-        if s(h, "h2UpgradePolicy") == "UPGRADE" && h["useClientProtocol"].as_bool() == Some(true) {
+        if s(h, "h2UpgradePolicy") == "UPGRADE" && h.at("useClientProtocol").as_bool() == Some(true)
+        {
             self.err(
                 "istio-connection-pool",
                 hp.clone(),
                 "h2UpgradePolicy UPGRADE cannot be combined with useClientProtocol: true",
             );
         }
-        let t = &c["tcp"];
+        let t = c.at("tcp");
         let tp = p.key("tcp");
         if num(t, "maxConnections") < 0 {
             self.err(
@@ -1930,16 +1940,16 @@ impl Ctx<'_> {
         self.duration_field(t, "connectTimeout", &tp, false);
         self.duration_field(t, "maxConnectionDuration", &tp, false);
         self.duration_field(t, "idleTimeout", &tp, true);
-        self.duration_field(&t["tcpKeepalive"], "time", &tp.key("tcpKeepalive"), false);
+        self.duration_field(t.at("tcpKeepalive"), "time", &tp.key("tcpKeepalive"), false);
         self.duration_field(
-            &t["tcpKeepalive"],
+            t.at("tcpKeepalive"),
             "interval",
             &tp.key("tcpKeepalive"),
             false,
         );
     }
 
-    fn outlier(&mut self, o: &Value, p: &Path) {
+    fn outlier(&mut self, o: &Value, p: &Loc<'_>) {
         self.duration_field(o, "interval", p, false);
         self.duration_field(o, "baseEjectionTime", p, false);
         for k in ["maxEjectionPercent", "minHealthPercent"] {
@@ -1949,7 +1959,7 @@ impl Ctx<'_> {
             }
         }
         if num(o, "consecutiveLocalOriginFailures") > 0
-            && o["splitExternalLocalOriginErrors"].as_bool() != Some(true)
+            && o.at("splitExternalLocalOriginErrors").as_bool() != Some(true)
         {
             self.err(
                 "istio-outlier",
@@ -1966,12 +1976,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn load_balancer(&mut self, lb: &Value, p: &Path) {
-        let ch = &lb["consistentHash"];
+    fn load_balancer(&mut self, lb: &Value, p: &Loc<'_>) {
+        let ch = lb.at("consistentHash");
         let cp = p.key("consistentHash");
         if set(lb, "consistentHash") {
             if set(ch, "httpCookie") {
-                let c = &ch["httpCookie"];
+                let c = ch.at("httpCookie");
                 if s(c, "name").is_empty() {
                     self.err(
                         "istio-load-balancer",
@@ -2006,7 +2016,7 @@ impl Ctx<'_> {
                 }
             }
             if set(ch, "maglev") {
-                let t = num(&ch["maglev"], "tableSize");
+                let t = num(ch.at("maglev"), "tableSize");
                 let prime = t >= 2 && (2..).take_while(|d| d * d <= t).all(|d| t % d != 0);
                 if t == 0 || t >= 5_000_011 || !prime {
                     self.err(
@@ -2017,7 +2027,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        let loc = &lb["localityLbSetting"];
+        let loc = lb.at("localityLbSetting");
         if !arr(loc, "distribute").is_empty() && !arr(loc, "failover").is_empty() {
             self.err(
                 "istio-load-balancer",
@@ -2026,7 +2036,7 @@ impl Ctx<'_> {
             );
         }
         if set(lb, "warmup") {
-            let w = &lb["warmup"];
+            let w = lb.at("warmup");
             let wp = p.key("warmup");
             if !set(w, "duration") {
                 self.err(
@@ -2036,14 +2046,15 @@ impl Ctx<'_> {
                 );
             }
             self.duration_field(w, "duration", &wp, false);
-            if w["minimumPercent"]["value"].as_f64().unwrap_or(0.0) > 100.0 {
+            if w.at("minimumPercent").at("value").as_f64().unwrap_or(0.0) > 100.0 {
                 self.err(
                     "istio-load-balancer",
                     wp.key("minimumPercent"),
                     "minimumPercent must be at most 100",
                 );
             }
-            if set(w, "aggression") && w["aggression"]["value"].as_f64().unwrap_or(1.0) < 1.0 {
+            if set(w, "aggression") && w.at("aggression").at("value").as_f64().unwrap_or(1.0) < 1.0
+            {
                 self.err(
                     "istio-load-balancer",
                     wp.key("aggression"),
@@ -2054,22 +2065,56 @@ impl Ctx<'_> {
     }
 }
 
+/// The compact JSON of `v` with map keys sorted at every level and the top-level key `skip`
+/// left out: equal for matches that differ only in key order (and in `skip`).
+fn canonical_json(v: &Value, skip: &str) -> String {
+    struct Sorted<'a>(&'a Value, Option<&'a str>);
+    impl serde::Serialize for Sorted<'_> {
+        fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{SerializeMap, SerializeSeq};
+            match self.0 {
+                Value::Object(m) => {
+                    let mut entries: Vec<(&String, &Value)> = m
+                        .iter()
+                        .filter(|(k, _)| Some(k.as_str()) != self.1)
+                        .collect();
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                    let mut out = ser.serialize_map(Some(entries.len()))?;
+                    for (k, x) in entries {
+                        out.serialize_entry(k, &Sorted(x, None))?;
+                    }
+                    out.end()
+                }
+                Value::Array(a) => {
+                    let mut out = ser.serialize_seq(Some(a.len()))?;
+                    for x in a {
+                        out.serialize_element(&Sorted(x, None))?;
+                    }
+                    out.end()
+                }
+                other => other.serialize(ser),
+            }
+        }
+    }
+    serde_json::to_string(&Sorted(v, Some(skip))).unwrap_or_default()
+}
+
 /// Does the earlier match `e` take every request the later match `m` would (`coveredValidation`)?
 /// True when `e`'s URI is a prefix (or absent) that `m`'s prefix or exact path starts with, and
 /// every other condition of `e` appears unchanged in `m`.
 fn covers(e: &Map<String, Value>, m: &Value) -> bool {
     let Some(m) = m.as_object() else { return false };
-    let e_prefix = match e.get("uri") {
+    let e_prefix = match e.field("uri") {
         None => "",
-        Some(u) => match u.get("prefix").and_then(Value::as_str) {
+        Some(u) => match u.field("prefix").and_then(Value::as_str) {
             Some(p) if u.as_object().is_some_and(|o| o.len() == 1) => p,
             _ => return false,
         },
     };
-    let m_path = match m.get("uri") {
+    let m_path = match m.field("uri") {
         Some(u) if u.as_object().is_some_and(|o| o.len() == 1) => u
-            .get("prefix")
-            .or_else(|| u.get("exact"))
+            .field("prefix")
+            .or_else(|| u.field("exact"))
             .and_then(Value::as_str),
         _ => None,
     };
@@ -2079,12 +2124,29 @@ fn covers(e: &Map<String, Value>, m: &Value) -> bool {
     }
     e.iter()
         .filter(|(k, _)| *k != "uri" && *k != "name")
-        .all(|(k, v)| m.get(k) == Some(v))
+        .all(|(k, v)| m.field(k) == Some(v))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_json_is_the_sorted_form_without_the_key() {
+        let m =
+            json!({"uri": {"prefix": "/"}, "name": "x", "headers": {"b": {}, "a": {"exact": "1"}}});
+        let mut expected = m.clone();
+        expected.as_object_mut().unwrap().remove("name");
+        assert_eq!(
+            canonical_json(&m, "name"),
+            crate::render::emit::canonical(&expected).to_string()
+        );
+        assert_eq!(
+            canonical_json(&json!([{"b": 1, "a": 2}]), "name"),
+            r#"[{"a":2,"b":1}]"#
+        );
+    }
+
     use serde_json::json;
 
     fn run(kind: &str, spec: Value) -> Vec<Problem> {

@@ -6,7 +6,7 @@
 //! and a unit test keeps the table complete).
 
 use super::grammar;
-use super::{Path, Problem};
+use super::{Field, Path, Problem};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -25,12 +25,13 @@ fn schemas() -> &'static Result<Schemas, String> {
     static S: OnceLock<Result<Schemas, String>> = OnceLock::new();
     S.get_or_init(|| {
         let doc: Value = serde_json::from_str(EMBEDDED).map_err(|e| e.to_string())?;
-        let kinds = doc["kinds"]
+        let kinds = doc
+            .at("kinds")
             .as_object()
             .ok_or("embedded schema file has no `kinds`")?;
         let mut out = BTreeMap::new();
         for (kind, entry) in kinds {
-            let raw = entry["openAPIV3Schema"].clone();
+            let raw = entry.at("openAPIV3Schema").clone();
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)
                 .should_validate_formats(false)
@@ -49,8 +50,12 @@ pub fn source() -> &'static (String, String) {
     S.get_or_init(|| {
         let doc: Value = serde_json::from_str(EMBEDDED).unwrap_or_default();
         (
-            doc["source"]["istioVersion"].as_str().unwrap_or("").into(),
-            doc["source"]["commit"].as_str().unwrap_or("").into(),
+            doc.at("source")
+                .at("istioVersion")
+                .as_str()
+                .unwrap_or("")
+                .into(),
+            doc.at("source").at("commit").as_str().unwrap_or("").into(),
         )
     })
 }
@@ -199,8 +204,8 @@ impl Node {
             .map(|rs| {
                 rs.iter()
                     .map(|r| {
-                        let rule = r["rule"].as_str().unwrap_or("").to_string();
-                        let message = r["message"].as_str().unwrap_or(&rule).to_string();
+                        let rule = r.at("rule").as_str().unwrap_or("").to_string();
+                        let message = r.at("message").as_str().unwrap_or(&rule).to_string();
                         (cel_rule(&rule), rule, message)
                     })
                     .collect()
@@ -270,7 +275,7 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
         for g in &node.one_of {
             let set: Vec<&str> = g
                 .iter()
-                .filter(|n| is_set(m.get(n.as_str())))
+                .filter(|n| is_set(m.field(n.as_str())))
                 .map(String::as_str)
                 .collect();
             if set.len() > 1 {
@@ -339,16 +344,16 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
 /// `x-kubernetes-list-type: map` (unique map keys) and `set` (unique items).
 fn list_type(node: &Node, items: &[Value], path: &Path, out: &mut Vec<Problem>) {
     if let Some(keys) = &node.list_map_keys {
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seen: BTreeMap<Vec<String>, usize> = BTreeMap::new();
         for (i, item) in items.iter().enumerate() {
-            let key: Vec<String> = keys.iter().map(|k| item[k.as_str()].to_string()).collect();
-            let shown = keys
-                .iter()
-                .zip(&key)
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if let Some(first) = seen.insert(key.join("\u{0}"), i) {
+            let key: Vec<String> = keys.iter().map(|k| item.at(k).to_string()).collect();
+            if let Some(&first) = seen.get(&key) {
+                let shown = keys
+                    .iter()
+                    .zip(&key)
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 out.push(Problem::error(
                     "istio-schema",
                     path.index(i),
@@ -358,12 +363,19 @@ fn list_type(node: &Node, items: &[Value], path: &Path, out: &mut Vec<Problem>) 
                     ),
                 ));
             }
+            seen.insert(key, i);
         }
     }
     if node.list_set {
-        let mut seen = BTreeSet::new();
+        // A string's JSON form never equals another type's, so strings are compared as they are.
+        let mut strs: BTreeSet<&str> = BTreeSet::new();
+        let mut others: BTreeSet<String> = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
-            if !seen.insert(item.to_string()) {
+            let new = match item {
+                Value::String(s) => strs.insert(s),
+                other => others.insert(other.to_string()),
+            };
+            if !new {
                 out.push(Problem::error(
                     "istio-schema",
                     path.index(i),
@@ -381,7 +393,7 @@ fn str_of(v: &Value) -> &str {
 }
 
 fn has(v: &Value, f: &str) -> bool {
-    is_set(v.get(f))
+    is_set(v.field(f))
 }
 
 fn port_ok(v: &Value) -> bool {
@@ -421,25 +433,25 @@ fn cel_rule(rule: &str) -> Option<Rule> {
         }
         "!((has(self.addresses) ? self.addresses : []).exists(k, k.contains(\"/\")) && !((has(self.resolution) ? self.resolution : \"NONE\") in [\"STATIC\", \"NONE\"]))" => {
             |v| {
-                let cidr = v["addresses"]
+                let cidr = v.at("addresses")
                     .as_array()
                     .is_some_and(|a| a.iter().any(|x| str_of(x).contains('/')));
-                let res = v["resolution"].as_str().unwrap_or("NONE");
+                let res = v.at("resolution").as_str().unwrap_or("NONE");
                 !cidr || matches!(res, "STATIC" | "NONE")
             }
         }
         "((has(self.resolution) ? self.resolution : \"NONE\") == \"NONE\") ? !has(self.endpoints) : true" => {
-            |v| v["resolution"].as_str().unwrap_or("NONE") != "NONE" || !has(v, "endpoints")
+            |v| v.at("resolution").as_str().unwrap_or("NONE") != "NONE" || !has(v, "endpoints")
         }
         "((has(self.resolution) ? self.resolution : \"\") == \"DNS_ROUND_ROBIN\") ? ((has(self.endpoints) ? self.endpoints : []).size() <= 1) : true" => {
             |v| {
-                v["resolution"].as_str() != Some("DNS_ROUND_ROBIN")
-                    || v["endpoints"].as_array().map_or(0, Vec::len) <= 1
+                v.at("resolution").as_str() != Some("DNS_ROUND_ROBIN")
+                    || v.at("endpoints").as_array().map_or(0, Vec::len) <= 1
             }
         }
         "has(self.address) || has(self.network)" => |v| has(v, "address") || has(v, "network"),
         "(has(self.address) ? self.address : \"\").startsWith(\"unix://\") ? !has(self.ports) : true" => {
-            |v| !str_of(&v["address"]).starts_with("unix://") || !has(v, "ports")
+            |v| !str_of(v.at("address")).starts_with("unix://") || !has(v, "ports")
         }
         "self.startsWith(\"unix://\") ? (self.substring(7, 8) == \"/\" || self.substring(7, 8) == \"@\") : true" => {
             uds_ok_prefix
@@ -458,7 +470,7 @@ fn cel_rule(rule: &str) -> Option<Rule> {
         "self.all(l1, self.exists_one(l2, l1.number == l2.number))" => |v| {
             let Some(a) = v.as_array() else { return true };
             let mut seen = BTreeSet::new();
-            a.iter().all(|p| seen.insert(p["number"].to_string()))
+            a.iter().all(|p| seen.insert(p.at("number").to_string()))
         },
         _ => return None,
     };
