@@ -179,6 +179,11 @@ pub fn to_string(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
 
+/// Appends one value as a YAML document (no leading `---`) to `out`.
+pub fn write_to(out: &mut String, value: &Value) -> Result<(), String> {
+    serde_saphyr::to_fmt_writer(out, value).map_err(|e| e.to_string())
+}
+
 /// Escapes a map key or array index for a JSON pointer (RFC 6901).
 pub fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")

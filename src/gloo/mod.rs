@@ -78,8 +78,9 @@ pub struct Model {
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
     pub workspaces: Workspaces,
-    /// Lookup by (kind, cluster, namespace, name) → index into the kind's vector.
-    index: std::collections::HashMap<(&'static str, String, String, String), usize>,
+    /// Lookup by kind → cluster → namespace → name → index into the kind's vector (nested so
+    /// that lookups by `&str` allocate nothing).
+    index: NameIndex,
     /// ExternalEndpoints by one of their labels (`key=value`) → indexes.
     endpoints_by_label: std::collections::HashMap<String, Vec<usize>>,
 }
@@ -209,6 +210,14 @@ fn service_info(index: usize, o: &Object) -> ServiceInfo {
     }
 }
 
+type NameIndex = std::collections::HashMap<
+    &'static str,
+    std::collections::HashMap<
+        String,
+        std::collections::HashMap<String, std::collections::HashMap<String, usize>>,
+    >,
+>;
+
 /// One object, typed (or nothing, when it is not an API meshform translates or has a type
 /// error). Short-lived: each is moved into the model right away, so the variants stay unboxed.
 #[allow(clippy::large_enum_variant)]
@@ -302,21 +311,28 @@ impl Model {
     }
 
     fn build_index(&mut self) {
-        fn key(kind: &'static str, m: &Meta) -> (&'static str, String, String, String) {
-            (kind, m.cluster.clone(), m.namespace.clone(), m.name.clone())
+        fn add(idx: &mut NameIndex, kind: &'static str, m: &Meta, i: usize) {
+            idx.entry(kind)
+                .or_default()
+                .entry(m.cluster.clone())
+                .or_default()
+                .entry(m.namespace.clone())
+                .or_default()
+                .entry(m.name.clone())
+                .or_insert(i);
         }
-        let mut idx = std::collections::HashMap::new();
+        let mut idx = NameIndex::new();
         for (i, o) in self.external_services.iter().enumerate() {
-            idx.entry(key("ExternalService", &o.meta)).or_insert(i);
+            add(&mut idx, "ExternalService", &o.meta, i);
         }
         for (i, o) in self.virtual_destinations.iter().enumerate() {
-            idx.entry(key("VirtualDestination", &o.meta)).or_insert(i);
+            add(&mut idx, "VirtualDestination", &o.meta, i);
         }
         for (i, o) in self.virtual_gateways.iter().enumerate() {
-            idx.entry(key("VirtualGateway", &o.meta)).or_insert(i);
+            add(&mut idx, "VirtualGateway", &o.meta, i);
         }
         for (i, o) in self.services.iter().enumerate() {
-            idx.entry(key("Service", &o.meta)).or_insert(i);
+            add(&mut idx, "Service", &o.meta, i);
         }
         self.index = idx;
         let mut by_label: std::collections::HashMap<String, Vec<usize>> =
@@ -337,12 +353,10 @@ impl Model {
         name: &str,
     ) -> Option<usize> {
         self.index
-            .get(&(
-                kind,
-                cluster.to_string(),
-                namespace.to_string(),
-                name.to_string(),
-            ))
+            .get(kind)?
+            .get(cluster)?
+            .get(namespace)?
+            .get(name)
             .copied()
     }
 

@@ -73,7 +73,7 @@ pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
                         buf.push_str("---\n");
                     }
                     let start = buf.len();
-                    serde_saphyr::to_fmt_writer(&mut buf, &o.value).map_err(|e| e.to_string())?;
+                    crate::yaml::write_to(&mut buf, &o.value)?;
                     if !buf[start..].ends_with('\n') {
                         buf.push('\n');
                     }
