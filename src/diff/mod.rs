@@ -253,7 +253,7 @@ pub fn compare(
         .zip(head_keys.par_iter())
         .map(|(h, k)| {
             let d = match index.get(k) {
-                Some(&i) if base[i].value == h.value => None,
+                Some(&i) if same(&base[i].value, &h.value) => None,
                 Some(&i) => Some(object_diff(Some(&base[i]), Some(h), opts)),
                 None => Some(object_diff(None, Some(h), opts)),
             };
@@ -286,6 +286,26 @@ pub fn compare(
         }
     }
     (diffs, counts)
+}
+
+/// `a == b`, fast when maps hold their keys in the same order (rendered objects do: keys are
+/// sorted): pairs are compared in step, and only maps whose key order differs fall back to
+/// lookups by key.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && (x
+                    .iter()
+                    .zip(y.iter())
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+                    || x == y)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v1, v2)| same(v1, v2))
+        }
+        _ => a == b,
+    }
 }
 
 /// YAML of a value for diffing; JSON if YAML emission fails (it should not).
@@ -408,6 +428,23 @@ pub fn source_labels(d: &ObjectDiff) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_is_equality_whatever_the_key_order() {
+        let a = serde_json::json!({"a": 1, "b": {"c": [1, {"d": "x", "e": 2}]}});
+        let mut b = serde_json::Map::new();
+        b.insert(
+            "b".into(),
+            serde_json::json!({"c": [1, {"e": 2, "d": "x"}]}),
+        );
+        b.insert("a".into(), serde_json::json!(1));
+        let b = Value::Object(b);
+        assert!(same(&a, &b) && a == b);
+        let c = serde_json::json!({"a": 1, "b": {"c": [1, {"d": "y", "e": 2}]}});
+        assert!(!same(&a, &c));
+        let d = serde_json::json!({"a": 1, "b": {"c": [1]}});
+        assert!(!same(&a, &d));
+    }
     use serde_json::json;
 
     fn r(cluster: &str, v: Value) -> Rendered {

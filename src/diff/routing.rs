@@ -334,12 +334,12 @@ fn touched<'a>(base: &'a [Rendered], head: &'a [Rendered]) -> HashSet<(&'a str, 
     let (b, h) = (routing_objects(base), routing_objects(head));
     let mut changed: Vec<(RoutingKey<'a>, &'a Value)> = Vec::new();
     for (k, v) in &h {
-        if b.get(k) != Some(v) {
+        if !b.get(k).is_some_and(|o| super::same(o, v)) {
             changed.push((*k, v));
         }
     }
     for (k, v) in &b {
-        if h.get(k) != Some(v) {
+        if !h.get(k).is_some_and(|o| super::same(o, v)) {
             changed.push((*k, v));
         }
     }
