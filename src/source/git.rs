@@ -58,7 +58,11 @@ impl GitRepo {
             });
         }
         let obj = self.repo.revparse_single(rev).map_err(|e| {
-            if self.repo.is_empty().unwrap_or(false) {
+            // An unborn HEAD, whatever branch it names: `is_empty` only knows `master` or the
+            // configured init.defaultBranch, so `git init -b main` would be missed.
+            let unborn =
+                matches!(self.repo.head(), Err(h) if h.code() == git2::ErrorCode::UnbornBranch);
+            if unborn {
                 SourceError::Git("the repository has no commits yet; commit first".into())
             } else {
                 SourceError::Git(format!("unknown revision `{rev}`: {}", e.message()))
