@@ -41,6 +41,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The findings a front end shows on stderr: every one but Info.
+    pub fn shown(&self) -> Vec<Diagnostic> {
+        self.findings
+            .iter()
+            .filter(|d| d.severity != Severity::Info)
+            .cloned()
+            .collect()
+    }
+
     /// True when a finding is an error (a Deny policy, a broken reference, invalid output).
     pub fn has_errors(&self) -> bool {
         diag::has_errors(&self.findings)

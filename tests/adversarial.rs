@@ -9,6 +9,9 @@
 //! big or special ones (alias bombs, 200 MB files, FIFOs, symlinks, 100,000 files) are made
 //! here, in temp dirs, at test time.
 
+mod support;
+use support::git;
+
 use assert_cmd::Command;
 use std::ffi::OsStr;
 use std::fs;
@@ -732,23 +735,6 @@ fn template_endless_loops_run_out_of_fuel() {
 
 // ------------------------------------------------------------------------------------------
 // Git revisions get the same protections as the working tree.
-
-fn git(dir: &Path, args: &[&str]) {
-    let st = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git");
-    assert!(st.success(), "git {args:?}");
-}
 
 #[test]
 fn git_revisions_refuse_outside_links_and_big_blobs() {

@@ -11,6 +11,9 @@
 //! 5. stdout is split as a YAML or JSON stream, empty and null documents skipped, `List`s
 //!    flattened, and a non-zero exit fails the generation.
 
+mod support;
+use support::git;
+
 use serde_json::{json, Value};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -395,27 +398,6 @@ fn generate(repo: &Path, app: &App) -> Generated {
 }
 
 // ---------------------------------------------------------------- fixtures
-
-fn git(dir: &Path, args: &[&str]) {
-    let st = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "protocol.file.allow=always",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success(), "git {args:?}");
-}
 
 fn git_out(dir: &Path, args: &[&str]) -> Option<String> {
     let o = Command::new("git")

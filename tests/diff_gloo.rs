@@ -1,6 +1,9 @@
 //! `meshform diff` over Gloo sources: changes are attributed to the Gloo objects that produced
 //! the rendered Istio objects, and routing pictures follow the rendered routes.
 
+mod support;
+use support::git;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -32,20 +35,6 @@ spec:
       destinations:
       - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
 ";
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);

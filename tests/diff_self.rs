@@ -1,29 +1,10 @@
 //! Property (issue 7): the diff of a revision with itself is empty, for every bundled fixture.
 
+mod support;
+use support::git;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
-use std::process::Command as Std;
-
-fn git(dir: &Path, args: &[&str]) {
-    let st = Std::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        st.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

@@ -1,10 +1,12 @@
 //! `meshform render` end to end: git revisions, exit codes, stdout discipline, determinism,
 //! out-dir layout.
 
+mod support;
+use support::git;
+
 use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
-use std::process::Command as Std;
 
 const WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
 kind: Workspace
@@ -46,28 +48,6 @@ fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
     fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
     fs::write(p, text).expect("write");
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Std::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn repo() -> tempfile::TempDir {

@@ -48,12 +48,7 @@ pub fn run(args: Args) -> Exit {
         }
     };
     let cap = outcome.repo.limits.max_diagnostics;
-    let shown: Vec<_> = outcome
-        .findings
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .cloned()
-        .collect();
+    let shown = outcome.shown();
     print_diagnostics(&shown, &outcome.repo.files, cap);
     if outcome.has_errors() {
         eprintln!(

@@ -45,12 +45,7 @@ pub(crate) fn shown_or_fail(
     cluster: &str,
 ) -> Result<(crate::pipeline::Outcome, Vec<Diagnostic>), Failure> {
     use crate::diag::Severity;
-    let shown: Vec<Diagnostic> = outcome
-        .findings
-        .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .cloned()
-        .collect();
+    let shown = outcome.shown();
     if outcome.has_errors() {
         return Err(Failure {
             summary: format!(
