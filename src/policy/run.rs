@@ -6,6 +6,7 @@
 use super::convert::{self, to_cel};
 use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
+use super::hash::FastMap;
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Location, Object};
@@ -146,32 +147,63 @@ fn violations_value(objs: &[Object], vs: &[gloo::Violation]) -> Value {
     ))
 }
 
-/// `gloo.*` results per function and object.
+/// The `gloo.*` functions returning violation lists, in the order of `GlooValues::lists`.
+const GLOO_LISTS: [&str; 5] = [
+    "routeConflicts",
+    "shadowedRoutes",
+    "unresolvedReferences",
+    "missingServices",
+    "duplicateAddresses",
+];
+
+/// `gloo.*` results per function, indexed by object.
 #[derive(Default)]
 struct GlooValues {
-    lists: HashMap<&'static str, HashMap<usize, Value>>,
-    endpoints: HashMap<usize, i64>,
-    workspace: HashMap<usize, String>,
+    lists: [Vec<Option<Value>>; 5],
+    endpoints: Vec<Option<i64>>,
+    workspace: Vec<Option<Value>>,
 }
 
-fn gloo_values(repo: &Repo, model: &crate::gloo::Model) -> GlooValues {
+/// The `gloo.*` facts some policy calls.
+fn gloo_wanted(policies: &[Compiled]) -> gloo::Wanted {
+    let calls = |f: &str| policies.iter().any(|p| p.calls(&format!("gloo.{f}")));
+    gloo::Wanted {
+        route_conflicts: calls("routeConflicts"),
+        shadowed: calls("shadowedRoutes"),
+        references: calls("unresolvedReferences") || calls("missingServices"),
+        external_services: calls("duplicateAddresses") || calls("selectedEndpoints"),
+    }
+}
+
+fn gloo_values(repo: &Repo, model: &crate::gloo::Model, wanted: gloo::Wanted) -> GlooValues {
     let objs = &repo.objects[..];
-    let ix = gloo::build(repo, model);
-    let conv = |m: &HashMap<usize, Vec<gloo::Violation>>| -> HashMap<usize, Value> {
+    let ix = gloo::build_wanted(repo, model, wanted);
+    let conv = |m: &gloo::PerObject| -> Vec<Option<Value>> {
         m.iter()
-            .map(|(i, v)| (*i, violations_value(objs, v)))
+            .map(|v| (!v.is_empty()).then(|| violations_value(objs, v)))
             .collect()
     };
-    let mut lists = HashMap::new();
-    lists.insert("routeConflicts", conv(&ix.route_conflicts));
-    lists.insert("shadowedRoutes", conv(&ix.shadowed));
-    lists.insert("unresolvedReferences", conv(&ix.unresolved));
-    lists.insert("missingServices", conv(&ix.missing_services));
-    lists.insert("duplicateAddresses", conv(&ix.duplicate_addresses));
+    let mut names: FastMap<&str, Arc<String>> = FastMap::default();
+    let workspace = ix
+        .workspace
+        .iter()
+        .map(|w| {
+            w.as_deref().map(|w| {
+                let s = names.entry(w).or_insert_with(|| Arc::new(w.to_string()));
+                Value::String(s.clone())
+            })
+        })
+        .collect();
     GlooValues {
-        lists,
+        lists: [
+            conv(&ix.route_conflicts),
+            conv(&ix.shadowed),
+            conv(&ix.unresolved),
+            conv(&ix.missing_services),
+            conv(&ix.duplicate_addresses),
+        ],
         endpoints: ix.selected_endpoints,
-        workspace: ix.workspace,
+        workspace,
     }
 }
 
@@ -243,17 +275,11 @@ fn register_run_functions(
                 .unwrap_or(Value::Null))
         },
     )?;
-    for name in [
-        "routeConflicts",
-        "shadowedRoutes",
-        "unresolvedReferences",
-        "missingServices",
-        "duplicateAddresses",
-    ] {
+    for (f, name) in GLOO_LISTS.iter().enumerate() {
         let g = gv.clone();
         ctx.add_function(&format!("gloo.{name}"), move || -> Value {
             current()
-                .and_then(|i| g.as_ref()?.lists.get(name)?.get(&i).cloned())
+                .and_then(|i| g.as_ref()?.lists[f].get(i)?.clone())
                 .unwrap_or_else(empty)
         })?;
     }
@@ -261,15 +287,15 @@ fn register_run_functions(
     ctx.add_function("gloo.selectedEndpoints", move || -> Value {
         Value::Int(
             current()
-                .and_then(|i| g.as_ref()?.endpoints.get(&i).copied())
+                .and_then(|i| *g.as_ref()?.endpoints.get(i)?)
                 .unwrap_or(0),
         )
     })?;
     let g = gv;
     ctx.add_function("gloo.workspace", move || -> Value {
         current()
-            .and_then(|i| g.as_ref()?.workspace.get(&i).cloned())
-            .map_or(Value::Null, |s| Value::String(Arc::new(s)))
+            .and_then(|i| g.as_ref()?.workspace.get(i)?.clone())
+            .unwrap_or(Value::Null)
     })?;
     Ok(())
 }
@@ -648,6 +674,7 @@ pub fn run_detailed(
         })
         .collect();
 
+    tracing::debug!("policies: matched in {:?}", start.elapsed());
     let inv = policies
         .iter()
         .any(|p| p.calls("inventory."))
@@ -655,8 +682,12 @@ pub fn run_detailed(
     let gv = policies
         .iter()
         .any(|p| p.calls("gloo."))
-        .then(|| Arc::new(gloo_values(repo, model)));
+        .then(|| Arc::new(gloo_values(repo, model, gloo_wanted(policies))));
 
+    tracing::debug!(
+        "policies: inventory and gloo index in {:?}",
+        start.elapsed()
+    );
     let resolver = Resolver {
         objs,
         vals: (0..objs.len()).map(|_| OnceLock::new()).collect(),
