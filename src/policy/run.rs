@@ -14,11 +14,11 @@ use crate::repo::{LoadError, Repo};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::objects::Key;
-use cel::{Context, Value};
+use cel::{Context, ExecutionError, IdedExpr, Value};
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,7 @@ fn set_current(i: Option<usize>) {
     CURRENT.with(|c| c.set(i));
 }
 
-fn to_val(v: Value) -> Box<dyn Val> {
+fn boxed(v: Value) -> Box<dyn Val> {
     match Box::<dyn Val>::try_from(v) {
         Ok(b) => b,
         Err(_) => null_val(),
@@ -55,14 +55,14 @@ fn null_val() -> Box<dyn Val> {
 /// once and lending it to every evaluation.
 struct Resolver<'r> {
     objs: &'r [Object],
-    vals: Vec<OnceLock<Box<dyn Val>>>,
+    vals: Vec<OnceLock<Box<dyn Val + 'r>>>,
     ns_of: Vec<Option<usize>>,
     null: Box<dyn Val>,
 }
 
-impl Resolver<'_> {
-    fn val(&self, i: usize) -> &dyn Val {
-        &**self.vals[i].get_or_init(|| to_val(to_cel(&self.objs[i].value)))
+impl<'r> Resolver<'r> {
+    fn val(&self, i: usize) -> &(dyn Val + 'r) {
+        &**self.vals[i].get_or_init(|| convert::to_val(&self.objs[i].value))
     }
 }
 
@@ -482,8 +482,8 @@ impl Env<'_> {
 
     fn eval_validations(&self, p: &Compiled, ctx: &mut Context<'_, '_>, i: usize) -> Vec<Finding> {
         for (name, prog) in &p.locals {
-            match ctx.resolve(&prog.expr) {
-                Ok(v) => ctx.add_variable_from_value(format!("{VAR_PREFIX}{name}"), v),
+            match local(ctx, &prog.expr) {
+                Ok(v) => ctx.add_variable_as_val(format!("{VAR_PREFIX}{name}"), v),
                 Err(e) => return self.eval_error(p, i, prog, e.to_string()),
             }
         }
@@ -584,6 +584,16 @@ impl Env<'_> {
         }
         out
     }
+}
+
+/// Evaluates a per-object variable to bind: as the `Value` it converts to and back, without
+/// the two copies when that round trip changes nothing (see [`convert::plain`]).
+fn local<'v>(ctx: &Context<'_, 'v>, e: &IdedExpr) -> Result<Box<dyn Val + 'v>, ExecutionError> {
+    let v = Value::resolve_val(e, ctx)?;
+    if convert::plain(v.as_ref()) {
+        return Ok(v.into_owned());
+    }
+    Value::try_from(v.as_ref()).map(boxed)
 }
 
 fn budget_error(at: Location, msg: String) -> Diagnostic {
@@ -711,11 +721,8 @@ pub fn run_detailed(
     let mut scopes: Vec<Option<Context>> = Vec::new();
     let mut global_sizes: Vec<HashMap<String, f64>> = Vec::new();
     let inventory = objs.len() as f64;
-    let all_list = objs
-        .par_iter()
-        .map(|o| max_list(&o.value))
-        .max()
-        .unwrap_or(0) as f64;
+    let lists: Vec<usize> = objs.par_iter().map(|o| max_list(&o.value)).collect();
+    let all_list = lists.iter().copied().max().unwrap_or(0) as f64;
     set_current(None);
     for p in policies {
         let mut scope = root.new_inner_scope();
@@ -773,11 +780,7 @@ pub fn run_detailed(
         if m.is_empty() {
             continue;
         }
-        let list = m
-            .iter()
-            .map(|&i| max_list(&objs[i].value))
-            .max()
-            .unwrap_or(0) as f64;
+        let list = m.iter().map(|&i| lists[i]).max().unwrap_or(0) as f64;
         let sizes = Sizes {
             inventory,
             list: list.max(1.0),
@@ -815,12 +818,16 @@ pub fn run_detailed(
         return Err(LoadError(errors));
     }
 
+    tracing::debug!("policies: globals and cost in {:?}", start.elapsed());
     let env = Env {
         repo,
         by_id,
         no_exemptions,
     };
     let timed_out = AtomicBool::new(false);
+    // Evaluation time per policy, for the debug log.
+    let timing = tracing::enabled!(tracing::Level::DEBUG);
+    let spent: Vec<AtomicU64> = policies.iter().map(|_| AtomicU64::new(0)).collect();
     let pairs: Vec<(usize, usize)> = matched
         .iter()
         .enumerate()
@@ -834,10 +841,15 @@ pub fn run_detailed(
                 timed_out.store(true, Ordering::Relaxed);
                 return (false, Vec::new());
             }
-            match &scopes[pi] {
+            let t = timing.then(Instant::now);
+            let r = match &scopes[pi] {
                 Some(scope) => env.eval_one(&policies[pi], scope, i),
                 None => (false, Vec::new()),
+            };
+            if let Some(t) = t {
+                spent[pi].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
             }
+            r
         })
         .collect();
     let applied: Vec<(usize, usize)> = pairs
@@ -873,6 +885,12 @@ pub fn run_detailed(
         }
     }
     crate::diag::normalize(&mut report.suppressed);
+    for (p, t) in policies.iter().zip(&spent) {
+        let t = Duration::from_nanos(t.load(Ordering::Relaxed));
+        if !t.is_zero() {
+            tracing::debug!("policy {}: evaluations took {t:?}", p.name());
+        }
+    }
     tracing::debug!(
         "policies: {} evaluations in {:?}",
         pairs.len(),
