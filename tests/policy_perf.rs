@@ -7,6 +7,10 @@ use meshform::repo::{LoadOptions, Repo};
 use meshform::source::SourceFile;
 use std::time::Instant;
 
+// The same allocator as the binary (src/main.rs), so figures match the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A repo of `n` objects: a quarter each of RouteTables, ExternalServices,
 /// ExternalEndpoints and Services, in 10 namespaces with one workspace each.
 fn repo(n: usize) -> Repo {
@@ -114,4 +118,58 @@ fn all_builtins_over_10k_objects() {
         big,
         big / small
     );
+}
+
+/// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, r)| r)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The policy stage alone over the repo in `MESHFORM_PERF_REPO` (e.g. the output of
+/// `cargo run --release --example genrepo -- --objects 10000 --out DIR`): wall and CPU time
+/// per run, and the number of findings.
+#[test]
+#[ignore]
+fn policies_over_a_repo_dir() {
+    let Ok(dir) = std::env::var("MESHFORM_PERF_REPO") else {
+        println!("set MESHFORM_PERF_REPO to a repo directory");
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let origin = meshform::source::Origin::Dir(dir.into());
+    let repo = Repo::load(&origin, &LoadOptions::default()).expect("repo loads");
+    let (model, _) = meshform::gloo::Model::build(&repo);
+    let runs: usize = std::env::var("MESHFORM_PERF_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    for _ in 0..runs {
+        let (t, c) = (Instant::now(), cpu_seconds());
+        let r = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+        println!(
+            "policy::check over {} objects: {:.3} s wall, {:.2} s CPU, {} findings, {} suppressed",
+            repo.objects.len(),
+            t.elapsed().as_secs_f64(),
+            cpu_seconds() - c,
+            r.findings.len(),
+            r.suppressed.len()
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! YAML/JSON values to CEL values the way Kubernetes converts them: integers are `int`
 //! (cel's own serde path makes positive integers `uint`, shared/reference/cel.md §2.2).
 
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt, Kind,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::Value;
 use serde_json::Value as Json;
@@ -30,6 +34,52 @@ pub fn to_cel(v: &Json) -> Value {
                 .collect();
             Value::Map(Map { map: Arc::new(map) })
         }
+    }
+}
+
+/// Converts a JSON value straight to a CEL value as [`to_cel`] does, borrowing its strings:
+/// one conversion instead of two (JSON to `Value` to `Val`), and no string copies.
+pub fn to_val(v: &Json) -> Box<dyn Val + '_> {
+    match v {
+        Json::Null => Box::new(CelNull),
+        Json::Bool(b) => Box::new(CelBool::from(*b)),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Box::new(CelInt::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Box::new(CelUInt::from(u))
+            } else {
+                Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN)))
+            }
+        }
+        Json::String(s) => Box::new(CelString::from(s.as_str())),
+        Json::Array(a) => Box::new(CelList::from(a.iter().map(to_val).collect::<Vec<_>>())),
+        Json::Object(m) => Box::new(CelMap::from(
+            m.iter()
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
+    }
+}
+
+/// True when a CEL value converts to a `Value` and back unchanged: scalars, strings, bytes and
+/// lists and maps of them (not types, optionals, opaque values or structs).
+pub fn plain(v: &dyn Val) -> bool {
+    match v.get_type().kind() {
+        Kind::Boolean
+        | Kind::Int
+        | Kind::UInt
+        | Kind::Double
+        | Kind::String
+        | Kind::NullType
+        | Kind::Bytes => true,
+        Kind::List => v
+            .downcast_ref::<CelList>()
+            .is_some_and(|l| l.iter().all(|x| plain(x.as_ref()))),
+        Kind::Map => v
+            .downcast_ref::<CelMap>()
+            .is_some_and(|m| m.values().all(|x| plain(x.as_ref()))),
+        _ => false,
     }
 }
 
@@ -96,5 +146,16 @@ mod tests {
             to_json(&v),
             serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true]})
         );
+    }
+
+    #[test]
+    fn direct_conversion_matches_the_value_path() {
+        let j = serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true, null, "x"],
+            "e": {"f": 18446744073709551615u64}});
+        let direct = to_val(&j);
+        assert!(plain(direct.as_ref()));
+        let via: Box<dyn Val> = Box::<dyn Val>::try_from(to_cel(&j)).unwrap();
+        assert!(direct.equals(via.as_ref()));
+        assert_eq!(Value::try_from(direct.as_ref()).unwrap(), to_cel(&j));
     }
 }

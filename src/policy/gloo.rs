@@ -4,11 +4,14 @@
 //! Workspace ownership and visibility come from `gloo::Model` (the renderer's own view).
 
 use super::functions::{parse_cidr, parse_ip};
+use super::hash::FastMap;
 use crate::gloo::{glob_match as glob, Model};
 use crate::manifest::Object;
 use crate::repo::Repo;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 const NET: &str = "networking.gloo.solo.io/v2";
 
@@ -23,30 +26,57 @@ pub struct Violation {
     pub related: Vec<(usize, String, String)>,
 }
 
-/// Per-object facts for the `gloo.*` functions.
+/// Violations per object, indexed like `repo.objects` (empty for most).
+pub type PerObject = Vec<Vec<Violation>>;
+
+/// Which facts to compute: the `gloo.*` functions some policy calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// `gloo.routeConflicts()`.
+    pub route_conflicts: bool,
+    /// `gloo.shadowedRoutes()`.
+    pub shadowed: bool,
+    /// `gloo.unresolvedReferences()` or `gloo.missingServices()`.
+    pub references: bool,
+    /// `gloo.duplicateAddresses()` or `gloo.selectedEndpoints()`.
+    pub external_services: bool,
+}
+
+impl Wanted {
+    /// Every fact.
+    pub const ALL: Wanted = Wanted {
+        route_conflicts: true,
+        shadowed: true,
+        references: true,
+        external_services: true,
+    };
+}
+
+/// Per-object facts for the `gloo.*` functions, each indexed like `repo.objects`.
 #[derive(Debug, Default)]
 pub struct GlooIndex {
     /// `gloo.routeConflicts()`.
-    pub route_conflicts: HashMap<usize, Vec<Violation>>,
+    pub route_conflicts: PerObject,
     /// `gloo.shadowedRoutes()`.
-    pub shadowed: HashMap<usize, Vec<Violation>>,
+    pub shadowed: PerObject,
     /// `gloo.unresolvedReferences()`.
-    pub unresolved: HashMap<usize, Vec<Violation>>,
+    pub unresolved: PerObject,
     /// `gloo.missingServices()`.
-    pub missing_services: HashMap<usize, Vec<Violation>>,
+    pub missing_services: PerObject,
     /// `gloo.duplicateAddresses()`.
-    pub duplicate_addresses: HashMap<usize, Vec<Violation>>,
-    /// `gloo.selectedEndpoints()`: ExternalEndpoints an ExternalService selects and can see.
-    pub selected_endpoints: HashMap<usize, i64>,
-    /// `gloo.workspace()`: the owning workspace.
-    pub workspace: HashMap<usize, String>,
+    pub duplicate_addresses: PerObject,
+    /// `gloo.selectedEndpoints()`: ExternalEndpoints an ExternalService selects and can see
+    /// (`None` for other objects).
+    pub selected_endpoints: Vec<Option<i64>>,
+    /// `gloo.workspace()`: the owning workspace of Gloo networking objects.
+    pub workspace: Vec<Option<String>>,
 }
 
 fn is(o: &Object, kind: &str) -> bool {
     o.id.api_version == NET && o.id.kind == kind
 }
 
-/// JSON with object keys sorted, for comparing matchers.
+/// JSON with object keys sorted, for messages.
 fn canon(v: &Value) -> String {
     fn sort(v: &Value) -> Value {
         match v {
@@ -59,6 +89,82 @@ fn canon(v: &Value) -> String {
         }
     }
     sort(v).to_string()
+}
+
+/// True when `canon(a) == canon(b)`, without building either: objects compare whatever their
+/// key order, numbers by their JSON text.
+fn canon_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| canon_eq(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| canon_eq(v, w))
+        }
+        (Value::Number(x), Value::Number(y)) => x == y && x.to_string() == y.to_string(),
+        _ => a == b,
+    }
+}
+
+/// Hashes a value consistently with [`canon_eq`].
+fn canon_hash<H: Hasher>(v: &Value, h: &mut H) {
+    match v {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => {
+            h.write_u8(1);
+            b.hash(h);
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            n.to_string().hash(h);
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            s.hash(h);
+        }
+        Value::Array(a) => {
+            h.write_u8(4);
+            h.write_usize(a.len());
+            a.iter().for_each(|x| canon_hash(x, h));
+        }
+        Value::Object(m) => {
+            h.write_u8(5);
+            h.write_usize(m.len());
+            if m.len() == 1 || m.keys().is_sorted() {
+                for (k, x) in m {
+                    k.hash(h);
+                    canon_hash(x, h);
+                }
+            } else {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                for (k, x) in entries {
+                    k.hash(h);
+                    canon_hash(x, h);
+                }
+            }
+        }
+    }
+}
+
+/// A JSON value compared and hashed as its canonical form (sorted keys).
+#[derive(Clone, Copy)]
+struct Canon<'a>(&'a Value);
+
+impl PartialEq for Canon<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        canon_eq(self.0, other.0)
+    }
+}
+
+impl Eq for Canon<'_> {}
+
+impl Hash for Canon<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        canon_hash(self.0, h);
+    }
 }
 
 fn labels_match(selector: &Value, labels: &Value) -> bool {
@@ -100,53 +206,169 @@ fn describe(m: &Value) -> String {
     "the same matchers".into()
 }
 
-/// Workspace ownership and visibility, from the typed model.
+/// Workspace ownership and visibility, from the typed model; ownership is looked up once per
+/// object and visibility once per (object, workspace).
 struct Vis<'a> {
     model: &'a Model,
     repo: &'a Repo,
+    /// The owning workspace of each object.
+    owner: Vec<Option<&'a str>>,
+    /// Workspace names are unique, so owning a workspace means being visible in it.
+    unique_names: bool,
+    visible: RefCell<FastMap<(usize, &'a str), bool>>,
 }
 
 impl<'a> Vis<'a> {
-    fn workspace_of(&self, cluster: &str, namespace: &str) -> Option<&'a str> {
-        self.model.workspace_of(cluster, namespace)
+    fn new(model: &'a Model, repo: &'a Repo) -> Vis<'a> {
+        let mut owners: FastMap<(&str, &str), Option<&'a str>> = FastMap::default();
+        let owner = repo
+            .objects
+            .iter()
+            .map(|o| {
+                *owners
+                    .entry((o.cluster.as_str(), o.id.namespace.as_str()))
+                    .or_insert_with(|| model.workspace_of(&o.cluster, &o.id.namespace))
+            })
+            .collect();
+        let names = model.workspaces.names();
+        let mut sorted: Vec<&String> = names.iter().collect();
+        sorted.sort_unstable();
+        let unique_names = sorted.windows(2).all(|w| w[0] != w[1]);
+        Vis {
+            model,
+            repo,
+            owner,
+            unique_names,
+            visible: RefCell::default(),
+        }
     }
-    fn visible_in(&self, index: usize, ws: &str) -> bool {
-        self.model.visible_in(self.repo, index, ws)
+
+    fn visible_in(&self, index: usize, ws: &'a str) -> bool {
+        // The model's own rule, short-cut for an object of the workspace itself (the model
+        // reads an empty namespace as `default`, so only a named one takes the short cut).
+        if self.unique_names
+            && self.owner[index] == Some(ws)
+            && !self.repo.objects[index].id.namespace.is_empty()
+        {
+            return true;
+        }
+        *self
+            .visible
+            .borrow_mut()
+            .entry((index, ws))
+            .or_insert_with(|| self.model.visible_in(self.repo, index, ws))
     }
+
     fn enabled(&self) -> bool {
         !self.model.workspaces.is_implicit()
     }
 }
 
+/// Where a delegate selector is written: (table, route, selector).
+type SelectorAt = (usize, usize, usize);
+
 struct Ctx<'a> {
     objs: &'a [Object],
     ws: Vis<'a>,
-    by_id: HashMap<(&'a str, &'a str, &'a str, &'a str), usize>,
+    by_id: FastMap<(&'a str, &'a str, &'a str, &'a str), usize>,
     tables: Vec<usize>,
+    /// RouteTables (in index order) by cluster, by (cluster, name), by (cluster, namespace).
+    by_cluster: FastMap<&'a str, Vec<usize>>,
+    by_name: FastMap<(&'a str, &'a str), Vec<usize>>,
+    by_namespace: FastMap<(&'a str, &'a str), Vec<usize>>,
+    /// The RouteTables each delegate selector selects, sorted by id.
+    delegates: FastMap<SelectorAt, Vec<usize>>,
 }
 
 impl<'a> Ctx<'a> {
-    fn ws_of(&self, i: usize) -> Option<&'a str> {
-        let o = &self.objs[i];
-        self.ws.workspace_of(&o.cluster, &o.id.namespace)
+    fn new(repo: &'a Repo, model: &'a Model, wanted: Wanted) -> Ctx<'a> {
+        let objs = &repo.objects[..];
+        let mut by_id = FastMap::default();
+        let mut tables = Vec::new();
+        let mut by_cluster: FastMap<&str, Vec<usize>> = FastMap::default();
+        let mut by_name: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
+        let mut by_namespace: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
+        for (i, o) in objs.iter().enumerate() {
+            by_id
+                .entry((
+                    o.cluster.as_str(),
+                    o.id.kind.as_str(),
+                    o.id.namespace.as_str(),
+                    o.id.name.as_str(),
+                ))
+                .or_insert(i);
+            if is(o, "RouteTable") {
+                tables.push(i);
+                let c = o.cluster.as_str();
+                by_cluster.entry(c).or_default().push(i);
+                by_name.entry((c, o.id.name.as_str())).or_default().push(i);
+                by_namespace
+                    .entry((c, o.id.namespace.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut cx = Ctx {
+            objs,
+            ws: Vis::new(model, repo),
+            by_id,
+            tables,
+            by_cluster,
+            by_name,
+            by_namespace,
+            delegates: FastMap::default(),
+        };
+        if wanted.route_conflicts || wanted.references {
+            let mut delegates = FastMap::default();
+            for &t in &cx.tables {
+                for (r, route) in arr(&objs[t].value["spec"]["http"]).iter().enumerate() {
+                    for (k, sel) in arr(&route["delegate"]["routeTables"]).iter().enumerate() {
+                        delegates.insert((t, r, k), cx.select(t, sel));
+                    }
+                }
+            }
+            cx.delegates = delegates;
+        }
+        cx
     }
 
-    /// RouteTables a delegate selector selects, visible to the parent's workspace.
-    fn delegates(&self, parent: usize, sel: &Value) -> Vec<usize> {
+    fn ws_of(&self, i: usize) -> Option<&'a str> {
+        self.ws.owner[i]
+    }
+
+    /// RouteTables delegate selector `k` of route `r` of table `t` selects.
+    fn delegates(&self, at: SelectorAt) -> &[usize] {
+        self.delegates.get(&at).map_or(&[], Vec::as_slice)
+    }
+
+    /// RouteTables a delegate selector selects, visible to the parent's workspace, by id.
+    fn select(&self, parent: usize, sel: &Value) -> Vec<usize> {
         let p = &self.objs[parent];
         let pws = self.ws_of(parent);
-        let mut out: Vec<usize> = self
-            .tables
+        let cluster = sel["cluster"].as_str().unwrap_or(&p.cluster);
+        let name = sel["name"].as_str();
+        let namespace = sel["namespace"].as_str();
+        fn literal(g: Option<&str>) -> Option<&str> {
+            g.filter(|g| !g.contains('*'))
+        }
+        // The narrowest list that holds every match, in index order like `tables`.
+        let candidates = if let Some(n) = literal(name) {
+            self.by_name.get(&(cluster, n))
+        } else if let Some(n) = literal(namespace) {
+            self.by_namespace.get(&(cluster, n))
+        } else {
+            self.by_cluster.get(cluster)
+        };
+        let mut out: Vec<usize> = candidates
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
             .filter(|&c| c != parent)
             .filter(|&c| {
                 let o = &self.objs[c];
-                sel["name"].as_str().is_none_or(|n| glob(n, &o.id.name))
-                    && sel["namespace"]
-                        .as_str()
-                        .is_none_or(|n| glob(n, &o.id.namespace))
-                    && sel["cluster"].as_str().unwrap_or(&p.cluster) == o.cluster
+                name.is_none_or(|n| glob(n, &o.id.name))
+                    && namespace.is_none_or(|n| glob(n, &o.id.namespace))
+                    && cluster == o.cluster
                     && labels_match(&sel["labels"], &o.value["metadata"]["labels"])
                     && sel["workspace"]
                         .as_str()
@@ -166,8 +388,8 @@ impl<'a> Ctx<'a> {
         stack.push(t);
         for (r, route) in arr(&self.objs[t].value["spec"]["http"]).iter().enumerate() {
             if route.get("delegate").is_some() {
-                for sel in arr(&route["delegate"]["routeTables"]) {
-                    for c in self.delegates(t, sel) {
+                for k in 0..arr(&route["delegate"]["routeTables"]).len() {
+                    for &c in self.delegates((t, r, k)) {
                         self.leaves(c, stack, out);
                     }
                 }
@@ -179,8 +401,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn push(map: &mut HashMap<usize, Vec<Violation>>, i: usize, v: Violation) {
-    let e = map.entry(i).or_default();
+fn push(list: &mut PerObject, i: usize, v: Violation) {
+    let e = &mut list[i];
     if !e.contains(&v) {
         e.push(v);
     }
@@ -188,96 +410,112 @@ fn push(map: &mut HashMap<usize, Vec<Violation>>, i: usize, v: Violation) {
 
 /// Builds every fact of the index.
 pub fn build(repo: &Repo, model: &Model) -> GlooIndex {
+    build_wanted(repo, model, Wanted::ALL)
+}
+
+/// Builds the facts `wanted` asks for; the others stay empty.
+pub fn build_wanted(repo: &Repo, model: &Model, wanted: Wanted) -> GlooIndex {
+    let start = std::time::Instant::now();
     let objs = &repo.objects[..];
-    let ws = Vis { model, repo };
-    let mut by_id = HashMap::new();
-    for (i, o) in objs.iter().enumerate() {
-        by_id
-            .entry((
-                o.cluster.as_str(),
-                o.id.kind.as_str(),
-                o.id.namespace.as_str(),
-                o.id.name.as_str(),
-            ))
-            .or_insert(i);
-    }
-    let tables: Vec<usize> = (0..objs.len())
-        .filter(|&i| is(&objs[i], "RouteTable"))
-        .collect();
-    let cx = Ctx {
-        objs,
-        ws,
-        by_id,
-        tables,
+    let n = objs.len();
+    let cx = Ctx::new(repo, model, wanted);
+    let mut ix = GlooIndex {
+        route_conflicts: vec![Vec::new(); n],
+        shadowed: vec![Vec::new(); n],
+        unresolved: vec![Vec::new(); n],
+        missing_services: vec![Vec::new(); n],
+        duplicate_addresses: vec![Vec::new(); n],
+        selected_endpoints: vec![None; n],
+        workspace: objs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                (o.id.api_version == NET)
+                    .then(|| cx.ws_of(i).map(str::to_string))
+                    .flatten()
+            })
+            .collect(),
     };
-    let mut ix = GlooIndex::default();
-    for (i, o) in objs.iter().enumerate() {
-        if o.id.api_version == NET {
-            if let Some(w) = cx.ws_of(i) {
-                ix.workspace.insert(i, w.to_string());
-            }
-        }
+    tracing::debug!("gloo index: lookups in {:?}", start.elapsed());
+    if wanted.route_conflicts {
+        route_conflicts(&cx, &mut ix);
+        tracing::debug!("gloo index: route_conflicts at {:?}", start.elapsed());
     }
-    route_conflicts(&cx, &mut ix);
-    shadowed(&cx, &mut ix);
-    references(&cx, &mut ix);
-    external_services(&cx, &mut ix);
+    if wanted.shadowed {
+        shadowed(&cx, &mut ix);
+        tracing::debug!("gloo index: shadowed at {:?}", start.elapsed());
+    }
+    if wanted.references {
+        references(&cx, &mut ix);
+        tracing::debug!("gloo index: references at {:?}", start.elapsed());
+    }
+    if wanted.external_services {
+        external_services(&cx, &mut ix);
+        tracing::debug!("gloo index: external_services at {:?}", start.elapsed());
+    }
+    tracing::debug!("gloo index: built in {:?}", start.elapsed());
     ix
 }
 
+/// Where a route of the conflict check is written: (object, route, matcher if any).
+type RouteAt = (usize, usize, Option<usize>);
+
+fn route_field(r: usize, j: Option<usize>, m: &Value) -> String {
+    match j {
+        Some(j) => matcher_field(r, j, m),
+        None => format!("spec.http[{r}]"),
+    }
+}
+
 fn route_conflicts(cx: &Ctx, ix: &mut GlooIndex) {
-    // (cluster, host, matcher) → first (object, field)
-    let mut seen: HashMap<(String, String, String), (usize, String)> = HashMap::new();
+    // A route without matchers matches as the empty matcher `{}` does.
+    let everything = Value::Object(serde_json::Map::new());
+    // (cluster, host, matcher) → first (object, route, matcher, the matcher)
+    let mut seen: FastMap<(&str, &str, Canon), (RouteAt, &Value)> = FastMap::default();
+    let mut leaves = Vec::new();
     for &t in &cx.tables {
         let o = &cx.objs[t];
         let hosts = arr(&o.value["spec"]["hosts"]);
         if hosts.is_empty() {
             continue; // a delegated child; checked under its parents' hosts
         }
-        let mut leaves = Vec::new();
+        leaves.clear();
         cx.leaves(t, &mut Vec::new(), &mut leaves);
         for h in hosts.iter().filter_map(Value::as_str) {
-            for (obj, r, route) in &leaves {
+            for &(obj, r, route) in &leaves {
                 let ms = arr(&route["matchers"]);
-                let keys: Vec<(String, String, String)> = if ms.is_empty() {
-                    vec![(
-                        "{}".into(),
-                        format!("spec.http[{r}]"),
-                        "no matchers (matches everything)".into(),
-                    )]
-                } else {
-                    ms.iter()
-                        .enumerate()
-                        .map(|(j, m)| (canon(m), matcher_field(*r, j, m), describe(m)))
-                        .collect()
-                };
-                for (key, field, desc) in keys {
-                    let k = (o.cluster.clone(), h.to_string(), key);
-                    match seen.get(&k) {
-                        Some((fo, ff)) if !(fo == obj && *ff == field) => {
-                            let first = &cx.objs[*fo];
-                            push(
-                                &mut ix.route_conflicts,
-                                *obj,
-                                Violation {
-                                    field: field.clone(),
-                                    message: format!(
-                                        "host {h}: {desc} is already routed by {} at {ff}",
-                                        first.id
-                                    ),
-                                    related: vec![(
-                                        *fo,
-                                        ff.clone(),
-                                        format!("first route for host {h} with {desc}"),
-                                    )],
-                                },
-                            );
-                        }
-                        Some(_) => {}
-                        None => {
-                            seen.insert(k, (*obj, field));
-                        }
+                let keys = ms.iter().enumerate().map(|(j, m)| (Some(j), m));
+                let keys = keys.chain(ms.is_empty().then_some((None, &everything)));
+                for (j, m) in keys {
+                    let here = (obj, r, j);
+                    let (first, fm) = *seen
+                        .entry((o.cluster.as_str(), h, Canon(m)))
+                        .or_insert((here, m));
+                    if first == here {
+                        continue;
                     }
+                    let (fo, fr, fj) = first;
+                    let ff = route_field(fr, fj, fm);
+                    let desc = match j {
+                        Some(_) => describe(m),
+                        None => "no matchers (matches everything)".into(),
+                    };
+                    push(
+                        &mut ix.route_conflicts,
+                        obj,
+                        Violation {
+                            field: route_field(r, j, m),
+                            message: format!(
+                                "host {h}: {desc} is already routed by {} at {ff}",
+                                cx.objs[fo].id
+                            ),
+                            related: vec![(
+                                fo,
+                                ff,
+                                format!("first route for host {h} with {desc}"),
+                            )],
+                        },
+                    );
                 }
             }
         }
@@ -316,7 +554,7 @@ fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
             let lic = l["uri"]["ignoreCase"].as_bool().unwrap_or(false);
             path.is_some_and(|q| {
                 if ic {
-                    q.to_ascii_lowercase().starts_with(&p.to_ascii_lowercase())
+                    q.len() >= p.len() && q.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
                 } else {
                     !lic && q.starts_with(p)
                 }
@@ -335,33 +573,34 @@ fn shadowed(cx: &Ctx, ix: &mut GlooIndex) {
         for (k, later) in routes.iter().enumerate() {
             let lm = arr(&later["matchers"]);
             for (i, earlier) in routes.iter().enumerate().take(k) {
-                let em = arr(&earlier["matchers"]);
-                if canon(&earlier["matchers"]) == canon(&later["matchers"]) {
-                    continue; // an exact duplicate: routetable-unique-prefix reports it
-                }
                 if earlier.get("delegate").is_some() {
                     continue; // its children decide what it matches
                 }
-                if let Some(what) = covers(em, lm) {
-                    let field = lm
-                        .first()
-                        .map_or(format!("spec.http[{k}]"), |m| matcher_field(k, 0, m));
-                    let efield = em
-                        .first()
-                        .map_or(format!("spec.http[{i}]"), |m| matcher_field(i, 0, m));
-                    push(
-                        &mut ix.shadowed,
-                        t,
-                        Violation {
-                            field,
-                            message: format!(
-                                "route spec.http[{k}] can never match: the earlier route spec.http[{i}] with {what} matches every request it would"
-                            ),
-                            related: vec![(t, efield, "the earlier route that matches first".into())],
-                        },
-                    );
-                    break;
+                let em = arr(&earlier["matchers"]);
+                let Some(what) = covers(em, lm) else {
+                    continue;
+                };
+                if canon_eq(&earlier["matchers"], &later["matchers"]) {
+                    continue; // an exact duplicate: routetable-unique-prefix reports it
                 }
+                let field = lm
+                    .first()
+                    .map_or(format!("spec.http[{k}]"), |m| matcher_field(k, 0, m));
+                let efield = em
+                    .first()
+                    .map_or(format!("spec.http[{i}]"), |m| matcher_field(i, 0, m));
+                push(
+                    &mut ix.shadowed,
+                    t,
+                    Violation {
+                        field,
+                        message: format!(
+                            "route spec.http[{k}] can never match: the earlier route spec.http[{i}] with {what} matches every request it would"
+                        ),
+                        related: vec![(t, efield, "the earlier route that matches first".into())],
+                    },
+                );
+                break;
             }
         }
     }
@@ -375,7 +614,20 @@ fn dest_kind(kind: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// Where a destination is written: (section, route, destination), or the default one.
+type DestAt = Option<(&'static str, usize, usize)>;
+
+fn dest_field(at: DestAt) -> String {
+    match at {
+        Some((section, i, j)) => {
+            format!("spec.{section}[{i}].forwardTo.destinations[{j}].ref.name")
+        }
+        None => "spec.defaultDestination.ref.name".into(),
+    }
+}
+
 fn references(cx: &Ctx, ix: &mut GlooIndex) {
+    let mut dests: Vec<(DestAt, &Value)> = Vec::new();
     for &t in &cx.tables {
         let o = &cx.objs[t];
         let ws = cx.ws_of(t);
@@ -396,18 +648,15 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
         }
         let ws = ws.unwrap_or("");
         let spec = &o.value["spec"];
-        let mut dests: Vec<(String, &Value)> = Vec::new();
+        dests.clear();
         for section in ["http", "tcp", "tls"] {
             for (i, r) in arr(&spec[section]).iter().enumerate() {
                 for (j, d) in arr(&r["forwardTo"]["destinations"]).iter().enumerate() {
-                    dests.push((
-                        format!("spec.{section}[{i}].forwardTo.destinations[{j}]"),
-                        d,
-                    ));
+                    dests.push((Some((section, i, j)), d));
                 }
                 if section == "http" {
                     for (k, sel) in arr(&r["delegate"]["routeTables"]).iter().enumerate() {
-                        if cx.delegates(t, sel).is_empty() {
+                        if cx.delegates((t, i, k)).is_empty() {
                             push(
                                 &mut ix.unresolved,
                                 t,
@@ -426,12 +675,9 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
             }
         }
         if spec.get("defaultDestination").is_some() {
-            dests.push((
-                "spec.defaultDestination".into(),
-                &spec["defaultDestination"],
-            ));
+            dests.push((None, &spec["defaultDestination"]));
         }
-        for (field, d) in dests {
+        for &(at, d) in &dests {
             let Some(r) = d.get("ref") else { continue };
             let (kind, label) = dest_kind(d["kind"].as_str().unwrap_or("SERVICE"));
             let name = r["name"].as_str().unwrap_or_default();
@@ -445,13 +691,12 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                     let c = &cx.objs[i];
                     kind == "Service" || c.id.api_version == NET
                 });
-            let rf = format!("{field}.ref.name");
             match found {
                 None if kind == "Service" => push(
                     &mut ix.missing_services,
                     t,
                     Violation {
-                        field: rf,
+                        field: dest_field(at),
                         message: format!(
                             "destination {label} {ns}/{name} (cluster {cluster}) is not defined in this repo"
                         ),
@@ -462,7 +707,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                     &mut ix.unresolved,
                     t,
                     Violation {
-                        field: rf,
+                        field: dest_field(at),
                         message: format!(
                             "destination {label} {ns}/{name} (cluster {cluster}) does not exist in this repo"
                         ),
@@ -475,7 +720,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                         &mut ix.unresolved,
                         t,
                         Violation {
-                            field: rf,
+                            field: dest_field(at),
                             message: format!(
                                 "destination {label} {ns}/{name} is owned by workspace {owner:?} and is not both exported to and imported by workspace {ws:?}"
                             ),
@@ -532,7 +777,7 @@ fn mask_addr(c: &super::functions::CidrVal) -> String {
 
 fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
     // ExternalEndpoints by (cluster, label=value), so selector matching stays linear.
-    let mut endpoints: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut endpoints: FastMap<(&str, String), Vec<usize>> = FastMap::default();
     for (i, o) in cx.objs.iter().enumerate() {
         if is(o, "ExternalEndpoint") {
             for (k, v) in o.labels() {
@@ -543,10 +788,9 @@ fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
             }
         }
     }
-    let mut seen: HashMap<(String, String), (usize, usize)> = HashMap::new();
-    let mut done: HashSet<usize> = HashSet::new();
+    let mut seen: FastMap<(&str, String), (usize, usize)> = FastMap::default();
     for (i, o) in cx.objs.iter().enumerate() {
-        if !is(o, "ExternalService") || !done.insert(i) {
+        if !is(o, "ExternalService") {
             continue;
         }
         let ws = cx.ws_of(i);
@@ -567,10 +811,10 @@ fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
                 .count() as i64,
             None => 0,
         };
-        ix.selected_endpoints.insert(i, n);
+        ix.selected_endpoints[i] = Some(n);
         for (j, a) in arr(&o.value["spec"]["addresses"]).iter().enumerate() {
             let Some(a) = a.as_str() else { continue };
-            let key = (ws.unwrap_or("<none>").to_string(), normalize_address(a));
+            let key = (ws.unwrap_or("<none>"), normalize_address(a));
             match seen.get(&key) {
                 Some(&(fi, fj)) => push(
                     &mut ix.duplicate_addresses,
@@ -601,6 +845,23 @@ mod tests {
         assert_eq!(normalize_address("10.1.0.0/8"), "10.0.0.0/8");
         assert_eq!(normalize_address("10.0.0.1/32"), "10.0.0.1");
         assert_eq!(normalize_address("10.0.0.1"), "10.0.0.1");
+    }
+
+    #[test]
+    fn canonical_matchers_ignore_key_order() {
+        use std::hash::BuildHasher;
+        let a = serde_json::json!({"uri": {"prefix": "/a", "ignoreCase": true}, "method": "GET"});
+        let b = serde_json::json!({"method": "GET", "uri": {"ignoreCase": true, "prefix": "/a"}});
+        let c = serde_json::json!({"method": "GET", "uri": {"ignoreCase": false, "prefix": "/a"}});
+        assert!(Canon(&a) == Canon(&b));
+        assert!(Canon(&a) != Canon(&c));
+        assert_eq!(canon(&a) == canon(&c), Canon(&a) == Canon(&c));
+        let s = super::super::hash::FastState::default();
+        assert_eq!(s.hash_one(Canon(&a)), s.hash_one(Canon(&b)));
+        let (one, float) = (serde_json::json!({"n": 1}), serde_json::json!({"n": 1.0}));
+        assert_eq!(canon(&one) == canon(&float), Canon(&one) == Canon(&float));
+        let empty = Value::Object(serde_json::Map::new());
+        assert!(Canon(&serde_json::json!({})) == Canon(&empty));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod format;
 pub mod functions;
 pub mod gloo;
+mod hash;
 pub mod run;
 pub mod test_runner;
 

@@ -6,6 +6,7 @@
 use super::convert::{self, to_cel};
 use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
+use super::hash::FastMap;
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Location, Object};
@@ -13,11 +14,11 @@ use crate::repo::{LoadError, Repo};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::objects::Key;
-use cel::{Context, Value};
+use cel::{Context, ExecutionError, IdedExpr, Value};
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,7 @@ fn set_current(i: Option<usize>) {
     CURRENT.with(|c| c.set(i));
 }
 
-fn to_val(v: Value) -> Box<dyn Val> {
+fn boxed(v: Value) -> Box<dyn Val> {
     match Box::<dyn Val>::try_from(v) {
         Ok(b) => b,
         Err(_) => null_val(),
@@ -54,14 +55,14 @@ fn null_val() -> Box<dyn Val> {
 /// once and lending it to every evaluation.
 struct Resolver<'r> {
     objs: &'r [Object],
-    vals: Vec<OnceLock<Box<dyn Val>>>,
+    vals: Vec<OnceLock<Box<dyn Val + 'r>>>,
     ns_of: Vec<Option<usize>>,
     null: Box<dyn Val>,
 }
 
-impl Resolver<'_> {
-    fn val(&self, i: usize) -> &dyn Val {
-        &**self.vals[i].get_or_init(|| to_val(to_cel(&self.objs[i].value)))
+impl<'r> Resolver<'r> {
+    fn val(&self, i: usize) -> &(dyn Val + 'r) {
+        &**self.vals[i].get_or_init(|| convert::to_val(&self.objs[i].value))
     }
 }
 
@@ -146,32 +147,63 @@ fn violations_value(objs: &[Object], vs: &[gloo::Violation]) -> Value {
     ))
 }
 
-/// `gloo.*` results per function and object.
+/// The `gloo.*` functions returning violation lists, in the order of `GlooValues::lists`.
+const GLOO_LISTS: [&str; 5] = [
+    "routeConflicts",
+    "shadowedRoutes",
+    "unresolvedReferences",
+    "missingServices",
+    "duplicateAddresses",
+];
+
+/// `gloo.*` results per function, indexed by object.
 #[derive(Default)]
 struct GlooValues {
-    lists: HashMap<&'static str, HashMap<usize, Value>>,
-    endpoints: HashMap<usize, i64>,
-    workspace: HashMap<usize, String>,
+    lists: [Vec<Option<Value>>; 5],
+    endpoints: Vec<Option<i64>>,
+    workspace: Vec<Option<Value>>,
 }
 
-fn gloo_values(repo: &Repo, model: &crate::gloo::Model) -> GlooValues {
+/// The `gloo.*` facts some policy calls.
+fn gloo_wanted(policies: &[Compiled]) -> gloo::Wanted {
+    let calls = |f: &str| policies.iter().any(|p| p.calls(&format!("gloo.{f}")));
+    gloo::Wanted {
+        route_conflicts: calls("routeConflicts"),
+        shadowed: calls("shadowedRoutes"),
+        references: calls("unresolvedReferences") || calls("missingServices"),
+        external_services: calls("duplicateAddresses") || calls("selectedEndpoints"),
+    }
+}
+
+fn gloo_values(repo: &Repo, model: &crate::gloo::Model, wanted: gloo::Wanted) -> GlooValues {
     let objs = &repo.objects[..];
-    let ix = gloo::build(repo, model);
-    let conv = |m: &HashMap<usize, Vec<gloo::Violation>>| -> HashMap<usize, Value> {
+    let ix = gloo::build_wanted(repo, model, wanted);
+    let conv = |m: &gloo::PerObject| -> Vec<Option<Value>> {
         m.iter()
-            .map(|(i, v)| (*i, violations_value(objs, v)))
+            .map(|v| (!v.is_empty()).then(|| violations_value(objs, v)))
             .collect()
     };
-    let mut lists = HashMap::new();
-    lists.insert("routeConflicts", conv(&ix.route_conflicts));
-    lists.insert("shadowedRoutes", conv(&ix.shadowed));
-    lists.insert("unresolvedReferences", conv(&ix.unresolved));
-    lists.insert("missingServices", conv(&ix.missing_services));
-    lists.insert("duplicateAddresses", conv(&ix.duplicate_addresses));
+    let mut names: FastMap<&str, Arc<String>> = FastMap::default();
+    let workspace = ix
+        .workspace
+        .iter()
+        .map(|w| {
+            w.as_deref().map(|w| {
+                let s = names.entry(w).or_insert_with(|| Arc::new(w.to_string()));
+                Value::String(s.clone())
+            })
+        })
+        .collect();
     GlooValues {
-        lists,
+        lists: [
+            conv(&ix.route_conflicts),
+            conv(&ix.shadowed),
+            conv(&ix.unresolved),
+            conv(&ix.missing_services),
+            conv(&ix.duplicate_addresses),
+        ],
         endpoints: ix.selected_endpoints,
-        workspace: ix.workspace,
+        workspace,
     }
 }
 
@@ -243,17 +275,11 @@ fn register_run_functions(
                 .unwrap_or(Value::Null))
         },
     )?;
-    for name in [
-        "routeConflicts",
-        "shadowedRoutes",
-        "unresolvedReferences",
-        "missingServices",
-        "duplicateAddresses",
-    ] {
+    for (f, name) in GLOO_LISTS.iter().enumerate() {
         let g = gv.clone();
         ctx.add_function(&format!("gloo.{name}"), move || -> Value {
             current()
-                .and_then(|i| g.as_ref()?.lists.get(name)?.get(&i).cloned())
+                .and_then(|i| g.as_ref()?.lists[f].get(i)?.clone())
                 .unwrap_or_else(empty)
         })?;
     }
@@ -261,15 +287,15 @@ fn register_run_functions(
     ctx.add_function("gloo.selectedEndpoints", move || -> Value {
         Value::Int(
             current()
-                .and_then(|i| g.as_ref()?.endpoints.get(&i).copied())
+                .and_then(|i| *g.as_ref()?.endpoints.get(i)?)
                 .unwrap_or(0),
         )
     })?;
     let g = gv;
     ctx.add_function("gloo.workspace", move || -> Value {
         current()
-            .and_then(|i| g.as_ref()?.workspace.get(&i).cloned())
-            .map_or(Value::Null, |s| Value::String(Arc::new(s)))
+            .and_then(|i| g.as_ref()?.workspace.get(i)?.clone())
+            .unwrap_or(Value::Null)
     })?;
     Ok(())
 }
@@ -456,8 +482,8 @@ impl Env<'_> {
 
     fn eval_validations(&self, p: &Compiled, ctx: &mut Context<'_, '_>, i: usize) -> Vec<Finding> {
         for (name, prog) in &p.locals {
-            match ctx.resolve(&prog.expr) {
-                Ok(v) => ctx.add_variable_from_value(format!("{VAR_PREFIX}{name}"), v),
+            match local(ctx, &prog.expr) {
+                Ok(v) => ctx.add_variable_as_val(format!("{VAR_PREFIX}{name}"), v),
                 Err(e) => return self.eval_error(p, i, prog, e.to_string()),
             }
         }
@@ -560,6 +586,16 @@ impl Env<'_> {
     }
 }
 
+/// Evaluates a per-object variable to bind: as the `Value` it converts to and back, without
+/// the two copies when that round trip changes nothing (see [`convert::plain`]).
+fn local<'v>(ctx: &Context<'_, 'v>, e: &IdedExpr) -> Result<Box<dyn Val + 'v>, ExecutionError> {
+    let v = Value::resolve_val(e, ctx)?;
+    if convert::plain(v.as_ref()) {
+        return Ok(v.into_owned());
+    }
+    Value::try_from(v.as_ref()).map(boxed)
+}
+
 fn budget_error(at: Location, msg: String) -> Diagnostic {
     let mut d = broken_at(at, msg);
     d.code = "policy-budget".into();
@@ -648,6 +684,7 @@ pub fn run_detailed(
         })
         .collect();
 
+    tracing::debug!("policies: matched in {:?}", start.elapsed());
     let inv = policies
         .iter()
         .any(|p| p.calls("inventory."))
@@ -655,8 +692,12 @@ pub fn run_detailed(
     let gv = policies
         .iter()
         .any(|p| p.calls("gloo."))
-        .then(|| Arc::new(gloo_values(repo, model)));
+        .then(|| Arc::new(gloo_values(repo, model, gloo_wanted(policies))));
 
+    tracing::debug!(
+        "policies: inventory and gloo index in {:?}",
+        start.elapsed()
+    );
     let resolver = Resolver {
         objs,
         vals: (0..objs.len()).map(|_| OnceLock::new()).collect(),
@@ -680,11 +721,8 @@ pub fn run_detailed(
     let mut scopes: Vec<Option<Context>> = Vec::new();
     let mut global_sizes: Vec<HashMap<String, f64>> = Vec::new();
     let inventory = objs.len() as f64;
-    let all_list = objs
-        .par_iter()
-        .map(|o| max_list(&o.value))
-        .max()
-        .unwrap_or(0) as f64;
+    let lists: Vec<usize> = objs.par_iter().map(|o| max_list(&o.value)).collect();
+    let all_list = lists.iter().copied().max().unwrap_or(0) as f64;
     set_current(None);
     for p in policies {
         let mut scope = root.new_inner_scope();
@@ -742,11 +780,7 @@ pub fn run_detailed(
         if m.is_empty() {
             continue;
         }
-        let list = m
-            .iter()
-            .map(|&i| max_list(&objs[i].value))
-            .max()
-            .unwrap_or(0) as f64;
+        let list = m.iter().map(|&i| lists[i]).max().unwrap_or(0) as f64;
         let sizes = Sizes {
             inventory,
             list: list.max(1.0),
@@ -784,12 +818,16 @@ pub fn run_detailed(
         return Err(LoadError(errors));
     }
 
+    tracing::debug!("policies: globals and cost in {:?}", start.elapsed());
     let env = Env {
         repo,
         by_id,
         no_exemptions,
     };
     let timed_out = AtomicBool::new(false);
+    // Evaluation time per policy, for the debug log.
+    let timing = tracing::enabled!(tracing::Level::DEBUG);
+    let spent: Vec<AtomicU64> = policies.iter().map(|_| AtomicU64::new(0)).collect();
     let pairs: Vec<(usize, usize)> = matched
         .iter()
         .enumerate()
@@ -803,10 +841,15 @@ pub fn run_detailed(
                 timed_out.store(true, Ordering::Relaxed);
                 return (false, Vec::new());
             }
-            match &scopes[pi] {
+            let t = timing.then(Instant::now);
+            let r = match &scopes[pi] {
                 Some(scope) => env.eval_one(&policies[pi], scope, i),
                 None => (false, Vec::new()),
+            };
+            if let Some(t) = t {
+                spent[pi].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
             }
+            r
         })
         .collect();
     let applied: Vec<(usize, usize)> = pairs
@@ -842,6 +885,12 @@ pub fn run_detailed(
         }
     }
     crate::diag::normalize(&mut report.suppressed);
+    for (p, t) in policies.iter().zip(&spent) {
+        let t = Duration::from_nanos(t.load(Ordering::Relaxed));
+        if !t.is_zero() {
+            tracing::debug!("policy {}: evaluations took {t:?}", p.name());
+        }
+    }
     tracing::debug!(
         "policies: {} evaluations in {:?}",
         pairs.len(),
