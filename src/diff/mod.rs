@@ -214,10 +214,8 @@ pub fn build(
     opts: &DiffOptions,
 ) -> Report {
     let (base_objects, base_findings) = base.unwrap_or((&[], &[]));
-    let ((objects, clusters), routing) = rayon::join(
-        || compare(base_objects, head.0, opts),
-        || routing::changes(base_objects, head.0),
-    );
+    let (objects, clusters) = compare(base_objects, head.0, opts);
+    let routing = routing::changes(base_objects, head.0, &objects);
     let (findings_added, findings_fixed) = if base.is_some() {
         findings_delta(base_findings, head.1)
     } else {

@@ -3,6 +3,7 @@
 //! compared per (cluster, host); hosts whose picture changed get a Mermaid flowchart of the
 //! before and the after.
 
+use super::ObjectDiff;
 use crate::render::Rendered;
 use serde::Serialize;
 use serde_json::Value;
@@ -330,17 +331,25 @@ fn routing_objects(objects: &[Rendered]) -> HashMap<RoutingKey<'_>, &Value> {
 /// was added, removed or changed, and of every VirtualService routing to a host of a
 /// ServiceEntry that was added, removed or changed. Every other host has the same inputs on
 /// both sides, so the same picture; skipping them keeps a diff proportional to its changes.
-fn touched<'a>(base: &'a [Rendered], head: &'a [Rendered]) -> HashSet<(&'a str, &'a str)> {
+/// `diffs` are the objects `compare` found different, so no value is compared twice.
+fn touched<'a>(
+    base: &'a [Rendered],
+    head: &'a [Rendered],
+    diffs: &'a [ObjectDiff],
+) -> HashSet<(&'a str, &'a str)> {
     let (b, h) = (routing_objects(base), routing_objects(head));
     let mut changed: Vec<(RoutingKey<'a>, &'a Value)> = Vec::new();
-    for (k, v) in &h {
-        if !b.get(k).is_some_and(|o| super::same(o, v)) {
-            changed.push((*k, v));
-        }
-    }
-    for (k, v) in &b {
-        if !h.get(k).is_some_and(|o| super::same(o, v)) {
-            changed.push((*k, v));
+    for d in diffs {
+        let k = (
+            d.cluster.as_str(),
+            d.id.kind.as_str(),
+            d.id.namespace.as_str(),
+            d.id.name.as_str(),
+        );
+        for side in [&h, &b] {
+            if let Some((key, v)) = side.get_key_value(&k) {
+                changed.push((*key, v));
+            }
         }
     }
     let mut hosts: HashSet<(&str, &str)> = HashSet::new();
@@ -387,9 +396,10 @@ fn touched<'a>(base: &'a [Rendered], head: &'a [Rendered]) -> HashSet<(&'a str, 
     hosts
 }
 
-/// Hosts whose routing differs between base and head, sorted by cluster and host.
-pub fn changes(base: &[Rendered], head: &[Rendered]) -> Vec<HostChange> {
-    let only = touched(base, head);
+/// Hosts whose routing differs between base and head, sorted by cluster and host. `diffs` are
+/// the objects that differ between the two (from `compare`).
+pub fn changes(base: &[Rendered], head: &[Rendered], diffs: &[ObjectDiff]) -> Vec<HostChange> {
+    let only = touched(base, head, diffs);
     if only.is_empty() {
         return Vec::new();
     }
@@ -533,6 +543,12 @@ mod tests {
         )
     }
 
+    /// `changes` over the differences `compare` finds, as `diff::build` calls it.
+    fn changes_of(base: &[Rendered], head: &[Rendered]) -> Vec<HostChange> {
+        let (diffs, _) = crate::diff::compare(base, head, &crate::diff::DiffOptions { context: 3 });
+        changes(base, head, &diffs)
+    }
+
     #[test]
     fn graph_follows_routes_to_endpoints() {
         let g = graph(&[vs(90), se()]);
@@ -554,15 +570,15 @@ mod tests {
 
     #[test]
     fn only_changed_hosts_are_reported() {
-        assert!(changes(&[vs(90), se()], &[vs(90), se()]).is_empty());
-        let c = changes(&[vs(90), se()], &[vs(80), se()]);
+        assert!(changes_of(&[vs(90), se()], &[vs(90), se()]).is_empty());
+        let c = changes_of(&[vs(90), se()], &[vs(80), se()]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].host, "api.example.com");
         // An endpoint change alone changes the picture.
         let mut se2 = se();
         se2.value["spec"]["endpoints"][0]["address"] = json!("10.0.0.2");
-        assert_eq!(changes(&[vs(90), se()], &[vs(90), se2]).len(), 1);
-        let gone = changes(&[vs(90)], &[]);
+        assert_eq!(changes_of(&[vs(90), se()], &[vs(90), se2]).len(), 1);
+        let gone = changes_of(&[vs(90)], &[]);
         assert!(gone[0].after.is_none() && gone[0].before.is_some());
     }
 
@@ -584,7 +600,7 @@ mod tests {
         );
         let base = [vs(90), other.clone(), wild("10.0.0.1")];
         let head = [vs(90), other, wild("10.0.0.9")];
-        let c = changes(&base, &head);
+        let c = changes_of(&base, &head);
         let hosts: Vec<&str> = c.iter().map(|h| h.host.as_str()).collect();
         assert_eq!(hosts, ["api.example.com"]);
         let after = c[0]

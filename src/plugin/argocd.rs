@@ -401,6 +401,10 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"
         ));
     }
+    // The caller prints and exits: free the render on another thread rather than make it wait
+    // (freeing a large render object by object takes longer than printing it).
+    // If no thread can be started, the closure and the render are dropped here instead.
+    let _ = std::thread::Builder::new().spawn(move || drop(outcome));
     Ok(Generated {
         stdout: text,
         stderr,

@@ -328,8 +328,8 @@ impl<'a> Ctx<'a> {
     ) -> Rendered {
         let mut metadata = metadata;
         let mut spec = spec;
-        emit::sort_keys(&mut metadata);
-        emit::sort_keys(&mut spec);
+        emit::sort_compact(&mut metadata);
+        emit::sort_compact(&mut spec);
         let mut m = serde_json::Map::with_capacity(4);
         m.insert(
             "apiVersion".into(),
