@@ -625,6 +625,11 @@ pub fn estimate(e: &IdedExpr, s: &Sizes) -> (f64, f64) {
                     cost += first;
                     1.0
                 }
+                // One pass over the spec's routes and their destinations.
+                "routes" => {
+                    cost += first.max(s.list);
+                    s.list
+                }
                 "lists.duplicates" | "distinct" | "sort" | "reverse" | "slice" | "@in" | "_[_]" => {
                     cost += first + sizes.get(1).copied().unwrap_or(0.0);
                     first.max(1.0)

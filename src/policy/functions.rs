@@ -1,12 +1,16 @@
 //! CEL helper functions written in Rust: `lists.duplicates`, the Kubernetes IP/CIDR library
 //! (`isIP`, `isCIDR`, `ip()`, `cidr()`, `containsIP`, `containsCIDR`, ...; semantics after
 //! k8s.io/apiserver/pkg/cel/library ip.go and cidr.go, re-implemented on std's parsers) and
-//! `isHostname` (Gloo's host rules, shared/reference/gloo-translation.md §5.1).
+//! `isHostname` (Gloo's host rules, shared/reference/gloo-translation.md §5.1) and `routes`
+//! (a RouteTable's routes, flattened, with their destination weights; §5.1, §5.4).
 
 use super::convert::to_json;
+use cel::common::traits::Indexer;
+use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString};
+use cel::common::value::{CowVal, Val};
 use cel::extractors::This;
 use cel::objects::Opaque;
-use cel::{Context, ExecutionError, Value};
+use cel::{Context, ExecutionError, FunctionContext, Value};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,6 +30,7 @@ pub const NAMES: &[&str] = &[
     "masked",
     "isHostname",
     "sum",
+    "routes",
 ];
 
 /// An IP address value (`ip('10.0.0.1')`).
@@ -234,8 +239,181 @@ fn list_arg(f: &str, v: &Value) -> Result<Arc<Vec<Value>>, ExecutionError> {
     }
 }
 
+/// The route lists of a RouteTable spec, in the order `routes` walks them.
+pub const ROUTE_SECTIONS: [&str; 3] = ["http", "tcp", "tls"];
+
+/// One route of a RouteTable spec, as `routes(spec)` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `http`, `tcp` or `tls`.
+    pub section: &'static str,
+    /// Index in that list.
+    pub index: usize,
+    /// The route has a `forwardTo` action.
+    pub forward_to: bool,
+    /// Length of `forwardTo.destinations`, `None` when that list is not written.
+    pub destinations: Option<usize>,
+    /// Destinations with a weight over 0.
+    pub weighted: i64,
+    /// Destinations without a weight, or with weight 0.
+    pub unweighted: i64,
+    /// Sum of the destinations' weights.
+    pub weight_sum: i64,
+}
+
+/// `v[k]` of a map, borrowed; `None` when `v` is not a map or `k` is missing or `null`.
+fn field<'a, 'v>(v: &'a (dyn Val + 'v), k: &str) -> Option<&'a (dyn Val + 'v)> {
+    let m = v.downcast_ref::<CelMap>()?;
+    match Indexer::get(m, &CelString::from(k)) {
+        Ok(CowVal::Borrowed(x)) if x.downcast_ref::<CelNull>().is_none() => Some(x),
+        _ => None,
+    }
+}
+
+fn list_of<'a, 'v>(v: &'a (dyn Val + 'v), what: &str) -> Result<&'a CelList<'v>, String> {
+    v.downcast_ref::<CelList>()
+        .ok_or_else(|| format!("{what} must be a list, got {}", v.get_type().name()))
+}
+
+fn is_map(v: &dyn Val) -> bool {
+    v.downcast_ref::<CelMap>().is_some()
+}
+
+/// The routes of a RouteTable spec (`spec.http`, then `spec.tcp`, then `spec.tls`, each in
+/// order), read in place without copying them. The weight counts follow Gloo's rules on
+/// `forwardTo.destinations[].weight` (shared/reference/gloo-translation.md §5.4): a
+/// destination without a weight, or with weight 0, is unweighted. A missing or `null` field
+/// counts as not written; a field of the wrong type is an error.
+pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
+    if !is_map(spec) {
+        return Err(format!(
+            "expected a RouteTable spec (a map), got {}",
+            spec.get_type().name()
+        ));
+    }
+    let mut out = Vec::new();
+    for section in ROUTE_SECTIONS {
+        let Some(list) = field(spec, section) else {
+            continue;
+        };
+        for (index, route) in list_of(list, &format!("spec.{section}"))?
+            .iter()
+            .enumerate()
+        {
+            let route = route.as_ref();
+            if !is_map(route) {
+                return Err(format!("spec.{section}[{index}] must be a map"));
+            }
+            let mut info = RouteInfo {
+                section,
+                index,
+                forward_to: false,
+                destinations: None,
+                weighted: 0,
+                unweighted: 0,
+                weight_sum: 0,
+            };
+            if let Some(fwd) = field(route, "forwardTo") {
+                let at = format!("spec.{section}[{index}].forwardTo");
+                if !is_map(fwd) {
+                    return Err(format!("{at} must be a map"));
+                }
+                info.forward_to = true;
+                if let Some(ds) = field(fwd, "destinations") {
+                    let ds = list_of(ds, &format!("{at}.destinations"))?;
+                    info.destinations = Some(ds.len());
+                    for (j, d) in ds.iter().enumerate() {
+                        let d = d.as_ref();
+                        if !is_map(d) {
+                            return Err(format!("{at}.destinations[{j}] must be a map"));
+                        }
+                        let w = match field(d, "weight") {
+                            None => 0,
+                            Some(w) => *w
+                                .downcast_ref::<CelInt>()
+                                .ok_or_else(|| {
+                                    format!(
+                                        "{at}.destinations[{j}].weight must be an int, got {}",
+                                        w.get_type().name()
+                                    )
+                                })?
+                                .inner(),
+                        };
+                        if w > 0 {
+                            info.weighted += 1;
+                        } else if w == 0 {
+                            info.unweighted += 1;
+                        }
+                        info.weight_sum = info
+                            .weight_sum
+                            .checked_add(w)
+                            .ok_or_else(|| format!("{at}.destinations: weights overflow"))?;
+                    }
+                }
+            }
+            out.push(info);
+        }
+    }
+    Ok(out)
+}
+
+/// `routes(spec)`: one map per route of a RouteTable spec (see [`route_infos`]) with keys
+/// `section`, `index`, `field` (`http[2]`), `forwardTo` (bool), `hasDestinations` (bool:
+/// `forwardTo.destinations` is written), `destinations` (its length, 0 when not written),
+/// `weighted`, `unweighted` and `weightSum`. Built straight as CEL values with static keys.
+fn routes_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let Some(spec) = ftx.this.as_ref().or(ftx.args.first()) else {
+        return Err(ExecutionError::function_error(
+            "routes",
+            "expects a RouteTable spec",
+        ));
+    };
+    let infos =
+        route_infos(spec.as_ref()).map_err(|e| ExecutionError::function_error("routes", e))?;
+    let int = |n: i64| -> Box<dyn Val + 'call> { Box::new(CelInt::from(n)) };
+    let boolean = |b: bool| -> Box<dyn Val + 'call> { Box::new(CelBool::from(b)) };
+    let items: Vec<Box<dyn Val + 'call>> = infos
+        .into_iter()
+        .map(|r| {
+            let entries: [(&'static str, Box<dyn Val + 'call>); 9] = [
+                ("section", Box::new(CelString::from(r.section))),
+                ("index", int(r.index as i64)),
+                (
+                    "field",
+                    Box::new(CelString::from(format!("{}[{}]", r.section, r.index))),
+                ),
+                ("forwardTo", boolean(r.forward_to)),
+                ("hasDestinations", boolean(r.destinations.is_some())),
+                ("destinations", int(r.destinations.unwrap_or(0) as i64)),
+                ("weighted", int(r.weighted)),
+                ("unweighted", int(r.unweighted)),
+                ("weightSum", int(r.weight_sum)),
+            ];
+            let map: HashMap<CelMapKey<'call>, Box<dyn Val + 'call>> = entries
+                .into_iter()
+                .map(|(k, v)| (CelMapKey::from(k), v))
+                .collect();
+            Box::new(CelMap::from(map)) as Box<dyn Val + 'call>
+        })
+        .collect();
+    Ok(CowVal::Owned(Box::new(CelList::from(items))))
+}
+
+/// The type of a function registered with direct access to its arguments.
+type RawFunction = Box<
+    dyn for<'c, 'call> Fn(
+            &mut FunctionContext<'c, 'call>,
+        ) -> Result<CowVal<'c, 'call>, ExecutionError>
+        + Send
+        + Sync,
+>;
+
 /// Registers the helpers on a root context.
 pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> {
+    let routes: RawFunction = Box::new(routes_fn);
+    ctx.add_function("routes", routes)?;
     ctx.add_function(
         "lists.duplicates",
         |l: Value| -> Result<Value, ExecutionError> {
@@ -376,6 +554,121 @@ mod tests {
             parse_cidr("10.1.2.3/8").unwrap().masked().addr.to_string(),
             "10.0.0.0"
         );
+    }
+
+    fn spec(j: serde_json::Value) -> Box<dyn Val> {
+        let j: &'static serde_json::Value = Box::leak(Box::new(j));
+        super::super::convert::to_val(j)
+    }
+
+    fn info(
+        section: &'static str,
+        index: usize,
+        destinations: Option<usize>,
+        (weighted, unweighted, weight_sum): (i64, i64, i64),
+    ) -> RouteInfo {
+        RouteInfo {
+            section,
+            index,
+            forward_to: true,
+            destinations,
+            weighted,
+            unweighted,
+            weight_sum,
+        }
+    }
+
+    #[test]
+    fn routes_are_flattened_in_section_order_with_weights() {
+        let s = spec(serde_json::json!({
+            "tls": [{"forwardTo": {"destinations": [{"weight": 30}, {"weight": 70}]}}],
+            "http": [
+                {"forwardTo": {"destinations": [{"weight": 60}, {}, {"weight": 0}, {"weight": null}]}},
+                {"directResponse": {"status": 200}},
+                {"forwardTo": {}},
+                {"forwardTo": {"destinations": []}},
+            ],
+            "tcp": [{"forwardTo": {"destinations": [{"ref": {"name": "a"}}]}}],
+        }));
+        let got = route_infos(s.as_ref()).unwrap();
+        let direct = RouteInfo {
+            forward_to: false,
+            ..info("http", 1, None, (0, 0, 0))
+        };
+        assert_eq!(
+            got,
+            vec![
+                info("http", 0, Some(4), (1, 3, 60)),
+                direct,
+                info("http", 2, None, (0, 0, 0)),
+                info("http", 3, Some(0), (0, 0, 0)),
+                info("tcp", 0, Some(1), (0, 1, 0)),
+                info("tls", 0, Some(2), (2, 0, 100)),
+            ]
+        );
+        assert_eq!(
+            route_infos(spec(serde_json::json!({})).as_ref()),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn routes_of_the_wrong_shape_are_errors() {
+        for (bad, msg) in [
+            (serde_json::json!({"http": {}}), "spec.http must be a list"),
+            (serde_json::json!({"tcp": [1]}), "spec.tcp[0] must be a map"),
+            (
+                serde_json::json!({"http": [{"forwardTo": {"destinations": [{"weight": "50"}]}}]}),
+                "spec.http[0].forwardTo.destinations[0].weight must be an int",
+            ),
+            (
+                serde_json::json!({"http": [{"forwardTo": {"destinations": {}}}]}),
+                "spec.http[0].forwardTo.destinations must be a list",
+            ),
+        ] {
+            let e = route_infos(spec(bad.clone()).as_ref()).unwrap_err();
+            assert!(e.contains(msg), "{bad}: {e}");
+        }
+        assert!(route_infos(spec(serde_json::json!([])).as_ref()).is_err());
+    }
+
+    /// `routes()` agrees with the plain CEL the built-in policies used before it existed.
+    #[test]
+    fn routes_match_the_cel_they_replace() {
+        let env = super::super::engine::env();
+        let specs = [
+            serde_json::json!({"http": [
+                {"forwardTo": {"destinations": [{"weight": 60}, {}, {"weight": 0}]}},
+                {"forwardTo": {"destinations": [{"weight": 50}, {"weight": 55}]}},
+                {"forwardTo": {"destinations": []}},
+                {"forwardTo": {}},
+                {"delegate": {}}],
+              "tcp": [{"forwardTo": {"destinations": [{"weight": 10}, {"weight": 90}]}}],
+              "tls": [{"forwardTo": {"destinations": [{}, {}]}}]}),
+            serde_json::json!({"tcp": [{"forwardTo": {"destinations": [{"weight": 100}, {}]}}]}),
+            serde_json::json!({"hosts": ["a"]}),
+        ];
+        let via_helper = "routes(spec).filter(r, r.destinations > 1 && r.weighted > 0).map(r, \
+            ['spec.' + r.field + '.forwardTo.destinations', r.weightSum, r.unweighted])";
+        let plain_cel = "['http', 'tcp', 'tls'].map(sec, lists.range(size(spec[?sec].orValue([]))) \
+            .map(i, {'sec': sec, 'i': i, 'd': spec[sec][i].?forwardTo.?destinations.orValue([])})) \
+            .flatten().filter(r, size(r.d) > 1 && r.d.exists(d, d.?weight.orValue(0) > 0)) \
+            .map(r, ['spec.' + r.sec + '[' + string(r.i) + '].forwardTo.destinations', \
+              r.d.map(d, d.?weight.orValue(0)).sum(), size(r.d.filter(d, d.?weight.orValue(0) == 0))])";
+        let http_exists = "[routes(spec).exists(r, r.section == 'http' && r.forwardTo), \
+            routes(spec).exists(r, r.section == 'http' && r.forwardTo && r.hasDestinations \
+              && r.destinations == 0)]";
+        let http_exists_cel = "[has(spec.http) && spec.http.exists(r, has(r.forwardTo)), \
+            has(spec.http) && spec.http.exists(r, has(r.forwardTo) && has(r.forwardTo.destinations) \
+              && r.forwardTo.destinations.size() == 0)]";
+        for j in specs {
+            let mut ctx = Context::with_env(env.clone());
+            register(&mut ctx).unwrap();
+            ctx.add_variable_from_value("spec", super::super::convert::to_cel(&j));
+            let eval = |src: &str| ctx.resolve(env.compile(src).unwrap().expression()).unwrap();
+            assert_eq!(eval(via_helper), eval(plain_cel), "{j}");
+            assert_eq!(eval(http_exists), eval(http_exists_cel), "{j}");
+        }
     }
 
     #[test]

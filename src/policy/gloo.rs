@@ -9,9 +9,9 @@ use crate::gloo::{glob_match as glob, Model};
 use crate::manifest::Object;
 use crate::repo::Repo;
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, PoisonError};
 
 const NET: &str = "networking.gloo.solo.io/v2";
 
@@ -215,7 +215,8 @@ struct Vis<'a> {
     owner: Vec<Option<&'a str>>,
     /// Workspace names are unique, so owning a workspace means being visible in it.
     unique_names: bool,
-    visible: RefCell<FastMap<(usize, &'a str), bool>>,
+    /// Memo of `visible_in`, shared by the index parts built side by side.
+    visible: Mutex<FastMap<(usize, &'a str), bool>>,
 }
 
 impl<'a> Vis<'a> {
@@ -239,7 +240,7 @@ impl<'a> Vis<'a> {
             repo,
             owner,
             unique_names,
-            visible: RefCell::default(),
+            visible: Mutex::default(),
         }
     }
 
@@ -252,11 +253,14 @@ impl<'a> Vis<'a> {
         {
             return true;
         }
-        *self
-            .visible
-            .borrow_mut()
-            .entry((index, ws))
-            .or_insert_with(|| self.model.visible_in(self.repo, index, ws))
+        let memo = || self.visible.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&v) = memo().get(&(index, ws)) {
+            return v;
+        }
+        // Computed outside the lock: the answer is the same whichever thread asks first.
+        let v = self.model.visible_in(self.repo, index, ws);
+        memo().insert((index, ws), v);
+        v
     }
 
     fn enabled(&self) -> bool {
@@ -437,22 +441,52 @@ pub fn build_wanted(repo: &Repo, model: &Model, wanted: Wanted) -> GlooIndex {
             .collect(),
     };
     tracing::debug!("gloo index: lookups in {:?}", start.elapsed());
-    if wanted.route_conflicts {
-        route_conflicts(&cx, &mut ix);
-        tracing::debug!("gloo index: route_conflicts at {:?}", start.elapsed());
-    }
-    if wanted.shadowed {
-        shadowed(&cx, &mut ix);
-        tracing::debug!("gloo index: shadowed at {:?}", start.elapsed());
-    }
-    if wanted.references {
-        references(&cx, &mut ix);
-        tracing::debug!("gloo index: references at {:?}", start.elapsed());
-    }
-    if wanted.external_services {
-        external_services(&cx, &mut ix);
-        tracing::debug!("gloo index: external_services at {:?}", start.elapsed());
-    }
+    // The four parts are independent (each writes its own lists): build them side by side.
+    // Each part is sequential inside, so its output does not depend on the thread count.
+    let GlooIndex {
+        route_conflicts: rc,
+        shadowed: sh,
+        unresolved: un,
+        missing_services: ms,
+        duplicate_addresses: da,
+        selected_endpoints: se,
+        ..
+    } = &mut ix;
+    let cx = &cx;
+    rayon::join(
+        || {
+            rayon::join(
+                || {
+                    if wanted.route_conflicts {
+                        route_conflicts(cx, rc);
+                        tracing::debug!("gloo index: route_conflicts at {:?}", start.elapsed());
+                    }
+                },
+                || {
+                    if wanted.shadowed {
+                        shadowed(cx, sh);
+                        tracing::debug!("gloo index: shadowed at {:?}", start.elapsed());
+                    }
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    if wanted.references {
+                        references(cx, un, ms);
+                        tracing::debug!("gloo index: references at {:?}", start.elapsed());
+                    }
+                },
+                || {
+                    if wanted.external_services {
+                        external_services(cx, da, se);
+                        tracing::debug!("gloo index: external_services at {:?}", start.elapsed());
+                    }
+                },
+            )
+        },
+    );
     tracing::debug!("gloo index: built in {:?}", start.elapsed());
     ix
 }
@@ -467,7 +501,7 @@ fn route_field(r: usize, j: Option<usize>, m: &Value) -> String {
     }
 }
 
-fn route_conflicts(cx: &Ctx, ix: &mut GlooIndex) {
+fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
     // A route without matchers matches as the empty matcher `{}` does.
     let everything = Value::Object(serde_json::Map::new());
     // (cluster, host, matcher) → first (object, route, matcher, the matcher)
@@ -501,7 +535,7 @@ fn route_conflicts(cx: &Ctx, ix: &mut GlooIndex) {
                         None => "no matchers (matches everything)".into(),
                     };
                     push(
-                        &mut ix.route_conflicts,
+                        route_conflicts,
                         obj,
                         Violation {
                             field: route_field(r, j, m),
@@ -567,7 +601,7 @@ fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
     None
 }
 
-fn shadowed(cx: &Ctx, ix: &mut GlooIndex) {
+fn shadowed(cx: &Ctx, shadowed: &mut PerObject) {
     for &t in &cx.tables {
         let routes = arr(&cx.objs[t].value["spec"]["http"]);
         for (k, later) in routes.iter().enumerate() {
@@ -590,7 +624,7 @@ fn shadowed(cx: &Ctx, ix: &mut GlooIndex) {
                     .first()
                     .map_or(format!("spec.http[{i}]"), |m| matcher_field(i, 0, m));
                 push(
-                    &mut ix.shadowed,
+                    shadowed,
                     t,
                     Violation {
                         field,
@@ -626,14 +660,14 @@ fn dest_field(at: DestAt) -> String {
     }
 }
 
-fn references(cx: &Ctx, ix: &mut GlooIndex) {
+fn references(cx: &Ctx, unresolved: &mut PerObject, missing_services: &mut PerObject) {
     let mut dests: Vec<(DestAt, &Value)> = Vec::new();
     for &t in &cx.tables {
         let o = &cx.objs[t];
         let ws = cx.ws_of(t);
         if cx.ws.enabled() && ws.is_none() {
             push(
-                &mut ix.unresolved,
+                unresolved,
                 t,
                 Violation {
                     field: "metadata.namespace".into(),
@@ -658,7 +692,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                     for (k, sel) in arr(&r["delegate"]["routeTables"]).iter().enumerate() {
                         if cx.delegates((t, i, k)).is_empty() {
                             push(
-                                &mut ix.unresolved,
+                                unresolved,
                                 t,
                                 Violation {
                                     field: format!("spec.http[{i}].delegate.routeTables[{k}]"),
@@ -693,7 +727,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                 });
             match found {
                 None if kind == "Service" => push(
-                    &mut ix.missing_services,
+                    missing_services,
                     t,
                     Violation {
                         field: dest_field(at),
@@ -704,7 +738,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                     },
                 ),
                 None => push(
-                    &mut ix.unresolved,
+                    unresolved,
                     t,
                     Violation {
                         field: dest_field(at),
@@ -717,7 +751,7 @@ fn references(cx: &Ctx, ix: &mut GlooIndex) {
                 Some(i) if !cx.ws.visible_in(i, ws) => {
                     let owner = cx.ws_of(i).unwrap_or("<none>");
                     push(
-                        &mut ix.unresolved,
+                        unresolved,
                         t,
                         Violation {
                             field: dest_field(at),
@@ -775,7 +809,11 @@ fn mask_addr(c: &super::functions::CidrVal) -> String {
     }
 }
 
-fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
+fn external_services(
+    cx: &Ctx,
+    duplicate_addresses: &mut PerObject,
+    selected_endpoints: &mut [Option<i64>],
+) {
     // ExternalEndpoints by (cluster, label=value), so selector matching stays linear.
     let mut endpoints: FastMap<(&str, String), Vec<usize>> = FastMap::default();
     for (i, o) in cx.objs.iter().enumerate() {
@@ -811,13 +849,13 @@ fn external_services(cx: &Ctx, ix: &mut GlooIndex) {
                 .count() as i64,
             None => 0,
         };
-        ix.selected_endpoints[i] = Some(n);
+        selected_endpoints[i] = Some(n);
         for (j, a) in arr(&o.value["spec"]["addresses"]).iter().enumerate() {
             let Some(a) = a.as_str() else { continue };
             let key = (ws.unwrap_or("<none>"), normalize_address(a));
             match seen.get(&key) {
                 Some(&(fi, fj)) => push(
-                    &mut ix.duplicate_addresses,
+                    duplicate_addresses,
                     i,
                     Violation {
                         field: format!("spec.addresses[{j}]"),

@@ -461,9 +461,37 @@ impl Env<'_> {
     }
 
     /// Evaluates one policy on one object: (whether it applied, findings).
-    fn eval_one(&self, p: &Compiled, pctx: &Context<'_, '_>, i: usize) -> (bool, Vec<Finding>) {
+    fn eval_one(
+        &self,
+        p: &Compiled,
+        paths: &[Option<ObjectPath>],
+        pctx: &Context<'_, '_>,
+        i: usize,
+    ) -> (bool, Vec<Finding>) {
         set_current(Some(i));
-        let mut ctx = pctx.new_inner_scope();
+        // Variables that only read a field of the object are lent, not copied.
+        let object = match pctx.get_variable("object") {
+            Some(CowVal::Borrowed(o)) => Some(o),
+            _ => None,
+        };
+        let mut refs = LocalRefs::default();
+        let mut lent = vec![false; p.locals.len()];
+        for (k, ((name, _), path)) in p.locals.iter().zip(paths).enumerate() {
+            let (Some(path), Some(object)) = (path, object) else {
+                continue;
+            };
+            let v = match path.find(object) {
+                Ok(Some(v)) => CowVal::Borrowed(v),
+                Ok(None) => match Value::resolve_val(path.default, pctx) {
+                    Ok(d) => CowVal::Owned(d.into_owned()),
+                    Err(_) => continue,
+                },
+                Err(()) => continue,
+            };
+            refs.vars.push((format!("{VAR_PREFIX}{name}"), v));
+            lent[k] = true;
+        }
+        let mut ctx = lending_scope(pctx, &refs);
         for c in &p.conditions {
             match ctx.resolve(&c.expr) {
                 Ok(Value::Bool(true)) => {}
@@ -477,11 +505,17 @@ impl Env<'_> {
                 Err(e) => return (true, self.eval_error(p, i, c, e.to_string())),
             }
         }
-        (true, self.eval_validations(p, &mut ctx, i))
+        (true, self.eval_validations(p, &mut ctx, &lent, i))
     }
 
-    fn eval_validations(&self, p: &Compiled, ctx: &mut Context<'_, '_>, i: usize) -> Vec<Finding> {
-        for (name, prog) in &p.locals {
+    fn eval_validations(
+        &self,
+        p: &Compiled,
+        ctx: &mut Context<'_, '_>,
+        lent: &[bool],
+        i: usize,
+    ) -> Vec<Finding> {
+        for ((name, prog), _) in p.locals.iter().zip(lent).filter(|(_, l)| !**l) {
             match local(ctx, &prog.expr) {
                 Ok(v) => ctx.add_variable_as_val(format!("{VAR_PREFIX}{name}"), v),
                 Err(e) => return self.eval_error(p, i, prog, e.to_string()),
@@ -594,6 +628,116 @@ fn local<'v>(ctx: &Context<'_, 'v>, e: &IdedExpr) -> Result<Box<dyn Val + 'v>, E
         return Ok(v.into_owned());
     }
     Value::try_from(v.as_ref()).map(boxed)
+}
+
+/// A per-object variable that only reads a field of `object`, such as
+/// `object.?spec.orValue({})` or `object.spec.?tcp.orValue([])`: `object`, then plain selects,
+/// then at least one optional select, then `orValue` of a literal. Such a variable is lent out
+/// of the converted object instead of being copied into the scope.
+#[derive(Debug)]
+struct ObjectPath<'e> {
+    /// Fields selected with `.f`, then those selected with `.?f`.
+    plain: Vec<&'e str>,
+    optional: Vec<&'e str>,
+    /// The argument of `orValue`.
+    default: &'e IdedExpr,
+}
+
+fn object_path(e: &IdedExpr) -> Option<ObjectPath<'_>> {
+    use cel::common::ast::{operators, Expr};
+    let Expr::Call(c) = &e.expr else { return None };
+    let [default] = c.args.as_slice() else {
+        return None;
+    };
+    let literal = match &default.expr {
+        Expr::Literal(_) => true,
+        Expr::List(l) => l.elements.is_empty(),
+        Expr::Map(m) => m.entries.is_empty(),
+        _ => false,
+    };
+    if c.func_name != "orValue" || !literal {
+        return None;
+    }
+    let mut plain = Vec::new();
+    let mut optional = Vec::new();
+    let mut at = c.target.as_deref()?;
+    loop {
+        match &at.expr {
+            Expr::Call(c) if c.func_name == operators::OPT_SELECT && c.target.is_none() => {
+                let [operand, field] = c.args.as_slice() else {
+                    return None;
+                };
+                let Expr::Literal(cel::common::ast::LiteralValue::String(f)) = &field.expr else {
+                    return None;
+                };
+                if !plain.is_empty() {
+                    return None; // `.?a.b`: the select after an optional one is optional too
+                }
+                optional.push(&f[..]);
+                at = operand;
+            }
+            Expr::Select(s) if !s.test => {
+                plain.push(s.field.as_str());
+                at = &s.operand;
+            }
+            Expr::Ident(n) if n == "object" && !optional.is_empty() => break,
+            _ => return None,
+        }
+    }
+    plain.reverse();
+    optional.reverse();
+    Some(ObjectPath {
+        plain,
+        optional,
+        default,
+    })
+}
+
+/// `v.f` when `v` is a map holding `f` (what both `v.f` and `v.?f` find).
+fn map_field<'a, 'v>(v: &'a (dyn Val + 'v), f: &str) -> Option<&'a (dyn Val + 'v)> {
+    use cel::common::traits::Indexer;
+    use cel::common::types::{CelMap, CelString};
+    match Indexer::get(v.downcast_ref::<CelMap>()?, &CelString::from(f)) {
+        Ok(CowVal::Borrowed(x)) => Some(x),
+        _ => None,
+    }
+}
+
+impl ObjectPath<'_> {
+    /// The value, borrowed from `object`, or `None` for the default; `Err(())` when the plain
+    /// selects do not reach a value (the expression fails: evaluate it to get its error).
+    fn find<'a, 'v>(&self, object: &'a (dyn Val + 'v)) -> Result<Option<&'a (dyn Val + 'v)>, ()> {
+        let mut v = object;
+        for f in &self.plain {
+            v = map_field(v, f).ok_or(())?;
+        }
+        // `.?f` of anything but a map holding `f` is `optional.none()`, and so is every
+        // optional select after it.
+        Ok(self.optional.iter().try_fold(v, |v, f| map_field(v, f)))
+    }
+}
+
+/// A scope of `parent` that resolves the variables in `refs` first.
+fn lending_scope<'a>(parent: &'a Context<'a, 'a>, refs: &'a LocalRefs<'a>) -> Context<'a, 'a> {
+    let mut ctx = parent.new_inner_scope();
+    ctx.set_variable_resolver(refs);
+    ctx
+}
+
+/// Per-object variables lent out of the object (see [`ObjectPath`]), resolved in the
+/// evaluation's scope.
+#[derive(Default)]
+struct LocalRefs<'a> {
+    vars: Vec<(String, CowVal<'a, 'a>)>,
+}
+
+impl VariableResolver for LocalRefs<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        self.vars
+            .iter()
+            .find(|(n, _)| n == variable)
+            .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
+    }
 }
 
 fn budget_error(at: Location, msg: String) -> Diagnostic {
@@ -824,6 +968,10 @@ pub fn run_detailed(
         by_id,
         no_exemptions,
     };
+    let paths: Vec<Vec<Option<ObjectPath>>> = policies
+        .iter()
+        .map(|p| p.locals.iter().map(|(_, l)| object_path(&l.expr)).collect())
+        .collect();
     let timed_out = AtomicBool::new(false);
     // Evaluation time per policy, for the debug log.
     let timing = tracing::enabled!(tracing::Level::DEBUG);
@@ -843,7 +991,7 @@ pub fn run_detailed(
             }
             let t = timing.then(Instant::now);
             let r = match &scopes[pi] {
-                Some(scope) => env.eval_one(&policies[pi], scope, i),
+                Some(scope) => env.eval_one(&policies[pi], &paths[pi], scope, i),
                 None => (false, Vec::new()),
             };
             if let Some(t) = t {
@@ -902,6 +1050,71 @@ pub fn run_detailed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_reading_variables_are_recognized() {
+        let env = super::super::engine::env();
+        let path = |src: &str| {
+            let e = env.compile(src).unwrap().expression().clone();
+            object_path(&e).map(|p| (p.plain.join("."), p.optional.join(".")))
+        };
+        let s = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(path("object.?spec.orValue({})"), s("", "spec"));
+        assert_eq!(path("object.spec.?tcp.orValue([])"), s("spec", "tcp"));
+        assert_eq!(path("object.a.b.?c.?d.orValue('')"), s("a.b", "c.d"));
+        for no in [
+            "object.spec",
+            "object.?spec.orValue([1])",
+            "object.?spec.a.orValue({})",
+            "namespaceObject.?spec.orValue({})",
+            "object.?spec.orValue(object)",
+            "object.?spec.value()",
+            "has(object.spec)",
+        ] {
+            assert_eq!(path(no), None, "{no}");
+        }
+    }
+
+    /// A lent variable has the value the expression evaluates to, or the expression fails.
+    #[test]
+    fn lent_variables_match_evaluation() {
+        let env = super::super::engine::env();
+        let exprs = [
+            "object.?spec.orValue({})",
+            "object.spec.?tcp.orValue([])",
+            "object.?a.?b.orValue('x')",
+            "object.a.?b.orValue(1)",
+            "object.a.b.?c.orValue(null)",
+        ];
+        let objects = [
+            serde_json::json!({}),
+            serde_json::json!({"spec": null}),
+            serde_json::json!({"spec": "s", "a": [1]}),
+            serde_json::json!({"spec": {"tcp": [1]}, "a": {"b": null}}),
+            serde_json::json!({"spec": {"tcp": null}, "a": {"b": {"c": 3}}}),
+            serde_json::json!({"spec": [], "a": {"b": [{"c": 1}]}}),
+            serde_json::json!({"spec": {"http": []}, "a": {"b": 2}}),
+        ];
+        for src in exprs {
+            let e = env.compile(src).unwrap().expression().clone();
+            let path = object_path(&e).unwrap();
+            for j in &objects {
+                let mut ctx = Context::with_env(env.clone());
+                ctx.add_variable_from_value("object", to_cel(j));
+                let want = ctx.resolve(&e);
+                let obj = convert::to_val(j);
+                match path.find(obj.as_ref()) {
+                    Ok(Some(v)) => {
+                        assert_eq!(Value::try_from(v).ok(), want.ok(), "{src} {j}")
+                    }
+                    Ok(None) => {
+                        assert_eq!(ctx.resolve(path.default).ok(), want.ok(), "{src} {j}")
+                    }
+                    Err(()) => assert!(want.is_err(), "{src} {j}: {want:?}"),
+                }
+            }
+        }
+    }
 
     #[test]
     fn plurals() {
