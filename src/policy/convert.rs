@@ -83,6 +83,15 @@ pub fn plain(v: &dyn Val) -> bool {
     }
 }
 
+/// `v.f` when `v` is a map holding `f`, borrowed (what both `v.f` and `v.?f` find).
+pub fn map_field<'a, 'v>(v: &'a (dyn Val + 'v), f: &str) -> Option<&'a (dyn Val + 'v)> {
+    use cel::common::traits::Indexer;
+    match Indexer::get(v.downcast_ref::<CelMap>()?, &CelString::from(f)) {
+        Ok(cel::common::value::CowVal::Borrowed(x)) => Some(x),
+        _ => None,
+    }
+}
+
 /// Converts a CEL value back to JSON (maps with non-string keys get stringified keys).
 pub fn to_json(v: &Value) -> Json {
     match v {

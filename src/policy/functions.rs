@@ -5,7 +5,6 @@
 //! (a RouteTable's routes, flattened, with their destination weights; §5.1, §5.4).
 
 use super::convert::to_json;
-use cel::common::traits::Indexer;
 use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::extractors::This;
@@ -263,11 +262,7 @@ pub struct RouteInfo {
 
 /// `v[k]` of a map, borrowed; `None` when `v` is not a map or `k` is missing or `null`.
 fn field<'a, 'v>(v: &'a (dyn Val + 'v), k: &str) -> Option<&'a (dyn Val + 'v)> {
-    let m = v.downcast_ref::<CelMap>()?;
-    match Indexer::get(m, &CelString::from(k)) {
-        Ok(CowVal::Borrowed(x)) if x.downcast_ref::<CelNull>().is_none() => Some(x),
-        _ => None,
-    }
+    super::convert::map_field(v, k).filter(|x| x.downcast_ref::<CelNull>().is_none())
 }
 
 fn list_of<'a, 'v>(v: &'a (dyn Val + 'v), what: &str) -> Result<&'a CelList<'v>, String> {

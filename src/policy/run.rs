@@ -464,7 +464,7 @@ impl Env<'_> {
     fn eval_one(
         &self,
         p: &Compiled,
-        paths: &[Option<ObjectPath>],
+        locals: &[Local],
         pctx: &Context<'_, '_>,
         i: usize,
     ) -> (bool, Vec<Finding>) {
@@ -476,8 +476,8 @@ impl Env<'_> {
         };
         let mut refs = LocalRefs::default();
         let mut lent = vec![false; p.locals.len()];
-        for (k, ((name, _), path)) in p.locals.iter().zip(paths).enumerate() {
-            let (Some(path), Some(object)) = (path, object) else {
+        for (k, l) in locals.iter().enumerate() {
+            let (Some(path), Some(object)) = (&l.path, object) else {
                 continue;
             };
             let v = match path.find(object) {
@@ -488,7 +488,7 @@ impl Env<'_> {
                 },
                 Err(()) => continue,
             };
-            refs.vars.push((format!("{VAR_PREFIX}{name}"), v));
+            refs.vars.push((l.bound.as_str(), v));
             lent[k] = true;
         }
         let mut ctx = lending_scope(pctx, &refs);
@@ -505,19 +505,21 @@ impl Env<'_> {
                 Err(e) => return (true, self.eval_error(p, i, c, e.to_string())),
             }
         }
-        (true, self.eval_validations(p, &mut ctx, &lent, i))
+        (true, self.eval_validations(p, locals, &mut ctx, &lent, i))
     }
 
     fn eval_validations(
         &self,
         p: &Compiled,
+        locals: &[Local],
         ctx: &mut Context<'_, '_>,
         lent: &[bool],
         i: usize,
     ) -> Vec<Finding> {
-        for ((name, prog), _) in p.locals.iter().zip(lent).filter(|(_, l)| !**l) {
+        let unlent = p.locals.iter().zip(locals).zip(lent).filter(|(_, l)| !**l);
+        for (((_, prog), l), _) in unlent {
             match local(ctx, &prog.expr) {
-                Ok(v) => ctx.add_variable_as_val(format!("{VAR_PREFIX}{name}"), v),
+                Ok(v) => ctx.add_variable_as_val(l.bound.clone(), v),
                 Err(e) => return self.eval_error(p, i, prog, e.to_string()),
             }
         }
@@ -630,6 +632,14 @@ fn local<'v>(ctx: &Context<'_, 'v>, e: &IdedExpr) -> Result<Box<dyn Val + 'v>, E
     Value::try_from(v.as_ref()).map(boxed)
 }
 
+/// A per-object variable of a policy, prepared once per run.
+struct Local<'e> {
+    /// The name it is bound to in the evaluation scope (`VAR_PREFIX` + its name).
+    bound: String,
+    /// Its field path, when it only reads a field of `object`.
+    path: Option<ObjectPath<'e>>,
+}
+
 /// A per-object variable that only reads a field of `object`, such as
 /// `object.?spec.orValue({})` or `object.spec.?tcp.orValue([])`: `object`, then plain selects,
 /// then at least one optional select, then `orValue` of a literal. Such a variable is lent out
@@ -693,27 +703,20 @@ fn object_path(e: &IdedExpr) -> Option<ObjectPath<'_>> {
     })
 }
 
-/// `v.f` when `v` is a map holding `f` (what both `v.f` and `v.?f` find).
-fn map_field<'a, 'v>(v: &'a (dyn Val + 'v), f: &str) -> Option<&'a (dyn Val + 'v)> {
-    use cel::common::traits::Indexer;
-    use cel::common::types::{CelMap, CelString};
-    match Indexer::get(v.downcast_ref::<CelMap>()?, &CelString::from(f)) {
-        Ok(CowVal::Borrowed(x)) => Some(x),
-        _ => None,
-    }
-}
-
 impl ObjectPath<'_> {
     /// The value, borrowed from `object`, or `None` for the default; `Err(())` when the plain
     /// selects do not reach a value (the expression fails: evaluate it to get its error).
     fn find<'a, 'v>(&self, object: &'a (dyn Val + 'v)) -> Result<Option<&'a (dyn Val + 'v)>, ()> {
         let mut v = object;
         for f in &self.plain {
-            v = map_field(v, f).ok_or(())?;
+            v = convert::map_field(v, f).ok_or(())?;
         }
         // `.?f` of anything but a map holding `f` is `optional.none()`, and so is every
         // optional select after it.
-        Ok(self.optional.iter().try_fold(v, |v, f| map_field(v, f)))
+        Ok(self
+            .optional
+            .iter()
+            .try_fold(v, |v, f| convert::map_field(v, f)))
     }
 }
 
@@ -728,14 +731,14 @@ fn lending_scope<'a>(parent: &'a Context<'a, 'a>, refs: &'a LocalRefs<'a>) -> Co
 /// evaluation's scope.
 #[derive(Default)]
 struct LocalRefs<'a> {
-    vars: Vec<(String, CowVal<'a, 'a>)>,
+    vars: Vec<(&'a str, CowVal<'a, 'a>)>,
 }
 
 impl VariableResolver for LocalRefs<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         self.vars
             .iter()
-            .find(|(n, _)| n == variable)
+            .find(|(n, _)| *n == variable)
             .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
     }
 }
@@ -968,9 +971,17 @@ pub fn run_detailed(
         by_id,
         no_exemptions,
     };
-    let paths: Vec<Vec<Option<ObjectPath>>> = policies
+    let locals: Vec<Vec<Local>> = policies
         .iter()
-        .map(|p| p.locals.iter().map(|(_, l)| object_path(&l.expr)).collect())
+        .map(|p| {
+            p.locals
+                .iter()
+                .map(|(name, l)| Local {
+                    bound: format!("{VAR_PREFIX}{name}"),
+                    path: object_path(&l.expr),
+                })
+                .collect()
+        })
         .collect();
     let timed_out = AtomicBool::new(false);
     // Evaluation time per policy, for the debug log.
@@ -991,7 +1002,7 @@ pub fn run_detailed(
             }
             let t = timing.then(Instant::now);
             let r = match &scopes[pi] {
-                Some(scope) => env.eval_one(&policies[pi], &paths[pi], scope, i),
+                Some(scope) => env.eval_one(&policies[pi], &locals[pi], scope, i),
                 None => (false, Vec::new()),
             };
             if let Some(t) = t {
