@@ -1,12 +1,12 @@
-//! The whole run: load → type → check → render → validate. Every front end (CLI, Argo CD
+//! The whole run: load → type → check ∥ (render → validate → write). Every front end (CLI, Argo CD
 //! plugin, KRM function, diff) goes through here, so they all give the same output.
 
 use crate::diag::{self, Diagnostic, Severity};
 use crate::gloo::Model;
+use crate::policy;
 use crate::render::{self, RenderOptions};
 use crate::repo::{LoadError, LoadOptions, Repo};
 use crate::source::Origin;
-use crate::{policy, validate};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -30,8 +30,13 @@ pub struct Options {
 pub struct Outcome {
     /// The loaded repo.
     pub repo: Repo,
-    /// The rendered objects, sorted.
+    /// The rendered objects, sorted (with `render.keep` = `Keep::Values`, the default).
     pub objects: Vec<render::Rendered>,
+    /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
+    /// written.
+    pub stream: Result<String, String>,
+    /// How many objects were rendered, whatever was kept.
+    pub rendered: usize,
     /// Typing, translation, policy and validation findings, sorted.
     pub findings: Vec<Diagnostic>,
     /// Findings suppressed by exemption annotations.
@@ -91,7 +96,7 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     let mut suppressed = Vec::new();
     let mut policies = 0;
     // Policies and translation are independent: run them side by side, then validate.
-    let (report, (out, istio)) = rayon::join(
+    let (report, out) = rayon::join(
         || {
             (!opts.skip_policies)
                 .then(|| policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions))
@@ -99,15 +104,13 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         || {
             let start = Instant::now();
             let out = render::render(&repo, &model, &opts.render);
-            let rendered = start.elapsed();
-            let istio = validate::validate_all(&repo, &out.objects);
             tracing::debug!(
-                "render: {} objects in {rendered:?}; validation {:?}; {}",
-                out.objects.len(),
-                start.elapsed() - rendered,
+                "render and validation: {} objects in {:?}; {}",
+                out.count,
+                start.elapsed(),
                 rss()
             );
-            (out, istio)
+            out
         },
     );
     if let Some(report) = report {
@@ -117,11 +120,13 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         suppressed = report.suppressed;
     }
     findings.extend(dedup_references(out.diagnostics, &findings));
-    findings.extend(istio);
+    findings.extend(out.validation);
     diag::normalize(&mut findings);
     Ok(Outcome {
         repo,
         objects: out.objects,
+        stream: out.stream,
+        rendered: out.count,
         findings,
         suppressed,
         policies,

@@ -562,3 +562,35 @@ fn reference_outputs_pass_the_validator() {
         }
     }
 }
+
+/// `render` keeps only the YAML stream and `check` only the findings (render::Keep); both must
+/// give exactly what a run keeping every value gives, passthrough objects included.
+#[test]
+fn what_a_run_keeps_changes_nothing_it_reports() {
+    use meshform::render::Keep;
+    for (name, dir) in fixture_dirs() {
+        for passthrough in [false, true] {
+            let run = |keep: Keep| {
+                let mut opts = Options::default();
+                opts.render.keep = keep;
+                opts.render.passthrough = passthrough;
+                pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders")
+            };
+            let values = run(Keep::Values);
+            let streamed = run(Keep::Stream);
+            let findings_only = run(Keep::Findings);
+            let shown = |o: &Outcome| format!("{:?}", o.findings);
+            assert_eq!(shown(&values), shown(&streamed), "{name}");
+            assert_eq!(shown(&values), shown(&findings_only), "{name}");
+            assert_eq!(values.rendered, values.objects.len(), "{name}");
+            assert_eq!(streamed.rendered, values.rendered, "{name}");
+            assert_eq!(findings_only.rendered, values.rendered, "{name}");
+            assert!(streamed.objects.is_empty() && findings_only.objects.is_empty());
+            assert_eq!(
+                streamed.stream.as_deref().expect("written"),
+                stream(&values.objects),
+                "{name}: passthrough {passthrough}"
+            );
+        }
+    }
+}

@@ -320,3 +320,64 @@ fn usage_errors_exit_2() {
     let out = meshform().arg("--help").output().expect("runs");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Gloo's name pattern `externalservice-<es>-<esNs>-<esCluster>-<ws>` (gloo-translation.md
+/// §9.2) gives `foo` in `bar-baz` and `foo-bar` in `baz` the same ServiceEntry name; each is
+/// placed in every namespace of the workspace, so two different objects share one identity.
+#[test]
+fn two_sources_rendering_one_identity_is_an_error_naming_both() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "workspaces.yaml",
+        "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: ws, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: cluster1, namespaces: [{name: bar-baz}, {name: baz}]}]
+",
+    );
+    let es = |name: &str, ns: &str, host: &str| {
+        format!(
+            "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  hosts: [{host}]
+  ports:
+  - {{name: http, number: 80, protocol: HTTP}}
+"
+        )
+    };
+    write(d.path(), "a.yaml", &es("foo", "bar-baz", "a.example.com"));
+    write(d.path(), "b.yaml", &es("foo-bar", "baz", "b.example.com"));
+    let (code, stdout, stderr) = render(d.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("output-collision"), "{stderr}");
+    assert!(
+        stderr.contains("ServiceEntry baz/externalservice-foo-bar-baz-cluster1-ws"),
+        "{stderr}"
+    );
+    // Both places are named: the later source, and the earlier as related.
+    assert!(
+        stderr.contains("a.yaml") && stderr.contains("b.yaml"),
+        "{stderr}"
+    );
+    // check keeps no rendered objects, only a fingerprint of each: the same error.
+    let out = meshform()
+        .args(["check", "--format", "json"])
+        .arg(d.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let collisions = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["policy"] == "output-collision")
+        .count();
+    // One per namespace of the workspace.
+    assert_eq!(collisions, 2, "{json}");
+}

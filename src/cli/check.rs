@@ -4,6 +4,7 @@ use super::common::{print_diagnostics, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diag::Severity;
 use crate::pipeline;
+use crate::render::Keep;
 use crate::report;
 
 /// Report format.
@@ -32,13 +33,15 @@ pub struct Args {
 /// Runs `check`: exit 0 when clean or only warnings, 1 on errors, 2 on bad input or a broken
 /// policy.
 pub fn run(args: Args) -> Exit {
-    let opts = match args.source.options() {
+    let mut opts = match args.source.options() {
         Ok(o) => o,
         Err(d) => {
             print_diagnostics(&[d], &[], 1);
             return Exit::Error;
         }
     };
+    // Only findings are reported: rendered objects are validated and dropped.
+    opts.render.keep = Keep::Findings;
     let outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {

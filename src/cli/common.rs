@@ -3,7 +3,7 @@
 use crate::diag::Diagnostic;
 use crate::manifest::SourceText;
 use crate::pipeline;
-use crate::render::{IstioApi, RenderOptions};
+use crate::render::{IstioApi, Keep, RenderOptions};
 use crate::repo::{origin, LoadOptions};
 use crate::source::Origin;
 use std::io::Write;
@@ -83,6 +83,7 @@ impl SourceArgs {
                 clusters: self.clusters.clone(),
                 istio_api: self.istio_api,
                 passthrough: self.passthrough,
+                keep: Keep::Values,
             },
             policy_dirs: self.policy_dirs.clone(),
             skip_policies: false,

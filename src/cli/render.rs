@@ -4,7 +4,7 @@ use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceAr
 use super::Exit;
 use crate::diag::Severity;
 use crate::pipeline;
-use crate::render::emit;
+use crate::render::{emit, Keep};
 use std::path::PathBuf;
 
 /// Output format for `render`.
@@ -32,14 +32,18 @@ pub struct Args {
 
 /// Runs `render`.
 pub fn run(args: Args) -> Exit {
-    let opts = match args.source.options() {
+    let mut opts = match args.source.options() {
         Ok(o) => o,
         Err(d) => {
             print_diagnostics(&[d], &[], 1);
             return Exit::Error;
         }
     };
-    let outcome = match pipeline::run(&args.source.origin(), &opts) {
+    if args.out_dir.is_none() && args.format == Format::Yaml {
+        // Only the stream is printed: each object is written as it is rendered.
+        opts.render.keep = Keep::Stream;
+    }
+    let mut outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {
             print_load_errors(&args.source.origin(), &e.0);
@@ -71,7 +75,7 @@ pub fn run(args: Args) -> Exit {
     }
     let start = std::time::Instant::now();
     let text = match args.format {
-        Format::Yaml => match emit::yaml_stream(&outcome.objects) {
+        Format::Yaml => match std::mem::replace(&mut outcome.stream, Ok(String::new())) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: cannot write YAML: {e}");

@@ -11,7 +11,7 @@ use super::{read_values_file, Failure};
 use crate::config::{self, Config, Limits};
 use crate::diag::Diagnostic;
 use crate::pipeline;
-use crate::render::{emit, IstioApi, RenderOptions};
+use crate::render::{IstioApi, Keep, RenderOptions};
 use crate::repo::LoadOptions;
 use crate::source::Origin;
 use serde_json::{json, Map, Value};
@@ -357,6 +357,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             clusters: vec![cluster.clone()],
             istio_api: IstioApi::default(),
             passthrough: params.passthrough,
+            // Only the stream is printed: never hold every rendered object as a value.
+            keep: Keep::Stream,
         },
         ..pipeline::Options::default()
     };
@@ -374,13 +376,13 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             outcome.repo.clusters.join(", ")
         ))));
     }
-    let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
+    let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,
         &outcome.repo.files,
         outcome.repo.limits.max_diagnostics,
     );
-    if outcome.objects.is_empty() && !params.allow_empty {
+    if outcome.rendered == 0 && !params.allow_empty {
         return Err(Failure::one(
             Diagnostic::error(
                 "empty-render",
@@ -394,9 +396,9 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             ),
         ));
     }
-    let text = emit::yaml_stream(&outcome.objects)
+    let text = std::mem::replace(&mut outcome.stream, Ok(String::new()))
         .map_err(|e| Failure::one(Diagnostic::error("emit", format!("cannot write YAML: {e}"))))?;
-    if outcome.objects.is_empty() {
+    if outcome.rendered == 0 {
         stderr.push_str(&format!(
             "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"
         ));

@@ -4,6 +4,7 @@
 
 pub mod emit;
 mod external_service;
+mod finish;
 mod gateway;
 pub mod names;
 mod route_table;
@@ -51,6 +52,21 @@ pub struct RenderOptions {
     pub istio_api: IstioApi,
     /// Also emit the repo's non-Gloo objects.
     pub passthrough: bool,
+    /// What to keep of each rendered object once it is validated.
+    pub keep: Keep,
+}
+
+/// What a run keeps of each rendered object once it is validated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// The values, in [`Output::objects`] (diff, JSON, out-dir, KRM, tests).
+    #[default]
+    Values,
+    /// Only the YAML stream, in [`Output::stream`]: each object is written as soon as it is
+    /// validated and its value dropped (`render`, `argocd generate`).
+    Stream,
+    /// Nothing but the findings (`check`).
+    Findings,
 }
 
 /// A Gloo source object that contributed to a rendered object.
@@ -97,13 +113,20 @@ impl Rendered {
     }
 }
 
-/// Rendered objects plus what translation found (broken references, unsupported fields).
-#[derive(Debug, Default)]
+/// Rendered objects plus what translation and validation found.
+#[derive(Debug)]
 pub struct Output {
-    /// Sorted rendered objects.
+    /// Sorted rendered objects ([`Keep::Values`]; empty otherwise).
     pub objects: Vec<Rendered>,
-    /// Translation findings.
+    /// The sorted objects as one YAML stream, `---` between documents ([`Keep::Stream`];
+    /// empty otherwise), or why it could not be written.
+    pub stream: Result<String, String>,
+    /// How many objects were rendered, whatever was kept.
+    pub count: usize,
+    /// Translation findings (broken references, unsupported fields).
     pub diagnostics: Vec<Diagnostic>,
+    /// Validation findings: Istio's schemas and webhook rules, and the cross-object checks.
+    pub validation: Vec<Diagnostic>,
 }
 
 /// True for the API groups meshform translates (their objects are never passed through).
@@ -149,13 +172,6 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Part {
     pub objects: Vec<Rendered>,
     pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Part {
-    fn extend(&mut self, other: Part) {
-        self.objects.extend(other.objects);
-        self.diagnostics.extend(other.diagnostics);
-    }
 }
 
 impl<'a> Ctx<'a> {
@@ -346,40 +362,192 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Renders every selected cluster: each Gloo kind is translated in parallel, then the result
-/// is merged (DestinationRules for one host and namespace) and sorted, so the bytes do not
-/// depend on thread count or file order.
+/// Renders every selected cluster: each Gloo kind is translated in parallel and each object
+/// validated and finished (`finish`) as soon as it is made; then objects of one identity are
+/// merged (DestinationRules for one host and namespace) and sorted, so the bytes do not depend
+/// on thread count or file order.
 pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     let ctx = Ctx::new(repo, model, opts);
-    let parts: Vec<Part> = vec![
-        par(&model.external_services, |es| {
+    let keep = opts.keep;
+    let stages: Vec<Stage> = vec![
+        par(&model.external_services, keep, |es| {
             external_service::translate(&ctx, es)
         }),
-        par(&model.route_tables, |rt| route_table::translate(&ctx, rt)),
-        par(&model.virtual_gateways, |vg| gateway::translate(&ctx, vg)),
-        par(&model.virtual_destinations, |vd| {
+        par(&model.route_tables, keep, |rt| {
+            route_table::translate(&ctx, rt)
+        }),
+        par(&model.virtual_gateways, keep, |vg| {
+            gateway::translate(&ctx, vg)
+        }),
+        par(&model.virtual_destinations, keep, |vd| {
             virtual_destination::translate(&ctx, vd)
         }),
     ];
-    let mut all = Part::default();
-    for p in parts {
-        all.extend(p);
+    let mut all = Stage::default();
+    for s in stages {
+        all.extend(s);
     }
     if opts.passthrough {
-        all.objects.extend(passthrough(repo, &|c| ctx.selected(c)));
+        let mut p = Stage::default();
+        p.add(passthrough(repo, &|c| ctx.selected(c)), keep);
+        all.extend(p);
     }
-    // merge_same returns the objects in sort_key order, one per key.
+    let mut diagnostics = all.diagnostics;
+    // DestinationRules were held as values until now, because several sources may add
+    // subsets to one (merge_same returns them in sort_key order, one per key).
+    let merged: Vec<finish::Finished> = merge_same(all.pending, &mut diagnostics)
+        .into_par_iter()
+        .map(|r| finish::finish(r, keep))
+        .collect();
+    let mut objects = all.finished;
+    objects.extend(merged);
+    // Stable: of two objects with one identity, the one translated first stays first.
+    objects.par_sort_by(|a, b| (&a.cluster, &a.id).cmp(&(&b.cluster, &b.id)));
+    let mut objects = dedup_same(objects, &mut diagnostics);
+    let validation = finish::diagnostics(&mut objects);
+    let count = objects.len();
+    let (objects, stream) = match keep {
+        Keep::Values => (
+            objects
+                .into_iter()
+                .filter_map(|f| match f.body {
+                    finish::Body::Value(value) => Some(Rendered {
+                        cluster: f.cluster,
+                        value,
+                        sources: f.sources,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            Ok(String::new()),
+        ),
+        Keep::Stream => (Vec::new(), stream(objects)),
+        Keep::Findings => (Vec::new(), Ok(String::new())),
+    };
     Output {
-        objects: merge_same(all.objects, &mut all.diagnostics),
-        diagnostics: all.diagnostics,
+        objects,
+        stream,
+        count,
+        diagnostics,
+        validation,
     }
 }
 
-fn par<T: Sync>(items: &[Typed<T>], f: impl Fn(&Typed<T>) -> Part + Sync + Send) -> Part {
-    items.par_iter().map(f).reduce(Part::default, |mut a, b| {
-        a.extend(b);
-        a
-    })
+/// What the translators of one kind produced: finished objects, DestinationRules still held
+/// as values, and findings.
+#[derive(Default)]
+struct Stage {
+    finished: Vec<finish::Finished>,
+    pending: Vec<Rendered>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Stage {
+    fn extend(&mut self, other: Stage) {
+        self.finished.extend(other.finished);
+        self.pending.extend(other.pending);
+        self.diagnostics.extend(other.diagnostics);
+    }
+
+    /// Finishes each object now, except DestinationRules, which may still be merged.
+    fn add(&mut self, objects: Vec<Rendered>, keep: Keep) {
+        for o in objects {
+            if o.value.get("kind").and_then(Value::as_str) == Some("DestinationRule") {
+                self.pending.push(o);
+            } else {
+                self.finished.push(finish::finish(o, keep));
+            }
+        }
+    }
+}
+
+fn par<T: Sync>(
+    items: &[Typed<T>],
+    keep: Keep,
+    f: impl Fn(&Typed<T>) -> Part + Sync + Send,
+) -> Stage {
+    items
+        .par_iter()
+        .map(|item| {
+            let part = f(item);
+            let mut s = Stage {
+                diagnostics: part.diagnostics,
+                ..Stage::default()
+            };
+            s.add(part.objects, keep);
+            s
+        })
+        .reduce(Stage::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
+}
+
+/// Of objects sorted by identity, keeps one per identity: a repeat equal to the first only
+/// adds its sources; a different one is an error naming both sources.
+fn dedup_same(
+    objects: Vec<finish::Finished>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<finish::Finished> {
+    let mut out: Vec<finish::Finished> = Vec::with_capacity(objects.len());
+    for o in objects {
+        let Some(existing) = out
+            .last_mut()
+            .filter(|e| e.cluster == o.cluster && e.id == o.id)
+        else {
+            out.push(o);
+            continue;
+        };
+        if existing.body.same(&o.body) {
+            absorb(&mut existing.sources, o.sources);
+        } else {
+            diags.push(collision(&o.cluster, &o.id, &o.sources, &existing.sources));
+        }
+    }
+    out
+}
+
+/// The error for two sources that render one identity differently.
+fn collision(
+    cluster: &str,
+    id: &crate::manifest::ObjectId,
+    sources: &[SourceRef],
+    existing: &[SourceRef],
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "output-collision",
+        format!("two sources render {id} in cluster {cluster} differently"),
+    );
+    if let Some(s) = sources.first() {
+        d = d.at(s.location.clone()).on(s.id.clone());
+    }
+    if let Some(s) = existing.first() {
+        d = d.related(s.location.clone(), "also rendered from");
+    }
+    d
+}
+
+/// The documents of finished objects as one stream, `---` between them.
+fn stream(objects: Vec<finish::Finished>) -> Result<String, String> {
+    let mut docs = Vec::with_capacity(objects.len());
+    for o in objects {
+        match o.body {
+            finish::Body::Yaml(Ok(doc)) => docs.push(doc),
+            finish::Body::Yaml(Err(e)) => {
+                return Err(format!("{} in cluster {}: {e}", o.id, o.cluster))
+            }
+            _ => return Err(format!("{} in cluster {} was not written", o.id, o.cluster)),
+        }
+    }
+    let len: usize = docs.iter().map(|d| d.len() + 4).sum();
+    let mut out = String::with_capacity(len);
+    for (i, d) in docs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&d);
+    }
+    Ok(out)
 }
 
 /// Objects with the same identity in one cluster are merged when they are DestinationRules
@@ -394,7 +562,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 by_id.insert(key, o);
             }
             Some(existing) if existing.value == o.value => {
-                absorb_sources(existing, o.sources);
+                absorb(&mut existing.sources, o.sources);
             }
             Some(existing)
                 if key.1.kind == "DestinationRule"
@@ -411,23 +579,10 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
                 existing.value["spec"]["subsets"] = Value::Array(subsets);
-                absorb_sources(existing, o.sources);
+                absorb(&mut existing.sources, o.sources);
             }
             Some(existing) => {
-                let mut d = Diagnostic::error(
-                    "output-collision",
-                    format!(
-                        "two sources render {} in cluster {} differently",
-                        key.1, key.0
-                    ),
-                );
-                if let Some(s) = o.sources.first() {
-                    d = d.at(s.location.clone()).on(s.id.clone());
-                }
-                if let Some(s) = existing.sources.first() {
-                    d = d.related(s.location.clone(), "also rendered from");
-                }
-                diags.push(d);
+                diags.push(collision(&key.0, &key.1, &o.sources, &existing.sources));
             }
         }
     }
@@ -435,13 +590,13 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
 }
 
 /// Adds sources to an object's list, without duplicates, sorted.
-fn absorb_sources(into: &mut Rendered, sources: Vec<SourceRef>) {
+fn absorb(into: &mut Vec<SourceRef>, sources: Vec<SourceRef>) {
     for s in sources {
-        if !into.sources.contains(&s) {
-            into.sources.push(s);
+        if !into.contains(&s) {
+            into.push(s);
         }
     }
-    into.sources.sort();
+    into.sort();
 }
 
 /// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.

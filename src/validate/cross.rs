@@ -6,28 +6,105 @@
 //!   (`istio-conflicting-mesh-host`).
 
 use super::{is_checked, Field, Loc, Path, Problem};
+use crate::manifest::ObjectId;
 use crate::render::Rendered;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What the cross-object checks need of one rendered object, taken from its value so that the
+/// value itself can be written out and dropped before every object is rendered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// A DestinationRule: the (namespace, name) of its host and its subset names.
+    subsets: Option<((String, String), Vec<String>)>,
+    /// A VirtualService: each destination with a subset.
+    subset_refs: Vec<SubsetRef>,
+    /// A mesh-bound VirtualService: its export scope and hosts.
+    mesh_hosts: Option<MeshHosts>,
+}
+
+/// A VirtualService destination that names a subset.
+#[derive(Debug, Clone, PartialEq)]
+struct SubsetRef {
+    /// Where the subset is written.
+    path: Path,
+    /// The host as written.
+    host: String,
+    /// The host's (namespace, name).
+    resource: (String, String),
+    subset: String,
+}
+
+/// The export scope and hosts of a mesh-bound VirtualService.
+#[derive(Debug, Clone, PartialEq)]
+struct MeshHosts {
+    /// Namespaces, or `*`.
+    scope: BTreeSet<String>,
+    /// Each host, expanded to its FQDN, with its index in `spec.hosts`.
+    hosts: Vec<(usize, String)>,
+}
+
+/// One object as the checks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The cluster it is written to.
+    pub cluster: &'a str,
+    /// Its identity (named in messages).
+    pub id: &'a ObjectId,
+    /// What `facts` took from it.
+    pub facts: &'a Facts,
+}
+
+/// Takes what the checks need from a rendered object's value.
+pub fn facts(value: &Value) -> Facts {
+    let mut f = Facts::default();
+    if !is_checked(value) {
+        return f;
+    }
+    let namespace = value.at("metadata").at("namespace").as_str().unwrap_or("");
+    let spec = value.at("spec");
+    match value.at("kind").as_str().unwrap_or("") {
+        "DestinationRule" => {
+            let host = spec.at("host").as_str().unwrap_or("");
+            let names = spec
+                .at("subsets")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.at("name").as_str().map(str::to_string))
+                .collect();
+            f.subsets = Some((resource_of(host, namespace), names));
+        }
+        "VirtualService" => {
+            f.subset_refs = subset_refs(spec, namespace);
+            f.mesh_hosts = mesh_hosts(spec, namespace);
+        }
+        _ => {}
+    }
+    f
+}
+
 /// Problems found, each with the index of the object it concerns.
-pub fn check(objects: &[Rendered]) -> Vec<(usize, Problem)> {
+pub fn check(objects: &[Subject]) -> Vec<(usize, Problem)> {
     let mut out = Vec::new();
     missing_subsets(objects, &mut out);
     mesh_host_conflicts(objects, &mut out);
     out
 }
 
-fn kind(o: &Rendered) -> &str {
-    o.value.at("kind").as_str().unwrap_or("")
-}
-
-fn ns(o: &Rendered) -> &str {
-    o.value
-        .at("metadata")
-        .at("namespace")
-        .as_str()
-        .unwrap_or("")
+/// [`check`] over rendered objects kept as values.
+pub fn check_rendered(objects: &[Rendered]) -> Vec<(usize, Problem)> {
+    let ids: Vec<(ObjectId, Facts)> = objects.iter().map(|o| (o.id(), facts(&o.value))).collect();
+    let subjects: Vec<Subject> = objects
+        .iter()
+        .zip(&ids)
+        .map(|(o, (id, facts))| Subject {
+            cluster: &o.cluster,
+            id,
+            facts,
+        })
+        .collect();
+    check(&subjects)
 }
 
 /// `x.ns.svc.cluster.local` → (ns, x); any other host → (the referring namespace, host).
@@ -42,88 +119,136 @@ fn resource_of(host: &str, default_ns: &str) -> (String, String) {
     (default_ns.to_string(), host.to_string())
 }
 
-fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
-    // (cluster, namespace, name) -> subset names
-    let mut subsets: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-    for o in objects
-        .iter()
-        .filter(|o| is_checked(&o.value) && kind(o) == "DestinationRule")
-    {
-        let host = o.value.at("spec").at("host").as_str().unwrap_or("");
-        let (n, h) = resource_of(host, ns(o));
-        let e = subsets.entry((o.cluster.clone(), n, h)).or_default();
-        for s in o
-            .value
-            .at("spec")
-            .at("subsets")
+/// The destinations of a VirtualService spec that name a subset.
+fn subset_refs(spec: &Value, namespace: &str) -> Vec<SubsetRef> {
+    let mut dests: Vec<(Loc<'static>, &Value)> = Vec::new();
+    for section in ["http", "tcp", "tls"] {
+        for (r, route) in spec
+            .at(section)
             .as_array()
             .into_iter()
             .flatten()
+            .enumerate()
         {
-            if let Some(name) = s.at("name").as_str() {
-                e.insert(name.to_string());
-            }
-        }
-    }
-    for (i, o) in objects.iter().enumerate() {
-        if !is_checked(&o.value) || kind(o) != "VirtualService" {
-            continue;
-        }
-        let spec = &o.value.at("spec");
-        let mut dests: Vec<(Loc<'static>, &Value)> = Vec::new();
-        for section in ["http", "tcp", "tls"] {
-            for (r, route) in spec
-                .at(section)
+            let rp = Loc::root().key("spec").key(section).index(r);
+            for (d, dest) in route
+                .at("route")
                 .as_array()
                 .into_iter()
                 .flatten()
                 .enumerate()
             {
-                let rp = Loc::root().key("spec").key(section).index(r);
-                for (d, dest) in route
-                    .at("route")
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    dests.push((
-                        rp.key("route").index(d).key("destination"),
-                        dest.at("destination"),
-                    ));
-                }
-                if route.at("mirror").is_object() {
-                    dests.push((rp.key("mirror"), route.at("mirror")));
-                }
-                for (m, mirror) in route
-                    .at("mirrors")
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    dests.push((
-                        rp.key("mirrors").index(m).key("destination"),
-                        mirror.at("destination"),
-                    ));
-                }
+                dests.push((
+                    rp.key("route").index(d).key("destination"),
+                    dest.at("destination"),
+                ));
+            }
+            if route.at("mirror").is_object() {
+                dests.push((rp.key("mirror"), route.at("mirror")));
+            }
+            for (m, mirror) in route
+                .at("mirrors")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                dests.push((
+                    rp.key("mirrors").index(m).key("destination"),
+                    mirror.at("destination"),
+                ));
             }
         }
-        for (path, d) in dests {
-            let Some(subset) = d.at("subset").as_str().filter(|s| !s.is_empty()) else {
-                continue;
-            };
+    }
+    dests
+        .into_iter()
+        .filter_map(|(path, d)| {
+            let subset = d.at("subset").as_str().filter(|s| !s.is_empty())?;
             let host = d.at("host").as_str().unwrap_or("");
-            let (n, h) = resource_of(host, ns(o));
+            Some(SubsetRef {
+                path: path.key("subset").path(),
+                host: host.to_string(),
+                resource: resource_of(host, namespace),
+                subset: subset.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The export scope and expanded hosts of a mesh-bound VirtualService spec.
+fn mesh_hosts(spec: &Value, namespace: &str) -> Option<MeshHosts> {
+    let gateways: Vec<&str> = spec
+        .at("gateways")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !(gateways.is_empty() || gateways.contains(&"mesh")) {
+        return None;
+    }
+    let export: Vec<&str> = spec
+        .at("exportTo")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let scope: BTreeSet<String> = if export.is_empty() || export.contains(&"*") {
+        ["*".to_string()].into()
+    } else {
+        export
+            .iter()
+            .map(|e| if *e == "." { namespace } else { e }.to_string())
+            .collect()
+    };
+    let hosts = spec
+        .at("hosts")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .enumerate()
+        .map(|(h, host)| {
+            let expanded = if host.contains('.') || host.contains('*') {
+                host.to_string()
+            } else {
+                format!("{host}.{namespace}.svc.cluster.local")
+            };
+            (h, expanded)
+        })
+        .collect();
+    Some(MeshHosts { scope, hosts })
+}
+
+fn missing_subsets(objects: &[Subject], out: &mut Vec<(usize, Problem)>) {
+    // (cluster, namespace, name) -> subset names
+    let mut subsets: BTreeMap<(&str, &str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for o in objects {
+        if let Some(((n, h), names)) = &o.facts.subsets {
+            subsets
+                .entry((o.cluster, n, h))
+                .or_default()
+                .extend(names.iter().map(String::as_str));
+        }
+    }
+    for (i, o) in objects.iter().enumerate() {
+        for SubsetRef {
+            path,
+            host,
+            resource: (n, h),
+            subset,
+        } in &o.facts.subset_refs
+        {
             let found = subsets
-                .get(&(o.cluster.clone(), n.clone(), h.clone()))
-                .is_some_and(|s| s.contains(subset));
+                .get(&(o.cluster, n.as_str(), h.as_str()))
+                .is_some_and(|s| s.contains(subset.as_str()));
             if !found {
                 out.push((
                     i,
                     Problem::error(
                         "istio-missing-subset",
-                        path.key("subset").path(),
+                        path.clone(),
                         format!(
                             "subset {subset:?} of host {host} is not defined by any DestinationRule for {h} in namespace {n} (istioctl analyze IST0101)"
                         ),
@@ -134,58 +259,19 @@ fn missing_subsets(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
     }
 }
 
-fn mesh_host_conflicts(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
+fn mesh_host_conflicts(objects: &[Subject], out: &mut Vec<(usize, Problem)>) {
     // (cluster, expanded host) -> [(index, host index, scope)]
-    type Entry = (usize, usize, BTreeSet<String>);
-    let mut by_host: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
+    type Entry<'a> = (usize, usize, &'a BTreeSet<String>);
+    let mut by_host: BTreeMap<(&str, &str), Vec<Entry>> = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
-        if !is_checked(&o.value) || kind(o) != "VirtualService" {
+        let Some(MeshHosts { scope, hosts }) = &o.facts.mesh_hosts else {
             continue;
-        }
-        let spec = &o.value.at("spec");
-        let gateways: Vec<&str> = spec
-            .at("gateways")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if !(gateways.is_empty() || gateways.contains(&"mesh")) {
-            continue;
-        }
-        let namespace = ns(o);
-        let export: Vec<&str> = spec
-            .at("exportTo")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let scope: BTreeSet<String> = if export.is_empty() || export.contains(&"*") {
-            ["*".to_string()].into()
-        } else {
-            export
-                .iter()
-                .map(|e| if *e == "." { namespace } else { e }.to_string())
-                .collect()
         };
-        for (h, host) in spec
-            .at("hosts")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .enumerate()
-        {
-            let expanded = if host.contains('.') || host.contains('*') {
-                host.to_string()
-            } else {
-                format!("{host}.{namespace}.svc.cluster.local")
-            };
+        for (h, expanded) in hosts {
             by_host
-                .entry((o.cluster.clone(), expanded))
+                .entry((o.cluster, expanded))
                 .or_default()
-                .push((i, h, scope.clone()));
+                .push((i, *h, scope));
         }
     }
     for ((_, host), list) in by_host {
@@ -197,7 +283,7 @@ fn mesh_host_conflicts(objects: &[Rendered], out: &mut Vec<(usize, Problem)>) {
                     *b != a && (scope.contains("*") || s.contains("*") || !scope.is_disjoint(s))
                 })
                 .map(|(_, (j, _, _))| {
-                    let id = objects[*j].id();
+                    let id = objects[*j].id;
                     format!("{}/{}", id.namespace, id.name)
                 })
                 .collect();
@@ -267,7 +353,7 @@ mod tests {
             ),
             dr("bookinfo-frontends", "httpbin.org", &["version-v1"]),
         ];
-        assert!(check(&ok).is_empty(), "{:?}", check(&ok));
+        assert!(check_rendered(&ok).is_empty(), "{:?}", check_rendered(&ok));
         // the external host's DR is in another namespace: not found
         let bad = [
             v,
@@ -278,7 +364,7 @@ mod tests {
             ),
             dr("other", "httpbin.org", &["version-v1"]),
         ];
-        let p = check(&bad);
+        let p = check_rendered(&bad);
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!(
             p[0].1.path.to_string(),
@@ -309,8 +395,8 @@ mod tests {
             "ns",
             json!({"hosts": ["ratings"], "gateways": ["gw"], "http": []}),
         );
-        assert!(check(&[a.clone(), other_ns.clone(), gw]).is_empty());
-        let p = check(&[a, b, other_ns]);
+        assert!(check_rendered(&[a.clone(), other_ns.clone(), gw]).is_empty());
+        let p = check_rendered(&[a, b, other_ns]);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p
             .iter()

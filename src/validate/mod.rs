@@ -30,7 +30,8 @@ pub mod rules;
 pub mod schema;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::render::Rendered;
+use crate::manifest::ObjectId;
+use crate::render::{Rendered, SourceRef};
 use crate::repo::Repo;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -296,26 +297,34 @@ pub fn check_object(value: &Value) -> Vec<Problem> {
     out
 }
 
-/// Validates every rendered object.
+/// Validates every rendered object kept as a value (a run validates each object as it is
+/// rendered, in `render::finish`; this is the same check for objects held by a caller).
 pub fn validate_all(repo: &Repo, objects: &[Rendered]) -> Vec<Diagnostic> {
     let _ = repo;
     let mut diags: Vec<Diagnostic> = objects
         .par_iter()
         .flat_map_iter(|o| {
+            let id = o.id();
             check_object(&o.value)
                 .into_iter()
-                .map(move |p| to_diagnostic(o, p))
+                .map(move |p| to_diagnostic(&o.cluster, &id, &o.sources, p))
         })
         .collect();
-    for (i, p) in cross::check(objects) {
-        diags.push(to_diagnostic(&objects[i], p));
+    for (i, p) in cross::check_rendered(objects) {
+        let o = &objects[i];
+        diags.push(to_diagnostic(&o.cluster, &o.id(), &o.sources, p));
     }
     diags
 }
 
-/// Turns a problem in `o` into a diagnostic at the Gloo source's place.
-pub fn to_diagnostic(o: &Rendered, p: Problem) -> Diagnostic {
-    let id = o.id();
+/// Turns a problem in the rendered object `id` (in `cluster`, made from `sources`) into a
+/// diagnostic at the Gloo source's place.
+pub fn to_diagnostic(
+    cluster: &str,
+    id: &ObjectId,
+    sources: &[SourceRef],
+    p: Problem,
+) -> Diagnostic {
     let path = p.path.to_string();
     let field = if path.is_empty() {
         String::new()
@@ -326,14 +335,14 @@ pub fn to_diagnostic(o: &Rendered, p: Problem) -> Diagnostic {
         p.severity,
         p.code,
         format!(
-            "rendered {} {}/{} (cluster {}){field}: {}",
-            id.kind, id.namespace, id.name, o.cluster, p.message
+            "rendered {} {}/{} (cluster {cluster}){field}: {}",
+            id.kind, id.namespace, id.name, p.message
         ),
     );
-    if let Some(src) = o.sources.first() {
+    if let Some(src) = sources.first() {
         d = d.at(src.location.clone()).on(src.id.clone());
     } else {
-        d = d.on(id);
+        d = d.on(id.clone());
     }
     let version = &schema::source().0;
     d.help(if p.code == "istio-schema" {
@@ -481,7 +490,7 @@ mod proptests {
                              "metadata": {"name": "x", "namespace": "ns"}, "spec": spec});
             let _ = check_object(&obj);
             let r = Rendered { cluster: "c".into(), value: obj, sources: Vec::new() };
-            let _ = cross::check(std::slice::from_ref(&r));
+            let _ = cross::check_rendered(std::slice::from_ref(&r));
         }
     }
 }

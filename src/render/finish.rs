@@ -1,0 +1,175 @@
+//! Each rendered object is finished as soon as its source is translated: validated against
+//! Istio's rules, reduced to what the cross-object checks need, and then written as YAML,
+//! kept as a value, or only fingerprinted, as the run asks ([`Keep`]). A run that prints a
+//! stream never holds every rendered object as a value: the values are about eleven times the
+//! size of their YAML (docs/performance.md).
+
+use super::{Keep, Rendered, SourceRef};
+use crate::diag::Diagnostic;
+use crate::manifest::ObjectId;
+use crate::validate::{self, cross, Problem};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::hash::Hasher;
+
+/// A rendered object after validation.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub cluster: String,
+    pub id: ObjectId,
+    pub sources: Vec<SourceRef>,
+    /// Schema and webhook problems of this object alone.
+    pub problems: Vec<Problem>,
+    /// What the cross-object checks need.
+    pub facts: cross::Facts,
+    pub body: Body,
+}
+
+/// What is kept of a finished object's value.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// The value itself ([`Keep::Values`]).
+    Value(Value),
+    /// Its YAML document, ending in a newline, or why it could not be written.
+    Yaml(Result<Box<str>, String>),
+    /// A hash of its canonical JSON, enough to tell two objects of one identity apart.
+    Digest(u64),
+}
+
+impl Body {
+    /// True when both hold the same object.
+    pub fn same(&self, other: &Body) -> bool {
+        match (self, other) {
+            (Body::Value(a), Body::Value(b)) => a == b,
+            (Body::Yaml(a), Body::Yaml(b)) => a == b,
+            (Body::Digest(a), Body::Digest(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+thread_local! {
+    /// One growing YAML buffer per thread; each document is copied out at its exact size.
+    static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Validates one rendered object and keeps what `keep` asks for.
+pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
+    let id = r.id();
+    let problems = validate::check_object(&r.value);
+    let facts = cross::facts(&r.value);
+    let body = match keep {
+        Keep::Values => Body::Value(r.value),
+        Keep::Stream => Body::Yaml(BUFFER.with_borrow_mut(|buf| {
+            buf.clear();
+            crate::yaml::write_to(buf, &r.value)?;
+            if !buf.ends_with('\n') {
+                buf.push('\n');
+            }
+            Ok(Box::from(buf.as_str()))
+        })),
+        Keep::Findings => Body::Digest(digest(&r.value)),
+    };
+    Finished {
+        cluster: r.cluster,
+        id,
+        sources: r.sources,
+        problems,
+        facts,
+        body,
+    }
+}
+
+/// A 64-bit hash of the value's JSON. Rendered maps are key-sorted (`emit::sort_compact`), so
+/// equal objects give equal bytes.
+fn digest(value: &Value) -> u64 {
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Default::default());
+    // Writing a Value into a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut w, value);
+    w.0.finish()
+}
+
+/// The diagnostics of finished objects: each one's own problems, then the cross-object ones.
+pub(crate) fn diagnostics(objects: &mut [Finished]) -> Vec<Diagnostic> {
+    let subjects: Vec<cross::Subject> = objects
+        .iter()
+        .map(|o| cross::Subject {
+            cluster: &o.cluster,
+            id: &o.id,
+            facts: &o.facts,
+        })
+        .collect();
+    let crossed = cross::check(&subjects);
+    let mut out = Vec::new();
+    for o in objects.iter_mut() {
+        for p in std::mem::take(&mut o.problems) {
+            out.push(validate::to_diagnostic(&o.cluster, &o.id, &o.sources, p));
+        }
+    }
+    for (i, p) in crossed {
+        let o = &objects[i];
+        out.push(validate::to_diagnostic(&o.cluster, &o.id, &o.sources, p));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rendered(spec: Value) -> Rendered {
+        Rendered {
+            cluster: "c1".into(),
+            value: json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                "metadata": {"name": "se", "namespace": "ns"}, "spec": spec}),
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_body_tells_equal_from_different() {
+        let a = json!({"hosts": ["a.example.com"], "resolution": "DNS"});
+        let b = json!({"hosts": ["b.example.com"], "resolution": "DNS"});
+        for keep in [Keep::Values, Keep::Stream, Keep::Findings] {
+            let x = finish(rendered(a.clone()), keep);
+            let y = finish(rendered(a.clone()), keep);
+            let z = finish(rendered(b.clone()), keep);
+            assert!(x.body.same(&y.body), "{keep:?}");
+            assert!(!x.body.same(&z.body), "{keep:?}");
+            assert_eq!(x.id.name, "se");
+        }
+    }
+
+    #[test]
+    fn stream_bodies_are_the_emitted_document() {
+        let r = rendered(json!({"hosts": ["a.example.com"], "resolution": "DNS"}));
+        let want = crate::yaml::to_string(&r.value).unwrap();
+        let Body::Yaml(Ok(doc)) = finish(r, Keep::Stream).body else {
+            panic!("not written")
+        };
+        assert!(doc.ends_with('\n'));
+        assert_eq!(doc.trim_end(), want.trim_end());
+    }
+
+    #[test]
+    fn problems_are_found_before_the_value_is_dropped() {
+        let mut f = vec![finish(
+            rendered(json!({"hosts": ["*"], "resolution": "NONE"})),
+            Keep::Findings,
+        )];
+        assert!(!f[0].problems.is_empty());
+        let d = diagnostics(&mut f);
+        assert!(d.iter().any(|d| d.code == "istio-schema"), "{d:?}");
+    }
+}
