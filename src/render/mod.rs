@@ -388,9 +388,7 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
         all.extend(s);
     }
     if opts.passthrough {
-        let mut p = Stage::default();
-        p.add(passthrough(repo, &|c| ctx.selected(c)), keep);
-        all.extend(p);
+        all.extend(passthrough(repo, &|c| ctx.selected(c), keep));
     }
     let mut diagnostics = all.diagnostics;
     // DestinationRules were held as values until now, because several sources may add
@@ -600,17 +598,25 @@ fn absorb(into: &mut Vec<SourceRef>, sources: Vec<SourceRef>) {
 }
 
 /// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.
-fn passthrough(repo: &Repo, selected: &dyn Fn(&str) -> bool) -> Vec<Rendered> {
+fn passthrough(repo: &Repo, selected: &(dyn Fn(&str) -> bool + Sync), keep: Keep) -> Stage {
     repo.objects
-        .iter()
+        .par_iter()
         .filter(|o| !is_gloo_group(o.id.group()) && selected(&o.cluster))
-        .map(|o| Rendered {
-            cluster: o.cluster.clone(),
-            value: emit::canonical(&o.value),
-            sources: vec![SourceRef {
-                id: o.id.clone(),
-                location: o.location.clone(),
-            }],
+        .map(|o| {
+            let mut s = Stage::default();
+            let r = Rendered {
+                cluster: o.cluster.clone(),
+                value: emit::canonical(&o.value),
+                sources: vec![SourceRef {
+                    id: o.id.clone(),
+                    location: o.location.clone(),
+                }],
+            };
+            s.add(vec![r], keep);
+            s
         })
-        .collect()
+        .reduce(Stage::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
 }
