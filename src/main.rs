@@ -1,6 +1,7 @@
 //! The `meshform` binary: parse arguments, run the pipeline, map the outcome to an exit code.
-//! Data flow: cli::run → pipeline::run (source → manifest → gloo → policy → render → validate)
-//! → report / render::emit → stdout; logs and diagnostics go to stderr only.
+//! Data flow: cli::run → pipeline::run (source → manifest → gloo → policy ∥ render, where each
+//! rendered object is validated and written as it is made) → report / YAML stream → stdout;
+//! logs and diagnostics go to stderr only.
 
 // Rendering allocates many small maps; mimalloc measured faster than the system allocator here
 // (docs/performance.md).

@@ -5,6 +5,8 @@
 //! - rendering twice gives the same bytes, and the CLI gives the same bytes with
 //!   `RAYON_NUM_THREADS=1` as with the default pool;
 //! - an insta snapshot of the rendered YAML (tests/snapshots/);
+//! - a run keeping only the YAML stream or only the findings reports exactly what a run
+//!   keeping every rendered value does;
 //! - the worked examples E1, E3, E5, E6, E7 of gloo-translation.md §10 match
 //!   tests/expected/E*.yaml.
 
