@@ -51,8 +51,9 @@ fn null_val() -> Box<dyn Val> {
     Box::<dyn Val>::try_from(Value::Null).unwrap_or_else(|_| unreachable!("null converts"))
 }
 
-/// Resolves `object` and `namespaceObject` for the current object, converting each object
-/// once and lending it to every evaluation.
+/// Resolves `namespaceObject` for the current object, converting each Namespace once and
+/// lending it to every evaluation. (`object` is converted per object task and resolved by the
+/// evaluation's own scope, [`LocalRefs`].)
 struct Resolver<'r> {
     objs: &'r [Object],
     vals: Vec<OnceLock<Box<dyn Val + 'r>>>,
@@ -70,7 +71,6 @@ impl VariableResolver for Resolver<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         let i = current()?;
         match variable {
-            "object" => Some(CowVal::Borrowed(self.val(i))),
             "namespaceObject" => Some(CowVal::Borrowed(match self.ns_of[i] {
                 Some(n) => self.val(n),
                 None => &*self.null,
@@ -467,17 +467,15 @@ impl Env<'_> {
         locals: &[Local],
         pctx: &Context<'_, '_>,
         i: usize,
+        object: &dyn Val,
     ) -> (bool, Vec<Finding>) {
         set_current(Some(i));
-        // Variables that only read a field of the object are lent, not copied.
-        let object = match pctx.get_variable("object") {
-            Some(CowVal::Borrowed(o)) => Some(o),
-            _ => None,
-        };
         let mut refs = LocalRefs::default();
+        refs.vars.push(("object", CowVal::Borrowed(object)));
+        // Variables that only read a field of the object are lent, not copied.
         let mut lent = vec![false; p.locals.len()];
         for (k, l) in locals.iter().enumerate() {
-            let (Some(path), Some(object)) = (&l.path, object) else {
+            let Some(path) = &l.path else {
                 continue;
             };
             let v = match path.find(object) {
@@ -719,6 +717,10 @@ impl ObjectPath<'_> {
             .try_fold(v, |v, f| convert::map_field(v, f)))
     }
 }
+
+/// What one evaluation gave: whether the policy applied (past its matchConditions), and its
+/// findings.
+type Evaluated = (bool, Vec<Finding>);
 
 /// A scope of `parent` that resolves the variables in `refs` first.
 fn lending_scope<'a>(parent: &'a Context<'a, 'a>, refs: &'a LocalRefs<'a>) -> Context<'a, 'a> {
@@ -993,24 +995,41 @@ pub fn run_detailed(
         .filter(|(pi, _)| scopes[*pi].is_some())
         .flat_map(|(pi, m)| m.iter().map(move |&i| (pi, i)))
         .collect();
-    let evaluated: Vec<(bool, Vec<Finding>)> = pairs
+    // Object by object: each object is converted to a CEL value once, lent to every policy
+    // that matched it, and dropped, rather than all held until the run ends (memory is time
+    // on this machine: docs/performance.md). Results go back to `pairs` order.
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by_key(|&k| (pairs[k].1, pairs[k].0));
+    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| pairs[a].1 == pairs[b].1).collect();
+    let per_object: Vec<Vec<(usize, Evaluated)>> = groups
         .par_iter()
-        .map(|&(pi, i)| {
-            if timed_out.load(Ordering::Relaxed) || Instant::now() > deadline {
-                timed_out.store(true, Ordering::Relaxed);
-                return (false, Vec::new());
-            }
-            let t = timing.then(Instant::now);
-            let r = match &scopes[pi] {
-                Some(scope) => env.eval_one(&policies[pi], &locals[pi], scope, i),
-                None => (false, Vec::new()),
-            };
-            if let Some(t) = t {
-                spent[pi].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            }
-            r
+        .map(|ks| {
+            let object = convert::to_val(&objs[pairs[ks[0]].1].value);
+            ks.iter()
+                .map(|&k| {
+                    let (pi, i) = pairs[k];
+                    if timed_out.load(Ordering::Relaxed) || Instant::now() > deadline {
+                        timed_out.store(true, Ordering::Relaxed);
+                        return (k, (false, Vec::new()));
+                    }
+                    let t = timing.then(Instant::now);
+                    let r = match &scopes[pi] {
+                        Some(scope) => env.eval_one(&policies[pi], &locals[pi], scope, i, &*object),
+                        None => (false, Vec::new()),
+                    };
+                    if let Some(t) = t {
+                        spent[pi].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    }
+                    (k, r)
+                })
+                .collect()
         })
         .collect();
+    let mut evaluated: Vec<Evaluated> = Vec::with_capacity(pairs.len());
+    evaluated.resize_with(pairs.len(), || (false, Vec::new()));
+    for (k, r) in per_object.into_iter().flatten() {
+        evaluated[k] = r;
+    }
     let applied: Vec<(usize, usize)> = pairs
         .iter()
         .zip(&evaluated)
