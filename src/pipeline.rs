@@ -34,7 +34,7 @@ pub struct Outcome {
     pub objects: Vec<render::Rendered>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
-    pub stream: Result<String, String>,
+    pub stream: Result<render::Stream, String>,
     /// How many objects were rendered, whatever was kept.
     pub rendered: usize,
     /// Typing, translation, policy and validation findings, sorted.

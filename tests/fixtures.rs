@@ -588,11 +588,18 @@ fn what_a_run_keeps_changes_nothing_it_reports() {
             assert_eq!(streamed.rendered, values.rendered, "{name}");
             assert_eq!(findings_only.rendered, values.rendered, "{name}");
             assert!(streamed.objects.is_empty() && findings_only.objects.is_empty());
+            let written = streamed.stream.as_ref().expect("written");
+            let text = written.to_text();
             assert_eq!(
-                streamed.stream.as_deref().expect("written"),
+                text,
                 stream(&values.objects),
                 "{name}: passthrough {passthrough}"
             );
+            assert_eq!(written.len(), text.len(), "{name}");
+            assert_eq!(written.documents(), values.objects.len(), "{name}");
+            let mut printed = Vec::new();
+            written.write_to(&mut printed).expect("writes");
+            assert_eq!(printed, text.as_bytes(), "{name}");
         }
     }
 }

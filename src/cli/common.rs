@@ -105,6 +105,14 @@ pub fn print_stdout(s: &str) {
     let _ = out.flush();
 }
 
+/// Writes a YAML stream to stdout document by document, through one buffer; a closed pipe is
+/// not an error worth a panic.
+pub fn print_stream(stream: &crate::render::Stream) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let _ = stream.write_to(&mut out);
+    let _ = out.flush();
+}
+
 /// Prints load errors with source lines, reading the files they name from `origin` when it is
 /// a directory. Only regular files inside the root are read (never through a symlink).
 pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {

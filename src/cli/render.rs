@@ -1,6 +1,6 @@
 //! `meshform render`.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, print_stream, SourceArgs};
 use super::Exit;
 use crate::diag::Severity;
 use crate::pipeline;
@@ -43,7 +43,7 @@ pub fn run(args: Args) -> Exit {
         // Only the stream is printed: each object is written as it is rendered.
         opts.render.keep = Keep::Stream;
     }
-    let mut outcome = match pipeline::run(&args.source.origin(), &opts) {
+    let outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {
             print_load_errors(&args.source.origin(), &e.0);
@@ -74,25 +74,29 @@ pub fn run(args: Args) -> Exit {
         };
     }
     let start = std::time::Instant::now();
-    let text = match args.format {
-        Format::Yaml => match std::mem::replace(&mut outcome.stream, Ok(String::new())) {
-            Ok(t) => t,
+    let bytes = match args.format {
+        Format::Yaml => match &outcome.stream {
+            Ok(stream) => {
+                print_stream(stream);
+                stream.len()
+            }
             Err(e) => {
                 eprintln!("error: cannot write YAML: {e}");
                 return Exit::Error;
             }
         },
-        Format::Json => emit::json_array(&outcome.objects),
+        Format::Json => {
+            let text = emit::json_array(&outcome.objects);
+            print_stdout(&text);
+            text.len()
+        }
     };
     tracing::debug!(
-        "emit: {} bytes in {:?}; {}",
-        text.len(),
+        "emit: {bytes} bytes in {:?}; {}",
         start.elapsed(),
         crate::pipeline::rss()
     );
-    print_stdout(&text);
     // The process ends here: freeing every object one by one would only cost time.
     std::mem::forget(outcome);
-    std::mem::forget(text);
     Exit::Clean
 }

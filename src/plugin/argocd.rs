@@ -376,7 +376,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             outcome.repo.clusters.join(", ")
         ))));
     }
-    let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
+    let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,
         &outcome.repo.files,
@@ -396,8 +396,15 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             ),
         ));
     }
-    let text = std::mem::replace(&mut outcome.stream, Ok(String::new()))
-        .map_err(|e| Failure::one(Diagnostic::error("emit", format!("cannot write YAML: {e}"))))?;
+    let text = match &outcome.stream {
+        Ok(s) => s.to_text(),
+        Err(e) => {
+            return Err(Failure::one(Diagnostic::error(
+                "emit",
+                format!("cannot write YAML: {e}"),
+            )))
+        }
+    };
     if outcome.rendered == 0 {
         stderr.push_str(&format!(
             "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"

@@ -118,9 +118,9 @@ impl Rendered {
 pub struct Output {
     /// Sorted rendered objects ([`Keep::Values`]; empty otherwise).
     pub objects: Vec<Rendered>,
-    /// The sorted objects as one YAML stream, `---` between documents ([`Keep::Stream`];
-    /// empty otherwise), or why it could not be written.
-    pub stream: Result<String, String>,
+    /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
+    /// could not be written.
+    pub stream: Result<Stream, String>,
     /// How many objects were rendered, whatever was kept.
     pub count: usize,
     /// Translation findings (broken references, unsupported fields).
@@ -417,10 +417,10 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
                     _ => None,
                 })
                 .collect(),
-            Ok(String::new()),
+            Ok(Stream::default()),
         ),
         Keep::Stream => (Vec::new(), stream(objects)),
-        Keep::Findings => (Vec::new(), Ok(String::new())),
+        Keep::Findings => (Vec::new(), Ok(Stream::default())),
     };
     Output {
         objects,
@@ -525,8 +525,8 @@ fn collision(
     d
 }
 
-/// The documents of finished objects as one stream, `---` between them.
-fn stream(objects: Vec<finish::Finished>) -> Result<String, String> {
+/// The documents of finished objects, in order.
+fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
     let mut docs = Vec::with_capacity(objects.len());
     for o in objects {
         match o.body {
@@ -537,15 +537,52 @@ fn stream(objects: Vec<finish::Finished>) -> Result<String, String> {
             _ => return Err(format!("{} in cluster {} was not written", o.id, o.cluster)),
         }
     }
-    let len: usize = docs.iter().map(|d| d.len() + 4).sum();
-    let mut out = String::with_capacity(len);
-    for (i, d) in docs.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        out.push_str(&d);
+    Ok(Stream(docs))
+}
+
+/// A YAML stream held as its documents (each ending in a newline), so that it can be
+/// printed without first being joined into one more copy.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stream(Vec<Box<str>>);
+
+impl Stream {
+    /// How many documents.
+    pub fn documents(&self) -> usize {
+        self.0.len()
     }
-    Ok(out)
+
+    /// Length in bytes of the joined stream.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|d| d.len()).sum::<usize>() + 4 * self.0.len().saturating_sub(1)
+    }
+
+    /// True when there is no document.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Writes the documents, `---` between them.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b"---\n")?;
+            }
+            w.write_all(d.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The joined stream.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(d);
+        }
+        out
+    }
 }
 
 /// Objects with the same identity in one cluster are merged when they are DestinationRules
