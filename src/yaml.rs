@@ -171,11 +171,16 @@ pub fn locate_in(
     locate(text, index, pointer, limits)
 }
 
-/// The parser's options: our depth limit.
+/// The parser's options: our depth limit, and no comment events. serde-saphyr turns on
+/// granit-parser's `comments` feature, which makes comment emission the default; we never read
+/// comments, and skipping them saves capturing their text and a token lookahead per event
+/// (granit-parser 2.2 `Options::set_emit_comments`: "comments are still recognized and
+/// validated, but their text is not captured").
 fn parser_options(limits: &YamlLimits) -> granit_parser::Options {
     let mut opts = granit_parser::Options::default();
     opts.block_nesting_limit = limits.max_depth.max(1);
     opts.flow_nesting_limit = limits.max_depth.max(1);
+    opts.set_emit_comments(false);
     opts
 }
 
