@@ -11,7 +11,7 @@
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Resource limits applied while parsing one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -136,10 +136,7 @@ pub fn document_starts(text: &str, limits: &YamlLimits) -> Vec<(usize, u32)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut line_starts = vec![0usize];
     line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    let mut opts = granit_parser::Options::default();
-    opts.block_nesting_limit = limits.max_depth.max(1);
-    opts.flow_nesting_limit = limits.max_depth.max(1);
-    let mut parser = Parser::new_from_str_with_options(text, opts);
+    let mut parser = Parser::new_from_str_with_options(text, parser_options(limits));
     let mut out = Vec::new();
     while let Some(Ok((event, span))) = parser.next_event() {
         if let Event::DocumentStart(..) = event {
@@ -174,6 +171,19 @@ pub fn locate_in(
     locate(text, index, pointer, limits)
 }
 
+/// The parser's options: our depth limit, and no comment events. serde-saphyr turns on
+/// granit-parser's `comments` feature, which makes comment emission the default; we never read
+/// comments, and skipping them saves capturing their text and a token lookahead per event
+/// (granit-parser 2.2 `Options::set_emit_comments`: "comments are still recognized and
+/// validated, but their text is not captured").
+fn parser_options(limits: &YamlLimits) -> granit_parser::Options {
+    let mut opts = granit_parser::Options::default();
+    opts.block_nesting_limit = limits.max_depth.max(1);
+    opts.flow_nesting_limit = limits.max_depth.max(1);
+    opts.set_emit_comments(false);
+    opts
+}
+
 /// Serializes one value as a YAML document (no leading `---`).
 pub fn to_string(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
@@ -191,20 +201,29 @@ pub fn pointer_escape(key: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 
+/// An open collection. Its children wait in the builder's shared `items`/`entries` stacks
+/// from `start` on, so no collection grows its own allocation one child at a time: each is
+/// built once, at its exact size, when it ends.
 enum Frame {
     Seq {
-        items: Vec<Value>,
+        start: usize,
         anchor: usize,
         ptr: String,
     },
     Map {
-        map: Map<String, Value>,
-        key: Option<(String, Pos)>,
+        start: usize,
+        key: Option<String>,
         anchor: usize,
         ptr: String,
         merges: Vec<Value>,
+        /// The explicit keys, once the mapping is too wide for a linear duplicate check.
+        wide: Option<HashSet<String>>,
     },
 }
+
+/// Up to this many keys a mapping's duplicate check scans its keys; past it, a hash set.
+/// Most Kubernetes mappings have 1-8 keys, where a scan beats hashing the key.
+const LINEAR_KEYS: usize = 16;
 
 struct Builder<'a> {
     text: &'a str,
@@ -216,6 +235,10 @@ struct Builder<'a> {
     positions: HashMap<String, Pos>,
     anchors: HashMap<usize, Value>,
     stack: Vec<Frame>,
+    /// Children of the open sequences, innermost last.
+    items: Vec<Value>,
+    /// Explicit entries of the open mappings, innermost last.
+    entries: Vec<(String, Value)>,
     doc_index: usize,
     doc_pos: Option<Pos>,
     root: Option<Value>,
@@ -273,6 +296,8 @@ impl<'a> Builder<'a> {
             positions: HashMap::new(),
             anchors: HashMap::new(),
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             doc_index: 0,
             doc_pos: None,
             root: None,
@@ -289,11 +314,9 @@ impl<'a> Builder<'a> {
     fn child_ptr(&self) -> String {
         match self.stack.last() {
             None => String::new(),
-            Some(Frame::Seq { items, ptr, .. }) => format!("{ptr}/{}", items.len()),
+            Some(Frame::Seq { start, ptr, .. }) => format!("{ptr}/{}", self.items.len() - start),
             Some(Frame::Map {
-                key: Some((k, _)),
-                ptr,
-                ..
+                key: Some(k), ptr, ..
             }) => format!("{ptr}/{}", pointer_escape(k)),
             Some(Frame::Map { ptr, .. }) => ptr.clone(),
         }
@@ -301,10 +324,7 @@ impl<'a> Builder<'a> {
 
     fn run(&mut self) -> Result<(), YamlError> {
         let text = self.text.strip_prefix('\u{feff}').unwrap_or(self.text);
-        let mut opts = granit_parser::Options::default();
-        opts.block_nesting_limit = self.limits.max_depth.max(1);
-        opts.flow_nesting_limit = self.limits.max_depth.max(1);
-        let mut parser = Parser::new_from_str_with_options(text, opts);
+        let mut parser = Parser::new_from_str_with_options(text, parser_options(self.limits));
         while let Some(ev) = parser.next_event() {
             let (event, span) = ev.map_err(|e| scan_err(&e, self.limits))?;
             let pos = Pos::from_span(&span);
@@ -369,19 +389,25 @@ impl<'a> Builder<'a> {
                     let tag_suffix = tag
                         .as_ref()
                         .map(|t| t.core_suffix().unwrap_or("").to_string());
-                    let v = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
+                    // `None`: the scalar is the string `s` itself, moved out below.
+                    let typed = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
                     if self.is_key_slot() {
-                        self.set_key(&s, v, pos)?;
+                        let key = match typed {
+                            Some(Value::Null) => "null".to_string(),
+                            _ => s.into_owned(),
+                        };
+                        self.set_key(key, pos)?;
                         continue;
                     }
-                    if style == ScalarStyle::Plain && tag_suffix.is_none() {
-                        if let Some(why) = out_of_range(&s, &v) {
+                    if typed.is_none() && style == ScalarStyle::Plain && tag_suffix.is_none() {
+                        if let Some(why) = out_of_range(&s) {
                             return Err(err(
                                 pos,
                                 format!("{why} `{s}` is out of range; quote it if it is text"),
                             ));
                         }
                     }
+                    let v = typed.unwrap_or_else(|| Value::String(s.into_owned()));
                     if anchor != 0 {
                         self.anchors.insert(anchor, v.clone());
                     }
@@ -399,16 +425,16 @@ impl<'a> Builder<'a> {
                         String::new()
                     };
                     self.stack.push(Frame::Seq {
-                        items: Vec::new(),
+                        start: self.items.len(),
                         anchor,
                         ptr,
                     });
                 }
                 Event::SequenceEnd => {
-                    if let Some(Frame::Seq { items, anchor, .. }) = self.stack.pop() {
-                        // Exact capacity: growth leaves most short lists at 4 slots of 80 bytes.
-                        let mut items = items;
-                        items.shrink_to_fit();
+                    if let Some(Frame::Seq { start, anchor, .. }) = self.stack.pop() {
+                        // Collected at its exact size (a drain knows its length): growth would
+                        // leave most short lists at 4 slots of 80 bytes.
+                        let items: Vec<Value> = self.items.drain(start..).collect();
                         let v = Value::Array(items);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
@@ -428,44 +454,31 @@ impl<'a> Builder<'a> {
                         String::new()
                     };
                     self.stack.push(Frame::Map {
-                        map: Map::new(),
+                        start: self.entries.len(),
                         key: None,
                         anchor,
                         ptr,
                         merges: Vec::new(),
+                        wide: None,
                     });
                 }
                 Event::MappingEnd => {
                     if let Some(Frame::Map {
-                        mut map,
+                        start,
                         anchor,
                         merges,
                         ..
                     }) = self.stack.pop()
                     {
-                        // Merge keys: explicit keys win, earlier merge sources win over later ones.
-                        for m in merges {
-                            let sources = match m {
-                                Value::Array(a) => a,
-                                other => vec![other],
-                            };
-                            for s in sources {
-                                if let Value::Object(src) = s {
-                                    for (k, v) in src {
-                                        if !map.contains_key(&k) {
-                                            map.insert(k, v);
-                                        }
-                                    }
-                                } else {
-                                    return Err(err(pos, "merge key `<<` needs a mapping"));
-                                }
-                            }
+                        // Built once at its exact size, each key hashed once: a map grown one
+                        // key at a time keeps room for 3 or 7 entries of 112 bytes, and most
+                        // maps here have 1-4 keys.
+                        let mut map = Map::with_capacity(self.entries.len() - start);
+                        map.extend(self.entries.drain(start..));
+                        if !merges.is_empty() {
+                            map = merge_into(map, merges).map_err(|m| err(pos, m))?;
                         }
-                        // Rebuilt at its exact size: a map grown one key at a time keeps room
-                        // for 3 or 7 entries of 112 bytes, and most maps here have 1-4 keys.
-                        let mut exact = Map::with_capacity(map.len());
-                        exact.extend(map);
-                        let v = Value::Object(exact);
+                        let v = Value::Object(map);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
                         }
@@ -497,19 +510,36 @@ impl<'a> Builder<'a> {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    fn set_key(&mut self, raw: &str, v: Value, pos: Pos) -> Result<(), YamlError> {
-        let key = match v {
-            Value::String(s) => s,
-            Value::Null => "null".to_string(),
-            _ => raw.to_string(),
-        };
-        if let Some(Frame::Map { map, key: slot, .. }) = self.stack.last_mut() {
-            // Until the mapping ends, `map` holds exactly the explicit keys (merged ones are
-            // added at its end), so this is the duplicate check, in constant time.
-            if key != "<<" && map.contains_key(&key) {
-                return Err(err(pos, format!("duplicate mapping key `{key}`")));
+    fn set_key(&mut self, key: String, pos: Pos) -> Result<(), YamlError> {
+        let entries = &self.entries;
+        if let Some(Frame::Map {
+            start,
+            key: slot,
+            wide,
+            ..
+        }) = self.stack.last_mut()
+        {
+            // Until the mapping ends, its entries are exactly the explicit keys (merged ones
+            // are added when it ends), so this is the duplicate check: a scan of a narrow
+            // mapping, a hash set (constant time) once it is wide.
+            if key != "<<" {
+                let mine = &entries[*start..];
+                let dup = match wide {
+                    Some(set) => !set.insert(key.clone()),
+                    None if mine.len() < LINEAR_KEYS => mine.iter().any(|(k, _)| *k == key),
+                    None => {
+                        let mut set: HashSet<String> =
+                            mine.iter().map(|(k, _)| k.clone()).collect();
+                        let dup = !set.insert(key.clone());
+                        *wide = Some(set);
+                        dup
+                    }
+                };
+                if dup {
+                    return Err(err(pos, format!("duplicate mapping key `{key}`")));
+                }
             }
-            *slot = Some((key, pos));
+            *slot = Some(key);
         }
         Ok(())
     }
@@ -534,15 +564,13 @@ impl<'a> Builder<'a> {
                 }
                 self.root = Some(v);
             }
-            Some(Frame::Seq { items, .. }) => items.push(v),
-            Some(Frame::Map {
-                map, key, merges, ..
-            }) => {
-                if let Some((k, _)) = key.take() {
+            Some(Frame::Seq { .. }) => self.items.push(v),
+            Some(Frame::Map { key, merges, .. }) => {
+                if let Some(k) = key.take() {
                     if k == "<<" {
                         merges.push(v);
                     } else {
-                        map.insert(k, v);
+                        self.entries.push((k, v));
                     }
                 }
             }
@@ -550,40 +578,44 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// Types a scalar; `None` when it is the string `s` itself, so that the caller can move
+    /// the parser's text into the value instead of copying it.
     fn scalar(
         &mut self,
         s: &str,
         style: ScalarStyle,
         tag: Option<&str>,
         pos: Pos,
-    ) -> Result<Value, YamlError> {
+    ) -> Result<Option<Value>, YamlError> {
         if let Some(tag) = tag {
             return Ok(match tag {
-                "str" | "" => Value::String(s.to_string()),
-                "int" => s
-                    .parse::<i64>()
-                    .map(|i| Value::Number(i.into()))
-                    .map_err(|_| err(pos, format!("`{s}` is not an !!int")))?,
+                "int" => Some(
+                    s.parse::<i64>()
+                        .map(|i| Value::Number(i.into()))
+                        .map_err(|_| err(pos, format!("`{s}` is not an !!int")))?,
+                ),
                 "bool" => match s {
-                    "true" | "True" | "TRUE" => Value::Bool(true),
-                    "false" | "False" | "FALSE" => Value::Bool(false),
+                    "true" | "True" | "TRUE" => Some(Value::Bool(true)),
+                    "false" | "False" | "FALSE" => Some(Value::Bool(false)),
                     _ => return Err(err(pos, format!("`{s}` is not a !!bool"))),
                 },
-                "null" => Value::Null,
-                "float" => s
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .map(Value::Number)
-                    .ok_or_else(|| err(pos, format!("`{s}` is not a !!float")))?,
-                _ => Value::String(s.to_string()),
+                "null" => Some(Value::Null),
+                "float" => Some(
+                    s.parse::<f64>()
+                        .ok()
+                        .and_then(Number::from_f64)
+                        .map(Value::Number)
+                        .ok_or_else(|| err(pos, format!("`{s}` is not a !!float")))?,
+                ),
+                // `!!str`, `!` and unknown tags: the text.
+                _ => None,
             });
         }
         if style != ScalarStyle::Plain {
-            return Ok(Value::String(s.to_string()));
+            return Ok(None);
         }
         let v = resolve_plain(s);
-        if let Some(why) = yaml11_ambiguity(s, &v) {
+        if let Some(why) = yaml11_ambiguity(s, v.as_ref()) {
             self.warnings.push(YamlWarning {
                 pos,
                 message: format!(
@@ -595,35 +627,63 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// YAML 1.2 core schema resolution of a plain scalar.
-fn resolve_plain(s: &str) -> Value {
+/// Applies a mapping's merge keys (`<<`) to its explicit entries: explicit keys win, earlier
+/// merge sources win over later ones, merged keys follow the explicit ones. The result is at
+/// its exact size again.
+fn merge_into(
+    mut map: Map<String, Value>,
+    merges: Vec<Value>,
+) -> Result<Map<String, Value>, &'static str> {
+    for m in merges {
+        let sources = match m {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        for s in sources {
+            let Value::Object(src) = s else {
+                return Err("merge key `<<` needs a mapping");
+            };
+            for (k, v) in src {
+                if !map.contains_key(&k) {
+                    map.insert(k, v);
+                }
+            }
+        }
+    }
+    let mut exact = Map::with_capacity(map.len());
+    exact.extend(map);
+    Ok(exact)
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar; `None` for a string (`s` itself).
+fn resolve_plain(s: &str) -> Option<Value> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         _ => {}
     }
     let bytes = s.as_bytes();
     let first = bytes[0];
     if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
         if let Ok(i) = s.parse::<i64>() {
-            return Value::Number(i.into());
+            return Some(Value::Number(i.into()));
         }
         if let Ok(u) = s.parse::<u64>() {
-            return Value::Number(u.into());
+            return Some(Value::Number(u.into()));
         }
         if is_decimal_int(s) {
             // Too large for 64 bits: kept as text, and reported by `out_of_range`.
-            return Value::String(s.to_string());
+            return None;
         }
         if let Some(h) = s.strip_prefix("0x") {
             if let Ok(i) = i64::from_str_radix(h, 16) {
-                return Value::Number(i.into());
+                return Some(Value::Number(i.into()));
             }
         }
         if let Some(o) = s.strip_prefix("0o") {
             if let Ok(i) = i64::from_str_radix(o, 8) {
-                return Value::Number(i.into());
+                return Some(Value::Number(i.into()));
             }
         }
         let is_float = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
@@ -631,17 +691,13 @@ fn resolve_plain(s: &str) -> Value {
         if is_float {
             if let Ok(f) = s.parse::<f64>() {
                 if let Some(n) = Number::from_f64(f) {
-                    return Value::Number(n);
+                    return Some(Value::Number(n));
                 }
             }
         }
     }
-    match s {
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | ".nan" | ".NaN" | ".NAN" => {
-            Value::String(s.to_string())
-        }
-        _ => Value::String(s.to_string()),
-    }
+    // Everything else, `.inf` and `.nan` included (JSON has no such numbers), is text.
+    None
 }
 
 /// `[-+]?[0-9]+`: what the YAML 1.2 core schema reads as a decimal integer.
@@ -653,10 +709,8 @@ fn is_decimal_int(s: &str) -> bool {
 /// Names the kind of number a plain scalar is when YAML 1.2 reads it as a number that does
 /// not fit in JSON (an integer beyond 64 bits, a float beyond f64); `None` otherwise. These
 /// are errors: silently turning them into text or rounding them would change the object.
-fn out_of_range(s: &str, v: &Value) -> Option<&'static str> {
-    if !v.is_string() {
-        return None;
-    }
+/// Only asked of plain scalars that YAML 1.2 read as text.
+fn out_of_range(s: &str) -> Option<&'static str> {
     if is_decimal_int(s) {
         return Some("integer");
     }
@@ -669,14 +723,15 @@ fn out_of_range(s: &str, v: &Value) -> Option<&'static str> {
 }
 
 /// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
-/// YAML 1.2 read as `v`, when the two differ (crates.md §1.1.2).
-fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
-    if v.is_string() {
-        let lower = s.to_ascii_lowercase();
-        if matches!(lower.as_str(), "y" | "yes" | "on") && s.len() <= 3 {
+/// YAML 1.2 read as `v` (`None`: as text), when the two differ (crates.md §1.1.2).
+fn yaml11_ambiguity(s: &str, v: Option<&Value>) -> Option<&'static str> {
+    let Some(v) = v else {
+        // Compared without lowering a copy: this runs on every plain string.
+        let is = |words: [&str; 3]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+        if is(["y", "yes", "on"]) {
             return Some("a boolean true");
         }
-        if matches!(lower.as_str(), "n" | "no" | "off") && s.len() <= 3 {
+        if is(["n", "no", "off"]) {
             return Some("a boolean false");
         }
         // Binary integers and digits with `_` separators are numbers to YAML 1.1 only.
@@ -702,7 +757,8 @@ fn yaml11_ambiguity(s: &str, v: &Value) -> Option<&'static str> {
         {
             return Some("a base-60 number");
         }
-    }
+        return None;
+    };
     if v.is_number() && s.len() > 1 && s.starts_with('0') && s.chars().all(|c| c.is_ascii_digit()) {
         return Some("an octal number");
     }

@@ -2,9 +2,10 @@
 
 use super::{is_manifest_name, Budget, SourceError, SourceFile};
 use crate::config::Limits;
+use rayon::prelude::*;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads every manifest under `root`, honouring `.gitignore` (also outside a git repo), skipping
 /// hidden entries. A symlink is followed only when its target stays inside `root`.
@@ -32,17 +33,18 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         .follow_links(false)
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+    // The walk, the checks and the budget run in walk order; the contents are read side by
+    // side afterwards (`read_contents`), and results keep that order.
+    let mut found: Vec<Result<Pending, SourceError>> = Vec::new();
     let mut budget = Budget::new(limits);
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                errors.push(SourceError::Io {
+                found.push(Err(SourceError::Io {
                     path: String::new(),
                     message: e.to_string(),
-                });
+                }));
                 continue;
             }
         };
@@ -60,15 +62,28 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         if !is_manifest_name(&name) {
             if ft.is_symlink() {
                 if let Err(e) = check_dir_link(&canon_root, entry.path(), &rel) {
-                    errors.push(e);
+                    found.push(Err(e));
                 }
             }
             continue;
         }
-        match read_one(&canon_root, entry.path(), &rel, ft, &mut budget) {
-            Ok(Some(f)) => files.push(f),
+        match check_one(&canon_root, entry.path(), rel, ft, &mut budget) {
+            Ok(Some(p)) => found.push(Ok(p)),
             Ok(None) => {}
             Err(SourceError::Limit(m)) => return Err(vec![SourceError::Limit(m)]),
+            Err(e) => found.push(Err(e)),
+        }
+    }
+    let max = limits.file_size;
+    let read: Vec<Result<SourceFile, SourceError>> = found
+        .into_par_iter()
+        .map(|p| p.and_then(|p| read_contents(p, max)))
+        .collect();
+    let mut files = Vec::with_capacity(read.len());
+    let mut errors = Vec::new();
+    for r in read {
+        match r {
+            Ok(f) => files.push(f),
             Err(e) => errors.push(e),
         }
     }
@@ -77,6 +92,16 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
     } else {
         Err(errors)
     }
+}
+
+/// A manifest admitted by the budget, to be read.
+struct Pending {
+    /// Repo-relative path.
+    rel: String,
+    /// The file to open (a link's target, resolved inside the root).
+    target: PathBuf,
+    /// Its size when checked.
+    len: u64,
 }
 
 /// A symlink to a directory is never followed. It is refused rather than skipped, so that no
@@ -100,13 +125,14 @@ fn check_dir_link(root: &Path, path: &Path, rel: &str) -> Result<(), SourceError
     })
 }
 
-fn read_one(
+/// Resolves a manifest's link, checks that it is a regular file and admits its size.
+fn check_one(
     root: &Path,
     path: &Path,
-    rel: &str,
+    rel: String,
     ft: fs::FileType,
     budget: &mut Budget<'_>,
-) -> Result<Option<SourceFile>, SourceError> {
+) -> Result<Option<Pending>, SourceError> {
     let refused = |message: &str| SourceError::Refused {
         path: rel.to_string(),
         message: message.to_string(),
@@ -139,24 +165,29 @@ fn read_one(
             "not a regular file (FIFO, socket or device); refused, not read",
         ));
     }
-    budget.admit(rel, meta.len())?;
-    let mut data = Vec::with_capacity(meta.len() as usize);
-    let f = fs::File::open(&target).map_err(|e| SourceError::Io {
-        path: rel.to_string(),
-        message: e.to_string(),
-    })?;
-    // Read at most one byte more than the limit, in case the file grew after stat.
-    f.take(budget.limits.file_size + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| SourceError::Io {
-            path: rel.to_string(),
-            message: e.to_string(),
-        })?;
-    if data.len() as u64 > budget.limits.file_size {
-        return Err(refused("file grew past limits.fileSize while being read"));
-    }
-    Ok(Some(SourceFile {
-        path: rel.to_string(),
-        data,
+    budget.admit(&rel, meta.len())?;
+    Ok(Some(Pending {
+        rel,
+        target,
+        len: meta.len(),
     }))
+}
+
+/// Reads an admitted file, at most `max` bytes.
+fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
+    let io = |e: std::io::Error| SourceError::Io {
+        path: p.rel.clone(),
+        message: e.to_string(),
+    };
+    let mut data = Vec::with_capacity(p.len.min(max) as usize);
+    let f = fs::File::open(&p.target).map_err(io)?;
+    // Read at most one byte more than the limit, in case the file grew after stat.
+    f.take(max + 1).read_to_end(&mut data).map_err(io)?;
+    if data.len() as u64 > max {
+        return Err(SourceError::Refused {
+            path: p.rel,
+            message: "file grew past limits.fileSize while being read".into(),
+        });
+    }
+    Ok(SourceFile { path: p.rel, data })
 }

@@ -8,6 +8,7 @@ use super::{is_manifest_name, Budget, SourceError, SourceFile};
 use crate::config::Limits;
 use git2::{ObjectType, Oid, Repository, Tree};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -107,7 +108,7 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
     let root = g.prefix.trim_end_matches('/').to_string();
     let under_root = |p: &str| root.is_empty() || p == root || p.starts_with(&format!("{root}/"));
     let mut budget = Budget::new(limits);
-    let mut out = Vec::new();
+    let mut admitted: Vec<(String, Oid)> = Vec::new();
     for (full, (id, mode)) in &blobs {
         if !under_root(full) {
             continue;
@@ -174,12 +175,27 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
             (*id, rel.clone())
         };
         budget.admit(&rel_label, blob_size(&g.repo, blob_id)?)?;
-        out.push(SourceFile {
-            path: rel_label,
-            data: read_blob(&g.repo, blob_id)?,
-        });
+        admitted.push((rel_label, blob_id));
     }
-    Ok(out)
+    // Inflating the blobs is most of the work: done side by side, each rayon job with its own
+    // handle on the repository (a `git2::Repository` is `Send` but not `Sync`). The checks
+    // above ran in tree order first; the first failed read, in tree order, is the error.
+    let git_dir = g.repo.path().to_path_buf();
+    admitted
+        .into_par_iter()
+        .map_init(
+            || Repository::open(&git_dir),
+            |repo, (path, id)| {
+                let repo = repo
+                    .as_ref()
+                    .map_err(|e| SourceError::Git(e.message().into()))?;
+                Ok(SourceFile {
+                    path,
+                    data: read_blob(repo, id)?,
+                })
+            },
+        )
+        .collect()
 }
 
 /// Reads one file of revision `rev`, `rel` being relative to the meshform root. `None` when
