@@ -1,6 +1,6 @@
 //! `meshform argocd generate | parameters`: the commands plugin/plugin.yaml runs.
 
-use super::common::{print_diagnostics, print_stdout};
+use super::common::{print_diagnostics, print_stdout, print_stream};
 use super::Exit;
 use crate::plugin::argocd::{self, Env};
 
@@ -37,7 +37,7 @@ pub fn run(cmd: Command) -> Exit {
         Command::Generate => match argocd::generate(&cwd, &env) {
             Ok(g) => {
                 eprint!("{}", g.stderr);
-                print_stdout(&g.stdout);
+                print_stream(&g.stdout);
                 Exit::Clean
             }
             Err(f) => {

@@ -11,7 +11,7 @@ use super::{read_values_file, Failure};
 use crate::config::{self, Config, Limits};
 use crate::diag::Diagnostic;
 use crate::pipeline;
-use crate::render::{IstioApi, Keep, RenderOptions};
+use crate::render::{IstioApi, Keep, RenderOptions, Stream};
 use crate::repo::LoadOptions;
 use crate::source::Origin;
 use serde_json::{json, Map, Value};
@@ -316,8 +316,9 @@ fn read_values(roots: &Roots, files: &[String]) -> Result<Map<String, Value>, Bo
 /// What a clean `generate` prints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Generated {
-    /// The YAML stream for stdout (empty only with `allow-empty`).
-    pub stdout: String,
+    /// The YAML stream for stdout (empty only with `allow-empty`), printed document by
+    /// document.
+    pub stdout: Stream,
     /// Warnings for stderr.
     pub stderr: String,
 }
@@ -376,7 +377,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             outcome.repo.clusters.join(", ")
         ))));
     }
-    let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
+    let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,
         &outcome.repo.files,
@@ -396,8 +397,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             ),
         ));
     }
-    let text = match &outcome.stream {
-        Ok(s) => s.to_text(),
+    let text = match std::mem::replace(&mut outcome.stream, Ok(Stream::default())) {
+        Ok(s) => s,
         Err(e) => {
             return Err(Failure::one(Diagnostic::error(
                 "emit",
