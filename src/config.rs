@@ -217,7 +217,7 @@ impl Config {
                 namespace: String::new(),
                 name: FILE_NAME.into(),
             },
-            value: doc.value.clone(),
+            value: doc.value.clone().into(),
             location: Location::new(path.clone(), doc.pos),
             doc_index: doc.index,
             pointer: String::new(),

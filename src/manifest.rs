@@ -84,7 +84,7 @@ pub struct Object {
     /// apiVersion, kind, namespace, name.
     pub id: ObjectId,
     /// The whole object as written (anchors and merges resolved).
-    pub value: Value,
+    pub value: std::sync::Arc<Value>,
     /// Where the object starts.
     pub location: Location,
     /// Index of the YAML document in its file.
@@ -319,7 +319,7 @@ fn push_object(
             namespace,
             name,
         },
-        value,
+        value: value.into(),
         location,
         doc_index,
         pointer,
