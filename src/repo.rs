@@ -464,5 +464,8 @@ mod tests {
             .collect();
         assert_eq!(warned, ["a.yaml", "b.yaml", "c.yaml"]);
         assert_eq!(head.parsed.len(), 3);
+        // The unchanged object is shared with the base, not copied; the changed one is new.
+        assert!(Arc::ptr_eq(&b.value, &base.objects[0].value));
+        assert!(!Arc::ptr_eq(&head.objects[2].value, &base.objects[1].value));
     }
 }
