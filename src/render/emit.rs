@@ -78,44 +78,77 @@ pub fn sort_compact(v: &mut Value) {
     }
 }
 
-/// The objects as one YAML stream, `---` between documents. Blocks of documents are
-/// serialized in parallel, each into one buffer, and appended in order, so the bytes do not
-/// depend on the thread count.
+thread_local! {
+    /// One growing YAML buffer per thread; each document is copied out at its exact size.
+    static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// One object as a YAML document ending in a newline, at its exact size.
+pub fn document(value: &Value) -> Result<Box<str>, String> {
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        crate::yaml::write_to(buf, value)?;
+        if !buf.ends_with('\n') {
+            buf.push('\n');
+        }
+        Ok(Box::from(buf.as_str()))
+    })
+}
+
+/// A YAML stream held as its documents (each from [`document`]), so that it can be printed
+/// without first being joined into one more copy.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stream(pub(crate) Vec<Box<str>>);
+
+impl Stream {
+    /// How many documents.
+    pub fn documents(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Length in bytes of the joined stream.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|d| d.len()).sum::<usize>() + 4 * self.0.len().saturating_sub(1)
+    }
+
+    /// True when there is no document.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Writes the documents, `---` between them.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b"---\n")?;
+            }
+            w.write_all(d.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The joined stream.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(d);
+        }
+        out
+    }
+}
+
+/// The objects as one YAML stream, `---` between documents: each written in parallel, then
+/// joined in order, so the bytes do not depend on the thread count.
 pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
     use rayon::prelude::*;
-    /// Documents per buffer, and buffers per block appended before the next block starts.
-    const CHUNK: usize = 32;
-    const BLOCK: usize = CHUNK * 64;
-    let mut out = String::new();
-    for (b, block) in objects.chunks(BLOCK).enumerate() {
-        let parts: Vec<String> = block
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut buf = String::with_capacity(chunk.len() * 2048);
-                for (i, o) in chunk.iter().enumerate() {
-                    if b + c + i > 0 {
-                        buf.push_str("---\n");
-                    }
-                    let start = buf.len();
-                    crate::yaml::write_to(&mut buf, &o.value)?;
-                    if !buf[start..].ends_with('\n') {
-                        buf.push('\n');
-                    }
-                }
-                Ok(buf)
-            })
-            .collect::<Result<_, String>>()?;
-        if out.is_empty() {
-            // Reserve for the whole stream from the first block's size.
-            let first: usize = parts.iter().map(String::len).sum();
-            out.reserve(first / block.len().max(1) * objects.len() + first / 8);
-        }
-        for p in parts {
-            out.push_str(&p);
-        }
-    }
-    Ok(out)
+    let docs = objects
+        .par_iter()
+        .map(|o| document(&o.value))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Stream(docs).to_text())
 }
 
 /// The objects as a pretty JSON array.

@@ -9,7 +9,6 @@ use crate::diag::Diagnostic;
 use crate::manifest::ObjectId;
 use crate::validate::{self, cross, Problem};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::hash::Hasher;
 
 /// A rendered object after validation.
@@ -48,11 +47,6 @@ impl Body {
     }
 }
 
-thread_local! {
-    /// One growing YAML buffer per thread; each document is copied out at its exact size.
-    static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
 /// Validates one rendered object and keeps what `keep` asks for.
 pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
     let id = r.id();
@@ -60,14 +54,7 @@ pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
     let facts = cross::facts(&r.value);
     let body = match keep {
         Keep::Values => Body::Value(r.value),
-        Keep::Stream => Body::Yaml(BUFFER.with_borrow_mut(|buf| {
-            buf.clear();
-            crate::yaml::write_to(buf, &r.value)?;
-            if !buf.ends_with('\n') {
-                buf.push('\n');
-            }
-            Ok(Box::from(buf.as_str()))
-        })),
+        Keep::Stream => Body::Yaml(super::emit::document(&r.value)),
         Keep::Findings => Body::Digest(digest(&r.value)),
     };
     Finished {

@@ -3,6 +3,7 @@
 //! `emit` turns the result into a YAML stream, JSON or an out-dir.
 
 pub mod emit;
+pub use emit::Stream;
 mod external_service;
 mod finish;
 mod gateway;
@@ -13,8 +14,8 @@ mod virtual_destination;
 use crate::diag::Diagnostic;
 use crate::diag::Severity;
 use crate::gloo::types::Labels;
+use crate::gloo::Meta;
 use crate::gloo::Model;
-use crate::gloo::{Meta, Typed};
 use crate::manifest::Object;
 use crate::manifest::{Location, ObjectId};
 use crate::repo::Repo;
@@ -370,25 +371,41 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     let ctx = Ctx::new(repo, model, opts);
     let keep = opts.keep;
     let stages: Vec<Stage> = vec![
-        par(&model.external_services, keep, |es| {
-            external_service::translate(&ctx, es)
-        }),
-        par(&model.route_tables, keep, |rt| {
-            route_table::translate(&ctx, rt)
-        }),
-        par(&model.virtual_gateways, keep, |vg| {
-            gateway::translate(&ctx, vg)
-        }),
-        par(&model.virtual_destinations, keep, |vd| {
-            virtual_destination::translate(&ctx, vd)
-        }),
+        stage(
+            model
+                .external_services
+                .par_iter()
+                .map(|es| external_service::translate(&ctx, es)),
+            keep,
+        ),
+        stage(
+            model
+                .route_tables
+                .par_iter()
+                .map(|rt| route_table::translate(&ctx, rt)),
+            keep,
+        ),
+        stage(
+            model
+                .virtual_gateways
+                .par_iter()
+                .map(|vg| gateway::translate(&ctx, vg)),
+            keep,
+        ),
+        stage(
+            model
+                .virtual_destinations
+                .par_iter()
+                .map(|vd| virtual_destination::translate(&ctx, vd)),
+            keep,
+        ),
     ];
     let mut all = Stage::default();
     for s in stages {
         all.extend(s);
     }
     if opts.passthrough {
-        all.extend(passthrough(repo, &|c| ctx.selected(c), keep));
+        all.extend(stage(passthrough(repo, &|c| ctx.selected(c)), keep));
     }
     let mut diagnostics = all.diagnostics;
     // DestinationRules were held as values until now, because several sources may add
@@ -459,15 +476,10 @@ impl Stage {
     }
 }
 
-fn par<T: Sync>(
-    items: &[Typed<T>],
-    keep: Keep,
-    f: impl Fn(&Typed<T>) -> Part + Sync + Send,
-) -> Stage {
-    items
-        .par_iter()
-        .map(|item| {
-            let part = f(item);
+/// Finishes the objects of translated parts as they come (in parallel), keeping their order.
+fn stage(parts: impl ParallelIterator<Item = Part>, keep: Keep) -> Stage {
+    parts
+        .map(|part| {
             let mut s = Stage {
                 diagnostics: part.diagnostics,
                 ..Stage::default()
@@ -540,51 +552,6 @@ fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
     Ok(Stream(docs))
 }
 
-/// A YAML stream held as its documents (each ending in a newline), so that it can be
-/// printed without first being joined into one more copy.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Stream(Vec<Box<str>>);
-
-impl Stream {
-    /// How many documents.
-    pub fn documents(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Length in bytes of the joined stream.
-    pub fn len(&self) -> usize {
-        self.0.iter().map(|d| d.len()).sum::<usize>() + 4 * self.0.len().saturating_sub(1)
-    }
-
-    /// True when there is no document.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Writes the documents, `---` between them.
-    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                w.write_all(b"---\n")?;
-            }
-            w.write_all(d.as_bytes())?;
-        }
-        Ok(())
-    }
-
-    /// The joined stream.
-    pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(self.len());
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push_str("---\n");
-            }
-            out.push_str(d);
-        }
-        out
-    }
-}
-
 /// Objects with the same identity in one cluster are merged when they are DestinationRules
 /// holding subsets for one host (several RouteTables use subsets of one Service); any other
 /// collision is an error naming both sources.
@@ -635,25 +602,22 @@ fn absorb(into: &mut Vec<SourceRef>, sources: Vec<SourceRef>) {
 }
 
 /// Non-Gloo objects of the repo, unchanged but for key order, in their own cluster.
-fn passthrough(repo: &Repo, selected: &(dyn Fn(&str) -> bool + Sync), keep: Keep) -> Stage {
+fn passthrough<'a>(
+    repo: &'a Repo,
+    selected: &'a (dyn Fn(&str) -> bool + Sync),
+) -> impl ParallelIterator<Item = Part> + 'a {
     repo.objects
         .par_iter()
         .filter(|o| !is_gloo_group(o.id.group()) && selected(&o.cluster))
-        .map(|o| {
-            let mut s = Stage::default();
-            let r = Rendered {
+        .map(|o| Part {
+            objects: vec![Rendered {
                 cluster: o.cluster.clone(),
                 value: emit::canonical(&o.value),
                 sources: vec![SourceRef {
                     id: o.id.clone(),
                     location: o.location.clone(),
                 }],
-            };
-            s.add(vec![r], keep);
-            s
-        })
-        .reduce(Stage::default, |mut a, b| {
-            a.extend(b);
-            a
+            }],
+            diagnostics: Vec::new(),
         })
 }

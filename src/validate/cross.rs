@@ -175,25 +175,21 @@ fn subset_refs(spec: &Value, namespace: &str) -> Vec<SubsetRef> {
         .collect()
 }
 
-/// The export scope and expanded hosts of a mesh-bound VirtualService spec.
-fn mesh_hosts(spec: &Value, namespace: &str) -> Option<MeshHosts> {
-    let gateways: Vec<&str> = spec
-        .at("gateways")
-        .as_array()
+/// The strings of a list of strings (nothing for anything else).
+fn strings(list: &Value) -> impl Iterator<Item = &str> {
+    list.as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .collect();
+}
+
+/// The export scope and expanded hosts of a mesh-bound VirtualService spec.
+fn mesh_hosts(spec: &Value, namespace: &str) -> Option<MeshHosts> {
+    let gateways: Vec<&str> = strings(spec.at("gateways")).collect();
     if !(gateways.is_empty() || gateways.contains(&"mesh")) {
         return None;
     }
-    let export: Vec<&str> = spec
-        .at("exportTo")
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let export: Vec<&str> = strings(spec.at("exportTo")).collect();
     let scope: BTreeSet<String> = if export.is_empty() || export.contains(&"*") {
         ["*".to_string()].into()
     } else {
@@ -202,12 +198,7 @@ fn mesh_hosts(spec: &Value, namespace: &str) -> Option<MeshHosts> {
             .map(|e| if *e == "." { namespace } else { e }.to_string())
             .collect()
     };
-    let hosts = spec
-        .at("hosts")
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    let hosts = strings(spec.at("hosts"))
         .enumerate()
         .map(|(h, host)| {
             let expanded = if host.contains('.') || host.contains('*') {
