@@ -5,6 +5,7 @@
 
 use super::ObjectDiff;
 use crate::render::Rendered;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -124,6 +125,11 @@ fn matcher(route: &Value) -> String {
     } else {
         alts.join(" | ")
     }
+}
+
+/// The items of a list field, none when it is missing or not a list.
+fn arr(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
 fn host_matches(pattern: &str, host: &str) -> bool {
@@ -366,32 +372,52 @@ fn touched<'a>(
         }
     }
     if !se_hosts.is_empty() {
-        for side in [&b, &h] {
-            for ((cluster, kind, _, _), v) in side.iter() {
-                let Some(patterns) = se_hosts.get(cluster) else {
-                    continue;
+        // Exact hosts are looked up in a set, the few wildcard patterns tried one by one; the
+        // VirtualServices of both sides are scanned in parallel (a set, so order is free).
+        let patterns: HashMap<&str, (HashSet<&str>, Vec<&str>)> = se_hosts
+            .into_iter()
+            .map(|(cluster, list)| {
+                let (wild, exact): (Vec<&str>, Vec<&str>) =
+                    list.into_iter().partition(|p| p.starts_with('*'));
+                (cluster, (exact.into_iter().collect(), wild))
+            })
+            .collect();
+        let services: Vec<(&str, &Value)> = [&b, &h]
+            .into_iter()
+            .flat_map(|side| side.iter())
+            .filter(|((cluster, kind, _, _), _)| {
+                *kind == "VirtualService" && patterns.contains_key(cluster)
+            })
+            .map(|((cluster, _, _, _), v)| (*cluster, *v))
+            .collect();
+        let found: Vec<(&str, &str)> = services
+            .par_iter()
+            .filter(|(cluster, v)| {
+                let Some((exact, wild)) = patterns.get(cluster) else {
+                    return false;
                 };
-                if *kind != "VirtualService" {
-                    continue;
-                }
                 let spec = &v["spec"];
-                let routes_to_changed = ["http", "tls", "tcp"].iter().any(|proto| {
-                    spec[*proto].as_array().into_iter().flatten().any(|r| {
-                        r["route"].as_array().into_iter().flatten().any(|d| {
-                            d["destination"]["host"]
-                                .as_str()
-                                .is_some_and(|dh| patterns.iter().any(|p| host_matches(p, dh)))
+                ["http", "tls", "tcp"].iter().any(|proto| {
+                    arr(spec.get(*proto)).iter().any(|r| {
+                        arr(r.get("route")).iter().any(|d| {
+                            d.get("destination")
+                                .and_then(|x| x.get("host"))
+                                .and_then(Value::as_str)
+                                .is_some_and(|dh| {
+                                    exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
+                                })
                         })
                     })
-                });
-                if routes_to_changed {
-                    let list = spec["hosts"].as_array().into_iter().flatten();
-                    for host in list.filter_map(Value::as_str) {
-                        hosts.insert((cluster, host));
-                    }
-                }
-            }
-        }
+                })
+            })
+            .flat_map_iter(|(cluster, v)| {
+                arr(v["spec"].get("hosts"))
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(move |host| (*cluster, host))
+            })
+            .collect();
+        hosts.extend(found);
     }
     hosts
 }
