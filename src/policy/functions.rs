@@ -265,9 +265,13 @@ fn field<'a, 'v>(v: &'a (dyn Val + 'v), k: &str) -> Option<&'a (dyn Val + 'v)> {
     super::convert::map_field(v, k).filter(|x| x.downcast_ref::<CelNull>().is_none())
 }
 
-fn list_of<'a, 'v>(v: &'a (dyn Val + 'v), what: &str) -> Result<&'a CelList<'v>, String> {
+/// `v` as a list; `what` names the field in the error (built only then).
+fn list_of<'a, 'v>(
+    v: &'a (dyn Val + 'v),
+    what: impl FnOnce() -> String,
+) -> Result<&'a CelList<'v>, String> {
     v.downcast_ref::<CelList>()
-        .ok_or_else(|| format!("{what} must be a list, got {}", v.get_type().name()))
+        .ok_or_else(|| format!("{} must be a list, got {}", what(), v.get_type().name()))
 }
 
 fn is_map(v: &dyn Val) -> bool {
@@ -291,7 +295,7 @@ pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
         let Some(list) = field(spec, section) else {
             continue;
         };
-        for (index, route) in list_of(list, &format!("spec.{section}"))?
+        for (index, route) in list_of(list, || format!("spec.{section}"))?
             .iter()
             .enumerate()
         {
@@ -309,18 +313,19 @@ pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
                 weight_sum: 0,
             };
             if let Some(fwd) = field(route, "forwardTo") {
-                let at = format!("spec.{section}[{index}].forwardTo");
+                // Only error messages name the field: no string is built on the way.
+                let at = || format!("spec.{section}[{index}].forwardTo");
                 if !is_map(fwd) {
-                    return Err(format!("{at} must be a map"));
+                    return Err(format!("{} must be a map", at()));
                 }
                 info.forward_to = true;
                 if let Some(ds) = field(fwd, "destinations") {
-                    let ds = list_of(ds, &format!("{at}.destinations"))?;
+                    let ds = list_of(ds, || format!("{}.destinations", at()))?;
                     info.destinations = Some(ds.len());
                     for (j, d) in ds.iter().enumerate() {
                         let d = d.as_ref();
                         if !is_map(d) {
-                            return Err(format!("{at}.destinations[{j}] must be a map"));
+                            return Err(format!("{}.destinations[{j}] must be a map", at()));
                         }
                         let w = match field(d, "weight") {
                             None => 0,
@@ -328,7 +333,8 @@ pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
                                 .downcast_ref::<CelInt>()
                                 .ok_or_else(|| {
                                     format!(
-                                        "{at}.destinations[{j}].weight must be an int, got {}",
+                                        "{}.destinations[{j}].weight must be an int, got {}",
+                                        at(),
                                         w.get_type().name()
                                     )
                                 })?
@@ -342,7 +348,7 @@ pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
                         info.weight_sum = info
                             .weight_sum
                             .checked_add(w)
-                            .ok_or_else(|| format!("{at}.destinations: weights overflow"))?;
+                            .ok_or_else(|| format!("{}.destinations: weights overflow", at()))?;
                     }
                 }
             }
