@@ -156,7 +156,9 @@ pub fn run(args: Args) -> Exit {
         }
     };
     // Load the base, then the head reusing every file the two revisions share (parsed once),
-    // then check and render both side by side.
+    // then check and render one after the other: each pipeline already uses every core, and
+    // running the two at once only raised the peak (10k diff: 1,059-1,121 MiB side by side,
+    // 977-1,014 MiB in turn; docs/performance.md, session 5).
     let start = std::time::Instant::now();
     let base = Repo::load(&base_origin, &opts.load);
     tracing::debug!("diff: base loaded in {:?}", start.elapsed());
@@ -165,10 +167,8 @@ pub fn run(args: Args) -> Exit {
         Err(_) => Repo::load(&head_origin, &opts.load),
     };
     tracing::debug!("diff: both loaded in {:?}", start.elapsed());
-    let (base, head) = rayon::join(
-        || base.and_then(|r| pipeline::run_repo(r, &opts)),
-        || head.and_then(|r| pipeline::run_repo(r, &opts)),
-    );
+    let base = base.and_then(|r| pipeline::run_repo(r, &opts));
+    let head = head.and_then(|r| pipeline::run_repo(r, &opts));
     let cap = crate::config::Limits::default().max_diagnostics;
     let head = match head {
         Ok(h) => h,
