@@ -157,17 +157,42 @@ fn h_diff(bencher: Bencher, n: usize) {
     bencher.bench(|| meshform::diff::compare(&base, &head, &opts).0.len());
 }
 
-/// The whole `meshform diff --base HEAD~1 --head HEAD`: both revisions read from git and
-/// rendered (in parallel, as the CLI does), then compared.
+/// The whole `meshform diff --base HEAD~1 --head HEAD` as the CLI runs it (src/cli/diff.rs):
+/// the base read from git, the head read reusing the files the two share, both checked and
+/// rendered in turn, then compared with the routing pictures (the report before formatting).
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
 fn i_diff_full(bencher: Bencher, n: usize) {
     let dir = diff_dir(n);
     let opts = meshform::diff::DiffOptions::default();
+    let origin = |rev: &str| Origin::Rev {
+        path: dir.clone(),
+        rev: rev.into(),
+    };
+    let side = |rev: &str| meshform::diff::Side {
+        label: rev.into(),
+        commit: None,
+    };
+    let run = Options::default();
     bencher.bench(|| {
-        let (base, head) = rayon::join(
-            || rendered_rev(&dir, "HEAD~1"),
-            || rendered_rev(&dir, "HEAD"),
+        let load = |r: Result<Repo, _>| match r {
+            Ok(r) => r,
+            Err(e) => panic!("a revision does not load: {e:?}"),
+        };
+        let base = load(Repo::load(&origin("HEAD~1"), &run.load));
+        let head = load(Repo::load_after(&origin("HEAD"), &run.load, &base));
+        let outcome = |r: Repo| match pipeline::run_repo(r, &run) {
+            Ok(o) => o,
+            Err(e) => panic!("a revision does not render: {:?}", e.0.first()),
+        };
+        let (base, head) = (outcome(base), outcome(head));
+        let report = meshform::diff::build(
+            side("HEAD~1"),
+            side("HEAD"),
+            Some((&base.objects[..], &base.findings[..])),
+            None,
+            (&head.objects[..], &head.findings[..]),
+            &opts,
         );
-        meshform::diff::compare(&base, &head, &opts).0.len()
+        report.objects.len()
     });
 }
