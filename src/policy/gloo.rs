@@ -572,20 +572,50 @@ fn prefix_only(m: &Value) -> Option<(&str, bool)> {
     ))
 }
 
-fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
-    if earlier.is_empty() {
+/// What the shadowed-route check reads of one route's matchers, read once per route.
+struct Matchers<'a> {
+    /// The route delegates: its children decide what it matches.
+    delegate: bool,
+    /// `matchers` as written (`null` when missing).
+    raw: &'a Value,
+    list: &'a [Value],
+    /// Per matcher: `(prefix, ignoreCase)` when it restricts nothing but a path prefix.
+    prefix_only: Vec<Option<(&'a str, bool)>>,
+    /// Per matcher: its prefix or exact path, and its ignoreCase.
+    path: Vec<(Option<&'a str>, bool)>,
+}
+
+impl<'a> Matchers<'a> {
+    fn of(route: &'a Value) -> Matchers<'a> {
+        let raw = &route["matchers"];
+        let list = arr(raw);
+        Matchers {
+            delegate: route.get("delegate").is_some(),
+            raw,
+            list,
+            prefix_only: list.iter().map(prefix_only).collect(),
+            path: list
+                .iter()
+                .map(|l| {
+                    let u = &l["uri"];
+                    let path = u["prefix"].as_str().or(u["exact"].as_str());
+                    (path, u["ignoreCase"].as_bool().unwrap_or(false))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Why every request `later` matches is matched by `earlier` already, if it is.
+fn covers(earlier: &Matchers, later: &Matchers) -> Option<String> {
+    if earlier.list.is_empty() {
         return Some("no matchers (matches everything)".into());
     }
-    if later.is_empty() {
+    if later.list.is_empty() {
         return None;
     }
-    for m in earlier {
-        let Some((p, ic)) = prefix_only(m) else {
-            continue;
-        };
-        let all = later.iter().all(|l| {
-            let path = l["uri"]["prefix"].as_str().or(l["uri"]["exact"].as_str());
-            let lic = l["uri"]["ignoreCase"].as_bool().unwrap_or(false);
+    for &(p, ic) in earlier.prefix_only.iter().flatten() {
+        let all = later.path.iter().all(|&(path, lic)| {
             path.is_some_and(|q| {
                 if ic {
                     q.len() >= p.len() && q.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
@@ -602,42 +632,58 @@ fn covers(earlier: &[Value], later: &[Value]) -> Option<String> {
 }
 
 fn shadowed(cx: &Ctx, shadowed: &mut PerObject) {
-    for &t in &cx.tables {
-        let routes = arr(&cx.objs[t].value["spec"]["http"]);
-        for (k, later) in routes.iter().enumerate() {
-            let lm = arr(&later["matchers"]);
-            for (i, earlier) in routes.iter().enumerate().take(k) {
-                if earlier.get("delegate").is_some() {
-                    continue; // its children decide what it matches
-                }
-                let em = arr(&earlier["matchers"]);
-                let Some(what) = covers(em, lm) else {
-                    continue;
-                };
-                if canon_eq(&earlier["matchers"], &later["matchers"]) {
-                    continue; // an exact duplicate: routetable-unique-prefix reports it
-                }
-                let field = lm
-                    .first()
-                    .map_or(format!("spec.http[{k}]"), |m| matcher_field(k, 0, m));
-                let efield = em
-                    .first()
-                    .map_or(format!("spec.http[{i}]"), |m| matcher_field(i, 0, m));
-                push(
-                    shadowed,
-                    t,
-                    Violation {
-                        field,
-                        message: format!(
-                            "route spec.http[{k}] can never match: the earlier route spec.http[{i}] with {what} matches every request it would"
-                        ),
-                        related: vec![(t, efield, "the earlier route that matches first".into())],
-                    },
-                );
-                break;
-            }
+    use rayon::prelude::*;
+    // Tables are independent: checked in parallel, written back in table order.
+    let found: Vec<(usize, Vec<Violation>)> = cx
+        .tables
+        .par_iter()
+        .map(|&t| (t, shadowed_in(cx, t)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    for (t, violations) in found {
+        for v in violations {
+            push(shadowed, t, v);
         }
     }
+}
+
+/// The routes of table `t` that an earlier route of the same table always matches first.
+fn shadowed_in(cx: &Ctx, t: usize) -> Vec<Violation> {
+    let routes: Vec<Matchers> = arr(&cx.objs[t].value["spec"]["http"])
+        .iter()
+        .map(Matchers::of)
+        .collect();
+    let mut out = Vec::new();
+    for (k, later) in routes.iter().enumerate() {
+        for (i, earlier) in routes.iter().enumerate().take(k) {
+            if earlier.delegate {
+                continue; // its children decide what it matches
+            }
+            let Some(what) = covers(earlier, later) else {
+                continue;
+            };
+            if canon_eq(earlier.raw, later.raw) {
+                continue; // an exact duplicate: routetable-unique-prefix reports it
+            }
+            let field = later
+                .list
+                .first()
+                .map_or(format!("spec.http[{k}]"), |m| matcher_field(k, 0, m));
+            let efield = earlier
+                .list
+                .first()
+                .map_or(format!("spec.http[{i}]"), |m| matcher_field(i, 0, m));
+            out.push(Violation {
+                field,
+                message: format!(
+                    "route spec.http[{k}] can never match: the earlier route spec.http[{i}] with {what} matches every request it would"
+                ),
+                related: vec![(t, efield, "the earlier route that matches first".into())],
+            });
+            break;
+        }
+    }
+    out
 }
 
 fn dest_kind(kind: &str) -> (&'static str, &'static str) {
@@ -904,11 +950,29 @@ mod tests {
 
     #[test]
     fn prefix_slash_covers_everything_below() {
-        let e = vec![serde_json::json!({"uri": {"prefix": "/"}})];
-        let l = vec![serde_json::json!({"uri": {"prefix": "/db/"}})];
+        let route = |m: Value| serde_json::json!({ "matchers": [m] });
+        let e = route(serde_json::json!({"uri": {"prefix": "/"}}));
+        let l = route(serde_json::json!({"uri": {"prefix": "/db/"}}));
+        let (e, l) = (Matchers::of(&e), Matchers::of(&l));
         assert_eq!(covers(&e, &l).as_deref(), Some("prefix /"));
         assert_eq!(covers(&l, &e), None);
-        let h = vec![serde_json::json!({"uri": {"prefix": "/"}, "headers": [{"name": "x"}]})];
-        assert_eq!(covers(&h, &l), None);
+        let h = route(serde_json::json!({"uri": {"prefix": "/"}, "headers": [{"name": "x"}]}));
+        assert_eq!(covers(&Matchers::of(&h), &l), None);
+        // A route without matchers matches everything; nothing is said to cover it but
+        // another route without matchers.
+        let all = serde_json::json!({});
+        let all = Matchers::of(&all);
+        assert_eq!(
+            covers(&all, &l).as_deref(),
+            Some("no matchers (matches everything)")
+        );
+        assert_eq!(covers(&e, &all), None);
+        // ignoreCase on the earlier prefix covers any case below it; on the later one only an
+        // earlier ignoreCase does.
+        let ic = route(serde_json::json!({"uri": {"prefix": "/API", "ignoreCase": true}}));
+        let lower = route(serde_json::json!({"uri": {"exact": "/api/x"}}));
+        assert!(covers(&Matchers::of(&ic), &Matchers::of(&lower)).is_some());
+        let lic = route(serde_json::json!({"uri": {"prefix": "/db/x", "ignoreCase": true}}));
+        assert_eq!(covers(&e, &Matchers::of(&lic)), None);
     }
 }
