@@ -327,3 +327,53 @@ fn policy_test_command_reports_failures() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("expected Pass, got Fail"));
 }
+
+#[test]
+fn unknown_fields_are_warnings_at_their_value_with_a_plain_field_path() {
+    let rt = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: rt, namespace: apps}
+spec:
+  hosts: [api.example.com]
+  htp: []
+  http:
+  - matchers:
+    - uri: {prefx: /v1}
+    directResponse: {status: 200}
+";
+    let d = repo(&[("rt.yaml", rt)]);
+    let (code, out, _) = check(d.path(), &["--format", "json"]);
+    assert_eq!(code, 0, "warnings alone pass: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let unknown: Vec<(String, u64, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "unknown-field")
+        .map(|f| {
+            assert_eq!(f["severity"], "warning", "{f}");
+            (
+                f["message"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            (
+                "RouteTable has no field `spec.htp`; it is ignored".to_string(),
+                6,
+                8
+            ),
+            (
+                "RouteTable has no field `spec.http[0].matchers[0].uri.prefx`; it is ignored"
+                    .to_string(),
+                9,
+                20
+            ),
+        ],
+        "{out}"
+    );
+}

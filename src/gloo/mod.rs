@@ -129,6 +129,23 @@ fn meta_of(index: usize, o: &Object) -> Meta {
     }
 }
 
+/// A field path as meshform writes them (`http[0].matchers[0].uri.prefx`), from serde_ignored's
+/// (`http.?.0.matchers.0.uri.?.prefx`, which marks options and newtypes with `?`).
+fn field_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
 /// Types `spec` of one object; a type error names file:line:col, the object and the field;
 /// fields the API does not have are warnings.
 fn typed<T: DeserializeOwned + Default>(
@@ -145,11 +162,10 @@ fn typed<T: DeserializeOwned + Default>(
             spec: T::default(),
         });
     }
-    let mut track = serde_path_to_error::Track::new();
     let mut unknown = Vec::new();
-    let de = serde_path_to_error::Deserializer::new(spec_value, &mut track);
+    // Without tracking the path: almost every object types, and only an error needs it.
     let result: Result<T, _> =
-        serde_ignored::deserialize(de, |path| unknown.push(path.to_string()));
+        serde_ignored::deserialize(spec_value, |path| unknown.push(field_path(&path)));
     match result {
         Ok(spec) => {
             for u in unknown {
@@ -167,7 +183,13 @@ fn typed<T: DeserializeOwned + Default>(
             }
             Some(Typed { meta, spec })
         }
-        Err(e) => {
+        Err(first) => {
+            // The same input again, now tracking where the error is.
+            let mut track = serde_path_to_error::Track::new();
+            let de = serde_path_to_error::Deserializer::new(spec_value, &mut track);
+            let e = serde_ignored::deserialize::<_, _, T>(de, |_| {})
+                .err()
+                .unwrap_or(first);
             let path = track.path().to_string();
             let field = if path.is_empty() || path == "." {
                 "spec".to_string()
