@@ -345,8 +345,17 @@ impl<'a> Ctx<'a> {
     ) -> Rendered {
         let mut metadata = metadata;
         let mut spec = spec;
-        emit::sort_compact(&mut metadata);
-        emit::sort_compact(&mut spec);
+        // An object that lives on (kept as a value, or a DestinationRule held until merged) is
+        // rebuilt at its exact size; any other is written or fingerprinted at once and dropped,
+        // so sorting its keys in place is enough (no map rebuilt, no key hashed again).
+        let lives = self.opts.keep == Keep::Values || kind == "DestinationRule";
+        let tidy = if lives {
+            emit::sort_compact
+        } else {
+            emit::sort_keys
+        };
+        tidy(&mut metadata);
+        tidy(&mut spec);
         let mut m = serde_json::Map::with_capacity(4);
         m.insert(
             "apiVersion".into(),
