@@ -127,11 +127,6 @@ fn matcher(route: &Value) -> String {
     }
 }
 
-/// The items of a list field, none when it is missing or not a list.
-fn arr(v: Option<&Value>) -> &[Value] {
-    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
-}
-
 fn host_matches(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix('*') {
         Some(suffix) => host.ends_with(suffix),
@@ -398,22 +393,18 @@ fn touched<'a>(
                 };
                 let spec = &v["spec"];
                 ["http", "tls", "tcp"].iter().any(|proto| {
-                    arr(spec.get(*proto)).iter().any(|r| {
-                        arr(r.get("route")).iter().any(|d| {
-                            d.get("destination")
-                                .and_then(|x| x.get("host"))
-                                .and_then(Value::as_str)
-                                .is_some_and(|dh| {
-                                    exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
-                                })
+                    spec[*proto].as_array().into_iter().flatten().any(|r| {
+                        r["route"].as_array().into_iter().flatten().any(|d| {
+                            d["destination"]["host"].as_str().is_some_and(|dh| {
+                                exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
+                            })
                         })
                     })
                 })
             })
             .flat_map_iter(|(cluster, v)| {
-                arr(v["spec"].get("hosts"))
-                    .iter()
-                    .filter_map(Value::as_str)
+                let list = v["spec"]["hosts"].as_array().into_iter().flatten();
+                list.filter_map(Value::as_str)
                     .map(move |host| (*cluster, host))
             })
             .collect();

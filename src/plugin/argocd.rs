@@ -397,15 +397,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             ),
         ));
     }
-    let text = match std::mem::replace(&mut outcome.stream, Ok(Stream::default())) {
-        Ok(s) => s,
-        Err(e) => {
-            return Err(Failure::one(Diagnostic::error(
-                "emit",
-                format!("cannot write YAML: {e}"),
-            )))
-        }
-    };
+    let text = std::mem::replace(&mut outcome.stream, Ok(Stream::default()))
+        .map_err(|e| Failure::one(Diagnostic::error("emit", format!("cannot write YAML: {e}"))))?;
     if outcome.rendered == 0 {
         stderr.push_str(&format!(
             "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"

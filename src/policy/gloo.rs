@@ -8,6 +8,7 @@ use super::hash::FastMap;
 use crate::gloo::{glob_match as glob, Model};
 use crate::manifest::Object;
 use crate::repo::Repo;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -632,7 +633,6 @@ fn covers(earlier: &Matchers, later: &Matchers) -> Option<String> {
 }
 
 fn shadowed(cx: &Ctx, shadowed: &mut PerObject) {
-    use rayon::prelude::*;
     // Tables are independent: checked in parallel, written back in table order.
     let found: Vec<(usize, Vec<Violation>)> = cx
         .tables

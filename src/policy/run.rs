@@ -468,7 +468,7 @@ impl Env<'_> {
         pctx: &Context<'_, '_>,
         i: usize,
         object: &dyn Val,
-    ) -> (bool, Vec<Finding>) {
+    ) -> Evaluated {
         set_current(Some(i));
         let mut refs = LocalRefs::default();
         refs.vars.push(("object", CowVal::Borrowed(object)));

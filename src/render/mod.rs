@@ -348,7 +348,7 @@ impl<'a> Ctx<'a> {
         // An object that lives on (kept as a value, or a DestinationRule held until merged) is
         // rebuilt at its exact size; any other is written or fingerprinted at once and dropped,
         // so sorting its keys in place is enough (no map rebuilt, no key hashed again).
-        let lives = self.opts.keep == Keep::Values || kind == "DestinationRule";
+        let lives = self.opts.keep == Keep::Values || merged_later(kind);
         let tidy = if lives {
             emit::sort_compact
         } else {
@@ -476,13 +476,19 @@ impl Stage {
     /// Finishes each object now, except DestinationRules, which may still be merged.
     fn add(&mut self, objects: Vec<Rendered>, keep: Keep) {
         for o in objects {
-            if o.value.get("kind").and_then(Value::as_str) == Some("DestinationRule") {
+            if merged_later(o.value.get("kind").and_then(Value::as_str).unwrap_or("")) {
                 self.pending.push(o);
             } else {
                 self.finished.push(finish::finish(o, keep));
             }
         }
     }
+}
+
+/// Objects of this kind wait as values until the render ends: several sources may add to
+/// one (DestinationRule subsets), so they are merged before they are finished.
+fn merged_later(kind: &str) -> bool {
+    kind == "DestinationRule"
 }
 
 /// Finishes the objects of translated parts as they come (in parallel), keeping their order.
