@@ -10,6 +10,7 @@ use cel::common::value::{CowVal, Val};
 use cel::extractors::This;
 use cel::objects::Opaque;
 use cel::{Context, ExecutionError, FunctionContext, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -358,27 +359,125 @@ pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {
     Ok(out)
 }
 
+/// One fact of a route, as `routes(spec)` names it: what a `where` map may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fact {
+    Str(Cow<'static, str>),
+    Int(i64),
+    Bool(bool),
+}
+
+impl RouteInfo {
+    /// The fact named `key`; `None` for a name `routes` does not know.
+    fn fact(&self, key: &str) -> Option<Fact> {
+        Some(match key {
+            "section" => Fact::Str(Cow::Borrowed(self.section)),
+            "index" => Fact::Int(self.index as i64),
+            "field" => Fact::Str(Cow::Owned(format!("{}[{}]", self.section, self.index))),
+            "forwardTo" => Fact::Bool(self.forward_to),
+            "hasDestinations" => Fact::Bool(self.destinations.is_some()),
+            "destinations" => Fact::Int(self.destinations.unwrap_or(0) as i64),
+            "weighted" => Fact::Int(self.weighted),
+            "unweighted" => Fact::Int(self.unweighted),
+            "weightSum" => Fact::Int(self.weight_sum),
+            "weightRules" => Fact::Bool(self.weight_rules()),
+            _ => return None,
+        })
+    }
+
+    /// §5.4's weight rules apply: more than one destination, at least one with a weight.
+    pub fn weight_rules(&self) -> bool {
+        self.destinations.unwrap_or(0) > 1 && self.weighted > 0
+    }
+}
+
+/// The facts a `where` map asks for, read once per call: each name known, each value of
+/// that fact's type.
+fn where_facts(filter: &dyn Val) -> Result<Vec<(String, Fact)>, String> {
+    let map = filter.downcast_ref::<CelMap>().ok_or_else(|| {
+        format!(
+            "the second argument must be a map of route facts, got {}",
+            filter.get_type().name()
+        )
+    })?;
+    let probe = RouteInfo {
+        section: "http",
+        index: 0,
+        forward_to: false,
+        destinations: None,
+        weighted: 0,
+        unweighted: 0,
+        weight_sum: 0,
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map.inner() {
+        let name = k
+            .inner()
+            .downcast_ref::<CelString>()
+            .map(|s| s.inner().to_string())
+            .ok_or_else(|| "route facts are named by strings".to_string())?;
+        let Some(like) = probe.fact(&name) else {
+            return Err(format!(
+                "`{name}` is not a route fact (section, index, field, forwardTo, \
+                 hasDestinations, destinations, weighted, unweighted, weightSum, weightRules)"
+            ));
+        };
+        let v = v.as_ref();
+        let want = match like {
+            Fact::Str(_) => v
+                .downcast_ref::<CelString>()
+                .map(|s| Fact::Str(Cow::Owned(s.inner().to_string()))),
+            Fact::Int(_) => v.downcast_ref::<CelInt>().map(|i| Fact::Int(*i.inner())),
+            Fact::Bool(_) => v.downcast_ref::<CelBool>().map(|b| Fact::Bool(*b.inner())),
+        }
+        .ok_or_else(|| {
+            format!(
+                "route fact `{name}` is compared with {}, not {}",
+                match like {
+                    Fact::Str(_) => "a string",
+                    Fact::Int(_) => "an int",
+                    Fact::Bool(_) => "a bool",
+                },
+                v.get_type().name()
+            )
+        })?;
+        out.push((name, want));
+    }
+    // Map order is the hash's: sorted, the first failing fact is always the same one.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// `routes(spec)`: one map per route of a RouteTable spec (see [`route_infos`]) with keys
 /// `section`, `index`, `field` (`http[2]`), `forwardTo` (bool), `hasDestinations` (bool:
 /// `forwardTo.destinations` is written), `destinations` (its length, 0 when not written),
-/// `weighted`, `unweighted` and `weightSum`. Built straight as CEL values with static keys.
+/// `weighted`, `unweighted`, `weightSum` and `weightRules` (bool: more than one destination and
+/// at least one weight, §5.4). `routes(spec, where)` keeps only the routes whose facts equal
+/// every entry of the map `where` (`{'section': 'http', 'forwardTo': true}`), tested before
+/// any map is built: in CEL, each element a `filter` or `exists` visits is copied.
 fn routes_fn<'c, 'call>(
     ftx: &mut FunctionContext<'c, 'call>,
 ) -> Result<CowVal<'c, 'call>, ExecutionError> {
-    let Some(spec) = ftx.this.as_ref().or(ftx.args.first()) else {
-        return Err(ExecutionError::function_error(
-            "routes",
-            "expects a RouteTable spec",
-        ));
+    let fail = |e: String| ExecutionError::function_error("routes", e);
+    let (spec, filter) = match ftx.this.as_ref() {
+        Some(this) => (Some(this), ftx.args.first()),
+        None => (ftx.args.first(), ftx.args.get(1)),
     };
-    let infos =
-        route_infos(spec.as_ref()).map_err(|e| ExecutionError::function_error("routes", e))?;
+    let Some(spec) = spec else {
+        return Err(fail("expects a RouteTable spec".into()));
+    };
+    let wanted = match filter {
+        Some(f) => where_facts(f.as_ref()).map_err(fail)?,
+        None => Vec::new(),
+    };
+    let infos = route_infos(spec.as_ref()).map_err(fail)?;
     let int = |n: i64| -> Box<dyn Val + 'call> { Box::new(CelInt::from(n)) };
     let boolean = |b: bool| -> Box<dyn Val + 'call> { Box::new(CelBool::from(b)) };
     let items: Vec<Box<dyn Val + 'call>> = infos
         .into_iter()
+        .filter(|r| wanted.iter().all(|(k, v)| r.fact(k).as_ref() == Some(v)))
         .map(|r| {
-            let entries: [(&'static str, Box<dyn Val + 'call>); 9] = [
+            let entries: [(&'static str, Box<dyn Val + 'call>); 10] = [
                 ("section", Box::new(CelString::from(r.section))),
                 ("index", int(r.index as i64)),
                 (
@@ -391,6 +490,7 @@ fn routes_fn<'c, 'call>(
                 ("weighted", int(r.weighted)),
                 ("unweighted", int(r.unweighted)),
                 ("weightSum", int(r.weight_sum)),
+                ("weightRules", boolean(r.weight_rules())),
             ];
             let map: HashMap<CelMapKey<'call>, Box<dyn Val + 'call>> = entries
                 .into_iter()
@@ -656,6 +756,11 @@ mod tests {
             .flatten().filter(r, size(r.d) > 1 && r.d.exists(d, d.?weight.orValue(0) > 0)) \
             .map(r, ['spec.' + r.sec + '[' + string(r.i) + '].forwardTo.destinations', \
               r.d.map(d, d.?weight.orValue(0)).sum(), size(r.d.filter(d, d.?weight.orValue(0) == 0))])";
+        let via_where = "routes(spec, {'weightRules': true}).map(r, \
+            ['spec.' + r.field + '.forwardTo.destinations', r.weightSum, r.unweighted])";
+        let http_where = "[size(routes(spec, {'section': 'http', 'forwardTo': true})) > 0, \
+            size(routes(spec, {'section': 'http', 'forwardTo': true, 'hasDestinations': true, \
+              'destinations': 0})) > 0]";
         let http_exists = "[routes(spec).exists(r, r.section == 'http' && r.forwardTo), \
             routes(spec).exists(r, r.section == 'http' && r.forwardTo && r.hasDestinations \
               && r.destinations == 0)]";
@@ -668,7 +773,79 @@ mod tests {
             ctx.add_variable_from_value("spec", super::super::convert::to_cel(&j));
             let eval = |src: &str| ctx.resolve(env.compile(src).unwrap().expression()).unwrap();
             assert_eq!(eval(via_helper), eval(plain_cel), "{j}");
+            assert_eq!(eval(via_where), eval(plain_cel), "{j}");
             assert_eq!(eval(http_exists), eval(http_exists_cel), "{j}");
+            assert_eq!(eval(http_where), eval(http_exists_cel), "{j}");
+        }
+    }
+
+    /// A `where` map keeps exactly the routes whose facts all equal its entries.
+    #[test]
+    fn routes_where_keeps_the_routes_whose_facts_match() {
+        let env = super::super::engine::env();
+        let mut ctx = Context::with_env(env.clone());
+        register(&mut ctx).unwrap();
+        ctx.add_variable_from_value(
+            "spec",
+            super::super::convert::to_cel(&serde_json::json!({
+                "http": [
+                    {"forwardTo": {"destinations": [{"weight": 60}, {"weight": 40}]}},
+                    {"directResponse": {"status": 200}},
+                    {"forwardTo": {"destinations": []}},
+                ],
+                "tcp": [{"forwardTo": {"destinations": [{"weight": 100}, {}]}}],
+            })),
+        );
+        let eval = |src: &str| {
+            ctx.resolve(env.compile(src).unwrap().expression())
+                .map(|v| super::super::convert::to_json(&v))
+        };
+        let fields = |src: &str| eval(&format!("{src}.map(r, r.field)")).unwrap();
+        assert_eq!(
+            fields("routes(spec, {})"),
+            serde_json::json!(["http[0]", "http[1]", "http[2]", "tcp[0]"])
+        );
+        assert_eq!(
+            fields("routes(spec, {'weightRules': true})"),
+            serde_json::json!(["http[0]", "tcp[0]"])
+        );
+        assert_eq!(
+            fields("routes(spec, {'section': 'http', 'forwardTo': true})"),
+            serde_json::json!(["http[0]", "http[2]"])
+        );
+        assert_eq!(
+            fields("routes(spec, {'destinations': 0, 'hasDestinations': true})"),
+            serde_json::json!(["http[2]"])
+        );
+        assert_eq!(
+            fields("routes(spec, {'field': 'tcp[0]', 'weightSum': 100})"),
+            serde_json::json!(["tcp[0]"])
+        );
+        assert_eq!(
+            fields("routes(spec, {'section': 'tls'})"),
+            serde_json::json!([])
+        );
+        for (bad, msg) in [
+            (
+                "routes(spec, {'weight': 1})",
+                "`weight` is not a route fact",
+            ),
+            (
+                "routes(spec, {'destinations': '0'})",
+                "compared with an int, not string",
+            ),
+            (
+                "routes(spec, {'forwardTo': 1})",
+                "compared with a bool, not int",
+            ),
+            (
+                "routes(spec, ['http'])",
+                "must be a map of route facts, got list",
+            ),
+            ("routes(spec, {1: true})", "named by strings"),
+        ] {
+            let e = format!("{:?}", eval(bad).unwrap_err());
+            assert!(e.contains(msg), "{bad}: {e}");
         }
     }
 
