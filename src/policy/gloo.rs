@@ -169,10 +169,18 @@ impl Hash for Canon<'_> {
 }
 
 fn labels_match(selector: &Value, labels: &Value) -> bool {
-    selector.as_object().is_none_or(|s| {
-        s.iter().all(|(k, v)| {
-            v.as_str().is_some() && labels.get(k).and_then(Value::as_str) == v.as_str()
-        })
+    selector
+        .as_object()
+        .is_none_or(|s| labels_in(s, labels.as_object()))
+}
+
+/// Every entry of a label selector (`{key: value}`, values strings) is among `labels`.
+fn labels_in(
+    selector: &serde_json::Map<String, Value>,
+    labels: Option<&serde_json::Map<String, Value>>,
+) -> bool {
+    selector.iter().all(|(k, v)| {
+        v.as_str().is_some() && labels.and_then(|l| l.get(k)).and_then(Value::as_str) == v.as_str()
     })
 }
 
@@ -281,6 +289,9 @@ struct Ctx<'a> {
     by_cluster: FastMap<&'a str, Vec<usize>>,
     by_name: FastMap<(&'a str, &'a str), Vec<usize>>,
     by_namespace: FastMap<(&'a str, &'a str), Vec<usize>>,
+    /// Each RouteTable's `metadata.labels`, by object index (`None` for other objects), read
+    /// once instead of once per selector that considers the table.
+    labels: Vec<Option<&'a serde_json::Map<String, Value>>>,
     /// The RouteTables each delegate selector selects, sorted by id.
     delegates: FastMap<SelectorAt, Vec<usize>>,
 }
@@ -293,6 +304,7 @@ impl<'a> Ctx<'a> {
         let mut by_cluster: FastMap<&str, Vec<usize>> = FastMap::default();
         let mut by_name: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
         let mut by_namespace: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
+        let mut labels = vec![None; objs.len()];
         for (i, o) in objs.iter().enumerate() {
             by_id
                 .entry((
@@ -304,6 +316,7 @@ impl<'a> Ctx<'a> {
                 .or_insert(i);
             if is(o, "RouteTable") {
                 tables.push(i);
+                labels[i] = o.value["metadata"]["labels"].as_object();
                 let c = o.cluster.as_str();
                 by_cluster.entry(c).or_default().push(i);
                 by_name.entry((c, o.id.name.as_str())).or_default().push(i);
@@ -321,18 +334,29 @@ impl<'a> Ctx<'a> {
             by_cluster,
             by_name,
             by_namespace,
+            labels,
             delegates: FastMap::default(),
         };
         if wanted.route_conflicts || wanted.references {
-            let mut delegates = FastMap::default();
-            for &t in &cx.tables {
-                for (r, route) in arr(&objs[t].value["spec"]["http"]).iter().enumerate() {
-                    for (k, sel) in arr(&route["delegate"]["routeTables"]).iter().enumerate() {
-                        delegates.insert((t, r, k), cx.select(t, sel));
-                    }
-                }
-            }
-            cx.delegates = delegates;
+            // Table by table in parallel: a selector by labels alone scans every table of its
+            // cluster. Each selector's answer is its own, so the order of work is free.
+            let found: Vec<(SelectorAt, Vec<usize>)> = cx
+                .tables
+                .par_iter()
+                .flat_map_iter(|&t| {
+                    let cx = &cx;
+                    arr(&objs[t].value["spec"]["http"])
+                        .iter()
+                        .enumerate()
+                        .flat_map(move |(r, route)| {
+                            arr(&route["delegate"]["routeTables"])
+                                .iter()
+                                .enumerate()
+                                .map(move |(k, sel)| ((t, r, k), cx.select(t, sel)))
+                        })
+                })
+                .collect();
+            cx.delegates = found.into_iter().collect();
         }
         cx
     }
@@ -364,6 +388,10 @@ impl<'a> Ctx<'a> {
         } else {
             self.by_cluster.get(cluster)
         };
+        // Read once per selector, not once per candidate (a selector by labels alone
+        // considers every table of its cluster).
+        let sel_labels = sel.get("labels").and_then(Value::as_object);
+        let sel_ws = sel.get("workspace").and_then(Value::as_str);
         let mut out: Vec<usize> = candidates
             .map_or(&[][..], Vec::as_slice)
             .iter()
@@ -374,10 +402,8 @@ impl<'a> Ctx<'a> {
                 name.is_none_or(|n| glob(n, &o.id.name))
                     && namespace.is_none_or(|n| glob(n, &o.id.namespace))
                     && cluster == o.cluster
-                    && labels_match(&sel["labels"], &o.value["metadata"]["labels"])
-                    && sel["workspace"]
-                        .as_str()
-                        .is_none_or(|w| self.ws_of(c).is_some_and(|cw| glob(w, cw)))
+                    && sel_labels.is_none_or(|s| labels_in(s, self.labels[c]))
+                    && sel_ws.is_none_or(|w| self.ws_of(c).is_some_and(|cw| glob(w, cw)))
                     && pws.is_some_and(|w| self.ws.visible_in(c, w))
             })
             .collect();
