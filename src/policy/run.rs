@@ -315,16 +315,16 @@ pub fn plural(kind: &str) -> String {
     }
 }
 
-fn rule_matches(r: &super::format::ResourceRule, o: &Object) -> bool {
+/// `res` is the plural of the object's kind ([`plural`]).
+fn rule_matches(r: &super::format::ResourceRule, o: &Object, res: &str) -> bool {
     let group = o.id.group();
     let version = o.id.api_version.rsplit('/').next().unwrap_or_default();
-    let res = plural(&o.id.kind);
     let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
     any(&r.api_groups, group)
         && any(&r.api_versions, version)
         && r.resources
             .iter()
-            .any(|x| x == "*" || *x == res || x.eq_ignore_ascii_case(&o.id.kind))
+            .any(|x| x == "*" || x == res || x.eq_ignore_ascii_case(&o.id.kind))
 }
 
 fn max_list(v: &serde_json::Value) -> usize {
@@ -804,7 +804,14 @@ pub fn run_detailed(
         })
         .collect();
 
-    // Which objects each policy applies to.
+    // Which objects each policy applies to. Plurals once per kind, not per object and rule.
+    let plurals: HashMap<&str, String> = objs
+        .iter()
+        .map(|o| o.id.kind.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|k| (k, plural(k)))
+        .collect();
     let matched: Vec<Vec<usize>> = policies
         .par_iter()
         .map(|p| {
@@ -812,8 +819,12 @@ pub fn run_detailed(
             (0..objs.len())
                 .filter(|&i| {
                     let o = &objs[i];
-                    mc.resource_rules.iter().any(|r| rule_matches(r, o))
-                        && !mc.exclude_resource_rules.iter().any(|r| rule_matches(r, o))
+                    let res = plurals[o.id.kind.as_str()].as_str();
+                    mc.resource_rules.iter().any(|r| rule_matches(r, o, res))
+                        && !mc
+                            .exclude_resource_rules
+                            .iter()
+                            .any(|r| rule_matches(r, o, res))
                         && mc
                             .object_selector
                             .as_ref()
