@@ -12,6 +12,7 @@
 // add noise at every call site.
 #![allow(clippy::result_large_err)]
 
+pub mod canon;
 pub mod cli;
 pub mod config;
 pub mod diag;
