@@ -260,7 +260,7 @@ fn entry(en: &cel::common::ast::IdedEntryExpr, f: &mut impl FnMut(&IdedExpr)) {
 }
 
 /// Rewrites `variables.<name>` to `__v_<name>`; returns unknown variable names.
-fn rewrite(e: &mut IdedExpr, known: &BTreeSet<String>, unknown: &mut Vec<String>) {
+pub(super) fn rewrite(e: &mut IdedExpr, known: &BTreeSet<String>, unknown: &mut Vec<String>) {
     if let Expr::Select(s) = &e.expr {
         if matches!(&s.operand.expr, Expr::Ident(v) if v == "variables") && !s.test {
             if known.contains(&s.field) {

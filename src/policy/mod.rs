@@ -10,6 +10,7 @@ pub mod format;
 pub mod functions;
 pub mod gloo;
 mod hash;
+mod reads;
 pub mod run;
 pub mod test_runner;
 

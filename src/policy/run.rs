@@ -7,6 +7,7 @@ use super::convert::{self, to_cel};
 use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
 use super::hash::FastMap;
+use super::reads::{self, Need};
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Location, Object};
@@ -1012,10 +1013,43 @@ pub fn run_detailed(
     let mut order: Vec<usize> = (0..pairs.len()).collect();
     order.sort_by_key(|&k| (pairs[k].1, pairs[k].0));
     let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| pairs[a].1 == pairs[b].1).collect();
+    // Each object is converted only as far as the policies that match it read (reads.rs):
+    // what each policy reads, then the union for each set of policies that matches an object.
+    let reads: Vec<Need> = policies
+        .iter()
+        .map(|p| {
+            reads::policy_needs(
+                p.locals.iter().map(|(n, l)| (n.as_str(), &l.expr)),
+                p.conditions
+                    .iter()
+                    .chain(
+                        p.validations
+                            .iter()
+                            .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.iter())),
+                    )
+                    .map(|prog| &prog.expr),
+            )
+        })
+        .collect();
+    let mut set_reads: HashMap<Vec<usize>, Need> = HashMap::new();
+    let group_reads: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|ks| {
+            let set: Vec<usize> = ks.iter().map(|&k| pairs[k].0).collect();
+            set_reads.entry(set.clone()).or_insert_with(|| {
+                let mut n = reads::Need::node();
+                set.iter().for_each(|&pi| n.merge(reads[pi].clone()));
+                n
+            });
+            set
+        })
+        .collect();
     let per_object: Vec<Vec<(usize, Evaluated)>> = groups
         .par_iter()
-        .map(|ks| {
-            let object = convert::to_val(&objs[pairs[ks[0]].1].value);
+        .zip(group_reads.par_iter())
+        .map(|(ks, set)| {
+            let object =
+                reads::to_val_pruned(&objs[pairs[ks[0]].1].value, &set_reads[set.as_slice()]);
             ks.iter()
                 .map(|&k| {
                     let (pi, i) = pairs[k];
