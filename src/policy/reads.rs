@@ -10,7 +10,7 @@
 
 use super::engine::VAR_PREFIX;
 use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
-use cel::common::types::{CelList, CelMap, CelMapKey};
+use cel::common::types::{CelList, CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
 use cel::IdedExpr;
 use serde_json::Value as Json;
@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 /// The part of a value that is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
+    /// Only that it is there (`has()`): a placeholder stands in for the value.
+    Present,
     /// All of it.
     All,
     /// Of a map, these keys (a key missing from the map stays missing).
@@ -36,6 +38,8 @@ impl Need {
     /// Both needs.
     pub fn merge(&mut self, other: Need) {
         match (&mut *self, other) {
+            (_, Need::Present) => {}
+            (Need::Present, b) => *self = b,
             (Need::All, _) => {}
             (_, Need::All) => *self = Need::All,
             (Need::Fields(a), Need::Fields(b)) => {
@@ -149,11 +153,12 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
         return;
     }
     match &e.expr {
-        // `has(x.f)`: x's field f, all of it (the simple, safe reading of a presence test).
+        // `has(x.f)` on a map asks only whether key f is there (the CEL language definition,
+        // "Macros": has() tests field presence).
         Expr::Select(s) if s.test => match object_path(&s.operand, paths) {
             Some(mut p) => {
                 p.push(s.field.clone());
-                need.add(&p, Need::All);
+                need.add(&p, Need::Present);
             }
             None => reads(&s.operand, paths, need),
         },
@@ -222,6 +227,7 @@ fn entry(
 /// node whose kind does not match its need (a list where a map is read) is converted whole.
 pub fn to_val_pruned<'v>(v: &'v Json, need: &Need) -> Box<dyn Val + 'v> {
     match (need, v) {
+        (Need::Present, _) => Box::new(CelNull),
         (Need::Fields(keys), Json::Object(m)) => Box::new(CelMap::from(
             keys.iter()
                 .filter_map(|(k, n)| {
@@ -284,8 +290,17 @@ mod tests {
             n,
             fields(vec![
                 ("metadata", fields(vec![("name", Need::All)])),
-                ("spec", fields(vec![("hosts", Need::All)])),
+                ("spec", fields(vec![("hosts", Need::Present)])),
             ])
+        );
+        // Presence gives way to any other read of the same field.
+        let n = needs(
+            &[],
+            &["has(object.spec.hosts) && size(object.spec.hosts) > 0"],
+        );
+        assert_eq!(
+            n,
+            fields(vec![("spec", fields(vec![("hosts", Need::All)]))])
         );
     }
 
@@ -344,7 +359,10 @@ mod tests {
                                "matchers": [{"uri": {"prefix": "/"}}]}, {"name": "r"}],
                      "hosts": "not-a-list"}});
         let need = fields(vec![
-            ("metadata", fields(vec![("name", Need::All)])),
+            (
+                "metadata",
+                fields(vec![("name", Need::All), ("labels", Need::Present)]),
+            ),
             ("spec", {
                 let mut s = Need::routes();
                 s.merge(fields(vec![("hosts", Need::Each(Box::new(Need::All)))]));
@@ -352,9 +370,39 @@ mod tests {
             }),
         ]);
         let got = cel::Value::try_from(to_val_pruned(&j, &need).as_ref()).unwrap();
-        let want = super::super::convert::to_cel(&serde_json::json!({"metadata": {"name": "a"},
+        let want = super::super::convert::to_cel(
+            &serde_json::json!({"metadata": {"name": "a", "labels": null},
             "spec": {"http": [{"forwardTo": {"destinations": [{"weight": 5}]}}, {}],
-                     "hosts": "not-a-list"}}));
+                     "hosts": "not-a-list"}}),
+        );
         assert_eq!(got, want);
+    }
+}
+
+#[cfg(test)]
+mod presence {
+    /// The placeholder of a `Present` field answers `has()` as the value it stands for does.
+    #[test]
+    fn has_is_true_for_a_placeholder() {
+        let env = super::super::engine::env();
+        let j = serde_json::json!({"spec": {"hosts": ["a"], "http": [{"x": 1}]}});
+        let need = super::Need::Fields(
+            [(
+                "spec".to_string(),
+                super::Need::Fields(
+                    [("hosts".to_string(), super::Need::Present)]
+                        .into_iter()
+                        .collect(),
+                ),
+            )]
+            .into_iter()
+            .collect(),
+        );
+        let pruned = cel::Value::try_from(super::to_val_pruned(&j, &need).as_ref()).unwrap();
+        let mut ctx = cel::Context::with_env(env.clone());
+        ctx.add_variable_from_value("object", pruned);
+        let eval = |src: &str| ctx.resolve(env.compile(src).unwrap().expression()).unwrap();
+        assert_eq!(eval("has(object.spec.hosts)"), cel::Value::Bool(true));
+        assert_eq!(eval("has(object.spec.http)"), cel::Value::Bool(false));
     }
 }
