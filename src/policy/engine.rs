@@ -185,14 +185,17 @@ impl Compiled {
 
     /// Every per-object program.
     pub fn per_object(&self) -> impl Iterator<Item = &Prog> {
-        self.conditions
-            .iter()
-            .chain(self.locals.iter().map(|(_, p)| p))
-            .chain(
-                self.validations
-                    .iter()
-                    .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.iter())),
-            )
+        self.locals.iter().map(|(_, p)| p).chain(self.checks())
+    }
+
+    /// The per-object programs other than variables: matchConditions, validations and their
+    /// messageExpressions.
+    pub fn checks(&self) -> impl Iterator<Item = &Prog> {
+        self.conditions.iter().chain(
+            self.validations
+                .iter()
+                .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.iter())),
+        )
     }
 
     /// True when any expression calls a function whose name starts with `prefix`.

@@ -1020,14 +1020,7 @@ pub fn run_detailed(
         .map(|p| {
             reads::policy_needs(
                 p.locals.iter().map(|(n, l)| (n.as_str(), &l.expr)),
-                p.conditions
-                    .iter()
-                    .chain(
-                        p.validations
-                            .iter()
-                            .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.iter())),
-                    )
-                    .map(|prog| &prog.expr),
+                p.checks().map(|prog| &prog.expr),
             )
         })
         .collect();
