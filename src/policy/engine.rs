@@ -226,12 +226,18 @@ fn calls(e: &IdedExpr, prefix: &str) -> bool {
 
 fn walk(e: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
     f(e);
+    children(e, &mut |c| walk(c, f));
+}
+
+/// Calls `f` on each direct sub-expression of `e`: a call's target and arguments, a
+/// comprehension's parts, list elements, map keys and values, struct values, a select's operand.
+pub(super) fn children<'e>(e: &'e IdedExpr, f: &mut impl FnMut(&'e IdedExpr)) {
     match &e.expr {
         Expr::Call(c) => {
             if let Some(t) = &c.target {
-                walk(t, f);
+                f(t);
             }
-            c.args.iter().for_each(|a| walk(a, f));
+            c.args.iter().for_each(&mut *f);
         }
         Expr::Comprehension(c) => {
             for x in [
@@ -241,24 +247,24 @@ fn walk(e: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
                 &c.loop_step,
                 &c.result,
             ] {
-                walk(x, f);
+                f(x);
             }
         }
-        Expr::List(l) => l.elements.iter().for_each(|a| walk(a, f)),
+        Expr::List(l) => l.elements.iter().for_each(&mut *f),
         Expr::Map(m) => m.entries.iter().for_each(|en| entry(en, f)),
         Expr::Struct(s) => s.entries.iter().for_each(|en| entry(en, f)),
-        Expr::Select(s) => walk(&s.operand, f),
+        Expr::Select(s) => f(&s.operand),
         _ => {}
     }
 }
 
-fn entry(en: &cel::common::ast::IdedEntryExpr, f: &mut impl FnMut(&IdedExpr)) {
+fn entry<'e>(en: &'e cel::common::ast::IdedEntryExpr, f: &mut impl FnMut(&'e IdedExpr)) {
     match &en.expr {
         EntryExpr::MapEntry(m) => {
-            walk(&m.key, f);
-            walk(&m.value, f);
+            f(&m.key);
+            f(&m.value);
         }
-        EntryExpr::StructField(s) => walk(&s.value, f),
+        EntryExpr::StructField(s) => f(&s.value),
     }
 }
 

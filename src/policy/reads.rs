@@ -8,8 +8,8 @@
 //! the whole subtree needed. A pruned object keeps every map and list it keeps in the same kind,
 //! so a field a policy does read gives the same value, and a missing one the same error.
 
-use super::engine::VAR_PREFIX;
-use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
+use super::engine::{children, VAR_PREFIX};
+use cel::common::ast::{operators, Expr, LiteralValue};
 use cel::common::types::{CelList, CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
 use cel::IdedExpr;
@@ -162,7 +162,6 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
             }
             None => reads(&s.operand, paths, need),
         },
-        Expr::Select(s) => reads(&s.operand, paths, need),
         Expr::Call(c) => {
             // `routes(spec[, where])` and `spec.routes([where])` read only what route_infos reads.
             let (spec, rest): (Option<&IdedExpr>, &[IdedExpr]) = match c.target.as_deref() {
@@ -177,10 +176,7 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
                 rest.iter().for_each(|a| reads(a, paths, need));
                 return;
             }
-            if let Some(t) = &c.target {
-                reads(t, paths, need);
-            }
-            c.args.iter().for_each(|a| reads(a, paths, need));
+            children(e, &mut |x| reads(x, paths, need));
         }
         Expr::Comprehension(c) => {
             let rebinds = |v: &str| v == "object" || paths.contains_key(v);
@@ -192,34 +188,9 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
                 need.merge(Need::All);
                 return;
             }
-            for x in [
-                &c.iter_range,
-                &c.accu_init,
-                &c.loop_cond,
-                &c.loop_step,
-                &c.result,
-            ] {
-                reads(x, paths, need);
-            }
+            children(e, &mut |x| reads(x, paths, need));
         }
-        Expr::List(l) => l.elements.iter().for_each(|x| reads(x, paths, need)),
-        Expr::Map(m) => m.entries.iter().for_each(|en| entry(en, paths, need)),
-        Expr::Struct(s) => s.entries.iter().for_each(|en| entry(en, paths, need)),
-        _ => {}
-    }
-}
-
-fn entry(
-    en: &cel::common::ast::IdedEntryExpr,
-    paths: &HashMap<String, Vec<String>>,
-    need: &mut Need,
-) {
-    match &en.expr {
-        EntryExpr::MapEntry(m) => {
-            reads(&m.key, paths, need);
-            reads(&m.value, paths, need);
-        }
-        EntryExpr::StructField(s) => reads(&s.value, paths, need),
+        _ => children(e, &mut |x| reads(x, paths, need)),
     }
 }
 
