@@ -367,8 +367,31 @@ enum Fact {
     Bool(bool),
 }
 
+/// The kind of a fact's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FactKind {
+    Str,
+    Int,
+    Bool,
+}
+
+/// The facts of a route, in the order `routes` lists them: the keys of each route's map and
+/// the names a `where` map may use.
+const FACTS: [(&str, FactKind); 10] = [
+    ("section", FactKind::Str),
+    ("index", FactKind::Int),
+    ("field", FactKind::Str),
+    ("forwardTo", FactKind::Bool),
+    ("hasDestinations", FactKind::Bool),
+    ("destinations", FactKind::Int),
+    ("weighted", FactKind::Int),
+    ("unweighted", FactKind::Int),
+    ("weightSum", FactKind::Int),
+    ("weightRules", FactKind::Bool),
+];
+
 impl RouteInfo {
-    /// The fact named `key`; `None` for a name `routes` does not know.
+    /// The fact named `key` (one of [`FACTS`]); `None` for a name `routes` does not know.
     fn fact(&self, key: &str) -> Option<Fact> {
         Some(match key {
             "section" => Fact::Str(Cow::Borrowed(self.section)),
@@ -391,6 +414,18 @@ impl RouteInfo {
     }
 }
 
+impl Fact {
+    /// The fact as a CEL value.
+    fn into_val<'v>(self) -> Box<dyn Val + 'v> {
+        match self {
+            Fact::Str(Cow::Borrowed(s)) => Box::new(CelString::from(s)),
+            Fact::Str(Cow::Owned(s)) => Box::new(CelString::from(s)),
+            Fact::Int(i) => Box::new(CelInt::from(i)),
+            Fact::Bool(b) => Box::new(CelBool::from(b)),
+        }
+    }
+}
+
 /// The facts a `where` map asks for, read once per call: each name known, each value of
 /// that fact's type.
 fn where_facts(filter: &dyn Val) -> Result<Vec<(String, Fact)>, String> {
@@ -400,15 +435,6 @@ fn where_facts(filter: &dyn Val) -> Result<Vec<(String, Fact)>, String> {
             filter.get_type().name()
         )
     })?;
-    let probe = RouteInfo {
-        section: "http",
-        index: 0,
-        forward_to: false,
-        destinations: None,
-        weighted: 0,
-        unweighted: 0,
-        weight_sum: 0,
-    };
     let mut out = Vec::with_capacity(map.len());
     for (k, v) in map.inner() {
         let name = k
@@ -416,27 +442,28 @@ fn where_facts(filter: &dyn Val) -> Result<Vec<(String, Fact)>, String> {
             .downcast_ref::<CelString>()
             .map(|s| s.inner().to_string())
             .ok_or_else(|| "route facts are named by strings".to_string())?;
-        let Some(like) = probe.fact(&name) else {
+        let Some(&(_, kind)) = FACTS.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = FACTS.iter().map(|(n, _)| *n).collect();
             return Err(format!(
-                "`{name}` is not a route fact (section, index, field, forwardTo, \
-                 hasDestinations, destinations, weighted, unweighted, weightSum, weightRules)"
+                "`{name}` is not a route fact ({})",
+                names.join(", ")
             ));
         };
         let v = v.as_ref();
-        let want = match like {
-            Fact::Str(_) => v
+        let want = match kind {
+            FactKind::Str => v
                 .downcast_ref::<CelString>()
                 .map(|s| Fact::Str(Cow::Owned(s.inner().to_string()))),
-            Fact::Int(_) => v.downcast_ref::<CelInt>().map(|i| Fact::Int(*i.inner())),
-            Fact::Bool(_) => v.downcast_ref::<CelBool>().map(|b| Fact::Bool(*b.inner())),
+            FactKind::Int => v.downcast_ref::<CelInt>().map(|i| Fact::Int(*i.inner())),
+            FactKind::Bool => v.downcast_ref::<CelBool>().map(|b| Fact::Bool(*b.inner())),
         }
         .ok_or_else(|| {
             format!(
                 "route fact `{name}` is compared with {}, not {}",
-                match like {
-                    Fact::Str(_) => "a string",
-                    Fact::Int(_) => "an int",
-                    Fact::Bool(_) => "a bool",
+                match kind {
+                    FactKind::Str => "a string",
+                    FactKind::Int => "an int",
+                    FactKind::Bool => "a bool",
                 },
                 v.get_type().name()
             )
@@ -471,30 +498,13 @@ fn routes_fn<'c, 'call>(
         None => Vec::new(),
     };
     let infos = route_infos(spec.as_ref()).map_err(fail)?;
-    let int = |n: i64| -> Box<dyn Val + 'call> { Box::new(CelInt::from(n)) };
-    let boolean = |b: bool| -> Box<dyn Val + 'call> { Box::new(CelBool::from(b)) };
     let items: Vec<Box<dyn Val + 'call>> = infos
         .into_iter()
         .filter(|r| wanted.iter().all(|(k, v)| r.fact(k).as_ref() == Some(v)))
         .map(|r| {
-            let entries: [(&'static str, Box<dyn Val + 'call>); 10] = [
-                ("section", Box::new(CelString::from(r.section))),
-                ("index", int(r.index as i64)),
-                (
-                    "field",
-                    Box::new(CelString::from(format!("{}[{}]", r.section, r.index))),
-                ),
-                ("forwardTo", boolean(r.forward_to)),
-                ("hasDestinations", boolean(r.destinations.is_some())),
-                ("destinations", int(r.destinations.unwrap_or(0) as i64)),
-                ("weighted", int(r.weighted)),
-                ("unweighted", int(r.unweighted)),
-                ("weightSum", int(r.weight_sum)),
-                ("weightRules", boolean(r.weight_rules())),
-            ];
-            let map: HashMap<CelMapKey<'call>, Box<dyn Val + 'call>> = entries
-                .into_iter()
-                .map(|(k, v)| (CelMapKey::from(k), v))
+            let map: HashMap<CelMapKey<'call>, Box<dyn Val + 'call>> = FACTS
+                .iter()
+                .filter_map(|&(k, _)| Some((CelMapKey::from(k), r.fact(k)?.into_val())))
                 .collect();
             Box::new(CelMap::from(map)) as Box<dyn Val + 'call>
         })
