@@ -133,10 +133,7 @@ fn object_path(e: &IdedExpr, paths: &HashMap<String, Vec<String>>) -> Option<Vec
             Some(p)
         }
         Expr::Call(c) if c.func_name == "orValue" && c.args.len() == 1 => {
-            let literal = matches!(c.args[0].expr, Expr::Literal(_))
-                || matches!(&c.args[0].expr, Expr::List(l) if l.elements.is_empty())
-                || matches!(&c.args[0].expr, Expr::Map(m) if m.entries.is_empty());
-            if literal {
+            if super::run::constant_default(&c.args[0]) {
                 object_path(c.target.as_deref()?, paths)
             } else {
                 None

@@ -652,19 +652,24 @@ struct ObjectPath<'e> {
     default: &'e IdedExpr,
 }
 
+/// An `orValue` default that needs no evaluation: a literal, `[]` or `{}`.
+pub(super) fn constant_default(e: &IdedExpr) -> bool {
+    use cel::common::ast::Expr;
+    match &e.expr {
+        Expr::Literal(_) => true,
+        Expr::List(l) => l.elements.is_empty(),
+        Expr::Map(m) => m.entries.is_empty(),
+        _ => false,
+    }
+}
+
 fn object_path(e: &IdedExpr) -> Option<ObjectPath<'_>> {
     use cel::common::ast::{operators, Expr};
     let Expr::Call(c) = &e.expr else { return None };
     let [default] = c.args.as_slice() else {
         return None;
     };
-    let literal = match &default.expr {
-        Expr::Literal(_) => true,
-        Expr::List(l) => l.elements.is_empty(),
-        Expr::Map(m) => m.entries.is_empty(),
-        _ => false,
-    };
-    if c.func_name != "orValue" || !literal {
+    if c.func_name != "orValue" || !constant_default(default) {
         return None;
     }
     let mut plain = Vec::new();
@@ -1024,25 +1029,26 @@ pub fn run_detailed(
             )
         })
         .collect();
-    let mut set_reads: HashMap<Vec<usize>, Need> = HashMap::new();
-    let group_reads: Vec<Vec<usize>> = groups
+    // Objects of one kind mostly share their set of policies: one union per distinct set.
+    let mut set_index: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut set_reads: Vec<Need> = Vec::new();
+    let group_reads: Vec<usize> = groups
         .iter()
         .map(|ks| {
             let set: Vec<usize> = ks.iter().map(|&k| pairs[k].0).collect();
-            set_reads.entry(set.clone()).or_insert_with(|| {
-                let mut n = reads::Need::node();
+            *set_index.entry(set).or_insert_with_key(|set| {
+                let mut n = Need::node();
                 set.iter().for_each(|&pi| n.merge(reads[pi].clone()));
-                n
-            });
-            set
+                set_reads.push(n);
+                set_reads.len() - 1
+            })
         })
         .collect();
     let per_object: Vec<Vec<(usize, Evaluated)>> = groups
         .par_iter()
         .zip(group_reads.par_iter())
-        .map(|(ks, set)| {
-            let object =
-                reads::to_val_pruned(&objs[pairs[ks[0]].1].value, &set_reads[set.as_slice()]);
+        .map(|(ks, &set)| {
+            let object = reads::to_val_pruned(&objs[pairs[ks[0]].1].value, &set_reads[set]);
             ks.iter()
                 .map(|&k| {
                     let (pi, i) = pairs[k];

@@ -67,11 +67,11 @@ pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
     }
 }
 
-/// A 64-bit hash of the value's canonical form ([`crate::canon`]): each node feeds its type and
-/// length, so `"1"` and `1`, `[]` and `{}`, `["ab"]` and `["a", "b"]` differ. foldhash's
-/// quality variant, seeded once per run (digests are compared within one run only); feeding
-/// the JSON text to SipHash token by token cost about twice as much (callgrind, 1,000-object
-/// `check`).
+/// A 64-bit hash of the value's canonical form ([`crate::canon`]): each node feeds its type,
+/// and lists, maps and strings their length or end, so `"1"` and `1`, `[]` and `{}`, `["ab"]`
+/// and `["a", "b"]` differ. foldhash's quality variant, seeded once per run (digests are
+/// compared within one run only); feeding the JSON text to SipHash token by token cost several
+/// times as much (callgrind, 1,000-object `check`).
 fn digest(value: &Value) -> u64 {
     static STATE: std::sync::LazyLock<foldhash::quality::RandomState> =
         std::sync::LazyLock::new(Default::default);
