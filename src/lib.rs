@@ -18,6 +18,7 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod gloo;
+pub mod json;
 pub mod manifest;
 pub mod pipeline;
 pub mod plugin;

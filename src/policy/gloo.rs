@@ -4,9 +4,10 @@
 //! Workspace ownership and visibility come from `gloo::Model` (the renderer's own view).
 
 use super::functions::{parse_cidr, parse_ip};
-use super::hash::FastMap;
+use super::hash::{FastMap, FastState, Prehashed};
 use crate::canon::{canon_eq, Canon};
 use crate::gloo::{glob_match as glob, Model};
+use crate::json::Field;
 use crate::manifest::Object;
 use crate::repo::Repo;
 use rayon::prelude::*;
@@ -115,7 +116,7 @@ fn arr(v: &Value) -> &[Value] {
 /// The most specific field of a matcher: its uri prefix/exact/regex, else the matcher.
 fn matcher_field(route: usize, j: usize, m: &Value) -> String {
     for k in ["prefix", "exact", "regex", "suffix"] {
-        if m["uri"].get(k).is_some() {
+        if m.at("uri").field(k).is_some() {
             return format!("spec.http[{route}].matchers[{j}].uri.{k}");
         }
     }
@@ -124,7 +125,7 @@ fn matcher_field(route: usize, j: usize, m: &Value) -> String {
 
 fn describe(m: &Value) -> String {
     for k in ["prefix", "exact", "regex", "suffix"] {
-        if let Some(p) = m["uri"].get(k).and_then(Value::as_str) {
+        if let Some(p) = m.at("uri").field(k).and_then(Value::as_str) {
             let extra = m.as_object().map_or(0, |o| o.len()) > 1;
             return format!(
                 "{k} {p}{}",
@@ -240,7 +241,7 @@ impl<'a> Ctx<'a> {
                 .or_insert(i);
             if is(o, "RouteTable") {
                 tables.push(i);
-                labels[i] = o.value["metadata"]["labels"].as_object();
+                labels[i] = o.value.at("metadata").at("labels").as_object();
                 let c = o.cluster.as_str();
                 by_cluster.entry(c).or_default().push(i);
                 by_name.entry((c, o.id.name.as_str())).or_default().push(i);
@@ -269,11 +270,11 @@ impl<'a> Ctx<'a> {
                 .par_iter()
                 .flat_map_iter(|&t| {
                     let cx = &cx;
-                    arr(&objs[t].value["spec"]["http"])
+                    arr(objs[t].value.at("spec").at("http"))
                         .iter()
                         .enumerate()
                         .flat_map(move |(r, route)| {
-                            arr(&route["delegate"]["routeTables"])
+                            arr(route.at("delegate").at("routeTables"))
                                 .iter()
                                 .enumerate()
                                 .map(move |(k, sel)| ((t, r, k), cx.select(t, sel)))
@@ -298,9 +299,9 @@ impl<'a> Ctx<'a> {
     fn select(&self, parent: usize, sel: &Value) -> Vec<usize> {
         let p = &self.objs[parent];
         let pws = self.ws_of(parent);
-        let cluster = sel["cluster"].as_str().unwrap_or(&p.cluster);
-        let name = sel["name"].as_str();
-        let namespace = sel["namespace"].as_str();
+        let cluster = sel.at("cluster").as_str().unwrap_or(&p.cluster);
+        let name = sel.at("name").as_str();
+        let namespace = sel.at("namespace").as_str();
         fn literal(g: Option<&str>) -> Option<&str> {
             g.filter(|g| !g.contains('*'))
         }
@@ -314,8 +315,8 @@ impl<'a> Ctx<'a> {
         };
         // Read once per selector, not once per candidate (a selector by labels alone
         // considers every table of its cluster).
-        let sel_labels = sel.get("labels").and_then(Value::as_object);
-        let sel_ws = sel.get("workspace").and_then(Value::as_str);
+        let sel_labels = sel.field("labels").and_then(Value::as_object);
+        let sel_ws = sel.field("workspace").and_then(Value::as_str);
         let mut out: Vec<usize> = candidates
             .map_or(&[][..], Vec::as_slice)
             .iter()
@@ -341,9 +342,12 @@ impl<'a> Ctx<'a> {
             return;
         }
         stack.push(t);
-        for (r, route) in arr(&self.objs[t].value["spec"]["http"]).iter().enumerate() {
-            if route.get("delegate").is_some() {
-                for k in 0..arr(&route["delegate"]["routeTables"]).len() {
+        for (r, route) in arr(self.objs[t].value.at("spec").at("http"))
+            .iter()
+            .enumerate()
+        {
+            if route.field("delegate").is_some() {
+                for k in 0..arr(route.at("delegate").at("routeTables")).len() {
                     for &c in self.delegates((t, r, k)) {
                         self.leaves(c, stack, out);
                     }
@@ -445,6 +449,9 @@ pub fn build_wanted(repo: &Repo, model: &Model, wanted: Wanted) -> GlooIndex {
 /// Where a route of the conflict check is written: (object, route, matcher if any).
 type RouteAt = (usize, usize, Option<usize>);
 
+/// What two routes conflict on: cluster, host and matcher.
+type ConflictKey<'a> = (&'a str, &'a str, Canon<'a>);
+
 fn route_field(r: usize, j: Option<usize>, m: &Value) -> String {
     match j {
         Some(j) => matcher_field(r, j, m),
@@ -456,11 +463,12 @@ fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
     // A route without matchers matches as the empty matcher `{}` does.
     let everything = Value::Object(serde_json::Map::new());
     // (cluster, host, matcher) → first (object, route, matcher, the matcher)
-    let mut seen: FastMap<(&str, &str, Canon), (RouteAt, &Value)> = FastMap::default();
+    let mut seen: FastMap<Prehashed<ConflictKey>, (RouteAt, &Value)> = FastMap::default();
+    let state = FastState::default();
     let mut leaves = Vec::new();
     for &t in &cx.tables {
         let o = &cx.objs[t];
-        let hosts = arr(&o.value["spec"]["hosts"]);
+        let hosts = arr(o.value.at("spec").at("hosts"));
         if hosts.is_empty() {
             continue; // a delegated child; checked under its parents' hosts
         }
@@ -468,13 +476,13 @@ fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
         cx.leaves(t, &mut Vec::new(), &mut leaves);
         for h in hosts.iter().filter_map(Value::as_str) {
             for &(obj, r, route) in &leaves {
-                let ms = arr(&route["matchers"]);
+                let ms = arr(route.at("matchers"));
                 let keys = ms.iter().enumerate().map(|(j, m)| (Some(j), m));
                 let keys = keys.chain(ms.is_empty().then_some((None, &everything)));
                 for (j, m) in keys {
                     let here = (obj, r, j);
                     let (first, fm) = *seen
-                        .entry((o.cluster.as_str(), h, Canon(m)))
+                        .entry(Prehashed::new(&state, (o.cluster.as_str(), h, Canon(m))))
                         .or_insert((here, m));
                     if first == here {
                         continue;
@@ -513,13 +521,13 @@ fn prefix_only(m: &Value) -> Option<(&str, bool)> {
     if o.keys().any(|k| k != "uri") {
         return None;
     }
-    let u = m["uri"].as_object()?;
+    let u = m.at("uri").as_object()?;
     if u.keys().any(|k| k != "prefix" && k != "ignoreCase") {
         return None;
     }
     Some((
-        m["uri"]["prefix"].as_str()?,
-        m["uri"]["ignoreCase"].as_bool().unwrap_or(false),
+        m.at("uri").at("prefix").as_str()?,
+        m.at("uri").at("ignoreCase").as_bool().unwrap_or(false),
     ))
 }
 
@@ -538,19 +546,19 @@ struct Matchers<'a> {
 
 impl<'a> Matchers<'a> {
     fn of(route: &'a Value) -> Matchers<'a> {
-        let raw = &route["matchers"];
+        let raw = route.at("matchers");
         let list = arr(raw);
         Matchers {
-            delegate: route.get("delegate").is_some(),
+            delegate: route.field("delegate").is_some(),
             raw,
             list,
             prefix_only: list.iter().map(prefix_only).collect(),
             path: list
                 .iter()
                 .map(|l| {
-                    let u = &l["uri"];
-                    let path = u["prefix"].as_str().or(u["exact"].as_str());
-                    (path, u["ignoreCase"].as_bool().unwrap_or(false))
+                    let u = l.at("uri");
+                    let path = u.at("prefix").as_str().or(u.at("exact").as_str());
+                    (path, u.at("ignoreCase").as_bool().unwrap_or(false))
                 })
                 .collect(),
         }
@@ -599,7 +607,7 @@ fn shadowed(cx: &Ctx, shadowed: &mut PerObject) {
 
 /// The routes of table `t` that an earlier route of the same table always matches first.
 fn shadowed_in(cx: &Ctx, t: usize) -> Vec<Violation> {
-    let routes: Vec<Matchers> = arr(&cx.objs[t].value["spec"]["http"])
+    let routes: Vec<Matchers> = arr(cx.objs[t].value.at("spec").at("http"))
         .iter()
         .map(Matchers::of)
         .collect();
@@ -677,15 +685,15 @@ fn references(cx: &Ctx, unresolved: &mut PerObject, missing_services: &mut PerOb
             continue;
         }
         let ws = ws.unwrap_or("");
-        let spec = &o.value["spec"];
+        let spec = o.value.at("spec");
         dests.clear();
         for section in ["http", "tcp", "tls"] {
             for (i, r) in arr(&spec[section]).iter().enumerate() {
-                for (j, d) in arr(&r["forwardTo"]["destinations"]).iter().enumerate() {
+                for (j, d) in arr(r.at("forwardTo").at("destinations")).iter().enumerate() {
                     dests.push((Some((section, i, j)), d));
                 }
                 if section == "http" {
-                    for (k, sel) in arr(&r["delegate"]["routeTables"]).iter().enumerate() {
+                    for (k, sel) in arr(r.at("delegate").at("routeTables")).iter().enumerate() {
                         if cx.delegates((t, i, k)).is_empty() {
                             push(
                                 unresolved,
@@ -704,15 +712,15 @@ fn references(cx: &Ctx, unresolved: &mut PerObject, missing_services: &mut PerOb
                 }
             }
         }
-        if spec.get("defaultDestination").is_some() {
-            dests.push((None, &spec["defaultDestination"]));
+        if spec.field("defaultDestination").is_some() {
+            dests.push((None, spec.at("defaultDestination")));
         }
         for &(at, d) in &dests {
-            let Some(r) = d.get("ref") else { continue };
-            let (kind, label) = dest_kind(d["kind"].as_str().unwrap_or("SERVICE"));
-            let name = r["name"].as_str().unwrap_or_default();
-            let ns = r["namespace"].as_str().unwrap_or(&o.id.namespace);
-            let cluster = r["cluster"].as_str().unwrap_or(&o.cluster);
+            let Some(r) = d.field("ref") else { continue };
+            let (kind, label) = dest_kind(d.at("kind").as_str().unwrap_or("SERVICE"));
+            let name = r.at("name").as_str().unwrap_or_default();
+            let ns = r.at("namespace").as_str().unwrap_or(&o.id.namespace);
+            let cluster = r.at("cluster").as_str().unwrap_or(&o.cluster);
             let found = cx
                 .by_id
                 .get(&(cluster, kind, ns, name))
@@ -828,7 +836,7 @@ fn external_services(
             continue;
         }
         let ws = cx.ws_of(i);
-        let sel = &o.value["spec"]["selector"];
+        let sel = o.value.at("spec").at("selector");
         let first = sel
             .as_object()
             .and_then(|m| m.iter().min_by(|a, b| a.0.cmp(b.0)))
@@ -840,13 +848,13 @@ fn external_services(
                 .flatten()
                 .filter(|&&e| {
                     let eo = &cx.objs[e];
-                    labels_match(sel, &eo.value["metadata"]["labels"]) && cx.ws_of(e) == ws
+                    labels_match(sel, eo.value.at("metadata").at("labels")) && cx.ws_of(e) == ws
                 })
                 .count() as i64,
             None => 0,
         };
         selected_endpoints[i] = Some(n);
-        for (j, a) in arr(&o.value["spec"]["addresses"]).iter().enumerate() {
+        for (j, a) in arr(o.value.at("spec").at("addresses")).iter().enumerate() {
             let Some(a) = a.as_str() else { continue };
             let key = (ws.unwrap_or("<none>"), normalize_address(a));
             match seen.get(&key) {

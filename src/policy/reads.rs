@@ -9,6 +9,7 @@
 //! so a field a policy does read gives the same value, and a missing one the same error.
 
 use super::engine::{children, VAR_PREFIX};
+use crate::json::Field;
 use cel::common::ast::{operators, Expr, LiteralValue};
 use cel::common::types::{CelList, CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
@@ -196,10 +197,10 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
 pub fn to_val_pruned<'v>(v: &'v Json, need: &Need) -> Box<dyn Val + 'v> {
     match (need, v) {
         (Need::Present, _) => Box::new(CelNull),
-        (Need::Fields(keys), Json::Object(m)) => Box::new(CelMap::from(
+        (Need::Fields(keys), Json::Object(_)) => Box::new(CelMap::from(
             keys.iter()
                 .filter_map(|(k, n)| {
-                    m.get_key_value(k.as_str())
+                    v.entry(k.as_str())
                         .map(|(k, x)| (CelMapKey::from(k.as_str()), to_val_pruned(x, n)))
                 })
                 .collect::<HashMap<_, _>>(),

@@ -1,0 +1,65 @@
+//! Field access on `serde_json::Value` maps that skips hashing for small maps.
+//!
+//! serde_json's `preserve_order` maps are `IndexMap`s keyed with SipHash: `v["spec"]` hashes
+//! the key before it compares anything. Kubernetes maps mostly hold one to eight keys, where
+//! comparing each key (lengths first) costs less than the hash; the policies' cross-resource
+//! index reads tens of fields per route this way (docs/performance.md, session 7).
+
+use serde_json::Value;
+
+/// Up to this many entries a map is scanned; past it, looked up by hash.
+const SCAN: usize = 8;
+
+static NULL: Value = Value::Null;
+
+/// Field access by key, as `Value::get` and `Value::index` give, without hashing small maps.
+pub trait Field {
+    /// The value under `key` when `self` is a map that has it.
+    fn field(&self, key: &str) -> Option<&Value> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key and value under `key` when `self` is a map that has it.
+    fn entry(&self, key: &str) -> Option<(&String, &Value)>;
+
+    /// The value under `key`, or `null`, as `self[key]` gives.
+    fn at(&self, key: &str) -> &Value {
+        self.field(key).unwrap_or(&NULL)
+    }
+}
+
+impl Field for Value {
+    fn entry(&self, key: &str) -> Option<(&String, &Value)> {
+        let Value::Object(m) = self else { return None };
+        if m.len() <= SCAN {
+            m.iter().find(|(k, _)| k.as_str() == key)
+        } else {
+            m.get_key_value(key)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn small_and_large_maps_answer_as_get_does() {
+        let small = json!({"a": 1, "b": {"c": 2}});
+        let large: Value = (0..20).map(|i| (format!("k{i}"), json!(i))).collect();
+        for (v, keys) in [
+            (&small, vec!["a", "b", "z"]),
+            (&large, vec!["k0", "k19", "k20"]),
+        ] {
+            for k in keys {
+                assert_eq!(v.field(k), v.get(k), "{k}");
+                assert_eq!(v.entry(k), v.as_object().unwrap().get_key_value(k), "{k}");
+                assert_eq!(v.at(k), &v[k], "{k}");
+            }
+        }
+        assert_eq!(small.at("b").at("c"), &json!(2));
+        assert_eq!(json!([1]).field("a"), None);
+        assert_eq!(json!("s").at("a"), &Value::Null);
+    }
+}
