@@ -5,7 +5,8 @@
 //! - IST0109: at most one mesh-bound VirtualService per host within an export scope
 //!   (`istio-conflicting-mesh-host`).
 
-use super::{is_checked, Field, Loc, Path, Problem};
+use super::{is_checked, Loc, Path, Problem};
+use crate::json::Field;
 use crate::manifest::ObjectId;
 use crate::render::Rendered;
 use serde_json::Value;

@@ -30,6 +30,7 @@ pub mod rules;
 pub mod schema;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::json::Field;
 use crate::manifest::ObjectId;
 use crate::render::{Rendered, SourceRef};
 use crate::repo::Repo;
@@ -45,45 +46,6 @@ pub const KINDS: [&str; 5] = [
     "VirtualService",
     "WorkloadEntry",
 ];
-
-/// Field lookups for the small maps of Istio objects: a linear scan of the keys, which is
-/// faster than hashing the key when a map has a few entries.
-pub(crate) trait Field {
-    /// The value at key `k`, `None` when absent or when this is not an object.
-    fn field(&self, k: &str) -> Option<&Value>;
-
-    /// The value at key `k`, `Null` when absent (as `value[k]`).
-    fn at(&self, k: &str) -> &Value {
-        static NULL: Value = Value::Null;
-        self.field(k).unwrap_or(&NULL)
-    }
-}
-
-impl Field for Value {
-    #[inline]
-    fn field(&self, k: &str) -> Option<&Value> {
-        match self {
-            Value::Object(m) if m.len() <= 16 => {
-                m.iter().find(|(key, _)| key.as_str() == k).map(|(_, v)| v)
-            }
-            Value::Object(m) => m.get(k),
-            _ => None,
-        }
-    }
-}
-
-impl Field for serde_json::Map<String, Value> {
-    #[inline]
-    fn field(&self, k: &str) -> Option<&Value> {
-        if self.len() <= 16 {
-            self.iter()
-                .find(|(key, _)| key.as_str() == k)
-                .map(|(_, v)| v)
-        } else {
-            self.get(k)
-        }
-    }
-}
 
 /// A field path inside a rendered object, shown as `spec.http[0].route[1].weight`. Kept as its
 /// display string, so building one is a single allocation.
@@ -367,19 +329,6 @@ mod tests {
         let p = Path::root().key("spec").key("ports").index(1).key("a/b");
         assert_eq!(l.path(), p);
         assert_eq!(Loc::root().path(), Path::root());
-    }
-
-    #[test]
-    fn field_lookups_match_indexing() {
-        let small = json!({"a": 1, "b": {"c": 2}});
-        assert_eq!(small.at("b").at("c"), &small["b"]["c"]);
-        assert!(small.field("x").is_none() && small.at("x").is_null());
-        let big: Value = (0..40)
-            .map(|i| (format!("k{i}"), json!(i)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-        assert_eq!(big.at("k33"), &json!(33));
-        assert!(json!([1]).field("a").is_none());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! item numbers in comments refer to that checklist.
 
 use super::grammar::{self, Protocol};
-use super::{Field, Loc, Problem};
+use super::{Loc, Problem};
+use crate::json::Field;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 

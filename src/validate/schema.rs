@@ -6,7 +6,8 @@
 //! and a unit test keeps the table complete).
 
 use super::grammar;
-use super::{Field, Path, Problem};
+use super::{Path, Problem};
+use crate::json::Field;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
