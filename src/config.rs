@@ -223,6 +223,7 @@ impl Config {
             pointer: String::new(),
             cluster: String::new(),
             file_index: 0,
+            max_list: doc.max_list,
         };
         let cfg: Config = serde_path_to_error::deserialize(doc.value).map_err(|e| {
             let field = e.path().to_string();

@@ -96,6 +96,9 @@ pub struct Object {
     pub cluster: String,
     /// Index into the repo's file table.
     pub file_index: usize,
+    /// Length of the longest list in `value` (at least; see `yaml::Document::max_list`), the
+    /// bound policy cost estimates use.
+    pub max_list: usize,
 }
 
 impl Object {
@@ -217,10 +220,11 @@ pub fn parse_file(
                 let pointer = format!("/items/{i}");
                 let pos = positions.get(&pointer).copied().unwrap_or(doc.pos);
                 let loc = Location::new(path.clone(), pos);
+                let max_list = max_list(&item);
                 push_object(
                     &mut objects,
                     &mut diags,
-                    item,
+                    (item, max_list),
                     loc,
                     doc.index,
                     pointer,
@@ -234,7 +238,7 @@ pub fn parse_file(
         push_object(
             &mut objects,
             &mut diags,
-            doc.value,
+            (doc.value, doc.max_list),
             loc,
             doc.index,
             String::new(),
@@ -257,7 +261,7 @@ pub fn parse_file(
 fn push_object(
     objects: &mut Vec<Object>,
     diags: &mut Vec<Diagnostic>,
-    value: Value,
+    (value, max_list): (Value, usize),
     location: Location,
     doc_index: usize,
     pointer: String,
@@ -325,7 +329,17 @@ fn push_object(
         pointer,
         cluster: cluster.to_string(),
         file_index,
+        max_list,
     });
+}
+
+/// Length of the longest list anywhere in `v`.
+pub fn max_list(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => a.iter().map(max_list).max().unwrap_or(0).max(a.len()),
+        Value::Object(m) => m.values().map(max_list).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Checks the parts of `metadata` that end up in output paths and identities: a mapping, a

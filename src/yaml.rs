@@ -64,6 +64,9 @@ pub struct Document {
     pub pos: Pos,
     /// The document content.
     pub value: Value,
+    /// Length of the longest sequence built for the document: a bound on any list in
+    /// `value`, exact unless a merge key (`<<`) dropped a longer one (policy cost estimates).
+    pub max_list: usize,
 }
 
 /// A non-fatal observation made while parsing.
@@ -241,6 +244,7 @@ struct Builder<'a> {
     entries: Vec<(String, Value)>,
     doc_index: usize,
     doc_pos: Option<Pos>,
+    doc_max_list: usize,
     root: Option<Value>,
     alias_nodes: usize,
     nodes: usize,
@@ -300,6 +304,7 @@ impl<'a> Builder<'a> {
             entries: Vec::new(),
             doc_index: 0,
             doc_pos: None,
+            doc_max_list: 0,
             root: None,
             alias_nodes: 0,
             nodes: 0,
@@ -334,6 +339,7 @@ impl<'a> Builder<'a> {
                     self.anchors.clear();
                     self.root = None;
                     self.doc_pos = None;
+                    self.doc_max_list = 0;
                 }
                 Event::DocumentEnd => {
                     if let Some(value) = self.root.take() {
@@ -351,6 +357,7 @@ impl<'a> Builder<'a> {
                                 index: self.doc_index,
                                 pos: self.doc_pos.unwrap_or(pos),
                                 value,
+                                max_list: self.doc_max_list,
                             });
                         }
                     }
@@ -435,6 +442,7 @@ impl<'a> Builder<'a> {
                         // Collected at its exact size (a drain knows its length): growth would
                         // leave most short lists at 4 slots of 80 bytes.
                         let items: Vec<Value> = self.items.drain(start..).collect();
+                        self.doc_max_list = self.doc_max_list.max(items.len());
                         let v = Value::Array(items);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
@@ -775,6 +783,19 @@ mod tests {
 
     fn parse(t: &str) -> Result<Parsed, YamlError> {
         parse_stream(t, &YamlLimits::default())
+    }
+
+    #[test]
+    fn each_document_knows_its_longest_list() {
+        let p = parse(
+            "a: [1, 2, 3]\nb: {c: [[1, 2, 3, 4], []]}\n---\nx: &l [1, 2]\ny: *l\n---\nk: v\n",
+        )
+        .unwrap();
+        let got: Vec<usize> = p.documents.iter().map(|d| d.max_list).collect();
+        assert_eq!(got, [4, 2, 0]);
+        for d in &p.documents {
+            assert_eq!(d.max_list, crate::manifest::max_list(&d.value));
+        }
     }
 
     #[test]

@@ -328,14 +328,6 @@ fn rule_matches(r: &super::format::ResourceRule, o: &Object, res: &str) -> bool 
             .any(|x| x == "*" || x == res || x.eq_ignore_ascii_case(&o.id.kind))
 }
 
-fn max_list(v: &serde_json::Value) -> usize {
-    match v {
-        serde_json::Value::Array(a) => a.iter().map(max_list).max().unwrap_or(0).max(a.len()),
-        serde_json::Value::Object(m) => m.values().map(max_list).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 fn value_size(v: &Value) -> f64 {
     match v {
         Value::List(l) => l.len() as f64,
@@ -887,7 +879,7 @@ pub fn run_detailed(
     let mut scopes: Vec<Option<Context>> = Vec::new();
     let mut global_sizes: Vec<HashMap<String, f64>> = Vec::new();
     let inventory = objs.len() as f64;
-    let lists: Vec<usize> = objs.par_iter().map(|o| max_list(&o.value)).collect();
+    let lists: Vec<usize> = objs.iter().map(|o| o.max_list).collect();
     let all_list = lists.iter().copied().max().unwrap_or(0) as f64;
     set_current(None);
     for p in policies {
