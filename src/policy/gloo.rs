@@ -361,9 +361,13 @@ impl<'a> Ctx<'a> {
 }
 
 fn push(list: &mut PerObject, i: usize, v: Violation) {
-    let e = &mut list[i];
-    if !e.contains(&v) {
-        e.push(v);
+    add(&mut list[i], v);
+}
+
+/// Adds a violation to one object's list, once.
+fn add(list: &mut Vec<Violation>, v: Violation) {
+    if !list.contains(&v) {
+        list.push(v);
     }
 }
 
@@ -665,109 +669,126 @@ fn dest_field(at: DestAt) -> String {
 }
 
 fn references(cx: &Ctx, unresolved: &mut PerObject, missing_services: &mut PerObject) {
+    // Each table's findings are its own: tables are checked in parallel, and each table's
+    // list comes out in the order a serial pass would give.
+    let found: Vec<(usize, Vec<Violation>, Vec<Violation>)> = cx
+        .tables
+        .par_iter()
+        .map(|&t| {
+            let (mut un, mut ms) = (Vec::new(), Vec::new());
+            table_references(cx, t, &mut un, &mut ms);
+            (t, un, ms)
+        })
+        .collect();
+    for (t, un, ms) in found {
+        unresolved[t] = un;
+        missing_services[t] = ms;
+    }
+}
+
+/// The references of table `t` that do not resolve, and its destinations that name a
+/// Service missing from the repo.
+fn table_references(
+    cx: &Ctx,
+    t: usize,
+    unresolved: &mut Vec<Violation>,
+    missing_services: &mut Vec<Violation>,
+) {
+    let o = &cx.objs[t];
+    let ws = cx.ws_of(t);
+    if cx.ws.enabled() && ws.is_none() {
+        add(
+            unresolved,
+            Violation {
+                field: "metadata.namespace".into(),
+                message: format!(
+                    "namespace {:?} of cluster {} belongs to no workspace, so nothing is visible to this RouteTable",
+                    o.id.namespace, o.cluster
+                ),
+                related: vec![],
+            },
+        );
+        return;
+    }
+    let ws = ws.unwrap_or("");
+    let spec = o.value.at("spec");
     let mut dests: Vec<(DestAt, &Value)> = Vec::new();
-    for &t in &cx.tables {
-        let o = &cx.objs[t];
-        let ws = cx.ws_of(t);
-        if cx.ws.enabled() && ws.is_none() {
-            push(
-                unresolved,
-                t,
-                Violation {
-                    field: "metadata.namespace".into(),
-                    message: format!(
-                        "namespace {:?} of cluster {} belongs to no workspace, so nothing is visible to this RouteTable",
-                        o.id.namespace, o.cluster
-                    ),
-                    related: vec![],
-                },
-            );
-            continue;
-        }
-        let ws = ws.unwrap_or("");
-        let spec = o.value.at("spec");
-        dests.clear();
-        for section in ["http", "tcp", "tls"] {
-            for (i, r) in arr(&spec[section]).iter().enumerate() {
-                for (j, d) in arr(r.at("forwardTo").at("destinations")).iter().enumerate() {
-                    dests.push((Some((section, i, j)), d));
-                }
-                if section == "http" {
-                    for (k, sel) in arr(r.at("delegate").at("routeTables")).iter().enumerate() {
-                        if cx.delegates((t, i, k)).is_empty() {
-                            push(
-                                unresolved,
-                                t,
-                                Violation {
-                                    field: format!("spec.http[{i}].delegate.routeTables[{k}]"),
-                                    message: format!(
-                                        "delegate selector {} selects no RouteTable visible to workspace {ws:?}",
-                                        canon(sel)
-                                    ),
-                                    related: vec![],
-                                },
-                            );
-                        }
+    for section in ["http", "tcp", "tls"] {
+        for (i, r) in arr(spec.at(section)).iter().enumerate() {
+            for (j, d) in arr(r.at("forwardTo").at("destinations")).iter().enumerate() {
+                dests.push((Some((section, i, j)), d));
+            }
+            if section == "http" {
+                for (k, sel) in arr(r.at("delegate").at("routeTables")).iter().enumerate() {
+                    if cx.delegates((t, i, k)).is_empty() {
+                        add(
+                            unresolved,
+                            Violation {
+                                field: format!("spec.http[{i}].delegate.routeTables[{k}]"),
+                                message: format!(
+                                    "delegate selector {} selects no RouteTable visible to workspace {ws:?}",
+                                    canon(sel)
+                                ),
+                                related: vec![],
+                            },
+                        );
                     }
                 }
             }
         }
-        if spec.field("defaultDestination").is_some() {
-            dests.push((None, spec.at("defaultDestination")));
-        }
-        for &(at, d) in &dests {
-            let Some(r) = d.field("ref") else { continue };
-            let (kind, label) = dest_kind(d.at("kind").as_str().unwrap_or("SERVICE"));
-            let name = r.at("name").as_str().unwrap_or_default();
-            let ns = r.at("namespace").as_str().unwrap_or(&o.id.namespace);
-            let cluster = r.at("cluster").as_str().unwrap_or(&o.cluster);
-            let found = cx
-                .by_id
-                .get(&(cluster, kind, ns, name))
-                .copied()
-                .filter(|&i| {
-                    let c = &cx.objs[i];
-                    kind == "Service" || c.id.api_version == NET
-                });
-            match found {
-                None if kind == "Service" => push(
-                    missing_services,
-                    t,
-                    Violation {
-                        field: dest_field(at),
-                        message: format!(
-                            "destination {label} {ns}/{name} (cluster {cluster}) is not defined in this repo"
-                        ),
-                        related: vec![],
-                    },
-                ),
-                None => push(
+    }
+    if spec.field("defaultDestination").is_some() {
+        dests.push((None, spec.at("defaultDestination")));
+    }
+    for &(at, d) in &dests {
+        let Some(r) = d.field("ref") else { continue };
+        let (kind, label) = dest_kind(d.at("kind").as_str().unwrap_or("SERVICE"));
+        let name = r.at("name").as_str().unwrap_or_default();
+        let ns = r.at("namespace").as_str().unwrap_or(&o.id.namespace);
+        let cluster = r.at("cluster").as_str().unwrap_or(&o.cluster);
+        let found = cx
+            .by_id
+            .get(&(cluster, kind, ns, name))
+            .copied()
+            .filter(|&i| {
+                let c = &cx.objs[i];
+                kind == "Service" || c.id.api_version == NET
+            });
+        match found {
+            None if kind == "Service" => add(
+                missing_services,
+                Violation {
+                    field: dest_field(at),
+                    message: format!(
+                        "destination {label} {ns}/{name} (cluster {cluster}) is not defined in this repo"
+                    ),
+                    related: vec![],
+                },
+            ),
+            None => add(
+                unresolved,
+                Violation {
+                    field: dest_field(at),
+                    message: format!(
+                        "destination {label} {ns}/{name} (cluster {cluster}) does not exist in this repo"
+                    ),
+                    related: vec![],
+                },
+            ),
+            Some(i) if !cx.ws.visible_in(i, ws) => {
+                let owner = cx.ws_of(i).unwrap_or("<none>");
+                add(
                     unresolved,
-                    t,
                     Violation {
                         field: dest_field(at),
                         message: format!(
-                            "destination {label} {ns}/{name} (cluster {cluster}) does not exist in this repo"
+                            "destination {label} {ns}/{name} is owned by workspace {owner:?} and is not both exported to and imported by workspace {ws:?}"
                         ),
-                        related: vec![],
+                        related: vec![(i, "metadata.name".into(), "the destination".into())],
                     },
-                ),
-                Some(i) if !cx.ws.visible_in(i, ws) => {
-                    let owner = cx.ws_of(i).unwrap_or("<none>");
-                    push(
-                        unresolved,
-                        t,
-                        Violation {
-                            field: dest_field(at),
-                            message: format!(
-                                "destination {label} {ns}/{name} is owned by workspace {owner:?} and is not both exported to and imported by workspace {ws:?}"
-                            ),
-                            related: vec![(i, "metadata.name".into(), "the destination".into())],
-                        },
-                    )
-                }
-                Some(_) => {}
+                )
             }
+            Some(_) => {}
         }
     }
 }
