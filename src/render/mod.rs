@@ -377,7 +377,9 @@ impl<'a> Ctx<'a> {
 /// merged (DestinationRules for one host and namespace) and sorted, so the bytes do not depend
 /// on thread count or file order.
 pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
+    let start = std::time::Instant::now();
     let ctx = Ctx::new(repo, model, opts);
+    tracing::debug!("render: context in {:?}", start.elapsed());
     let keep = opts.keep;
     let stages: Vec<Stage> = vec![
         stage(
@@ -416,6 +418,7 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     if opts.passthrough {
         all.extend(stage(passthrough(repo, &|c| ctx.selected(c)), keep));
     }
+    tracing::debug!("render: translated and finished at {:?}", start.elapsed());
     let mut diagnostics = all.diagnostics;
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
@@ -428,7 +431,12 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     // Stable: of two objects with one identity, the one translated first stays first.
     objects.par_sort_by(|a, b| (&a.cluster, &a.id).cmp(&(&b.cluster, &b.id)));
     let mut objects = dedup_same(objects, &mut diagnostics);
+    tracing::debug!(
+        "render: merged, sorted, deduplicated at {:?}",
+        start.elapsed()
+    );
     let validation = finish::diagnostics(&mut objects);
+    tracing::debug!("render: cross-object checks at {:?}", start.elapsed());
     let count = objects.len();
     let (objects, stream) = match keep {
         Keep::Values => (
