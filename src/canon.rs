@@ -2,6 +2,7 @@
 //! by their JSON text. Used where two values written apart must be told equal or different
 //! (the policies' matcher index, `check`'s fingerprints of rendered objects).
 
+use crate::json::Field;
 use serde_json::Value;
 use std::hash::{Hash, Hasher};
 
@@ -12,7 +13,7 @@ pub fn canon_eq(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| canon_eq(v, w)))
+                    .all(|(k, v)| y.field(k).is_some_and(|w| canon_eq(v, w)))
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| canon_eq(v, w))

@@ -224,7 +224,8 @@ pub fn parse_file(
                 push_object(
                     &mut objects,
                     &mut diags,
-                    (item, max_list),
+                    item,
+                    max_list,
                     loc,
                     doc.index,
                     pointer,
@@ -238,7 +239,8 @@ pub fn parse_file(
         push_object(
             &mut objects,
             &mut diags,
-            (doc.value, doc.max_list),
+            doc.value,
+            doc.max_list,
             loc,
             doc.index,
             String::new(),
@@ -261,7 +263,8 @@ pub fn parse_file(
 fn push_object(
     objects: &mut Vec<Object>,
     diags: &mut Vec<Diagnostic>,
-    (value, max_list): (Value, usize),
+    value: Value,
+    max_list: usize,
     location: Location,
     doc_index: usize,
     pointer: String,

@@ -6,7 +6,7 @@
 use super::format::{broken_at, Located, Scope};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::Location;
-use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
+use cel::common::ast::{operators, EntryExpr, Expr, IdedExpr, LiteralValue};
 use cel::{extensions, Env};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -227,6 +227,60 @@ fn calls(e: &IdedExpr, prefix: &str) -> bool {
 fn walk(e: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
     f(e);
     children(e, &mut |c| walk(c, f));
+}
+
+/// One step of a select chain ([`select_chain`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Step<'e> {
+    /// `.f`
+    Field(&'e str),
+    /// `.?f`
+    Optional(&'e str),
+    /// `.orValue(d)` with a default that needs no evaluation ([`constant_default`]).
+    Or(&'e IdedExpr),
+}
+
+/// `e` as an identifier followed by selects, optional selects and constant `orValue`s, in
+/// source order: `object.spec.?tcp.orValue([])` is `("object", [Field(spec), Optional(tcp),
+/// Or([])])`. `None` for anything else. The one reading of such chains, for the policies'
+/// lent variables (run.rs) and the analysis of what they read (reads.rs).
+pub(super) fn select_chain(e: &IdedExpr) -> Option<(&str, Vec<Step<'_>>)> {
+    let (root, step) = match &e.expr {
+        Expr::Ident(n) => return Some((n.as_str(), Vec::new())),
+        Expr::Select(s) if !s.test => (&*s.operand, Step::Field(&s.field)),
+        Expr::Call(c) if c.func_name == operators::OPT_SELECT && c.target.is_none() => {
+            let [operand, field] = c.args.as_slice() else {
+                return None;
+            };
+            let Expr::Literal(LiteralValue::String(f)) = &field.expr else {
+                return None;
+            };
+            (operand, Step::Optional(&f[..]))
+        }
+        Expr::Call(c) if c.func_name == "orValue" => {
+            let [default] = c.args.as_slice() else {
+                return None;
+            };
+            if !constant_default(default) {
+                return None;
+            }
+            (c.target.as_deref()?, Step::Or(default))
+        }
+        _ => return None,
+    };
+    let (name, mut steps) = select_chain(root)?;
+    steps.push(step);
+    Some((name, steps))
+}
+
+/// An `orValue` default that needs no evaluation: a literal, `[]` or `{}`.
+pub(super) fn constant_default(e: &IdedExpr) -> bool {
+    match &e.expr {
+        Expr::Literal(_) => true,
+        Expr::List(l) => l.elements.is_empty(),
+        Expr::Map(m) => m.entries.is_empty(),
+        _ => false,
+    }
 }
 
 /// Calls `f` on each direct sub-expression of `e`: a call's target and arguments, a

@@ -15,7 +15,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 pub struct Prehashed<K> {
     hash: u64,
     /// The key itself, compared on equal hashes.
-    pub key: K,
+    key: K,
 }
 
 impl<K: Hash> Prehashed<K> {

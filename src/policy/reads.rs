@@ -8,9 +8,9 @@
 //! the whole subtree needed. A pruned object keeps every map and list it keeps in the same kind,
 //! so a field a policy does read gives the same value, and a missing one the same error.
 
-use super::engine::{children, VAR_PREFIX};
+use super::engine::{children, select_chain, Step, VAR_PREFIX};
 use crate::json::Field;
-use cel::common::ast::{operators, Expr, LiteralValue};
+use cel::common::ast::Expr;
 use cel::common::types::{CelList, CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
 use cel::IdedExpr;
@@ -114,34 +114,16 @@ pub fn policy_needs<'a>(
 /// The field path of `object` that `e` is, through `paths` (variables that are paths):
 /// `object.a.b`, `object.?a.?b`, `object.?a.orValue(<literal>)`, `variables.v.c`.
 fn object_path(e: &IdedExpr, paths: &HashMap<String, Vec<String>>) -> Option<Vec<String>> {
-    match &e.expr {
-        Expr::Ident(n) if n == "object" => Some(Vec::new()),
-        Expr::Ident(n) => paths.get(n).cloned(),
-        Expr::Select(s) if !s.test => {
-            let mut p = object_path(&s.operand, paths)?;
-            p.push(s.field.clone());
-            Some(p)
-        }
-        Expr::Call(c) if c.func_name == operators::OPT_SELECT && c.target.is_none() => {
-            let [operand, field] = c.args.as_slice() else {
-                return None;
-            };
-            let Expr::Literal(LiteralValue::String(f)) = &field.expr else {
-                return None;
-            };
-            let mut p = object_path(operand, paths)?;
-            p.push(f.to_string());
-            Some(p)
-        }
-        Expr::Call(c) if c.func_name == "orValue" && c.args.len() == 1 => {
-            if super::run::constant_default(&c.args[0]) {
-                object_path(c.target.as_deref()?, paths)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
+    let (root, steps) = select_chain(e)?;
+    let mut p = match root {
+        "object" => Vec::new(),
+        var => paths.get(var)?.clone(),
+    };
+    p.extend(steps.iter().filter_map(|s| match *s {
+        Step::Field(f) | Step::Optional(f) => Some(f.to_string()),
+        Step::Or(_) => None,
+    }));
+    Some(p)
 }
 
 /// Adds what `e` reads of `object` to `need`.

@@ -4,7 +4,7 @@
 //! time budgets, exemptions, and findings pointing at the offending field.
 
 use super::convert::{self, to_cel};
-use super::engine::{estimate, Compiled, Prog, Sizes, VAR_PREFIX};
+use super::engine::{estimate, select_chain, Compiled, Prog, Sizes, Step, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
 use super::hash::FastMap;
 use super::reads::{self, Need};
@@ -644,54 +644,27 @@ struct ObjectPath<'e> {
     default: &'e IdedExpr,
 }
 
-/// An `orValue` default that needs no evaluation: a literal, `[]` or `{}`.
-pub(super) fn constant_default(e: &IdedExpr) -> bool {
-    use cel::common::ast::Expr;
-    match &e.expr {
-        Expr::Literal(_) => true,
-        Expr::List(l) => l.elements.is_empty(),
-        Expr::Map(m) => m.entries.is_empty(),
-        _ => false,
-    }
-}
-
+/// The lent form: `object`, plain selects, at least one optional select, then one `orValue`.
 fn object_path(e: &IdedExpr) -> Option<ObjectPath<'_>> {
-    use cel::common::ast::{operators, Expr};
-    let Expr::Call(c) = &e.expr else { return None };
-    let [default] = c.args.as_slice() else {
+    let ("object", steps) = select_chain(e)? else {
         return None;
     };
-    if c.func_name != "orValue" || !constant_default(default) {
+    let (Step::Or(default), selects) = steps.split_last()? else {
         return None;
-    }
+    };
     let mut plain = Vec::new();
     let mut optional = Vec::new();
-    let mut at = c.target.as_deref()?;
-    loop {
-        match &at.expr {
-            Expr::Call(c) if c.func_name == operators::OPT_SELECT && c.target.is_none() => {
-                let [operand, field] = c.args.as_slice() else {
-                    return None;
-                };
-                let Expr::Literal(cel::common::ast::LiteralValue::String(f)) = &field.expr else {
-                    return None;
-                };
-                if !plain.is_empty() {
-                    return None; // `.?a.b`: the select after an optional one is optional too
-                }
-                optional.push(&f[..]);
-                at = operand;
-            }
-            Expr::Select(s) if !s.test => {
-                plain.push(s.field.as_str());
-                at = &s.operand;
-            }
-            Expr::Ident(n) if n == "object" && !optional.is_empty() => break,
+    for step in selects {
+        match *step {
+            // `.?a.b`: a select after an optional one is optional too.
+            Step::Field(f) if optional.is_empty() => plain.push(f),
+            Step::Optional(f) => optional.push(f),
             _ => return None,
         }
     }
-    plain.reverse();
-    optional.reverse();
+    if optional.is_empty() {
+        return None;
+    }
     Some(ObjectPath {
         plain,
         optional,
