@@ -23,6 +23,10 @@ pub struct Options {
     pub skip_policies: bool,
     /// Ignore exemption annotations (`--no-exemptions`).
     pub no_exemptions: bool,
+    /// Free the Gloo objects' parsed values once typing and the policies are done
+    /// (`Repo::without_gloo_values`): the outcome's repo then keeps their ids, locations and
+    /// files, not their values. The values are most of a run's input memory.
+    pub release_inputs: bool,
 }
 
 /// What a run produced.
@@ -96,23 +100,40 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     let mut suppressed = Vec::new();
     let mut policies = 0;
     // Policies and translation are independent: run them side by side, then validate.
-    let (report, out) = rayon::join(
-        || {
-            (!opts.skip_policies)
-                .then(|| policy::check(&repo, &model, &opts.policy_dirs, opts.no_exemptions))
-        },
-        || {
-            let start = Instant::now();
-            let out = render::render(&repo, &model, &opts.render);
-            tracing::debug!(
-                "render and validation: {} objects in {:?}; {}",
-                out.count,
-                start.elapsed(),
-                rss()
-            );
-            out
-        },
-    );
+    let check = |repo: &Repo| {
+        (!opts.skip_policies)
+            .then(|| policy::check(repo, &model, &opts.policy_dirs, opts.no_exemptions))
+    };
+    let render = |repo: &Repo| {
+        let start = Instant::now();
+        let out = render::render(repo, &model, &opts.render);
+        tracing::debug!(
+            "render and validation: {} objects in {:?}; {}",
+            out.count,
+            start.elapsed(),
+            rss()
+        );
+        out
+    };
+    let (repo, (report, out)) = if opts.release_inputs {
+        // The renderer gets the lean copy; the policies own the full repo and drop it when
+        // they end, which frees the Gloo values while translation still runs.
+        let lean = repo.without_gloo_values();
+        let full = repo;
+        let both = rayon::join(
+            move || {
+                let report = check(&full);
+                drop(full);
+                tracing::debug!("policies done, inputs released; {}", rss());
+                report
+            },
+            || render(&lean),
+        );
+        (lean, both)
+    } else {
+        let both = rayon::join(|| check(&repo), || render(&repo));
+        (repo, both)
+    };
     if let Some(report) = report {
         let report = report?;
         policies = report.policies;

@@ -177,6 +177,22 @@ fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
 }
 
 impl Repo {
+    /// A copy whose Gloo objects hold `null` instead of their parsed values; everything else
+    /// (ids, locations, files, other objects) is shared. After typing, translation reads only
+    /// the typed model and the non-Gloo objects (Services, Deployments, passthrough), so a run
+    /// can hand this copy to the renderer and free the Gloo values as soon as the policies,
+    /// which read them, are done.
+    pub fn without_gloo_values(&self) -> Repo {
+        let null = Arc::new(serde_json::Value::Null);
+        let mut lean = self.clone();
+        for o in &mut lean.objects {
+            if crate::render::is_gloo_group(o.id.group()) {
+                o.value = null.clone();
+            }
+        }
+        lean
+    }
+
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
         let (config, files, fallback, limits) = read_all(origin, opts)?;
@@ -431,6 +447,28 @@ mod tests {
     }
 
     const B: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  x: on\n";
+
+    #[test]
+    fn a_lean_copy_drops_only_the_gloo_values() {
+        let es = "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata:\n  name: e\n  namespace: n\nspec:\n  hosts: [a.com]\n";
+        let full = build(vec![file("b.yaml", B), file("e.yaml", es)], None);
+        let lean = full.without_gloo_values();
+        let ids = |r: &Repo| r.objects.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&full), ids(&lean));
+        assert_eq!(
+            lean.objects[0].value, full.objects[0].value,
+            "ConfigMap kept"
+        );
+        assert!(
+            lean.objects[1].value.is_null(),
+            "ExternalService value dropped"
+        );
+        assert_eq!(
+            full.objects[1].value["spec"]["hosts"][0], "a.com",
+            "original untouched"
+        );
+        assert_eq!(lean.objects[1].location, full.objects[1].location);
+    }
 
     #[test]
     fn a_later_load_reuses_unchanged_files_at_their_new_index() {

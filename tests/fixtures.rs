@@ -603,3 +603,39 @@ fn what_a_run_keeps_changes_nothing_it_reports() {
         }
     }
 }
+
+/// Releasing the Gloo values after typing (what the CLI and the plugins do) must not change a
+/// byte of the output or a finding: translation reads only the typed model and non-Gloo objects.
+#[test]
+fn releasing_the_inputs_changes_nothing() {
+    let mut failures = Vec::new();
+    for (name, dir) in fixture_dirs() {
+        let run = |release: bool| {
+            let mut opts = Options::default();
+            opts.render.passthrough = true;
+            opts.release_inputs = release;
+            let out = pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders");
+            let shown = |ds: &[meshform::diag::Diagnostic]| -> Vec<String> {
+                ds.iter().map(|d| format!("{d} {:?}", d.location)).collect()
+            };
+            (
+                stream(&out.objects),
+                shown(&out.findings),
+                shown(&out.suppressed),
+                out.repo.objects.iter().any(|o| o.value.is_null()),
+            )
+        };
+        let (kept, released) = (run(false), run(true));
+        if kept.0 != released.0 || kept.1 != released.1 || kept.2 != released.2 {
+            failures.push(format!(
+                "{name}: output or findings differ once inputs are released"
+            ));
+        }
+        if kept.3 || !released.3 {
+            failures.push(format!(
+                "{name}: the values were not released (or released unasked)"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

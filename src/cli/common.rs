@@ -88,6 +88,9 @@ impl SourceArgs {
             policy_dirs: self.policy_dirs.clone(),
             skip_policies: false,
             no_exemptions: self.no_exemptions,
+            // render, check and diff use only the findings, files and rendered objects after
+            // the run (diff has loaded both revisions by then).
+            release_inputs: true,
         })
     }
 }

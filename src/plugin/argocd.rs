@@ -361,6 +361,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             // Only the stream is printed: never hold every rendered object as a value.
             keep: Keep::Stream,
         },
+        release_inputs: true,
         ..pipeline::Options::default()
     };
     let outcome = pipeline::run(&Origin::Dir(roots.root.clone()), &opts).map_err(|e| Failure {

@@ -277,6 +277,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
             passthrough: settings.passthrough,
             ..RenderOptions::default()
         },
+        release_inputs: true,
         ..pipeline::Options::default()
     };
     let outcome = pipeline::run_repo(repo, &opts).map_err(|e| Failure {
