@@ -82,7 +82,33 @@ pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
         start.elapsed(),
         rss()
     );
+    if let Some(d) = unknown_cluster(&repo, &opts.render.clusters) {
+        return Err(LoadError(vec![d]));
+    }
     run_repo(repo, opts)
+}
+
+/// A usage error when `--cluster` names a cluster the repo does not have: rendering it would
+/// give an empty stream, which Argo CD reads as "delete everything". (`diff` does not ask: a
+/// pull request may add or remove a cluster.)
+pub fn unknown_cluster(repo: &Repo, asked: &[String]) -> Option<Diagnostic> {
+    let c = asked.iter().find(|c| !repo.clusters.contains(c))?;
+    let message = if repo.config.clusters.is_empty() {
+        format!(
+            "cluster `{c}` is not this repo's: without a meshform.yaml `clusters` list the repo \
+             is one cluster, `{}` (the first --cluster names it)",
+            repo.clusters.join(", ")
+        )
+    } else {
+        format!(
+            "cluster `{c}` is not in meshform.yaml (clusters: {})",
+            repo.clusters.join(", ")
+        )
+    };
+    Some(
+        Diagnostic::error("unknown-cluster", message)
+            .help("name one of those clusters, or add the cluster to meshform.yaml `clusters`"),
+    )
 }
 
 /// As `run`, for a repo already loaded.

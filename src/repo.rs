@@ -66,15 +66,14 @@ fn source_diag(e: SourceError) -> Diagnostic {
         SourceError::Io { .. } => "io",
     };
     let mut d = Diagnostic::error(code, e.to_string());
-    if let Some(p) = e.path() {
-        if !p.is_empty() {
-            d.message = match &e {
-                SourceError::Io { message, .. } | SourceError::Refused { message, .. } => {
-                    message.clone()
-                }
-                _ => d.message,
-            };
-            d = d.at(Location::new(p.into(), Pos { line: 1, column: 1 }));
+    if let SourceError::Io { path, message } | SourceError::Refused { path, message } = &e {
+        // The path is the location (an empty path: the repo itself, named in the message).
+        d.message = message.clone();
+        if !path.is_empty() {
+            d = d.at(Location::new(
+                path.as_str().into(),
+                Pos { line: 1, column: 1 },
+            ));
         }
     }
     d

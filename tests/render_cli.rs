@@ -160,6 +160,33 @@ fn rev_outside_a_git_repository_is_a_clear_error() {
     assert!(err.contains("is not in a git repository"), "{err}");
 }
 
+/// A missing or non-directory PATH names the path in the message, not as a file:line of the
+/// repo (there is no such file to point into).
+#[test]
+fn a_missing_path_is_named_plainly() {
+    let d = repo();
+    let missing = d.path().join("nope");
+    let (code, out, err) = render(&missing, &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    let want = format!("error[io]: cannot read the repo at {}: ", missing.display());
+    assert!(err.starts_with(&want), "{err}");
+    assert!(
+        !err.contains("-->"),
+        "no location for the repo itself: {err}"
+    );
+    let file = d.path().join("workspaces.yaml");
+    let (code, _, err) = render(&file, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("{} is not a directory", file.display())),
+        "{err}"
+    );
+    let (code, _, err) = render(&missing, &["--rev", "HEAD"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read the repo at"), "{err}");
+}
+
 #[test]
 fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
     let d = repo();
@@ -307,6 +334,33 @@ fn cluster_selection_and_istio_api_version() {
     assert!(out.contains("kind: VirtualService"));
     let (_, out, _) = render(d.path(), &["--istio-api", "v1beta1"]);
     assert!(out.contains("apiVersion: networking.istio.io/v1beta1"));
+}
+
+/// An unknown `--cluster` would render an empty stream (which Argo CD reads as "prune
+/// everything"): it is a usage error, for render and check alike, with or without meshform.yaml.
+#[test]
+fn an_unknown_cluster_is_a_usage_error() {
+    let d = repo();
+    let (code, out, err) = render(d.path(), &["--cluster", "a", "--cluster", "b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("cluster `b` is not this repo's"), "{err}");
+    write(d.path(), "meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
+    let (code, out, err) = render(d.path(), &["--cluster", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("error[unknown-cluster]: cluster `nope` is not in meshform.yaml (clusters: cluster1, cluster2)"),
+        "{err}"
+    );
+    let check = meshform()
+        .args(["check", "--cluster", "nope"])
+        .arg(d.path())
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(2));
+    assert!(check.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&check.stderr).contains("unknown-cluster"));
 }
 
 #[test]

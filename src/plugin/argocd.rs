@@ -372,12 +372,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
         diagnostics: e.0,
         ..Failure::default()
     })?;
-    if !outcome.repo.clusters.contains(&cluster) {
-        return Err(Failure::one(param_err(format!(
-            "cluster `{cluster}` is not in meshform.yaml (clusters: {})",
-            outcome.repo.clusters.join(", ")
-        ))));
-    }
+    // A cluster the repo does not have is refused by pipeline::run (unknown-cluster).
     let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,

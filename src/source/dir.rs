@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<SourceError>> {
     let canon_root = fs::canonicalize(root).map_err(|e| {
         vec![SourceError::Io {
-            path: root.display().to_string(),
-            message: e.to_string(),
+            // The root is not a file of the repo: no location, the path goes in the message.
+            path: String::new(),
+            message: format!("cannot read the repo at {}: {e}", root.display()),
         }]
     })?;
     if !canon_root.is_dir() {
         return Err(vec![SourceError::Io {
-            path: root.display().to_string(),
-            message: "not a directory".into(),
+            path: String::new(),
+            message: format!("{} is not a directory", root.display()),
         }]);
     }
     let walker = ignore::WalkBuilder::new(&canon_root)

@@ -24,8 +24,8 @@ impl GitRepo {
     /// Opens the repository containing `path`.
     pub fn open(path: &Path) -> Result<GitRepo, SourceError> {
         let abs = std::fs::canonicalize(path).map_err(|e| SourceError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
+            path: String::new(),
+            message: format!("cannot read the repo at {}: {e}", path.display()),
         })?;
         let repo = Repository::discover(&abs).map_err(|_| {
             SourceError::Git(format!(
