@@ -518,6 +518,8 @@ fn out_dir_is_left_as_it_was_on_any_error() {
     let d = tmp();
     let repo = d.path().join("repo");
     let out = d.path().join("out");
+    // An earlier render (its marker lets a run replace it; see render_cli.rs for the refusal).
+    write(&out, ".meshform-out", "earlier run\n");
     write(&out, "previous/keep.yaml", "previous render\n");
     let before = snapshot(&out);
     let siblings = || {

@@ -307,11 +307,15 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
     let d = repo();
     let out = tempfile::tempdir().expect("tempdir");
     let dir = out.path().join("rendered");
-    fs::create_dir_all(dir.join("stale")).expect("mkdir");
-    fs::write(dir.join("stale/old.yaml"), "x").expect("write");
-    let (code, stdout, err) = render(d.path(), &["--out-dir", dir.to_str().expect("utf8")]);
+    let arg = ["--out-dir", dir.to_str().expect("utf8")];
+    let (code, stdout, err) = render(d.path(), &arg);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.is_empty());
+    assert!(dir.join(".meshform-out").is_file(), "marked as meshform's");
+    fs::create_dir_all(dir.join("stale")).expect("mkdir");
+    fs::write(dir.join("stale/old.yaml"), "x").expect("write");
+    let (code, _, err) = render(d.path(), &arg);
+    assert_eq!(code, 0, "{err}");
     assert!(!dir.join("stale").exists(), "old content replaced");
     let k = fs::read_to_string(dir.join("cluster1/kustomization.yaml")).expect("kustomization");
     assert!(
@@ -321,6 +325,47 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
     assert!(dir
         .join("cluster1/web/virtualservice-routetable-web-web-cluster1-web.yaml")
         .exists());
+}
+
+/// `--out-dir` replaces a whole directory, so a directory meshform did not write (or a file)
+/// is refused and left as it was: a mistyped `--out-dir .` must not wipe a source tree.
+#[test]
+fn out_dir_refuses_what_meshform_did_not_write() {
+    let d = repo();
+    let out = tempfile::tempdir().expect("tempdir");
+    let mine = out.path().join("notes");
+    fs::create_dir_all(&mine).expect("mkdir");
+    fs::write(mine.join("todo.txt"), "keep me").expect("write");
+    let (code, stdout, err) = render(d.path(), &["--out-dir", mine.to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(stdout.is_empty());
+    assert!(
+        err.contains("was not written by meshform (no .meshform-out file)"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(mine.join("todo.txt")).expect("kept"),
+        "keep me"
+    );
+    let file = out.path().join("meshform.yaml");
+    fs::write(&file, "apiVersion: meshform.dev/v1alpha1\n").expect("write");
+    let (code, _, err) = render(d.path(), &["--out-dir", file.to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists and is not a directory"), "{err}");
+    assert!(file.is_file(), "the file is left as it was");
+    let leftovers: Vec<_> = fs::read_dir(out.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "no staging directories left: {leftovers:?}"
+    );
+    let empty = out.path().join("empty");
+    fs::create_dir_all(&empty).expect("mkdir");
+    let (code, _, err) = render(d.path(), &["--out-dir", empty.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "an empty directory is fine: {err}");
 }
 
 #[test]

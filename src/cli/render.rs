@@ -25,7 +25,8 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub format: Format,
     /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml and a kustomization.yaml per cluster
-    /// instead of printing; replaced atomically.
+    /// instead of printing; replaced atomically, so DIR must be absent, empty or an earlier
+    /// output (marked by a .meshform-out file).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
 }

@@ -189,9 +189,46 @@ pub fn safe_component(s: &str) -> String {
 /// Longest component `safe_component` returns; a kind, a name and `.yaml` fit in 255 bytes.
 const MAX_COMPONENT: usize = 120;
 
+/// The file that marks a directory as meshform's `--out-dir` output, so that a later run may
+/// replace it.
+pub const OUT_DIR_MARKER: &str = ".meshform-out";
+const OUT_DIR_MARKER_TEXT: &str =
+    "Written by `meshform render --out-dir`; the whole directory is replaced on each run.\n";
+
+/// `--out-dir` replaces the whole directory, so it must be one meshform owns: absent, empty, or
+/// holding the marker of an earlier run. Anything else (a file, a source tree, a home directory
+/// given by mistake) is refused untouched.
+fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+    };
+    if !meta.is_dir() {
+        return Err(format!(
+            "--out-dir {} exists and is not a directory; nothing written",
+            dir.display()
+        ));
+    }
+    if dir.join(OUT_DIR_MARKER).is_file() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    Err(format!(
+        "--out-dir {} is not empty and was not written by meshform (no {OUT_DIR_MARKER} file); \
+         it would be replaced as a whole, so nothing was written: remove it or choose another \
+         directory",
+        dir.display()
+    ))
+}
+
 /// Writes `DIR/<cluster>/<namespace>/<kind>-<name>.yaml` plus one `kustomization.yaml` per
 /// cluster. Everything is written to a temporary sibling directory first and then renamed
-/// into place, so on any error the previous content of DIR is left as it was.
+/// into place, so on any error the previous content of DIR is left as it was. `DIR` must be
+/// absent, empty or an earlier output (`OUT_DIR_MARKER`).
 pub fn write_out_dir(
     dir: &std::path::Path,
     objects: &[Rendered],
@@ -200,6 +237,7 @@ pub fn write_out_dir(
     use std::collections::BTreeMap;
     use std::fs;
     let _ = format;
+    owned_out_dir(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -248,6 +286,8 @@ pub fn write_out_dir(
         fs::write(&path, crate::yaml::to_string(&k)?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
+    fs::write(tmp.path().join(OUT_DIR_MARKER), OUT_DIR_MARKER_TEXT)
+        .map_err(|e| format!("{}: {e}", tmp.path().display()))?;
     let staged = tmp.keep();
     let old = parent.join(format!(
         ".meshform-old-{}",
