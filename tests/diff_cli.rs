@@ -553,3 +553,39 @@ fn context_lines_follow_dash_u() {
         "one line of context only: {out}"
     );
 }
+
+/// A `--cluster` that only one revision has is a cluster the change adds or removes (its
+/// objects show as added or removed); one that neither has is a typo, exit 2.
+#[test]
+fn a_cluster_neither_revision_has_is_exit_2() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let config = |clusters: &str| {
+        format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{clusters}]\n")
+    };
+    write(d, "meshform.yaml", &config("{name: a}"));
+    write(d, "app.yaml", APP);
+    commit(d, "one cluster", "c0");
+    write(
+        d,
+        "meshform.yaml",
+        &config("{name: a}, {name: b, paths: [\"b/**\"]}"),
+    );
+    write(d, "b/app.yaml", APP);
+    commit(d, "a second cluster", "c1");
+    let o = diff(d, &["--base", "c0", "--head", "c1", "--cluster", "b"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout(&o).contains("ConfigMap"), "{}", stdout(&o));
+    let o = diff(d, &["--base", "c0", "--head", "c1", "--cluster", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no revision has cluster `nope`"), "{err}");
+    assert!(err.contains("clusters: a, b"), "{err}");
+}
