@@ -368,6 +368,35 @@ fn out_dir_refuses_what_meshform_did_not_write() {
     assert_eq!(code, 0, "an empty directory is fine: {err}");
 }
 
+/// An out-dir inside the repo is meshform's output, not its input: rendering again (from the
+/// working tree or from a commit that holds the out-dir) reads the same sources and gives the
+/// same output, passthrough included.
+#[test]
+fn an_out_dir_inside_the_repo_is_not_read_back() {
+    let d = repo();
+    let (_, before, _) = render(d.path(), &["--passthrough"]);
+    let out = d.path().join("rendered");
+    let arg = ["--passthrough", "--out-dir", out.to_str().expect("utf8")];
+    for _ in 0..2 {
+        let (code, _, err) = render(d.path(), &arg);
+        assert_eq!(code, 0, "{err}");
+    }
+    assert!(out.join("cluster1/kustomization.yaml").is_file());
+    let (code, after, err) = render(d.path(), &["--passthrough"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(after, before);
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A", "-f"]);
+    git(d.path(), &["commit", "-qm", "with the output"]);
+    let (code, from_rev, err) = render(d.path(), &["--passthrough", "--rev", "HEAD"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_rev, before);
+    // Pointed at the out-dir itself, meshform reads it (it is the root, not a part of it).
+    let (code, own, err) = render(&out, &["--passthrough"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(own.contains("kind: ServiceEntry"), "{own}");
+}
+
 #[test]
 fn cluster_selection_and_istio_api_version() {
     let d = repo();

@@ -189,9 +189,7 @@ pub fn safe_component(s: &str) -> String {
 /// Longest component `safe_component` returns; a kind, a name and `.yaml` fit in 255 bytes.
 const MAX_COMPONENT: usize = 120;
 
-/// The file that marks a directory as meshform's `--out-dir` output, so that a later run may
-/// replace it.
-pub const OUT_DIR_MARKER: &str = ".meshform-out";
+use crate::source::OUT_DIR_MARKER;
 const OUT_DIR_MARKER_TEXT: &str =
     "Written by `meshform render --out-dir`; the whole directory is replaced on each run.\n";
 

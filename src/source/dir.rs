@@ -33,6 +33,17 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         .require_git(false)
         .follow_links(false)
         .sort_by_file_name(|a, b| a.cmp(b))
+        // meshform's own output (an out-dir inside the repo) is not input.
+        .filter_entry(|e| {
+            let own = e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && std::fs::symlink_metadata(e.path().join(super::OUT_DIR_MARKER))
+                    .is_ok_and(|m| m.is_file());
+            if own {
+                tracing::info!("skipping {}: meshform output", e.path().display());
+            }
+            !own
+        })
         .build();
     // The walk, the checks and the budget run in walk order; the contents are read side by
     // side afterwards (`read_contents`), and results keep that order.

@@ -107,10 +107,19 @@ pub fn read_rev(path: &Path, rev: &str, limits: &Limits) -> Result<Vec<SourceFil
     walk(&g.repo, &top, "", &mut blobs, &mut ignores)?;
     let root = g.prefix.trim_end_matches('/').to_string();
     let under_root = |p: &str| root.is_empty() || p == root || p.starts_with(&format!("{root}/"));
+    // meshform's own output (an out-dir committed inside the repo) is not input, as for a
+    // working tree.
+    let marker = format!("/{}", super::OUT_DIR_MARKER);
+    let own_output: Vec<String> = blobs
+        .keys()
+        .filter_map(|k| k.strip_suffix(&marker))
+        .filter(|d| *d != root)
+        .map(|d| format!("{d}/"))
+        .collect();
     let mut budget = Budget::new(limits);
     let mut admitted: Vec<(String, Oid)> = Vec::new();
     for (full, (id, mode)) in &blobs {
-        if !under_root(full) {
+        if !under_root(full) || own_output.iter().any(|d| full.starts_with(d)) {
             continue;
         }
         let rel = if root.is_empty() {

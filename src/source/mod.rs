@@ -74,6 +74,11 @@ impl SourceError {
     }
 }
 
+/// The file `render --out-dir` writes at the top of its output. A directory holding it is
+/// meshform's own output, never input: the walkers skip it (below the root), so rendering into
+/// `rendered/` inside the repo and rendering again reads the same sources.
+pub const OUT_DIR_MARKER: &str = ".meshform-out";
+
 /// True for file names meshform reads.
 pub fn is_manifest_name(name: &str) -> bool {
     let n = name.strip_suffix(".j2").unwrap_or(name);
