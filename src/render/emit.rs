@@ -1,6 +1,7 @@
 //! Output: a YAML stream, a JSON array, or an out-dir of files with kustomizations.
 
 use super::Rendered;
+use crate::source::OUT_DIR_MARKER;
 use serde_json::Value;
 
 /// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
@@ -189,7 +190,6 @@ pub fn safe_component(s: &str) -> String {
 /// Longest component `safe_component` returns; a kind, a name and `.yaml` fit in 255 bytes.
 const MAX_COMPONENT: usize = 120;
 
-use crate::source::OUT_DIR_MARKER;
 const OUT_DIR_MARKER_TEXT: &str =
     "Written by `meshform render --out-dir`; the whole directory is replaced on each run.\n";
 

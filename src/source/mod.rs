@@ -64,16 +64,6 @@ pub enum SourceError {
     Limit(String),
 }
 
-impl SourceError {
-    /// The repo-relative path the error concerns, if any.
-    pub fn path(&self) -> Option<&str> {
-        match self {
-            SourceError::Io { path, .. } | SourceError::Refused { path, .. } => Some(path),
-            _ => None,
-        }
-    }
-}
-
 /// The file `render --out-dir` writes at the top of its output. A directory holding it is
 /// meshform's own output, never input: the walkers skip it (below the root), so rendering into
 /// `rendered/` inside the repo and rendering again reads the same sources.
