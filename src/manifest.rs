@@ -57,6 +57,12 @@ impl ObjectId {
             .map(|(g, _)| g)
             .unwrap_or("")
     }
+
+    /// True for the API groups meshform translates (`*.gloo.solo.io`); their objects are
+    /// typed and translated, never passed through.
+    pub fn is_gloo(&self) -> bool {
+        self.group().ends_with(".gloo.solo.io")
+    }
 }
 
 impl fmt::Display for ObjectId {

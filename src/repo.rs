@@ -185,7 +185,7 @@ impl Repo {
         let null = Arc::new(serde_json::Value::Null);
         let mut lean = self.clone();
         for o in &mut lean.objects {
-            if crate::render::is_gloo_group(o.id.group()) {
+            if o.id.is_gloo() {
                 o.value = null.clone();
             }
         }

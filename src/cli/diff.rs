@@ -169,22 +169,21 @@ pub fn run(args: Args) -> Exit {
     tracing::debug!("diff: both loaded in {:?}", start.elapsed());
     // A --cluster that neither revision has is a typo (one side only: the change adds or
     // removes that cluster, and the diff shows it).
-    for c in &opts.render.clusters {
-        let asked = std::slice::from_ref(c);
-        let known = |r: &Result<Repo, _>| {
-            r.as_ref()
-                .is_ok_and(|r| pipeline::unknown_cluster(r, asked).is_none())
-        };
-        if !known(&base) && !known(&head) {
-            if let Some(d) = head
-                .as_ref()
-                .ok()
-                .and_then(|h| pipeline::unknown_cluster(h, asked))
-            {
-                print_diagnostics(&[d], &[], crate::config::Limits::default().max_diagnostics);
-                eprintln!("error: no revision has cluster `{c}`; nothing compared");
-                return Exit::Error;
-            }
+    let has = |r: &Result<Repo, _>, c: &String| r.as_ref().is_ok_and(|r| r.clusters.contains(c));
+    if let Some(c) = opts
+        .render
+        .clusters
+        .iter()
+        .find(|c| !has(&base, c) && !has(&head, c))
+    {
+        if let Some(d) = head
+            .as_ref()
+            .ok()
+            .and_then(|h| pipeline::unknown_cluster(h, std::slice::from_ref(c)))
+        {
+            print_diagnostics(&[d], &[], crate::config::Limits::default().max_diagnostics);
+            eprintln!("error: no revision has cluster `{c}`; nothing compared");
+            return Exit::Error;
         }
     }
     let base = base.and_then(|r| pipeline::run_repo(r, &opts));

@@ -274,7 +274,7 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
             typed(repo, i, o, diags).map(Piece::FaultInjectionPolicy)
         }
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
-        _ if o.id.group().ends_with(".gloo.solo.io") => {
+        _ if o.id.is_gloo() => {
             diags.push(
                 Diagnostic::warning(
                     "unknown-kind",

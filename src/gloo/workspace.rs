@@ -62,7 +62,7 @@ impl Workspaces {
                 ns_map.insert(o.id.name.clone(), labels);
             } else if !o.id.namespace.is_empty() {
                 ns_map.entry(o.id.namespace.clone()).or_default();
-            } else if o.id.group().ends_with(".gloo.solo.io") {
+            } else if o.id.is_gloo() {
                 ns_map.entry("default".into()).or_default();
             }
         }

@@ -130,11 +130,6 @@ pub struct Output {
     pub validation: Vec<Diagnostic>,
 }
 
-/// True for the API groups meshform translates (their objects are never passed through).
-pub fn is_gloo_group(group: &str) -> bool {
-    group.ends_with(".gloo.solo.io")
-}
-
 /// A gateway workload as Gloo discovers it: a gateway Service and its pods (meshform.yaml
 /// `clusters[].gateways`, or a Service manifest in the repo).
 #[derive(Debug, Clone, PartialEq)]
@@ -631,7 +626,7 @@ fn passthrough<'a>(
 ) -> impl ParallelIterator<Item = Part> + 'a {
     repo.objects
         .par_iter()
-        .filter(|o| !is_gloo_group(o.id.group()) && selected(&o.cluster))
+        .filter(|o| !o.id.is_gloo() && selected(&o.cluster))
         .map(|o| Part {
             objects: vec![Rendered {
                 cluster: o.cluster.clone(),
