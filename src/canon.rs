@@ -3,57 +3,144 @@
 //! (the policies' matcher index, `check`'s fingerprints of rendered objects).
 
 use crate::json::Field;
-use serde_json::Value;
+use crate::node::Node;
+use serde_json::{Number, Value};
 use std::hash::{Hash, Hasher};
+
+/// The read-only view of a JSON-like tree that the canonical form needs: the rendered output
+/// is `serde_json::Value`, the input objects [`Node`]s.
+pub trait Tree: PartialEq + Sized {
+    /// A map's entries, in their order.
+    type Entries<'a>: Iterator<Item = (&'a str, &'a Self)>
+    where
+        Self: 'a;
+    /// What kind of value this is.
+    fn shape(&self) -> Shape<'_, Self>;
+    /// A map's entries (none for anything else).
+    fn entries(&self) -> Self::Entries<'_>;
+    /// A map's value under `key`.
+    fn get_key(&self, key: &str) -> Option<&Self>;
+}
+
+/// The kinds of value, with what each holds (a map: its length).
+pub enum Shape<'a, T> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    String(&'a str),
+    Array(&'a [T]),
+    Object(usize),
+}
+
+type JsonEntries<'a> = std::iter::Map<
+    std::iter::Flatten<std::option::IntoIter<serde_json::map::Iter<'a>>>,
+    fn((&'a String, &'a Value)) -> (&'a str, &'a Value),
+>;
+
+impl Tree for Value {
+    type Entries<'a> = JsonEntries<'a>;
+    fn shape(&self) -> Shape<'_, Value> {
+        match self {
+            Value::Null => Shape::Null,
+            Value::Bool(b) => Shape::Bool(*b),
+            Value::Number(n) => Shape::Number(n),
+            Value::String(s) => Shape::String(s),
+            Value::Array(a) => Shape::Array(a),
+            Value::Object(m) => Shape::Object(m.len()),
+        }
+    }
+    fn entries(&self) -> JsonEntries<'_> {
+        fn pair<'a>((k, v): (&'a String, &'a Value)) -> (&'a str, &'a Value) {
+            (k.as_str(), v)
+        }
+        self.as_object()
+            .map(|m| m.iter())
+            .into_iter()
+            .flatten()
+            .map(pair as fn(_) -> _)
+    }
+    fn get_key(&self, key: &str) -> Option<&Value> {
+        self.field(key)
+    }
+}
+
+type NodeEntries<'a> = std::iter::Map<
+    std::slice::Iter<'a, (crate::node::Key, Node)>,
+    fn(&'a (crate::node::Key, Node)) -> (&'a str, &'a Node),
+>;
+
+impl Tree for Node {
+    type Entries<'a> = NodeEntries<'a>;
+    fn shape(&self) -> Shape<'_, Node> {
+        match self {
+            Node::Null => Shape::Null,
+            Node::Bool(b) => Shape::Bool(*b),
+            Node::Number(n) => Shape::Number(n),
+            Node::String(s) => Shape::String(s),
+            Node::Array(a) => Shape::Array(a),
+            Node::Object(m) => Shape::Object(m.len()),
+        }
+    }
+    fn entries(&self) -> NodeEntries<'_> {
+        fn pair((k, v): &(crate::node::Key, Node)) -> (&str, &Node) {
+            (k, v)
+        }
+        let all: &[(crate::node::Key, Node)] = self.as_object().map_or(&[], |m| m.entries());
+        all.iter().map(pair as fn(_) -> _)
+    }
+    fn get_key(&self, key: &str) -> Option<&Node> {
+        self.get(key)
+    }
+}
 
 /// True when `canon(a) == canon(b)`, without building either: objects compare whatever their
 /// key order, numbers by their JSON text.
-pub fn canon_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.field(k).is_some_and(|w| canon_eq(v, w)))
+pub fn canon_eq<T: Tree>(a: &T, b: &T) -> bool {
+    match (a.shape(), b.shape()) {
+        (Shape::Object(x), Shape::Object(y)) => {
+            x == y
+                && a.entries()
+                    .all(|(k, v)| b.get_key(k).is_some_and(|w| canon_eq(v, w)))
         }
-        (Value::Array(x), Value::Array(y)) => {
+        (Shape::Array(x), Shape::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| canon_eq(v, w))
         }
-        (Value::Number(x), Value::Number(y)) => x == y && x.to_string() == y.to_string(),
+        (Shape::Number(x), Shape::Number(y)) => x == y && x.to_string() == y.to_string(),
         _ => a == b,
     }
 }
 
 /// Hashes a value consistently with [`canon_eq`].
-pub fn canon_hash<H: Hasher>(v: &Value, h: &mut H) {
-    match v {
-        Value::Null => h.write_u8(0),
-        Value::Bool(b) => {
+pub fn canon_hash<T: Tree, H: Hasher>(v: &T, h: &mut H) {
+    match v.shape() {
+        Shape::Null => h.write_u8(0),
+        Shape::Bool(b) => {
             h.write_u8(1);
             b.hash(h);
         }
-        Value::Number(n) => {
+        Shape::Number(n) => {
             h.write_u8(2);
             n.to_string().hash(h);
         }
-        Value::String(s) => {
+        Shape::String(s) => {
             h.write_u8(3);
             s.hash(h);
         }
-        Value::Array(a) => {
+        Shape::Array(a) => {
             h.write_u8(4);
             h.write_usize(a.len());
             a.iter().for_each(|x| canon_hash(x, h));
         }
-        Value::Object(m) => {
+        Shape::Object(len) => {
             h.write_u8(5);
-            h.write_usize(m.len());
-            if m.len() == 1 || m.keys().is_sorted() {
-                for (k, x) in m {
+            h.write_usize(len);
+            if len == 1 || v.entries().map(|(k, _)| k).is_sorted() {
+                for (k, x) in v.entries() {
                     k.hash(h);
                     canon_hash(x, h);
                 }
             } else {
-                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                let mut entries: Vec<(&str, &T)> = v.entries().collect();
                 entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 for (k, x) in entries {
                     k.hash(h);
@@ -66,17 +153,17 @@ pub fn canon_hash<H: Hasher>(v: &Value, h: &mut H) {
 
 /// A JSON value compared and hashed as its canonical form (sorted keys).
 #[derive(Clone, Copy)]
-pub struct Canon<'a>(pub &'a Value);
+pub struct Canon<'a, T: Tree>(pub &'a T);
 
-impl PartialEq for Canon<'_> {
+impl<T: Tree> PartialEq for Canon<'_, T> {
     fn eq(&self, other: &Self) -> bool {
         canon_eq(self.0, other.0)
     }
 }
 
-impl Eq for Canon<'_> {}
+impl<T: Tree> Eq for Canon<'_, T> {}
 
-impl Hash for Canon<'_> {
+impl<T: Tree> Hash for Canon<'_, T> {
     fn hash<H: Hasher>(&self, h: &mut H) {
         canon_hash(self.0, h);
     }

@@ -217,7 +217,7 @@ impl Config {
                 namespace: String::new(),
                 name: FILE_NAME.into(),
             },
-            value: doc.value.clone().into(),
+            value: Arc::new(doc.value.clone()),
             location: Location::new(path.clone(), doc.pos),
             doc_index: doc.index,
             pointer: String::new(),
@@ -225,7 +225,7 @@ impl Config {
             file_index: 0,
             max_list: doc.max_list,
         };
-        let cfg: Config = serde_path_to_error::deserialize(doc.value).map_err(|e| {
+        let cfg: Config = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
             let field = e.path().to_string();
             let files = [SourceText {
                 path: path.clone(),

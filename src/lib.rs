@@ -20,6 +20,7 @@ pub mod diff;
 pub mod gloo;
 pub mod json;
 pub mod manifest;
+pub mod node;
 pub mod pipeline;
 pub mod plugin;
 pub mod policy;

@@ -1,9 +1,9 @@
 //! Kubernetes objects read from YAML, each with its identity and its place in the repo.
 
 use crate::diag::Diagnostic;
+use crate::node::Node;
 use crate::yaml::{self, Pos, YamlLimits};
 use serde::Serialize;
-use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
 
@@ -90,7 +90,7 @@ pub struct Object {
     /// apiVersion, kind, namespace, name.
     pub id: ObjectId,
     /// The whole object as written (anchors and merges resolved).
-    pub value: std::sync::Arc<Value>,
+    pub value: std::sync::Arc<Node>,
     /// Where the object starts.
     pub location: Location,
     /// Index of the YAML document in its file.
@@ -124,11 +124,11 @@ impl Object {
     }
 }
 
-fn str_map(v: &Value) -> impl Iterator<Item = (&str, &str)> {
+fn str_map(v: &Node) -> impl Iterator<Item = (&str, &str)> {
     v.as_object()
         .into_iter()
         .flat_map(|m| m.iter())
-        .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+        .filter_map(|(k, v)| v.as_str().map(|s| (k, s)))
 }
 
 /// Turns a serde path (`spec.ports[1].number`) into a JSON pointer (`/spec/ports/1/number`).
@@ -216,13 +216,17 @@ pub fn parse_file(
             && doc.value["items"].is_array();
         if is_list {
             let positions = yaml::positions(text, doc.index, limits);
-            let Value::Object(mut map) = doc.value else {
+            let Node::Object(map) = doc.value else {
                 continue;
             };
-            let Some(Value::Array(items)) = map.remove("items") else {
+            let Some((_, Node::Array(items))) = map
+                .into_entries()
+                .into_iter()
+                .find(|(k, _)| &**k == "items")
+            else {
                 continue;
             };
-            for (i, item) in items.into_iter().enumerate() {
+            for (i, item) in items.into_vec().into_iter().enumerate() {
                 let pointer = format!("/items/{i}");
                 let pos = positions.get(&pointer).copied().unwrap_or(doc.pos);
                 let loc = Location::new(path.clone(), pos);
@@ -269,7 +273,7 @@ pub fn parse_file(
 fn push_object(
     objects: &mut Vec<Object>,
     diags: &mut Vec<Diagnostic>,
-    value: Value,
+    value: Node,
     max_list: usize,
     location: Location,
     doc_index: usize,
@@ -343,10 +347,10 @@ fn push_object(
 }
 
 /// Length of the longest list anywhere in `v`.
-pub fn max_list(v: &Value) -> usize {
+pub fn max_list(v: &Node) -> usize {
     match v {
-        Value::Array(a) => a.iter().map(max_list).max().unwrap_or(0).max(a.len()),
-        Value::Object(m) => m.values().map(max_list).max().unwrap_or(0),
+        Node::Array(a) => a.iter().map(max_list).max().unwrap_or(0).max(a.len()),
+        Node::Object(m) => m.values().map(max_list).max().unwrap_or(0),
         _ => 0,
     }
 }
@@ -355,7 +359,7 @@ pub fn max_list(v: &Value) -> usize {
 /// string namespace that is a DNS-1123 label, and a name Kubernetes accepts in a URL path
 /// segment (not `.` or `..`, no `/` or `%`, at most 253 characters; apimachinery's
 /// `ValidatePathSegmentName` and `IsDNS1123Label`). The diagnostic has its field set.
-fn check_metadata(value: &Value) -> Option<Diagnostic> {
+fn check_metadata(value: &Node) -> Option<Diagnostic> {
     let meta = &value["metadata"];
     if !meta.is_null() && !meta.is_object() {
         return Some(

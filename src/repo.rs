@@ -182,7 +182,7 @@ impl Repo {
     /// can hand this copy to the renderer and free the Gloo values as soon as the policies,
     /// which read them, are done.
     pub fn without_gloo_values(&self) -> Repo {
-        let null = Arc::new(serde_json::Value::Null);
+        let null = Arc::new(crate::node::Node::Null);
         let mut lean = self.clone();
         for o in &mut lean.objects {
             if o.id.is_gloo() {

@@ -1,6 +1,6 @@
 //! The one place YAML is read and written.
 //!
-//! Reading builds `serde_json::Value` documents from granit-parser events (the parser under
+//! Reading builds [`Node`] documents from granit-parser events (the parser under
 //! serde-saphyr) so that every limit is ours to enforce: alias expansion, nesting depth, document
 //! count, duplicate keys. Scalars are typed by the YAML 1.2 core schema; plain scalars that
 //! Kubernetes' YAML 1.1 reader would type differently (`on`, `yes`, `0755`) are reported as
@@ -9,8 +9,9 @@
 //! Writing goes through serde-saphyr, which quotes every scalar a YAML 1.1 reader would
 //! misread, so kubectl reads our output back unchanged (crates.md §1.1.3).
 
+use crate::node::{Key, Node, NodeMap};
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use std::collections::{HashMap, HashSet};
 
 /// Resource limits applied while parsing one file.
@@ -63,7 +64,7 @@ pub struct Document {
     /// Where the document's root node starts.
     pub pos: Pos,
     /// The document content.
-    pub value: Value,
+    pub value: Node,
     /// Length of the longest sequence built for the document: a bound on any list in
     /// `value`, exact unless a merge key (`<<`) dropped a longer one (policy cost estimates).
     pub max_list: usize,
@@ -215,12 +216,12 @@ enum Frame {
     },
     Map {
         start: usize,
-        key: Option<String>,
+        key: Option<Key>,
         anchor: usize,
         ptr: String,
-        merges: Vec<Value>,
+        merges: Vec<Node>,
         /// The explicit keys, once the mapping is too wide for a linear duplicate check.
-        wide: Option<HashSet<String>>,
+        wide: Option<HashSet<Key>>,
     },
 }
 
@@ -236,16 +237,18 @@ struct Builder<'a> {
     docs: Vec<Document>,
     warnings: Vec<YamlWarning>,
     positions: HashMap<String, Pos>,
-    anchors: HashMap<usize, Value>,
+    anchors: HashMap<usize, Node>,
+    /// Each distinct key of the file once, shared by every map that uses it.
+    keys: HashSet<Key, foldhash::fast::FixedState>,
     stack: Vec<Frame>,
     /// Children of the open sequences, innermost last.
-    items: Vec<Value>,
+    items: Vec<Node>,
     /// Explicit entries of the open mappings, innermost last.
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Key, Node)>,
     doc_index: usize,
     doc_pos: Option<Pos>,
     doc_max_list: usize,
-    root: Option<Value>,
+    root: Option<Node>,
     alias_nodes: usize,
     nodes: usize,
 }
@@ -280,14 +283,6 @@ fn depth_err(pos: Pos, limits: &YamlLimits) -> YamlError {
     )
 }
 
-fn count_nodes(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
-    }
-}
-
 impl<'a> Builder<'a> {
     fn new(text: &'a str, limits: &'a YamlLimits, record: bool) -> Self {
         Builder {
@@ -299,6 +294,7 @@ impl<'a> Builder<'a> {
             warnings: Vec::new(),
             positions: HashMap::new(),
             anchors: HashMap::new(),
+            keys: HashSet::default(),
             stack: Vec::new(),
             items: Vec::new(),
             entries: Vec::new(),
@@ -373,7 +369,7 @@ impl<'a> Builder<'a> {
                             "alias refers to an anchor not defined in this document",
                         )
                     })?;
-                    let n = count_nodes(&v);
+                    let n = v.count();
                     self.alias_nodes += n;
                     if self.alias_nodes > self.limits.max_alias_nodes {
                         return Err(err(
@@ -400,8 +396,8 @@ impl<'a> Builder<'a> {
                     let typed = self.scalar(&s, style, tag_suffix.as_deref(), pos)?;
                     if self.is_key_slot() {
                         let key = match typed {
-                            Some(Value::Null) => "null".to_string(),
-                            _ => s.into_owned(),
+                            Some(Node::Null) => "null",
+                            _ => &*s,
                         };
                         self.set_key(key, pos)?;
                         continue;
@@ -414,7 +410,7 @@ impl<'a> Builder<'a> {
                             ));
                         }
                     }
-                    let v = typed.unwrap_or_else(|| Value::String(s.into_owned()));
+                    let v = typed.unwrap_or_else(|| Node::String(s.into()));
                     if anchor != 0 {
                         self.anchors.insert(anchor, v.clone());
                     }
@@ -441,9 +437,9 @@ impl<'a> Builder<'a> {
                     if let Some(Frame::Seq { start, anchor, .. }) = self.stack.pop() {
                         // Collected at its exact size (a drain knows its length): growth would
                         // leave most short lists at 4 slots of 80 bytes.
-                        let items: Vec<Value> = self.items.drain(start..).collect();
+                        let items: Box<[Node]> = self.items.drain(start..).collect();
                         self.doc_max_list = self.doc_max_list.max(items.len());
-                        let v = Value::Array(items);
+                        let v = Node::Array(items);
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
                         }
@@ -481,12 +477,11 @@ impl<'a> Builder<'a> {
                         // Built once at its exact size, each key hashed once: a map grown one
                         // key at a time keeps room for 3 or 7 entries of 112 bytes, and most
                         // maps here have 1-4 keys.
-                        let mut map = Map::with_capacity(self.entries.len() - start);
-                        map.extend(self.entries.drain(start..));
+                        let mut entries: Vec<(Key, Node)> = self.entries.drain(start..).collect();
                         if !merges.is_empty() {
-                            map = merge_into(map, merges).map_err(|m| err(pos, m))?;
+                            entries = merge_into(entries, merges).map_err(|m| err(pos, m))?;
                         }
-                        let v = Value::Object(map);
+                        let v = Node::Object(NodeMap::new(entries));
                         if anchor != 0 {
                             self.anchors.insert(anchor, v.clone());
                         }
@@ -518,7 +513,15 @@ impl<'a> Builder<'a> {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    fn set_key(&mut self, key: String, pos: Pos) -> Result<(), YamlError> {
+    fn set_key(&mut self, key: &str, pos: Pos) -> Result<(), YamlError> {
+        let key = match self.keys.get(key) {
+            Some(k) => k.clone(),
+            None => {
+                let k = Key::from(key);
+                self.keys.insert(k.clone());
+                k
+            }
+        };
         let entries = &self.entries;
         if let Some(Frame::Map {
             start,
@@ -530,14 +533,13 @@ impl<'a> Builder<'a> {
             // Until the mapping ends, its entries are exactly the explicit keys (merged ones
             // are added when it ends), so this is the duplicate check: a scan of a narrow
             // mapping, a hash set (constant time) once it is wide.
-            if key != "<<" {
+            if &*key != "<<" {
                 let mine = &entries[*start..];
                 let dup = match wide {
                     Some(set) => !set.insert(key.clone()),
                     None if mine.len() < LINEAR_KEYS => mine.iter().any(|(k, _)| *k == key),
                     None => {
-                        let mut set: HashSet<String> =
-                            mine.iter().map(|(k, _)| k.clone()).collect();
+                        let mut set: HashSet<Key> = mine.iter().map(|(k, _)| k.clone()).collect();
                         let dup = !set.insert(key.clone());
                         *wide = Some(set);
                         dup
@@ -552,7 +554,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn push_value(&mut self, v: Value, pos: Pos, nodes: usize) -> Result<(), YamlError> {
+    fn push_value(&mut self, v: Node, pos: Pos, nodes: usize) -> Result<(), YamlError> {
         self.nodes += nodes;
         if self.nodes > self.limits.max_nodes {
             return Err(err(
@@ -575,7 +577,7 @@ impl<'a> Builder<'a> {
             Some(Frame::Seq { .. }) => self.items.push(v),
             Some(Frame::Map { key, merges, .. }) => {
                 if let Some(k) = key.take() {
-                    if k == "<<" {
+                    if &*k == "<<" {
                         merges.push(v);
                     } else {
                         self.entries.push((k, v));
@@ -594,25 +596,25 @@ impl<'a> Builder<'a> {
         style: ScalarStyle,
         tag: Option<&str>,
         pos: Pos,
-    ) -> Result<Option<Value>, YamlError> {
+    ) -> Result<Option<Node>, YamlError> {
         if let Some(tag) = tag {
             return Ok(match tag {
                 "int" => Some(
                     s.parse::<i64>()
-                        .map(|i| Value::Number(i.into()))
+                        .map(|i| Node::Number(i.into()))
                         .map_err(|_| err(pos, format!("`{s}` is not an !!int")))?,
                 ),
                 "bool" => match s {
-                    "true" | "True" | "TRUE" => Some(Value::Bool(true)),
-                    "false" | "False" | "FALSE" => Some(Value::Bool(false)),
+                    "true" | "True" | "TRUE" => Some(Node::Bool(true)),
+                    "false" | "False" | "FALSE" => Some(Node::Bool(false)),
                     _ => return Err(err(pos, format!("`{s}` is not a !!bool"))),
                 },
-                "null" => Some(Value::Null),
+                "null" => Some(Node::Null),
                 "float" => Some(
                     s.parse::<f64>()
                         .ok()
                         .and_then(Number::from_f64)
-                        .map(Value::Number)
+                        .map(Node::Number)
                         .ok_or_else(|| err(pos, format!("`{s}` is not a !!float")))?,
                 ),
                 // `!!str`, `!` and unknown tags: the text.
@@ -639,46 +641,46 @@ impl<'a> Builder<'a> {
 /// merge sources win over later ones, merged keys follow the explicit ones. The result is at
 /// its exact size again.
 fn merge_into(
-    mut map: Map<String, Value>,
-    merges: Vec<Value>,
-) -> Result<Map<String, Value>, &'static str> {
+    mut entries: Vec<(Key, Node)>,
+    merges: Vec<Node>,
+) -> Result<Vec<(Key, Node)>, &'static str> {
+    let mut seen: HashSet<Key, foldhash::fast::FixedState> =
+        entries.iter().map(|(k, _)| k.clone()).collect();
     for m in merges {
         let sources = match m {
-            Value::Array(a) => a,
+            Node::Array(a) => a.into_vec(),
             other => vec![other],
         };
         for s in sources {
-            let Value::Object(src) = s else {
+            let Node::Object(src) = s else {
                 return Err("merge key `<<` needs a mapping");
             };
-            for (k, v) in src {
-                if !map.contains_key(&k) {
-                    map.insert(k, v);
+            for (k, v) in src.into_entries() {
+                if seen.insert(k.clone()) {
+                    entries.push((k, v));
                 }
             }
         }
     }
-    let mut exact = Map::with_capacity(map.len());
-    exact.extend(map);
-    Ok(exact)
+    Ok(entries)
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar; `None` for a string (`s` itself).
-fn resolve_plain(s: &str) -> Option<Value> {
+fn resolve_plain(s: &str) -> Option<Node> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Node::Null),
+        "true" | "True" | "TRUE" => return Some(Node::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Node::Bool(false)),
         _ => {}
     }
     let bytes = s.as_bytes();
     let first = bytes[0];
     if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
         if let Ok(i) = s.parse::<i64>() {
-            return Some(Value::Number(i.into()));
+            return Some(Node::Number(i.into()));
         }
         if let Ok(u) = s.parse::<u64>() {
-            return Some(Value::Number(u.into()));
+            return Some(Node::Number(u.into()));
         }
         if is_decimal_int(s) {
             // Too large for 64 bits: kept as text, and reported by `out_of_range`.
@@ -686,12 +688,12 @@ fn resolve_plain(s: &str) -> Option<Value> {
         }
         if let Some(h) = s.strip_prefix("0x") {
             if let Ok(i) = i64::from_str_radix(h, 16) {
-                return Some(Value::Number(i.into()));
+                return Some(Node::Number(i.into()));
             }
         }
         if let Some(o) = s.strip_prefix("0o") {
             if let Ok(i) = i64::from_str_radix(o, 8) {
-                return Some(Value::Number(i.into()));
+                return Some(Node::Number(i.into()));
             }
         }
         let is_float = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
@@ -699,7 +701,7 @@ fn resolve_plain(s: &str) -> Option<Value> {
         if is_float {
             if let Ok(f) = s.parse::<f64>() {
                 if let Some(n) = Number::from_f64(f) {
-                    return Some(Value::Number(n));
+                    return Some(Node::Number(n));
                 }
             }
         }
@@ -732,7 +734,7 @@ fn out_of_range(s: &str) -> Option<&'static str> {
 
 /// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
 /// YAML 1.2 read as `v` (`None`: as text), when the two differ (crates.md §1.1.2).
-fn yaml11_ambiguity(s: &str, v: Option<&Value>) -> Option<&'static str> {
+fn yaml11_ambiguity(s: &str, v: Option<&Node>) -> Option<&'static str> {
     let Some(v) = v else {
         // Compared without lowering a copy: this runs on every plain string.
         let is = |words: [&str; 3]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
@@ -767,11 +769,15 @@ fn yaml11_ambiguity(s: &str, v: Option<&Value>) -> Option<&'static str> {
         }
         return None;
     };
-    if v.is_number() && s.len() > 1 && s.starts_with('0') && s.chars().all(|c| c.is_ascii_digit()) {
+    if matches!(v, Node::Number(_))
+        && s.len() > 1
+        && s.starts_with('0')
+        && s.chars().all(|c| c.is_ascii_digit())
+    {
         return Some("an octal number");
     }
     // YAML 1.2's `0o` octal is not a number in YAML 1.1.
-    if v.is_number() && s.starts_with("0o") {
+    if matches!(v, Node::Number(_)) && s.starts_with("0o") {
         return Some("a string, not a number,");
     }
     None

@@ -267,7 +267,8 @@ fn plugin_config() -> Value {
         .unwrap()
         .documents
         .remove(0)
-        .value;
+        .value
+        .to_json();
     // config.go validation.
     assert_eq!(doc["kind"], "ConfigManagementPlugin");
     assert!(!doc["metadata"]["name"].as_str().unwrap().is_empty());
@@ -344,7 +345,7 @@ fn parse_manifests(stdout: &str) -> Vec<Value> {
         meshform::yaml::parse_stream(stdout, &Default::default()).expect("stdout is a YAML stream");
     let mut out = Vec::new();
     for d in docs.documents {
-        match d.value {
+        match d.value.to_json() {
             Value::Null => {}
             Value::Object(m) if m.get("kind") == Some(&json!("List")) => {
                 out.extend(m["items"].as_array().unwrap().iter().cloned());

@@ -352,7 +352,7 @@ fn expected(name: &str) -> Vec<Expected> {
         let parsed = meshform::yaml::parse_stream(chunk, &Default::default()).expect("YAML");
         for d in parsed.documents {
             out.push(Expected {
-                value: d.value,
+                value: d.value.to_json(),
                 opaque: opaque.clone(),
             });
         }

@@ -29,7 +29,7 @@ fn yaml(text: &str) -> Vec<Value> {
         .unwrap()
         .documents
         .into_iter()
-        .map(|d| d.value)
+        .map(|d| d.value.to_json())
         .collect()
 }
 

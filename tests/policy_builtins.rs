@@ -134,7 +134,10 @@ fn builtins_validate_against_the_documented_schema() {
     for s in policy::builtin_sources() {
         let parsed = meshform::yaml::parse_stream(&s.text, &Default::default()).unwrap();
         for d in parsed.documents {
-            let errors: Vec<String> = v.iter_errors(&d.value).map(|e| e.to_string()).collect();
+            let errors: Vec<String> = v
+                .iter_errors(&d.value.to_json())
+                .map(|e| e.to_string())
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", s.path);
         }
     }

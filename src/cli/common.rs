@@ -63,7 +63,7 @@ impl SourceArgs {
                 )
             })?;
             for d in parsed.documents {
-                if let serde_json::Value::Object(m) = d.value {
+                if let serde_json::Value::Object(m) = d.value.to_json() {
                     crate::source::template::merge(&mut values, &m);
                 } else {
                     return Err(Diagnostic::error(

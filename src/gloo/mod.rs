@@ -453,11 +453,11 @@ impl Model {
 }
 
 /// A JSON map's string entries as Labels (other values are skipped).
-pub fn str_labels(v: &serde_json::Value) -> Labels {
+pub fn str_labels(v: &crate::node::Node) -> Labels {
     v.as_object()
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.to_string(), s.to_string())))
                 .collect()
         })
         .unwrap_or_default()

@@ -197,7 +197,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
     let Some(doc) = parsed.documents.into_iter().next() else {
         return Err(bad("stdin holds no ResourceList"));
     };
-    let mut list = doc.value;
+    let mut list = doc.value.to_json();
     if list["kind"] != "ResourceList" {
         return Err(bad(format!(
             "stdin holds a {}, not a ResourceList",

@@ -84,7 +84,7 @@ pub fn read_values_file(
     let parsed = crate::yaml::parse_stream(&text, &limits.yaml())
         .map_err(|e| err(format!("{}:{}: {}", e.pos.line, e.pos.column, e.message)))?;
     for d in parsed.documents {
-        match d.value {
+        match d.value.to_json() {
             Value::Object(m) => crate::source::template::merge(into, &m),
             _ => {
                 return Err(err(format!(

@@ -1,6 +1,7 @@
 //! YAML/JSON values to CEL values the way Kubernetes converts them: integers are `int`
 //! (cel's own serde path makes positive integers `uint`, shared/reference/cel.md §2.2).
 
+use crate::node::Node;
 use cel::common::types::{
     CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt, Kind,
 };
@@ -11,12 +12,12 @@ use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Converts a JSON value to a CEL value; integers become `int`, other numbers `double`.
-pub fn to_cel(v: &Json) -> Value {
+/// Converts an input value to a CEL value; integers become `int`, other numbers `double`.
+pub fn to_cel(v: &Node) -> Value {
     match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(*b),
+        Node::Number(n) => {
             if let Some(i) = n.as_i64() {
                 Value::Int(i)
             } else if let Some(u) = n.as_u64() {
@@ -25,25 +26,25 @@ pub fn to_cel(v: &Json) -> Value {
                 Value::Float(n.as_f64().unwrap_or(f64::NAN))
             }
         }
-        Json::String(s) => Value::String(Arc::new(s.clone())),
-        Json::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
-        Json::Object(m) => {
+        Node::String(s) => Value::String(Arc::new(s.to_string())),
+        Node::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        Node::Object(m) => {
             let map: HashMap<Key, Value> = m
                 .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .map(|(k, v)| (Key::String(Arc::new(k.to_string())), to_cel(v)))
                 .collect();
             Value::Map(Map { map: Arc::new(map) })
         }
     }
 }
 
-/// Converts a JSON value straight to a CEL value as [`to_cel`] does, borrowing its strings:
+/// Converts an input value straight to a CEL value as [`to_cel`] does, borrowing its strings:
 /// one conversion instead of two (JSON to `Value` to `Val`), and no string copies.
-pub fn to_val(v: &Json) -> Box<dyn Val + '_> {
+pub fn to_val(v: &Node) -> Box<dyn Val + '_> {
     match v {
-        Json::Null => Box::new(CelNull),
-        Json::Bool(b) => Box::new(CelBool::from(*b)),
-        Json::Number(n) => {
+        Node::Null => Box::new(CelNull),
+        Node::Bool(b) => Box::new(CelBool::from(*b)),
+        Node::Number(n) => {
             if let Some(i) = n.as_i64() {
                 Box::new(CelInt::from(i))
             } else if let Some(u) = n.as_u64() {
@@ -52,11 +53,11 @@ pub fn to_val(v: &Json) -> Box<dyn Val + '_> {
                 Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN)))
             }
         }
-        Json::String(s) => Box::new(CelString::from(s.as_str())),
-        Json::Array(a) => Box::new(CelList::from(a.iter().map(to_val).collect::<Vec<_>>())),
-        Json::Object(m) => Box::new(CelMap::from(
+        Node::String(s) => Box::new(CelString::from(&**s)),
+        Node::Array(a) => Box::new(CelList::from(a.iter().map(to_val).collect::<Vec<_>>())),
+        Node::Object(m) => Box::new(CelMap::from(
             m.iter()
-                .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v)))
+                .map(|(k, v)| (CelMapKey::from(k), to_val(v)))
                 .collect::<HashMap<_, _>>(),
         )),
     }
@@ -147,7 +148,9 @@ mod tests {
 
     #[test]
     fn integers_are_int_not_uint() {
-        let v = to_cel(&serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true]}));
+        let v = to_cel(&Node::from(
+            &serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true]}),
+        ));
         assert_eq!(get(&v, "a"), Some(&Value::Int(443)));
         assert_eq!(get(&v, "b"), Some(&Value::Int(-1)));
         assert_eq!(get(&v, "c"), Some(&Value::Float(1.5)));
@@ -161,6 +164,7 @@ mod tests {
     fn direct_conversion_matches_the_value_path() {
         let j = serde_json::json!({"a": 443, "b": -1, "c": 1.5, "d": [true, null, "x"],
             "e": {"f": 18446744073709551615u64}});
+        let j = Node::from(&j);
         let direct = to_val(&j);
         assert!(plain(direct.as_ref()));
         let via: Box<dyn Val> = Box::<dyn Val>::try_from(to_cel(&j)).unwrap();

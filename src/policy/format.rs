@@ -305,7 +305,7 @@ pub fn parse_file(src: &SourceText) -> Result<Vec<Located>, Vec<Diagnostic>> {
             ));
             continue;
         }
-        match serde_path_to_error::deserialize::<_, PolicyDoc>(d.value.clone()) {
+        match serde_path_to_error::deserialize::<_, PolicyDoc>(&d.value) {
             Ok(doc) => {
                 let l = Located {
                     doc,

@@ -668,7 +668,7 @@ mod tests {
     }
 
     fn spec(j: serde_json::Value) -> Box<dyn Val> {
-        let j: &'static serde_json::Value = Box::leak(Box::new(j));
+        let j: &'static crate::node::Node = Box::leak(Box::new(crate::node::Node::from(&j)));
         super::super::convert::to_val(j)
     }
 
@@ -780,7 +780,10 @@ mod tests {
         for j in specs {
             let mut ctx = Context::with_env(env.clone());
             register(&mut ctx).unwrap();
-            ctx.add_variable_from_value("spec", super::super::convert::to_cel(&j));
+            ctx.add_variable_from_value(
+                "spec",
+                super::super::convert::to_cel(&crate::node::Node::from(&j)),
+            );
             let eval = |src: &str| ctx.resolve(env.compile(src).unwrap().expression()).unwrap();
             assert_eq!(eval(via_helper), eval(plain_cel), "{j}");
             assert_eq!(eval(via_where), eval(plain_cel), "{j}");
@@ -797,14 +800,14 @@ mod tests {
         register(&mut ctx).unwrap();
         ctx.add_variable_from_value(
             "spec",
-            super::super::convert::to_cel(&serde_json::json!({
+            super::super::convert::to_cel(&crate::node::Node::from(&serde_json::json!({
                 "http": [
                     {"forwardTo": {"destinations": [{"weight": 60}, {"weight": 40}]}},
                     {"directResponse": {"status": 200}},
                     {"forwardTo": {"destinations": []}},
                 ],
                 "tcp": [{"forwardTo": {"destinations": [{"weight": 100}, {}]}}],
-            })),
+            }))),
         );
         let eval = |src: &str| {
             ctx.resolve(env.compile(src).unwrap().expression())

@@ -7,11 +7,10 @@ use super::functions::{parse_cidr, parse_ip};
 use super::hash::{FastMap, FastState, Prehashed};
 use crate::canon::{canon_eq, Canon};
 use crate::gloo::{glob_match as glob, Model};
-use crate::json::Field;
 use crate::manifest::Object;
+use crate::node::{Node, NodeMap};
 use crate::repo::Repo;
 use rayon::prelude::*;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -79,53 +78,51 @@ fn is(o: &Object, kind: &str) -> bool {
 }
 
 /// JSON with object keys sorted, for messages.
-fn canon(v: &Value) -> String {
-    fn sort(v: &Value) -> Value {
+fn canon(v: &Node) -> String {
+    fn sort(v: &Node) -> serde_json::Value {
         match v {
-            Value::Object(m) => {
-                let b: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, sort(v))).collect();
-                Value::Object(b.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            Node::Object(m) => {
+                let b: BTreeMap<&str, serde_json::Value> =
+                    m.iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::Value::Object(b.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
             }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
+            Node::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
+            other => other.to_json(),
         }
     }
     sort(v).to_string()
 }
 
-fn labels_match(selector: &Value, labels: &Value) -> bool {
+fn labels_match(selector: &Node, labels: &Node) -> bool {
     selector
         .as_object()
         .is_none_or(|s| labels_in(s, labels.as_object()))
 }
 
 /// Every entry of a label selector (`{key: value}`, values strings) is among `labels`.
-fn labels_in(
-    selector: &serde_json::Map<String, Value>,
-    labels: Option<&serde_json::Map<String, Value>>,
-) -> bool {
+fn labels_in(selector: &NodeMap, labels: Option<&NodeMap>) -> bool {
     selector.iter().all(|(k, v)| {
-        v.as_str().is_some() && labels.and_then(|l| l.get(k)).and_then(Value::as_str) == v.as_str()
+        v.as_str().is_some() && labels.and_then(|l| l.get(k)).and_then(Node::as_str) == v.as_str()
     })
 }
 
-fn arr(v: &Value) -> &[Value] {
-    v.as_array().map(Vec::as_slice).unwrap_or(&[])
+fn arr(v: &Node) -> &[Node] {
+    v.as_array().unwrap_or(&[])
 }
 
 /// The most specific field of a matcher: its uri prefix/exact/regex, else the matcher.
-fn matcher_field(route: usize, j: usize, m: &Value) -> String {
+fn matcher_field(route: usize, j: usize, m: &Node) -> String {
     for k in ["prefix", "exact", "regex", "suffix"] {
-        if m.at("uri").field(k).is_some() {
+        if m.at("uri").get(k).is_some() {
             return format!("spec.http[{route}].matchers[{j}].uri.{k}");
         }
     }
     format!("spec.http[{route}].matchers[{j}]")
 }
 
-fn describe(m: &Value) -> String {
+fn describe(m: &Node) -> String {
     for k in ["prefix", "exact", "regex", "suffix"] {
-        if let Some(p) = m.at("uri").field(k).and_then(Value::as_str) {
+        if let Some(p) = m.at("uri").get(k).and_then(Node::as_str) {
             let extra = m.as_object().map_or(0, |o| o.len()) > 1;
             return format!(
                 "{k} {p}{}",
@@ -216,7 +213,7 @@ struct Ctx<'a> {
     by_namespace: FastMap<(&'a str, &'a str), Vec<usize>>,
     /// Each RouteTable's `metadata.labels`, by object index (`None` for other objects), read
     /// once instead of once per selector that considers the table.
-    labels: Vec<Option<&'a serde_json::Map<String, Value>>>,
+    labels: Vec<Option<&'a NodeMap>>,
     /// The RouteTables each delegate selector selects, sorted by id.
     delegates: FastMap<SelectorAt, Vec<usize>>,
 }
@@ -296,7 +293,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// RouteTables a delegate selector selects, visible to the parent's workspace, by id.
-    fn select(&self, parent: usize, sel: &Value) -> Vec<usize> {
+    fn select(&self, parent: usize, sel: &Node) -> Vec<usize> {
         let p = &self.objs[parent];
         let pws = self.ws_of(parent);
         let cluster = sel.at("cluster").as_str().unwrap_or(&p.cluster);
@@ -315,8 +312,8 @@ impl<'a> Ctx<'a> {
         };
         // Read once per selector, not once per candidate (a selector by labels alone
         // considers every table of its cluster).
-        let sel_labels = sel.field("labels").and_then(Value::as_object);
-        let sel_ws = sel.field("workspace").and_then(Value::as_str);
+        let sel_labels = sel.get("labels").and_then(Node::as_object);
+        let sel_ws = sel.get("workspace").and_then(Node::as_str);
         let mut out: Vec<usize> = candidates
             .map_or(&[][..], Vec::as_slice)
             .iter()
@@ -337,7 +334,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Leaf routes of a table in order, delegations expanded: (object, route index, route).
-    fn leaves(&self, t: usize, stack: &mut Vec<usize>, out: &mut Vec<(usize, usize, &'a Value)>) {
+    fn leaves(&self, t: usize, stack: &mut Vec<usize>, out: &mut Vec<(usize, usize, &'a Node)>) {
         if stack.contains(&t) || stack.len() > 8 {
             return;
         }
@@ -346,7 +343,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .enumerate()
         {
-            if route.field("delegate").is_some() {
+            if route.get("delegate").is_some() {
                 for k in 0..arr(route.at("delegate").at("routeTables")).len() {
                     for &c in self.delegates((t, r, k)) {
                         self.leaves(c, stack, out);
@@ -454,9 +451,9 @@ pub fn build_wanted(repo: &Repo, model: &Model, wanted: Wanted) -> GlooIndex {
 type RouteAt = (usize, usize, Option<usize>);
 
 /// What two routes conflict on: cluster, host and matcher.
-type ConflictKey<'a> = (&'a str, &'a str, Canon<'a>);
+type ConflictKey<'a> = (&'a str, &'a str, Canon<'a, Node>);
 
-fn route_field(r: usize, j: Option<usize>, m: &Value) -> String {
+fn route_field(r: usize, j: Option<usize>, m: &Node) -> String {
     match j {
         Some(j) => matcher_field(r, j, m),
         None => format!("spec.http[{r}]"),
@@ -465,9 +462,9 @@ fn route_field(r: usize, j: Option<usize>, m: &Value) -> String {
 
 fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
     // A route without matchers matches as the empty matcher `{}` does.
-    let everything = Value::Object(serde_json::Map::new());
+    let everything = Node::Object(NodeMap::default());
     // (cluster, host, matcher) → first (object, route, matcher, the matcher)
-    let mut seen: FastMap<Prehashed<ConflictKey>, (RouteAt, &Value)> = FastMap::default();
+    let mut seen: FastMap<Prehashed<ConflictKey>, (RouteAt, &Node)> = FastMap::default();
     let state = FastState::default();
     let mut leaves = Vec::new();
     for &t in &cx.tables {
@@ -478,7 +475,7 @@ fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
         }
         leaves.clear();
         cx.leaves(t, &mut Vec::new(), &mut leaves);
-        for h in hosts.iter().filter_map(Value::as_str) {
+        for h in hosts.iter().filter_map(Node::as_str) {
             for &(obj, r, route) in &leaves {
                 let ms = arr(route.at("matchers"));
                 let keys = ms.iter().enumerate().map(|(j, m)| (Some(j), m));
@@ -520,7 +517,7 @@ fn route_conflicts(cx: &Ctx, route_conflicts: &mut PerObject) {
 }
 
 /// A matcher that matches every path under a prefix and nothing else restricts it.
-fn prefix_only(m: &Value) -> Option<(&str, bool)> {
+fn prefix_only(m: &Node) -> Option<(&str, bool)> {
     let o = m.as_object()?;
     if o.keys().any(|k| k != "uri") {
         return None;
@@ -540,8 +537,8 @@ struct Matchers<'a> {
     /// The route delegates: its children decide what it matches.
     delegate: bool,
     /// `matchers` as written (`null` when missing).
-    raw: &'a Value,
-    list: &'a [Value],
+    raw: &'a Node,
+    list: &'a [Node],
     /// Per matcher: `(prefix, ignoreCase)` when it restricts nothing but a path prefix.
     prefix_only: Vec<Option<(&'a str, bool)>>,
     /// Per matcher: its prefix or exact path, and its ignoreCase.
@@ -549,11 +546,11 @@ struct Matchers<'a> {
 }
 
 impl<'a> Matchers<'a> {
-    fn of(route: &'a Value) -> Matchers<'a> {
+    fn of(route: &'a Node) -> Matchers<'a> {
         let raw = route.at("matchers");
         let list = arr(raw);
         Matchers {
-            delegate: route.field("delegate").is_some(),
+            delegate: route.get("delegate").is_some(),
             raw,
             list,
             prefix_only: list.iter().map(prefix_only).collect(),
@@ -712,7 +709,7 @@ fn table_references(
     }
     let ws = ws.unwrap_or("");
     let spec = o.value.at("spec");
-    let mut dests: Vec<(DestAt, &Value)> = Vec::new();
+    let mut dests: Vec<(DestAt, &Node)> = Vec::new();
     for section in ["http", "tcp", "tls"] {
         for (i, r) in arr(spec.at(section)).iter().enumerate() {
             for (j, d) in arr(r.at("forwardTo").at("destinations")).iter().enumerate() {
@@ -737,11 +734,11 @@ fn table_references(
             }
         }
     }
-    if spec.field("defaultDestination").is_some() {
+    if spec.get("defaultDestination").is_some() {
         dests.push((None, spec.at("defaultDestination")));
     }
     for &(at, d) in &dests {
-        let Some(r) = d.field("ref") else { continue };
+        let Some(r) = d.get("ref") else { continue };
         let (kind, label) = dest_kind(d.at("kind").as_str().unwrap_or("SERVICE"));
         let name = r.at("name").as_str().unwrap_or_default();
         let ns = r.at("namespace").as_str().unwrap_or(&o.id.namespace);
@@ -901,6 +898,12 @@ fn external_services(
 
 #[cfg(test)]
 mod tests {
+    /// A `Node` written as JSON.
+    macro_rules! node {
+        ($($t:tt)*) => {
+            Node::from(&serde_json::json!($($t)*))
+        };
+    }
     use super::*;
 
     #[test]
@@ -913,33 +916,33 @@ mod tests {
     #[test]
     fn canonical_matchers_ignore_key_order() {
         use std::hash::BuildHasher;
-        let a = serde_json::json!({"uri": {"prefix": "/a", "ignoreCase": true}, "method": "GET"});
-        let b = serde_json::json!({"method": "GET", "uri": {"ignoreCase": true, "prefix": "/a"}});
-        let c = serde_json::json!({"method": "GET", "uri": {"ignoreCase": false, "prefix": "/a"}});
+        let a = node!({"uri": {"prefix": "/a", "ignoreCase": true}, "method": "GET"});
+        let b = node!({"method": "GET", "uri": {"ignoreCase": true, "prefix": "/a"}});
+        let c = node!({"method": "GET", "uri": {"ignoreCase": false, "prefix": "/a"}});
         assert!(Canon(&a) == Canon(&b));
         assert!(Canon(&a) != Canon(&c));
         assert_eq!(canon(&a) == canon(&c), Canon(&a) == Canon(&c));
         let s = super::super::hash::FastState::default();
         assert_eq!(s.hash_one(Canon(&a)), s.hash_one(Canon(&b)));
-        let (one, float) = (serde_json::json!({"n": 1}), serde_json::json!({"n": 1.0}));
+        let (one, float) = (node!({"n": 1}), node!({"n": 1.0}));
         assert_eq!(canon(&one) == canon(&float), Canon(&one) == Canon(&float));
-        let empty = Value::Object(serde_json::Map::new());
-        assert!(Canon(&serde_json::json!({})) == Canon(&empty));
+        let empty = Node::Object(NodeMap::default());
+        assert!(Canon(&node!({})) == Canon(&empty));
     }
 
     #[test]
     fn prefix_slash_covers_everything_below() {
-        let route = |m: Value| serde_json::json!({ "matchers": [m] });
-        let e = route(serde_json::json!({"uri": {"prefix": "/"}}));
-        let l = route(serde_json::json!({"uri": {"prefix": "/db/"}}));
+        let route = |m: Node| node!({ "matchers": [m] });
+        let e = route(node!({"uri": {"prefix": "/"}}));
+        let l = route(node!({"uri": {"prefix": "/db/"}}));
         let (e, l) = (Matchers::of(&e), Matchers::of(&l));
         assert_eq!(covers(&e, &l).as_deref(), Some("prefix /"));
         assert_eq!(covers(&l, &e), None);
-        let h = route(serde_json::json!({"uri": {"prefix": "/"}, "headers": [{"name": "x"}]}));
+        let h = route(node!({"uri": {"prefix": "/"}, "headers": [{"name": "x"}]}));
         assert_eq!(covers(&Matchers::of(&h), &l), None);
         // A route without matchers matches everything; nothing is said to cover it but
         // another route without matchers.
-        let all = serde_json::json!({});
+        let all = node!({});
         let all = Matchers::of(&all);
         assert_eq!(
             covers(&all, &l).as_deref(),
@@ -948,10 +951,10 @@ mod tests {
         assert_eq!(covers(&e, &all), None);
         // ignoreCase on the earlier prefix covers any case below it; on the later one only an
         // earlier ignoreCase does.
-        let ic = route(serde_json::json!({"uri": {"prefix": "/API", "ignoreCase": true}}));
-        let lower = route(serde_json::json!({"uri": {"exact": "/api/x"}}));
+        let ic = route(node!({"uri": {"prefix": "/API", "ignoreCase": true}}));
+        let lower = route(node!({"uri": {"exact": "/api/x"}}));
         assert!(covers(&Matchers::of(&ic), &Matchers::of(&lower)).is_some());
-        let lic = route(serde_json::json!({"uri": {"prefix": "/db/x", "ignoreCase": true}}));
+        let lic = route(node!({"uri": {"prefix": "/db/x", "ignoreCase": true}}));
         assert_eq!(covers(&e, &Matchers::of(&lic)), None);
     }
 }

@@ -9,12 +9,11 @@
 //! so a field a policy does read gives the same value, and a missing one the same error.
 
 use super::engine::{children, select_chain, Step, VAR_PREFIX};
-use crate::json::Field;
+use crate::node::Node;
 use cel::common::ast::Expr;
 use cel::common::types::{CelList, CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
 use cel::IdedExpr;
-use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 
 /// The part of a value that is read.
@@ -176,18 +175,18 @@ fn reads(e: &IdedExpr, paths: &HashMap<String, Vec<String>>, need: &mut Need) {
 
 /// Converts `v` to CEL as [`super::convert::to_val`] does, keeping only what `need` reads. A
 /// node whose kind does not match its need (a list where a map is read) is converted whole.
-pub fn to_val_pruned<'v>(v: &'v Json, need: &Need) -> Box<dyn Val + 'v> {
+pub fn to_val_pruned<'v>(v: &'v Node, need: &Need) -> Box<dyn Val + 'v> {
     match (need, v) {
         (Need::Present, _) => Box::new(CelNull),
-        (Need::Fields(keys), Json::Object(_)) => Box::new(CelMap::from(
+        (Need::Fields(keys), Node::Object(m)) => Box::new(CelMap::from(
             keys.iter()
                 .filter_map(|(k, n)| {
-                    v.entry(k.as_str())
-                        .map(|(k, x)| (CelMapKey::from(k.as_str()), to_val_pruned(x, n)))
+                    m.get_key_value(k)
+                        .map(|(k, x)| (CelMapKey::from(k), to_val_pruned(x, n)))
                 })
                 .collect::<HashMap<_, _>>(),
         )),
-        (Need::Each(n), Json::Array(a)) => Box::new(CelList::from(
+        (Need::Each(n), Node::Array(a)) => Box::new(CelList::from(
             a.iter().map(|x| to_val_pruned(x, n)).collect::<Vec<_>>(),
         )),
         _ => super::convert::to_val(v),
@@ -309,6 +308,7 @@ mod tests {
             "spec": {"http": [{"forwardTo": {"destinations": [{"weight": 5, "ref": {}}]},
                                "matchers": [{"uri": {"prefix": "/"}}]}, {"name": "r"}],
                      "hosts": "not-a-list"}});
+        let j = Node::from(&j);
         let need = fields(vec![
             (
                 "metadata",
@@ -321,11 +321,11 @@ mod tests {
             }),
         ]);
         let got = cel::Value::try_from(to_val_pruned(&j, &need).as_ref()).unwrap();
-        let want = super::super::convert::to_cel(
+        let want = super::super::convert::to_cel(&Node::from(
             &serde_json::json!({"metadata": {"name": "a", "labels": null},
             "spec": {"http": [{"forwardTo": {"destinations": [{"weight": 5}]}}, {}],
                      "hosts": "not-a-list"}}),
-        );
+        ));
         assert_eq!(got, want);
     }
 }
@@ -349,6 +349,7 @@ mod presence {
             .into_iter()
             .collect(),
         );
+        let j = crate::node::Node::from(&j);
         let pruned = cel::Value::try_from(super::to_val_pruned(&j, &need).as_ref()).unwrap();
         let mut ctx = cel::Context::with_env(env.clone());
         ctx.add_variable_from_value("object", pruned);

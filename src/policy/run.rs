@@ -1138,6 +1138,7 @@ mod tests {
             let e = env.compile(src).unwrap().expression().clone();
             let path = object_path(&e).unwrap();
             for j in &objects {
+                let j = &crate::node::Node::from(j);
                 let mut ctx = Context::with_env(env.clone());
                 ctx.add_variable_from_value("object", to_cel(j));
                 let want = ctx.resolve(&e);

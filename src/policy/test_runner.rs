@@ -144,7 +144,7 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
         .map_err(|e| format!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
     let base = path.parent().unwrap_or(Path::new("."));
     for d in parsed.documents {
-        let t: TestDoc = serde_path_to_error::deserialize(d.value)
+        let t: TestDoc = serde_path_to_error::deserialize(&d.value)
             .map_err(|e| format!("{}:{}: {e}", path.display(), d.pos.line))?;
         let mut sources = Vec::new();
         for p in &t.policies {

@@ -630,7 +630,11 @@ fn passthrough<'a>(
         .map(|o| Part {
             objects: vec![Rendered {
                 cluster: o.cluster.clone(),
-                value: emit::canonical(&o.value),
+                value: {
+                    let mut v = o.value.to_json();
+                    emit::canonicalize(&mut v);
+                    v
+                },
                 sources: vec![SourceRef {
                     id: o.id.clone(),
                     location: o.location.clone(),
