@@ -82,7 +82,7 @@ pub struct DestinationReference {
     pub r#ref: Option<ObjectReference>,
     /// AWS Lambda destination (not translated).
     #[serde(default)]
-    pub aws_lambda: Option<serde_json::Value>,
+    pub aws_lambda: Option<Box<serde_json::Value>>,
     /// What the reference points at.
     #[serde(default)]
     pub kind: DestinationKind,
@@ -270,7 +270,7 @@ pub struct ExternalServicePort {
     pub clientside_tls: Option<ClientsideTls>,
     /// Egress gateway routing (not translated).
     #[serde(default)]
-    pub egress_gateway_routes: Option<serde_json::Value>,
+    pub egress_gateway_routes: Option<Box<serde_json::Value>>,
 }
 
 /// §3.3 TlsConfig.
@@ -364,7 +364,7 @@ pub struct RouteTableSpec {
     pub weight: i32,
     /// Developer portal only.
     #[serde(default)]
-    pub portal_metadata: Option<serde_json::Value>,
+    pub portal_metadata: Option<Box<serde_json::Value>>,
     /// ROUTE_REPLACEMENT (default) or FREEZE_CONFIG.
     #[serde(default)]
     pub failure_mode: Option<String>,
@@ -391,16 +391,16 @@ pub struct HttpRoute {
     pub forward_to: Option<ForwardToAction>,
     /// Delegate action.
     #[serde(default)]
-    pub delegate: Option<DelegateAction>,
+    pub delegate: Option<Box<DelegateAction>>,
     /// Redirect action.
     #[serde(default)]
-    pub redirect: Option<RedirectAction>,
+    pub redirect: Option<Box<RedirectAction>>,
     /// Direct response action.
     #[serde(default)]
-    pub direct_response: Option<DirectResponseAction>,
+    pub direct_response: Option<Box<DirectResponseAction>>,
     /// GraphQL action (not translated).
     #[serde(default)]
-    pub graphql: Option<serde_json::Value>,
+    pub graphql: Option<Box<serde_json::Value>>,
 }
 
 /// §5.4 ForwardToAction.
@@ -415,7 +415,7 @@ pub struct ForwardToAction {
     pub path_rewrite: Option<String>,
     /// Regex rewrite.
     #[serde(default)]
-    pub regex_rewrite: Option<RegexRewrite>,
+    pub regex_rewrite: Option<Box<RegexRewrite>>,
     /// New Host/Authority.
     #[serde(default)]
     pub host_rewrite: Option<String>,
@@ -445,7 +445,7 @@ pub struct RegexPattern {
     pub regex: String,
     /// Envoy's regex engine options (ignored).
     #[serde(default)]
-    pub google_re2: Option<serde_json::Value>,
+    pub google_re2: Option<Box<serde_json::Value>>,
 }
 
 /// §5.5 DelegateAction.
@@ -537,7 +537,7 @@ pub struct VirtualDestinationSpec {
     pub ports: Vec<VirtualDestinationPort>,
     /// Client mode (not translated).
     #[serde(default)]
-    pub client_mode: Option<serde_json::Value>,
+    pub client_mode: Option<Box<serde_json::Value>>,
 }
 
 /// §6 VirtualDestination port.
@@ -584,10 +584,10 @@ pub struct Listener {
     pub https_redirect: Option<bool>,
     /// HTTP listener.
     #[serde(default)]
-    pub http: Option<serde_json::Value>,
+    pub http: Option<Box<serde_json::Value>>,
     /// TCP listener.
     #[serde(default)]
-    pub tcp: Option<serde_json::Value>,
+    pub tcp: Option<Box<serde_json::Value>>,
     /// Which RouteTables may bind.
     #[serde(default)]
     pub allowed_route_tables: Option<Vec<AllowedRouteTable>>,
@@ -721,7 +721,7 @@ pub struct WorkspaceSettingsSpec {
     pub export_to: Vec<WorkspaceObjectSelector>,
     /// Options (not translated).
     #[serde(default)]
-    pub options: Option<serde_json::Value>,
+    pub options: Option<Box<serde_json::Value>>,
 }
 
 /// §8.2 importFrom/exportTo entry.
@@ -827,4 +827,18 @@ pub struct FaultAbort {
     /// Percentage of requests.
     #[serde(default)]
     pub percentage: Option<f64>,
+}
+/// Fields that are rare or not translated are boxed: every RouteTable holds up to hundreds of
+/// routes and destinations, and unboxed they took 568 and 264 bytes each whether set or not
+/// (heaptrack of a 10,000-object render, docs/performance.md).
+#[cfg(all(test, target_pointer_width = "64"))]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_destinations_stay_small() {
+        assert!(std::mem::size_of::<HttpRoute>() <= 240);
+        assert!(std::mem::size_of::<ForwardToAction>() <= 88);
+        assert!(std::mem::size_of::<DestinationReference>() <= 200);
+    }
 }
