@@ -136,13 +136,20 @@ fn diff_dir(n: usize) -> PathBuf {
     gen::cached(&root(), &spec, true)
 }
 
-fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Rendered> {
+/// Options as `meshform diff` runs each revision: the rendered objects kept as nodes.
+fn diff_options() -> Options {
+    let mut o = Options::default();
+    o.render.keep = render::Keep::Nodes;
+    o
+}
+
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Rendered<meshform::node::Node>> {
     let origin = Origin::Rev {
         path: dir.to_path_buf(),
         rev: rev.into(),
     };
-    match pipeline::run(&origin, &Options::default()) {
-        Ok(o) => o.objects,
+    match pipeline::run(&origin, &diff_options()) {
+        Ok(o) => o.nodes,
         Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
     }
 }
@@ -172,7 +179,7 @@ fn i_diff_full(bencher: Bencher, n: usize) {
         label: rev.into(),
         commit: None,
     };
-    let run = Options::default();
+    let run = diff_options();
     bencher.bench(|| {
         let load = |r: Result<Repo, _>| match r {
             Ok(r) => r,
@@ -188,9 +195,9 @@ fn i_diff_full(bencher: Bencher, n: usize) {
         let report = meshform::diff::build(
             side("HEAD~1"),
             side("HEAD"),
-            Some((&base.objects[..], &base.findings[..])),
+            Some((&base.nodes[..], &base.findings[..])),
             None,
-            (&head.objects[..], &head.findings[..]),
+            (&head.nodes[..], &head.findings[..]),
             &opts,
         );
         report.objects.len()

@@ -287,6 +287,46 @@ impl From<&Value> for Node {
     }
 }
 
+impl Node {
+    /// Takes a value over without copying its strings; map keys are shared through a
+    /// per-thread table, so the keys of many objects (`apiVersion`, `metadata`, ...) are held
+    /// once. For rendered objects kept for a diff.
+    pub fn from_value(v: Value) -> Node {
+        thread_local! {
+            static KEYS: std::cell::RefCell<std::collections::HashSet<Key, foldhash::fast::FixedState>> =
+                Default::default();
+        }
+        fn convert(
+            v: Value,
+            keys: &mut std::collections::HashSet<Key, foldhash::fast::FixedState>,
+        ) -> Node {
+            match v {
+                Value::Null => Node::Null,
+                Value::Bool(b) => Node::Bool(b),
+                Value::Number(n) => Node::Number(n),
+                Value::String(s) => Node::String(s.into_boxed_str()),
+                Value::Array(a) => Node::Array(a.into_iter().map(|x| convert(x, keys)).collect()),
+                Value::Object(m) => {
+                    let mut entries = Vec::with_capacity(m.len());
+                    for (k, x) in m {
+                        let key = match keys.get(k.as_str()) {
+                            Some(key) => key.clone(),
+                            None => {
+                                let key = Key::from(k);
+                                keys.insert(key.clone());
+                                key
+                            }
+                        };
+                        entries.push((key, convert(x, keys)));
+                    }
+                    Node::Object(NodeMap::new(entries))
+                }
+            }
+        }
+        KEYS.with(|keys| convert(v, &mut keys.borrow_mut()))
+    }
+}
+
 impl std::ops::Index<&str> for Node {
     type Output = Node;
     /// The value under the key, or `null`.

@@ -36,6 +36,8 @@ pub struct Outcome {
     pub repo: Repo,
     /// The rendered objects, sorted (with `render.keep` = `Keep::Values`, the default).
     pub objects: Vec<render::Rendered>,
+    /// The rendered objects as compact nodes, sorted (with `render.keep` = `Keep::Nodes`).
+    pub nodes: Vec<render::Rendered<crate::node::Node>>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
     pub stream: Result<render::Stream, String>,
@@ -172,6 +174,7 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     Ok(Outcome {
         repo,
         objects: out.objects,
+        nodes: out.nodes,
         stream: out.stream,
         rendered: out.count,
         findings,

@@ -4,7 +4,7 @@ use super::common::{print_diagnostics, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
-use crate::render::IstioApi;
+use crate::render::{IstioApi, Keep};
 use crate::repo::Repo;
 use crate::report::markdown;
 use crate::source::{GitRepo, Origin};
@@ -142,7 +142,11 @@ fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
 /// Runs `diff`.
 pub fn run(args: Args) -> Exit {
     let opts = match args.source().options() {
-        Ok(o) => o,
+        // Two revisions' rendered objects are held at once: as compact nodes.
+        Ok(mut o) => {
+            o.render.keep = Keep::Nodes;
+            o
+        }
         Err(d) => {
             print_diagnostics(&[d], &[], 1);
             return Exit::Error;
@@ -202,7 +206,7 @@ pub fn run(args: Args) -> Exit {
         }
     };
     let (base_ok, base_error) = match &base {
-        Ok(b) => (Some((&b.objects[..], &b.findings[..])), None),
+        Ok(b) => (Some((&b.nodes[..], &b.findings[..])), None),
         Err(e) => {
             eprintln!(
                 "warning: the base ({}) failed to render ({} problem(s)); showing the head as all added",
@@ -218,7 +222,7 @@ pub fn run(args: Args) -> Exit {
         head_side,
         base_ok,
         base_error,
-        (&head.objects, &head.findings),
+        (&head.nodes, &head.findings),
         &DiffOptions {
             context: args.context,
         },

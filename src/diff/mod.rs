@@ -14,6 +14,7 @@ pub mod text;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::ObjectId;
+use crate::node::Node;
 use crate::render::{Rendered, SourceRef};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -60,7 +61,7 @@ pub struct Key {
 
 impl Key {
     /// The key of a rendered object.
-    pub fn of(r: &Rendered) -> Key {
+    pub fn of(r: &Rendered<Node>) -> Key {
         let id = r.id();
         Key {
             cluster: r.cluster.clone(),
@@ -208,9 +209,9 @@ impl Report {
 pub fn build(
     base_side: Side,
     head_side: Side,
-    base: Option<(&[Rendered], &[Diagnostic])>,
+    base: Option<(&[Rendered<Node>], &[Diagnostic])>,
     base_error: Option<Vec<Diagnostic>>,
-    head: (&[Rendered], &[Diagnostic]),
+    head: (&[Rendered<Node>], &[Diagnostic]),
     opts: &DiffOptions,
 ) -> Report {
     let (base_objects, base_findings) = base.unwrap_or((&[], &[]));
@@ -236,8 +237,8 @@ pub fn build(
 /// Matches the objects of both sides and diffs the ones that differ, in parallel. Returns the
 /// differences sorted by key and the counts per cluster.
 pub fn compare(
-    base: &[Rendered],
-    head: &[Rendered],
+    base: &[Rendered<Node>],
+    head: &[Rendered<Node>],
     opts: &DiffOptions,
 ) -> (Vec<ObjectDiff>, BTreeMap<String, Counts>) {
     let base_keys: Vec<Key> = base.par_iter().map(Key::of).collect();
@@ -289,9 +290,9 @@ pub fn compare(
 /// `a == b`, fast when maps hold their keys in the same order (rendered objects do: keys are
 /// sorted): pairs are compared in step, and only maps whose key order differs fall back to
 /// lookups by key.
-pub fn same(a: &Value, b: &Value) -> bool {
+pub fn same(a: &Node, b: &Node) -> bool {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
+        (Node::Object(x), Node::Object(y)) => {
             x.len() == y.len()
                 && (x
                     .iter()
@@ -299,7 +300,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
                     || x == y)
         }
-        (Value::Array(x), Value::Array(y)) => {
+        (Node::Array(x), Node::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v1, v2)| same(v1, v2))
         }
         _ => a == b,
@@ -316,8 +317,17 @@ fn to_yaml(v: &Value) -> String {
     s
 }
 
-fn object_diff(base: Option<&Rendered>, head: Option<&Rendered>, opts: &DiffOptions) -> ObjectDiff {
-    let (before, after) = mask::mask_pair(base.map(|r| &r.value), head.map(|r| &r.value));
+fn object_diff(
+    base: Option<&Rendered<Node>>,
+    head: Option<&Rendered<Node>>,
+    opts: &DiffOptions,
+) -> ObjectDiff {
+    // Only objects that differ come here: their values become JSON for masking and output.
+    let (base_json, head_json) = (
+        base.map(|r| r.value.to_json()),
+        head.map(|r| r.value.to_json()),
+    );
+    let (before, after) = mask::mask_pair(base_json.as_ref(), head_json.as_ref());
     let any = head.or(base).map(|r| (r.cluster.clone(), r.id()));
     let (cluster, id) = any.unwrap_or_else(|| {
         (
@@ -436,19 +446,20 @@ mod tests {
             serde_json::json!({"c": [1, {"e": 2, "d": "x"}]}),
         );
         b.insert("a".into(), serde_json::json!(1));
-        let b = Value::Object(b);
+        let b = Node::from(&Value::Object(b));
+        let a = Node::from(&a);
         assert!(same(&a, &b) && a == b);
-        let c = serde_json::json!({"a": 1, "b": {"c": [1, {"d": "y", "e": 2}]}});
+        let c = Node::from(&serde_json::json!({"a": 1, "b": {"c": [1, {"d": "y", "e": 2}]}}));
         assert!(!same(&a, &c));
-        let d = serde_json::json!({"a": 1, "b": {"c": [1]}});
+        let d = Node::from(&serde_json::json!({"a": 1, "b": {"c": [1]}}));
         assert!(!same(&a, &d));
     }
     use serde_json::json;
 
-    fn r(cluster: &str, v: Value) -> Rendered {
+    fn r(cluster: &str, v: Value) -> Rendered<Node> {
         Rendered {
             cluster: cluster.into(),
-            value: v,
+            value: Node::from(&v),
             sources: Vec::new(),
         }
     }

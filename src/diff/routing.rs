@@ -4,10 +4,10 @@
 //! before and the after.
 
 use super::ObjectDiff;
+use crate::node::Node;
 use crate::render::Rendered;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
@@ -55,48 +55,48 @@ pub struct HostChange {
     pub after: Option<HostRoutes>,
 }
 
-fn is_kind(v: &Value, kind: &str) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some(kind)
+fn is_kind(v: &Node, kind: &str) -> bool {
+    v.get("kind").and_then(Node::as_str) == Some(kind)
         && v.get("apiVersion")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .is_some_and(|a| a.starts_with("networking.istio.io/"))
 }
 
-fn strs(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
+fn strs(v: Option<&Node>) -> Vec<String> {
+    v.and_then(Node::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(Value::as_str)
+                .filter_map(Node::as_str)
                 .map(str::to_string)
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn scalar(v: &Value) -> String {
+fn scalar(v: &Node) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Node::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }
 
 /// Flattens a match entry into `path=value` terms joined by ` & `.
-fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>) {
+fn flatten(v: &Node, prefix: &str, out: &mut Vec<String>) {
     match v {
-        Value::Object(m) => {
-            for (k, x) in m {
+        Node::Object(m) => {
+            for (k, x) in m.iter() {
                 if prefix.is_empty() && k == "name" {
                     continue;
                 }
                 let p = if prefix.is_empty() {
-                    k.clone()
+                    k.to_string()
                 } else {
                     format!("{prefix}.{k}")
                 };
                 flatten(x, &p, out);
             }
         }
-        Value::Array(a) => {
+        Node::Array(a) => {
             let items: Vec<String> = a.iter().map(scalar).collect();
             out.push(format!("{prefix}=[{}]", items.join(",")));
         }
@@ -104,8 +104,8 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-fn matcher(route: &Value) -> String {
-    let Some(ms) = route.get("match").and_then(Value::as_array) else {
+fn matcher(route: &Node) -> String {
+    let Some(ms) = route.get("match").and_then(Node::as_array) else {
         return "any".into();
     };
     let alts: Vec<String> = ms
@@ -137,12 +137,12 @@ fn host_matches(pattern: &str, host: &str) -> bool {
 /// The ServiceEntries of one cluster, indexed by host (wildcard hosts kept apart).
 #[derive(Default)]
 struct Entries<'a> {
-    exact: HashMap<&'a str, Vec<&'a Value>>,
-    wildcard: Vec<(&'a str, &'a Value)>,
+    exact: HashMap<&'a str, Vec<&'a Node>>,
+    wildcard: Vec<(&'a str, &'a Node)>,
 }
 
 impl<'a> Entries<'a> {
-    fn add(&mut self, se: &'a Value) {
+    fn add(&mut self, se: &'a Node) {
         for h in se["spec"]["hosts"].as_array().into_iter().flatten() {
             let Some(h) = h.as_str() else { continue };
             if h.starts_with('*') {
@@ -165,7 +165,7 @@ impl<'a> Entries<'a> {
         for se in exact.chain(wild) {
             let spec = &se["spec"];
             for ep in spec["endpoints"].as_array().into_iter().flatten() {
-                let Some(addr) = ep.get("address").and_then(Value::as_str) else {
+                let Some(addr) = ep.get("address").and_then(Node::as_str) else {
                     continue;
                 };
                 let ports: Vec<String> = ep["ports"]
@@ -182,7 +182,7 @@ impl<'a> Entries<'a> {
                 out.push(format!("address {a}"));
             }
             if spec["endpoints"].as_array().is_none_or(|a| a.is_empty())
-                && spec.get("resolution").and_then(Value::as_str) == Some("DNS")
+                && spec.get("resolution").and_then(Node::as_str) == Some("DNS")
             {
                 out.push(format!("DNS {host}"));
             }
@@ -193,7 +193,7 @@ impl<'a> Entries<'a> {
     }
 }
 
-fn destinations(route: &Value, entries: &Entries<'_>) -> Vec<Destination> {
+fn destinations(route: &Node, entries: &Entries<'_>) -> Vec<Destination> {
     route["route"]
         .as_array()
         .into_iter()
@@ -217,7 +217,7 @@ fn destinations(route: &Value, entries: &Entries<'_>) -> Vec<Destination> {
         .collect()
 }
 
-fn action(route: &Value) -> Option<String> {
+fn action(route: &Node) -> Option<String> {
     if let Some(r) = route.get("redirect") {
         return Some(format!("redirect {}", compact(r)));
     }
@@ -237,20 +237,20 @@ fn action(route: &Value) -> Option<String> {
     None
 }
 
-fn compact(v: &Value) -> String {
+fn compact(v: &Node) -> String {
     let mut terms = Vec::new();
     flatten(v, "", &mut terms);
     terms.join(" ")
 }
 
 /// The routing of every host of every VirtualService, per (cluster, host).
-pub fn graph(objects: &[Rendered]) -> BTreeMap<(String, String), HostRoutes> {
+pub fn graph(objects: &[Rendered<Node>]) -> BTreeMap<(String, String), HostRoutes> {
     graph_of(objects, None)
 }
 
 /// As [`graph`], only for the (cluster, host) pairs in `only` when given.
 fn graph_of(
-    objects: &[Rendered],
+    objects: &[Rendered<Node>],
     only: Option<&HashSet<(&str, &str)>>,
 ) -> BTreeMap<(String, String), HostRoutes> {
     let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
@@ -268,7 +268,7 @@ fn graph_of(
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(Value::as_str)
+            .filter_map(Node::as_str)
             .filter(|h| only.is_none_or(|set| set.contains(&(o.cluster.as_str(), *h))))
             .collect();
         if hosts.is_empty() {
@@ -306,12 +306,12 @@ fn graph_of(
 /// sides.
 type RoutingKey<'a> = (&'a str, &'a str, &'a str, &'a str);
 
-fn routing_objects(objects: &[Rendered]) -> HashMap<RoutingKey<'_>, &Value> {
+fn routing_objects(objects: &[Rendered<Node>]) -> HashMap<RoutingKey<'_>, &Node> {
     objects
         .iter()
         .filter(|o| is_kind(&o.value, "VirtualService") || is_kind(&o.value, "ServiceEntry"))
         .map(|o| {
-            fn s(v: &Value) -> &str {
+            fn s(v: &Node) -> &str {
                 v.as_str().unwrap_or("")
             }
             let md = &o.value["metadata"];
@@ -334,12 +334,12 @@ fn routing_objects(objects: &[Rendered]) -> HashMap<RoutingKey<'_>, &Value> {
 /// both sides, so the same picture; skipping them keeps a diff proportional to its changes.
 /// `diffs` are the objects `compare` found different, so no value is compared twice.
 fn touched<'a>(
-    base: &'a [Rendered],
-    head: &'a [Rendered],
+    base: &'a [Rendered<Node>],
+    head: &'a [Rendered<Node>],
     diffs: &'a [ObjectDiff],
 ) -> HashSet<(&'a str, &'a str)> {
     let (b, h) = (routing_objects(base), routing_objects(head));
-    let mut changed: Vec<(RoutingKey<'a>, &'a Value)> = Vec::new();
+    let mut changed: Vec<(RoutingKey<'a>, &'a Node)> = Vec::new();
     for d in diffs {
         let k = (
             d.cluster.as_str(),
@@ -358,7 +358,7 @@ fn touched<'a>(
     let mut se_hosts: HashMap<&str, Vec<&str>> = HashMap::new();
     for ((cluster, kind, _, _), v) in &changed {
         let list = v["spec"]["hosts"].as_array().into_iter().flatten();
-        for host in list.filter_map(Value::as_str) {
+        for host in list.filter_map(Node::as_str) {
             if *kind == "VirtualService" {
                 hosts.insert((cluster, host));
             } else {
@@ -377,7 +377,7 @@ fn touched<'a>(
                 (cluster, (exact.into_iter().collect(), wild))
             })
             .collect();
-        let services: Vec<(&str, &Value)> = [&b, &h]
+        let services: Vec<(&str, &Node)> = [&b, &h]
             .into_iter()
             .flat_map(|side| side.iter())
             .filter(|((cluster, kind, _, _), _)| {
@@ -404,7 +404,7 @@ fn touched<'a>(
             })
             .flat_map_iter(|(cluster, v)| {
                 let list = v["spec"]["hosts"].as_array().into_iter().flatten();
-                list.filter_map(Value::as_str)
+                list.filter_map(Node::as_str)
                     .map(move |host| (*cluster, host))
             })
             .collect();
@@ -415,7 +415,11 @@ fn touched<'a>(
 
 /// Hosts whose routing differs between base and head, sorted by cluster and host. `diffs` are
 /// the objects that differ between the two (from `compare`).
-pub fn changes(base: &[Rendered], head: &[Rendered], diffs: &[ObjectDiff]) -> Vec<HostChange> {
+pub fn changes(
+    base: &[Rendered<Node>],
+    head: &[Rendered<Node>],
+    diffs: &[ObjectDiff],
+) -> Vec<HostChange> {
     let only = touched(base, head, diffs);
     if only.is_empty() {
         return Vec::new();
@@ -530,15 +534,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn r(v: Value) -> Rendered {
+    fn r(v: serde_json::Value) -> Rendered<Node> {
         Rendered {
             cluster: "c".into(),
-            value: v,
+            value: Node::from(&v),
             sources: Vec::new(),
         }
     }
 
-    fn vs(weight: i64) -> Rendered {
+    fn vs(weight: i64) -> Rendered<Node> {
         r(
             json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
             "metadata": {"name": "api", "namespace": "gw"},
@@ -551,17 +555,21 @@ mod tests {
         )
     }
 
-    fn se() -> Rendered {
+    fn se() -> Rendered<Node> {
+        se_at("10.0.0.1")
+    }
+
+    fn se_at(address: &str) -> Rendered<Node> {
         r(
             json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
             "metadata": {"name": "ext", "namespace": "gw"},
             "spec": {"hosts": ["ext.example.com"], "resolution": "STATIC",
-                     "endpoints": [{"address": "10.0.0.1", "ports": {"https": 8443}}]}}),
+                     "endpoints": [{"address": address, "ports": {"https": 8443}}]}}),
         )
     }
 
     /// `changes` over the differences `compare` finds, as `diff::build` calls it.
-    fn changes_of(base: &[Rendered], head: &[Rendered]) -> Vec<HostChange> {
+    fn changes_of(base: &[Rendered<Node>], head: &[Rendered<Node>]) -> Vec<HostChange> {
         let (diffs, _) = crate::diff::compare(base, head, &crate::diff::DiffOptions { context: 3 });
         changes(base, head, &diffs)
     }
@@ -592,8 +600,7 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].host, "api.example.com");
         // An endpoint change alone changes the picture.
-        let mut se2 = se();
-        se2.value["spec"]["endpoints"][0]["address"] = json!("10.0.0.2");
+        let se2 = se_at("10.0.0.2");
         assert_eq!(changes_of(&[vs(90), se()], &[vs(90), se2]).len(), 1);
         let gone = changes_of(&[vs(90)], &[]);
         assert!(gone[0].after.is_none() && gone[0].before.is_some());

@@ -11,6 +11,7 @@ pub mod names;
 mod route_table;
 mod virtual_destination;
 
+use crate::canon::{Shape, Tree};
 use crate::diag::Diagnostic;
 use crate::diag::Severity;
 use crate::gloo::types::Labels;
@@ -18,6 +19,7 @@ use crate::gloo::Meta;
 use crate::gloo::Model;
 use crate::manifest::Object;
 use crate::manifest::{Location, ObjectId};
+use crate::node::Node;
 use crate::repo::Repo;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -68,6 +70,9 @@ pub enum Keep {
     Stream,
     /// Nothing but the findings (`check`).
     Findings,
+    /// The values as compact [`Node`]s, in [`Output::nodes`] (`diff`, which holds two
+    /// revisions' objects at once).
+    Nodes,
 }
 
 /// A Gloo source object that contributed to a rendered object.
@@ -79,32 +84,36 @@ pub struct SourceRef {
     pub location: Location,
 }
 
-/// One rendered Istio (or passthrough) object.
+/// One rendered Istio (or passthrough) object: its value a `serde_json::Value`, or a compact
+/// [`Node`] where many are held ([`Keep::Nodes`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rendered {
+pub struct Rendered<V = Value> {
     /// The cluster it is written to.
     pub cluster: String,
     /// The object, keys in a stable order.
-    pub value: Value,
+    pub value: V,
     /// Where it came from (for diff attribution and diagnostics).
     pub sources: Vec<SourceRef>,
 }
 
-impl Rendered {
+impl<V: Tree> Rendered<V> {
     /// apiVersion, kind, namespace, name of the rendered object.
     pub fn id(&self) -> ObjectId {
-        let s = |p: &str| {
-            self.value
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
+        let s = |path: &[&str]| {
+            let found = path
+                .iter()
+                .try_fold(&self.value, |v, k| v.get_key(k))
+                .map(Tree::shape);
+            match found {
+                Some(Shape::String(s)) => s.to_string(),
+                _ => String::new(),
+            }
         };
         ObjectId {
-            api_version: s("/apiVersion"),
-            kind: s("/kind"),
-            namespace: s("/metadata/namespace"),
-            name: s("/metadata/name"),
+            api_version: s(&["apiVersion"]),
+            kind: s(&["kind"]),
+            namespace: s(&["metadata", "namespace"]),
+            name: s(&["metadata", "name"]),
         }
     }
 
@@ -119,6 +128,8 @@ impl Rendered {
 pub struct Output {
     /// Sorted rendered objects ([`Keep::Values`]; empty otherwise).
     pub objects: Vec<Rendered>,
+    /// Sorted rendered objects ([`Keep::Nodes`]; empty otherwise).
+    pub nodes: Vec<Rendered<Node>>,
     /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
     /// could not be written.
     pub stream: Result<Stream, String>,
@@ -433,7 +444,7 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     let validation = finish::diagnostics(&mut objects);
     tracing::debug!("render: cross-object checks at {:?}", start.elapsed());
     let count = objects.len();
-    let (objects, stream) = match keep {
+    let (objects, nodes, stream) = match keep {
         Keep::Values => (
             objects
                 .into_iter()
@@ -446,13 +457,30 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
                     _ => None,
                 })
                 .collect(),
+            Vec::new(),
             Ok(Stream::default()),
         ),
-        Keep::Stream => (Vec::new(), stream(objects)),
-        Keep::Findings => (Vec::new(), Ok(Stream::default())),
+        Keep::Nodes => (
+            Vec::new(),
+            objects
+                .into_iter()
+                .filter_map(|f| match f.body {
+                    finish::Body::Node(value) => Some(Rendered {
+                        cluster: f.cluster,
+                        value,
+                        sources: f.sources,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            Ok(Stream::default()),
+        ),
+        Keep::Stream => (Vec::new(), Vec::new(), stream(objects)),
+        Keep::Findings => (Vec::new(), Vec::new(), Ok(Stream::default())),
     };
     Output {
         objects,
+        nodes,
         stream,
         count,
         diagnostics,
