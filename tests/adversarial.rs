@@ -537,8 +537,8 @@ fn out_dir_is_left_as_it_was_on_any_error() {
     out_dir_run(&repo, &out).input_error(&["b.yaml:"]);
     assert_eq!(snapshot(&out), before);
 
-    // 2. An error in the middle of writing: two names that differ only in case map to one
-    //    file, found after the first is written.
+    // 2. An error after the staging directory exists: two names that differ only in case map
+    //    to one file.
     fs::remove_file(repo.join("b.yaml")).expect("rm");
     write(&repo, "c.yaml", cm("A"));
     out_dir_run(&repo, &out).input_error(&["same file"]);
