@@ -189,7 +189,7 @@ fn parser_options(limits: &YamlLimits) -> granit_parser::Options {
 }
 
 /// Serializes one value as a YAML document (no leading `---`).
-pub fn to_string(value: &Value) -> Result<String, String> {
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
 

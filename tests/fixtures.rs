@@ -565,8 +565,9 @@ fn reference_outputs_pass_the_validator() {
     }
 }
 
-/// `render` keeps only the YAML stream and `check` only the findings (render::Keep); both must
-/// give exactly what a run keeping every value gives, passthrough objects included.
+/// `render` keeps only the YAML stream, `check` only the findings, and `diff`, `-o json` and
+/// `--out-dir` compact nodes (render::Keep); each must give exactly what a run keeping every
+/// value gives, passthrough objects included.
 #[test]
 fn what_a_run_keeps_changes_nothing_it_reports() {
     use meshform::render::Keep;
@@ -588,6 +589,28 @@ fn what_a_run_keeps_changes_nothing_it_reports() {
             assert_eq!(streamed.rendered, values.rendered, "{name}");
             assert_eq!(findings_only.rendered, values.rendered, "{name}");
             assert!(streamed.objects.is_empty() && findings_only.objects.is_empty());
+            // Nodes (diff, `-o json`, `--out-dir`): the same objects, the same JSON and YAML.
+            let nodes = run(Keep::Nodes);
+            assert_eq!(shown(&values), shown(&nodes), "{name}");
+            assert!(nodes.objects.is_empty() && values.nodes.is_empty());
+            assert_eq!(nodes.nodes.len(), values.objects.len(), "{name}");
+            for (n, v) in nodes.nodes.iter().zip(&values.objects) {
+                assert!(n.value == v.value, "{name}: {}", v.id());
+                assert_eq!((&n.cluster, &n.sources), (&v.cluster, &v.sources));
+                assert_eq!(
+                    serde_json::to_string(&n.value).expect("json"),
+                    serde_json::to_string(&v.value).expect("json")
+                );
+                assert_eq!(
+                    meshform::yaml::to_string(&n.value),
+                    meshform::yaml::to_string(&v.value)
+                );
+            }
+            assert_eq!(
+                meshform::render::emit::json_array(&nodes.nodes),
+                meshform::render::emit::json_array(&values.objects),
+                "{name}"
+            );
             let written = streamed.stream.as_ref().expect("written");
             let text = written.to_text();
             assert_eq!(

@@ -40,10 +40,13 @@ pub fn run(args: Args) -> Exit {
             return Exit::Error;
         }
     };
-    if args.out_dir.is_none() && args.format == Format::Yaml {
+    opts.render.keep = if args.out_dir.is_none() && args.format == Format::Yaml {
         // Only the stream is printed: each object is written as it is rendered.
-        opts.render.keep = Keep::Stream;
-    }
+        Keep::Stream
+    } else {
+        // Every object is held until the run is known to be clean: as compact nodes.
+        Keep::Nodes
+    };
     let outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {
@@ -63,7 +66,7 @@ pub fn run(args: Args) -> Exit {
         return Exit::Findings;
     }
     if let Some(dir) = &args.out_dir {
-        return match emit::write_out_dir(dir, &outcome.objects, args.format) {
+        return match emit::write_out_dir(dir, &outcome.nodes, args.format) {
             Ok(n) => {
                 eprintln!("wrote {n} object(s) to {}", dir.display());
                 Exit::Clean
@@ -87,7 +90,7 @@ pub fn run(args: Args) -> Exit {
             }
         },
         Format::Json => {
-            let text = emit::json_array(&outcome.objects);
+            let text = emit::json_array(&outcome.nodes);
             print_stdout(&text);
             text.len()
         }

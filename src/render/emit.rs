@@ -154,8 +154,8 @@ pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
 }
 
 /// The objects as a pretty JSON array.
-pub fn json_array(objects: &[Rendered]) -> String {
-    let v: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
+pub fn json_array<V: serde::Serialize>(objects: &[Rendered<V>]) -> String {
+    let v: Vec<&V> = objects.iter().map(|o| &o.value).collect();
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s
@@ -228,9 +228,9 @@ fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
 /// cluster. Everything is written to a temporary sibling directory first and then renamed
 /// into place, so on any error the previous content of DIR is left as it was. `DIR` must be
 /// absent, empty or an earlier output (`OUT_DIR_MARKER`).
-pub fn write_out_dir(
+pub fn write_out_dir<V: serde::Serialize + crate::canon::Tree + Sync>(
     dir: &std::path::Path,
-    objects: &[Rendered],
+    objects: &[Rendered<V>],
     format: crate::cli::RenderFormat,
 ) -> Result<usize, String> {
     use std::collections::BTreeMap;
