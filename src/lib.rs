@@ -3,9 +3,10 @@
 //!
 //! The pipeline, in module order:
 //! `source` (bytes from a directory or a git revision, templates) → `manifest` (YAML documents
-//! with positions; `yaml` does the parsing) → `repo` (the loaded repo and its `config`) → `gloo`
-//! (typed API and workspace visibility) → `policy` (CEL) → `render` (Istio objects) →
-//! `validate` (Istio's own rules) → `diff` → `report` (text, JSON, SARIF, GitHub, Markdown).
+//! with positions, held as compact `node` trees; `yaml` does the parsing) → `repo` (the loaded
+//! repo and its `config`) → `gloo` (typed API and workspace visibility) → `policy` (CEL) →
+//! `render` (Istio objects) → `validate` (Istio's own rules) → `diff` → `report` (text, JSON,
+//! SARIF, GitHub, Markdown).
 //! `pipeline` runs the stages; `cli` and `plugin` are the front ends.
 
 // Diagnostics are the error payload everywhere and are created rarely; boxing them would only

@@ -435,8 +435,7 @@ impl<'a> Builder<'a> {
                 }
                 Event::SequenceEnd => {
                     if let Some(Frame::Seq { start, anchor, .. }) = self.stack.pop() {
-                        // Collected at its exact size (a drain knows its length): growth would
-                        // leave most short lists at 4 slots of 80 bytes.
+                        // Collected at its exact size (a drain knows its length).
                         let items: Box<[Node]> = self.items.drain(start..).collect();
                         self.doc_max_list = self.doc_max_list.max(items.len());
                         let v = Node::Array(items);
@@ -474,9 +473,8 @@ impl<'a> Builder<'a> {
                         ..
                     }) = self.stack.pop()
                     {
-                        // Built once at its exact size, each key hashed once: a map grown one
-                        // key at a time keeps room for 3 or 7 entries of 112 bytes, and most
-                        // maps here have 1-4 keys.
+                        // Built once at its exact size from the shared entry stack: most maps
+                        // here have 1-4 keys (node.rs).
                         let mut entries: Vec<(Key, Node)> = self.entries.drain(start..).collect();
                         if !merges.is_empty() {
                             entries = merge_into(entries, merges).map_err(|m| err(pos, m))?;
