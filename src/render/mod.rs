@@ -446,33 +446,19 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
     let count = objects.len();
     let (objects, nodes, stream) = match keep {
         Keep::Values => (
-            objects
-                .into_iter()
-                .filter_map(|f| match f.body {
-                    finish::Body::Value(value) => Some(Rendered {
-                        cluster: f.cluster,
-                        value,
-                        sources: f.sources,
-                    }),
-                    _ => None,
-                })
-                .collect(),
+            kept(objects, |b| match b {
+                finish::Body::Value(v) => Some(v),
+                _ => None,
+            }),
             Vec::new(),
             Ok(Stream::default()),
         ),
         Keep::Nodes => (
             Vec::new(),
-            objects
-                .into_iter()
-                .filter_map(|f| match f.body {
-                    finish::Body::Node(value) => Some(Rendered {
-                        cluster: f.cluster,
-                        value,
-                        sources: f.sources,
-                    }),
-                    _ => None,
-                })
-                .collect(),
+            kept(objects, |b| match b {
+                finish::Body::Node(v) => Some(v),
+                _ => None,
+            }),
             Ok(Stream::default()),
         ),
         Keep::Stream => (Vec::new(), Vec::new(), stream(objects)),
@@ -584,6 +570,23 @@ fn collision(
 }
 
 /// The documents of finished objects, in order.
+/// The finished objects whose body `pick` keeps, as rendered objects.
+fn kept<V>(
+    objects: Vec<finish::Finished>,
+    pick: impl Fn(finish::Body) -> Option<V>,
+) -> Vec<Rendered<V>> {
+    objects
+        .into_iter()
+        .filter_map(|f| {
+            Some(Rendered {
+                value: pick(f.body)?,
+                cluster: f.cluster,
+                sources: f.sources,
+            })
+        })
+        .collect()
+}
+
 fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
     let mut docs = Vec::with_capacity(objects.len());
     for o in objects {
