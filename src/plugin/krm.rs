@@ -275,6 +275,8 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         render: RenderOptions {
             clusters: vec![cluster.clone()],
             passthrough: settings.passthrough,
+            // Held until the run is known to be clean, then written once: as compact nodes.
+            keep: crate::render::Keep::Nodes,
             ..RenderOptions::default()
         },
         release_inputs: true,
@@ -286,20 +288,29 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         ..Failure::default()
     })?;
     let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
-    if outcome.objects.is_empty() && !settings.allow_empty {
+    if outcome.nodes.is_empty() && !settings.allow_empty {
         return Err(bad(format!(
             "cluster `{cluster}` renders no objects; set allowEmpty (allow-empty in a ConfigMap) \
              if that is intended"
         )));
     }
-    let mut out = json!({
-        "apiVersion": "config.kubernetes.io/v1",
-        "kind": "ResourceList",
-        "items": outcome.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
-    });
-    if !shown.is_empty() {
-        out["results"] = Value::Array(shown.iter().map(result).collect());
+    /// The function's output (KRM functions specification): the rendered objects as items, the
+    /// findings as results.
+    #[derive(serde::Serialize)]
+    struct ResourceList<'a> {
+        #[serde(rename = "apiVersion")]
+        api_version: &'static str,
+        kind: &'static str,
+        items: Vec<&'a crate::node::Node>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        results: Vec<Value>,
     }
+    let out = ResourceList {
+        api_version: "config.kubernetes.io/v1",
+        kind: "ResourceList",
+        items: outcome.nodes.iter().map(|o| &o.value).collect(),
+        results: shown.iter().map(result).collect(),
+    };
     crate::yaml::to_string(&out).map_err(bad)
 }
 
