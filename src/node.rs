@@ -290,7 +290,9 @@ impl From<&Value> for Node {
 impl Node {
     /// Takes a value over without copying its strings; map keys are shared through a
     /// per-thread table, so the keys of many objects (`apiVersion`, `metadata`, ...) are held
-    /// once. For rendered objects kept for a diff.
+    /// once. For rendered objects that are held until a run ends (`diff`, `-o json`,
+    /// `--out-dir`, the KRM function). The table lives as long as its thread and holds each
+    /// distinct key of the run's output once.
     pub fn from_value(v: Value) -> Node {
         thread_local! {
             static KEYS: std::cell::RefCell<std::collections::HashSet<Key, foldhash::fast::FixedState>> =
