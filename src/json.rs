@@ -1,4 +1,5 @@
-//! Field access on `serde_json::Value` maps that skips hashing for small maps.
+//! Helpers for `serde_json::Value`: field access that skips hashing for small maps, and a
+//! recursive key sort.
 //!
 //! serde_json's `preserve_order` maps are `IndexMap`s keyed with SipHash: `v["spec"]` hashes
 //! the key before it compares anything. Kubernetes maps mostly hold a few keys, where comparing
@@ -46,6 +47,27 @@ impl Field for Map<String, Value> {
         } else {
             self.get_key_value(key)
         }
+    }
+}
+
+/// Sorts the keys of every map, recursively; maps already in order are left as they are.
+pub fn sort_keys(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let mut keys = m.keys();
+            let sorted = match keys.next() {
+                None => true,
+                Some(first) => keys
+                    .try_fold(first, |prev, k| (prev < k).then_some(k))
+                    .is_some(),
+            };
+            if !sorted {
+                m.sort_keys();
+            }
+            m.values_mut().for_each(sort_keys);
+        }
+        Value::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
     }
 }
 

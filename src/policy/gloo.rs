@@ -11,7 +11,6 @@ use crate::manifest::Object;
 use crate::node::{Node, NodeMap};
 use crate::repo::Repo;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 const NET: &str = "networking.gloo.solo.io/v2";
@@ -79,18 +78,9 @@ fn is(o: &Object, kind: &str) -> bool {
 
 /// JSON with object keys sorted, for messages.
 fn canon(v: &Node) -> String {
-    fn sort(v: &Node) -> serde_json::Value {
-        match v {
-            Node::Object(m) => {
-                let b: BTreeMap<&str, serde_json::Value> =
-                    m.iter().map(|(k, v)| (k, sort(v))).collect();
-                serde_json::Value::Object(b.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-            }
-            Node::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
-            other => other.to_json(),
-        }
-    }
-    sort(v).to_string()
+    let mut j = v.to_json();
+    crate::json::sort_keys(&mut j);
+    j.to_string()
 }
 
 fn labels_match(selector: &Node, labels: &Node) -> bool {

@@ -34,26 +34,7 @@ pub fn canonicalize(value: &mut Value) {
     }
 }
 
-/// Sorts the keys of every map, recursively; maps already in order are left as they are.
-pub fn sort_keys(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            let mut keys = m.keys();
-            let sorted = match keys.next() {
-                None => true,
-                Some(first) => keys
-                    .try_fold(first, |prev, k| (prev < k).then_some(k))
-                    .is_some(),
-            };
-            if !sorted {
-                m.sort_keys();
-            }
-            m.values_mut().for_each(sort_keys);
-        }
-        Value::Array(a) => a.iter_mut().for_each(sort_keys),
-        _ => {}
-    }
-}
+pub use crate::json::sort_keys;
 
 /// As [`sort_keys`], and every map and list rebuilt at its exact size. Maps grown one key at a
 /// time (`json!`, `insert`) keep room for about three times their entries; a rendered object

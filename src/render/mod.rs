@@ -62,7 +62,7 @@ pub struct RenderOptions {
 /// What a run keeps of each rendered object once it is validated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Keep {
-    /// The values, in [`Output::objects`] (diff, JSON, out-dir, KRM, tests).
+    /// The values, in [`Output::objects`] (the library's default; tests and benches).
     #[default]
     Values,
     /// Only the YAML stream, in [`Output::stream`]: each object is written as soon as it is
@@ -70,8 +70,8 @@ pub enum Keep {
     Stream,
     /// Nothing but the findings (`check`).
     Findings,
-    /// The values as compact [`Node`]s, in [`Output::nodes`] (`diff`, which holds two
-    /// revisions' objects at once).
+    /// The values as compact [`Node`]s, in [`Output::nodes`]: what is held until the run ends
+    /// (`diff`, which holds two revisions, `-o json`, `--out-dir`, the KRM function).
     Nodes,
 }
 
@@ -569,7 +569,6 @@ fn collision(
     d
 }
 
-/// The documents of finished objects, in order.
 /// The finished objects whose body `pick` keeps, as rendered objects.
 fn kept<V>(
     objects: Vec<finish::Finished>,
@@ -587,6 +586,7 @@ fn kept<V>(
         .collect()
 }
 
+/// The documents of finished objects, in order.
 fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
     let mut docs = Vec::with_capacity(objects.len());
     for o in objects {
