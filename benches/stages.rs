@@ -203,3 +203,36 @@ fn i_diff_full(bencher: Bencher, n: usize) {
         report.objects.len()
     });
 }
+
+/// The floor under `a_load`: the mandated YAML parser (granit-parser, under serde-saphyr) run
+/// over every file's text, already in memory, side by side as `Repo::load` runs it, building
+/// nothing. No loader that uses this parser can take less.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn z_floor_parse(bencher: Bencher, n: usize) {
+    use rayon::prelude::*;
+    let repo = load(n);
+    let limits = meshform::yaml::YamlLimits::default();
+    bencher.bench(|| {
+        repo.files
+            .par_iter()
+            .map(|f| meshform::yaml::event_count(&f.text, &limits).unwrap_or(0))
+            .sum::<usize>()
+    });
+}
+
+/// The floor under `f_emit`: the mandated YAML writer (serde-saphyr) run over every rendered
+/// object, side by side, with nothing joined or sorted. No `render` that writes YAML with it
+/// can take less.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn z_floor_write(bencher: Bencher, n: usize) {
+    use rayon::prelude::*;
+    let repo = load(n);
+    let model = model(&repo);
+    let out = render::render(&repo, &model, &RenderOptions::default());
+    bencher.bench(|| {
+        out.objects
+            .par_iter()
+            .map(|o| meshform::yaml::to_string(&o.value).map_or(0, |s| s.len()))
+            .sum::<usize>()
+    });
+}

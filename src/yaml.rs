@@ -108,6 +108,19 @@ pub fn parse_stream(text: &str, limits: &YamlLimits) -> Result<Parsed, YamlError
     })
 }
 
+/// Counts the parser's events over `text` and builds nothing: the mandated parser's own cost,
+/// the floor under [`parse_stream`] (`cargo bench --bench stages`, `z_floor_parse`).
+pub fn event_count(text: &str, limits: &YamlLimits) -> Result<usize, YamlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parser = Parser::new_from_str_with_options(text, parser_options(limits));
+    let mut n = 0;
+    while let Some(ev) = parser.next_event() {
+        ev.map_err(|e| scan_err(&e, limits))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Returns the position of every node of document `index`, keyed by JSON pointer
 /// (`/spec/ports/1/number`). Used to point diagnostics at a field; it re-parses the text, which
 /// is cheap next to printing a diagnostic.
@@ -800,6 +813,16 @@ mod tests {
         for d in &p.documents {
             assert_eq!(d.max_list, crate::manifest::max_list(&d.value));
         }
+    }
+
+    #[test]
+    fn event_count_counts_every_event_and_fails_like_parse() {
+        // StreamStart, DocumentStart, MappingStart, a: 1 (2 scalars), MappingEnd,
+        // DocumentEnd, StreamEnd.
+        assert_eq!(event_count("a: 1\n", &YamlLimits::default()), Ok(8));
+        let bad = "a: [1\n";
+        let e = event_count(bad, &YamlLimits::default()).unwrap_err();
+        assert_eq!(Err(e), parse(bad).map(|_| ()));
     }
 
     #[test]
