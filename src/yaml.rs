@@ -817,7 +817,7 @@ mod tests {
 
     #[test]
     fn event_count_counts_every_event_and_fails_like_parse() {
-        // StreamStart, DocumentStart, MappingStart, a: 1 (2 scalars), MappingEnd,
+        // StreamStart, DocumentStart, MappingStart, two scalars (`a`, `1`), MappingEnd,
         // DocumentEnd, StreamEnd.
         assert_eq!(event_count("a: 1\n", &YamlLimits::default()), Ok(8));
         let bad = "a: [1\n";
