@@ -420,7 +420,11 @@ fn broken_base_shows_head_as_added_and_broken_head_is_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty(), "nothing on stdout on error");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("a.yaml"), "errors name the file: {err}");
+    assert!(err.contains("--> a.yaml:"), "errors name the file: {err}");
+    assert!(
+        err.contains(" | metadata: [unclosed"),
+        "the head's source line, read from git: {err}"
+    );
 }
 
 #[test]

@@ -211,6 +211,35 @@ fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
         "source line shown: {err}"
     );
     assert!(err.contains("ExternalService web/db"), "{err}");
+
+    // The same source line whether the input is the working tree or a revision read from
+    // git, and from `check` as from `render`.
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "broken"]);
+    for (cmd, extra) in [
+        ("render", &["--rev", "HEAD"][..]),
+        ("check", &[][..]),
+        ("check", &["--rev", "HEAD"][..]),
+    ] {
+        let out = meshform()
+            .arg(cmd)
+            .arg(d.path())
+            .args(extra)
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd} {extra:?}: {err}");
+        assert!(out.stdout.is_empty(), "{cmd} {extra:?}: nothing on stdout");
+        assert!(
+            err.contains("--> web/external.yaml:8:27"),
+            "{cmd} {extra:?}: {err}"
+        );
+        assert!(
+            err.contains("8 |   - {name: https, number: http}"),
+            "{cmd} {extra:?}: source line shown: {err}"
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `meshform check`: runs the policies and Istio validation and reports the findings.
 
-use super::common::{print_diagnostics, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diag::Severity;
 use crate::pipeline;
@@ -42,10 +42,11 @@ pub fn run(args: Args) -> Exit {
     };
     // Only findings are reported: rendered objects are validated and dropped.
     opts.render.keep = Keep::Findings;
-    let outcome = match pipeline::run(&args.source.origin(), &opts) {
+    let origin = args.source.origin();
+    let outcome = match pipeline::run(&origin, &opts) {
         Ok(o) => o,
         Err(e) => {
-            print_diagnostics(&e.0, &[], crate::config::Limits::default().max_diagnostics);
+            print_load_errors(&origin, &e.0);
             eprintln!(
                 "error: {} problem(s) in the input or the policies",
                 e.0.len()

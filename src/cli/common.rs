@@ -116,30 +116,43 @@ pub fn print_stream(stream: &crate::render::Stream) {
     let _ = out.flush();
 }
 
-/// Prints load errors with source lines, reading the files they name from `origin` when it is
-/// a directory. Only regular files inside the root are read (never through a symlink).
+/// Prints load errors with source lines, reading the files they name from `origin`: from the
+/// working tree, only regular files inside the root (never through a symlink); from a git
+/// revision, only regular blobs of its tree (never a link). Either way at most 16 MiB a file.
 pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
+    const MAX: u64 = 16 << 20;
     let mut files: Vec<SourceText> = Vec::new();
-    if let Origin::Dir(root) = origin {
-        if let Ok(root) = std::fs::canonicalize(root) {
-            for d in diags {
-                let Some(loc) = &d.location else { continue };
-                if files.iter().any(|f| f.path == loc.file) {
-                    continue;
-                }
+    let root = match origin {
+        Origin::Dir(root) => std::fs::canonicalize(root).ok(),
+        Origin::Rev { .. } => None,
+    };
+    for d in diags {
+        let Some(loc) = &d.location else { continue };
+        if files.iter().any(|f| f.path == loc.file) {
+            continue;
+        }
+        let bytes = match (origin, &root) {
+            (Origin::Dir(_), Some(root)) => {
                 let p = root.join(&*loc.file);
                 let regular =
-                    std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() && m.len() < 16 << 20);
-                let inside = std::fs::canonicalize(&p).is_ok_and(|c| c.starts_with(&root));
-                if regular && inside {
-                    if let Ok(text) = std::fs::read_to_string(&p) {
-                        files.push(SourceText {
-                            path: loc.file.clone(),
-                            text: text.into(),
-                        });
-                    }
-                }
+                    std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() && m.len() < MAX);
+                let inside = std::fs::canonicalize(&p).is_ok_and(|c| c.starts_with(root));
+                (regular && inside)
+                    .then(|| std::fs::read(&p).ok())
+                    .flatten()
             }
+            (Origin::Rev { path, rev }, _) => {
+                crate::source::read_rev_file(path, rev, &loc.file, MAX)
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        };
+        if let Some(text) = bytes.and_then(|b| String::from_utf8(b).ok()) {
+            files.push(SourceText {
+                path: loc.file.clone(),
+                text: text.into(),
+            });
         }
     }
     print_diagnostics(

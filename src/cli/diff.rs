@@ -1,6 +1,6 @@
 //! `meshform diff`: the rendered output of two revisions, compared.
 
-use super::common::{print_diagnostics, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
@@ -192,11 +192,10 @@ pub fn run(args: Args) -> Exit {
     }
     let base = base.and_then(|r| pipeline::run_repo(r, &opts));
     let head = head.and_then(|r| pipeline::run_repo(r, &opts));
-    let cap = crate::config::Limits::default().max_diagnostics;
     let head = match head {
         Ok(h) => h,
         Err(e) => {
-            print_diagnostics(&e.0, &[], cap);
+            print_load_errors(&head_origin, &e.0);
             eprintln!(
                 "error: the head ({}) failed to render: {} problem(s); nothing compared",
                 head_side.describe(),
