@@ -19,7 +19,7 @@ use crate::render::{Rendered, SourceRef};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What happened to an object between base and head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -44,33 +44,27 @@ impl Change {
     }
 }
 
-/// The identity objects are matched by across revisions.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
-    /// Cluster the object is written to.
-    pub cluster: String,
-    /// API group (empty for core).
-    pub group: String,
-    /// Kind.
-    pub kind: String,
-    /// Namespace (empty for cluster-scoped objects).
-    pub namespace: String,
-    /// Name.
-    pub name: String,
-}
+/// The identity objects are matched by across revisions: cluster, API group (empty for
+/// core), kind, namespace (empty for cluster-scoped objects) and name, borrowed from the
+/// object, so matching allocates nothing.
+pub type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
-impl Key {
-    /// The key of a rendered object.
-    pub fn of(r: &Rendered<Node>) -> Key {
-        let id = r.id();
-        Key {
-            cluster: r.cluster.clone(),
-            group: id.group().to_string(),
-            kind: id.kind,
-            namespace: id.namespace,
-            name: id.name,
-        }
+/// The key of a rendered object (a field that is missing or not a string counts as empty, as
+/// in [`Rendered::id`]).
+pub fn key_of(r: &Rendered<Node>) -> Key<'_> {
+    fn s(v: Option<&Node>) -> &str {
+        v.and_then(Node::as_str).unwrap_or("")
     }
+    let metadata = r.value.get("metadata");
+    let api_version = s(r.value.get("apiVersion"));
+    (
+        &r.cluster,
+        // As ObjectId::group: what comes before the last `/`.
+        api_version.rsplit_once('/').map_or("", |(g, _)| g),
+        s(r.value.get("kind")),
+        s(metadata.and_then(|m| m.get("namespace"))),
+        s(metadata.and_then(|m| m.get("name"))),
+    )
 }
 
 /// One added, changed or removed object. Values are already masked.
@@ -214,14 +208,18 @@ pub fn build(
     head: (&[Rendered<Node>], &[Diagnostic]),
     opts: &DiffOptions,
 ) -> Report {
+    let start = std::time::Instant::now();
     let (base_objects, base_findings) = base.unwrap_or((&[], &[]));
     let (objects, clusters) = compare(base_objects, head.0, opts);
+    tracing::debug!("diff: objects compared in {:?}", start.elapsed());
     let routing = routing::changes(base_objects, head.0, &objects);
+    tracing::debug!("diff: routing pictures at {:?}", start.elapsed());
     let (findings_added, findings_fixed) = if base.is_some() {
         findings_delta(base_findings, head.1)
     } else {
         (Vec::new(), Vec::new())
     };
+    tracing::debug!("diff: findings compared at {:?}", start.elapsed());
     Report {
         base: base_side,
         head: head_side,
@@ -241,10 +239,16 @@ pub fn compare(
     head: &[Rendered<Node>],
     opts: &DiffOptions,
 ) -> (Vec<ObjectDiff>, BTreeMap<String, Counts>) {
-    let base_keys: Vec<Key> = base.par_iter().map(Key::of).collect();
-    let head_keys: Vec<Key> = head.par_iter().map(Key::of).collect();
-    let index: HashMap<&Key, usize> = base_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
-    let head_set: BTreeSet<&Key> = head_keys.iter().collect();
+    let t = std::time::Instant::now();
+    let base_keys: Vec<Key> = base.par_iter().map(key_of).collect();
+    let head_keys: Vec<Key> = head.par_iter().map(key_of).collect();
+    // foldhash seeded per process, as the policy indexes hash input strings
+    // (policy::hash), in place of SipHash; nothing iterates these to produce output.
+    type Seeded = foldhash::fast::RandomState;
+    let index: HashMap<&Key, usize, Seeded> =
+        base_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let head_set: HashSet<&Key, Seeded> = head_keys.iter().collect();
+    tracing::debug!("compare: keys at {:?}", t.elapsed());
 
     // (key, diff or None when equal)
     let mut results: Vec<(&Key, Option<ObjectDiff>)> = head
@@ -266,12 +270,18 @@ pub fn compare(
         .map(|(b, k)| (k, Some(object_diff(Some(b), None, opts))))
         .collect();
     results.extend(removed);
+    tracing::debug!("compare: matched and diffed at {:?}", t.elapsed());
     results.par_sort_by(|a, b| a.0.cmp(b.0));
 
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut diffs = Vec::new();
     for (k, d) in results {
-        let c = counts.entry(k.cluster.clone()).or_default();
+        if !counts.contains_key(k.0) {
+            counts.insert(k.0.to_string(), Counts::default());
+        }
+        let Some(c) = counts.get_mut(k.0) else {
+            continue;
+        };
         match d {
             None => c.unchanged += 1,
             Some(d) => {

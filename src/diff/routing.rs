@@ -8,6 +8,7 @@ use crate::node::Node;
 use crate::render::Rendered;
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
@@ -302,32 +303,6 @@ fn graph_of(
     out
 }
 
-/// (cluster, kind, namespace, name) of a VirtualService or ServiceEntry, for matching the two
-/// sides.
-type RoutingKey<'a> = (&'a str, &'a str, &'a str, &'a str);
-
-fn routing_objects(objects: &[Rendered<Node>]) -> HashMap<RoutingKey<'_>, &Node> {
-    objects
-        .iter()
-        .filter(|o| is_kind(&o.value, "VirtualService") || is_kind(&o.value, "ServiceEntry"))
-        .map(|o| {
-            fn s(v: &Node) -> &str {
-                v.as_str().unwrap_or("")
-            }
-            let md = &o.value["metadata"];
-            (
-                (
-                    o.cluster.as_str(),
-                    s(&o.value["kind"]),
-                    s(&md["namespace"]),
-                    s(&md["name"]),
-                ),
-                &o.value,
-            )
-        })
-        .collect()
-}
-
 /// The (cluster, host) pairs whose picture may differ: the hosts of every VirtualService that
 /// was added, removed or changed, and of every VirtualService routing to a host of a
 /// ServiceEntry that was added, removed or changed. Every other host has the same inputs on
@@ -338,31 +313,31 @@ fn touched<'a>(
     head: &'a [Rendered<Node>],
     diffs: &'a [ObjectDiff],
 ) -> HashSet<(&'a str, &'a str)> {
-    let (b, h) = (routing_objects(base), routing_objects(head));
-    let mut changed: Vec<(RoutingKey<'a>, &'a Node)> = Vec::new();
-    for d in diffs {
-        let k = (
-            d.cluster.as_str(),
-            d.id.kind.as_str(),
-            d.id.namespace.as_str(),
-            d.id.name.as_str(),
-        );
-        for side in [&h, &b] {
-            if let Some((key, v)) = side.get_key_value(&k) {
-                changed.push((*key, v));
-            }
-        }
-    }
+    // The changed objects' hosts come from the diffs themselves (each holds both sides'
+    // values); only the scan for VirtualServices routing to a changed ServiceEntry's host
+    // reads every object.
+    let routing = |v: &Value, kind: &str| {
+        v["kind"].as_str() == Some(kind)
+            && v["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("networking.istio.io/"))
+    };
     let mut hosts: HashSet<(&str, &str)> = HashSet::new();
     // Hosts of changed ServiceEntries, per cluster (wildcards kept as patterns).
     let mut se_hosts: HashMap<&str, Vec<&str>> = HashMap::new();
-    for ((cluster, kind, _, _), v) in &changed {
-        let list = v["spec"]["hosts"].as_array().into_iter().flatten();
-        for host in list.filter_map(Node::as_str) {
-            if *kind == "VirtualService" {
-                hosts.insert((cluster, host));
-            } else {
-                se_hosts.entry(cluster).or_default().push(host);
+    for d in diffs {
+        for v in d.after.iter().chain(&d.before) {
+            let vs = routing(v, "VirtualService");
+            if !vs && !routing(v, "ServiceEntry") {
+                continue;
+            }
+            let list = v["spec"]["hosts"].as_array().into_iter().flatten();
+            for host in list.filter_map(Value::as_str) {
+                if vs {
+                    hosts.insert((&d.cluster, host));
+                } else {
+                    se_hosts.entry(&d.cluster).or_default().push(host);
+                }
             }
         }
     }
@@ -377,13 +352,13 @@ fn touched<'a>(
                 (cluster, (exact.into_iter().collect(), wild))
             })
             .collect();
-        let services: Vec<(&str, &Node)> = [&b, &h]
-            .into_iter()
-            .flat_map(|side| side.iter())
-            .filter(|((cluster, kind, _, _), _)| {
-                *kind == "VirtualService" && patterns.contains_key(cluster)
+        let services: Vec<(&str, &Node)> = base
+            .iter()
+            .chain(head)
+            .filter(|o| {
+                patterns.contains_key(o.cluster.as_str()) && is_kind(&o.value, "VirtualService")
             })
-            .map(|((cluster, _, _, _), v)| (*cluster, *v))
+            .map(|o| (o.cluster.as_str(), &o.value))
             .collect();
         let found: Vec<(&str, &str)> = services
             .par_iter()
@@ -420,7 +395,13 @@ pub fn changes(
     head: &[Rendered<Node>],
     diffs: &[ObjectDiff],
 ) -> Vec<HostChange> {
+    let start = std::time::Instant::now();
     let only = touched(base, head, diffs);
+    tracing::debug!(
+        "routing: {} touched hosts in {:?}",
+        only.len(),
+        start.elapsed()
+    );
     if only.is_empty() {
         return Vec::new();
     }
@@ -428,6 +409,7 @@ pub fn changes(
         || graph_of(base, Some(&only)),
         || graph_of(head, Some(&only)),
     );
+    tracing::debug!("routing: graphs at {:?}", start.elapsed());
     let mut out = Vec::new();
     for ((cluster, host), after) in h {
         let before = b.remove(&(cluster.clone(), host.clone()));
