@@ -49,13 +49,15 @@ pub struct ObjectId {
     pub name: String,
 }
 
+/// The API group of an apiVersion: what comes before the last `/` (empty for core `v1`).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
 impl ObjectId {
     /// The API group (empty for core).
     pub fn group(&self) -> &str {
-        self.api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or("")
+        group_of(&self.api_version)
     }
 
     /// True for the API groups meshform translates (`*.gloo.solo.io`); their objects are

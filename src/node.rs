@@ -21,6 +21,21 @@ use std::sync::Arc;
 /// A map key, shared by every map of a file that uses it.
 pub type Key = Arc<str>;
 
+/// A table of shared keys: each distinct key once.
+pub type Keys = std::collections::HashSet<Key, foldhash::fast::FixedState>;
+
+/// The table's shared copy of `key`, added on first sight.
+pub fn intern(keys: &mut Keys, key: &str) -> Key {
+    match keys.get(key) {
+        Some(k) => k.clone(),
+        None => {
+            let k = Key::from(key);
+            keys.insert(k.clone());
+            k
+        }
+    }
+}
+
 /// Up to this many entries a map is scanned; wider maps are looked up through a hash index.
 pub const SCAN: usize = 16;
 
@@ -277,13 +292,9 @@ impl Node {
     /// distinct key of the run's output once.
     pub fn from_value(v: Value) -> Node {
         thread_local! {
-            static KEYS: std::cell::RefCell<std::collections::HashSet<Key, foldhash::fast::FixedState>> =
-                Default::default();
+            static KEYS: std::cell::RefCell<Keys> = Default::default();
         }
-        fn convert(
-            v: Value,
-            keys: &mut std::collections::HashSet<Key, foldhash::fast::FixedState>,
-        ) -> Node {
+        fn convert(v: Value, keys: &mut Keys) -> Node {
             match v {
                 Value::Null => Node::Null,
                 Value::Bool(b) => Node::Bool(b),
@@ -293,15 +304,7 @@ impl Node {
                 Value::Object(m) => {
                     let mut entries = Vec::with_capacity(m.len());
                     for (k, x) in m {
-                        let key = match keys.get(k.as_str()) {
-                            Some(key) => key.clone(),
-                            None => {
-                                let key = Key::from(k);
-                                keys.insert(key.clone());
-                                key
-                            }
-                        };
-                        entries.push((key, convert(x, keys)));
+                        entries.push((intern(keys, &k), convert(x, keys)));
                     }
                     Node::Object(NodeMap::new(entries))
                 }

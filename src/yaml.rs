@@ -252,7 +252,7 @@ struct Builder<'a> {
     positions: HashMap<String, Pos>,
     anchors: HashMap<usize, Node>,
     /// Each distinct key of the file once, shared by every map that uses it.
-    keys: HashSet<Key, foldhash::fast::FixedState>,
+    keys: crate::node::Keys,
     stack: Vec<Frame>,
     /// Children of the open sequences, innermost last.
     items: Vec<Node>,
@@ -525,14 +525,7 @@ impl<'a> Builder<'a> {
     }
 
     fn set_key(&mut self, key: &str, pos: Pos) -> Result<(), YamlError> {
-        let key = match self.keys.get(key) {
-            Some(k) => k.clone(),
-            None => {
-                let k = Key::from(key);
-                self.keys.insert(k.clone());
-                k
-            }
-        };
+        let key = crate::node::intern(&mut self.keys, key);
         let entries = &self.entries;
         if let Some(Frame::Map {
             start,

@@ -49,21 +49,15 @@ impl Change {
 /// object, so matching allocates nothing.
 pub type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
-/// The key of a rendered object (a field that is missing or not a string counts as empty, as
-/// in [`Rendered::id`]).
+/// The key of a rendered object ([`Rendered::id_str`], the apiVersion reduced to its group).
 pub fn key_of(r: &Rendered<Node>) -> Key<'_> {
-    fn s(v: Option<&Node>) -> &str {
-        v.and_then(Node::as_str).unwrap_or("")
-    }
-    let metadata = r.value.get("metadata");
-    let api_version = s(r.value.get("apiVersion"));
+    let [api_version, kind, namespace, name] = r.id_str();
     (
         &r.cluster,
-        // As ObjectId::group: what comes before the last `/`.
-        api_version.rsplit_once('/').map_or("", |(g, _)| g),
-        s(r.value.get("kind")),
-        s(metadata.and_then(|m| m.get("namespace"))),
-        s(metadata.and_then(|m| m.get("name"))),
+        crate::manifest::group_of(api_version),
+        kind,
+        namespace,
+        name,
     )
 }
 

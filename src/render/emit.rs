@@ -34,7 +34,7 @@ pub fn canonicalize(value: &mut Value) {
     }
 }
 
-pub use crate::json::sort_keys;
+use crate::json::sort_keys;
 
 /// As [`sort_keys`], and every map and list rebuilt at its exact size. Maps grown one key at a
 /// time (`json!`, `insert`) keep room for about three times their entries; a rendered object

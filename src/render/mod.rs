@@ -97,23 +97,35 @@ pub struct Rendered<V = Value> {
 }
 
 impl<V: Tree> Rendered<V> {
+    /// apiVersion, kind, namespace and name, borrowed from the value (empty where a field is
+    /// missing or not a string).
+    pub fn id_str(&self) -> [&str; 4] {
+        fn field<'a, V: Tree>(v: &'a V, path: &[&str]) -> &'a str {
+            match path
+                .iter()
+                .try_fold(v, |v, k| v.get_key(k))
+                .map(Tree::shape)
+            {
+                Some(Shape::String(s)) => s,
+                _ => "",
+            }
+        }
+        [
+            field(&self.value, &["apiVersion"]),
+            field(&self.value, &["kind"]),
+            field(&self.value, &["metadata", "namespace"]),
+            field(&self.value, &["metadata", "name"]),
+        ]
+    }
+
     /// apiVersion, kind, namespace, name of the rendered object.
     pub fn id(&self) -> ObjectId {
-        let s = |path: &[&str]| {
-            let found = path
-                .iter()
-                .try_fold(&self.value, |v, k| v.get_key(k))
-                .map(Tree::shape);
-            match found {
-                Some(Shape::String(s)) => s.to_string(),
-                _ => String::new(),
-            }
-        };
+        let [api_version, kind, namespace, name] = self.id_str();
         ObjectId {
-            api_version: s(&["apiVersion"]),
-            kind: s(&["kind"]),
-            namespace: s(&["metadata", "namespace"]),
-            name: s(&["metadata", "name"]),
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
         }
     }
 
@@ -358,7 +370,7 @@ impl<'a> Ctx<'a> {
         let tidy = if lives {
             emit::sort_compact
         } else {
-            emit::sort_keys
+            crate::json::sort_keys
         };
         tidy(&mut metadata);
         tidy(&mut spec);
