@@ -143,7 +143,7 @@ fn diff_options() -> Options {
     o
 }
 
-fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Rendered<meshform::node::Node>> {
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Kept> {
     let origin = Origin::Rev {
         path: dir.to_path_buf(),
         rev: rev.into(),
@@ -166,7 +166,9 @@ fn h_diff(bencher: Bencher, n: usize) {
 
 /// The whole `meshform diff --base HEAD~1 --head HEAD` as the CLI runs it (src/cli/diff.rs):
 /// the base read from git, the head read reusing the files the two share, both checked and
-/// rendered in turn, then compared with the routing pictures (the report before formatting).
+/// rendered in turn (`pipeline::run_pair`: the head takes the base's translation of every
+/// unit whose inputs did not change), then compared with the routing pictures (the report
+/// before formatting).
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
 fn i_diff_full(bencher: Bencher, n: usize) {
     let dir = diff_dir(n);
@@ -187,10 +189,11 @@ fn i_diff_full(bencher: Bencher, n: usize) {
         };
         let base = load(Repo::load(&origin("HEAD~1"), &run.load));
         let head = load(Repo::load_after(&origin("HEAD"), &run.load, &base));
-        let outcome = |r: Repo| match pipeline::run_repo(r, &run) {
+        let outcome = |r: Result<pipeline::Outcome, _>| match r {
             Ok(o) => o,
-            Err(e) => panic!("a revision does not render: {:?}", e.0.first()),
+            Err(e) => panic!("a revision does not render: {e:?}"),
         };
+        let (base, head) = pipeline::run_pair(Ok(base), Ok(head), &run);
         let (base, head) = (outcome(base), outcome(head));
         let report = meshform::diff::build(
             side("HEAD~1"),

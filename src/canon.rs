@@ -22,6 +22,36 @@ pub trait Tree: PartialEq + Sized {
     fn get_key(&self, key: &str) -> Option<&Self>;
 }
 
+/// A value that is, or holds, a [`Tree`]: rendered objects are kept as a `serde_json::Value`,
+/// a [`Node`], or a [`Node`] shared between two revisions (`Arc<Node>`, a diff).
+pub trait AsTree {
+    /// The tree held.
+    type Tree: Tree;
+    /// The tree.
+    fn tree(&self) -> &Self::Tree;
+}
+
+impl AsTree for Value {
+    type Tree = Value;
+    fn tree(&self) -> &Value {
+        self
+    }
+}
+
+impl AsTree for Node {
+    type Tree = Node;
+    fn tree(&self) -> &Node {
+        self
+    }
+}
+
+impl AsTree for std::sync::Arc<Node> {
+    type Tree = Node;
+    fn tree(&self) -> &Node {
+        self
+    }
+}
+
 /// The kinds of value, with what each holds (a map: its length).
 pub enum Shape<'a, T> {
     Null,

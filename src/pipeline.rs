@@ -37,7 +37,7 @@ pub struct Outcome {
     /// The rendered objects, sorted (with `render.keep` = `Keep::Values`, the default).
     pub objects: Vec<render::Rendered>,
     /// The rendered objects as compact nodes, sorted (with `render.keep` = `Keep::Nodes`).
-    pub nodes: Vec<render::Rendered<crate::node::Node>>,
+    pub nodes: Vec<render::Kept>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
     pub stream: Result<render::Stream, String>,
@@ -49,6 +49,9 @@ pub struct Outcome {
     pub suppressed: Vec<Diagnostic>,
     /// How many policies ran.
     pub policies: usize,
+    /// How many translation units were taken from an earlier revision's render instead of
+    /// translated ([`run_pair`]'s head; 0 otherwise).
+    pub reused: usize,
 }
 
 impl Outcome {
@@ -115,6 +118,45 @@ pub fn unknown_cluster(repo: &Repo, asked: &[String]) -> Option<Diagnostic> {
 
 /// As `run`, for a repo already loaded.
 pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
+    run_inner(repo, opts, false, None).map(|(o, _)| o)
+}
+
+/// Runs two revisions of one repo, the base and then the head (loaded with
+/// [`Repo::load_after`]): the head takes the base's translation of every ExternalService and
+/// RouteTable whose inputs did not change ([`render::reuse`]). The outcomes are those of
+/// [`run_repo`] on each.
+pub fn run_pair(
+    base: Result<Repo, LoadError>,
+    head: Result<Repo, LoadError>,
+    opts: &Options,
+) -> (Result<Outcome, LoadError>, Result<Outcome, LoadError>) {
+    // The plan compares the base's changed objects with the head's, so the base keeps its
+    // values (the head shares those of every unchanged file anyway).
+    let base_opts = Options {
+        release_inputs: false,
+        ..opts.clone()
+    };
+    let base = base.and_then(|r| run_inner(r, &base_opts, true, None));
+    let (base, memo) = match base {
+        Ok((o, memo)) => (Ok(o), memo),
+        Err(e) => (Err(e), None),
+    };
+    let prior = match (&base, memo) {
+        (Ok(b), Some(memo)) => Some((&b.repo, memo)),
+        _ => None,
+    };
+    let head = head.and_then(|r| run_inner(r, opts, false, prior).map(|(o, _)| o));
+    (base, head)
+}
+
+/// The whole run; with `record`, also what the render recorded per unit, and with `prior`
+/// (an earlier revision's repo and memo), the head's reuse of it.
+fn run_inner(
+    repo: Repo,
+    opts: &Options,
+    record: bool,
+    prior: Option<(&Repo, render::reuse::Memo)>,
+) -> Result<(Outcome, Option<render::reuse::Memo>), LoadError> {
     let start = Instant::now();
     let (model, mut typing) = Model::build(&repo);
     tracing::debug!("typing: {:?}; {}", start.elapsed(), rss());
@@ -132,18 +174,28 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         (!opts.skip_policies)
             .then(|| policy::check(repo, &model, &opts.policy_dirs, opts.no_exemptions))
     };
+    let reuse = prior.and_then(|(base, memo)| {
+        let plan = render::reuse::plan(base, &repo, &model, memo, &opts.render);
+        tracing::debug!(
+            "reuse: {} of {} units from the earlier revision",
+            plan.as_ref().map_or(0, render::reuse::Reuse::reused),
+            model.external_services.len() + model.route_tables.len()
+        );
+        plan
+    });
+    let reused = reuse.as_ref().map_or(0, render::reuse::Reuse::reused);
     let render = |repo: &Repo| {
         let start = Instant::now();
-        let out = render::render(repo, &model, &opts.render);
+        let out = render::render_with(repo, &model, &opts.render, record, reuse);
         tracing::debug!(
             "render and validation: {} objects in {:?}; {}",
-            out.count,
+            out.0.count,
             start.elapsed(),
             rss()
         );
         out
     };
-    let (repo, (report, out)) = if opts.release_inputs {
+    let (repo, (report, (out, memo))) = if opts.release_inputs {
         // The renderer gets the lean copy; the policies own the full repo and drop it when
         // they end, which frees the Gloo values while translation still runs.
         let lean = repo.without_gloo_values();
@@ -171,7 +223,7 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     findings.extend(dedup_references(out.diagnostics, &findings));
     findings.extend(out.validation);
     diag::normalize(&mut findings);
-    Ok(Outcome {
+    let outcome = Outcome {
         repo,
         objects: out.objects,
         nodes: out.nodes,
@@ -180,7 +232,9 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
         findings,
         suppressed,
         policies,
-    })
+        reused,
+    };
+    Ok((outcome, memo))
 }
 
 /// Resident memory of this process, for debug logs (Linux; empty elsewhere).

@@ -48,6 +48,9 @@ pub struct Repo {
     /// Per entry of `files`: the range of `objects` and of `warnings` it produced, so that a
     /// later load of another revision can reuse what did not change (`load_after`).
     parsed: Vec<(Range<usize>, Range<usize>)>,
+    /// Per entry of `files`: the entry of the previous revision whose parsed objects it took,
+    /// byte-identical text in the same cluster (`load_after`; `None` when parsed afresh).
+    reused: Vec<Option<usize>>,
 }
 
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
@@ -192,6 +195,12 @@ impl Repo {
         lean
     }
 
+    /// For the file at `index` of `files`: the index of the previous revision's file whose
+    /// parsed objects a `load_after` took (same text, same cluster), or `None`.
+    pub fn reused_from(&self, index: usize) -> Option<usize> {
+        self.reused.get(index).copied().flatten()
+    }
+
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
         let (config, files, fallback, limits) = read_all(origin, opts)?;
@@ -299,7 +308,7 @@ impl Repo {
                     .collect()
             })
             .unwrap_or_default();
-        let parsed: Vec<(Vec<Object>, Vec<Diagnostic>)> = texts
+        let parsed: Vec<(Vec<Object>, Vec<Diagnostic>, Option<usize>)> = texts
             .par_iter()
             .enumerate()
             .map(|(i, (st, cluster))| {
@@ -314,18 +323,24 @@ impl Repo {
                                 ..o.clone()
                             })
                             .collect();
-                        (objs, p.warnings[warns.clone()].to_vec())
+                        (objs, p.warnings[warns.clone()].to_vec(), Some(j))
                     }
-                    _ => manifest::parse_file(&st.path, &st.text, i, cluster, &yl),
+                    _ => {
+                        let (objs, warns) =
+                            manifest::parse_file(&st.path, &st.text, i, cluster, &yl);
+                        (objs, warns, None)
+                    }
                 }
             })
             .collect();
         // At their final size: growing 10,000 objects of 256 bytes by doubling copies them
         // and touches twice the memory.
-        let mut objects = Vec::with_capacity(parsed.iter().map(|(o, _)| o.len()).sum());
-        let mut warnings = Vec::with_capacity(parsed.iter().map(|(_, d)| d.len()).sum());
+        let mut objects = Vec::with_capacity(parsed.iter().map(|(o, _, _)| o.len()).sum());
+        let mut warnings = Vec::with_capacity(parsed.iter().map(|(_, d, _)| d.len()).sum());
         let mut spans = Vec::with_capacity(parsed.len());
-        for (objs, diags) in parsed {
+        let mut reused = Vec::with_capacity(parsed.len());
+        for (objs, diags, from) in parsed {
+            reused.push(from);
             let (o0, w0) = (objects.len(), warnings.len());
             objects.extend(objs);
             for d in diags {
@@ -385,6 +400,7 @@ impl Repo {
             clusters,
             doc_starts: Arc::default(),
             parsed: spans,
+            reused,
         })
     }
 

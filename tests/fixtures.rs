@@ -595,7 +595,7 @@ fn what_a_run_keeps_changes_nothing_it_reports() {
             assert!(nodes.objects.is_empty() && values.nodes.is_empty());
             assert_eq!(nodes.nodes.len(), values.objects.len(), "{name}");
             for (n, v) in nodes.nodes.iter().zip(&values.objects) {
-                assert!(n.value == v.value, "{name}: {}", v.id());
+                assert!(*n.value == v.value, "{name}: {}", v.id());
                 assert_eq!((&n.cluster, &n.sources), (&v.cluster, &v.sources));
                 assert_eq!(
                     serde_json::to_string(&n.value).expect("json"),

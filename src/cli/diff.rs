@@ -190,8 +190,7 @@ pub fn run(args: Args) -> Exit {
             return Exit::Error;
         }
     }
-    let base = base.and_then(|r| pipeline::run_repo(r, &opts));
-    let head = head.and_then(|r| pipeline::run_repo(r, &opts));
+    let (base, head) = pipeline::run_pair(base, head, &opts);
     let head = match head {
         Ok(h) => h,
         Err(e) => {

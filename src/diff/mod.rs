@@ -15,11 +15,12 @@ pub mod text;
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::ObjectId;
 use crate::node::Node;
-use crate::render::{Rendered, SourceRef};
+use crate::render::{Kept, SourceRef};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// What happened to an object between base and head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -50,7 +51,7 @@ impl Change {
 pub type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
 /// The key of a rendered object ([`Rendered::id_str`], the apiVersion reduced to its group).
-pub fn key_of(r: &Rendered<Node>) -> Key<'_> {
+pub fn key_of(r: &Kept) -> Key<'_> {
     let [api_version, kind, namespace, name] = r.id_str();
     (
         &r.cluster,
@@ -197,9 +198,9 @@ impl Report {
 pub fn build(
     base_side: Side,
     head_side: Side,
-    base: Option<(&[Rendered<Node>], &[Diagnostic])>,
+    base: Option<(&[Kept], &[Diagnostic])>,
     base_error: Option<Vec<Diagnostic>>,
-    head: (&[Rendered<Node>], &[Diagnostic]),
+    head: (&[Kept], &[Diagnostic]),
     opts: &DiffOptions,
 ) -> Report {
     let start = std::time::Instant::now();
@@ -229,8 +230,8 @@ pub fn build(
 /// Matches the objects of both sides and diffs the ones that differ, in parallel. Returns the
 /// differences sorted by key and the counts per cluster.
 pub fn compare(
-    base: &[Rendered<Node>],
-    head: &[Rendered<Node>],
+    base: &[Kept],
+    head: &[Kept],
     opts: &DiffOptions,
 ) -> (Vec<ObjectDiff>, BTreeMap<String, Counts>) {
     let t = std::time::Instant::now();
@@ -250,6 +251,8 @@ pub fn compare(
         .zip(head_keys.par_iter())
         .map(|(h, k)| {
             let d = match index.get(k) {
+                // A head object taken from the base's render is the same allocation.
+                Some(&i) if Arc::ptr_eq(&base[i].value, &h.value) => None,
                 Some(&i) if same(&base[i].value, &h.value) => None,
                 Some(&i) => Some(object_diff(Some(&base[i]), Some(h), opts)),
                 None => Some(object_diff(None, Some(h), opts)),
@@ -321,11 +324,7 @@ fn to_yaml(v: &Value) -> String {
     s
 }
 
-fn object_diff(
-    base: Option<&Rendered<Node>>,
-    head: Option<&Rendered<Node>>,
-    opts: &DiffOptions,
-) -> ObjectDiff {
+fn object_diff(base: Option<&Kept>, head: Option<&Kept>, opts: &DiffOptions) -> ObjectDiff {
     // Only objects that differ come here: their values become JSON for masking and output.
     let (base_json, head_json) = (
         base.map(|r| r.value.to_json()),
@@ -440,6 +439,7 @@ pub fn source_labels(d: &ObjectDiff) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Rendered;
 
     #[test]
     fn same_is_equality_whatever_the_key_order() {
@@ -460,10 +460,10 @@ mod tests {
     }
     use serde_json::json;
 
-    fn r(cluster: &str, v: Value) -> Rendered<Node> {
+    fn r(cluster: &str, v: Value) -> Kept {
         Rendered {
             cluster: cluster.into(),
-            value: Node::from(&v),
+            value: Arc::new(Node::from(&v)),
             sources: Vec::new(),
         }
     }

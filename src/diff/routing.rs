@@ -5,7 +5,7 @@
 
 use super::ObjectDiff;
 use crate::node::Node;
-use crate::render::Rendered;
+use crate::render::Kept;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -245,13 +245,13 @@ fn compact(v: &Node) -> String {
 }
 
 /// The routing of every host of every VirtualService, per (cluster, host).
-pub fn graph(objects: &[Rendered<Node>]) -> BTreeMap<(String, String), HostRoutes> {
+pub fn graph(objects: &[Kept]) -> BTreeMap<(String, String), HostRoutes> {
     graph_of(objects, None)
 }
 
 /// As [`graph`], only for the (cluster, host) pairs in `only` when given.
 fn graph_of(
-    objects: &[Rendered<Node>],
+    objects: &[Kept],
     only: Option<&HashSet<(&str, &str)>>,
 ) -> BTreeMap<(String, String), HostRoutes> {
     let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
@@ -309,8 +309,8 @@ fn graph_of(
 /// both sides, so the same picture; skipping them keeps a diff proportional to its changes.
 /// `diffs` are the objects `compare` found different, so no value is compared twice.
 fn touched<'a>(
-    base: &'a [Rendered<Node>],
-    head: &'a [Rendered<Node>],
+    base: &'a [Kept],
+    head: &'a [Kept],
     diffs: &'a [ObjectDiff],
 ) -> HashSet<(&'a str, &'a str)> {
     // The changed objects' hosts come from the diffs themselves (each holds both sides'
@@ -358,7 +358,7 @@ fn touched<'a>(
             .filter(|o| {
                 patterns.contains_key(o.cluster.as_str()) && is_kind(&o.value, "VirtualService")
             })
-            .map(|o| (o.cluster.as_str(), &o.value))
+            .map(|o| (o.cluster.as_str(), &*o.value))
             .collect();
         let found: Vec<(&str, &str)> = services
             .par_iter()
@@ -390,11 +390,7 @@ fn touched<'a>(
 
 /// Hosts whose routing differs between base and head, sorted by cluster and host. `diffs` are
 /// the objects that differ between the two (from `compare`).
-pub fn changes(
-    base: &[Rendered<Node>],
-    head: &[Rendered<Node>],
-    diffs: &[ObjectDiff],
-) -> Vec<HostChange> {
+pub fn changes(base: &[Kept], head: &[Kept], diffs: &[ObjectDiff]) -> Vec<HostChange> {
     let start = std::time::Instant::now();
     let only = touched(base, head, diffs);
     tracing::debug!(
@@ -514,17 +510,19 @@ fn label_node(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Rendered;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn r(v: serde_json::Value) -> Rendered<Node> {
+    fn r(v: serde_json::Value) -> Kept {
         Rendered {
             cluster: "c".into(),
-            value: Node::from(&v),
+            value: Arc::new(Node::from(&v)),
             sources: Vec::new(),
         }
     }
 
-    fn vs(weight: i64) -> Rendered<Node> {
+    fn vs(weight: i64) -> Kept {
         r(
             json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
             "metadata": {"name": "api", "namespace": "gw"},
@@ -537,11 +535,11 @@ mod tests {
         )
     }
 
-    fn se() -> Rendered<Node> {
+    fn se() -> Kept {
         se_at("10.0.0.1")
     }
 
-    fn se_at(address: &str) -> Rendered<Node> {
+    fn se_at(address: &str) -> Kept {
         r(
             json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
             "metadata": {"name": "ext", "namespace": "gw"},
@@ -551,7 +549,7 @@ mod tests {
     }
 
     /// `changes` over the differences `compare` finds, as `diff::build` calls it.
-    fn changes_of(base: &[Rendered<Node>], head: &[Rendered<Node>]) -> Vec<HostChange> {
+    fn changes_of(base: &[Kept], head: &[Kept]) -> Vec<HostChange> {
         let (diffs, _) = crate::diff::compare(base, head, &crate::diff::DiffOptions { context: 3 });
         changes(base, head, &diffs)
     }

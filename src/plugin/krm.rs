@@ -308,7 +308,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
     let out = ResourceList {
         api_version: "config.kubernetes.io/v1",
         kind: "ResourceList",
-        items: outcome.nodes.iter().map(|o| &o.value).collect(),
+        items: outcome.nodes.iter().map(|o| &*o.value).collect(),
         results: shown.iter().map(result).collect(),
     };
     crate::yaml::to_string(&out).map_err(bad)

@@ -209,7 +209,7 @@ fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
 /// cluster. Everything is written to a temporary sibling directory first and then renamed
 /// into place, so on any error the previous content of DIR is left as it was. `DIR` must be
 /// absent, empty or an earlier output (`OUT_DIR_MARKER`).
-pub fn write_out_dir<V: serde::Serialize + crate::canon::Tree + Sync>(
+pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
     dir: &std::path::Path,
     objects: &[Rendered<V>],
     format: crate::cli::RenderFormat,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::hash::BuildHasher;
 
 /// A rendered object after validation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Finished {
     pub cluster: String,
     pub id: ObjectId,
@@ -25,12 +25,13 @@ pub(crate) struct Finished {
 }
 
 /// What is kept of a finished object's value.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Body {
     /// The value itself ([`Keep::Values`]).
     Value(Value),
-    /// The value as a compact node ([`Keep::Nodes`]).
-    Node(crate::node::Node),
+    /// The value as a compact node ([`Keep::Nodes`]), shared: a diff's head takes the base's
+    /// unchanged objects without copying them.
+    Node(std::sync::Arc<crate::node::Node>),
     /// Its YAML document, ending in a newline, or why it could not be written.
     Yaml(Result<Box<str>, String>),
     /// A hash of its canonical JSON, enough to tell two objects of one identity apart.
@@ -42,7 +43,7 @@ impl Body {
     pub fn same(&self, other: &Body) -> bool {
         match (self, other) {
             (Body::Value(a), Body::Value(b)) => a == b,
-            (Body::Node(a), Body::Node(b)) => a == b,
+            (Body::Node(a), Body::Node(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
             (Body::Yaml(a), Body::Yaml(b)) => a == b,
             (Body::Digest(a), Body::Digest(b)) => a == b,
             _ => false,
@@ -57,7 +58,7 @@ pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
     let facts = cross::facts(&r.value);
     let body = match keep {
         Keep::Values => Body::Value(r.value),
-        Keep::Nodes => Body::Node(crate::node::Node::from_value(r.value)),
+        Keep::Nodes => Body::Node(std::sync::Arc::new(crate::node::Node::from_value(r.value))),
         Keep::Stream => Body::Yaml(super::emit::document(&r.value)),
         Keep::Findings => Body::Digest(digest(&r.value)),
     };

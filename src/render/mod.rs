@@ -8,10 +8,11 @@ mod external_service;
 mod finish;
 mod gateway;
 pub mod names;
+pub mod reuse;
 mod route_table;
 mod virtual_destination;
 
-use crate::canon::{Shape, Tree};
+use crate::canon::{AsTree, Shape, Tree};
 use crate::diag::Diagnostic;
 use crate::diag::Severity;
 use crate::gloo::types::Labels;
@@ -25,6 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Which Istio networking API version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -47,7 +49,7 @@ impl IstioApi {
 }
 
 /// How to render.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenderOptions {
     /// Only these clusters (empty: all).
     pub clusters: Vec<String>,
@@ -96,7 +98,7 @@ pub struct Rendered<V = Value> {
     pub sources: Vec<SourceRef>,
 }
 
-impl<V: Tree> Rendered<V> {
+impl<V: AsTree> Rendered<V> {
     /// apiVersion, kind, namespace and name, borrowed from the value (empty where a field is
     /// missing or not a string).
     pub fn id_str(&self) -> [&str; 4] {
@@ -110,11 +112,12 @@ impl<V: Tree> Rendered<V> {
                 _ => "",
             }
         }
+        let v = self.value.tree();
         [
-            field(&self.value, &["apiVersion"]),
-            field(&self.value, &["kind"]),
-            field(&self.value, &["metadata", "namespace"]),
-            field(&self.value, &["metadata", "name"]),
+            field(v, &["apiVersion"]),
+            field(v, &["kind"]),
+            field(v, &["metadata", "namespace"]),
+            field(v, &["metadata", "name"]),
         ]
     }
 
@@ -135,13 +138,18 @@ impl<V: Tree> Rendered<V> {
     }
 }
 
+/// A rendered object kept as a compact node ([`Keep::Nodes`]), shared rather than copied
+/// where a diff's head takes it from the base.
+pub type Kept = Rendered<Arc<Node>>;
+
 /// Rendered objects plus what translation and validation found.
 #[derive(Debug)]
 pub struct Output {
     /// Sorted rendered objects ([`Keep::Values`]; empty otherwise).
     pub objects: Vec<Rendered>,
-    /// Sorted rendered objects ([`Keep::Nodes`]; empty otherwise).
-    pub nodes: Vec<Rendered<Node>>,
+    /// Sorted rendered objects ([`Keep::Nodes`]; empty otherwise), each node shared with
+    /// the memo of a recording render ([`render_with`]).
+    pub nodes: Vec<Kept>,
     /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
     /// could not be written.
     pub stream: Result<Stream, String>,
@@ -395,24 +403,47 @@ impl<'a> Ctx<'a> {
 /// merged (DestinationRules for one host and namespace) and sorted, so the bytes do not depend
 /// on thread count or file order.
 pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
+    render_with(repo, model, opts, false, None).0
+}
+
+/// As [`render`]; with `record`, also returns a copy of what each ExternalService and
+/// RouteTable produced ([`reuse::Memo`]), and with `reuse`, takes those units' output from an
+/// earlier revision's memo instead of translating them again, where [`reuse::plan`] found
+/// their inputs unchanged. Everything after translation (merging, sorting, the cross-object
+/// checks) runs over the whole revision either way, in the same unit order, so the result is
+/// the same as a full render's (tests/incremental.rs).
+pub fn render_with(
+    repo: &Repo,
+    model: &Model,
+    opts: &RenderOptions,
+    record: bool,
+    reuse: Option<reuse::Reuse>,
+) -> (Output, Option<reuse::Memo>) {
     let start = std::time::Instant::now();
     let ctx = Ctx::new(repo, model, opts);
     tracing::debug!("render: context in {:?}", start.elapsed());
     let keep = opts.keep;
+    let mut memo = record.then(|| reuse::Memo::new(opts));
+    let (mut from_es, mut from_rt) = match reuse {
+        Some(r) => r.split(),
+        None => (Vec::new(), Vec::new()),
+    };
     let stages: Vec<Stage> = vec![
-        stage(
-            model
-                .external_services
-                .par_iter()
-                .map(|es| external_service::translate(&ctx, es)),
+        units(
+            &model.external_services,
+            reuse::Unit::ExternalService,
+            &mut from_es,
+            memo.as_mut(),
             keep,
+            |es| external_service::translate(&ctx, es),
         ),
-        stage(
-            model
-                .route_tables
-                .par_iter()
-                .map(|rt| route_table::translate(&ctx, rt)),
+        units(
+            &model.route_tables,
+            reuse::Unit::RouteTable,
+            &mut from_rt,
+            memo.as_mut(),
             keep,
+            |rt| route_table::translate(&ctx, rt),
         ),
         stage(
             model
@@ -476,20 +507,59 @@ pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
         Keep::Stream => (Vec::new(), Vec::new(), stream(objects)),
         Keep::Findings => (Vec::new(), Vec::new(), Ok(Stream::default())),
     };
-    Output {
+    let out = Output {
         objects,
         nodes,
         stream,
         count,
         diagnostics,
         validation,
+    };
+    (out, memo)
+}
+
+/// Translates and finishes one kind's units in parallel, in model order. A unit with an entry
+/// in `taken` (the same index) uses that earlier output instead; with a memo, each unit's
+/// output is also copied into it.
+fn units<T: Sync>(
+    items: &[crate::gloo::Typed<T>],
+    kind: reuse::Unit,
+    taken: &mut Vec<Option<Stage>>,
+    memo: Option<&mut reuse::Memo>,
+    keep: Keep,
+    translate: impl Fn(&crate::gloo::Typed<T>) -> Part + Sync,
+) -> Stage {
+    let mut taken = std::mem::take(taken);
+    taken.resize_with(items.len(), || None);
+    let per_unit: Vec<Stage> = items
+        .par_iter()
+        .zip(taken.into_par_iter())
+        .map(|(item, earlier)| {
+            earlier.unwrap_or_else(|| {
+                let part = translate(item);
+                let mut s = Stage {
+                    diagnostics: part.diagnostics,
+                    ..Stage::default()
+                };
+                s.add(part.objects, keep);
+                s
+            })
+        })
+        .collect();
+    if let Some(memo) = memo {
+        memo.record(kind, items, &per_unit);
     }
+    let mut all = Stage::default();
+    for s in per_unit {
+        all.extend(s);
+    }
+    all
 }
 
 /// What the translators of one kind produced: finished objects, DestinationRules still held
 /// as values, and findings.
-#[derive(Default)]
-struct Stage {
+#[derive(Default, Clone)]
+pub(crate) struct Stage {
     finished: Vec<finish::Finished>,
     pending: Vec<Rendered>,
     diagnostics: Vec<Diagnostic>,

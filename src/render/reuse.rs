@@ -1,0 +1,361 @@
+//! Reuse of an earlier revision's translation in a diff's head (docs/performance.md, "What
+//! stands in the way", item 3).
+//!
+//! The base's render records what each ExternalService and RouteTable produced ([`Memo`]).
+//! [`plan`] then finds, for the head, the units whose inputs cannot have changed; `render`
+//! takes their finished objects and translation findings from the memo and translates the
+//! rest. Merging, sorting, deduplication and the cross-object checks still run over the
+//! whole head, in the same unit order, so the output equals a full render's.
+//!
+//! A source object counts as changed unless its file is byte-identical in both revisions, in
+//! the same cluster ([`Repo::reused_from`]): then it has the same value and, what a finding
+//! needs, the same lines. A unit is translated again when
+//! - its own object changed;
+//! - it is a RouteTable with a destination `ref` naming a changed ExternalService or
+//!   VirtualDestination (by name and namespace, whatever the cluster; the translator looks
+//!   only these up by `ref`: `route_table::resolve_destination`);
+//! - it is a RouteTable that delegates, and a table without hosts changed, or such a table
+//!   names a changed ExternalService or VirtualDestination;
+//! - it is an ExternalService whose selector matches the labels of a changed
+//!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
+//!   reads nothing else of other objects).
+//!
+//! VirtualGateways, VirtualDestinations and passthrough objects are always translated. The
+//! whole head is rendered afresh when the render options or meshform.yaml differ, or when any
+//! changed object is of another kind (Workspaces and their settings, gateways, Services,
+//! policies: inputs every unit may read).
+
+use super::{RenderOptions, Stage};
+use crate::gloo::types::{Labels, ObjectSelector};
+use crate::gloo::{labels_match, Model, Typed};
+use crate::manifest::Object;
+use crate::node::Node;
+use crate::repo::Repo;
+use std::collections::{HashMap, HashSet};
+
+/// The kinds of translation unit a memo keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// An ExternalService.
+    ExternalService,
+    /// A RouteTable.
+    RouteTable,
+}
+
+/// What a render produced per ExternalService and RouteTable, for a later revision's render.
+pub struct Memo {
+    opts: RenderOptions,
+    units: HashMap<(Unit, String, String, String), Stage>,
+}
+
+impl Memo {
+    pub(super) fn new(opts: &RenderOptions) -> Memo {
+        Memo {
+            opts: opts.clone(),
+            units: HashMap::new(),
+        }
+    }
+
+    /// Copies each unit's output (cluster, namespace and name of its object as the key).
+    pub(super) fn record<T: Sync>(&mut self, kind: Unit, items: &[Typed<T>], out: &[Stage]) {
+        use rayon::prelude::*;
+        let copies: Vec<_> = items
+            .par_iter()
+            .zip(out.par_iter())
+            .map(|(t, s)| (key(kind, t), s.clone()))
+            .collect();
+        self.units.extend(copies);
+    }
+}
+
+fn key<T>(kind: Unit, t: &Typed<T>) -> (Unit, String, String, String) {
+    (
+        kind,
+        t.meta.cluster.clone(),
+        t.meta.namespace.clone(),
+        t.meta.name.clone(),
+    )
+}
+
+/// The earlier outputs a render takes, per unit of the head's model (`None`: translate).
+pub struct Reuse {
+    external_services: Vec<Option<Stage>>,
+    route_tables: Vec<Option<Stage>>,
+}
+
+impl Reuse {
+    pub(super) fn split(self) -> (Vec<Option<Stage>>, Vec<Option<Stage>>) {
+        (self.external_services, self.route_tables)
+    }
+
+    /// How many units are taken from the memo.
+    pub fn reused(&self) -> usize {
+        self.external_services.iter().flatten().count() + self.route_tables.iter().flatten().count()
+    }
+}
+
+/// Which of the head's units can take the base's output, or `None` when the head must be
+/// rendered in full. `memo` is the base's, recorded with `opts`.
+pub fn plan(
+    base: &Repo,
+    head: &Repo,
+    model: &Model,
+    mut memo: Memo,
+    opts: &RenderOptions,
+) -> Option<Reuse> {
+    if memo.opts != *opts || base.config != head.config {
+        return None;
+    }
+    let changed = Changed::between(base, head)?;
+    let own_changed = |index: usize| {
+        head.objects
+            .get(index)
+            .is_none_or(|o| head.reused_from(o.file_index).is_none())
+    };
+    // Tables without hosts are what delegation selects. A delegating table is translated
+    // again when one of its selectors matches a changed one (either side), or one in the head
+    // that names a changed destination; when tables without hosts delegate further, when any
+    // such table changed at all.
+    let mut children = changed.hostless.clone();
+    let mut nested = false;
+    for rt in model
+        .route_tables
+        .iter()
+        .filter(|rt| rt.spec.hosts.is_empty())
+    {
+        nested |= delegations(rt).next().is_some();
+        if changed.names_destination(head, rt) {
+            children.push(Child::of_typed(rt));
+        }
+    }
+    let children_dirty = |rt: &Typed<crate::gloo::types::RouteTableSpec>| {
+        let mut selectors = delegations(rt).peekable();
+        if selectors.peek().is_none() || children.is_empty() {
+            return false;
+        }
+        nested || selectors.any(|s| children.iter().any(|c| c.selected_by(s)))
+    };
+    let mut take = |dirty: bool, key: &dyn Fn() -> (Unit, String, String, String)| {
+        (!dirty).then(|| memo.units.remove(&key())).flatten()
+    };
+    let external_services = model
+        .external_services
+        .iter()
+        .map(|es| {
+            let dirty = own_changed(es.meta.index)
+                || (!es.spec.selector.is_empty()
+                    && changed
+                        .endpoint_labels
+                        .iter()
+                        .any(|l| labels_match(&es.spec.selector, l)));
+            take(dirty, &|| key(Unit::ExternalService, es))
+        })
+        .collect();
+    let route_tables = model
+        .route_tables
+        .iter()
+        .map(|rt| {
+            let dirty = own_changed(rt.meta.index)
+                || changed.names_destination(head, rt)
+                || children_dirty(rt);
+            take(dirty, &|| key(Unit::RouteTable, rt))
+        })
+        .collect();
+    Some(Reuse {
+        external_services,
+        route_tables,
+    })
+}
+
+/// What changed between two revisions, as far as the reusable units can read it.
+struct Changed {
+    /// (namespace, name) of every changed ExternalService and VirtualDestination.
+    destinations: HashSet<(String, String)>,
+    /// The labels of every changed ExternalEndpoint.
+    endpoint_labels: Vec<Labels>,
+    /// Every changed RouteTable without hosts, from both revisions.
+    hostless: Vec<Child>,
+}
+
+/// What a delegation selector can match of a table without hosts.
+#[derive(Clone)]
+struct Child {
+    cluster: String,
+    namespace: String,
+    name: String,
+    labels: Labels,
+}
+
+impl Child {
+    fn of_object(o: &Object) -> Child {
+        Child {
+            cluster: o.cluster.clone(),
+            namespace: namespace(o).to_string(),
+            name: o.id.name.clone(),
+            labels: o
+                .labels()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn of_typed<T>(t: &Typed<T>) -> Child {
+        Child {
+            cluster: t.meta.cluster.clone(),
+            namespace: t.meta.namespace.clone(),
+            name: t.meta.name.clone(),
+            labels: t.meta.labels.clone(),
+        }
+    }
+
+    /// True when the selector may select this table: as `route_table::delegate` matches,
+    /// but with the workspace left out and any `*` matching everything (so never less).
+    fn selected_by(&self, s: &ObjectSelector) -> bool {
+        let field = |want: &str, have: &str| want.is_empty() || want.contains('*') || want == have;
+        labels_match(&s.labels, &self.labels)
+            && field(&s.name, &self.name)
+            && field(&s.namespace, &self.namespace)
+            && field(&s.cluster, &self.cluster)
+    }
+}
+
+/// The child-table selectors of a table's delegating routes.
+fn delegations(
+    rt: &Typed<crate::gloo::types::RouteTableSpec>,
+) -> impl Iterator<Item = &ObjectSelector> {
+    rt.spec
+        .http
+        .iter()
+        .flatten()
+        .filter_map(|r| r.delegate.as_deref())
+        .flat_map(|d| d.route_tables.iter())
+}
+
+impl Changed {
+    /// `None` when an object of a kind the units do not track changed.
+    ///
+    /// The objects of a file that is not byte-identical are compared one by one with their
+    /// namesake in the other revision: a translator reads an ExternalService or
+    /// VirtualDestination only by value, so one with the same value has not changed for the
+    /// tables that route to it; an ExternalEndpoint or a table without hosts is also named by
+    /// its place (`sources`), so it must keep its value and its location.
+    fn between(base: &Repo, head: &Repo) -> Option<Changed> {
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+        fn key(o: &Object) -> Key<'_> {
+            (
+                &o.cluster,
+                &o.id.api_version,
+                &o.id.kind,
+                &o.id.namespace,
+                &o.id.name,
+            )
+        }
+        let kept: HashSet<usize> = (0..head.files.len())
+            .filter_map(|i| head.reused_from(i))
+            .collect();
+        let mut sides: HashMap<Key<'_>, (Option<&Object>, Option<&Object>)> = HashMap::new();
+        for o in base
+            .objects
+            .iter()
+            .filter(|o| !kept.contains(&o.file_index))
+        {
+            sides.entry(key(o)).or_default().0 = Some(o);
+        }
+        for o in head
+            .objects
+            .iter()
+            .filter(|o| head.reused_from(o.file_index).is_none())
+        {
+            sides.entry(key(o)).or_default().1 = Some(o);
+        }
+        let mut c = Changed {
+            destinations: HashSet::new(),
+            endpoint_labels: Vec::new(),
+            hostless: Vec::new(),
+        };
+        for (b, h) in sides.into_values() {
+            let same_value = matches!((b, h), (Some(b), Some(h)) if b.value == h.value);
+            let same_place =
+                same_value && matches!((b, h), (Some(b), Some(h)) if b.location == h.location);
+            if same_place {
+                continue;
+            }
+            for o in [b, h].into_iter().flatten() {
+                if o.id.group() != "networking.gloo.solo.io" {
+                    return None;
+                }
+                match o.id.kind.as_str() {
+                    "ExternalService" | "VirtualDestination" => {
+                        if !same_value {
+                            c.destinations
+                                .insert((namespace(o).to_string(), o.id.name.clone()));
+                        }
+                    }
+                    "ExternalEndpoint" => c.endpoint_labels.push(
+                        o.labels()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    ),
+                    "RouteTable" => {
+                        let hosts = o.value["spec"]["hosts"].as_array();
+                        if hosts.is_none_or(<[Node]>::is_empty) {
+                            c.hostless.push(Child::of_object(o));
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        Some(c)
+    }
+
+    /// True when a destination `ref` in the table names a changed destination (a `ref`
+    /// without a namespace is in the table's own, as the translator reads it).
+    fn names_destination<T>(&self, head: &Repo, rt: &Typed<T>) -> bool {
+        if self.destinations.is_empty() {
+            return false;
+        }
+        let Some(o) = head.objects.get(rt.meta.index) else {
+            return true;
+        };
+        let mut hit = false;
+        refs(&o.value["spec"], &mut |name, ns| {
+            let ns = if ns.is_empty() {
+                rt.meta.namespace.as_str()
+            } else {
+                ns
+            };
+            hit |= self
+                .destinations
+                .contains(&(ns.to_string(), name.to_string()));
+        });
+        hit
+    }
+}
+
+/// The namespace of an object as the typed model has it (`default` when unset).
+fn namespace(o: &Object) -> &str {
+    if o.id.namespace.is_empty() {
+        "default"
+    } else {
+        &o.id.namespace
+    }
+}
+
+/// Calls `f(name, namespace)` for every `ref: {name, namespace}` map under `v`.
+fn refs(v: &Node, f: &mut dyn FnMut(&str, &str)) {
+    match v {
+        Node::Object(m) => {
+            for (k, child) in m.iter() {
+                if k == "ref" {
+                    if let Some(name) = child["name"].as_str() {
+                        f(name, child["namespace"].as_str().unwrap_or(""));
+                    }
+                }
+                refs(child, f);
+            }
+        }
+        Node::Array(items) => items.iter().for_each(|i| refs(i, f)),
+        _ => {}
+    }
+}

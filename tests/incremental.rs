@@ -1,0 +1,463 @@
+//! A diff's head takes the base's translation of every unit whose inputs did not change
+//! (`render::reuse`). These tests guard that it never changes the result: over many edits of
+//! the generated repo and of every fixture, the head rendered with reuse must give the same
+//! objects (values, clusters, sources) and the same findings as the head rendered in full.
+
+#[path = "../benches/support/gen.rs"]
+mod gen;
+
+use meshform::pipeline::{self, Options, Outcome};
+use meshform::render::{Keep, RenderOptions};
+use meshform::repo::{LoadError, LoadOptions, Repo};
+use meshform::source::Origin;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+type Files = BTreeMap<String, String>;
+
+fn options(passthrough: bool) -> Options {
+    Options {
+        render: RenderOptions {
+            keep: Keep::Nodes,
+            passthrough,
+            ..RenderOptions::default()
+        },
+        // The policies run in full on both sides whatever is reused; leaving them out keeps
+        // the hundreds of renders below fast.
+        skip_policies: true,
+        // As `meshform diff` runs the head.
+        release_inputs: true,
+        ..Options::default()
+    }
+}
+
+fn write(dir: &Path, files: &Files) {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn read_tree(root: &Path) -> Files {
+    fn walk(root: &Path, dir: &Path, out: &mut Files) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, text);
+            }
+        }
+    }
+    let mut out = Files::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Renders `head` after `base` with reuse, and again in full; returns how many units were
+/// reused, or what differs.
+fn compare(base: &Path, head: &Path, opts: &Options) -> Result<usize, String> {
+    let load = LoadOptions::default();
+    let b = Repo::load(&Origin::Dir(base.to_path_buf()), &load);
+    let h = match &b {
+        Ok(b) => Repo::load_after(&Origin::Dir(head.to_path_buf()), &load, b),
+        Err(_) => Repo::load(&Origin::Dir(head.to_path_buf()), &load),
+    };
+    let (_, with_reuse) = pipeline::run_pair(b, h, opts);
+    let full = Repo::load(&Origin::Dir(head.to_path_buf()), &load)
+        .and_then(|r| pipeline::run_repo(r, opts));
+    same(&with_reuse, &full)?;
+    Ok(with_reuse.map_or(0, |o| o.reused))
+}
+
+fn same(a: &Result<Outcome, LoadError>, b: &Result<Outcome, LoadError>) -> Result<(), String> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            if a.nodes.len() != b.nodes.len() {
+                return Err(format!(
+                    "{} objects with reuse, {} in full",
+                    a.nodes.len(),
+                    b.nodes.len()
+                ));
+            }
+            if let Some((x, y)) = a.nodes.iter().zip(&b.nodes).find(|(x, y)| x != y) {
+                return Err(format!(
+                    "objects differ:\nwith reuse: {x:#?}\nin full: {y:#?}"
+                ));
+            }
+            if a.findings != b.findings {
+                let only_a: Vec<_> = a
+                    .findings
+                    .iter()
+                    .filter(|d| !b.findings.contains(d))
+                    .collect();
+                let only_b: Vec<_> = b
+                    .findings
+                    .iter()
+                    .filter(|d| !a.findings.contains(d))
+                    .collect();
+                return Err(format!(
+                    "findings differ:\nonly with reuse: {only_a:#?}\nonly in full: {only_b:#?}"
+                ));
+            }
+            if a.rendered != b.rendered || a.suppressed != b.suppressed {
+                return Err("counts or suppressed findings differ".into());
+            }
+            Ok(())
+        }
+        (Err(a), Err(b)) if a.0 == b.0 => Ok(()),
+        (a, b) => Err(format!(
+            "one side failed: with reuse {:?}, in full {:?}",
+            a.as_ref().err().map(|e| &e.0),
+            b.as_ref().err().map(|e| &e.0)
+        )),
+    }
+}
+
+/// A file's text split into its header (before the first `---`) and its documents.
+fn split(text: &str) -> (String, Vec<String>) {
+    let mut header = String::new();
+    let mut docs: Vec<String> = Vec::new();
+    let mut seen = false;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            seen = true;
+            docs.push(String::new());
+            continue;
+        }
+        match docs.last_mut() {
+            Some(d) if seen => d.push_str(line),
+            _ => header.push_str(line),
+        }
+    }
+    if !seen {
+        return (String::new(), vec![header]);
+    }
+    (header, docs)
+}
+
+fn join(header: &str, docs: &[String]) -> String {
+    let mut out = header.to_string();
+    for d in docs {
+        out.push_str("---\n");
+        out.push_str(d);
+    }
+    out
+}
+
+/// One edit of one document.
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    /// Delete it.
+    Remove,
+    /// Add one to its first port number or weight (else its first number).
+    Bump,
+    /// Append `x` to its first label value.
+    Relabel,
+    /// Rename it.
+    Rename,
+    /// Insert a comment line above it (its place changes, its value does not).
+    Shift,
+    /// Move it to the end of another file.
+    Move,
+}
+
+const EDITS: [Edit; 6] = [
+    Edit::Remove,
+    Edit::Bump,
+    Edit::Relabel,
+    Edit::Rename,
+    Edit::Shift,
+    Edit::Move,
+];
+
+/// Applies `edit` to document `doc` of `file`; false when it does not apply.
+fn apply(files: &mut Files, file: &str, doc: usize, edit: Edit, other: &str) -> bool {
+    let Some(text) = files.get(file) else {
+        return false;
+    };
+    let (header, mut docs) = split(text);
+    if doc >= docs.len() || docs[doc].trim().is_empty() {
+        return false;
+    }
+    let d = docs[doc].clone();
+    let edited = match edit {
+        Edit::Remove => None,
+        Edit::Bump => {
+            let mut lines: Vec<String> = d.lines().map(String::from).collect();
+            let pick = lines
+                .iter()
+                .position(|l| {
+                    let t = l.trim_start().trim_start_matches("- ");
+                    ["number: ", "weight: ", "port: "].iter().any(|p| {
+                        t.strip_prefix(p)
+                            .is_some_and(|v| v.trim().parse::<u32>().is_ok())
+                    })
+                })
+                .or_else(|| {
+                    lines.iter().position(|l| {
+                        l.rsplit_once(": ")
+                            .is_some_and(|(_, v)| v.trim().parse::<u32>().is_ok())
+                    })
+                });
+            let Some(i) = pick else { return false };
+            let (k, v) = lines[i].rsplit_once(": ").unwrap();
+            let n: u32 = v.trim().parse().unwrap();
+            lines[i] = format!("{k}: {}", n % 60000 + 1);
+            Some(lines.join("\n") + "\n")
+        }
+        Edit::Relabel => {
+            let mut lines: Vec<String> = d.lines().map(String::from).collect();
+            let Some(at) = lines.iter().position(|l| l.trim_end().ends_with("labels:")) else {
+                return false;
+            };
+            let Some(l) = lines.get_mut(at + 1) else {
+                return false;
+            };
+            let Some((k, v)) = l.split_once(": ") else {
+                return false;
+            };
+            let v = v.trim().trim_matches('"');
+            *l = format!("{k}: \"{v}x\"");
+            Some(lines.join("\n") + "\n")
+        }
+        Edit::Rename => {
+            let mut lines: Vec<String> = d.lines().map(String::from).collect();
+            let Some(l) = lines.iter_mut().find(|l| l.starts_with("  name: ")) else {
+                return false;
+            };
+            l.push_str("-renamed");
+            Some(lines.join("\n") + "\n")
+        }
+        Edit::Shift => Some(format!("# shifted by a test\n{d}")),
+        Edit::Move => {
+            if other == file || !files.contains_key(other) {
+                return false;
+            }
+            let to = files.get_mut(other).unwrap();
+            if !to.ends_with('\n') {
+                to.push('\n');
+            }
+            to.push_str("---\n");
+            to.push_str(&d);
+            None
+        }
+    };
+    match edited {
+        Some(e) => docs[doc] = e,
+        None => {
+            docs.remove(doc);
+        }
+    }
+    files.insert(file.to_string(), join(&header, &docs));
+    true
+}
+
+fn yaml_files(files: &Files) -> Vec<String> {
+    files
+        .keys()
+        .filter(|p| p.ends_with(".yaml"))
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .cloned()
+        .collect()
+}
+
+struct Tally {
+    variants: usize,
+    reused: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            variants: 0,
+            reused: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, name: String, base: &Path, head_dir: &Path, head: &Files, opts: &Options) {
+        write(head_dir, head);
+        self.variants += 1;
+        match compare(base, head_dir, opts) {
+            Ok(n) => self.reused += n,
+            Err(e) => self.failures.push(format!("{name}: {e}")),
+        }
+    }
+
+    fn check(self, what: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{what}: {} of {} edited heads differ from a full render:\n{}",
+            self.failures.len(),
+            self.variants,
+            self.failures
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        );
+        // The comparison means something only where units were in fact reused.
+        assert!(
+            self.reused > 0,
+            "{what}: no unit was reused in {} heads",
+            self.variants
+        );
+    }
+}
+
+/// Every document of every fixture, edited each way in turn.
+#[test]
+fn every_fixture_edit_renders_as_a_full_render() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut repos = Vec::new();
+    for group in ["external-services", "multicluster"] {
+        repos.push(root.join(group));
+    }
+    for group in ["features", "reference"] {
+        let mut subs: Vec<PathBuf> = std::fs::read_dir(root.join(group))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        subs.sort();
+        repos.extend(subs);
+    }
+    assert!(repos.len() >= 20, "fixtures not found");
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = options(false);
+    let mut tally = Tally::new();
+    for repo in &repos {
+        let files = read_tree(repo);
+        let paths = yaml_files(&files);
+        for (fi, file) in paths.iter().enumerate() {
+            let (_, docs) = split(&files[file]);
+            for doc in 0..docs.len() {
+                for edit in EDITS {
+                    let other = &paths[(fi + 1) % paths.len()];
+                    let mut head = files.clone();
+                    if !apply(&mut head, file, doc, edit, other) {
+                        continue;
+                    }
+                    let name = format!("{}: {file} doc {doc} {edit:?}", repo.display());
+                    tally.run(name, repo, &tmp.path().join("head"), &head, &opts);
+                }
+            }
+        }
+    }
+    assert!(tally.variants > 300, "only {} edits", tally.variants);
+    tally.check("fixtures");
+}
+
+/// The generated repo: its own change sets, and seeded random edits, one and several at a
+/// time, with and without passthrough objects.
+#[test]
+fn generated_repo_edits_render_as_a_full_render() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = gen::Spec::new(400);
+    let base_files = gen::generate(&spec).files;
+    let base = tmp.path().join("base");
+    write(&base, &base_files);
+    let head_dir = tmp.path().join("head");
+    let mut tally = Tally::new();
+    // The generator's own edits (ports, endpoints, routes), as the diff benchmark makes them.
+    for changes in [1, 5, 40] {
+        let head = gen::generate(&gen::Spec {
+            changes,
+            ..spec.clone()
+        })
+        .files;
+        tally.run(
+            format!("generator, {changes} changes"),
+            &base,
+            &head_dir,
+            &head,
+            &options(false),
+        );
+    }
+    let paths = yaml_files(&base_files);
+    let mut rng = gen::Rng::new(7);
+    for round in 0..60 {
+        let mut head = base_files.clone();
+        let count = if round < 40 { 1 } else { 2 + rng.below(4) };
+        let mut done = Vec::new();
+        while done.len() < count {
+            let file = &paths[rng.below(paths.len())];
+            let docs = split(&head[file]).1.len();
+            let doc = rng.below(docs.max(1));
+            let edit = EDITS[rng.below(EDITS.len())];
+            let other = &paths[rng.below(paths.len())];
+            if apply(&mut head, file, doc, edit, other) {
+                done.push(format!("{file} doc {doc} {edit:?}"));
+            }
+        }
+        let opts = options(round % 10 == 9);
+        tally.run(
+            format!("round {round}: {}", done.join(", ")),
+            &base,
+            &head_dir,
+            &head,
+            &opts,
+        );
+    }
+    tally.check("generated repo");
+}
+
+/// A table without hosts that delegates again: an edit of the grandchild, which the parent's
+/// own selector does not match, still changes the parent's VirtualService.
+#[test]
+fn nested_delegation_edit_renders_as_a_full_render() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/features/delegation-table-weight");
+    let mut files = read_tree(&fixture);
+    let tables = files["routetables.yaml"].replace(
+        "  - name: api\n    matchers: [{uri: {prefix: /api/}}]\n    forwardTo: {destinations: [{ref: {name: api}, port: {number: 8080}}]}",
+        "  - name: api\n    matchers: [{uri: {prefix: /api/}}]\n    delegate:\n      routeTables: [{labels: {parent: api}}]",
+    );
+    assert_ne!(tables, files["routetables.yaml"], "fixture changed");
+    files.insert("routetables.yaml".into(), tables);
+    let grandchild = |prefix: &str| {
+        format!(
+            "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\n\
+             metadata: {{name: api-v1, namespace: app, labels: {{parent: api}}}}\n\
+             spec:\n  http:\n  - name: v1\n    matchers: [{{uri: {{prefix: {prefix}}}}}]\n    \
+             forwardTo: {{destinations: [{{ref: {{name: api}}, port: {{number: 8080}}}}]}}\n"
+        )
+    };
+    files.insert("grandchild.yaml".into(), grandchild("/api/v1/"));
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    write(&base, &files);
+    let mut head = files.clone();
+    head.insert("grandchild.yaml".into(), grandchild("/api/v1beta/"));
+    let mut tally = Tally::new();
+    let opts = options(false);
+    tally.run(
+        "grandchild's prefix".into(),
+        &base,
+        &tmp.path().join("head"),
+        &head,
+        &opts,
+    );
+    tally.check("nested delegation");
+    // The edit reaches the output: the parent's VirtualService differs from the base's.
+    let load = LoadOptions::default();
+    let render = |dir: &Path| {
+        Repo::load(&Origin::Dir(dir.to_path_buf()), &load)
+            .and_then(|r| pipeline::run_repo(r, &opts))
+            .unwrap()
+            .nodes
+    };
+    assert_ne!(render(&base), render(&tmp.path().join("head")));
+}
