@@ -135,31 +135,41 @@ pub fn plan(
         }
         nested || selectors.any(|s| children.iter().any(|c| c.selected_by(s)))
     };
-    let mut take = |dirty: bool, key: &dyn Fn() -> (Unit, String, String, String)| {
-        (!dirty).then(|| memo.units.remove(&key())).flatten()
-    };
-    let external_services = model
+    // Which units are dirty, side by side; then each clean one's output is taken.
+    use rayon::prelude::*;
+    let es_dirty: Vec<bool> = model
         .external_services
-        .iter()
+        .par_iter()
         .map(|es| {
-            let dirty = own_changed(es.meta.index)
+            own_changed(es.meta.index)
                 || (!es.spec.selector.is_empty()
                     && changed
                         .endpoint_labels
                         .iter()
-                        .any(|l| labels_match(&es.spec.selector, l)));
-            take(dirty, &|| key(Unit::ExternalService, es))
+                        .any(|l| labels_match(&es.spec.selector, l)))
         })
+        .collect();
+    let rt_dirty: Vec<bool> = model
+        .route_tables
+        .par_iter()
+        .map(|rt| {
+            own_changed(rt.meta.index) || changed.names_destination(head, rt) || children_dirty(rt)
+        })
+        .collect();
+    let mut take = |dirty: bool, key: (Unit, String, String, String)| {
+        (!dirty).then(|| memo.units.remove(&key)).flatten()
+    };
+    let external_services = model
+        .external_services
+        .iter()
+        .zip(es_dirty)
+        .map(|(es, dirty)| take(dirty, key(Unit::ExternalService, es)))
         .collect();
     let route_tables = model
         .route_tables
         .iter()
-        .map(|rt| {
-            let dirty = own_changed(rt.meta.index)
-                || changed.names_destination(head, rt)
-                || children_dirty(rt);
-            take(dirty, &|| key(Unit::RouteTable, rt))
-        })
+        .zip(rt_dirty)
+        .map(|(rt, dirty)| take(dirty, key(Unit::RouteTable, rt)))
         .collect();
     Some(Reuse {
         external_services,
