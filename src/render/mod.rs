@@ -424,7 +424,7 @@ pub fn render_with(
     tracing::debug!("render: context in {:?}", start.elapsed());
     let keep = opts.keep;
     let mut memo = record.then(|| reuse::Memo::new(opts));
-    let (mut from_es, mut from_rt) = match reuse {
+    let (from_es, from_rt) = match reuse {
         Some(r) => r.split(),
         None => (Vec::new(), Vec::new()),
     };
@@ -432,7 +432,7 @@ pub fn render_with(
         units(
             &model.external_services,
             reuse::Unit::ExternalService,
-            &mut from_es,
+            from_es,
             memo.as_mut(),
             keep,
             |es| external_service::translate(&ctx, es),
@@ -440,7 +440,7 @@ pub fn render_with(
         units(
             &model.route_tables,
             reuse::Unit::RouteTable,
-            &mut from_rt,
+            from_rt,
             memo.as_mut(),
             keep,
             |rt| route_table::translate(&ctx, rt),
@@ -524,27 +524,16 @@ pub fn render_with(
 fn units<T: Sync>(
     items: &[crate::gloo::Typed<T>],
     kind: reuse::Unit,
-    taken: &mut Vec<Option<Stage>>,
+    mut taken: Vec<Option<Stage>>,
     memo: Option<&mut reuse::Memo>,
     keep: Keep,
     translate: impl Fn(&crate::gloo::Typed<T>) -> Part + Sync,
 ) -> Stage {
-    let mut taken = std::mem::take(taken);
     taken.resize_with(items.len(), || None);
     let per_unit: Vec<Stage> = items
         .par_iter()
         .zip(taken.into_par_iter())
-        .map(|(item, earlier)| {
-            earlier.unwrap_or_else(|| {
-                let part = translate(item);
-                let mut s = Stage {
-                    diagnostics: part.diagnostics,
-                    ..Stage::default()
-                };
-                s.add(part.objects, keep);
-                s
-            })
-        })
+        .map(|(item, earlier)| earlier.unwrap_or_else(|| Stage::of(translate(item), keep)))
         .collect();
     if let Some(memo) = memo {
         memo.record(kind, items, &per_unit);
@@ -566,6 +555,16 @@ pub(crate) struct Stage {
 }
 
 impl Stage {
+    /// One translator's output, each object finished but DestinationRules.
+    fn of(part: Part, keep: Keep) -> Stage {
+        let mut s = Stage {
+            diagnostics: part.diagnostics,
+            ..Stage::default()
+        };
+        s.add(part.objects, keep);
+        s
+    }
+
     fn extend(&mut self, other: Stage) {
         self.finished.extend(other.finished);
         self.pending.extend(other.pending);
@@ -593,14 +592,7 @@ fn merged_later(kind: &str) -> bool {
 /// Finishes the objects of translated parts as they come (in parallel), keeping their order.
 fn stage(parts: impl ParallelIterator<Item = Part>, keep: Keep) -> Stage {
     parts
-        .map(|part| {
-            let mut s = Stage {
-                diagnostics: part.diagnostics,
-                ..Stage::default()
-            };
-            s.add(part.objects, keep);
-            s
-        })
+        .map(|part| Stage::of(part, keep))
         .reduce(Stage::default, |mut a, b| {
             a.extend(b);
             a

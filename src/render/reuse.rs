@@ -7,15 +7,19 @@
 //! rest. Merging, sorting, deduplication and the cross-object checks still run over the
 //! whole head, in the same unit order, so the output equals a full render's.
 //!
-//! A source object counts as changed unless its file is byte-identical in both revisions, in
-//! the same cluster ([`Repo::reused_from`]): then it has the same value and, what a finding
-//! needs, the same lines. A unit is translated again when
+//! A unit's own object is unchanged when its file is byte-identical in both revisions, in the
+//! same cluster ([`Repo::reused_from`]): then it has the same value and, what its findings
+//! need, the same lines. The objects of the other files are paired with their namesakes on the
+//! other side: an ExternalService or VirtualDestination with the same value has not changed
+//! for the tables that route to it; an ExternalEndpoint or a table without hosts must also
+//! keep its place, because `sources` name it. A unit is translated again when
 //! - its own object changed;
 //! - it is a RouteTable with a destination `ref` naming a changed ExternalService or
-//!   VirtualDestination (by name and namespace, whatever the cluster; the translator looks
-//!   only these up by `ref`: `route_table::resolve_destination`);
-//! - it is a RouteTable that delegates, and a table without hosts changed, or such a table
-//!   names a changed ExternalService or VirtualDestination;
+//!   VirtualDestination (by namespace and name, whatever the cluster; `route_table::resolve`
+//!   looks these up by `ref` and reads nothing else of them but their values);
+//! - it is a RouteTable whose delegation selector matches a changed table without hosts, or a
+//!   table without hosts that names a changed destination (`route_table::delegate`); when
+//!   tables without hosts delegate further, any change of such a table counts;
 //! - it is an ExternalService whose selector matches the labels of a changed
 //!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
 //!   reads nothing else of other objects).
