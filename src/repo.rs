@@ -520,5 +520,9 @@ mod tests {
         // The unchanged object is shared with the base, not copied; the changed one is new.
         assert!(Arc::ptr_eq(&b.value, &base.objects[0].value));
         assert!(!Arc::ptr_eq(&head.objects[2].value, &base.objects[1].value));
+        // Which base file each head file was taken from: only b.yaml, base's first.
+        let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
+        assert_eq!(from, [None, Some(0), None]);
+        assert_eq!(base.reused_from(0), None);
     }
 }

@@ -373,3 +373,67 @@ fn refs(v: &Node, f: &mut dyn FnMut(&str, &str)) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn refs_finds_every_destination_ref_at_any_depth() {
+        let spec = Node::from_value(json!({
+            "http": [
+                {"forwardTo": {"destinations": [
+                    {"ref": {"name": "a", "namespace": "ns1"}},
+                    {"ref": {"name": "b"}}
+                ]}},
+                {"delegate": {"routeTables": [{"labels": {"x": "y"}}]}}
+            ],
+            "tcp": [{"forwardTo": {"destinations": [{"ref": {"name": "c", "cluster": "c2"}}]}}]
+        }));
+        let mut seen = Vec::new();
+        refs(&spec, &mut |name, ns| {
+            seen.push((name.to_string(), ns.to_string()))
+        });
+        assert_eq!(
+            seen,
+            [
+                ("a".to_string(), "ns1".to_string()),
+                ("b".to_string(), String::new()),
+                ("c".to_string(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_selector_may_select_more_children_than_the_translator_never_fewer() {
+        let child = Child {
+            cluster: "c1".into(),
+            namespace: "app".into(),
+            name: "api".into(),
+            labels: [("parent".to_string(), "www".to_string())]
+                .into_iter()
+                .collect(),
+        };
+        let sel = |labels: &[(&str, &str)], name: &str, namespace: &str, workspace: &str| {
+            ObjectSelector {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                name: name.into(),
+                namespace: namespace.into(),
+                cluster: String::new(),
+                workspace: workspace.into(),
+            }
+        };
+        assert!(child.selected_by(&sel(&[("parent", "www")], "", "", "")));
+        assert!(child.selected_by(&sel(&[], "api", "app", "")));
+        // The workspace is not checked here: a superset is safe.
+        assert!(child.selected_by(&sel(&[], "", "", "other-workspace")));
+        assert!(child.selected_by(&sel(&[], "a*", "", "")));
+        assert!(!child.selected_by(&sel(&[("parent", "api")], "", "", "")));
+        assert!(!child.selected_by(&sel(&[], "web", "", "")));
+        assert!(!child.selected_by(&sel(&[], "", "other", "")));
+    }
+}
