@@ -122,9 +122,9 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
 }
 
 /// Runs two revisions of one repo, the base and then the head (loaded with
-/// [`Repo::load_after`]): the head takes the base's translation of every ExternalService and
-/// RouteTable whose inputs did not change ([`render::reuse`]). The outcomes are those of
-/// [`run_repo`] on each.
+/// [`Repo::load_after`] from this base; any other head is rendered in full): the head takes
+/// the base's translation of every ExternalService and RouteTable whose inputs did not change
+/// ([`render::reuse`]). The outcomes are those of [`run_repo`] on each.
 pub fn run_pair(
     base: Result<Repo, LoadError>,
     head: Result<Repo, LoadError>,

@@ -461,3 +461,38 @@ fn nested_delegation_edit_renders_as_a_full_render() {
     };
     assert_ne!(render(&base), render(&tmp.path().join("head")));
 }
+
+/// A head loaded after another revision than the base it is paired with cannot use the file
+/// indexes it carries: it is rendered in full, and still right.
+#[test]
+fn a_head_loaded_after_another_base_is_rendered_in_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = gen::generate(&gen::Spec::new(400)).files;
+    let paths = yaml_files(&files);
+    let es_file = paths
+        .iter()
+        .find(|p| p.contains("external-services"))
+        .unwrap();
+    let rt_file = paths.iter().find(|p| p.contains("route-tables")).unwrap();
+    let mut head = files.clone();
+    assert!(apply(&mut head, es_file, 1, Edit::Bump, ""));
+    let mut other = files.clone();
+    assert!(apply(&mut other, rt_file, 1, Edit::Bump, ""));
+    let dirs: Vec<PathBuf> = ["a", "head", "other"]
+        .iter()
+        .map(|d| tmp.path().join(d))
+        .collect();
+    write(&dirs[0], &files);
+    write(&dirs[1], &head);
+    write(&dirs[2], &other);
+    let load = LoadOptions::default();
+    let opts = options(false);
+    let a = Repo::load(&Origin::Dir(dirs[0].clone()), &load).unwrap();
+    let h = Repo::load_after(&Origin::Dir(dirs[1].clone()), &load, &a).unwrap();
+    let other = Repo::load(&Origin::Dir(dirs[2].clone()), &load);
+    let (_, with_reuse) = pipeline::run_pair(other, Ok(h), &opts);
+    let full =
+        Repo::load(&Origin::Dir(dirs[1].clone()), &load).and_then(|r| pipeline::run_repo(r, &opts));
+    same(&with_reuse, &full).unwrap();
+    assert_eq!(with_reuse.unwrap().reused, 0);
+}

@@ -107,7 +107,7 @@ pub fn plan(
     mut memo: Memo,
     opts: &RenderOptions,
 ) -> Option<Reuse> {
-    if memo.opts != *opts || base.config != head.config {
+    if memo.opts != *opts || base.config != head.config || !loaded_after(base, head) {
         return None;
     }
     let changed = Changed::between(base, head)?;
@@ -178,6 +178,19 @@ pub fn plan(
     Some(Reuse {
         external_services,
         route_tables,
+    })
+}
+
+/// True when every file `head` took from an earlier revision is `base`'s file of that index,
+/// with the same path and text: `head` was loaded with `Repo::load_after(…, base)`. Any other
+/// pair would make the indexes meaningless.
+fn loaded_after(base: &Repo, head: &Repo) -> bool {
+    head.files.iter().enumerate().all(|(i, f)| {
+        head.reused_from(i).is_none_or(|j| {
+            base.files
+                .get(j)
+                .is_some_and(|b| b.path == f.path && b.text == f.text)
+        })
     })
 }
 
