@@ -136,10 +136,12 @@ fn diff_dir(n: usize) -> PathBuf {
     gen::cached(&root(), &spec, true)
 }
 
-/// Options as `meshform diff` runs each revision: the rendered objects kept as nodes.
+/// Options as `meshform diff` runs each revision (`cli::common::SourceArgs::options`): the
+/// rendered objects kept as nodes, the Gloo values released once the policies are done.
 fn diff_options() -> Options {
     let mut o = Options::default();
     o.render.keep = render::Keep::Nodes;
+    o.release_inputs = true;
     o
 }
 
