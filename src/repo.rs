@@ -48,8 +48,8 @@ pub struct Repo {
     /// Per entry of `files`: the range of `objects` and of `warnings` it produced, so that a
     /// later load of another revision can reuse what did not change (`load_after`).
     parsed: Vec<(Range<usize>, Range<usize>)>,
-    /// Per entry of `files`: the entry of the previous revision whose parsed objects it took,
-    /// byte-identical text in the same cluster (`load_after`; `None` when parsed afresh).
+    /// Per entry of `files`: the entry of the previous revision whose parsed objects and text
+    /// it took, byte-identical in the same cluster (`load_after`; `None` when parsed afresh).
     reused: Vec<Option<usize>>,
 }
 
@@ -339,7 +339,12 @@ impl Repo {
         let mut warnings = Vec::with_capacity(parsed.iter().map(|(_, d, _)| d.len()).sum());
         let mut spans = Vec::with_capacity(parsed.len());
         let mut reused = Vec::with_capacity(parsed.len());
-        for (objs, diags, from) in parsed {
+        for (i, (objs, diags, from)) in parsed.into_iter().enumerate() {
+            // A reused file's text is the previous revision's (equal, checked above): one copy
+            // is kept, and `render::reuse` can tell the two revisions' files apart by pointer.
+            if let Some((p, j)) = previous.zip(from) {
+                texts[i].0.text = p.files[j].text.clone();
+            }
             reused.push(from);
             let (o0, w0) = (objects.len(), warnings.len());
             objects.extend(objs);

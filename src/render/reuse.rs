@@ -72,6 +72,24 @@ impl Memo {
     }
 }
 
+impl Memo {
+    /// The recorded output of every unit not marked dirty, taken out of the memo (`None` for
+    /// the dirty ones and for units the memo does not have).
+    fn take<T>(&mut self, kind: Unit, items: &[Typed<T>], dirty: Vec<bool>) -> Vec<Option<Stage>> {
+        items
+            .iter()
+            .zip(dirty)
+            .map(|(t, dirty)| {
+                if dirty {
+                    None
+                } else {
+                    self.units.remove(&key(kind, t))
+                }
+            })
+            .collect()
+    }
+}
+
 fn key<T>(kind: Unit, t: &Typed<T>) -> (Unit, String, String, String) {
     (
         kind,
@@ -160,36 +178,23 @@ pub fn plan(
             own_changed(rt.meta.index) || changed.names_destination(head, rt) || children_dirty(rt)
         })
         .collect();
-    let mut take = |dirty: bool, key: (Unit, String, String, String)| {
-        (!dirty).then(|| memo.units.remove(&key)).flatten()
-    };
-    let external_services = model
-        .external_services
-        .iter()
-        .zip(es_dirty)
-        .map(|(es, dirty)| take(dirty, key(Unit::ExternalService, es)))
-        .collect();
-    let route_tables = model
-        .route_tables
-        .iter()
-        .zip(rt_dirty)
-        .map(|(rt, dirty)| take(dirty, key(Unit::RouteTable, rt)))
-        .collect();
+    let external_services = memo.take(Unit::ExternalService, &model.external_services, es_dirty);
+    let route_tables = memo.take(Unit::RouteTable, &model.route_tables, rt_dirty);
     Some(Reuse {
         external_services,
         route_tables,
     })
 }
 
-/// True when every file `head` took from an earlier revision is `base`'s file of that index,
-/// with the same path and text: `head` was loaded with `Repo::load_after(…, base)`. Any other
-/// pair would make the indexes meaningless.
+/// True when every file `head` took from an earlier revision is `base`'s file of that index
+/// (`load_after` shares the text itself, so one pointer comparison a file): `head` was loaded
+/// with `Repo::load_after(…, base)`. Any other pair would make the indexes meaningless.
 fn loaded_after(base: &Repo, head: &Repo) -> bool {
     head.files.iter().enumerate().all(|(i, f)| {
         head.reused_from(i).is_none_or(|j| {
             base.files
                 .get(j)
-                .is_some_and(|b| b.path == f.path && b.text == f.text)
+                .is_some_and(|b| std::sync::Arc::ptr_eq(&b.text, &f.text))
         })
     })
 }
