@@ -6,7 +6,7 @@ use crate::manifest::{self, Location, Object, SourceText};
 use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::{self, Pos};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -51,6 +51,10 @@ pub struct Repo {
     /// Per entry of `files`: the entry of the previous revision whose parsed objects and text
     /// it took, byte-identical in the same cluster (`load_after`; `None` when parsed afresh).
     reused: Vec<Option<usize>>,
+    /// The decoded text of each blob read from a git revision (templates and policies
+    /// included, as written), by blob id: a `load_after` of another revision does not read
+    /// these blobs again.
+    blobs: HashMap<git2::Oid, Arc<str>>,
 }
 
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
@@ -130,6 +134,7 @@ fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError
 fn read_all(
     origin: &Origin,
     opts: &LoadOptions,
+    known: &HashSet<git2::Oid>,
 ) -> Result<(Config, Vec<SourceFile>, String, Limits), LoadError> {
     let fallback = opts
         .fallback_cluster
@@ -144,7 +149,7 @@ fn read_all(
         None => Config::default(),
     };
     let limits = opts.limits.unwrap_or(config.limits);
-    let files = source::read(origin, &limits)
+    let files = source::read(origin, &limits, known)
         .map_err(|es| LoadError(es.into_iter().map(source_diag).collect()))?;
     Ok((config, files, fallback, limits))
 }
@@ -203,7 +208,7 @@ impl Repo {
 
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
-        let (config, files, fallback, limits) = read_all(origin, opts)?;
+        let (config, files, fallback, limits) = read_all(origin, opts, &HashSet::new())?;
         Self::build(config, files, &fallback, opts, limits, None)
     }
 
@@ -215,10 +220,14 @@ impl Repo {
         opts: &LoadOptions,
         previous: &Repo,
     ) -> Result<Repo, LoadError> {
-        let (config, files, fallback, limits) = read_all(origin, opts)?;
-        // Limits change what a parse accepts: reuse only under the same ones.
+        // A blob the previous revision read is not read again (its id names its content).
+        let known = previous.blobs.keys().copied().collect();
+        let (config, files, fallback, limits) = read_all(origin, opts, &known)?;
+        // Limits change what a parse accepts: reuse only under the same ones. The blobs were
+        // decoded without limits, so they are taken whatever the limits.
+        let texts = &previous.blobs;
         let previous = (previous.limits == limits).then_some(previous);
-        Self::build(config, files, &fallback, opts, limits, previous)
+        Self::build_with(config, files, &fallback, opts, limits, previous, texts)
     }
 
     /// Loads a repo from files already read (used by `krm` and tests).
@@ -240,6 +249,27 @@ impl Repo {
         limits: Limits,
         previous: Option<&Repo>,
     ) -> Result<Repo, LoadError> {
+        Self::build_with(
+            config,
+            files,
+            fallback,
+            opts,
+            limits,
+            previous,
+            &HashMap::new(),
+        )
+    }
+
+    /// As `build`, taking the text of each file whose blob is in `known` from there.
+    fn build_with(
+        config: Config,
+        files: Vec<SourceFile>,
+        fallback: &str,
+        opts: &LoadOptions,
+        limits: Limits,
+        previous: Option<&Repo>,
+        known: &HashMap<git2::Oid, Arc<str>>,
+    ) -> Result<Repo, LoadError> {
         let matcher = config
             .path_matcher(fallback)
             .map_err(|e| LoadError(vec![*e.0]))?;
@@ -250,7 +280,7 @@ impl Repo {
         // Decoding checks every byte and copies the text into its shared `Arc<str>` (fresh
         // memory, which is slow to hand out on this project's machine: docs/performance.md):
         // done side by side, in file order.
-        let decoded: Vec<(String, Result<SourceText, Diagnostic>)> = files
+        let decoded: Vec<(String, Option<git2::Oid>, Result<SourceText, Diagnostic>)> = files
             .into_par_iter()
             .filter(|f| {
                 f.path != config::FILE_NAME
@@ -258,14 +288,21 @@ impl Repo {
             })
             .map(|f| {
                 let path: Arc<str> = f.path.as_str().into();
-                let text = decode(&path, f.data).map(|t| SourceText {
-                    path,
-                    text: t.into(),
-                });
-                (f.path, text)
+                let text = match f.blob.and_then(|b| known.get(&b)) {
+                    Some(t) => Ok(SourceText {
+                        path,
+                        text: t.clone(),
+                    }),
+                    None => decode(&path, f.data).map(|t| SourceText {
+                        path,
+                        text: t.into(),
+                    }),
+                };
+                (f.path, f.blob, text)
             })
             .collect();
-        for (file_path, text) in decoded {
+        let mut blobs = HashMap::new();
+        for (file_path, blob, text) in decoded {
             let source = match text {
                 Ok(t) => t,
                 Err(d) => {
@@ -273,6 +310,9 @@ impl Repo {
                     continue;
                 }
             };
+            if let Some(b) = blob {
+                blobs.insert(b, source.text.clone());
+            }
             if file_path.starts_with(POLICY_DIR) {
                 policy_files.push(source);
                 continue;
@@ -406,6 +446,7 @@ impl Repo {
             doc_starts: Arc::default(),
             parsed: spans,
             reused,
+            blobs,
         })
     }
 
@@ -450,6 +491,7 @@ mod tests {
         SourceFile {
             path: path.into(),
             data: text.as_bytes().to_vec(),
+            blob: None,
         }
     }
 
@@ -529,5 +571,121 @@ mod tests {
         let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
         assert_eq!(from, [None, Some(0), None]);
         assert_eq!(base.reused_from(0), None);
+    }
+
+    /// Commits `files` (path, text) as the whole tree of a new commit on HEAD.
+    fn commit(repo: &git2::Repository, files: &[(&str, &str)]) {
+        let mut index = repo.index().unwrap();
+        index.clear().unwrap();
+        for (path, text) in files {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: text.len() as u32,
+                id: blob,
+                flags: path.len() as u16,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            index.add(&entry).unwrap();
+        }
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_later_revision_takes_known_blobs_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = git2::Repository::init(dir.path()).unwrap();
+        let c = B.replace("name: b", "name: c");
+        let e = B.replace("name: b", "name: e");
+        let policy = "# not read as a manifest\n";
+        commit(
+            &git,
+            &[
+                ("b.yaml", B),
+                ("c.yaml", &c),
+                ("e.yaml", &e),
+                ("policies/p.yaml", policy),
+            ],
+        );
+        // The head moves b.yaml to d/b.yaml (a known blob at a new path: its text is known,
+        // its objects are parsed again), changes c.yaml and keeps e.yaml.
+        let c2 = B.replace("name: b", "name: c2");
+        commit(
+            &git,
+            &[
+                ("c.yaml", &c2),
+                ("d/b.yaml", B),
+                ("e.yaml", &e),
+                ("policies/p.yaml", policy),
+            ],
+        );
+        let rev = |r: &str| Origin::Rev {
+            path: dir.path().to_path_buf(),
+            rev: r.into(),
+        };
+        let opts = LoadOptions::default();
+        let base = Repo::load(&rev("HEAD~1"), &opts).unwrap_or_else(|e| panic!("{:?}", e.0));
+        // The reader leaves a known blob's bytes unread.
+        let known: HashSet<git2::Oid> = base.blobs.keys().copied().collect();
+        assert_eq!(known.len(), 4, "three manifests and the policy");
+        let files = source::read(&rev("HEAD"), &Limits::default(), &known).unwrap();
+        let read: Vec<(&str, bool)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.data.is_empty()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("c.yaml", false),
+                ("d/b.yaml", true),
+                ("e.yaml", true),
+                ("policies/p.yaml", true)
+            ]
+        );
+        assert!(files.iter().all(|f| f.blob.is_some()));
+        let head =
+            Repo::load_after(&rev("HEAD"), &opts, &base).unwrap_or_else(|e| panic!("{:?}", e.0));
+        let names: Vec<(&str, &str)> = head
+            .objects
+            .iter()
+            .map(|o| (&*head.files[o.file_index].path, o.id.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [("c.yaml", "c2"), ("d/b.yaml", "b"), ("e.yaml", "e")]
+        );
+        // The moved and the kept file share the base's texts; only e.yaml's objects are reused.
+        assert!(Arc::ptr_eq(&head.files[1].text, &base.files[0].text));
+        assert!(Arc::ptr_eq(&head.files[2].text, &base.files[2].text));
+        let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
+        assert_eq!(from, [None, None, Some(2)]);
+        assert!(Arc::ptr_eq(
+            &head.policy_files[0].text,
+            &base.policy_files[0].text
+        ));
+        // The same objects, warnings and positions as a load that reads every blob.
+        let fresh = Repo::load(&rev("HEAD"), &opts).unwrap_or_else(|e| panic!("{:?}", e.0));
+        let values = |r: &Repo| {
+            r.objects
+                .iter()
+                .map(|o| o.value.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(&head), values(&fresh));
+        assert_eq!(head.warnings, fresh.warnings);
+        let at = head.locate(&head.objects[1], "data.x");
+        assert_eq!((&*at.file, at.line), ("d/b.yaml", 6));
     }
 }

@@ -71,6 +71,7 @@ spec:
     let files = vec![SourceFile {
         path: "all.yaml".into(),
         data: text.into_bytes(),
+        blob: None,
     }];
     let limits = Limits {
         yaml_documents: 1_000_000,

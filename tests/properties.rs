@@ -101,6 +101,7 @@ fn files(objs: &[Obj]) -> Vec<SourceFile> {
         .map(|(i, docs)| SourceFile {
             path: format!("dir{}/f{i}.yaml", i % 2),
             data: docs.join("---\n").into_bytes(),
+            blob: None,
         })
         .collect()
 }
@@ -165,6 +166,7 @@ proptest! {
         let second = render_files(vec![SourceFile {
             path: "rendered.yaml".into(),
             data: first.clone().into_bytes(),
+            blob: None,
         }]);
         prop_assert_eq!(first, second);
     }

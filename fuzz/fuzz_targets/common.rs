@@ -98,6 +98,7 @@ pub fn load(data: &[u8]) -> Option<Repo> {
             files.push(SourceFile {
                 path,
                 data: t.into_bytes(),
+                blob: None,
             });
         }
     }

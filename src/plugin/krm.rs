@@ -237,6 +237,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         files.push(SourceFile {
             path,
             data: out.into_bytes(),
+            blob: None,
         });
     }
     let fallback = settings

@@ -105,6 +105,7 @@ fn collect(base: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Stri
     out.push(SourceFile {
         path: rel.trim_start_matches("./").to_string(),
         data: read_text(&p)?.into_bytes(),
+        blob: None,
     });
     Ok(())
 }

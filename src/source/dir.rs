@@ -201,5 +201,9 @@ fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
             message: "file grew past limits.fileSize while being read".into(),
         });
     }
-    Ok(SourceFile { path: p.rel, data })
+    Ok(SourceFile {
+        path: p.rel,
+        data,
+        blob: None,
+    })
 }

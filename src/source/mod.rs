@@ -12,6 +12,7 @@ pub use dir::read_dir;
 pub use git::{merge_base, read_rev, read_rev_file, resolve_rev, GitRepo};
 
 use crate::config::Limits;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// One file of the repo, as bytes.
@@ -19,8 +20,10 @@ use std::path::PathBuf;
 pub struct SourceFile {
     /// Path relative to the repo root, with `/` separators.
     pub path: String,
-    /// Contents.
+    /// Contents (empty when `blob` is one of the ids the reader was told it knows).
     pub data: Vec<u8>,
+    /// The git blob id, for a file read from a revision.
+    pub blob: Option<git2::Oid>,
 }
 
 /// Where to read a repo from.
@@ -76,10 +79,16 @@ pub fn is_manifest_name(name: &str) -> bool {
 }
 
 /// Reads every manifest file of `origin`. Errors are collected so one run reports them all.
-pub fn read(origin: &Origin, limits: &Limits) -> Result<Vec<SourceFile>, Vec<SourceError>> {
+/// A revision's blobs whose id is in `known` are not read: their `data` is left empty for the
+/// caller to take from wherever it knows them (another revision of the same repo).
+pub fn read(
+    origin: &Origin,
+    limits: &Limits,
+    known: &HashSet<git2::Oid>,
+) -> Result<Vec<SourceFile>, Vec<SourceError>> {
     let mut files = match origin {
         Origin::Dir(p) => read_dir(p, limits)?,
-        Origin::Rev { path, rev } => read_rev(path, rev, limits).map_err(|e| vec![e])?,
+        Origin::Rev { path, rev } => read_rev(path, rev, limits, known).map_err(|e| vec![e])?,
     };
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
