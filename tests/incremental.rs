@@ -169,15 +169,19 @@ enum Edit {
     Shift,
     /// Move it to the end of another file.
     Move,
+    /// Insert a comment line below its first line (its value and first line stay, the
+    /// lines of its fields move).
+    Stretch,
 }
 
-const EDITS: [Edit; 6] = [
+const EDITS: [Edit; 7] = [
     Edit::Remove,
     Edit::Bump,
     Edit::Relabel,
     Edit::Rename,
     Edit::Shift,
     Edit::Move,
+    Edit::Stretch,
 ];
 
 /// Applies `edit` to document `doc` of `file`; false when it does not apply.
@@ -239,6 +243,12 @@ fn apply(files: &mut Files, file: &str, doc: usize, edit: Edit, other: &str) -> 
             Some(lines.join("\n") + "\n")
         }
         Edit::Shift => Some(format!("# shifted by a test\n{d}")),
+        Edit::Stretch => {
+            let Some((first, rest)) = d.split_once('\n') else {
+                return false;
+            };
+            Some(format!("{first}\n# stretched by a test\n{rest}"))
+        }
         Edit::Move => {
             if other == file || !files.contains_key(other) {
                 return false;

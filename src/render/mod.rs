@@ -565,6 +565,18 @@ impl Stage {
         s
     }
 
+    /// Every source at `from` is now at `to` (an unchanged object on other lines).
+    pub(crate) fn move_source(&mut self, from: &Location, to: &Location) {
+        let sources = self
+            .finished
+            .iter_mut()
+            .flat_map(|f| &mut f.sources)
+            .chain(self.pending.iter_mut().flat_map(|p| &mut p.sources));
+        for s in sources.filter(|s| s.location == *from) {
+            s.location = to.clone();
+        }
+    }
+
     fn extend(&mut self, other: Stage) {
         self.finished.extend(other.finished);
         self.pending.extend(other.pending);

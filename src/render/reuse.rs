@@ -10,10 +10,14 @@
 //! A unit's own object is unchanged when its file is byte-identical in both revisions, in the
 //! same cluster ([`Repo::reused_from`]): then it has the same value and, what its findings
 //! need, the same lines. The objects of the other files are paired with their namesakes on the
-//! other side: an ExternalService or VirtualDestination with the same value has not changed
-//! for the tables that route to it; an ExternalEndpoint or a table without hosts must also
-//! keep its place, because `sources` name it. A unit is translated again when
-//! - its own object changed;
+//! other side. A unit whose own object kept its value but not its file takes its output only
+//! when that output has no translation findings (a finding names the line of a field, which
+//! may have moved), with the object's own entry in `sources` moved to its new place. An
+//! ExternalService or VirtualDestination with the same value has not changed for the tables
+//! that route to it; an ExternalEndpoint or a table without hosts must also keep its place,
+//! because the `sources` of the units that read them name them. A unit is translated again
+//! when
+//! - its own object changed value (or its output has findings and its file changed);
 //! - it is a RouteTable with a destination `ref` naming a changed ExternalService or
 //!   VirtualDestination (by namespace and name, whatever the cluster; `route_table::resolve`
 //!   looks these up by `ref` and reads nothing else of them but their values);
@@ -32,7 +36,7 @@
 use super::{RenderOptions, Stage};
 use crate::gloo::types::{Labels, ObjectSelector};
 use crate::gloo::{labels_match, Model, Typed};
-use crate::manifest::Object;
+use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::repo::Repo;
 use std::collections::{HashMap, HashSet};
@@ -72,18 +76,44 @@ impl Memo {
     }
 }
 
+/// Whether a unit of the head may take its recorded output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Take {
+    /// Yes: nothing it reads changed.
+    Clean,
+    /// Only when the output has no translation findings, and with its own object's place
+    /// in `sources` moved from `from` to `to`: the object kept its value but not
+    /// necessarily its lines, and a finding names the line of a field, which may have moved
+    /// within the object.
+    Quiet {
+        /// Where the base has the object.
+        from: Location,
+        /// Where the head has it.
+        to: Location,
+    },
+    /// No: translate it.
+    Dirty,
+}
+
 impl Memo {
-    /// The recorded output of every unit not marked dirty, taken out of the memo (`None` for
-    /// the dirty ones and for units the memo does not have).
-    fn take<T>(&mut self, kind: Unit, items: &[Typed<T>], dirty: Vec<bool>) -> Vec<Option<Stage>> {
+    /// The recorded output of every unit that may take it, taken out of the memo (`None` for
+    /// the others and for units the memo does not have).
+    fn take<T>(&mut self, kind: Unit, items: &[Typed<T>], take: Vec<Take>) -> Vec<Option<Stage>> {
         items
             .iter()
-            .zip(dirty)
-            .map(|(t, dirty)| {
-                if dirty {
-                    None
-                } else {
-                    self.units.remove(&key(kind, t))
+            .zip(take)
+            .map(|(t, take)| match take {
+                Take::Dirty => None,
+                Take::Clean => self.units.remove(&key(kind, t)),
+                Take::Quiet { from, to } => {
+                    let mut stage = self
+                        .units
+                        .remove(&key(kind, t))
+                        .filter(|s| s.diagnostics.is_empty())?;
+                    if from != to {
+                        stage.move_source(&from, &to);
+                    }
+                    Some(stage)
                 }
             })
             .collect()
@@ -129,10 +159,18 @@ pub fn plan(
         return None;
     }
     let changed = Changed::between(base, head)?;
-    let own_changed = |index: usize| {
-        head.objects
-            .get(index)
-            .is_none_or(|o| head.reused_from(o.file_index).is_none())
+    // A unit's own object: in a file taken whole, of the same value in a changed file (maybe
+    // on other lines), or changed.
+    let own = |index: usize| match head.objects.get(index) {
+        Some(o) if head.reused_from(o.file_index).is_some() => Take::Clean,
+        Some(o) => match changed.same_value.get(&index) {
+            Some(from) => Take::Quiet {
+                from: from.clone(),
+                to: o.location.clone(),
+            },
+            None => Take::Dirty,
+        },
+        None => Take::Dirty,
     };
     // Tables without hosts are what delegation selects. A delegating table is translated
     // again when one of its selectors matches a changed one (either side), or one in the head
@@ -159,27 +197,35 @@ pub fn plan(
     };
     // Which units are dirty, side by side; then each clean one's output is taken.
     use rayon::prelude::*;
-    let es_dirty: Vec<bool> = model
+    let es_take: Vec<Take> = model
         .external_services
         .par_iter()
         .map(|es| {
-            own_changed(es.meta.index)
-                || (!es.spec.selector.is_empty()
-                    && changed
-                        .endpoint_labels
-                        .iter()
-                        .any(|l| labels_match(&es.spec.selector, l)))
+            let dirty = !es.spec.selector.is_empty()
+                && changed
+                    .endpoint_labels
+                    .iter()
+                    .any(|l| labels_match(&es.spec.selector, l));
+            if dirty {
+                Take::Dirty
+            } else {
+                own(es.meta.index)
+            }
         })
         .collect();
-    let rt_dirty: Vec<bool> = model
+    let rt_take: Vec<Take> = model
         .route_tables
         .par_iter()
         .map(|rt| {
-            own_changed(rt.meta.index) || changed.names_destination(head, rt) || children_dirty(rt)
+            if changed.names_destination(head, rt) || children_dirty(rt) {
+                Take::Dirty
+            } else {
+                own(rt.meta.index)
+            }
         })
         .collect();
-    let external_services = memo.take(Unit::ExternalService, &model.external_services, es_dirty);
-    let route_tables = memo.take(Unit::RouteTable, &model.route_tables, rt_dirty);
+    let external_services = memo.take(Unit::ExternalService, &model.external_services, es_take);
+    let route_tables = memo.take(Unit::RouteTable, &model.route_tables, rt_take);
     Some(Reuse {
         external_services,
         route_tables,
@@ -207,6 +253,10 @@ struct Changed {
     endpoint_labels: Vec<Labels>,
     /// Every changed RouteTable without hosts, from both revisions.
     hostless: Vec<Child>,
+    /// The head's objects in changed files that kept their value, by index into `objects`,
+    /// with the base's location of each: what they render is unchanged, but their lines may
+    /// have moved.
+    same_value: HashMap<usize, Location>,
 }
 
 /// What a delegation selector can match of a table without hosts.
@@ -285,7 +335,8 @@ impl Changed {
         let kept: HashSet<usize> = (0..head.files.len())
             .filter_map(|i| head.reused_from(i))
             .collect();
-        let mut sides: HashMap<Key<'_>, (Option<&Object>, Option<&Object>)> = HashMap::new();
+        type Sides<'a> = (Option<&'a Object>, Option<(usize, &'a Object)>);
+        let mut sides: HashMap<Key<'_>, Sides<'_>> = HashMap::new();
         for o in base
             .objects
             .iter()
@@ -293,25 +344,31 @@ impl Changed {
         {
             sides.entry(key(o)).or_default().0 = Some(o);
         }
-        for o in head
+        for (i, o) in head
             .objects
             .iter()
-            .filter(|o| head.reused_from(o.file_index).is_none())
+            .enumerate()
+            .filter(|(_, o)| head.reused_from(o.file_index).is_none())
         {
-            sides.entry(key(o)).or_default().1 = Some(o);
+            sides.entry(key(o)).or_default().1 = Some((i, o));
         }
         let mut c = Changed {
             destinations: HashSet::new(),
             endpoint_labels: Vec::new(),
             hostless: Vec::new(),
+            same_value: HashMap::new(),
         };
         for (b, h) in sides.into_values() {
-            let same_value = matches!((b, h), (Some(b), Some(h)) if b.value == h.value);
+            let same_value = matches!((b, h), (Some(b), Some((_, h))) if b.value == h.value);
             let same_place =
-                same_value && matches!((b, h), (Some(b), Some(h)) if b.location == h.location);
+                same_value && matches!((b, h), (Some(b), Some((_, h))) if b.location == h.location);
+            if let (true, Some(b), Some((i, _))) = (same_value, b, h) {
+                c.same_value.insert(i, b.location.clone());
+            }
             if same_place {
                 continue;
             }
+            let h = h.map(|(_, h)| h);
             for o in [b, h].into_iter().flatten() {
                 if o.id.group() != "networking.gloo.solo.io" {
                     return None;
