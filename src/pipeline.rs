@@ -52,6 +52,9 @@ pub struct Outcome {
     /// How many translation units were taken from an earlier revision's render instead of
     /// translated ([`run_pair`]'s head; 0 otherwise).
     pub reused: usize,
+    /// How many policy results were taken from an earlier revision's check instead of
+    /// evaluated ([`run_pair`]'s head; 0 otherwise).
+    pub reused_checks: usize,
 }
 
 impl Outcome {
@@ -121,6 +124,13 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
     run_inner(repo, opts, false, None).map(|(o, _)| o)
 }
 
+/// What a run recorded for a later revision's run ([`run_pair`]).
+#[derive(Default)]
+struct Memos {
+    render: Option<render::reuse::Memo>,
+    policy: Option<policy::Memo>,
+}
+
 /// Runs two revisions of one repo, the base and then the head (loaded with
 /// [`Repo::load_after`] from this base; any other head is rendered in full): the head takes
 /// the base's translation of every ExternalService and RouteTable whose inputs did not change
@@ -137,26 +147,23 @@ pub fn run_pair(
         ..opts.clone()
     };
     let base = base.and_then(|r| run_inner(r, &base_opts, true, None));
-    let (base, memo) = match base {
-        Ok((o, memo)) => (Ok(o), memo),
-        Err(e) => (Err(e), None),
+    let (base, memos) = match base {
+        Ok((o, memos)) => (Ok(o), memos),
+        Err(e) => (Err(e), Memos::default()),
     };
-    let prior = match (&base, memo) {
-        (Ok(b), Some(memo)) => Some((&b.repo, memo)),
-        _ => None,
-    };
+    let prior = base.as_ref().ok().map(|b| (&b.repo, memos));
     let head = head.and_then(|r| run_inner(r, opts, false, prior).map(|(o, _)| o));
     (base, head)
 }
 
-/// The whole run; with `record`, also what the render recorded per unit, and with `prior`
-/// (an earlier revision's repo and memo), the head's reuse of it.
+/// The whole run; with `record`, also what the render and the policies recorded, and with
+/// `prior` (an earlier revision's repo and memos), the head's reuse of them.
 fn run_inner(
     repo: Repo,
     opts: &Options,
     record: bool,
-    prior: Option<(&Repo, render::reuse::Memo)>,
-) -> Result<(Outcome, Option<render::reuse::Memo>), LoadError> {
+    prior: Option<(&Repo, Memos)>,
+) -> Result<(Outcome, Memos), LoadError> {
     let start = Instant::now();
     let (model, mut typing) = Model::build(&repo);
     tracing::debug!("typing: {:?}; {}", start.elapsed(), rss());
@@ -169,12 +176,20 @@ fn run_inner(
     findings.extend(repo.warnings.iter().cloned());
     let mut suppressed = Vec::new();
     let mut policies = 0;
+    let mut reused_checks = 0;
+    let (earlier, render_memo, policy_memo) = match prior {
+        Some((base, m)) => (Some(base), m.render, m.policy),
+        None => (None, None, None),
+    };
     // Policies and translation are independent: run them side by side, then validate.
     let check = |repo: &Repo| {
-        (!opts.skip_policies)
-            .then(|| policy::check(repo, &model, &opts.policy_dirs, opts.no_exemptions))
+        (!opts.skip_policies).then(|| {
+            let prior = earlier.zip(policy_memo.as_ref());
+            let (dirs, no_ex) = (&opts.policy_dirs, opts.no_exemptions);
+            policy::check_with(repo, &model, dirs, no_ex, record, prior)
+        })
     };
-    let reuse = prior.and_then(|(base, memo)| {
+    let reuse = earlier.zip(render_memo).and_then(|(base, memo)| {
         let plan = render::reuse::plan(base, &repo, &model, memo, &opts.render);
         tracing::debug!(
             "reuse: {} of {} units from the earlier revision",
@@ -214,9 +229,15 @@ fn run_inner(
         let both = rayon::join(|| check(&repo), || render(&repo));
         (repo, both)
     };
+    let mut memos = Memos {
+        render: memo,
+        policy: None,
+    };
     if let Some(report) = report {
-        let report = report?;
+        let (report, policy_memo) = report?;
+        memos.policy = policy_memo;
         policies = report.policies;
+        reused_checks = report.taken;
         findings.extend(report.findings);
         suppressed = report.suppressed;
     }
@@ -233,8 +254,9 @@ fn run_inner(
         suppressed,
         policies,
         reused,
+        reused_checks,
     };
-    Ok((outcome, memo))
+    Ok((outcome, memos))
 }
 
 /// Resident memory of this process, for debug logs (Linux; empty elsewhere).

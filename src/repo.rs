@@ -206,6 +206,61 @@ impl Repo {
         self.reused.get(index).copied().flatten()
     }
 
+    /// For each object, the index of the same object in `earlier`, the revision this one was
+    /// loaded after ([`Repo::load_after`]): the one parsed from the same file when the file
+    /// was taken whole, else the one of the same identity and cluster when its value is
+    /// equal. `None` for a changed or new object, and for every object when this repo took
+    /// whole files from another revision than `earlier`.
+    pub fn same_objects(&self, earlier: &Repo) -> Vec<Option<usize>> {
+        let after = (0..self.files.len()).all(|i| {
+            self.reused_from(i).is_none_or(|j| {
+                earlier
+                    .files
+                    .get(j)
+                    .is_some_and(|e| Arc::ptr_eq(&e.text, &self.files[i].text))
+            })
+        });
+        if !after {
+            return vec![None; self.objects.len()];
+        }
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+        fn key(o: &Object) -> Key<'_> {
+            (
+                &o.cluster,
+                &o.id.api_version,
+                &o.id.kind,
+                &o.id.namespace,
+                &o.id.name,
+            )
+        }
+        let taken: HashSet<usize> = (0..self.files.len())
+            .filter_map(|i| self.reused_from(i))
+            .collect();
+        let by_key: HashMap<Key<'_>, usize> = earlier
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !taken.contains(&o.file_index))
+            .map(|(j, o)| (key(o), j))
+            .collect();
+        self.objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| match self.reused_from(o.file_index) {
+                Some(f) => {
+                    let at = i - self.parsed.get(o.file_index)?.0.start;
+                    let j = earlier.parsed.get(f)?.0.start + at;
+                    Some(j)
+                }
+                // (A released value is null: never the same as anything.)
+                None => by_key.get(&key(o)).copied().filter(|&j| {
+                    let v = &earlier.objects[j].value;
+                    !v.is_null() && *v == o.value
+                }),
+            })
+            .collect()
+    }
+
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
         let (config, files, fallback, limits) = read_all(origin, opts, &HashSet::new())?;
@@ -571,6 +626,23 @@ mod tests {
         let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
         assert_eq!(from, [None, Some(0), None]);
         assert_eq!(base.reused_from(0), None);
+        // The same objects: b (its file taken whole); not a (new) nor c2 (renamed).
+        assert_eq!(head.same_objects(&base), [None, Some(0), None]);
+        // c with its value, on another line of a changed file: the same object; its
+        // namesake with another value is not; and a repo not loaded after this base has none.
+        let moved = build(
+            vec![
+                file("b.yaml", &format!("# moved\n{}", B)),
+                file("c.yaml", &B.replace("name: b", "name: c")),
+            ],
+            Some(&head),
+        );
+        assert_eq!(moved.same_objects(&head), [Some(1), None]);
+        // Against a revision it was not loaded after, only values pair objects.
+        assert_eq!(moved.same_objects(&base), [Some(0), Some(1)]);
+        let kept = build(vec![file("b.yaml", B)], Some(&head));
+        assert_eq!(kept.same_objects(&head), [Some(1)]);
+        assert_eq!(kept.same_objects(&base), [None]);
     }
 
     /// Commits `files` (path, text) as the whole tree of a new commit on HEAD.

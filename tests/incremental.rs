@@ -22,8 +22,8 @@ fn options(passthrough: bool) -> Options {
             passthrough,
             ..RenderOptions::default()
         },
-        // The policies run in full on both sides whatever is reused; leaving them out keeps
-        // the hundreds of renders below fast.
+        // The policies' own reuse has its own test (`every_fixture_edit_checks_as_a_full_check`);
+        // leaving them out keeps the hundreds of renders below fast.
         skip_policies: true,
         // As `meshform diff` runs the head.
         release_inputs: true,
@@ -63,9 +63,9 @@ fn read_tree(root: &Path) -> Files {
     out
 }
 
-/// Renders `head` after `base` with reuse, and again in full; returns how many units were
-/// reused, or what differs.
-fn compare(base: &Path, head: &Path, opts: &Options) -> Result<usize, String> {
+/// Renders `head` after `base` with reuse, and again in full; returns how many units and
+/// policy results were reused, or what differs.
+fn compare(base: &Path, head: &Path, opts: &Options) -> Result<(usize, usize), String> {
     let load = LoadOptions::default();
     let b = Repo::load(&Origin::Dir(base.to_path_buf()), &load);
     let h = match &b {
@@ -76,7 +76,7 @@ fn compare(base: &Path, head: &Path, opts: &Options) -> Result<usize, String> {
     let full = Repo::load(&Origin::Dir(head.to_path_buf()), &load)
         .and_then(|r| pipeline::run_repo(r, opts));
     same(&with_reuse, &full)?;
-    Ok(with_reuse.map_or(0, |o| o.reused))
+    Ok(with_reuse.map_or((0, 0), |o| (o.reused, o.reused_checks)))
 }
 
 fn same(a: &Result<Outcome, LoadError>, b: &Result<Outcome, LoadError>) -> Result<(), String> {
@@ -284,6 +284,7 @@ fn yaml_files(files: &Files) -> Vec<String> {
 struct Tally {
     variants: usize,
     reused: usize,
+    reused_checks: usize,
     failures: Vec<String>,
 }
 
@@ -292,6 +293,7 @@ impl Tally {
         Tally {
             variants: 0,
             reused: 0,
+            reused_checks: 0,
             failures: Vec::new(),
         }
     }
@@ -300,7 +302,10 @@ impl Tally {
         write(head_dir, head);
         self.variants += 1;
         match compare(base, head_dir, opts) {
-            Ok(n) => self.reused += n,
+            Ok((units, checks)) => {
+                self.reused += units;
+                self.reused_checks += checks;
+            }
             Err(e) => self.failures.push(format!("{name}: {e}")),
         }
     }
@@ -330,6 +335,111 @@ impl Tally {
 /// Every document of every fixture, edited each way in turn.
 #[test]
 fn every_fixture_edit_renders_as_a_full_render() {
+    let tally = fixture_edits(&options(false));
+    assert!(tally.variants > 300, "only {} edits", tally.variants);
+    tally.check("fixtures");
+}
+
+/// With the policies on, the head takes the base's quiet results of the policies that read
+/// their object alone (`policy::run::Memo`); its findings must be a full check's. The repos
+/// are the built-in policies' own test resources, which hold findings of every policy (the
+/// object-only ones, such as the weights and ports rules, and those that read other objects
+/// through `gloo.*`), each split in two files so that an edit of one leaves the other whole.
+#[test]
+fn every_policy_resource_edit_checks_as_a_full_check() {
+    let opts = Options {
+        skip_policies: false,
+        ..options(false)
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 10, "policy tests not found");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut tally = Tally::new();
+    for dir in &dirs {
+        let (header, docs) = split(&std::fs::read_to_string(dir.join("resources.yaml")).unwrap());
+        let half = docs.len().div_ceil(2);
+        let mut files = Files::new();
+        files.insert("a.yaml".into(), join(&header, &docs[..half]));
+        files.insert("b.yaml".into(), join("", &docs[half..]));
+        let base = tmp.path().join("base");
+        write(&base, &files);
+        for (file, other) in [("a.yaml", "b.yaml"), ("b.yaml", "a.yaml")] {
+            for doc in 0..docs.len() {
+                for edit in EDITS {
+                    let mut head = files.clone();
+                    if !apply(&mut head, file, doc, edit, other) {
+                        continue;
+                    }
+                    let name = format!("{}: {file} doc {doc} {edit:?}", dir.display());
+                    tally.run(name, &base, &tmp.path().join("head"), &head, &opts);
+                }
+            }
+        }
+    }
+    assert!(tally.variants > 100, "only {} edits", tally.variants);
+    assert!(
+        tally.reused_checks > 0,
+        "no policy result was reused in {} heads",
+        tally.variants
+    );
+    tally.check("policy resources, policies on");
+}
+
+/// An edit that breaks an object-only rule on a clean object, in place: the object keeps its
+/// name, file and lines, so only its value tells it changed, and the finding must appear.
+#[test]
+fn an_edit_that_breaks_an_object_only_rule_is_found() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests/routetable-weights");
+    let text = std::fs::read_to_string(dir.join("resources.yaml")).unwrap();
+    let mut files = Files::new();
+    files.insert("a.yaml".into(), text.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    write(&base, &files);
+    // `good` splits 70/30; 70/40 sums to 110.
+    let broken = text.replacen("weight: 30}", "weight: 40}", 1);
+    assert_ne!(broken, text, "resources changed");
+    files.insert("a.yaml".into(), broken);
+    let opts = Options {
+        skip_policies: false,
+        ..options(false)
+    };
+    let head = tmp.path().join("head");
+    write(&head, &files);
+    let load = LoadOptions::default();
+    let b = Repo::load(&Origin::Dir(base.clone()), &load).unwrap();
+    let h = Repo::load_after(&Origin::Dir(head.clone()), &load, &b);
+    let (_, with_reuse) = pipeline::run_pair(Ok(b), h, &opts);
+    let with_reuse = with_reuse.unwrap();
+    assert!(
+        with_reuse.reused_checks > 0,
+        "nothing taken: the test means nothing"
+    );
+    let weights = |o: &Outcome| {
+        o.findings
+            .iter()
+            .filter(|d| d.code == "routetable-weights")
+            .filter_map(|d| Some((d.object.as_ref()?.name.clone(), d.message.clone())))
+            .collect::<Vec<_>>()
+    };
+    let found = weights(&with_reuse);
+    assert!(
+        found.iter().any(|(n, m)| n == "good" && m.contains("110")),
+        "{found:?}"
+    );
+    let full = Repo::load(&Origin::Dir(head), &load)
+        .and_then(|r| pipeline::run_repo(r, &opts))
+        .unwrap();
+    assert_eq!(found, weights(&full));
+}
+
+fn fixture_edits(opts: &Options) -> Tally {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut repos = Vec::new();
     for group in ["external-services", "multicluster"] {
@@ -346,7 +456,6 @@ fn every_fixture_edit_renders_as_a_full_render() {
     }
     assert!(repos.len() >= 20, "fixtures not found");
     let tmp = tempfile::tempdir().unwrap();
-    let opts = options(false);
     let mut tally = Tally::new();
     for repo in &repos {
         let files = read_tree(repo);
@@ -361,13 +470,12 @@ fn every_fixture_edit_renders_as_a_full_render() {
                         continue;
                     }
                     let name = format!("{}: {file} doc {doc} {edit:?}", repo.display());
-                    tally.run(name, repo, &tmp.path().join("head"), &head, &opts);
+                    tally.run(name, repo, &tmp.path().join("head"), &head, opts);
                 }
             }
         }
     }
-    assert!(tally.variants > 300, "only {} edits", tally.variants);
-    tally.check("fixtures");
+    tally
 }
 
 /// The generated repo: its own change sets, and seeded random edits, one and several at a

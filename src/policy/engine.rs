@@ -206,6 +206,19 @@ impl Compiled {
             .chain(self.per_object())
             .any(|p| calls(&p.expr, prefix))
     }
+
+    /// True when what the policy finds on an object depends on that object's value alone: no
+    /// global variables, no `namespaceObject`, no `inventory.*` or `gloo.*` function (the
+    /// other functions read only their arguments).
+    pub fn reads_object_only(&self) -> bool {
+        let mut other = false;
+        for p in self.per_object() {
+            walk(&p.expr, &mut |x| {
+                other |= matches!(&x.expr, Expr::Ident(n) if n == "namespaceObject");
+            });
+        }
+        !other && self.globals.is_empty() && !self.calls("inventory.") && !self.calls("gloo.")
+    }
 }
 
 fn calls(e: &IdedExpr, prefix: &str) -> bool {

@@ -29,6 +29,9 @@ pub struct Report {
     pub suppressed: Vec<Diagnostic>,
     /// Number of policies evaluated.
     pub policies: usize,
+    /// How many (policy, object) results were taken from an earlier revision's run instead
+    /// of evaluated ([`check_with`]).
+    pub taken: usize,
 }
 
 /// The annotation prefix that exempts an object from a policy: `<prefix><policy-name>`.
@@ -172,6 +175,50 @@ pub fn check(
     extra_dirs: &[PathBuf],
     no_exemptions: bool,
 ) -> Result<Report, LoadError> {
+    check_with(repo, model, extra_dirs, no_exemptions, false, None).map(|(r, _)| r)
+}
+
+/// What a policy run recorded for a run of a later revision ([`check_with`]).
+#[derive(Debug)]
+pub struct Memo {
+    /// The policy sources it ran, in order.
+    sources: Vec<SourceText>,
+    run: run::Memo,
+}
+
+/// As [`check`]; with `record`, also what a later revision's check can take, and with
+/// `prior` (an earlier revision's repo, which `repo` was loaded after, and its memo), the
+/// results that cannot have changed are taken from there ([`run::run_with`]). The memo is
+/// used only when the policy sources are the same.
+pub fn check_with(
+    repo: &Repo,
+    model: &Model,
+    extra_dirs: &[PathBuf],
+    no_exemptions: bool,
+    record: bool,
+    prior: Option<(&Repo, &Memo)>,
+) -> Result<(Report, Option<Memo>), LoadError> {
+    let sources = sources(repo, extra_dirs)?;
+    let policies = load(&sources)?;
+    let same = |m: &Memo| {
+        m.sources.len() == sources.len()
+            && m.sources
+                .iter()
+                .zip(&sources)
+                .all(|(a, b)| a.path == b.path && a.text == b.text)
+    };
+    let prior = prior
+        .filter(|(_, m)| same(m))
+        .map(|(earlier, m)| run::Prior {
+            memo: &m.run,
+            earlier: repo.same_objects(earlier),
+        });
+    let (report, _, memo) = run::run_with(repo, model, &policies, no_exemptions, record, prior)?;
+    Ok((report, memo.map(|run| Memo { sources, run })))
+}
+
+/// The built-in policies, then the repo's, then those of `extra_dirs`.
+fn sources(repo: &Repo, extra_dirs: &[PathBuf]) -> Result<Vec<SourceText>, LoadError> {
     let mut sources = builtin_sources();
     sources.extend(
         repo.policy_files
@@ -182,8 +229,7 @@ pub fn check(
     for d in extra_dirs {
         sources.extend(read_dir(d).map_err(|e| LoadError(vec![*e]))?);
     }
-    let policies = load(&sources)?;
-    run::run(repo, model, &policies, no_exemptions)
+    Ok(sources)
 }
 
 /// Short descriptions of the built-in policies by name (SARIF rule texts).

@@ -735,6 +735,25 @@ pub fn run(
     run_detailed(repo, model, policies, no_exemptions).map(|(r, _)| r)
 }
 
+/// What a run found quiet, for a run of a later revision of the same repo with the same
+/// policies ([`run_with`]): the result of each policy that reads its object alone
+/// ([`Compiled::reads_object_only`]) on each object where it found nothing.
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// (policy index, object index) → whether the policy applied (matched and passed its
+    /// matchConditions).
+    quiet: HashMap<(u32, u32), bool>,
+}
+
+/// An earlier run's memo and, for each object of this run, the index of the same object in
+/// that run's repo (`Repo::same_objects`).
+pub struct Prior<'a> {
+    /// The earlier run's memo.
+    pub memo: &'a Memo,
+    /// Per object of this run: the same object in the earlier run, if any.
+    pub earlier: Vec<Option<usize>>,
+}
+
 /// As [`run`], also returning the (policy index, object index) pairs the policies applied to
 /// (matched and past their matchConditions).
 pub fn run_detailed(
@@ -743,6 +762,23 @@ pub fn run_detailed(
     policies: &[Compiled],
     no_exemptions: bool,
 ) -> Result<(Report, Vec<(usize, usize)>), LoadError> {
+    run_with(repo, model, policies, no_exemptions, false, None).map(|(r, a, _)| (r, a))
+}
+
+/// A run's report, the (policy, object) pairs that applied, and with `record`, its memo.
+pub type Detailed = (Report, Vec<(usize, usize)>, Option<Memo>);
+
+/// As [`run_detailed`]; with `record`, also what a later revision's run can take
+/// ([`Memo`]); with `prior` (the same policies' memo on an earlier revision), each quiet
+/// result of an object-only policy on an unchanged object is taken instead of evaluated.
+pub fn run_with(
+    repo: &Repo,
+    model: &crate::gloo::Model,
+    policies: &[Compiled],
+    no_exemptions: bool,
+    record: bool,
+    prior: Option<Prior<'_>>,
+) -> Result<Detailed, LoadError> {
     let start = Instant::now();
     let deadline = start + Duration::from_millis(repo.limits.policy_time_ms);
     let budget = repo.limits.policy_cost as f64;
@@ -977,10 +1013,26 @@ pub fn run_detailed(
         .filter(|(pi, _)| scopes[*pi].is_some())
         .flat_map(|(pi, m)| m.iter().map(move |&i| (pi, i)))
         .collect();
+    // A policy that reads its object alone finds on an unchanged object what it found
+    // before: where that was nothing, the earlier result is taken.
+    let object_only: Vec<bool> = policies.iter().map(Compiled::reads_object_only).collect();
+    let taken: Vec<Option<bool>> = match &prior {
+        Some(prior) => pairs
+            .par_iter()
+            .map(|&(pi, i)| {
+                if !object_only[pi] {
+                    return None;
+                }
+                let j = prior.earlier.get(i).copied().flatten()?;
+                prior.memo.quiet.get(&(pi as u32, j as u32)).copied()
+            })
+            .collect(),
+        None => vec![None; pairs.len()],
+    };
     // Object by object: each object is converted to a CEL value once, lent to every policy
     // that matched it, and dropped, rather than all held until the run ends (memory is time
     // on this machine: docs/performance.md). Results go back to `pairs` order.
-    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    let mut order: Vec<usize> = (0..pairs.len()).filter(|&k| taken[k].is_none()).collect();
     order.sort_by_key(|&k| (pairs[k].1, pairs[k].0));
     let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| pairs[a].1 == pairs[b].1).collect();
     // Each object is converted only as far as the policies that match it read (reads.rs):
@@ -1034,11 +1086,21 @@ pub fn run_detailed(
                 .collect()
         })
         .collect();
-    let mut evaluated: Vec<Evaluated> = Vec::with_capacity(pairs.len());
-    evaluated.resize_with(pairs.len(), || (false, Vec::new()));
+    let mut evaluated: Vec<Evaluated> = taken
+        .iter()
+        .map(|t| (t.unwrap_or(false), Vec::new()))
+        .collect();
     for (k, r) in per_object.into_iter().flatten() {
         evaluated[k] = r;
     }
+    let memo = record.then(|| Memo {
+        quiet: pairs
+            .iter()
+            .zip(&evaluated)
+            .filter(|((pi, _), (_, found))| object_only[*pi] && found.is_empty())
+            .map(|(&(pi, i), (applied, _))| ((pi as u32, i as u32), *applied))
+            .collect(),
+    });
     let applied: Vec<(usize, usize)> = pairs
         .iter()
         .zip(&evaluated)
@@ -1063,6 +1125,7 @@ pub fn run_detailed(
         findings,
         suppressed: Vec::new(),
         policies: policies.len(),
+        taken: taken.iter().flatten().count(),
     };
     for f in results {
         if f.suppressed {
@@ -1079,11 +1142,12 @@ pub fn run_detailed(
         }
     }
     tracing::debug!(
-        "policies: {} evaluations in {:?}",
+        "policies: {} evaluations ({} taken from the earlier revision) in {:?}",
         pairs.len(),
+        report.taken,
         start.elapsed()
     );
-    Ok((report, applied))
+    Ok((report, applied, memo))
 }
 
 #[cfg(test)]
