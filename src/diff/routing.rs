@@ -9,7 +9,7 @@ use crate::render::Kept;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 /// One destination of a route.
@@ -135,21 +135,26 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// The ServiceEntries of one cluster, indexed by host (wildcard hosts kept apart).
+/// The ServiceEntries of one cluster, indexed by host; wildcard hosts by the suffix they
+/// match ([`host_matches`]), with the lengths of those suffixes, so a host is tried against
+/// its own few suffixes instead of every wildcard of the cluster.
 #[derive(Default)]
 struct Entries<'a> {
     exact: HashMap<&'a str, Vec<&'a Node>>,
-    wildcard: Vec<(&'a str, &'a Node)>,
+    wildcard: HashMap<&'a str, Vec<&'a Node>>,
+    suffix_lengths: BTreeSet<usize>,
 }
 
 impl<'a> Entries<'a> {
     fn add(&mut self, se: &'a Node) {
         for h in se["spec"]["hosts"].as_array().into_iter().flatten() {
             let Some(h) = h.as_str() else { continue };
-            if h.starts_with('*') {
-                self.wildcard.push((h, se));
-            } else {
-                self.exact.entry(h).or_default().push(se);
+            match h.strip_prefix('*') {
+                Some(suffix) => {
+                    self.wildcard.entry(suffix).or_default().push(se);
+                    self.suffix_lengths.insert(suffix.len());
+                }
+                None => self.exact.entry(h).or_default().push(se),
             }
         }
     }
@@ -159,10 +164,12 @@ impl<'a> Entries<'a> {
         let mut out = Vec::new();
         let exact = self.exact.get(host).into_iter().flatten();
         let wild = self
-            .wildcard
+            .suffix_lengths
             .iter()
-            .filter(|(p, _)| host_matches(p, host))
-            .map(|(_, se)| se);
+            .take_while(|&&n| n <= host.len())
+            .filter_map(|&n| host.get(host.len() - n..))
+            .filter_map(|suffix| self.wildcard.get(suffix))
+            .flatten();
         for se in exact.chain(wild) {
             let spec = &se["spec"];
             for ep in spec["endpoints"].as_array().into_iter().flatten() {
