@@ -19,8 +19,9 @@ pub(crate) struct Finished {
     pub sources: Vec<SourceRef>,
     /// Schema and webhook problems of this object alone.
     pub problems: Vec<Problem>,
-    /// What the cross-object checks need.
-    pub facts: cross::Facts,
+    /// What the cross-object checks need; shared, so the copy a diff's base keeps for its
+    /// head ([`super::reuse::Memo`]) costs a pointer.
+    pub facts: std::sync::Arc<cross::Facts>,
     pub body: Body,
 }
 
@@ -55,7 +56,7 @@ impl Body {
 pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
     let id = r.id();
     let problems = validate::check_object(&r.value);
-    let facts = cross::facts(&r.value);
+    let facts = std::sync::Arc::new(cross::facts(&r.value));
     let body = match keep {
         Keep::Values => Body::Value(r.value),
         Keep::Nodes => Body::Node(std::sync::Arc::new(crate::node::Node::from_value(r.value))),
