@@ -622,6 +622,42 @@ mod tests {
     }
 
     #[test]
+    fn wildcard_entries_cover_the_hosts_host_matches_does() {
+        let se = |host: &str, addr: &str| {
+            Node::from_value(json!({"spec": {"hosts": [host], "endpoints": [{"address": addr}]}}))
+        };
+        let entries = [
+            se("*", "1.0.0.1"),
+            se("*.example.org", "1.0.0.2"),
+            se("*.b.example.org", "1.0.0.3"),
+            se("*ple.org", "1.0.0.4"),
+            se("a.b.example.org", "1.0.0.5"),
+        ];
+        let mut index = Entries::default();
+        entries.iter().for_each(|e| index.add(e));
+        for host in [
+            "a.b.example.org",
+            "x.example.org",
+            "example.org",
+            "apple.org",
+            "other",
+        ] {
+            let mut want: Vec<String> = entries
+                .iter()
+                .filter(|e| host_matches(e["spec"]["hosts"][0].as_str().unwrap(), host))
+                .map(|e| {
+                    e["spec"]["endpoints"][0]["address"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            want.sort();
+            assert_eq!(index.endpoints(host), want, "{host}");
+        }
+    }
+
+    #[test]
     fn labels_are_escaped() {
         assert_eq!(label("a\"<b>`"), "\"a#quot;#lt;b#gt;#96;\"");
     }
