@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -359,12 +360,24 @@ fn touched<'a>(
                 (cluster, (exact.into_iter().collect(), wild))
             })
             .collect();
+        let routing_in = |o: &&Kept| {
+            patterns.contains_key(o.cluster.as_str()) && is_kind(&o.value, "VirtualService")
+        };
+        // A head object the head took from the base's render is the base's own allocation:
+        // one scan covers both sides.
+        let in_base: HashSet<*const Node> = base
+            .iter()
+            .filter(routing_in)
+            .map(|o| Arc::as_ptr(&o.value))
+            .collect();
         let services: Vec<(&str, &Node)> = base
             .iter()
-            .chain(head)
-            .filter(|o| {
-                patterns.contains_key(o.cluster.as_str()) && is_kind(&o.value, "VirtualService")
-            })
+            .filter(routing_in)
+            .chain(
+                head.iter()
+                    .filter(routing_in)
+                    .filter(|o| !in_base.contains(&Arc::as_ptr(&o.value))),
+            )
             .map(|o| (o.cluster.as_str(), &*o.value))
             .collect();
         let found: Vec<(&str, &str)> = services
