@@ -110,6 +110,18 @@ pub struct Object {
 }
 
 impl Object {
+    /// Its identity within the repo: cluster, apiVersion, kind, namespace and name (two
+    /// revisions' objects of one key are the same object, changed or not).
+    pub fn key(&self) -> (&str, &str, &str, &str, &str) {
+        (
+            &self.cluster,
+            &self.id.api_version,
+            &self.id.kind,
+            &self.id.namespace,
+            &self.id.name,
+        )
+    }
+
     /// metadata.labels as string pairs (non-string values are skipped).
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
         str_map(&self.value["metadata"]["labels"])

@@ -134,7 +134,9 @@ struct Memos {
 /// Runs two revisions of one repo, the base and then the head (loaded with
 /// [`Repo::load_after`] from this base; any other head is rendered in full): the head takes
 /// the base's translation of every ExternalService and RouteTable whose inputs did not change
-/// ([`render::reuse`]). The outcomes are those of [`run_repo`] on each.
+/// ([`render::reuse`]), and the base's quiet results of the policies that read their object
+/// alone on the objects that did not change ([`policy::check_with`]). The outcomes are those
+/// of [`run_repo`] on each.
 pub fn run_pair(
     base: Result<Repo, LoadError>,
     head: Result<Repo, LoadError>,

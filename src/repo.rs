@@ -212,36 +212,16 @@ impl Repo {
     /// equal. `None` for a changed or new object, and for every object when this repo took
     /// whole files from another revision than `earlier`.
     pub fn same_objects(&self, earlier: &Repo) -> Vec<Option<usize>> {
-        let after = (0..self.files.len()).all(|i| {
-            self.reused_from(i).is_none_or(|j| {
-                earlier
-                    .files
-                    .get(j)
-                    .is_some_and(|e| Arc::ptr_eq(&e.text, &self.files[i].text))
-            })
-        });
-        if !after {
+        if !self.loaded_after(earlier) {
             return vec![None; self.objects.len()];
         }
-        type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
-        fn key(o: &Object) -> Key<'_> {
-            (
-                &o.cluster,
-                &o.id.api_version,
-                &o.id.kind,
-                &o.id.namespace,
-                &o.id.name,
-            )
-        }
-        let taken: HashSet<usize> = (0..self.files.len())
-            .filter_map(|i| self.reused_from(i))
-            .collect();
-        let by_key: HashMap<Key<'_>, usize> = earlier
+        let taken = self.taken_files();
+        let by_key: HashMap<_, usize> = earlier
             .objects
             .iter()
             .enumerate()
             .filter(|(_, o)| !taken.contains(&o.file_index))
-            .map(|(j, o)| (key(o), j))
+            .map(|(j, o)| (o.key(), j))
             .collect();
         self.objects
             .iter()
@@ -253,7 +233,7 @@ impl Repo {
                     Some(j)
                 }
                 // (A released value is null: never the same as anything.)
-                None => by_key.get(&key(o)).copied().filter(|&j| {
+                None => by_key.get(&o.key()).copied().filter(|&j| {
                     let v = &earlier.objects[j].value;
                     !v.is_null() && *v == o.value
                 }),
@@ -261,10 +241,40 @@ impl Repo {
             .collect()
     }
 
+    /// True when every file this repo took whole from an earlier revision is `earlier`'s file
+    /// of that index ([`Repo::load_after`] shares the text itself, so one pointer comparison
+    /// a file): this repo was loaded after `earlier`. Any other pair makes the indexes of
+    /// [`Repo::reused_from`] meaningless.
+    pub fn loaded_after(&self, earlier: &Repo) -> bool {
+        self.files.iter().enumerate().all(|(i, f)| {
+            self.reused_from(i).is_none_or(|j| {
+                earlier
+                    .files
+                    .get(j)
+                    .is_some_and(|e| Arc::ptr_eq(&e.text, &f.text))
+            })
+        })
+    }
+
+    /// The indexes of the earlier revision's files this repo took whole.
+    pub fn taken_files(&self) -> HashSet<usize> {
+        (0..self.files.len())
+            .filter_map(|i| self.reused_from(i))
+            .collect()
+    }
+
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
         let (config, files, fallback, limits) = read_all(origin, opts, &HashSet::new())?;
-        Self::build(config, files, &fallback, opts, limits, None)
+        Self::build(
+            config,
+            files,
+            &fallback,
+            opts,
+            limits,
+            None,
+            &HashMap::new(),
+        )
     }
 
     /// As [`Repo::load`], reusing the objects of `previous` (another revision of the same repo,
@@ -282,7 +292,7 @@ impl Repo {
         // decoded without limits, so they are taken whatever the limits.
         let texts = &previous.blobs;
         let previous = (previous.limits == limits).then_some(previous);
-        Self::build_with(config, files, &fallback, opts, limits, previous, texts)
+        Self::build(config, files, &fallback, opts, limits, previous, texts)
     }
 
     /// Loads a repo from files already read (used by `krm` and tests).
@@ -293,30 +303,13 @@ impl Repo {
         opts: &LoadOptions,
         limits: Limits,
     ) -> Result<Repo, LoadError> {
-        Self::build(config, files, fallback, opts, limits, None)
+        Self::build(config, files, fallback, opts, limits, None, &HashMap::new())
     }
 
+    /// Decodes and parses `files`, taking from `previous` the objects of every file it has
+    /// byte-identical in the same cluster, and the text of each file whose blob is in
+    /// `known` (left unread by the reader).
     fn build(
-        config: Config,
-        files: Vec<SourceFile>,
-        fallback: &str,
-        opts: &LoadOptions,
-        limits: Limits,
-        previous: Option<&Repo>,
-    ) -> Result<Repo, LoadError> {
-        Self::build_with(
-            config,
-            files,
-            fallback,
-            opts,
-            limits,
-            previous,
-            &HashMap::new(),
-        )
-    }
-
-    /// As `build`, taking the text of each file whose blob is in `known` from there.
-    fn build_with(
         config: Config,
         files: Vec<SourceFile>,
         fallback: &str,
@@ -559,6 +552,7 @@ mod tests {
             &LoadOptions::default(),
             limits,
             previous,
+            &HashMap::new(),
         )
         .unwrap_or_else(|e| panic!("{:?}", e.0))
     }

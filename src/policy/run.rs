@@ -1,7 +1,8 @@
 //! Evaluating compiled policies over a repo: matching, Global variables once per run,
 //! per-object evaluation in parallel (rayon) with `object` bound without copying (a
 //! `VariableResolver` over objects converted once, shared/reference/cel.md §2.5), cost and
-//! time budgets, exemptions, and findings pointing at the offending field.
+//! time budgets, exemptions, and findings pointing at the offending field. A diff's head takes
+//! the base's quiet results of the policies that read their object alone ([`Memo`]).
 
 use super::convert::{self, to_cel};
 use super::engine::{estimate, select_chain, Compiled, Prog, Sizes, Step, VAR_PREFIX};

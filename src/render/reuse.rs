@@ -155,7 +155,7 @@ pub fn plan(
     mut memo: Memo,
     opts: &RenderOptions,
 ) -> Option<Reuse> {
-    if memo.opts != *opts || base.config != head.config || !loaded_after(base, head) {
+    if memo.opts != *opts || base.config != head.config || !head.loaded_after(base) {
         return None;
     }
     let changed = Changed::between(base, head)?;
@@ -229,19 +229,6 @@ pub fn plan(
     Some(Reuse {
         external_services,
         route_tables,
-    })
-}
-
-/// True when every file `head` took from an earlier revision is `base`'s file of that index
-/// (`load_after` shares the text itself, so one pointer comparison a file): `head` was loaded
-/// with `Repo::load_after(…, base)`. Any other pair would make the indexes meaningless.
-fn loaded_after(base: &Repo, head: &Repo) -> bool {
-    head.files.iter().enumerate().all(|(i, f)| {
-        head.reused_from(i).is_none_or(|j| {
-            base.files
-                .get(j)
-                .is_some_and(|b| std::sync::Arc::ptr_eq(&b.text, &f.text))
-        })
     })
 }
 
@@ -322,27 +309,15 @@ impl Changed {
     /// tables that route to it; an ExternalEndpoint or a table without hosts is also named by
     /// its place (`sources`), so it must keep its value and its location.
     fn between(base: &Repo, head: &Repo) -> Option<Changed> {
-        type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
-        fn key(o: &Object) -> Key<'_> {
-            (
-                &o.cluster,
-                &o.id.api_version,
-                &o.id.kind,
-                &o.id.namespace,
-                &o.id.name,
-            )
-        }
-        let kept: HashSet<usize> = (0..head.files.len())
-            .filter_map(|i| head.reused_from(i))
-            .collect();
+        let kept = head.taken_files();
         type Sides<'a> = (Option<&'a Object>, Option<(usize, &'a Object)>);
-        let mut sides: HashMap<Key<'_>, Sides<'_>> = HashMap::new();
+        let mut sides: HashMap<_, Sides<'_>> = HashMap::new();
         for o in base
             .objects
             .iter()
             .filter(|o| !kept.contains(&o.file_index))
         {
-            sides.entry(key(o)).or_default().0 = Some(o);
+            sides.entry(o.key()).or_default().0 = Some(o);
         }
         for (i, o) in head
             .objects
@@ -350,7 +325,7 @@ impl Changed {
             .enumerate()
             .filter(|(_, o)| head.reused_from(o.file_index).is_none())
         {
-            sides.entry(key(o)).or_default().1 = Some((i, o));
+            sides.entry(o.key()).or_default().1 = Some((i, o));
         }
         let mut c = Changed {
             destinations: HashSet::new(),
