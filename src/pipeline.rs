@@ -183,16 +183,20 @@ fn run_inner(
         Some((base, m)) => (Some(base), m.render, m.policy),
         None => (None, None, None),
     };
+    // Which of this revision's objects the earlier one has unchanged: one pairing for the
+    // render's plan and the policies.
+    let same = earlier.map(|base| repo.same_objects(base));
     // Policies and translation are independent: run them side by side, then validate.
     let check = |repo: &Repo| {
         (!opts.skip_policies).then(|| {
-            let prior = earlier.zip(policy_memo.as_ref());
+            let prior = same.as_deref().zip(policy_memo.as_ref());
             let (dirs, no_ex) = (&opts.policy_dirs, opts.no_exemptions);
             policy::check_with(repo, &model, dirs, no_ex, record, prior)
         })
     };
     let reuse = earlier.zip(render_memo).and_then(|(base, memo)| {
-        let plan = render::reuse::plan(base, &repo, &model, memo, &opts.render);
+        let same = same.as_deref().unwrap_or_default();
+        let plan = render::reuse::plan(base, &repo, &model, memo, &opts.render, same);
         tracing::debug!(
             "reuse: {} of {} units from the earlier revision",
             plan.as_ref().map_or(0, render::reuse::Reuse::reused),

@@ -50,7 +50,8 @@ impl Change {
 /// object, so matching allocates nothing.
 pub type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
-/// The key of a rendered object ([`Rendered::id_str`](crate::render::Rendered::id_str), the apiVersion reduced to its group).
+/// The key of a rendered object ([`Rendered::id_str`](crate::render::Rendered::id_str), the
+/// apiVersion reduced to its group).
 pub fn key_of(r: &Kept) -> Key<'_> {
     let [api_version, kind, namespace, name] = r.id_str();
     (

@@ -187,8 +187,8 @@ pub struct Memo {
 }
 
 /// As [`check`]; with `record`, also what a later revision's check can take, and with
-/// `prior` (an earlier revision's repo, which `repo` was loaded after, and its memo), the
-/// results that cannot have changed are taken from there ([`run::run_with`]). The memo is
+/// `prior` (for each object, the same object in an earlier revision, `Repo::same_objects`,
+/// and that revision's memo), the results that cannot have changed are taken from there ([`run::run_with`]). The memo is
 /// used only when the policy sources are the same.
 pub fn check_with(
     repo: &Repo,
@@ -196,7 +196,7 @@ pub fn check_with(
     extra_dirs: &[PathBuf],
     no_exemptions: bool,
     record: bool,
-    prior: Option<(&Repo, &Memo)>,
+    prior: Option<(&[Option<usize>], &Memo)>,
 ) -> Result<(Report, Option<Memo>), LoadError> {
     let sources = sources(repo, extra_dirs)?;
     let policies = load(&sources)?;
@@ -211,7 +211,7 @@ pub fn check_with(
         .filter(|(_, m)| same(m))
         .map(|(earlier, m)| run::Prior {
             memo: &m.run,
-            earlier: repo.same_objects(earlier),
+            earlier,
         });
     let (report, _, memo) = run::run_with(repo, model, &policies, no_exemptions, record, prior)?;
     Ok((report, memo.map(|run| Memo { sources, run })))

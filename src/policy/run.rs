@@ -752,7 +752,7 @@ pub struct Prior<'a> {
     /// The earlier run's memo.
     pub memo: &'a Memo,
     /// Per object of this run: the same object in the earlier run, if any.
-    pub earlier: Vec<Option<usize>>,
+    pub earlier: &'a [Option<usize>],
 }
 
 /// As [`run`], also returning the (policy index, object index) pairs the policies applied to

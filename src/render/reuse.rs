@@ -147,13 +147,15 @@ impl Reuse {
 }
 
 /// Which of the head's units can take the base's output, or `None` when the head must be
-/// rendered in full. `memo` is the base's, recorded with `opts`.
+/// rendered in full. `memo` is the base's, recorded with `opts`; `same` pairs each of the
+/// head's objects with the same object of the base ([`Repo::same_objects`]).
 pub fn plan(
     base: &Repo,
     head: &Repo,
     model: &Model,
     mut memo: Memo,
     opts: &RenderOptions,
+    same: &[Option<usize>],
 ) -> Option<Reuse> {
     if memo.opts != *opts || base.config != head.config || !head.loaded_after(base) {
         return None;
@@ -163,9 +165,9 @@ pub fn plan(
     // on other lines), or changed.
     let own = |index: usize| match head.objects.get(index) {
         Some(o) if head.reused_from(o.file_index).is_some() => Take::Clean,
-        Some(o) => match changed.same_value.get(&index) {
-            Some(from) => Take::Quiet {
-                from: from.clone(),
+        Some(o) => match same.get(index).copied().flatten() {
+            Some(j) => Take::Quiet {
+                from: base.objects[j].location.clone(),
                 to: o.location.clone(),
             },
             None => Take::Dirty,
@@ -240,10 +242,6 @@ struct Changed {
     endpoint_labels: Vec<Labels>,
     /// Every changed RouteTable without hosts, from both revisions.
     hostless: Vec<Child>,
-    /// The head's objects in changed files that kept their value, by index into `objects`,
-    /// with the base's location of each: what they render is unchanged, but their lines may
-    /// have moved.
-    same_value: HashMap<usize, Location>,
 }
 
 /// What a delegation selector can match of a table without hosts.
@@ -310,7 +308,7 @@ impl Changed {
     /// its place (`sources`), so it must keep its value and its location.
     fn between(base: &Repo, head: &Repo) -> Option<Changed> {
         let kept = head.taken_files();
-        type Sides<'a> = (Option<&'a Object>, Option<(usize, &'a Object)>);
+        type Sides<'a> = (Option<&'a Object>, Option<&'a Object>);
         let mut sides: HashMap<_, Sides<'_>> = HashMap::new();
         for o in base
             .objects
@@ -319,31 +317,25 @@ impl Changed {
         {
             sides.entry(o.key()).or_default().0 = Some(o);
         }
-        for (i, o) in head
+        for o in head
             .objects
             .iter()
-            .enumerate()
-            .filter(|(_, o)| head.reused_from(o.file_index).is_none())
+            .filter(|o| head.reused_from(o.file_index).is_none())
         {
-            sides.entry(o.key()).or_default().1 = Some((i, o));
+            sides.entry(o.key()).or_default().1 = Some(o);
         }
         let mut c = Changed {
             destinations: HashSet::new(),
             endpoint_labels: Vec::new(),
             hostless: Vec::new(),
-            same_value: HashMap::new(),
         };
         for (b, h) in sides.into_values() {
-            let same_value = matches!((b, h), (Some(b), Some((_, h))) if b.value == h.value);
+            let same_value = matches!((b, h), (Some(b), Some(h)) if b.value == h.value);
             let same_place =
-                same_value && matches!((b, h), (Some(b), Some((_, h))) if b.location == h.location);
-            if let (true, Some(b), Some((i, _))) = (same_value, b, h) {
-                c.same_value.insert(i, b.location.clone());
-            }
+                same_value && matches!((b, h), (Some(b), Some(h)) if b.location == h.location);
             if same_place {
                 continue;
             }
-            let h = h.map(|(_, h)| h);
             for o in [b, h].into_iter().flatten() {
                 if o.id.group() != "networking.gloo.solo.io" {
                     return None;
