@@ -65,7 +65,7 @@ impl Memo {
     }
 
     /// Copies each unit's output (cluster, namespace and name of its object as the key).
-    pub(super) fn record<T: Sync>(&mut self, kind: Unit, items: &[Typed<T>], out: &[Stage]) {
+    pub(super) fn record<T: Send + Sync>(&mut self, kind: Unit, items: &[Typed<T>], out: &[Stage]) {
         use rayon::prelude::*;
         let copies: Vec<_> = items
             .par_iter()
@@ -238,6 +238,8 @@ pub fn plan(
 struct Changed {
     /// (namespace, name) of every changed ExternalService and VirtualDestination.
     destinations: HashSet<(String, String)>,
+    /// The names alone, to rule out most refs without building a key.
+    names: HashSet<String>,
     /// The labels of every changed ExternalEndpoint.
     endpoint_labels: Vec<Labels>,
     /// Every changed RouteTable without hosts, from both revisions.
@@ -326,6 +328,7 @@ impl Changed {
         }
         let mut c = Changed {
             destinations: HashSet::new(),
+            names: HashSet::new(),
             endpoint_labels: Vec::new(),
             hostless: Vec::new(),
         };
@@ -345,6 +348,7 @@ impl Changed {
                         if !same_value {
                             c.destinations
                                 .insert((namespace(o).to_string(), o.id.name.clone()));
+                            c.names.insert(o.id.name.clone());
                         }
                     }
                     "ExternalEndpoint" => c.endpoint_labels.push(
@@ -376,12 +380,16 @@ impl Changed {
         };
         let mut hit = false;
         refs(&o.value["spec"], &mut |name, ns| {
+            // Most refs name no changed destination: the name alone rules them out.
+            if hit || !self.names.contains(name) {
+                return;
+            }
             let ns = if ns.is_empty() {
                 rt.meta.namespace.as_str()
             } else {
                 ns
             };
-            hit |= self
+            hit = self
                 .destinations
                 .contains(&(ns.to_string(), name.to_string()));
         });
