@@ -127,6 +127,7 @@ pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
 /// What a run recorded for a later revision's run ([`run_pair`]).
 #[derive(Default)]
 struct Memos {
+    typing: Option<crate::gloo::Specs>,
     render: Option<render::reuse::Memo>,
     policy: Option<policy::Memo>,
 }
@@ -167,7 +168,15 @@ fn run_inner(
     prior: Option<(&Repo, Memos)>,
 ) -> Result<(Outcome, Memos), LoadError> {
     let start = Instant::now();
-    let (model, mut typing) = Model::build(&repo);
+    let (earlier, memos) = match prior {
+        Some((base, m)) => (Some(base), m),
+        None => (None, Memos::default()),
+    };
+    // Which of this revision's objects the earlier one has unchanged: one pairing for the
+    // typing, the render's plan and the policies.
+    let same = earlier.map(|base| repo.same_objects(base));
+    let typing_prior = memos.typing.as_ref().zip(same.as_deref());
+    let (model, mut typing, specs) = Model::build_with(&repo, typing_prior, record);
     tracing::debug!("typing: {:?}; {}", start.elapsed(), rss());
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
@@ -179,13 +188,7 @@ fn run_inner(
     let mut suppressed = Vec::new();
     let mut policies = 0;
     let mut reused_checks = 0;
-    let (earlier, render_memo, policy_memo) = match prior {
-        Some((base, m)) => (Some(base), m.render, m.policy),
-        None => (None, None, None),
-    };
-    // Which of this revision's objects the earlier one has unchanged: one pairing for the
-    // render's plan and the policies.
-    let same = earlier.map(|base| repo.same_objects(base));
+    let (render_memo, policy_memo) = (memos.render, memos.policy);
     // Policies and translation are independent: run them side by side, then validate.
     let check = |repo: &Repo| {
         (!opts.skip_policies).then(|| {
@@ -194,19 +197,24 @@ fn run_inner(
             policy::check_with(repo, &model, dirs, no_ex, record, prior)
         })
     };
-    let reuse = earlier.zip(render_memo).and_then(|(base, memo)| {
-        let same = same.as_deref().unwrap_or_default();
-        let plan = render::reuse::plan(base, &repo, &model, memo, &opts.render, same);
-        tracing::debug!(
-            "reuse: {} of {} units from the earlier revision",
-            plan.as_ref().map_or(0, render::reuse::Reuse::reused),
-            model.external_services.len() + model.route_tables.len()
-        );
-        plan
-    });
-    let reused = reuse.as_ref().map_or(0, render::reuse::Reuse::reused);
+    // The render's reuse plan is made on the render's side, while the policies build their
+    // index on the other core.
+    let plan = |repo: &Repo| {
+        earlier.zip(render_memo).and_then(|(base, memo)| {
+            let same = same.as_deref().unwrap_or_default();
+            let plan = render::reuse::plan(base, repo, &model, memo, &opts.render, same);
+            tracing::debug!(
+                "reuse: {} of {} units from the earlier revision",
+                plan.as_ref().map_or(0, render::reuse::Reuse::reused),
+                model.external_services.len() + model.route_tables.len()
+            );
+            plan
+        })
+    };
     let render = |repo: &Repo| {
         let start = Instant::now();
+        let reuse = plan(repo);
+        let reused = reuse.as_ref().map_or(0, render::reuse::Reuse::reused);
         let out = render::render_with(repo, &model, &opts.render, record, reuse);
         tracing::debug!(
             "render and validation: {} objects in {:?}; {}",
@@ -214,9 +222,11 @@ fn run_inner(
             start.elapsed(),
             rss()
         );
-        out
+        (out, reused)
     };
-    let (repo, (report, (out, memo))) = if opts.release_inputs {
+    // The plan reads the Gloo values, so a revision rendered after an earlier one keeps them
+    // (it shares most of them with that revision anyway).
+    let (repo, (report, ((out, memo), reused))) = if opts.release_inputs && earlier.is_none() {
         // The renderer gets the lean copy; the policies own the full repo and drop it when
         // they end, which frees the Gloo values while translation still runs.
         let lean = repo.without_gloo_values();
@@ -236,6 +246,7 @@ fn run_inner(
         (repo, both)
     };
     let mut memos = Memos {
+        typing: specs,
         render: memo,
         policy: None,
     };

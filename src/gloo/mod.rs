@@ -10,6 +10,7 @@ use crate::diag::Diagnostic;
 use crate::manifest::Object;
 use crate::repo::Repo;
 use indexmap::IndexMap;
+use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use types::*;
 
@@ -40,8 +41,9 @@ pub struct Meta {
 pub struct Typed<T> {
     /// Identity and placement.
     pub meta: Meta,
-    /// The spec.
-    pub spec: T,
+    /// The spec; shared, so a later revision's model can take an unchanged object's spec
+    /// from an earlier one's without typing it again.
+    pub spec: Arc<T>,
 }
 
 /// A Kubernetes Service from the repo (for SERVICE destinations and gateway discovery).
@@ -159,7 +161,7 @@ fn typed<T: DeserializeOwned + Default>(
     if spec_value.is_null() {
         return Some(Typed {
             meta,
-            spec: T::default(),
+            spec: Default::default(),
         });
     }
     let mut unknown = Vec::new();
@@ -181,7 +183,10 @@ fn typed<T: DeserializeOwned + Default>(
                     .help("check the spelling against the Gloo API reference"),
                 );
             }
-            Some(Typed { meta, spec })
+            Some(Typed {
+                meta,
+                spec: Arc::new(spec),
+            })
         }
         Err(first) => {
             // The same input again, now tracking where the error is.
@@ -256,6 +261,62 @@ enum Piece {
     Service(ServiceInfo),
 }
 
+/// The typed specs of one revision's objects, by object index (`None` where typing found
+/// something to report, or the object is not a typed Gloo kind): what a later revision's
+/// [`Model::build_with`] takes for its unchanged objects.
+#[derive(Debug, Default)]
+pub struct Specs(Vec<Option<Spec>>);
+
+/// One object's shared spec.
+#[derive(Debug, Clone)]
+enum Spec {
+    ExternalService(Arc<ExternalServiceSpec>),
+    ExternalEndpoint(Arc<ExternalEndpointSpec>),
+    RouteTable(Arc<RouteTableSpec>),
+    VirtualDestination(Arc<VirtualDestinationSpec>),
+    VirtualGateway(Arc<VirtualGatewaySpec>),
+    Workspace(Arc<WorkspaceSpec>),
+    WorkspaceSettings(Arc<WorkspaceSettingsSpec>),
+    FaultInjectionPolicy(Arc<FaultInjectionPolicySpec>),
+}
+
+impl Spec {
+    /// The spec of a typed piece (Services are read again: they are few, and not typed).
+    fn of(p: &Piece) -> Option<Spec> {
+        Some(match p {
+            Piece::ExternalService(t) => Spec::ExternalService(t.spec.clone()),
+            Piece::ExternalEndpoint(t) => Spec::ExternalEndpoint(t.spec.clone()),
+            Piece::RouteTable(t) => Spec::RouteTable(t.spec.clone()),
+            Piece::VirtualDestination(t) => Spec::VirtualDestination(t.spec.clone()),
+            Piece::VirtualGateway(t) => Spec::VirtualGateway(t.spec.clone()),
+            Piece::Workspace(t) => Spec::Workspace(t.spec.clone()),
+            Piece::WorkspaceSettings(t) => Spec::WorkspaceSettings(t.spec.clone()),
+            Piece::FaultInjectionPolicy(t) => Spec::FaultInjectionPolicy(t.spec.clone()),
+            Piece::Service(_) | Piece::None => return None,
+        })
+    }
+
+    /// The piece of an object with this spec and `meta`.
+    fn with(&self, meta: Meta) -> Piece {
+        match self {
+            Spec::ExternalService(s) => Piece::ExternalService(Typed { meta, spec: s.clone() }),
+            Spec::ExternalEndpoint(s) => Piece::ExternalEndpoint(Typed { meta, spec: s.clone() }),
+            Spec::RouteTable(s) => Piece::RouteTable(Typed { meta, spec: s.clone() }),
+            Spec::VirtualDestination(s) => {
+                Piece::VirtualDestination(Typed { meta, spec: s.clone() })
+            }
+            Spec::VirtualGateway(s) => Piece::VirtualGateway(Typed { meta, spec: s.clone() }),
+            Spec::Workspace(s) => Piece::Workspace(Typed { meta, spec: s.clone() }),
+            Spec::WorkspaceSettings(s) => {
+                Piece::WorkspaceSettings(Typed { meta, spec: s.clone() })
+            }
+            Spec::FaultInjectionPolicy(s) => {
+                Piece::FaultInjectionPolicy(Typed { meta, spec: s.clone() })
+            }
+        }
+    }
+}
+
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
     let (api, kind) = (o.id.api_version.as_str(), o.id.kind.as_str());
     let piece = match (api, kind) {
@@ -297,17 +358,47 @@ impl Model {
     /// Types every Gloo object; type errors name file:line:col, the object and the field.
     /// Objects are typed in parallel and collected in repo order.
     pub fn build(repo: &Repo) -> (Model, Vec<Diagnostic>) {
+        let (m, diags, _) = Model::build_with(repo, None, false);
+        (m, diags)
+    }
+
+    /// As [`Model::build`]. With `earlier` (an earlier revision's [`Specs`], and for each of
+    /// this repo's objects the index of the same object in that revision, as
+    /// [`Repo::same_objects`] pairs them), an object paired with one whose typing found
+    /// nothing takes that spec instead of being typed again: typing reads the value alone,
+    /// and equal values type alike. With `record`, also this revision's [`Specs`].
+    pub fn build_with(
+        repo: &Repo,
+        earlier: Option<(&Specs, &[Option<usize>])>,
+        record: bool,
+    ) -> (Model, Vec<Diagnostic>, Option<Specs>) {
         use rayon::prelude::*;
+        let taken = |i: usize| {
+            let (specs, same) = earlier?;
+            let j = (*same.get(i)?)?;
+            specs.0.get(j)?.as_ref()
+        };
         let pieces: Vec<(Piece, Vec<Diagnostic>)> = repo
             .objects
             .par_iter()
             .enumerate()
             .map(|(i, o)| {
+                if let Some(spec) = taken(i) {
+                    return (spec.with(meta_of(i, o)), Vec::new());
+                }
                 let mut diags = Vec::new();
                 let piece = type_one(repo, i, o, &mut diags);
                 (piece, diags)
             })
             .collect();
+        let specs = record.then(|| {
+            Specs(
+                pieces
+                    .par_iter()
+                    .map(|(p, ds)| if ds.is_empty() { Spec::of(p) } else { None })
+                    .collect(),
+            )
+        });
         let mut m = Model::default();
         let mut diags = Vec::new();
         for (piece, ds) in pieces {
@@ -329,7 +420,7 @@ impl Model {
         let (ws, ws_diags) = Workspaces::build(repo, &m);
         m.workspaces = ws;
         diags.extend(ws_diags);
-        (m, diags)
+        (m, diags, specs)
     }
 
     fn build_index(&mut self) {
@@ -509,6 +600,82 @@ mod tests {
             "expected an integer, found \"http\""
         );
         assert_eq!(friendly("missing field `x`"), "missing field `x`");
+    }
+
+    /// A later revision takes the spec of every object whose typing found nothing, and types
+    /// the rest again, so its model and diagnostics are those of typing it alone.
+    #[test]
+    fn a_later_revision_takes_the_specs_of_quiet_unchanged_objects() {
+        use crate::repo::LoadOptions;
+        use crate::source::Origin;
+        let es = |name: &str, port: u32, extra: &str| {
+            format!(
+                "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata:\n  name: {name}\n  namespace: web\nspec:\n  hosts: [{name}.example.com]\n  ports:\n  - {{name: https, number: {port}, protocol: HTTPS}}\n{extra}"
+            )
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |dir: &str, files: &[(&str, String)]| {
+            let root = tmp.path().join(dir);
+            std::fs::create_dir_all(&root).unwrap();
+            for (f, text) in files {
+                std::fs::write(root.join(f), text).unwrap();
+            }
+            root
+        };
+        // `a` has an unknown field (a warning), `b` is quiet, `c` changes its port, and `d`
+        // moves down a line in its file with its value unchanged.
+        let noisy = es("a", 443, "  bogus: 1\n");
+        let base = write(
+            "base",
+            &[
+                ("a.yaml", noisy.clone()),
+                ("b.yaml", es("b", 443, "")),
+                ("cd.yaml", format!("{}---\n{}", es("c", 443, ""), es("d", 443, ""))),
+            ],
+        );
+        let head = write(
+            "head",
+            &[
+                ("a.yaml", noisy),
+                ("b.yaml", es("b", 443, "")),
+                ("cd.yaml", format!("{}---\n\n{}", es("c", 8443, ""), es("d", 443, ""))),
+            ],
+        );
+        let load = LoadOptions::default();
+        let base = Repo::load(&Origin::Dir(base), &load).unwrap();
+        let (base_model, _, specs) = Model::build_with(&base, None, true);
+        let specs = specs.unwrap();
+        let head_repo = Repo::load_after(&Origin::Dir(head), &load, &base).unwrap();
+        let same = head_repo.same_objects(&base);
+        let (taken, taken_diags, _) = Model::build_with(&head_repo, Some((&specs, &same)), false);
+        let (alone, alone_diags) = Model::build(&head_repo);
+        assert_eq!(taken_diags, alone_diags);
+        assert!(
+            taken_diags.iter().any(|d| d.code == "unknown-field"),
+            "{taken_diags:?}"
+        );
+        let shared = |name: &str| {
+            let spec = |m: &Model| {
+                m.external_services
+                    .iter()
+                    .find(|t| t.meta.name == name)
+                    .map(|t| t.spec.clone())
+                    .unwrap()
+            };
+            assert_eq!(spec(&taken), spec(&alone), "{name}");
+            Arc::ptr_eq(&spec(&taken), &spec(&base_model))
+        };
+        assert!(shared("b"), "a quiet object in a file taken whole is typed again");
+        assert!(shared("d"), "a quiet object that moved is typed again");
+        assert!(!shared("a"), "an object with a warning is taken");
+        assert!(!shared("c"), "a changed object is taken");
+        let metas = |m: &Model| {
+            m.external_services
+                .iter()
+                .map(|t| (t.meta.index, t.meta.name.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(metas(&taken), metas(&alone));
     }
 
     #[test]

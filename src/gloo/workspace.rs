@@ -219,7 +219,7 @@ impl Workspaces {
                 continue;
             }
             settings_at[wi] = Some(&s.meta);
-            w.settings[wi] = Some(s.spec.clone());
+            w.settings[wi] = Some((*s.spec).clone());
         }
         (w, diags)
     }

@@ -521,7 +521,7 @@ pub fn render_with(
 /// Translates and finishes one kind's units in parallel, in model order. A unit with an entry
 /// in `taken` (the same index) uses that earlier output instead; with a memo, each unit's
 /// output is also copied into it.
-fn units<T: Sync>(
+fn units<T: Send + Sync>(
     items: &[crate::gloo::Typed<T>],
     kind: reuse::Unit,
     mut taken: Vec<Option<Stage>>,
