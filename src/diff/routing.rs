@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
-use std::sync::Arc;
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -360,47 +359,34 @@ fn touched<'a>(
                 (cluster, (exact.into_iter().collect(), wild))
             })
             .collect();
-        let routing_in = |o: &&Kept| {
-            patterns.contains_key(o.cluster.as_str()) && is_kind(&o.value, "VirtualService")
-        };
-        // A head object the head took from the base's render is the base's own allocation:
-        // one scan covers both sides.
-        let in_base: HashSet<*const Node> = base
-            .iter()
-            .filter(routing_in)
-            .map(|o| Arc::as_ptr(&o.value))
-            .collect();
-        let services: Vec<(&str, &Node)> = base
-            .iter()
-            .filter(routing_in)
-            .chain(
-                head.iter()
-                    .filter(routing_in)
-                    .filter(|o| !in_base.contains(&Arc::as_ptr(&o.value))),
-            )
-            .map(|o| (o.cluster.as_str(), &*o.value))
-            .collect();
-        let found: Vec<(&str, &str)> = services
-            .par_iter()
-            .filter(|(cluster, v)| {
-                let Some((exact, wild)) = patterns.get(cluster) else {
-                    return false;
-                };
-                let spec = &v["spec"];
-                ["http", "tls", "tcp"].iter().any(|proto| {
-                    spec[*proto].as_array().into_iter().flatten().any(|r| {
-                        r["route"].as_array().into_iter().flatten().any(|d| {
-                            d["destination"]["host"].as_str().is_some_and(|dh| {
-                                exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
-                            })
+        // Both sides are scanned in parallel; a VirtualService the head shares with the base
+        // is seen twice, which costs less than telling the shared ones apart first.
+        let routes_to_changed = |o: &Kept| {
+            let Some((exact, wild)) = patterns.get(o.cluster.as_str()) else {
+                return false;
+            };
+            if !is_kind(&o.value, "VirtualService") {
+                return false;
+            }
+            let spec = &o.value["spec"];
+            ["http", "tls", "tcp"].iter().any(|proto| {
+                spec[*proto].as_array().into_iter().flatten().any(|r| {
+                    r["route"].as_array().into_iter().flatten().any(|d| {
+                        d["destination"]["host"].as_str().is_some_and(|dh| {
+                            exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
                         })
                     })
                 })
             })
-            .flat_map_iter(|(cluster, v)| {
-                let list = v["spec"]["hosts"].as_array().into_iter().flatten();
+        };
+        let found: Vec<(&str, &str)> = base
+            .par_iter()
+            .chain(head.par_iter())
+            .filter(|o| routes_to_changed(o))
+            .flat_map_iter(|o| {
+                let list = o.value["spec"]["hosts"].as_array().into_iter().flatten();
                 list.filter_map(Node::as_str)
-                    .map(move |host| (*cluster, host))
+                    .map(move |host| (o.cluster.as_str(), host))
             })
             .collect();
         hosts.extend(found);
