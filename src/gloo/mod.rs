@@ -84,7 +84,7 @@ pub struct Model {
     /// that lookups by `&str` allocate nothing).
     index: NameIndex,
     /// ExternalEndpoints by one of their labels (`key=value`) → indexes.
-    endpoints_by_label: std::collections::HashMap<String, Vec<usize>>,
+    endpoints_by_label: FastMap<String, Vec<usize>>,
 }
 
 /// Rewrites serde's `invalid type: string "http", expected u32` as
@@ -237,13 +237,11 @@ fn service_info(index: usize, o: &Object) -> ServiceInfo {
     }
 }
 
-type NameIndex = std::collections::HashMap<
-    &'static str,
-    std::collections::HashMap<
-        String,
-        std::collections::HashMap<String, std::collections::HashMap<String, usize>>,
-    >,
->;
+/// Hash maps of the model's indexes: foldhash, seeded per process, in place of SipHash
+/// (translation looks up every reference here). Nothing iterates them to produce output.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+type NameIndex = FastMap<&'static str, FastMap<String, FastMap<String, FastMap<String, usize>>>>;
 
 /// One object, typed (or nothing, when it is not an API meshform translates or has a type
 /// error). Short-lived: each is moved into the model right away, so the variants stay unboxed.
@@ -434,7 +432,7 @@ impl Model {
                 .entry(m.name.clone())
                 .or_insert(i);
         }
-        let mut idx = NameIndex::new();
+        let mut idx = NameIndex::default();
         for (i, o) in self.external_services.iter().enumerate() {
             add(&mut idx, "ExternalService", &o.meta, i);
         }
@@ -448,8 +446,7 @@ impl Model {
             add(&mut idx, "Service", &o.meta, i);
         }
         self.index = idx;
-        let mut by_label: std::collections::HashMap<String, Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut by_label: FastMap<String, Vec<usize>> = FastMap::default();
         for (i, e) in self.external_endpoints.iter().enumerate() {
             for (k, v) in &e.meta.labels {
                 by_label.entry(format!("{k}={v}")).or_default().push(i);

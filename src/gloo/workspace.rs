@@ -8,7 +8,8 @@ use super::types::{Labels, TypedObjectSelector, WorkspaceObjectSelector, Workspa
 use super::{glob_match, labels_match, Meta, Model};
 use crate::diag::Diagnostic;
 use crate::repo::Repo;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use super::FastMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Name of the workspace meshform assumes when a repo declares none (docs/translation.md).
 pub const IMPLICIT_WORKSPACE: &str = "default";
@@ -19,9 +20,9 @@ pub struct Workspaces {
     names: Vec<String>,
     labels: Vec<Labels>,
     /// cluster -> namespace -> workspace index (nested so lookups by `&str` allocate nothing).
-    owner: HashMap<String, HashMap<String, usize>>,
+    owner: FastMap<String, FastMap<String, usize>>,
     /// workspace name -> index.
-    by_name: HashMap<String, usize>,
+    by_name: FastMap<String, usize>,
     members: Vec<Vec<(String, String)>>,
     settings: Vec<Option<WorkspaceSettingsSpec>>,
     implicit: bool,
