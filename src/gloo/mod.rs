@@ -10,8 +10,8 @@ use crate::diag::Diagnostic;
 use crate::manifest::Object;
 use crate::repo::Repo;
 use indexmap::IndexMap;
-use std::sync::Arc;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use types::*;
 
 /// `networking.gloo.solo.io/v2`.
@@ -237,9 +237,14 @@ fn service_info(index: usize, o: &Object) -> ServiceInfo {
     }
 }
 
-/// Hash maps of the model's indexes: foldhash, seeded per process, in place of SipHash
-/// (translation looks up every reference here). Nothing iterates them to produce output.
-pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The hasher of the indexes built over a repo (the model's, the policies', the diff's):
+/// foldhash, seeded per process, in place of std's SipHash. Nothing iterates these maps to
+/// produce output, so their order is free.
+pub type FastState = foldhash::fast::RandomState;
+/// A `HashMap` with [`FastState`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, FastState>;
+/// A `HashSet` with [`FastState`].
+pub type FastSet<K> = std::collections::HashSet<K, FastState>;
 
 type NameIndex = FastMap<&'static str, FastMap<String, FastMap<String, FastMap<String, usize>>>>;
 
@@ -281,37 +286,45 @@ enum Spec {
 impl Spec {
     /// The spec of a typed piece (Services are read again: they are few, and not typed).
     fn of(p: &Piece) -> Option<Spec> {
-        Some(match p {
-            Piece::ExternalService(t) => Spec::ExternalService(t.spec.clone()),
-            Piece::ExternalEndpoint(t) => Spec::ExternalEndpoint(t.spec.clone()),
-            Piece::RouteTable(t) => Spec::RouteTable(t.spec.clone()),
-            Piece::VirtualDestination(t) => Spec::VirtualDestination(t.spec.clone()),
-            Piece::VirtualGateway(t) => Spec::VirtualGateway(t.spec.clone()),
-            Piece::Workspace(t) => Spec::Workspace(t.spec.clone()),
-            Piece::WorkspaceSettings(t) => Spec::WorkspaceSettings(t.spec.clone()),
-            Piece::FaultInjectionPolicy(t) => Spec::FaultInjectionPolicy(t.spec.clone()),
-            Piece::Service(_) | Piece::None => return None,
-        })
+        macro_rules! kinds {
+            ($($k:ident),*) => {
+                match p {
+                    $(Piece::$k(t) => Some(Spec::$k(t.spec.clone())),)*
+                    Piece::Service(_) | Piece::None => None,
+                }
+            };
+        }
+        kinds!(
+            ExternalService,
+            ExternalEndpoint,
+            RouteTable,
+            VirtualDestination,
+            VirtualGateway,
+            Workspace,
+            WorkspaceSettings,
+            FaultInjectionPolicy
+        )
     }
 
     /// The piece of an object with this spec and `meta`.
     fn with(&self, meta: Meta) -> Piece {
-        match self {
-            Spec::ExternalService(s) => Piece::ExternalService(Typed { meta, spec: s.clone() }),
-            Spec::ExternalEndpoint(s) => Piece::ExternalEndpoint(Typed { meta, spec: s.clone() }),
-            Spec::RouteTable(s) => Piece::RouteTable(Typed { meta, spec: s.clone() }),
-            Spec::VirtualDestination(s) => {
-                Piece::VirtualDestination(Typed { meta, spec: s.clone() })
-            }
-            Spec::VirtualGateway(s) => Piece::VirtualGateway(Typed { meta, spec: s.clone() }),
-            Spec::Workspace(s) => Piece::Workspace(Typed { meta, spec: s.clone() }),
-            Spec::WorkspaceSettings(s) => {
-                Piece::WorkspaceSettings(Typed { meta, spec: s.clone() })
-            }
-            Spec::FaultInjectionPolicy(s) => {
-                Piece::FaultInjectionPolicy(Typed { meta, spec: s.clone() })
-            }
+        macro_rules! kinds {
+            ($($k:ident),*) => {
+                match self {
+                    $(Spec::$k(s) => Piece::$k(Typed { meta, spec: s.clone() }),)*
+                }
+            };
         }
+        kinds!(
+            ExternalService,
+            ExternalEndpoint,
+            RouteTable,
+            VirtualDestination,
+            VirtualGateway,
+            Workspace,
+            WorkspaceSettings,
+            FaultInjectionPolicy
+        )
     }
 }
 
@@ -627,7 +640,10 @@ mod tests {
             &[
                 ("a.yaml", noisy.clone()),
                 ("b.yaml", es("b", 443, "")),
-                ("cd.yaml", format!("{}---\n{}", es("c", 443, ""), es("d", 443, ""))),
+                (
+                    "cd.yaml",
+                    format!("{}---\n{}", es("c", 443, ""), es("d", 443, "")),
+                ),
             ],
         );
         let head = write(
@@ -635,7 +651,10 @@ mod tests {
             &[
                 ("a.yaml", noisy),
                 ("b.yaml", es("b", 443, "")),
-                ("cd.yaml", format!("{}---\n\n{}", es("c", 8443, ""), es("d", 443, ""))),
+                (
+                    "cd.yaml",
+                    format!("{}---\n\n{}", es("c", 8443, ""), es("d", 443, "")),
+                ),
             ],
         );
         let load = LoadOptions::default();
@@ -662,7 +681,10 @@ mod tests {
             assert_eq!(spec(&taken), spec(&alone), "{name}");
             Arc::ptr_eq(&spec(&taken), &spec(&base_model))
         };
-        assert!(shared("b"), "a quiet object in a file taken whole is typed again");
+        assert!(
+            shared("b"),
+            "a quiet object in a file taken whole is typed again"
+        );
         assert!(shared("d"), "a quiet object that moved is typed again");
         assert!(!shared("a"), "an object with a warning is taken");
         assert!(!shared("c"), "a changed object is taken");

@@ -5,10 +5,10 @@
 //! and the object, and W's `importFrom` selects the owner and the object [C S1 WorkspaceSettings].
 
 use super::types::{Labels, TypedObjectSelector, WorkspaceObjectSelector, WorkspaceSettingsSpec};
+use super::FastMap;
 use super::{glob_match, labels_match, Meta, Model};
 use crate::diag::Diagnostic;
 use crate::repo::Repo;
-use super::FastMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Name of the workspace meshform assumes when a repo declares none (docs/translation.md).

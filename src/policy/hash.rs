@@ -1,10 +1,7 @@
-//! Hash maps for the policy stage's indexes: foldhash, randomly seeded per process, in place
-//! of std's SipHash. Nothing iterates these maps to produce output, so their order is free.
+//! Hashing for the policy stage's indexes: the crate's seeded foldhash maps
+//! ([`crate::gloo::FastMap`]), and keys that carry their hash.
 
-/// The hasher builder.
-pub type FastState = foldhash::fast::RandomState;
-/// A `HashMap` with [`FastState`].
-pub type FastMap<K, V> = std::collections::HashMap<K, V, FastState>;
+pub use crate::gloo::{FastMap, FastState};
 
 use std::hash::{BuildHasher, Hash, Hasher};
 

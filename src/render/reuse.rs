@@ -36,10 +36,10 @@
 use super::{RenderOptions, Stage};
 use crate::gloo::types::{Labels, ObjectSelector};
 use crate::gloo::{labels_match, Model, Typed};
+use crate::gloo::{FastMap, FastSet};
 use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::repo::Repo;
-use std::collections::{HashMap, HashSet};
 
 /// The kinds of translation unit a memo keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,14 +53,14 @@ pub enum Unit {
 /// What a render produced per ExternalService and RouteTable, for a later revision's render.
 pub struct Memo {
     opts: RenderOptions,
-    units: HashMap<(Unit, String, String, String), Stage>,
+    units: FastMap<(Unit, String, String, String), Stage>,
 }
 
 impl Memo {
     pub(super) fn new(opts: &RenderOptions) -> Memo {
         Memo {
             opts: opts.clone(),
-            units: HashMap::new(),
+            units: FastMap::default(),
         }
     }
 
@@ -237,9 +237,9 @@ pub fn plan(
 /// What changed between two revisions, as far as the reusable units can read it.
 struct Changed {
     /// (namespace, name) of every changed ExternalService and VirtualDestination.
-    destinations: HashSet<(String, String)>,
+    destinations: FastSet<(String, String)>,
     /// The names alone, to rule out most refs without building a key.
-    names: HashSet<String>,
+    names: FastSet<String>,
     /// The labels of every changed ExternalEndpoint.
     endpoint_labels: Vec<Labels>,
     /// Every changed RouteTable without hosts, from both revisions.
@@ -311,7 +311,7 @@ impl Changed {
     fn between(base: &Repo, head: &Repo) -> Option<Changed> {
         let kept = head.taken_files();
         type Sides<'a> = (Option<&'a Object>, Option<&'a Object>);
-        let mut sides: HashMap<_, Sides<'_>> = HashMap::new();
+        let mut sides: FastMap<_, Sides<'_>> = FastMap::default();
         for o in base
             .objects
             .iter()
@@ -327,8 +327,8 @@ impl Changed {
             sides.entry(o.key()).or_default().1 = Some(o);
         }
         let mut c = Changed {
-            destinations: HashSet::new(),
-            names: HashSet::new(),
+            destinations: FastSet::default(),
+            names: FastSet::default(),
             endpoint_labels: Vec::new(),
             hostless: Vec::new(),
         };
