@@ -273,6 +273,9 @@ fn run_inner(
         reused,
         reused_checks,
     };
+    // Nothing reads the model any more: it is freed on a pool thread, while what comes next
+    // (the head of a diff, the comparison, the output) goes on.
+    rayon::spawn(move || drop(model));
     Ok((outcome, memos))
 }
 
