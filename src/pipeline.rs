@@ -134,7 +134,8 @@ struct Memos {
 
 /// Runs two revisions of one repo, the base and then the head (loaded with
 /// [`Repo::load_after`] from this base; any other head is rendered in full): the head takes
-/// the base's translation of every ExternalService and RouteTable whose inputs did not change
+/// the base's typed spec of every object that did not change ([`Model::build_with`]), the
+/// base's translation of every ExternalService and RouteTable whose inputs did not change
 /// ([`render::reuse`]), and the base's quiet results of the policies that read their object
 /// alone on the objects that did not change ([`policy::check_with`]). The outcomes are those
 /// of [`run_repo`] on each.
