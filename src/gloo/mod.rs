@@ -270,63 +270,45 @@ enum Piece {
 #[derive(Debug, Default)]
 pub struct Specs(Vec<Option<Spec>>);
 
-/// One object's shared spec.
-#[derive(Debug, Clone)]
-enum Spec {
-    ExternalService(Arc<ExternalServiceSpec>),
-    ExternalEndpoint(Arc<ExternalEndpointSpec>),
-    RouteTable(Arc<RouteTableSpec>),
-    VirtualDestination(Arc<VirtualDestinationSpec>),
-    VirtualGateway(Arc<VirtualGatewaySpec>),
-    Workspace(Arc<WorkspaceSpec>),
-    WorkspaceSettings(Arc<WorkspaceSettingsSpec>),
-    FaultInjectionPolicy(Arc<FaultInjectionPolicySpec>),
-}
+/// `Spec`, one variant per typed kind, and its conversions from and to [`Piece`].
+macro_rules! specs {
+    ($($kind:ident($spec:ty)),* $(,)?) => {
+        /// One object's shared spec.
+        #[derive(Debug, Clone)]
+        enum Spec {
+            $($kind(Arc<$spec>),)*
+        }
 
-impl Spec {
-    /// The spec of a typed piece (Services are read again: they are few, and not typed).
-    fn of(p: &Piece) -> Option<Spec> {
-        macro_rules! kinds {
-            ($($k:ident),*) => {
+        impl Spec {
+            /// The spec of a typed piece (Services are read again: they are few, and not
+            /// typed).
+            fn of(p: &Piece) -> Option<Spec> {
                 match p {
-                    $(Piece::$k(t) => Some(Spec::$k(t.spec.clone())),)*
+                    $(Piece::$kind(t) => Some(Spec::$kind(t.spec.clone())),)*
                     Piece::Service(_) | Piece::None => None,
                 }
-            };
-        }
-        kinds!(
-            ExternalService,
-            ExternalEndpoint,
-            RouteTable,
-            VirtualDestination,
-            VirtualGateway,
-            Workspace,
-            WorkspaceSettings,
-            FaultInjectionPolicy
-        )
-    }
+            }
 
-    /// The piece of an object with this spec and `meta`.
-    fn with(&self, meta: Meta) -> Piece {
-        macro_rules! kinds {
-            ($($k:ident),*) => {
+            /// The piece of an object with this spec and `meta`.
+            fn with(&self, meta: Meta) -> Piece {
                 match self {
-                    $(Spec::$k(s) => Piece::$k(Typed { meta, spec: s.clone() }),)*
+                    $(Spec::$kind(s) => Piece::$kind(Typed { meta, spec: s.clone() }),)*
                 }
-            };
+            }
         }
-        kinds!(
-            ExternalService,
-            ExternalEndpoint,
-            RouteTable,
-            VirtualDestination,
-            VirtualGateway,
-            Workspace,
-            WorkspaceSettings,
-            FaultInjectionPolicy
-        )
-    }
+    };
 }
+
+specs!(
+    ExternalService(ExternalServiceSpec),
+    ExternalEndpoint(ExternalEndpointSpec),
+    RouteTable(RouteTableSpec),
+    VirtualDestination(VirtualDestinationSpec),
+    VirtualGateway(VirtualGatewaySpec),
+    Workspace(WorkspaceSpec),
+    WorkspaceSettings(WorkspaceSettingsSpec),
+    FaultInjectionPolicy(FaultInjectionPolicySpec),
+);
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
     let (api, kind) = (o.id.api_version.as_str(), o.id.kind.as_str());
