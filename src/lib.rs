@@ -19,6 +19,7 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod gloo;
+pub mod hashing;
 pub mod json;
 pub mod manifest;
 pub mod node;

@@ -2,6 +2,7 @@
 
 use crate::config::{self, Config, Limits};
 use crate::diag::{self, Diagnostic};
+use crate::hashing::{FastMap, FastSet};
 use crate::manifest::{self, Location, Object, SourceText};
 use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::{self, Pos};
@@ -216,7 +217,7 @@ impl Repo {
             return vec![None; self.objects.len()];
         }
         let taken = self.taken_files();
-        let by_key: HashMap<_, usize> = earlier
+        let by_key: FastMap<_, usize> = earlier
             .objects
             .iter()
             .enumerate()
@@ -257,7 +258,7 @@ impl Repo {
     }
 
     /// The indexes of the earlier revision's files this repo took whole.
-    pub fn taken_files(&self) -> HashSet<usize> {
+    pub fn taken_files(&self) -> FastSet<usize> {
         (0..self.files.len())
             .filter_map(|i| self.reused_from(i))
             .collect()

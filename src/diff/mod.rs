@@ -238,7 +238,7 @@ pub fn compare(
     let t = std::time::Instant::now();
     let base_keys: Vec<Key> = base.par_iter().map(key_of).collect();
     let head_keys: Vec<Key> = head.par_iter().map(key_of).collect();
-    type Seeded = crate::gloo::FastState;
+    type Seeded = crate::hashing::FastState;
     let index: HashMap<&Key, usize, Seeded> =
         base_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
     let head_set: HashSet<&Key, Seeded> = head_keys.iter().collect();

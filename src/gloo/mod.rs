@@ -7,6 +7,7 @@ pub mod workspace;
 pub use workspace::Workspaces;
 
 use crate::diag::Diagnostic;
+use crate::hashing::FastMap;
 use crate::manifest::Object;
 use crate::repo::Repo;
 use indexmap::IndexMap;
@@ -236,15 +237,6 @@ fn service_info(index: usize, o: &Object) -> ServiceInfo {
         ports,
     }
 }
-
-/// The hasher of the indexes built over a repo (the model's, the policies', the diff's):
-/// foldhash, seeded per process, in place of std's SipHash. Nothing iterates these maps to
-/// produce output, so their order is free.
-pub type FastState = foldhash::fast::RandomState;
-/// A `HashMap` with [`FastState`].
-pub type FastMap<K, V> = std::collections::HashMap<K, V, FastState>;
-/// A `HashSet` with [`FastState`].
-pub type FastSet<K> = std::collections::HashSet<K, FastState>;
 
 type NameIndex = FastMap<&'static str, FastMap<String, FastMap<String, FastMap<String, usize>>>>;
 

@@ -5,9 +5,9 @@
 //! and the object, and W's `importFrom` selects the owner and the object [C S1 WorkspaceSettings].
 
 use super::types::{Labels, TypedObjectSelector, WorkspaceObjectSelector, WorkspaceSettingsSpec};
-use super::FastMap;
 use super::{glob_match, labels_match, Meta, Model};
 use crate::diag::Diagnostic;
+use crate::hashing::FastMap;
 use crate::repo::Repo;
 use std::collections::{BTreeMap, BTreeSet};
 

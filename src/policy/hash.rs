@@ -1,7 +1,7 @@
 //! Hashing for the policy stage's indexes: the crate's seeded foldhash maps
-//! ([`crate::gloo::FastMap`]), and keys that carry their hash.
+//! ([`crate::hashing`]), and keys that carry their hash.
 
-pub use crate::gloo::{FastMap, FastState};
+pub use crate::hashing::{FastMap, FastState};
 
 use std::hash::{BuildHasher, Hash, Hasher};
 

@@ -188,8 +188,8 @@ pub struct Memo {
 
 /// As [`check`]; with `record`, also what a later revision's check can take, and with
 /// `prior` (for each object, the same object in an earlier revision, `Repo::same_objects`,
-/// and that revision's memo), the results that cannot have changed are taken from there ([`run::run_with`]). The memo is
-/// used only when the policy sources are the same.
+/// and that revision's memo), the results that cannot have changed are taken from there
+/// ([`run::run_with`]). The memo is used only when the policy sources are the same.
 pub fn check_with(
     repo: &Repo,
     model: &Model,

@@ -743,7 +743,7 @@ pub fn run(
 pub struct Memo {
     /// (policy index, object index) → whether the policy applied (matched and passed its
     /// matchConditions).
-    quiet: HashMap<(u32, u32), bool>,
+    quiet: FastMap<(u32, u32), bool>,
 }
 
 /// An earlier run's memo and, for each object of this run, the index of the same object in

@@ -191,7 +191,7 @@ pub(crate) struct Ctx<'a> {
     /// select, in model order.
     pub child_tables: Vec<usize>,
     /// The same tables by each of their labels (key, value), in model order.
-    pub child_tables_by_label: crate::gloo::FastMap<(&'a str, &'a str), Vec<usize>>,
+    pub child_tables_by_label: crate::hashing::FastMap<(&'a str, &'a str), Vec<usize>>,
 }
 
 /// What one translator produced.
@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
             });
         }
         let mut child_tables = Vec::new();
-        let mut child_tables_by_label: crate::gloo::FastMap<_, Vec<usize>> = Default::default();
+        let mut child_tables_by_label: crate::hashing::FastMap<_, Vec<usize>> = Default::default();
         for (i, rt) in model.route_tables.iter().enumerate() {
             if !rt.spec.hosts.is_empty() {
                 continue;

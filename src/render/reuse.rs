@@ -36,7 +36,7 @@
 use super::{RenderOptions, Stage};
 use crate::gloo::types::{Labels, ObjectSelector};
 use crate::gloo::{labels_match, Model, Typed};
-use crate::gloo::{FastMap, FastSet};
+use crate::hashing::{FastMap, FastSet};
 use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::repo::Repo;
