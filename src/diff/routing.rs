@@ -4,6 +4,7 @@
 //! before and the after.
 
 use super::ObjectDiff;
+use crate::hashing::{FastMap, FastSet};
 use crate::node::Node;
 use crate::render::Kept;
 use rayon::prelude::*;
@@ -11,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -128,6 +130,9 @@ fn matcher(route: &Node) -> String {
     }
 }
 
+/// What a wildcard host covers in Istio: `*.example.org` every host ending in `.example.org`
+/// (the reference the indexes below are tested against).
+#[cfg(test)]
 fn host_matches(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix('*') {
         Some(suffix) => host.ends_with(suffix),
@@ -256,32 +261,68 @@ pub fn graph(objects: &[Kept]) -> BTreeMap<(String, String), HostRoutes> {
     graph_of(objects, None)
 }
 
+/// The destination hosts of a VirtualService's routes, in every protocol section.
+fn destination_hosts(spec: &Node) -> impl Iterator<Item = &str> {
+    ["http", "tls", "tcp"].into_iter().flat_map(move |proto| {
+        spec[proto].as_array().into_iter().flatten().flat_map(|r| {
+            r["route"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["destination"]["host"].as_str())
+        })
+    })
+}
+
 /// As [`graph`], only for the (cluster, host) pairs in `only` when given.
 fn graph_of(
     objects: &[Kept],
     only: Option<&HashSet<(&str, &str)>>,
 ) -> BTreeMap<(String, String), HostRoutes> {
+    // The VirtualServices to draw, with their hosts to draw.
+    let drawn: Vec<(&Kept, Vec<&str>)> = objects
+        .iter()
+        .filter(|o| is_kind(&o.value, "VirtualService"))
+        .filter_map(|o| {
+            let hosts: Vec<&str> = o.value["spec"]["hosts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Node::as_str)
+                .filter(|h| only.is_none_or(|set| set.contains(&(o.cluster.as_str(), *h))))
+                .collect();
+            (!hosts.is_empty()).then_some((o, hosts))
+        })
+        .collect();
+    // Only the ServiceEntries those routes can reach are indexed: the ones with an exact host
+    // a drawn route names, and every wildcard one (few). Indexing all of a cluster's entries
+    // cost more than drawing a diff's few hosts.
+    let wanted: Option<FastSet<(&str, &str)>> = only.map(|_| {
+        drawn
+            .iter()
+            .flat_map(|(o, _)| {
+                destination_hosts(&o.value["spec"]).map(|h| (o.cluster.as_str(), h))
+            })
+            .collect()
+    });
     let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
     for o in objects.iter().filter(|o| is_kind(&o.value, "ServiceEntry")) {
-        entries.entry(o.cluster.as_str()).or_default().add(&o.value);
+        let reachable = wanted.as_ref().is_none_or(|w| {
+            o.value["spec"]["hosts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Node::as_str)
+                .any(|h| h.starts_with('*') || w.contains(&(o.cluster.as_str(), h)))
+        });
+        if reachable {
+            entries.entry(o.cluster.as_str()).or_default().add(&o.value);
+        }
     }
     let none = Entries::default();
     let mut out: BTreeMap<(String, String), HostRoutes> = BTreeMap::new();
-    for o in objects
-        .iter()
-        .filter(|o| is_kind(&o.value, "VirtualService"))
-    {
+    for (o, hosts) in drawn {
         let spec = &o.value["spec"];
-        let hosts: Vec<&str> = spec["hosts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Node::as_str)
-            .filter(|h| only.is_none_or(|set| set.contains(&(o.cluster.as_str(), *h))))
-            .collect();
-        if hosts.is_empty() {
-            continue;
-        }
         let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
         let vs = format!(
             "{}/{}",
@@ -310,6 +351,40 @@ fn graph_of(
     out
 }
 
+/// Changed ServiceEntries' hosts of one cluster: exact hosts in a set, wildcard ones by the
+/// suffix they match, with the lengths of those suffixes (as [`Entries`]).
+#[derive(Default)]
+struct Patterns<'a> {
+    exact: FastSet<&'a str>,
+    suffixes: FastSet<&'a str>,
+    lengths: BTreeSet<usize>,
+}
+
+impl<'a> Patterns<'a> {
+    fn add(&mut self, host: &'a str) {
+        match host.strip_prefix('*') {
+            Some(suffix) => {
+                self.suffixes.insert(suffix);
+                self.lengths.insert(suffix.len());
+            }
+            None => {
+                self.exact.insert(host);
+            }
+        }
+    }
+
+    /// True when a changed host covers `host` ([`host_matches`]).
+    fn cover(&self, host: &str) -> bool {
+        self.exact.contains(host)
+            || self
+                .lengths
+                .iter()
+                .take_while(|&&n| n <= host.len())
+                .filter_map(|&n| host.get(host.len() - n..))
+                .any(|suffix| self.suffixes.contains(suffix))
+    }
+}
+
 /// The (cluster, host) pairs whose picture may differ: the hosts of every VirtualService that
 /// was added, removed or changed, and of every VirtualService routing to a host of a
 /// ServiceEntry that was added, removed or changed. Every other host has the same inputs on
@@ -330,8 +405,8 @@ fn touched<'a>(
                 .is_some_and(|a| a.starts_with("networking.istio.io/"))
     };
     let mut hosts: HashSet<(&str, &str)> = HashSet::new();
-    // Hosts of changed ServiceEntries, per cluster (wildcards kept as patterns).
-    let mut se_hosts: HashMap<&str, Vec<&str>> = HashMap::new();
+    // Hosts of changed ServiceEntries, per cluster.
+    let mut patterns: FastMap<&str, Patterns<'_>> = FastMap::default();
     for d in diffs {
         for v in d.after.iter().chain(&d.before) {
             let vs = routing(v, "VirtualService");
@@ -343,45 +418,31 @@ fn touched<'a>(
                 if vs {
                     hosts.insert((&d.cluster, host));
                 } else {
-                    se_hosts.entry(&d.cluster).or_default().push(host);
+                    patterns.entry(&d.cluster).or_default().add(host);
                 }
             }
         }
     }
-    if !se_hosts.is_empty() {
-        // Exact hosts are looked up in a set, the few wildcard patterns tried one by one; the
-        // VirtualServices of both sides are scanned in parallel (a set, so order is free).
-        let patterns: HashMap<&str, (HashSet<&str>, Vec<&str>)> = se_hosts
-            .into_iter()
-            .map(|(cluster, list)| {
-                let (wild, exact): (Vec<&str>, Vec<&str>) =
-                    list.into_iter().partition(|p| p.starts_with('*'));
-                (cluster, (exact.into_iter().collect(), wild))
-            })
-            .collect();
-        // Both sides are scanned in parallel; a VirtualService the head shares with the base
-        // is seen twice, which costs less than telling the shared ones apart first.
+    if !patterns.is_empty() {
         let routes_to_changed = |o: &Kept| {
-            let Some((exact, wild)) = patterns.get(o.cluster.as_str()) else {
+            let Some(p) = patterns.get(o.cluster.as_str()) else {
                 return false;
             };
-            if !is_kind(&o.value, "VirtualService") {
-                return false;
-            }
-            let spec = &o.value["spec"];
-            ["http", "tls", "tcp"].iter().any(|proto| {
-                spec[*proto].as_array().into_iter().flatten().any(|r| {
-                    r["route"].as_array().into_iter().flatten().any(|d| {
-                        d["destination"]["host"].as_str().is_some_and(|dh| {
-                            exact.contains(dh) || wild.iter().any(|p| host_matches(p, dh))
-                        })
-                    })
-                })
-            })
+            is_kind(&o.value, "VirtualService")
+                && destination_hosts(&o.value["spec"]).any(|dh| p.cover(dh))
         };
+        // A head object the render took from the base's is the same allocation, with the
+        // same hosts: the base's scan covers it.
+        let shared: FastSet<usize> = base
+            .iter()
+            .map(|o| Arc::as_ptr(&o.value) as usize)
+            .collect();
         let found: Vec<(&str, &str)> = base
             .par_iter()
-            .chain(head.par_iter())
+            .chain(
+                head.par_iter()
+                    .filter(|o| !shared.contains(&(Arc::as_ptr(&o.value) as usize))),
+            )
             .filter(|o| routes_to_changed(o))
             .flat_map_iter(|o| {
                 let list = o.value["spec"]["hosts"].as_array().into_iter().flatten();
@@ -654,6 +715,68 @@ mod tests {
             want.sort();
             assert_eq!(index.endpoints(host), want, "{host}");
         }
+    }
+
+    #[test]
+    fn changed_host_patterns_cover_the_hosts_host_matches_does() {
+        let changed = ["*.example.org", "*ple.org", "a.b.example.org", "exact.io"];
+        for n in 0..=changed.len() {
+            let mut p = Patterns::default();
+            changed[..n].iter().for_each(|h| p.add(h));
+            for host in [
+                "a.b.example.org",
+                "x.example.org",
+                "example.org",
+                "apple.org",
+                "exact.io",
+                "other",
+                "",
+            ] {
+                let want = changed[..n].iter().any(|c| host_matches(c, host));
+                assert_eq!(p.cover(host), want, "{host} against {:?}", &changed[..n]);
+            }
+        }
+        let mut all = Patterns::default();
+        all.add("*");
+        assert!(all.cover("anything.at.all"));
+    }
+
+    #[test]
+    fn a_picture_of_some_hosts_is_the_full_picture_of_those_hosts() {
+        // Entries are indexed only when a drawn route can reach them; the picture must not
+        // lose an exact or a wildcard one, nor take one a route does not reach.
+        let vs_to = |name: &str, host: &str, dest: &str| {
+            r(json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                "metadata": {"name": name, "namespace": "gw"},
+                "spec": {"hosts": [host], "http": [
+                    {"route": [{"destination": {"host": dest}}]}]}}))
+        };
+        let se_for = |name: &str, host: &str, addr: &str| {
+            r(json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                "metadata": {"name": name, "namespace": "gw"},
+                "spec": {"hosts": [host], "endpoints": [{"address": addr}]}}))
+        };
+        let objects = [
+            vs_to("a", "a.example.com", "x.svc.example.org"),
+            vs_to("b", "b.example.com", "y.example.net"),
+            vs_to("c", "c.example.com", "z.example.io"),
+            se_for("x", "x.svc.example.org", "10.0.0.1"),
+            se_for("wild", "*.example.org", "10.0.0.2"),
+            se_for("y", "y.example.net", "10.0.0.3"),
+            se_for("z", "z.example.io", "10.0.0.4"),
+        ];
+        let full = graph(&objects);
+        let only: HashSet<(&str, &str)> = [("c", "a.example.com"), ("c", "b.example.com")]
+            .into_iter()
+            .collect();
+        let some = graph_of(&objects, Some(&only));
+        let want: BTreeMap<_, _> = full
+            .into_iter()
+            .filter(|((c, h), _)| only.contains(&(c.as_str(), h.as_str())))
+            .collect();
+        assert_eq!(some, want);
+        let a = &some[&("c".to_string(), "a.example.com".to_string())];
+        assert_eq!(a.routes[0].destinations[0].endpoints, ["10.0.0.1", "10.0.0.2"]);
     }
 
     #[test]
