@@ -12,7 +12,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
-use std::sync::Arc;
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -390,11 +389,7 @@ impl<'a> Patterns<'a> {
 /// ServiceEntry that was added, removed or changed. Every other host has the same inputs on
 /// both sides, so the same picture; skipping them keeps a diff proportional to its changes.
 /// `diffs` are the objects `compare` found different, so no value is compared twice.
-fn touched<'a>(
-    base: &'a [Kept],
-    head: &'a [Kept],
-    diffs: &'a [ObjectDiff],
-) -> HashSet<(&'a str, &'a str)> {
+fn touched<'a>(base: &'a [Kept], diffs: &'a [ObjectDiff]) -> HashSet<(&'a str, &'a str)> {
     // The changed objects' hosts come from the diffs themselves (each holds both sides'
     // values); only the scan for VirtualServices routing to a changed ServiceEntry's host
     // reads every object.
@@ -431,18 +426,10 @@ fn touched<'a>(
             is_kind(&o.value, "VirtualService")
                 && destination_hosts(&o.value["spec"]).any(|dh| p.cover(dh))
         };
-        // A head object the render took from the base's is the same allocation, with the
-        // same hosts: the base's scan covers it.
-        let shared: FastSet<usize> = base
-            .iter()
-            .map(|o| Arc::as_ptr(&o.value) as usize)
-            .collect();
+        // The base alone is scanned: a head VirtualService is either added or changed (its
+        // hosts are in already) or equal to the base's of its key, which the scan sees.
         let found: Vec<(&str, &str)> = base
             .par_iter()
-            .chain(
-                head.par_iter()
-                    .filter(|o| !shared.contains(&(Arc::as_ptr(&o.value) as usize))),
-            )
             .filter(|o| routes_to_changed(o))
             .flat_map_iter(|o| {
                 let list = o.value["spec"]["hosts"].as_array().into_iter().flatten();
@@ -459,7 +446,7 @@ fn touched<'a>(
 /// the objects that differ between the two (from `compare`).
 pub fn changes(base: &[Kept], head: &[Kept], diffs: &[ObjectDiff]) -> Vec<HostChange> {
     let start = std::time::Instant::now();
-    let only = touched(base, head, diffs);
+    let only = touched(base, diffs);
     tracing::debug!(
         "routing: {} touched hosts in {:?}",
         only.len(),
