@@ -283,6 +283,137 @@ pub fn parse_file(
     (objects, diags)
 }
 
+/// The same file as parsed in an earlier revision: its text, objects and warnings.
+pub struct Earlier<'a> {
+    /// The earlier text.
+    pub text: &'a str,
+    /// The objects [`parse_file`] found in it, in order.
+    pub objects: &'a [Object],
+    /// The findings it gave (a successful load's: warnings only).
+    pub warnings: &'a [Diagnostic],
+}
+
+/// As [`parse_file`], taking from `earlier` the objects and warnings of every document whose
+/// text is unchanged (moved to their new lines), so that a diff parses only the documents a
+/// change touched. Where the split into documents is not surely the parser's
+/// ([`yaml::split_documents`]), or a parsed document is a List or gives any finding but a
+/// YAML 1.1 note, the whole file is parsed as [`parse_file`] does: the result is the same
+/// either way.
+pub fn parse_file_after(
+    path: &Arc<str>,
+    text: &str,
+    file_index: usize,
+    cluster: &str,
+    limits: &YamlLimits,
+    earlier: &Earlier<'_>,
+) -> (Vec<Object>, Vec<Diagnostic>) {
+    parse_pieces(path, text, file_index, cluster, limits, earlier)
+        .unwrap_or_else(|| parse_file(path, text, file_index, cluster, limits))
+}
+
+/// The document-by-document half of [`parse_file_after`]; `None` to parse the whole file.
+fn parse_pieces(
+    path: &Arc<str>,
+    text: &str,
+    file_index: usize,
+    cluster: &str,
+    limits: &YamlLimits,
+    earlier: &Earlier<'_>,
+) -> Option<(Vec<Object>, Vec<Diagnostic>)> {
+    const NOTE: &str = "yaml-1.1-scalar";
+    let pieces = yaml::split_documents(text, limits)?;
+    let before = yaml::split_documents(earlier.text, limits)?;
+    let by_text: crate::hashing::FastMap<&str, &yaml::Piece> = before
+        .iter()
+        .filter(|p| p.index.is_some())
+        .map(|p| (&earlier.text[p.range.clone()], p))
+        .collect();
+    // A line of a piece that starts at `from`, in the same piece starting at `to`.
+    let shift = |line: u32, from: u32, to: u32| Some(line.checked_sub(from)? + to);
+    let mut objects = Vec::new();
+    let mut diags = Vec::new();
+    for piece in &pieces {
+        let Some(index) = piece.index else { continue };
+        let t = &text[piece.range.clone()];
+        if let Some(old) = by_text.get(t) {
+            let at = |line: u32| shift(line, old.line, piece.line);
+            for o in earlier
+                .objects
+                .iter()
+                .filter(|o| Some(o.doc_index) == old.index)
+            {
+                if !o.pointer.is_empty() || o.value.is_null() {
+                    return None;
+                }
+                objects.push(Object {
+                    location: Location {
+                        file: path.clone(),
+                        line: at(o.location.line)?,
+                        column: o.location.column,
+                    },
+                    doc_index: index,
+                    cluster: cluster.to_string(),
+                    file_index,
+                    ..o.clone()
+                });
+            }
+            for w in earlier.warnings {
+                let Some(loc) = &w.location else { return None };
+                if !(old.line..old.end_line).contains(&loc.line) {
+                    continue;
+                }
+                if w.code != NOTE || !w.related.is_empty() {
+                    return None;
+                }
+                let mut w = w.clone();
+                w.location = Some(Location {
+                    file: path.clone(),
+                    line: at(loc.line)?,
+                    column: loc.column,
+                });
+                diags.push(w);
+            }
+            continue;
+        }
+        let parsed = yaml::parse_stream(t, limits).ok()?;
+        let at = |pos: Pos| {
+            Some(Pos {
+                line: shift(pos.line, 1, piece.line)?,
+                column: pos.column,
+            })
+        };
+        for w in parsed.warnings {
+            diags.push(
+                Diagnostic::warning(NOTE, w.message).at(Location::new(path.clone(), at(w.pos)?)),
+            );
+        }
+        for doc in parsed.documents {
+            let is_list = doc.value["kind"]
+                .as_str()
+                .is_some_and(|k| k == "List" || k.ends_with("List"));
+            if doc.index != 0 || is_list {
+                return None;
+            }
+            let found = diags.len();
+            push_object(
+                &mut objects,
+                &mut diags,
+                doc.value,
+                doc.max_list,
+                Location::new(path.clone(), at(doc.pos)?),
+                index,
+                String::new(),
+                cluster,
+                file_index,
+            );
+            if diags.len() > found {
+                return None;
+            }
+        }
+    }
+    Some((objects, diags))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn push_object(
     objects: &mut Vec<Object>,

@@ -236,7 +236,7 @@ impl Repo {
                 // (A released value is null: never the same as anything.)
                 None => by_key.get(&o.key()).copied().filter(|&j| {
                     let v = &earlier.objects[j].value;
-                    !v.is_null() && *v == o.value
+                    !v.is_null() && (Arc::ptr_eq(v, &o.value) || *v == o.value)
                 }),
             })
             .collect()
@@ -414,7 +414,20 @@ impl Repo {
                             .collect();
                         (objs, p.warnings[warns.clone()].to_vec(), Some(j))
                     }
-                    _ => {
+                    // A changed file: its unchanged documents are taken, the rest parsed.
+                    Some((p, &j)) => {
+                        let (objs, warns) = &p.parsed[j];
+                        let earlier = manifest::Earlier {
+                            text: &p.files[j].text,
+                            objects: &p.objects[objs.clone()],
+                            warnings: &p.warnings[warns.clone()],
+                        };
+                        let (objs, warns) = manifest::parse_file_after(
+                            &st.path, &st.text, i, cluster, &yl, &earlier,
+                        );
+                        (objs, warns, None)
+                    }
+                    None => {
                         let (objs, warns) =
                             manifest::parse_file(&st.path, &st.text, i, cluster, &yl);
                         (objs, warns, None)

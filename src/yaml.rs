@@ -108,6 +108,82 @@ pub fn parse_stream(text: &str, limits: &YamlLimits) -> Result<Parsed, YamlError
     })
 }
 
+/// One document's text in a stream split at its `---` lines ([`split_documents`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Byte range of the text between two marker lines (markers excluded).
+    pub range: std::ops::Range<usize>,
+    /// 1-based line of the range's first line.
+    pub line: u32,
+    /// 1-based line just after the range (the next marker's).
+    pub end_line: u32,
+    /// The parser's index of the document it holds (`Document::index`); `None` for text before
+    /// the first marker that holds only comments and blank lines, which is no document.
+    pub index: Option<usize>,
+}
+
+/// Splits a stream into its documents' texts without parsing it, where that split is surely
+/// the parser's: every marker line is exactly `---`, and nothing else could end or start a
+/// document or make one depend on another: no directive (`%`), no `...`, no marker with
+/// content after it, no anchor (`&`, so no alias reaches across documents), no CR, no BOM.
+/// A marker line always ends the node before it (YAML 1.2 §9.1.4, c-forbidden), so a
+/// quoted scalar or flow collection that runs across one does not parse as a piece of its
+/// own either. `None` for any other stream, and when the limits could be reached: more
+/// pieces than `max_documents`, or more bytes than `max_nodes` (without aliases a node
+/// takes at least a byte). Each piece parsed alone gives the document the whole stream
+/// gives at that index, its lines counted from `line`.
+pub fn split_documents(text: &str, limits: &YamlLimits) -> Option<Vec<Piece>> {
+    if text.starts_with('\u{feff}')
+        || text.len() > limits.max_nodes
+        || text.contains('&')
+        || text.contains('\r')
+    {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let (mut start, mut start_line) = (0usize, 1u32);
+    let mut offset = 0usize;
+    let mut line = 1u32;
+    // Whether the text before the first marker holds a node (an implicit document).
+    let mut first_has_content = false;
+    for l in text.split_inclusive('\n') {
+        let body = l.strip_suffix('\n').unwrap_or(l);
+        if body.starts_with('%') || body.starts_with("...") {
+            return None;
+        }
+        if body.starts_with("---") {
+            if body != "---" {
+                return None;
+            }
+            pieces.push((start..offset, start_line, line));
+            start = offset + l.len();
+            start_line = line + 1;
+        } else if pieces.is_empty() {
+            let t = body.trim_start();
+            first_has_content |= !t.is_empty() && !t.starts_with('#');
+        }
+        offset += l.len();
+        line += 1;
+    }
+    pieces.push((start..text.len(), start_line, line));
+    if pieces.len() > limits.max_documents {
+        return None;
+    }
+    let skip = usize::from(!first_has_content);
+    Some(
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(k, (range, line, end_line))| Piece {
+                range,
+                line,
+                end_line,
+                index: k.checked_sub(skip),
+            })
+            .collect(),
+    )
+}
+
 /// Counts the parser's events over `text` and builds nothing: the mandated parser's own cost,
 /// the floor under [`parse_stream`] (`cargo bench --bench stages`, `z_floor_parse`).
 pub fn event_count(text: &str, limits: &YamlLimits) -> Result<usize, YamlError> {

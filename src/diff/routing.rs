@@ -299,9 +299,7 @@ fn graph_of(
     let wanted: Option<FastSet<(&str, &str)>> = only.map(|_| {
         drawn
             .iter()
-            .flat_map(|(o, _)| {
-                destination_hosts(&o.value["spec"]).map(|h| (o.cluster.as_str(), h))
-            })
+            .flat_map(|(o, _)| destination_hosts(&o.value["spec"]).map(|h| (o.cluster.as_str(), h)))
             .collect()
     });
     let mut entries: HashMap<&str, Entries<'_>> = HashMap::new();
@@ -733,15 +731,19 @@ mod tests {
         // Entries are indexed only when a drawn route can reach them; the picture must not
         // lose an exact or a wildcard one, nor take one a route does not reach.
         let vs_to = |name: &str, host: &str, dest: &str| {
-            r(json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            r(
+                json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                 "metadata": {"name": name, "namespace": "gw"},
                 "spec": {"hosts": [host], "http": [
-                    {"route": [{"destination": {"host": dest}}]}]}}))
+                    {"route": [{"destination": {"host": dest}}]}]}}),
+            )
         };
         let se_for = |name: &str, host: &str, addr: &str| {
-            r(json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+            r(
+                json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
                 "metadata": {"name": name, "namespace": "gw"},
-                "spec": {"hosts": [host], "endpoints": [{"address": addr}]}}))
+                "spec": {"hosts": [host], "endpoints": [{"address": addr}]}}),
+            )
         };
         let objects = [
             vs_to("a", "a.example.com", "x.svc.example.org"),
@@ -763,7 +765,10 @@ mod tests {
             .collect();
         assert_eq!(some, want);
         let a = &some[&("c".to_string(), "a.example.com".to_string())];
-        assert_eq!(a.routes[0].destinations[0].endpoints, ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(
+            a.routes[0].destinations[0].endpoints,
+            ["10.0.0.1", "10.0.0.2"]
+        );
     }
 
     #[test]

@@ -333,7 +333,7 @@ impl Changed {
             hostless: Vec::new(),
         };
         for (b, h) in sides.into_values() {
-            let same_value = matches!((b, h), (Some(b), Some(h)) if b.value == h.value);
+            let same_value = matches!((b, h), (Some(b), Some(h)) if std::sync::Arc::ptr_eq(&b.value, &h.value) || b.value == h.value);
             let same_place =
                 same_value && matches!((b, h), (Some(b), Some(h)) if b.location == h.location);
             if same_place {
