@@ -591,6 +591,87 @@ mod tests {
         assert_eq!(field_to_pointer(""), "");
     }
 
+    /// What a parse gives, as comparable text (values, places, indexes, findings).
+    fn summary((objs, diags): &(Vec<Object>, Vec<Diagnostic>)) -> String {
+        let objs: Vec<String> = objs
+            .iter()
+            .map(|o| {
+                format!(
+                    "{:?} {} {} {} {:?} {} {} {}",
+                    o.id,
+                    o.value,
+                    o.location,
+                    o.doc_index,
+                    o.pointer,
+                    o.cluster,
+                    o.file_index,
+                    o.max_list
+                )
+            })
+            .collect();
+        format!("{objs:#?}\n{diags:#?}")
+    }
+
+    #[test]
+    fn parse_file_after_gives_what_parse_file_gives() {
+        let path: Arc<str> = "f.yaml".into();
+        let limits = YamlLimits::default();
+        let cm = |name: &str, extra: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{extra}")
+        };
+        let (a, b, c) = (cm("a", ""), cm("b", "data:\n  k: yes\n"), cm("c", ""));
+        let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: l}\n";
+        let cases = [
+            // (earlier, now)
+            (format!("{a}---\n{b}"), format!("# moved\n\n{a}---\n{b}")),
+            (format!("{a}---\n{b}"), format!("---\n{b}---\n{a}")),
+            (
+                format!("{a}---\n{b}"),
+                format!("{a}---\n{}---\n{b}", cm("a2", "")),
+            ),
+            (format!("{a}---\n{b}---\n{c}"), format!("{a}---\n---\n{c}")),
+            (
+                format!("{a}---\n{b}"),
+                format!("{a}---\n{}", cm("b", "data:\n  k: on\n")),
+            ),
+            (
+                format!("{a}---\n{b}"),
+                format!("{a}---\n{}", cm("b", "data: [\n")),
+            ),
+            (format!("{a}---\n{b}"), format!("{a}---\n- not an object\n")),
+            (format!("{a}---\n{b}"), format!("{a}---\n{list}")),
+            (format!("{a}---\n{list}"), format!("{b}---\n{list}")),
+            (format!("{a}---\n{b}"), format!("{a}...\n---\n{b}")),
+            (format!("{a}---\n{b}"), format!("{a}---\nx: &y 1\n")),
+            (
+                format!("{a}---\n{b}"),
+                format!("{a}---\n{}", cm("Bad_Name", "")),
+            ),
+        ];
+        for (earlier, now) in &cases {
+            let before = parse_file(&path, earlier, 3, "c", &limits);
+            let past = Earlier {
+                text: earlier,
+                objects: &before.0,
+                warnings: &before.1,
+            };
+            let got = parse_file_after(&path, now, 5, "c", &limits, &past);
+            let want = parse_file(&path, now, 5, "c", &limits);
+            assert_eq!(summary(&got), summary(&want), "{earlier:?} -> {now:?}");
+        }
+        // The unchanged documents' objects are the earlier ones, not parsed again.
+        let (earlier, now) = &cases[1];
+        let before = parse_file(&path, earlier, 0, "c", &limits);
+        let past = Earlier {
+            text: earlier,
+            objects: &before.0,
+            warnings: &before.1,
+        };
+        let (got, _) = parse_file_after(&path, now, 0, "c", &limits, &past);
+        assert!(Arc::ptr_eq(&got[0].value, &before.0[1].value));
+        assert!(Arc::ptr_eq(&got[1].value, &before.0[0].value));
+    }
+
     #[test]
     fn lists_are_flattened_with_item_positions() {
         let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: ns}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b}\n";

@@ -872,6 +872,99 @@ mod tests {
     }
 
     #[test]
+    fn split_documents_gives_the_parsers_documents() {
+        let limits = YamlLimits::default();
+        let texts = [
+            "a: 1\n---\nb: 2\n",
+            "---\na: 1\n---\nb: 2",
+            "# head\n\n---\na: 1\n",
+            "a: 1\n---\n---\nb: 2\n---\n",
+            "a: |\n  x\n---\nb: 1\n",
+            "|\nfoo\n---\nbar\n",
+            "---\n# only a comment\n---\nc: 3\n",
+            "key: 'multi\n  line'\n---\nz: 1\n",
+            "a: \"open\n---\nb\"\n",
+            "[a,\n---\nb]\n",
+            "a:\n- 1\n---\n- x\n- y\n---\nyes: on\n",
+            "",
+            "---\n",
+        ];
+        for text in texts {
+            let pieces = split_documents(text, &limits).unwrap();
+            let whole = parse(text);
+            let alone: Vec<_> = pieces
+                .iter()
+                .map(|p| (p, parse(&text[p.range.clone()])))
+                .collect();
+            let Ok(whole) = whole else {
+                // A stream the parser rejects has a piece it rejects: the caller parses the
+                // whole stream and reports its error.
+                assert!(alone.iter().any(|(_, r)| r.is_err()), "{text:?}");
+                continue;
+            };
+            let mut docs = Vec::new();
+            let mut warnings = Vec::new();
+            for (p, r) in alone {
+                let r = r.unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+                assert!(p.index.is_some() || r.documents.is_empty(), "{text:?}");
+                let line = |pos: Pos| Pos {
+                    line: pos.line - 1 + p.line,
+                    column: pos.column,
+                };
+                for d in r.documents {
+                    assert_eq!(d.index, 0, "{text:?}");
+                    docs.push((p.index.unwrap(), line(d.pos), d.value, d.max_list));
+                }
+                warnings.extend(r.warnings.into_iter().map(|w| (line(w.pos), w.message)));
+            }
+            let want: Vec<_> = whole
+                .documents
+                .into_iter()
+                .map(|d| (d.index, d.pos, d.value, d.max_list))
+                .collect();
+            assert_eq!(docs, want, "{text:?}");
+            let want: Vec<_> = whole
+                .warnings
+                .into_iter()
+                .map(|w| (w.pos, w.message))
+                .collect();
+            assert_eq!(warnings, want, "{text:?}");
+        }
+        let p = split_documents("# c\n---\na: 1\n---\nb: 2\n", &limits).unwrap();
+        let got: Vec<_> = p.iter().map(|p| (p.line, p.end_line, p.index)).collect();
+        assert_eq!(got, [(1, 2, None), (3, 4, Some(0)), (5, 6, Some(1))]);
+    }
+
+    #[test]
+    fn split_documents_declines_what_it_cannot_split_surely() {
+        let limits = YamlLimits::default();
+        for text in [
+            "%YAML 1.2\n---\na: 1\n",
+            "a: 1\n...\n---\nb: 2\n",
+            "--- |\n  x\n",
+            "--- # comment\na: 1\n",
+            "a: &x 1\nb: *x\n",
+            "a: 1\r\n---\r\nb: 2\r\n",
+            "\u{feff}a: 1\n",
+        ] {
+            assert_eq!(split_documents(text, &limits), None, "{text:?}");
+        }
+        let tight = YamlLimits {
+            max_documents: 2,
+            ..limits
+        };
+        assert_eq!(
+            split_documents("a: 1\n---\nb: 2\n---\nc: 3\n", &tight),
+            None
+        );
+        let tiny = YamlLimits {
+            max_nodes: 4,
+            ..limits
+        };
+        assert_eq!(split_documents("a: 1\nb: 2\n", &tiny), None);
+    }
+
+    #[test]
     fn each_document_knows_its_longest_list() {
         let p = parse(
             "a: [1, 2, 3]\nb: {c: [[1, 2, 3, 4], []]}\n---\nx: &l [1, 2]\ny: *l\n---\nk: v\n",
