@@ -338,12 +338,20 @@ fn graph_of(
                 });
             }
         }
-        for h in hosts {
+        // Each host but the last takes a copy; the last takes the routes themselves.
+        let Some((last, rest)) = hosts.split_last() else {
+            continue;
+        };
+        for h in rest {
             out.entry((o.cluster.clone(), h.to_string()))
                 .or_default()
                 .routes
                 .extend(routes.iter().cloned());
         }
+        out.entry((o.cluster.clone(), last.to_string()))
+            .or_default()
+            .routes
+            .extend(routes);
     }
     out
 }
