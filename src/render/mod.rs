@@ -423,9 +423,9 @@ pub fn render_with(
     tracing::debug!("render: context in {:?}", start.elapsed());
     let keep = opts.keep;
     let mut memo = record.then(|| reuse::Memo::new(opts));
-    let (from_es, from_rt) = match reuse {
+    let (from_es, from_rt, from_merged) = match reuse {
         Some(r) => r.split(),
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), reuse::Merged::default()),
     };
     let stages: Vec<Stage> = vec![
         units(
@@ -470,10 +470,28 @@ pub fn render_with(
     let mut diagnostics = all.diagnostics;
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
+    // A merged object equal to the earlier revision's takes its finished form.
+    let taken = std::sync::atomic::AtomicUsize::new(0);
     let merged: Vec<finish::Finished> = merge_same(all.pending, &mut diagnostics)
         .into_par_iter()
-        .map(|r| finish::finish(r, keep))
+        .map(|r| match reuse::taken_merged(&from_merged, &r) {
+            Some(f) => {
+                taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                f
+            }
+            None => finish::finish(r, keep),
+        })
         .collect();
+    if !from_merged.is_empty() {
+        tracing::debug!(
+            "render: {} of {} merged objects taken from the earlier revision",
+            taken.into_inner(),
+            merged.len()
+        );
+    }
+    if let Some(memo) = memo.as_mut() {
+        memo.record_merged(&merged);
+    }
     let mut objects = all.finished;
     objects.extend(merged);
     // Stable: of two objects with one identity, the one translated first stays first.

@@ -28,12 +28,18 @@
 //!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
 //!   reads nothing else of other objects).
 //!
+//! The objects merged after translation (DestinationRules) are merged again over the whole
+//! head; each that comes out with the value and sources the base's had takes the base's
+//! finished object (`finish` reads nothing else), so its checks are not run again and the
+//! diff finds it shared.
+//!
 //! VirtualGateways, VirtualDestinations and passthrough objects are always translated. The
 //! whole head is rendered afresh when the render options or meshform.yaml differ, or when any
 //! changed object is of another kind (Workspaces and their settings, gateways, Services,
 //! policies: inputs every unit may read).
 
-use super::{RenderOptions, Stage};
+use super::finish::{Body, Finished};
+use super::{RenderOptions, Rendered, Stage};
 use crate::gloo::types::{Labels, ObjectSelector};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
@@ -54,14 +60,28 @@ pub enum Unit {
 pub struct Memo {
     opts: RenderOptions,
     units: FastMap<(Unit, String, String, String), Stage>,
+    merged: Merged,
 }
+
+/// The finished merged objects of a render, by cluster and identity.
+pub(super) type Merged = FastMap<(String, crate::manifest::ObjectId), Finished>;
 
 impl Memo {
     pub(super) fn new(opts: &RenderOptions) -> Memo {
         Memo {
             opts: opts.clone(),
             units: FastMap::default(),
+            merged: FastMap::default(),
         }
+    }
+
+    /// Copies the merged objects (a pointer and a few short lists each).
+    pub(super) fn record_merged(&mut self, merged: &[Finished]) {
+        self.merged.extend(
+            merged
+                .iter()
+                .map(|f| ((f.cluster.clone(), f.id.clone()), f.clone())),
+        );
     }
 
     /// Copies each unit's output (cluster, namespace and name of its object as the key).
@@ -133,11 +153,12 @@ fn key<T>(kind: Unit, t: &Typed<T>) -> (Unit, String, String, String) {
 pub struct Reuse {
     external_services: Vec<Option<Stage>>,
     route_tables: Vec<Option<Stage>>,
+    merged: Merged,
 }
 
 impl Reuse {
-    pub(super) fn split(self) -> (Vec<Option<Stage>>, Vec<Option<Stage>>) {
-        (self.external_services, self.route_tables)
+    pub(super) fn split(self) -> (Vec<Option<Stage>>, Vec<Option<Stage>>, Merged) {
+        (self.external_services, self.route_tables, self.merged)
     }
 
     /// How many units are taken from the memo.
@@ -231,7 +252,16 @@ pub fn plan(
     Some(Reuse {
         external_services,
         route_tables,
+        merged: std::mem::take(&mut memo.merged),
     })
+}
+
+/// The base's finished object for a merged object of the head, when it has the same cluster,
+/// identity, sources and value (kept as a node; compared without converting either side).
+pub(super) fn taken_merged(merged: &Merged, r: &Rendered) -> Option<Finished> {
+    let f = merged.get(&r.sort_key())?;
+    let same = f.sources == r.sources && matches!(&f.body, Body::Node(n) if **n == r.value);
+    same.then(|| f.clone())
 }
 
 /// What changed between two revisions, as far as the reusable units can read it.
