@@ -460,6 +460,51 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_merged_object_takes_the_earlier_finish_only_when_value_and_sources_match() {
+        use crate::manifest::{Location, ObjectId};
+        let source = |name: &str, line: u32| super::super::SourceRef {
+            id: ObjectId {
+                api_version: "networking.gloo.solo.io/v2".into(),
+                kind: "RouteTable".into(),
+                namespace: "ns".into(),
+                name: name.into(),
+            },
+            location: Location {
+                file: "f.yaml".into(),
+                line,
+                column: 1,
+            },
+        };
+        let dr = |subset: &str, sources| Rendered {
+            cluster: "c".into(),
+            value: json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+                "metadata": {"name": "h", "namespace": "ns"},
+                "spec": {"host": "h.example.com", "subsets": [{"name": subset, "labels": {"v": subset}}]}}),
+            sources,
+        };
+        let base = dr("v1", vec![source("a", 1), source("b", 9)]);
+        let finished = super::super::finish::finish(base.clone(), super::super::Keep::Nodes);
+        let mut memo = Memo::new(&RenderOptions::default());
+        memo.record_merged(std::slice::from_ref(&finished));
+        let merged = std::mem::take(&mut memo.merged);
+        let node = |f: &Finished| match &f.body {
+            Body::Node(n) => n.clone(),
+            _ => panic!("kept as a node"),
+        };
+        let taken = taken_merged(&merged, &base).expect("the same object is taken");
+        assert!(std::sync::Arc::ptr_eq(&node(&taken), &node(&finished)));
+        assert_eq!(taken.problems, finished.problems);
+        // Another subset, another source place, another cluster: finished afresh.
+        assert!(taken_merged(&merged, &dr("v2", base.sources.clone())).is_none());
+        assert!(taken_merged(&merged, &dr("v1", vec![source("a", 1), source("b", 10)])).is_none());
+        let elsewhere = Rendered {
+            cluster: "d".into(),
+            ..base.clone()
+        };
+        assert!(taken_merged(&merged, &elsewhere).is_none());
+    }
+
+    #[test]
     fn refs_finds_every_destination_ref_at_any_depth() {
         let spec = Node::from_value(json!({
             "http": [
