@@ -19,11 +19,13 @@ use meshform::source::Origin;
 use meshform::{policy, validate};
 use std::path::PathBuf;
 
-// The same allocator as the binary (src/main.rs), so stage figures add up to the CLI's.
+// The same allocator as the binary (src/main.rs), set up the same way, so stage figures add
+// up to the CLI's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    meshform::allocator::keep_freed_pages();
     divan::main();
 }
 

@@ -13,6 +13,7 @@
 // add noise at every call site.
 #![allow(clippy::result_large_err)]
 
+pub mod allocator;
 pub mod canon;
 pub mod cli;
 pub mod config;
