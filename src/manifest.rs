@@ -330,6 +330,17 @@ fn parse_pieces(
         .collect();
     // A line of a piece that starts at `from`, in the same piece starting at `to`.
     let shift = |line: u32, from: u32, to: u32| Some(line.checked_sub(from)? + to);
+    // Both in file order (a parse emits them so), every warning placed: a piece's share of
+    // each is found by binary search, so a file of many documents costs no more than one
+    // pass over each list.
+    let in_order = earlier.objects.is_sorted_by_key(|o| o.doc_index)
+        && earlier.warnings.iter().all(|w| w.location.is_some())
+        && earlier
+            .warnings
+            .is_sorted_by_key(|w| w.location.as_ref().map(|l| l.line));
+    if !in_order {
+        return None;
+    }
     let mut objects = Vec::new();
     let mut diags = Vec::new();
     for piece in &pieces {
@@ -337,11 +348,10 @@ fn parse_pieces(
         let t = &text[piece.range.clone()];
         if let Some(old) = by_text.get(t) {
             let at = |line: u32| shift(line, old.line, piece.line);
-            for o in earlier
-                .objects
-                .iter()
-                .filter(|o| Some(o.doc_index) == old.index)
-            {
+            let doc = old.index?;
+            let first = earlier.objects.partition_point(|o| o.doc_index < doc);
+            let last = earlier.objects.partition_point(|o| o.doc_index <= doc);
+            for o in &earlier.objects[first..last] {
                 if !o.pointer.is_empty() || o.value.is_null() {
                     return None;
                 }
@@ -357,11 +367,15 @@ fn parse_pieces(
                     ..o.clone()
                 });
             }
-            for w in earlier.warnings {
-                let Some(loc) = &w.location else { return None };
-                if !(old.line..old.end_line).contains(&loc.line) {
-                    continue;
-                }
+            let line_of = |w: &Diagnostic| w.location.as_ref().map(|l| l.line);
+            let first = earlier
+                .warnings
+                .partition_point(|w| line_of(w) < Some(old.line));
+            let last = earlier
+                .warnings
+                .partition_point(|w| line_of(w) < Some(old.end_line));
+            for w in &earlier.warnings[first..last] {
+                let loc = w.location.as_ref()?;
                 if w.code != NOTE || !w.related.is_empty() {
                     return None;
                 }
