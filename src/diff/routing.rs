@@ -294,8 +294,8 @@ fn graph_of(
         })
         .collect();
     // Only the ServiceEntries those routes can reach are indexed: the ones with an exact host
-    // a drawn route names, and every wildcard one (few). Indexing all of a cluster's entries
-    // cost more than drawing a diff's few hosts.
+    // a drawn route names, and every wildcard one (few), instead of every entry of the
+    // cluster for a diff's few hosts.
     let wanted: Option<FastSet<(&str, &str)>> = only.map(|_| {
         drawn
             .iter()
