@@ -307,125 +307,117 @@ pub fn parse_file_after(
     limits: &YamlLimits,
     earlier: &Earlier<'_>,
 ) -> (Vec<Object>, Vec<Diagnostic>) {
-    parse_pieces(path, text, file_index, cluster, limits, earlier)
-        .unwrap_or_else(|| parse_file(path, text, file_index, cluster, limits))
-}
-
-/// The document-by-document half of [`parse_file_after`]; `None` to parse the whole file.
-fn parse_pieces(
-    path: &Arc<str>,
-    text: &str,
-    file_index: usize,
-    cluster: &str,
-    limits: &YamlLimits,
-    earlier: &Earlier<'_>,
-) -> Option<(Vec<Object>, Vec<Diagnostic>)> {
-    const NOTE: &str = "yaml-1.1-scalar";
-    let pieces = yaml::split_documents(text, limits)?;
-    let before = yaml::split_documents(earlier.text, limits)?;
-    let by_text: crate::hashing::FastMap<&str, &yaml::Piece> = before
-        .iter()
-        .filter(|p| p.index.is_some())
-        .map(|p| (&earlier.text[p.range.clone()], p))
-        .collect();
-    // A line of a piece that starts at `from`, in the same piece starting at `to`.
-    let shift = |line: u32, from: u32, to: u32| Some(line.checked_sub(from)? + to);
-    // Both in file order (a parse emits them so), every warning placed: a piece's share of
-    // each is found by binary search, so a file of many documents costs no more than one
-    // pass over each list.
-    let in_order = earlier.objects.is_sorted_by_key(|o| o.doc_index)
-        && earlier.warnings.iter().all(|w| w.location.is_some())
-        && earlier
-            .warnings
-            .is_sorted_by_key(|w| w.location.as_ref().map(|l| l.line));
-    if !in_order {
-        return None;
-    }
-    let mut objects = Vec::new();
-    let mut diags = Vec::new();
-    for piece in &pieces {
-        let Some(index) = piece.index else { continue };
-        let t = &text[piece.range.clone()];
-        if let Some(old) = by_text.get(t) {
-            let at = |line: u32| shift(line, old.line, piece.line);
-            let doc = old.index?;
-            let first = earlier.objects.partition_point(|o| o.doc_index < doc);
-            let last = earlier.objects.partition_point(|o| o.doc_index <= doc);
-            for o in &earlier.objects[first..last] {
-                if !o.pointer.is_empty() || o.value.is_null() {
-                    return None;
+    // Document by document; `None` to parse the whole file.
+    let piecewise = || -> Option<(Vec<Object>, Vec<Diagnostic>)> {
+        const NOTE: &str = "yaml-1.1-scalar";
+        let pieces = yaml::split_documents(text, limits)?;
+        let before = yaml::split_documents(earlier.text, limits)?;
+        let by_text: crate::hashing::FastMap<&str, &yaml::Piece> = before
+            .iter()
+            .filter(|p| p.index.is_some())
+            .map(|p| (&earlier.text[p.range.clone()], p))
+            .collect();
+        // A line of a piece that starts at `from`, in the same piece starting at `to`.
+        let shift = |line: u32, from: u32, to: u32| Some(line.checked_sub(from)? + to);
+        // Both in file order (a parse emits them so), every warning placed: a piece's share of
+        // each is found by binary search, so a file of many documents costs no more than one
+        // pass over each list.
+        let in_order = earlier.objects.is_sorted_by_key(|o| o.doc_index)
+            && earlier.warnings.iter().all(|w| w.location.is_some())
+            && earlier
+                .warnings
+                .is_sorted_by_key(|w| w.location.as_ref().map(|l| l.line));
+        if !in_order {
+            return None;
+        }
+        let mut objects = Vec::new();
+        let mut diags = Vec::new();
+        for piece in &pieces {
+            let Some(index) = piece.index else { continue };
+            let t = &text[piece.range.clone()];
+            if let Some(old) = by_text.get(t) {
+                let at = |line: u32| shift(line, old.line, piece.line);
+                let doc = old.index?;
+                let first = earlier.objects.partition_point(|o| o.doc_index < doc);
+                let last = earlier.objects.partition_point(|o| o.doc_index <= doc);
+                for o in &earlier.objects[first..last] {
+                    if !o.pointer.is_empty() || o.value.is_null() {
+                        return None;
+                    }
+                    objects.push(Object {
+                        location: Location {
+                            file: path.clone(),
+                            line: at(o.location.line)?,
+                            column: o.location.column,
+                        },
+                        doc_index: index,
+                        cluster: cluster.to_string(),
+                        file_index,
+                        ..o.clone()
+                    });
                 }
-                objects.push(Object {
-                    location: Location {
+                let line_of = |w: &Diagnostic| w.location.as_ref().map(|l| l.line);
+                let first = earlier
+                    .warnings
+                    .partition_point(|w| line_of(w) < Some(old.line));
+                let last = earlier
+                    .warnings
+                    .partition_point(|w| line_of(w) < Some(old.end_line));
+                for w in &earlier.warnings[first..last] {
+                    let loc = w.location.as_ref()?;
+                    if w.code != NOTE || !w.related.is_empty() {
+                        return None;
+                    }
+                    let mut w = w.clone();
+                    w.location = Some(Location {
                         file: path.clone(),
-                        line: at(o.location.line)?,
-                        column: o.location.column,
-                    },
-                    doc_index: index,
-                    cluster: cluster.to_string(),
-                    file_index,
-                    ..o.clone()
-                });
+                        line: at(loc.line)?,
+                        column: loc.column,
+                    });
+                    diags.push(w);
+                }
+                continue;
             }
-            let line_of = |w: &Diagnostic| w.location.as_ref().map(|l| l.line);
-            let first = earlier
-                .warnings
-                .partition_point(|w| line_of(w) < Some(old.line));
-            let last = earlier
-                .warnings
-                .partition_point(|w| line_of(w) < Some(old.end_line));
-            for w in &earlier.warnings[first..last] {
-                let loc = w.location.as_ref()?;
-                if w.code != NOTE || !w.related.is_empty() {
+            let parsed = yaml::parse_stream(t, limits).ok()?;
+            let at = |pos: Pos| {
+                Some(Pos {
+                    line: shift(pos.line, 1, piece.line)?,
+                    column: pos.column,
+                })
+            };
+            for w in parsed.warnings {
+                diags.push(
+                    Diagnostic::warning(NOTE, w.message)
+                        .at(Location::new(path.clone(), at(w.pos)?)),
+                );
+            }
+            for doc in parsed.documents {
+                let is_list = doc.value["kind"]
+                    .as_str()
+                    .is_some_and(|k| k == "List" || k.ends_with("List"));
+                if doc.index != 0 || is_list {
                     return None;
                 }
-                let mut w = w.clone();
-                w.location = Some(Location {
-                    file: path.clone(),
-                    line: at(loc.line)?,
-                    column: loc.column,
-                });
-                diags.push(w);
-            }
-            continue;
-        }
-        let parsed = yaml::parse_stream(t, limits).ok()?;
-        let at = |pos: Pos| {
-            Some(Pos {
-                line: shift(pos.line, 1, piece.line)?,
-                column: pos.column,
-            })
-        };
-        for w in parsed.warnings {
-            diags.push(
-                Diagnostic::warning(NOTE, w.message).at(Location::new(path.clone(), at(w.pos)?)),
-            );
-        }
-        for doc in parsed.documents {
-            let is_list = doc.value["kind"]
-                .as_str()
-                .is_some_and(|k| k == "List" || k.ends_with("List"));
-            if doc.index != 0 || is_list {
-                return None;
-            }
-            let found = diags.len();
-            push_object(
-                &mut objects,
-                &mut diags,
-                doc.value,
-                doc.max_list,
-                Location::new(path.clone(), at(doc.pos)?),
-                index,
-                String::new(),
-                cluster,
-                file_index,
-            );
-            if diags.len() > found {
-                return None;
+                let found = diags.len();
+                push_object(
+                    &mut objects,
+                    &mut diags,
+                    doc.value,
+                    doc.max_list,
+                    Location::new(path.clone(), at(doc.pos)?),
+                    index,
+                    String::new(),
+                    cluster,
+                    file_index,
+                );
+                if diags.len() > found {
+                    return None;
+                }
             }
         }
-    }
-    Some((objects, diags))
+        Some((objects, diags))
+    };
+    piecewise().unwrap_or_else(|| parse_file(path, text, file_index, cluster, limits))
 }
 
 #[allow(clippy::too_many_arguments)]
