@@ -217,17 +217,12 @@ pub fn parse_file(
         }
     };
     for w in parsed.warnings {
-        diags.push(
-            Diagnostic::warning("yaml-1.1-scalar", w.message)
-                .at(Location::new(path.clone(), w.pos)),
-        );
+        diags
+            .push(Diagnostic::warning(YAML_NOTE, w.message).at(Location::new(path.clone(), w.pos)));
     }
     for doc in parsed.documents {
         let loc = Location::new(path.clone(), doc.pos);
-        let is_list = doc.value["kind"]
-            .as_str()
-            .is_some_and(|k| k == "List" || k.ends_with("List"))
-            && doc.value["items"].is_array();
+        let is_list = names_a_list(&doc.value) && doc.value["items"].is_array();
         if is_list {
             let positions = yaml::positions(text, doc.index, limits);
             let Node::Object(map) = doc.value else {
@@ -293,6 +288,16 @@ pub struct Earlier<'a> {
     pub warnings: &'a [Diagnostic],
 }
 
+/// The code of the notes on YAML 1.1 readings of a scalar.
+const YAML_NOTE: &str = "yaml-1.1-scalar";
+
+/// Whether a document's kind names a list (`List`, `ConfigMapList`, ...).
+fn names_a_list(doc: &Node) -> bool {
+    doc["kind"]
+        .as_str()
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
+}
+
 /// As [`parse_file`], taking from `earlier` the objects and warnings of every document whose
 /// text is unchanged (moved to their new lines), so that a diff parses only the documents a
 /// change touched. Where the split into documents is not surely the parser's
@@ -309,7 +314,6 @@ pub fn parse_file_after(
 ) -> (Vec<Object>, Vec<Diagnostic>) {
     // Document by document; `None` to parse the whole file.
     let piecewise = || -> Option<(Vec<Object>, Vec<Diagnostic>)> {
-        const NOTE: &str = "yaml-1.1-scalar";
         let pieces = yaml::split_documents(text, limits)?;
         let before = yaml::split_documents(earlier.text, limits)?;
         let by_text: crate::hashing::FastMap<&str, &yaml::Piece> = before
@@ -365,7 +369,7 @@ pub fn parse_file_after(
                     .partition_point(|w| line_of(w) < Some(old.end_line));
                 for w in &earlier.warnings[first..last] {
                     let loc = w.location.as_ref()?;
-                    if w.code != NOTE || !w.related.is_empty() {
+                    if w.code != YAML_NOTE || !w.related.is_empty() {
                         return None;
                     }
                     let mut w = w.clone();
@@ -387,15 +391,12 @@ pub fn parse_file_after(
             };
             for w in parsed.warnings {
                 diags.push(
-                    Diagnostic::warning(NOTE, w.message)
+                    Diagnostic::warning(YAML_NOTE, w.message)
                         .at(Location::new(path.clone(), at(w.pos)?)),
                 );
             }
             for doc in parsed.documents {
-                let is_list = doc.value["kind"]
-                    .as_str()
-                    .is_some_and(|k| k == "List" || k.ends_with("List"));
-                if doc.index != 0 || is_list {
+                if doc.index != 0 || names_a_list(&doc.value) {
                     return None;
                 }
                 let found = diags.len();

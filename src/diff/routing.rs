@@ -139,26 +139,57 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// The ServiceEntries of one cluster, indexed by host; wildcard hosts by the suffix they
-/// match ([`host_matches`]), with the lengths of those suffixes, so a host is tried against
-/// its own few suffixes instead of every wildcard of the cluster.
-#[derive(Default)]
-struct Entries<'a> {
-    exact: HashMap<&'a str, Vec<&'a Node>>,
-    wildcard: HashMap<&'a str, Vec<&'a Node>>,
+/// Values indexed by the host they are written for; wildcard hosts by the suffix they match
+/// ([`host_matches`]), with the lengths of those suffixes, so a host is tried against its own
+/// few suffixes instead of every wildcard.
+struct ByHost<'a, V> {
+    exact: FastMap<&'a str, Vec<V>>,
+    wildcard: FastMap<&'a str, Vec<V>>,
     suffix_lengths: BTreeSet<usize>,
 }
 
-impl<'a> Entries<'a> {
+impl<V> Default for ByHost<'_, V> {
+    fn default() -> Self {
+        ByHost {
+            exact: FastMap::default(),
+            wildcard: FastMap::default(),
+            suffix_lengths: BTreeSet::new(),
+        }
+    }
+}
+
+impl<'a, V> ByHost<'a, V> {
+    fn insert(&mut self, host: &'a str, v: V) {
+        match host.strip_prefix('*') {
+            Some(suffix) => {
+                self.wildcard.entry(suffix).or_default().push(v);
+                self.suffix_lengths.insert(suffix.len());
+            }
+            None => self.exact.entry(host).or_default().push(v),
+        }
+    }
+
+    /// The values of every host that covers `host`: its own, then the wildcards'.
+    fn covering<'s>(&'s self, host: &'s str) -> impl Iterator<Item = &'s V> + 's {
+        let wild = self
+            .suffix_lengths
+            .iter()
+            .take_while(move |&&n| n <= host.len())
+            .filter_map(move |&n| host.get(host.len() - n..))
+            .filter_map(|suffix| self.wildcard.get(suffix))
+            .flatten();
+        self.exact.get(host).into_iter().flatten().chain(wild)
+    }
+}
+
+/// The ServiceEntries of one cluster, by host.
+type Entries<'a> = ByHost<'a, &'a Node>;
+
+impl<'a> ByHost<'a, &'a Node> {
     fn add(&mut self, se: &'a Node) {
         for h in se["spec"]["hosts"].as_array().into_iter().flatten() {
-            let Some(h) = h.as_str() else { continue };
-            match h.strip_prefix('*') {
-                Some(suffix) => {
-                    self.wildcard.entry(suffix).or_default().push(se);
-                    self.suffix_lengths.insert(suffix.len());
-                }
-                None => self.exact.entry(h).or_default().push(se),
+            if let Some(h) = h.as_str() {
+                self.insert(h, se);
             }
         }
     }
@@ -166,15 +197,7 @@ impl<'a> Entries<'a> {
     /// Endpoints of the ServiceEntries whose hosts cover `host`.
     fn endpoints(&self, host: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let exact = self.exact.get(host).into_iter().flatten();
-        let wild = self
-            .suffix_lengths
-            .iter()
-            .take_while(|&&n| n <= host.len())
-            .filter_map(|&n| host.get(host.len() - n..))
-            .filter_map(|suffix| self.wildcard.get(suffix))
-            .flatten();
-        for se in exact.chain(wild) {
+        for se in self.covering(host) {
             let spec = &se["spec"];
             for ep in spec["endpoints"].as_array().into_iter().flatten() {
                 let Some(addr) = ep.get("address").and_then(Node::as_str) else {
@@ -356,37 +379,17 @@ fn graph_of(
     out
 }
 
-/// Changed ServiceEntries' hosts of one cluster: exact hosts in a set, wildcard ones by the
-/// suffix they match, with the lengths of those suffixes (as [`Entries`]).
-#[derive(Default)]
-struct Patterns<'a> {
-    exact: FastSet<&'a str>,
-    suffixes: FastSet<&'a str>,
-    lengths: BTreeSet<usize>,
-}
+/// Changed ServiceEntries' hosts of one cluster.
+type Patterns<'a> = ByHost<'a, ()>;
 
-impl<'a> Patterns<'a> {
+impl<'a> ByHost<'a, ()> {
     fn add(&mut self, host: &'a str) {
-        match host.strip_prefix('*') {
-            Some(suffix) => {
-                self.suffixes.insert(suffix);
-                self.lengths.insert(suffix.len());
-            }
-            None => {
-                self.exact.insert(host);
-            }
-        }
+        self.insert(host, ());
     }
 
     /// True when a changed host covers `host` ([`host_matches`]).
     fn cover(&self, host: &str) -> bool {
-        self.exact.contains(host)
-            || self
-                .lengths
-                .iter()
-                .take_while(|&&n| n <= host.len())
-                .filter_map(|&n| host.get(host.len() - n..))
-                .any(|suffix| self.suffixes.contains(suffix))
+        self.covering(host).next().is_some()
     }
 }
 

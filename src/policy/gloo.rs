@@ -4,9 +4,10 @@
 //! Workspace ownership and visibility come from `gloo::Model` (the renderer's own view).
 
 use super::functions::{parse_cidr, parse_ip};
-use super::hash::{FastMap, FastState, Prehashed};
+use super::hash::Prehashed;
 use crate::canon::{canon_eq, Canon};
 use crate::gloo::{glob_match as glob, Model};
+use crate::hashing::{FastMap, FastState};
 use crate::manifest::Object;
 use crate::node::{Node, NodeMap};
 use crate::repo::Repo;
@@ -912,7 +913,7 @@ mod tests {
         assert!(Canon(&a) == Canon(&b));
         assert!(Canon(&a) != Canon(&c));
         assert_eq!(canon(&a) == canon(&c), Canon(&a) == Canon(&c));
-        let s = super::super::hash::FastState::default();
+        let s = crate::hashing::FastState::default();
         assert_eq!(s.hash_one(Canon(&a)), s.hash_one(Canon(&b)));
         let (one, float) = (node!({"n": 1}), node!({"n": 1.0}));
         assert_eq!(canon(&one) == canon(&float), Canon(&one) == Canon(&float));

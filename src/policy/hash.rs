@@ -1,8 +1,7 @@
-//! Hashing for the policy stage's indexes: the crate's seeded foldhash maps
-//! ([`crate::hashing`]), and keys that carry their hash.
+//! Keys that carry their hash, for the policy stage's indexes (the maps themselves are
+//! [`crate::hashing`]'s).
 
-pub use crate::hashing::{FastMap, FastState};
-
+use crate::hashing::FastState;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// A key that carries its hash, computed once: a map of these rehashes the stored `u64` when
@@ -42,6 +41,7 @@ impl<K> Hash for Prehashed<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hashing::FastMap;
 
     #[test]
     fn prehashed_keys_find_equal_keys_and_only_those() {

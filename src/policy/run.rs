@@ -7,10 +7,10 @@
 use super::convert::{self, to_cel};
 use super::engine::{estimate, select_chain, Compiled, Prog, Sizes, Step, VAR_PREFIX};
 use super::format::{broken_at, FailurePolicy};
-use super::hash::FastMap;
 use super::reads::{self, Need};
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
+use crate::hashing::FastMap;
 use crate::manifest::{Location, Object};
 use crate::repo::{LoadError, Repo};
 use cel::common::value::{CowVal, Val};
