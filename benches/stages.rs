@@ -12,6 +12,7 @@ mod gen;
 
 use divan::Bencher;
 use meshform::gloo::Model;
+use meshform::incremental::Incr;
 use meshform::pipeline::{self, Options};
 use meshform::render::{self, emit, RenderOptions};
 use meshform::repo::{LoadOptions, Repo};
@@ -57,7 +58,7 @@ fn load(n: usize) -> Repo {
 }
 
 fn model(repo: &Repo) -> Model {
-    let (model, diags) = Model::build(repo);
+    let (model, diags, _) = Model::build(repo, Incr::OFF);
     assert!(
         !meshform::diag::has_errors(&diags),
         "generated repo does not type: {:?}",
@@ -77,7 +78,7 @@ fn a_load(bencher: Bencher, n: usize) {
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
 fn b_model(bencher: Bencher, n: usize) {
     let repo = load(n);
-    bencher.bench(|| Model::build(&repo).1.len());
+    bencher.bench(|| Model::build(&repo, Incr::OFF).1.len());
 }
 
 /// Every built-in policy over the repo.
@@ -85,7 +86,9 @@ fn b_model(bencher: Bencher, n: usize) {
 fn c_policy(bencher: Bencher, n: usize) {
     let repo = load(n);
     let model = model(&repo);
-    bencher.bench(|| policy::check(&repo, &model, &[], false).map(|r| r.findings.len()));
+    bencher.bench(|| {
+        policy::check(&repo, &model, &[], false, Incr::OFF).map(|(r, _)| r.findings.len())
+    });
 }
 
 /// Translation to Istio objects.
@@ -94,7 +97,12 @@ fn d_render(bencher: Bencher, n: usize) {
     let repo = load(n);
     let model = model(&repo);
     let opts = RenderOptions::default();
-    bencher.bench(|| render::render(&repo, &model, &opts).objects.len());
+    bencher.bench(|| {
+        render::render(&repo, &model, &opts, Incr::OFF)
+            .0
+            .objects
+            .len()
+    });
 }
 
 /// Istio schema and webhook validation of the rendered objects.
@@ -102,7 +110,7 @@ fn d_render(bencher: Bencher, n: usize) {
 fn e_validate(bencher: Bencher, n: usize) {
     let repo = load(n);
     let model = model(&repo);
-    let out = render::render(&repo, &model, &RenderOptions::default());
+    let (out, _) = render::render(&repo, &model, &RenderOptions::default(), Incr::OFF);
     bencher.bench(|| validate::validate_all(&repo, &out.objects).len());
 }
 
@@ -111,7 +119,7 @@ fn e_validate(bencher: Bencher, n: usize) {
 fn f_emit(bencher: Bencher, n: usize) {
     let repo = load(n);
     let model = model(&repo);
-    let out = render::render(&repo, &model, &RenderOptions::default());
+    let (out, _) = render::render(&repo, &model, &RenderOptions::default(), Incr::OFF);
     bencher.bench(|| emit::yaml_stream(&out.objects).map(|s| s.len()));
 }
 
@@ -121,7 +129,8 @@ fn g_pipeline(bencher: Bencher, n: usize) {
     let dir = Origin::Dir(repo_dir(n));
     let opts = Options::default();
     bencher.bench(|| {
-        pipeline::run(&dir, &opts)
+        pipeline::load(&dir, &opts)
+            .and_then(|r| pipeline::run(r, &opts))
             .map_err(|e| e.0.len())
             .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
             .map(|s| s.len())
@@ -152,7 +161,8 @@ fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Kept> {
         path: dir.to_path_buf(),
         rev: rev.into(),
     };
-    match pipeline::run(&origin, &diff_options()) {
+    let opts = diff_options();
+    match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
         Ok(o) => o.nodes,
         Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
     }
@@ -170,7 +180,7 @@ fn h_diff(bencher: Bencher, n: usize) {
 
 /// The whole `meshform diff --base HEAD~1 --head HEAD` as the CLI runs it (src/cli/diff.rs):
 /// the base read from git, the head read reusing the files the two share, both checked and
-/// rendered in turn (`pipeline::run_pair`: the head takes the base's translation of every
+/// rendered in turn (`pipeline::diff`: the head takes the base's translation of every
 /// unit whose inputs did not change), then compared with the routing pictures (the report
 /// before formatting), nothing freed inside the timing.
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
@@ -197,7 +207,7 @@ fn i_diff_full(bencher: Bencher, n: usize) {
             Ok(o) => o,
             Err(e) => panic!("a revision does not render: {e:?}"),
         };
-        let (base, head) = pipeline::run_pair(Ok(base), Ok(head), &run);
+        let (base, head) = pipeline::diff(Ok(base), Ok(head), &run);
         let (base, head) = (outcome(base), outcome(head));
         let report = meshform::diff::build(
             side("HEAD~1"),
@@ -237,7 +247,7 @@ fn z_floor_write(bencher: Bencher, n: usize) {
     use rayon::prelude::*;
     let repo = load(n);
     let model = model(&repo);
-    let out = render::render(&repo, &model, &RenderOptions::default());
+    let (out, _) = render::render(&repo, &model, &RenderOptions::default(), Incr::OFF);
     bencher.bench(|| {
         out.objects
             .par_iter()

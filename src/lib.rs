@@ -21,6 +21,7 @@ pub mod diag;
 pub mod diff;
 pub mod gloo;
 pub mod hashing;
+pub mod incremental;
 pub mod json;
 pub mod manifest;
 pub mod node;

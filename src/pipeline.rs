@@ -3,6 +3,7 @@
 
 use crate::diag::{self, Diagnostic, Severity};
 use crate::gloo::Model;
+use crate::incremental::{self, Incr, Memos};
 use crate::policy;
 use crate::render::{self, RenderOptions};
 use crate::repo::{LoadError, LoadOptions, Repo};
@@ -50,10 +51,10 @@ pub struct Outcome {
     /// How many policies ran.
     pub policies: usize,
     /// How many translation units were taken from an earlier revision's render instead of
-    /// translated ([`run_pair`]'s head; 0 otherwise).
+    /// translated ([`diff`]'s head; 0 otherwise).
     pub reused: usize,
     /// How many policy results were taken from an earlier revision's check instead of
-    /// evaluated ([`run_pair`]'s head; 0 otherwise).
+    /// evaluated ([`diff`]'s head; 0 otherwise).
     pub reused_checks: usize,
 }
 
@@ -78,9 +79,9 @@ impl Outcome {
     }
 }
 
-/// Loads, types, checks, renders and validates. `Err` means the input itself is broken
-/// (exit 2); policy and translation errors are findings in the `Ok` outcome (exit 1).
-pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
+/// Loads a repo from a directory or a git revision, and refuses a `--cluster` it does not
+/// have ([`unknown_cluster`]). `Err` means the input itself is broken (exit 2).
+pub fn load(origin: &Origin, opts: &Options) -> Result<Repo, LoadError> {
     let start = Instant::now();
     let repo = Repo::load(origin, &opts.load)?;
     tracing::debug!(
@@ -93,7 +94,7 @@ pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
     if let Some(d) = unknown_cluster(&repo, &opts.render.clusters) {
         return Err(LoadError(vec![d]));
     }
-    run_repo(repo, opts)
+    Ok(repo)
 }
 
 /// A usage error when `--cluster` names a cluster the repo does not have: rendering it would
@@ -119,27 +120,17 @@ pub fn unknown_cluster(repo: &Repo, asked: &[String]) -> Option<Diagnostic> {
     )
 }
 
-/// As `run`, for a repo already loaded.
-pub fn run_repo(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
-    run_inner(repo, opts, false, None).map(|(o, _)| o)
-}
-
-/// What a run recorded for a later revision's run ([`run_pair`]).
-#[derive(Default)]
-struct Memos {
-    typing: Option<crate::gloo::Specs>,
-    render: Option<render::reuse::Memo>,
-    policy: Option<policy::Memo>,
+/// Types, checks, renders and validates a loaded repo. `Err` means the input itself is
+/// broken (exit 2); policy and translation errors are findings in the `Ok` outcome (exit 1).
+pub fn run(repo: Repo, opts: &Options) -> Result<Outcome, LoadError> {
+    run_stages(repo, opts, false, None).map(|(o, _)| o)
 }
 
 /// Runs two revisions of one repo, the base and then the head (loaded with
-/// [`Repo::load_after`] from this base; any other head is rendered in full): the head takes
-/// the base's typed spec of every object that did not change ([`Model::build_with`]), the
-/// base's translation of every ExternalService and RouteTable whose inputs did not change
-/// ([`render::reuse`]), and the base's quiet results of the policies that read their object
-/// alone on the objects that did not change ([`policy::check_with`]). The outcomes are those
-/// of [`run_repo`] on each.
-pub fn run_pair(
+/// [`Repo::load_after`] from this base; any other head is rendered in full). Each stage of
+/// the head takes what the base's recorded for the objects that did not change
+/// ([`crate::incremental`]). The outcomes are those of [`run`] on each.
+pub fn diff(
     base: Result<Repo, LoadError>,
     head: Result<Repo, LoadError>,
     opts: &Options,
@@ -150,19 +141,19 @@ pub fn run_pair(
         release_inputs: false,
         ..opts.clone()
     };
-    let base = base.and_then(|r| run_inner(r, &base_opts, true, None));
+    let base = base.and_then(|r| run_stages(r, &base_opts, true, None));
     let (base, memos) = match base {
         Ok((o, memos)) => (Ok(o), memos),
         Err(e) => (Err(e), Memos::default()),
     };
     let prior = base.as_ref().ok().map(|b| (&b.repo, memos));
-    let head = head.and_then(|r| run_inner(r, opts, false, prior).map(|(o, _)| o));
+    let head = head.and_then(|r| run_stages(r, opts, false, prior).map(|(o, _)| o));
     (base, head)
 }
 
-/// The whole run; with `record`, also what the render and the policies recorded, and with
-/// `prior` (an earlier revision's repo and memos), the head's reuse of them.
-fn run_inner(
+/// The stages of one run; with `record`, also what each stage recorded, and with `prior` (an
+/// earlier revision's repo and memos), each stage's reuse of them.
+fn run_stages(
     repo: Repo,
     opts: &Options,
     record: bool,
@@ -175,9 +166,10 @@ fn run_inner(
     };
     // Which of this revision's objects the earlier one has unchanged: one pairing for the
     // typing, the render's plan and the policies.
-    let same = earlier.map(|base| repo.same_objects(base));
-    let typing_prior = memos.typing.as_ref().zip(same.as_deref());
-    let (model, mut typing, specs) = Model::build_with(&repo, typing_prior, record);
+    let same = earlier.map(|base| incremental::same_objects(&repo, base));
+    let pair = earlier.zip(same.as_deref());
+    let (model, mut typing, specs) =
+        Model::build(&repo, Incr::new(record, pair, memos.typing.as_ref()));
     tracing::debug!("typing: {:?}; {}", start.elapsed(), rss());
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
@@ -189,45 +181,35 @@ fn run_inner(
     let mut suppressed = Vec::new();
     let mut policies = 0;
     let mut reused_checks = 0;
-    let (render_memo, policy_memo) = (memos.render, memos.policy);
+    let Memos {
+        render: render_memo,
+        policy: policy_memo,
+        ..
+    } = memos;
     // Policies and translation are independent: run them side by side, then validate.
     let check = |repo: &Repo| {
         (!opts.skip_policies).then(|| {
-            let prior = same.as_deref().zip(policy_memo.as_ref());
-            let (dirs, no_ex) = (&opts.policy_dirs, opts.no_exemptions);
-            policy::check_with(repo, &model, dirs, no_ex, record, prior)
+            let inc = Incr::new(record, pair, policy_memo.as_ref());
+            policy::check(repo, &model, &opts.policy_dirs, opts.no_exemptions, inc)
         })
     };
     // The render's reuse plan is made on the render's side, while the policies build their
     // index on the other core.
-    let plan = |repo: &Repo| {
-        earlier.zip(render_memo).and_then(|(base, memo)| {
-            let same = same.as_deref().unwrap_or_default();
-            let plan = render::reuse::plan(base, repo, &model, memo, &opts.render, same);
-            tracing::debug!(
-                "reuse: {} of {} units from the earlier revision",
-                plan.as_ref().map_or(0, render::reuse::Reuse::reused),
-                model.external_services.len() + model.route_tables.len()
-            );
-            plan
-        })
-    };
     let render = |repo: &Repo| {
         let start = Instant::now();
-        let reuse = plan(repo);
-        let reused = reuse.as_ref().map_or(0, render::reuse::Reuse::reused);
-        let out = render::render_with(repo, &model, &opts.render, record, reuse);
+        let inc = Incr::new(record, pair, render_memo);
+        let out = render::render(repo, &model, &opts.render, inc);
         tracing::debug!(
             "render and validation: {} objects in {:?}; {}",
             out.0.count,
             start.elapsed(),
             rss()
         );
-        (out, reused)
+        out
     };
     // The plan reads the Gloo values, so a revision rendered after an earlier one keeps them
     // (it shares most of them with that revision anyway).
-    let (repo, (report, ((out, memo), reused))) = if opts.release_inputs && earlier.is_none() {
+    let (repo, (report, (out, memo))) = if opts.release_inputs && earlier.is_none() {
         // The renderer gets the lean copy; the policies own the full repo and drop it when
         // they end, which frees the Gloo values while translation still runs.
         let lean = repo.without_gloo_values();
@@ -259,6 +241,7 @@ fn run_inner(
         findings.extend(report.findings);
         suppressed = report.suppressed;
     }
+    let reused = out.reused;
     findings.extend(dedup_references(out.diagnostics, &findings));
     findings.extend(out.validation);
     diag::normalize(&mut findings);

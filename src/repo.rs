@@ -2,14 +2,13 @@
 
 use crate::config::{self, Config, Limits};
 use crate::diag::{self, Diagnostic};
-use crate::hashing::{FastMap, FastSet};
+use crate::incremental::load::{self, Loaded};
 use crate::manifest::{self, Location, Object, SourceText};
 use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -46,16 +45,9 @@ pub struct Repo {
     pub clusters: Vec<String>,
     /// Document starts per file index, filled by `locate` on first use.
     doc_starts: DocStarts,
-    /// Per entry of `files`: the range of `objects` and of `warnings` it produced, so that a
-    /// later load of another revision can reuse what did not change (`load_after`).
-    parsed: Vec<(Range<usize>, Range<usize>)>,
-    /// Per entry of `files`: the entry of the previous revision whose parsed objects and text
-    /// it took, byte-identical in the same cluster (`load_after`; `None` when parsed afresh).
-    reused: Vec<Option<usize>>,
-    /// The decoded text of each blob read from a git revision (templates and policies
-    /// included, as written), by blob id: a `load_after` of another revision does not read
-    /// these blobs again.
-    blobs: HashMap<git2::Oid, Arc<str>>,
+    /// What the load kept for a later load of another revision and for the pairing of
+    /// objects (`Repo::load_after`, `incremental::same_objects`).
+    pub(crate) loaded: Loaded,
 }
 
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
@@ -201,69 +193,6 @@ impl Repo {
         lean
     }
 
-    /// For the file at `index` of `files`: the index of the previous revision's file whose
-    /// parsed objects a `load_after` took (same text, same cluster), or `None`.
-    pub fn reused_from(&self, index: usize) -> Option<usize> {
-        self.reused.get(index).copied().flatten()
-    }
-
-    /// For each object, the index of the same object in `earlier`, the revision this one was
-    /// loaded after ([`Repo::load_after`]): the one parsed from the same file when the file
-    /// was taken whole, else the one of the same identity and cluster when its value is
-    /// equal. `None` for a changed or new object, and for every object when this repo took
-    /// whole files from another revision than `earlier`.
-    pub fn same_objects(&self, earlier: &Repo) -> Vec<Option<usize>> {
-        if !self.loaded_after(earlier) {
-            return vec![None; self.objects.len()];
-        }
-        let taken = self.taken_files();
-        let by_key: FastMap<_, usize> = earlier
-            .objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| !taken.contains(&o.file_index))
-            .map(|(j, o)| (o.key(), j))
-            .collect();
-        self.objects
-            .iter()
-            .enumerate()
-            .map(|(i, o)| match self.reused_from(o.file_index) {
-                Some(f) => {
-                    let at = i - self.parsed.get(o.file_index)?.0.start;
-                    let j = earlier.parsed.get(f)?.0.start + at;
-                    Some(j)
-                }
-                // (A released value is null: never the same as anything.)
-                None => by_key.get(&o.key()).copied().filter(|&j| {
-                    let v = &earlier.objects[j].value;
-                    !v.is_null() && (Arc::ptr_eq(v, &o.value) || *v == o.value)
-                }),
-            })
-            .collect()
-    }
-
-    /// True when every file this repo took whole from an earlier revision is `earlier`'s file
-    /// of that index ([`Repo::load_after`] shares the text itself, so one pointer comparison
-    /// a file): this repo was loaded after `earlier`. Any other pair makes the indexes of
-    /// [`Repo::reused_from`] meaningless.
-    pub fn loaded_after(&self, earlier: &Repo) -> bool {
-        self.files.iter().enumerate().all(|(i, f)| {
-            self.reused_from(i).is_none_or(|j| {
-                earlier
-                    .files
-                    .get(j)
-                    .is_some_and(|e| Arc::ptr_eq(&e.text, &f.text))
-            })
-        })
-    }
-
-    /// The indexes of the earlier revision's files this repo took whole.
-    pub fn taken_files(&self) -> FastSet<usize> {
-        (0..self.files.len())
-            .filter_map(|i| self.reused_from(i))
-            .collect()
-    }
-
     /// Loads a repo from a directory or a git revision.
     pub fn load(origin: &Origin, opts: &LoadOptions) -> Result<Repo, LoadError> {
         let (config, files, fallback, limits) = read_all(origin, opts, &HashSet::new())?;
@@ -287,11 +216,11 @@ impl Repo {
         previous: &Repo,
     ) -> Result<Repo, LoadError> {
         // A blob the previous revision read is not read again (its id names its content).
-        let known = previous.blobs.keys().copied().collect();
+        let known = previous.loaded.blobs.keys().copied().collect();
         let (config, files, fallback, limits) = read_all(origin, opts, &known)?;
         // Limits change what a parse accepts: reuse only under the same ones. The blobs were
         // decoded without limits, so they are taken whatever the limits.
-        let texts = &previous.blobs;
+        let texts = &previous.loaded.blobs;
         let previous = (previous.limits == limits).then_some(previous);
         Self::build(config, files, &fallback, opts, limits, previous, texts)
     }
@@ -386,55 +315,7 @@ impl Repo {
             texts.push((source, cluster));
         }
         let yl = limits.yaml();
-        // (path, cluster) -> index into `previous.files`.
-        let reusable: HashMap<(&str, &str), usize> = previous
-            .map(|p| {
-                (0..p.files.len().min(p.parsed.len()))
-                    .filter_map(|i| {
-                        let cluster = p.objects.get(p.parsed[i].0.start)?.cluster.as_str();
-                        Some(((&*p.files[i].path, cluster), i))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let parsed: Vec<(Vec<Object>, Vec<Diagnostic>, Option<usize>)> = texts
-            .par_iter()
-            .enumerate()
-            .map(|(i, (st, cluster))| {
-                let old = previous.zip(reusable.get(&(&*st.path, cluster.as_str())));
-                match old {
-                    Some((p, &j)) if p.files[j].text == st.text => {
-                        let (objs, warns) = &p.parsed[j];
-                        let objs = p.objects[objs.clone()]
-                            .iter()
-                            .map(|o| Object {
-                                file_index: i,
-                                ..o.clone()
-                            })
-                            .collect();
-                        (objs, p.warnings[warns.clone()].to_vec(), Some(j))
-                    }
-                    // A changed file: its unchanged documents are taken, the rest parsed.
-                    Some((p, &j)) => {
-                        let (objs, warns) = &p.parsed[j];
-                        let earlier = manifest::Earlier {
-                            text: &p.files[j].text,
-                            objects: &p.objects[objs.clone()],
-                            warnings: &p.warnings[warns.clone()],
-                        };
-                        let (objs, warns) = manifest::parse_file_after(
-                            &st.path, &st.text, i, cluster, &yl, &earlier,
-                        );
-                        (objs, warns, None)
-                    }
-                    None => {
-                        let (objs, warns) =
-                            manifest::parse_file(&st.path, &st.text, i, cluster, &yl);
-                        (objs, warns, None)
-                    }
-                }
-            })
-            .collect();
+        let parsed = load::parse_all(&texts, previous, &yl);
         // At their final size: growing 10,000 objects of 256 bytes by doubling copies them
         // and touches twice the memory.
         let mut objects = Vec::with_capacity(parsed.iter().map(|(o, _, _)| o.len()).sum());
@@ -443,7 +324,7 @@ impl Repo {
         let mut reused = Vec::with_capacity(parsed.len());
         for (i, (objs, diags, from)) in parsed.into_iter().enumerate() {
             // A reused file's text is the previous revision's (equal, checked above): one copy
-            // is kept, and `render::reuse` can tell the two revisions' files apart by pointer.
+            // is kept, and `incremental::render` can tell the two revisions' files apart by pointer.
             if let Some((p, j)) = previous.zip(from) {
                 texts[i].0.text = p.files[j].text.clone();
             }
@@ -506,9 +387,11 @@ impl Repo {
             limits,
             clusters,
             doc_starts: Arc::default(),
-            parsed: spans,
-            reused,
-            blobs,
+            loaded: Loaded {
+                parsed: spans,
+                reused,
+                blobs,
+            },
         })
     }
 
@@ -626,16 +509,21 @@ mod tests {
             .filter_map(|w| w.location.as_ref().map(|l| &*l.file))
             .collect();
         assert_eq!(warned, ["a.yaml", "b.yaml", "c.yaml"]);
-        assert_eq!(head.parsed.len(), 3);
+        assert_eq!(head.loaded.parsed.len(), 3);
         // The unchanged object is shared with the base, not copied; the changed one is new.
         assert!(Arc::ptr_eq(&b.value, &base.objects[0].value));
         assert!(!Arc::ptr_eq(&head.objects[2].value, &base.objects[1].value));
         // Which base file each head file was taken from: only b.yaml, base's first.
-        let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
+        let from: Vec<Option<usize>> = (0..3)
+            .map(|i| crate::incremental::reused_from(&head, i))
+            .collect();
         assert_eq!(from, [None, Some(0), None]);
-        assert_eq!(base.reused_from(0), None);
+        assert_eq!(crate::incremental::reused_from(&base, 0), None);
         // The same objects: b (its file taken whole); not a (new) nor c2 (renamed).
-        assert_eq!(head.same_objects(&base), [None, Some(0), None]);
+        assert_eq!(
+            crate::incremental::same_objects(&head, &base),
+            [None, Some(0), None]
+        );
         // c with its value, on another line of a changed file: the same object; its
         // namesake with another value is not; and a repo not loaded after this base has none.
         let moved = build(
@@ -645,12 +533,18 @@ mod tests {
             ],
             Some(&head),
         );
-        assert_eq!(moved.same_objects(&head), [Some(1), None]);
+        assert_eq!(
+            crate::incremental::same_objects(&moved, &head),
+            [Some(1), None]
+        );
         // Against a revision it was not loaded after, only values pair objects.
-        assert_eq!(moved.same_objects(&base), [Some(0), Some(1)]);
+        assert_eq!(
+            crate::incremental::same_objects(&moved, &base),
+            [Some(0), Some(1)]
+        );
         let kept = build(vec![file("b.yaml", B)], Some(&head));
-        assert_eq!(kept.same_objects(&head), [Some(1)]);
-        assert_eq!(kept.same_objects(&base), [None]);
+        assert_eq!(crate::incremental::same_objects(&kept, &head), [Some(1)]);
+        assert_eq!(crate::incremental::same_objects(&kept, &base), [None]);
     }
 
     /// Commits `files` (path, text) as the whole tree of a new commit on HEAD.
@@ -718,7 +612,7 @@ mod tests {
         let opts = LoadOptions::default();
         let base = Repo::load(&rev("HEAD~1"), &opts).unwrap_or_else(|e| panic!("{:?}", e.0));
         // The reader leaves a known blob's bytes unread.
-        let known: HashSet<git2::Oid> = base.blobs.keys().copied().collect();
+        let known: HashSet<git2::Oid> = base.loaded.blobs.keys().copied().collect();
         assert_eq!(known.len(), 4, "three manifests and the policy");
         let files = source::read(&rev("HEAD"), &Limits::default(), &known).unwrap();
         let read: Vec<(&str, bool)> = files
@@ -749,7 +643,9 @@ mod tests {
         // The moved and the kept file share the base's texts; only e.yaml's objects are reused.
         assert!(Arc::ptr_eq(&head.files[1].text, &base.files[0].text));
         assert!(Arc::ptr_eq(&head.files[2].text, &base.files[2].text));
-        let from: Vec<Option<usize>> = (0..3).map(|i| head.reused_from(i)).collect();
+        let from: Vec<Option<usize>> = (0..3)
+            .map(|i| crate::incremental::reused_from(&head, i))
+            .collect();
         assert_eq!(from, [None, None, Some(2)]);
         assert!(Arc::ptr_eq(
             &head.policy_files[0].text,

@@ -57,7 +57,8 @@ fn fixture_dirs() -> Vec<(String, PathBuf)> {
 }
 
 fn render(dir: &Path) -> Outcome {
-    pipeline::run(&Origin::Dir(dir.to_path_buf()), &Options::default())
+    pipeline::load(&Origin::Dir(dir.to_path_buf()), &Options::default())
+        .and_then(|r| pipeline::run(r, &Options::default()))
         .unwrap_or_else(|e| panic!("{}: input error: {:#?}", dir.display(), e.0))
 }
 
@@ -113,7 +114,9 @@ fn every_rendered_object_is_valid_istio() {
         for api in [IstioApi::V1, IstioApi::V1beta1] {
             let mut opts = Options::default();
             opts.render.istio_api = api;
-            let out = pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders");
+            let out = pipeline::load(&Origin::Dir(dir.clone()), &opts)
+                .and_then(|r| pipeline::run(r, &opts))
+                .expect("renders");
             let checked = out
                 .objects
                 .iter()
@@ -577,7 +580,9 @@ fn what_a_run_keeps_changes_nothing_it_reports() {
                 let mut opts = Options::default();
                 opts.render.keep = keep;
                 opts.render.passthrough = passthrough;
-                pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders")
+                pipeline::load(&Origin::Dir(dir.clone()), &opts)
+                    .and_then(|r| pipeline::run(r, &opts))
+                    .expect("renders")
             };
             let values = run(Keep::Values);
             let streamed = run(Keep::Stream);
@@ -637,7 +642,9 @@ fn releasing_the_inputs_changes_nothing() {
             let mut opts = Options::default();
             opts.render.passthrough = true;
             opts.release_inputs = release;
-            let out = pipeline::run(&Origin::Dir(dir.clone()), &opts).expect("renders");
+            let out = pipeline::load(&Origin::Dir(dir.clone()), &opts)
+                .and_then(|r| pipeline::run(r, &opts))
+                .expect("renders");
             let shown = |ds: &[meshform::diag::Diagnostic]| -> Vec<String> {
                 ds.iter().map(|d| format!("{d} {:?}", d.location)).collect()
             };

@@ -1,5 +1,5 @@
 //! A diff's head takes the base's translation of every unit whose inputs did not change
-//! (`render::reuse`). These tests guard that it never changes the result: over many edits of
+//! (`incremental::render`). These tests guard that it never changes the result: over many edits of
 //! the generated repo and of every fixture, the head rendered with reuse must give the same
 //! objects (values, clusters, sources) and the same findings as the head rendered in full.
 
@@ -72,9 +72,9 @@ fn compare(base: &Path, head: &Path, opts: &Options) -> Result<(usize, usize), S
         Ok(b) => Repo::load_after(&Origin::Dir(head.to_path_buf()), &load, b),
         Err(_) => Repo::load(&Origin::Dir(head.to_path_buf()), &load),
     };
-    let (_, with_reuse) = pipeline::run_pair(b, h, opts);
-    let full = Repo::load(&Origin::Dir(head.to_path_buf()), &load)
-        .and_then(|r| pipeline::run_repo(r, opts));
+    let (_, with_reuse) = pipeline::diff(b, h, opts);
+    let full =
+        Repo::load(&Origin::Dir(head.to_path_buf()), &load).and_then(|r| pipeline::run(r, opts));
     same(&with_reuse, &full)?;
     Ok(with_reuse.map_or((0, 0), |o| (o.reused, o.reused_checks)))
 }
@@ -415,7 +415,7 @@ fn an_edit_that_breaks_an_object_only_rule_is_found() {
     let load = LoadOptions::default();
     let b = Repo::load(&Origin::Dir(base.clone()), &load).unwrap();
     let h = Repo::load_after(&Origin::Dir(head.clone()), &load, &b);
-    let (_, with_reuse) = pipeline::run_pair(Ok(b), h, &opts);
+    let (_, with_reuse) = pipeline::diff(Ok(b), h, &opts);
     let with_reuse = with_reuse.unwrap();
     assert!(
         with_reuse.reused_checks > 0,
@@ -434,7 +434,7 @@ fn an_edit_that_breaks_an_object_only_rule_is_found() {
         "{found:?}"
     );
     let full = Repo::load(&Origin::Dir(head), &load)
-        .and_then(|r| pipeline::run_repo(r, &opts))
+        .and_then(|r| pipeline::run(r, &opts))
         .unwrap();
     assert_eq!(found, weights(&full));
 }
@@ -573,7 +573,7 @@ fn nested_delegation_edit_renders_as_a_full_render() {
     let load = LoadOptions::default();
     let render = |dir: &Path| {
         Repo::load(&Origin::Dir(dir.to_path_buf()), &load)
-            .and_then(|r| pipeline::run_repo(r, &opts))
+            .and_then(|r| pipeline::run(r, &opts))
             .unwrap()
             .nodes
     };
@@ -608,9 +608,9 @@ fn a_head_loaded_after_another_base_is_rendered_in_full() {
     let a = Repo::load(&Origin::Dir(dirs[0].clone()), &load).unwrap();
     let h = Repo::load_after(&Origin::Dir(dirs[1].clone()), &load, &a).unwrap();
     let other = Repo::load(&Origin::Dir(dirs[2].clone()), &load);
-    let (_, with_reuse) = pipeline::run_pair(other, Ok(h), &opts);
+    let (_, with_reuse) = pipeline::diff(other, Ok(h), &opts);
     let full =
-        Repo::load(&Origin::Dir(dirs[1].clone()), &load).and_then(|r| pipeline::run_repo(r, &opts));
+        Repo::load(&Origin::Dir(dirs[1].clone()), &load).and_then(|r| pipeline::run(r, &opts));
     same(&with_reuse, &full).unwrap();
     assert_eq!(with_reuse.unwrap().reused, 0);
 }

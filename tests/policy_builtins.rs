@@ -28,8 +28,10 @@ fn every_builtin_has_passing_and_failing_cases() {
 fn lines(code: &str) -> Vec<(String, u32)> {
     let dir = format!("policies/tests/{code}");
     let repo = Repo::load(&Origin::Dir(dir.into()), &LoadOptions::default()).expect("loads");
-    let (model, _) = meshform::gloo::Model::build(&repo);
-    let report = policy::check(&repo, &model, &[], false).expect("policies run");
+    let (model, _, _) = meshform::gloo::Model::build(&repo, meshform::incremental::Incr::OFF);
+    let report = policy::check(&repo, &model, &[], false, meshform::incremental::Incr::OFF)
+        .map(|(r, _)| r)
+        .expect("policies run");
     let mut v: Vec<(String, u32)> = report
         .findings
         .iter()
@@ -110,8 +112,10 @@ fn ports_point_at_number_protocol_and_spec() {
 fn duplicate_names_both_places() {
     let dir = "policies/tests/routetable-unique-prefix";
     let repo = Repo::load(&Origin::Dir(dir.into()), &LoadOptions::default()).unwrap();
-    let (model, _) = meshform::gloo::Model::build(&repo);
-    let report = policy::check(&repo, &model, &[], false).unwrap();
+    let (model, _, _) = meshform::gloo::Model::build(&repo, meshform::incremental::Incr::OFF);
+    let report = policy::check(&repo, &model, &[], false, meshform::incremental::Incr::OFF)
+        .map(|(r, _)| r)
+        .unwrap();
     let d = report
         .findings
         .iter()

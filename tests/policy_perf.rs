@@ -89,13 +89,23 @@ spec:
 
 fn time(n: usize) -> f64 {
     let repo = repo(n);
-    let (model, _) = meshform::gloo::Model::build(&repo);
+    let (model, _, _) = meshform::gloo::Model::build(&repo, meshform::incremental::Incr::OFF);
     // Warm up once (lazy statics), then take the best of three.
-    let _ = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+    let _ = meshform::policy::check(&repo, &model, &[], false, meshform::incremental::Incr::OFF)
+        .map(|(r, _)| r)
+        .expect("runs");
     (0..3)
         .map(|_| {
             let t = Instant::now();
-            let r = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+            let r = meshform::policy::check(
+                &repo,
+                &model,
+                &[],
+                false,
+                meshform::incremental::Incr::OFF,
+            )
+            .map(|(r, _)| r)
+            .expect("runs");
             assert!(
                 r.findings
                     .iter()
@@ -156,14 +166,17 @@ fn policies_over_a_repo_dir() {
         .try_init();
     let origin = meshform::source::Origin::Dir(dir.into());
     let repo = Repo::load(&origin, &LoadOptions::default()).expect("repo loads");
-    let (model, _) = meshform::gloo::Model::build(&repo);
+    let (model, _, _) = meshform::gloo::Model::build(&repo, meshform::incremental::Incr::OFF);
     let runs: usize = std::env::var("MESHFORM_PERF_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
     for _ in 0..runs {
         let (t, c) = (Instant::now(), cpu_seconds());
-        let r = meshform::policy::check(&repo, &model, &[], false).expect("runs");
+        let r =
+            meshform::policy::check(&repo, &model, &[], false, meshform::incremental::Incr::OFF)
+                .map(|(r, _)| r)
+                .expect("runs");
         println!(
             "policy::check over {} objects: {:.3} s wall, {:.2} s CPU, {} findings, {} suppressed",
             repo.objects.len(),

@@ -122,7 +122,7 @@ fn render_files(files: Vec<SourceFile>) -> String {
         },
         ..Options::default()
     };
-    let out = pipeline::run_repo(repo, &opts).expect("run");
+    let out = pipeline::run(repo, &opts).expect("run");
     assert!(!out.has_errors(), "{:?}", out.findings);
     emit::yaml_stream(&out.objects).expect("emit")
 }

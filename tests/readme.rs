@@ -50,7 +50,8 @@ fn the_example_repo_renders_cleanly() {
     let dir = cmds[0].trim_start_matches("cargo run -- render ").trim();
     assert!(Path::new(dir).is_dir(), "{dir} is bundled");
     let opts = meshform::pipeline::Options::default();
-    let out = meshform::pipeline::run(&meshform::source::Origin::Dir(dir.into()), &opts)
+    let out = meshform::pipeline::load(&meshform::source::Origin::Dir(dir.into()), &opts)
+        .and_then(|r| meshform::pipeline::run(r, &opts))
         .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.0));
     let errors: Vec<_> = out
         .findings

@@ -10,6 +10,7 @@
 
 use meshform::config::{Config, Limits};
 use meshform::gloo::Model;
+use meshform::incremental::Incr;
 use meshform::manifest;
 use meshform::pipeline::{self, Options};
 use meshform::policy;
@@ -163,7 +164,7 @@ pub fn template(data: &[u8]) {
 /// Gloo typing: `Model::build` on any loaded repo returns a model and diagnostics.
 pub fn typing(data: &[u8]) {
     if let Some(repo) = load(data) {
-        let _ = Model::build(&repo);
+        let _ = Model::build(&repo, Incr::OFF);
     }
 }
 
@@ -178,9 +179,9 @@ pub fn policy(data: &[u8]) {
     let Some(repo) = load(data) else {
         return;
     };
-    let (model, _) = Model::build(&repo);
+    let (model, _, _) = Model::build(&repo, Incr::OFF);
     BUILTIN.with(|b| {
-        let _ = policy::run::run(&repo, &model, b, false);
+        let _ = policy::run::run(&repo, &model, b, false, Incr::OFF);
     });
     let own: Vec<_> = repo
         .policy_files
@@ -189,7 +190,7 @@ pub fn policy(data: &[u8]) {
         .cloned()
         .collect();
     if let Ok(own) = policy::load(&own) {
-        let _ = policy::run::run(&repo, &model, &own, false);
+        let _ = policy::run::run(&repo, &model, &own, false, Incr::OFF);
     }
 }
 
@@ -206,7 +207,7 @@ pub fn render(data: &[u8]) {
         },
         ..Options::default()
     };
-    let Ok(out) = pipeline::run_repo(repo, &opts) else {
+    let Ok(out) = pipeline::run(repo, &opts) else {
         return;
     };
     let Ok(text) = emit::yaml_stream(&out.objects) else {

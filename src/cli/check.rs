@@ -43,7 +43,7 @@ pub fn run(args: Args) -> Exit {
     // Only findings are reported: rendered objects are validated and dropped.
     opts.render.keep = Keep::Findings;
     let origin = args.source.origin();
-    let outcome = match pipeline::run(&origin, &opts) {
+    let outcome = match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
         Ok(o) => o,
         Err(e) => {
             print_load_errors(&origin, &e.0);

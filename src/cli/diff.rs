@@ -190,7 +190,7 @@ pub fn run(args: Args) -> Exit {
             return Exit::Error;
         }
     }
-    let (base, head) = pipeline::run_pair(base, head, &opts);
+    let (base, head) = pipeline::diff(base, head, &opts);
     let head = match head {
         Ok(h) => h,
         Err(e) => {

@@ -47,14 +47,15 @@ pub fn run(args: Args) -> Exit {
         // Every object is held until the run is known to be clean: as compact nodes.
         Keep::Nodes
     };
-    let outcome = match pipeline::run(&args.source.origin(), &opts) {
-        Ok(o) => o,
-        Err(e) => {
-            print_load_errors(&args.source.origin(), &e.0);
-            eprintln!("error: {} problem(s); nothing rendered", e.0.len());
-            return Exit::Error;
-        }
-    };
+    let outcome =
+        match pipeline::load(&args.source.origin(), &opts).and_then(|r| pipeline::run(r, &opts)) {
+            Ok(o) => o,
+            Err(e) => {
+                print_load_errors(&args.source.origin(), &e.0);
+                eprintln!("error: {} problem(s); nothing rendered", e.0.len());
+                return Exit::Error;
+            }
+        };
     let cap = outcome.repo.limits.max_diagnostics;
     let shown = outcome.shown();
     print_diagnostics(&shown, &outcome.repo.files, cap);

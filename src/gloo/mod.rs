@@ -8,6 +8,7 @@ pub use workspace::Workspaces;
 
 use crate::diag::Diagnostic;
 use crate::hashing::FastMap;
+use crate::incremental::Incr;
 use crate::manifest::Object;
 use crate::repo::Repo;
 use indexmap::IndexMap;
@@ -258,7 +259,7 @@ enum Piece {
 
 /// The typed specs of one revision's objects, by object index (`None` where typing found
 /// something to report, or the object is not a typed Gloo kind): what a later revision's
-/// [`Model::build_with`] takes for its unchanged objects.
+/// [`Model::build`] takes for its unchanged objects.
 #[derive(Debug, Default)]
 pub struct Specs(Vec<Option<Spec>>);
 
@@ -342,21 +343,14 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
 impl Model {
     /// Types every Gloo object; type errors name file:line:col, the object and the field.
     /// Objects are typed in parallel and collected in repo order.
-    pub fn build(repo: &Repo) -> (Model, Vec<Diagnostic>) {
-        let (m, diags, _) = Model::build_with(repo, None, false);
-        (m, diags)
-    }
-
-    /// As [`Model::build`]. With `earlier` (an earlier revision's [`Specs`], and for each of
-    /// this repo's objects the index of the same object in that revision, as
-    /// [`Repo::same_objects`] pairs them), an object paired with one whose typing found
-    /// nothing takes that spec instead of being typed again: typing reads the value alone,
-    /// and equal values type alike. With `record`, also this revision's [`Specs`].
-    pub fn build_with(
-        repo: &Repo,
-        earlier: Option<(&Specs, &[Option<usize>])>,
-        record: bool,
-    ) -> (Model, Vec<Diagnostic>, Option<Specs>) {
+    ///
+    /// With `inc.earlier` (an earlier revision's [`Specs`] and the pairing of this repo's
+    /// objects with its, `incremental::same_objects`), an object paired with one whose typing
+    /// found nothing takes that spec instead of being typed again: typing reads the value
+    /// alone, and equal values type alike. With `inc.record`, also this revision's [`Specs`].
+    pub fn build(repo: &Repo, inc: Incr<'_, &Specs>) -> (Model, Vec<Diagnostic>, Option<Specs>) {
+        let record = inc.record;
+        let earlier = inc.earlier.map(|e| (e.memo, e.same));
         use rayon::prelude::*;
         let taken = |i: usize| {
             let (specs, same) = earlier?;
@@ -633,12 +627,26 @@ mod tests {
         );
         let load = LoadOptions::default();
         let base = Repo::load(&Origin::Dir(base), &load).unwrap();
-        let (base_model, _, specs) = Model::build_with(&base, None, true);
+        use crate::incremental::Earlier;
+        let recording = Incr {
+            record: true,
+            earlier: None,
+        };
+        let (base_model, _, specs) = Model::build(&base, recording);
         let specs = specs.unwrap();
         let head_repo = Repo::load_after(&Origin::Dir(head), &load, &base).unwrap();
-        let same = head_repo.same_objects(&base);
-        let (taken, taken_diags, _) = Model::build_with(&head_repo, Some((&specs, &same)), false);
-        let (alone, alone_diags) = Model::build(&head_repo);
+        let same = crate::incremental::same_objects(&head_repo, &base);
+        let earlier = Earlier {
+            repo: &base,
+            same: &same,
+            memo: &specs,
+        };
+        let taken_inc = Incr {
+            record: false,
+            earlier: Some(earlier),
+        };
+        let (taken, taken_diags, _) = Model::build(&head_repo, taken_inc);
+        let (alone, alone_diags, _) = Model::build(&head_repo, Incr::OFF);
         assert_eq!(taken_diags, alone_diags);
         assert!(
             taken_diags.iter().any(|d| d.code == "unknown-field"),

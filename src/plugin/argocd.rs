@@ -364,15 +364,17 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
         release_inputs: true,
         ..pipeline::Options::default()
     };
-    let outcome = pipeline::run(&Origin::Dir(roots.root.clone()), &opts).map_err(|e| Failure {
-        summary: format!(
-            "{} problem(s) loading the repo; nothing rendered",
-            e.0.len()
-        ),
-        diagnostics: e.0,
-        ..Failure::default()
-    })?;
-    // A cluster the repo does not have is refused by pipeline::run (unknown-cluster).
+    let outcome = pipeline::load(&Origin::Dir(roots.root.clone()), &opts)
+        .and_then(|r| pipeline::run(r, &opts))
+        .map_err(|e| Failure {
+            summary: format!(
+                "{} problem(s) loading the repo; nothing rendered",
+                e.0.len()
+            ),
+            diagnostics: e.0,
+            ..Failure::default()
+        })?;
+    // A cluster the repo does not have is refused by pipeline::load (unknown-cluster).
     let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     let mut stderr = crate::report::text::render(
         &shown,

@@ -283,7 +283,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         release_inputs: true,
         ..pipeline::Options::default()
     };
-    let outcome = pipeline::run_repo(repo, &opts).map_err(|e| Failure {
+    let outcome = pipeline::run(repo, &opts).map_err(|e| Failure {
         summary: format!("{} problem(s) in the items; nothing rendered", e.0.len()),
         diagnostics: e.0,
         ..Failure::default()

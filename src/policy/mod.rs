@@ -16,6 +16,7 @@ pub mod test_runner;
 
 use crate::diag::Diagnostic;
 use crate::gloo::Model;
+use crate::incremental::{Earlier, Incr};
 use crate::manifest::SourceText;
 use crate::repo::{LoadError, Repo};
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ pub struct Report {
     /// Number of policies evaluated.
     pub policies: usize,
     /// How many (policy, object) results were taken from an earlier revision's run instead
-    /// of evaluated ([`check_with`]).
+    /// of evaluated ([`check`]).
     pub taken: usize,
 }
 
@@ -167,18 +168,7 @@ pub fn load(sources: &[SourceText]) -> Result<Vec<engine::Compiled>, LoadError> 
     }
 }
 
-/// Runs the built-in policies, the repo's `policies/` and `extra_dirs`. A broken policy is a
-/// `LoadError` (exit 2).
-pub fn check(
-    repo: &Repo,
-    model: &Model,
-    extra_dirs: &[PathBuf],
-    no_exemptions: bool,
-) -> Result<Report, LoadError> {
-    check_with(repo, model, extra_dirs, no_exemptions, false, None).map(|(r, _)| r)
-}
-
-/// What a policy run recorded for a run of a later revision ([`check_with`]).
+/// What a policy run recorded for a run of a later revision ([`check`]).
 #[derive(Debug)]
 pub struct Memo {
     /// The policy sources it ran, in order.
@@ -186,17 +176,18 @@ pub struct Memo {
     run: run::Memo,
 }
 
-/// As [`check`]; with `record`, also what a later revision's check can take, and with
-/// `prior` (for each object, the same object in an earlier revision, `Repo::same_objects`,
-/// and that revision's memo), the results that cannot have changed are taken from there
-/// ([`run::run_with`]). The memo is used only when the policy sources are the same.
-pub fn check_with(
+/// Runs the built-in policies, the repo's `policies/` and `extra_dirs`. A broken policy is a
+/// `LoadError` (exit 2).
+///
+/// With `inc.record`, also returns what a later revision's check can take; with
+/// `inc.earlier`, the results that cannot have changed are taken from the earlier revision's
+/// memo ([`run::run`]). The memo is used only when the policy sources are the same.
+pub fn check(
     repo: &Repo,
     model: &Model,
     extra_dirs: &[PathBuf],
     no_exemptions: bool,
-    record: bool,
-    prior: Option<(&[Option<usize>], &Memo)>,
+    inc: Incr<'_, &Memo>,
 ) -> Result<(Report, Option<Memo>), LoadError> {
     let sources = sources(repo, extra_dirs)?;
     let policies = load(&sources)?;
@@ -207,13 +198,16 @@ pub fn check_with(
                 .zip(&sources)
                 .all(|(a, b)| a.path == b.path && a.text == b.text)
     };
-    let prior = prior
-        .filter(|(_, m)| same(m))
-        .map(|(earlier, m)| run::Prior {
-            memo: &m.run,
-            earlier,
-        });
-    let (report, _, memo) = run::run_with(repo, model, &policies, no_exemptions, record, prior)?;
+    let earlier = inc.earlier.filter(|e| same(e.memo)).map(|e| Earlier {
+        repo: e.repo,
+        same: e.same,
+        memo: &e.memo.run,
+    });
+    let inc = Incr {
+        record: inc.record,
+        earlier,
+    };
+    let (report, _, memo) = run::run(repo, model, &policies, no_exemptions, inc)?;
     Ok((report, memo.map(|run| Memo { sources, run })))
 }
 

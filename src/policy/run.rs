@@ -11,6 +11,7 @@ use super::reads::{self, Need};
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::hashing::FastMap;
+use crate::incremental::Incr;
 use crate::manifest::{Location, Object};
 use crate::repo::{LoadError, Repo};
 use cel::common::value::{CowVal, Val};
@@ -726,18 +727,8 @@ fn budget_error(at: Location, msg: String) -> Diagnostic {
     d
 }
 
-/// Evaluates the policies over the repo.
-pub fn run(
-    repo: &Repo,
-    model: &crate::gloo::Model,
-    policies: &[Compiled],
-    no_exemptions: bool,
-) -> Result<Report, LoadError> {
-    run_detailed(repo, model, policies, no_exemptions).map(|(r, _)| r)
-}
-
 /// What a run found quiet, for a run of a later revision of the same repo with the same
-/// policies ([`run_with`]): the result of each policy that reads its object alone
+/// policies ([`run`]): the result of each policy that reads its object alone
 /// ([`Compiled::reads_object_only`]) on each object where it found nothing.
 #[derive(Debug, Default)]
 pub struct Memo {
@@ -746,40 +737,22 @@ pub struct Memo {
     quiet: FastMap<(u32, u32), bool>,
 }
 
-/// An earlier run's memo and, for each object of this run, the index of the same object in
-/// that run's repo (`Repo::same_objects`).
-pub struct Prior<'a> {
-    /// The earlier run's memo.
-    pub memo: &'a Memo,
-    /// Per object of this run: the same object in the earlier run, if any.
-    pub earlier: &'a [Option<usize>],
-}
-
-/// As [`run`], also returning the (policy index, object index) pairs the policies applied to
-/// (matched and past their matchConditions).
-pub fn run_detailed(
-    repo: &Repo,
-    model: &crate::gloo::Model,
-    policies: &[Compiled],
-    no_exemptions: bool,
-) -> Result<(Report, Vec<(usize, usize)>), LoadError> {
-    run_with(repo, model, policies, no_exemptions, false, None).map(|(r, a, _)| (r, a))
-}
-
-/// A run's report, the (policy, object) pairs that applied, and with `record`, its memo.
+/// A run's report, the (policy, object) pairs that applied (matched and past their
+/// matchConditions), and with `inc.record`, its memo.
 pub type Detailed = (Report, Vec<(usize, usize)>, Option<Memo>);
 
-/// As [`run_detailed`]; with `record`, also what a later revision's run can take
-/// ([`Memo`]); with `prior` (the same policies' memo on an earlier revision), each quiet
-/// result of an object-only policy on an unchanged object is taken instead of evaluated.
-pub fn run_with(
+/// Evaluates the policies over the repo. With `inc.record`, also returns what a later
+/// revision's run can take ([`Memo`]); with `inc.earlier` (the same policies' memo on an
+/// earlier revision), each quiet result of an object-only policy on an unchanged object is
+/// taken instead of evaluated.
+pub fn run(
     repo: &Repo,
     model: &crate::gloo::Model,
     policies: &[Compiled],
     no_exemptions: bool,
-    record: bool,
-    prior: Option<Prior<'_>>,
+    inc: Incr<'_, &Memo>,
 ) -> Result<Detailed, LoadError> {
+    let (record, prior) = (inc.record, inc.earlier);
     let start = Instant::now();
     let deadline = start + Duration::from_millis(repo.limits.policy_time_ms);
     let budget = repo.limits.policy_cost as f64;
@@ -1024,7 +997,7 @@ pub fn run_with(
                 if !object_only[pi] {
                     return None;
                 }
-                let j = prior.earlier.get(i).copied().flatten()?;
+                let j = prior.same.get(i).copied().flatten()?;
                 prior.memo.quiet.get(&(pi as u32, j as u32)).copied()
             })
             .collect(),

@@ -2,9 +2,10 @@
 //! (shared/reference/cel.md §1.2, §1.5): policies, resources, and the expected result per
 //! resource (`pass`, `fail` or `skip`, with `messageContains` and an optional `line`).
 
-use super::run::run_detailed;
+use super::run;
 use crate::config::{Config, Limits};
 use crate::diag::Diagnostic;
+use crate::incremental::Incr;
 use crate::manifest::SourceText;
 use crate::repo::{LoadOptions, Repo};
 use crate::source::SourceFile;
@@ -169,7 +170,7 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
             Limits::default(),
         )
         .map_err(|e| format!("{}: resources:\n{}", path.display(), diag_text(&e.0)))?;
-        let (model, typing) = crate::gloo::Model::build(&repo);
+        let (model, typing, _) = crate::gloo::Model::build(&repo, Incr::OFF);
         if crate::diag::has_errors(&typing) {
             return Err(format!(
                 "{}: resources:\n{}",
@@ -177,7 +178,7 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
                 diag_text(&typing)
             ));
         }
-        let (report, applied) = run_detailed(&repo, &model, &policies, false)
+        let (report, applied, _) = run::run(&repo, &model, &policies, false, Incr::OFF)
             .map_err(|e| format!("{}: run:\n{}", path.display(), diag_text(&e.0)))?;
         for exp in &t.results {
             let Some(pi) = policies.iter().position(|p| p.name() == exp.policy) else {

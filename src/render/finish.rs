@@ -20,7 +20,7 @@ pub(crate) struct Finished {
     /// Schema and webhook problems of this object alone.
     pub problems: Vec<Problem>,
     /// What the cross-object checks need; shared, so the copy a diff's base keeps for its
-    /// head ([`super::reuse::Memo`]) costs a pointer.
+    /// head ([`crate::incremental::render::Memo`]) costs a pointer.
     pub facts: std::sync::Arc<cross::Facts>,
     pub body: Body,
 }

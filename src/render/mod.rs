@@ -5,10 +5,9 @@
 pub mod emit;
 pub use emit::Stream;
 mod external_service;
-mod finish;
+pub(crate) mod finish;
 mod gateway;
 pub mod names;
-pub mod reuse;
 mod route_table;
 mod virtual_destination;
 
@@ -18,6 +17,11 @@ use crate::diag::Severity;
 use crate::gloo::types::Labels;
 use crate::gloo::Meta;
 use crate::gloo::Model;
+use crate::incremental::{
+    self,
+    render::{Memo, Merged, Reuse, Unit},
+    Incr,
+};
 use crate::manifest::Object;
 use crate::manifest::{Location, ObjectId};
 use crate::node::Node;
@@ -148,7 +152,7 @@ pub struct Output {
     /// Sorted rendered objects ([`Keep::Values`]; empty otherwise).
     pub objects: Vec<Rendered>,
     /// Sorted rendered objects ([`Keep::Nodes`]; empty otherwise), each node shared with
-    /// the memo of a recording render ([`render_with`]).
+    /// the memo of a recording render ([`render`]).
     pub nodes: Vec<Kept>,
     /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
     /// could not be written.
@@ -159,6 +163,8 @@ pub struct Output {
     pub diagnostics: Vec<Diagnostic>,
     /// Validation findings: Istio's schemas and webhook rules, and the cross-object checks.
     pub validation: Vec<Diagnostic>,
+    /// How many translation units were taken from an earlier revision's render.
+    pub reused: usize,
 }
 
 /// A gateway workload as Gloo discovers it: a gateway Service and its pods (meshform.yaml
@@ -401,36 +407,43 @@ impl<'a> Ctx<'a> {
 /// validated and finished (`finish`) as soon as it is made; then objects of one identity are
 /// merged (DestinationRules for one host and namespace) and sorted, so the bytes do not depend
 /// on thread count or file order.
-pub fn render(repo: &Repo, model: &Model, opts: &RenderOptions) -> Output {
-    render_with(repo, model, opts, false, None).0
-}
-
-/// As [`render`]; with `record`, also returns a copy of what each ExternalService and
-/// RouteTable produced ([`reuse::Memo`]), and with `reuse`, takes those units' output from an
-/// earlier revision's memo instead of translating them again, where [`reuse::plan`] found
-/// their inputs unchanged. Everything after translation (merging, sorting, the cross-object
-/// checks) runs over the whole revision either way, in the same unit order, so the result is
-/// the same as a full render's (tests/incremental.rs).
-pub fn render_with(
+///
+/// With `inc.record`, also returns a copy of what each ExternalService and RouteTable produced
+/// ([`Memo`]); with `inc.earlier`, takes those units' output from an earlier revision's memo
+/// instead of translating them again, where [`incremental::render::plan`] finds their inputs
+/// unchanged. Everything after translation (merging, sorting, the cross-object checks) runs
+/// over the whole revision either way, in the same unit order, so the result is the same as a
+/// full render's (tests/incremental.rs).
+pub fn render(
     repo: &Repo,
     model: &Model,
     opts: &RenderOptions,
-    record: bool,
-    reuse: Option<reuse::Reuse>,
-) -> (Output, Option<reuse::Memo>) {
+    inc: Incr<'_, Memo>,
+) -> (Output, Option<Memo>) {
+    let record = inc.record;
+    let reuse = inc.earlier.and_then(|earlier| {
+        let plan = incremental::render::plan(repo, model, opts, earlier);
+        tracing::debug!(
+            "reuse: {} of {} units from the earlier revision",
+            plan.as_ref().map_or(0, Reuse::reused),
+            model.external_services.len() + model.route_tables.len()
+        );
+        plan
+    });
     let start = std::time::Instant::now();
     let ctx = Ctx::new(repo, model, opts);
     tracing::debug!("render: context in {:?}", start.elapsed());
     let keep = opts.keep;
-    let mut memo = record.then(|| reuse::Memo::new(opts));
+    let mut memo = record.then(|| Memo::new(opts));
+    let reused = reuse.as_ref().map_or(0, Reuse::reused);
     let (from_es, from_rt, from_merged) = match reuse {
         Some(r) => r.split(),
-        None => (Vec::new(), Vec::new(), reuse::Merged::default()),
+        None => (Vec::new(), Vec::new(), Merged::default()),
     };
     let stages: Vec<Stage> = vec![
         units(
             &model.external_services,
-            reuse::Unit::ExternalService,
+            Unit::ExternalService,
             from_es,
             memo.as_mut(),
             keep,
@@ -438,7 +451,7 @@ pub fn render_with(
         ),
         units(
             &model.route_tables,
-            reuse::Unit::RouteTable,
+            Unit::RouteTable,
             from_rt,
             memo.as_mut(),
             keep,
@@ -474,13 +487,15 @@ pub fn render_with(
     let taken = std::sync::atomic::AtomicUsize::new(0);
     let merged: Vec<finish::Finished> = merge_same(all.pending, &mut diagnostics)
         .into_par_iter()
-        .map(|r| match reuse::taken_merged(&from_merged, &r) {
-            Some(f) => {
-                taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                f
-            }
-            None => finish::finish(r, keep),
-        })
+        .map(
+            |r| match incremental::render::taken_merged(&from_merged, &r) {
+                Some(f) => {
+                    taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    f
+                }
+                None => finish::finish(r, keep),
+            },
+        )
         .collect();
     if !from_merged.is_empty() {
         tracing::debug!(
@@ -531,6 +546,7 @@ pub fn render_with(
         count,
         diagnostics,
         validation,
+        reused,
     };
     (out, memo)
 }
@@ -540,9 +556,9 @@ pub fn render_with(
 /// output is also copied into it.
 fn units<T: Send + Sync>(
     items: &[crate::gloo::Typed<T>],
-    kind: reuse::Unit,
+    kind: Unit,
     mut taken: Vec<Option<Stage>>,
-    memo: Option<&mut reuse::Memo>,
+    memo: Option<&mut Memo>,
     keep: Keep,
     translate: impl Fn(&crate::gloo::Typed<T>) -> Part + Sync,
 ) -> Stage {
@@ -566,9 +582,9 @@ fn units<T: Send + Sync>(
 /// as values, and findings.
 #[derive(Default, Clone)]
 pub(crate) struct Stage {
-    finished: Vec<finish::Finished>,
-    pending: Vec<Rendered>,
-    diagnostics: Vec<Diagnostic>,
+    pub(crate) finished: Vec<finish::Finished>,
+    pub(crate) pending: Vec<Rendered>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Stage {

@@ -8,7 +8,7 @@
 //! whole head, in the same unit order, so the output equals a full render's.
 //!
 //! A unit's own object is unchanged when its file is byte-identical in both revisions, in the
-//! same cluster ([`Repo::reused_from`]): then it has the same value and, what its findings
+//! same cluster ([`super::reused_from`]): then it has the same value and, what its findings
 //! need, the same lines. The objects of the other files are paired with their namesakes on the
 //! other side. A unit whose own object kept its value but not its file takes its output only
 //! when that output has no translation findings (a finding names the line of a field, which
@@ -38,13 +38,13 @@
 //! changed object is of another kind (Workspaces and their settings, gateways, Services,
 //! policies: inputs every unit may read).
 
-use super::finish::{Body, Finished};
-use super::{RenderOptions, Rendered, Stage};
 use crate::gloo::types::{Labels, ObjectSelector};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
 use crate::manifest::{Location, Object};
 use crate::node::Node;
+use crate::render::finish::{Body, Finished};
+use crate::render::{RenderOptions, Rendered, Stage};
 use crate::repo::Repo;
 
 /// The kinds of translation unit a memo keeps.
@@ -64,10 +64,10 @@ pub struct Memo {
 }
 
 /// The finished merged objects of a render, by cluster and identity.
-pub(super) type Merged = FastMap<(String, crate::manifest::ObjectId), Finished>;
+pub(crate) type Merged = FastMap<(String, crate::manifest::ObjectId), Finished>;
 
 impl Memo {
-    pub(super) fn new(opts: &RenderOptions) -> Memo {
+    pub(crate) fn new(opts: &RenderOptions) -> Memo {
         Memo {
             opts: opts.clone(),
             units: FastMap::default(),
@@ -76,7 +76,7 @@ impl Memo {
     }
 
     /// Copies the merged objects (a pointer and a few short lists each).
-    pub(super) fn record_merged(&mut self, merged: &[Finished]) {
+    pub(crate) fn record_merged(&mut self, merged: &[Finished]) {
         self.merged.extend(
             merged
                 .iter()
@@ -85,7 +85,7 @@ impl Memo {
     }
 
     /// Copies each unit's output (cluster, namespace and name of its object as the key).
-    pub(super) fn record<T: Send + Sync>(&mut self, kind: Unit, items: &[Typed<T>], out: &[Stage]) {
+    pub(crate) fn record<T: Send + Sync>(&mut self, kind: Unit, items: &[Typed<T>], out: &[Stage]) {
         use rayon::prelude::*;
         let copies: Vec<_> = items
             .par_iter()
@@ -157,7 +157,7 @@ pub struct Reuse {
 }
 
 impl Reuse {
-    pub(super) fn split(self) -> (Vec<Option<Stage>>, Vec<Option<Stage>>, Merged) {
+    pub(crate) fn split(self) -> (Vec<Option<Stage>>, Vec<Option<Stage>>, Merged) {
         (self.external_services, self.route_tables, self.merged)
     }
 
@@ -168,24 +168,27 @@ impl Reuse {
 }
 
 /// Which of the head's units can take the base's output, or `None` when the head must be
-/// rendered in full. `memo` is the base's, recorded with `opts`; `same` pairs each of the
-/// head's objects with the same object of the base ([`Repo::same_objects`]).
+/// rendered in full. `earlier` holds the base, its memo (recorded with `opts`) and the pairing
+/// of each of the head's objects with the same object of the base ([`super::same_objects`]).
 pub fn plan(
-    base: &Repo,
     head: &Repo,
     model: &Model,
-    mut memo: Memo,
     opts: &RenderOptions,
-    same: &[Option<usize>],
+    earlier: super::Earlier<'_, Memo>,
 ) -> Option<Reuse> {
-    if memo.opts != *opts || base.config != head.config || !head.loaded_after(base) {
+    let super::Earlier {
+        repo: base,
+        same,
+        mut memo,
+    } = earlier;
+    if memo.opts != *opts || base.config != head.config || !super::loaded_after(head, base) {
         return None;
     }
     let changed = Changed::between(base, head)?;
     // A unit's own object: in a file taken whole, of the same value in a changed file (maybe
     // on other lines), or changed.
     let own = |index: usize| match head.objects.get(index) {
-        Some(o) if head.reused_from(o.file_index).is_some() => Take::Clean,
+        Some(o) if super::reused_from(head, o.file_index).is_some() => Take::Clean,
         Some(o) => match same.get(index).copied().flatten() {
             Some(j) => Take::Quiet {
                 from: base.objects[j].location.clone(),
@@ -258,7 +261,7 @@ pub fn plan(
 
 /// The base's finished object for a merged object of the head, when it has the same cluster,
 /// identity, sources and value (kept as a node; compared without converting either side).
-pub(super) fn taken_merged(merged: &Merged, r: &Rendered) -> Option<Finished> {
+pub(crate) fn taken_merged(merged: &Merged, r: &Rendered) -> Option<Finished> {
     let f = merged.get(&r.sort_key())?;
     let same = f.sources == r.sources && matches!(&f.body, Body::Node(n) if **n == r.value);
     same.then(|| f.clone())
@@ -339,7 +342,7 @@ impl Changed {
     /// tables that route to it; an ExternalEndpoint or a table without hosts is also named by
     /// its place (`sources`), so it must keep its value and its location.
     fn between(base: &Repo, head: &Repo) -> Option<Changed> {
-        let kept = head.taken_files();
+        let kept = super::taken_files(head);
         type Sides<'a> = (Option<&'a Object>, Option<&'a Object>);
         let mut sides: FastMap<_, Sides<'_>> = FastMap::default();
         for o in base
@@ -352,7 +355,7 @@ impl Changed {
         for o in head
             .objects
             .iter()
-            .filter(|o| head.reused_from(o.file_index).is_none())
+            .filter(|o| super::reused_from(head, o.file_index).is_none())
         {
             sides.entry(o.key()).or_default().1 = Some(o);
         }
@@ -462,7 +465,7 @@ mod tests {
     #[test]
     fn a_merged_object_takes_the_earlier_finish_only_when_value_and_sources_match() {
         use crate::manifest::{Location, ObjectId};
-        let source = |name: &str, line: u32| super::super::SourceRef {
+        let source = |name: &str, line: u32| crate::render::SourceRef {
             id: ObjectId {
                 api_version: "networking.gloo.solo.io/v2".into(),
                 kind: "RouteTable".into(),
@@ -483,7 +486,7 @@ mod tests {
             sources,
         };
         let base = dr("v1", vec![source("a", 1), source("b", 9)]);
-        let finished = super::super::finish::finish(base.clone(), super::super::Keep::Nodes);
+        let finished = crate::render::finish::finish(base.clone(), crate::render::Keep::Nodes);
         let mut memo = Memo::new(&RenderOptions::default());
         memo.record_merged(std::slice::from_ref(&finished));
         let merged = std::mem::take(&mut memo.merged);
