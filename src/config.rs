@@ -1,5 +1,6 @@
 //! `meshform.yaml`, the optional repo config (docs/config.md, docs/config.schema.json).
 
+use crate::diag::codes::Load;
 use crate::diag::Diagnostic;
 use crate::manifest::{locate_field, Location, Object, SourceText};
 use crate::yaml::{self, YamlLimits};
@@ -204,7 +205,7 @@ impl Config {
         let limits = YamlLimits::default();
         let parsed = yaml::parse_stream(text, &limits).map_err(|e| {
             ConfigError(Box::new(
-                Diagnostic::error("config", e.message).at(Location::new(path.clone(), e.pos)),
+                Diagnostic::error(Load::Config, e.message).at(Location::new(path.clone(), e.pos)),
             ))
         })?;
         let Some(doc) = parsed.documents.into_iter().next() else {
@@ -233,7 +234,7 @@ impl Config {
             }];
             let loc = locate_field(&files, &fake, &field, &limits);
             ConfigError(Box::new(
-                Diagnostic::error("config", e.inner().to_string())
+                Diagnostic::error(Load::Config, e.inner().to_string())
                     .at(loc)
                     .field(field),
             ))
@@ -241,7 +242,7 @@ impl Config {
         if cfg.api_version != "meshform.dev/v1alpha1" || cfg.kind != "Config" {
             return Err(ConfigError(Box::new(
                 Diagnostic::error(
-                    "config",
+                    Load::Config,
                     format!(
                         "expected apiVersion meshform.dev/v1alpha1 and kind Config, found {} {}",
                         cfg.api_version, cfg.kind
@@ -254,8 +255,11 @@ impl Config {
         for c in &cfg.clusters {
             if !seen.insert(c.name.as_str()) {
                 return Err(ConfigError(Box::new(
-                    Diagnostic::error("config", format!("cluster `{}` is listed twice", c.name))
-                        .at(fake.location.clone()),
+                    Diagnostic::error(
+                        Load::Config,
+                        format!("cluster `{}` is listed twice", c.name),
+                    )
+                    .at(fake.location.clone()),
                 )));
             }
         }
@@ -287,15 +291,15 @@ impl Config {
             for p in &c.paths {
                 let g = Glob::new(p).map_err(|e| {
                     ConfigError(Box::new(Diagnostic::error(
-                        "config",
+                        Load::Config,
                         format!("cluster `{}`: bad path glob `{p}`: {e}", c.name),
                     )))
                 })?;
                 b.add(g);
             }
-            let set = b
-                .build()
-                .map_err(|e| ConfigError(Box::new(Diagnostic::error("config", e.to_string()))))?;
+            let set = b.build().map_err(|e| {
+                ConfigError(Box::new(Diagnostic::error(Load::Config, e.to_string())))
+            })?;
             sets.push((c.name.clone(), set));
         }
         let default = self

@@ -1,5 +1,6 @@
 //! Kubernetes objects read from YAML, each with its identity and its place in the repo.
 
+use crate::diag::codes::Load;
 use crate::diag::Diagnostic;
 use crate::node::Node;
 use crate::yaml::{self, Pos, YamlLimits};
@@ -211,14 +212,17 @@ pub fn parse_file(
         Ok(p) => p,
         Err(e) => {
             diags.push(
-                Diagnostic::error("yaml-syntax", e.message).at(Location::new(path.clone(), e.pos)),
+                Diagnostic::error(Load::YamlSyntax, e.message)
+                    .at(Location::new(path.clone(), e.pos)),
             );
             return (objects, diags);
         }
     };
     for w in parsed.warnings {
-        diags
-            .push(Diagnostic::warning(YAML_NOTE, w.message).at(Location::new(path.clone(), w.pos)));
+        diags.push(
+            Diagnostic::warning(Load::Yaml11Scalar, w.message)
+                .at(Location::new(path.clone(), w.pos)),
+        );
     }
     for doc in parsed.documents {
         let loc = Location::new(path.clone(), doc.pos);
@@ -278,9 +282,6 @@ pub fn parse_file(
     (objects, diags)
 }
 
-/// The code of the notes on YAML 1.1 readings of a scalar.
-pub(crate) const YAML_NOTE: &str = "yaml-1.1-scalar";
-
 /// Whether a document's kind names a list (`List`, `ConfigMapList`, ...).
 pub(crate) fn names_a_list(doc: &Node) -> bool {
     doc["kind"]
@@ -302,7 +303,7 @@ pub(crate) fn push_object(
 ) {
     if !value.is_object() {
         diags.push(
-            Diagnostic::error("not-an-object", "a YAML document here is not a mapping")
+            Diagnostic::error(Load::NotAnObject, "a YAML document here is not a mapping")
                 .at(location)
                 .help(
                     "every document must be a Kubernetes object with apiVersion, kind and metadata",
@@ -337,7 +338,7 @@ pub(crate) fn push_object(
     if !missing.is_empty() {
         diags.push(
             Diagnostic::error(
-                "missing-field",
+                Load::MissingField,
                 format!(
                     "object has no {} (or it is not a string)",
                     missing.join(", ")
@@ -382,21 +383,22 @@ fn check_metadata(value: &Node) -> Option<Diagnostic> {
     let meta = &value["metadata"];
     if !meta.is_null() && !meta.is_object() {
         return Some(
-            Diagnostic::error("invalid-metadata", "metadata must be a mapping").field("metadata"),
+            Diagnostic::error(Load::InvalidMetadata, "metadata must be a mapping")
+                .field("metadata"),
         );
     }
     let ns = &meta["namespace"];
     if !ns.is_null() {
         let Some(ns) = ns.as_str() else {
             return Some(
-                Diagnostic::error("invalid-name", "metadata.namespace must be a string")
+                Diagnostic::error(Load::InvalidName, "metadata.namespace must be a string")
                     .field("metadata.namespace"),
             );
         };
         if !is_dns1123_label(ns) {
             return Some(
                 Diagnostic::error(
-                    "invalid-name",
+                    Load::InvalidName,
                     format!(
                         "namespace `{}` is not a valid Kubernetes namespace (lowercase letters, digits \
                          and `-`, starting and ending with a letter or digit, at most 63 characters)",
@@ -421,7 +423,7 @@ fn check_metadata(value: &Node) -> Option<Diagnostic> {
     };
     bad.map(|why| {
         Diagnostic::error(
-            "invalid-name",
+            Load::InvalidName,
             format!("name `{}` {why}; Kubernetes would refuse it", shorten(name)),
         )
         .field("metadata.name")

@@ -1,6 +1,7 @@
 //! The whole run: load → type → check ∥ (render → validate → write). Every front end (CLI, Argo CD
 //! plugin, KRM function, diff) goes through here, so they all give the same output.
 
+use crate::diag::codes::Run;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::gloo::Model;
 use crate::incremental::{self, Incr, Memos};
@@ -115,7 +116,7 @@ pub fn unknown_cluster(repo: &Repo, asked: &[String]) -> Option<Diagnostic> {
         )
     };
     Some(
-        Diagnostic::error("unknown-cluster", message)
+        Diagnostic::error(Run::UnknownCluster, message)
             .help("name one of those clusters, or add the cluster to meshform.yaml `clusters`"),
     )
 }

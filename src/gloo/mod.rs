@@ -6,6 +6,7 @@ pub mod workspace;
 
 pub use workspace::Workspaces;
 
+use crate::diag::codes::Typing;
 use crate::diag::Diagnostic;
 use crate::hashing::FastMap;
 use crate::incremental::Incr;
@@ -176,7 +177,7 @@ fn typed<T: DeserializeOwned + Default>(
                 let field = format!("spec.{u}");
                 diags.push(
                     Diagnostic::warning(
-                        "unknown-field",
+                        Typing::UnknownField,
                         format!("{} has no field `{}`; it is ignored", o.id.kind, field),
                     )
                     .at(repo.locate(o, &field))
@@ -204,10 +205,13 @@ fn typed<T: DeserializeOwned + Default>(
                 format!("spec.{path}")
             };
             diags.push(
-                Diagnostic::error("type", format!("{field}: {}", friendly(&e.to_string())))
-                    .at(repo.locate(o, &field))
-                    .on(o.id.clone())
-                    .field(field),
+                Diagnostic::error(
+                    Typing::Type,
+                    format!("{field}: {}", friendly(&e.to_string())),
+                )
+                .at(repo.locate(o, &field))
+                .on(o.id.clone())
+                .field(field),
             );
             None
         }
@@ -324,7 +328,7 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         _ if o.id.is_gloo() => {
             diags.push(
                 Diagnostic::warning(
-                    "unknown-kind",
+                    Typing::UnknownKind,
                     format!(
                         "meshform does not translate {} {}; it is not rendered",
                         o.id.api_version, o.id.kind

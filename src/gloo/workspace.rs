@@ -6,6 +6,7 @@
 
 use super::types::{Labels, TypedObjectSelector, WorkspaceObjectSelector, WorkspaceSettingsSpec};
 use super::{glob_match, labels_match, Meta, Model};
+use crate::diag::codes::Typing;
 use crate::diag::Diagnostic;
 use crate::hashing::FastMap;
 use crate::repo::Repo;
@@ -153,7 +154,7 @@ impl Workspaces {
                 // Selecting no namespaces makes the workspace empty, an error [C §2.12].
                 diags.push(
                     Diagnostic::error(
-                        "empty-workspace",
+                        Typing::EmptyWorkspace,
                         format!("workspace `{}` selects no namespace of any known cluster", ws.meta.name),
                     )
                     .at(repo.locate(o, "spec.workloadClusters"))
@@ -166,7 +167,7 @@ impl Workspaces {
                 if let Some(prev) = w.owner_index(&key.0, &key.1) {
                     diags.push(
                         Diagnostic::error(
-                            "namespace-in-two-workspaces",
+                            Typing::NamespaceInTwoWorkspaces,
                             format!(
                                 "namespace {} of cluster {} is in workspaces `{}` and `{}`; a namespace belongs to one workspace",
                                 key.1, key.0, w.names[prev], ws.meta.name
@@ -193,7 +194,7 @@ impl Workspaces {
             let Some(wi) = owner else {
                 diags.push(
                     Diagnostic::error(
-                        "orphan-workspace-settings",
+                        Typing::OrphanWorkspaceSettings,
                         format!(
                             "WorkspaceSettings {} is in namespace {} of cluster {}, which no workspace selects",
                             s.meta.name, s.meta.namespace, s.meta.cluster
@@ -207,7 +208,7 @@ impl Workspaces {
             if let Some(prev) = settings_at[wi] {
                 diags.push(
                     Diagnostic::error(
-                        "duplicate-workspace-settings",
+                        Typing::DuplicateWorkspaceSettings,
                         format!(
                             "workspace `{}` has more than one WorkspaceSettings",
                             w.names[wi]

@@ -1,10 +1,9 @@
 //! Loading a revision after another: the objects of unchanged files and unchanged documents
 //! are the earlier revision's, and a blob read once is not read again.
 
-use crate::diag::Diagnostic;
-use crate::manifest::{
-    names_a_list, parse_file, push_object, Location, Object, SourceText, YAML_NOTE,
-};
+use crate::diag::codes::Load;
+use crate::diag::{Code, Diagnostic};
+use crate::manifest::{names_a_list, parse_file, push_object, Location, Object, SourceText};
 use crate::repo::Repo;
 use crate::yaml::{self, Pos, YamlLimits};
 use rayon::prelude::*;
@@ -171,7 +170,7 @@ pub fn parse_file_after(
                     .partition_point(|w| line_of(w) < Some(old.end_line));
                 for w in &earlier.warnings[first..last] {
                     let loc = w.location.as_ref()?;
-                    if w.code != YAML_NOTE || !w.related.is_empty() {
+                    if w.code != Code::from(Load::Yaml11Scalar) || !w.related.is_empty() {
                         return None;
                     }
                     let mut w = w.clone();
@@ -193,7 +192,7 @@ pub fn parse_file_after(
             };
             for w in parsed.warnings {
                 diags.push(
-                    Diagnostic::warning(YAML_NOTE, w.message)
+                    Diagnostic::warning(Load::Yaml11Scalar, w.message)
                         .at(Location::new(path.clone(), at(w.pos)?)),
                 );
             }

@@ -2,6 +2,7 @@
 //! Kubernetes ValidatingAdmissionPolicy with Kyverno's policy-level `validationActions`
 //! (shared/reference/cel.md §1.1, §1.2, §1.5). Documented in docs/policies.md.
 
+use crate::diag::codes::Policy;
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Location, SourceText};
 use crate::yaml::{self, Pos, YamlLimits};
@@ -275,7 +276,7 @@ fn broken(file: &Arc<str>, pos: Pos, msg: impl Into<String>) -> Diagnostic {
 
 /// A broken-policy diagnostic at a location.
 pub fn broken_at(at: Location, msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error("policy-invalid", msg)
+    Diagnostic::error(Policy::Invalid, msg)
         .at(at)
         .help("see docs/policies.md for the ValidatingPolicy format")
 }

@@ -14,6 +14,7 @@ mod reads;
 pub mod run;
 pub mod test_runner;
 
+use crate::diag::codes::Policy;
 use crate::diag::Diagnostic;
 use crate::gloo::Model;
 use crate::incremental::{Earlier, Incr};
@@ -101,7 +102,7 @@ pub fn is_policy_path(path: &str) -> bool {
 
 /// Reads the `*.yaml`/`*.yml` files directly in `dir`, sorted by name. Links are refused.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Box<Diagnostic>> {
-    let io = |e: std::io::Error| Diagnostic::error("policy-dir", format!("{}: {e}", dir.display()));
+    let io = |e: std::io::Error| Diagnostic::error(Policy::Dir, format!("{}: {e}", dir.display()));
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
@@ -117,7 +118,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceText>, Box<Diagnostic>> {
         }
         if meta.len() > 4 << 20 {
             return Err(Box::new(Diagnostic::error(
-                "policy-dir",
+                Policy::Dir,
                 format!("{}: policy file larger than 4 MiB", p.display()),
             )));
         }

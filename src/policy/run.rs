@@ -9,7 +9,7 @@ use super::engine::{estimate, select_chain, Compiled, Prog, Sizes, Step, VAR_PRE
 use super::format::{broken_at, FailurePolicy};
 use super::reads::{self, Need};
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::hashing::FastMap;
 use crate::incremental::Incr;
 use crate::manifest::{Location, Object};
@@ -390,7 +390,7 @@ impl Env<'_> {
             Some(f) if !f.is_empty() => self.repo.locate(o, f),
             _ => o.location.clone(),
         };
-        let mut d = Diagnostic::new(severity, p.name(), message)
+        let mut d = Diagnostic::new(severity, Code::policy(p.name()), message)
             .at(location)
             .on(o.id.clone());
         if let Some(f) = field.filter(|f| !f.is_empty()) {
@@ -897,7 +897,7 @@ pub fn run(
                     if p.src.doc.spec.failure_policy == FailurePolicy::Fail {
                         findings.push(
                             Diagnostic::error(
-                                p.name(),
+                                Code::policy(p.name()),
                                 format!(
                                     "policy {} could not evaluate {}: {e}",
                                     p.name(),

@@ -3,6 +3,7 @@
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
+use crate::diag::codes::Translate;
 use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
 use crate::gloo::Typed;
 use serde_json::{json, Map, Value};
@@ -73,7 +74,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
     let mut part = Part::default();
     let meta = &es.meta;
     if ctx.ws_of(meta).is_none() {
-        part.diagnostics.push(ctx.warning(meta, "not-in-workspace", "metadata.namespace",
+        part.diagnostics.push(ctx.warning(meta, Translate::NotInWorkspace, "metadata.namespace",
             format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this ExternalService", meta.namespace, meta.cluster)));
         return part;
     }
@@ -188,7 +189,7 @@ fn service_entry_spec(
     if !s.hosts.is_empty() && !s.addresses.is_empty() {
         part.diagnostics.push(ctx.error(
             meta,
-            "hosts-and-addresses",
+            Translate::HostsAndAddresses,
             "spec.addresses",
             "an ExternalService has hosts or addresses, not both (they are mutually exclusive)",
         ));
@@ -197,7 +198,7 @@ fn service_entry_spec(
     if s.hosts.is_empty() && s.addresses.is_empty() {
         part.diagnostics.push(ctx.error(
             meta,
-            "no-hosts",
+            Translate::NoHosts,
             "spec",
             "an ExternalService needs hosts or addresses",
         ));
@@ -206,7 +207,7 @@ fn service_entry_spec(
     if s.ports.is_empty() {
         part.diagnostics.push(ctx.error(
             meta,
-            "no-ports",
+            Translate::NoPorts,
             "spec.ports",
             "an ExternalService needs at least one port",
         ));
@@ -225,7 +226,7 @@ fn service_entry_spec(
             // Without endpoints the SE port carries targetPort, defaulting to number [O E1].
             match &p.target_port {
                 Some(tp) if tp.name.is_some() => {
-                    part.diagnostics.push(ctx.error(meta, "target-port-name", &format!("spec.ports[{i}].targetPort.name"),
+                    part.diagnostics.push(ctx.error(meta, Translate::TargetPortName, &format!("spec.ports[{i}].targetPort.name"),
                         "targetPort.name needs selected ExternalEndpoints; with none, use a number [C §3.2]"));
                     ok = false;
                 }
@@ -318,7 +319,7 @@ fn endpoint(
                 // "All of the backing ExternalEndpoints ... must contain this port" [C §3.2].
                 part.diagnostics.push(ctx.error(
                     &es.meta,
-                    "endpoint-port",
+                    Translate::EndpointPort,
                     &format!("spec.ports[{i}]"),
                     format!(
                         "selected ExternalEndpoint {}/{} has no port matching {}",

@@ -2,6 +2,7 @@
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, GatewayWorkload, Part};
+use crate::diag::codes::Translate;
 use crate::gloo::types::{Labels, Listener, VirtualGatewaySpec};
 use crate::gloo::{labels_match, Meta, Typed};
 use serde_json::{json, Map, Value};
@@ -130,13 +131,13 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
     let mut part = Part::default();
     let meta = &vg.meta;
     if ctx.ws_of(meta).is_none() {
-        part.diagnostics.push(ctx.warning(meta, "not-in-workspace", "metadata.namespace",
+        part.diagnostics.push(ctx.warning(meta, Translate::NotInWorkspace, "metadata.namespace",
             format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this VirtualGateway", meta.namespace, meta.cluster)));
         return part;
     }
     let groups = selected_workloads(ctx, vg);
     if groups.is_empty() {
-        part.diagnostics.push(ctx.warning(meta, "no-gateway-workload", "spec.workloads",
+        part.diagnostics.push(ctx.warning(meta, Translate::NoGatewayWorkload, "spec.workloads",
             "selects no gateway workload: declare the gateway Service in meshform.yaml `clusters[].gateways` or add its manifest"));
         return part;
     }
@@ -162,7 +163,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
             let Some(sel) = &l.port else {
                 part.diagnostics.push(ctx.error(
                     meta,
-                    "listener-port",
+                    Translate::ListenerPort,
                     &field,
                     "a listener needs a port [C §7]",
                 ));
@@ -179,7 +180,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 _ => {
                     part.diagnostics.push(ctx.error(
                         meta,
-                        "listener-port",
+                        Translate::ListenerPort,
                         &field,
                         format!(
                                 "gateway Service {}/{} in cluster {cluster} has no port {}",
@@ -213,7 +214,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                     h.replace(['.', '*'], "-").trim_matches('-').to_string()
                 };
                 if !seen.insert((target, proto.clone(), h.clone())) {
-                    part.diagnostics.push(ctx.error(meta, "duplicate-listener", &format!("spec.listeners[{i}]"),
+                    part.diagnostics.push(ctx.error(meta, Translate::DuplicateListener, &format!("spec.listeners[{i}]"),
                         format!("port {target} with protocol {proto} and host {h} is already served by another listener [C §7]")));
                     continue;
                 }

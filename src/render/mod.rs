@@ -12,8 +12,8 @@ mod route_table;
 mod virtual_destination;
 
 use crate::canon::{AsTree, Shape, Tree};
-use crate::diag::Diagnostic;
 use crate::diag::Severity;
+use crate::diag::{Code, Diagnostic};
 use crate::gloo::types::Labels;
 use crate::gloo::Meta;
 use crate::gloo::Model;
@@ -332,7 +332,7 @@ impl<'a> Ctx<'a> {
     pub fn error(
         &self,
         meta: &Meta,
-        code: &str,
+        code: impl Into<Code>,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -343,7 +343,7 @@ impl<'a> Ctx<'a> {
     pub fn warning(
         &self,
         meta: &Meta,
-        code: &str,
+        code: impl Into<Code>,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -354,7 +354,7 @@ impl<'a> Ctx<'a> {
         &self,
         severity: Severity,
         meta: &Meta,
-        code: &str,
+        code: impl Into<Code>,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {

@@ -752,7 +752,7 @@ fn resolve(
     ws: &str,
     part: &mut Part,
 ) -> Result<Dest, ()> {
-    let fail = |part: &mut Part, code: &str, f: &str, msg: String| {
+    let fail = |part: &mut Part, code: &'static str, f: &str, msg: String| {
         part.diagnostics.push(ctx.error(&table.meta, code, f, msg));
         Err(())
     };

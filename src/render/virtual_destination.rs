@@ -7,6 +7,7 @@
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
+use crate::diag::codes::Translate;
 use crate::gloo::types::{Labels, VirtualDestinationSpec};
 use crate::gloo::{labels_match, str_labels, Typed};
 use md5::{Digest, Md5};
@@ -25,7 +26,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
     let mut part = Part::default();
     let meta = &vd.meta;
     let Some(own_ws) = ctx.ws_of(meta) else {
-        part.diagnostics.push(ctx.warning(meta, "not-in-workspace", "metadata.namespace",
+        part.diagnostics.push(ctx.warning(meta, Translate::NotInWorkspace, "metadata.namespace",
             format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this VirtualDestination", meta.namespace, meta.cluster)));
         return part;
     };
@@ -33,7 +34,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
     let Some(host) = s.hosts.first() else {
         part.diagnostics.push(ctx.error(
             meta,
-            "no-hosts",
+            Translate::NoHosts,
             "spec.hosts",
             "a VirtualDestination needs at least one host",
         ));
@@ -42,7 +43,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
     if s.hosts.iter().any(|h| h.contains('*')) {
         part.diagnostics.push(ctx.error(
             meta,
-            "wildcard-host",
+            Translate::WildcardHost,
             "spec.hosts",
             "VirtualDestination hosts may not contain `*` [C §6]",
         ));
@@ -51,14 +52,14 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
     if s.ports.is_empty() {
         part.diagnostics.push(ctx.error(
             meta,
-            "no-ports",
+            Translate::NoPorts,
             "spec.ports",
             "a VirtualDestination needs at least one port [C §6]",
         ));
         return part;
     }
     if s.services.is_empty() {
-        part.diagnostics.push(ctx.warning(meta, "unsupported", "spec",
+        part.diagnostics.push(ctx.warning(meta, Translate::Unsupported, "spec",
             "meshform translates VirtualDestinations backed by Kubernetes services; externalServices and externalWorkloads backends are not rendered"));
         return part;
     }
@@ -142,7 +143,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
                 continue;
             };
             let Some(ew) = &rc.east_west_gateway else {
-                part.diagnostics.push(ctx.warning(meta, "no-east-west-gateway", "spec.services",
+                part.diagnostics.push(ctx.warning(meta, Translate::NoEastWestGateway, "spec.services",
                     format!("cluster {remote} runs the service but meshform.yaml gives no eastWestGateway for it; no WorkloadEntry in {cluster}")));
                 continue;
             };

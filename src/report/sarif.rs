@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 output (OASIS SARIF v2.1.0: sarifLog → runs[].tool.driver, results[] with
 //! ruleId, level, message.text, locations[].physicalLocation.{artifactLocation.uri, region}).
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -38,21 +38,25 @@ fn location(file: &str, line: u32, column: u32) -> Value {
     })
 }
 
-/// Renders findings as a SARIF 2.1.0 log; `descriptions` maps rule ids to a short text.
+/// Renders findings as a SARIF 2.1.0 log. A rule's text is the policy's description
+/// (`descriptions`, policy name to text) or the code registry's (`diag::codes`).
 pub fn render(findings: &[Diagnostic], descriptions: &BTreeMap<String, String>) -> String {
-    let ids: Vec<&str> = {
-        let mut v: Vec<&str> = findings.iter().map(|d| d.code.as_str()).collect();
-        v.sort_unstable();
-        v.dedup();
+    let codes: Vec<&Code> = {
+        let mut v: Vec<&Code> = findings.iter().map(|d| &d.code).collect();
+        v.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        v.dedup_by(|a, b| a.as_str() == b.as_str());
         v
     };
-    let rules: Vec<Value> = ids
+    let ids: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    let rules: Vec<Value> = codes
         .iter()
-        .map(|id| {
-            let text = descriptions
-                .get(*id)
-                .cloned()
-                .unwrap_or_else(|| id.replace('-', " "));
+        .map(|code| {
+            let id = code.as_str();
+            let text = match (descriptions.get(id), code.description()) {
+                (Some(d), _) => d.clone(),
+                (None, Some(d)) => d.to_string(),
+                (None, None) => format!("policy {id}"),
+            };
             json!({"id": id, "name": id, "shortDescription": {"text": text}})
         })
         .collect();
@@ -61,7 +65,7 @@ pub fn render(findings: &[Diagnostic], descriptions: &BTreeMap<String, String>) 
         .map(|d| {
             let mut r = json!({
                 "ruleId": d.code,
-                "ruleIndex": ids.iter().position(|i| *i == d.code).unwrap_or(0),
+                "ruleIndex": ids.iter().position(|i| *i == d.code.as_str()).unwrap_or(0),
                 "level": level(d.severity),
                 "message": {"text": match &d.help {
                     Some(h) => format!("{} (help: {h})", d.message),

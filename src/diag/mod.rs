@@ -4,7 +4,10 @@
 //! the source location, the object and the field. Rendering to text, JSON, SARIF and GitHub
 //! annotations lives in `report`.
 
+pub mod codes;
+
 use crate::manifest::{Location, ObjectId};
+pub use codes::Code;
 use serde::Serialize;
 use std::fmt;
 
@@ -35,8 +38,8 @@ impl fmt::Display for Severity {
 pub struct Diagnostic {
     /// How serious it is.
     pub severity: Severity,
-    /// Stable kebab-case code, e.g. `yaml-syntax`, `unresolved-destination`, or a policy name.
-    pub code: String,
+    /// Stable kebab-case code from the registry ([`codes`]), or a policy's name.
+    pub code: Code,
     /// What is wrong, in one sentence.
     pub message: String,
     /// Where it is.
@@ -53,17 +56,17 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with a code and message.
-    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(code: impl Into<Code>, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
     }
 
     /// A warning with a code and message.
-    pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(code: impl Into<Code>, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, message)
     }
 
     /// A finding of any severity.
-    pub fn new(severity: Severity, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: impl Into<Code>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code: code.into(),
@@ -111,7 +114,7 @@ impl Diagnostic {
         (
             self.location.as_ref(),
             self.severity,
-            &self.code,
+            self.code.as_str(),
             &self.message,
         )
     }
