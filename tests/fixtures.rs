@@ -85,7 +85,7 @@ fn fixtures_render_without_unexpected_errors() {
             .findings
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.code.clone())
+            .map(|d| d.code.to_string())
             .collect();
         let want = expected_errors(&dir);
         if errors != want {
@@ -130,7 +130,7 @@ fn every_rendered_object_is_valid_istio() {
             // Only a fixture written to produce invalid Istio may (features/invalid-istio).
             let allowed = expected_errors(&dir);
             for d in meshform::validate::validate_all(&out.repo, &out.objects) {
-                if d.severity == Severity::Error && !allowed.contains(&d.code) {
+                if d.severity == Severity::Error && !allowed.contains(d.code.as_str()) {
                     failures.push(format!("{name}: {api:?}: {d}"));
                 }
             }
