@@ -19,11 +19,13 @@
 //! when
 //! - its own object changed value (or its output has findings and its file changed);
 //! - it is a RouteTable with a destination `ref` naming a changed ExternalService or
-//!   VirtualDestination (by namespace and name, whatever the cluster; `route_table::resolve`
-//!   looks these up by `ref` and reads nothing else of them but their values);
-//! - it is a RouteTable whose delegation selector matches a changed table without hosts, or a
-//!   table without hosts that names a changed destination (`route_table::delegate`); when
-//!   tables without hosts delegate further, any change of such a table counts;
+//!   VirtualDestination (by namespace and name, whatever the cluster): the refs are those
+//!   the translator resolves, `route_table::destination_refs`, and it reads nothing else of
+//!   those objects but their values;
+//! - it is a RouteTable whose delegation selector (`route_table::delegation_selectors`)
+//!   selects a changed table without hosts as the translator does (`route_table::selects`,
+//!   with the workspace left out), or a table without hosts that names a changed destination;
+//!   when tables without hosts delegate further, any change of such a table counts;
 //! - it is an ExternalService whose selector matches the labels of a changed
 //!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
 //!   reads nothing else of other objects).
@@ -38,7 +40,8 @@
 //! changed object is of another kind (Workspaces and their settings, gateways, Services,
 //! policies: inputs every unit may read).
 
-use crate::gloo::types::{Labels, ObjectSelector};
+use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
+use crate::render::route_table::{self, delegation_selectors, destination_refs, Candidate};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
 use crate::manifest::{Location, Object};
@@ -209,13 +212,13 @@ pub fn plan(
         .iter()
         .filter(|rt| rt.spec.hosts.is_empty())
     {
-        nested |= delegations(rt).next().is_some();
-        if changed.names_destination(head, rt) {
+        nested |= delegation_selectors(rt).next().is_some();
+        if changed.names_destination(rt) {
             children.push(Child::of_typed(rt));
         }
     }
-    let children_dirty = |rt: &Typed<crate::gloo::types::RouteTableSpec>| {
-        let mut selectors = delegations(rt).peekable();
+    let children_dirty = |rt: &Typed<RouteTableSpec>| {
+        let mut selectors = delegation_selectors(rt).peekable();
         if selectors.peek().is_none() || children.is_empty() {
             return false;
         }
@@ -243,7 +246,7 @@ pub fn plan(
         .route_tables
         .par_iter()
         .map(|rt| {
-            if changed.names_destination(head, rt) || children_dirty(rt) {
+            if changed.names_destination(rt) || children_dirty(rt) {
                 Take::Dirty
             } else {
                 own(rt.meta.index)
@@ -310,27 +313,17 @@ impl Child {
         }
     }
 
-    /// True when the selector may select this table: as `route_table::delegate` matches,
-    /// but with the workspace left out and any `*` matching everything (so never less).
+    /// True when the selector may select this table: as the translator matches
+    /// (`route_table::selects`), but with the workspace left out (so never less).
     fn selected_by(&self, s: &ObjectSelector) -> bool {
-        let field = |want: &str, have: &str| want.is_empty() || want.contains('*') || want == have;
-        labels_match(&s.labels, &self.labels)
-            && field(&s.name, &self.name)
-            && field(&s.namespace, &self.namespace)
-            && field(&s.cluster, &self.cluster)
+        let candidate = Candidate {
+            cluster: &self.cluster,
+            namespace: &self.namespace,
+            name: &self.name,
+            labels: &self.labels,
+        };
+        route_table::selects(s, &candidate, |_| true)
     }
-}
-
-/// The child-table selectors of a table's delegating routes.
-fn delegations(
-    rt: &Typed<crate::gloo::types::RouteTableSpec>,
-) -> impl Iterator<Item = &ObjectSelector> {
-    rt.spec
-        .http
-        .iter()
-        .flatten()
-        .filter_map(|r| r.delegate.as_deref())
-        .flat_map(|d| d.route_tables.iter())
 }
 
 impl Changed {
@@ -402,31 +395,18 @@ impl Changed {
         Some(c)
     }
 
-    /// True when a destination `ref` in the table names a changed destination (a `ref`
-    /// without a namespace is in the table's own, as the translator reads it).
-    fn names_destination<T>(&self, head: &Repo, rt: &Typed<T>) -> bool {
+    /// True when a destination the table resolves names a changed destination.
+    fn names_destination(&self, rt: &Typed<RouteTableSpec>) -> bool {
         if self.destinations.is_empty() {
             return false;
         }
-        let Some(o) = head.objects.get(rt.meta.index) else {
-            return true;
-        };
-        let mut hit = false;
-        refs(&o.value["spec"], &mut |name, ns| {
+        destination_refs(rt).any(|t| {
             // Most refs name no changed destination: the name alone rules them out.
-            if hit || !self.names.contains(name) {
-                return;
-            }
-            let ns = if ns.is_empty() {
-                rt.meta.namespace.as_str()
-            } else {
-                ns
-            };
-            hit = self
-                .destinations
-                .contains(&(ns.to_string(), name.to_string()));
-        });
-        hit
+            self.names.contains(t.name)
+                && self
+                    .destinations
+                    .contains(&(t.namespace.to_string(), t.name.to_string()))
+        })
     }
 }
 
@@ -436,24 +416,6 @@ fn namespace(o: &Object) -> &str {
         "default"
     } else {
         &o.id.namespace
-    }
-}
-
-/// Calls `f(name, namespace)` for every `ref: {name, namespace}` map under `v`.
-fn refs(v: &Node, f: &mut dyn FnMut(&str, &str)) {
-    match v {
-        Node::Object(m) => {
-            for (k, child) in m.iter() {
-                if k == "ref" {
-                    if let Some(name) = child["name"].as_str() {
-                        f(name, child["namespace"].as_str().unwrap_or(""));
-                    }
-                }
-                refs(child, f);
-            }
-        }
-        Node::Array(items) => items.iter().for_each(|i| refs(i, f)),
-        _ => {}
     }
 }
 
@@ -508,32 +470,6 @@ mod tests {
     }
 
     #[test]
-    fn refs_finds_every_destination_ref_at_any_depth() {
-        let spec = Node::from_value(json!({
-            "http": [
-                {"forwardTo": {"destinations": [
-                    {"ref": {"name": "a", "namespace": "ns1"}},
-                    {"ref": {"name": "b"}}
-                ]}},
-                {"delegate": {"routeTables": [{"labels": {"x": "y"}}]}}
-            ],
-            "tcp": [{"forwardTo": {"destinations": [{"ref": {"name": "c", "cluster": "c2"}}]}}]
-        }));
-        let mut seen = Vec::new();
-        refs(&spec, &mut |name, ns| {
-            seen.push((name.to_string(), ns.to_string()))
-        });
-        assert_eq!(
-            seen,
-            [
-                ("a".to_string(), "ns1".to_string()),
-                ("b".to_string(), String::new()),
-                ("c".to_string(), String::new()),
-            ]
-        );
-    }
-
-    #[test]
     fn a_selector_may_select_more_children_than_the_translator_never_fewer() {
         let child = Child {
             cluster: "c1".into(),
@@ -559,7 +495,6 @@ mod tests {
         assert!(child.selected_by(&sel(&[], "api", "app", "")));
         // The workspace is not checked here: a superset is safe.
         assert!(child.selected_by(&sel(&[], "", "", "other-workspace")));
-        assert!(child.selected_by(&sel(&[], "a*", "", "")));
         assert!(!child.selected_by(&sel(&[("parent", "api")], "", "", "")));
         assert!(!child.selected_by(&sel(&[], "web", "", "")));
         assert!(!child.selected_by(&sel(&[], "", "other", "")));

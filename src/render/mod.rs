@@ -8,7 +8,7 @@ mod external_service;
 pub(crate) mod finish;
 mod gateway;
 pub mod names;
-mod route_table;
+pub(crate) mod route_table;
 mod virtual_destination;
 
 use crate::canon::{AsTree, Shape, Tree};

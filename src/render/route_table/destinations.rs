@@ -1,0 +1,693 @@
+//! Destinations [C §2.4, §5.4; O §9.5]: what a destination `ref` resolves to (a Kubernetes
+//! Service, a VirtualDestination or an ExternalService), its port, the weights of a route's
+//! destinations, and the DestinationRules holding the subsets routes use.
+
+use super::super::external_service::{port_name, primary_host};
+use super::super::names::{metadata, sanitize_name_v2, Parent, Place};
+use super::super::{Ctx, Part, SourceRef};
+use super::Rt;
+use crate::gloo::types::*;
+use crate::gloo::Meta;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Where a destination `ref` points: the table's own cluster and namespace where it sets
+/// none.
+pub(crate) struct Target<'a> {
+    pub cluster: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> Target<'a> {
+    /// The target of a `ref` written in the table of `meta`.
+    pub fn of(meta: &'a Meta, r: &'a ObjectReference) -> Target<'a> {
+        let or = |own: &'a str, set: &'a str| if set.is_empty() { own } else { set };
+        Target {
+            cluster: or(&meta.cluster, &r.cluster),
+            namespace: or(&meta.namespace, &r.namespace),
+            name: &r.name,
+        }
+    }
+}
+
+/// Where an HTTP forwardTo's destinations are written.
+pub(super) enum Written<'a> {
+    /// In the route: `forwardTo.destinations`.
+    Route(&'a [DestinationReference]),
+    /// The table's `spec.defaultDestination`, for a forwardTo that lists none.
+    Default(&'a DestinationReference),
+}
+
+/// The destinations an HTTP forwardTo sends to (`None`: it lists none and the table has no
+/// default).
+pub(super) fn http_destinations<'a>(table: &'a Rt, f: &'a ForwardToAction) -> Option<Written<'a>> {
+    match &f.destinations {
+        Some(d) if !d.is_empty() => Some(Written::Route(d)),
+        _ => table
+            .spec
+            .default_destination
+            .as_ref()
+            .map(Written::Default),
+    }
+}
+
+/// The destinations a TCP or TLS route sends to (`None`: it lists none).
+pub(super) fn l4_destinations(f: &Option<ForwardToAction>) -> Option<&[DestinationReference]> {
+    f.as_ref()
+        .and_then(|f| f.destinations.as_deref())
+        .filter(|d| !d.is_empty())
+}
+
+/// Every destination `ref` the table's own routes resolve: its HTTP forwardTo destinations
+/// (or its default), and those of its TCP and TLS routes. Tables it delegates to resolve
+/// their own.
+pub(crate) fn destination_refs(table: &Rt) -> impl Iterator<Item = Target<'_>> {
+    let http = table
+        .spec
+        .http
+        .iter()
+        .flatten()
+        .filter_map(|r| r.forward_to.as_ref())
+        .filter_map(|f| match http_destinations(table, f)? {
+            Written::Route(d) => Some(d),
+            Written::Default(d) => Some(std::slice::from_ref(d)),
+        });
+    let tcp = table.spec.tcp.iter().flatten().map(|r| &r.forward_to);
+    let tls = table.spec.tls.iter().flatten().map(|r| &r.forward_to);
+    let l4 = tcp.chain(tls).filter_map(l4_destinations);
+    http.chain(l4)
+        .flatten()
+        .filter_map(|d| d.r#ref.as_ref())
+        .map(|r| Target::of(&table.meta, r))
+}
+
+/// A resolved destination.
+struct Dest {
+    host: String,
+    port: Option<u32>,
+    subset: Option<(String, Labels)>,
+    /// For subset DestinationRules: the destination as parent (group, version, kind, name, ns, cluster).
+    parent: (String, String, String, String, String, String),
+}
+
+/// Why a destination does not resolve: the code, the field under the destination's and the
+/// message of the error.
+struct Miss {
+    code: &'static str,
+    at: &'static str,
+    message: String,
+}
+
+fn miss(code: &'static str, at: &'static str, message: String) -> Miss {
+    Miss { code, at, message }
+}
+
+/// A destination found and visible, before its port is chosen.
+struct Found {
+    host: String,
+    /// (number, name) of its ports; `None` for a Service outside the repo.
+    ports: Option<Vec<(u32, Option<String>)>>,
+    /// API group and version, as the parent of subset DestinationRules.
+    group: &'static str,
+    version: &'static str,
+}
+
+/// The kind as it is written, and as messages and parents name it.
+fn kind_name(kind: DestinationKind) -> &'static str {
+    match kind {
+        DestinationKind::Service => "Service",
+        DestinationKind::VirtualDestination => "VirtualDestination",
+        DestinationKind::ExternalService => "ExternalService",
+    }
+}
+
+/// Resolves a destination for output cluster `cluster`; `Err` has already been reported.
+fn resolve(
+    ctx: &Ctx<'_>,
+    table: &Rt,
+    d: &DestinationReference,
+    field: &str,
+    cluster: &str,
+    ws: &str,
+    part: &mut Part,
+) -> Result<Dest, ()> {
+    let fail = |part: &mut Part, m: Miss| {
+        part.diagnostics.push(ctx.error(
+            &table.meta,
+            m.code,
+            &format!("{field}{}", m.at),
+            m.message,
+        ));
+        Err(())
+    };
+    let Some(r) = &d.r#ref else {
+        if d.aws_lambda.is_some() {
+            let why = "AWS Lambda destinations are not translated by meshform".into();
+            return fail(part, miss("unsupported", ".awsLambda", why));
+        }
+        let why = "destination has no ref".into();
+        return fail(part, miss("unresolved-destination", "", why));
+    };
+    let t = Target::of(&table.meta, r);
+    let found = match d.kind {
+        DestinationKind::Service => find_service(ctx, &t, cluster, ws),
+        DestinationKind::VirtualDestination => find_virtual_destination(ctx, &t, ws),
+        DestinationKind::ExternalService => find_external_service(ctx, &t, ws),
+    };
+    let found = match found {
+        Ok(f) => f,
+        Err(m) => return fail(part, m),
+    };
+    let what = format!("{} {}/{}", kind_name(d.kind), t.namespace, t.name);
+    let port = match select_port(d.port.as_ref(), d.kind, &what, found.ports.as_deref()) {
+        Ok(p) => p,
+        Err(m) => return fail(part, m),
+    };
+    let subset = if d.kind == DestinationKind::Service {
+        subset_of(&d.subset)
+    } else {
+        if !d.subset.is_empty() {
+            part.diagnostics.push(ctx.warning(
+                &table.meta,
+                "subset-ignored",
+                &format!("{field}.subset"),
+                "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
+            ));
+        }
+        None
+    };
+    Ok(Dest {
+        host: found.host,
+        port,
+        subset,
+        parent: (
+            found.group.into(),
+            found.version.into(),
+            kind_name(d.kind).into(),
+            t.name.to_string(),
+            t.namespace.to_string(),
+            t.cluster.to_string(),
+        ),
+    })
+}
+
+/// The subset a Service destination selects, named `<key>-<value>` [O S7, S8]; several labels
+/// are joined in key order [I].
+fn subset_of(labels: &Labels) -> Option<(String, Labels)> {
+    if labels.is_empty() {
+        return None;
+    }
+    let mut keys: Vec<(&String, &String)> = labels.iter().collect();
+    keys.sort();
+    let name = keys
+        .iter()
+        .map(|(k, v)| format!("{k}-{v}"))
+        .collect::<Vec<_>>()
+        .join("-");
+    Some((sanitize_name_v2(&name), labels.clone()))
+}
+
+/// A destination must be owned by, or exported to and imported by, the route's workspace
+/// [C §8.2]; `what` names it.
+fn not_visible(what: String, ws: &str) -> Miss {
+    miss(
+        "unresolved-destination",
+        ".ref",
+        format!("{what} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)"),
+    )
+}
+
+/// A Kubernetes Service. One outside the repo is taken on trust: app manifests often live
+/// elsewhere. Local cluster: `<name>.<ns>.svc.cluster.local`; remote:
+/// `<name>.<ns>.svc.<cluster>.global` [O §9.5].
+fn find_service(ctx: &Ctx<'_>, t: &Target<'_>, cluster: &str, ws: &str) -> Result<Found, Miss> {
+    let (cl, ns, name) = (t.cluster, t.namespace, t.name);
+    let svc = ctx.model.service(cl, ns, name);
+    if let Some(s) = svc {
+        if !ctx.model.workspaces.visible(&s.meta, "Service", ws) {
+            return Err(not_visible(
+                format!("Service {ns}/{name} of cluster {cl}"),
+                ws,
+            ));
+        }
+    }
+    let host = if cl == cluster {
+        format!("{name}.{ns}.svc.cluster.local")
+    } else {
+        format!("{name}.{ns}.svc.{cl}.global")
+    };
+    Ok(Found {
+        host,
+        ports: svc.map(|s| s.ports.iter().map(|p| (p.1, Some(p.0.clone()))).collect()),
+        group: "",
+        version: "v1",
+    })
+}
+
+/// A VirtualDestination: its first host; its ports have no names.
+fn find_virtual_destination(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<Found, Miss> {
+    let (cl, ns, name) = (t.cluster, t.namespace, t.name);
+    let Some(vd) = ctx.model.virtual_destination(cl, ns, name) else {
+        let why = format!("VirtualDestination {ns}/{name} of cluster {cl} does not exist");
+        return Err(miss("unresolved-destination", ".ref", why));
+    };
+    if !ctx
+        .model
+        .workspaces
+        .visible(&vd.meta, "VirtualDestination", ws)
+    {
+        return Err(not_visible(format!("VirtualDestination {ns}/{name}"), ws));
+    }
+    let Some(host) = vd.spec.hosts.first().cloned() else {
+        let why = format!("VirtualDestination {ns}/{name} has no hosts");
+        return Err(miss("unresolved-destination", ".ref", why));
+    };
+    Ok(Found {
+        host,
+        ports: Some(vd.spec.ports.iter().map(|p| (p.number, None)).collect()),
+        group: "networking.gloo.solo.io",
+        version: "v2",
+    })
+}
+
+/// An ExternalService: its primary host; its ports by number or Istio port name.
+fn find_external_service(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<Found, Miss> {
+    let (cl, ns, name) = (t.cluster, t.namespace, t.name);
+    let Some(es) = ctx.model.external_service(cl, ns, name) else {
+        let why = format!("ExternalService {ns}/{name} of cluster {cl} does not exist");
+        return Err(miss("unresolved-destination", ".ref", why));
+    };
+    if !ctx
+        .model
+        .workspaces
+        .visible(&es.meta, "ExternalService", ws)
+    {
+        return Err(not_visible(format!("ExternalService {ns}/{name}"), ws));
+    }
+    Ok(Found {
+        host: primary_host(es),
+        ports: Some(
+            es.spec
+                .ports
+                .iter()
+                .map(|p| (p.number, Some(port_name(p))))
+                .collect(),
+        ),
+        group: "networking.gloo.solo.io",
+        version: "v2",
+    })
+}
+
+/// The port a destination is sent to [C §2.4]: the one its selector names by number or name,
+/// else its only port. `ports` are (number, name) pairs; `what` names the destination in
+/// messages. A Service's ports are taken on trust (a number is not checked, and a Service
+/// without ports, or outside the repo, has none); VirtualDestination ports have no names.
+fn select_port(
+    selector: Option<&PortSelector>,
+    kind: DestinationKind,
+    what: &str,
+    ports: Option<&[(u32, Option<String>)]>,
+) -> Result<Option<u32>, Miss> {
+    let trusted = kind == DestinationKind::Service;
+    let list = ports.unwrap_or(&[]);
+    match selector {
+        Some(PortSelector {
+            number: Some(n), ..
+        }) => {
+            if trusted || list.iter().any(|p| p.0 == *n) {
+                Ok(Some(*n))
+            } else {
+                let why = format!("{what} has no port {n}");
+                Err(miss("unresolved-port", ".port", why))
+            }
+        }
+        Some(PortSelector { name: Some(pn), .. }) => {
+            match list.iter().find(|p| p.1.as_deref() == Some(pn.as_str())) {
+                Some(p) => Ok(Some(p.0)),
+                None => {
+                    let why = match kind {
+                        DestinationKind::Service => format!("port name `{pn}` cannot be resolved: {what} with that port is not in the repo; use a port number"),
+                        DestinationKind::VirtualDestination => format!("VirtualDestination ports have no names; use a number instead of `{pn}`"),
+                        DestinationKind::ExternalService => format!("{what} has no port named `{pn}`"),
+                    };
+                    Err(miss("unresolved-port", ".port", why))
+                }
+            }
+        }
+        _ => match list {
+            [only] => Ok(Some(only.0)),
+            [] if trusted => Ok(None),
+            _ => {
+                let why = format!("{what} has several ports; name one [C §2.4]");
+                Err(miss("port-required", ".port", why))
+            }
+        },
+    }
+}
+
+/// Weights per §5.4: they sum to 100; below 100 the remainder is spread over destinations
+/// without a weight (at least 1 each); above 100, or exactly 100 with unweighted destinations
+/// left, is invalid. All unweighted: an even split, the first ones taking the remainder [I].
+fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
+    let sum: u32 = ws.iter().map(|w| w.unwrap_or(0)).sum();
+    let unweighted = ws.iter().filter(|w| w.is_none()).count() as u32;
+    if sum > 100 {
+        return Err(format!(
+            "destination weights add up to {sum}, more than 100"
+        ));
+    }
+    if unweighted == 0 {
+        if sum != 100 && ws.len() > 1 {
+            if sum == 0 {
+                return Err("destination weights are all 0".into());
+            }
+            return Err(format!("destination weights add up to {sum}, not 100"));
+        }
+        return Ok(ws.iter().map(|w| w.unwrap_or(0)).collect());
+    }
+    if sum == 100 {
+        return Err(
+            "weights already add up to 100, leaving nothing for destinations without a weight"
+                .into(),
+        );
+    }
+    let rem = 100 - sum;
+    let share = rem / unweighted;
+    let mut extra = rem % unweighted;
+    Ok(ws
+        .iter()
+        .map(|w| match w {
+            Some(w) => *w,
+            None => {
+                let mut v = share.max(1);
+                if extra > 0 && share >= 1 {
+                    v += 1;
+                    extra -= 1;
+                }
+                v
+            }
+        })
+        .collect())
+}
+
+/// The subsets a VirtualService's routes use, by host: the destination as parent, the
+/// subsets by name, and the tables that use them.
+pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)>;
+
+/// A route's destinations for output cluster `cluster`: the Istio route destinations, and
+/// their hosts; the subsets they use are added to `subsets`. `Err` has been reported.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn route_destinations(
+    ctx: &Ctx<'_>,
+    table: &Rt,
+    dests: &[DestinationReference],
+    field: &str,
+    cluster: &str,
+    ws: &str,
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Result<(Vec<Value>, Vec<String>), ()> {
+    if dests.len() > 100 {
+        part.diagnostics.push(ctx.error(
+            &table.meta,
+            "too-many-destinations",
+            field,
+            "at most 100 destinations [C §5.4]",
+        ));
+        return Err(());
+    }
+    let mut resolved = Vec::new();
+    for (i, d) in dests.iter().enumerate() {
+        resolved.push(resolve(
+            ctx,
+            table,
+            d,
+            &format!("{field}[{i}]"),
+            cluster,
+            ws,
+            part,
+        )?);
+    }
+    let w = if dests.len() > 1 {
+        match weights(&dests.iter().map(|d| d.weight).collect::<Vec<_>>()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                part.diagnostics
+                    .push(ctx.error(&table.meta, "weights", field, e));
+                return Err(());
+            }
+        }
+    } else {
+        None
+    };
+    let mut out = Vec::new();
+    let mut hosts = Vec::new();
+    for (i, d) in resolved.into_iter().enumerate() {
+        let mut dest = Map::new();
+        dest.insert("host".into(), json!(d.host));
+        if let Some(p) = d.port {
+            dest.insert("port".into(), json!({"number": p}));
+        }
+        if let Some((name, labels)) = &d.subset {
+            dest.insert("subset".into(), json!(name));
+            add_subset(ctx, table, &d, name, labels, subsets);
+        }
+        hosts.push(d.host);
+        let mut r = Map::new();
+        r.insert("destination".into(), Value::Object(dest));
+        if let Some(w) = &w {
+            r.insert("weight".into(), json!(w[i]));
+        }
+        out.push(Value::Object(r));
+    }
+    Ok((out, hosts))
+}
+
+/// Records that the table routes to subset `name` of the destination.
+fn add_subset(
+    ctx: &Ctx<'_>,
+    table: &Rt,
+    d: &Dest,
+    name: &str,
+    labels: &Labels,
+    subsets: &mut Subsets,
+) {
+    let entry = subsets.entry(d.host.clone()).or_insert_with(|| {
+        let (g, v, k, n, ns, c) = &d.parent;
+        (
+            json!({"group": g, "version": v, "kind": k, "name": n, "namespace": ns, "cluster": c}),
+            BTreeMap::new(),
+            Vec::new(),
+        )
+    });
+    entry
+        .1
+        .insert(name.to_string(), json!({"name": name, "labels": labels}));
+    let src = ctx.source(&table.meta);
+    if !entry.2.contains(&src) {
+        entry.2.push(src);
+    }
+}
+
+/// A DestinationRule holding the subsets a VirtualService uses, in the VirtualService's
+/// namespace (istioctl IST0101 needs it there for external hosts) [O E5, S8]. The name starts
+/// with the sanitized host; Gloo's hashed suffix is not reproducible, so ours hashes
+/// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md).
+pub(super) fn subset_rule(
+    ctx: &Ctx<'_>,
+    host: &str,
+    dparent: Value,
+    subsets: BTreeMap<String, Value>,
+    sources: Vec<SourceRef>,
+    place: &Place<'_>,
+) -> super::super::Rendered {
+    let s = |k: &str| dparent[k].as_str().unwrap_or("").to_string();
+    let (g, v, k, n, ns, c) = (
+        s("group"),
+        s("version"),
+        s("kind"),
+        s("name"),
+        s("namespace"),
+        s("cluster"),
+    );
+    let parent = Parent {
+        group: &g,
+        version: &v,
+        kind: &k,
+        name: &n,
+        namespace: &ns,
+        cluster: &c,
+    };
+    let name = sanitize_name_v2(&format!(
+        "{host}-{}-{}-{}",
+        place.namespace, place.cluster, place.workspace
+    ));
+    let md = metadata(&name, place, &parent, &[]);
+    let spec = json!({"exportTo": ["."], "host": host, "subsets": subsets.into_values().collect::<Vec<_>>()});
+    let mut sources = sources;
+    sources.sort();
+    ctx.object("DestinationRule", md, spec, place.cluster, sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_follow_the_remainder_rule() {
+        assert_eq!(weights(&[Some(70), Some(30)]).unwrap(), vec![70, 30]);
+        assert_eq!(weights(&[Some(50), None, None]).unwrap(), vec![50, 25, 25]);
+        assert_eq!(weights(&[None, None, None]).unwrap(), vec![34, 33, 33]);
+        assert_eq!(weights(&[Some(99), None, None]).unwrap(), vec![99, 1, 1]);
+        assert!(weights(&[Some(70), Some(40)]).is_err());
+        assert!(weights(&[Some(100), None]).is_err());
+        assert!(weights(&[Some(0), Some(0)]).is_err());
+        assert!(weights(&[Some(20), Some(30)]).is_err());
+    }
+
+    fn by_number(n: u32) -> PortSelector {
+        PortSelector {
+            number: Some(n),
+            name: None,
+        }
+    }
+
+    fn by_name(n: &str) -> PortSelector {
+        PortSelector {
+            number: None,
+            name: Some(n.into()),
+        }
+    }
+
+    /// The port, or the code and message of the error.
+    fn port(
+        selector: Option<PortSelector>,
+        kind: DestinationKind,
+        ports: Option<&[(u32, Option<String>)]>,
+    ) -> Result<Option<u32>, (&'static str, String)> {
+        select_port(selector.as_ref(), kind, "K ns/d", ports).map_err(|m| (m.code, m.message))
+    }
+
+    #[test]
+    fn one_port_selection_for_every_kind() {
+        use DestinationKind::*;
+        let named = [
+            (80, Some("http".to_string())),
+            (443, Some("https".to_string())),
+        ];
+        let unnamed = [(80, None), (443, None)];
+        // By number: checked, but for a Service.
+        assert_eq!(
+            port(Some(by_number(443)), ExternalService, Some(&named)),
+            Ok(Some(443))
+        );
+        assert_eq!(
+            port(Some(by_number(443)), VirtualDestination, Some(&unnamed)),
+            Ok(Some(443))
+        );
+        assert_eq!(port(Some(by_number(9)), Service, Some(&named)), Ok(Some(9)));
+        assert_eq!(port(Some(by_number(9)), Service, None), Ok(Some(9)));
+        assert_eq!(
+            port(Some(by_number(9)), ExternalService, Some(&named)),
+            Err(("unresolved-port", "K ns/d has no port 9".into()))
+        );
+        // By name: VirtualDestination ports have none.
+        assert_eq!(
+            port(Some(by_name("https")), Service, Some(&named)),
+            Ok(Some(443))
+        );
+        assert_eq!(
+            port(Some(by_name("https")), ExternalService, Some(&named)),
+            Ok(Some(443))
+        );
+        assert_eq!(
+            port(Some(by_name("x")), ExternalService, Some(&named)),
+            Err(("unresolved-port", "K ns/d has no port named `x`".into()))
+        );
+        assert!(port(Some(by_name("x")), Service, None)
+            .is_err_and(|e| e.1.starts_with("port name `x` cannot be resolved")));
+        assert!(port(Some(by_name("x")), VirtualDestination, Some(&unnamed))
+            .is_err_and(|e| e.1.starts_with("VirtualDestination ports have no names")));
+        // None: the only port; a Service without ports has none.
+        assert_eq!(
+            port(None, VirtualDestination, Some(&unnamed[..1])),
+            Ok(Some(80))
+        );
+        assert_eq!(port(None, Service, Some(&[])), Ok(None));
+        assert_eq!(port(None, Service, None), Ok(None));
+        for kind in [Service, ExternalService, VirtualDestination] {
+            assert_eq!(
+                port(None, kind, Some(&named)).map_err(|e| e.0),
+                Err("port-required")
+            );
+        }
+        assert_eq!(
+            port(None, ExternalService, Some(&[])).map_err(|e| e.0),
+            Err("port-required")
+        );
+    }
+
+    #[test]
+    fn destination_refs_lists_what_the_routes_resolve() {
+        let to = |name: &str, namespace: &str| DestinationReference {
+            r#ref: Some(ObjectReference {
+                name: name.into(),
+                namespace: namespace.into(),
+                cluster: String::new(),
+            }),
+            ..Default::default()
+        };
+        let forward = |d: Vec<DestinationReference>| ForwardToAction {
+            destinations: Some(d),
+            ..Default::default()
+        };
+        let spec = RouteTableSpec {
+            default_destination: Some(to("default", "")),
+            http: Some(vec![
+                HttpRoute {
+                    forward_to: Some(forward(vec![to("a", "ns1"), to("b", "")])),
+                    ..Default::default()
+                },
+                // No destinations: the default.
+                HttpRoute {
+                    forward_to: Some(ForwardToAction::default()),
+                    ..Default::default()
+                },
+                HttpRoute::default(),
+            ]),
+            tcp: Some(vec![TcpRoute {
+                forward_to: Some(forward(vec![to("c", "")])),
+                ..Default::default()
+            }]),
+            tls: Some(vec![TlsRoute {
+                forward_to: Some(forward(vec![to("d", "ns2")])),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let rt = Rt {
+            meta: Meta {
+                index: 0,
+                name: "www".into(),
+                namespace: "app".into(),
+                cluster: "c1".into(),
+                labels: Labels::default(),
+            },
+            spec: std::sync::Arc::new(spec),
+        };
+        let seen: Vec<(&str, &str, &str)> = destination_refs(&rt)
+            .map(|t| (t.cluster, t.namespace, t.name))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("c1", "ns1", "a"),
+                ("c1", "app", "b"),
+                ("c1", "app", "default"),
+                ("c1", "app", "c"),
+                ("c1", "ns2", "d"),
+            ]
+        );
+    }
+}

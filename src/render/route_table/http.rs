@@ -1,0 +1,310 @@
+//! HTTP routes as Istio writes them [C §5.3–§5.6, O §9.5]: matchers, and each action: forward
+//! (destinations, rewrites, faults), redirect, direct response, or the 500 that replaces a
+//! failed route.
+
+use super::super::{Ctx, Part};
+use super::delegation::{Action, FlatRoute};
+use super::destinations::{http_destinations, route_destinations, Subsets, Written};
+use crate::gloo::labels_match;
+use crate::gloo::types::*;
+use serde_json::{json, Map, Value};
+
+/// One Istio HTTPRoute for output cluster `cluster`; a route that fails (reported) becomes a
+/// 500 direct response.
+pub(super) fn http_route(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Value {
+    let mut j = Map::new();
+    j.insert("name".into(), json!(r.name));
+    j.insert(
+        "match".into(),
+        Value::Array(matches_json(&r.matchers, sources)),
+    );
+    let done = match &r.action {
+        Action::Fail => Err(()),
+        Action::Direct(d) => {
+            j.insert("directResponse".into(), direct_response(d));
+            Ok(())
+        }
+        Action::Redirect(rd) => redirect(ctx, r, rd, part).map(|m| {
+            j.insert("redirect".into(), m);
+        }),
+        Action::Forward(f) => forward(ctx, r, f, cluster, subsets, part).map(|m| j.extend(m)),
+    };
+    if done.is_err() {
+        // ROUTE_REPLACEMENT: "replaced with a 500 HTTP direct response" [C §5.1].
+        j.insert("directResponse".into(), json!({"status": 500}));
+    }
+    Value::Object(j)
+}
+
+fn direct_response(d: &DirectResponseAction) -> Value {
+    let mut dr = Map::new();
+    dr.insert("status".into(), json!(d.status));
+    if let Some(b) = &d.body {
+        dr.insert("body".into(), json!({"string": b}));
+    }
+    Value::Object(dr)
+}
+
+/// The Istio redirect; `Err` has been reported.
+fn redirect(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    rd: &RedirectAction,
+    part: &mut Part,
+) -> Result<Value, ()> {
+    let table = r.table;
+    let mut m = Map::new();
+    if let Some(h) = &rd.host_redirect {
+        m.insert("authority".into(), json!(h));
+    }
+    if let Some(p) = &rd.path_redirect {
+        m.insert("uri".into(), json!(p));
+    }
+    let code = match rd.response_code.as_deref() {
+        None | Some("MOVED_PERMANENTLY") => 301,
+        Some("FOUND") => 302,
+        Some("SEE_OTHER") => 303,
+        Some("TEMPORARY_REDIRECT") => 307,
+        Some("PERMANENT_REDIRECT") => 308,
+        Some(other) => {
+            part.diagnostics.push(ctx.error(
+                &table.meta,
+                "redirect-code",
+                &format!("{}.redirect.responseCode", r.field),
+                format!("unknown responseCode `{other}`"),
+            ));
+            return Err(());
+        }
+    };
+    m.insert("redirectCode".into(), json!(code));
+    if m.len() == 1 {
+        part.diagnostics.push(ctx.error(
+            &table.meta,
+            "redirect-empty",
+            &format!("{}.redirect", r.field),
+            "a redirect needs hostRedirect or pathRedirect",
+        ));
+        return Err(());
+    }
+    Ok(Value::Object(m))
+}
+
+/// The fields of a forwarding route: `rewrite`, `route` and `fault`; `Err` has been reported.
+fn forward(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    f: &ForwardToAction,
+    cluster: &str,
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Result<Map<String, Value>, ()> {
+    let table = r.table;
+    let (dests, dfield) = match http_destinations(table, f) {
+        Some(Written::Route(d)) => (d, format!("{}.forwardTo.destinations", r.field)),
+        Some(Written::Default(d)) => (
+            std::slice::from_ref(d),
+            "spec.defaultDestination".to_string(),
+        ),
+        None => {
+            part.diagnostics.push(ctx.error(&table.meta, "no-destination", &format!("{}.forwardTo", r.field),
+                "defaultDestination must be set when http forwardTo actions without destinations are specified."));
+            return Err(());
+        }
+    };
+    let (route, hosts) =
+        route_destinations(ctx, table, dests, &dfield, cluster, r.ws, subsets, part)?;
+    let rewrite = rewrite(ctx, r, f, &hosts, part)?;
+    let mut j = Map::new();
+    if !rewrite.is_empty() {
+        j.insert("rewrite".into(), Value::Object(rewrite));
+    }
+    j.insert("route".into(), Value::Array(route));
+    if let Some(fault) = fault_for(ctx, r) {
+        j.insert("fault".into(), fault);
+    }
+    Ok(j)
+}
+
+/// The Istio rewrite of a forwarding route (empty for none); `Err` has been reported.
+fn rewrite(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    f: &ForwardToAction,
+    hosts: &[String],
+    part: &mut Part,
+) -> Result<Map<String, Value>, ()> {
+    let mut rewrite = Map::new();
+    if let Some(p) = &f.path_rewrite {
+        if r.matchers
+            .iter()
+            .any(|m| m.uri.as_ref().is_some_and(|u| u.regex.is_some()))
+        {
+            part.diagnostics.push(ctx.error(
+                &r.table.meta,
+                "path-rewrite-regex",
+                &format!("{}.forwardTo.pathRewrite", r.field),
+                "pathRewrite is unsupported with regex matchers [C §5.4]",
+            ));
+            return Err(());
+        }
+        // Istio rejects `rewrite: {uri: ""}`; an empty rewrite strips to `/` [istio-validation.md §3.11].
+        rewrite.insert(
+            "uri".into(),
+            json!(if p.is_empty() { "/" } else { p.as_str() }),
+        );
+    }
+    if let Some(rr) = &f.regex_rewrite {
+        rewrite.insert(
+            "uriRegexRewrite".into(),
+            json!({"match": rr.pattern.regex, "rewrite": rr.substitution}),
+        );
+    }
+    if let Some(h) = &f.host_rewrite {
+        rewrite.insert("authority".into(), json!(h));
+    } else if f.auto_host_rewrite == Some(true) && hosts.len() == 1 {
+        // Istio has no auto host rewrite; the single destination host is equivalent [I].
+        rewrite.insert("authority".into(), json!(hosts[0]));
+    }
+    Ok(rewrite)
+}
+
+/// FaultInjectionPolicy selecting the route by labels, in the route's workspace [O E5; policies
+/// are not exported, they act on their own workspace's routes, C S10e].
+fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
+    if ctx.model.fault_policies.is_empty() {
+        return None;
+    }
+    let ws = ctx.ws_of(&r.table.meta)?;
+    let mut policies: Vec<_> = ctx
+        .model
+        .fault_policies
+        .iter()
+        .filter(|p| ctx.ws_of(&p.meta) == Some(ws))
+        .filter(|p| {
+            p.spec
+                .apply_to_routes
+                .iter()
+                .any(|s| !s.route.labels.is_empty() && labels_match(&s.route.labels, r.labels))
+        })
+        .collect();
+    policies
+        .sort_by(|a, b| (&a.meta.namespace, &a.meta.name).cmp(&(&b.meta.namespace, &b.meta.name)));
+    let p = policies.first()?;
+    let mut f = Map::new();
+    if let Some(d) = &p.spec.config.delay {
+        f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": whole(d.percentage.unwrap_or(100.0))}}));
+    }
+    if let Some(a) = &p.spec.config.abort {
+        f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": whole(a.percentage.unwrap_or(100.0))}}));
+    }
+    (!f.is_empty()).then_some(Value::Object(f))
+}
+
+/// A percentage as written: `100`, not `100.0`, when it is whole.
+fn whole(p: f64) -> Value {
+    if p.fract() == 0.0 && p.abs() < 1e15 {
+        json!(p as i64)
+    } else {
+        json!(p)
+    }
+}
+
+/// Istio StringMatch from a Gloo value (exact or regex); `{}` means presence (Istio's
+/// translation of an empty StringMatch is a present match).
+fn value_match(value: &Option<String>, regex: bool) -> Value {
+    match value {
+        None => json!({}),
+        Some(v) if regex => json!({"regex": v}),
+        Some(v) => json!({"exact": v}),
+    }
+}
+
+/// One Istio HTTPMatchRequest per (matcher × source label set) [O §9.5].
+fn matches_json(matchers: &[HttpRequestMatcher], sources: &[Option<Labels>]) -> Vec<Value> {
+    let default = [HttpRequestMatcher {
+        uri: Some(StringMatch {
+            prefix: Some("/".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    let ms: &[HttpRequestMatcher] = if matchers.is_empty() {
+        &default
+    } else {
+        matchers
+    };
+    let none = [None];
+    let srcs: &[Option<Labels>] = if sources.is_empty() { &none } else { sources };
+    let mut out = Vec::new();
+    for m in ms {
+        for s in srcs {
+            out.push(match_json(m, s));
+        }
+    }
+    out
+}
+
+/// One Istio HTTPMatchRequest: the matcher, from the source labels `s` (none: any source).
+fn match_json(m: &HttpRequestMatcher, s: &Option<Labels>) -> Value {
+    let mut j = Map::new();
+    if let Some(u) = &m.uri {
+        if let Some(e) = &u.exact {
+            j.insert("uri".into(), json!({"exact": e}));
+        } else if let Some(p) = &u.prefix {
+            j.insert("uri".into(), json!({"prefix": p}));
+        } else if let Some(r) = &u.regex {
+            j.insert("uri".into(), json!({"regex": r}));
+        } else if let Some(sfx) = &u.suffix {
+            // Gloo does not support suffix matching; a regex keeps its meaning [I].
+            j.insert(
+                "uri".into(),
+                json!({"regex": format!(".*{}", regex::escape(sfx))}),
+            );
+        }
+        if u.ignore_case && u.regex.is_none() {
+            j.insert("ignoreUriCase".into(), json!(true));
+        }
+    }
+    let mut headers = Map::new();
+    let mut without = Map::new();
+    for h in &m.headers {
+        let v = value_match(&h.value, h.regex);
+        if h.invert_match {
+            without.insert(h.name.clone(), v);
+        } else {
+            headers.insert(h.name.clone(), v);
+        }
+    }
+    if !headers.is_empty() {
+        j.insert("headers".into(), Value::Object(headers));
+    }
+    if !without.is_empty() {
+        j.insert("withoutHeaders".into(), Value::Object(without));
+    }
+    let mut qp = Map::new();
+    for q in &m.query_parameters {
+        qp.insert(q.name.clone(), value_match(&q.value, q.regex));
+    }
+    if !qp.is_empty() {
+        j.insert("queryParams".into(), Value::Object(qp));
+    }
+    if let Some(me) = &m.method {
+        j.insert("method".into(), json!({"exact": me.to_uppercase()}));
+    }
+    if let Some(p) = m.port {
+        if p != 0 {
+            j.insert("port".into(), json!(p));
+        }
+    }
+    if let Some(l) = s {
+        j.insert("sourceLabels".into(), json!(l));
+    }
+    Value::Object(j)
+}

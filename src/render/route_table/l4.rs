@@ -1,0 +1,138 @@
+//! TCP and TLS routes as Istio writes them [C §5.6, O §9.5]: port and SNI matches from each
+//! source, and the route's destinations. A route whose destinations do not resolve is left
+//! out (reported).
+
+use super::super::{Ctx, Part};
+use super::destinations::{l4_destinations, route_destinations, Subsets};
+use super::Rt;
+use crate::gloo::types::*;
+use serde_json::{json, Map, Value};
+
+/// The Istio destinations of a TCP or TLS route; `None` has been reported.
+fn l4_route(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    f: &Option<ForwardToAction>,
+    field: &str,
+    cluster: &str,
+    part: &mut Part,
+) -> Option<Vec<Value>> {
+    let ws = ctx.ws_of(&rt.meta).unwrap_or_default();
+    let Some(dests) = l4_destinations(f) else {
+        part.diagnostics.push(ctx.error(
+            &rt.meta,
+            "no-destination",
+            &format!("{field}.forwardTo"),
+            "tcp and tls routes need forwardTo with 1 to 100 destinations [C §5.6]",
+        ));
+        return None;
+    };
+    for (i, d) in dests.iter().enumerate() {
+        if d.kind == DestinationKind::ExternalService && field.starts_with("spec.tcp") {
+            part.diagnostics.push(ctx.error(&rt.meta, "tcp-external-service", &format!("{field}.forwardTo.destinations[{i}].kind"),
+                "TCP routes support only Kubernetes Service and VirtualDestination destinations [C §2.4]"));
+            return None;
+        }
+    }
+    let mut subsets = Subsets::new();
+    route_destinations(
+        ctx,
+        rt,
+        dests,
+        &format!("{field}.forwardTo.destinations"),
+        cluster,
+        ws,
+        &mut subsets,
+        part,
+    )
+    .ok()
+    .map(|(r, _)| r)
+}
+
+/// The table's TCP routes for output cluster `cluster`.
+pub(super) fn tcp_routes(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    part: &mut Part,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, r) in rt.spec.tcp.as_deref().unwrap_or(&[]).iter().enumerate() {
+        let field = format!("spec.tcp[{i}]");
+        let Some(route) = l4_route(ctx, rt, &r.forward_to, &field, cluster, part) else {
+            continue;
+        };
+        let mut matches = Vec::new();
+        let ports: Vec<Option<u32>> = if r.matchers.is_empty() {
+            vec![None]
+        } else {
+            r.matchers.iter().map(|m| m.port).collect()
+        };
+        for p in ports {
+            for s in sources {
+                let mut m = Map::new();
+                if let Some(p) = p.filter(|p| *p != 0) {
+                    m.insert("port".into(), json!(p));
+                }
+                if let Some(l) = s {
+                    m.insert("sourceLabels".into(), json!(l));
+                }
+                if !m.is_empty() {
+                    matches.push(Value::Object(m));
+                }
+            }
+        }
+        let mut j = Map::new();
+        if !matches.is_empty() {
+            j.insert("match".into(), Value::Array(matches));
+        }
+        j.insert("route".into(), Value::Array(route));
+        out.push(Value::Object(j));
+    }
+    out
+}
+
+/// The table's TLS routes for output cluster `cluster`.
+pub(super) fn tls_routes(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    cluster: &str,
+    sources: &[Option<Labels>],
+    part: &mut Part,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, r) in rt.spec.tls.as_deref().unwrap_or(&[]).iter().enumerate() {
+        let field = format!("spec.tls[{i}]");
+        let Some(route) = l4_route(ctx, rt, &r.forward_to, &field, cluster, part) else {
+            continue;
+        };
+        let mut matches = Vec::new();
+        let ms: Vec<TlsRequestMatcher> = if r.matchers.is_empty() {
+            vec![TlsRequestMatcher::default()]
+        } else {
+            r.matchers.clone()
+        };
+        for m in ms {
+            // Istio needs sniHosts on every TLS match; Gloo's default is the table's hosts [I].
+            let sni = if m.sni_hosts.is_empty() {
+                rt.spec.hosts.clone()
+            } else {
+                m.sni_hosts.clone()
+            };
+            for s in sources {
+                let mut j = Map::new();
+                j.insert("sniHosts".into(), json!(sni));
+                if let Some(p) = m.port.filter(|p| *p != 0) {
+                    j.insert("port".into(), json!(p));
+                }
+                if let Some(l) = s {
+                    j.insert("sourceLabels".into(), json!(l));
+                }
+                matches.push(Value::Object(j));
+            }
+        }
+        out.push(json!({"match": matches, "route": route}));
+    }
+    out
+}

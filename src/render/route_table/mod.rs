@@ -1,0 +1,195 @@
+//! RouteTable → VirtualService (+ DestinationRules for subsets), gloo-translation.md §5, §9.5;
+//! worked examples E3, E5, E7.
+//!
+//! A table with hosts renders one VirtualService per place: in the namespace of each gateway
+//! workload its VirtualGateways select (`gateways: [<Gateway>]`, sourceLabels of the gateway
+//! pods), or, for sidecars, in every namespace where the table is visible (`gateways: [mesh]`,
+//! sourceLabels from workloadSelectors). Delegated child tables render inside their parents.
+//!
+//! The parts, in the order [`translate`] uses them: [`placement`] (where the VirtualServices
+//! go), [`delegation`] (the HTTP routes with delegation flattened), [`http`] and [`l4`] (the
+//! routes as Istio writes them) and [`destinations`] (what a destination `ref` resolves to, and
+//! the DestinationRules holding subsets).
+//!
+//! What a table reads of other objects is declared beside the code that reads it:
+//! [`destination_refs`] (the destinations it resolves) and [`delegation_selectors`] with
+//! [`selects`] (the tables without hosts it delegates to). `reuse::plan` reads the same.
+
+mod delegation;
+mod destinations;
+mod http;
+mod l4;
+mod placement;
+
+pub(crate) use delegation::{delegation_selectors, selects, Candidate};
+pub(crate) use destinations::destination_refs;
+
+use super::names::{metadata, sanitize_name_v2, Parent, Place};
+use super::{Ctx, Part, SourceRef};
+use crate::gloo::types::RouteTableSpec;
+use crate::gloo::Typed;
+use delegation::{FlatRoute, Walk};
+use destinations::{subset_rule, Subsets};
+use placement::Instance;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+type Rt = Typed<RouteTableSpec>;
+
+/// The annotation Gloo sets on every VirtualService; a table may not set it [C §5.1].
+const CLUSTER_ANNOTATION: &str = "cluster.solo.io/cluster";
+
+/// What every VirtualService of one table shares.
+struct Table<'a> {
+    rt: &'a Rt,
+    /// The HTTP routes, delegation flattened.
+    routes: Vec<FlatRoute<'a>>,
+    /// The table and every child table its routes come from.
+    sources: Vec<SourceRef>,
+    /// `spec.virtualServiceAnnotations` but the reserved one.
+    annotations: Vec<(String, String)>,
+}
+
+pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
+    let mut part = Part::default();
+    if rt.spec.hosts.is_empty() {
+        return part; // a delegated (child) table: rendered inside its parents
+    }
+    let Some(own_ws) = own_workspace(ctx, rt, &mut part) else {
+        return part;
+    };
+    let instances = placement::instances(ctx, rt, own_ws, &mut part);
+    let mut walk = Walk::new(own_ws, rt);
+    let routes = delegation::flatten(ctx, rt, &mut walk, false, &mut part);
+    let table = Table {
+        rt,
+        sources: sources(ctx, rt, &routes),
+        routes,
+        annotations: rt
+            .spec
+            .virtual_service_annotations
+            .iter()
+            .filter(|(k, _)| *k != CLUSTER_ANNOTATION)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    for ((cluster, ns), inst) in &instances {
+        virtual_service(ctx, &table, cluster, ns, inst, &mut part);
+    }
+    let failure_freeze = rt.spec.failure_mode.as_deref() == Some("FREEZE_CONFIG");
+    if failure_freeze
+        && part
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+    {
+        // FREEZE_CONFIG keeps the last accepted config [C §5.1]: meshform has none, so it
+        // renders nothing for this table and the error stops the render (docs/translation.md).
+        part.objects.clear();
+    }
+    part
+}
+
+/// The table's workspace, with the findings on the table itself; `None` (reported) when its
+/// namespace is in no workspace.
+fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str> {
+    let Some(own_ws) = ctx.ws_of(&rt.meta) else {
+        part.diagnostics.push(ctx.warning(&rt.meta, "not-in-workspace", "metadata.namespace",
+            format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this RouteTable", rt.meta.namespace, rt.meta.cluster)));
+        return None;
+    };
+    for (k, _) in &rt.spec.virtual_service_annotations {
+        if k == CLUSTER_ANNOTATION {
+            part.diagnostics.push(ctx.error(&rt.meta, "reserved-annotation", "spec.virtualServiceAnnotations",
+                "cluster.solo.io/cluster is set by Gloo and cannot be used in virtualServiceAnnotations [C §5.1]"));
+        }
+    }
+    Some(own_ws)
+}
+
+/// The sources of the table's VirtualServices: the table and the child tables of its routes.
+fn sources(ctx: &Ctx<'_>, rt: &Rt, routes: &[FlatRoute<'_>]) -> Vec<SourceRef> {
+    let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
+        .chain(routes.iter().map(|r| &r.table.meta))
+        .map(|m| m.index)
+        .collect();
+    let mut sources: Vec<SourceRef> = tables
+        .iter()
+        .map(|&i| {
+            let o = &ctx.repo.objects[i];
+            SourceRef {
+                id: o.id.clone(),
+                location: o.location.clone(),
+            }
+        })
+        .collect();
+    sources.sort();
+    sources.dedup();
+    sources
+}
+
+/// The VirtualService of one place, and the DestinationRules of the subsets it uses.
+fn virtual_service(
+    ctx: &Ctx<'_>,
+    table: &Table<'_>,
+    cluster: &str,
+    ns: &str,
+    inst: &Instance,
+    part: &mut Part,
+) {
+    let rt = table.rt;
+    let mut subsets = Subsets::new();
+    let mut spec = Map::new();
+    spec.insert("exportTo".into(), json!(["."]));
+    spec.insert(
+        "gateways".into(),
+        json!(inst.gateways.iter().collect::<Vec<_>>()),
+    );
+    spec.insert("hosts".into(), json!(rt.spec.hosts));
+    let http: Vec<Value> = table
+        .routes
+        .iter()
+        .map(|r| http::http_route(ctx, r, cluster, &inst.sources, &mut subsets, part))
+        .collect();
+    if !http.is_empty() {
+        spec.insert("http".into(), Value::Array(http));
+    }
+    let tcp = l4::tcp_routes(ctx, rt, cluster, &inst.sources, part);
+    if !tcp.is_empty() {
+        spec.insert("tcp".into(), Value::Array(tcp));
+    }
+    let tls = l4::tls_routes(ctx, rt, cluster, &inst.sources, part);
+    if !tls.is_empty() {
+        spec.insert("tls".into(), Value::Array(tls));
+    }
+    let place = Place {
+        cluster,
+        namespace: ns,
+        workspace: &inst.workspace,
+    };
+    let parent = Parent {
+        group: "networking.gloo.solo.io",
+        version: "v2",
+        kind: "RouteTable",
+        name: &rt.meta.name,
+        namespace: &rt.meta.namespace,
+        cluster: &rt.meta.cluster,
+    };
+    // Name pattern [O §9.2]: routetable-<rt>-<rtNs>-<rtCluster>-<ws of the output namespace>.
+    let name = sanitize_name_v2(&format!(
+        "routetable-{}-{}-{}-{}",
+        rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
+    ));
+    let md = metadata(&name, &place, &parent, &table.annotations);
+    part.objects.push(ctx.object(
+        "VirtualService",
+        md,
+        Value::Object(spec),
+        cluster,
+        table.sources.clone(),
+    ));
+    for (host, (dparent, subs, srcs)) in subsets {
+        part.objects
+            .push(subset_rule(ctx, &host, dparent, subs, srcs, &place));
+    }
+}
