@@ -1,0 +1,453 @@
+//! §3.2 of istio-validation.md: ServiceEntry (`ValidateServiceEntry`), items 5–19, in the
+//! checklist's order.
+
+use super::common::{arr, num, s, set};
+use super::Ctx;
+use crate::json::Field;
+use crate::validate::grammar::{self, Protocol};
+use crate::validate::Loc;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+impl Ctx<'_> {
+    /// Items 5–19.
+    pub(super) fn service_entry(&mut self, obj: &Value, spec: &Value, sp: &Loc<'_>) {
+        let resolution = match s(spec, "resolution") {
+            "" => "NONE",
+            r => r,
+        };
+        if set(spec, "workloadSelector") {
+            self.workload_selector(
+                spec.at("workloadSelector"),
+                &sp.key("workloadSelector"),
+                "labels",
+            );
+        }
+        let endpoints = arr(spec, "endpoints");
+        // item 6
+        if set(spec, "workloadSelector") && !endpoints.is_empty() {
+            self.err(
+                "istio-resolution",
+                sp.clone(),
+                "only one of workloadSelector or endpoints is allowed in service entry",
+            );
+        }
+        let hosts = arr(spec, "hosts");
+        // item 7
+        if hosts.is_empty() {
+            self.err(
+                "istio-host",
+                sp.key("hosts"),
+                "service entry must have at least one host",
+            );
+        }
+        for (i, h) in hosts.iter().enumerate() {
+            let h = h.as_str().unwrap_or("");
+            let p = sp.key("hosts").index(i);
+            // item 8
+            if h == "*" {
+                self.err("istio-host", p, "invalid host *");
+                continue;
+            }
+            if let Err(e) = grammar::wildcard_domain(h) {
+                self.err("istio-host", p, e);
+                continue;
+            }
+            // item 9
+            if grammar::is_partial_wildcard(h) && resolution != "DYNAMIC_DNS" {
+                self.warn(
+                    "istio-host",
+                    p,
+                    format!("host {h:?} is a partial wildcard; only `*.` prefixes are supported"),
+                );
+            }
+        }
+        let addresses = arr(spec, "addresses");
+        for (i, a) in addresses.iter().enumerate() {
+            let a = a.as_str().unwrap_or("");
+            let p = sp.key("addresses").index(i);
+            // item 10
+            if let Err(e) = grammar::ip_subnet(a) {
+                self.err("istio-address", p, e);
+            } else if a.contains('/') && !matches!(resolution, "NONE" | "STATIC") {
+                // item 11
+                self.err(
+                    "istio-address",
+                    p,
+                    format!("CIDR address {a} is allowed only with resolution NONE or STATIC, not {resolution}"),
+                );
+            }
+        }
+        // item 12
+        let ports = arr(spec, "ports");
+        let mut names = BTreeSet::new();
+        let mut numbers = BTreeSet::new();
+        let mut port_names: BTreeSet<&str> = BTreeSet::new();
+        for (i, port) in ports.iter().enumerate() {
+            let p = sp.key("ports").index(i);
+            if port.is_null() {
+                self.err("istio-port", p, "service entry port may not be null");
+                continue;
+            }
+            let name = s(port, "name");
+            port_names.insert(name);
+            if !names.insert(name) {
+                self.err(
+                    "istio-port",
+                    p.key("name"),
+                    format!("port names must be unique: {name} is used twice"),
+                );
+            }
+            let number = num(port, "number");
+            if !numbers.insert(number) {
+                self.err(
+                    "istio-port",
+                    p.key("number"),
+                    format!("port numbers must be unique: {number} is used twice"),
+                );
+            }
+            if set(port, "targetPort")
+                && num(port, "targetPort") != 0
+                && !grammar::is_port(num(port, "targetPort"))
+            {
+                self.err(
+                    "istio-port",
+                    p.key("targetPort"),
+                    "targetPort must be in 1..65535",
+                );
+            }
+            if !grammar::is_label(name) {
+                self.err(
+                    "istio-port",
+                    p.key("name"),
+                    format!("invalid port name {name:?}: it must be a DNS-1123 label"),
+                );
+            }
+            if Protocol::parse(s(port, "protocol")) == Protocol::Unsupported {
+                self.err(
+                    "istio-port",
+                    p.key("protocol"),
+                    format!("unsupported protocol {:?}", s(port, "protocol")),
+                );
+            }
+            if !grammar::is_port(number) {
+                self.err(
+                    "istio-port",
+                    p.key("number"),
+                    "port number must be in 1..65535",
+                );
+            }
+        }
+        // item 13
+        let autoallocate = resolution != "NONE"
+            && obj
+                .at("metadata")
+                .at("labels")
+                .at("networking.istio.io/enable-autoallocate-ip")
+                .as_str()
+                != Some("false");
+        if addresses.is_empty() && !autoallocate {
+            for (i, port) in ports.iter().enumerate() {
+                let proto = Protocol::parse(s(port, "protocol"));
+                if matches!(proto, Protocol::Unset | Protocol::Known("TCP")) {
+                    self.warn(
+                        "istio-port",
+                        sp.key("ports").index(i),
+                        "service entry has no addresses and a TCP (or unset) protocol port: all TCP \
+                         traffic on this port is captured, whatever its destination",
+                    );
+                    break;
+                }
+            }
+        }
+        match resolution {
+            // item 14
+            "NONE" => {
+                if !endpoints.is_empty() {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("endpoints"),
+                        "no endpoints should be provided for resolution type NONE",
+                    );
+                }
+                if set(spec, "workloadSelector") {
+                    self.warn(
+                        "istio-resolution",
+                        sp.key("workloadSelector"),
+                        "workloadSelector is ignored with resolution NONE",
+                    );
+                }
+            }
+            // item 15
+            "STATIC" => {
+                for (i, ep) in endpoints.iter().enumerate() {
+                    let p = sp.key("endpoints").index(i);
+                    self.workload_entry(ep, &p, Some((&port_names, ports.len(), true)));
+                }
+            }
+            // item 16
+            "DNS" | "DNS_ROUND_ROBIN" => {
+                if endpoints.is_empty() {
+                    for (i, h) in hosts.iter().enumerate() {
+                        if let Err(e) = grammar::fqdn(h.as_str().unwrap_or("")) {
+                            self.err(
+                                "istio-resolution",
+                                sp.key("hosts").index(i),
+                                format!("hosts must be FQDNs with resolution {resolution} and no endpoints: {e}"),
+                            );
+                            break;
+                        }
+                    }
+                }
+                if resolution == "DNS_ROUND_ROBIN" && endpoints.len() > 1 {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("endpoints"),
+                        format!("there must only be 0 or 1 endpoint for resolution DNS_ROUND_ROBIN, found {}", endpoints.len()),
+                    );
+                }
+                for (i, ep) in endpoints.iter().enumerate() {
+                    let p = sp.key("endpoints").index(i);
+                    let addr = s(ep, "address");
+                    if !grammar::is_ip(addr) && grammar::fqdn(addr).is_err() {
+                        self.err(
+                            "istio-endpoint",
+                            p.key("address"),
+                            format!(
+                                "endpoint address {addr:?} is not a valid FQDN or an IP address"
+                            ),
+                        );
+                    }
+                    self.labels("istio-endpoint", ep, "labels", &p);
+                    self.endpoint_ports(ep, &p, Some(&port_names));
+                }
+                let tcp = ports
+                    .iter()
+                    .any(|p| Protocol::parse(s(p, "protocol")).is_tcp());
+                if !addresses.is_empty() && tcp && hosts.len() > 1 {
+                    self.warn(
+                        "istio-resolution",
+                        sp.key("hosts"),
+                        "service entry with addresses, TCP ports and several hosts: the hosts cannot be told apart",
+                    );
+                }
+            }
+            // item 17
+            "DYNAMIC_DNS" => {
+                for (i, h) in hosts.iter().enumerate() {
+                    if !h.as_str().unwrap_or("").starts_with('*') {
+                        self.err(
+                            "istio-resolution",
+                            sp.key("hosts").index(i),
+                            "hosts must be wildcards (start with *) with resolution DYNAMIC_DNS",
+                        );
+                    }
+                }
+                if !addresses.is_empty() {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("addresses"),
+                        "addresses are not allowed with resolution DYNAMIC_DNS",
+                    );
+                }
+                if !endpoints.is_empty() {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("endpoints"),
+                        "endpoints are not allowed with resolution DYNAMIC_DNS",
+                    );
+                }
+                for (i, port) in ports.iter().enumerate() {
+                    let proto = Protocol::parse(s(port, "protocol"));
+                    if !matches!(proto, Protocol::Known("HTTP" | "TLS" | "GRPC" | "HTTP2")) {
+                        self.err(
+                            "istio-resolution",
+                            sp.key("ports").index(i).key("protocol"),
+                            "resolution DYNAMIC_DNS supports only HTTP, TLS, GRPC and HTTP2 ports",
+                        );
+                    }
+                }
+                let waypoint = obj
+                    .at("metadata")
+                    .at("labels")
+                    .at("istio.io/use-waypoint")
+                    .as_str();
+                if s(spec, "location") == "MESH_INTERNAL" && waypoint.is_some_and(|w| w != "none") {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("location"),
+                        "MESH_INTERNAL with resolution DYNAMIC_DNS cannot use a waypoint",
+                    );
+                }
+            }
+            _ => {}
+        }
+        // item 18
+        if resolution != "NONE" && hosts.len() > 1 {
+            for (i, port) in ports.iter().enumerate() {
+                let proto = Protocol::parse(s(port, "protocol"));
+                if !proto.is_http() && !proto.is_tls() {
+                    self.err(
+                        "istio-port",
+                        sp.key("ports").index(i).key("protocol"),
+                        format!(
+                            "multiple hosts provided with non-HTTP, non-TLS ports (protocol {:?}, resolution {resolution})",
+                            s(port, "protocol")
+                        ),
+                    );
+                }
+            }
+        }
+        // item 19
+        self.export_to(spec, sp, true, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::rules::testing::{clean, has, run, se_dns};
+    use serde_json::json;
+
+    #[test]
+    fn service_entry_hosts() {
+        let mut spec = se_dns();
+        spec["hosts"] = json!(["foo.*.com"]);
+        has(
+            &run("ServiceEntry", spec.clone()),
+            "istio-host",
+            "spec.hosts[0]",
+            true,
+        );
+        spec["hosts"] = json!(["*foo.com"]);
+        spec["resolution"] = json!("NONE");
+        spec["ports"][0]["protocol"] = json!("HTTP");
+        has(
+            &run("ServiceEntry", spec.clone()),
+            "istio-host",
+            "spec.hosts[0]",
+            false,
+        );
+        spec["hosts"] = json!([]);
+        has(&run("ServiceEntry", spec), "istio-host", "spec.hosts", true);
+    }
+
+    #[test]
+    fn service_entry_addresses() {
+        let ok = json!({"hosts": ["db.internal"], "addresses": ["10.0.0.0/24", "10.1.1.1"],
+                        "resolution": "NONE", "exportTo": ["."],
+                        "ports": [{"name": "tcp", "number": 5432, "protocol": "TCP"}]});
+        clean(&run("ServiceEntry", ok.clone()));
+        let mut bad = ok.clone();
+        bad["addresses"] = json!(["10.0.0.0/24", "not-an-ip"]);
+        bad["resolution"] = json!("DNS");
+        let p = run("ServiceEntry", bad);
+        has(&p, "istio-address", "spec.addresses[0]", true);
+        has(&p, "istio-address", "spec.addresses[1]", true);
+    }
+
+    #[test]
+    fn service_entry_ports() {
+        let spec = json!({"hosts": ["a.com"], "resolution": "DNS",
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"},
+                      {"name": "http", "number": 80, "protocol": "HBONE", "targetPort": 70000},
+                      {"name": "Bad_Name", "number": 0}]});
+        let p = run("ServiceEntry", spec);
+        has(&p, "istio-port", "spec.ports[1].name", true);
+        has(&p, "istio-port", "spec.ports[1].number", true);
+        has(&p, "istio-port", "spec.ports[1].protocol", true);
+        has(&p, "istio-port", "spec.ports[1].targetPort", true);
+        has(&p, "istio-port", "spec.ports[2].name", true);
+        has(&p, "istio-port", "spec.ports[2].number", true);
+    }
+
+    #[test]
+    fn service_entry_tcp_without_address_warns() {
+        let spec = json!({"hosts": ["*.example.com"], "resolution": "NONE",
+            "ports": [{"name": "tcp", "number": 9000, "protocol": "TCP"}]});
+        has(
+            &run("ServiceEntry", spec),
+            "istio-port",
+            "spec.ports[0]",
+            false,
+        );
+    }
+
+    #[test]
+    fn service_entry_resolution_rules() {
+        // NONE with endpoints
+        let spec = json!({"hosts": ["a.com"], "resolution": "NONE",
+            "endpoints": [{"address": "1.2.3.4"}],
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+        has(
+            &run("ServiceEntry", spec),
+            "istio-resolution",
+            "spec.endpoints",
+            true,
+        );
+        // DNS with a wildcard host and no endpoints
+        let spec = json!({"hosts": ["*.a.com"], "resolution": "DNS",
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+        has(
+            &run("ServiceEntry", spec),
+            "istio-resolution",
+            "spec.hosts[0]",
+            true,
+        );
+        // DNS with a wildcard host and endpoints is fine
+        let spec = json!({"hosts": ["*.a.com"], "resolution": "DNS", "exportTo": ["."],
+            "endpoints": [{"address": "backend.a.com", "ports": {"http": 8080}}],
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+        clean(&run("ServiceEntry", spec));
+        // STATIC endpoints must be IPs and name service ports
+        let spec = json!({"hosts": ["a.com"], "resolution": "STATIC", "exportTo": ["."],
+            "endpoints": [{"address": "1.2.3.4", "labels": {"app": "a"}, "ports": {"http": 8080}, "locality": "us-east/zone-a"},
+                          {"address": "backend.a.com", "ports": {"grpc": 9000}}],
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+        let p = run("ServiceEntry", spec);
+        has(&p, "istio-endpoint", "spec.endpoints[1].address", true);
+        has(&p, "istio-endpoint", "spec.endpoints[1].ports.grpc", true);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        // several hosts need HTTP or TLS ports
+        let spec = json!({"hosts": ["a.com", "b.com"], "resolution": "DNS",
+            "ports": [{"name": "tcp", "number": 5432, "protocol": "TCP"}, {"name": "x", "number": 81}]});
+        let p = run("ServiceEntry", spec);
+        has(&p, "istio-port", "spec.ports[0].protocol", true);
+        has(&p, "istio-port", "spec.ports[1].protocol", true);
+        // DNS_ROUND_ROBIN with two endpoints
+        let spec = json!({"hosts": ["a.com"], "resolution": "DNS_ROUND_ROBIN",
+            "endpoints": [{"address": "1.1.1.1"}, {"address": "2.2.2.2"}],
+            "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+        has(
+            &run("ServiceEntry", spec),
+            "istio-resolution",
+            "spec.endpoints",
+            true,
+        );
+        // DYNAMIC_DNS
+        let spec = json!({"hosts": ["a.com"], "resolution": "DYNAMIC_DNS",
+            "ports": [{"name": "tcp", "number": 80, "protocol": "TCP"}]});
+        let p = run("ServiceEntry", spec);
+        has(&p, "istio-resolution", "spec.hosts[0]", true);
+        has(&p, "istio-resolution", "spec.ports[0].protocol", true);
+    }
+
+    #[test]
+    fn service_entry_workload_selector() {
+        let spec = json!({"hosts": ["a.global"], "resolution": "STATIC", "location": "MESH_INTERNAL",
+            "addresses": ["240.0.0.1"], "exportTo": ["."],
+            "workloadSelector": {"labels": {"app": "a"}},
+            "ports": [{"name": "http-9080", "number": 9080, "protocol": "HTTP"}]});
+        clean(&run("ServiceEntry", spec.clone()));
+        let mut bad = spec;
+        bad["workloadSelector"] = json!({"labels": {"app": "a*"}});
+        bad["endpoints"] = json!([{"address": "1.1.1.1"}]);
+        let p = run("ServiceEntry", bad);
+        has(
+            &p,
+            "istio-workload-selector",
+            "spec.workloadSelector.labels.app",
+            true,
+        );
+        has(&p, "istio-resolution", "spec", true);
+    }
+}
