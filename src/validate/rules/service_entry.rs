@@ -9,39 +9,80 @@ use crate::validate::Loc;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// The parts of a ServiceEntry that several of its rules read.
+struct Entry<'v> {
+    obj: &'v Value,
+    spec: &'v Value,
+    /// `resolution`, NONE when unset.
+    resolution: &'v str,
+    hosts: &'v [Value],
+    addresses: &'v [Value],
+    ports: &'v [Value],
+    endpoints: &'v [Value],
+}
+
 impl Ctx<'_> {
     /// Items 5–19.
     pub(super) fn service_entry(&mut self, obj: &Value, spec: &Value, sp: &Loc<'_>) {
-        let resolution = match s(spec, "resolution") {
-            "" => "NONE",
-            r => r,
+        let se = Entry {
+            obj,
+            spec,
+            resolution: match s(spec, "resolution") {
+                "" => "NONE",
+                r => r,
+            },
+            hosts: arr(spec, "hosts"),
+            addresses: arr(spec, "addresses"),
+            ports: arr(spec, "ports"),
+            endpoints: arr(spec, "endpoints"),
         };
-        if set(spec, "workloadSelector") {
+        self.service_entry_selector(&se, sp);
+        self.service_entry_hosts(&se, sp);
+        self.service_entry_addresses(&se, sp);
+        let port_names = self.service_entry_ports(&se, sp);
+        self.service_entry_capture(&se, sp);
+        match se.resolution {
+            "NONE" => self.resolution_none(&se, sp),
+            "STATIC" => self.resolution_static(&se, sp, &port_names),
+            "DNS" | "DNS_ROUND_ROBIN" => self.resolution_dns(&se, sp, &port_names),
+            "DYNAMIC_DNS" => self.resolution_dynamic_dns(&se, sp),
+            _ => {}
+        }
+        self.service_entry_multi_host_ports(&se, sp);
+        // item 19
+        self.export_to(spec, sp, true, false);
+    }
+
+    /// Items 5 and 6: the workload selector, and not both a selector and endpoints.
+    fn service_entry_selector(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        if set(se.spec, "workloadSelector") {
             self.workload_selector(
-                spec.at("workloadSelector"),
+                se.spec.at("workloadSelector"),
                 &sp.key("workloadSelector"),
                 "labels",
             );
         }
-        let endpoints = arr(spec, "endpoints");
         // item 6
-        if set(spec, "workloadSelector") && !endpoints.is_empty() {
+        if set(se.spec, "workloadSelector") && !se.endpoints.is_empty() {
             self.err(
                 "istio-resolution",
                 sp.clone(),
                 "only one of workloadSelector or endpoints is allowed in service entry",
             );
         }
-        let hosts = arr(spec, "hosts");
+    }
+
+    /// Items 7–9: hosts.
+    fn service_entry_hosts(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
         // item 7
-        if hosts.is_empty() {
+        if se.hosts.is_empty() {
             self.err(
                 "istio-host",
                 sp.key("hosts"),
                 "service entry must have at least one host",
             );
         }
-        for (i, h) in hosts.iter().enumerate() {
+        for (i, h) in se.hosts.iter().enumerate() {
             let h = h.as_str().unwrap_or("");
             let p = sp.key("hosts").index(i);
             // item 8
@@ -54,7 +95,7 @@ impl Ctx<'_> {
                 continue;
             }
             // item 9
-            if grammar::is_partial_wildcard(h) && resolution != "DYNAMIC_DNS" {
+            if grammar::is_partial_wildcard(h) && se.resolution != "DYNAMIC_DNS" {
                 self.warn(
                     "istio-host",
                     p,
@@ -62,8 +103,12 @@ impl Ctx<'_> {
                 );
             }
         }
-        let addresses = arr(spec, "addresses");
-        for (i, a) in addresses.iter().enumerate() {
+    }
+
+    /// Items 10 and 11: addresses.
+    fn service_entry_addresses(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        let resolution = se.resolution;
+        for (i, a) in se.addresses.iter().enumerate() {
             let a = a.as_str().unwrap_or("");
             let p = sp.key("addresses").index(i);
             // item 10
@@ -78,12 +123,14 @@ impl Ctx<'_> {
                 );
             }
         }
-        // item 12
-        let ports = arr(spec, "ports");
+    }
+
+    /// Item 12: ports. Returns the port names, which endpoint ports must name.
+    fn service_entry_ports<'v>(&mut self, se: &Entry<'v>, sp: &Loc<'_>) -> BTreeSet<&'v str> {
         let mut names = BTreeSet::new();
         let mut numbers = BTreeSet::new();
         let mut port_names: BTreeSet<&str> = BTreeSet::new();
-        for (i, port) in ports.iter().enumerate() {
+        for (i, port) in se.ports.iter().enumerate() {
             let p = sp.key("ports").index(i);
             if port.is_null() {
                 self.err("istio-port", p, "service entry port may not be null");
@@ -138,16 +185,22 @@ impl Ctx<'_> {
                 );
             }
         }
-        // item 13
-        let autoallocate = resolution != "NONE"
-            && obj
+        port_names
+    }
+
+    /// Item 13: without addresses or IP auto-allocation, a TCP (or unset) port captures all
+    /// TCP traffic on its number.
+    fn service_entry_capture(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        let autoallocate = se.resolution != "NONE"
+            && se
+                .obj
                 .at("metadata")
                 .at("labels")
                 .at("networking.istio.io/enable-autoallocate-ip")
                 .as_str()
                 != Some("false");
-        if addresses.is_empty() && !autoallocate {
-            for (i, port) in ports.iter().enumerate() {
+        if se.addresses.is_empty() && !autoallocate {
+            for (i, port) in se.ports.iter().enumerate() {
                 let proto = Protocol::parse(s(port, "protocol"));
                 if matches!(proto, Protocol::Unset | Protocol::Known("TCP")) {
                     self.warn(
@@ -160,131 +213,140 @@ impl Ctx<'_> {
                 }
             }
         }
-        match resolution {
-            // item 14
-            "NONE" => {
-                if !endpoints.is_empty() {
-                    self.err(
-                        "istio-resolution",
-                        sp.key("endpoints"),
-                        "no endpoints should be provided for resolution type NONE",
-                    );
-                }
-                if set(spec, "workloadSelector") {
-                    self.warn(
-                        "istio-resolution",
-                        sp.key("workloadSelector"),
-                        "workloadSelector is ignored with resolution NONE",
-                    );
-                }
-            }
-            // item 15
-            "STATIC" => {
-                for (i, ep) in endpoints.iter().enumerate() {
-                    let p = sp.key("endpoints").index(i);
-                    self.workload_entry(ep, &p, Some((&port_names, ports.len(), true)));
-                }
-            }
-            // item 16
-            "DNS" | "DNS_ROUND_ROBIN" => {
-                if endpoints.is_empty() {
-                    for (i, h) in hosts.iter().enumerate() {
-                        if let Err(e) = grammar::fqdn(h.as_str().unwrap_or("")) {
-                            self.err(
-                                "istio-resolution",
-                                sp.key("hosts").index(i),
-                                format!("hosts must be FQDNs with resolution {resolution} and no endpoints: {e}"),
-                            );
-                            break;
-                        }
-                    }
-                }
-                if resolution == "DNS_ROUND_ROBIN" && endpoints.len() > 1 {
-                    self.err(
-                        "istio-resolution",
-                        sp.key("endpoints"),
-                        format!("there must only be 0 or 1 endpoint for resolution DNS_ROUND_ROBIN, found {}", endpoints.len()),
-                    );
-                }
-                for (i, ep) in endpoints.iter().enumerate() {
-                    let p = sp.key("endpoints").index(i);
-                    let addr = s(ep, "address");
-                    if !grammar::is_ip(addr) && grammar::fqdn(addr).is_err() {
-                        self.err(
-                            "istio-endpoint",
-                            p.key("address"),
-                            format!(
-                                "endpoint address {addr:?} is not a valid FQDN or an IP address"
-                            ),
-                        );
-                    }
-                    self.labels("istio-endpoint", ep, "labels", &p);
-                    self.endpoint_ports(ep, &p, Some(&port_names));
-                }
-                let tcp = ports
-                    .iter()
-                    .any(|p| Protocol::parse(s(p, "protocol")).is_tcp());
-                if !addresses.is_empty() && tcp && hosts.len() > 1 {
-                    self.warn(
-                        "istio-resolution",
-                        sp.key("hosts"),
-                        "service entry with addresses, TCP ports and several hosts: the hosts cannot be told apart",
-                    );
-                }
-            }
-            // item 17
-            "DYNAMIC_DNS" => {
-                for (i, h) in hosts.iter().enumerate() {
-                    if !h.as_str().unwrap_or("").starts_with('*') {
-                        self.err(
-                            "istio-resolution",
-                            sp.key("hosts").index(i),
-                            "hosts must be wildcards (start with *) with resolution DYNAMIC_DNS",
-                        );
-                    }
-                }
-                if !addresses.is_empty() {
-                    self.err(
-                        "istio-resolution",
-                        sp.key("addresses"),
-                        "addresses are not allowed with resolution DYNAMIC_DNS",
-                    );
-                }
-                if !endpoints.is_empty() {
-                    self.err(
-                        "istio-resolution",
-                        sp.key("endpoints"),
-                        "endpoints are not allowed with resolution DYNAMIC_DNS",
-                    );
-                }
-                for (i, port) in ports.iter().enumerate() {
-                    let proto = Protocol::parse(s(port, "protocol"));
-                    if !matches!(proto, Protocol::Known("HTTP" | "TLS" | "GRPC" | "HTTP2")) {
-                        self.err(
-                            "istio-resolution",
-                            sp.key("ports").index(i).key("protocol"),
-                            "resolution DYNAMIC_DNS supports only HTTP, TLS, GRPC and HTTP2 ports",
-                        );
-                    }
-                }
-                let waypoint = obj
-                    .at("metadata")
-                    .at("labels")
-                    .at("istio.io/use-waypoint")
-                    .as_str();
-                if s(spec, "location") == "MESH_INTERNAL" && waypoint.is_some_and(|w| w != "none") {
-                    self.err(
-                        "istio-resolution",
-                        sp.key("location"),
-                        "MESH_INTERNAL with resolution DYNAMIC_DNS cannot use a waypoint",
-                    );
-                }
-            }
-            _ => {}
+    }
+
+    /// Item 14: resolution NONE.
+    fn resolution_none(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        if !se.endpoints.is_empty() {
+            self.err(
+                "istio-resolution",
+                sp.key("endpoints"),
+                "no endpoints should be provided for resolution type NONE",
+            );
         }
-        // item 18
-        if resolution != "NONE" && hosts.len() > 1 {
-            for (i, port) in ports.iter().enumerate() {
+        if set(se.spec, "workloadSelector") {
+            self.warn(
+                "istio-resolution",
+                sp.key("workloadSelector"),
+                "workloadSelector is ignored with resolution NONE",
+            );
+        }
+    }
+
+    /// Item 15: resolution STATIC; each endpoint is checked as a WorkloadEntry (§3.3).
+    fn resolution_static(&mut self, se: &Entry<'_>, sp: &Loc<'_>, port_names: &BTreeSet<&str>) {
+        for (i, ep) in se.endpoints.iter().enumerate() {
+            let p = sp.key("endpoints").index(i);
+            self.workload_entry(ep, &p, Some((port_names, se.ports.len(), true)));
+        }
+    }
+
+    /// Item 16: resolution DNS and DNS_ROUND_ROBIN.
+    fn resolution_dns(&mut self, se: &Entry<'_>, sp: &Loc<'_>, port_names: &BTreeSet<&str>) {
+        let resolution = se.resolution;
+        if se.endpoints.is_empty() {
+            for (i, h) in se.hosts.iter().enumerate() {
+                if let Err(e) = grammar::fqdn(h.as_str().unwrap_or("")) {
+                    self.err(
+                        "istio-resolution",
+                        sp.key("hosts").index(i),
+                        format!("hosts must be FQDNs with resolution {resolution} and no endpoints: {e}"),
+                    );
+                    break;
+                }
+            }
+        }
+        if resolution == "DNS_ROUND_ROBIN" && se.endpoints.len() > 1 {
+            self.err(
+                "istio-resolution",
+                sp.key("endpoints"),
+                format!(
+                    "there must only be 0 or 1 endpoint for resolution DNS_ROUND_ROBIN, found {}",
+                    se.endpoints.len()
+                ),
+            );
+        }
+        for (i, ep) in se.endpoints.iter().enumerate() {
+            let p = sp.key("endpoints").index(i);
+            let addr = s(ep, "address");
+            if !grammar::is_ip(addr) && grammar::fqdn(addr).is_err() {
+                self.err(
+                    "istio-endpoint",
+                    p.key("address"),
+                    format!("endpoint address {addr:?} is not a valid FQDN or an IP address"),
+                );
+            }
+            self.labels("istio-endpoint", ep, "labels", &p);
+            self.endpoint_ports(ep, &p, Some(port_names));
+        }
+        let tcp = se
+            .ports
+            .iter()
+            .any(|p| Protocol::parse(s(p, "protocol")).is_tcp());
+        if !se.addresses.is_empty() && tcp && se.hosts.len() > 1 {
+            self.warn(
+                "istio-resolution",
+                sp.key("hosts"),
+                "service entry with addresses, TCP ports and several hosts: the hosts cannot be told apart",
+            );
+        }
+    }
+
+    /// Item 17: resolution DYNAMIC_DNS.
+    fn resolution_dynamic_dns(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        for (i, h) in se.hosts.iter().enumerate() {
+            if !h.as_str().unwrap_or("").starts_with('*') {
+                self.err(
+                    "istio-resolution",
+                    sp.key("hosts").index(i),
+                    "hosts must be wildcards (start with *) with resolution DYNAMIC_DNS",
+                );
+            }
+        }
+        if !se.addresses.is_empty() {
+            self.err(
+                "istio-resolution",
+                sp.key("addresses"),
+                "addresses are not allowed with resolution DYNAMIC_DNS",
+            );
+        }
+        if !se.endpoints.is_empty() {
+            self.err(
+                "istio-resolution",
+                sp.key("endpoints"),
+                "endpoints are not allowed with resolution DYNAMIC_DNS",
+            );
+        }
+        for (i, port) in se.ports.iter().enumerate() {
+            let proto = Protocol::parse(s(port, "protocol"));
+            if !matches!(proto, Protocol::Known("HTTP" | "TLS" | "GRPC" | "HTTP2")) {
+                self.err(
+                    "istio-resolution",
+                    sp.key("ports").index(i).key("protocol"),
+                    "resolution DYNAMIC_DNS supports only HTTP, TLS, GRPC and HTTP2 ports",
+                );
+            }
+        }
+        let waypoint = se
+            .obj
+            .at("metadata")
+            .at("labels")
+            .at("istio.io/use-waypoint")
+            .as_str();
+        if s(se.spec, "location") == "MESH_INTERNAL" && waypoint.is_some_and(|w| w != "none") {
+            self.err(
+                "istio-resolution",
+                sp.key("location"),
+                "MESH_INTERNAL with resolution DYNAMIC_DNS cannot use a waypoint",
+            );
+        }
+    }
+
+    /// Item 18: with a resolution other than NONE, several hosts need HTTP or TLS ports.
+    fn service_entry_multi_host_ports(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
+        let resolution = se.resolution;
+        if resolution != "NONE" && se.hosts.len() > 1 {
+            for (i, port) in se.ports.iter().enumerate() {
                 let proto = Protocol::parse(s(port, "protocol"));
                 if !proto.is_http() && !proto.is_tls() {
                     self.err(
@@ -298,8 +360,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        // item 19
-        self.export_to(spec, sp, true, false);
     }
 }
 

@@ -38,6 +38,16 @@ impl Ctx<'_> {
             );
         }
         self.policy_parts(tp, p);
+        // item 62
+        self.port_level_settings(tp, p);
+        // item 63
+        if set(tp, "tunnel") {
+            self.tunnel(tp.at("tunnel"), &p.key("tunnel"));
+        }
+    }
+
+    /// Item 62: `portLevelSettings`.
+    fn port_level_settings(&mut self, tp: &Value, p: &Loc<'_>) {
         for (i, pl) in arr(tp, "portLevelSettings").iter().enumerate() {
             let pp = p.key("portLevelSettings").index(i);
             if pl.is_null() {
@@ -63,32 +73,32 @@ impl Ctx<'_> {
             }
             self.policy_parts(pl, &pp);
         }
-        if set(tp, "tunnel") {
-            let t = tp.at("tunnel");
-            let tp_ = p.key("tunnel");
-            let proto = s(t, "protocol");
-            if !matches!(proto, "" | "CONNECT" | "POST") {
-                self.err(
-                    "istio-tunnel",
-                    tp_.key("protocol"),
-                    format!("tunnel protocol {proto:?} must be CONNECT or POST"),
-                );
-            }
-            let th = s(t, "targetHost");
-            if !grammar::is_ip(th) && grammar::fqdn(th).is_err() {
-                self.err(
-                    "istio-tunnel",
-                    tp_.key("targetHost"),
-                    format!("tunnel targetHost {th:?} must be an FQDN or an IP"),
-                );
-            }
-            if !grammar::is_port(num(t, "targetPort")) {
-                self.err(
-                    "istio-tunnel",
-                    tp_.key("targetPort"),
-                    "tunnel targetPort must be in 1..65535",
-                );
-            }
+    }
+
+    /// Item 63: `tunnel`.
+    fn tunnel(&mut self, t: &Value, p: &Loc<'_>) {
+        let proto = s(t, "protocol");
+        if !matches!(proto, "" | "CONNECT" | "POST") {
+            self.err(
+                "istio-tunnel",
+                p.key("protocol"),
+                format!("tunnel protocol {proto:?} must be CONNECT or POST"),
+            );
+        }
+        let th = s(t, "targetHost");
+        if !grammar::is_ip(th) && grammar::fqdn(th).is_err() {
+            self.err(
+                "istio-tunnel",
+                p.key("targetHost"),
+                format!("tunnel targetHost {th:?} must be an FQDN or an IP"),
+            );
+        }
+        if !grammar::is_port(num(t, "targetPort")) {
+            self.err(
+                "istio-tunnel",
+                p.key("targetPort"),
+                "tunnel targetPort must be in 1..65535",
+            );
         }
     }
 
@@ -208,55 +218,8 @@ impl Ctx<'_> {
 
     /// Item 61 (`validateLoadBalancer`).
     fn load_balancer(&mut self, lb: &Value, p: &Loc<'_>) {
-        let ch = lb.at("consistentHash");
-        let cp = p.key("consistentHash");
         if set(lb, "consistentHash") {
-            if set(ch, "httpCookie") {
-                let c = ch.at("httpCookie");
-                if s(c, "name").is_empty() {
-                    self.err(
-                        "istio-load-balancer",
-                        cp.key("httpCookie").key("name"),
-                        "httpCookie needs a name",
-                    );
-                }
-                let mut names = BTreeSet::new();
-                for (i, a) in arr(c, "attributes").iter().enumerate() {
-                    let n = s(a, "name");
-                    if n.is_empty() || !names.insert(n) {
-                        self.err(
-                            "istio-load-balancer",
-                            cp.key("httpCookie").key("attributes").index(i),
-                            "cookie attribute names must be unique and non-empty",
-                        );
-                    }
-                }
-            }
-            if set(ch, "minimumRingSize") {
-                self.warn(
-                    "istio-load-balancer",
-                    cp.key("minimumRingSize"),
-                    "minimumRingSize is deprecated; use ringHash",
-                );
-                if set(ch, "maglev") || set(ch, "ringHash") {
-                    self.err(
-                        "istio-load-balancer",
-                        cp.key("minimumRingSize"),
-                        "minimumRingSize cannot be combined with maglev or ringHash",
-                    );
-                }
-            }
-            if set(ch, "maglev") {
-                let t = num(ch.at("maglev"), "tableSize");
-                let prime = t >= 2 && (2..).take_while(|d| d * d <= t).all(|d| t % d != 0);
-                if t == 0 || t >= 5_000_011 || !prime {
-                    self.err(
-                        "istio-load-balancer",
-                        cp.key("maglev").key("tableSize"),
-                        "maglev tableSize must be set, below 5000011 and prime",
-                    );
-                }
-            }
+            self.consistent_hash(lb.at("consistentHash"), &p.key("consistentHash"));
         }
         let loc = lb.at("localityLbSetting");
         if !arr(loc, "distribute").is_empty() && !arr(loc, "failover").is_empty() {
@@ -267,31 +230,83 @@ impl Ctx<'_> {
             );
         }
         if set(lb, "warmup") {
-            let w = lb.at("warmup");
-            let wp = p.key("warmup");
-            if !set(w, "duration") {
+            self.warmup(lb.at("warmup"), &p.key("warmup"));
+        }
+    }
+
+    /// Item 61, `consistentHash`.
+    fn consistent_hash(&mut self, ch: &Value, cp: &Loc<'_>) {
+        if set(ch, "httpCookie") {
+            let c = ch.at("httpCookie");
+            if s(c, "name").is_empty() {
                 self.err(
                     "istio-load-balancer",
-                    wp.key("duration"),
-                    "warmup needs a duration",
+                    cp.key("httpCookie").key("name"),
+                    "httpCookie needs a name",
                 );
             }
-            self.duration_field(w, "duration", &wp, false);
-            if w.at("minimumPercent").at("value").as_f64().unwrap_or(0.0) > 100.0 {
+            let mut names = BTreeSet::new();
+            for (i, a) in arr(c, "attributes").iter().enumerate() {
+                let n = s(a, "name");
+                if n.is_empty() || !names.insert(n) {
+                    self.err(
+                        "istio-load-balancer",
+                        cp.key("httpCookie").key("attributes").index(i),
+                        "cookie attribute names must be unique and non-empty",
+                    );
+                }
+            }
+        }
+        if set(ch, "minimumRingSize") {
+            self.warn(
+                "istio-load-balancer",
+                cp.key("minimumRingSize"),
+                "minimumRingSize is deprecated; use ringHash",
+            );
+            if set(ch, "maglev") || set(ch, "ringHash") {
                 self.err(
                     "istio-load-balancer",
-                    wp.key("minimumPercent"),
-                    "minimumPercent must be at most 100",
+                    cp.key("minimumRingSize"),
+                    "minimumRingSize cannot be combined with maglev or ringHash",
                 );
             }
-            if set(w, "aggression") && w.at("aggression").at("value").as_f64().unwrap_or(1.0) < 1.0
-            {
+        }
+        if set(ch, "maglev") {
+            let t = num(ch.at("maglev"), "tableSize");
+            let prime = t >= 2 && (2..).take_while(|d| d * d <= t).all(|d| t % d != 0);
+            if t == 0 || t >= 5_000_011 || !prime {
                 self.err(
                     "istio-load-balancer",
-                    wp.key("aggression"),
-                    "aggression must be at least 1",
+                    cp.key("maglev").key("tableSize"),
+                    "maglev tableSize must be set, below 5000011 and prime",
                 );
             }
+        }
+    }
+
+    /// Item 61, `warmup`.
+    fn warmup(&mut self, w: &Value, wp: &Loc<'_>) {
+        if !set(w, "duration") {
+            self.err(
+                "istio-load-balancer",
+                wp.key("duration"),
+                "warmup needs a duration",
+            );
+        }
+        self.duration_field(w, "duration", wp, false);
+        if w.at("minimumPercent").at("value").as_f64().unwrap_or(0.0) > 100.0 {
+            self.err(
+                "istio-load-balancer",
+                wp.key("minimumPercent"),
+                "minimumPercent must be at most 100",
+            );
+        }
+        if set(w, "aggression") && w.at("aggression").at("value").as_f64().unwrap_or(1.0) < 1.0 {
+            self.err(
+                "istio-load-balancer",
+                wp.key("aggression"),
+                "aggression must be at least 1",
+            );
         }
     }
 }

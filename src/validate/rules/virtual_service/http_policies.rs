@@ -153,76 +153,82 @@ impl Ctx<'_> {
             );
         }
         if set(f, "abort") {
-            let a = f.at("abort");
-            let ap = p.key("abort");
-            if set(a, "percentage") {
-                self.percentage(a.at("percentage"), &ap.key("percentage"));
-            }
-            if set(a, "http2Error") {
-                self.err(
-                    "istio-fault",
-                    ap.key("http2Error"),
-                    "http2Error is not supported",
-                );
-            } else if set(a, "grpcStatus") {
-                const CODES: [&str; 17] = [
-                    "OK",
-                    "CANCELLED",
-                    "UNKNOWN",
-                    "INVALID_ARGUMENT",
-                    "DEADLINE_EXCEEDED",
-                    "NOT_FOUND",
-                    "ALREADY_EXISTS",
-                    "PERMISSION_DENIED",
-                    "RESOURCE_EXHAUSTED",
-                    "FAILED_PRECONDITION",
-                    "ABORTED",
-                    "OUT_OF_RANGE",
-                    "UNIMPLEMENTED",
-                    "INTERNAL",
-                    "UNAVAILABLE",
-                    "DATA_LOSS",
-                    "UNAUTHENTICATED",
-                ];
-                if !CODES.contains(&s(a, "grpcStatus")) {
-                    self.err(
-                        "istio-fault",
-                        ap.key("grpcStatus"),
-                        format!("unknown gRPC status {:?}", s(a, "grpcStatus")),
-                    );
-                }
-            } else if set(a, "httpStatus") {
-                let st = num(a, "httpStatus");
-                if !(200..=600).contains(&st) {
-                    self.err(
-                        "istio-fault",
-                        ap.key("httpStatus"),
-                        format!("httpStatus {st} must be in 200..600"),
-                    );
-                }
-            } else {
-                self.warn(
-                    "istio-fault",
-                    ap,
-                    "abort has no error type (httpStatus or grpcStatus)",
-                );
-            }
+            self.fault_abort(f.at("abort"), &p.key("abort"));
         }
         if set(f, "delay") {
-            let d = f.at("delay");
-            let dp = p.key("delay");
-            if set(d, "percentage") {
-                self.percentage(d.at("percentage"), &dp.key("percentage"));
-            }
-            if set(d, "exponentialDelay") {
+            self.fault_delay(f.at("delay"), &p.key("delay"));
+        }
+    }
+
+    /// Item 44, `abort`: one known error type.
+    fn fault_abort(&mut self, a: &Value, ap: &Loc<'_>) {
+        if set(a, "percentage") {
+            self.percentage(a.at("percentage"), &ap.key("percentage"));
+        }
+        if set(a, "http2Error") {
+            self.err(
+                "istio-fault",
+                ap.key("http2Error"),
+                "http2Error is not supported",
+            );
+        } else if set(a, "grpcStatus") {
+            const CODES: [&str; 17] = [
+                "OK",
+                "CANCELLED",
+                "UNKNOWN",
+                "INVALID_ARGUMENT",
+                "DEADLINE_EXCEEDED",
+                "NOT_FOUND",
+                "ALREADY_EXISTS",
+                "PERMISSION_DENIED",
+                "RESOURCE_EXHAUSTED",
+                "FAILED_PRECONDITION",
+                "ABORTED",
+                "OUT_OF_RANGE",
+                "UNIMPLEMENTED",
+                "INTERNAL",
+                "UNAVAILABLE",
+                "DATA_LOSS",
+                "UNAUTHENTICATED",
+            ];
+            if !CODES.contains(&s(a, "grpcStatus")) {
                 self.err(
                     "istio-fault",
-                    dp.key("exponentialDelay"),
-                    "exponentialDelay is not supported",
+                    ap.key("grpcStatus"),
+                    format!("unknown gRPC status {:?}", s(a, "grpcStatus")),
                 );
-            } else if let Err(e) = grammar::istio_duration(s(d, "fixedDelay")) {
-                self.err("istio-duration", dp.key("fixedDelay"), e);
             }
+        } else if set(a, "httpStatus") {
+            let st = num(a, "httpStatus");
+            if !(200..=600).contains(&st) {
+                self.err(
+                    "istio-fault",
+                    ap.key("httpStatus"),
+                    format!("httpStatus {st} must be in 200..600"),
+                );
+            }
+        } else {
+            self.warn(
+                "istio-fault",
+                ap.clone(),
+                "abort has no error type (httpStatus or grpcStatus)",
+            );
+        }
+    }
+
+    /// Item 44, `delay`: a fixed delay.
+    fn fault_delay(&mut self, d: &Value, dp: &Loc<'_>) {
+        if set(d, "percentage") {
+            self.percentage(d.at("percentage"), &dp.key("percentage"));
+        }
+        if set(d, "exponentialDelay") {
+            self.err(
+                "istio-fault",
+                dp.key("exponentialDelay"),
+                "exponentialDelay is not supported",
+            );
+        } else if let Err(e) = grammar::istio_duration(s(d, "fixedDelay")) {
+            self.err("istio-duration", dp.key("fixedDelay"), e);
         }
     }
 }

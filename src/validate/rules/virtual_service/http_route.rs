@@ -14,6 +14,57 @@ impl Ctx<'_> {
     pub(super) fn http_route(&mut self, r: &Value, p: &Loc<'_>, delegate_vs: bool, mesh: bool) {
         let routes = arr(r, "route");
         // item 34
+        self.route_conflicts(r, p, delegate_vs);
+        // item 35
+        for (i, m) in arr(r, "match").iter().enumerate() {
+            self.http_match(m, &p.key("match").index(i), mesh);
+        }
+        // item 36
+        self.header_ops(r.at("headers"), &p.key("headers"));
+        for (i, d) in routes.iter().enumerate() {
+            self.header_ops(d.at("headers"), &p.key("route").index(i).key("headers"));
+        }
+        // item 37
+        self.authority_rewrite(r, p);
+        // item 38
+        if set(r, "rewrite") {
+            self.rewrite(r.at("rewrite"), &p.key("rewrite"));
+        }
+        // item 39
+        if set(r, "redirect") {
+            self.redirect(r.at("redirect"), &p.key("redirect"));
+        }
+        // item 40
+        if set(r, "directResponse") {
+            self.direct_response(r.at("directResponse"), &p.key("directResponse"));
+        }
+        // item 41
+        if set(r, "retries") {
+            self.retries(r.at("retries"), &p.key("retries"));
+        }
+        // item 42
+        if set(r, "timeout") {
+            if let Err(e) = grammar::istio_duration(s(r, "timeout")) {
+                self.err("istio-duration", p.key("timeout"), e);
+            }
+        }
+        // item 43
+        if set(r, "corsPolicy") {
+            self.cors(r.at("corsPolicy"), &p.key("corsPolicy"));
+        }
+        // item 44
+        if set(r, "fault") {
+            self.fault(r.at("fault"), &p.key("fault"));
+        }
+        // item 45
+        self.mirrors(r, p);
+        // item 46-51
+        self.destinations(routes, &p.key("route"), true);
+    }
+
+    /// Item 34 (`validateHTTPRouteConflict`): which kinds of route may be combined.
+    fn route_conflicts(&mut self, r: &Value, p: &Loc<'_>, delegate_vs: bool) {
+        let routes = arr(r, "route");
         if set(r, "delegate") {
             if delegate_vs {
                 self.err(
@@ -88,51 +139,6 @@ impl Ctx<'_> {
                 "mirror and mirrors cannot both be set",
             );
         }
-        // item 35
-        for (i, m) in arr(r, "match").iter().enumerate() {
-            self.http_match(m, &p.key("match").index(i), mesh);
-        }
-        // item 36
-        self.header_ops(r.at("headers"), &p.key("headers"));
-        for (i, d) in routes.iter().enumerate() {
-            self.header_ops(d.at("headers"), &p.key("route").index(i).key("headers"));
-        }
-        // item 37
-        self.authority_rewrite(r, p);
-        // item 38
-        if set(r, "rewrite") {
-            self.rewrite(r.at("rewrite"), &p.key("rewrite"));
-        }
-        // item 39
-        if set(r, "redirect") {
-            self.redirect(r.at("redirect"), &p.key("redirect"));
-        }
-        // item 40
-        if set(r, "directResponse") {
-            self.direct_response(r.at("directResponse"), &p.key("directResponse"));
-        }
-        // item 41
-        if set(r, "retries") {
-            self.retries(r.at("retries"), &p.key("retries"));
-        }
-        // item 42
-        if set(r, "timeout") {
-            if let Err(e) = grammar::istio_duration(s(r, "timeout")) {
-                self.err("istio-duration", p.key("timeout"), e);
-            }
-        }
-        // item 43
-        if set(r, "corsPolicy") {
-            self.cors(r.at("corsPolicy"), &p.key("corsPolicy"));
-        }
-        // item 44
-        if set(r, "fault") {
-            self.fault(r.at("fault"), &p.key("fault"));
-        }
-        // item 45
-        self.mirrors(r, p);
-        // item 46-51
-        self.destinations(routes, &p.key("route"), true);
     }
 
     /// Item 37 (`validateAuthorityRewrite`): the authority is set in one place at most.

@@ -32,20 +32,56 @@ impl Ctx<'_> {
         let delegate = hosts.is_empty();
         // item 25
         if delegate {
-            for k in ["gateways", "tls", "tcp"] {
-                if !arr(spec, k).is_empty() {
-                    self.err(
-                        "istio-vs-host",
-                        sp.key(k),
-                        format!("a delegate virtual service (no hosts) must not have {k}"),
-                    );
-                }
-            }
+            self.delegate_fields(spec, sp);
         }
         // item 26
         self.gateway_names(gateways, &sp.key("gateways"));
         // item 27
         let mesh = gateways.is_empty() || gateways.iter().any(|g| g.as_str() == Some("mesh"));
+        self.virtual_service_hosts(hosts, sp, mesh);
+        // item 30
+        if ["http", "tcp", "tls"]
+            .iter()
+            .all(|k| arr(spec, k).is_empty())
+        {
+            self.err(
+                "istio-route-conflict",
+                sp.clone(),
+                "http, tcp or tls must be provided in virtual service",
+            );
+        }
+        // item 31
+        for (i, r) in arr(spec, "http").iter().enumerate() {
+            let p = sp.key("http").index(i);
+            if r.is_null() {
+                self.err("istio-route-conflict", p, "http route may not be null");
+                continue;
+            }
+            self.http_route(r, &p, delegate, mesh);
+        }
+        self.tls_routes(spec, sp, hosts);
+        self.tcp_routes(spec, sp);
+        // item 32
+        self.export_to(spec, sp, false, false);
+        // item 33
+        self.unreachable(arr(spec, "http"), sp);
+    }
+
+    /// Item 25: a delegate VirtualService (no hosts) has no gateways, tls or tcp.
+    fn delegate_fields(&mut self, spec: &Value, sp: &Loc<'_>) {
+        for k in ["gateways", "tls", "tcp"] {
+            if !arr(spec, k).is_empty() {
+                self.err(
+                    "istio-vs-host",
+                    sp.key(k),
+                    format!("a delegate virtual service (no hosts) must not have {k}"),
+                );
+            }
+        }
+    }
+
+    /// Items 28 and 29: each host is valid, and no two hosts overlap.
+    fn virtual_service_hosts(&mut self, hosts: &[Value], sp: &Loc<'_>, mesh: bool) {
         // item 28
         let mut all_valid = true;
         for (i, h) in hosts.iter().enumerate() {
@@ -83,32 +119,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        // item 30
-        if ["http", "tcp", "tls"]
-            .iter()
-            .all(|k| arr(spec, k).is_empty())
-        {
-            self.err(
-                "istio-route-conflict",
-                sp.clone(),
-                "http, tcp or tls must be provided in virtual service",
-            );
-        }
-        // item 31
-        for (i, r) in arr(spec, "http").iter().enumerate() {
-            let p = sp.key("http").index(i);
-            if r.is_null() {
-                self.err("istio-route-conflict", p, "http route may not be null");
-                continue;
-            }
-            self.http_route(r, &p, delegate, mesh);
-        }
-        self.tls_routes(spec, sp, hosts);
-        self.tcp_routes(spec, sp);
-        // item 32
-        self.export_to(spec, sp, false, false);
-        // item 33
-        self.unreachable(arr(spec, "http"), sp);
     }
 
     /// Item 26 (`validateGatewayNames`), also for the `gateways` of a match (items 35, 53, 54).
