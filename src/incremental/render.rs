@@ -41,12 +41,12 @@
 //! policies: inputs every unit may read).
 
 use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
-use crate::render::route_table::{self, delegation_selectors, destination_refs, Candidate};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
 use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::render::finish::{Body, Finished};
+use crate::render::route_table::{self, delegation_selectors, destination_refs, Candidate};
 use crate::render::{RenderOptions, Rendered, Stage};
 use crate::repo::Repo;
 

@@ -6,6 +6,7 @@
 //!   (`istio-conflicting-mesh-host`).
 
 use super::{is_checked, Loc, Path, Problem};
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::manifest::ObjectId;
 use crate::render::Rendered;
@@ -239,7 +240,7 @@ fn missing_subsets(objects: &[Subject], out: &mut Vec<(usize, Problem)>) {
                 out.push((
                     i,
                     Problem::error(
-                        "istio-missing-subset",
+                        Istio::MissingSubset,
                         path.clone(),
                         format!(
                             "subset {subset:?} of host {host} is not defined by any DestinationRule for {h} in namespace {n} (istioctl analyze IST0101)"
@@ -283,7 +284,7 @@ fn mesh_host_conflicts(objects: &[Subject], out: &mut Vec<(usize, Problem)>) {
                 out.push((
                     *i,
                     Problem::error(
-                        "istio-conflicting-mesh-host",
+                        Istio::ConflictingMeshHost,
                         Path::root().key("spec").key("hosts").index(*h),
                         format!(
                             "host {host} is also routed by the mesh-bound VirtualService(s) {} in the same export scope; the behaviour is undefined (istioctl analyze IST0109): merge them",
@@ -362,7 +363,7 @@ mod tests {
             p[0].1.path.to_string(),
             "spec.http[0].route[0].destination.subset"
         );
-        assert_eq!(p[1].1.code, "istio-missing-subset");
+        assert_eq!(p[1].1.code, Istio::MissingSubset);
     }
 
     #[test]
@@ -390,8 +391,6 @@ mod tests {
         assert!(check_rendered(&[a.clone(), other_ns.clone(), gw]).is_empty());
         let p = check_rendered(&[a, b, other_ns]);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p
-            .iter()
-            .all(|(_, x)| x.code == "istio-conflicting-mesh-host"));
+        assert!(p.iter().all(|(_, x)| x.code == Istio::ConflictingMeshHost));
     }
 }

@@ -29,6 +29,7 @@ pub mod grammar;
 pub mod rules;
 pub mod schema;
 
+use crate::diag::codes::Istio;
 use crate::diag::{Diagnostic, Severity};
 use crate::json::Field;
 use crate::manifest::ObjectId;
@@ -207,7 +208,7 @@ pub struct Problem {
     /// Error (Istio rejects the object) or warning (admitted with a warning).
     pub severity: Severity,
     /// `istio-schema` or `istio-<rule>`.
-    pub code: &'static str,
+    pub code: Istio,
     /// Where in the rendered object.
     pub path: Path,
     /// What is wrong.
@@ -216,7 +217,7 @@ pub struct Problem {
 
 impl Problem {
     /// An error (Istio rejects the object).
-    pub fn error(code: &'static str, path: Path, message: impl Into<String>) -> Problem {
+    pub fn error(code: Istio, path: Path, message: impl Into<String>) -> Problem {
         Problem {
             severity: Severity::Error,
             code,
@@ -226,7 +227,7 @@ impl Problem {
     }
 
     /// A warning (Istio admits the object and warns).
-    pub fn warning(code: &'static str, path: Path, message: impl Into<String>) -> Problem {
+    pub fn warning(code: Istio, path: Path, message: impl Into<String>) -> Problem {
         Problem {
             severity: Severity::Warning,
             code,
@@ -307,7 +308,7 @@ pub fn to_diagnostic(
         d = d.on(id.clone());
     }
     let version = &schema::source().0;
-    d.help(if p.code == "istio-schema" {
+    d.help(if p.code == Istio::Schema {
         format!("Istio {version}'s CRD schema rejects this; the API server would refuse the object")
     } else if p.severity == Severity::Error {
         format!("istiod {version}'s validating webhook would reject this object")

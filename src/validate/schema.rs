@@ -7,6 +7,7 @@
 
 use super::grammar;
 use super::{Path, Problem};
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,7 +152,7 @@ pub fn check(kind: &str, obj: &Value, out: &mut Vec<Problem>) -> bool {
         Ok(s) => s,
         Err(e) => {
             out.push(Problem::error(
-                "istio-schema",
+                Istio::Schema,
                 Path::root(),
                 format!("internal error: the embedded Istio schemas do not load: {e}"),
             ));
@@ -164,7 +165,7 @@ pub fn check(kind: &str, obj: &Value, out: &mut Vec<Problem>) -> bool {
     if !ks.validator.is_valid(obj) {
         for e in ks.validator.iter_errors(obj) {
             let path = Path::from_pointer(e.instance_path().as_str());
-            out.push(Problem::error("istio-schema", path, e.to_string()));
+            out.push(Problem::error(Istio::Schema, path, e.to_string()));
         }
     }
     let mut path = Path::root();
@@ -259,14 +260,14 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
             Some(f) => {
                 if !f(v) {
                     out.push(Problem::error(
-                        "istio-schema",
+                        Istio::Schema,
                         path.clone(),
                         format!("{message} (CRD validation rule `{rule}`)"),
                     ));
                 }
             }
             None => out.push(Problem::error(
-                "istio-schema",
+                Istio::Schema,
                 path.clone(),
                 format!("internal error: CRD rule `{rule}` has no implementation"),
             )),
@@ -281,7 +282,7 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
                 .collect();
             if set.len() > 1 {
                 out.push(Problem::error(
-                    "istio-schema",
+                    Istio::Schema,
                     path.clone(),
                     format!(
                         "only one of {} may be set, found {}",
@@ -296,7 +297,7 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
         if let Some(n) = v.as_i64() {
             if i32::try_from(n).is_err() {
                 out.push(Problem::error(
-                    "istio-schema",
+                    Istio::Schema,
                     path.clone(),
                     format!("{n} does not fit in a 32-bit integer"),
                 ));
@@ -318,7 +319,7 @@ fn walk(node: &Node, v: &Value, path: &mut Path, out: &mut Vec<Problem>, top: bo
                         Additional::Schema(a) => walk(a, child, path, out, false),
                         Additional::Allowed => {}
                         Additional::Rejected => out.push(Problem::error(
-                            "istio-schema",
+                            Istio::Schema,
                             path.clone(),
                             format!("unknown field `{k}` (rejected by strict field validation)"),
                         )),
@@ -356,7 +357,7 @@ fn list_type(node: &Node, items: &[Value], path: &Path, out: &mut Vec<Problem>) 
                     .collect::<Vec<_>>()
                     .join(", ");
                 out.push(Problem::error(
-                    "istio-schema",
+                    Istio::Schema,
                     path.index(i),
                     format!(
                         "Duplicate value: {{{shown}}} (also at index {first}; the list is keyed by {})",
@@ -378,7 +379,7 @@ fn list_type(node: &Node, items: &[Value], path: &Path, out: &mut Vec<Problem>) 
             };
             if !new {
                 out.push(Problem::error(
-                    "istio-schema",
+                    Istio::Schema,
                     path.index(i),
                     format!("Duplicate value: {item}"),
                 ));

@@ -4,6 +4,7 @@
 
 use super::super::{Ctx, Part};
 use super::Rt;
+use crate::diag::codes::Translate;
 use crate::gloo::labels_match;
 use crate::gloo::types::*;
 use crate::gloo::Meta;
@@ -188,14 +189,14 @@ fn classify<'a>(
     .filter(|x| **x)
     .count();
     if actions != 1 {
-        part.diagnostics.push(ctx.error(&table.meta, "route-action", field,
+        part.diagnostics.push(ctx.error(&table.meta, Translate::RouteAction, field,
             format!("route `{route_name}` must have exactly one of forwardTo, delegate, redirect, directResponse, graphql; it has {actions}")));
         return Step::Do(Action::Fail);
     }
     if r.graphql.is_some() {
         part.diagnostics.push(ctx.error(
             &table.meta,
-            "unsupported",
+            Translate::Unsupported,
             &format!("{field}.graphql"),
             "graphql actions are not translated by meshform",
         ));
@@ -252,7 +253,7 @@ fn delegate<'a>(
     if walk.chain.len() > MAX_DELEGATION_DEPTH {
         part.diagnostics.push(ctx.error(
             &parent.meta,
-            "delegation-depth",
+            Translate::DelegationDepth,
             field,
             format!("delegation deeper than {MAX_DELEGATION_DEPTH} tables"),
         ));
@@ -260,7 +261,7 @@ fn delegate<'a>(
     }
     let children = children(ctx, d, walk.ws);
     if children.is_empty() {
-        part.diagnostics.push(ctx.error(&parent.meta, "unresolved-delegate", &format!("{field}.delegate"),
+        part.diagnostics.push(ctx.error(&parent.meta, Translate::UnresolvedDelegate, &format!("{field}.delegate"),
             format!("delegate selects no child RouteTable visible in workspace `{}` (a child has no hosts and is in this workspace or imported into it)", walk.ws)));
         return Err(());
     }
@@ -329,7 +330,7 @@ fn child_routes<'a>(
     if walk.chain.contains(&c.meta.index) {
         part.diagnostics.push(ctx.error(
             &parent.meta,
-            "delegation-cycle",
+            Translate::DelegationCycle,
             &format!("{field}.delegate"),
             format!(
                 "delegation cycle through RouteTable {}/{}",
@@ -349,7 +350,7 @@ fn child_routes<'a>(
                 // "the delegating route on the parent table is replaced with a directResponse" [C §5.3]
                 part.diagnostics.push(ctx.error(
                     &c.meta,
-                    "delegate-matcher-conflict",
+                    Translate::DelegateMatcherConflict,
                     &r.field,
                     format!(
                         "child route matchers conflict with the parent route {}/{} {field}: {why}",

@@ -6,6 +6,7 @@ use super::super::external_service::{port_name, primary_host};
 use super::super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::super::{Ctx, Part, SourceRef};
 use super::Rt;
+use crate::diag::codes::Translate;
 use crate::gloo::types::*;
 use crate::gloo::Meta;
 use serde_json::{json, Map, Value};
@@ -94,12 +95,12 @@ struct Dest {
 /// Why a destination does not resolve: the code, the field under the destination's and the
 /// message of the error.
 struct Miss {
-    code: &'static str,
+    code: Translate,
     at: &'static str,
     message: String,
 }
 
-fn miss(code: &'static str, at: &'static str, message: String) -> Miss {
+fn miss(code: Translate, at: &'static str, message: String) -> Miss {
     Miss { code, at, message }
 }
 
@@ -144,10 +145,10 @@ fn resolve(
     let Some(r) = &d.r#ref else {
         if d.aws_lambda.is_some() {
             let why = "AWS Lambda destinations are not translated by meshform".into();
-            return fail(part, miss("unsupported", ".awsLambda", why));
+            return fail(part, miss(Translate::Unsupported, ".awsLambda", why));
         }
         let why = "destination has no ref".into();
-        return fail(part, miss("unresolved-destination", "", why));
+        return fail(part, miss(Translate::UnresolvedDestination, "", why));
     };
     let t = Target::of(&table.meta, r);
     let found = match d.kind {
@@ -170,7 +171,7 @@ fn resolve(
         if !d.subset.is_empty() {
             part.diagnostics.push(ctx.warning(
                 &table.meta,
-                "subset-ignored",
+                Translate::SubsetIgnored,
                 &format!("{field}.subset"),
                 "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
             ));
@@ -212,7 +213,7 @@ fn subset_of(labels: &Labels) -> Option<(String, Labels)> {
 /// [C §8.2]; `what` names it.
 fn not_visible(what: String, ws: &str) -> Miss {
     miss(
-        "unresolved-destination",
+        Translate::UnresolvedDestination,
         ".ref",
         format!("{what} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)"),
     )
@@ -250,7 +251,7 @@ fn find_virtual_destination(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<F
     let (cl, ns, name) = (t.cluster, t.namespace, t.name);
     let Some(vd) = ctx.model.virtual_destination(cl, ns, name) else {
         let why = format!("VirtualDestination {ns}/{name} of cluster {cl} does not exist");
-        return Err(miss("unresolved-destination", ".ref", why));
+        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
     };
     if !ctx
         .model
@@ -261,7 +262,7 @@ fn find_virtual_destination(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<F
     }
     let Some(host) = vd.spec.hosts.first().cloned() else {
         let why = format!("VirtualDestination {ns}/{name} has no hosts");
-        return Err(miss("unresolved-destination", ".ref", why));
+        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
     };
     Ok(Found {
         host,
@@ -276,7 +277,7 @@ fn find_external_service(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<Foun
     let (cl, ns, name) = (t.cluster, t.namespace, t.name);
     let Some(es) = ctx.model.external_service(cl, ns, name) else {
         let why = format!("ExternalService {ns}/{name} of cluster {cl} does not exist");
-        return Err(miss("unresolved-destination", ".ref", why));
+        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
     };
     if !ctx
         .model
@@ -319,7 +320,7 @@ fn select_port(
                 Ok(Some(*n))
             } else {
                 let why = format!("{what} has no port {n}");
-                Err(miss("unresolved-port", ".port", why))
+                Err(miss(Translate::UnresolvedPort, ".port", why))
             }
         }
         Some(PortSelector { name: Some(pn), .. }) => {
@@ -331,7 +332,7 @@ fn select_port(
                         DestinationKind::VirtualDestination => format!("VirtualDestination ports have no names; use a number instead of `{pn}`"),
                         DestinationKind::ExternalService => format!("{what} has no port named `{pn}`"),
                     };
-                    Err(miss("unresolved-port", ".port", why))
+                    Err(miss(Translate::UnresolvedPort, ".port", why))
                 }
             }
         }
@@ -340,7 +341,7 @@ fn select_port(
             [] if trusted => Ok(None),
             _ => {
                 let why = format!("{what} has several ports; name one [C §2.4]");
-                Err(miss("port-required", ".port", why))
+                Err(miss(Translate::PortRequired, ".port", why))
             }
         },
     }
@@ -411,7 +412,7 @@ pub(super) fn route_destinations(
     if dests.len() > 100 {
         part.diagnostics.push(ctx.error(
             &table.meta,
-            "too-many-destinations",
+            Translate::TooManyDestinations,
             field,
             "at most 100 destinations [C §5.4]",
         ));
@@ -434,7 +435,7 @@ pub(super) fn route_destinations(
             Ok(w) => Some(w),
             Err(e) => {
                 part.diagnostics
-                    .push(ctx.error(&table.meta, "weights", field, e));
+                    .push(ctx.error(&table.meta, Translate::Weights, field, e));
                 return Err(());
             }
         }
@@ -565,7 +566,7 @@ mod tests {
         selector: Option<PortSelector>,
         kind: DestinationKind,
         ports: Option<&[(u32, Option<String>)]>,
-    ) -> Result<Option<u32>, (&'static str, String)> {
+    ) -> Result<Option<u32>, (Translate, String)> {
         select_port(selector.as_ref(), kind, "K ns/d", ports).map_err(|m| (m.code, m.message))
     }
 
@@ -590,7 +591,7 @@ mod tests {
         assert_eq!(port(Some(by_number(9)), Service, None), Ok(Some(9)));
         assert_eq!(
             port(Some(by_number(9)), ExternalService, Some(&named)),
-            Err(("unresolved-port", "K ns/d has no port 9".into()))
+            Err((Translate::UnresolvedPort, "K ns/d has no port 9".into()))
         );
         // By name: VirtualDestination ports have none.
         assert_eq!(
@@ -603,7 +604,10 @@ mod tests {
         );
         assert_eq!(
             port(Some(by_name("x")), ExternalService, Some(&named)),
-            Err(("unresolved-port", "K ns/d has no port named `x`".into()))
+            Err((
+                Translate::UnresolvedPort,
+                "K ns/d has no port named `x`".into()
+            ))
         );
         assert!(port(Some(by_name("x")), Service, None)
             .is_err_and(|e| e.1.starts_with("port name `x` cannot be resolved")));
@@ -619,12 +623,12 @@ mod tests {
         for kind in [Service, ExternalService, VirtualDestination] {
             assert_eq!(
                 port(None, kind, Some(&named)).map_err(|e| e.0),
-                Err("port-required")
+                Err(Translate::PortRequired)
             );
         }
         assert_eq!(
             port(None, ExternalService, Some(&[])).map_err(|e| e.0),
-            Err("port-required")
+            Err(Translate::PortRequired)
         );
     }
 

@@ -5,6 +5,7 @@
 use super::super::{Ctx, Part};
 use super::delegation::{Action, FlatRoute};
 use super::destinations::{http_destinations, route_destinations, Subsets, Written};
+use crate::diag::codes::Translate;
 use crate::gloo::labels_match;
 use crate::gloo::types::*;
 use serde_json::{json, Map, Value};
@@ -76,7 +77,7 @@ fn redirect(
         Some(other) => {
             part.diagnostics.push(ctx.error(
                 &table.meta,
-                "redirect-code",
+                Translate::RedirectCode,
                 &format!("{}.redirect.responseCode", r.field),
                 format!("unknown responseCode `{other}`"),
             ));
@@ -87,7 +88,7 @@ fn redirect(
     if m.len() == 1 {
         part.diagnostics.push(ctx.error(
             &table.meta,
-            "redirect-empty",
+            Translate::RedirectEmpty,
             &format!("{}.redirect", r.field),
             "a redirect needs hostRedirect or pathRedirect",
         ));
@@ -113,7 +114,7 @@ fn forward(
             "spec.defaultDestination".to_string(),
         ),
         None => {
-            part.diagnostics.push(ctx.error(&table.meta, "no-destination", &format!("{}.forwardTo", r.field),
+            part.diagnostics.push(ctx.error(&table.meta, Translate::NoDestination, &format!("{}.forwardTo", r.field),
                 "defaultDestination must be set when http forwardTo actions without destinations are specified."));
             return Err(());
         }
@@ -148,7 +149,7 @@ fn rewrite(
         {
             part.diagnostics.push(ctx.error(
                 &r.table.meta,
-                "path-rewrite-regex",
+                Translate::PathRewriteRegex,
                 &format!("{}.forwardTo.pathRewrite", r.field),
                 "pathRewrite is unsupported with regex matchers [C §5.4]",
             ));

@@ -5,6 +5,7 @@
 use super::super::{Ctx, Part};
 use super::destinations::{l4_destinations, route_destinations, Subsets};
 use super::Rt;
+use crate::diag::codes::Translate;
 use crate::gloo::types::*;
 use serde_json::{json, Map, Value};
 
@@ -21,7 +22,7 @@ fn l4_route(
     let Some(dests) = l4_destinations(f) else {
         part.diagnostics.push(ctx.error(
             &rt.meta,
-            "no-destination",
+            Translate::NoDestination,
             &format!("{field}.forwardTo"),
             "tcp and tls routes need forwardTo with 1 to 100 destinations [C §5.6]",
         ));
@@ -29,7 +30,7 @@ fn l4_route(
     };
     for (i, d) in dests.iter().enumerate() {
         if d.kind == DestinationKind::ExternalService && field.starts_with("spec.tcp") {
-            part.diagnostics.push(ctx.error(&rt.meta, "tcp-external-service", &format!("{field}.forwardTo.destinations[{i}].kind"),
+            part.diagnostics.push(ctx.error(&rt.meta, Translate::TcpExternalService, &format!("{field}.forwardTo.destinations[{i}].kind"),
                 "TCP routes support only Kubernetes Service and VirtualDestination destinations [C §2.4]"));
             return None;
         }

@@ -26,6 +26,7 @@ pub(crate) use destinations::destination_refs;
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
+use crate::diag::codes::Translate;
 use crate::gloo::types::RouteTableSpec;
 use crate::gloo::Typed;
 use delegation::{FlatRoute, Walk};
@@ -94,13 +95,13 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
 /// namespace is in no workspace.
 fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str> {
     let Some(own_ws) = ctx.ws_of(&rt.meta) else {
-        part.diagnostics.push(ctx.warning(&rt.meta, "not-in-workspace", "metadata.namespace",
+        part.diagnostics.push(ctx.warning(&rt.meta, Translate::NotInWorkspace, "metadata.namespace",
             format!("namespace {} of cluster {} is in no workspace; Gloo does not translate this RouteTable", rt.meta.namespace, rt.meta.cluster)));
         return None;
     };
     for (k, _) in &rt.spec.virtual_service_annotations {
         if k == CLUSTER_ANNOTATION {
-            part.diagnostics.push(ctx.error(&rt.meta, "reserved-annotation", "spec.virtualServiceAnnotations",
+            part.diagnostics.push(ctx.error(&rt.meta, Translate::ReservedAnnotation, "spec.virtualServiceAnnotations",
                 "cluster.solo.io/cluster is set by Gloo and cannot be used in virtualServiceAnnotations [C §5.1]"));
         }
     }

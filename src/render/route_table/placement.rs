@@ -5,6 +5,7 @@
 use super::super::gateway::{gateway_name, selected_workloads};
 use super::super::{Ctx, Part};
 use super::Rt;
+use crate::diag::codes::Translate;
 use crate::gloo::types::{Labels, ObjectReference, VirtualGatewaySpec, WorkloadSelector};
 use crate::gloo::Typed;
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +70,7 @@ fn gateway_instances(
     let Some(vg) = ctx.model.virtual_gateway(cl, ns, &r.name) else {
         part.diagnostics.push(ctx.error(
             &rt.meta,
-            "unresolved-virtual-gateway",
+            Translate::UnresolvedVirtualGateway,
             &field,
             format!(
                 "VirtualGateway {ns}/{} in cluster {cl} does not exist",
@@ -82,12 +83,12 @@ fn gateway_instances(
         return;
     };
     if !ctx.model.workspaces.visible(&rt.meta, "RouteTable", vg_ws) {
-        part.diagnostics.push(ctx.error(&rt.meta, "not-visible-to-gateway", &field,
+        part.diagnostics.push(ctx.error(&rt.meta, Translate::NotVisibleToGateway, &field,
             format!("this RouteTable is not visible in workspace `{vg_ws}` of VirtualGateway {ns}/{}; export it from `{own_ws}` and import it there", r.name)));
         return;
     }
     if !host_allowed(vg, &rt.spec.hosts) {
-        part.diagnostics.push(ctx.warning(&rt.meta, "host-not-allowed", "spec.hosts",
+        part.diagnostics.push(ctx.warning(&rt.meta, Translate::HostNotAllowed, "spec.hosts",
             format!("no listener of VirtualGateway {ns}/{} allows these hosts; the table is not bound to it", r.name)));
         return;
     }

@@ -3,6 +3,7 @@
 //! the label and workload selector rules.
 
 use super::Ctx;
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::Loc;
@@ -37,7 +38,7 @@ pub(super) fn num(v: &Value, k: &str) -> i64 {
 
 impl Ctx<'_> {
     /// Checks each entry of the label map at `key` (`labels.Instance.Validate`).
-    pub(super) fn labels(&mut self, code: &'static str, v: &Value, key: &str, p: &Loc<'_>) {
+    pub(super) fn labels(&mut self, code: Istio, v: &Value, key: &str, p: &Loc<'_>) {
         if let Some(m) = map(v, key) {
             for (k, val) in m {
                 if let Err(e) = grammar::label_pair(k, val.as_str().unwrap_or("")) {
@@ -52,7 +53,7 @@ impl Ctx<'_> {
         let labels = map(sel, key);
         if labels.is_none_or(|m| m.is_empty()) {
             self.warn(
-                "istio-workload-selector",
+                Istio::WorkloadSelector,
                 p.clone(),
                 "workload selector has no labels, so it selects every workload in the namespace",
             );
@@ -62,13 +63,13 @@ impl Ctx<'_> {
             let val = val.as_str().unwrap_or("");
             if k.is_empty() {
                 self.err(
-                    "istio-workload-selector",
+                    Istio::WorkloadSelector,
                     p.key(key),
                     "empty key is not supported in selector",
                 );
             } else if k.contains('*') || val.contains('*') {
                 self.err(
-                    "istio-workload-selector",
+                    Istio::WorkloadSelector,
                     p.key(key).key(k),
                     "wildcard is not supported in selector",
                 );

@@ -20,6 +20,7 @@ mod virtual_service;
 mod workload_entry;
 
 use super::{Loc, Problem};
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use serde_json::Value;
 
@@ -49,11 +50,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, code: &'static str, path: Loc<'_>, msg: impl Into<String>) {
+    fn err(&mut self, code: Istio, path: Loc<'_>, msg: impl Into<String>) {
         self.out.push(Problem::error(code, path.path(), msg));
     }
 
-    fn warn(&mut self, code: &'static str, path: Loc<'_>, msg: impl Into<String>) {
+    fn warn(&mut self, code: Istio, path: Loc<'_>, msg: impl Into<String>) {
         self.out.push(Problem::warning(code, path.path(), msg));
     }
 }
@@ -79,7 +80,7 @@ mod testing {
     #[track_caller]
     pub(super) fn has(p: &[Problem], code: &str, path: &str, error: bool) {
         assert!(
-            p.iter().any(|x| x.code == code
+            p.iter().any(|x| x.code.id() == code
                 && x.path.to_string() == path
                 && (x.severity == crate::diag::Severity::Error) == error),
             "expected {code} at {path}, got {p:#?}"

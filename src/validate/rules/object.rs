@@ -3,6 +3,7 @@
 
 use super::common::{arr, map, s};
 use super::Ctx;
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::Loc;
@@ -17,7 +18,7 @@ impl Ctx<'_> {
         let name = s(m, "name");
         if !grammar::is_k8s_subdomain(name) {
             self.err(
-                "istio-metadata",
+                Istio::Metadata,
                 mp.key("name"),
                 format!(
                     "{name:?} is not a lowercase DNS-1123 subdomain (the API server rejects it)"
@@ -27,7 +28,7 @@ impl Ctx<'_> {
         let ns = s(m, "namespace");
         if !ns.is_empty() && !grammar::is_k8s_label(ns) {
             self.err(
-                "istio-metadata",
+                Istio::Metadata,
                 mp.key("namespace"),
                 format!("{ns:?} is not a lowercase DNS-1123 label"),
             );
@@ -37,10 +38,10 @@ impl Ctx<'_> {
                 let p = || mp.key("labels").key(k);
                 let val = val.as_str().unwrap_or("");
                 if let Err(e) = grammar::label_pair(k, val) {
-                    self.err("istio-metadata", p(), e);
+                    self.err(Istio::Metadata, p(), e);
                 } else if val.len() > 63 {
                     self.err(
-                        "istio-metadata",
+                        Istio::Metadata,
                         p(),
                         format!("label value is {} characters, more than 63", val.len()),
                     );
@@ -52,7 +53,7 @@ impl Ctx<'_> {
                 let p = || mp.key("annotations").key(k);
                 if let Err(e) = grammar::label_key(k) {
                     self.err(
-                        "istio-metadata",
+                        Istio::Metadata,
                         p(),
                         e.replace("label key", "annotation key"),
                     );
@@ -60,7 +61,7 @@ impl Ctx<'_> {
                 // item 1
                 if k == "istio.io/dry-run" && kind != "AuthorizationPolicy" {
                     self.err(
-                        "istio-metadata",
+                        Istio::Metadata,
                         p(),
                         format!("the istio.io/dry-run annotation is not supported on {kind}"),
                     );
@@ -73,7 +74,7 @@ impl Ctx<'_> {
                         | "internal.istio.io/parents"
                 ) {
                     self.err(
-                        "istio-metadata",
+                        Istio::Metadata,
                         p(),
                         format!("the annotation {k} is reserved for Istio's own use"),
                     );
@@ -106,7 +107,7 @@ impl Ctx<'_> {
                 } else {
                     format!("duplicate entries in exportTo for entry {e}")
                 };
-                self.err("istio-export-to", p.index(i), msg);
+                self.err(Istio::ExportTo, p.index(i), msg);
                 continue;
             }
             if service_entry && e == "~" {
@@ -115,13 +116,13 @@ impl Ctx<'_> {
             }
             if e == "~" {
                 self.err(
-                    "istio-export-to",
+                    Istio::ExportTo,
                     p.index(i),
                     "exportTo ~ (none) is not allowed for Istio configuration objects",
                 );
             } else if key != "*" && key != "." && !grammar::is_label(key) {
                 self.err(
-                    "istio-export-to",
+                    Istio::ExportTo,
                     p.index(i),
                     format!(
                         "{e:?}: only ., *, or a valid DNS 1123 label is allowed as exportTo entry"
@@ -135,14 +136,14 @@ impl Ctx<'_> {
             if seen.contains(ns) {
                 if seen.len() > 1 {
                     self.err(
-                        "istio-export-to",
+                        Istio::ExportTo,
                         p.clone(),
                         "destination rule with workload selector cannot have multiple entries in exportTo",
                     );
                 }
             } else {
                 self.err(
-                    "istio-export-to",
+                    Istio::ExportTo,
                     p.clone(),
                     "destination rule with workload selector cannot have exportTo beyond current namespace",
                 );
@@ -150,14 +151,14 @@ impl Ctx<'_> {
         }
         if seen.contains("*") && list.len() > 1 {
             self.err(
-                "istio-export-to",
+                Istio::ExportTo,
                 p.clone(),
                 "cannot have both public (*) and non-public exportTo values for a resource",
             );
         }
         if seen.contains("~") && list.len() > 1 {
             self.err(
-                "istio-export-to",
+                Istio::ExportTo,
                 p,
                 "cannot export service entry to no one (~) and someone",
             );

@@ -3,6 +3,7 @@
 
 use super::common::{arr, num, s, set};
 use super::Ctx;
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar::{self, Protocol};
 use crate::validate::Loc;
@@ -65,7 +66,7 @@ impl Ctx<'_> {
         // item 6
         if set(se.spec, "workloadSelector") && !se.endpoints.is_empty() {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.clone(),
                 "only one of workloadSelector or endpoints is allowed in service entry",
             );
@@ -77,7 +78,7 @@ impl Ctx<'_> {
         // item 7
         if se.hosts.is_empty() {
             self.err(
-                "istio-host",
+                Istio::Host,
                 sp.key("hosts"),
                 "service entry must have at least one host",
             );
@@ -87,17 +88,17 @@ impl Ctx<'_> {
             let p = sp.key("hosts").index(i);
             // item 8
             if h == "*" {
-                self.err("istio-host", p, "invalid host *");
+                self.err(Istio::Host, p, "invalid host *");
                 continue;
             }
             if let Err(e) = grammar::wildcard_domain(h) {
-                self.err("istio-host", p, e);
+                self.err(Istio::Host, p, e);
                 continue;
             }
             // item 9
             if grammar::is_partial_wildcard(h) && se.resolution != "DYNAMIC_DNS" {
                 self.warn(
-                    "istio-host",
+                    Istio::Host,
                     p,
                     format!("host {h:?} is a partial wildcard; only `*.` prefixes are supported"),
                 );
@@ -113,11 +114,11 @@ impl Ctx<'_> {
             let p = sp.key("addresses").index(i);
             // item 10
             if let Err(e) = grammar::ip_subnet(a) {
-                self.err("istio-address", p, e);
+                self.err(Istio::Address, p, e);
             } else if a.contains('/') && !matches!(resolution, "NONE" | "STATIC") {
                 // item 11
                 self.err(
-                    "istio-address",
+                    Istio::Address,
                     p,
                     format!("CIDR address {a} is allowed only with resolution NONE or STATIC, not {resolution}"),
                 );
@@ -133,14 +134,14 @@ impl Ctx<'_> {
         for (i, port) in se.ports.iter().enumerate() {
             let p = sp.key("ports").index(i);
             if port.is_null() {
-                self.err("istio-port", p, "service entry port may not be null");
+                self.err(Istio::Port, p, "service entry port may not be null");
                 continue;
             }
             let name = s(port, "name");
             port_names.insert(name);
             if !names.insert(name) {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("name"),
                     format!("port names must be unique: {name} is used twice"),
                 );
@@ -148,7 +149,7 @@ impl Ctx<'_> {
             let number = num(port, "number");
             if !numbers.insert(number) {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("number"),
                     format!("port numbers must be unique: {number} is used twice"),
                 );
@@ -158,28 +159,28 @@ impl Ctx<'_> {
                 && !grammar::is_port(num(port, "targetPort"))
             {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("targetPort"),
                     "targetPort must be in 1..65535",
                 );
             }
             if !grammar::is_label(name) {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("name"),
                     format!("invalid port name {name:?}: it must be a DNS-1123 label"),
                 );
             }
             if Protocol::parse(s(port, "protocol")) == Protocol::Unsupported {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("protocol"),
                     format!("unsupported protocol {:?}", s(port, "protocol")),
                 );
             }
             if !grammar::is_port(number) {
                 self.err(
-                    "istio-port",
+                    Istio::Port,
                     p.key("number"),
                     "port number must be in 1..65535",
                 );
@@ -204,7 +205,7 @@ impl Ctx<'_> {
                 let proto = Protocol::parse(s(port, "protocol"));
                 if matches!(proto, Protocol::Unset | Protocol::Known("TCP")) {
                     self.warn(
-                        "istio-port",
+                        Istio::Port,
                         sp.key("ports").index(i),
                         "service entry has no addresses and a TCP (or unset) protocol port: all TCP \
                          traffic on this port is captured, whatever its destination",
@@ -219,14 +220,14 @@ impl Ctx<'_> {
     fn resolution_none(&mut self, se: &Entry<'_>, sp: &Loc<'_>) {
         if !se.endpoints.is_empty() {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("endpoints"),
                 "no endpoints should be provided for resolution type NONE",
             );
         }
         if set(se.spec, "workloadSelector") {
             self.warn(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("workloadSelector"),
                 "workloadSelector is ignored with resolution NONE",
             );
@@ -248,7 +249,7 @@ impl Ctx<'_> {
             for (i, h) in se.hosts.iter().enumerate() {
                 if let Err(e) = grammar::fqdn(h.as_str().unwrap_or("")) {
                     self.err(
-                        "istio-resolution",
+                        Istio::Resolution,
                         sp.key("hosts").index(i),
                         format!("hosts must be FQDNs with resolution {resolution} and no endpoints: {e}"),
                     );
@@ -258,7 +259,7 @@ impl Ctx<'_> {
         }
         if resolution == "DNS_ROUND_ROBIN" && se.endpoints.len() > 1 {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("endpoints"),
                 format!(
                     "there must only be 0 or 1 endpoint for resolution DNS_ROUND_ROBIN, found {}",
@@ -271,12 +272,12 @@ impl Ctx<'_> {
             let addr = s(ep, "address");
             if !grammar::is_ip(addr) && grammar::fqdn(addr).is_err() {
                 self.err(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     p.key("address"),
                     format!("endpoint address {addr:?} is not a valid FQDN or an IP address"),
                 );
             }
-            self.labels("istio-endpoint", ep, "labels", &p);
+            self.labels(Istio::Endpoint, ep, "labels", &p);
             self.endpoint_ports(ep, &p, Some(port_names));
         }
         let tcp = se
@@ -285,7 +286,7 @@ impl Ctx<'_> {
             .any(|p| Protocol::parse(s(p, "protocol")).is_tcp());
         if !se.addresses.is_empty() && tcp && se.hosts.len() > 1 {
             self.warn(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("hosts"),
                 "service entry with addresses, TCP ports and several hosts: the hosts cannot be told apart",
             );
@@ -297,7 +298,7 @@ impl Ctx<'_> {
         for (i, h) in se.hosts.iter().enumerate() {
             if !h.as_str().unwrap_or("").starts_with('*') {
                 self.err(
-                    "istio-resolution",
+                    Istio::Resolution,
                     sp.key("hosts").index(i),
                     "hosts must be wildcards (start with *) with resolution DYNAMIC_DNS",
                 );
@@ -305,14 +306,14 @@ impl Ctx<'_> {
         }
         if !se.addresses.is_empty() {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("addresses"),
                 "addresses are not allowed with resolution DYNAMIC_DNS",
             );
         }
         if !se.endpoints.is_empty() {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("endpoints"),
                 "endpoints are not allowed with resolution DYNAMIC_DNS",
             );
@@ -321,7 +322,7 @@ impl Ctx<'_> {
             let proto = Protocol::parse(s(port, "protocol"));
             if !matches!(proto, Protocol::Known("HTTP" | "TLS" | "GRPC" | "HTTP2")) {
                 self.err(
-                    "istio-resolution",
+                    Istio::Resolution,
                     sp.key("ports").index(i).key("protocol"),
                     "resolution DYNAMIC_DNS supports only HTTP, TLS, GRPC and HTTP2 ports",
                 );
@@ -335,7 +336,7 @@ impl Ctx<'_> {
             .as_str();
         if s(se.spec, "location") == "MESH_INTERNAL" && waypoint.is_some_and(|w| w != "none") {
             self.err(
-                "istio-resolution",
+                Istio::Resolution,
                 sp.key("location"),
                 "MESH_INTERNAL with resolution DYNAMIC_DNS cannot use a waypoint",
             );
@@ -350,7 +351,7 @@ impl Ctx<'_> {
                 let proto = Protocol::parse(s(port, "protocol"));
                 if !proto.is_http() && !proto.is_tls() {
                     self.err(
-                        "istio-port",
+                        Istio::Port,
                         sp.key("ports").index(i).key("protocol"),
                         format!(
                             "multiple hosts provided with non-HTTP, non-TLS ports (protocol {:?}, resolution {resolution})",

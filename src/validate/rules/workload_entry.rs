@@ -4,6 +4,7 @@
 
 use super::common::{map, s, set};
 use super::Ctx;
+use crate::diag::codes::Istio;
 use crate::validate::grammar;
 use crate::validate::Loc;
 use serde_json::Value;
@@ -22,10 +23,10 @@ impl Ctx<'_> {
         // item 20
         if addr.is_empty() {
             if s(we, "network").is_empty() {
-                self.err("istio-endpoint", p.key("address"), "address is required");
+                self.err(Istio::Endpoint, p.key("address"), "address is required");
             } else {
                 self.warn(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     p.key("address"),
                     "address is empty: the endpoint is reached only through its network's gateway",
                 );
@@ -34,14 +35,14 @@ impl Ctx<'_> {
             // item 21
             if !(path.starts_with('/') || path.starts_with('@')) || path.ends_with('/') {
                 self.err(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     p.key("address"),
                     format!("{addr:?}: a unix address must be an absolute path or an abstract socket, not a directory"),
                 );
             }
             if set(we, "ports") {
                 self.err(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     p.key("ports"),
                     "a unix address may not have ports",
                 );
@@ -49,7 +50,7 @@ impl Ctx<'_> {
             if let Some((_, n, _)) = se {
                 if n != 1 {
                     self.err(
-                        "istio-endpoint",
+                        Istio::Endpoint,
                         p.key("address"),
                         "a service entry with a unix endpoint must have exactly one port",
                     );
@@ -60,7 +61,7 @@ impl Ctx<'_> {
             let fqdn_ok = se.is_none() && grammar::fqdn(addr).is_ok();
             if !fqdn_ok {
                 self.err(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     p.key("address"),
                     format!("endpoint address {addr:?} is not a valid IP address"),
                 );
@@ -68,7 +69,7 @@ impl Ctx<'_> {
         }
         // items 23, 24
         self.endpoint_ports(we, p, se.map(|(names, _, _)| names));
-        self.labels("istio-endpoint", we, "labels", p);
+        self.labels(Istio::Endpoint, we, "labels", p);
     }
 
     /// Items 16 and 23: endpoint port names and numbers; `service_ports` are the ServiceEntry's
@@ -87,7 +88,7 @@ impl Ctx<'_> {
             if let Some(sp) = service_ports {
                 if !sp.contains(k.as_str()) {
                     self.err(
-                        "istio-endpoint",
+                        Istio::Endpoint,
                         pp.clone(),
                         format!("endpoint port {k:?} is not one of the service entry's port names"),
                     );
@@ -95,13 +96,13 @@ impl Ctx<'_> {
             }
             if !grammar::is_label(k) {
                 self.err(
-                    "istio-endpoint",
+                    Istio::Endpoint,
                     pp.clone(),
                     format!("invalid endpoint port name {k:?}"),
                 );
             }
             if !grammar::is_port(val.as_i64().unwrap_or(0)) {
-                self.err("istio-endpoint", pp, "endpoint port must be in 1..65535");
+                self.err(Istio::Endpoint, pp, "endpoint port must be in 1..65535");
             }
         }
     }

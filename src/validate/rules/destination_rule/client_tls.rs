@@ -1,5 +1,6 @@
 //! Item 58 of istio-validation.md (`ValidateTLS`): a DestinationRule's client TLS settings.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::rules::common::s;
 use crate::validate::rules::Ctx;
@@ -18,7 +19,7 @@ impl Ctx<'_> {
             for k in ["clientCertificate", "privateKey"] {
                 if s(t, k).is_empty() {
                     self.err(
-                        "istio-client-tls",
+                        Istio::ClientTls,
                         p.key(k),
                         format!("{k} is required for mutual TLS without credentialName"),
                     );
@@ -29,7 +30,7 @@ impl Ctx<'_> {
             for k in ["clientCertificate", "caCertificates", "privateKey", "caCrl"] {
                 if !s(t, k).is_empty() {
                     self.err(
-                        "istio-client-tls",
+                        Istio::ClientTls,
                         p.key(k),
                         format!("{k} cannot be set together with credentialName"),
                     );
@@ -50,7 +51,7 @@ impl Ctx<'_> {
                 };
                 if present {
                     self.err(
-                        "istio-client-tls",
+                        Istio::ClientTls,
                         p.key(k),
                         format!("{k} cannot be set with insecureSkipVerify: true in mode {mode}"),
                     );
@@ -60,7 +61,7 @@ impl Ctx<'_> {
         if let Some(rest) = s(t, "credentialName").strip_prefix("configmap://") {
             if rest.contains('/') && rest.split('/').next() != Some(self.namespace) {
                 self.err(
-                    "istio-client-tls",
+                    Istio::ClientTls,
                     p.key("credentialName"),
                     "a configmap:// credentialName must be in the DestinationRule's namespace",
                 );

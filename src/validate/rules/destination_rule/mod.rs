@@ -7,6 +7,7 @@
 mod client_tls;
 mod traffic_policy;
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, s, set};
@@ -20,7 +21,7 @@ impl Ctx<'_> {
     pub(super) fn destination_rule(&mut self, spec: &Value, sp: &Loc<'_>) {
         // item 55
         if let Err(e) = grammar::wildcard_domain(s(spec, "host")) {
-            self.err("istio-dr-host", sp.key("host"), e);
+            self.err(Istio::DrHost, sp.key("host"), e);
         }
         // item 56
         if set(spec, "trafficPolicy") {
@@ -31,27 +32,27 @@ impl Ctx<'_> {
         for (i, sub) in arr(spec, "subsets").iter().enumerate() {
             let p = sp.key("subsets").index(i);
             if sub.is_null() {
-                self.err("istio-subset", p, "subset may not be null");
+                self.err(Istio::Subset, p, "subset may not be null");
                 continue;
             }
             let name = s(sub, "name");
             if name.is_empty() {
-                self.err("istio-subset", p.key("name"), "subset name is required");
+                self.err(Istio::Subset, p.key("name"), "subset name is required");
             } else if !grammar::is_label(name) {
                 self.err(
-                    "istio-subset",
+                    Istio::Subset,
                     p.key("name"),
                     format!("subset name {name:?} is not a DNS-1123 label"),
                 );
             }
             if !names.insert(name) {
                 self.err(
-                    "istio-subset",
+                    Istio::Subset,
                     p.key("name"),
                     format!("duplicate subset name {name:?}"),
                 );
             }
-            self.labels("istio-subset", sub, "labels", &p);
+            self.labels(Istio::Subset, sub, "labels", &p);
             if set(sub, "trafficPolicy") {
                 self.traffic_policy(sub.at("trafficPolicy"), &p.key("trafficPolicy"));
             }

@@ -2,6 +2,7 @@
 //! connection pool (item 59), outlier detection (item 60), load balancer (item 61), port level
 //! settings (item 62) and tunnel (item 63). Client TLS (item 58) is in `client_tls`.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, num, s, set};
@@ -25,14 +26,14 @@ impl Ctx<'_> {
         ];
         if !PARTS.iter().any(|k| set(tp, k)) {
             self.err(
-                "istio-traffic-policy",
+                Istio::TrafficPolicy,
                 p.clone(),
                 "trafficPolicy must have at least one field (an empty trafficPolicy is rejected)",
             );
         }
         if set(tp, "tunnel") && set(tp, "proxyProtocol") {
             self.err(
-                "istio-traffic-policy",
+                Istio::TrafficPolicy,
                 p.clone(),
                 "tunnel and proxyProtocol cannot both be set",
             );
@@ -51,12 +52,12 @@ impl Ctx<'_> {
         for (i, pl) in arr(tp, "portLevelSettings").iter().enumerate() {
             let pp = p.key("portLevelSettings").index(i);
             if pl.is_null() {
-                self.err("istio-port-level", pp, "port level setting may not be null");
+                self.err(Istio::PortLevel, pp, "port level setting may not be null");
                 continue;
             }
             if !set(pl, "port") {
                 self.err(
-                    "istio-port-level",
+                    Istio::PortLevel,
                     pp.key("port"),
                     "port level setting needs a port",
                 );
@@ -66,7 +67,7 @@ impl Ctx<'_> {
                 .any(|k| set(pl, k))
             {
                 self.err(
-                    "istio-port-level",
+                    Istio::PortLevel,
                     pp.clone(),
                     "port level setting must set at least one of outlierDetection, connectionPool, loadBalancer and tls",
                 );
@@ -80,7 +81,7 @@ impl Ctx<'_> {
         let proto = s(t, "protocol");
         if !matches!(proto, "" | "CONNECT" | "POST") {
             self.err(
-                "istio-tunnel",
+                Istio::Tunnel,
                 p.key("protocol"),
                 format!("tunnel protocol {proto:?} must be CONNECT or POST"),
             );
@@ -88,14 +89,14 @@ impl Ctx<'_> {
         let th = s(t, "targetHost");
         if !grammar::is_ip(th) && grammar::fqdn(th).is_err() {
             self.err(
-                "istio-tunnel",
+                Istio::Tunnel,
                 p.key("targetHost"),
                 format!("tunnel targetHost {th:?} must be an FQDN or an IP"),
             );
         }
         if !grammar::is_port(num(t, "targetPort")) {
             self.err(
-                "istio-tunnel",
+                Istio::Tunnel,
                 p.key("targetPort"),
                 "tunnel targetPort must be in 1..65535",
             );
@@ -128,7 +129,7 @@ impl Ctx<'_> {
             return;
         }
         if let Err(e) = grammar::istio_duration(d) {
-            self.err("istio-duration", p.key(k), e);
+            self.err(Istio::Duration, p.key(k), e);
         }
     }
 
@@ -136,7 +137,7 @@ impl Ctx<'_> {
     fn connection_pool(&mut self, c: &Value, p: &Loc<'_>) {
         if !set(c, "http") && !set(c, "tcp") {
             self.err(
-                "istio-connection-pool",
+                Istio::ConnectionPool,
                 p.clone(),
                 "connectionPool must set http or tcp (an empty connectionPool is rejected)",
             );
@@ -152,7 +153,7 @@ impl Ctx<'_> {
         ] {
             if num(h, k) < 0 {
                 self.err(
-                    "istio-connection-pool",
+                    Istio::ConnectionPool,
                     hp.key(k),
                     format!("{k} must not be negative"),
                 );
@@ -162,7 +163,7 @@ impl Ctx<'_> {
         if s(h, "h2UpgradePolicy") == "UPGRADE" && h.at("useClientProtocol").as_bool() == Some(true)
         {
             self.err(
-                "istio-connection-pool",
+                Istio::ConnectionPool,
                 hp.clone(),
                 "h2UpgradePolicy UPGRADE cannot be combined with useClientProtocol: true",
             );
@@ -171,7 +172,7 @@ impl Ctx<'_> {
         let tp = p.key("tcp");
         if num(t, "maxConnections") < 0 {
             self.err(
-                "istio-connection-pool",
+                Istio::ConnectionPool,
                 tp.key("maxConnections"),
                 "maxConnections must not be negative",
             );
@@ -195,21 +196,21 @@ impl Ctx<'_> {
         for k in ["maxEjectionPercent", "minHealthPercent"] {
             let v = num(o, k);
             if !(0..=100).contains(&v) {
-                self.err("istio-outlier", p.key(k), format!("{k} must be in 0..100"));
+                self.err(Istio::Outlier, p.key(k), format!("{k} must be in 0..100"));
             }
         }
         if num(o, "consecutiveLocalOriginFailures") > 0
             && o.at("splitExternalLocalOriginErrors").as_bool() != Some(true)
         {
             self.err(
-                "istio-outlier",
+                Istio::Outlier,
                 p.key("consecutiveLocalOriginFailures"),
                 "consecutiveLocalOriginFailures requires splitExternalLocalOriginErrors: true",
             );
         }
         if set(o, "consecutiveErrors") {
             self.warn(
-                "istio-outlier",
+                Istio::Outlier,
                 p.key("consecutiveErrors"),
                 "consecutiveErrors is deprecated",
             );
@@ -224,7 +225,7 @@ impl Ctx<'_> {
         let loc = lb.at("localityLbSetting");
         if !arr(loc, "distribute").is_empty() && !arr(loc, "failover").is_empty() {
             self.err(
-                "istio-load-balancer",
+                Istio::LoadBalancer,
                 p.key("localityLbSetting"),
                 "localityLbSetting cannot set both distribute and failover",
             );
@@ -240,7 +241,7 @@ impl Ctx<'_> {
             let c = ch.at("httpCookie");
             if s(c, "name").is_empty() {
                 self.err(
-                    "istio-load-balancer",
+                    Istio::LoadBalancer,
                     cp.key("httpCookie").key("name"),
                     "httpCookie needs a name",
                 );
@@ -250,7 +251,7 @@ impl Ctx<'_> {
                 let n = s(a, "name");
                 if n.is_empty() || !names.insert(n) {
                     self.err(
-                        "istio-load-balancer",
+                        Istio::LoadBalancer,
                         cp.key("httpCookie").key("attributes").index(i),
                         "cookie attribute names must be unique and non-empty",
                     );
@@ -259,13 +260,13 @@ impl Ctx<'_> {
         }
         if set(ch, "minimumRingSize") {
             self.warn(
-                "istio-load-balancer",
+                Istio::LoadBalancer,
                 cp.key("minimumRingSize"),
                 "minimumRingSize is deprecated; use ringHash",
             );
             if set(ch, "maglev") || set(ch, "ringHash") {
                 self.err(
-                    "istio-load-balancer",
+                    Istio::LoadBalancer,
                     cp.key("minimumRingSize"),
                     "minimumRingSize cannot be combined with maglev or ringHash",
                 );
@@ -276,7 +277,7 @@ impl Ctx<'_> {
             let prime = t >= 2 && (2..).take_while(|d| d * d <= t).all(|d| t % d != 0);
             if t == 0 || t >= 5_000_011 || !prime {
                 self.err(
-                    "istio-load-balancer",
+                    Istio::LoadBalancer,
                     cp.key("maglev").key("tableSize"),
                     "maglev tableSize must be set, below 5000011 and prime",
                 );
@@ -288,7 +289,7 @@ impl Ctx<'_> {
     fn warmup(&mut self, w: &Value, wp: &Loc<'_>) {
         if !set(w, "duration") {
             self.err(
-                "istio-load-balancer",
+                Istio::LoadBalancer,
                 wp.key("duration"),
                 "warmup needs a duration",
             );
@@ -296,14 +297,14 @@ impl Ctx<'_> {
         self.duration_field(w, "duration", wp, false);
         if w.at("minimumPercent").at("value").as_f64().unwrap_or(0.0) > 100.0 {
             self.err(
-                "istio-load-balancer",
+                Istio::LoadBalancer,
                 wp.key("minimumPercent"),
                 "minimumPercent must be at most 100",
             );
         }
         if set(w, "aggression") && w.at("aggression").at("value").as_f64().unwrap_or(1.0) < 1.0 {
             self.err(
-                "istio-load-balancer",
+                Istio::LoadBalancer,
                 wp.key("aggression"),
                 "aggression must be at least 1",
             );

@@ -2,6 +2,7 @@
 //! (`validateHTTPRouteDestinations`, `validateRouteDestinations`, `validateDestination`),
 //! items 46–51, for HTTP, TLS and TCP routes and mirrors.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{num, s, set};
@@ -15,24 +16,24 @@ impl Ctx<'_> {
         let host = s(d, "host");
         if host == "*" {
             self.err(
-                "istio-destination",
+                Istio::Destination,
                 p.key("host"),
                 "destination host may not be *",
             );
         } else if let Err(e) = grammar::wildcard_domain(host) {
-            self.err("istio-destination", p.key("host"), e);
+            self.err(Istio::Destination, p.key("host"), e);
         }
         let subset = s(d, "subset");
         if set(d, "subset") && !subset.is_empty() && !grammar::is_label(subset) {
             self.err(
-                "istio-subset",
+                Istio::Subset,
                 p.key("subset"),
                 format!("subset name {subset:?} is not a DNS-1123 label"),
             );
         }
         if set(d, "port") && !grammar::is_port(num(d.at("port"), "number")) {
             self.err(
-                "istio-destination",
+                Istio::Destination,
                 p.key("port").key("number"),
                 "destination port number must be in 1..65535",
             );
@@ -45,18 +46,18 @@ impl Ctx<'_> {
         for (i, r) in routes.iter().enumerate() {
             let rp = p.index(i);
             if r.is_null() {
-                self.err("istio-destination", rp, "route destination may not be null");
+                self.err(Istio::Destination, rp, "route destination may not be null");
                 continue;
             }
             if !set(r, "destination") {
-                self.err("istio-destination", rp, "destination is required");
+                self.err(Istio::Destination, rp, "destination is required");
                 continue;
             }
             self.destination(r.at("destination"), &rp.key("destination"));
             let w = num(r, "weight");
             if w < 0 {
                 self.err(
-                    "istio-weight",
+                    Istio::Weight,
                     rp.key("weight"),
                     "weight must not be negative",
                 );
@@ -67,7 +68,7 @@ impl Ctx<'_> {
         }
         if routes.len() > 1 && all_zero {
             self.err(
-                "istio-weight",
+                Istio::Weight,
                 p.clone(),
                 "with more than one destination the weights must not all be 0",
             );

@@ -1,6 +1,7 @@
 //! Item 36 of istio-validation.md (`ValidateHTTPHeader*`): header operations, on a route and
 //! on each of its destinations.
 
+use crate::diag::codes::Istio;
 use crate::validate::rules::common::{arr, map};
 use crate::validate::rules::Ctx;
 use crate::validate::Loc;
@@ -11,7 +12,7 @@ impl Ctx<'_> {
     fn header_value(&mut self, v: &str, p: &Loc<'_>) {
         if v.chars().any(|c| c.is_control() && c != '\t') {
             self.err(
-                "istio-header",
+                Istio::Header,
                 p.clone(),
                 "header value contains control characters",
             );
@@ -36,7 +37,7 @@ impl Ctx<'_> {
             }
             if !closed {
                 self.err(
-                    "istio-header",
+                    Istio::Header,
                     p.clone(),
                     format!("header value {v:?} has an unbalanced %; write a literal % as %%"),
                 );
@@ -64,7 +65,7 @@ impl Ctx<'_> {
                             || (side == "response" && (lower == "host" || name.starts_with(':')));
                         if bad {
                             self.err(
-                                "istio-header",
+                                Istio::Header,
                                 hp.clone(),
                                 format!("invalid header name {name:?} to {op}"),
                             );
@@ -77,7 +78,7 @@ impl Ctx<'_> {
                 let name = name.as_str().unwrap_or("");
                 if name.eq_ignore_ascii_case("host") || name.starts_with(':') || name.is_empty() {
                     self.err(
-                        "istio-header",
+                        Istio::Header,
                         p.key(side).key("remove").index(i),
                         format!("invalid header name {name:?} to remove"),
                     );

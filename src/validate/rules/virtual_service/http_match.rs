@@ -1,6 +1,7 @@
 //! Item 35 of istio-validation.md (`validateHTTPRouteMatchRequest`): the match conditions of
 //! an HTTP route.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, map, num, s, set};
@@ -12,19 +13,19 @@ impl Ctx<'_> {
     /// A `StringMatch`: not null, a valid regex, and (unless `empty_prefix_ok`) a non-empty prefix.
     fn string_match(&mut self, m: &Value, p: &Loc<'_>, empty_prefix_ok: bool) {
         if m.is_null() {
-            self.err("istio-match", p.clone(), "match value may not be null");
+            self.err(Istio::Match, p.clone(), "match value may not be null");
             return;
         }
         if !empty_prefix_ok && m.field("prefix").and_then(Value::as_str) == Some("") {
             self.err(
-                "istio-match",
+                Istio::Match,
                 p.key("prefix"),
                 "prefix match may not be empty",
             );
         }
         if let Some(re) = m.field("regex").and_then(Value::as_str) {
             if let Err(e) = grammar::regex(re) {
-                self.err("istio-regex", p.key("regex"), e);
+                self.err(Istio::Regex, p.key("regex"), e);
             }
         }
     }
@@ -36,7 +37,7 @@ impl Ctx<'_> {
         if claim {
             if mesh {
                 self.err(
-                    "istio-match",
+                    Istio::Match,
                     p.clone(),
                     "JWT claim based routing is only supported for gateways, not the mesh",
                 );
@@ -49,7 +50,7 @@ impl Ctx<'_> {
         );
         if !pseudo && !grammar::is_token(name) {
             self.err(
-                "istio-match",
+                Istio::Match,
                 p.clone(),
                 format!("invalid header name {name:?}"),
             );
@@ -67,7 +68,7 @@ impl Ctx<'_> {
                     let hp = p.key(key).key(name);
                     if val.is_null() {
                         self.err(
-                            "istio-match",
+                            Istio::Match,
                             hp.clone(),
                             "header match value may not be null",
                         );
@@ -98,14 +99,14 @@ impl Ctx<'_> {
         }
         let port = num(m, "port");
         if port != 0 && !grammar::is_port(port) {
-            self.err("istio-match", p.key("port"), "port must be in 1..65535");
+            self.err(Istio::Match, p.key("port"), "port must be in 1..65535");
         }
-        self.labels("istio-match", m, "sourceLabels", p);
+        self.labels(Istio::Match, m, "sourceLabels", p);
         self.gateway_names(arr(m, "gateways"), &p.key("gateways"));
         let sns = s(m, "sourceNamespace");
         if !sns.is_empty() && !grammar::is_label(sns) {
             self.err(
-                "istio-match",
+                Istio::Match,
                 p.key("sourceNamespace"),
                 format!("invalid sourceNamespace {sns:?}"),
             );

@@ -1,6 +1,7 @@
 //! Items 41, 43 and 44 of istio-validation.md: an HTTP route's retries (`validateHTTPRetry`),
 //! CORS policy (`validateCORSPolicy`) and fault injection (`validateHTTPFaultInjection`).
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, num, s, set};
@@ -14,7 +15,7 @@ impl Ctx<'_> {
         let attempts = num(r, "attempts");
         if attempts < 0 {
             self.err(
-                "istio-retry",
+                Istio::Retry,
                 p.key("attempts"),
                 "attempts cannot be negative",
             );
@@ -23,7 +24,7 @@ impl Ctx<'_> {
             for k in ["perTryTimeout", "retryOn", "retryRemoteLocalities"] {
                 if set(r, k) {
                     self.err(
-                        "istio-retry",
+                        Istio::Retry,
                         p.key(k),
                         format!("{k} cannot be set with attempts: 0"),
                     );
@@ -33,7 +34,7 @@ impl Ctx<'_> {
         for k in ["perTryTimeout", "backoff"] {
             if set(r, k) {
                 if let Err(e) = grammar::istio_duration(s(r, k)) {
-                    self.err("istio-duration", p.key(k), e);
+                    self.err(Istio::Duration, p.key(k), e);
                 }
             }
         }
@@ -61,7 +62,7 @@ impl Ctx<'_> {
                 let status = part.parse::<u16>().is_ok_and(|c| (100..=599).contains(&c));
                 if !status && !POLICIES.contains(&part) {
                     self.err(
-                        "istio-retry",
+                        Istio::Retry,
                         p.key("retryOn"),
                         format!("{part:?} is not a valid retryOn policy (no spaces are allowed)"),
                     );
@@ -79,13 +80,13 @@ impl Ctx<'_> {
                 .any(|k| !s(o, k).is_empty());
             if !any {
                 self.err(
-                    "istio-cors",
+                    Istio::Cors,
                     op,
                     "allowOrigins entry needs a non-empty exact, prefix or regex",
                 );
             } else if let Some(re) = o.field("regex").and_then(Value::as_str) {
                 if let Err(e) = grammar::regex(re) {
-                    self.err("istio-regex", op.key("regex"), e);
+                    self.err(Istio::Regex, op.key("regex"), e);
                 }
             }
         }
@@ -96,7 +97,7 @@ impl Ctx<'_> {
             let m = m.as_str().unwrap_or("");
             if !METHODS.contains(&m) {
                 self.err(
-                    "istio-cors",
+                    Istio::Cors,
                     p.key("allowMethods").index(i),
                     format!("{m:?} is not a valid HTTP method"),
                 );
@@ -107,7 +108,7 @@ impl Ctx<'_> {
                 let h = h.as_str().unwrap_or("");
                 if h != "*" && !grammar::is_token(h) {
                     self.err(
-                        "istio-cors",
+                        Istio::Cors,
                         p.key(key).index(i),
                         format!("invalid header name {h:?}"),
                     );
@@ -117,11 +118,11 @@ impl Ctx<'_> {
         if set(c, "maxAge") {
             let m = s(c, "maxAge");
             match grammar::istio_duration(m) {
-                Err(e) => self.err("istio-duration", p.key("maxAge"), e),
+                Err(e) => self.err(Istio::Duration, p.key("maxAge"), e),
                 Ok(()) => {
                     if grammar::go_duration_nanos(m).is_some_and(|n| n % 1_000_000_000 != 0) {
                         self.err(
-                            "istio-cors",
+                            Istio::Cors,
                             p.key("maxAge"),
                             "maxAge must be a whole number of seconds",
                         );
@@ -136,7 +137,7 @@ impl Ctx<'_> {
         let x = v.at("value").as_f64().unwrap_or(0.0);
         if x != 0.0 && !(0.0001..=100.0).contains(&x) {
             self.err(
-                "istio-fault",
+                Istio::Fault,
                 p.clone(),
                 format!("percentage {x} must be 0 or in [0.0001, 100]"),
             );
@@ -147,7 +148,7 @@ impl Ctx<'_> {
     pub(super) fn fault(&mut self, f: &Value, p: &Loc<'_>) {
         if !set(f, "abort") && !set(f, "delay") {
             self.err(
-                "istio-fault",
+                Istio::Fault,
                 p.clone(),
                 "fault injection needs abort or delay",
             );
@@ -167,7 +168,7 @@ impl Ctx<'_> {
         }
         if set(a, "http2Error") {
             self.err(
-                "istio-fault",
+                Istio::Fault,
                 ap.key("http2Error"),
                 "http2Error is not supported",
             );
@@ -193,7 +194,7 @@ impl Ctx<'_> {
             ];
             if !CODES.contains(&s(a, "grpcStatus")) {
                 self.err(
-                    "istio-fault",
+                    Istio::Fault,
                     ap.key("grpcStatus"),
                     format!("unknown gRPC status {:?}", s(a, "grpcStatus")),
                 );
@@ -202,14 +203,14 @@ impl Ctx<'_> {
             let st = num(a, "httpStatus");
             if !(200..=600).contains(&st) {
                 self.err(
-                    "istio-fault",
+                    Istio::Fault,
                     ap.key("httpStatus"),
                     format!("httpStatus {st} must be in 200..600"),
                 );
             }
         } else {
             self.warn(
-                "istio-fault",
+                Istio::Fault,
                 ap.clone(),
                 "abort has no error type (httpStatus or grpcStatus)",
             );
@@ -223,12 +224,12 @@ impl Ctx<'_> {
         }
         if set(d, "exponentialDelay") {
             self.err(
-                "istio-fault",
+                Istio::Fault,
                 dp.key("exponentialDelay"),
                 "exponentialDelay is not supported",
             );
         } else if let Err(e) = grammar::istio_duration(s(d, "fixedDelay")) {
-            self.err("istio-duration", dp.key("fixedDelay"), e);
+            self.err(Istio::Duration, dp.key("fixedDelay"), e);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! (item 42) and mirrors (item 45). It hands matches, header operations, retries, CORS, faults
 //! and destinations to the modules beside this one.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, map, num, s, set};
@@ -45,7 +46,7 @@ impl Ctx<'_> {
         // item 42
         if set(r, "timeout") {
             if let Err(e) = grammar::istio_duration(s(r, "timeout")) {
-                self.err("istio-duration", p.key("timeout"), e);
+                self.err(Istio::Duration, p.key("timeout"), e);
             }
         }
         // item 43
@@ -68,21 +69,21 @@ impl Ctx<'_> {
         if set(r, "delegate") {
             if delegate_vs {
                 self.err(
-                    "istio-route-conflict",
+                    Istio::RouteConflict,
                     p.key("delegate"),
                     "a delegate virtual service's routes must not delegate",
                 );
             }
             if !routes.is_empty() {
                 self.err(
-                    "istio-route-conflict",
+                    Istio::RouteConflict,
                     p.key("route"),
                     "a route with delegate must not have route",
                 );
             }
             if set(r, "redirect") {
                 self.err(
-                    "istio-route-conflict",
+                    Istio::RouteConflict,
                     p.key("redirect"),
                     "a route with delegate must not have redirect",
                 );
@@ -91,7 +92,7 @@ impl Ctx<'_> {
             if set(r, "redirect") {
                 if !routes.is_empty() {
                     self.err(
-                        "istio-route-conflict",
+                        Istio::RouteConflict,
                         p.key("route"),
                         "HTTP route cannot contain both route and redirect",
                     );
@@ -99,7 +100,7 @@ impl Ctx<'_> {
                 for k in ["fault", "rewrite", "directResponse"] {
                     if set(r, k) {
                         self.err(
-                            "istio-route-conflict",
+                            Istio::RouteConflict,
                             p.key(k),
                             format!("HTTP route cannot contain both redirect and {k}"),
                         );
@@ -109,7 +110,7 @@ impl Ctx<'_> {
             if set(r, "directResponse") {
                 if !routes.is_empty() {
                     self.err(
-                        "istio-route-conflict",
+                        Istio::RouteConflict,
                         p.key("route"),
                         "HTTP route cannot contain both route and directResponse",
                     );
@@ -117,7 +118,7 @@ impl Ctx<'_> {
                 for k in ["fault", "rewrite"] {
                     if set(r, k) {
                         self.err(
-                            "istio-route-conflict",
+                            Istio::RouteConflict,
                             p.key(k),
                             format!("HTTP route cannot contain both directResponse and {k}"),
                         );
@@ -126,7 +127,7 @@ impl Ctx<'_> {
             }
             if !set(r, "redirect") && !set(r, "directResponse") && routes.is_empty() {
                 self.err(
-                    "istio-route-conflict",
+                    Istio::RouteConflict,
                     p.key("route"),
                     "HTTP route or redirect or directResponse is required",
                 );
@@ -134,7 +135,7 @@ impl Ctx<'_> {
         }
         if set(r, "mirror") && set(r, "mirrors") {
             self.err(
-                "istio-route-conflict",
+                Istio::RouteConflict,
                 p.key("mirrors"),
                 "mirror and mirrors cannot both be set",
             );
@@ -159,7 +160,7 @@ impl Ctx<'_> {
         }
         if places.len() > 1 {
             self.err(
-                "istio-rewrite",
+                Istio::Rewrite,
                 p.clone(),
                 format!(
                     "the authority is set in more than one place: {}",
@@ -176,14 +177,14 @@ impl Ctx<'_> {
         let authority = !s(rw, "authority").is_empty();
         if uri && regex {
             self.err(
-                "istio-rewrite",
+                Istio::Rewrite,
                 p.clone(),
                 "rewrite may only contain one of uri and uriRegexRewrite",
             );
         }
         if !uri && !regex && !authority {
             self.err(
-                "istio-rewrite",
+                Istio::Rewrite,
                 p.clone(),
                 "rewrite must specify at least one of uri, uriRegexRewrite or authority (an empty uri is not allowed; use \"/\")",
             );
@@ -193,14 +194,14 @@ impl Ctx<'_> {
             let rp = p.key("uriRegexRewrite");
             if s(rr, "match").is_empty() || !set(rr, "rewrite") {
                 self.err(
-                    "istio-rewrite",
+                    Istio::Rewrite,
                     rp.clone(),
                     "uriRegexRewrite needs both match and rewrite",
                 );
             }
             if !s(rr, "match").is_empty() {
                 if let Err(e) = grammar::regex(s(rr, "match")) {
-                    self.err("istio-regex", rp.key("match"), e);
+                    self.err(Istio::Regex, rp.key("match"), e);
                 }
             }
         }
@@ -215,7 +216,7 @@ impl Ctx<'_> {
             || !s(rd, "scheme").is_empty();
         if !any {
             self.err(
-                "istio-redirect",
+                Istio::Redirect,
                 p.clone(),
                 "redirect must specify at least one of uri, authority, port or scheme",
             );
@@ -224,7 +225,7 @@ impl Ctx<'_> {
         let code = num(rd, "redirectCode");
         if code != 0 && !(300..=399).contains(&code) {
             self.err(
-                "istio-redirect",
+                Istio::Redirect,
                 p.key("redirectCode"),
                 format!("{code} is not a valid redirect code (300..399)"),
             );
@@ -233,7 +234,7 @@ impl Ctx<'_> {
         let scheme = s(rd, "scheme");
         if !scheme.is_empty() && scheme != "http" && scheme != "https" {
             self.err(
-                "istio-redirect",
+                Istio::Redirect,
                 p.key("scheme"),
                 format!("redirect scheme must be http or https, not {scheme:?}"),
             );
@@ -241,7 +242,7 @@ impl Ctx<'_> {
         }
         if set(rd, "port") && !grammar::is_port(num(rd, "port")) {
             self.err(
-                "istio-redirect",
+                Istio::Redirect,
                 p.key("port"),
                 "redirect port must be in 1..65535",
             );
@@ -253,7 +254,7 @@ impl Ctx<'_> {
         let status = num(dr, "status");
         if !(200..=600).contains(&status) {
             self.err(
-                "istio-direct-response",
+                Istio::DirectResponse,
                 p.key("status"),
                 format!("directResponse status {status} must be in 200..600"),
             );
@@ -268,13 +269,13 @@ impl Ctx<'_> {
         };
         if len > 1 << 20 {
             self.err(
-                "istio-direct-response",
+                Istio::DirectResponse,
                 p.key("body"),
                 format!("directResponse body is {len} bytes, more than 1 MiB"),
             );
         } else if len > 100 << 10 {
             self.warn(
-                "istio-direct-response",
+                Istio::DirectResponse,
                 p.key("body"),
                 format!("directResponse body is {len} bytes, more than 100 KiB"),
             );
@@ -289,14 +290,14 @@ impl Ctx<'_> {
         for (i, m) in arr(r, "mirrors").iter().enumerate() {
             let mp = p.key("mirrors").index(i);
             if !set(m, "destination") {
-                self.err("istio-mirror", mp.clone(), "mirror needs a destination");
+                self.err(Istio::Mirror, mp.clone(), "mirror needs a destination");
             } else {
                 self.destination(m.at("destination"), &mp.key("destination"));
             }
             let v = m.at("percentage").at("value").as_f64().unwrap_or(0.0);
             if !(0.0..=100.0).contains(&v) {
                 self.err(
-                    "istio-mirror",
+                    Istio::Mirror,
                     mp.key("percentage"),
                     "mirror percentage must be in 0..100",
                 );
@@ -306,7 +307,7 @@ impl Ctx<'_> {
             let v = r.at("mirrorPercentage").at("value").as_f64().unwrap_or(0.0);
             if !(0.0..=100.0).contains(&v) {
                 self.err(
-                    "istio-mirror",
+                    Istio::Mirror,
                     p.key("mirrorPercentage"),
                     "mirrorPercentage must be in 0..100",
                 );
@@ -315,13 +316,13 @@ impl Ctx<'_> {
         if set(r, "mirrorPercent") {
             if num(r, "mirrorPercent") > 100 {
                 self.err(
-                    "istio-mirror",
+                    Istio::Mirror,
                     p.key("mirrorPercent"),
                     "mirrorPercent must be at most 100",
                 );
             }
             self.warn(
-                "istio-mirror",
+                Istio::Mirror,
                 p.key("mirrorPercent"),
                 "mirrorPercent is deprecated; use mirrorPercentage",
             );

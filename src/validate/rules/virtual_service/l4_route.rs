@@ -1,5 +1,6 @@
 //! §3.7 of istio-validation.md: TLS routes (item 53) and TCP routes (item 54).
 
+use crate::diag::codes::Istio;
 use crate::validate::grammar;
 use crate::validate::rules::common::{arr, num, set};
 use crate::validate::rules::Ctx;
@@ -11,14 +12,14 @@ impl Ctx<'_> {
     fn l4_match_common(&mut self, m: &Value, p: &Loc<'_>) {
         for (i, sub) in arr(m, "destinationSubnets").iter().enumerate() {
             if let Err(e) = grammar::ip_subnet(sub.as_str().unwrap_or("")) {
-                self.err("istio-match", p.key("destinationSubnets").index(i), e);
+                self.err(Istio::Match, p.key("destinationSubnets").index(i), e);
             }
         }
         let port = num(m, "port");
         if set(m, "port") && !grammar::is_port(port) {
-            self.err("istio-match", p.key("port"), "port must be in 1..65535");
+            self.err(Istio::Match, p.key("port"), "port must be in 1..65535");
         }
-        self.labels("istio-match", m, "sourceLabels", p);
+        self.labels(Istio::Match, m, "sourceLabels", p);
         self.gateway_names(arr(m, "gateways"), &p.key("gateways"));
     }
 
@@ -29,7 +30,7 @@ impl Ctx<'_> {
             let matches = arr(r, "match");
             if matches.is_empty() {
                 self.err(
-                    "istio-tls-route",
+                    Istio::TlsRoute,
                     p.key("match"),
                     "TLS route must have at least one match condition",
                 );
@@ -39,7 +40,7 @@ impl Ctx<'_> {
                 let sni = arr(m, "sniHosts");
                 if sni.is_empty() {
                     self.err(
-                        "istio-tls-route",
+                        Istio::TlsRoute,
                         mp.key("sniHosts"),
                         "TLS match must have at least one SNI host",
                     );
@@ -49,14 +50,14 @@ impl Ctx<'_> {
                     let hp = mp.key("sniHosts").index(k);
                     if grammar::is_ip(h) {
                         self.warn(
-                            "istio-tls-route",
+                            Istio::TlsRoute,
                             hp.clone(),
                             format!(
                                 "SNI host {h} is an IP address; clients do not send IPs in SNI"
                             ),
                         );
                     } else if let Err(e) = grammar::wildcard_domain(h) {
-                        self.err("istio-tls-route", hp.clone(), e);
+                        self.err(Istio::TlsRoute, hp.clone(), e);
                         continue;
                     }
                     let covered = hosts
@@ -64,7 +65,7 @@ impl Ctx<'_> {
                         .any(|vh| grammar::host_subset_of(h, vh.as_str().unwrap_or("")));
                     if !covered {
                         self.err(
-                            "istio-tls-route",
+                            Istio::TlsRoute,
                             hp,
                             format!(
                                 "SNI host {h} is not a subset of any of the virtual service hosts"
@@ -76,7 +77,7 @@ impl Ctx<'_> {
             }
             let routes = arr(r, "route");
             if routes.is_empty() {
-                self.err("istio-tls-route", p.key("route"), "TLS route is required");
+                self.err(Istio::TlsRoute, p.key("route"), "TLS route is required");
             }
             self.destinations(routes, &p.key("route"), false);
         }
@@ -89,14 +90,14 @@ impl Ctx<'_> {
             for (j, m) in arr(r, "match").iter().enumerate() {
                 let mp = p.key("match").index(j);
                 if m.is_null() {
-                    self.err("istio-tcp-route", mp, "TCP match may not be null");
+                    self.err(Istio::TcpRoute, mp, "TCP match may not be null");
                     continue;
                 }
                 self.l4_match_common(m, &mp);
             }
             let routes = arr(r, "route");
             if routes.is_empty() {
-                self.err("istio-tcp-route", p.key("route"), "TCP route is required");
+                self.err(Istio::TcpRoute, p.key("route"), "TCP route is required");
             }
             self.destinations(routes, &p.key("route"), false);
         }

@@ -20,6 +20,7 @@ mod unreachable;
 
 use super::common::arr;
 use super::Ctx;
+use crate::diag::codes::Istio;
 use crate::validate::grammar;
 use crate::validate::Loc;
 use serde_json::Value;
@@ -45,7 +46,7 @@ impl Ctx<'_> {
             .all(|k| arr(spec, k).is_empty())
         {
             self.err(
-                "istio-route-conflict",
+                Istio::RouteConflict,
                 sp.clone(),
                 "http, tcp or tls must be provided in virtual service",
             );
@@ -54,7 +55,7 @@ impl Ctx<'_> {
         for (i, r) in arr(spec, "http").iter().enumerate() {
             let p = sp.key("http").index(i);
             if r.is_null() {
-                self.err("istio-route-conflict", p, "http route may not be null");
+                self.err(Istio::RouteConflict, p, "http route may not be null");
                 continue;
             }
             self.http_route(r, &p, delegate, mesh);
@@ -72,7 +73,7 @@ impl Ctx<'_> {
         for k in ["gateways", "tls", "tcp"] {
             if !arr(spec, k).is_empty() {
                 self.err(
-                    "istio-vs-host",
+                    Istio::VsHost,
                     sp.key(k),
                     format!("a delegate virtual service (no hosts) must not have {k}"),
                 );
@@ -89,12 +90,12 @@ impl Ctx<'_> {
             let p = sp.key("hosts").index(i);
             if let Err(e) = grammar::wildcard_domain(h) {
                 if !grammar::is_ip(h) {
-                    self.err("istio-vs-host", p, e);
+                    self.err(Istio::VsHost, p, e);
                     all_valid = false;
                 }
             } else if mesh && h == "*" {
                 self.err(
-                    "istio-vs-host",
+                    Istio::VsHost,
                     p,
                     "wildcard host * is not allowed for virtual services bound to the mesh gateway",
                 );
@@ -111,7 +112,7 @@ impl Ctx<'_> {
                     );
                     if grammar::hosts_match(a, b) {
                         self.err(
-                            "istio-vs-host",
+                            Istio::VsHost,
                             sp.key("hosts").index(j),
                             format!("duplicate hosts in virtual service: {a} & {b}"),
                         );
@@ -130,7 +131,7 @@ impl Ctx<'_> {
                 Some((ns, name)) => {
                     if !grammar::is_label(ns) || !grammar::is_label(name) {
                         self.err(
-                            "istio-gateway-name",
+                            Istio::GatewayName,
                             gp,
                             format!("invalid gateway name {g:?}: namespace and name must be DNS-1123 labels"),
                         );
@@ -140,7 +141,7 @@ impl Ctx<'_> {
                     if g.contains('.') {
                         let parts: Vec<&str> = g.split('.').collect();
                         self.warn(
-                            "istio-gateway-name",
+                            Istio::GatewayName,
                             gp.clone(),
                             format!(
                                 "using legacy gatewayName format {g:?}; prefer the <namespace>/<name> format: \"{}/{}\"",
@@ -150,7 +151,7 @@ impl Ctx<'_> {
                         );
                     }
                     if let Err(e) = grammar::fqdn(g) {
-                        self.err("istio-gateway-name", gp, e);
+                        self.err(Istio::GatewayName, gp, e);
                     }
                     // istiod stops at the first name without a namespace.
                     return;

@@ -1,6 +1,7 @@
 //! Item 33 of istio-validation.md (`analyzeUnreachableHTTPRules`): warnings for HTTP routes and
 //! matches that earlier routes leave no traffic to.
 
+use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::rules::common::arr;
 use crate::validate::rules::Ctx;
@@ -21,7 +22,7 @@ impl Ctx<'_> {
             let p = sp.key("http").index(i);
             if let Some(c) = catch_all {
                 self.warn(
-                    "istio-unreachable-route",
+                    Istio::UnreachableRoute,
                     p,
                     format!("route is unreachable: route {c} before it has no match and takes all traffic"),
                 );
@@ -39,14 +40,14 @@ impl Ctx<'_> {
                 if let Some(&first) = seen.get(&key) {
                     dup += 1;
                     self.warn(
-                        "istio-unreachable-route",
+                        Istio::UnreachableRoute,
                         p.key("match").index(j),
                         format!("match is never used: route {first} has the same match"),
                     );
                 } else if let Some(n) = covered_by {
                     dup += 1;
                     self.warn(
-                        "istio-unreachable-route",
+                        Istio::UnreachableRoute,
                         p.key("match").index(j),
                         format!("match is never used: a shorter prefix in route {n} matches everything it would"),
                     );
@@ -61,7 +62,7 @@ impl Ctx<'_> {
             }
             if dup == matches.len() {
                 self.warn(
-                    "istio-unreachable-route",
+                    Istio::UnreachableRoute,
                     p,
                     "route is unreachable: all its matches are used by earlier routes",
                 );
