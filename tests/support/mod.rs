@@ -1,7 +1,7 @@
 //! The integration tests' harness; a test file takes it with `mod support;`.
 //!
 //! - [`TempRepo`]: a temporary directory to write a repo into, with [`git`] at a fixed
-//!   identity.
+//!   identity; [`memory_repo`] for a repo loaded from files in memory.
 //! - [`meshform`]: the built binary as a command ([`Cli`]); [`Run`] holds its exit code, stdout
 //!   and stderr and asserts on them.
 //! - Snapshots: [`Run::transcript`] and [`redact`] shape output for insta.
@@ -19,7 +19,7 @@ mod snap;
 
 pub use cli::{bin, meshform, Cli, Run, BIN, TIMEOUT};
 pub use files::{copy_tree, fixture_dirs, read_tree, root, walk, write_file, write_tree, Files};
-pub use repo::{git, git_out, TempRepo};
+pub use repo::{git, git_out, memory_repo, TempRepo};
 pub use snap::redact;
 
 /// The environment variable that runs the long randomized sweeps in full.

@@ -1,6 +1,9 @@
 //! A repo in a temporary directory, and git with a fixed identity.
 
 use super::files::{copy_tree, write_file};
+use meshform::config::{Config, Limits};
+use meshform::repo::{LoadOptions, Repo};
+use meshform::source::SourceFile;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -141,4 +144,30 @@ impl TempRepo {
         self.git(&["commit", "-qm", msg]);
         self
     }
+}
+
+/// A repo of `files` (path, content) loaded in memory, as `Repo::load` loads a directory that
+/// has no meshform.yaml (the default config, every object in `cluster1`), with `limits`.
+/// Panics when it does not load.
+pub fn memory_repo<P, D>(files: impl IntoIterator<Item = (P, D)>, limits: Limits) -> Repo
+where
+    P: Into<String>,
+    D: Into<Vec<u8>>,
+{
+    let files = files
+        .into_iter()
+        .map(|(path, data)| SourceFile {
+            path: path.into(),
+            data: data.into(),
+            blob: None,
+        })
+        .collect();
+    Repo::from_files(
+        Config::default(),
+        files,
+        "cluster1",
+        &LoadOptions::default(),
+        limits,
+    )
+    .unwrap_or_else(|e| panic!("the in-memory repo loads: {e:?}"))
 }
