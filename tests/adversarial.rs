@@ -10,7 +10,7 @@
 //! here, in temp dirs, at test time.
 
 mod support;
-use support::{bin, git, meshform, walk, write_file, Cli, Run, TempRepo};
+use support::{bin, git, meshform, root, walk, write_file, Cli, Run, TempRepo};
 
 use std::ffi::OsStr;
 use std::fs;
@@ -44,7 +44,7 @@ fn mkfifo(p: &Path) {
 /// `stdout TEXT`, `no-stdout TEXT` (TEXT must appear in / be absent from that stream).
 #[test]
 fn corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial/cases");
+    let root = root().join("tests/adversarial/cases");
     let mut cases: Vec<PathBuf> = fs::read_dir(&root)
         .expect("cases")
         .map(|e| e.expect("entry").path())
@@ -712,7 +712,7 @@ fn seed(target: &str) -> Vec<u8> {
 
 #[test]
 fn fuzz_regressions_do_not_panic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial/fuzz");
+    let root = root().join("tests/adversarial/fuzz");
     // (target, what to call the input in a failure, its bytes)
     let mut inputs: Vec<(&str, String, Vec<u8>)> = fuzz_targets::TARGETS
         .iter()

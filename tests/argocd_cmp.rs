@@ -12,7 +12,7 @@
 //!    flattened, and a non-zero exit fails the generation.
 
 mod support;
-use support::{git_out, meshform, write_file, Run, TempRepo};
+use support::{git_out, meshform, root, write_file, Run, TempRepo};
 
 use serde_json::{json, Value};
 use std::io::Read;
@@ -258,8 +258,7 @@ fn build_env(app: &App, rev: &str) -> Vec<(String, String)> {
 
 /// plugin/plugin.yaml, as the cmp-server reads it.
 fn plugin_config() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plugin/plugin.yaml"))
-        .unwrap();
+    let text = std::fs::read_to_string(root().join("plugin/plugin.yaml")).unwrap();
     let doc = meshform::yaml::parse_stream(&text, &Default::default())
         .unwrap()
         .documents

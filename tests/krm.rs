@@ -2,7 +2,7 @@
 //! kustomize Component and `render --out-dir` output, built with `kubectl kustomize`.
 
 mod support;
-use support::{bin, meshform, Cli, Run, TempRepo};
+use support::{bin, meshform, root, Cli, Run, TempRepo};
 
 use serde_json::{json, Value};
 use std::path::Path;
@@ -247,7 +247,7 @@ fn the_plugin_component_adds_the_sidecar() {
     // A copy of plugin/kustomize (kustomize refuses absolute component paths), with
     // example/'s remote Argo CD install replaced by the stub; its `components` are kept.
     let t = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/kustomize");
+    let src = root().join("plugin/kustomize");
     let dst = t.path().join("kustomize");
     std::fs::create_dir_all(dst.join("example")).unwrap();
     std::fs::create_dir_all(dst.join("component")).unwrap();
