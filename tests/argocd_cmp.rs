@@ -382,8 +382,8 @@ fn cm(name: &str, ns: &str) -> String {
 fn mesh_files(root: &Path, prefix: &str) {
     let p = |r: &str| format!("{prefix}{r}");
     write_file(root, &p("meshform.yaml"), CONFIG);
-    write_file(root, &p("clusters/eu/cm.yaml"), &cm("eu-only", "apps"));
-    write_file(root, &p("clusters/us/cm.yaml"), &cm("us-only", "apps"));
+    write_file(root, &p("clusters/eu/cm.yaml"), cm("eu-only", "apps"));
+    write_file(root, &p("clusters/us/cm.yaml"), cm("us-only", "apps"));
     write_file(root,
         &p("templates/settings.yaml.j2"),
         "{% if cluster.name != 'empty' %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\n  labels:\n    region: {{ cluster.labels.region }}\ndata:\n  cluster: {{ cluster.name }}\n  replicas: \"{{ values.replicas }}\"\n  tier: {{ values.tier | default('standard') }}\n{% endif %}\n",
@@ -396,7 +396,7 @@ fn repo_with(prefix: &str) -> TempRepo {
     t.git_init().commit("one");
     t.write(
         &format!("{prefix}clusters/eu/cm2.yaml"),
-        &cm("eu-second", "apps"),
+        cm("eu-second", "apps"),
     );
     t.commit("two");
     t
@@ -513,7 +513,7 @@ fn bad_yaml_fails_with_file_and_line_and_no_output() {
 fn an_error_finding_fails_with_no_output() {
     // Until the policy engine lands, an error the loader raises: one object defined twice.
     let repo = repo_with("");
-    repo.write("clusters/eu/dup.yaml", &cm("eu-only", "apps"));
+    repo.write("clusters/eu/dup.yaml", cm("eu-only", "apps"));
     let g = generate(
         repo.path(),
         &App::new(".").cluster("eu").param(passthrough()),
@@ -636,7 +636,7 @@ fn symlinks_pointing_outside() {
 
     // Inside the tarball but outside the meshform root: meshform refuses to read it.
     let repo = repo_with("deploy/mesh/");
-    repo.write("secrets/creds.yaml", &cm("leak", "apps"));
+    repo.write("secrets/creds.yaml", cm("leak", "apps"));
     std::os::unix::fs::symlink(
         "../../../../secrets/creds.yaml",
         repo.path().join("deploy/mesh/clusters/eu/evil.yaml"),
@@ -686,7 +686,7 @@ fn discovery_and_dynamic_parameters() {
 /// A Gloo repo whose RouteTable host and destination come from per-cluster values.
 fn gloo_repo(us_dest: &str) -> TempRepo {
     let t = TempRepo::new();
-    t.write( "meshform.yaml", &format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  values: {{host: eu.example.com}}\n- name: us\n  values: {{host: us.example.com, dest: {us_dest}}}\n"));
+    t.write( "meshform.yaml", format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  values: {{host: eu.example.com}}\n- name: us\n  values: {{host: us.example.com, dest: {us_dest}}}\n"));
     t.write("workspaces.yaml", "apiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {name: web, namespace: gloo-mesh}\nspec:\n  workloadClusters: [{name: eu, namespaces: [{name: web}]}, {name: us, namespaces: [{name: web}]}]\n");
     t.write("web/external.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata: {name: db, namespace: web}\nspec:\n  hosts: [db.example.com]\n  ports:\n  - {name: http, number: 80, protocol: HTTP}\n");
     t.write("web/routes.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: web, namespace: web}\nspec:\n  hosts: [{{ values.host }}]\n  http:\n  - name: db\n    matchers: [{uri: {prefix: /db/}}]\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: {{ values.dest | default('db') }}}, port: {number: 80}}\n");

@@ -99,21 +99,21 @@ fn history() -> TempRepo {
     git(d, &["init", "-q", "-b", "main"]);
     write_file(d, "app.yaml", APP);
     write_file(d, "secret.yaml", SECRET);
-    write_file(d, "istio.yaml", &istio(90));
+    write_file(d, "istio.yaml", istio(90));
     commit(d, "initial", "c0");
     write_file(d, "extra.yaml", EXTRA);
     commit(d, "add", "c1");
     write_file(
         d,
         "app.yaml",
-        &APP.replace("greeting: hello", "greeting: hi"),
+        APP.replace("greeting: hello", "greeting: hi"),
     );
     write_file(
         d,
         "secret.yaml",
-        &SECRET.replace("c2VjcmV0LW9uZQ==", "c2VjcmV0LXR3bw=="),
+        SECRET.replace("c2VjcmV0LW9uZQ==", "c2VjcmV0LXR3bw=="),
     );
-    write_file(d, "istio.yaml", &istio(80));
+    write_file(d, "istio.yaml", istio(80));
     commit(d, "change", "c2");
     let app = APP.replace("greeting: hello", "greeting: hi");
     let (cm, _svc) = app.split_once("---\n").unwrap();
@@ -122,7 +122,7 @@ fn history() -> TempRepo {
     write_file(
         d,
         "extra.yaml",
-        &EXTRA.replace("name: extra", "name: extra-renamed"),
+        EXTRA.replace("name: extra", "name: extra-renamed"),
     );
     commit(d, "rename", "c4");
     std::fs::remove_file(d.join("app.yaml")).unwrap();
@@ -176,7 +176,7 @@ fn change_in_each_format() {
             ],
         );
         assert_eq!(o.code, Some(0), "{}", o.stderr);
-        let out = &o.stdout;
+        let out = o.stdout;
         for v in SECRET_VALUES {
             assert!(!out.contains(v), "{fmt} output leaks a secret value {v}");
         }
@@ -239,7 +239,7 @@ fn add_remove_and_rename() {
         t.path(),
         &["--base", "c2", "--head", "c3", "--color", "never"],
     );
-    let out = &o.stdout;
+    let out = o.stdout;
     assert!(
         out.contains("removed Service default/web in cluster1"),
         "{out}"
@@ -303,7 +303,7 @@ fn default_compares_head_with_the_working_tree() {
     let t = history();
     let o = diff(t.path(), &["--exit-code"]);
     assert_eq!(o.code, Some(0), "{}", o.stdout);
-    write_file(t.path(), "extra.yaml", &EXTRA.replace("k: v", "k: w"));
+    write_file(t.path(), "extra.yaml", EXTRA.replace("k: v", "k: w"));
     let o = diff(t.path(), &["--exit-code", "--color", "never"]);
     assert_eq!(o.code, Some(1));
     let out = &o.stdout;
@@ -323,7 +323,7 @@ fn merge_base_of_a_branch() {
     let t = history();
     let d = t.path();
     git(d, &["checkout", "-q", "-b", "feature", "c2"]);
-    write_file(d, "extra.yaml", &EXTRA.replace("k: v", "k: feature"));
+    write_file(d, "extra.yaml", EXTRA.replace("k: v", "k: feature"));
     commit(d, "feature change", "f1");
     // main moved on (c3..c6) after the branch point; the merge base is c2.
     let o = diff(
@@ -434,7 +434,7 @@ fn markdown_over_the_cap_is_cut_cleanly() {
         write_file(
             d,
             &format!("cm{i:02}.yaml"),
-            &format!(
+            format!(
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:02}\n  namespace: default\ndata:\n  big: |\n{}",
                 body.lines().map(|l| format!("    {l}\n")).collect::<String>()
             ),
@@ -547,13 +547,13 @@ fn a_cluster_neither_revision_has_is_exit_2() {
     let config = |clusters: &str| {
         format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{clusters}]\n")
     };
-    write_file(d, "meshform.yaml", &config("{name: a}"));
+    write_file(d, "meshform.yaml", config("{name: a}"));
     write_file(d, "app.yaml", APP);
     commit(d, "one cluster", "c0");
     write_file(
         d,
         "meshform.yaml",
-        &config("{name: a}, {name: b, paths: [\"b/**\"]}"),
+        config("{name: a}, {name: b, paths: [\"b/**\"]}"),
     );
     write_file(d, "b/app.yaml", APP);
     commit(d, "a second cluster", "c1");

@@ -57,7 +57,7 @@ fn diff_json(dir: &Path) -> serde_json::Value {
 #[test]
 fn route_change_is_attributed_to_the_route_table() {
     let t = repo();
-    t.write("web/routes.yaml", &ROUTES.replace("/db/", "/data/"));
+    t.write("web/routes.yaml", ROUTES.replace("/db/", "/data/"));
     let v = diff_json(t.path());
     let objs = v["objects"].as_array().expect("objects");
     assert_eq!(objs.len(), 1, "{v:#}");
@@ -93,11 +93,11 @@ fn external_service_port_change_changes_the_service_entry_and_the_picture() {
     let t = repo();
     t.write(
         "web/external.yaml",
-        &EXTERNAL.replace("number: 80", "number: 8080"),
+        EXTERNAL.replace("number: 80", "number: 8080"),
     );
     t.write(
         "web/routes.yaml",
-        &ROUTES.replace("number: 80", "number: 8080"),
+        ROUTES.replace("number: 80", "number: 8080"),
     );
     let v = diff_json(t.path());
     let kinds: Vec<&str> = v["objects"]

@@ -77,7 +77,9 @@ fn diff_in_each_format() {
     for format in ["text", "markdown", "json"] {
         let r = meshform()
             .current_dir(t.path())
-            .args(["diff", "--base", "HEAD~1", "--head", "HEAD", "--format", format])
+            .args([
+                "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", format,
+            ])
             .run();
         r.exit(0);
         insta::assert_snapshot!(format!("diff_{format}"), redact(&r.transcript()));

@@ -76,14 +76,14 @@ fn rev_reads_the_object_database_and_equals_a_checkout() {
     git(d.path(), &["add", "-A"]);
     git(d.path(), &["commit", "-qm", "one"]);
     // A second commit changes the route and adds an ignored file and a hidden directory.
-    d.write("web/routes.yaml", &ROUTES.replace("/db/", "/database/"));
+    d.write("web/routes.yaml", ROUTES.replace("/db/", "/database/"));
     d.write(".gitignore", "ignored/\n");
     d.write(".hidden/x.yaml", "not: [valid");
     d.write("ignored/x.yaml", "not: [valid");
     git(d.path(), &["add", "-A", "-f"]);
     git(d.path(), &["commit", "-qm", "two"]);
     // The working tree now differs from both commits.
-    d.write("web/routes.yaml", &ROUTES.replace("/db/", "/working-tree/"));
+    d.write("web/routes.yaml", ROUTES.replace("/db/", "/working-tree/"));
 
     let (code, from_rev, err) = render(d.path(), &["--rev", "HEAD~1"]);
     assert_eq!(code, Some(0), "{err}");
@@ -163,7 +163,7 @@ fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
     let d = repo();
     d.write(
         "web/external.yaml",
-        &EXTERNAL.replace(
+        EXTERNAL.replace(
             "  - {name: http, number: 80, protocol: HTTP}\n",
             "  - {name: http, number: 80, protocol: HTTP}\n  - {name: https, number: http}\n",
         ),
@@ -225,7 +225,7 @@ fn an_unresolved_destination_is_an_error_at_the_route_table() {
     let d = repo();
     d.write(
         "web/routes.yaml",
-        &ROUTES.replace("ref: {name: db}", "ref: {name: nope}"),
+        ROUTES.replace("ref: {name: db}", "ref: {name: nope}"),
     );
     let (code, out, err) = render(d.path(), &[]);
     assert_eq!(code, Some(1), "{err}");
@@ -263,7 +263,7 @@ fn output_is_identical_whatever_the_thread_count_or_file_layout() {
     let e = TempRepo::new();
     e.write(
         "all.yaml",
-        &format!("{ROUTES}---\n{EXTERNAL}---\n{WORKSPACE}"),
+        format!("{ROUTES}---\n{EXTERNAL}---\n{WORKSPACE}"),
     );
     let other = meshform().arg("render").arg(e.path()).run();
     assert_eq!(one.stdout, other.stdout);
@@ -454,8 +454,8 @@ spec:
 "
         )
     };
-    d.write("a.yaml", &es("foo", "bar-baz", "a.example.com"));
-    d.write("b.yaml", &es("foo-bar", "baz", "b.example.com"));
+    d.write("a.yaml", es("foo", "bar-baz", "a.example.com"));
+    d.write("b.yaml", es("foo-bar", "baz", "b.example.com"));
     let (code, stdout, stderr) = render(d.path(), &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stdout.is_empty());
