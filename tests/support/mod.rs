@@ -7,6 +7,7 @@
 //! - Snapshots: [`Run::transcript`] and [`redact`] shape output for insta.
 //! - Files: [`fixture_dirs`] lists the bundled fixtures; [`write_tree`], [`read_tree`],
 //!   [`copy_tree`] and [`walk`] handle trees of files.
+//! - [`full_sweep`]: whether a long randomized sweep runs in full (`MESHFORM_FULL_SWEEP`).
 //!
 //! Each test binary uses a part of it.
 
@@ -22,7 +23,7 @@ pub use files::{copy_tree, fixture_dirs, read_tree, root, walk, write_file, writ
 pub use repo::{git, git_out, memory_repo, TempRepo};
 pub use snap::redact;
 
-/// The environment variable that runs the long randomized sweeps in full.
+/// The environment variable that runs a long randomized sweep in full.
 pub const FULL_SWEEP: &str = "MESHFORM_FULL_SWEEP";
 
 /// True when `MESHFORM_FULL_SWEEP` is set to anything but empty or `0`: a sweep then runs every
