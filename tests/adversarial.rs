@@ -10,99 +10,15 @@
 //! here, in temp dirs, at test time.
 
 mod support;
-use support::git;
+use support::{bin, git, meshform, root, walk, write_file, Cli, Run, TempRepo};
 
-use assert_cmd::Command;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// Generous: a debug build on a loaded 2-core CI runner. A hang is caught, never timed.
-const TIMEOUT: Duration = Duration::from_secs(180);
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Exit 2, nothing on stdout, and every needle in stderr.
-    fn input_error(&self, needles: &[&str]) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(2),
-            "expected exit 2 (None: killed at the timeout)\nstderr:\n{}",
-            self.stderr
-        );
-        assert!(
-            self.stdout.is_empty(),
-            "stdout must be empty on error, got:\n{}",
-            self.stdout
-        );
-        self.stderr_has(needles)
-    }
-
-    /// Exit 0; returns stdout.
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, Some(0), "stderr:\n{}", self.stderr);
-        &self.stdout
-    }
-
-    fn stderr_has(&self, needles: &[&str]) -> &Self {
-        for n in needles {
-            assert!(
-                self.stderr.contains(n),
-                "stderr lacks {n:?}:\n{}",
-                self.stderr
-            );
-        }
-        self
-    }
-}
-
-fn meshform<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let out = Command::cargo_bin("meshform")
-        .expect("binary")
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .timeout(TIMEOUT)
-        .output()
-        .expect("run meshform");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn render(repo: &Path) -> Run {
-    meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        repo.as_os_str(),
-    ])
-}
-
-/// A temp dir other users can enter (the unreadable-file case runs meshform as `nobody`).
-fn tmp() -> tempfile::TempDir {
-    let d = tempfile::tempdir().expect("tempdir");
-    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    d
-}
-
-fn write(root: &Path, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    fs::write(&p, data).expect("write");
-    p
+    meshform().args(["render", "--passthrough"]).arg(repo).run()
 }
 
 fn cm(name: &str) -> String {
@@ -128,7 +44,7 @@ fn mkfifo(p: &Path) {
 /// `stdout TEXT`, `no-stdout TEXT` (TEXT must appear in / be absent from that stream).
 #[test]
 fn corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial/cases");
+    let root = root().join("tests/adversarial/cases");
     let mut cases: Vec<PathBuf> = fs::read_dir(&root)
         .expect("cases")
         .map(|e| e.expect("entry").path())
@@ -208,29 +124,25 @@ fn unescape(s: &str) -> String {
 
 #[test]
 fn ten_thousand_deep_nesting_is_refused() {
-    let d = tmp();
-    write(
-        d.path(),
-        "flow.yaml",
-        "[".repeat(10_000) + &"]".repeat(10_000),
-    );
+    let d = TempRepo::new();
+    d.write("flow.yaml", "[".repeat(10_000) + &"]".repeat(10_000));
     render(d.path()).input_error(&["flow.yaml:1:", "limits.yamlDepth"]);
-    let d = tmp();
-    write(d.path(), "block.yaml", "- ".repeat(10_000) + "x\n");
+    let d = TempRepo::new();
+    d.write("block.yaml", "- ".repeat(10_000) + "x\n");
     render(d.path()).input_error(&["block.yaml:1:", "limits.yamlDepth"]);
-    let d = tmp();
+    let d = TempRepo::new();
     let mut mapping = String::from("a:\n");
     for i in 1..200 {
         mapping.push_str(&format!("{}a:\n", " ".repeat(i)));
     }
-    write(d.path(), "map.yaml", mapping);
+    d.write("map.yaml", mapping);
     render(d.path()).input_error(&["map.yaml:", "limits.yamlDepth"]);
 }
 
 #[test]
 fn a_200_mb_file_is_refused_by_its_size() {
-    let d = tmp();
-    write(d.path(), "ok.yaml", cm("ok"));
+    let d = TempRepo::new();
+    d.write("ok.yaml", cm("ok"));
     // Sparse: 200 MB by stat, no disk used. The message carries the size from stat, and the
     // file holds no YAML at all (only NULs), so reading it would have failed differently.
     let f = fs::File::create(d.path().join("big.yaml")).expect("create");
@@ -243,7 +155,7 @@ fn a_200_mb_file_is_refused_by_its_size() {
 
 #[test]
 fn meshform_yaml_itself_is_size_limited() {
-    let d = tmp();
+    let d = TempRepo::new();
     let f = fs::File::create(d.path().join("meshform.yaml")).expect("create");
     f.set_len(200 << 20).expect("set_len");
     render(d.path()).input_error(&["meshform.yaml", "209715200 bytes"]);
@@ -253,15 +165,15 @@ fn meshform_yaml_itself_is_size_limited() {
 /// each with a type error (every error locates its field), both within the default limits.
 #[test]
 fn wide_mappings_and_many_located_errors_stay_linear() {
-    let d = tmp();
+    let d = TempRepo::new();
     let mut t = cm("wide") + "data:\n";
     for i in 0..200_000 {
         t.push_str(&format!("  k{i}: v\n"));
     }
-    write(d.path(), "wide.yaml", t);
-    assert!(render(d.path()).ok().contains("k199999: v"));
+    d.write("wide.yaml", t);
+    assert!(render(d.path()).success().contains("k199999: v"));
 
-    let d = tmp();
+    let d = TempRepo::new();
     let docs: Vec<String> = (0..5_000)
         .map(|i| {
             format!(
@@ -269,7 +181,7 @@ fn wide_mappings_and_many_located_errors_stay_linear() {
             )
         })
         .collect();
-    write(d.path(), "many.yaml", docs.join("---\n"));
+    d.write("many.yaml", docs.join("---\n"));
     // Each error points at its own field (the 200th shown is document 199's `hosts`), the
     // rest are counted.
     render(d.path()).input_error(&["many.yaml:1199:10", "and 4800 more", "5000 problem(s)"]);
@@ -280,9 +192,9 @@ fn wide_mappings_and_many_located_errors_stay_linear() {
 
 #[test]
 fn symlink_to_a_file_outside_is_refused_and_never_read() {
-    let d = tmp();
+    let d = TempRepo::new();
     let repo = d.path().join("repo");
-    write(&repo, "ok.yaml", cm("ok"));
+    write_file(&repo, "ok.yaml", cm("ok"));
     // A FIFO outside the repo: opening it would block forever, so a read shows as a timeout.
     let secret = d.path().join("secret.yaml");
     mkfifo(&secret);
@@ -296,9 +208,9 @@ fn symlink_to_a_file_outside_is_refused_and_never_read() {
 
 #[test]
 fn symlink_to_a_directory_outside_is_refused_and_never_read() {
-    let d = tmp();
+    let d = TempRepo::new();
     let repo = d.path().join("repo");
-    write(&repo, "ok.yaml", cm("ok"));
+    write_file(&repo, "ok.yaml", cm("ok"));
     let outside = d.path().join("outside");
     fs::create_dir_all(&outside).expect("mkdir");
     mkfifo(&outside.join("trap.yaml"));
@@ -308,16 +220,16 @@ fn symlink_to_a_directory_outside_is_refused_and_never_read() {
 
 #[test]
 fn symlink_to_a_directory_inside_is_refused_not_silently_skipped() {
-    let d = tmp();
-    write(d.path(), "common/a.yaml", cm("a"));
+    let d = TempRepo::new();
+    d.write("common/a.yaml", cm("a"));
     std::os::unix::fs::symlink("common", d.path().join("alias")).expect("symlink");
     render(d.path()).input_error(&["alias", "links to directories are not followed"]);
 }
 
 #[test]
 fn symlink_inside_the_repo_is_read() {
-    let d = tmp();
-    write(d.path(), "real/a.yml", cm("a"));
+    let d = TempRepo::new();
+    d.write("real/a.yml", cm("a"));
     std::os::unix::fs::symlink("real/a.yml", d.path().join("b.yaml")).expect("symlink");
     // The same object twice (once through the link) is a duplicate naming both files.
     render(d.path()).input_error(&["b.yaml", "real/a.yml", "defined twice"]);
@@ -325,7 +237,7 @@ fn symlink_inside_the_repo_is_read() {
 
 #[test]
 fn symlink_loops_and_dangling_links_are_errors() {
-    let d = tmp();
+    let d = TempRepo::new();
     std::os::unix::fs::symlink("b.yaml", d.path().join("a.yaml")).expect("symlink");
     std::os::unix::fs::symlink("a.yaml", d.path().join("b.yaml")).expect("symlink");
     std::os::unix::fs::symlink("nowhere.yaml", d.path().join("c.yaml")).expect("symlink");
@@ -334,8 +246,8 @@ fn symlink_loops_and_dangling_links_are_errors() {
 
 #[test]
 fn fifos_sockets_and_devices_are_refused_and_never_read() {
-    let d = tmp();
-    write(d.path(), "ok.yaml", cm("ok"));
+    let d = TempRepo::new();
+    d.write("ok.yaml", cm("ok"));
     mkfifo(&d.path().join("fifo.yaml"));
     let _sock = std::os::unix::net::UnixListener::bind(d.path().join("sock.yaml")).expect("bind");
     // /dev/zero would never end; a link to it leaves the repo anyway.
@@ -360,66 +272,51 @@ fn fifos_sockets_and_devices_are_refused_and_never_read() {
 /// permission bits apply.
 #[test]
 fn unreadable_files_and_directories_are_errors_naming_them() {
-    let d = tmp();
-    write(d.path(), "ok.yaml", cm("ok"));
-    let secret = write(d.path(), "secret.yaml", cm("secret"));
+    let d = TempRepo::new();
+    d.write("ok.yaml", cm("ok"));
+    let secret = d.write("secret.yaml", cm("secret"));
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).expect("chmod");
     let dir = d.path().join("locked");
-    write(&dir, "x.yaml", cm("x"));
+    write_file(&dir, "x.yaml", cm("x"));
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o000)).expect("chmod");
-    let bin = assert_cmd::cargo::cargo_bin("meshform");
     let is_root = std::process::Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let out = if is_root {
+    let mut cmd = if is_root {
         // The binary lives under the build dir; nobody must be able to run it.
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(&bin)
-            .args([
-                OsStr::new("render"),
-                OsStr::new("--passthrough"),
-                d.path().as_os_str(),
-            ])
-            .timeout(TIMEOUT)
-            .output()
-            .expect("setpriv")
+        let mut c = Cli::program("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(bin());
+        c
     } else {
-        Command::new(&bin)
-            .args([
-                OsStr::new("render"),
-                OsStr::new("--passthrough"),
-                d.path().as_os_str(),
-            ])
-            .timeout(TIMEOUT)
-            .output()
-            .expect("run")
+        Cli::program(bin())
     };
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = cmd
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            d.path().as_os_str(),
+        ])
+        .run();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod back");
     run.input_error(&["secret.yaml", "locked", "ermission denied"]);
 }
 
 #[test]
 fn a_hundred_thousand_tiny_files_complete() {
-    let d = tmp();
+    let d = TempRepo::new();
     for i in 0..100_000 {
-        write(
-            d.path(),
+        d.write(
             &format!("d{:03}/f{i}.yaml", i / 1000),
             format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: web}}\n"),
         );
     }
     let out = render(d.path());
-    let stdout = out.ok();
+    let stdout = out.success();
     assert_eq!(stdout.matches("kind: ConfigMap").count(), 100_000);
     // And the files limit applies to them (meshform.yaml makes 100,001).
-    write(d.path(), "meshform.yaml", config("  files: 100000\n"));
+    d.write("meshform.yaml", config("  files: 100000\n"));
     render(d.path()).input_error(&["more than 100000 manifest files (limits.files"]);
 }
 
@@ -428,23 +325,23 @@ fn a_hundred_thousand_tiny_files_complete() {
 
 #[test]
 fn odd_but_valid_names_are_sanitised_in_out_dir_paths() {
-    let d = tmp();
+    let d = TempRepo::new();
     let repo = d.path().join("repo");
-    write(
-        &repo,
-        "rbac.yaml",
+    write_file(&repo, "rbac.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: \"system:controller:..x\"\n",
     );
-    write(&repo, "long.yaml", cm(&"a".repeat(253)));
+    write_file(&repo, "long.yaml", cm(&"a".repeat(253)));
     let out = d.path().join("out");
-    meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        OsStr::new("--out-dir"),
-        out.as_os_str(),
-        repo.as_os_str(),
-    ])
-    .ok();
+    meshform()
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            OsStr::new("--out-dir"),
+            out.as_os_str(),
+            repo.as_os_str(),
+        ])
+        .run()
+        .success();
     let mut files = Vec::new();
     for e in walk(&out) {
         let rel = e
@@ -475,30 +372,19 @@ fn odd_but_valid_names_are_sanitised_in_out_dir_paths() {
     assert_eq!(siblings, ["out", "repo"]);
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).expect("read_dir") {
-        let p = e.expect("entry").path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 // ------------------------------------------------------------------------------------------
 // Atomic --out-dir.
 
 fn out_dir_run(repo: &Path, out: &Path) -> Run {
-    meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        OsStr::new("--out-dir"),
-        out.as_os_str(),
-        repo.as_os_str(),
-    ])
+    meshform()
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            OsStr::new("--out-dir"),
+            out.as_os_str(),
+            repo.as_os_str(),
+        ])
+        .run()
 }
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -515,12 +401,12 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn out_dir_is_left_as_it_was_on_any_error() {
-    let d = tmp();
+    let d = TempRepo::new();
     let repo = d.path().join("repo");
     let out = d.path().join("out");
     // An earlier render (its marker lets a run replace it; see render_cli.rs for the refusal).
-    write(&out, ".meshform-out", "earlier run\n");
-    write(&out, "previous/keep.yaml", "previous render\n");
+    write_file(&out, ".meshform-out", "earlier run\n");
+    write_file(&out, "previous/keep.yaml", "previous render\n");
     let before = snapshot(&out);
     let siblings = || {
         let mut s: Vec<String> = fs::read_dir(d.path())
@@ -532,22 +418,22 @@ fn out_dir_is_left_as_it_was_on_any_error() {
     };
 
     // 1. Broken input: nothing is written.
-    write(&repo, "a.yaml", cm("a"));
-    write(&repo, "b.yaml", "a: [\n");
+    write_file(&repo, "a.yaml", cm("a"));
+    write_file(&repo, "b.yaml", "a: [\n");
     out_dir_run(&repo, &out).input_error(&["b.yaml:"]);
     assert_eq!(snapshot(&out), before);
 
     // 2. An error after the staging directory exists: two names that differ only in case map
     //    to one file.
     fs::remove_file(repo.join("b.yaml")).expect("rm");
-    write(&repo, "c.yaml", cm("A"));
+    write_file(&repo, "c.yaml", cm("A"));
     out_dir_run(&repo, &out).input_error(&["same file"]);
     assert_eq!(snapshot(&out), before);
     assert_eq!(siblings(), ["out", "repo"], "no staging dirs left behind");
 
     // 3. Success replaces the whole directory.
     fs::remove_file(repo.join("c.yaml")).expect("rm");
-    out_dir_run(&repo, &out).ok();
+    out_dir_run(&repo, &out).success();
     let after = snapshot(&out);
     assert!(after
         .iter()
@@ -627,11 +513,10 @@ fn every_limit_is_settable_and_enforced() {
         },
     ];
     for c in cases {
-        let d = tmp();
-        write(d.path(), "meshform.yaml", config(c.setting));
+        let d = TempRepo::new();
+        d.write("meshform.yaml", config(c.setting));
         let (under_file, over_file) = if c.limit == "templateOutput" {
-            write(
-                d.path(),
+            d.write(
                 "t.yaml.j2",
                 "{% for i in range(values.n) %}".to_string()
                     + &cm("t{{ i }}")
@@ -643,23 +528,25 @@ fn every_limit_is_settable_and_enforced() {
             ("a.yaml", "a.yaml")
         };
         if c.limit == "templateOutput" {
-            write(d.path(), under_file, "n: 2\n");
-            write(d.path(), over_file, "n: 9\n");
+            d.write(under_file, "n: 2\n");
+            d.write(over_file, "n: 9\n");
             let values = |f: &str| d.path().join(f);
             let run = |f: &str| {
-                meshform([
-                    OsStr::new("render"),
-                    OsStr::new("--passthrough"),
-                    OsStr::new("--values"),
-                    values(f).as_os_str(),
-                    d.path().as_os_str(),
-                ])
+                meshform()
+                    .args([
+                        OsStr::new("render"),
+                        OsStr::new("--passthrough"),
+                        OsStr::new("--values"),
+                        values(f).as_os_str(),
+                        d.path().as_os_str(),
+                    ])
+                    .run()
             };
-            run(under_file).ok();
+            run(under_file).success();
             run(over_file).input_error(&["t.yaml.j2", c.needle]);
             continue;
         }
-        write(d.path(), under_file, &c.under);
+        d.write(under_file, &c.under);
         let ok = render(d.path());
         assert_eq!(
             ok.code,
@@ -668,7 +555,7 @@ fn every_limit_is_settable_and_enforced() {
             c.limit,
             ok.stderr
         );
-        write(d.path(), over_file, &c.over);
+        d.write(over_file, &c.over);
         let run = render(d.path());
         assert_eq!(
             run.code,
@@ -684,25 +571,25 @@ fn every_limit_is_settable_and_enforced() {
 
 #[test]
 fn files_limit_counts_files() {
-    let d = tmp();
+    let d = TempRepo::new();
     // meshform.yaml is one of the files read.
-    write(d.path(), "meshform.yaml", config("  files: 3\n"));
-    write(d.path(), "a.yaml", cm("a"));
-    write(d.path(), "b.yaml", cm("b"));
-    render(d.path()).ok();
-    write(d.path(), "c.yaml", cm("c"));
+    d.write("meshform.yaml", config("  files: 3\n"));
+    d.write("a.yaml", cm("a"));
+    d.write("b.yaml", cm("b"));
+    render(d.path()).success();
+    d.write("c.yaml", cm("c"));
     render(d.path()).input_error(&["limits.files"]);
 }
 
 #[test]
 fn alias_bomb_within_file_size_is_stopped_early() {
     // 30 levels of doubling: 2^30 nodes if expanded; a few hundred bytes on disk.
-    let d = tmp();
+    let d = TempRepo::new();
     let mut t = String::from("a0: &a0 [x, x]\n");
     for i in 1..30 {
         t.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
     }
-    write(d.path(), "bomb.yaml", t);
+    d.write("bomb.yaml", t);
     render(d.path()).input_error(&["bomb.yaml:", "limits.yamlAliasNodes"]);
 }
 
@@ -711,24 +598,22 @@ fn alias_bomb_within_file_size_is_stopped_early() {
 
 #[test]
 fn template_recursion_and_huge_output_end_in_clear_errors() {
-    let d = tmp();
-    write(
-        d.path(),
+    let d = TempRepo::new();
+    d.write(
         "rec.yaml.j2",
         "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(0) }}\n",
     );
     render(d.path()).input_error(&["rec.yaml.j2", "recursion limit"]);
-    let d = tmp();
-    write(d.path(), "big.yaml.j2", "a: {{ 'x' * 20000000 }}\n");
+    let d = TempRepo::new();
+    d.write("big.yaml.j2", "a: {{ 'x' * 20000000 }}\n");
     render(d.path()).input_error(&["big.yaml.j2", "limits.templateOutput"]);
 }
 
 /// `limits.templateFuel` bounds a loop of 10^8 steps.
 #[test]
 fn template_endless_loops_run_out_of_fuel() {
-    let d = tmp();
-    write(
-        d.path(),
+    let d = TempRepo::new();
+    d.write(
         "loop.yaml.j2",
         "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}\n",
     );
@@ -740,10 +625,10 @@ fn template_endless_loops_run_out_of_fuel() {
 
 #[test]
 fn git_revisions_refuse_outside_links_and_big_blobs() {
-    let d = tmp();
+    let d = TempRepo::new();
     let repo = d.path();
     git(repo, &["init", "-q"]);
-    write(repo, "ok.yaml", cm("ok"));
+    write_file(repo, "ok.yaml", cm("ok"));
     std::os::unix::fs::symlink("/etc/passwd", repo.join("abs.yaml")).expect("symlink");
     std::os::unix::fs::symlink("../../x.yaml", repo.join("up.yaml")).expect("symlink");
     git(repo, &["add", "-A"]);
@@ -751,43 +636,49 @@ fn git_revisions_refuse_outside_links_and_big_blobs() {
     // Remove them from the working tree: only the revision has them.
     fs::remove_file(repo.join("abs.yaml")).expect("rm");
     fs::remove_file(repo.join("up.yaml")).expect("rm");
-    let run = meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        OsStr::new("--rev"),
-        OsStr::new("HEAD"),
-        repo.as_os_str(),
-    ]);
+    let run = meshform()
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            OsStr::new("--rev"),
+            OsStr::new("HEAD"),
+            repo.as_os_str(),
+        ])
+        .run();
     run.input_error(&["outside the repo root"]);
 
     // A link to a directory, inside or outside the meshform root, is refused as in a checkout.
     git(repo, &["rm", "-q", "--cached", "abs.yaml", "up.yaml"]);
-    write(repo, "common/c.yaml", cm("c"));
+    write_file(repo, "common/c.yaml", cm("c"));
     std::os::unix::fs::symlink("common", repo.join("alias")).expect("symlink");
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-qm", "dir link"]);
-    let run = meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        OsStr::new("--rev"),
-        OsStr::new("HEAD"),
-        repo.as_os_str(),
-    ]);
+    let run = meshform()
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            OsStr::new("--rev"),
+            OsStr::new("HEAD"),
+            repo.as_os_str(),
+        ])
+        .run();
     run.input_error(&["alias", "links to directories are not followed"]);
     fs::remove_file(repo.join("alias")).expect("rm");
     git(repo, &["rm", "-q", "--cached", "alias"]);
 
-    write(repo, "meshform.yaml", config("  fileSize: 300\n"));
-    write(repo, "big.yaml", cm(&"b".repeat(300)));
+    write_file(repo, "meshform.yaml", config("  fileSize: 300\n"));
+    write_file(repo, "big.yaml", cm(&"b".repeat(300)));
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-qm", "big"]);
-    let run = meshform([
-        OsStr::new("render"),
-        OsStr::new("--passthrough"),
-        OsStr::new("--rev"),
-        OsStr::new("HEAD"),
-        repo.as_os_str(),
-    ]);
+    let run = meshform()
+        .args([
+            OsStr::new("render"),
+            OsStr::new("--passthrough"),
+            OsStr::new("--rev"),
+            OsStr::new("HEAD"),
+            repo.as_os_str(),
+        ])
+        .run();
     run.input_error(&["big.yaml", "limits.fileSize"]);
 }
 
@@ -800,57 +691,87 @@ fn git_revisions_refuse_outside_links_and_big_blobs() {
 #[path = "../fuzz/fuzz_targets/common.rs"]
 mod fuzz_targets;
 
+/// A small valid input for each target, replayed with the kept ones, so that the replay runs
+/// every target's body and the CLI even while `tests/adversarial/fuzz/` holds no inputs.
+fn seed(target: &str) -> Vec<u8> {
+    match target {
+        "yaml" => cm("seed"),
+        "config" => config("  files: 10\n"),
+        "template" => {
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t{{ 1 + 1 }}, namespace: web}\n"
+                .to_string()
+        }
+        _ => format!(
+            "{}#> meshform.yaml\n{}",
+            cm("seed"),
+            config("  objects: 10\n")
+        ),
+    }
+    .into_bytes()
+}
+
 #[test]
 fn fuzz_regressions_do_not_panic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial/fuzz");
-    let Ok(targets) = fs::read_dir(&root) else {
-        return;
-    };
-    for t in targets {
-        let t = t.expect("entry").path();
-        let name = t.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let root = root().join("tests/adversarial/fuzz");
+    // (target, what to call the input in a failure, its bytes)
+    let mut inputs: Vec<(&str, String, Vec<u8>)> = fuzz_targets::TARGETS
+        .iter()
+        .map(|(name, _)| (*name, format!("the {name} seed"), seed(name)))
+        .collect();
+    if root.exists() {
+        for t in fs::read_dir(&root).expect("tests/adversarial/fuzz lists") {
+            let t = t.expect("entry").path();
+            let dir_name = t.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let (name, _) = fuzz_targets::TARGETS
+                .iter()
+                .find(|(n, _)| *n == dir_name)
+                .unwrap_or_else(|| panic!("{}: no fuzz target of that name", t.display()));
+            for input in fs::read_dir(&t).expect("inputs") {
+                let input = input.expect("entry").path();
+                let data = fs::read(&input).expect("read");
+                inputs.push((name, input.display().to_string(), data));
+            }
+        }
+    }
+    eprintln!(
+        "replaying {} kept input(s) and {} seed(s)",
+        inputs.len() - fuzz_targets::TARGETS.len(),
+        fuzz_targets::TARGETS.len()
+    );
+    for (name, input, data) in inputs {
         let (_, body) = fuzz_targets::TARGETS
             .iter()
             .find(|(n, _)| *n == name)
-            .unwrap_or_else(|| panic!("{}: no fuzz target of that name", t.display()));
-        for input in fs::read_dir(&t).expect("inputs") {
-            let input = input.expect("entry").path();
-            let data = fs::read(&input).expect("read");
-            let caught = std::panic::catch_unwind(|| body(&data));
-            assert!(
-                caught.is_ok(),
-                "{}: the {name} target panics",
-                input.display()
-            );
+            .expect("a target");
+        let caught = std::panic::catch_unwind(|| body(&data));
+        assert!(caught.is_ok(), "{input}: the {name} target panics");
 
-            let d = tmp();
-            match name {
-                "yaml" => {
-                    write(d.path(), "input.yaml", &data);
-                }
-                "config" => {
-                    write(d.path(), "meshform.yaml", &data);
-                }
-                "template" => {
-                    write(d.path(), "t.yaml.j2", &data);
-                }
-                _ => {
-                    for (p, text) in fuzz_targets::unbundle(&String::from_utf8_lossy(&data)) {
-                        write(d.path(), &p, text);
-                    }
+        let d = TempRepo::new();
+        match name {
+            "yaml" => {
+                d.write("input.yaml", &data);
+            }
+            "config" => {
+                d.write("meshform.yaml", &data);
+            }
+            "template" => {
+                d.write("t.yaml.j2", &data);
+            }
+            _ => {
+                for (p, text) in fuzz_targets::unbundle(&String::from_utf8_lossy(&data)) {
+                    d.write(&p, text);
                 }
             }
-            let run = render(d.path());
-            assert!(
-                matches!(run.code, Some(0..=2)),
-                "{}: exit {:?}\n{}",
-                input.display(),
-                run.code,
-                run.stderr
-            );
-            if run.code != Some(0) {
-                assert!(run.stdout.is_empty(), "{}", input.display());
-            }
+        }
+        let run = render(d.path());
+        assert!(
+            matches!(run.code, Some(0..=2)),
+            "{input}: exit {:?}\n{}",
+            run.code,
+            run.stderr
+        );
+        if run.code != Some(0) {
+            assert!(run.stdout.is_empty(), "{input}");
         }
     }
 }

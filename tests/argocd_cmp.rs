@@ -12,16 +12,13 @@
 //!    flattened, and a non-zero exit fails the generation.
 
 mod support;
-use support::git;
+use support::{git_out, meshform, root, write_file, Run, TempRepo};
 
 use serde_json::{json, Value};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_meshform");
+use std::time::Duration;
 
 // ---------------------------------------------------------------- the repo-server side
 
@@ -261,8 +258,7 @@ fn build_env(app: &App, rev: &str) -> Vec<(String, String)> {
 
 /// plugin/plugin.yaml, as the cmp-server reads it.
 fn plugin_config() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plugin/plugin.yaml"))
-        .unwrap();
+    let text = std::fs::read_to_string(root().join("plugin/plugin.yaml")).unwrap();
     let doc = meshform::yaml::parse_stream(&text, &Default::default())
         .unwrap()
         .documents
@@ -279,14 +275,8 @@ fn plugin_config() -> Value {
     doc
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs a plugin command (`command` + `args`, `meshform` replaced by the built binary) in
-/// `dir` under a deadline, killing it when the deadline passes.
+/// `dir` under a deadline, killing it when the deadline passes (the test fails).
 fn exec(cmd: &Value, dir: &Path, env: &[(String, String)], deadline: Duration) -> Run {
     let mut argv: Vec<String> = cmd["command"]
         .as_array()
@@ -298,44 +288,13 @@ fn exec(cmd: &Value, dir: &Path, env: &[(String, String)], deadline: Duration) -
         argv.extend(a.iter().map(|v| v.as_str().unwrap().to_string()));
     }
     assert_eq!(argv[0], "meshform");
-    let mut child = Command::new(BIN)
+    meshform()
         .args(&argv[1..])
         .current_dir(dir)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).unwrap();
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).unwrap();
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > deadline {
-            child.kill().unwrap();
-            panic!("plugin command passed the deadline of {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    }
+        .timeout(deadline)
+        .run()
 }
 
 /// `SplitYAMLToString` + `GenerateManifests` post-processing: documents of a YAML or JSON
@@ -387,10 +346,10 @@ fn generate(repo: &Path, app: &App) -> Generated {
     let deadline = Duration::from_millis(60_000 - 100);
     if !cfg["spec"]["init"].is_null() {
         let r = exec(&cfg["spec"]["init"], &app_dir, &env, deadline);
-        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
+        assert_eq!(r.code, Some(0), "init failed: {}", r.stderr);
     }
     let run = exec(&cfg["spec"]["generate"], &app_dir, &env, deadline);
-    let result = if run.code == 0 {
+    let result = if run.code == Some(0) {
         Ok(parse_manifests(&run.stdout))
     } else {
         Err(run.stderr.clone())
@@ -399,24 +358,6 @@ fn generate(repo: &Path, app: &App) -> Generated {
 }
 
 // ---------------------------------------------------------------- fixtures
-
-fn git_out(dir: &Path, args: &[&str]) -> Option<String> {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 const CONFIG: &str = "apiVersion: meshform.dev/v1alpha1
 kind: Config
@@ -440,29 +381,24 @@ fn cm(name: &str, ns: &str) -> String {
 /// A mesh config at `prefix` (empty for the repo root) of a git repo.
 fn mesh_files(root: &Path, prefix: &str) {
     let p = |r: &str| format!("{prefix}{r}");
-    write(root, &p("meshform.yaml"), CONFIG);
-    write(root, &p("clusters/eu/cm.yaml"), &cm("eu-only", "apps"));
-    write(root, &p("clusters/us/cm.yaml"), &cm("us-only", "apps"));
-    write(
-        root,
+    write_file(root, &p("meshform.yaml"), CONFIG);
+    write_file(root, &p("clusters/eu/cm.yaml"), cm("eu-only", "apps"));
+    write_file(root, &p("clusters/us/cm.yaml"), cm("us-only", "apps"));
+    write_file(root,
         &p("templates/settings.yaml.j2"),
         "{% if cluster.name != 'empty' %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\n  labels:\n    region: {{ cluster.labels.region }}\ndata:\n  cluster: {{ cluster.name }}\n  replicas: \"{{ values.replicas }}\"\n  tier: {{ values.tier | default('standard') }}\n{% endif %}\n",
     );
 }
 
-fn repo_with(prefix: &str) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
+fn repo_with(prefix: &str) -> TempRepo {
+    let t = TempRepo::new();
     mesh_files(t.path(), prefix);
-    git(t.path(), &["init", "-q"]);
-    git(t.path(), &["add", "-A"]);
-    git(t.path(), &["commit", "-qm", "one"]);
-    write(
-        t.path(),
+    t.git_init().commit("one");
+    t.write(
         &format!("{prefix}clusters/eu/cm2.yaml"),
-        &cm("eu-second", "apps"),
+        cm("eu-second", "apps"),
     );
-    git(t.path(), &["add", "-A"]);
-    git(t.path(), &["commit", "-qm", "two"]);
+    t.commit("two");
     t
 }
 
@@ -510,30 +446,24 @@ fn happy_path_per_cluster_with_and_without_git() {
         assert_eq!(settings["data"]["cluster"], cluster);
         assert_eq!(settings["data"]["replicas"], replicas);
         let without_git = generate(repo.path(), &app.clone().without_git());
-        assert_eq!(without_git.run.code, 0, "{}", without_git.run.stderr);
+        assert_eq!(without_git.run.code, Some(0), "{}", without_git.run.stderr);
         assert_eq!(
             with_git.run.stdout, without_git.run.stdout,
             "{cluster}: .git changes nothing"
         );
         // The same bytes as `meshform render` of that cluster.
-        let cli = Command::new(BIN)
+        let cli = meshform()
             .args(["render", "--passthrough", "--cluster", cluster])
             .arg(repo.path())
-            .output()
-            .unwrap();
-        assert!(cli.status.success());
-        assert_eq!(String::from_utf8(cli.stdout).unwrap(), with_git.run.stdout);
+            .run();
+        assert_eq!(cli.success(), with_git.run.stdout);
     }
 }
 
 #[test]
 fn cluster_from_plugin_env_and_values_parameter() {
     let repo = repo_with("");
-    write(
-        repo.path(),
-        "values/eu.json",
-        "{\"tier\": \"gold\", \"replicas\": 5}",
-    );
+    repo.write("values/eu.json", "{\"tier\": \"gold\", \"replicas\": 5}");
     let mut app = App::new(".")
         .param(passthrough())
         .param(json!({"name": "values", "array": ["values/eu.json"]}));
@@ -546,7 +476,7 @@ fn cluster_from_plugin_env_and_values_parameter() {
     assert_eq!(settings["data"]["tier"], "gold");
     assert_eq!(settings["data"]["replicas"], "5");
     // A values file the loader would also read as a manifest is refused with a hint.
-    write(repo.path(), "values/eu.yaml", "tier: gold\n");
+    repo.write("values/eu.yaml", "tier: gold\n");
     let app = App::new(".")
         .cluster("eu")
         .param(json!({"name": "values", "array": ["values/eu.yaml"]}));
@@ -564,8 +494,7 @@ fn cluster_from_plugin_env_and_values_parameter() {
 #[test]
 fn bad_yaml_fails_with_file_and_line_and_no_output() {
     let repo = repo_with("");
-    write(
-        repo.path(),
+    repo.write(
         "clusters/eu/broken.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n",
     );
@@ -573,7 +502,7 @@ fn bad_yaml_fails_with_file_and_line_and_no_output() {
         repo.path(),
         &App::new(".").cluster("eu").param(passthrough()),
     );
-    assert_ne!(g.run.code, 0);
+    assert_ne!(g.run.code, Some(0));
     assert!(g.run.stdout.is_empty(), "stdout: {}", g.run.stdout);
     let err = g.result.unwrap_err();
     assert!(err.contains("clusters/eu/broken.yaml:"), "{err}");
@@ -584,12 +513,12 @@ fn bad_yaml_fails_with_file_and_line_and_no_output() {
 fn an_error_finding_fails_with_no_output() {
     // Until the policy engine lands, an error the loader raises: one object defined twice.
     let repo = repo_with("");
-    write(repo.path(), "clusters/eu/dup.yaml", &cm("eu-only", "apps"));
+    repo.write("clusters/eu/dup.yaml", cm("eu-only", "apps"));
     let g = generate(
         repo.path(),
         &App::new(".").cluster("eu").param(passthrough()),
     );
-    assert_ne!(g.run.code, 0);
+    assert_ne!(g.run.code, Some(0));
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(
@@ -611,7 +540,7 @@ fn an_empty_render_fails_unless_allowed() {
         repo.path(),
         &App::new(".").cluster("empty").param(passthrough()),
     );
-    assert_ne!(g.run.code, 0);
+    assert_ne!(g.run.code, Some(0));
     assert!(g.run.stdout.is_empty());
     assert!(g.result.unwrap_err().contains("allow-empty"));
     let g = generate(
@@ -633,7 +562,7 @@ fn a_missing_or_unknown_cluster_parameter_fails() {
     let repo = repo_with("");
     // `plugin: {}` without parameters: ARGOCD_APP_PARAMETERS=null.
     let g = generate(repo.path(), &App::new("."));
-    assert_ne!(g.run.code, 0);
+    assert_ne!(g.run.code, Some(0));
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(
@@ -658,9 +587,9 @@ fn a_missing_or_unknown_cluster_parameter_fails() {
 #[test]
 fn a_shallow_clone_renders_the_same() {
     let repo = repo_with("");
-    let shallow = tempfile::tempdir().unwrap();
+    let shallow = TempRepo::new();
     let url = format!("file://{}", repo.path().display());
-    git(shallow.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    shallow.git(&["clone", "-q", "--depth", "1", &url, "c"]);
     let clone = shallow.path().join("c");
     assert_eq!(
         git_out(&clone, &["rev-parse", "--is-shallow-repository"]).as_deref(),
@@ -669,14 +598,14 @@ fn a_shallow_clone_renders_the_same() {
     let app = App::new(".").cluster("eu").param(passthrough());
     let a = generate(repo.path(), &app);
     let b = generate(&clone, &app);
-    assert_eq!(b.run.code, 0, "{}", b.run.stderr);
+    assert_eq!(b.run.code, Some(0), "{}", b.run.stderr);
     assert_eq!(a.run.stdout, b.run.stdout);
 }
 
 #[test]
 fn a_subpath_root() {
     let repo = repo_with("deploy/mesh/");
-    write(repo.path(), "README.yaml", "not: a manifest of ours\n");
+    repo.write("README.yaml", "not: a manifest of ours\n");
     let app = App::new("deploy/mesh").cluster("us").param(passthrough());
     let top = generate(repo.path(), &app);
     assert_eq!(
@@ -691,7 +620,7 @@ fn a_subpath_root() {
             .cluster("us")
             .param(passthrough()),
     );
-    assert_eq!(below.run.code, 0, "{}", below.run.stderr);
+    assert_eq!(below.run.code, Some(0), "{}", below.run.stderr);
     assert_eq!(top.run.stdout, below.run.stdout);
 }
 
@@ -707,7 +636,7 @@ fn symlinks_pointing_outside() {
 
     // Inside the tarball but outside the meshform root: meshform refuses to read it.
     let repo = repo_with("deploy/mesh/");
-    write(repo.path(), "secrets/creds.yaml", &cm("leak", "apps"));
+    repo.write("secrets/creds.yaml", cm("leak", "apps"));
     std::os::unix::fs::symlink(
         "../../../../secrets/creds.yaml",
         repo.path().join("deploy/mesh/clusters/eu/evil.yaml"),
@@ -717,7 +646,7 @@ fn symlinks_pointing_outside() {
         repo.path(),
         &App::new("deploy/mesh").cluster("eu").param(passthrough()),
     );
-    assert_ne!(g.run.code, 0);
+    assert_ne!(g.run.code, Some(0));
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(
@@ -741,7 +670,7 @@ fn discovery_and_dynamic_parameters() {
         &env,
         Duration::from_secs(10),
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let arr = v.as_array().expect("a JSON array (argo-cd#16077)");
     assert_eq!(arr[0]["name"], "cluster");
@@ -755,16 +684,13 @@ fn discovery_and_dynamic_parameters() {
 // ---------------------------------------------------------------- Gloo objects
 
 /// A Gloo repo whose RouteTable host and destination come from per-cluster values.
-fn gloo_repo(us_dest: &str) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    let r = t.path();
-    write(r, "meshform.yaml", &format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  values: {{host: eu.example.com}}\n- name: us\n  values: {{host: us.example.com, dest: {us_dest}}}\n"));
-    write(r, "workspaces.yaml", "apiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {name: web, namespace: gloo-mesh}\nspec:\n  workloadClusters: [{name: eu, namespaces: [{name: web}]}, {name: us, namespaces: [{name: web}]}]\n");
-    write(r, "web/external.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata: {name: db, namespace: web}\nspec:\n  hosts: [db.example.com]\n  ports:\n  - {name: http, number: 80, protocol: HTTP}\n");
-    write(r, "web/routes.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: web, namespace: web}\nspec:\n  hosts: [{{ values.host }}]\n  http:\n  - name: db\n    matchers: [{uri: {prefix: /db/}}]\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: {{ values.dest | default('db') }}}, port: {number: 80}}\n");
-    git(r, &["init", "-q"]);
-    git(r, &["add", "-A"]);
-    git(r, &["commit", "-qm", "gloo"]);
+fn gloo_repo(us_dest: &str) -> TempRepo {
+    let t = TempRepo::new();
+    t.write( "meshform.yaml", format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  values: {{host: eu.example.com}}\n- name: us\n  values: {{host: us.example.com, dest: {us_dest}}}\n"));
+    t.write("workspaces.yaml", "apiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {name: web, namespace: gloo-mesh}\nspec:\n  workloadClusters: [{name: eu, namespaces: [{name: web}]}, {name: us, namespaces: [{name: web}]}]\n");
+    t.write("web/external.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: ExternalService\nmetadata: {name: db, namespace: web}\nspec:\n  hosts: [db.example.com]\n  ports:\n  - {name: http, number: 80, protocol: HTTP}\n");
+    t.write("web/routes.yaml.j2", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: web, namespace: web}\nspec:\n  hosts: [{{ values.host }}]\n  http:\n  - name: db\n    matchers: [{uri: {prefix: /db/}}]\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: {{ values.dest | default('db') }}}, port: {number: 80}}\n");
+    t.git_init().commit("gloo");
     t
 }
 
@@ -792,14 +718,12 @@ fn gloo_objects_render_per_cluster() {
                 .all(|o| o["metadata"]["annotations"]["cluster.solo.io/cluster"] == cluster),
             "{cluster}"
         );
-        let cli = Command::new(BIN)
+        let cli = meshform()
             .args(["render", "--cluster", cluster])
             .arg(repo.path())
-            .output()
-            .unwrap();
+            .run();
         assert_eq!(
-            String::from_utf8(cli.stdout).unwrap(),
-            g.run.stdout,
+            cli.stdout, g.run.stdout,
             "{cluster}: render and generate differ"
         );
     }
@@ -809,7 +733,7 @@ fn gloo_objects_render_per_cluster() {
 fn a_translation_error_fails_with_findings_exit_and_no_output() {
     let repo = gloo_repo("nope");
     let g = generate(repo.path(), &App::new(".").cluster("eu"));
-    assert_eq!(g.run.code, 1, "findings exit 1: {}", g.run.stderr);
+    assert_eq!(g.run.code, Some(1), "findings exit 1: {}", g.run.stderr);
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(
@@ -824,9 +748,9 @@ fn a_translation_error_fails_with_findings_exit_and_no_output() {
 #[test]
 fn a_deny_finding_fails_with_findings_exit_and_no_output() {
     let repo = gloo_repo("db");
-    write(repo.path(), "web/split.yaml", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: split, namespace: web}\nspec:\n  hosts: [split.example.com]\n  http:\n  - name: split\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 100}\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 50}\n");
+    repo.write("web/split.yaml", "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata: {name: split, namespace: web}\nspec:\n  hosts: [split.example.com]\n  http:\n  - name: split\n    forwardTo:\n      destinations:\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 100}\n      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}, weight: 50}\n");
     let g = generate(repo.path(), &App::new(".").cluster("eu"));
-    assert_eq!(g.run.code, 1, "{}", g.run.stderr);
+    assert_eq!(g.run.code, Some(1), "{}", g.run.stderr);
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();
     assert!(

@@ -1,7 +1,9 @@
 //! `meshform check` end to end: formats, exit codes, exemptions, broken policies, and
 //! `render` refusing to render on a Deny finding.
 
-use assert_cmd::Command;
+mod support;
+use support::{meshform, TempRepo};
+
 use std::path::Path;
 
 const DUP: &str = "apiVersion: networking.gloo.solo.io/v2
@@ -20,36 +22,17 @@ spec:
     directResponse: {status: 404}
 ";
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for (p, t) in files {
-        let path = d.path().join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, t).unwrap();
-    }
-    d
-}
-
-fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .arg("check")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+/// `meshform check DIR ARGS...`: exit code, stdout, stderr.
+fn check(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let r = meshform().arg("check").arg(dir).args(args).run();
+    (r.code, r.stdout, r.stderr)
 }
 
 #[test]
 fn text_is_rustc_style_and_exit_is_1_on_errors() {
-    let d = repo(&[("rt.yaml", DUP)]);
+    let d = TempRepo::with([("rt.yaml", DUP)]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("error[routetable-unique-prefix]: host api.example.com: prefix /v1 is already routed by RouteTable apps/rt-a at spec.http[0].matchers[0].uri.prefix"), "{out}");
     assert!(out.contains("  --> rt.yaml:13:21"), "{out}");
     assert!(out.contains("13 |     - uri: {prefix: /v1}"), "{out}");
@@ -67,12 +50,12 @@ fn text_is_rustc_style_and_exit_is_1_on_errors() {
 
 #[test]
 fn clean_and_warning_only_repos_exit_0() {
-    let d = repo(&[(
+    let d = TempRepo::with([(
         "cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n",
     )]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, Some(0), "{out}");
     let warn = "apiVersion: networking.gloo.solo.io/v2
 kind: RouteTable
 metadata: {name: rt, namespace: apps}
@@ -83,17 +66,17 @@ spec:
       destinations:
       - ref: {name: not-here}
 ";
-    let d = repo(&[("rt.yaml", warn)]);
+    let d = TempRepo::with([("rt.yaml", warn)]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("warning[routetable-service-exists]"), "{out}");
 }
 
 #[test]
 fn json_is_stable_and_documented() {
-    let d = repo(&[("rt.yaml", DUP)]);
+    let d = TempRepo::with([("rt.yaml", DUP)]);
     let (code, out, _) = check(d.path(), &["--format", "json"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, Some(1));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     // Istio's own validation reports the unreachable duplicate too; pick the policy's finding.
     let f = v["findings"]
@@ -122,9 +105,9 @@ fn json_is_stable_and_documented() {
 
 #[test]
 fn sarif_validates_against_the_sarif_2_1_0_schema() {
-    let d = repo(&[("dir with space/rt.yaml", DUP)]);
+    let d = TempRepo::with([("dir with space/rt.yaml", DUP)]);
     let (code, out, _) = check(d.path(), &["--format", "sarif"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, Some(1));
     let log: serde_json::Value = serde_json::from_str(&out).unwrap();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string("tests/data/sarif-2.1.0-minimal.schema.json").unwrap(),
@@ -163,9 +146,9 @@ fn github_annotations_are_capped_at_10_per_severity() {
     for _ in 0..13 {
         rt.push_str("  - matchers: [{uri: {exact: /same}}]\n    directResponse: {status: 200}\n");
     }
-    let d = repo(&[("rt.yaml", &rt)]);
+    let d = TempRepo::with([("rt.yaml", &rt)]);
     let (code, out, _) = check(d.path(), &["--format", "github"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, Some(1));
     let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error ")).collect();
     assert_eq!(errors.len(), 10, "{out}");
     assert!(
@@ -189,9 +172,9 @@ fn exemptions_need_a_reason_and_can_be_disabled() {
         "  namespace: apps\n",
         "  namespace: apps\n  annotations:\n    policy.meshform.dev/ignore-routetable-unique-prefix: \"legacy, JIRA-12\"\n",
     );
-    let d = repo(&[("rt.yaml", &exempt)]);
+    let d = TempRepo::with([("rt.yaml", &exempt)]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("1 suppressed by exemptions"), "{out}");
     assert!(
         out.contains("suppressed: rt.yaml:15:21: error[routetable-unique-prefix]"),
@@ -199,16 +182,16 @@ fn exemptions_need_a_reason_and_can_be_disabled() {
     );
     assert!(out.contains("exempted: legacy, JIRA-12"), "{out}");
     let (code, out, _) = check(d.path(), &["--no-exemptions"]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, Some(1), "{out}");
     let (_, json, _) = check(d.path(), &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["summary"]["suppressed"], 1);
     assert_eq!(v["suppressed"][0]["policy"], "routetable-unique-prefix");
 
     let no_reason = exempt.replace("\"legacy, JIRA-12\"", "\"\"");
-    let d = repo(&[("rt.yaml", &no_reason)]);
+    let d = TempRepo::with([("rt.yaml", &no_reason)]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("warning[policy-exemption]: exemption policy.meshform.dev/ignore-routetable-unique-prefix has no reason"), "{out}");
     assert!(out.contains("--> rt.yaml:7:58"), "{out}");
 }
@@ -235,13 +218,13 @@ spec:
 #[test]
 fn repo_and_extra_policies_run_with_inventory_and_globals() {
     let cm = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: b\n";
-    let d = repo(&[("cm.yaml", cm), ("policies/owner.yaml", CUSTOM)]);
+    let d = TempRepo::with([("cm.yaml", cm), ("policies/owner.yaml", CUSTOM)]);
     let (code, out, _) = check(d.path(), &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("warning[configmap-has-owner]: namespace b is not defined in the repo\n  --> cm.yaml:9:14"), "{out}");
     // The same policy from --policy-dir.
-    let p = repo(&[("owner.yaml", CUSTOM)]);
-    let d = repo(&[("cm.yaml", cm)]);
+    let p = TempRepo::with([("owner.yaml", CUSTOM)]);
+    let d = TempRepo::with([("cm.yaml", cm)]);
     let (_, out, _) = check(d.path(), &["--policy-dir", p.path().to_str().unwrap()]);
     assert!(out.contains("warning[configmap-has-owner]"), "{out}");
 }
@@ -252,7 +235,7 @@ fn broken_policies_exit_2_naming_file_and_line() {
         "object.metadata.namespace in",
         "isNamespace(object.metadata.namespace) ||",
     );
-    let d = repo(&[
+    let d = TempRepo::with([
         (
             "cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
@@ -260,57 +243,51 @@ fn broken_policies_exit_2_naming_file_and_line() {
         ("policies/owner.yaml", &bad_fn),
     ]);
     let (code, out, err) = check(d.path(), &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(out.is_empty());
     assert!(err.contains("error[policy-invalid]: policy configmap-has-owner: validations[0].expression: unknown function `isNamespace`"), "{err}");
     assert!(err.contains("--> policies/owner.yaml:15:17"), "{err}");
 
     let bad_yaml = CUSTOM.replace("  validations:", "  validatoins:");
-    let d = repo(&[("policies/owner.yaml", &bad_yaml)]);
+    let d = TempRepo::with([("policies/owner.yaml", &bad_yaml)]);
     let (code, _, err) = check(d.path(), &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(err.contains("policies/owner.yaml:15:5"), "{err}");
     assert!(err.contains("unknown field `validatoins`"), "{err}");
 
     let bad_var = CUSTOM.replace("variables.owners", "variables.ownrs");
-    let d = repo(&[("policies/owner.yaml", &bad_var)]);
+    let d = TempRepo::with([("policies/owner.yaml", &bad_var)]);
     let (code, _, err) = check(d.path(), &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(err.contains("unknown variable `variables.ownrs`"), "{err}");
 
     // Policy tests and fixtures under policies/tests/ are not policies.
-    let d = repo(&[(
+    let d = TempRepo::with([(
         "policies/tests/t.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
     )]);
     let (code, _, err) = check(d.path(), &[]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]
 fn render_refuses_on_deny_findings() {
-    let d = repo(&[("rt.yaml", DUP)]);
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
+    let d = TempRepo::with([("rt.yaml", DUP)]);
+    let out = meshform()
         .args(["render", "--passthrough"])
         .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+        .run();
+    assert_eq!(out.code, Some(1));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("routetable-unique-prefix"));
+    assert!(out.stderr.contains("routetable-unique-prefix"));
 }
 
 #[test]
 fn policy_test_command_reports_failures() {
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .args(["policy", "test", "policies/tests"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(" passed, 0 failed"));
-    let t = repo(&[
+    let out = meshform().args(["policy", "test", "policies/tests"]).run();
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.contains(" passed, 0 failed"));
+    let t = TempRepo::with([
         ("p.yaml", CUSTOM),
         ("r.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: b}\n"),
         (
@@ -318,14 +295,9 @@ fn policy_test_command_reports_failures() {
             "apiVersion: policy.meshform.dev/v1alpha1\nkind: Test\npolicies: [p.yaml]\nresources: [r.yaml]\nresults:\n- {policy: configmap-has-owner, kind: ConfigMap, resources: [x], result: pass}\n",
         ),
     ]);
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .args(["policy", "test"])
-        .arg(t.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("expected Pass, got Fail"));
+    let out = meshform().args(["policy", "test"]).arg(t.path()).run();
+    assert_eq!(out.code, Some(1));
+    assert!(out.stdout.contains("expected Pass, got Fail"));
 }
 
 #[test]
@@ -341,9 +313,9 @@ spec:
     - uri: {prefx: /v1}
     directResponse: {status: 200}
 ";
-    let d = repo(&[("rt.yaml", rt)]);
+    let d = TempRepo::with([("rt.yaml", rt)]);
     let (code, out, _) = check(d.path(), &["--format", "json"]);
-    assert_eq!(code, 0, "warnings alone pass: {out}");
+    assert_eq!(code, Some(0), "warnings alone pass: {out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let unknown: Vec<(String, u64, u64)> = v["findings"]
         .as_array()

@@ -1,17 +1,9 @@
 //! End-to-end tests of `meshform diff` over real git repos built in temporary directories.
 
 mod support;
-use support::git;
+use support::{git, meshform, redact, write_file, Cli, Run, TempRepo};
 
-use assert_cmd::Command;
 use std::path::Path;
-use std::process::Output;
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 fn commit(dir: &Path, msg: &str, tag: &str) {
     git(dir, &["add", "-A"]);
@@ -101,42 +93,42 @@ data:
 ";
 
 /// A repo with one commit per kind of change, tagged c0 (initial) to c6.
-fn history() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
+fn history() -> TempRepo {
+    let t = TempRepo::new();
     let d = t.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, "app.yaml", APP);
-    write(d, "secret.yaml", SECRET);
-    write(d, "istio.yaml", &istio(90));
+    write_file(d, "app.yaml", APP);
+    write_file(d, "secret.yaml", SECRET);
+    write_file(d, "istio.yaml", istio(90));
     commit(d, "initial", "c0");
-    write(d, "extra.yaml", EXTRA);
+    write_file(d, "extra.yaml", EXTRA);
     commit(d, "add", "c1");
-    write(
+    write_file(
         d,
         "app.yaml",
-        &APP.replace("greeting: hello", "greeting: hi"),
+        APP.replace("greeting: hello", "greeting: hi"),
     );
-    write(
+    write_file(
         d,
         "secret.yaml",
-        &SECRET.replace("c2VjcmV0LW9uZQ==", "c2VjcmV0LXR3bw=="),
+        SECRET.replace("c2VjcmV0LW9uZQ==", "c2VjcmV0LXR3bw=="),
     );
-    write(d, "istio.yaml", &istio(80));
+    write_file(d, "istio.yaml", istio(80));
     commit(d, "change", "c2");
     let app = APP.replace("greeting: hello", "greeting: hi");
     let (cm, _svc) = app.split_once("---\n").unwrap();
-    write(d, "app.yaml", cm);
+    write_file(d, "app.yaml", cm);
     commit(d, "remove", "c3");
-    write(
+    write_file(
         d,
         "extra.yaml",
-        &EXTRA.replace("name: extra", "name: extra-renamed"),
+        EXTRA.replace("name: extra", "name: extra-renamed"),
     );
     commit(d, "rename", "c4");
     std::fs::remove_file(d.join("app.yaml")).unwrap();
-    write(d, "moved/app.yaml", cm);
+    write_file(d, "moved/app.yaml", cm);
     commit(d, "move", "c5");
-    write(
+    write_file(
         d,
         "secret.yaml",
         "# same Secret, other layout\nkind: Secret\napiVersion: v1\n\
@@ -148,27 +140,18 @@ fn history() -> tempfile::TempDir {
     t
 }
 
-fn diff(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("meshform")
-        .unwrap()
-        .current_dir(dir)
+/// `meshform diff --passthrough ARGS...` run in `dir`.
+fn diff_cmd(dir: &Path, args: &[&str]) -> Cli {
+    let mut c = meshform();
+    c.current_dir(dir)
         .arg("diff")
         .arg("--passthrough")
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    c
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-/// Commit ids depend on git's object format; keep snapshots independent of them.
-fn redact(s: &str) -> String {
-    let full = regex::Regex::new(r"[0-9a-f]{40}").unwrap();
-    let short = regex::Regex::new(r"\(([0-9a-f]{7})\)").unwrap();
-    let s = full.replace_all(s, "<commit>");
-    short.replace_all(&s, "(<commit>)").into_owned()
+fn diff(dir: &Path, args: &[&str]) -> Run {
+    diff_cmd(dir, args).run()
 }
 
 const SECRET_VALUES: [&str; 4] = [
@@ -192,13 +175,8 @@ fn change_in_each_format() {
                 "--base", "c1", "--head", "c2", "--format", fmt, "--color", "never",
             ],
         );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let out = stdout(&o);
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        let out = o.stdout;
         for v in SECRET_VALUES {
             assert!(!out.contains(v), "{fmt} output leaks a secret value {v}");
         }
@@ -213,7 +191,7 @@ fn json_lists_objects_with_paths_sources_and_masked_secrets() {
         t.path(),
         &["--base", "c1", "--head", "c2", "--format", "json"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let objs = v["objects"].as_array().unwrap();
     let names: Vec<(&str, &str)> = objs
         .iter()
@@ -246,7 +224,7 @@ fn add_remove_and_rename() {
         t.path(),
         &["--base", "c0", "--head", "c1", "--color", "never"],
     );
-    let out = stdout(&o);
+    let out = &o.stdout;
     assert!(
         out.contains("added ConfigMap default/extra in cluster1"),
         "{out}"
@@ -261,7 +239,7 @@ fn add_remove_and_rename() {
         t.path(),
         &["--base", "c2", "--head", "c3", "--color", "never"],
     );
-    let out = stdout(&o);
+    let out = o.stdout;
     assert!(
         out.contains("removed Service default/web in cluster1"),
         "{out}"
@@ -273,7 +251,7 @@ fn add_remove_and_rename() {
         t.path(),
         &["--base", "c3", "--head", "c4", "--format", "json"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let got: Vec<(&str, &str)> = v["objects"]
         .as_array()
         .unwrap()
@@ -288,13 +266,13 @@ fn move_and_reformat_are_no_change() {
     let t = history();
     for (base, head) in [("c4", "c5"), ("c5", "c6")] {
         let o = diff(t.path(), &["--base", base, "--head", head, "--exit-code"]);
-        assert_eq!(o.status.code(), Some(0), "{base}..{head}: {}", stdout(&o));
-        assert!(stdout(&o).contains("No changes in the rendered output."));
+        assert_eq!(o.code, Some(0), "{base}..{head}: {}", o.stdout);
+        assert!(o.stdout.contains("No changes in the rendered output."));
         let o = diff(
             t.path(),
             &["--base", base, "--head", head, "--format", "markdown"],
         );
-        let md = stdout(&o);
+        let md = &o.stdout;
         assert!(md.starts_with("<!-- meshform-diff -->\n"), "{md}");
         assert!(md.contains("No changes"), "{md}");
         assert!(!md.contains("<details>"), "{md}");
@@ -302,7 +280,7 @@ fn move_and_reformat_are_no_change() {
             t.path(),
             &["--base", base, "--head", head, "--format", "json"],
         );
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
         assert_eq!(v["objects"], serde_json::json!([]));
     }
 }
@@ -311,24 +289,24 @@ fn move_and_reformat_are_no_change() {
 fn exit_codes_follow_kubectl_diff() {
     let t = history();
     let o = diff(t.path(), &["--base", "c0", "--head", "c1"]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.code, Some(0));
     let o = diff(t.path(), &["--base", "c0", "--head", "c1", "--exit-code"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.code, Some(1));
     let o = diff(t.path(), &["--base", "nope", "--exit-code"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
     assert!(o.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown revision `nope`"));
+    assert!(o.stderr.contains("unknown revision `nope`"));
 }
 
 #[test]
 fn default_compares_head_with_the_working_tree() {
     let t = history();
     let o = diff(t.path(), &["--exit-code"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    write(t.path(), "extra.yaml", &EXTRA.replace("k: v", "k: w"));
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
+    write_file(t.path(), "extra.yaml", EXTRA.replace("k: v", "k: w"));
     let o = diff(t.path(), &["--exit-code", "--color", "never"]);
-    assert_eq!(o.status.code(), Some(1));
-    let out = stdout(&o);
+    assert_eq!(o.code, Some(1));
+    let out = &o.stdout;
     assert!(
         out.starts_with("meshform diff: HEAD (") && out.contains(") -> working tree\n"),
         "{out}"
@@ -345,7 +323,7 @@ fn merge_base_of_a_branch() {
     let t = history();
     let d = t.path();
     git(d, &["checkout", "-q", "-b", "feature", "c2"]);
-    write(d, "extra.yaml", &EXTRA.replace("k: v", "k: feature"));
+    write_file(d, "extra.yaml", EXTRA.replace("k: v", "k: feature"));
     commit(d, "feature change", "f1");
     // main moved on (c3..c6) after the branch point; the merge base is c2.
     let o = diff(
@@ -359,13 +337,8 @@ fn merge_base_of_a_branch() {
             "json",
         ],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let names: Vec<&str> = v["objects"]
         .as_array()
         .unwrap()
@@ -382,44 +355,44 @@ fn merge_base_of_a_branch() {
 
 #[test]
 fn not_a_repository_or_no_commits_is_exit_2() {
-    let t = tempfile::tempdir().unwrap();
-    write(t.path(), "a.yaml", EXTRA);
+    let t = TempRepo::new();
+    write_file(t.path(), "a.yaml", EXTRA);
     let o = diff(t.path(), &[]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
     assert!(o.stdout.is_empty());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = &o.stderr;
     assert!(err.contains("is not in a git repository"), "{err}");
 
     git(t.path(), &["init", "-q"]);
     let o = diff(t.path(), &[]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
     assert!(o.stdout.is_empty());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = &o.stderr;
     assert!(err.contains("no commits yet"), "{err}");
 }
 
 #[test]
 fn broken_base_shows_head_as_added_and_broken_head_is_exit_2() {
-    let t = tempfile::tempdir().unwrap();
+    let t = TempRepo::new();
     let d = t.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, "a.yaml", "kind: ConfigMap\nmetadata: [unclosed\n");
+    write_file(d, "a.yaml", "kind: ConfigMap\nmetadata: [unclosed\n");
     commit(d, "broken", "b0");
-    write(d, "a.yaml", EXTRA);
+    write_file(d, "a.yaml", EXTRA);
     commit(d, "fixed", "b1");
     let o = diff(d, &["--base", "b0", "--head", "b1", "--color", "never"]);
-    assert_eq!(o.status.code(), Some(0));
-    let out = stdout(&o);
+    assert_eq!(o.code, Some(0));
+    let out = &o.stdout;
     assert!(out.contains("the base failed to render"), "{out}");
     assert!(out.contains("added ConfigMap default/extra"), "{out}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("failed to render"));
+    assert!(o.stderr.contains("failed to render"));
     let o = diff(d, &["--base", "b0", "--head", "b1", "--format", "markdown"]);
-    assert!(stdout(&o).contains("The base failed to render"));
+    assert!(o.stdout.contains("The base failed to render"));
 
     let o = diff(d, &["--base", "b1", "--head", "b0"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
     assert!(o.stdout.is_empty(), "nothing on stdout on error");
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = &o.stderr;
     assert!(err.contains("--> a.yaml:"), "errors name the file: {err}");
     assert!(
         err.contains(" | metadata: [unclosed"),
@@ -431,31 +404,37 @@ fn broken_base_shows_head_as_added_and_broken_head_is_exit_2() {
 fn color_is_honoured() {
     let t = history();
     let args = ["--base", "c1", "--head", "c2"];
-    let always = diff(t.path(), &[&args[..], &["--color", "always"]].concat());
-    assert!(stdout(&always).contains("\u{1b}["));
-    // assert_cmd pipes stdout: auto must not colour.
-    let auto = diff(t.path(), &[&args[..], &["--color", "auto"]].concat());
-    assert!(!stdout(&auto).contains('\u{1b}'));
-    let never = diff(t.path(), &[&args[..], &["--color", "never"]].concat());
-    assert!(!stdout(&never).contains('\u{1b}'));
-    assert_eq!(stdout(&auto), stdout(&never));
+    // NO_COLOR unset, so that only the flag and the piped stdout decide.
+    let run = |color: &str| {
+        diff_cmd(t.path(), &[&args[..], &["--color", color]].concat())
+            .env_remove("NO_COLOR")
+            .run()
+    };
+    let always = run("always");
+    assert!(always.stdout.contains("\u{1b}["));
+    // The harness pipes stdout: auto must not colour.
+    let auto = run("auto");
+    assert!(!auto.stdout.contains('\u{1b}'));
+    let never = run("never");
+    assert!(!never.stdout.contains('\u{1b}'));
+    assert_eq!(auto.stdout, never.stdout);
 }
 
 #[test]
 fn markdown_over_the_cap_is_cut_cleanly() {
-    let t = tempfile::tempdir().unwrap();
+    let t = TempRepo::new();
     let d = t.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, "keep.yaml", EXTRA);
+    write_file(d, "keep.yaml", EXTRA);
     commit(d, "base", "m0");
     for i in 0..30 {
         let body: String = (0..8)
             .map(|j| format!("line-{j}: {}\n", "x".repeat(60 + i)))
             .collect();
-        write(
+        write_file(
             d,
             &format!("cm{i:02}.yaml"),
-            &format!(
+            format!(
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:02}\n  namespace: default\ndata:\n  big: |\n{}",
                 body.lines().map(|l| format!("    {l}\n")).collect::<String>()
             ),
@@ -476,8 +455,8 @@ fn markdown_over_the_cap_is_cut_cleanly() {
             &max.to_string(),
         ],
     );
-    assert_eq!(o.status.code(), Some(0));
-    let md = stdout(&o);
+    assert_eq!(o.code, Some(0));
+    let md = &o.stdout;
     assert!(md.len() <= max, "{} > {max}", md.len());
     assert!(md.starts_with("<!-- meshform-diff -->\n"));
     // Every fence is closed: fence lines come in pairs, each object block is whole.
@@ -521,7 +500,7 @@ fn markdown_over_the_cap_is_cut_cleanly() {
 
     // With the default cap everything fits and nothing is cut.
     let o = diff(d, &["--base", "m0", "--head", "m1", "--format", "markdown"]);
-    let md = stdout(&o);
+    let md = &o.stdout;
     assert!(!md.contains("Output cut"), "{md}");
     assert_eq!(md.matches("#### ConfigMap").count(), 30);
 }
@@ -535,7 +514,7 @@ fn context_lines_follow_dash_u() {
             "--base", "c1", "--head", "c2", "-U", "0", "--color", "never",
         ],
     );
-    let out = stdout(&o);
+    let out = &o.stdout;
     assert!(
         out.contains("@@ -8 +8 @@\n-  greeting: hello\n+  greeting: hi\n"),
         "{out}"
@@ -550,7 +529,7 @@ fn context_lines_follow_dash_u() {
             "--base", "c1", "--head", "c2", "-U", "1", "--color", "never",
         ],
     );
-    let out = stdout(&o);
+    let out = &o.stdout;
     assert!(out.contains("   color: blue\n-  greeting: hello"), "{out}");
     assert!(
         !out.contains(" data:\n   color: blue"),
@@ -562,34 +541,29 @@ fn context_lines_follow_dash_u() {
 /// objects show as added or removed); one that neither has is a typo, exit 2.
 #[test]
 fn a_cluster_neither_revision_has_is_exit_2() {
-    let t = tempfile::tempdir().unwrap();
+    let t = TempRepo::new();
     let d = t.path();
     git(d, &["init", "-q", "-b", "main"]);
     let config = |clusters: &str| {
         format!("apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{clusters}]\n")
     };
-    write(d, "meshform.yaml", &config("{name: a}"));
-    write(d, "app.yaml", APP);
+    write_file(d, "meshform.yaml", config("{name: a}"));
+    write_file(d, "app.yaml", APP);
     commit(d, "one cluster", "c0");
-    write(
+    write_file(
         d,
         "meshform.yaml",
-        &config("{name: a}, {name: b, paths: [\"b/**\"]}"),
+        config("{name: a}, {name: b, paths: [\"b/**\"]}"),
     );
-    write(d, "b/app.yaml", APP);
+    write_file(d, "b/app.yaml", APP);
     commit(d, "a second cluster", "c1");
     let o = diff(d, &["--base", "c0", "--head", "c1", "--cluster", "b"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout(&o).contains("ConfigMap"), "{}", stdout(&o));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("ConfigMap"), "{}", o.stdout);
     let o = diff(d, &["--base", "c0", "--head", "c1", "--cluster", "nope"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
     assert!(o.stdout.is_empty());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = &o.stderr;
     assert!(err.contains("no revision has cluster `nope`"), "{err}");
     assert!(err.contains("clusters: a, b"), "{err}");
 }

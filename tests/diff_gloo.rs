@@ -2,9 +2,8 @@
 //! the rendered Istio objects, and routing pictures follow the rendered routes.
 
 mod support;
-use support::git;
+use support::{meshform, TempRepo};
 
-use assert_cmd::Command;
 use std::path::Path;
 
 const WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
@@ -36,48 +35,29 @@ spec:
       - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
 ";
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-fn repo() -> tempfile::TempDir {
-    let t = tempfile::tempdir().expect("tempdir");
-    let d = t.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    write(d, "workspaces.yaml", WORKSPACE);
-    write(d, "web/external.yaml", EXTERNAL);
-    write(d, "web/routes.yaml", ROUTES);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-qm", "base"]);
+fn repo() -> TempRepo {
+    let t = TempRepo::new();
+    t.git(&["init", "-q", "-b", "main"]);
+    t.write("workspaces.yaml", WORKSPACE);
+    t.write("web/external.yaml", EXTERNAL);
+    t.write("web/routes.yaml", ROUTES);
+    t.commit("base");
     t
 }
 
 fn diff_json(dir: &Path) -> serde_json::Value {
-    let o = Command::cargo_bin("meshform")
-        .expect("binary")
+    meshform()
         .current_dir(dir)
         .args(["diff", "--format", "json"])
-        .output()
-        .expect("runs");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("json")
+        .run()
+        .exit(0)
+        .json()
 }
 
 #[test]
 fn route_change_is_attributed_to_the_route_table() {
     let t = repo();
-    write(
-        t.path(),
-        "web/routes.yaml",
-        &ROUTES.replace("/db/", "/data/"),
-    );
+    t.write("web/routes.yaml", ROUTES.replace("/db/", "/data/"));
     let v = diff_json(t.path());
     let objs = v["objects"].as_array().expect("objects");
     assert_eq!(objs.len(), 1, "{v:#}");
@@ -111,15 +91,13 @@ fn route_change_is_attributed_to_the_route_table() {
 #[test]
 fn external_service_port_change_changes_the_service_entry_and_the_picture() {
     let t = repo();
-    write(
-        t.path(),
+    t.write(
         "web/external.yaml",
-        &EXTERNAL.replace("number: 80", "number: 8080"),
+        EXTERNAL.replace("number: 80", "number: 8080"),
     );
-    write(
-        t.path(),
+    t.write(
         "web/routes.yaml",
-        &ROUTES.replace("number: 80", "number: 8080"),
+        ROUTES.replace("number: 80", "number: 8080"),
     );
     let v = diff_json(t.path());
     let kinds: Vec<&str> = v["objects"]
@@ -137,8 +115,8 @@ fn external_service_port_change_changes_the_service_entry_and_the_picture() {
     );
     // Moving the RouteTable to another file changes nothing rendered.
     let t = repo();
-    std::fs::remove_file(t.path().join("web/routes.yaml")).expect("rm");
-    write(t.path(), "routes/moved.yaml", ROUTES);
+    t.remove("web/routes.yaml");
+    t.write("routes/moved.yaml", ROUTES);
     let v = diff_json(t.path());
     assert_eq!(v["objects"], serde_json::json!([]), "{v:#}");
 }

@@ -10,6 +10,9 @@
 //! - the worked examples E1, E3, E5, E6, E7 of gloo-translation.md §10 match
 //!   tests/expected/E*.yaml.
 
+mod support;
+use support::{fixture_dirs, meshform, root};
+
 use meshform::diag::Severity;
 use meshform::pipeline::{self, Options, Outcome};
 use meshform::render::{emit, IstioApi, Rendered};
@@ -17,44 +20,8 @@ use meshform::source::Origin;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every fixture repo: `fixtures/<name>/` for the scenario repos, and each directory under
-/// `fixtures/features/` and `fixtures/reference/`.
-fn fixture_dirs() -> Vec<(String, PathBuf)> {
-    let base = root().join("fixtures");
-    let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&base)
-        .expect("fixtures/ exists")
-        .map(|e| e.expect("readable").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    entries.sort();
-    for dir in entries {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        if name == "features" || name == "reference" {
-            let mut subs: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.is_dir())
-                .collect();
-            subs.sort();
-            for s in subs {
-                let sub = s.file_name().unwrap().to_string_lossy().to_string();
-                out.push((format!("{name}/{sub}"), s));
-            }
-        } else {
-            out.push((name, dir));
-        }
-    }
-    assert!(out.len() >= 10, "fixtures not found: {out:?}");
-    out
-}
 
 fn render(dir: &Path) -> Outcome {
     pipeline::load(&Origin::Dir(dir.to_path_buf()), &Options::default())
@@ -233,14 +200,14 @@ fn rendering_is_deterministic() {
 fn cli_bytes_do_not_depend_on_thread_count() {
     for (name, dir) in fixture_dirs() {
         let run = |threads: Option<&str>| {
-            let mut cmd = assert_cmd::Command::cargo_bin("meshform").unwrap();
+            let mut cmd = meshform();
             cmd.arg("render").arg(&dir);
             match threads {
                 Some(t) => cmd.env("RAYON_NUM_THREADS", t),
                 None => cmd.env_remove("RAYON_NUM_THREADS"),
             };
-            let o = cmd.output().unwrap();
-            (o.status.code(), o.stdout)
+            let o = cmd.run();
+            (o.code, o.stdout)
         };
         let one = run(Some("1"));
         let default = run(None);

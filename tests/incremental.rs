@@ -5,15 +5,14 @@
 
 #[path = "../benches/support/gen.rs"]
 mod gen;
+mod support;
+use support::{fixture_dirs, full_sweep, read_tree, root, write_tree, Files, FULL_SWEEP};
 
 use meshform::pipeline::{self, Options, Outcome};
 use meshform::render::{Keep, RenderOptions};
 use meshform::repo::{LoadError, LoadOptions, Repo};
 use meshform::source::Origin;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-type Files = BTreeMap<String, String>;
 
 fn options(passthrough: bool) -> Options {
     Options {
@@ -29,38 +28,6 @@ fn options(passthrough: bool) -> Options {
         release_inputs: true,
         ..Options::default()
     }
-}
-
-fn write(dir: &Path, files: &Files) {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-}
-
-fn read_tree(root: &Path) -> Files {
-    fn walk(root: &Path, dir: &Path, out: &mut Files) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else if let Ok(text) = std::fs::read_to_string(&p) {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, text);
-            }
-        }
-    }
-    let mut out = Files::new();
-    walk(root, root, &mut out);
-    out
 }
 
 /// Renders `head` after `base` with reuse, and again in full; returns how many units and
@@ -299,7 +266,7 @@ impl Tally {
     }
 
     fn run(&mut self, name: String, base: &Path, head_dir: &Path, head: &Files, opts: &Options) {
-        write(head_dir, head);
+        write_tree(head_dir, head);
         self.variants += 1;
         match compare(base, head_dir, opts) {
             Ok((units, checks)) => {
@@ -351,7 +318,7 @@ fn every_policy_resource_edit_checks_as_a_full_check() {
         skip_policies: false,
         ..options(false)
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests");
+    let root = root().join("policies/tests");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -368,7 +335,7 @@ fn every_policy_resource_edit_checks_as_a_full_check() {
         files.insert("a.yaml".into(), join(&header, &docs[..half]));
         files.insert("b.yaml".into(), join("", &docs[half..]));
         let base = tmp.path().join("base");
-        write(&base, &files);
+        write_tree(&base, &files);
         for (file, other) in [("a.yaml", "b.yaml"), ("b.yaml", "a.yaml")] {
             for doc in 0..docs.len() {
                 for edit in EDITS {
@@ -395,13 +362,13 @@ fn every_policy_resource_edit_checks_as_a_full_check() {
 /// name, file and lines, so only its value tells it changed, and the finding must appear.
 #[test]
 fn an_edit_that_breaks_an_object_only_rule_is_found() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests/routetable-weights");
+    let dir = root().join("policies/tests/routetable-weights");
     let text = std::fs::read_to_string(dir.join("resources.yaml")).unwrap();
     let mut files = Files::new();
     files.insert("a.yaml".into(), text.clone());
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
-    write(&base, &files);
+    write_tree(&base, &files);
     // `good` splits 70/30; 70/40 sums to 110.
     let broken = text.replacen("weight: 30}", "weight: 40}", 1);
     assert_ne!(broken, text, "resources changed");
@@ -411,7 +378,7 @@ fn an_edit_that_breaks_an_object_only_rule_is_found() {
         ..options(false)
     };
     let head = tmp.path().join("head");
-    write(&head, &files);
+    write_tree(&head, &files);
     let load = LoadOptions::default();
     let b = Repo::load(&Origin::Dir(base.clone()), &load).unwrap();
     let h = Repo::load_after(&Origin::Dir(head.clone()), &load, &b);
@@ -440,20 +407,7 @@ fn an_edit_that_breaks_an_object_only_rule_is_found() {
 }
 
 fn fixture_edits(opts: &Options) -> Tally {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut repos = Vec::new();
-    for group in ["external-services", "multicluster"] {
-        repos.push(root.join(group));
-    }
-    for group in ["features", "reference"] {
-        let mut subs: Vec<PathBuf> = std::fs::read_dir(root.join(group))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        subs.sort();
-        repos.extend(subs);
-    }
+    let repos: Vec<PathBuf> = fixture_dirs().into_iter().map(|(_, dir)| dir).collect();
     assert!(repos.len() >= 20, "fixtures not found");
     let tmp = tempfile::tempdir().unwrap();
     let mut tally = Tally::new();
@@ -480,17 +434,30 @@ fn fixture_edits(opts: &Options) -> Tally {
 
 /// The generated repo: its own change sets, and seeded random edits, one and several at a
 /// time, with and without passthrough objects.
+///
+/// The whole sweep compares 63 heads and dominates `cargo test`; by default a sample of one
+/// head of each kind runs (a change set; one edit, without and with passthrough objects;
+/// several edits, without and with). `MESHFORM_FULL_SWEEP=1` runs every head (`.ci/run` does,
+/// as a step of its own).
 #[test]
 fn generated_repo_edits_render_as_a_full_render() {
+    const CHANGE_SETS: [usize; 3] = [1, 5, 40];
+    const ROUNDS: usize = 60;
+    const SAMPLE_CHANGE_SETS: [usize; 1] = [5];
+    const SAMPLE_ROUNDS: [usize; 4] = [0, 9, 40, 59];
+    let full = full_sweep();
     let tmp = tempfile::tempdir().unwrap();
     let spec = gen::Spec::new(400);
     let base_files = gen::generate(&spec).files;
     let base = tmp.path().join("base");
-    write(&base, &base_files);
+    write_tree(&base, &base_files);
     let head_dir = tmp.path().join("head");
     let mut tally = Tally::new();
     // The generator's own edits (ports, endpoints, routes), as the diff benchmark makes them.
-    for changes in [1, 5, 40] {
+    for changes in CHANGE_SETS {
+        if !full && !SAMPLE_CHANGE_SETS.contains(&changes) {
+            continue;
+        }
         let head = gen::generate(&gen::Spec {
             changes,
             ..spec.clone()
@@ -506,7 +473,9 @@ fn generated_repo_edits_render_as_a_full_render() {
     }
     let paths = yaml_files(&base_files);
     let mut rng = gen::Rng::new(7);
-    for round in 0..60 {
+    for round in 0..ROUNDS {
+        // Every round draws its edits, so that a round is the same whether or not the rounds
+        // before it run.
         let mut head = base_files.clone();
         let count = if round < 40 { 1 } else { 2 + rng.below(4) };
         let mut done = Vec::new();
@@ -520,6 +489,9 @@ fn generated_repo_edits_render_as_a_full_render() {
                 done.push(format!("{file} doc {doc} {edit:?}"));
             }
         }
+        if !full && !SAMPLE_ROUNDS.contains(&round) {
+            continue;
+        }
         let opts = options(round % 10 == 9);
         tally.run(
             format!("round {round}: {}", done.join(", ")),
@@ -529,6 +501,19 @@ fn generated_repo_edits_render_as_a_full_render() {
             &opts,
         );
     }
+    let all = CHANGE_SETS.len() + ROUNDS;
+    if full {
+        assert_eq!(tally.variants, all, "the full sweep compares every head");
+    } else {
+        assert_eq!(
+            tally.variants,
+            SAMPLE_CHANGE_SETS.len() + SAMPLE_ROUNDS.len()
+        );
+        eprintln!(
+            "compared {} of {all} heads; {FULL_SWEEP}=1 compares them all",
+            tally.variants
+        );
+    }
     tally.check("generated repo");
 }
 
@@ -536,8 +521,7 @@ fn generated_repo_edits_render_as_a_full_render() {
 /// own selector does not match, still changes the parent's VirtualService.
 #[test]
 fn nested_delegation_edit_renders_as_a_full_render() {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/features/delegation-table-weight");
+    let fixture = root().join("fixtures/features/delegation-table-weight");
     let mut files = read_tree(&fixture);
     let tables = files["routetables.yaml"].replace(
         "  - name: api\n    matchers: [{uri: {prefix: /api/}}]\n    forwardTo: {destinations: [{ref: {name: api}, port: {number: 8080}}]}",
@@ -556,7 +540,7 @@ fn nested_delegation_edit_renders_as_a_full_render() {
     files.insert("grandchild.yaml".into(), grandchild("/api/v1/"));
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
-    write(&base, &files);
+    write_tree(&base, &files);
     let mut head = files.clone();
     head.insert("grandchild.yaml".into(), grandchild("/api/v1beta/"));
     let mut tally = Tally::new();
@@ -600,9 +584,9 @@ fn a_head_loaded_after_another_base_is_rendered_in_full() {
         .iter()
         .map(|d| tmp.path().join(d))
         .collect();
-    write(&dirs[0], &files);
-    write(&dirs[1], &head);
-    write(&dirs[2], &other);
+    write_tree(&dirs[0], &files);
+    write_tree(&dirs[1], &head);
+    write_tree(&dirs[2], &other);
     let load = LoadOptions::default();
     let opts = options(false);
     let a = Repo::load(&Origin::Dir(dirs[0].clone()), &load).unwrap();

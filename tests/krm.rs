@@ -1,27 +1,16 @@
 //! The KRM function (`meshform krm`) and the kustomize side of the install: the plugin/
 //! kustomize Component and `render --out-dir` output, built with `kubectl kustomize`.
 
+mod support;
+use support::{bin, meshform, root, Cli, Run, TempRepo};
+
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_meshform");
-
-fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+/// `meshform krm` with `input` on stdin.
+fn krm(input: &str) -> Run {
+    meshform().arg("krm").stdin(input).run()
 }
 
 fn yaml(text: &str) -> Vec<Value> {
@@ -80,13 +69,9 @@ fn renders_a_resource_list_for_one_cluster() {
         cm("a", "eu/a.yaml", 0),
         cm("other", "us/a.yaml", 0),
     ]);
-    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let docs = yaml(&String::from_utf8(out.stdout).unwrap());
+    let out = krm(&input);
+    out.exit(0);
+    let docs = yaml(&out.stdout);
     assert_eq!(docs.len(), 1);
     let list = &docs[0];
     assert_eq!(list["kind"], "ResourceList");
@@ -105,58 +90,46 @@ fn renders_a_resource_list_for_one_cluster() {
 fn errors_leave_stdout_empty_and_fail() {
     // The same object twice in one cluster.
     let input = resource_list(vec![cm("a", "eu/a.yaml", 0), cm("a", "eu/b.yaml", 0)]);
-    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
-    assert!(!out.status.success());
+    let out = krm(&input);
+    assert!(out.code != Some(0));
     assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = &out.stderr;
     assert!(
         err.contains("duplicate-object") && err.contains("eu/b.yaml"),
         "{err}"
     );
     // Not a ResourceList.
-    let out = run_with_stdin(
-        Command::new(BIN).arg("krm"),
-        "apiVersion: v1\nkind: ConfigMap\n",
-    );
-    assert!(!out.status.success() && out.stdout.is_empty());
+    let out = krm("apiVersion: v1\nkind: ConfigMap\n");
+    assert!(out.code != Some(0) && out.stdout.is_empty());
     // An empty result is refused unless allowed.
     let mut fc = function_config();
     fc["spec"]["cluster"] = json!("us");
     let input = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
         "items": [cm("a", "eu/a.yaml", 0)], "functionConfig": fc})
     .to_string();
-    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
-    assert!(!out.status.success() && out.stdout.is_empty());
+    let out = krm(&input);
+    assert!(out.code != Some(0) && out.stdout.is_empty());
     fc["spec"]["allowEmpty"] = json!(true);
     let input = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
         "items": [cm("a", "eu/a.yaml", 0)], "functionConfig": fc})
     .to_string();
-    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = krm(&input);
+    out.exit(0);
 }
 
-fn link_krm(dir: &Path) {
-    std::os::unix::fs::symlink(BIN, dir.join("meshform-krm")).unwrap();
+fn link_krm(dir: &TempRepo) {
+    dir.symlink(bin(), "meshform-krm");
 }
 
 #[test]
 fn runs_as_meshform_krm_without_arguments() {
-    let t = tempfile::tempdir().unwrap();
-    link_krm(t.path());
-    let out = run_with_stdin(
-        &mut Command::new(t.path().join("meshform-krm")),
-        &resource_list(vec![cm("a", "eu/a.yaml", 0)]),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: ResourceList"));
+    let t = TempRepo::new();
+    link_krm(&t);
+    let out = Cli::program(t.join("meshform-krm"))
+        .stdin(resource_list(vec![cm("a", "eu/a.yaml", 0)]))
+        .run();
+    out.exit(0);
+    assert!(out.stdout.contains("kind: ResourceList"));
 }
 
 /// `kustomize build --enable-alpha-plugins --enable-exec`, from a standalone kustomize or
@@ -193,24 +166,20 @@ fn kustomize_with_exec(dir: &Path) -> Option<Output> {
 #[test]
 #[ignore = "needs a kustomize with --enable-exec (kubectl 1.32's embedded kustomize has none); run with --ignored where one is installed"]
 fn kustomize_runs_the_function() {
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path();
-    link_krm(d);
-    std::fs::create_dir_all(d.join("eu")).unwrap();
-    std::fs::write(d.join("eu/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: apps\ndata:\n  a: \"1\"\n").unwrap();
-    std::fs::write(
-        d.join("us.yaml"),
+    let t = TempRepo::new();
+    link_krm(&t);
+    t.write("eu/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: apps\ndata:\n  a: \"1\"\n");
+    t.write(
+        "us.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: apps\n",
-    )
-    .unwrap();
+    );
     let fc = meshform::yaml::to_string(&function_config()).unwrap();
-    std::fs::write(d.join("fn.yaml"), fc).unwrap();
-    std::fs::write(
-        d.join("kustomization.yaml"),
+    t.write("fn.yaml", fc);
+    t.write(
+        "kustomization.yaml",
         "resources: [eu/cm.yaml, us.yaml]\ntransformers: [fn.yaml]\n",
-    )
-    .unwrap();
-    let Some(out) = kustomize_with_exec(d) else {
+    );
+    let Some(out) = kustomize_with_exec(t.path()) else {
         panic!("no kustomize with --enable-exec on PATH");
     };
     assert!(
@@ -278,7 +247,7 @@ fn the_plugin_component_adds_the_sidecar() {
     // A copy of plugin/kustomize (kustomize refuses absolute component paths), with
     // example/'s remote Argo CD install replaced by the stub; its `components` are kept.
     let t = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/kustomize");
+    let src = root().join("plugin/kustomize");
     let dst = t.path().join("kustomize");
     std::fs::create_dir_all(dst.join("example")).unwrap();
     std::fs::create_dir_all(dst.join("component")).unwrap();
@@ -339,29 +308,21 @@ fn the_plugin_component_adds_the_sidecar() {
 
 #[test]
 fn out_dir_clusters_build_with_kustomize() {
-    let t = tempfile::tempdir().unwrap();
-    let repo = t.path().join("repo");
-    std::fs::create_dir_all(repo.join("clusters/eu")).unwrap();
-    std::fs::create_dir_all(repo.join("clusters/us")).unwrap();
-    std::fs::write(repo.join("meshform.yaml"), "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  paths: [\"clusters/eu/**\"]\n- name: us\n  paths: [\"clusters/us/**\"]\n").unwrap();
-    std::fs::write(repo.join("clusters/eu/a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: apps\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n").unwrap();
-    std::fs::write(
-        repo.join("clusters/us/b.yaml"),
+    let t = TempRepo::new();
+    let repo = t.join("repo");
+    t.write("repo/meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters:\n- name: eu\n  paths: [\"clusters/eu/**\"]\n- name: us\n  paths: [\"clusters/us/**\"]\n");
+    t.write("repo/clusters/eu/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: apps\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n");
+    t.write(
+        "repo/clusters/us/b.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: apps\n",
-    )
-    .unwrap();
-    let out = t.path().join("rendered");
-    let st = Command::new(BIN)
+    );
+    let out = t.join("rendered");
+    meshform()
         .args(["render", "--passthrough", "--out-dir"])
         .arg(&out)
         .arg(&repo)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+        .run()
+        .exit(0);
     let eu = kubectl_kustomize(&out.join("eu"));
     let mut names: Vec<String> = eu
         .iter()
@@ -414,13 +375,9 @@ spec:
     let input = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
         "items": docs, "functionConfig": fc})
     .to_string();
-    let out = run_with_stdin(Command::new(BIN).arg("krm"), &input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list = yaml(&String::from_utf8(out.stdout).unwrap()).remove(0);
+    let out = krm(&input);
+    out.exit(0);
+    let list = yaml(&out.stdout).remove(0);
     let kinds: Vec<&str> = list["items"]
         .as_array()
         .unwrap()

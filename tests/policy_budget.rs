@@ -1,16 +1,7 @@
 //! Pathological policies end in a clear budget error (exit 2), never a hang.
 
-use assert_cmd::Command;
-
-fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for (p, t) in files {
-        let path = d.path().join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, t).unwrap();
-    }
-    d
-}
+mod support;
+use support::{meshform, TempRepo};
 
 fn many_configmaps(n: usize) -> String {
     (0..n)
@@ -40,30 +31,23 @@ spec:
     )
 }
 
-fn check(d: &tempfile::TempDir) -> (i32, String) {
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .arg("check")
-        .arg(d.path())
-        .output()
-        .unwrap();
+/// `meshform check`, which must print nothing on stdout: exit code and stderr.
+fn check(d: &TempRepo) -> (Option<i32>, String) {
+    let out = meshform().arg("check").arg(d.path()).run();
     assert!(out.stdout.is_empty());
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    (out.code, out.stderr)
 }
 
 const SQUARED: &str = "inventory.list('v1', 'ConfigMap').all(a, inventory.list('v1', 'ConfigMap').exists(b, b.metadata.name == a.metadata.name))";
 
 #[test]
 fn inventory_squared_in_a_global_variable_is_a_budget_error() {
-    let d = repo(&[
+    let d = TempRepo::with([
         ("cms.yaml", many_configmaps(2000)),
         ("policies/p.yaml", policy("Global", SQUARED, "variables.v")),
     ]);
     let (code, err) = check(&d);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains(
             "error[policy-budget]: policy pathological: variables[0] (v) has an estimated cost of"
@@ -83,7 +67,7 @@ fn inventory_per_object_over_many_objects_is_a_budget_error() {
     // 3000 objects costs, the rule is refused before it runs (a quadratic rule on a huge repo
     // hits the default budget, or limits.policyTimeMs, the same way).
     let per_object = "inventory.list('v1', 'ConfigMap').filter(b, b.metadata.name == object.metadata.name).map(b, b.metadata.name)";
-    let d = repo(&[
+    let d = TempRepo::with([
         (
             "meshform.yaml",
             "apiVersion: meshform.dev/v1alpha1\nkind: Config\nlimits:\n  policyCost: 3000\n"
@@ -96,7 +80,7 @@ fn inventory_per_object_over_many_objects_is_a_budget_error() {
         ),
     ]);
     let (code, err) = check(&d);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("error[policy-budget]"), "{err}");
     assert!(
         err.contains("policies/p.yaml"),
@@ -108,30 +92,20 @@ fn inventory_per_object_over_many_objects_is_a_budget_error() {
 #[test]
 fn the_same_rule_indexed_once_is_fine() {
     let global = "lists.duplicates(inventory.list('v1', 'ConfigMap').map(b, b.metadata.name))";
-    let d = repo(&[
+    let d = TempRepo::with([
         ("cms.yaml", many_configmaps(3000)),
         (
             "policies/p.yaml",
             policy("Global", global, "!(object.metadata.name in variables.v)"),
         ),
     ]);
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .arg("check")
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = meshform().arg("check").arg(d.path()).run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
 #[test]
 fn catastrophic_regex_is_a_budget_error() {
-    let d = repo(&[
+    let d = TempRepo::with([
         ("cms.yaml", many_configmaps(1)),
         (
             "policies/p.yaml",
@@ -143,7 +117,7 @@ fn catastrophic_regex_is_a_budget_error() {
         ),
     ]);
     let (code, err) = check(&d);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("exceeds the regex budget"), "{err}");
     assert!(err.contains("--> policies/p.yaml:13:17"), "{err}");
 }
@@ -154,7 +128,7 @@ fn backtracking_regex_runs_in_linear_time() {
     let name = format!("{}b", "a".repeat(60));
     let cm =
         format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: ns}}\n");
-    let d = repo(&[
+    let d = TempRepo::with([
         ("cms.yaml", cm),
         (
             "policies/p.yaml",
@@ -165,19 +139,14 @@ fn backtracking_regex_runs_in_linear_time() {
             ),
         ),
     ]);
-    let out = Command::cargo_bin("meshform")
-        .unwrap()
-        .arg("check")
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("error[pathological]"));
+    let out = meshform().arg("check").arg(d.path()).run();
+    assert_eq!(out.code, Some(1));
+    assert!(out.stdout.contains("error[pathological]"));
 }
 
 #[test]
 fn time_budget_stops_the_run() {
-    let d = repo(&[
+    let d = TempRepo::with([
         (
             "meshform.yaml",
             "apiVersion: meshform.dev/v1alpha1\nkind: Config\nlimits:\n  policyTimeMs: 0\n"
@@ -190,7 +159,7 @@ fn time_budget_stops_the_run() {
         ),
     ]);
     let (code, err) = check(&d);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("took longer than limits.policyTimeMs (0 ms)"),
         "{err}"

@@ -2,9 +2,11 @@
 //! `cargo test --release --test policy_perf -- --ignored --nocapture`; figures go in
 //! docs/performance.md. Timings are printed, never asserted.
 
-use meshform::config::{Config, Limits};
+mod support;
+use support::memory_repo;
+
+use meshform::config::Limits;
 use meshform::repo::{LoadOptions, Repo};
-use meshform::source::SourceFile;
 use std::time::Instant;
 
 // The same allocator as the binary (src/main.rs), so figures match the CLI's.
@@ -68,23 +70,11 @@ spec:
             "---\napiVersion: admin.gloo.solo.io/v2\nkind: Workspace\nmetadata: {{name: w{w}, namespace: gloo-mesh}}\nspec:\n  workloadClusters: [{{name: cluster1, namespaces: [{{name: ns{w}}}]}}]\n"
         ));
     }
-    let files = vec![SourceFile {
-        path: "all.yaml".into(),
-        data: text.into_bytes(),
-        blob: None,
-    }];
     let limits = Limits {
         yaml_documents: 1_000_000,
         ..Limits::default()
     };
-    Repo::from_files(
-        Config::default(),
-        files,
-        "cluster1",
-        &LoadOptions::default(),
-        limits,
-    )
-    .expect("generated repo loads")
+    memory_repo([("all.yaml", text)], limits)
 }
 
 fn time(n: usize) -> f64 {
@@ -156,10 +146,8 @@ fn cpu_seconds() -> f64 {
 #[test]
 #[ignore]
 fn policies_over_a_repo_dir() {
-    let Ok(dir) = std::env::var("MESHFORM_PERF_REPO") else {
-        println!("set MESHFORM_PERF_REPO to a repo directory");
-        return;
-    };
+    let dir = std::env::var("MESHFORM_PERF_REPO")
+        .expect("MESHFORM_PERF_REPO names the repo directory to measure");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)

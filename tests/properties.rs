@@ -6,10 +6,12 @@
 //! parsing, identity checks, sorting and emission. Values include the YAML 1.1 words, numbers
 //! in strings and quoting hazards that the emitter must keep as they are.
 
-use meshform::config::{Config, Limits};
+mod support;
+use support::memory_repo;
+
+use meshform::config::Limits;
 use meshform::pipeline::{self, Options};
 use meshform::render::{emit, RenderOptions};
-use meshform::repo::{LoadOptions, Repo};
 use meshform::source::SourceFile;
 use proptest::prelude::*;
 
@@ -107,14 +109,10 @@ fn files(objs: &[Obj]) -> Vec<SourceFile> {
 }
 
 fn render_files(files: Vec<SourceFile>) -> String {
-    let repo = Repo::from_files(
-        Config::default(),
-        files,
-        "cluster1",
-        &LoadOptions::default(),
+    let repo = memory_repo(
+        files.into_iter().map(|f| (f.path, f.data)),
         Limits::default(),
-    )
-    .expect("load");
+    );
     let opts = Options {
         render: RenderOptions {
             passthrough: true,

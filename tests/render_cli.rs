@@ -2,9 +2,8 @@
 //! out-dir layout.
 
 mod support;
-use support::git;
+use support::{git, meshform, TempRepo};
 
-use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
@@ -38,45 +37,25 @@ spec:
       - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
 ";
 
-fn meshform() -> Command {
-    let mut c = Command::cargo_bin("meshform").expect("binary");
-    c.env_remove("RAYON_NUM_THREADS").env("NO_COLOR", "1");
-    c
+fn repo() -> TempRepo {
+    TempRepo::with([
+        ("workspaces.yaml", WORKSPACE),
+        ("web/external.yaml", EXTERNAL),
+        ("web/routes.yaml", ROUTES),
+    ])
 }
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    fs::write(p, text).expect("write");
-}
-
-fn repo() -> tempfile::TempDir {
-    let d = tempfile::tempdir().expect("tempdir");
-    write(d.path(), "workspaces.yaml", WORKSPACE);
-    write(d.path(), "web/external.yaml", EXTERNAL);
-    write(d.path(), "web/routes.yaml", ROUTES);
-    d
-}
-
-fn render(dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = meshform()
-        .arg("render")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// `meshform render DIR EXTRA...`: exit code, stdout, stderr.
+fn render(dir: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let r = meshform().arg("render").arg(dir).args(extra).run();
+    (r.code, r.stdout, r.stderr)
 }
 
 #[test]
 fn renders_the_route_to_an_external_service() {
     let d = repo();
     let (code, out, err) = render(d.path(), &[]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("kind: ServiceEntry"), "{out}");
     assert!(
         out.contains("name: routetable-web-web-cluster1-web"),
@@ -97,28 +76,20 @@ fn rev_reads_the_object_database_and_equals_a_checkout() {
     git(d.path(), &["add", "-A"]);
     git(d.path(), &["commit", "-qm", "one"]);
     // A second commit changes the route and adds an ignored file and a hidden directory.
-    write(
-        d.path(),
-        "web/routes.yaml",
-        &ROUTES.replace("/db/", "/database/"),
-    );
-    write(d.path(), ".gitignore", "ignored/\n");
-    write(d.path(), ".hidden/x.yaml", "not: [valid");
-    write(d.path(), "ignored/x.yaml", "not: [valid");
+    d.write("web/routes.yaml", ROUTES.replace("/db/", "/database/"));
+    d.write(".gitignore", "ignored/\n");
+    d.write(".hidden/x.yaml", "not: [valid");
+    d.write("ignored/x.yaml", "not: [valid");
     git(d.path(), &["add", "-A", "-f"]);
     git(d.path(), &["commit", "-qm", "two"]);
     // The working tree now differs from both commits.
-    write(
-        d.path(),
-        "web/routes.yaml",
-        &ROUTES.replace("/db/", "/working-tree/"),
-    );
+    d.write("web/routes.yaml", ROUTES.replace("/db/", "/working-tree/"));
 
     let (code, from_rev, err) = render(d.path(), &["--rev", "HEAD~1"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(from_rev.contains("prefix: /db/"));
 
-    let checkout = tempfile::tempdir().expect("tempdir");
+    let checkout = TempRepo::new();
     let wt = checkout.path().join("wt");
     git(
         d.path(),
@@ -131,12 +102,12 @@ fn rev_reads_the_object_database_and_equals_a_checkout() {
         ],
     );
     let (code, from_checkout, err) = render(&wt, &[]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert_eq!(from_rev, from_checkout);
 
     // HEAD: ignored and hidden files are skipped in the object database too.
     let (code, head, err) = render(d.path(), &["--rev", "HEAD"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(head.contains("prefix: /database/"));
     let wt2 = checkout.path().join("wt2");
     git(
@@ -146,7 +117,7 @@ fn rev_reads_the_object_database_and_equals_a_checkout() {
     assert_eq!(head, render(&wt2, &[]).1);
 
     let (code, out, err) = render(d.path(), &["--rev", "no-such-branch"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(out.is_empty());
     assert!(err.contains("unknown revision `no-such-branch`"), "{err}");
 }
@@ -155,7 +126,7 @@ fn rev_reads_the_object_database_and_equals_a_checkout() {
 fn rev_outside_a_git_repository_is_a_clear_error() {
     let d = repo();
     let (code, out, err) = render(d.path(), &["--rev", "HEAD"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(out.is_empty());
     assert!(err.contains("is not in a git repository"), "{err}");
 }
@@ -167,7 +138,7 @@ fn a_missing_path_is_named_plainly() {
     let d = repo();
     let missing = d.path().join("nope");
     let (code, out, err) = render(&missing, &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(out.is_empty());
     let want = format!("error[io]: cannot read the repo at {}: ", missing.display());
     assert!(err.starts_with(&want), "{err}");
@@ -177,29 +148,28 @@ fn a_missing_path_is_named_plainly() {
     );
     let file = d.path().join("workspaces.yaml");
     let (code, _, err) = render(&file, &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(
         err.contains(&format!("{} is not a directory", file.display())),
         "{err}"
     );
     let (code, _, err) = render(&missing, &["--rev", "HEAD"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(err.contains("cannot read the repo at"), "{err}");
 }
 
 #[test]
 fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
     let d = repo();
-    write(
-        d.path(),
+    d.write(
         "web/external.yaml",
-        &EXTERNAL.replace(
+        EXTERNAL.replace(
             "  - {name: http, number: 80, protocol: HTTP}\n",
             "  - {name: http, number: 80, protocol: HTTP}\n  - {name: https, number: http}\n",
         ),
     );
     let (code, out, err) = render(d.path(), &[]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(out.is_empty(), "nothing on stdout on error: {out}");
     assert!(
         err.contains("spec.ports[1].number: expected an integer, found \"http\""),
@@ -222,14 +192,9 @@ fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
         ("check", &[][..]),
         ("check", &["--rev", "HEAD"][..]),
     ] {
-        let out = meshform()
-            .arg(cmd)
-            .arg(d.path())
-            .args(extra)
-            .output()
-            .expect("runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{cmd} {extra:?}: {err}");
+        let out = meshform().arg(cmd).arg(d.path()).args(extra).run();
+        let err = &out.stderr;
+        assert_eq!(out.code, Some(2), "{cmd} {extra:?}: {err}");
         assert!(out.stdout.is_empty(), "{cmd} {extra:?}: nothing on stdout");
         assert!(
             err.contains("--> web/external.yaml:8:27"),
@@ -245,14 +210,10 @@ fn a_type_error_names_file_line_column_object_and_field_and_prints_nothing() {
 #[test]
 fn every_problem_of_the_run_is_reported() {
     let d = repo();
-    write(d.path(), "a.yaml", "a: [1\n");
-    write(
-        d.path(),
-        "b.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
-    );
+    d.write("a.yaml", "a: [1\n");
+    d.write("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n");
     let (code, out, err) = render(d.path(), &[]);
-    assert_eq!(code, 2);
+    assert_eq!(code, Some(2));
     assert!(out.is_empty());
     assert!(err.contains("a.yaml:1:4"), "{err}");
     assert!(err.contains("b.yaml:1:1"), "{err}");
@@ -262,13 +223,12 @@ fn every_problem_of_the_run_is_reported() {
 #[test]
 fn an_unresolved_destination_is_an_error_at_the_route_table() {
     let d = repo();
-    write(
-        d.path(),
+    d.write(
         "web/routes.yaml",
-        &ROUTES.replace("ref: {name: db}", "ref: {name: nope}"),
+        ROUTES.replace("ref: {name: db}", "ref: {name: nope}"),
     );
     let (code, out, err) = render(d.path(), &[]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, Some(1), "{err}");
     assert!(out.is_empty());
     // Reported once, by the references-visible policy, at the reference itself.
     assert!(
@@ -291,28 +251,21 @@ fn output_is_identical_whatever_the_thread_count_or_file_layout() {
         .env("RAYON_NUM_THREADS", "1")
         .arg("render")
         .arg(d.path())
-        .output()
-        .expect("runs");
+        .run();
     let four = meshform()
         .env("RAYON_NUM_THREADS", "4")
         .arg("render")
         .arg(d.path())
-        .output()
-        .expect("runs");
-    assert!(one.status.success());
+        .run();
+    assert_eq!(one.code, Some(0));
     assert_eq!(one.stdout, four.stdout);
     // The same objects in one file, in another order, render the same bytes.
-    let e = tempfile::tempdir().expect("tempdir");
-    write(
-        e.path(),
+    let e = TempRepo::new();
+    e.write(
         "all.yaml",
-        &format!("{ROUTES}---\n{EXTERNAL}---\n{WORKSPACE}"),
+        format!("{ROUTES}---\n{EXTERNAL}---\n{WORKSPACE}"),
     );
-    let other = meshform()
-        .arg("render")
-        .arg(e.path())
-        .output()
-        .expect("runs");
+    let other = meshform().arg("render").arg(e.path()).run();
     assert_eq!(one.stdout, other.stdout);
 }
 
@@ -320,7 +273,7 @@ fn output_is_identical_whatever_the_thread_count_or_file_layout() {
 fn json_output_is_an_array_of_the_same_objects() {
     let d = repo();
     let (code, out, _) = render(d.path(), &["-o", "json"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, Some(0));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let kinds: Vec<&str> = v
         .as_array()
@@ -334,17 +287,17 @@ fn json_output_is_an_array_of_the_same_objects() {
 #[test]
 fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
     let d = repo();
-    let out = tempfile::tempdir().expect("tempdir");
+    let out = TempRepo::new();
     let dir = out.path().join("rendered");
     let arg = ["--out-dir", dir.to_str().expect("utf8")];
     let (code, stdout, err) = render(d.path(), &arg);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(stdout.is_empty());
     assert!(dir.join(".meshform-out").is_file(), "marked as meshform's");
     fs::create_dir_all(dir.join("stale")).expect("mkdir");
     fs::write(dir.join("stale/old.yaml"), "x").expect("write");
     let (code, _, err) = render(d.path(), &arg);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(!dir.join("stale").exists(), "old content replaced");
     let k = fs::read_to_string(dir.join("cluster1/kustomization.yaml")).expect("kustomization");
     assert!(
@@ -361,12 +314,12 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
 #[test]
 fn out_dir_refuses_what_meshform_did_not_write() {
     let d = repo();
-    let out = tempfile::tempdir().expect("tempdir");
+    let out = TempRepo::new();
     let mine = out.path().join("notes");
     fs::create_dir_all(&mine).expect("mkdir");
     fs::write(mine.join("todo.txt"), "keep me").expect("write");
     let (code, stdout, err) = render(d.path(), &["--out-dir", mine.to_str().expect("utf8")]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(stdout.is_empty());
     assert!(
         err.contains("was not written by meshform (no .meshform-out file)"),
@@ -379,7 +332,7 @@ fn out_dir_refuses_what_meshform_did_not_write() {
     let file = out.path().join("meshform.yaml");
     fs::write(&file, "apiVersion: meshform.dev/v1alpha1\n").expect("write");
     let (code, _, err) = render(d.path(), &["--out-dir", file.to_str().expect("utf8")]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("exists and is not a directory"), "{err}");
     assert!(file.is_file(), "the file is left as it was");
     let leftovers: Vec<_> = fs::read_dir(out.path())
@@ -394,7 +347,7 @@ fn out_dir_refuses_what_meshform_did_not_write() {
     let empty = out.path().join("empty");
     fs::create_dir_all(&empty).expect("mkdir");
     let (code, _, err) = render(d.path(), &["--out-dir", empty.to_str().expect("utf8")]);
-    assert_eq!(code, 0, "an empty directory is fine: {err}");
+    assert_eq!(code, Some(0), "an empty directory is fine: {err}");
 }
 
 /// An out-dir inside the repo is meshform's output, not its input: rendering again (from the
@@ -408,30 +361,30 @@ fn an_out_dir_inside_the_repo_is_not_read_back() {
     let arg = ["--passthrough", "--out-dir", out.to_str().expect("utf8")];
     for _ in 0..2 {
         let (code, _, err) = render(d.path(), &arg);
-        assert_eq!(code, 0, "{err}");
+        assert_eq!(code, Some(0), "{err}");
     }
     assert!(out.join("cluster1/kustomization.yaml").is_file());
     let (code, after, err) = render(d.path(), &["--passthrough"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert_eq!(after, before);
     git(d.path(), &["init", "-q"]);
     git(d.path(), &["add", "-A", "-f"]);
     git(d.path(), &["commit", "-qm", "with the output"]);
     let (code, from_rev, err) = render(d.path(), &["--passthrough", "--rev", "HEAD"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert_eq!(from_rev, before);
     // Pointed at the out-dir itself, meshform reads it (it is the root, not a part of it).
     let (code, own, err) = render(&out, &["--passthrough"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(own.contains("kind: ServiceEntry"), "{own}");
 }
 
 #[test]
 fn cluster_selection_and_istio_api_version() {
     let d = repo();
-    write(d.path(), "meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
+    d.write("meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(out.is_empty(), "nothing lives in cluster2: {out}");
     let (_, out, _) = render(d.path(), &["--cluster", "cluster1"]);
     assert!(out.contains("kind: VirtualService"));
@@ -445,12 +398,12 @@ fn cluster_selection_and_istio_api_version() {
 fn an_unknown_cluster_is_a_usage_error() {
     let d = repo();
     let (code, out, err) = render(d.path(), &["--cluster", "a", "--cluster", "b"]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("cluster `b` is not this repo's"), "{err}");
-    write(d.path(), "meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
+    d.write("meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
     let (code, out, err) = render(d.path(), &["--cluster", "nope"]);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(
         err.contains("error[unknown-cluster]: cluster `nope` is not in meshform.yaml (clusters: cluster1, cluster2)"),
@@ -459,23 +412,19 @@ fn an_unknown_cluster_is_a_usage_error() {
     let check = meshform()
         .args(["check", "--cluster", "nope"])
         .arg(d.path())
-        .output()
-        .expect("runs");
-    assert_eq!(check.status.code(), Some(2));
+        .run();
+    assert_eq!(check.code, Some(2));
     assert!(check.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&check.stderr).contains("unknown-cluster"));
+    assert!(check.stderr.contains("unknown-cluster"));
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = meshform()
-        .args(["render", "--no-such-flag"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
+    let out = meshform().args(["render", "--no-such-flag"]).run();
+    assert_eq!(out.code, Some(2));
     assert!(out.stdout.is_empty());
-    let out = meshform().arg("--help").output().expect("runs");
-    assert_eq!(out.status.code(), Some(0));
+    let out = meshform().arg("--help").run();
+    assert_eq!(out.code, Some(0));
 }
 
 /// Gloo's name pattern `externalservice-<es>-<esNs>-<esCluster>-<ws>` (gloo-translation.md
@@ -483,9 +432,8 @@ fn usage_errors_exit_2() {
 /// placed in every namespace of the workspace, so two different objects share one identity.
 #[test]
 fn two_sources_rendering_one_identity_is_an_error_naming_both() {
-    let d = tempfile::tempdir().expect("tempdir");
-    write(
-        d.path(),
+    let d = TempRepo::new();
+    d.write(
         "workspaces.yaml",
         "apiVersion: admin.gloo.solo.io/v2
 kind: Workspace
@@ -506,10 +454,10 @@ spec:
 "
         )
     };
-    write(d.path(), "a.yaml", &es("foo", "bar-baz", "a.example.com"));
-    write(d.path(), "b.yaml", &es("foo-bar", "baz", "b.example.com"));
+    d.write("a.yaml", es("foo", "bar-baz", "a.example.com"));
+    d.write("b.yaml", es("foo-bar", "baz", "b.example.com"));
     let (code, stdout, stderr) = render(d.path(), &[]);
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("output-collision"), "{stderr}");
     assert!(
@@ -525,10 +473,9 @@ spec:
     let out = meshform()
         .args(["check", "--format", "json"])
         .arg(d.path())
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        .run();
+    assert_eq!(out.code, Some(1));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     let collisions = json["findings"]
         .as_array()
         .expect("findings")

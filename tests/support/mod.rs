@@ -1,33 +1,33 @@
-//! Helpers shared by the integration tests; a test file takes them with `mod support;`.
+//! The integration tests' harness; a test file takes it with `mod support;`.
+//!
+//! - [`TempRepo`]: a temporary directory to write a repo into, with [`git`] at a fixed
+//!   identity; [`memory_repo`] for a repo loaded from files in memory.
+//! - [`meshform`]: the built binary as a command ([`Cli`]); [`Run`] holds its exit code, stdout
+//!   and stderr and asserts on them.
+//! - Snapshots: [`Run::transcript`] and [`redact`] shape output for insta.
+//! - Files: [`fixture_dirs`] lists the bundled fixtures; [`write_tree`], [`read_tree`],
+//!   [`copy_tree`] and [`walk`] handle trees of files.
+//! - [`full_sweep`]: whether a long randomized sweep runs in full (`MESHFORM_FULL_SWEEP`).
+//!
+//! Each test binary uses a part of it.
 
-use std::path::Path;
+#![allow(dead_code, unused_imports)]
 
-/// Runs `git` in `dir` with a fixed identity, dates and default branch, isolated from the
-/// machine's git configuration; panics with git's stderr when it fails. Returns stdout.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "protocol.file.allow=always",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+mod cli;
+mod files;
+mod repo;
+mod snap;
+
+pub use cli::{bin, meshform, Cli, Run, BIN, TIMEOUT};
+pub use files::{copy_tree, fixture_dirs, read_tree, root, walk, write_file, write_tree, Files};
+pub use repo::{git, git_out, memory_repo, TempRepo};
+pub use snap::redact;
+
+/// The environment variable that runs a long randomized sweep in full.
+pub const FULL_SWEEP: &str = "MESHFORM_FULL_SWEEP";
+
+/// True when `MESHFORM_FULL_SWEEP` is set to anything but empty or `0`: a sweep then runs every
+/// round instead of its default sample (`.ci/run` sets it for a separate step).
+pub fn full_sweep() -> bool {
+    std::env::var_os(FULL_SWEEP).is_some_and(|v| !v.is_empty() && v != "0")
 }
