@@ -479,18 +479,7 @@ mod tests {
                 .into_iter()
                 .collect(),
         };
-        let sel = |labels: &[(&str, &str)], name: &str, namespace: &str, workspace: &str| {
-            ObjectSelector {
-                labels: labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                name: name.into(),
-                namespace: namespace.into(),
-                cluster: String::new(),
-                workspace: workspace.into(),
-            }
-        };
+        let sel = crate::render::route_table::test_support::selector;
         assert!(child.selected_by(&sel(&[("parent", "www")], "", "", "")));
         assert!(child.selected_by(&sel(&[], "api", "app", "")));
         // The workspace is not checked here: a superset is safe.

@@ -523,6 +523,7 @@ fn describe_uri(u: &StringMatch) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{selector, table};
     use super::*;
 
     #[test]
@@ -584,24 +585,6 @@ mod tests {
         assert!(exact < regex && regex < long && long < short);
     }
 
-    fn selector(
-        labels: &[(&str, &str)],
-        name: &str,
-        namespace: &str,
-        workspace: &str,
-    ) -> ObjectSelector {
-        ObjectSelector {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            name: name.into(),
-            namespace: namespace.into(),
-            cluster: String::new(),
-            workspace: workspace.into(),
-        }
-    }
-
     #[test]
     fn a_selector_matches_labels_and_each_field_it_sets() {
         let labels: Labels = [("parent".to_string(), "www".to_string())]
@@ -642,23 +625,14 @@ mod tests {
             })),
             ..Default::default()
         };
-        let rt = Rt {
-            meta: Meta {
-                index: 0,
-                name: "www".into(),
-                namespace: "app".into(),
-                cluster: "c1".into(),
-                labels: Labels::default(),
-            },
-            spec: std::sync::Arc::new(RouteTableSpec {
-                http: Some(vec![
-                    delegating(&["a", "b"]),
-                    HttpRoute::default(),
-                    delegating(&["c"]),
-                ]),
-                ..Default::default()
-            }),
-        };
+        let rt = table(RouteTableSpec {
+            http: Some(vec![
+                delegating(&["a", "b"]),
+                HttpRoute::default(),
+                delegating(&["c"]),
+            ]),
+            ..Default::default()
+        });
         let names: Vec<&str> = delegation_selectors(&rt).map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
     }

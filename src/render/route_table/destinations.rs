@@ -670,16 +670,7 @@ mod tests {
             }]),
             ..Default::default()
         };
-        let rt = Rt {
-            meta: Meta {
-                index: 0,
-                name: "www".into(),
-                namespace: "app".into(),
-                cluster: "c1".into(),
-                labels: Labels::default(),
-            },
-            spec: std::sync::Arc::new(spec),
-        };
+        let rt = super::super::test_support::table(spec);
         let seen: Vec<(&str, &str, &str)> = destination_refs(&rt)
             .map(|t| (t.cluster, t.namespace, t.name))
             .collect();

@@ -194,3 +194,44 @@ fn virtual_service(
             .push(subset_rule(ctx, &host, dparent, subs, srcs, &place));
     }
 }
+
+/// Builders shared by the route table's tests and the reuse plan's.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Rt;
+    use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
+    use crate::gloo::Meta;
+
+    /// A selector of these labels, name, namespace and workspace (any cluster).
+    pub(crate) fn selector(
+        labels: &[(&str, &str)],
+        name: &str,
+        namespace: &str,
+        workspace: &str,
+    ) -> ObjectSelector {
+        ObjectSelector {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            name: name.into(),
+            namespace: namespace.into(),
+            cluster: String::new(),
+            workspace: workspace.into(),
+        }
+    }
+
+    /// RouteTable app/www of cluster c1 with this spec.
+    pub(crate) fn table(spec: RouteTableSpec) -> Rt {
+        Rt {
+            meta: Meta {
+                index: 0,
+                name: "www".into(),
+                namespace: "app".into(),
+                cluster: "c1".into(),
+                labels: Labels::default(),
+            },
+            spec: std::sync::Arc::new(spec),
+        }
+    }
+}
