@@ -256,7 +256,7 @@ pub(super) enum Step<'e> {
 /// `e` as an identifier followed by selects, optional selects and constant `orValue`s, in
 /// source order: `object.spec.?tcp.orValue([])` is `("object", [Field(spec), Optional(tcp),
 /// Or([])])`. `None` for anything else. The one reading of such chains, for the policies'
-/// lent variables (run.rs) and the analysis of what they read (reads.rs).
+/// lent variables (run/lending.rs) and the analysis of what they read (reads.rs).
 pub(super) fn select_chain(e: &IdedExpr) -> Option<(&str, Vec<Step<'_>>)> {
     let (root, step) = match &e.expr {
         Expr::Ident(n) => return Some((n.as_str(), Vec::new())),
