@@ -147,7 +147,7 @@ fn diff_options() -> Options {
     o
 }
 
-fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Kept> {
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<meshform::istio::object::Kept> {
     let origin = Origin::Rev {
         path: dir.to_path_buf(),
         rev: rev.into(),

@@ -35,9 +35,9 @@ pub struct Outcome {
     /// The loaded repo.
     pub repo: Repo,
     /// The rendered objects, sorted (with `render.keep` = `Keep::Values`, the default).
-    pub objects: Vec<render::Rendered>,
+    pub objects: Vec<crate::istio::object::Rendered>,
     /// The rendered objects as compact nodes, sorted (with `render.keep` = `Keep::Nodes`).
-    pub nodes: Vec<render::Kept>,
+    pub nodes: Vec<crate::istio::object::Kept>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
     pub stream: Result<render::Stream, String>,

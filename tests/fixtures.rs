@@ -11,8 +11,9 @@
 //!   tests/expected/E*.yaml.
 
 use meshform::diag::Severity;
+use meshform::istio::object::Rendered;
 use meshform::pipeline::{self, Options, Outcome};
-use meshform::render::{emit, IstioApi, Rendered};
+use meshform::render::{emit, IstioApi};
 use meshform::source::Origin;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

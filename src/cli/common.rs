@@ -9,6 +9,24 @@ use crate::source::Origin;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// `--istio-api`: the Istio networking API version to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IstioApiArg {
+    /// `networking.istio.io/v1` (Istio 1.22 and later).
+    V1,
+    /// `networking.istio.io/v1beta1`, for older Istio.
+    V1beta1,
+}
+
+impl From<IstioApiArg> for IstioApi {
+    fn from(a: IstioApiArg) -> IstioApi {
+        match a {
+            IstioApiArg::V1 => IstioApi::V1,
+            IstioApiArg::V1beta1 => IstioApi::V1beta1,
+        }
+    }
+}
+
 /// Where to read the repo and which clusters to render.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SourceArgs {
@@ -26,7 +44,7 @@ pub struct SourceArgs {
     pub values: Vec<PathBuf>,
     /// Istio networking API version to write.
     #[arg(long, value_enum, default_value = "v1")]
-    pub istio_api: IstioApi,
+    pub istio_api: IstioApiArg,
     /// Also emit the repo's non-Gloo objects.
     #[arg(long)]
     pub passthrough: bool,
@@ -81,7 +99,7 @@ impl SourceArgs {
             },
             render: RenderOptions {
                 clusters: self.clusters.clone(),
-                istio_api: self.istio_api,
+                istio_api: self.istio_api.into(),
                 passthrough: self.passthrough,
                 keep: Keep::Values,
             },

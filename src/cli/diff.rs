@@ -1,10 +1,10 @@
 //! `meshform diff`: the rendered output of two revisions, compared.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, IstioApiArg, SourceArgs};
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
-use crate::render::{IstioApi, Keep};
+use crate::render::Keep;
 use crate::repo::Repo;
 use crate::report::markdown;
 use crate::source::{GitRepo, Origin};
@@ -74,7 +74,7 @@ pub struct Args {
     pub values: Vec<PathBuf>,
     /// Istio networking API version to write.
     #[arg(long, value_enum, default_value = "v1")]
-    pub istio_api: IstioApi,
+    pub istio_api: IstioApiArg,
     /// Also diff the repo's non-Gloo objects (Secrets are masked).
     #[arg(long)]
     pub passthrough: bool,

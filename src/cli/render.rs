@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Exit {
         return Exit::Findings;
     }
     if let Some(dir) = &args.out_dir {
-        return match emit::write_out_dir(dir, &outcome.nodes, args.format) {
+        return match emit::write_out_dir(dir, &outcome.nodes) {
             Ok(n) => {
                 eprintln!("wrote {n} object(s) to {}", dir.display());
                 Exit::Clean

@@ -1,44 +1,14 @@
 //! Output: a YAML stream, a JSON array, or an out-dir of files with kustomizations.
 
-use super::Rendered;
+use crate::istio::object::Rendered;
 use crate::source::OUT_DIR_MARKER;
 use rayon::prelude::*;
 use serde_json::Value;
 
-/// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
-/// metadata, spec first at the top level, so output bytes never depend on build order.
-pub fn canonical(value: &Value) -> Value {
-    let mut v = value.clone();
-    canonicalize(&mut v);
-    v
-}
-
-/// In-place form of [`canonical`].
-pub fn canonicalize(value: &mut Value) {
-    sort_keys(value);
-    if let Value::Object(m) = value {
-        const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
-        // Keys are sorted now: the four come first exactly when the present ones lead in order.
-        let present: Vec<&str> = TOP.iter().copied().filter(|k| m.contains_key(*k)).collect();
-        if m.keys().zip(&present).all(|(a, b)| a == b) {
-            return;
-        }
-        let mut out = serde_json::Map::new();
-        for k in TOP {
-            if let Some(v) = m.shift_remove(k) {
-                out.insert(k.to_string(), v);
-            }
-        }
-        out.append(m);
-        *m = out;
-    }
-}
-
-use crate::json::sort_keys;
-
-/// As [`sort_keys`], and every map and list rebuilt at its exact size. Maps grown one key at a
-/// time (`json!`, `insert`) keep room for about three times their entries; a rendered object
-/// lives until it is emitted, so the room is paid for the whole run (docs/performance.md).
+/// As [`sort_keys`](crate::json::sort_keys), and every map and list rebuilt at its exact size.
+/// Maps grown one key at a time (`json!`, `insert`) keep room for about three times their
+/// entries; a rendered object lives until it is emitted, so the room is paid for the whole run
+/// (docs/performance.md).
 pub fn sort_compact(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -212,11 +182,9 @@ fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
 pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
     dir: &std::path::Path,
     objects: &[Rendered<V>],
-    format: crate::cli::RenderFormat,
 ) -> Result<usize, String> {
     use std::collections::BTreeMap;
     use std::fs;
-    let _ = format;
     owned_out_dir(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -313,17 +281,11 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::sort_keys;
     use serde_json::json;
 
     #[test]
-    fn canonicalize_sorts_nested_keys_and_leads_with_the_four() {
-        let mut v = json!({"spec": {"b": 1, "a": [{"y": 1, "x": 2}]}, "data": 1,
-                           "metadata": {"name": "n"}, "kind": "K", "apiVersion": "v1"});
-        canonicalize(&mut v);
-        assert_eq!(
-            v.to_string(),
-            r#"{"apiVersion":"v1","kind":"K","metadata":{"name":"n"},"spec":{"a":[{"x":2,"y":1}],"b":1},"data":1}"#
-        );
+    fn sort_keys_sorts_nested_keys() {
         let mut sorted = json!({"a": 1, "b": {"c": 2, "d": 3}});
         sort_keys(&mut sorted);
         assert_eq!(sorted.to_string(), r#"{"a":1,"b":{"c":2,"d":3}}"#);

@@ -4,8 +4,9 @@
 //! stream never holds every rendered object as a value: the values are about eleven times the
 //! size of their YAML (docs/performance.md).
 
-use super::{Keep, Rendered, SourceRef};
+use super::Keep;
 use crate::diag::Diagnostic;
+use crate::istio::object::{Rendered, SourceRef};
 use crate::manifest::ObjectId;
 use crate::validate::{self, cross, Problem};
 use serde_json::Value;

@@ -6,9 +6,9 @@
 //!   (`istio-conflicting-mesh-host`).
 
 use super::{is_checked, Loc, Path, Problem};
+use crate::istio::object::Rendered;
 use crate::json::Field;
 use crate::manifest::ObjectId;
-use crate::render::Rendered;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
