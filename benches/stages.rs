@@ -52,7 +52,10 @@ fn repo_dir(n: usize) -> PathBuf {
 fn load(n: usize) -> Repo {
     match Repo::load(&Origin::Dir(repo_dir(n)), &LoadOptions::default()) {
         Ok(r) => r,
-        Err(e) => panic!("generated repo of {n} does not load: {:?}", e.0.first()),
+        Err(e) => panic!(
+            "generated repo of {n} does not load: {:?}",
+            e.diagnostics().first()
+        ),
     }
 }
 
@@ -122,7 +125,7 @@ fn g_pipeline(bencher: Bencher, n: usize) {
     let opts = Options::default();
     bencher.bench(|| {
         pipeline::run(&dir, &opts)
-            .map_err(|e| e.0.len())
+            .map_err(|e| e.diagnostics().len())
             .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
             .map(|s| s.len())
     });
@@ -154,7 +157,7 @@ fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<meshform::istio::object
     };
     match pipeline::run(&origin, &diff_options()) {
         Ok(o) => o.nodes,
-        Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
+        Err(e) => panic!("{rev} does not load: {:?}", e.diagnostics().first()),
     }
 }
 

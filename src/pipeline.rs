@@ -91,7 +91,7 @@ pub fn run(origin: &Origin, opts: &Options) -> Result<Outcome, LoadError> {
         rss()
     );
     if let Some(d) = unknown_cluster(&repo, &opts.render.clusters) {
-        return Err(LoadError(vec![d]));
+        return Err(LoadError::Invalid(vec![d]));
     }
     run_repo(repo, opts)
 }
@@ -182,7 +182,7 @@ fn run_inner(
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
         diag::normalize(&mut typing);
-        return Err(LoadError(typing));
+        return Err(LoadError::Invalid(typing));
     }
     let mut findings = typing;
     findings.extend(repo.warnings.iter().cloned());

@@ -59,7 +59,7 @@ fn fixture_dirs() -> Vec<(String, PathBuf)> {
 
 fn render(dir: &Path) -> Outcome {
     pipeline::run(&Origin::Dir(dir.to_path_buf()), &Options::default())
-        .unwrap_or_else(|e| panic!("{}: input error: {:#?}", dir.display(), e.0))
+        .unwrap_or_else(|e| panic!("{}: input error: {:#?}", dir.display(), e.diagnostics()))
 }
 
 fn expected_errors(dir: &Path) -> BTreeSet<String> {

@@ -51,7 +51,7 @@ fn the_example_repo_renders_cleanly() {
     assert!(Path::new(dir).is_dir(), "{dir} is bundled");
     let opts = meshform::pipeline::Options::default();
     let out = meshform::pipeline::run(&meshform::source::Origin::Dir(dir.into()), &opts)
-        .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.0));
+        .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.diagnostics()));
     let errors: Vec<_> = out
         .findings
         .iter()

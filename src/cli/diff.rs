@@ -194,11 +194,12 @@ pub fn run(args: Args) -> Exit {
     let head = match head {
         Ok(h) => h,
         Err(e) => {
-            print_load_errors(&head_origin, &e.0);
+            let diags = e.into_diagnostics();
+            print_load_errors(&head_origin, &diags);
             eprintln!(
                 "error: the head ({}) failed to render: {} problem(s); nothing compared",
                 head_side.describe(),
-                e.0.len()
+                diags.len()
             );
             return Exit::Error;
         }
@@ -206,12 +207,13 @@ pub fn run(args: Args) -> Exit {
     let (base_ok, base_error) = match &base {
         Ok(b) => (Some((&b.nodes[..], &b.findings[..])), None),
         Err(e) => {
+            let diags = e.diagnostics();
             eprintln!(
                 "warning: the base ({}) failed to render ({} problem(s)); showing the head as all added",
                 base_side.describe(),
-                e.0.len()
+                diags.len()
             );
-            (None, Some(e.0.clone()))
+            (None, Some(diags))
         }
     };
     tracing::debug!("diff: both rendered in {:?}", start.elapsed());

@@ -50,8 +50,9 @@ pub fn run(args: Args) -> Exit {
     let outcome = match pipeline::run(&args.source.origin(), &opts) {
         Ok(o) => o,
         Err(e) => {
-            print_load_errors(&args.source.origin(), &e.0);
-            eprintln!("error: {} problem(s); nothing rendered", e.0.len());
+            let diags = e.into_diagnostics();
+            print_load_errors(&args.source.origin(), &diags);
+            eprintln!("error: {} problem(s); nothing rendered", diags.len());
             return Exit::Error;
         }
     };

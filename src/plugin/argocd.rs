@@ -364,13 +364,16 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
         release_inputs: true,
         ..pipeline::Options::default()
     };
-    let outcome = pipeline::run(&Origin::Dir(roots.root.clone()), &opts).map_err(|e| Failure {
-        summary: format!(
-            "{} problem(s) loading the repo; nothing rendered",
-            e.0.len()
-        ),
-        diagnostics: e.0,
-        ..Failure::default()
+    let outcome = pipeline::run(&Origin::Dir(roots.root.clone()), &opts).map_err(|e| {
+        let diagnostics = e.into_diagnostics();
+        Failure {
+            summary: format!(
+                "{} problem(s) loading the repo; nothing rendered",
+                diagnostics.len()
+            ),
+            diagnostics,
+            ..Failure::default()
+        }
     })?;
     // A cluster the repo does not have is refused by pipeline::run (unknown-cluster).
     let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;

@@ -6,13 +6,13 @@
 
 use super::convert::{self, to_cel};
 use super::engine::{estimate, select_chain, Compiled, Prog, Sizes, Step, VAR_PREFIX};
-use super::format::{broken_at, FailurePolicy};
+use super::format::FailurePolicy;
 use super::reads::{self, Need};
 use super::{functions, gloo, Report, EXEMPTION_PREFIX};
 use crate::diag::{Diagnostic, Severity};
 use crate::hashing::FastMap;
 use crate::manifest::{Location, Object};
-use crate::repo::{LoadError, Repo};
+use crate::repo::{policy_budget, LoadError, Repo};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::objects::Key;
@@ -717,15 +717,6 @@ impl VariableResolver for LocalRefs<'_> {
     }
 }
 
-fn budget_error(at: Location, msg: String) -> Diagnostic {
-    let mut d = broken_at(at, msg);
-    d.code = "policy-budget".into();
-    d.help = Some(
-        "index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml".into(),
-    );
-    d
-}
-
 /// Evaluates the policies over the repo.
 pub fn run(
     repo: &Repo,
@@ -876,7 +867,7 @@ pub fn run_with(
     let setup =
         functions::register(&mut root).and_then(|_| register_run_functions(&mut root, inv, gv));
     if let Err(e) = setup {
-        return Err(LoadError(vec![Diagnostic::error(
+        return Err(LoadError::Invalid(vec![Diagnostic::error(
             "policy-engine",
             format!("cannot set up the CEL environment: {e}"),
         )]));
@@ -903,7 +894,7 @@ pub fn run_with(
         for (name, prog) in &p.globals {
             let (cost, _) = estimate(&prog.expr, &sizes);
             if cost > budget {
-                errors.push(budget_error(
+                errors.push(policy_budget(
                     prog.at.clone(),
                     format!(
                         "policy {}: {} has an estimated cost of {cost:.0}, over limits.policyCost {budget:.0} (inventory of {inventory} objects)",
@@ -959,7 +950,7 @@ pub fn run_with(
             let (c, _) = estimate(&prog.expr, &sizes);
             cost += c;
             if c > budget {
-                errors.push(budget_error(
+                errors.push(policy_budget(
                     prog.at.clone(),
                     format!(
                         "policy {}: {} has an estimated cost of {c:.0} per object, over limits.policyCost {budget:.0} (inventory of {inventory} objects, lists of up to {list} items)",
@@ -973,7 +964,7 @@ pub fn run_with(
     }
     let run_budget = budget * RUN_COST_FACTOR.max(objs.len() as f64);
     if errors.is_empty() && run_cost > run_budget {
-        errors.push(budget_error(
+        errors.push(policy_budget(
             Location::new("meshform.yaml".into(), crate::yaml::Pos { line: 1, column: 1 }),
             format!(
                 "the policies' estimated total cost {run_cost:.0} over {} objects is over the run budget {run_budget:.0} (limits.policyCost per object)",
@@ -983,7 +974,7 @@ pub fn run_with(
     }
     if !errors.is_empty() {
         crate::diag::normalize(&mut errors);
-        return Err(LoadError(errors));
+        return Err(LoadError::PolicyCost(errors));
     }
 
     tracing::debug!("policies: globals and cost in {:?}", start.elapsed());
@@ -1111,16 +1102,9 @@ pub fn run_with(
     let results = evaluated.into_iter().flat_map(|(_, f)| f);
     set_current(None);
     if timed_out.load(Ordering::Relaxed) {
-        return Err(LoadError(vec![budget_error(
-            Location::new(
-                "meshform.yaml".into(),
-                crate::yaml::Pos { line: 1, column: 1 },
-            ),
-            format!(
-                "policy evaluation took longer than limits.policyTimeMs ({} ms); stopped",
-                repo.limits.policy_time_ms
-            ),
-        )]));
+        return Err(LoadError::PolicyTimeout {
+            limit_ms: repo.limits.policy_time_ms,
+        });
     }
     let mut report = Report {
         findings,

@@ -155,8 +155,13 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
                 text: read_text(&full)?.into(),
             });
         }
-        let policies = super::load(&sources)
-            .map_err(|e| format!("{}: broken policy:\n{}", path.display(), diag_text(&e.0)))?;
+        let policies = super::load(&sources).map_err(|e| {
+            format!(
+                "{}: broken policy:\n{}",
+                path.display(),
+                diag_text(&e.into_diagnostics())
+            )
+        })?;
         let mut files = Vec::new();
         for r in &t.resources {
             collect(base, r, &mut files)?;
@@ -168,7 +173,13 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
             &LoadOptions::default(),
             Limits::default(),
         )
-        .map_err(|e| format!("{}: resources:\n{}", path.display(), diag_text(&e.0)))?;
+        .map_err(|e| {
+            format!(
+                "{}: resources:\n{}",
+                path.display(),
+                diag_text(&e.into_diagnostics())
+            )
+        })?;
         let (model, typing) = crate::gloo::Model::build(&repo);
         if crate::diag::has_errors(&typing) {
             return Err(format!(
@@ -177,8 +188,13 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
                 diag_text(&typing)
             ));
         }
-        let (report, applied) = run_detailed(&repo, &model, &policies, false)
-            .map_err(|e| format!("{}: run:\n{}", path.display(), diag_text(&e.0)))?;
+        let (report, applied) = run_detailed(&repo, &model, &policies, false).map_err(|e| {
+            format!(
+                "{}: run:\n{}",
+                path.display(),
+                diag_text(&e.into_diagnostics())
+            )
+        })?;
         for exp in &t.results {
             let Some(pi) = policies.iter().position(|p| p.name() == exp.policy) else {
                 return Err(format!(

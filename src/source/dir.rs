@@ -10,19 +10,7 @@ use std::path::{Path, PathBuf};
 /// Reads every manifest under `root`, honouring `.gitignore` (also outside a git repo), skipping
 /// hidden entries. A symlink is followed only when its target stays inside `root`.
 pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<SourceError>> {
-    let canon_root = fs::canonicalize(root).map_err(|e| {
-        vec![SourceError::Io {
-            // The root is not a file of the repo: no location, the path goes in the message.
-            path: String::new(),
-            message: format!("cannot read the repo at {}: {e}", root.display()),
-        }]
-    })?;
-    if !canon_root.is_dir() {
-        return Err(vec![SourceError::Io {
-            path: String::new(),
-            message: format!("{} is not a directory", root.display()),
-        }]);
-    }
+    let canon_root = canonical_root(root).map_err(|e| vec![e])?;
     let walker = ignore::WalkBuilder::new(&canon_root)
         .hidden(true)
         .git_ignore(true)
@@ -53,10 +41,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                found.push(Err(SourceError::Io {
-                    path: String::new(),
-                    message: e.to_string(),
-                }));
+                found.push(Err(SourceError::Walk(e)));
                 continue;
             }
         };
@@ -82,7 +67,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         match check_one(&canon_root, entry.path(), rel, ft, &mut budget) {
             Ok(Some(p)) => found.push(Ok(p)),
             Ok(None) => {}
-            Err(SourceError::Limit(m)) => return Err(vec![SourceError::Limit(m)]),
+            Err(e) if e.is_limit() => return Err(vec![e]),
             Err(e) => found.push(Err(e)),
         }
     }
@@ -104,6 +89,18 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
     } else {
         Err(errors)
     }
+}
+
+/// The canonical form of the repo root, which must be a directory.
+fn canonical_root(root: &Path) -> Result<PathBuf, SourceError> {
+    let canon_root = fs::canonicalize(root).map_err(|source| SourceError::Root {
+        root: root.to_path_buf(),
+        source,
+    })?;
+    if !canon_root.is_dir() {
+        return Err(SourceError::NotADirectory(root.to_path_buf()));
+    }
+    Ok(canon_root)
 }
 
 /// A manifest admitted by the budget, to be read.
@@ -165,10 +162,7 @@ fn check_one(
     } else {
         path.to_path_buf()
     };
-    let meta = fs::metadata(&target).map_err(|e| SourceError::Io {
-        path: rel.to_string(),
-        message: e.to_string(),
-    })?;
+    let meta = fs::metadata(&target).map_err(SourceError::io(&rel))?;
     if meta.is_dir() {
         return Ok(None);
     }
@@ -187,14 +181,11 @@ fn check_one(
 
 /// Reads an admitted file, at most `max` bytes.
 fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
-    let io = |e: std::io::Error| SourceError::Io {
-        path: p.rel.clone(),
-        message: e.to_string(),
-    };
     let mut data = Vec::with_capacity(p.len.min(max) as usize);
-    let f = fs::File::open(&p.target).map_err(io)?;
     // Read at most one byte more than the limit, in case the file grew after stat.
-    f.take(max + 1).read_to_end(&mut data).map_err(io)?;
+    fs::File::open(&p.target)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut data))
+        .map_err(SourceError::io(&p.rel))?;
     if data.len() as u64 > max {
         return Err(SourceError::Refused {
             path: p.rel,

@@ -43,14 +43,28 @@ pub enum Origin {
 /// Problems reading a repo.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// An I/O error on a path.
-    #[error("{path}: {message}")]
+    /// An I/O error on a file of the repo.
+    #[error("{path}: {source}")]
     Io {
-        /// Repo-relative or absolute path.
+        /// Repo-relative path.
         path: String,
         /// What failed.
-        message: String,
+        source: std::io::Error,
     },
+    /// The repo root cannot be opened.
+    #[error("cannot read the repo at {}: {source}", root.display())]
+    Root {
+        /// The root as given.
+        root: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The repo root is not a directory.
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The directory walk failed (an unreadable directory, a bad `.gitignore`).
+    #[error("{0}")]
+    Walk(#[from] ignore::Error),
     /// A path refused for safety (symlink out of the repo, special file, too large).
     #[error("{path}: {message}")]
     Refused {
@@ -62,9 +76,30 @@ pub enum SourceError {
     /// A git problem (not a repository, unknown revision).
     #[error("{0}")]
     Git(String),
-    /// A limit was exceeded.
-    #[error("{0}")]
-    Limit(String),
+    /// More manifest files than `limits.files`.
+    #[error("more than {0} manifest files (limits.files in meshform.yaml)")]
+    TooManyFiles(usize),
+    /// Manifests larger in total than `limits.totalSize`.
+    #[error("manifests total more than {0} bytes (limits.totalSize in meshform.yaml)")]
+    TooManyBytes(u64),
+}
+
+impl SourceError {
+    /// True for a limit on the whole repo (the read stops at the first).
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            SourceError::TooManyFiles(_) | SourceError::TooManyBytes(_)
+        )
+    }
+
+    /// An I/O error on the file at `path`, as a closure for `map_err`.
+    pub(crate) fn io(path: &str) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
+        move |source| SourceError::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
 }
 
 /// The file `render --out-dir` writes at the top of its output. A directory holding it is
@@ -123,16 +158,10 @@ impl<'a> Budget<'a> {
         self.files += 1;
         self.bytes += size;
         if self.files > self.limits.files {
-            return Err(SourceError::Limit(format!(
-                "more than {} manifest files (limits.files in meshform.yaml)",
-                self.limits.files
-            )));
+            return Err(SourceError::TooManyFiles(self.limits.files));
         }
         if self.bytes > self.limits.total_size {
-            return Err(SourceError::Limit(format!(
-                "manifests total more than {} bytes (limits.totalSize in meshform.yaml)",
-                self.limits.total_size
-            )));
+            return Err(SourceError::TooManyBytes(self.limits.total_size));
         }
         Ok(())
     }
