@@ -40,7 +40,7 @@ pub struct Outcome {
     pub nodes: Vec<crate::istio::object::Kept>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
-    pub stream: Result<render::Stream, String>,
+    pub stream: Result<render::Stream, render::StreamError>,
     /// How many objects were rendered, whatever was kept.
     pub rendered: usize,
     /// Typing, translation, policy and validation findings, sorted.

@@ -7,7 +7,7 @@ use crate::pipeline;
 use crate::render::Keep;
 use crate::repo::Repo;
 use crate::report::markdown;
-use crate::source::{GitRepo, Origin};
+use crate::source::{GitRepo, Origin, SourceError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -101,11 +101,25 @@ impl Args {
     }
 }
 
+/// Why the revisions to compare could not be found.
+#[derive(Debug, thiserror::Error)]
+enum ResolveError {
+    /// The path is not in a readable git repository.
+    #[error("{0}")]
+    Repo(SourceError),
+    /// `--base` names no commit.
+    #[error("--base: {0}")]
+    Base(SourceError),
+    /// `--head` names no commit.
+    #[error("--head: {0}")]
+    Head(SourceError),
+}
+
 /// Resolves both revisions up front, so a missing repository, an empty one or an unknown
 /// revision is a usage error (exit 2) and not a base that "failed to render".
-fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
-    let g = GitRepo::open(&args.path).map_err(|e| e.to_string())?;
-    let base = g.resolve(&args.base).map_err(|e| format!("--base: {e}"))?;
+fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), ResolveError> {
+    let g = GitRepo::open(&args.path).map_err(ResolveError::Repo)?;
+    let base = g.resolve(&args.base).map_err(ResolveError::Base)?;
     let base_side = Side {
         label: args.base.clone(),
         commit: Some(base.to_string()),
@@ -116,7 +130,7 @@ fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
     };
     let (head_side, head_origin) = match &args.head {
         Some(h) => {
-            let id = g.resolve(h).map_err(|e| format!("--head: {e}"))?;
+            let id = g.resolve(h).map_err(ResolveError::Head)?;
             (
                 Side {
                     label: h.clone(),

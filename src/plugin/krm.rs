@@ -220,7 +220,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
     let settings = settings(&list["functionConfig"])?;
     let config = match &settings.config {
         Some(c) => {
-            let text = crate::yaml::to_string(c).map_err(bad)?;
+            let text = crate::yaml::to_string(c).map_err(|e| bad(e.to_string()))?;
             Config::parse(&text).map_err(|e| Failure::one(*e.0))?
         }
         None => Config::default(),
@@ -245,7 +245,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         let mut out = String::new();
         for (_, _, v) in &docs {
             out.push_str("---\n");
-            out.push_str(&crate::yaml::to_string(v).map_err(bad)?);
+            out.push_str(&crate::yaml::to_string(v).map_err(|e| bad(e.to_string()))?);
         }
         files.push(SourceFile {
             path,
@@ -317,7 +317,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         items: outcome.nodes.iter().map(|o| &*o.value).collect(),
         results: shown.iter().map(result).collect(),
     };
-    crate::yaml::to_string(&out).map_err(bad)
+    crate::yaml::to_string(&out).map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub(crate) enum Body {
     /// unchanged objects without copying them.
     Node(std::sync::Arc<crate::node::Node>),
     /// Its YAML document, ending in a newline, or why it could not be written.
-    Yaml(Result<Box<str>, String>),
+    Yaml(Result<Box<str>, crate::yaml::EmitError>),
     /// A hash of its canonical JSON, enough to tell two objects of one identity apart.
     Digest(u64),
 }

@@ -3,7 +3,7 @@
 //! `emit` turns the result into a YAML stream, JSON or an out-dir.
 
 pub mod emit;
-pub use emit::Stream;
+pub use emit::{Stream, StreamError};
 mod external_service;
 mod finish;
 mod gateway;
@@ -85,7 +85,7 @@ pub struct Output {
     pub nodes: Vec<Kept>,
     /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
     /// could not be written.
-    pub stream: Result<Stream, String>,
+    pub stream: Result<Stream, StreamError>,
     /// How many objects were rendered, whatever was kept.
     pub count: usize,
     /// Translation findings (broken references, unsupported fields).
@@ -623,15 +623,24 @@ fn kept<V>(
 }
 
 /// The documents of finished objects, in order.
-fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
+fn stream(objects: Vec<finish::Finished>) -> Result<Stream, StreamError> {
     let mut docs = Vec::with_capacity(objects.len());
     for o in objects {
         match o.body {
             finish::Body::Yaml(Ok(doc)) => docs.push(doc),
-            finish::Body::Yaml(Err(e)) => {
-                return Err(format!("{} in cluster {}: {e}", o.id, o.cluster))
+            finish::Body::Yaml(Err(source)) => {
+                return Err(StreamError::Emit {
+                    id: o.id,
+                    cluster: o.cluster,
+                    source,
+                })
             }
-            _ => return Err(format!("{} in cluster {} was not written", o.id, o.cluster)),
+            _ => {
+                return Err(StreamError::NotWritten {
+                    id: o.id,
+                    cluster: o.cluster,
+                })
+            }
         }
     }
     Ok(Stream(docs))

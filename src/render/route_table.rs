@@ -535,7 +535,7 @@ fn specificity(matchers: &[HttpRequestMatcher]) -> (u8, std::cmp::Reverse<usize>
 fn merge_matchers(
     parent: &[HttpRequestMatcher],
     child: &[HttpRequestMatcher],
-) -> Result<Vec<HttpRequestMatcher>, String> {
+) -> Result<Vec<HttpRequestMatcher>, MatcherConflict> {
     if parent.is_empty() {
         return Ok(child.to_vec());
     }
@@ -543,7 +543,7 @@ fn merge_matchers(
         return Ok(parent.to_vec());
     }
     let mut out = Vec::new();
-    let mut last_err = String::new();
+    let mut last_err = None;
     for c in child {
         let mut any = false;
         for p in parent {
@@ -552,17 +552,36 @@ fn merge_matchers(
                     out.push(m);
                     any = true;
                 }
-                Err(e) => last_err = e,
+                Err(e) => last_err = Some(e),
             }
         }
-        if !any {
-            return Err(last_err);
+        match last_err {
+            Some(e) if !any => return Err(e),
+            _ => {}
         }
     }
     Ok(out)
 }
 
-fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpRequestMatcher, String> {
+/// Why a child matcher does not narrow a parent matcher.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum MatcherConflict {
+    #[error("child uri {child} is not within parent uri {parent}")]
+    Uri { child: String, parent: String },
+    #[error("header `{0}` is matched differently by parent and child")]
+    Header(String),
+    #[error("query parameter `{0}` is matched differently by parent and child")]
+    QueryParameter(String),
+    #[error("method {0} vs {1}")]
+    Method(String, String),
+    #[error("port {0} vs {1}")]
+    Port(u32, u32),
+}
+
+fn merge_one(
+    p: &HttpRequestMatcher,
+    c: &HttpRequestMatcher,
+) -> Result<HttpRequestMatcher, MatcherConflict> {
     let mut m = c.clone();
     m.uri = match (&p.uri, &c.uri) {
         (None, u) => u.clone(),
@@ -577,11 +596,10 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
                 _ => pu == cu,
             };
             if !ok {
-                return Err(format!(
-                    "child uri {} is not within parent uri {}",
-                    describe_uri(cu),
-                    describe_uri(pu)
-                ));
+                return Err(MatcherConflict::Uri {
+                    child: describe_uri(cu),
+                    parent: describe_uri(pu),
+                });
             }
             Some(cu.clone())
         }
@@ -593,10 +611,7 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
             .find(|x| x.name.eq_ignore_ascii_case(&h.name))
         {
             if ch != h {
-                return Err(format!(
-                    "header `{}` is matched differently by parent and child",
-                    h.name
-                ));
+                return Err(MatcherConflict::Header(h.name.clone()));
             }
         } else {
             m.headers.push(h.clone());
@@ -605,10 +620,7 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
     for q in &p.query_parameters {
         if let Some(cq) = m.query_parameters.iter().find(|x| x.name == q.name) {
             if cq != q {
-                return Err(format!(
-                    "query parameter `{}` is matched differently by parent and child",
-                    q.name
-                ));
+                return Err(MatcherConflict::QueryParameter(q.name.clone()));
             }
         } else {
             m.query_parameters.push(q.clone());
@@ -616,13 +628,13 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
     }
     match (&p.method, &c.method) {
         (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => {
-            return Err(format!("method {a} vs {b}"))
+            return Err(MatcherConflict::Method(a.clone(), b.clone()))
         }
         (Some(a), None) => m.method = Some(a.clone()),
         _ => {}
     }
     match (p.port, c.port) {
-        (Some(a), Some(b)) if a != b => return Err(format!("port {a} vs {b}")),
+        (Some(a), Some(b)) if a != b => return Err(MatcherConflict::Port(a, b)),
         (Some(a), None) => m.port = Some(a),
         _ => {}
     }

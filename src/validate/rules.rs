@@ -107,7 +107,7 @@ impl Ctx<'_> {
                     self.err(
                         "istio-metadata",
                         p(),
-                        e.replace("label key", "annotation key"),
+                        e.to_string().replace("label key", "annotation key"),
                     );
                 }
                 // item 1
