@@ -8,7 +8,6 @@ use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -136,50 +135,6 @@ fn source_diag(e: SourceError) -> Diagnostic {
     d
 }
 
-/// Reads meshform.yaml from the origin, if present. Its own size limit is the default
-/// `limits.fileSize`: the limits it sets apply only once it is read.
-fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError> {
-    let max = Limits::default().file_size;
-    match origin {
-        Origin::Dir(p) => {
-            let f = p.join(config::FILE_NAME);
-            match std::fs::symlink_metadata(&f) {
-                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
-                    path: config::FILE_NAME.into(),
-                    message: format!(
-                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
-                        m.len()
-                    ),
-                }),
-                Ok(m) if m.is_file() => {
-                    let io = |source: std::io::Error| SourceError::Io {
-                        path: config::FILE_NAME.into(),
-                        source,
-                    };
-                    let mut data = Vec::new();
-                    std::fs::File::open(&f)
-                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
-                        .map_err(io)?;
-                    if data.len() as u64 > max {
-                        return Err(SourceError::Refused {
-                            path: config::FILE_NAME.into(),
-                            message: "file grew past limits.fileSize while being read".into(),
-                        });
-                    }
-                    Ok(Some((config::FILE_NAME.to_string(), data)))
-                }
-                Ok(_) => Err(SourceError::Refused {
-                    path: config::FILE_NAME.into(),
-                    message: "meshform.yaml must be a regular file, not a link".into(),
-                }),
-                Err(_) => Ok(None),
-            }
-        }
-        Origin::Rev { path, rev } => Ok(source::read_rev_file(path, rev, config::FILE_NAME, max)?
-            .map(|d| (config::FILE_NAME.to_string(), d))),
-    }
-}
-
 /// Reads meshform.yaml and every file: (config, files, fallback cluster, limits).
 fn read_all(
     origin: &Origin,
@@ -190,14 +145,15 @@ fn read_all(
         .fallback_cluster
         .clone()
         .unwrap_or_else(|| "cluster1".into());
-    let config = match read_config(origin).map_err(|e| LoadError::Invalid(vec![source_diag(e)]))? {
-        Some((path, data)) => {
-            let p: Arc<str> = path.into();
-            let text = decode(&p, data).map_err(|d| LoadError::Invalid(vec![d]))?;
-            Config::parse(&text).map_err(|e| LoadError::Invalid(vec![*e.0]))?
-        }
-        None => Config::default(),
-    };
+    let config =
+        match source::read_config(origin).map_err(|e| LoadError::Invalid(vec![source_diag(e)]))? {
+            Some(data) => {
+                let p: Arc<str> = config::FILE_NAME.into();
+                let text = decode(&p, data).map_err(|d| LoadError::Invalid(vec![d]))?;
+                Config::parse(&text).map_err(|e| LoadError::Invalid(vec![*e.0]))?
+            }
+            None => Config::default(),
+        };
     let limits = opts.limits.unwrap_or(config.limits);
     let files = source::read(origin, &limits, known)
         .map_err(|es| LoadError::Invalid(es.into_iter().map(source_diag).collect()))?;

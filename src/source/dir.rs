@@ -103,6 +103,43 @@ fn canonical_root(root: &Path) -> Result<PathBuf, SourceError> {
     Ok(canon_root)
 }
 
+/// Reads one file of the working tree at `root`, `rel` being relative to it, under the rules of
+/// [`read_dir`]: a regular file inside the root, a link followed only when its target stays
+/// inside, at most `limits.fileSize` bytes. `None` when there is no such file (or it is a
+/// directory).
+pub fn read_dir_file(
+    root: &Path,
+    rel: &str,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    let canon_root = canonical_root(root)?;
+    let path = canon_root.join(rel);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return Ok(None);
+    };
+    // `rel` may name a parent directory or pass through a link to one: the resolved path must
+    // stay inside (a link itself is resolved and checked by `check_one`).
+    if !meta.file_type().is_symlink()
+        && !fs::canonicalize(&path).is_ok_and(|c| c.starts_with(&canon_root))
+    {
+        return Err(SourceError::Refused {
+            path: rel.to_string(),
+            message: "path is outside the repo root; refused, not read".into(),
+        });
+    }
+    let mut budget = Budget::new(limits);
+    match check_one(
+        &canon_root,
+        &path,
+        rel.to_string(),
+        meta.file_type(),
+        &mut budget,
+    )? {
+        Some(p) => read_contents(p, limits.file_size).map(|f| Some(f.data)),
+        None => Ok(None),
+    }
+}
+
 /// A manifest admitted by the budget, to be read.
 struct Pending {
     /// Repo-relative path.
@@ -197,4 +234,45 @@ fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
         data,
         blob: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_is_read_under_the_walk_rules() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("repo");
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("a/x.yaml"), "x: 1\n").unwrap();
+        fs::write(t.path().join("secret.yaml"), "s: 1\n").unwrap();
+        std::os::unix::fs::symlink("a/x.yaml", root.join("in.yaml")).unwrap();
+        std::os::unix::fs::symlink("../secret.yaml", root.join("out.yaml")).unwrap();
+        let limits = Limits::default();
+        let read = |rel: &str| read_dir_file(&root, rel, &limits);
+        assert_eq!(read("a/x.yaml").unwrap().as_deref(), Some(&b"x: 1\n"[..]));
+        assert_eq!(read("in.yaml").unwrap().as_deref(), Some(&b"x: 1\n"[..]));
+        assert_eq!(read("missing.yaml").unwrap(), None);
+        assert_eq!(read("a").unwrap(), None);
+        for outside in ["out.yaml", "../secret.yaml"] {
+            assert!(
+                matches!(read(outside), Err(SourceError::Refused { .. })),
+                "{outside}"
+            );
+        }
+        let small = Limits {
+            file_size: 2,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_dir_file(&root, "a/x.yaml", &small),
+            Err(SourceError::Refused { .. })
+        ));
+        let e = read_dir_file(&t.path().join("none"), "a/x.yaml", &limits).unwrap_err();
+        assert!(
+            matches!(&e, SourceError::Root { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{e}"
+        );
+    }
 }

@@ -7,12 +7,14 @@
 mod dir;
 mod git;
 pub mod template;
+pub mod values;
 
-pub use dir::read_dir;
+pub use dir::{read_dir, read_dir_file};
 pub use git::{merge_base, read_rev, read_rev_file, resolve_rev, GitRepo};
 
-use crate::config::Limits;
+use crate::config::{self, Limits};
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::PathBuf;
 
 /// One file of the repo, as bytes.
@@ -127,6 +129,61 @@ pub fn read(
     };
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Reads one file of `origin`, `rel` being relative to the repo root, under the rules `read`
+/// applies: from a working tree, a regular file inside the root (a link only when its target
+/// stays inside); from a revision, a regular blob of its tree. At most `limits.fileSize`
+/// bytes. `None` when there is no such file.
+pub fn read_file(
+    origin: &Origin,
+    rel: &str,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    match origin {
+        Origin::Dir(root) => read_dir_file(root, rel, limits),
+        Origin::Rev { path, rev } => read_rev_file(path, rev, rel, limits.file_size),
+    }
+}
+
+/// Reads meshform.yaml at the root of `origin`, if present: a regular file (never a link), at
+/// most the default `limits.fileSize`, since the limits it sets apply only once it is read.
+pub fn read_config(origin: &Origin) -> Result<Option<Vec<u8>>, SourceError> {
+    let max = Limits::default().file_size;
+    let name = config::FILE_NAME;
+    match origin {
+        Origin::Dir(p) => {
+            let f = p.join(name);
+            match std::fs::symlink_metadata(&f) {
+                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
+                    path: name.into(),
+                    message: format!(
+                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
+                        m.len()
+                    ),
+                }),
+                Ok(m) if m.is_file() => {
+                    let mut data = Vec::new();
+                    std::fs::File::open(&f)
+                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
+                        .map_err(SourceError::io(name))?;
+                    if data.len() as u64 > max {
+                        return Err(SourceError::Refused {
+                            path: name.into(),
+                            message: "file grew past limits.fileSize while being read".into(),
+                        });
+                    }
+                    Ok(Some(data))
+                }
+                Ok(_) => Err(SourceError::Refused {
+                    path: name.into(),
+                    message: "meshform.yaml must be a regular file, not a link".into(),
+                }),
+                Err(_) => Ok(None),
+            }
+        }
+        Origin::Rev { path, rev } => read_rev_file(path, rev, name, max),
+    }
 }
 
 /// Shared checks on a file's size and on the running totals.
