@@ -53,7 +53,10 @@ fn repo_dir(n: usize) -> PathBuf {
 fn load(n: usize) -> Repo {
     match Repo::load(&Origin::Dir(repo_dir(n)), &LoadOptions::default()) {
         Ok(r) => r,
-        Err(e) => panic!("generated repo of {n} does not load: {:?}", e.0.first()),
+        Err(e) => panic!(
+            "generated repo of {n} does not load: {:?}",
+            e.diagnostics().first()
+        ),
     }
 }
 
@@ -131,7 +134,7 @@ fn g_pipeline(bencher: Bencher, n: usize) {
     bencher.bench(|| {
         pipeline::load(&dir, &opts)
             .and_then(|r| pipeline::run(r, &opts))
-            .map_err(|e| e.0.len())
+            .map_err(|e| e.diagnostics().len())
             .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
             .map(|s| s.len())
     });
@@ -156,7 +159,7 @@ fn diff_options() -> Options {
     o
 }
 
-fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Kept> {
+fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<meshform::istio::object::Kept> {
     let origin = Origin::Rev {
         path: dir.to_path_buf(),
         rev: rev.into(),
@@ -164,7 +167,7 @@ fn rendered_rev(dir: &std::path::Path, rev: &str) -> Vec<render::Kept> {
     let opts = diff_options();
     match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
         Ok(o) => o.nodes,
-        Err(e) => panic!("{rev} does not load: {:?}", e.0.first()),
+        Err(e) => panic!("{rev} does not load: {:?}", e.diagnostics().first()),
     }
 }
 

@@ -135,7 +135,7 @@ mod tests {
         let origin = meshform::source::Origin::Dir(dir.path().to_path_buf());
         let out = match meshform::pipeline::run(&origin, &Default::default()) {
             Ok(o) => o,
-            Err(e) => panic!("load errors: {:?}", e.0),
+            Err(e) => panic!("load errors: {:?}", e.diagnostics()),
         };
         let errors: Vec<_> = out
             .findings

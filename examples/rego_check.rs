@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let repo = match Repo::load(&Origin::Dir(repo_dir), &LoadOptions::default()) {
         Ok(r) => r,
         Err(e) => {
-            for d in &e.0 {
+            for d in &e.diagnostics() {
                 eprintln!("error: {}", d.message);
             }
             return ExitCode::from(2);

@@ -6,8 +6,10 @@
 //! with positions, held as compact `node` trees; `yaml` does the parsing) → `repo` (the loaded
 //! repo and its `config`) → `gloo` (typed API and workspace visibility) → `policy` (CEL) →
 //! `render` (Istio objects) → `validate` (Istio's own rules) → `diff` → `report` (text, JSON,
-//! SARIF, GitHub, Markdown).
-//! `pipeline` runs the stages; `cli` and `plugin` are the front ends.
+//! SARIF, GitHub, Markdown). `istio::object` is the rendered-object model `render` builds and
+//! `validate` and `diff` read.
+//! `pipeline` runs the stages; `cli` and `plugin` are the front ends: they parse arguments into
+//! the library's options and print its results, and the library never imports them.
 
 // Diagnostics are the error payload everywhere and are created rarely; boxing them would only
 // add noise at every call site.
@@ -22,6 +24,7 @@ pub mod diff;
 pub mod gloo;
 pub mod hashing;
 pub mod incremental;
+pub mod istio;
 pub mod json;
 pub mod manifest;
 pub mod node;

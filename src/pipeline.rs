@@ -37,12 +37,12 @@ pub struct Outcome {
     /// The loaded repo.
     pub repo: Repo,
     /// The rendered objects, sorted (with `render.keep` = `Keep::Values`, the default).
-    pub objects: Vec<render::Rendered>,
+    pub objects: Vec<crate::istio::object::Rendered>,
     /// The rendered objects as compact nodes, sorted (with `render.keep` = `Keep::Nodes`).
-    pub nodes: Vec<render::Kept>,
+    pub nodes: Vec<crate::istio::object::Kept>,
     /// The rendered objects as one YAML stream (with `Keep::Stream`), or why it could not be
     /// written.
-    pub stream: Result<render::Stream, String>,
+    pub stream: Result<render::Stream, render::StreamError>,
     /// How many objects were rendered, whatever was kept.
     pub rendered: usize,
     /// Typing, translation, policy and validation findings, sorted.
@@ -93,7 +93,7 @@ pub fn load(origin: &Origin, opts: &Options) -> Result<Repo, LoadError> {
         rss()
     );
     if let Some(d) = unknown_cluster(&repo, &opts.render.clusters) {
-        return Err(LoadError(vec![d]));
+        return Err(LoadError::Invalid(vec![d]));
     }
     Ok(repo)
 }
@@ -175,7 +175,7 @@ fn run_stages(
     if diag::has_errors(&typing) {
         typing.retain(|d| d.severity == Severity::Error);
         diag::normalize(&mut typing);
-        return Err(LoadError(typing));
+        return Err(LoadError::Invalid(typing));
     }
     let mut findings = typing;
     findings.extend(repo.warnings.iter().cloned());

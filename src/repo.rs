@@ -8,7 +8,6 @@ use crate::source::{self, template, Origin, SourceError, SourceFile};
 use crate::yaml::{self, Pos};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -53,74 +52,79 @@ pub struct Repo {
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
 type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
 
-/// Loading failed; every problem found is listed.
+/// Why a run stopped before it had findings to report (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{} problem(s) loading the repo", .0.len())]
-pub struct LoadError(pub Vec<Diagnostic>);
+pub enum LoadError {
+    /// The input is broken (files, meshform.yaml, templates, objects, policies); every problem
+    /// found is listed.
+    #[error("{} problem(s) loading the repo", .0.len())]
+    Invalid(Vec<Diagnostic>),
+    /// The policies' estimated cost is over `limits.policyCost`: a finding at each expression
+    /// over it, or one for the whole run.
+    #[error("{} problem(s) with the policies' estimated cost", .0.len())]
+    PolicyCost(Vec<Diagnostic>),
+    /// Policy evaluation took longer than `limits.policyTimeMs` and was stopped.
+    #[error("policy evaluation took longer than limits.policyTimeMs ({limit_ms} ms); stopped")]
+    PolicyTimeout {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
+}
 
+impl LoadError {
+    /// The problems, as the diagnostics a front end prints.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            LoadError::Invalid(d) | LoadError::PolicyCost(d) => d.clone(),
+            LoadError::PolicyTimeout { .. } => vec![policy_budget(
+                Location::new(config::FILE_NAME.into(), Pos { line: 1, column: 1 }),
+                self.to_string(),
+            )],
+        }
+    }
+
+    /// As [`LoadError::diagnostics`], consuming the error.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        match self {
+            LoadError::Invalid(d) | LoadError::PolicyCost(d) => d,
+            e @ LoadError::PolicyTimeout { .. } => e.diagnostics(),
+        }
+    }
+}
+
+/// A policy budget overrun (`limits.policyCost`, `limits.policyTimeMs`) as a diagnostic at
+/// `at`, with the ways out (docs/policies.md#cost).
+pub fn policy_budget(at: Location, message: String) -> Diagnostic {
+    Diagnostic::error("policy-budget", message)
+        .at(at)
+        .help("index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml")
+}
+
+/// A source problem as a diagnostic: located at its file when it concerns one.
 fn source_diag(e: SourceError) -> Diagnostic {
     let code = match &e {
         SourceError::Refused { .. } => "file-refused",
         SourceError::Git(_) => "git",
-        SourceError::Limit(_) => "limit",
-        SourceError::Io { .. } => "io",
+        SourceError::TooManyFiles(_) | SourceError::TooManyBytes(_) => "limit",
+        SourceError::Io { .. }
+        | SourceError::Root { .. }
+        | SourceError::NotADirectory(_)
+        | SourceError::Walk(_) => "io",
     };
-    let mut d = Diagnostic::error(code, e.to_string());
-    if let SourceError::Io { path, message } | SourceError::Refused { path, message } = &e {
-        // The path is the location (an empty path: the repo itself, named in the message).
-        d.message = message.clone();
-        if !path.is_empty() {
-            d = d.at(Location::new(
-                path.as_str().into(),
-                Pos { line: 1, column: 1 },
-            ));
-        }
+    // A file's problem is at the file; its message leaves out the path.
+    let (message, path) = match &e {
+        SourceError::Io { path, source } => (source.to_string(), Some(path)),
+        SourceError::Refused { path, message } => (message.clone(), Some(path)),
+        _ => (e.to_string(), None),
+    };
+    let mut d = Diagnostic::error(code, message);
+    if let Some(path) = path.filter(|p| !p.is_empty()) {
+        d = d.at(Location::new(
+            path.as_str().into(),
+            Pos { line: 1, column: 1 },
+        ));
     }
     d
-}
-
-/// Reads meshform.yaml from the origin, if present. Its own size limit is the default
-/// `limits.fileSize`: the limits it sets apply only once it is read.
-fn read_config(origin: &Origin) -> Result<Option<(String, Vec<u8>)>, SourceError> {
-    let max = Limits::default().file_size;
-    match origin {
-        Origin::Dir(p) => {
-            let f = p.join(config::FILE_NAME);
-            match std::fs::symlink_metadata(&f) {
-                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
-                    path: config::FILE_NAME.into(),
-                    message: format!(
-                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
-                        m.len()
-                    ),
-                }),
-                Ok(m) if m.is_file() => {
-                    let io = |e: std::io::Error| SourceError::Io {
-                        path: config::FILE_NAME.into(),
-                        message: e.to_string(),
-                    };
-                    let mut data = Vec::new();
-                    std::fs::File::open(&f)
-                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
-                        .map_err(io)?;
-                    if data.len() as u64 > max {
-                        return Err(SourceError::Refused {
-                            path: config::FILE_NAME.into(),
-                            message: "file grew past limits.fileSize while being read".into(),
-                        });
-                    }
-                    Ok(Some((config::FILE_NAME.to_string(), data)))
-                }
-                Ok(_) => Err(SourceError::Refused {
-                    path: config::FILE_NAME.into(),
-                    message: "meshform.yaml must be a regular file, not a link".into(),
-                }),
-                Err(_) => Ok(None),
-            }
-        }
-        Origin::Rev { path, rev } => Ok(source::read_rev_file(path, rev, config::FILE_NAME, max)?
-            .map(|d| (config::FILE_NAME.to_string(), d))),
-    }
 }
 
 /// Reads meshform.yaml and every file: (config, files, fallback cluster, limits).
@@ -133,17 +137,18 @@ fn read_all(
         .fallback_cluster
         .clone()
         .unwrap_or_else(|| "cluster1".into());
-    let config = match read_config(origin).map_err(|e| LoadError(vec![source_diag(e)]))? {
-        Some((path, data)) => {
-            let p: Arc<str> = path.into();
-            let text = decode(&p, data).map_err(|d| LoadError(vec![d]))?;
-            Config::parse(&text).map_err(|e| LoadError(vec![*e.0]))?
-        }
-        None => Config::default(),
-    };
+    let config =
+        match source::read_config(origin).map_err(|e| LoadError::Invalid(vec![source_diag(e)]))? {
+            Some(data) => {
+                let p: Arc<str> = config::FILE_NAME.into();
+                let text = decode(&p, data).map_err(|d| LoadError::Invalid(vec![d]))?;
+                Config::parse(&text).map_err(|e| LoadError::Invalid(vec![*e.0]))?
+            }
+            None => Config::default(),
+        };
     let limits = opts.limits.unwrap_or(config.limits);
     let files = source::read(origin, &limits, known)
-        .map_err(|es| LoadError(es.into_iter().map(source_diag).collect()))?;
+        .map_err(|es| LoadError::Invalid(es.into_iter().map(source_diag).collect()))?;
     Ok((config, files, fallback, limits))
 }
 
@@ -250,7 +255,7 @@ impl Repo {
     ) -> Result<Repo, LoadError> {
         let matcher = config
             .path_matcher(fallback)
-            .map_err(|e| LoadError(vec![*e.0]))?;
+            .map_err(|e| LoadError::Invalid(vec![*e.0]))?;
         let clusters = config.cluster_names(matcher.default_cluster());
         let mut errors = Vec::new();
         let mut texts: Vec<(SourceText, String)> = Vec::new(); // (text, cluster)
@@ -376,7 +381,7 @@ impl Repo {
         }
         if !errors.is_empty() {
             diag::normalize(&mut errors);
-            return Err(LoadError(errors));
+            return Err(LoadError::Invalid(errors));
         }
         Ok(Repo {
             config,
@@ -432,6 +437,21 @@ pub fn origin(path: PathBuf, rev: Option<String>) -> Origin {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_policy_timeout_prints_as_a_budget_finding_at_the_config() {
+        let d = LoadError::PolicyTimeout { limit_ms: 5 }.into_diagnostics();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].to_string(),
+            "meshform.yaml:1:1: error[policy-budget]: policy evaluation took longer than \
+             limits.policyTimeMs (5 ms); stopped"
+        );
+        assert!(d[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("policyTimeMs")));
+    }
+
     fn file(path: &str, text: &str) -> SourceFile {
         SourceFile {
             path: path.into(),
@@ -451,7 +471,7 @@ mod tests {
             previous,
             &HashMap::new(),
         )
-        .unwrap_or_else(|e| panic!("{:?}", e.0))
+        .unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     const B: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  x: on\n";
@@ -610,7 +630,7 @@ mod tests {
             rev: r.into(),
         };
         let opts = LoadOptions::default();
-        let base = Repo::load(&rev("HEAD~1"), &opts).unwrap_or_else(|e| panic!("{:?}", e.0));
+        let base = Repo::load(&rev("HEAD~1"), &opts).unwrap_or_else(|e| panic!("{e:?}"));
         // The reader leaves a known blob's bytes unread.
         let known: HashSet<git2::Oid> = base.loaded.blobs.keys().copied().collect();
         assert_eq!(known.len(), 4, "three manifests and the policy");
@@ -629,8 +649,7 @@ mod tests {
             ]
         );
         assert!(files.iter().all(|f| f.blob.is_some()));
-        let head =
-            Repo::load_after(&rev("HEAD"), &opts, &base).unwrap_or_else(|e| panic!("{:?}", e.0));
+        let head = Repo::load_after(&rev("HEAD"), &opts, &base).unwrap_or_else(|e| panic!("{e:?}"));
         let names: Vec<(&str, &str)> = head
             .objects
             .iter()
@@ -652,7 +671,7 @@ mod tests {
             &base.policy_files[0].text
         ));
         // The same objects, warnings and positions as a load that reads every blob.
-        let fresh = Repo::load(&rev("HEAD"), &opts).unwrap_or_else(|e| panic!("{:?}", e.0));
+        let fresh = Repo::load(&rev("HEAD"), &opts).unwrap_or_else(|e| panic!("{e:?}"));
         let values = |r: &Repo| {
             r.objects
                 .iter()

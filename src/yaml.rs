@@ -277,14 +277,26 @@ fn parser_options(limits: &YamlLimits) -> granit_parser::Options {
     opts
 }
 
+/// A value could not be written as YAML: the serializer's message. Kept as text so that an
+/// object's failed document can be held, cloned and compared like a written one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EmitError(String);
+
+impl From<serde_saphyr::SerializeError> for EmitError {
+    fn from(e: serde_saphyr::SerializeError) -> Self {
+        EmitError(e.to_string())
+    }
+}
+
 /// Serializes one value as a YAML document (no leading `---`).
-pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, EmitError> {
+    Ok(serde_saphyr::to_string(value)?)
 }
 
 /// Appends one value as a YAML document (no leading `---`) to `out`.
-pub fn write_to(out: &mut String, value: &Value) -> Result<(), String> {
-    serde_saphyr::to_fmt_writer(out, value).map_err(|e| e.to_string())
+pub fn write_to(out: &mut String, value: &Value) -> Result<(), EmitError> {
+    Ok(serde_saphyr::to_fmt_writer(out, value)?)
 }
 
 /// Escapes a map key or array index for a JSON pointer (RFC 6901).

@@ -14,8 +14,9 @@ mod support;
 use support::{fixture_dirs, meshform, root};
 
 use meshform::diag::Severity;
+use meshform::istio::object::Rendered;
 use meshform::pipeline::{self, Options, Outcome};
-use meshform::render::{emit, IstioApi, Rendered};
+use meshform::render::{emit, IstioApi};
 use meshform::source::Origin;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +27,7 @@ use std::process::{Command, Stdio};
 fn render(dir: &Path) -> Outcome {
     pipeline::load(&Origin::Dir(dir.to_path_buf()), &Options::default())
         .and_then(|r| pipeline::run(r, &Options::default()))
-        .unwrap_or_else(|e| panic!("{}: input error: {:#?}", dir.display(), e.0))
+        .unwrap_or_else(|e| panic!("{}: input error: {:#?}", dir.display(), e.diagnostics()))
 }
 
 fn expected_errors(dir: &Path) -> BTreeSet<String> {

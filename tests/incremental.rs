@@ -81,11 +81,11 @@ fn same(a: &Result<Outcome, LoadError>, b: &Result<Outcome, LoadError>) -> Resul
             }
             Ok(())
         }
-        (Err(a), Err(b)) if a.0 == b.0 => Ok(()),
+        (Err(a), Err(b)) if a.diagnostics() == b.diagnostics() => Ok(()),
         (a, b) => Err(format!(
             "one side failed: with reuse {:?}, in full {:?}",
-            a.as_ref().err().map(|e| &e.0),
-            b.as_ref().err().map(|e| &e.0)
+            a.as_ref().err().map(|e| e.diagnostics()),
+            b.as_ref().err().map(|e| e.diagnostics())
         )),
     }
 }

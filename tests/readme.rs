@@ -52,7 +52,7 @@ fn the_example_repo_renders_cleanly() {
     let opts = meshform::pipeline::Options::default();
     let out = meshform::pipeline::load(&meshform::source::Origin::Dir(dir.into()), &opts)
         .and_then(|r| meshform::pipeline::run(r, &opts))
-        .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.0));
+        .unwrap_or_else(|e| panic!("{dir} loads: {:?}", e.diagnostics()));
     let errors: Vec<_> = out
         .findings
         .iter()

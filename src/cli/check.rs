@@ -46,10 +46,11 @@ pub fn run(args: Args) -> Exit {
     let outcome = match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
         Ok(o) => o,
         Err(e) => {
-            print_load_errors(&origin, &e.0);
+            let diags = e.into_diagnostics();
+            print_load_errors(&origin, &diags);
             eprintln!(
                 "error: {} problem(s) in the input or the policies",
-                e.0.len()
+                diags.len()
             );
             return Exit::Error;
         }

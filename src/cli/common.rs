@@ -1,13 +1,33 @@
 //! Arguments and helpers shared by subcommands.
 
+use crate::config::Limits;
 use crate::diag::Diagnostic;
 use crate::manifest::SourceText;
 use crate::pipeline;
 use crate::render::{IstioApi, Keep, RenderOptions};
 use crate::repo::{origin, LoadOptions};
+use crate::source::values::{read_values_file, ValuesError};
 use crate::source::Origin;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// `--istio-api`: the Istio networking API version to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IstioApiArg {
+    /// `networking.istio.io/v1` (Istio 1.22 and later).
+    V1,
+    /// `networking.istio.io/v1beta1`, for older Istio.
+    V1beta1,
+}
+
+impl From<IstioApiArg> for IstioApi {
+    fn from(a: IstioApiArg) -> IstioApi {
+        match a {
+            IstioApiArg::V1 => IstioApi::V1,
+            IstioApiArg::V1beta1 => IstioApi::V1beta1,
+        }
+    }
+}
 
 /// Where to read the repo and which clusters to render.
 #[derive(Debug, Clone, clap::Args)]
@@ -26,7 +46,7 @@ pub struct SourceArgs {
     pub values: Vec<PathBuf>,
     /// Istio networking API version to write.
     #[arg(long, value_enum, default_value = "v1")]
-    pub istio_api: IstioApi,
+    pub istio_api: IstioApiArg,
     /// Also emit the repo's non-Gloo objects.
     #[arg(long)]
     pub passthrough: bool,
@@ -48,30 +68,8 @@ impl SourceArgs {
     pub fn options(&self) -> Result<pipeline::Options, Diagnostic> {
         let mut values = serde_json::Map::new();
         for f in &self.values {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| Diagnostic::error("values", format!("{}: {e}", f.display())))?;
-            let parsed = crate::yaml::parse_stream(&text, &Default::default()).map_err(|e| {
-                Diagnostic::error(
-                    "values",
-                    format!(
-                        "{}:{}:{}: {}",
-                        f.display(),
-                        e.pos.line,
-                        e.pos.column,
-                        e.message
-                    ),
-                )
-            })?;
-            for d in parsed.documents {
-                if let serde_json::Value::Object(m) = d.value.to_json() {
-                    crate::source::template::merge(&mut values, &m);
-                } else {
-                    return Err(Diagnostic::error(
-                        "values",
-                        format!("{}: a values file must be a mapping", f.display()),
-                    ));
-                }
-            }
+            read_values_file(f, &Limits::default(), &mut values)
+                .map_err(|e| Diagnostic::error("values", values_message(f, &e)))?;
         }
         Ok(pipeline::Options {
             load: LoadOptions {
@@ -81,7 +79,7 @@ impl SourceArgs {
             },
             render: RenderOptions {
                 clusters: self.clusters.clone(),
-                istio_api: self.istio_api,
+                istio_api: self.istio_api.into(),
                 passthrough: self.passthrough,
                 keep: Keep::Values,
             },
@@ -92,6 +90,18 @@ impl SourceArgs {
             // the run (diff has loaded both revisions by then).
             release_inputs: true,
         })
+    }
+}
+
+/// What `--values FILE` reports when FILE cannot be used.
+fn values_message(f: &Path, e: &ValuesError) -> String {
+    let f = f.display();
+    match e {
+        ValuesError::Yaml(y) => format!("{f}:{}:{}: {}", y.pos.line, y.pos.column, y.message),
+        ValuesError::NotMapping { .. } => format!("{f}: a values file must be a mapping"),
+        // The words `read_to_string` uses for bytes that are not UTF-8.
+        ValuesError::NotUtf8 => format!("{f}: stream did not contain valid UTF-8"),
+        e => format!("{f}: {e}"),
     }
 }
 
@@ -116,38 +126,20 @@ pub fn print_stream(stream: &crate::render::Stream) {
     let _ = out.flush();
 }
 
-/// Prints load errors with source lines, reading the files they name from `origin`: from the
-/// working tree, only regular files inside the root (never through a symlink); from a git
-/// revision, only regular blobs of its tree (never a link). Either way at most 16 MiB a file.
+/// Prints load errors with source lines, reading the files they name from `origin` as the
+/// loader reads sources (`source::read_file`: only files inside the repo, a link only when it
+/// stays inside, at most the default `limits.fileSize`).
 pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
-    const MAX: u64 = 16 << 20;
+    let limits = Limits::default();
     let mut files: Vec<SourceText> = Vec::new();
-    let root = match origin {
-        Origin::Dir(root) => std::fs::canonicalize(root).ok(),
-        Origin::Rev { .. } => None,
-    };
     for d in diags {
         let Some(loc) = &d.location else { continue };
         if files.iter().any(|f| f.path == loc.file) {
             continue;
         }
-        let bytes = match (origin, &root) {
-            (Origin::Dir(_), Some(root)) => {
-                let p = root.join(&*loc.file);
-                let regular =
-                    std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() && m.len() < MAX);
-                let inside = std::fs::canonicalize(&p).is_ok_and(|c| c.starts_with(root));
-                (regular && inside)
-                    .then(|| std::fs::read(&p).ok())
-                    .flatten()
-            }
-            (Origin::Rev { path, rev }, _) => {
-                crate::source::read_rev_file(path, rev, &loc.file, MAX)
-                    .ok()
-                    .flatten()
-            }
-            _ => None,
-        };
+        let bytes = crate::source::read_file(origin, &loc.file, &limits)
+            .ok()
+            .flatten();
         if let Some(text) = bytes.and_then(|b| String::from_utf8(b).ok()) {
             files.push(SourceText {
                 path: loc.file.clone(),
@@ -155,9 +147,5 @@ pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
             });
         }
     }
-    print_diagnostics(
-        diags,
-        &files,
-        crate::config::Limits::default().max_diagnostics,
-    );
+    print_diagnostics(diags, &files, limits.max_diagnostics);
 }

@@ -1,13 +1,13 @@
 //! `meshform diff`: the rendered output of two revisions, compared.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
+use super::common::{print_diagnostics, print_load_errors, print_stdout, IstioApiArg, SourceArgs};
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
-use crate::render::{IstioApi, Keep};
+use crate::render::Keep;
 use crate::repo::Repo;
 use crate::report::markdown;
-use crate::source::{GitRepo, Origin};
+use crate::source::{GitRepo, Origin, SourceError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -74,7 +74,7 @@ pub struct Args {
     pub values: Vec<PathBuf>,
     /// Istio networking API version to write.
     #[arg(long, value_enum, default_value = "v1")]
-    pub istio_api: IstioApi,
+    pub istio_api: IstioApiArg,
     /// Also diff the repo's non-Gloo objects (Secrets are masked).
     #[arg(long)]
     pub passthrough: bool,
@@ -101,11 +101,25 @@ impl Args {
     }
 }
 
+/// Why the revisions to compare could not be found.
+#[derive(Debug, thiserror::Error)]
+enum ResolveError {
+    /// The path is not in a readable git repository.
+    #[error("{0}")]
+    Repo(SourceError),
+    /// `--base` names no commit.
+    #[error("--base: {0}")]
+    Base(SourceError),
+    /// `--head` names no commit.
+    #[error("--head: {0}")]
+    Head(SourceError),
+}
+
 /// Resolves both revisions up front, so a missing repository, an empty one or an unknown
 /// revision is a usage error (exit 2) and not a base that "failed to render".
-fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
-    let g = GitRepo::open(&args.path).map_err(|e| e.to_string())?;
-    let base = g.resolve(&args.base).map_err(|e| format!("--base: {e}"))?;
+fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), ResolveError> {
+    let g = GitRepo::open(&args.path).map_err(ResolveError::Repo)?;
+    let base = g.resolve(&args.base).map_err(ResolveError::Base)?;
     let base_side = Side {
         label: args.base.clone(),
         commit: Some(base.to_string()),
@@ -116,7 +130,7 @@ fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), String> {
     };
     let (head_side, head_origin) = match &args.head {
         Some(h) => {
-            let id = g.resolve(h).map_err(|e| format!("--head: {e}"))?;
+            let id = g.resolve(h).map_err(ResolveError::Head)?;
             (
                 Side {
                     label: h.clone(),
@@ -194,11 +208,12 @@ pub fn run(args: Args) -> Exit {
     let head = match head {
         Ok(h) => h,
         Err(e) => {
-            print_load_errors(&head_origin, &e.0);
+            let diags = e.into_diagnostics();
+            print_load_errors(&head_origin, &diags);
             eprintln!(
                 "error: the head ({}) failed to render: {} problem(s); nothing compared",
                 head_side.describe(),
-                e.0.len()
+                diags.len()
             );
             return Exit::Error;
         }
@@ -206,12 +221,13 @@ pub fn run(args: Args) -> Exit {
     let (base_ok, base_error) = match &base {
         Ok(b) => (Some((&b.nodes[..], &b.findings[..])), None),
         Err(e) => {
+            let diags = e.diagnostics();
             eprintln!(
                 "warning: the base ({}) failed to render ({} problem(s)); showing the head as all added",
                 base_side.describe(),
-                e.0.len()
+                diags.len()
             );
-            (None, Some(e.0.clone()))
+            (None, Some(diags))
         }
     };
     tracing::debug!("diff: both rendered in {:?}", start.elapsed());

@@ -12,7 +12,6 @@ mod policy_test;
 mod render;
 
 pub use common::SourceArgs;
-pub use render::Format as RenderFormat;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -47,15 +47,16 @@ pub fn run(args: Args) -> Exit {
         // Every object is held until the run is known to be clean: as compact nodes.
         Keep::Nodes
     };
-    let outcome =
-        match pipeline::load(&args.source.origin(), &opts).and_then(|r| pipeline::run(r, &opts)) {
-            Ok(o) => o,
-            Err(e) => {
-                print_load_errors(&args.source.origin(), &e.0);
-                eprintln!("error: {} problem(s); nothing rendered", e.0.len());
-                return Exit::Error;
-            }
-        };
+    let origin = args.source.origin();
+    let outcome = match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
+        Ok(o) => o,
+        Err(e) => {
+            let diags = e.into_diagnostics();
+            print_load_errors(&origin, &diags);
+            eprintln!("error: {} problem(s); nothing rendered", diags.len());
+            return Exit::Error;
+        }
+    };
     let cap = outcome.repo.limits.max_diagnostics;
     let shown = outcome.shown();
     print_diagnostics(&shown, &outcome.repo.files, cap);
@@ -67,7 +68,7 @@ pub fn run(args: Args) -> Exit {
         return Exit::Findings;
     }
     if let Some(dir) = &args.out_dir {
-        return match emit::write_out_dir(dir, &outcome.nodes, args.format) {
+        return match emit::write_out_dir(dir, &outcome.nodes) {
             Ok(n) => {
                 eprintln!("wrote {n} object(s) to {}", dir.display());
                 Exit::Clean

@@ -13,9 +13,9 @@ pub mod routing;
 pub mod text;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::istio::object::{Kept, SourceRef};
 use crate::manifest::ObjectId;
 use crate::node::Node;
-use crate::render::{Kept, SourceRef};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -50,7 +50,7 @@ impl Change {
 /// object, so matching allocates nothing.
 pub type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
-/// The key of a rendered object ([`Rendered::id_str`](crate::render::Rendered::id_str), the
+/// The key of a rendered object ([`Rendered::id_str`](crate::istio::object::Rendered::id_str), the
 /// apiVersion reduced to its group).
 pub fn key_of(r: &Kept) -> Key<'_> {
     let [api_version, kind, namespace, name] = r.id_str();
@@ -438,7 +438,7 @@ pub fn source_labels(d: &ObjectDiff) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Rendered;
+    use crate::istio::object::Rendered;
 
     #[test]
     fn same_is_equality_whatever_the_key_order() {

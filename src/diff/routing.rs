@@ -5,8 +5,8 @@
 
 use super::ObjectDiff;
 use crate::hashing::{FastMap, FastSet};
+use crate::istio::object::Kept;
 use crate::node::Node;
-use crate::render::Kept;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -573,7 +573,7 @@ fn label_node(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Rendered;
+    use crate::istio::object::Rendered;
     use serde_json::json;
     use std::sync::Arc;
 

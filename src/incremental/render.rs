@@ -43,11 +43,12 @@
 use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
+use crate::istio::object::Rendered;
 use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::render::finish::{Body, Finished};
 use crate::render::route_table::{self, delegation_selectors, destination_refs, Candidate};
-use crate::render::{RenderOptions, Rendered, Stage};
+use crate::render::{RenderOptions, Stage};
 use crate::repo::Repo;
 
 /// The kinds of translation unit a memo keeps.
@@ -427,7 +428,7 @@ mod tests {
     #[test]
     fn a_merged_object_takes_the_earlier_finish_only_when_value_and_sources_match() {
         use crate::manifest::{Location, ObjectId};
-        let source = |name: &str, line: u32| crate::render::SourceRef {
+        let source = |name: &str, line: u32| crate::istio::object::SourceRef {
             id: ObjectId {
                 api_version: "networking.gloo.solo.io/v2".into(),
                 kind: "RouteTable".into(),

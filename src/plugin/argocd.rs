@@ -7,13 +7,14 @@
 //! or `null`) and as `PARAM_<NAME>` variables, `spec.source.plugin.env` entries as
 //! `ARGOCD_ENV_<NAME>`. stdout must hold only manifests; a non-zero exit fails the sync.
 
-use super::{read_values_file, Failure};
+use super::Failure;
 use crate::config::{self, Config, Limits};
 use crate::diag::Diagnostic;
 use crate::pipeline;
 use crate::render::{IstioApi, Keep, RenderOptions, Stream};
 use crate::repo::LoadOptions;
-use crate::source::Origin;
+use crate::source::values::read_values_file;
+use crate::source::{Origin, SourceError};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -308,7 +309,8 @@ fn read_values(roots: &Roots, files: &[String]) -> Result<Map<String, Value>, Bo
                  name it *.json or move it out of the rendered tree",
             ));
         }
-        read_values_file(&p, f, &limits, &mut values)?;
+        read_values_file(&p, &limits, &mut values)
+            .map_err(|e| Box::new(Diagnostic::error("values", format!("{f}: {e}"))))?;
     }
     Ok(values)
 }
@@ -366,13 +368,16 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
     };
     let outcome = pipeline::load(&Origin::Dir(roots.root.clone()), &opts)
         .and_then(|r| pipeline::run(r, &opts))
-        .map_err(|e| Failure {
-            summary: format!(
-                "{} problem(s) loading the repo; nothing rendered",
-                e.0.len()
-            ),
-            diagnostics: e.0,
-            ..Failure::default()
+        .map_err(|e| {
+            let diagnostics = e.into_diagnostics();
+            Failure {
+                summary: format!(
+                    "{} problem(s) loading the repo; nothing rendered",
+                    diagnostics.len()
+                ),
+                diagnostics,
+                ..Failure::default()
+            }
         })?;
     // A cluster the repo does not have is refused by pipeline::load (unknown-cluster).
     let (mut outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
@@ -414,19 +419,29 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
 
 /// The cluster names of meshform.yaml in `root`, if it exists and parses.
 fn cluster_names(root: &Path) -> Result<Vec<String>, Box<Diagnostic>> {
-    let f = root.join(config::FILE_NAME);
-    let meta = match std::fs::symlink_metadata(&f) {
-        Ok(m) => m,
-        Err(_) => return Ok(Vec::new()),
+    let data = match crate::source::read_config(&Origin::Dir(root.to_path_buf())) {
+        Ok(Some(data)) => data,
+        Ok(None) => return Ok(Vec::new()),
+        Err(SourceError::Io { source, .. }) => {
+            return Err(Box::new(Diagnostic::error(
+                "config",
+                format!("{}: {source}", config::FILE_NAME),
+            )))
+        }
+        Err(_) => {
+            return Err(Box::new(Diagnostic::error(
+                "config",
+                "meshform.yaml is not a regular file of reasonable size",
+            )))
+        }
     };
-    if !meta.is_file() || meta.len() > Limits::default().file_size {
-        return Err(Box::new(Diagnostic::error(
+    // (The words `read_to_string` uses for bytes that are not UTF-8.)
+    let text = String::from_utf8(data).map_err(|_| {
+        Diagnostic::error(
             "config",
-            "meshform.yaml is not a regular file of reasonable size",
-        )));
-    }
-    let text = std::fs::read_to_string(&f)
-        .map_err(|e| Diagnostic::error("config", format!("meshform.yaml: {e}")))?;
+            format!("{}: stream did not contain valid UTF-8", config::FILE_NAME),
+        )
+    })?;
     let cfg = Config::parse(&text).map_err(|e| e.0)?;
     Ok(cfg.clusters.iter().map(|c| c.name.clone()).collect())
 }

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::RenderOptions;
-use crate::repo::{LoadOptions, Repo};
+use crate::repo::{LoadError, LoadOptions, Repo};
 use crate::source::SourceFile;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -36,6 +36,19 @@ pub struct Settings {
 
 fn bad(m: impl Into<String>) -> Failure {
     Failure::one(Diagnostic::error("krm", m))
+}
+
+/// The items could not be loaded or checked.
+fn items_failure(e: LoadError) -> Failure {
+    let diagnostics = e.into_diagnostics();
+    Failure {
+        summary: format!(
+            "{} problem(s) in the items; nothing rendered",
+            diagnostics.len()
+        ),
+        diagnostics,
+        ..Failure::default()
+    }
 }
 
 fn as_bool(name: &str, v: &Value) -> Result<Option<bool>, Failure> {
@@ -207,7 +220,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
     let settings = settings(&list["functionConfig"])?;
     let config = match &settings.config {
         Some(c) => {
-            let text = crate::yaml::to_string(c).map_err(bad)?;
+            let text = crate::yaml::to_string(c).map_err(|e| bad(e.to_string()))?;
             Config::parse(&text).map_err(|e| Failure::one(*e.0))?
         }
         None => Config::default(),
@@ -232,7 +245,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         let mut out = String::new();
         for (_, _, v) in &docs {
             out.push_str("---\n");
-            out.push_str(&crate::yaml::to_string(v).map_err(bad)?);
+            out.push_str(&crate::yaml::to_string(v).map_err(|e| bad(e.to_string()))?);
         }
         files.push(SourceFile {
             path,
@@ -250,11 +263,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         limits: None,
     };
     let limits = config.limits;
-    let repo = Repo::from_files(config, files, &fallback, &load, limits).map_err(|e| Failure {
-        summary: format!("{} problem(s) in the items; nothing rendered", e.0.len()),
-        diagnostics: e.0,
-        ..Failure::default()
-    })?;
+    let repo = Repo::from_files(config, files, &fallback, &load, limits).map_err(items_failure)?;
     let cluster = match &settings.cluster {
         Some(c) if repo.clusters.contains(c) => c.clone(),
         Some(c) => {
@@ -283,11 +292,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         release_inputs: true,
         ..pipeline::Options::default()
     };
-    let outcome = pipeline::run(repo, &opts).map_err(|e| Failure {
-        summary: format!("{} problem(s) in the items; nothing rendered", e.0.len()),
-        diagnostics: e.0,
-        ..Failure::default()
-    })?;
+    let outcome = pipeline::run(repo, &opts).map_err(items_failure)?;
     let (outcome, shown) = super::shown_or_fail(outcome, &cluster)?;
     if outcome.nodes.is_empty() && !settings.allow_empty {
         return Err(bad(format!(
@@ -312,7 +317,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         items: outcome.nodes.iter().map(|o| &*o.value).collect(),
         results: shown.iter().map(result).collect(),
     };
-    crate::yaml::to_string(&out).map_err(bad)
+    crate::yaml::to_string(&out).map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]

@@ -6,12 +6,8 @@
 pub mod argocd;
 pub mod krm;
 
-use crate::config::Limits;
 use crate::diag::Diagnostic;
 use crate::manifest::SourceText;
-use serde_json::{Map, Value};
-use std::io::Read;
-use std::path::Path;
 
 /// Why a front end produced no manifests.
 #[derive(Debug, Default)]
@@ -58,41 +54,4 @@ pub(crate) fn shown_or_fail(
         });
     }
     Ok((outcome, shown))
-}
-
-/// Reads a values file (YAML or JSON mappings, several documents merged in order), at most
-/// `limits.fileSize` bytes, and merges it deeply into `into`. `shown` names it in errors.
-pub fn read_values_file(
-    path: &Path,
-    shown: &str,
-    limits: &Limits,
-    into: &mut Map<String, Value>,
-) -> Result<(), Box<Diagnostic>> {
-    let err = |m: String| Box::new(Diagnostic::error("values", format!("{shown}: {m}")));
-    let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let mut data = Vec::new();
-    f.take(limits.file_size + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| err(e.to_string()))?;
-    if data.len() as u64 > limits.file_size {
-        return Err(err(format!(
-            "over limits.fileSize ({} bytes)",
-            limits.file_size
-        )));
-    }
-    let text = String::from_utf8(data).map_err(|_| err("not UTF-8".into()))?;
-    let parsed = crate::yaml::parse_stream(&text, &limits.yaml())
-        .map_err(|e| err(format!("{}:{}: {}", e.pos.line, e.pos.column, e.message)))?;
-    for d in parsed.documents {
-        match d.value.to_json() {
-            Value::Object(m) => crate::source::template::merge(into, &m),
-            _ => {
-                return Err(err(format!(
-                    "document at line {} is not a mapping",
-                    d.pos.line
-                )))
-            }
-        }
-    }
-    Ok(())
 }

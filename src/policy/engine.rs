@@ -381,8 +381,36 @@ pub(super) fn rewrite(e: &mut IdedExpr, known: &BTreeSet<String>, unknown: &mut 
     }
 }
 
+/// A reference in a CEL expression that meshform cannot evaluate.
+#[derive(Debug, thiserror::Error)]
+enum RefError {
+    #[error("`variables` must be used as variables.<name>")]
+    BareVariables,
+    #[error("`{0}` is not available in a Global variable")]
+    ObjectInGlobal(String),
+    #[error("unknown variable `{0}`")]
+    UnknownVariable(String),
+    #[error("unknown function `{0}`")]
+    UnknownFunction(String),
+    #[error("regex {pattern:?} exceeds the regex budget ({size} bytes compiled)")]
+    RegexTooBig { pattern: String, size: usize },
+    #[error("invalid regex {pattern:?}: {source}")]
+    Regex {
+        pattern: String,
+        source: regex::Error,
+    },
+    #[error("message types are not supported (`{0}`)")]
+    MessageType(String),
+    #[error("unsupported expression")]
+    Unsupported,
+}
+
 /// Checks free identifiers and function names; returns the first problem.
-fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> Result<(), String> {
+fn check_refs(
+    e: &IdedExpr,
+    bound: &mut Vec<String>,
+    allowed_vars: &[&str],
+) -> Result<(), RefError> {
     match &e.expr {
         Expr::Ident(n) => {
             if bound.iter().any(|b| b == n)
@@ -392,11 +420,11 @@ fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> R
             {
                 Ok(())
             } else if n == "variables" {
-                Err("`variables` must be used as variables.<name>".into())
+                Err(RefError::BareVariables)
             } else if n == "object" || n == "namespaceObject" {
-                Err(format!("`{n}` is not available in a Global variable"))
+                Err(RefError::ObjectInGlobal(n.to_string()))
             } else {
-                Err(format!("unknown variable `{n}`"))
+                Err(RefError::UnknownVariable(n.to_string()))
             }
         }
         Expr::Call(c) => {
@@ -415,7 +443,7 @@ fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> R
                 && !super::functions::NAMES.contains(&name.as_str())
                 && !RUN_FUNCTIONS.contains(&name.as_str())
             {
-                return Err(format!("unknown function `{name}`"));
+                return Err(RefError::UnknownFunction(name));
             }
             if name == "matches" {
                 let pat = if c.target.is_some() {
@@ -432,10 +460,14 @@ fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> R
                         .size_limit(REGEX_SIZE_LIMIT)
                         .build()
                         .map_err(|err| match err {
-                            regex::Error::CompiledTooBig(n) => {
-                                format!("regex {p:?} exceeds the regex budget ({n} bytes compiled)")
-                            }
-                            other => format!("invalid regex {p:?}: {other}"),
+                            regex::Error::CompiledTooBig(size) => RefError::RegexTooBig {
+                                pattern: p.to_string(),
+                                size,
+                            },
+                            source => RefError::Regex {
+                                pattern: p.to_string(),
+                                source,
+                            },
                         })?;
                 }
             }
@@ -474,13 +506,10 @@ fn check_refs(e: &IdedExpr, bound: &mut Vec<String>, allowed_vars: &[&str]) -> R
             }
             EntryExpr::StructField(s) => check_refs(&s.value, bound, allowed_vars),
         }),
-        Expr::Struct(s) => Err(format!(
-            "message types are not supported (`{}`)",
-            s.type_name
-        )),
+        Expr::Struct(s) => Err(RefError::MessageType(s.type_name.clone())),
         Expr::Select(s) => check_refs(&s.operand, bound, allowed_vars),
         Expr::Literal(_) => Ok(()),
-        Expr::Unspecified => Err("unsupported expression".into()),
+        Expr::Unspecified => Err(RefError::Unsupported),
     }
 }
 
@@ -515,7 +544,7 @@ fn prog(
     } else {
         &["object", "namespaceObject"]
     };
-    check_refs(&expr, &mut Vec::new(), allowed).map_err(fail)?;
+    check_refs(&expr, &mut Vec::new(), allowed).map_err(|e| fail(e.to_string()))?;
     Ok(Prog { expr, at, what })
 }
 
@@ -749,17 +778,18 @@ mod tests {
     fn unknown_names_are_rejected() {
         let e = env().compile("isIPP('1.2.3.4')").unwrap();
         let r = check_refs(e.expression(), &mut Vec::new(), &["object"]);
-        assert_eq!(r, Err("unknown function `isIPP`".into()));
+        assert!(
+            matches!(&r, Err(RefError::UnknownFunction(f)) if f == "isIPP"),
+            "{r:?}"
+        );
+        assert_eq!(r.unwrap_err().to_string(), "unknown function `isIPP`");
         let e = env().compile("foo.bar").unwrap();
         let r = check_refs(e.expression(), &mut Vec::new(), &["object"]);
-        assert_eq!(r, Err("unknown variable `foo`".into()));
+        assert_eq!(r.unwrap_err().to_string(), "unknown variable `foo`");
         let e = env()
             .compile("object.spec.hosts.all(h, isHostname(h)) && inventory.list('a','b').size() > 0 && lists.duplicates([1]) == []")
             .unwrap();
-        assert_eq!(
-            check_refs(e.expression(), &mut Vec::new(), &["object"]),
-            Ok(())
-        );
+        assert!(check_refs(e.expression(), &mut Vec::new(), &["object"]).is_ok());
     }
 
     #[test]
@@ -768,6 +798,6 @@ mod tests {
             .compile("object.name.matches('((a{100}){100}){100}')")
             .unwrap();
         let r = check_refs(e.expression(), &mut Vec::new(), &["object"]);
-        assert!(r.unwrap_err().contains("exceeds the regex budget"));
+        assert!(matches!(r, Err(RefError::RegexTooBig { .. })), "{r:?}");
     }
 }

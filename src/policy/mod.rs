@@ -165,7 +165,7 @@ pub fn load(sources: &[SourceText]) -> Result<Vec<engine::Compiled>, LoadError> 
         Ok(out)
     } else {
         crate::diag::normalize(&mut errors);
-        Err(LoadError(errors))
+        Err(LoadError::Invalid(errors))
     }
 }
 
@@ -222,7 +222,7 @@ fn sources(repo: &Repo, extra_dirs: &[PathBuf]) -> Result<Vec<SourceText>, LoadE
             .cloned(),
     );
     for d in extra_dirs {
-        sources.extend(read_dir(d).map_err(|e| LoadError(vec![*e]))?);
+        sources.extend(read_dir(d).map_err(|e| LoadError::Invalid(vec![*e]))?);
     }
     Ok(sources)
 }

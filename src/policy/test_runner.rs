@@ -78,15 +78,88 @@ pub struct Summary {
     pub log: String,
 }
 
-fn read_text(p: &Path) -> Result<String, String> {
-    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+/// Why a test run stopped (exit 2): a test, policy or resource could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    /// A file or directory cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// A test file is not valid YAML.
+    #[error("{}:{}: {}", path.display(), .source.pos.line, .source.message)]
+    Yaml {
+        /// The test file.
+        path: PathBuf,
+        /// The parser's error.
+        source: crate::yaml::YamlError,
+    },
+    /// A test document does not have the test format.
+    #[error("{}:{line}: {message}", path.display())]
+    Format {
+        /// The test file.
+        path: PathBuf,
+        /// The document's line.
+        line: u32,
+        /// What is wrong, with the field's path.
+        message: String,
+    },
+    /// A policy of the test does not load.
+    #[error("{}: broken policy:\n{}", path.display(), diag_text(diagnostics))]
+    Policy {
+        /// The test file.
+        path: PathBuf,
+        /// The problems.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The test's resources do not load or type.
+    #[error("{}: resources:\n{}", path.display(), diag_text(diagnostics))]
+    Resources {
+        /// The test file.
+        path: PathBuf,
+        /// The problems.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The policies could not run over the resources.
+    #[error("{}: run:\n{}", path.display(), diag_text(diagnostics))]
+    Run {
+        /// The test file.
+        path: PathBuf,
+        /// The problems.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// An expected result names a policy the test does not load.
+    #[error("{}: policy {policy} is not among the test's policies", path.display())]
+    UnknownPolicy {
+        /// The test file.
+        path: PathBuf,
+        /// The policy name.
+        policy: String,
+    },
+    /// The directory holds no test file.
+    #[error("{}: no test files (kind: Test) found", .0.display())]
+    NoTests(PathBuf),
 }
 
-fn collect(base: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), String> {
+fn io(p: &Path) -> impl FnOnce(std::io::Error) -> TestError + '_ {
+    move |source| TestError::Io {
+        path: p.to_path_buf(),
+        source,
+    }
+}
+
+fn read_text(p: &Path) -> Result<String, TestError> {
+    std::fs::read_to_string(p).map_err(io(p))
+}
+
+fn collect(base: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), TestError> {
     let p = base.join(rel);
     if p.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)
-            .map_err(|e| format!("{}: {e}", p.display()))?
+            .map_err(io(&p))?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .collect();
@@ -111,9 +184,9 @@ fn collect(base: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Stri
     Ok(())
 }
 
-fn test_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+fn test_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), TestError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(io(dir))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect();
@@ -140,14 +213,22 @@ fn diag_text(ds: &[Diagnostic]) -> String {
 }
 
 /// Runs one test file.
-pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
+pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), TestError> {
     let text = read_text(path)?;
-    let parsed = crate::yaml::parse_stream(&text, &Default::default())
-        .map_err(|e| format!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
+    let parsed = crate::yaml::parse_stream(&text, &Default::default()).map_err(|source| {
+        TestError::Yaml {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     for d in parsed.documents {
-        let t: TestDoc = serde_path_to_error::deserialize(&d.value)
-            .map_err(|e| format!("{}:{}: {e}", path.display(), d.pos.line))?;
+        let t: TestDoc =
+            serde_path_to_error::deserialize(&d.value).map_err(|e| TestError::Format {
+                path: path.to_path_buf(),
+                line: d.pos.line,
+                message: e.to_string(),
+            })?;
         let mut sources = Vec::new();
         for p in &t.policies {
             let full = base.join(p);
@@ -156,8 +237,10 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
                 text: read_text(&full)?.into(),
             });
         }
-        let policies = super::load(&sources)
-            .map_err(|e| format!("{}: broken policy:\n{}", path.display(), diag_text(&e.0)))?;
+        let policies = super::load(&sources).map_err(|e| TestError::Policy {
+            path: path.to_path_buf(),
+            diagnostics: e.into_diagnostics(),
+        })?;
         let mut files = Vec::new();
         for r in &t.resources {
             collect(base, r, &mut files)?;
@@ -169,24 +252,28 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
             &LoadOptions::default(),
             Limits::default(),
         )
-        .map_err(|e| format!("{}: resources:\n{}", path.display(), diag_text(&e.0)))?;
+        .map_err(|e| TestError::Resources {
+            path: path.to_path_buf(),
+            diagnostics: e.into_diagnostics(),
+        })?;
         let (model, typing, _) = crate::gloo::Model::build(&repo, Incr::OFF);
         if crate::diag::has_errors(&typing) {
-            return Err(format!(
-                "{}: resources:\n{}",
-                path.display(),
-                diag_text(&typing)
-            ));
+            return Err(TestError::Resources {
+                path: path.to_path_buf(),
+                diagnostics: typing,
+            });
         }
-        let (report, applied, _) = run::run(&repo, &model, &policies, false, Incr::OFF)
-            .map_err(|e| format!("{}: run:\n{}", path.display(), diag_text(&e.0)))?;
+        let (report, applied, _) =
+            run::run(&repo, &model, &policies, false, Incr::OFF).map_err(|e| TestError::Run {
+                path: path.to_path_buf(),
+                diagnostics: e.into_diagnostics(),
+            })?;
         for exp in &t.results {
             let Some(pi) = policies.iter().position(|p| p.name() == exp.policy) else {
-                return Err(format!(
-                    "{}: policy {} is not among the test's policies",
-                    path.display(),
-                    exp.policy
-                ));
+                return Err(TestError::UnknownPolicy {
+                    path: path.to_path_buf(),
+                    policy: exp.policy.clone(),
+                });
             };
             for r in &exp.resources {
                 let (ns, name) = r.split_once('/').unwrap_or(("", r.as_str()));
@@ -276,14 +363,11 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), String> {
 }
 
 /// Runs every test file (a YAML file whose first document has `kind: Test`) under `dir`.
-pub fn run_dir(dir: &Path) -> Result<Summary, String> {
+pub fn run_dir(dir: &Path) -> Result<Summary, TestError> {
     let mut files = Vec::new();
     test_files(dir, &mut files)?;
     if files.is_empty() {
-        return Err(format!(
-            "{}: no test files (kind: Test) found",
-            dir.display()
-        ));
+        return Err(TestError::NoTests(dir.to_path_buf()));
     }
     let mut sum = Summary::default();
     for f in files {

@@ -1,44 +1,16 @@
 //! Output: a YAML stream, a JSON array, or an out-dir of files with kustomizations.
 
-use super::Rendered;
+use crate::istio::object::Rendered;
 use crate::source::OUT_DIR_MARKER;
+use crate::yaml::EmitError;
 use rayon::prelude::*;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 
-/// Sorts keys recursively (as `kubectl get -o yaml` does), keeping apiVersion, kind,
-/// metadata, spec first at the top level, so output bytes never depend on build order.
-pub fn canonical(value: &Value) -> Value {
-    let mut v = value.clone();
-    canonicalize(&mut v);
-    v
-}
-
-/// In-place form of [`canonical`].
-pub fn canonicalize(value: &mut Value) {
-    sort_keys(value);
-    if let Value::Object(m) = value {
-        const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
-        // Keys are sorted now: the four come first exactly when the present ones lead in order.
-        let present: Vec<&str> = TOP.iter().copied().filter(|k| m.contains_key(*k)).collect();
-        if m.keys().zip(&present).all(|(a, b)| a == b) {
-            return;
-        }
-        let mut out = serde_json::Map::new();
-        for k in TOP {
-            if let Some(v) = m.shift_remove(k) {
-                out.insert(k.to_string(), v);
-            }
-        }
-        out.append(m);
-        *m = out;
-    }
-}
-
-use crate::json::sort_keys;
-
-/// As [`sort_keys`], and every map and list rebuilt at its exact size. Maps grown one key at a
-/// time (`json!`, `insert`) keep room for about three times their entries; a rendered object
-/// lives until it is emitted, so the room is paid for the whole run (docs/performance.md).
+/// As [`sort_keys`](crate::json::sort_keys), and every map and list rebuilt at its exact size.
+/// Maps grown one key at a time (`json!`, `insert`) keep room for about three times their
+/// entries; a rendered object lives until it is emitted, so the room is paid for the whole run
+/// (docs/performance.md).
 pub fn sort_compact(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -67,7 +39,7 @@ thread_local! {
 }
 
 /// One object as a YAML document ending in a newline, at its exact size.
-pub fn document(value: &Value) -> Result<Box<str>, String> {
+pub fn document(value: &Value) -> Result<Box<str>, EmitError> {
     BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         crate::yaml::write_to(buf, value)?;
@@ -123,14 +95,36 @@ impl Stream {
     }
 }
 
+/// Why a render's YAML stream could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// An object's document could not be written.
+    #[error("{id} in cluster {cluster}: {source}")]
+    Emit {
+        /// The object.
+        id: crate::manifest::ObjectId,
+        /// Its cluster.
+        cluster: String,
+        /// What failed.
+        source: EmitError,
+    },
+    /// An object was kept in another form than its document.
+    #[error("{id} in cluster {cluster} was not written")]
+    NotWritten {
+        /// The object.
+        id: crate::manifest::ObjectId,
+        /// Its cluster.
+        cluster: String,
+    },
+}
+
 /// The objects as one YAML stream, `---` between documents: each written in parallel, then
 /// joined in order, so the bytes do not depend on the thread count.
-pub fn yaml_stream(objects: &[Rendered]) -> Result<String, String> {
-    use rayon::prelude::*;
+pub fn yaml_stream(objects: &[Rendered]) -> Result<String, EmitError> {
     let docs = objects
         .par_iter()
         .map(|o| document(&o.value))
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, EmitError>>()?;
     Ok(Stream(docs).to_text())
 }
 
@@ -175,34 +169,69 @@ const MAX_COMPONENT: usize = 120;
 const OUT_DIR_MARKER_TEXT: &str =
     "Written by `meshform render --out-dir`; the whole directory is replaced on each run.\n";
 
+/// Why an out-dir was not written. Nothing was changed then.
+#[derive(Debug, thiserror::Error)]
+pub enum OutDirError {
+    /// A file system operation failed on a path.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The directory exists as something else.
+    #[error("--out-dir {} exists and is not a directory; nothing written", .0.display())]
+    NotADirectory(PathBuf),
+    /// The directory holds files meshform did not write.
+    #[error(
+        "--out-dir {} is not empty and was not written by meshform (no {marker} file); \
+         it would be replaced as a whole, so nothing was written: remove it or choose another \
+         directory",
+        .0.display(),
+        marker = OUT_DIR_MARKER
+    )]
+    NotOwned(PathBuf),
+    /// Two objects map to one file (`cluster/namespace/kind-name.yaml`, compared without case).
+    #[error(
+        "two objects map to the same file {0}; names differ only in characters \
+         that are not allowed in file names"
+    )]
+    SameFile(String),
+    /// An object could not be written as YAML.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+impl OutDirError {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutDirError + '_ {
+        move |source| OutDirError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
 /// `--out-dir` replaces the whole directory, so it must be one meshform owns: absent, empty, or
 /// holding the marker of an earlier run. Anything else (a file, a source tree, a home directory
 /// given by mistake) is refused untouched.
-fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
+fn owned_out_dir(dir: &Path) -> Result<(), OutDirError> {
     let meta = match std::fs::symlink_metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("{}: {e}", dir.display())),
+        Err(e) => return Err(OutDirError::io(dir)(e)),
     };
     if !meta.is_dir() {
-        return Err(format!(
-            "--out-dir {} exists and is not a directory; nothing written",
-            dir.display()
-        ));
+        return Err(OutDirError::NotADirectory(dir.to_path_buf()));
     }
     if dir.join(OUT_DIR_MARKER).is_file() {
         return Ok(());
     }
-    let mut entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut entries = std::fs::read_dir(dir).map_err(OutDirError::io(dir))?;
     if entries.next().is_none() {
         return Ok(());
     }
-    Err(format!(
-        "--out-dir {} is not empty and was not written by meshform (no {OUT_DIR_MARKER} file); \
-         it would be replaced as a whole, so nothing was written: remove it or choose another \
-         directory",
-        dir.display()
-    ))
+    Err(OutDirError::NotOwned(dir.to_path_buf()))
 }
 
 /// Writes `DIR/<cluster>/<namespace>/<kind>-<name>.yaml` plus one `kustomization.yaml` per
@@ -210,29 +239,27 @@ fn owned_out_dir(dir: &std::path::Path) -> Result<(), String> {
 /// into place, so on any error the previous content of DIR is left as it was. `DIR` must be
 /// absent, empty or an earlier output (`OUT_DIR_MARKER`).
 pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
-    dir: &std::path::Path,
+    dir: &Path,
     objects: &[Rendered<V>],
-    format: crate::cli::RenderFormat,
-) -> Result<usize, String> {
+) -> Result<usize, OutDirError> {
     use std::collections::BTreeMap;
     use std::fs;
-    let _ = format;
     owned_out_dir(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    fs::create_dir_all(&parent).map_err(OutDirError::io(&parent))?;
     let tmp = tempfile::Builder::new()
         .prefix(".meshform-out-")
         .tempdir_in(&parent)
-        .map_err(|e| format!("{}: {e}", parent.display()))?;
+        .map_err(OutDirError::io(&parent))?;
     // Paths are planned first, so that each directory is made once and a clash is found
     // before anything is written; then the objects are written side by side (creating a file
     // costs about half a millisecond on this project's disk, docs/performance.md).
     let mut per_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut dirs: std::collections::BTreeSet<std::path::PathBuf> = Default::default();
+    let mut dirs: std::collections::BTreeSet<PathBuf> = Default::default();
     let mut planned = Vec::with_capacity(objects.len());
     for o in objects {
         let id = o.id();
@@ -250,10 +277,7 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
         let rel = format!("{ns}/{file}");
         // Compared without case: on a case-insensitive file system these would be one file.
         if !taken.insert(format!("{cluster}/{rel}").to_lowercase()) {
-            return Err(format!(
-                "two objects map to the same file {cluster}/{rel}; names differ only in characters \
-                 that are not allowed in file names"
-            ));
+            return Err(OutDirError::SameFile(format!("{cluster}/{rel}")));
         }
         let d = tmp.path().join(&cluster).join(&ns);
         planned.push((o, d.join(&file)));
@@ -261,17 +285,19 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
         per_cluster.entry(cluster).or_default().push(rel);
     }
     for d in &dirs {
-        fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        fs::create_dir_all(d).map_err(OutDirError::io(d))?;
     }
-    let written: Vec<Result<(), String>> = planned
+    let written: Vec<Result<(), OutDirError>> = planned
         .par_iter()
         .map(|(o, path)| {
             let text = crate::yaml::to_string(&o.value)?;
-            fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+            fs::write(path, text).map_err(OutDirError::io(path))
         })
         .collect();
     // The first failure in output order, whatever the thread count.
-    written.into_iter().collect::<Result<Vec<()>, String>>()?;
+    written
+        .into_iter()
+        .collect::<Result<Vec<()>, OutDirError>>()?;
     for (cluster, mut files) in per_cluster {
         files.sort();
         let k = serde_json::json!({
@@ -280,11 +306,10 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
             "resources": files,
         });
         let path = tmp.path().join(&cluster).join("kustomization.yaml");
-        fs::write(&path, crate::yaml::to_string(&k)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(&path, crate::yaml::to_string(&k)?).map_err(OutDirError::io(&path))?;
     }
     fs::write(tmp.path().join(OUT_DIR_MARKER), OUT_DIR_MARKER_TEXT)
-        .map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+        .map_err(OutDirError::io(tmp.path()))?;
     let staged = tmp.keep();
     let old = parent.join(format!(
         ".meshform-old-{}",
@@ -294,7 +319,7 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
     if had_old {
         fs::rename(dir, &old).map_err(|e| {
             let _ = fs::remove_dir_all(&staged);
-            format!("{}: {e}", dir.display())
+            OutDirError::io(dir)(e)
         })?;
     }
     if let Err(e) = fs::rename(&staged, dir) {
@@ -302,7 +327,7 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
             let _ = fs::rename(&old, dir);
         }
         let _ = fs::remove_dir_all(&staged);
-        return Err(format!("{}: {e}", dir.display()));
+        return Err(OutDirError::io(dir)(e));
     }
     if had_old {
         let _ = fs::remove_dir_all(&old);
@@ -313,17 +338,11 @@ pub fn write_out_dir<V: serde::Serialize + crate::canon::AsTree + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::sort_keys;
     use serde_json::json;
 
     #[test]
-    fn canonicalize_sorts_nested_keys_and_leads_with_the_four() {
-        let mut v = json!({"spec": {"b": 1, "a": [{"y": 1, "x": 2}]}, "data": 1,
-                           "metadata": {"name": "n"}, "kind": "K", "apiVersion": "v1"});
-        canonicalize(&mut v);
-        assert_eq!(
-            v.to_string(),
-            r#"{"apiVersion":"v1","kind":"K","metadata":{"name":"n"},"spec":{"a":[{"x":2,"y":1}],"b":1},"data":1}"#
-        );
+    fn sort_keys_sorts_nested_keys() {
         let mut sorted = json!({"a": 1, "b": {"c": 2, "d": 3}});
         sort_keys(&mut sorted);
         assert_eq!(sorted.to_string(), r#"{"a":1,"b":{"c":2,"d":3}}"#);

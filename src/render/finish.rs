@@ -4,8 +4,9 @@
 //! stream never holds every rendered object as a value: the values are about eleven times the
 //! size of their YAML (docs/performance.md).
 
-use super::{Keep, Rendered, SourceRef};
+use super::Keep;
 use crate::diag::Diagnostic;
+use crate::istio::object::{Rendered, SourceRef};
 use crate::manifest::ObjectId;
 use crate::validate::{self, cross, Problem};
 use serde_json::Value;
@@ -34,7 +35,7 @@ pub(crate) enum Body {
     /// unchanged objects without copying them.
     Node(std::sync::Arc<crate::node::Node>),
     /// Its YAML document, ending in a newline, or why it could not be written.
-    Yaml(Result<Box<str>, String>),
+    Yaml(Result<Box<str>, crate::yaml::EmitError>),
     /// A hash of its canonical JSON, enough to tell two objects of one identity apart.
     Digest(u64),
 }

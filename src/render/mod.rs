@@ -3,7 +3,7 @@
 //! `emit` turns the result into a YAML stream, JSON or an out-dir.
 
 pub mod emit;
-pub use emit::Stream;
+pub use emit::{Stream, StreamError};
 mod external_service;
 pub(crate) mod finish;
 mod gateway;
@@ -11,7 +11,6 @@ pub mod names;
 pub(crate) mod route_table;
 mod virtual_destination;
 
-use crate::canon::{AsTree, Shape, Tree};
 use crate::diag::Severity;
 use crate::diag::{Code, Diagnostic};
 use crate::gloo::types::Labels;
@@ -22,18 +21,16 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
+use crate::istio::object::{Kept, Rendered, SourceRef};
+use crate::manifest::Location;
 use crate::manifest::Object;
-use crate::manifest::{Location, ObjectId};
-use crate::node::Node;
 use crate::repo::Repo;
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Which Istio networking API version to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IstioApi {
     /// `networking.istio.io/v1` (Istio 1.22 and later).
     #[default]
@@ -76,75 +73,11 @@ pub enum Keep {
     Stream,
     /// Nothing but the findings (`check`).
     Findings,
-    /// The values as compact [`Node`]s, in [`Output::nodes`]: what is held until the run ends
-    /// (`diff`, which holds two revisions, `-o json`, `--out-dir`, the KRM function).
+    /// The values as compact [`Node`](crate::node::Node)s, in [`Output::nodes`]: what is held
+    /// until the run ends (`diff`, which holds two revisions, `-o json`, `--out-dir`, the KRM
+    /// function).
     Nodes,
 }
-
-/// A Gloo source object that contributed to a rendered object.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct SourceRef {
-    /// The source object.
-    pub id: ObjectId,
-    /// Where it is written.
-    pub location: Location,
-}
-
-/// One rendered Istio (or passthrough) object: its value a `serde_json::Value`, or a compact
-/// [`Node`] where many are held ([`Keep::Nodes`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rendered<V = Value> {
-    /// The cluster it is written to.
-    pub cluster: String,
-    /// The object, keys in a stable order.
-    pub value: V,
-    /// Where it came from (for diff attribution and diagnostics).
-    pub sources: Vec<SourceRef>,
-}
-
-impl<V: AsTree> Rendered<V> {
-    /// apiVersion, kind, namespace and name, borrowed from the value (empty where a field is
-    /// missing or not a string).
-    pub fn id_str(&self) -> [&str; 4] {
-        fn field<'a, V: Tree>(v: &'a V, path: &[&str]) -> &'a str {
-            match path
-                .iter()
-                .try_fold(v, |v, k| v.get_key(k))
-                .map(Tree::shape)
-            {
-                Some(Shape::String(s)) => s,
-                _ => "",
-            }
-        }
-        let v = self.value.tree();
-        [
-            field(v, &["apiVersion"]),
-            field(v, &["kind"]),
-            field(v, &["metadata", "namespace"]),
-            field(v, &["metadata", "name"]),
-        ]
-    }
-
-    /// apiVersion, kind, namespace, name of the rendered object.
-    pub fn id(&self) -> ObjectId {
-        let [api_version, kind, namespace, name] = self.id_str();
-        ObjectId {
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        }
-    }
-
-    /// The output sort key: cluster, apiVersion, kind, namespace, name.
-    pub fn sort_key(&self) -> (String, ObjectId) {
-        (self.cluster.clone(), self.id())
-    }
-}
-
-/// A rendered object kept as a compact node ([`Keep::Nodes`]), shared rather than copied
-/// where a diff's head takes it from the base.
-pub type Kept = Rendered<Arc<Node>>;
 
 /// Rendered objects plus what translation and validation found.
 #[derive(Debug)]
@@ -156,7 +89,7 @@ pub struct Output {
     pub nodes: Vec<Kept>,
     /// The sorted objects as one YAML stream ([`Keep::Stream`]; empty otherwise), or why it
     /// could not be written.
-    pub stream: Result<Stream, String>,
+    pub stream: Result<Stream, StreamError>,
     /// How many objects were rendered, whatever was kept.
     pub count: usize,
     /// Translation findings (broken references, unsupported fields).
@@ -706,15 +639,24 @@ fn kept<V>(
 }
 
 /// The documents of finished objects, in order.
-fn stream(objects: Vec<finish::Finished>) -> Result<Stream, String> {
+fn stream(objects: Vec<finish::Finished>) -> Result<Stream, StreamError> {
     let mut docs = Vec::with_capacity(objects.len());
     for o in objects {
         match o.body {
             finish::Body::Yaml(Ok(doc)) => docs.push(doc),
-            finish::Body::Yaml(Err(e)) => {
-                return Err(format!("{} in cluster {}: {e}", o.id, o.cluster))
+            finish::Body::Yaml(Err(source)) => {
+                return Err(StreamError::Emit {
+                    id: o.id,
+                    cluster: o.cluster,
+                    source,
+                })
             }
-            _ => return Err(format!("{} in cluster {} was not written", o.id, o.cluster)),
+            _ => {
+                return Err(StreamError::NotWritten {
+                    id: o.id,
+                    cluster: o.cluster,
+                })
+            }
         }
     }
     Ok(Stream(docs))
@@ -782,7 +724,7 @@ fn passthrough<'a>(
                 cluster: o.cluster.clone(),
                 value: {
                     let mut v = o.value.to_json();
-                    emit::canonicalize(&mut v);
+                    crate::istio::object::canonicalize(&mut v);
                     v
                 },
                 sources: vec![SourceRef {

@@ -10,19 +10,7 @@ use std::path::{Path, PathBuf};
 /// Reads every manifest under `root`, honouring `.gitignore` (also outside a git repo), skipping
 /// hidden entries. A symlink is followed only when its target stays inside `root`.
 pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<SourceError>> {
-    let canon_root = fs::canonicalize(root).map_err(|e| {
-        vec![SourceError::Io {
-            // The root is not a file of the repo: no location, the path goes in the message.
-            path: String::new(),
-            message: format!("cannot read the repo at {}: {e}", root.display()),
-        }]
-    })?;
-    if !canon_root.is_dir() {
-        return Err(vec![SourceError::Io {
-            path: String::new(),
-            message: format!("{} is not a directory", root.display()),
-        }]);
-    }
+    let canon_root = canonical_root(root).map_err(|e| vec![e])?;
     let walker = ignore::WalkBuilder::new(&canon_root)
         .hidden(true)
         .git_ignore(true)
@@ -53,10 +41,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                found.push(Err(SourceError::Io {
-                    path: String::new(),
-                    message: e.to_string(),
-                }));
+                found.push(Err(SourceError::Walk(e)));
                 continue;
             }
         };
@@ -82,7 +67,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         match check_one(&canon_root, entry.path(), rel, ft, &mut budget) {
             Ok(Some(p)) => found.push(Ok(p)),
             Ok(None) => {}
-            Err(SourceError::Limit(m)) => return Err(vec![SourceError::Limit(m)]),
+            Err(e) if e.is_limit() => return Err(vec![e]),
             Err(e) => found.push(Err(e)),
         }
     }
@@ -103,6 +88,55 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<SourceFile>, Vec<Sou
         Ok(files)
     } else {
         Err(errors)
+    }
+}
+
+/// The canonical form of the repo root, which must be a directory.
+fn canonical_root(root: &Path) -> Result<PathBuf, SourceError> {
+    let canon_root = fs::canonicalize(root).map_err(|source| SourceError::Root {
+        root: root.to_path_buf(),
+        source,
+    })?;
+    if !canon_root.is_dir() {
+        return Err(SourceError::NotADirectory(root.to_path_buf()));
+    }
+    Ok(canon_root)
+}
+
+/// Reads one file of the working tree at `root`, `rel` being relative to it, under the rules of
+/// [`read_dir`]: a regular file inside the root, a link followed only when its target stays
+/// inside, at most `limits.fileSize` bytes. `None` when there is no such file (or it is a
+/// directory).
+pub fn read_dir_file(
+    root: &Path,
+    rel: &str,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    let canon_root = canonical_root(root)?;
+    let path = canon_root.join(rel);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return Ok(None);
+    };
+    // `rel` may name a parent directory or pass through a link to one: the resolved path must
+    // stay inside (a link itself is resolved and checked by `check_one`).
+    if !meta.file_type().is_symlink()
+        && !fs::canonicalize(&path).is_ok_and(|c| c.starts_with(&canon_root))
+    {
+        return Err(SourceError::Refused {
+            path: rel.to_string(),
+            message: "path is outside the repo root; refused, not read".into(),
+        });
+    }
+    let mut budget = Budget::new(limits);
+    match check_one(
+        &canon_root,
+        &path,
+        rel.to_string(),
+        meta.file_type(),
+        &mut budget,
+    )? {
+        Some(p) => read_contents(p, limits.file_size).map(|f| Some(f.data)),
+        None => Ok(None),
     }
 }
 
@@ -165,10 +199,7 @@ fn check_one(
     } else {
         path.to_path_buf()
     };
-    let meta = fs::metadata(&target).map_err(|e| SourceError::Io {
-        path: rel.to_string(),
-        message: e.to_string(),
-    })?;
+    let meta = fs::metadata(&target).map_err(SourceError::io(&rel))?;
     if meta.is_dir() {
         return Ok(None);
     }
@@ -187,14 +218,11 @@ fn check_one(
 
 /// Reads an admitted file, at most `max` bytes.
 fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
-    let io = |e: std::io::Error| SourceError::Io {
-        path: p.rel.clone(),
-        message: e.to_string(),
-    };
     let mut data = Vec::with_capacity(p.len.min(max) as usize);
-    let f = fs::File::open(&p.target).map_err(io)?;
     // Read at most one byte more than the limit, in case the file grew after stat.
-    f.take(max + 1).read_to_end(&mut data).map_err(io)?;
+    fs::File::open(&p.target)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut data))
+        .map_err(SourceError::io(&p.rel))?;
     if data.len() as u64 > max {
         return Err(SourceError::Refused {
             path: p.rel,
@@ -206,4 +234,45 @@ fn read_contents(p: Pending, max: u64) -> Result<SourceFile, SourceError> {
         data,
         blob: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_is_read_under_the_walk_rules() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("repo");
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("a/x.yaml"), "x: 1\n").unwrap();
+        fs::write(t.path().join("secret.yaml"), "s: 1\n").unwrap();
+        std::os::unix::fs::symlink("a/x.yaml", root.join("in.yaml")).unwrap();
+        std::os::unix::fs::symlink("../secret.yaml", root.join("out.yaml")).unwrap();
+        let limits = Limits::default();
+        let read = |rel: &str| read_dir_file(&root, rel, &limits);
+        assert_eq!(read("a/x.yaml").unwrap().as_deref(), Some(&b"x: 1\n"[..]));
+        assert_eq!(read("in.yaml").unwrap().as_deref(), Some(&b"x: 1\n"[..]));
+        assert_eq!(read("missing.yaml").unwrap(), None);
+        assert_eq!(read("a").unwrap(), None);
+        for outside in ["out.yaml", "../secret.yaml"] {
+            assert!(
+                matches!(read(outside), Err(SourceError::Refused { .. })),
+                "{outside}"
+            );
+        }
+        let small = Limits {
+            file_size: 2,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_dir_file(&root, "a/x.yaml", &small),
+            Err(SourceError::Refused { .. })
+        ));
+        let e = read_dir_file(&t.path().join("none"), "a/x.yaml", &limits).unwrap_err();
+        assert!(
+            matches!(&e, SourceError::Root { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{e}"
+        );
+    }
 }

@@ -28,9 +28,9 @@ impl GitRepo {
         // either; a blob is read by its id and used as it is (`GIT_OPT_ENABLE_STRICT_HASH_
         // VERIFICATION`, libgit2's common.h). A process-wide option, set before any read.
         git2::opts::strict_hash_verification(false);
-        let abs = std::fs::canonicalize(path).map_err(|e| SourceError::Io {
-            path: String::new(),
-            message: format!("cannot read the repo at {}: {e}", path.display()),
+        let abs = std::fs::canonicalize(path).map_err(|source| SourceError::Root {
+            root: path.to_path_buf(),
+            source,
         })?;
         let repo = Repository::discover(&abs).map_err(|_| {
             SourceError::Git(format!(

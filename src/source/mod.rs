@@ -7,12 +7,14 @@
 mod dir;
 mod git;
 pub mod template;
+pub mod values;
 
-pub use dir::read_dir;
+pub use dir::{read_dir, read_dir_file};
 pub use git::{merge_base, read_rev, read_rev_file, resolve_rev, GitRepo};
 
-use crate::config::Limits;
+use crate::config::{self, Limits};
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::PathBuf;
 
 /// One file of the repo, as bytes.
@@ -43,14 +45,28 @@ pub enum Origin {
 /// Problems reading a repo.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// An I/O error on a path.
-    #[error("{path}: {message}")]
+    /// An I/O error on a file of the repo.
+    #[error("{path}: {source}")]
     Io {
-        /// Repo-relative or absolute path.
+        /// Repo-relative path.
         path: String,
         /// What failed.
-        message: String,
+        source: std::io::Error,
     },
+    /// The repo root cannot be opened.
+    #[error("cannot read the repo at {}: {source}", root.display())]
+    Root {
+        /// The root as given.
+        root: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The repo root is not a directory.
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The directory walk failed (an unreadable directory, a bad `.gitignore`).
+    #[error("{0}")]
+    Walk(#[from] ignore::Error),
     /// A path refused for safety (symlink out of the repo, special file, too large).
     #[error("{path}: {message}")]
     Refused {
@@ -62,9 +78,30 @@ pub enum SourceError {
     /// A git problem (not a repository, unknown revision).
     #[error("{0}")]
     Git(String),
-    /// A limit was exceeded.
-    #[error("{0}")]
-    Limit(String),
+    /// More manifest files than `limits.files`.
+    #[error("more than {0} manifest files (limits.files in meshform.yaml)")]
+    TooManyFiles(usize),
+    /// Manifests larger in total than `limits.totalSize`.
+    #[error("manifests total more than {0} bytes (limits.totalSize in meshform.yaml)")]
+    TooManyBytes(u64),
+}
+
+impl SourceError {
+    /// True for a limit on the whole repo (the read stops at the first).
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            SourceError::TooManyFiles(_) | SourceError::TooManyBytes(_)
+        )
+    }
+
+    /// An I/O error on the file at `path`, as a closure for `map_err`.
+    pub(crate) fn io(path: &str) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
+        move |source| SourceError::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
 }
 
 /// The file `render --out-dir` writes at the top of its output. A directory holding it is
@@ -92,6 +129,61 @@ pub fn read(
     };
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Reads one file of `origin`, `rel` being relative to the repo root, under the rules `read`
+/// applies: from a working tree, a regular file inside the root (a link only when its target
+/// stays inside); from a revision, a regular blob of its tree. At most `limits.fileSize`
+/// bytes. `None` when there is no such file.
+pub fn read_file(
+    origin: &Origin,
+    rel: &str,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    match origin {
+        Origin::Dir(root) => read_dir_file(root, rel, limits),
+        Origin::Rev { path, rev } => read_rev_file(path, rev, rel, limits.file_size),
+    }
+}
+
+/// Reads meshform.yaml at the root of `origin`, if present: a regular file (never a link), at
+/// most the default `limits.fileSize`, since the limits it sets apply only once it is read.
+pub fn read_config(origin: &Origin) -> Result<Option<Vec<u8>>, SourceError> {
+    let max = Limits::default().file_size;
+    let name = config::FILE_NAME;
+    match origin {
+        Origin::Dir(p) => {
+            let f = p.join(name);
+            match std::fs::symlink_metadata(&f) {
+                Ok(m) if m.is_file() && m.len() > max => Err(SourceError::Refused {
+                    path: name.into(),
+                    message: format!(
+                        "file is {} bytes, over the limit of {max} (limits.fileSize)",
+                        m.len()
+                    ),
+                }),
+                Ok(m) if m.is_file() => {
+                    let mut data = Vec::new();
+                    std::fs::File::open(&f)
+                        .and_then(|file| file.take(max + 1).read_to_end(&mut data))
+                        .map_err(SourceError::io(name))?;
+                    if data.len() as u64 > max {
+                        return Err(SourceError::Refused {
+                            path: name.into(),
+                            message: "file grew past limits.fileSize while being read".into(),
+                        });
+                    }
+                    Ok(Some(data))
+                }
+                Ok(_) => Err(SourceError::Refused {
+                    path: name.into(),
+                    message: "meshform.yaml must be a regular file, not a link".into(),
+                }),
+                Err(_) => Ok(None),
+            }
+        }
+        Origin::Rev { path, rev } => read_rev_file(path, rev, name, max),
+    }
 }
 
 /// Shared checks on a file's size and on the running totals.
@@ -123,16 +215,10 @@ impl<'a> Budget<'a> {
         self.files += 1;
         self.bytes += size;
         if self.files > self.limits.files {
-            return Err(SourceError::Limit(format!(
-                "more than {} manifest files (limits.files in meshform.yaml)",
-                self.limits.files
-            )));
+            return Err(SourceError::TooManyFiles(self.limits.files));
         }
         if self.bytes > self.limits.total_size {
-            return Err(SourceError::Limit(format!(
-                "manifests total more than {} bytes (limits.totalSize in meshform.yaml)",
-                self.limits.total_size
-            )));
+            return Err(SourceError::TooManyBytes(self.limits.total_size));
         }
         Ok(())
     }

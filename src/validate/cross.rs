@@ -7,9 +7,9 @@
 
 use super::{is_checked, Loc, Path, Problem};
 use crate::diag::codes::Istio;
+use crate::istio::object::Rendered;
 use crate::json::Field;
 use crate::manifest::ObjectId;
-use crate::render::Rendered;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

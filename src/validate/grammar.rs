@@ -4,6 +4,85 @@
 
 use std::net::IpAddr;
 
+/// A value istiod's grammar rejects, worded as istiod words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrammarError {
+    /// An empty domain name.
+    #[error("empty domain name not allowed")]
+    EmptyDomain,
+    /// A domain name over 255 characters.
+    #[error("domain name {0:?} too long (max 255 characters)")]
+    DomainTooLong(String),
+    /// A domain name whose top-level label is all digits.
+    #[error("domain name {domain:?} invalid (top level domain {tld:?} cannot be all-numeric)")]
+    NumericTld {
+        /// The domain name.
+        domain: String,
+        /// Its top-level label.
+        tld: String,
+    },
+    /// A domain name with a label that is not a DNS-1123 label.
+    #[error("domain name {domain:?} invalid (label {label:?} invalid)")]
+    BadLabel {
+        /// The domain name.
+        domain: String,
+        /// The label.
+        label: String,
+    },
+    /// Not an IP address or CIDR block.
+    #[error("{0:?} is not a valid CIDR block")]
+    Cidr(String),
+    /// Not an IP address.
+    #[error("{0:?} is not a valid IP address")]
+    Ip(String),
+    /// A label key with a bad DNS prefix.
+    #[error("invalid label key prefix in {0:?}")]
+    LabelKeyPrefix(String),
+    /// A label key with a bad name.
+    #[error(
+        "invalid label key {0:?}: the name must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
+    )]
+    LabelKeyName(String),
+    /// A bad label value.
+    #[error("invalid label value {value:?} for key {key:?}")]
+    LabelValue {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Not a Go duration.
+    #[error("{0:?} is not a valid duration")]
+    Duration(String),
+    /// A duration under a millisecond.
+    #[error("duration {0:?} must be at least 1ms")]
+    DurationTooShort(String),
+    /// A duration with a fraction of a millisecond.
+    #[error("duration {0:?} must be a whole number of milliseconds")]
+    DurationNotWholeMs(String),
+    /// An empty regex.
+    #[error("regex string must not be empty")]
+    EmptyRegex,
+    /// A regex over 1024 characters.
+    #[error("regex is {0} characters, more than the 1024 allowed")]
+    RegexTooLong(usize),
+    /// A regex RE2 does not accept.
+    #[error("invalid regex {pattern:?}: {reason}")]
+    Regex {
+        /// The regex.
+        pattern: String,
+        /// The last line of the parser's message.
+        reason: String,
+    },
+}
+
+/// The message, for a finding.
+impl From<GrammarError> for String {
+    fn from(e: GrammarError) -> String {
+        e.to_string()
+    }
+}
+
 /// Istio's `labels.IsDNS1123Label`: at most 63 characters of `[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?`
 /// (case-insensitive, unlike Kubernetes names).
 pub fn is_label(s: &str) -> bool {
@@ -41,52 +120,53 @@ fn is_wildcard_label(s: &str) -> bool {
     is_label(rest)
 }
 
-fn check_preconditions(domain: &str) -> Result<(), String> {
+fn check_preconditions(domain: &str) -> Result<(), GrammarError> {
     if domain.is_empty() {
-        return Err("empty domain name not allowed".into());
+        return Err(GrammarError::EmptyDomain);
     }
     if domain.len() > 255 {
-        return Err(format!(
-            "domain name {domain:?} too long (max 255 characters)"
-        ));
+        return Err(GrammarError::DomainTooLong(domain.to_string()));
     }
     Ok(())
 }
 
 /// Istio's `ValidateDNS1123Labels`: plain labels, the last may be empty (`istio.io.`), and the
 /// top-level label must not be all-numeric.
-fn validate_labels(whole: &str, domain: &str) -> Result<(), String> {
+fn validate_labels(whole: &str, domain: &str) -> Result<(), GrammarError> {
     let parts: Vec<&str> = domain.split('.').collect();
     let tld = parts[parts.len() - 1];
     if !tld.is_empty() && tld.parse::<i64>().is_ok() {
-        return Err(format!(
-            "domain name {whole:?} invalid (top level domain {tld:?} cannot be all-numeric)"
-        ));
+        return Err(GrammarError::NumericTld {
+            domain: whole.to_string(),
+            tld: tld.to_string(),
+        });
     }
     for (i, label) in parts.iter().enumerate() {
         if i == parts.len() - 1 && label.is_empty() {
             return Ok(());
         }
         if !is_label(label) {
-            return Err(format!(
-                "domain name {whole:?} invalid (label {label:?} invalid)"
-            ));
+            return Err(GrammarError::BadLabel {
+                domain: whole.to_string(),
+                label: label.to_string(),
+            });
         }
     }
     Ok(())
 }
 
 /// Istio's `ValidateWildcardDomain`: the first label may be `*`, `*foo` or `*-foo`.
-pub fn wildcard_domain(domain: &str) -> Result<(), String> {
+pub fn wildcard_domain(domain: &str) -> Result<(), GrammarError> {
     check_preconditions(domain)?;
     let (first, rest) = match domain.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (domain, None),
     };
     if !is_wildcard_label(first) {
-        return Err(format!(
-            "domain name {domain:?} invalid (label {first:?} invalid)"
-        ));
+        return Err(GrammarError::BadLabel {
+            domain: domain.to_string(),
+            label: first.to_string(),
+        });
     }
     match rest {
         Some(r) => validate_labels(domain, r),
@@ -95,7 +175,7 @@ pub fn wildcard_domain(domain: &str) -> Result<(), String> {
 }
 
 /// Istio's `ValidateFQDN`: like `wildcard_domain` without wildcards (one label passes).
-pub fn fqdn(domain: &str) -> Result<(), String> {
+pub fn fqdn(domain: &str) -> Result<(), GrammarError> {
     check_preconditions(domain)?;
     validate_labels(domain, domain)
 }
@@ -112,20 +192,18 @@ pub fn is_ip(s: &str) -> bool {
 }
 
 /// Istio's `ValidateIPSubnet`: an IP, or `ip/len` (host bits allowed).
-pub fn ip_subnet(s: &str) -> Result<(), String> {
+pub fn ip_subnet(s: &str) -> Result<(), GrammarError> {
     match s.split_once('/') {
         Some((ip, len)) => {
-            let ip: IpAddr = ip
-                .parse()
-                .map_err(|_| format!("{s:?} is not a valid CIDR block"))?;
+            let ip: IpAddr = ip.parse().map_err(|_| GrammarError::Cidr(s.to_string()))?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
             match len.parse::<u8>() {
                 Ok(n) if n <= max && !len.starts_with('+') => Ok(()),
-                _ => Err(format!("{s:?} is not a valid CIDR block")),
+                _ => Err(GrammarError::Cidr(s.to_string())),
             }
         }
         None if is_ip(s) => Ok(()),
-        None => Err(format!("{s:?} is not a valid IP address")),
+        None => Err(GrammarError::Ip(s.to_string())),
     }
 }
 
@@ -206,26 +284,24 @@ fn is_label_name(s: &str) -> bool {
 }
 
 /// A label or annotation key: `[dns-prefix/]name`.
-pub fn label_key(key: &str) -> Result<(), String> {
+pub fn label_key(key: &str) -> Result<(), GrammarError> {
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
     };
     if let Some(p) = prefix {
         if p.len() > 253 || !p.split('.').all(is_label) {
-            return Err(format!("invalid label key prefix in {key:?}"));
+            return Err(GrammarError::LabelKeyPrefix(key.to_string()));
         }
     }
     if !is_label_name(name) {
-        return Err(format!(
-            "invalid label key {key:?}: the name must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
-        ));
+        return Err(GrammarError::LabelKeyName(key.to_string()));
     }
     Ok(())
 }
 
 /// Istio's `labels.Instance.Validate` for one pair (no length limit on values).
-pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
+pub fn label_pair(key: &str, value: &str) -> Result<(), GrammarError> {
     label_key(key)?;
     let b = value.as_bytes();
     let ok = b.is_empty()
@@ -236,7 +312,10 @@ pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid label value {value:?} for key {key:?}"))
+        Err(GrammarError::LabelValue {
+            key: key.to_string(),
+            value: value.to_string(),
+        })
     }
 }
 
@@ -300,46 +379,41 @@ pub fn go_duration_nanos(s: &str) -> Option<i128> {
 }
 
 /// Istio's `ValidateDuration` on a duration string: at least 1ms and whole milliseconds.
-pub fn istio_duration(s: &str) -> Result<(), String> {
-    let n = go_duration_nanos(s).ok_or_else(|| format!("{s:?} is not a valid duration"))?;
+pub fn istio_duration(s: &str) -> Result<(), GrammarError> {
+    let n = go_duration_nanos(s).ok_or_else(|| GrammarError::Duration(s.to_string()))?;
     if n < 1_000_000 {
-        return Err(format!("duration {s:?} must be at least 1ms"));
+        return Err(GrammarError::DurationTooShort(s.to_string()));
     }
     if n % 1_000_000 != 0 {
-        return Err(format!(
-            "duration {s:?} must be a whole number of milliseconds"
-        ));
+        return Err(GrammarError::DurationNotWholeMs(s.to_string()));
     }
     Ok(())
 }
 
 /// A regex as istiod accepts it: non-empty, at most 1024 characters, valid RE2 (checked with the
 /// `regex` crate, whose syntax is RE2's).
-pub fn regex(s: &str) -> Result<(), String> {
+pub fn regex(s: &str) -> Result<(), GrammarError> {
     if s.is_empty() {
-        return Err("regex string must not be empty".into());
+        return Err(GrammarError::EmptyRegex);
     }
     if s.len() > 1024 {
-        return Err(format!(
-            "regex is {} characters, more than the 1024 allowed",
-            s.len()
-        ));
+        return Err(GrammarError::RegexTooLong(s.len()));
     }
     // Rendered objects repeat the same few patterns: each thread remembers what it checked.
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Result<(), String>>> =
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Result<(), GrammarError>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     const SEEN_MAX: usize = 4096;
     if let Some(r) = SEEN.with(|c| c.borrow().get(s).cloned()) {
         return r;
     }
-    let r = regex::Regex::new(s).map(|_| ()).map_err(|e| {
-        format!(
-            "invalid regex {s:?}: {}",
-            e.to_string().lines().last().unwrap_or("")
-        )
-    });
+    let r = regex::Regex::new(s)
+        .map(|_| ())
+        .map_err(|e| GrammarError::Regex {
+            pattern: s.to_string(),
+            reason: e.to_string().lines().last().unwrap_or("").to_string(),
+        });
     SEEN.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= SEEN_MAX {

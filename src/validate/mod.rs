@@ -31,9 +31,9 @@ pub mod schema;
 
 use crate::diag::codes::Istio;
 use crate::diag::{Diagnostic, Severity};
+use crate::istio::object::{Rendered, SourceRef};
 use crate::json::Field;
 use crate::manifest::ObjectId;
-use crate::render::{Rendered, SourceRef};
 use crate::repo::Repo;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -320,8 +320,8 @@ pub fn to_diagnostic(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::istio::object::SourceRef;
     use crate::manifest::{Location, ObjectId};
-    use crate::render::SourceRef;
     use serde_json::json;
 
     #[test]

@@ -23,14 +23,22 @@ struct KindSchema {
 
 type Schemas = BTreeMap<String, KindSchema>;
 
-fn schemas() -> &'static Result<Schemas, String> {
-    static S: OnceLock<Result<Schemas, String>> = OnceLock::new();
+/// Why the embedded schemas do not load (a build defect, reported on every object).
+#[derive(Debug, thiserror::Error)]
+enum SchemaError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("embedded schema file has no `kinds`")]
+    NoKinds,
+    #[error("{kind}: {message}")]
+    Kind { kind: String, message: String },
+}
+
+fn schemas() -> &'static Result<Schemas, SchemaError> {
+    static S: OnceLock<Result<Schemas, SchemaError>> = OnceLock::new();
     S.get_or_init(|| {
-        let doc: Value = serde_json::from_str(EMBEDDED).map_err(|e| e.to_string())?;
-        let kinds = doc
-            .at("kinds")
-            .as_object()
-            .ok_or("embedded schema file has no `kinds`")?;
+        let doc: Value = serde_json::from_str(EMBEDDED)?;
+        let kinds = doc.at("kinds").as_object().ok_or(SchemaError::NoKinds)?;
         let mut out = BTreeMap::new();
         for (kind, entry) in kinds {
             let raw = entry.at("openAPIV3Schema").clone();
@@ -38,7 +46,10 @@ fn schemas() -> &'static Result<Schemas, String> {
                 .with_draft(jsonschema::Draft::Draft4)
                 .should_validate_formats(false)
                 .build(&for_jsonschema(&raw))
-                .map_err(|e| format!("{kind}: {e}"))?;
+                .map_err(|e| SchemaError::Kind {
+                    kind: kind.clone(),
+                    message: e.to_string(),
+                })?;
             let node = Node::compile(&raw);
             out.insert(kind.clone(), KindSchema { node, validator });
         }

@@ -5,8 +5,7 @@
 use crate::diag::Diagnostic;
 use crate::manifest::Location;
 use crate::policy::engine::{estimate, Compiled, Prog, Sizes};
-use crate::policy::format::broken_at;
-use crate::repo::{LoadError, Repo};
+use crate::repo::{policy_budget, LoadError, Repo};
 use cel::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,7 +65,7 @@ impl Budget {
         let (budget, inventory) = (self.per_eval, self.inventory);
         let (cost, _) = estimate(&prog.expr, sizes);
         if cost > budget {
-            return Err(budget_error(
+            return Err(policy_budget(
                 prog.at.clone(),
                 format!(
                     "policy {}: {} has an estimated cost of {cost:.0}, over limits.policyCost {budget:.0} (inventory of {inventory} objects)",
@@ -97,7 +96,7 @@ impl Budget {
         }
         let run_budget = self.per_eval * RUN_COST_FACTOR.max(self.inventory);
         if errors.is_empty() && run_cost > run_budget {
-            errors.push(budget_error(
+            errors.push(policy_budget(
                 config_start(),
                 format!(
                     "the policies' estimated total cost {run_cost:.0} over {} objects is over the run budget {run_budget:.0} (limits.policyCost per object)",
@@ -107,7 +106,7 @@ impl Budget {
         }
         if !errors.is_empty() {
             crate::diag::normalize(&mut errors);
-            return Err(LoadError(errors));
+            return Err(LoadError::PolicyCost(errors));
         }
         Ok(())
     }
@@ -133,7 +132,7 @@ impl Budget {
             let (c, _) = estimate(&prog.expr, &sizes);
             cost += c;
             if c > budget {
-                errors.push(budget_error(
+                errors.push(policy_budget(
                     prog.at.clone(),
                     format!(
                         "policy {}: {} has an estimated cost of {c:.0} per object, over limits.policyCost {budget:.0} (inventory of {inventory} objects, lists of up to {list} items)",
@@ -159,13 +158,9 @@ impl Budget {
     /// The run's error when evaluation ran past `limits.policyTimeMs`.
     pub fn check_time(&self) -> Result<(), LoadError> {
         if self.timed_out.load(Ordering::Relaxed) {
-            return Err(LoadError(vec![budget_error(
-                config_start(),
-                format!(
-                    "policy evaluation took longer than limits.policyTimeMs ({} ms); stopped",
-                    self.time_ms
-                ),
-            )]));
+            return Err(LoadError::PolicyTimeout {
+                limit_ms: self.time_ms,
+            });
         }
         Ok(())
     }
@@ -188,13 +183,4 @@ fn config_start() -> Location {
         "meshform.yaml".into(),
         crate::yaml::Pos { line: 1, column: 1 },
     )
-}
-
-fn budget_error(at: Location, msg: String) -> Diagnostic {
-    let mut d = broken_at(at, msg);
-    d.code = "policy-budget".into();
-    d.help = Some(
-        "index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml".into(),
-    );
-    d
 }

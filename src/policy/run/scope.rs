@@ -45,7 +45,7 @@ pub(super) fn root<'r>(
         .and_then(|_| register_inventory(&mut root, facts.inventory))
         .and_then(|_| register_gloo(&mut root, facts.gloo));
     if let Err(e) = setup {
-        return Err(LoadError(vec![Diagnostic::error(
+        return Err(LoadError::Invalid(vec![Diagnostic::error(
             "policy-engine",
             format!("cannot set up the CEL environment: {e}"),
         )]));

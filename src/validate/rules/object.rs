@@ -55,7 +55,7 @@ impl Ctx<'_> {
                     self.err(
                         Istio::Metadata,
                         p(),
-                        e.replace("label key", "annotation key"),
+                        e.to_string().replace("label key", "annotation key"),
                     );
                 }
                 // item 1

@@ -147,7 +147,7 @@ mod tests {
         expected.as_object_mut().unwrap().remove("name");
         assert_eq!(
             canonical_json(&m, "name"),
-            crate::render::emit::canonical(&expected).to_string()
+            crate::istio::object::canonical(&expected).to_string()
         );
         assert_eq!(
             canonical_json(&json!([{"b": 1, "a": 2}]), "name"),
