@@ -1,6 +1,7 @@
 //! Loading a whole repo: config, files, templates per cluster, objects with positions.
 
 use crate::config::{self, Config, Limits};
+use crate::diag::codes::{Load, Policy};
 use crate::diag::{self, Diagnostic};
 use crate::incremental::load::{self, Loaded};
 use crate::manifest::{self, Location, Object, SourceText};
@@ -95,7 +96,7 @@ impl LoadError {
 /// A policy budget overrun (`limits.policyCost`, `limits.policyTimeMs`) as a diagnostic at
 /// `at`, with the ways out (docs/policies.md#cost).
 pub fn policy_budget(at: Location, message: String) -> Diagnostic {
-    Diagnostic::error("policy-budget", message)
+    Diagnostic::error(Policy::Budget, message)
         .at(at)
         .help("index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml")
 }
@@ -103,13 +104,13 @@ pub fn policy_budget(at: Location, message: String) -> Diagnostic {
 /// A source problem as a diagnostic: located at its file when it concerns one.
 fn source_diag(e: SourceError) -> Diagnostic {
     let code = match &e {
-        SourceError::Refused { .. } => "file-refused",
-        SourceError::Git(_) => "git",
-        SourceError::TooManyFiles(_) | SourceError::TooManyBytes(_) => "limit",
+        SourceError::Refused { .. } => Load::FileRefused,
+        SourceError::Git(_) => Load::Git,
+        SourceError::TooManyFiles(_) | SourceError::TooManyBytes(_) => Load::Limit,
         SourceError::Io { .. }
         | SourceError::Root { .. }
         | SourceError::NotADirectory(_)
-        | SourceError::Walk(_) => "io",
+        | SourceError::Walk(_) => Load::Io,
     };
     // A file's problem is at the file; its message leaves out the path.
     let (message, path) = match &e {
@@ -157,7 +158,7 @@ fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
     if let Some(i) = data.iter().position(|b| *b == 0) {
         let line = data[..i].iter().filter(|b| **b == b'\n').count() as u32 + 1;
         return Err(
-            Diagnostic::error("binary-file", "file contains a NUL byte; is it binary?")
+            Diagnostic::error(Load::BinaryFile, "file contains a NUL byte; is it binary?")
                 .at(Location::new(path.clone(), Pos { line, column: 1 })),
         );
     }
@@ -171,13 +172,15 @@ fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |p| p + 1)
             + 1;
-        Diagnostic::error("invalid-utf8", format!("invalid UTF-8 at byte {at}")).at(Location::new(
-            path.clone(),
-            Pos {
-                line,
-                column: col as u32,
-            },
-        ))
+        Diagnostic::error(Load::InvalidUtf8, format!("invalid UTF-8 at byte {at}")).at(
+            Location::new(
+                path.clone(),
+                Pos {
+                    line,
+                    column: col as u32,
+                },
+            ),
+        )
     })
 }
 
@@ -347,7 +350,7 @@ impl Repo {
         }
         if objects.len() > limits.objects {
             errors.push(Diagnostic::error(
-                "limit",
+                Load::Limit,
                 format!(
                     "{} objects, over the limit of {} (limits.objects in meshform.yaml)",
                     objects.len(),
@@ -368,7 +371,7 @@ impl Repo {
             if let Some(first) = seen.get(&key) {
                 errors.push(
                     Diagnostic::error(
-                        "duplicate-object",
+                        Load::DuplicateObject,
                         format!("{} is defined twice in cluster {}", o.id, o.cluster),
                     )
                     .at(o.location.clone())

@@ -1,6 +1,7 @@
 //! Arguments and helpers shared by subcommands.
 
 use crate::config::Limits;
+use crate::diag::codes::Load;
 use crate::diag::Diagnostic;
 use crate::manifest::SourceText;
 use crate::pipeline;
@@ -69,7 +70,7 @@ impl SourceArgs {
         let mut values = serde_json::Map::new();
         for f in &self.values {
             read_values_file(f, &Limits::default(), &mut values)
-                .map_err(|e| Diagnostic::error("values", values_message(f, &e)))?;
+                .map_err(|e| Diagnostic::error(Load::Values, values_message(f, &e)))?;
         }
         Ok(pipeline::Options {
             load: LoadOptions {

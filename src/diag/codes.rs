@@ -141,16 +141,6 @@ impl PartialEq<String> for Code {
     }
 }
 
-// Transitional: the code literals of modules not yet on the registry.
-impl From<&'static str> for Code {
-    fn from(id: &'static str) -> Code {
-        match Builtin::all().find(|b| b.id() == id) {
-            Some(b) => Code::Builtin(b),
-            None => Code::Policy(id.into()),
-        }
-    }
-}
-
 registry! {
     /// Reading the repo: files, YAML, objects, meshform.yaml, templates, values files.
     Load {

@@ -519,13 +519,14 @@ mod tests {
 
     #[test]
     fn findings_compare_by_code_object_message() {
+        use crate::diag::Code;
         use crate::manifest::Location;
         use crate::yaml::Pos;
         let at = |line| Location::new("a.yaml".into(), Pos { line, column: 1 });
-        let a = Diagnostic::error("p1", "bad").at(at(1));
-        let moved = Diagnostic::error("p1", "bad").at(at(9));
-        let b = Diagnostic::warning("p2", "meh");
-        let info = Diagnostic::new(Severity::Info, "p3", "fyi");
+        let a = Diagnostic::error(Code::policy("p1"), "bad").at(at(1));
+        let moved = Diagnostic::error(Code::policy("p1"), "bad").at(at(9));
+        let b = Diagnostic::warning(Code::policy("p2"), "meh");
+        let info = Diagnostic::new(Severity::Info, Code::policy("p3"), "fyi");
         let (added, fixed) = findings_delta(&[a, b.clone()], &[moved, info]);
         assert!(added.is_empty());
         assert_eq!(fixed, vec![b]);

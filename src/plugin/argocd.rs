@@ -9,6 +9,7 @@
 
 use super::Failure;
 use crate::config::{self, Config, Limits};
+use crate::diag::codes::{Load, Run};
 use crate::diag::Diagnostic;
 use crate::pipeline;
 use crate::render::{IstioApi, Keep, RenderOptions, Stream};
@@ -39,7 +40,7 @@ pub struct Params {
 }
 
 fn param_err(m: impl Into<String>) -> Box<Diagnostic> {
-    Box::new(Diagnostic::error("argocd-parameter", m).help(format!(
+    Box::new(Diagnostic::error(Run::ArgocdParameter, m).help(format!(
         "known parameters: {}; set them in spec.source.plugin.parameters \
          (or as spec.source.plugin.env CLUSTER, VALUES, PASSTHROUGH, ALLOW_EMPTY)",
         PARAMETERS.join(", ")
@@ -227,7 +228,7 @@ pub struct Roots {
 /// root). Without `ARGOCD_APP_SOURCE_PATH`, `top` is the working directory.
 pub fn find_roots(cwd: &Path, source_path: Option<&str>) -> Result<Roots, Box<Diagnostic>> {
     let app_dir = std::fs::canonicalize(cwd)
-        .map_err(|e| Diagnostic::error("argocd-root", format!("{}: {e}", cwd.display())))?;
+        .map_err(|e| Diagnostic::error(Run::ArgocdRoot, format!("{}: {e}", cwd.display())))?;
     let mut parts: Vec<&str> = Vec::new();
     for c in Path::new(source_path.unwrap_or("").trim()).components() {
         match c {
@@ -235,7 +236,7 @@ pub fn find_roots(cwd: &Path, source_path: Option<&str>) -> Result<Roots, Box<Di
             Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
             Component::ParentDir => {
                 return Err(Box::new(Diagnostic::error(
-                    "argocd-root",
+                    Run::ArgocdRoot,
                     "ARGOCD_APP_SOURCE_PATH contains `..`",
                 )))
             }
@@ -285,7 +286,7 @@ fn read_values(roots: &Roots, files: &[String]) -> Result<Map<String, Value>, Bo
     for f in files {
         let err = |m: &str| {
             Box::new(
-                Diagnostic::error("values", format!("values file `{f}`: {m}")).help(
+                Diagnostic::error(Load::Values, format!("values file `{f}`: {m}")).help(
                     "values files are relative to the Application's path and must stay inside \
                      the repo",
                 ),
@@ -310,7 +311,7 @@ fn read_values(roots: &Roots, files: &[String]) -> Result<Map<String, Value>, Bo
             ));
         }
         read_values_file(&p, &limits, &mut values)
-            .map_err(|e| Box::new(Diagnostic::error("values", format!("{f}: {e}"))))?;
+            .map_err(|e| Box::new(Diagnostic::error(Load::Values, format!("{f}: {e}"))))?;
     }
     Ok(values)
 }
@@ -389,7 +390,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
     if outcome.rendered == 0 && !params.allow_empty {
         return Err(Failure::one(
             Diagnostic::error(
-                "empty-render",
+                Run::EmptyRender,
                 format!(
                     "cluster `{cluster}` renders no objects; refusing to print an empty stream"
                 ),
@@ -400,8 +401,12 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             ),
         ));
     }
-    let text = std::mem::replace(&mut outcome.stream, Ok(Stream::default()))
-        .map_err(|e| Failure::one(Diagnostic::error("emit", format!("cannot write YAML: {e}"))))?;
+    let text = std::mem::replace(&mut outcome.stream, Ok(Stream::default())).map_err(|e| {
+        Failure::one(Diagnostic::error(
+            Run::Emit,
+            format!("cannot write YAML: {e}"),
+        ))
+    })?;
     if outcome.rendered == 0 {
         stderr.push_str(&format!(
             "warning: cluster `{cluster}` renders no objects (allow-empty is set)\n"
@@ -424,13 +429,13 @@ fn cluster_names(root: &Path) -> Result<Vec<String>, Box<Diagnostic>> {
         Ok(None) => return Ok(Vec::new()),
         Err(SourceError::Io { source, .. }) => {
             return Err(Box::new(Diagnostic::error(
-                "config",
+                Load::Config,
                 format!("{}: {source}", config::FILE_NAME),
             )))
         }
         Err(_) => {
             return Err(Box::new(Diagnostic::error(
-                "config",
+                Load::Config,
                 "meshform.yaml is not a regular file of reasonable size",
             )))
         }
@@ -438,7 +443,7 @@ fn cluster_names(root: &Path) -> Result<Vec<String>, Box<Diagnostic>> {
     // (The words `read_to_string` uses for bytes that are not UTF-8.)
     let text = String::from_utf8(data).map_err(|_| {
         Diagnostic::error(
-            "config",
+            Load::Config,
             format!("{}: stream did not contain valid UTF-8", config::FILE_NAME),
         )
     })?;

@@ -13,6 +13,7 @@
 
 use super::Failure;
 use crate::config::Config;
+use crate::diag::codes::Run;
 use crate::diag::{Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::RenderOptions;
@@ -35,7 +36,7 @@ pub struct Settings {
 }
 
 fn bad(m: impl Into<String>) -> Failure {
-    Failure::one(Diagnostic::error("krm", m))
+    Failure::one(Diagnostic::error(Run::Krm, m))
 }
 
 /// The items could not be loaded or checked.

@@ -11,8 +11,9 @@ pub mod names;
 pub(crate) mod route_table;
 mod virtual_destination;
 
+use crate::diag::codes::Translate;
+use crate::diag::Diagnostic;
 use crate::diag::Severity;
-use crate::diag::{Code, Diagnostic};
 use crate::gloo::types::Labels;
 use crate::gloo::Meta;
 use crate::gloo::Model;
@@ -265,7 +266,7 @@ impl<'a> Ctx<'a> {
     pub fn error(
         &self,
         meta: &Meta,
-        code: impl Into<Code>,
+        code: Translate,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -276,7 +277,7 @@ impl<'a> Ctx<'a> {
     pub fn warning(
         &self,
         meta: &Meta,
-        code: impl Into<Code>,
+        code: Translate,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -287,7 +288,7 @@ impl<'a> Ctx<'a> {
         &self,
         severity: Severity,
         meta: &Meta,
-        code: impl Into<Code>,
+        code: Translate,
         field: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -609,7 +610,7 @@ fn collision(
     existing: &[SourceRef],
 ) -> Diagnostic {
     let mut d = Diagnostic::error(
-        "output-collision",
+        Translate::OutputCollision,
         format!("two sources render {id} in cluster {cluster} differently"),
     );
     if let Some(s) = sources.first() {

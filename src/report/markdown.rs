@@ -424,7 +424,7 @@ mod tests {
         });
         for i in 0..findings {
             r.findings_added.push(crate::diag::Diagnostic::error(
-                "rule",
+                crate::diag::Code::policy("rule"),
                 format!("finding number {i}"),
             ));
         }

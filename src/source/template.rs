@@ -9,6 +9,7 @@
 //! auto-escaping); `{{ x | tojson }}` gives a quoted, escaped scalar.
 
 use crate::config::{Config, Limits};
+use crate::diag::codes::Load;
 use crate::diag::Diagnostic;
 use crate::manifest::Location;
 use crate::yaml::Pos;
@@ -98,7 +99,7 @@ pub fn render(
         let line = e.line().unwrap_or(1) as u32;
         let (code, mut msg) = match e.kind() {
             ErrorKind::OutOfFuel => (
-                "template-limit",
+                Load::TemplateLimit,
                 format!(
                     "template ran out of fuel (limits.templateFuel = {} instructions); \
                      an endless or very long loop?",
@@ -106,14 +107,14 @@ pub fn render(
                 ),
             ),
             ErrorKind::WriteFailure => (
-                "template-limit",
+                Load::TemplateLimit,
                 format!(
                     "template output is over limits.templateOutput ({} bytes)",
                     limits.template_output
                 ),
             ),
-            ErrorKind::UndefinedError => ("template", "undefined value".to_string()),
-            k => ("template", k.to_string()),
+            ErrorKind::UndefinedError => (Load::Template, "undefined value".to_string()),
+            k => (Load::Template, k.to_string()),
         };
         if let Some(d) = e.detail() {
             msg = format!("{msg}: {d}");
@@ -138,7 +139,7 @@ pub fn render(
     tmpl.render_captured_to(minijinja::value::Serde(ctx), &mut out)
         .map_err(fail)?;
     String::from_utf8(out.buf).map_err(|_| {
-        Box::new(Diagnostic::error("template", "template output is not UTF-8").at(at(1)))
+        Box::new(Diagnostic::error(Load::Template, "template output is not UTF-8").at(at(1)))
     })
 }
 

@@ -7,6 +7,7 @@ use super::budget::Budget;
 use super::lending::{self, Local};
 use super::matching::ById;
 use super::scope::set_current;
+use crate::diag::codes::Policy;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::manifest::{Location, Object};
 use crate::policy::convert;
@@ -420,7 +421,7 @@ impl Env<'_> {
         } else if reason.trim().is_empty() {
             out.push(Finding {
                 diag: Diagnostic::warning(
-                    "policy-exemption",
+                    Policy::Exemption,
                     format!("exemption {key} has no reason, so it is not applied"),
                 )
                 .at(self

@@ -3,6 +3,7 @@
 //! and the `namespaceObject` resolver. The `gloo.*` functions and the resolver answer for the
 //! object under evaluation on the current thread ([`set_current`]).
 
+use crate::diag::codes::Policy;
 use crate::diag::Diagnostic;
 use crate::hashing::FastMap;
 use crate::manifest::Object;
@@ -46,7 +47,7 @@ pub(super) fn root<'r>(
         .and_then(|_| register_gloo(&mut root, facts.gloo));
     if let Err(e) = setup {
         return Err(LoadError::Invalid(vec![Diagnostic::error(
-            "policy-engine",
+            Policy::Engine,
             format!("cannot set up the CEL environment: {e}"),
         )]));
     }
