@@ -8,8 +8,10 @@
 //! `render` (Istio objects) → `validate` (Istio's own rules) → `diff` → `report` (text, JSON,
 //! SARIF, GitHub, Markdown). `istio::object` is the rendered-object model `render` builds and
 //! `validate` and `diff` read.
-//! `pipeline` runs the stages; `cli` and `plugin` are the front ends: they parse arguments into
-//! the library's options and print its results, and the library never imports them.
+//! `incremental` holds what a diff's head reuses of its base, behind one context every stage
+//! takes. `pipeline` runs the stages; `cli` and `plugin` are the front ends: they parse arguments
+//! into the library's options and print its results, and the library never imports them.
+//! docs/architecture.md has the whole picture.
 
 // Diagnostics are the error payload everywhere and are created rarely; boxing them would only
 // add noise at every call site.

@@ -1,5 +1,5 @@
-//! Reuse of an earlier revision's translation in a diff's head (docs/performance.md, "What
-//! stands in the way", item 3).
+//! Reuse of an earlier revision's translation in a diff's head (docs/architecture.md,
+//! "Incremental reuse").
 //!
 //! The base's render records what each ExternalService and RouteTable produced ([`Memo`]).
 //! [`plan`] then finds, for the head, the units whose inputs cannot have changed; `render`
