@@ -312,6 +312,22 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
 /// `--out-dir` replaces a whole directory, so a directory meshform did not write (or a file)
 /// is refused and left as it was: a mistyped `--out-dir .` must not wipe a source tree.
 #[test]
+fn an_output_format_with_out_dir_is_a_usage_error() {
+    let r = repo();
+    let out = r.path().join("out");
+    for format in ["json", "yaml"] {
+        let run = meshform()
+            .arg("render")
+            .arg(r.path())
+            .args(["-o", format, "--out-dir"])
+            .arg(&out)
+            .run();
+        run.input_error(&["cannot be used with", "--out-dir"]);
+        assert!(!out.exists(), "nothing is written");
+    }
+}
+
+#[test]
 fn out_dir_refuses_what_meshform_did_not_write() {
     let d = repo();
     let out = TempRepo::new();

@@ -21,8 +21,14 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Output format on stdout.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    /// Output format on stdout (not with --out-dir, which writes YAML files).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        default_value = "yaml",
+        conflicts_with = "out_dir"
+    )]
     pub format: Format,
     /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml and a kustomization.yaml per cluster
     /// instead of printing; replaced atomically, so DIR must be absent, empty or an earlier
