@@ -312,6 +312,29 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
 /// `--out-dir` replaces a whole directory, so a directory meshform did not write (or a file)
 /// is refused and left as it was: a mistyped `--out-dir .` must not wipe a source tree.
 #[test]
+fn an_empty_render_is_an_error_unless_allowed() {
+    let r = TempRepo::new();
+    r.write("notes/readme.yaml", "# nothing here\n");
+    let out = r.path().join("out");
+    let run = meshform().arg("render").arg(r.path()).run();
+    run.fails(1, &["error[empty-render]", "cluster1", "--allow-empty"]);
+    let run = meshform()
+        .arg("render")
+        .arg(r.path())
+        .arg("--out-dir")
+        .arg(&out)
+        .run();
+    run.fails(1, &["error[empty-render]"]);
+    assert!(!out.exists(), "nothing is written");
+    let run = meshform()
+        .arg("render")
+        .arg(r.path())
+        .arg("--allow-empty")
+        .run();
+    assert_eq!(run.success(), "");
+}
+
+#[test]
 fn an_output_format_with_out_dir_is_a_usage_error() {
     let r = repo();
     let out = r.path().join("out");
@@ -399,9 +422,16 @@ fn an_out_dir_inside_the_repo_is_not_read_back() {
 fn cluster_selection_and_istio_api_version() {
     let d = repo();
     d.write("meshform.yaml", "apiVersion: meshform.dev/v1alpha1\nkind: Config\nclusters: [{name: cluster1}, {name: cluster2}]\n");
+    // Nothing lives in cluster2: an empty render is refused unless allowed.
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.is_empty() && err.contains("cluster(s) cluster2 render no objects"),
+        "{err}"
+    );
+    let (code, out, err) = render(d.path(), &["--cluster", "cluster2", "--allow-empty"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.is_empty(), "nothing lives in cluster2: {out}");
+    assert!(out.is_empty(), "{out}");
     let (_, out, _) = render(d.path(), &["--cluster", "cluster1"]);
     assert!(out.contains("kind: VirtualService"));
     let (_, out, _) = render(d.path(), &["--istio-api", "v1beta1"]);

@@ -2,7 +2,8 @@
 
 use super::common::{print_diagnostics, print_load_errors, print_stdout, print_stream, SourceArgs};
 use super::Exit;
-use crate::diag::Severity;
+use crate::diag::codes::Run;
+use crate::diag::{Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::{emit, Keep};
 use std::path::PathBuf;
@@ -35,6 +36,31 @@ pub struct Args {
     /// output (marked by a .meshform-out file).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Succeed even when the clusters render no object. Without it an empty render is an
+    /// error: Argo CD or Flux with pruning would delete everything they manage.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// The error for a render of no object: the clusters asked for (or all of the repo's).
+fn empty_render(outcome: &pipeline::Outcome, opts: &pipeline::Options) -> Diagnostic {
+    let asked = &opts.render.clusters;
+    let clusters = if asked.is_empty() {
+        &outcome.repo.clusters
+    } else {
+        asked
+    };
+    Diagnostic::error(
+        Run::EmptyRender,
+        format!(
+            "cluster(s) {} render no objects; refusing to write an empty output",
+            clusters.join(", ")
+        ),
+    )
+    .help(
+        "an empty output makes Argo CD or Flux with pruning delete everything they manage; \
+         check the path and --cluster, or pass --allow-empty if an empty output is really wanted",
+    )
 }
 
 /// Runs `render`.
@@ -71,6 +97,11 @@ pub fn run(args: Args) -> Exit {
             "error: {} error(s); nothing rendered (run `meshform check` for details)",
             outcome.count(Severity::Error)
         );
+        return Exit::Findings;
+    }
+    if outcome.rendered == 0 && !args.allow_empty {
+        print_diagnostics(&[empty_render(&outcome, &opts)], &[], cap);
+        eprintln!("error: nothing rendered");
         return Exit::Findings;
     }
     if let Some(dir) = &args.out_dir {
