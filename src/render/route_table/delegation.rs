@@ -407,7 +407,7 @@ fn specificity(matchers: &[HttpRequestMatcher]) -> (u8, std::cmp::Reverse<usize>
 fn merge_matchers(
     parent: &[HttpRequestMatcher],
     child: &[HttpRequestMatcher],
-) -> Result<Vec<HttpRequestMatcher>, String> {
+) -> Result<Vec<HttpRequestMatcher>, MatcherConflict> {
     if parent.is_empty() {
         return Ok(child.to_vec());
     }
@@ -415,28 +415,47 @@ fn merge_matchers(
         return Ok(parent.to_vec());
     }
     let mut out = Vec::new();
-    let mut last_err = String::new();
     for c in child {
         let mut any = false;
+        let mut last_err = None;
         for p in parent {
             match merge_one(p, c) {
                 Ok(m) => {
                     out.push(m);
                     any = true;
                 }
-                Err(e) => last_err = e,
+                Err(e) => last_err = Some(e),
             }
         }
-        if !any {
-            return Err(last_err);
+        // The child narrows no parent matcher: the last parent's conflict says why.
+        if let (false, Some(e)) = (any, last_err) {
+            return Err(e);
         }
     }
     Ok(out)
 }
 
+/// Why a child matcher does not narrow a parent matcher.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum MatcherConflict {
+    #[error("child uri {child} is not within parent uri {parent}")]
+    Uri { child: String, parent: String },
+    #[error("header `{0}` is matched differently by parent and child")]
+    Header(String),
+    #[error("query parameter `{0}` is matched differently by parent and child")]
+    QueryParameter(String),
+    #[error("method {0} vs {1}")]
+    Method(String, String),
+    #[error("port {0} vs {1}")]
+    Port(u32, u32),
+}
+
 /// The child matcher narrowed by one parent matcher: the child's uri within the parent's,
 /// the parent's headers, query parameters, method and port added where the child has none.
-fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpRequestMatcher, String> {
+fn merge_one(
+    p: &HttpRequestMatcher,
+    c: &HttpRequestMatcher,
+) -> Result<HttpRequestMatcher, MatcherConflict> {
     let mut m = c.clone();
     m.uri = merge_uri(p.uri.as_ref(), c.uri.as_ref())?;
     for h in &p.headers {
@@ -446,10 +465,7 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
             .find(|x| x.name.eq_ignore_ascii_case(&h.name))
         {
             if ch != h {
-                return Err(format!(
-                    "header `{}` is matched differently by parent and child",
-                    h.name
-                ));
+                return Err(MatcherConflict::Header(h.name.clone()));
             }
         } else {
             m.headers.push(h.clone());
@@ -458,10 +474,7 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
     for q in &p.query_parameters {
         if let Some(cq) = m.query_parameters.iter().find(|x| x.name == q.name) {
             if cq != q {
-                return Err(format!(
-                    "query parameter `{}` is matched differently by parent and child",
-                    q.name
-                ));
+                return Err(MatcherConflict::QueryParameter(q.name.clone()));
             }
         } else {
             m.query_parameters.push(q.clone());
@@ -469,13 +482,13 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
     }
     match (&p.method, &c.method) {
         (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => {
-            return Err(format!("method {a} vs {b}"))
+            return Err(MatcherConflict::Method(a.clone(), b.clone()))
         }
         (Some(a), None) => m.method = Some(a.clone()),
         _ => {}
     }
     match (p.port, c.port) {
-        (Some(a), Some(b)) if a != b => return Err(format!("port {a} vs {b}")),
+        (Some(a), Some(b)) if a != b => return Err(MatcherConflict::Port(a, b)),
         (Some(a), None) => m.port = Some(a),
         _ => {}
     }
@@ -486,7 +499,7 @@ fn merge_one(p: &HttpRequestMatcher, c: &HttpRequestMatcher) -> Result<HttpReque
 fn merge_uri(
     pu: Option<&StringMatch>,
     cu: Option<&StringMatch>,
-) -> Result<Option<StringMatch>, String> {
+) -> Result<Option<StringMatch>, MatcherConflict> {
     let (pu, cu) = match (pu, cu) {
         (None, u) | (u, None) => return Ok(u.cloned()),
         (Some(pu), Some(cu)) => (pu, cu),
@@ -500,11 +513,10 @@ fn merge_uri(
         _ => pu == cu,
     };
     if !ok {
-        return Err(format!(
-            "child uri {} is not within parent uri {}",
-            describe_uri(cu),
-            describe_uri(pu)
-        ));
+        return Err(MatcherConflict::Uri {
+            child: describe_uri(cu),
+            parent: describe_uri(pu),
+        });
     }
     Ok(Some(cu.clone()))
 }

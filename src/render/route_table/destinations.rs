@@ -347,31 +347,39 @@ fn select_port(
     }
 }
 
+/// Why a route's destination weights are invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum WeightError {
+    #[error("destination weights add up to {0}, more than 100")]
+    Over(u32),
+    #[error("destination weights are all 0")]
+    AllZero,
+    #[error("destination weights add up to {0}, not 100")]
+    Under(u32),
+    #[error("weights already add up to 100, leaving nothing for destinations without a weight")]
+    NothingLeft,
+}
+
 /// Weights per §5.4: they sum to 100; below 100 the remainder is spread over destinations
 /// without a weight (at least 1 each); above 100, or exactly 100 with unweighted destinations
 /// left, is invalid. All unweighted: an even split, the first ones taking the remainder [I].
-fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, String> {
+fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
     let sum: u32 = ws.iter().map(|w| w.unwrap_or(0)).sum();
     let unweighted = ws.iter().filter(|w| w.is_none()).count() as u32;
     if sum > 100 {
-        return Err(format!(
-            "destination weights add up to {sum}, more than 100"
-        ));
+        return Err(WeightError::Over(sum));
     }
     if unweighted == 0 {
         if sum != 100 && ws.len() > 1 {
             if sum == 0 {
-                return Err("destination weights are all 0".into());
+                return Err(WeightError::AllZero);
             }
-            return Err(format!("destination weights add up to {sum}, not 100"));
+            return Err(WeightError::Under(sum));
         }
         return Ok(ws.iter().map(|w| w.unwrap_or(0)).collect());
     }
     if sum == 100 {
-        return Err(
-            "weights already add up to 100, leaving nothing for destinations without a weight"
-                .into(),
-        );
+        return Err(WeightError::NothingLeft);
     }
     let rem = 100 - sum;
     let share = rem / unweighted;
@@ -434,8 +442,12 @@ pub(super) fn route_destinations(
         match weights(&dests.iter().map(|d| d.weight).collect::<Vec<_>>()) {
             Ok(w) => Some(w),
             Err(e) => {
-                part.diagnostics
-                    .push(ctx.error(&table.meta, Translate::Weights, field, e));
+                part.diagnostics.push(ctx.error(
+                    &table.meta,
+                    Translate::Weights,
+                    field,
+                    e.to_string(),
+                ));
                 return Err(());
             }
         }
