@@ -243,7 +243,9 @@ fn run_stages(
         suppressed = report.suppressed;
     }
     let reused = out.reused;
-    findings.extend(dedup_references(out.diagnostics, &findings));
+    // A problem the translator shares with a built-in policy comes as the policy's finding from
+    // both (`gloo::shared`): `normalize` keeps one.
+    findings.extend(out.diagnostics);
     findings.extend(out.validation);
     diag::normalize(&mut findings);
     let outcome = Outcome {
@@ -273,33 +275,4 @@ pub fn rss() -> String {
         Some(p) => format!("rss {} MiB", p * 4096 / (1 << 20)),
         None => String::new(),
     }
-}
-
-/// Several built-in policies check what the translator also has to refuse (references,
-/// weights, ports). Where a policy error already names a problem (same object, same line), the
-/// translator's duplicate is dropped; where the policy is exempted or skipped, the translator's
-/// error stays, because the route is still replaced by a 500.
-fn dedup_references(translation: Vec<Diagnostic>, policy: &[Diagnostic]) -> Vec<Diagnostic> {
-    let seen: std::collections::HashSet<_> = policy
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .filter_map(|d| {
-            Some((
-                d.object.clone()?,
-                d.location.as_ref()?.file.clone(),
-                d.location.as_ref()?.line,
-            ))
-        })
-        .collect();
-    translation
-        .into_iter()
-        .filter(|d| {
-            let dup = d.severity == Severity::Error
-                && match (&d.object, &d.location) {
-                    (Some(o), Some(l)) => seen.contains(&(o.clone(), l.file.clone(), l.line)),
-                    _ => false,
-                };
-            !dup
-        })
-        .collect()
 }

@@ -149,3 +149,85 @@ fn builtins_validate_against_the_documented_schema() {
         "metadata": {"name": "x"}, "spec": {"matchConstraints": {"resourceRules": []}, "validations": []}});
     assert!(!v.is_valid(&bad));
 }
+
+#[test]
+fn shared_findings_carry_their_policys_name_severity_and_help() {
+    let builtins = policy::load(&policy::builtin_sources()).expect("built-ins load");
+    for shared in meshform::gloo::shared::ALL {
+        let p = builtins
+            .iter()
+            .find(|p| p.name() == shared.name)
+            .unwrap_or_else(|| panic!("{} is not a built-in", shared.name));
+        assert_eq!(p.severity, shared.severity, "{}", shared.name);
+        let help = p.src.doc.metadata.annotations.get("help");
+        assert_eq!(
+            help.map(String::as_str),
+            Some(shared.help),
+            "{}",
+            shared.name
+        );
+    }
+}
+
+/// The findings of a run over `dir`: with the policies, or the translator's alone.
+fn findings(dir: &Path, policies: bool) -> Vec<meshform::diag::Diagnostic> {
+    let repo = Repo::load(&Origin::Dir(dir.into()), &LoadOptions::default()).expect("loads");
+    let opts = meshform::pipeline::Options {
+        skip_policies: !policies,
+        ..Default::default()
+    };
+    meshform::pipeline::run(repo, &opts).expect("runs").findings
+}
+
+#[test]
+fn a_problem_the_translator_shares_with_a_builtin_is_reported_once() {
+    // Every problem the translator shares with a built-in, in flow and block style.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Path::new("tests/data/shared-problems");
+    for f in [
+        "workspaces.yaml",
+        "destinations.yaml",
+        "flow.yaml",
+        "block.yaml",
+    ] {
+        std::fs::copy(data.join(f), tmp.path().join(f)).unwrap();
+    }
+    let shared = |d: &&meshform::diag::Diagnostic| {
+        meshform::gloo::shared::ALL.iter().any(|s| d.code == s.name)
+    };
+    let translator = findings(tmp.path(), false);
+    let all = findings(tmp.path(), true);
+    let from_translator: Vec<_> = translator.iter().filter(shared).collect();
+    // Seven problems of `flow`, four of `block` (two selectors of one delegate).
+    assert_eq!(from_translator.len(), 11, "{from_translator:#?}");
+    for d in &from_translator {
+        assert!(all.contains(d), "the policies do not report: {d}");
+    }
+    // One finding per line: nothing else of the translator's doubles them.
+    let mut lines: Vec<_> = all
+        .iter()
+        .filter(|d| d.severity == meshform::diag::Severity::Error)
+        .map(|d| d.location.clone())
+        .collect();
+    let n = lines.len();
+    lines.dedup();
+    assert_eq!(lines.len(), n, "{all:#?}");
+
+    // Exempted from the policies, the table still fails its routes: the findings stay.
+    let flow = std::fs::read_to_string(data.join("flow.yaml")).unwrap();
+    let exempt = flow.replace(
+        "metadata: {name: flow, namespace: app}",
+        "metadata:\n  name: flow\n  namespace: app\n  annotations:\n    \
+         policy.meshform.dev/ignore-routetable-references-visible: legacy\n    \
+         policy.meshform.dev/ignore-routetable-weights: legacy\n    \
+         policy.meshform.dev/ignore-routetable-tcp-destinations: legacy",
+    );
+    std::fs::write(tmp.path().join("flow.yaml"), exempt).unwrap();
+    let all = findings(tmp.path(), true);
+    let flow: Vec<_> = all
+        .iter()
+        .filter(shared)
+        .filter(|d| d.object.as_ref().is_some_and(|o| o.name == "flow"))
+        .collect();
+    assert_eq!(flow.len(), 7, "{flow:#?}");
+}

@@ -1,6 +1,9 @@
-//! The typed Gloo Platform 2.x API (shared/reference/gloo-translation.md §2–8) and the
-//! workspace visibility graph built from it (§8, §9.7).
+//! The typed Gloo Platform 2.x API and the workspace visibility graph built from it
+//! (docs/translation.md); `refs` resolves the references between objects for the translator and
+//! the policies alike, and `shared` holds the findings the two give alike.
 
+pub mod refs;
+pub mod shared;
 pub mod types;
 pub mod workspace;
 
@@ -117,7 +120,8 @@ fn friendly(msg: &str) -> String {
     format!("expected {expected}, found {found}")
 }
 
-fn meta_of(index: usize, o: &Object) -> Meta {
+/// The identity and placement of repo object `index`, as typing gives it.
+pub fn meta_of(index: usize, o: &Object) -> Meta {
     Meta {
         index,
         name: o.id.name.clone(),

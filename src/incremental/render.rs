@@ -23,12 +23,15 @@
 //!   the translator resolves, `route_table::destination_refs`, and it reads nothing else of
 //!   those objects but their values;
 //! - it is a RouteTable whose delegation selector (`route_table::delegation_selectors`)
-//!   selects a changed table without hosts as the translator does (`route_table::selects`,
+//!   selects a changed table without hosts as the translator does (`gloo::refs::selects`,
 //!   with the workspace left out), or a table without hosts that names a changed destination;
 //!   when tables without hosts delegate further, any change of such a table counts;
 //! - it is an ExternalService whose selector matches the labels of a changed
 //!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
-//!   reads nothing else of other objects).
+//!   reads nothing else of other objects);
+//! - its findings name a place in another object of a file that is not taken whole (the
+//!   finding for a destination the table's workspace cannot see names the destination's
+//!   line, which may move while its value stays).
 //!
 //! The objects merged after translation (DestinationRules) are merged again over the whole
 //! head; each that comes out with the value and sources the base's had takes the base's
@@ -40,6 +43,7 @@
 //! changed object is of another kind (Workspaces and their settings, gateways, Services,
 //! policies: inputs every unit may read).
 
+use crate::gloo::refs::{self, Candidate};
 use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
@@ -47,7 +51,7 @@ use crate::istio::object::Rendered;
 use crate::manifest::{Location, Object};
 use crate::node::Node;
 use crate::render::finish::{Body, Finished};
-use crate::render::route_table::{self, delegation_selectors, destination_refs, Candidate};
+use crate::render::route_table::{delegation_selectors, destination_refs};
 use crate::render::{RenderOptions, Stage};
 use crate::repo::Repo;
 
@@ -121,14 +125,27 @@ enum Take {
 
 impl Memo {
     /// The recorded output of every unit that may take it, taken out of the memo (`None` for
-    /// the others and for units the memo does not have).
-    fn take<T>(&mut self, kind: Unit, items: &[Typed<T>], take: Vec<Take>) -> Vec<Option<Stage>> {
+    /// the others and for units the memo does not have). An output whose findings name other
+    /// places is taken only when `kept` holds the file of each.
+    fn take<T>(
+        &mut self,
+        kind: Unit,
+        items: &[Typed<T>],
+        take: Vec<Take>,
+        kept: &FastSet<&str>,
+    ) -> Vec<Option<Stage>> {
+        let places_kept = |s: &Stage| {
+            s.diagnostics
+                .iter()
+                .flat_map(|d| &d.related)
+                .all(|(l, _)| kept.contains(&*l.file))
+        };
         items
             .iter()
             .zip(take)
             .map(|(t, take)| match take {
                 Take::Dirty => None,
-                Take::Clean => self.units.remove(&key(kind, t)),
+                Take::Clean => self.units.remove(&key(kind, t)).filter(places_kept),
                 Take::Quiet { from, to } => {
                     let mut stage = self
                         .units
@@ -254,8 +271,25 @@ pub fn plan(
             }
         })
         .collect();
-    let external_services = memo.take(Unit::ExternalService, &model.external_services, es_take);
-    let route_tables = memo.take(Unit::RouteTable, &model.route_tables, rt_take);
+    // The files taken whole at their path, where a place a recorded finding names is still
+    // that place.
+    let kept: FastSet<&str> = (0..head.files.len())
+        .filter_map(|i| {
+            let j = super::reused_from(head, i)?;
+            let path = &head.files[i].path;
+            base.files
+                .get(j)
+                .is_some_and(|b| b.path == *path)
+                .then_some(&**path)
+        })
+        .collect();
+    let external_services = memo.take(
+        Unit::ExternalService,
+        &model.external_services,
+        es_take,
+        &kept,
+    );
+    let route_tables = memo.take(Unit::RouteTable, &model.route_tables, rt_take, &kept);
     Some(Reuse {
         external_services,
         route_tables,
@@ -315,7 +349,7 @@ impl Child {
     }
 
     /// True when the selector may select this table: as the translator matches
-    /// (`route_table::selects`), but with the workspace left out (so never less).
+    /// (`refs::selects`), but with the workspace left out (so never less).
     fn selected_by(&self, s: &ObjectSelector) -> bool {
         let candidate = Candidate {
             cluster: &self.cluster,
@@ -323,7 +357,7 @@ impl Child {
             name: &self.name,
             labels: &self.labels,
         };
-        route_table::selects(s, &candidate, |_| true)
+        refs::selects(s, &candidate, |_| true)
     }
 }
 

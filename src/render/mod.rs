@@ -14,6 +14,7 @@ mod virtual_destination;
 use crate::diag::codes::Translate;
 use crate::diag::Diagnostic;
 use crate::diag::Severity;
+use crate::gloo::refs::ChildTables;
 use crate::gloo::types::Labels;
 use crate::gloo::Meta;
 use crate::gloo::Model;
@@ -127,11 +128,8 @@ pub(crate) struct Ctx<'a> {
     pub model: &'a Model,
     pub opts: &'a RenderOptions,
     pub gateways: Vec<GatewayWorkload>,
-    /// Indexes (into `model.route_tables`) of the tables without hosts, which delegation can
-    /// select, in model order.
-    pub child_tables: Vec<usize>,
-    /// The same tables by each of their labels (key, value), in model order.
-    pub child_tables_by_label: crate::hashing::FastMap<(&'a str, &'a str), Vec<usize>>,
+    /// The tables without hosts, which delegation can select.
+    pub children: ChildTables<'a>,
 }
 
 /// What one translator produced.
@@ -199,27 +197,12 @@ impl<'a> Ctx<'a> {
                     .collect(),
             });
         }
-        let mut child_tables = Vec::new();
-        let mut child_tables_by_label: crate::hashing::FastMap<_, Vec<usize>> = Default::default();
-        for (i, rt) in model.route_tables.iter().enumerate() {
-            if !rt.spec.hosts.is_empty() {
-                continue;
-            }
-            child_tables.push(i);
-            for (k, v) in &rt.meta.labels {
-                child_tables_by_label
-                    .entry((k.as_str(), v.as_str()))
-                    .or_default()
-                    .push(i);
-            }
-        }
         Ctx {
             repo,
             model,
             opts,
             gateways,
-            child_tables,
-            child_tables_by_label,
+            children: ChildTables::new(model),
         }
     }
 

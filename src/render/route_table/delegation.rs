@@ -5,9 +5,8 @@
 use super::super::{Ctx, Part};
 use super::Rt;
 use crate::diag::codes::Translate;
-use crate::gloo::labels_match;
+use crate::gloo::refs;
 use crate::gloo::types::*;
-use crate::gloo::Meta;
 use std::collections::BTreeMap;
 
 /// Delegation deeper than this is an error (a cycle guard as much as a limit).
@@ -65,7 +64,7 @@ fn delegate_of(r: &HttpRoute) -> Option<&DelegateAction> {
 }
 
 /// Every child-table selector of a table's delegating routes: the tables without hosts the
-/// translator may read, as [`selects`] matches them.
+/// translator may read, as [`refs::selects`] matches them.
 pub(crate) fn delegation_selectors(table: &Rt) -> impl Iterator<Item = &ObjectSelector> {
     table
         .spec
@@ -74,40 +73,6 @@ pub(crate) fn delegation_selectors(table: &Rt) -> impl Iterator<Item = &ObjectSe
         .flatten()
         .filter_map(delegate_of)
         .flat_map(|d| d.route_tables.iter())
-}
-
-/// What a delegation selector can match of a table without hosts.
-pub(crate) struct Candidate<'a> {
-    pub cluster: &'a str,
-    pub namespace: &'a str,
-    pub name: &'a str,
-    pub labels: &'a Labels,
-}
-
-impl<'a> Candidate<'a> {
-    /// The candidate a typed table is.
-    pub fn of(meta: &'a Meta) -> Candidate<'a> {
-        Candidate {
-            cluster: &meta.cluster,
-            namespace: &meta.namespace,
-            name: &meta.name,
-            labels: &meta.labels,
-        }
-    }
-}
-
-/// True when the selector picks the table [C §2.2]: its labels, and each non-empty field
-/// equal; `in_workspace` says whether the table is in the named workspace.
-pub(crate) fn selects(
-    s: &ObjectSelector,
-    c: &Candidate<'_>,
-    in_workspace: impl FnOnce(&str) -> bool,
-) -> bool {
-    labels_match(&s.labels, c.labels)
-        && (s.name.is_empty() || s.name == c.name)
-        && (s.namespace.is_empty() || s.namespace == c.namespace)
-        && (s.cluster.is_empty() || s.cluster == c.cluster)
-        && (s.workspace.is_empty() || in_workspace(&s.workspace))
 }
 
 /// The table's HTTP routes, named, with delegating routes replaced by their children's.
@@ -261,8 +226,7 @@ fn delegate<'a>(
     }
     let children = children(ctx, d, walk.ws);
     if children.is_empty() {
-        part.diagnostics.push(ctx.error(&parent.meta, Translate::UnresolvedDelegate, &format!("{field}.delegate"),
-            format!("delegate selects no child RouteTable visible in workspace `{}` (a child has no hosts and is in this workspace or imported into it)", walk.ws)));
+        no_children(ctx, parent, d, field, walk.ws, part);
         return Err(());
     }
     let mut out = Vec::new();
@@ -278,21 +242,13 @@ fn delegate<'a>(
 }
 
 /// The children of a delegate action: tables without hosts matching a selector and visible in
-/// the parent's workspace [C §5, §5.5], each with its weight and the index of the first
-/// selector matching it, in TABLE_WEIGHT order (weight descending, then selector order, then
-/// namespace/name, as git has no creation time [I]).
+/// the parent's workspace ([`refs::ChildTables`]), each with its weight and the index of the
+/// first selector matching it, in TABLE_WEIGHT order (weight descending, then selector order,
+/// then namespace/name, as git has no creation time [I]).
 fn children<'a>(ctx: &Ctx<'a>, d: &DelegateAction, ws: &str) -> Vec<(i32, usize, &'a Rt)> {
     let mut children: Vec<(i32, usize, &'a Rt)> = Vec::new();
     for (si, s) in d.route_tables.iter().enumerate() {
-        // Candidates: the tables without hosts, narrowed by the selector's first label.
-        let candidates: &[usize] = match s.labels.first() {
-            Some((k, v)) => ctx
-                .child_tables_by_label
-                .get(&(k.as_str(), v.as_str()))
-                .map_or(&[], Vec::as_slice),
-            None => &ctx.child_tables,
-        };
-        for &ci in candidates {
+        for ci in ctx.children.selected(ctx.model, s, ws) {
             let c = &ctx.model.route_tables[ci];
             if children
                 .iter()
@@ -300,12 +256,7 @@ fn children<'a>(ctx: &Ctx<'a>, d: &DelegateAction, ws: &str) -> Vec<(i32, usize,
             {
                 continue;
             }
-            let in_workspace = |w: &str| ctx.ws_of(&c.meta) == Some(w);
-            if selects(s, &Candidate::of(&c.meta), in_workspace)
-                && ctx.model.workspaces.visible(&c.meta, "RouteTable", ws)
-            {
-                children.push((c.spec.weight, si, c));
-            }
+            children.push((c.spec.weight, si, c));
         }
     }
     children.sort_by(|a, b| {
@@ -314,6 +265,31 @@ fn children<'a>(ctx: &Ctx<'a>, d: &DelegateAction, ws: &str) -> Vec<(i32, usize,
             .then((&a.2.meta.namespace, &a.2.meta.name).cmp(&(&b.2.meta.namespace, &b.2.meta.name)))
     });
     children
+}
+
+/// Reports a delegate action that selects no child. Each of its selectors then selects
+/// nothing, which routetable-references-visible reports from the parent's own workspace: from
+/// there, the translator gives the policy's finding for each; from a table higher up the
+/// delegation chain, or without selectors, its own.
+fn no_children(
+    ctx: &Ctx<'_>,
+    parent: &Rt,
+    d: &DelegateAction,
+    field: &str,
+    ws: &str,
+    part: &mut Part,
+) {
+    if !d.route_tables.is_empty() && ctx.ws_of(&parent.meta) == Some(ws) {
+        for (k, s) in d.route_tables.iter().enumerate() {
+            let at = format!("{field}.delegate.routeTables[{k}]");
+            let problem = refs::empty_selector(s, &at, ws);
+            part.diagnostics
+                .push(problem.diagnostic(ctx.repo, parent.meta.index));
+        }
+        return;
+    }
+    part.diagnostics.push(ctx.error(&parent.meta, Translate::UnresolvedDelegate, &format!("{field}.delegate"),
+        format!("delegate selects no child RouteTable visible in workspace `{ws}` (a child has no hosts and is in this workspace or imported into it)")));
 }
 
 /// The routes of one child, their matchers merged with the delegating route's; `Err` (a
@@ -595,37 +571,6 @@ mod tests {
             ..Default::default()
         }));
         assert!(exact < regex && regex < long && long < short);
-    }
-
-    #[test]
-    fn a_selector_matches_labels_and_each_field_it_sets() {
-        let labels: Labels = [("parent".to_string(), "www".to_string())]
-            .into_iter()
-            .collect();
-        let child = Candidate {
-            cluster: "c1",
-            namespace: "app",
-            name: "api",
-            labels: &labels,
-        };
-        let anywhere = |_: &str| true;
-        assert!(selects(
-            &selector(&[("parent", "www")], "", "", ""),
-            &child,
-            anywhere
-        ));
-        assert!(selects(&selector(&[], "api", "app", ""), &child, anywhere));
-        assert!(!selects(
-            &selector(&[("parent", "api")], "", "", ""),
-            &child,
-            anywhere
-        ));
-        assert!(!selects(&selector(&[], "web", "", ""), &child, anywhere));
-        assert!(!selects(&selector(&[], "", "other", ""), &child, anywhere));
-        // The workspace is asked only when the selector names one.
-        assert!(selects(&selector(&[], "", "", "team"), &child, |w| w == "team"));
-        assert!(!selects(&selector(&[], "", "", "other"), &child, |w| w == "team"));
-        assert!(selects(&selector(&[], "", "", ""), &child, |_| false));
     }
 
     #[test]

@@ -7,32 +7,14 @@ use super::super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::super::{Ctx, Part, SourceRef};
 use super::Rt;
 use crate::diag::codes::Translate;
+use crate::gloo::refs::{self, Target};
+use crate::gloo::shared;
 use crate::gloo::types::*;
-use crate::gloo::Meta;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Where a destination `ref` points: the table's own cluster and namespace where it sets
-/// none.
-pub(crate) struct Target<'a> {
-    pub cluster: &'a str,
-    pub namespace: &'a str,
-    pub name: &'a str,
-}
-
-impl<'a> Target<'a> {
-    /// The target of a `ref` written in the table of `meta`.
-    pub fn of(meta: &'a Meta, r: &'a ObjectReference) -> Target<'a> {
-        let or = |own: &'a str, set: &'a str| if set.is_empty() { own } else { set };
-        Target {
-            cluster: or(&meta.cluster, &r.cluster),
-            namespace: or(&meta.namespace, &r.namespace),
-            name: &r.name,
-        }
-    }
-}
-
 /// Where an HTTP forwardTo's destinations are written.
+#[derive(Clone, Copy)]
 pub(super) enum Written<'a> {
     /// In the route: `forwardTo.destinations`.
     Route(&'a [DestinationReference]),
@@ -79,8 +61,7 @@ pub(crate) fn destination_refs(table: &Rt) -> impl Iterator<Item = Target<'_>> {
     let l4 = tcp.chain(tls).filter_map(l4_destinations);
     http.chain(l4)
         .flatten()
-        .filter_map(|d| d.r#ref.as_ref())
-        .map(|r| Target::of(&table.meta, r))
+        .filter_map(|d| Some(Target::of(&table.meta, d.kind, d.r#ref.as_ref()?)))
 }
 
 /// A resolved destination.
@@ -114,21 +95,16 @@ struct Found {
     version: &'static str,
 }
 
-/// The kind as it is written, and as messages and parents name it.
-fn kind_name(kind: DestinationKind) -> &'static str {
-    match kind {
-        DestinationKind::Service => "Service",
-        DestinationKind::VirtualDestination => "VirtualDestination",
-        DestinationKind::ExternalService => "ExternalService",
-    }
-}
-
 /// Resolves a destination for output cluster `cluster`; `Err` has already been reported.
+/// `field` is where the destination is written for the translator's own findings, `at` for
+/// the findings it shares with the policies (`spec.defaultDestination` for the default).
+#[allow(clippy::too_many_arguments)]
 fn resolve(
     ctx: &Ctx<'_>,
     table: &Rt,
     d: &DestinationReference,
     field: &str,
+    at: &str,
     cluster: &str,
     ws: &str,
     part: &mut Part,
@@ -150,17 +126,21 @@ fn resolve(
         let why = "destination has no ref".into();
         return fail(part, miss(Translate::UnresolvedDestination, "", why));
     };
-    let t = Target::of(&table.meta, r);
-    let found = match d.kind {
-        DestinationKind::Service => find_service(ctx, &t, cluster, ws),
-        DestinationKind::VirtualDestination => find_virtual_destination(ctx, &t, ws),
-        DestinationKind::ExternalService => find_external_service(ctx, &t, ws),
+    let t = Target::of(&table.meta, d.kind, r);
+    let found = match refs::resolve(ctx.model, &t, ws) {
+        Ok(f) => f,
+        Err(b) => {
+            let problem = refs::broken(&t, &b, at, ws);
+            part.diagnostics
+                .push(problem.diagnostic(ctx.repo, table.meta.index));
+            return Err(());
+        }
     };
-    let found = match found {
+    let found = match found_at(found, &t, cluster) {
         Ok(f) => f,
         Err(m) => return fail(part, m),
     };
-    let what = format!("{} {}/{}", kind_name(d.kind), t.namespace, t.name);
+    let what = format!("{} {}/{}", t.kind_name(), t.namespace, t.name);
     let port = match select_port(d.port.as_ref(), d.kind, &what, found.ports.as_deref()) {
         Ok(p) => p,
         Err(m) => return fail(part, m),
@@ -185,7 +165,7 @@ fn resolve(
         parent: (
             found.group.into(),
             found.version.into(),
-            kind_name(d.kind).into(),
+            t.kind_name().into(),
             t.name.to_string(),
             t.namespace.to_string(),
             t.cluster.to_string(),
@@ -209,94 +189,49 @@ fn subset_of(labels: &Labels) -> Option<(String, Labels)> {
     Some((sanitize_name_v2(&name), labels.clone()))
 }
 
-/// A destination must be owned by, or exported to and imported by, the route's workspace
-/// [C §8.2]; `what` names it.
-fn not_visible(what: String, ws: &str) -> Miss {
-    miss(
-        Translate::UnresolvedDestination,
-        ".ref",
-        format!("{what} is not visible in workspace `{ws}` (it must be exported by its workspace and imported by this one)"),
-    )
-}
-
-/// A Kubernetes Service. One outside the repo is taken on trust: app manifests often live
-/// elsewhere. Local cluster: `<name>.<ns>.svc.cluster.local`; remote:
-/// `<name>.<ns>.svc.<cluster>.global` [O §9.5].
-fn find_service(ctx: &Ctx<'_>, t: &Target<'_>, cluster: &str, ws: &str) -> Result<Found, Miss> {
+/// The host and ports of a resolved destination, for output cluster `cluster`.
+///
+/// A Kubernetes Service: `<name>.<ns>.svc.cluster.local` in its own cluster,
+/// `<name>.<ns>.svc.<cluster>.global` in another [O §9.5]; one outside the repo has no known
+/// ports. A VirtualDestination: its first host (`Err` without one); its ports have no names. An
+/// ExternalService: its primary host; its ports by number or Istio port name.
+fn found_at(found: refs::Found<'_>, t: &Target<'_>, cluster: &str) -> Result<Found, Miss> {
     let (cl, ns, name) = (t.cluster, t.namespace, t.name);
-    let svc = ctx.model.service(cl, ns, name);
-    if let Some(s) = svc {
-        if !ctx.model.workspaces.visible(&s.meta, "Service", ws) {
-            return Err(not_visible(
-                format!("Service {ns}/{name} of cluster {cl}"),
-                ws,
-            ));
+    Ok(match found {
+        refs::Found::Service(svc) => Found {
+            host: if cl == cluster {
+                format!("{name}.{ns}.svc.cluster.local")
+            } else {
+                format!("{name}.{ns}.svc.{cl}.global")
+            },
+            ports: svc.map(|s| s.ports.iter().map(|p| (p.1, Some(p.0.clone()))).collect()),
+            group: "",
+            version: "v1",
+        },
+        refs::Found::VirtualDestination(vd) => {
+            let Some(host) = vd.spec.hosts.first().cloned() else {
+                let why = format!("VirtualDestination {ns}/{name} has no hosts");
+                return Err(miss(Translate::UnresolvedDestination, ".ref", why));
+            };
+            Found {
+                host,
+                ports: Some(vd.spec.ports.iter().map(|p| (p.number, None)).collect()),
+                group: "networking.gloo.solo.io",
+                version: "v2",
+            }
         }
-    }
-    let host = if cl == cluster {
-        format!("{name}.{ns}.svc.cluster.local")
-    } else {
-        format!("{name}.{ns}.svc.{cl}.global")
-    };
-    Ok(Found {
-        host,
-        ports: svc.map(|s| s.ports.iter().map(|p| (p.1, Some(p.0.clone()))).collect()),
-        group: "",
-        version: "v1",
-    })
-}
-
-/// A VirtualDestination: its first host; its ports have no names.
-fn find_virtual_destination(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<Found, Miss> {
-    let (cl, ns, name) = (t.cluster, t.namespace, t.name);
-    let Some(vd) = ctx.model.virtual_destination(cl, ns, name) else {
-        let why = format!("VirtualDestination {ns}/{name} of cluster {cl} does not exist");
-        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
-    };
-    if !ctx
-        .model
-        .workspaces
-        .visible(&vd.meta, "VirtualDestination", ws)
-    {
-        return Err(not_visible(format!("VirtualDestination {ns}/{name}"), ws));
-    }
-    let Some(host) = vd.spec.hosts.first().cloned() else {
-        let why = format!("VirtualDestination {ns}/{name} has no hosts");
-        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
-    };
-    Ok(Found {
-        host,
-        ports: Some(vd.spec.ports.iter().map(|p| (p.number, None)).collect()),
-        group: "networking.gloo.solo.io",
-        version: "v2",
-    })
-}
-
-/// An ExternalService: its primary host; its ports by number or Istio port name.
-fn find_external_service(ctx: &Ctx<'_>, t: &Target<'_>, ws: &str) -> Result<Found, Miss> {
-    let (cl, ns, name) = (t.cluster, t.namespace, t.name);
-    let Some(es) = ctx.model.external_service(cl, ns, name) else {
-        let why = format!("ExternalService {ns}/{name} of cluster {cl} does not exist");
-        return Err(miss(Translate::UnresolvedDestination, ".ref", why));
-    };
-    if !ctx
-        .model
-        .workspaces
-        .visible(&es.meta, "ExternalService", ws)
-    {
-        return Err(not_visible(format!("ExternalService {ns}/{name}"), ws));
-    }
-    Ok(Found {
-        host: primary_host(es),
-        ports: Some(
-            es.spec
-                .ports
-                .iter()
-                .map(|p| (p.number, Some(port_name(p))))
-                .collect(),
-        ),
-        group: "networking.gloo.solo.io",
-        version: "v2",
+        refs::Found::ExternalService(es) => Found {
+            host: primary_host(es),
+            ports: Some(
+                es.spec
+                    .ports
+                    .iter()
+                    .map(|p| (p.number, Some(port_name(p))))
+                    .collect(),
+            ),
+            group: "networking.gloo.solo.io",
+            version: "v2",
+        },
     })
 }
 
@@ -405,18 +340,23 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
 pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)>;
 
 /// A route's destinations for output cluster `cluster`: the Istio route destinations, and
-/// their hosts; the subsets they use are added to `subsets`. `Err` has been reported.
+/// their hosts; the subsets they use are added to `subsets`. `Err` has been reported. `field`
+/// is where they are written (`spec.defaultDestination` for the default).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn route_destinations(
     ctx: &Ctx<'_>,
     table: &Rt,
-    dests: &[DestinationReference],
+    written: Written<'_>,
     field: &str,
     cluster: &str,
     ws: &str,
     subsets: &mut Subsets,
     part: &mut Part,
 ) -> Result<(Vec<Value>, Vec<String>), ()> {
+    let dests = match written {
+        Written::Route(d) => d,
+        Written::Default(d) => std::slice::from_ref(d),
+    };
     if dests.len() > 100 {
         part.diagnostics.push(ctx.error(
             &table.meta,
@@ -428,26 +368,24 @@ pub(super) fn route_destinations(
     }
     let mut resolved = Vec::new();
     for (i, d) in dests.iter().enumerate() {
-        resolved.push(resolve(
-            ctx,
-            table,
-            d,
-            &format!("{field}[{i}]"),
-            cluster,
-            ws,
-            part,
-        )?);
+        let own = format!("{field}[{i}]");
+        let at = match written {
+            Written::Route(_) => &own,
+            Written::Default(_) => field,
+        };
+        resolved.push(resolve(ctx, table, d, &own, at, cluster, ws, part)?);
     }
     let w = if dests.len() > 1 {
-        match weights(&dests.iter().map(|d| d.weight).collect::<Vec<_>>()) {
+        let given: Vec<Option<u32>> = dests.iter().map(|d| d.weight).collect();
+        match weights(&given) {
             Ok(w) => Some(w),
             Err(e) => {
-                part.diagnostics.push(ctx.error(
-                    &table.meta,
-                    Translate::Weights,
-                    field,
-                    e.to_string(),
-                ));
+                // Where routetable-weights fails the route too, its finding; else this rule's.
+                let d = match shared::weights(&given, field) {
+                    Some(p) => p.diagnostic(ctx.repo, table.meta.index),
+                    None => ctx.error(&table.meta, Translate::Weights, field, e.to_string()),
+                };
+                part.diagnostics.push(d);
                 return Err(());
             }
         }

@@ -107,20 +107,17 @@ fn forward(
     part: &mut Part,
 ) -> Result<Map<String, Value>, ()> {
     let table = r.table;
-    let (dests, dfield) = match http_destinations(table, f) {
-        Some(Written::Route(d)) => (d, format!("{}.forwardTo.destinations", r.field)),
-        Some(Written::Default(d)) => (
-            std::slice::from_ref(d),
-            "spec.defaultDestination".to_string(),
-        ),
-        None => {
-            part.diagnostics.push(ctx.error(&table.meta, Translate::NoDestination, &format!("{}.forwardTo", r.field),
-                "defaultDestination must be set when http forwardTo actions without destinations are specified."));
-            return Err(());
-        }
+    let Some(written) = http_destinations(table, f) else {
+        part.diagnostics.push(ctx.error(&table.meta, Translate::NoDestination, &format!("{}.forwardTo", r.field),
+            "defaultDestination must be set when http forwardTo actions without destinations are specified."));
+        return Err(());
+    };
+    let dfield = match written {
+        Written::Route(_) => format!("{}.forwardTo.destinations", r.field),
+        Written::Default(_) => "spec.defaultDestination".to_string(),
     };
     let (route, hosts) =
-        route_destinations(ctx, table, dests, &dfield, cluster, r.ws, subsets, part)?;
+        route_destinations(ctx, table, written, &dfield, cluster, r.ws, subsets, part)?;
     let rewrite = rewrite(ctx, r, f, &hosts, part)?;
     let mut j = Map::new();
     if !rewrite.is_empty() {

@@ -3,9 +3,10 @@
 //! out (reported).
 
 use super::super::{Ctx, Part};
-use super::destinations::{l4_destinations, route_destinations, Subsets};
+use super::destinations::{l4_destinations, route_destinations, Subsets, Written};
 use super::Rt;
 use crate::diag::codes::Translate;
+use crate::gloo::shared;
 use crate::gloo::types::*;
 use serde_json::{json, Map, Value};
 
@@ -30,8 +31,11 @@ fn l4_route(
     };
     for (i, d) in dests.iter().enumerate() {
         if d.kind == DestinationKind::ExternalService && field.starts_with("spec.tcp") {
-            part.diagnostics.push(ctx.error(&rt.meta, Translate::TcpExternalService, &format!("{field}.forwardTo.destinations[{i}].kind"),
-                "TCP routes support only Kubernetes Service and VirtualDestination destinations [C §2.4]"));
+            // [C §2.4]; routetable-tcp-destinations says the same.
+            let at = format!("{field}.forwardTo.destinations[{i}].kind");
+            let problem = shared::tcp_external_service(&at);
+            part.diagnostics
+                .push(problem.diagnostic(ctx.repo, rt.meta.index));
             return None;
         }
     }
@@ -39,7 +43,7 @@ fn l4_route(
     route_destinations(
         ctx,
         rt,
-        dests,
+        Written::Route(dests),
         &format!("{field}.forwardTo.destinations"),
         cluster,
         ws,

@@ -12,8 +12,9 @@
 //! the DestinationRules holding subsets).
 //!
 //! What a table reads of other objects is declared beside the code that reads it:
-//! [`destination_refs`] (the destinations it resolves) and [`delegation_selectors`] with
-//! [`selects`] (the tables without hosts it delegates to). `reuse::plan` reads the same.
+//! [`destination_refs`] (the destinations it resolves) and [`delegation_selectors`] (the
+//! tables without hosts it delegates to, as `gloo::refs::selects` matches them).
+//! `reuse::plan` reads the same. `gloo::refs` resolves both kinds of reference.
 
 mod delegation;
 mod destinations;
@@ -21,7 +22,7 @@ mod http;
 mod l4;
 mod placement;
 
-pub(crate) use delegation::{delegation_selectors, selects, Candidate};
+pub(crate) use delegation::delegation_selectors;
 pub(crate) use destinations::destination_refs;
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
