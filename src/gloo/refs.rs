@@ -297,11 +297,13 @@ fn describe(s: &ObjectSelector) -> String {
     j.to_string()
 }
 
+/// Builders shared by the tests of the resolver and of its callers.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_support {
+    use crate::gloo::types::ObjectSelector;
 
-    fn selector(
+    /// A selector of these labels, name, namespace and workspace (any cluster).
+    pub(crate) fn selector(
         labels: &[(&str, &str)],
         name: &str,
         namespace: &str,
@@ -318,6 +320,12 @@ mod tests {
             workspace: workspace.into(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::selector;
+    use super::*;
 
     #[test]
     fn a_selector_matches_labels_and_each_field_it_sets() {

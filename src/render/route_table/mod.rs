@@ -200,27 +200,9 @@ fn virtual_service(
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::Rt;
-    use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
+    pub(crate) use crate::gloo::refs::test_support::selector;
+    use crate::gloo::types::{Labels, RouteTableSpec};
     use crate::gloo::Meta;
-
-    /// A selector of these labels, name, namespace and workspace (any cluster).
-    pub(crate) fn selector(
-        labels: &[(&str, &str)],
-        name: &str,
-        namespace: &str,
-        workspace: &str,
-    ) -> ObjectSelector {
-        ObjectSelector {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            name: name.into(),
-            namespace: namespace.into(),
-            cluster: String::new(),
-            workspace: workspace.into(),
-        }
-    }
 
     /// RouteTable app/www of cluster c1 with this spec.
     pub(crate) fn table(spec: RouteTableSpec) -> Rt {
