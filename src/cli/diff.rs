@@ -176,7 +176,7 @@ pub fn run(args: Args) -> Exit {
     // Load the base, then the head reusing every file the two revisions share (parsed once),
     // then check and render one after the other: each pipeline already uses every core, and
     // running the two at once only raised the peak (10k diff: 1,059-1,121 MiB side by side,
-    // 977-1,014 MiB in turn; docs/performance.md, session 5).
+    // 977-1,014 MiB in turn; docs/performance.md).
     let start = std::time::Instant::now();
     let base = Repo::load(&base_origin, &opts.load);
     tracing::debug!("diff: base loaded in {:?}", start.elapsed());

@@ -1,7 +1,7 @@
 //! What of `object` a policy can read, found from its expressions before any object is
 //! converted, so that each object is converted to CEL only as far as the policies that match it
 //! look. Converting whole RouteTables (matchers, rewrites, headers) for rules that read a few
-//! fields was about a fifth of the policy stage (docs/performance.md, session 6).
+//! fields was about a fifth of the policy stage (docs/performance.md).
 //!
 //! The analysis is conservative: anything it does not recognise as a field path of `object`
 //! (a bare `object`, an index with a computed key, a comprehension that rebinds `object`) makes
