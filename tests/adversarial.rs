@@ -332,16 +332,7 @@ fn odd_but_valid_names_are_sanitised_in_out_dir_paths() {
     );
     write_file(&repo, "long.yaml", cm(&"a".repeat(253)));
     let out = d.path().join("out");
-    meshform()
-        .args([
-            OsStr::new("render"),
-            OsStr::new("--passthrough"),
-            OsStr::new("--out-dir"),
-            out.as_os_str(),
-            repo.as_os_str(),
-        ])
-        .run()
-        .success();
+    out_dir_run(&repo, &out).success();
     let mut files = Vec::new();
     for e in walk(&out) {
         let rel = e

@@ -54,6 +54,21 @@ fn l4_route(
     .map(|(r, _)| r)
 }
 
+/// A match with the route's port (0 or none: any port) and the calling workloads' labels added.
+fn port_and_source(
+    mut m: Map<String, Value>,
+    port: Option<u32>,
+    labels: Option<&Labels>,
+) -> Map<String, Value> {
+    if let Some(p) = port.filter(|p| *p != 0) {
+        m.insert("port".into(), json!(p));
+    }
+    if let Some(l) = labels {
+        m.insert("sourceLabels".into(), json!(l));
+    }
+    m
+}
+
 /// The table's TCP routes for output cluster `cluster`.
 pub(super) fn tcp_routes(
     ctx: &Ctx<'_>,
@@ -76,13 +91,7 @@ pub(super) fn tcp_routes(
         };
         for p in ports {
             for s in sources {
-                let mut m = Map::new();
-                if let Some(p) = p.filter(|p| *p != 0) {
-                    m.insert("port".into(), json!(p));
-                }
-                if let Some(l) = s {
-                    m.insert("sourceLabels".into(), json!(l));
-                }
+                let m = port_and_source(Map::new(), p, s.as_ref());
                 if !m.is_empty() {
                     matches.push(Value::Object(m));
                 }
@@ -128,13 +137,7 @@ pub(super) fn tls_routes(
             for s in sources {
                 let mut j = Map::new();
                 j.insert("sniHosts".into(), json!(sni));
-                if let Some(p) = m.port.filter(|p| *p != 0) {
-                    j.insert("port".into(), json!(p));
-                }
-                if let Some(l) = s {
-                    j.insert("sourceLabels".into(), json!(l));
-                }
-                matches.push(Value::Object(j));
+                matches.push(Value::Object(port_and_source(j, m.port, s.as_ref())));
             }
         }
         out.push(json!({"match": matches, "route": route}));
