@@ -24,6 +24,8 @@ pub struct LoadOptions {
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Limits to use instead of meshform.yaml's (tests, fuzzing).
     pub limits: Option<Limits>,
+    /// `--validate`, instead of meshform.yaml's `validate`.
+    pub validate: Option<config::Validate>,
 }
 
 /// A loaded repo.
@@ -148,6 +150,10 @@ fn read_all(
             None => Config::default(),
         };
     let limits = opts.limits.unwrap_or(config.limits);
+    let mut config = config;
+    if let Some(v) = opts.validate {
+        config.validate = v;
+    }
     let files = source::read(origin, &limits, known)
         .map_err(|es| LoadError::Invalid(es.into_iter().map(source_diag).collect()))?;
     Ok((config, files, fallback, limits))

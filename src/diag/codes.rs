@@ -166,7 +166,8 @@ registry! {
     /// Typing the Gloo objects and building workspaces.
     Typing {
         Type = "type": "A Gloo field has the wrong type or an invalid value.",
-        UnknownField = "unknown-field": "A Gloo object has a field its API does not define.",
+        UnknownField = "unknown-field": "A Gloo object has a field its API does not define (an error unless `validate: warn`).",
+        UnsupportedField = "unsupported-field": "A Gloo field meshform does not translate is set, so its effect would be missing from the output (an error unless `validate: warn`).",
         UnknownKind = "unknown-kind": "An object in a Gloo API group is of a kind meshform does not translate.",
         EmptyWorkspace = "empty-workspace": "A Workspace selects no namespace of any known cluster.",
         NamespaceInTwoWorkspaces = "namespace-in-two-workspaces": "A namespace is selected by two Workspaces.",
