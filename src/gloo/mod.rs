@@ -195,8 +195,8 @@ fn severity(validate: Validate) -> Severity {
 }
 
 /// What `--validate=warn` is, for the help of a strict finding.
-const DOWNGRADE: &str =
-    "`--validate=warn` (meshform.yaml `validate: warn`) makes this a warning and leaves the field out";
+const DOWNGRADE: &str = "--validate=warn or meshform.yaml `validate: warn` makes this a warning \
+     and leaves the field out";
 
 /// The finding for an unknown field: an error under `validate: strict` (kubectl's default), with
 /// the nearest field the API has at that place; a warning under `validate: warn`.
@@ -215,7 +215,7 @@ fn unknown_field(repo: &Repo, o: &Object, u: &Unknown) -> Diagnostic {
         None => format!("the fields here are {}", known.join(", ")),
     };
     if validate == Validate::Strict {
-        help = format!("{help} ({DOWNGRADE})");
+        help = format!("{help} For a repo mid-migration, {DOWNGRADE}.");
     }
     Diagnostic::new(severity(validate), Typing::UnknownField, message)
         .at(repo.locate(o, &field))
@@ -240,7 +240,7 @@ fn untranslated_field(repo: &Repo, o: &Object, field: String) -> Diagnostic {
     }
     let mut help = format!("meshform does not translate it: {reason}");
     if validate == Validate::Strict {
-        help = format!("remove it, or render without it: {DOWNGRADE}; {help}");
+        help = format!("{help}. Remove it; for a repo mid-migration, {DOWNGRADE}.");
     }
     Diagnostic::new(severity(validate), Typing::UnsupportedField, message)
         .at(repo.locate(o, &field))
