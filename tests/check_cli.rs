@@ -301,7 +301,7 @@ fn policy_test_command_reports_failures() {
 }
 
 #[test]
-fn unknown_fields_are_at_their_value_with_a_plain_field_path() {
+fn unknown_fields_are_at_their_key_with_a_plain_field_path() {
     let rt = "apiVersion: networking.gloo.solo.io/v2
 kind: RouteTable
 metadata: {name: rt, namespace: apps}
@@ -319,7 +319,7 @@ spec:
     assert_eq!(code, Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("error[unknown-field]"), "{err}");
-    assert!(err.contains("--> rt.yaml:6:8"), "{err}");
+    assert!(err.contains("--> rt.yaml:6:3"), "{err}");
     assert!(err.contains("did you mean `http`?"), "{err}");
     assert!(err.contains("did you mean `prefix`?"), "{err}");
     // Warnings under --validate=warn, which alone pass.
@@ -346,13 +346,13 @@ spec:
             (
                 "RouteTable has no field `spec.htp`; it is ignored".to_string(),
                 6,
-                8
+                3
             ),
             (
                 "RouteTable has no field `spec.http[0].matchers[0].uri.prefx`; it is ignored"
                     .to_string(),
                 9,
-                20
+                13
             ),
         ],
         "{out}"

@@ -218,7 +218,7 @@ fn unknown_field(repo: &Repo, o: &Object, u: &Unknown) -> Diagnostic {
         help = format!("{help} For a repo mid-migration, {DOWNGRADE}.");
     }
     Diagnostic::new(severity(validate), Typing::UnknownField, message)
-        .at(repo.locate(o, &field))
+        .at(repo.locate_key(o, &field))
         .on(o.id.clone())
         .field(field)
         .help(help)
@@ -243,7 +243,7 @@ fn untranslated_field(repo: &Repo, o: &Object, field: String) -> Diagnostic {
         help = format!("{help}. Remove it; for a repo mid-migration, {DOWNGRADE}.");
     }
     Diagnostic::new(severity(validate), Typing::UnsupportedField, message)
-        .at(repo.locate(o, &field))
+        .at(repo.locate_key(o, &field))
         .on(o.id.clone())
         .field(field)
         .help(help)
