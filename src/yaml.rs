@@ -1045,6 +1045,32 @@ mod tests {
         assert_eq!(Err(e), parse(bad).map(|_| ()));
     }
 
+    /// A block mapping's value starts on the line after its key; `locate_key_in` gives the
+    /// key's line, `locate_in` the value's, and both fall back alike.
+    #[test]
+    fn keys_are_located_on_their_own_line() {
+        let text = "a: 1\n---\nspec:\n  port:\n    number: 80\n  name: x\n";
+        let l = YamlLimits::default();
+        let starts = document_starts(text, &l);
+        let at = |p: Option<Pos>| p.map(|p| (p.line, p.column));
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/port", &l)),
+            Some((4, 3))
+        );
+        assert_eq!(
+            at(locate_in(text, &starts, 1, "/spec/port", &l)),
+            Some((5, 5))
+        );
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/name", &l)),
+            Some((6, 3))
+        );
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/nope", &l)),
+            Some((4, 3))
+        );
+    }
+
     #[test]
     fn multi_document_with_positions_and_empty_docs() {
         let p = parse("# c\na: 1\n---\n---\nb: [x, y]\n---\n").unwrap();
