@@ -29,6 +29,31 @@ pub struct Config {
     /// Resource limits for untrusted input.
     #[serde(default)]
     pub limits: Limits,
+    /// How strictly Gloo objects are read: `strict` (default) or `warn`; `--validate`
+    /// overrides it.
+    #[serde(default, skip_serializing_if = "Validate::is_strict")]
+    pub validate: Validate,
+}
+
+/// What becomes of a Gloo field meshform cannot honour, an unknown field or a known field that
+/// meshform does not translate (docs/translation.md#strictness).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Validate {
+    /// An input error (exit 2), as kubectl's default `--validate=strict`.
+    #[default]
+    Strict,
+    /// A warning, and the field is left out of the output: for repos mid-migration.
+    Warn,
+}
+
+impl Validate {
+    /// True for the default.
+    pub fn is_strict(&self) -> bool {
+        *self == Validate::Strict
+    }
 }
 
 /// One cluster.
@@ -189,6 +214,7 @@ impl Default for Config {
             default_cluster: None,
             clusters: Vec::new(),
             limits: Limits::default(),
+            validate: Validate::Strict,
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct LoadOptions {
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Limits to use instead of meshform.yaml's (tests, fuzzing).
     pub limits: Option<Limits>,
+    /// `--validate`, instead of meshform.yaml's `validate`.
+    pub validate: Option<config::Validate>,
 }
 
 /// A loaded repo.
@@ -148,6 +150,10 @@ fn read_all(
             None => Config::default(),
         };
     let limits = opts.limits.unwrap_or(config.limits);
+    let mut config = config;
+    if let Some(v) = opts.validate {
+        config.validate = v;
+    }
     let files = source::read(origin, &limits, known)
         .map_err(|es| LoadError::Invalid(es.into_iter().map(source_diag).collect()))?;
     Ok((config, files, fallback, limits))
@@ -406,6 +412,16 @@ impl Repo {
     /// Where a field of an object is written (falls back to the object's start). Parses only
     /// the object's document, so locating every object of a big file stays linear.
     pub fn locate(&self, obj: &Object, field: &str) -> Location {
+        self.locate_with(obj, field, false)
+    }
+
+    /// As [`Repo::locate`], at the field's key (`field:`) rather than its value, which a block
+    /// mapping or list starts on the next line.
+    pub fn locate_key(&self, obj: &Object, field: &str) -> Location {
+        self.locate_with(obj, field, true)
+    }
+
+    fn locate_with(&self, obj: &Object, field: &str, key: bool) -> Location {
         let Some(src) = self.files.get(obj.file_index) else {
             return obj.location.clone();
         };
@@ -421,7 +437,12 @@ impl Repo {
                 .clone()
         };
         let pointer = format!("{}{}", obj.pointer, manifest::field_to_pointer(field));
-        match yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits) {
+        let found = if key {
+            yaml::locate_key_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
+        } else {
+            yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
+        };
+        match found {
             Some(pos) => Location::new(src.path.clone(), pos),
             None => obj.location.clone(),
         }

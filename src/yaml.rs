@@ -207,9 +207,29 @@ pub fn positions(text: &str, index: usize, limits: &YamlLimits) -> HashMap<Strin
     b.positions
 }
 
+/// What `positions` appends to a mapping value's pointer for the position of its key.
+const KEY: char = '\0';
+
 /// Finds the position of the deepest existing node along `pointer` in document `index`.
 pub fn locate(text: &str, index: usize, pointer: &str, limits: &YamlLimits) -> Option<Pos> {
+    locate_with(text, index, pointer, limits, false)
+}
+
+/// As `locate`, with the key's position when `pointer` ends at a mapping entry (`a: {b: 1}`
+/// written on two lines: the `a:` line, not the `b:` one).
+fn locate_with(
+    text: &str,
+    index: usize,
+    pointer: &str,
+    limits: &YamlLimits,
+    key: bool,
+) -> Option<Pos> {
     let map = positions(text, index, limits);
+    if key {
+        if let Some(pos) = map.get(&format!("{pointer}{KEY}")) {
+            return Some(*pos);
+        }
+    }
     let mut p = pointer.to_string();
     loop {
         if let Some(pos) = map.get(&p) {
@@ -250,10 +270,32 @@ pub fn locate_in(
     pointer: &str,
     limits: &YamlLimits,
 ) -> Option<Pos> {
+    locate_in_with(text, starts, index, pointer, limits, false)
+}
+
+/// As `locate_in`, with the key's position when `pointer` ends at a mapping entry.
+pub fn locate_key_in(
+    text: &str,
+    starts: &[(usize, u32)],
+    index: usize,
+    pointer: &str,
+    limits: &YamlLimits,
+) -> Option<Pos> {
+    locate_in_with(text, starts, index, pointer, limits, true)
+}
+
+fn locate_in_with(
+    text: &str,
+    starts: &[(usize, u32)],
+    index: usize,
+    pointer: &str,
+    limits: &YamlLimits,
+    key: bool,
+) -> Option<Pos> {
     let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(&(byte, line0)) = starts.get(index) {
         if let Some(rest) = stripped.get(byte..) {
-            if let Some(p) = locate(rest, 0, pointer, limits) {
+            if let Some(p) = locate_with(rest, 0, pointer, limits, key) {
                 return Some(Pos {
                     line: p.line + line0,
                     column: p.column,
@@ -261,7 +303,7 @@ pub fn locate_in(
             }
         }
     }
-    locate(text, index, pointer, limits)
+    locate_with(text, index, pointer, limits, key)
 }
 
 /// The parser's options: our depth limit, and no comment events. serde-saphyr turns on
@@ -643,6 +685,10 @@ impl<'a> Builder<'a> {
             }
             *slot = Some(key);
         }
+        if self.recording() {
+            let p = format!("{}{KEY}", self.child_ptr());
+            self.positions.entry(p).or_insert(pos);
+        }
         Ok(())
     }
 
@@ -997,6 +1043,32 @@ mod tests {
         let bad = "a: [1\n";
         let e = event_count(bad, &YamlLimits::default()).unwrap_err();
         assert_eq!(Err(e), parse(bad).map(|_| ()));
+    }
+
+    /// A block mapping's value starts on the line after its key; `locate_key_in` gives the
+    /// key's line, `locate_in` the value's, and both fall back alike.
+    #[test]
+    fn keys_are_located_on_their_own_line() {
+        let text = "a: 1\n---\nspec:\n  port:\n    number: 80\n  name: x\n";
+        let l = YamlLimits::default();
+        let starts = document_starts(text, &l);
+        let at = |p: Option<Pos>| p.map(|p| (p.line, p.column));
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/port", &l)),
+            Some((4, 3))
+        );
+        assert_eq!(
+            at(locate_in(text, &starts, 1, "/spec/port", &l)),
+            Some((5, 5))
+        );
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/name", &l)),
+            Some((6, 3))
+        );
+        assert_eq!(
+            at(locate_key_in(text, &starts, 1, "/spec/nope", &l)),
+            Some((4, 3))
+        );
     }
 
     #[test]

@@ -301,7 +301,7 @@ fn policy_test_command_reports_failures() {
 }
 
 #[test]
-fn unknown_fields_are_warnings_at_their_value_with_a_plain_field_path() {
+fn unknown_fields_are_at_their_key_with_a_plain_field_path() {
     let rt = "apiVersion: networking.gloo.solo.io/v2
 kind: RouteTable
 metadata: {name: rt, namespace: apps}
@@ -314,7 +314,16 @@ spec:
     directResponse: {status: 200}
 ";
     let d = TempRepo::with([("rt.yaml", rt)]);
-    let (code, out, _) = check(d.path(), &["--format", "json"]);
+    // Errors by default (docs/translation.md#strictness), each with the field it may mean.
+    let (code, out, err) = check(d.path(), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("error[unknown-field]"), "{err}");
+    assert!(err.contains("--> rt.yaml:6:3"), "{err}");
+    assert!(err.contains("did you mean `http`?"), "{err}");
+    assert!(err.contains("did you mean `prefix`?"), "{err}");
+    // Warnings under --validate=warn, which alone pass.
+    let (code, out, _) = check(d.path(), &["--format", "json", "--validate=warn"]);
     assert_eq!(code, Some(0), "warnings alone pass: {out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let unknown: Vec<(String, u64, u64)> = v["findings"]
@@ -337,13 +346,13 @@ spec:
             (
                 "RouteTable has no field `spec.htp`; it is ignored".to_string(),
                 6,
-                8
+                3
             ),
             (
                 "RouteTable has no field `spec.http[0].matchers[0].uri.prefx`; it is ignored"
                     .to_string(),
                 9,
-                20
+                13
             ),
         ],
         "{out}"

@@ -1,6 +1,6 @@
 //! Arguments and helpers shared by subcommands.
 
-use crate::config::Limits;
+use crate::config::{Limits, Validate};
 use crate::diag::codes::Load;
 use crate::diag::Diagnostic;
 use crate::manifest::SourceText;
@@ -26,6 +26,24 @@ impl From<IstioApiArg> for IstioApi {
         match a {
             IstioApiArg::V1 => IstioApi::V1,
             IstioApiArg::V1beta1 => IstioApi::V1beta1,
+        }
+    }
+}
+
+/// `--validate`: what an unknown Gloo field, or a known one meshform does not translate, is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateArg {
+    /// An input error (exit 2), as kubectl's default.
+    Strict,
+    /// A warning; the field is left out of the output.
+    Warn,
+}
+
+impl From<ValidateArg> for Validate {
+    fn from(a: ValidateArg) -> Validate {
+        match a {
+            ValidateArg::Strict => Validate::Strict,
+            ValidateArg::Warn => Validate::Warn,
         }
     }
 }
@@ -57,6 +75,11 @@ pub struct SourceArgs {
     /// Ignore exemption annotations (for CI).
     #[arg(long)]
     pub no_exemptions: bool,
+    /// What an unknown Gloo field, or a set field meshform does not translate, is: `strict`
+    /// makes it an input error (exit 2), `warn` a warning with the field left out of the
+    /// output. Default: meshform.yaml `validate`, else strict (docs/translation.md#strictness).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub validate: Option<ValidateArg>,
 }
 
 impl SourceArgs {
@@ -77,6 +100,7 @@ impl SourceArgs {
                 fallback_cluster: self.clusters.first().cloned(),
                 values,
                 limits: None,
+                validate: self.validate.map(Validate::from),
             },
             render: RenderOptions {
                 clusters: self.clusters.clone(),

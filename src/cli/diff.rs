@@ -1,6 +1,8 @@
 //! `meshform diff`: the rendered output of two revisions, compared.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, IstioApiArg, SourceArgs};
+use super::common::{
+    print_diagnostics, print_load_errors, print_stdout, IstioApiArg, SourceArgs, ValidateArg,
+};
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
@@ -84,6 +86,11 @@ pub struct Args {
     /// Ignore exemption annotations.
     #[arg(long)]
     pub no_exemptions: bool,
+    /// What an unknown Gloo field, or a set field meshform does not translate, is in both
+    /// revisions: `strict` makes it an input error (exit 2), `warn` a warning with the field
+    /// left out of the output. Default: meshform.yaml `validate`, else strict.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub validate: Option<ValidateArg>,
 }
 
 impl Args {
@@ -97,6 +104,7 @@ impl Args {
             passthrough: self.passthrough,
             policy_dirs: self.policy_dirs.clone(),
             no_exemptions: self.no_exemptions,
+            validate: self.validate,
         }
     }
 }

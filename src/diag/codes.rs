@@ -166,8 +166,9 @@ registry! {
     /// Typing the Gloo objects and building workspaces.
     Typing {
         Type = "type": "A Gloo field has the wrong type or an invalid value.",
-        UnknownField = "unknown-field": "A Gloo object has a field its API does not define.",
+        UnknownField = "unknown-field": "A Gloo object has a field its API does not define (an error unless `validate: warn`).",
         UnknownValue = "unknown-value": "A Gloo field with a fixed set of values has a value that is not one of them.",
+        UnsupportedField = "unsupported-field": "A Gloo field meshform does not translate is set, so its effect would be missing from the output (an error unless `validate: warn`).",
         UnknownKind = "unknown-kind": "An object in a Gloo API group is of a kind meshform does not translate.",
         EmptyWorkspace = "empty-workspace": "A Workspace selects no namespace of any known cluster.",
         NamespaceInTwoWorkspaces = "namespace-in-two-workspaces": "A namespace is selected by two Workspaces.",

@@ -3,6 +3,7 @@
 //! the policies alike, and `shared` holds the findings the two give alike.
 
 pub mod enums;
+pub mod fields;
 pub mod refs;
 pub mod shared;
 pub mod types;
@@ -10,8 +11,9 @@ pub mod workspace;
 
 pub use workspace::Workspaces;
 
+use crate::config::Validate;
 use crate::diag::codes::Typing;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 use crate::hashing::FastMap;
 use crate::incremental::Incr;
 use crate::manifest::Object;
@@ -156,9 +158,102 @@ fn field_path(path: &serde_ignored::Path) -> String {
     }
 }
 
-/// Types `spec` of one object; a type error names file:line:col, the object and the field;
-/// fields the API does not have are warnings.
-fn typed<T: DeserializeOwned + Default>(
+/// An unknown field: where its mapping is (relative to `spec`) and its key.
+struct Unknown {
+    parent: String,
+    key: String,
+}
+
+impl Unknown {
+    fn of(path: &serde_ignored::Path) -> Unknown {
+        match path {
+            serde_ignored::Path::Map { parent, key } => Unknown {
+                parent: field_path(parent),
+                key: key.clone(),
+            },
+            p => Unknown {
+                parent: String::new(),
+                key: field_path(p),
+            },
+        }
+    }
+
+    /// `spec.<parent>.<key>`.
+    fn field(&self) -> String {
+        match self.parent.as_str() {
+            "" => format!("spec.{}", self.key),
+            p => format!("spec.{p}.{}", self.key),
+        }
+    }
+}
+
+/// The severity of a field meshform cannot honour under `validate`.
+fn severity(validate: Validate) -> Severity {
+    match validate {
+        Validate::Strict => Severity::Error,
+        Validate::Warn => Severity::Warning,
+    }
+}
+
+/// What `--validate=warn` is, for the help of a strict finding.
+const DOWNGRADE: &str = "--validate=warn or meshform.yaml `validate: warn` makes this a warning \
+     and leaves the field out";
+
+/// The finding for an unknown field: an error under `validate: strict` (kubectl's default), with
+/// the nearest field the API has at that place; a warning under `validate: warn`.
+fn unknown_field(repo: &Repo, o: &Object, u: &Unknown) -> Diagnostic {
+    let field = u.field();
+    let validate = repo.config.validate;
+    let mut message = format!("{} has no field `{field}`", o.id.kind);
+    if validate == Validate::Warn {
+        message.push_str("; it is ignored");
+    }
+    // Only now are the schemas read: clean input never builds them.
+    let known = fields::fields_at(&o.id.kind, &u.parent);
+    let mut help = match fields::nearest(&u.key, &known) {
+        Some(k) => format!("did you mean `{k}`?"),
+        None if known.is_empty() => "check the spelling against the Gloo API reference".into(),
+        None => format!("the fields here are {}", known.join(", ")),
+    };
+    if validate == Validate::Strict {
+        help = format!("{help} For a repo mid-migration, {DOWNGRADE}.");
+    }
+    Diagnostic::new(severity(validate), Typing::UnknownField, message)
+        .at(repo.locate_key(o, &field))
+        .on(o.id.clone())
+        .field(field)
+        .help(help)
+}
+
+/// The finding for a set field that meshform does not translate (docs/translation.md#fields).
+fn untranslated_field(repo: &Repo, o: &Object, field: String) -> Diagnostic {
+    let validate = repo.config.validate;
+    let reason = match fields::entry(&o.id.kind, &fields::generic(&field)).map(|f| f.class) {
+        Some(fields::Class::Rejected(r)) => r,
+        _ => "",
+    };
+    let mut message = format!(
+        "{} `{field}` is not supported yet: its effect would be missing from the output",
+        o.id.kind
+    );
+    if validate == Validate::Warn {
+        message.push_str("; it is left out");
+    }
+    let mut help = format!("meshform does not translate it: {reason}");
+    if validate == Validate::Strict {
+        help = format!("{help}. Remove it; for a repo mid-migration, {DOWNGRADE}.");
+    }
+    Diagnostic::new(severity(validate), Typing::UnsupportedField, message)
+        .at(repo.locate_key(o, &field))
+        .on(o.id.clone())
+        .field(field)
+        .help(help)
+}
+
+/// Types `spec` of one object; a type error names file:line:col, the object and the field.
+/// Fields the API does not have, and set fields meshform does not translate, are errors, or
+/// warnings under `validate: warn`.
+fn typed<T: DeserializeOwned + Default + fields::Untranslated>(
     repo: &Repo,
     index: usize,
     o: &Object,
@@ -175,23 +270,22 @@ fn typed<T: DeserializeOwned + Default>(
     let mut unknown = Vec::new();
     // Without tracking the path: almost every object types, and only an error needs it.
     let result: Result<T, _> =
-        serde_ignored::deserialize(spec_value, |path| unknown.push(field_path(&path)));
+        serde_ignored::deserialize(spec_value, |path| unknown.push(Unknown::of(&path)));
     match result {
         Ok(spec) => {
-            for u in unknown {
-                let field = format!("spec.{u}");
-                diags.push(
-                    Diagnostic::warning(
-                        Typing::UnknownField,
-                        format!("{} has no field `{}`; it is ignored", o.id.kind, field),
-                    )
-                    .at(repo.locate(o, &field))
-                    .on(o.id.clone())
-                    .field(field)
-                    .help("check the spelling against the Gloo API reference"),
-                );
+            let before = diags.len();
+            for u in &unknown {
+                diags.push(unknown_field(repo, o, u));
             }
-            Some(Typed {
+            let mut untranslated = Vec::new();
+            spec.untranslated(&mut untranslated);
+            for field in untranslated {
+                diags.push(untranslated_field(repo, o, field));
+            }
+            let failed = diags[before..]
+                .iter()
+                .any(|d| d.severity == Severity::Error);
+            (!failed).then(|| Typed {
                 meta,
                 spec: Arc::new(spec),
             })
@@ -608,7 +702,7 @@ mod tests {
             }
             root
         };
-        // `a` has an unknown field (a warning), `b` is quiet, `c` changes its port, and `d`
+        // `a` has an unknown field (a warning under `validate: warn`), `b` is quiet, `c` changes its port, and `d`
         // moves down a line in its file with its value unchanged.
         let noisy = es("a", 443, "  bogus: 1\n");
         let base = write(
@@ -633,7 +727,10 @@ mod tests {
                 ),
             ],
         );
-        let load = LoadOptions::default();
+        let load = LoadOptions {
+            validate: Some(Validate::Warn),
+            ..LoadOptions::default()
+        };
         let base = Repo::load(&Origin::Dir(base), &load).unwrap();
         use crate::incremental::Earlier;
         let recording = Incr {

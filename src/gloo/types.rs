@@ -17,7 +17,7 @@ pub type Labels = IndexMap<String, String>;
 // ----- common.gloo.solo.io (§2) -------------------------------------------------------------
 
 /// §2.1 ObjectReference: namespace and cluster default to the parent's.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
     /// Object name.
@@ -32,7 +32,7 @@ pub struct ObjectReference {
 }
 
 /// §2.2 ObjectSelector: empty fields match anything available in the parent's workspace.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectSelector {
     /// Labels the object must carry.
@@ -53,7 +53,7 @@ pub struct ObjectSelector {
 }
 
 /// §2.3 PortSelector: a number (1..65535) or a name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortSelector {
     /// Port number.
@@ -65,7 +65,9 @@ pub struct PortSelector {
 }
 
 /// §2.4 DestinationKind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DestinationKind {
     /// A Kubernetes Service (default).
@@ -78,7 +80,7 @@ pub enum DestinationKind {
 }
 
 /// §2.4 DestinationReference.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationReference {
     /// The destination object.
@@ -102,7 +104,7 @@ pub struct DestinationReference {
 }
 
 /// §2.6 WorkloadSelector.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSelector {
     /// Which workloads.
@@ -117,7 +119,9 @@ pub struct WorkloadSelector {
 }
 
 /// §2.8 StringMatch: one of exact, prefix, regex, suffix; plus ignoreCase.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct StringMatch {
     /// Exact match.
@@ -138,7 +142,9 @@ pub struct StringMatch {
 }
 
 /// §2.9 HeaderMatcher.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct HeaderMatcher {
     /// Header name.
@@ -156,7 +162,9 @@ pub struct HeaderMatcher {
 }
 
 /// §2.9 QueryParameterMatcher.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryParameterMatcher {
     /// Parameter name.
@@ -171,7 +179,9 @@ pub struct QueryParameterMatcher {
 }
 
 /// §2.7 HTTPRequestMatcher.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequestMatcher {
     /// Unsupported by Gloo.
@@ -195,7 +205,7 @@ pub struct HttpRequestMatcher {
 }
 
 /// §2.10 TCPRequestMatcher.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TcpRequestMatcher {
     /// Port.
@@ -204,7 +214,7 @@ pub struct TcpRequestMatcher {
 }
 
 /// §2.10 TLSRequestMatcher.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsRequestMatcher {
     /// SNI hosts.
@@ -216,7 +226,7 @@ pub struct TlsRequestMatcher {
 }
 
 /// §2.11 Locality.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Locality {
     /// Region.
@@ -233,7 +243,7 @@ pub struct Locality {
 // ----- ExternalService (§3) -----------------------------------------------------------------
 
 /// §3.1 ExternalService spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServiceSpec {
     /// Hostnames (mutually exclusive with addresses).
@@ -254,7 +264,7 @@ pub struct ExternalServiceSpec {
 }
 
 /// §3.2 ExternalService port.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServicePort {
     /// Port number.
@@ -278,7 +288,7 @@ pub struct ExternalServicePort {
 }
 
 /// §3.3 TlsConfig.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientsideTls {
     /// SNI; the single host when empty.
@@ -307,7 +317,7 @@ pub struct ClientsideTls {
 // ----- ExternalEndpoint (§4) ----------------------------------------------------------------
 
 /// §4 ExternalEndpoint spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalEndpointSpec {
     /// IP, FQDN or unix:// path.
@@ -322,7 +332,7 @@ pub struct ExternalEndpointSpec {
 }
 
 /// §4 ExternalEndpoint port.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
     /// Required with more than one port.
@@ -336,7 +346,7 @@ pub struct EndpointPort {
 // ----- RouteTable (§5) ----------------------------------------------------------------------
 
 /// §5.1 RouteTable spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteTableSpec {
     /// Hosts; empty for delegated (child) tables.
@@ -378,7 +388,7 @@ pub struct RouteTableSpec {
 }
 
 /// §5.3 HTTPRoute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRoute {
     /// Unique within the table.
@@ -408,7 +418,7 @@ pub struct HttpRoute {
 }
 
 /// §5.4 ForwardToAction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardToAction {
     /// At most 100; empty means the table's defaultDestination.
@@ -429,7 +439,7 @@ pub struct ForwardToAction {
 }
 
 /// Envoy RegexMatchAndSubstitute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegexRewrite {
     /// `{regex}`.
@@ -441,7 +451,7 @@ pub struct RegexRewrite {
 }
 
 /// `{regex: ...}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegexPattern {
     /// RE2 regex.
@@ -453,7 +463,7 @@ pub struct RegexPattern {
 }
 
 /// §5.5 DelegateAction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegateAction {
     /// Child tables.
@@ -468,7 +478,7 @@ pub struct DelegateAction {
 }
 
 /// §5.6 RedirectAction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RedirectAction {
     /// New host.
@@ -483,7 +493,7 @@ pub struct RedirectAction {
 }
 
 /// §5.6 DirectResponseAction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectResponseAction {
     /// HTTP status.
@@ -495,7 +505,7 @@ pub struct DirectResponseAction {
 }
 
 /// §5.6 TCPRoute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TcpRoute {
     /// Port matchers.
@@ -507,7 +517,7 @@ pub struct TcpRoute {
 }
 
 /// §5.6 TLSRoute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsRoute {
     /// SNI matchers.
@@ -521,7 +531,7 @@ pub struct TlsRoute {
 // ----- VirtualDestination (§6) --------------------------------------------------------------
 
 /// §6 VirtualDestination spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualDestinationSpec {
     /// Hosts; no `*`.
@@ -545,7 +555,7 @@ pub struct VirtualDestinationSpec {
 }
 
 /// §6 VirtualDestination port.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualDestinationPort {
     /// 1..65535.
@@ -562,7 +572,7 @@ pub struct VirtualDestinationPort {
 // ----- VirtualGateway (§7) ------------------------------------------------------------------
 
 /// §7 VirtualGateway spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualGatewaySpec {
     /// Gateway workloads in the same workspace.
@@ -574,7 +584,7 @@ pub struct VirtualGatewaySpec {
 }
 
 /// §7 listener.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Listener {
     /// A port of the gateway Service.
@@ -604,7 +614,7 @@ pub struct Listener {
 }
 
 /// §7 listener TLS.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListenerTls {
     /// Kubernetes secret.
@@ -625,7 +635,7 @@ pub struct ListenerTls {
 }
 
 /// Listener TLS files.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsFiles {
     /// Server certificate path.
@@ -640,7 +650,7 @@ pub struct TlsFiles {
 }
 
 /// Listener TLS parameters.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsParameters {
     /// Minimum TLS version, in Istio's spelling (`TLSV1_2`).
@@ -655,7 +665,7 @@ pub struct TlsParameters {
 }
 
 /// §7 allowedRouteTables entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedRouteTable {
     /// Host (wildcards allowed).
@@ -672,7 +682,7 @@ pub struct AllowedRouteTable {
 // ----- Workspace and WorkspaceSettings (§8, §2.12–2.13) --------------------------------------
 
 /// §8.1 Workspace spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSpec {
     /// Clusters and namespaces of the workspace.
@@ -681,7 +691,7 @@ pub struct WorkspaceSpec {
 }
 
 /// §2.12 ClusterSelector.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSelector {
     /// Cluster name; `*` patterns allowed.
@@ -699,7 +709,7 @@ pub struct ClusterSelector {
 }
 
 /// §2.12 NamespaceSelector.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceSelector {
     /// Namespace name; `*` patterns allowed.
@@ -714,7 +724,7 @@ pub struct NamespaceSelector {
 }
 
 /// §8.2 WorkspaceSettings spec.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSettingsSpec {
     /// What this workspace imports.
@@ -729,7 +739,7 @@ pub struct WorkspaceSettingsSpec {
 }
 
 /// §8.2 importFrom/exportTo entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceObjectSelector {
     /// Which workspaces.
@@ -741,7 +751,7 @@ pub struct WorkspaceObjectSelector {
 }
 
 /// §2.13 WorkspaceSelector.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSelector {
     /// Workspace name; `*` patterns allowed.
@@ -753,7 +763,7 @@ pub struct WorkspaceSelector {
 }
 
 /// §8.2 TypedObjectSelector.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedObjectSelector {
     /// ALL (default), ROUTE_TABLE, SERVICE, VIRTUAL_DESTINATION, EXTERNAL_SERVICE, ...
@@ -777,7 +787,7 @@ pub struct TypedObjectSelector {
 
 /// FaultInjectionPolicy spec (resilience.policy.gloo.solo.io/v2), as far as the translator
 /// uses it: route selection by labels and the fault config (E5).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultInjectionPolicySpec {
     /// Which routes.
@@ -789,16 +799,19 @@ pub struct FaultInjectionPolicySpec {
 }
 
 /// `applyToRoutes[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteSelector {
     /// `{labels, name, namespace, ...}` of the route.
     #[serde(default)]
     pub route: ObjectSelector,
+    /// Selects routes by their destinations (not translated).
+    #[serde(default)]
+    pub with_destinations: Option<Box<serde_json::Value>>,
 }
 
 /// Fault config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultConfig {
     /// Delay.
@@ -810,7 +823,7 @@ pub struct FaultConfig {
 }
 
 /// Fault delay.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultDelay {
     /// Duration, e.g. `2s`.
@@ -822,7 +835,7 @@ pub struct FaultDelay {
 }
 
 /// Fault abort.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultAbort {
     /// HTTP status.

@@ -356,6 +356,7 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             fallback_cluster: Some(cluster.clone()),
             values,
             limits: None,
+            validate: None,
         },
         render: RenderOptions {
             clusters: vec![cluster.clone()],

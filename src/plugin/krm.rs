@@ -262,6 +262,7 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         fallback_cluster: Some(fallback.clone()),
         values: Map::new(),
         limits: None,
+        validate: None,
     };
     let limits = config.limits;
     let repo = Repo::from_files(config, files, &fallback, &load, limits).map_err(items_failure)?;

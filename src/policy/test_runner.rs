@@ -245,8 +245,13 @@ pub fn run_file(path: &Path, sum: &mut Summary) -> Result<(), TestError> {
         for r in &t.resources {
             collect(base, r, &mut files)?;
         }
+        // Policy tests check policies: a field meshform would not render is only a warning.
+        let config = Config {
+            validate: crate::config::Validate::Warn,
+            ..Config::default()
+        };
         let repo = Repo::from_files(
-            Config::default(),
+            config,
             files,
             "cluster1",
             &LoadOptions::default(),
