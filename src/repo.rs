@@ -406,9 +406,28 @@ impl Repo {
     /// Where a field of an object is written (falls back to the object's start). Parses only
     /// the object's document, so locating every object of a big file stays linear.
     pub fn locate(&self, obj: &Object, field: &str) -> Location {
-        let Some(src) = self.files.get(obj.file_index) else {
-            return obj.location.clone();
-        };
+        self.locate_pointer(obj, &manifest::field_to_pointer(field))
+            .unwrap_or_else(|| obj.location.clone())
+    }
+
+    /// The location of `field` of `obj`, or of its nearest enclosing field that is written
+    /// (an ExternalService port without `name` for `spec.ports[0].name`), with that field as
+    /// a JSON pointer relative to the object (empty: the object's own location).
+    pub fn locate_nearest(&self, obj: &Object, field: &str) -> (Location, String) {
+        let mut pointer = manifest::field_to_pointer(field);
+        while !pointer.is_empty() {
+            if let Some(at) = self.locate_pointer(obj, &pointer) {
+                return (at, pointer);
+            }
+            let cut = pointer.rfind('/').unwrap_or(0);
+            pointer.truncate(cut);
+        }
+        (obj.location.clone(), pointer)
+    }
+
+    /// The location of a JSON pointer relative to `obj`, if it is written.
+    fn locate_pointer(&self, obj: &Object, relative: &str) -> Option<Location> {
+        let src = self.files.get(obj.file_index)?;
         let limits = self.limits.yaml();
         let starts = {
             let mut cache = self
@@ -420,11 +439,9 @@ impl Repo {
                 .or_insert_with(|| Arc::new(yaml::document_starts(&src.text, &limits)))
                 .clone()
         };
-        let pointer = format!("{}{}", obj.pointer, manifest::field_to_pointer(field));
-        match yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits) {
-            Some(pos) => Location::new(src.path.clone(), pos),
-            None => obj.location.clone(),
-        }
+        let pointer = format!("{}{relative}", obj.pointer);
+        yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
+            .map(|pos| Location::new(src.path.clone(), pos))
     }
 }
 

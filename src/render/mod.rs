@@ -23,7 +23,7 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
-use crate::istio::object::{Kept, Rendered, SourceRef};
+use crate::istio::object::{Kept, Origins, Rendered, SourceRef};
 use crate::manifest::Location;
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -316,6 +316,7 @@ impl<'a> Ctx<'a> {
             cluster: cluster.to_string(),
             value: Value::Object(m),
             sources,
+            origins: Origins::default(),
         }
     }
 }
@@ -433,7 +434,7 @@ pub fn render(
         "render: merged, sorted, deduplicated at {:?}",
         start.elapsed()
     );
-    let validation = finish::diagnostics(&mut objects);
+    let validation = finish::diagnostics(repo, &mut objects);
     tracing::debug!("render: cross-object checks at {:?}", start.elapsed());
     let count = objects.len();
     let (objects, nodes, stream) = match keep {
@@ -577,7 +578,7 @@ fn dedup_same(
             continue;
         };
         if existing.body.same(&o.body) {
-            absorb(&mut existing.sources, o.sources);
+            absorb(&mut existing.sources, &mut existing.origins, o.sources);
         } else {
             diags.push(collision(&o.cluster, &o.id, &o.sources, &existing.sources));
         }
@@ -617,6 +618,7 @@ fn kept<V>(
                 value: pick(f.body)?,
                 cluster: f.cluster,
                 sources: f.sources,
+                origins: f.origins,
             })
         })
         .collect()
@@ -658,7 +660,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 by_id.insert(key, o);
             }
             Some(existing) if existing.value == o.value => {
-                absorb(&mut existing.sources, o.sources);
+                absorb(&mut existing.sources, &mut existing.origins, o.sources);
             }
             Some(existing)
                 if key.1.kind == "DestinationRule"
@@ -675,7 +677,11 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
                 existing.value["spec"]["subsets"] = Value::Array(subsets);
-                absorb(&mut existing.sources, o.sources);
+                // The subsets were renumbered: what was recorded of them no longer holds.
+                existing
+                    .origins
+                    .retain(|x| !x.at.path().starts_with("spec.subsets"));
+                absorb(&mut existing.sources, &mut existing.origins, o.sources);
             }
             Some(existing) => {
                 diags.push(collision(&key.0, &key.1, &o.sources, &existing.sources));
@@ -685,13 +691,25 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
     by_id.into_values().collect()
 }
 
-/// Adds sources to an object's list, without duplicates, sorted.
-fn absorb(into: &mut Vec<SourceRef>, sources: Vec<SourceRef>) {
+/// Adds sources to an object's list, without duplicates, sorted; its origins follow their
+/// sources to their new places.
+fn absorb(into: &mut Vec<SourceRef>, origins: &mut Origins, sources: Vec<SourceRef>) {
     for s in sources {
         if !into.contains(&s) {
             into.push(s);
         }
     }
+    if origins.is_empty() {
+        into.sort();
+        return;
+    }
+    let mut order: Vec<usize> = (0..into.len()).collect();
+    order.sort_by(|&a, &b| into[a].cmp(&into[b]));
+    let mut moved = vec![0; into.len()];
+    for (to, &from) in order.iter().enumerate() {
+        moved[from] = to;
+    }
+    origins.renumber(&moved);
     into.sort();
 }
 
@@ -715,6 +733,7 @@ fn passthrough<'a>(
                     id: o.id.clone(),
                     location: o.location.clone(),
                 }],
+                origins: Origins::default(),
             }],
             diagnostics: Vec::new(),
         })
