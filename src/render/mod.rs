@@ -434,7 +434,8 @@ pub fn render(
         "render: merged, sorted, deduplicated at {:?}",
         start.elapsed()
     );
-    let validation = finish::diagnostics(repo, &mut objects);
+    let mut validation = finish::diagnostics(repo, &mut objects);
+    drop_explained(&mut validation, &diagnostics);
     tracing::debug!("render: cross-object checks at {:?}", start.elapsed());
     let count = objects.len();
     let (objects, nodes, stream) = match keep {
@@ -560,6 +561,24 @@ fn stage(parts: impl ParallelIterator<Item = Part>, keep: Keep) -> Stage {
             a.extend(b);
             a
         })
+}
+
+/// Drops an Istio finding at a Gloo field where translation already reported an error: the
+/// translation's error names the same problem in Gloo's terms (`*` in a sidecar-bound
+/// RouteTable's hosts, say), and one finding per problem is enough.
+fn drop_explained(validation: &mut Vec<Diagnostic>, translation: &[Diagnostic]) {
+    let explained: Vec<(&crate::manifest::ObjectId, &str)> = translation
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .filter_map(|d| Some((d.object.as_ref()?, d.field.as_deref()?)))
+        .collect();
+    if explained.is_empty() {
+        return;
+    }
+    validation.retain(|v| {
+        let at = v.object.as_ref().zip(v.field.as_deref());
+        !at.is_some_and(|(o, f)| explained.contains(&(o, f)))
+    });
 }
 
 /// Of objects sorted by identity, keeps one per identity: a repeat equal to the first only
