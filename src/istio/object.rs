@@ -144,6 +144,11 @@ impl Origins {
     pub fn source_field(&self, path: &str) -> Option<(usize, String)> {
         let mut best: Option<(usize, &Origin, String)> = None;
         for o in &self.0 {
+            // Spelled out only when the text before its index matches.
+            let head = o.at.template.split('#').next().unwrap_or_default();
+            if !path.starts_with(head) {
+                continue;
+            }
             let at = o.at.path();
             let Some(rest) = path.strip_prefix(at.as_str()) else {
                 continue;

@@ -757,3 +757,156 @@ fn passthrough<'a>(
             diagnostics: Vec::new(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::source::SourceFile;
+
+    /// Renders files (path, text) as values.
+    fn rendered(files: &[(&str, &str)]) -> (Repo, Output) {
+        let files = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: p.to_string(),
+                data: t.as_bytes().to_vec(),
+                blob: None,
+            })
+            .collect();
+        let repo = Repo::from_files(
+            Config::default(),
+            files,
+            "cluster1",
+            &crate::repo::LoadOptions::default(),
+            Limits::default(),
+        )
+        .expect("loads");
+        let (model, _, _) = Model::build(&repo, Incr::OFF);
+        let (out, _) = render(&repo, &model, &RenderOptions::default(), Incr::OFF);
+        (repo, out)
+    }
+
+    /// The source object and field that made a rendered field of the object of this kind.
+    fn origin(out: &Output, kind: &str, path: &str) -> Option<(String, String)> {
+        let o = out.objects.iter().find(|o| o.id().kind == kind)?;
+        let (i, field) = o.origins.source_field(path)?;
+        Some((o.sources[i].id.name.clone(), field))
+    }
+
+    const ES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: keycloak, namespace: apps}
+spec:
+  hosts: [keycloak.example.com]
+  selector: {app: keycloak}
+  ports:
+  - {name: https, number: 443, protocol: HTTPS, targetPort: {name: https}}
+";
+    const EE: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalEndpoint
+metadata: {name: a-endpoint, namespace: apps, labels: {app: keycloak}}
+spec:
+  address: 10.0.0.1
+  ports:
+  - {name: https, number: 8443}
+";
+
+    #[test]
+    fn service_entry_parts_map_to_the_external_service_and_its_endpoints() {
+        let (_, out) = rendered(&[("es.yaml", ES), ("ee.yaml", EE)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        // The endpoint sorts before the ExternalService among the sources; the indexes follow.
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.ports[0].protocol"),
+            s("keycloak", "spec.ports[0].protocol")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.hosts[0]"),
+            s("keycloak", "spec.hosts[0]")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.endpoints[0].address"),
+            s("a-endpoint", "spec.address")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.endpoints[0].labels.app"),
+            s("a-endpoint", "metadata.labels.app")
+        );
+        assert_eq!(
+            origin(&out, "DestinationRule", "spec.trafficPolicy.portLevelSettings[0].tls.sni"),
+            s("keycloak", "spec.ports[0].clientsideTls.sni")
+        );
+        assert_eq!(
+            origin(&out, "DestinationRule", "spec.host"),
+            s("keycloak", "spec.hosts[0]")
+        );
+        assert_eq!(origin(&out, "ServiceEntry", "metadata.name"), None);
+    }
+
+    #[test]
+    fn virtual_service_routes_map_to_the_table_that_wrote_them() {
+        let parent = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: parent, namespace: app}
+spec:
+  hosts: [www.example.com]
+  http:
+  - name: first
+    directResponse: {status: 200}
+  - name: delegate
+    delegate:
+      routeTables: [{labels: {parent: www}}]
+  tcp:
+  - forwardTo: {destinations: [{ref: {name: db}, port: {number: 5432}}]}
+";
+        let child = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: child, namespace: app, labels: {parent: www}}
+spec:
+  http:
+  - name: a
+    matchers: [{uri: {prefix: /a}}]
+    directResponse: {status: 200}
+  - name: b
+    matchers: [{uri: {prefix: /b}}]
+    directResponse: {status: 200}
+";
+        let (_, out) = rendered(&[("parent.yaml", parent), ("child.yaml", child)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        let vs = "VirtualService";
+        assert_eq!(origin(&out, vs, "spec.hosts[0]"), s("parent", "spec.hosts[0]"));
+        assert_eq!(origin(&out, vs, "spec.http[0].name"), s("parent", "spec.http[0]"));
+        assert_eq!(origin(&out, vs, "spec.http[2].match[0]"), s("child", "spec.http[1]"));
+        assert_eq!(origin(&out, vs, "spec.tcp[0].route[0]"), s("parent", "spec.tcp[0]"));
+        assert_eq!(origin(&out, vs, "spec.gateways[0]"), s("parent", "spec.virtualGateways"));
+    }
+
+    #[test]
+    fn absorbing_sources_moves_their_origins_with_them() {
+        let src = |name: &str| SourceRef {
+            id: crate::manifest::ObjectId {
+                api_version: "networking.gloo.solo.io/v2".into(),
+                kind: "RouteTable".into(),
+                namespace: "app".into(),
+                name: name.into(),
+            },
+            location: Location {
+                file: format!("{name}.yaml").into(),
+                line: 1,
+                column: 1,
+            },
+        };
+        let mut sources = vec![src("m"), src("z")];
+        let mut origins = Origins::default();
+        use crate::istio::object::FieldAt;
+        origins.add(FieldAt::key("spec.hosts"), 1, FieldAt::key("spec.hosts"), true);
+        absorb(&mut sources, &mut origins, vec![src("a"), src("m")]);
+        assert_eq!(sources, vec![src("a"), src("m"), src("z")]);
+        assert_eq!(
+            origins.source_field("spec.hosts[0]"),
+            Some((2, "spec.hosts[0]".into())),
+            "z moved from 1 to 2"
+        );
+    }
+}
