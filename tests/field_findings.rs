@@ -56,7 +56,11 @@ fn an_istio_finding_is_at_the_gloo_field_once_for_every_copy() {
     let f = &port[0];
     assert_eq!(f["file"], "externalservice.yaml", "{f}");
     // `protocol: TCP`, not the apiVersion line.
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(9), Some(15)), "{f}");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(9), Some(15)),
+        "{f}"
+    );
     assert_eq!(f["field"], "spec.ports[0].protocol", "{f}");
     let msg = f["message"].as_str().unwrap_or_default();
     assert!(
@@ -70,9 +74,18 @@ fn an_istio_finding_is_at_the_gloo_field_once_for_every_copy() {
 
     let r = meshform().arg("check").arg(d.path()).run();
     assert_eq!(r.code, Some(1));
-    assert!(r.stdout.contains("  --> externalservice.yaml:9:15"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("  --> externalservice.yaml:9:15"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("9 |     protocol: TCP"), "{}", r.stdout);
-    assert_eq!(r.stdout.matches("error[istio-port]").count(), 1, "{}", r.stdout);
+    assert_eq!(
+        r.stdout.matches("error[istio-port]").count(),
+        1,
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -151,7 +164,10 @@ fn a_wildcard_host_on_sidecars_is_a_gloo_error_at_the_host_saying_what_to_write(
         "{out}"
     );
     assert!(out.contains("  --> rt.yaml:13:11"), "{out}");
-    assert!(out.contains("= object: RouteTable apps/rt, field: spec.hosts[0]"), "{out}");
+    assert!(
+        out.contains("= object: RouteTable apps/rt, field: spec.hosts[0]"),
+        "{out}"
+    );
     assert!(
         out.contains("= help: list the hostnames the clients call instead, such as `httpbin.org` (where this table routes to); or bind the table to a VirtualGateway (spec.virtualGateways)"),
         "{out}"

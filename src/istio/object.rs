@@ -275,9 +275,24 @@ mod tests {
 
     fn origins() -> Origins {
         let mut o = Origins::default();
-        o.add(FieldAt::key("spec.hosts"), 0, FieldAt::key("spec.hosts"), true);
-        o.add(FieldAt::key("spec.ports"), 0, FieldAt::key("spec.ports"), true);
-        o.add(FieldAt::at("spec.endpoints[#]", 0), 1, FieldAt::key("spec"), true);
+        o.add(
+            FieldAt::key("spec.hosts"),
+            0,
+            FieldAt::key("spec.hosts"),
+            true,
+        );
+        o.add(
+            FieldAt::key("spec.ports"),
+            0,
+            FieldAt::key("spec.ports"),
+            true,
+        );
+        o.add(
+            FieldAt::at("spec.endpoints[#]", 0),
+            1,
+            FieldAt::key("spec"),
+            true,
+        );
         o.add(
             FieldAt::at("spec.http[#]", 1),
             2,
@@ -323,12 +338,20 @@ mod tests {
     fn the_longest_parent_wins_and_renumbering_follows_the_sources() {
         let mut o = Origins::default();
         o.add(FieldAt::key("spec"), 0, FieldAt::key("spec"), false);
-        o.add(FieldAt::at("spec.endpoints[#]", 2), 1, FieldAt::key("spec"), true);
+        o.add(
+            FieldAt::at("spec.endpoints[#]", 2),
+            1,
+            FieldAt::key("spec"),
+            true,
+        );
         assert_eq!(
             o.source_field("spec.endpoints[2].address"),
             Some((1, "spec.address".into()))
         );
-        assert_eq!(o.source_field("spec.endpoints[1]"), Some((0, "spec".into())));
+        assert_eq!(
+            o.source_field("spec.endpoints[1]"),
+            Some((0, "spec".into()))
+        );
         o.renumber(&[1, 0]);
         assert_eq!(
             o.source_field("spec.endpoints[2].address"),

@@ -167,14 +167,39 @@ fn service_entry_origins(es: &Typed<ExternalServiceSpec>, at: &[usize]) -> Origi
     let eps = at.len() - 1;
     let mut o = Origins::with_capacity(3 + 2 * eps);
     if es.spec.hosts.is_empty() {
-        o.add(FieldAt::key("spec.hosts"), es_at, FieldAt::key("spec.addresses"), false);
+        o.add(
+            FieldAt::key("spec.hosts"),
+            es_at,
+            FieldAt::key("spec.addresses"),
+            false,
+        );
     } else {
-        o.add(FieldAt::key("spec.hosts"), es_at, FieldAt::key("spec.hosts"), true);
+        o.add(
+            FieldAt::key("spec.hosts"),
+            es_at,
+            FieldAt::key("spec.hosts"),
+            true,
+        );
     }
-    o.add(FieldAt::key("spec.addresses"), es_at, FieldAt::key("spec.addresses"), true);
-    o.add(FieldAt::key("spec.ports"), es_at, FieldAt::key("spec.ports"), true);
+    o.add(
+        FieldAt::key("spec.addresses"),
+        es_at,
+        FieldAt::key("spec.addresses"),
+        true,
+    );
+    o.add(
+        FieldAt::key("spec.ports"),
+        es_at,
+        FieldAt::key("spec.ports"),
+        true,
+    );
     for (j, &ee_at) in at[1..].iter().enumerate() {
-        o.add(FieldAt::at("spec.endpoints[#]", j), ee_at, FieldAt::key("spec"), true);
+        o.add(
+            FieldAt::at("spec.endpoints[#]", j),
+            ee_at,
+            FieldAt::key("spec"),
+            true,
+        );
         o.add(
             FieldAt::at("spec.endpoints[#].labels", j),
             ee_at,
@@ -203,7 +228,12 @@ fn tls_rule_origins(
     o.add(FieldAt::key("spec.host"), es_at, host, false);
     for (k, (i, _)) in tls_ports.iter().enumerate() {
         let setting = "spec.trafficPolicy.portLevelSettings[#]";
-        o.add(FieldAt::at(setting, k), es_at, FieldAt::at("spec.ports[#]", *i), false);
+        o.add(
+            FieldAt::at(setting, k),
+            es_at,
+            FieldAt::at("spec.ports[#]", *i),
+            false,
+        );
         o.add(
             FieldAt::at("spec.trafficPolicy.portLevelSettings[#].tls", k),
             es_at,

@@ -834,7 +834,11 @@ spec:
             s("a-endpoint", "metadata.labels.app")
         );
         assert_eq!(
-            origin(&out, "DestinationRule", "spec.trafficPolicy.portLevelSettings[0].tls.sni"),
+            origin(
+                &out,
+                "DestinationRule",
+                "spec.trafficPolicy.portLevelSettings[0].tls.sni"
+            ),
             s("keycloak", "spec.ports[0].clientsideTls.sni")
         );
         assert_eq!(
@@ -875,11 +879,26 @@ spec:
         let (_, out) = rendered(&[("parent.yaml", parent), ("child.yaml", child)]);
         let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
         let vs = "VirtualService";
-        assert_eq!(origin(&out, vs, "spec.hosts[0]"), s("parent", "spec.hosts[0]"));
-        assert_eq!(origin(&out, vs, "spec.http[0].name"), s("parent", "spec.http[0]"));
-        assert_eq!(origin(&out, vs, "spec.http[2].match[0]"), s("child", "spec.http[1]"));
-        assert_eq!(origin(&out, vs, "spec.tcp[0].route[0]"), s("parent", "spec.tcp[0]"));
-        assert_eq!(origin(&out, vs, "spec.gateways[0]"), s("parent", "spec.virtualGateways"));
+        assert_eq!(
+            origin(&out, vs, "spec.hosts[0]"),
+            s("parent", "spec.hosts[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.http[0].name"),
+            s("parent", "spec.http[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.http[2].match[0]"),
+            s("child", "spec.http[1]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.tcp[0].route[0]"),
+            s("parent", "spec.tcp[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.gateways[0]"),
+            s("parent", "spec.virtualGateways")
+        );
     }
 
     #[test]
@@ -900,7 +919,12 @@ spec:
         let mut sources = vec![src("m"), src("z")];
         let mut origins = Origins::default();
         use crate::istio::object::FieldAt;
-        origins.add(FieldAt::key("spec.hosts"), 1, FieldAt::key("spec.hosts"), true);
+        origins.add(
+            FieldAt::key("spec.hosts"),
+            1,
+            FieldAt::key("spec.hosts"),
+            true,
+        );
         absorb(&mut sources, &mut origins, vec![src("a"), src("m")]);
         assert_eq!(sources, vec![src("a"), src("m"), src("z")]);
         assert_eq!(

@@ -298,6 +298,18 @@ pub struct Subject<'a> {
     pub origins: &'a Origins,
 }
 
+/// What makes two problems one finding: severity, code, rendered path, message, source and
+/// its field, rendered kind.
+type GroupKey<'a> = (
+    Severity,
+    Istio,
+    String,
+    String,
+    Option<&'a SourceRef>,
+    Option<String>,
+    &'a str,
+);
+
 /// How many copies a finding names before it counts the rest.
 const COPIES_SHOWN: usize = 6;
 
@@ -316,8 +328,7 @@ pub fn report(repo: &Repo, found: Vec<(Subject<'_>, Problem)>) -> Vec<Diagnostic
         first: &'a ObjectId,
     }
     let mut groups: Vec<Group<'_>> = Vec::new();
-    let mut index: HashMap<(Severity, Istio, String, String, Option<&SourceRef>, Option<String>, &str), usize> =
-        HashMap::new();
+    let mut index: HashMap<GroupKey<'_>, usize> = HashMap::new();
     for (o, p) in found {
         let path = p.path.to_string();
         let (source, field) = match o.origins.source_field(&path) {
@@ -398,7 +409,9 @@ pub fn report(repo: &Repo, found: Vec<(Subject<'_>, Problem)>) -> Vec<Diagnostic
         }
         let version = &schema::source().0;
         out.push(d.help(if g.problem.code == Istio::Schema {
-            format!("Istio {version}'s CRD schema rejects this; the API server would refuse the object")
+            format!(
+                "Istio {version}'s CRD schema rejects this; the API server would refuse the object"
+            )
         } else if g.problem.severity == Severity::Error {
             format!("istiod {version}'s validating webhook would reject this object")
         } else {

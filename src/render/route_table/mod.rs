@@ -111,16 +111,29 @@ fn mesh_wildcard(ctx: &Ctx<'_>, rt: &Rt, part: &mut Part) {
     let Some(i) = rt.spec.hosts.iter().position(|h| h == "*") else {
         return;
     };
-    let why = if rt.spec.virtual_gateways.as_deref().unwrap_or(&[]).is_empty() {
+    let why = if rt
+        .spec
+        .virtual_gateways
+        .as_deref()
+        .unwrap_or(&[])
+        .is_empty()
+    {
         "it has no virtualGateways"
     } else {
         "it sets workloadSelectors"
     };
     let mut routed: Vec<&str> = Vec::new();
-    for o in part.objects.iter().filter(|o| o.value["kind"] == "VirtualService") {
+    for o in part
+        .objects
+        .iter()
+        .filter(|o| o.value["kind"] == "VirtualService")
+    {
         for section in ["http", "tcp", "tls"] {
             let routes = o.value["spec"][section].as_array().map_or(&[][..], |v| v);
-            for d in routes.iter().flat_map(|r| r["route"].as_array().into_iter().flatten()) {
+            for d in routes
+                .iter()
+                .flat_map(|r| r["route"].as_array().into_iter().flatten())
+            {
                 if let Some(h) = d["destination"]["host"].as_str() {
                     if !routed.contains(&h) {
                         routed.push(h);
@@ -174,7 +187,11 @@ fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str>
 
 /// The sources of the table's VirtualServices: the table and the child tables of its routes,
 /// sorted; and where each table (by repo object index) is among them.
-fn sources(ctx: &Ctx<'_>, rt: &Rt, routes: &[FlatRoute<'_>]) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
+fn sources(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    routes: &[FlatRoute<'_>],
+) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
     let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
         .chain(routes.iter().map(|r| &r.table.meta))
         .map(|m| m.index)
@@ -218,17 +235,42 @@ impl Table<'_> {
 fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> Origins {
     let own = table.source_of(table.rt.meta.index);
     let mut o = Origins::with_capacity(2 + table.routes.len() + tcp.len() + tls.len());
-    o.add(FieldAt::key("spec.hosts"), own, FieldAt::key("spec.hosts"), true);
-    o.add(FieldAt::key("spec.gateways"), own, FieldAt::key("spec.virtualGateways"), false);
+    o.add(
+        FieldAt::key("spec.hosts"),
+        own,
+        FieldAt::key("spec.hosts"),
+        true,
+    );
+    o.add(
+        FieldAt::key("spec.gateways"),
+        own,
+        FieldAt::key("spec.virtualGateways"),
+        false,
+    );
     for (i, r) in table.routes.iter().enumerate() {
         let from = table.source_of(r.table.meta.index);
-        o.add(FieldAt::at("spec.http[#]", i), from, FieldAt::at("spec.http[#]", r.index), false);
+        o.add(
+            FieldAt::at("spec.http[#]", i),
+            from,
+            FieldAt::at("spec.http[#]", r.index),
+            false,
+        );
     }
     for (i, &k) in tcp.iter().enumerate() {
-        o.add(FieldAt::at("spec.tcp[#]", i), own, FieldAt::at("spec.tcp[#]", k), false);
+        o.add(
+            FieldAt::at("spec.tcp[#]", i),
+            own,
+            FieldAt::at("spec.tcp[#]", k),
+            false,
+        );
     }
     for (i, &k) in tls.iter().enumerate() {
-        o.add(FieldAt::at("spec.tls[#]", i), own, FieldAt::at("spec.tls[#]", k), false);
+        o.add(
+            FieldAt::at("spec.tls[#]", i),
+            own,
+            FieldAt::at("spec.tls[#]", k),
+            false,
+        );
     }
     o
 }
