@@ -42,32 +42,106 @@ impl<V> Rendered<V> {
     }
 }
 
-/// A field path with at most one list index, kept as a static template in which `#` stands
-/// for the index (`spec.http[#]`, `spec.ports[#].clientsideTls`), so that recording one
-/// allocates nothing; it is spelled out only when a finding needs it.
+/// The field paths provenance is recorded with, rendered and source alike; `#` stands for a
+/// list index. One byte each, so recording costs little where every route records one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// `metadata.labels`
+    MetadataLabels,
+    /// `spec`
+    Spec,
+    /// `spec.addresses`
+    Addresses,
+    /// `spec.endpoints[#]`
+    Endpoint,
+    /// `spec.endpoints[#].labels`
+    EndpointLabels,
+    /// `spec.gateways`
+    Gateways,
+    /// `spec.host`
+    Host,
+    /// `spec.hosts`
+    Hosts,
+    /// `spec.hosts[#]`
+    HostAt,
+    /// `spec.http[#]`
+    Http,
+    /// `spec.ports`
+    Ports,
+    /// `spec.ports[#]`
+    PortAt,
+    /// `spec.ports[#].clientsideTls`
+    PortClientTls,
+    /// `spec.tcp[#]`
+    Tcp,
+    /// `spec.tls[#]`
+    Tls,
+    /// `spec.trafficPolicy.portLevelSettings[#]`
+    PortLevelSetting,
+    /// `spec.trafficPolicy.portLevelSettings[#].tls`
+    PortLevelTls,
+    /// `spec.virtualGateways`
+    VirtualGateways,
+}
+
+impl Template {
+    /// The path, `#` for the index.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Template::MetadataLabels => "metadata.labels",
+            Template::Spec => "spec",
+            Template::Addresses => "spec.addresses",
+            Template::Endpoint => "spec.endpoints[#]",
+            Template::EndpointLabels => "spec.endpoints[#].labels",
+            Template::Gateways => "spec.gateways",
+            Template::Host => "spec.host",
+            Template::Hosts => "spec.hosts",
+            Template::HostAt => "spec.hosts[#]",
+            Template::Http => "spec.http[#]",
+            Template::Ports => "spec.ports",
+            Template::PortAt => "spec.ports[#]",
+            Template::PortClientTls => "spec.ports[#].clientsideTls",
+            Template::Tcp => "spec.tcp[#]",
+            Template::Tls => "spec.tls[#]",
+            Template::PortLevelSetting => "spec.trafficPolicy.portLevelSettings[#]",
+            Template::PortLevelTls => "spec.trafficPolicy.portLevelSettings[#].tls",
+            Template::VirtualGateways => "spec.virtualGateways",
+        }
+    }
+}
+
+/// A field path with at most one list index: a [`Template`] and the index, so that recording
+/// one allocates nothing; it is spelled out only when a finding needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldAt {
-    template: &'static str,
+    template: Template,
     index: u32,
 }
 
 impl FieldAt {
     /// A path without an index (`spec.hosts`).
-    pub const fn key(template: &'static str) -> FieldAt {
+    pub const fn key(template: Template) -> FieldAt {
         FieldAt { template, index: 0 }
     }
 
     /// A path whose `#` is `index` (`spec.http[#]` with 2 is `spec.http[2]`).
-    pub fn at(template: &'static str, index: usize) -> FieldAt {
+    pub fn at(template: Template, index: usize) -> FieldAt {
         FieldAt {
             template,
             index: u32::try_from(index).unwrap_or(u32::MAX),
         }
     }
 
+    /// The path with `#` for its index (`spec.http[#]`).
+    pub fn template(&self) -> &'static str {
+        self.template.text()
+    }
+
     /// The path spelled out (`spec.http[2]`).
     pub fn path(&self) -> String {
-        self.template.replacen('#', &self.index.to_string(), 1)
+        self.template
+            .text()
+            .replacen('#', &self.index.to_string(), 1)
     }
 }
 
@@ -145,7 +219,7 @@ impl Origins {
         let mut best: Option<(usize, &Origin, String)> = None;
         for o in &self.0 {
             // Spelled out only when the text before its index matches.
-            let head = o.at.template.split('#').next().unwrap_or_default();
+            let head = o.at.template().split('#').next().unwrap_or_default();
             if !path.starts_with(head) {
                 continue;
             }
@@ -276,33 +350,33 @@ mod tests {
     fn origins() -> Origins {
         let mut o = Origins::default();
         o.add(
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             0,
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             true,
         );
         o.add(
-            FieldAt::key("spec.ports"),
+            FieldAt::key(Template::Ports),
             0,
-            FieldAt::key("spec.ports"),
+            FieldAt::key(Template::Ports),
             true,
         );
         o.add(
-            FieldAt::at("spec.endpoints[#]", 0),
+            FieldAt::at(Template::Endpoint, 0),
             1,
-            FieldAt::key("spec"),
+            FieldAt::key(Template::Spec),
             true,
         );
         o.add(
-            FieldAt::at("spec.http[#]", 1),
+            FieldAt::at(Template::Http, 1),
             2,
-            FieldAt::at("spec.http[#]", 4),
+            FieldAt::at(Template::Http, 4),
             false,
         );
         o.add(
-            FieldAt::at("spec.trafficPolicy.portLevelSettings[#]", 0),
+            FieldAt::at(Template::PortLevelSetting, 0),
             0,
-            FieldAt::at("spec.ports[#].clientsideTls", 3),
+            FieldAt::at(Template::PortClientTls, 3),
             false,
         );
         o
@@ -337,11 +411,16 @@ mod tests {
     #[test]
     fn the_longest_parent_wins_and_renumbering_follows_the_sources() {
         let mut o = Origins::default();
-        o.add(FieldAt::key("spec"), 0, FieldAt::key("spec"), false);
         o.add(
-            FieldAt::at("spec.endpoints[#]", 2),
+            FieldAt::key(Template::Spec),
+            0,
+            FieldAt::key(Template::Spec),
+            false,
+        );
+        o.add(
+            FieldAt::at(Template::Endpoint, 2),
             1,
-            FieldAt::key("spec"),
+            FieldAt::key(Template::Spec),
             true,
         );
         assert_eq!(

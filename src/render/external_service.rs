@@ -6,7 +6,7 @@ use super::{Ctx, Part};
 use crate::diag::codes::Translate;
 use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
 use crate::gloo::Typed;
-use crate::istio::object::{FieldAt, Origins, SourceRef};
+use crate::istio::object::{FieldAt, Origins, SourceRef, Template};
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
 
@@ -168,42 +168,42 @@ fn service_entry_origins(es: &Typed<ExternalServiceSpec>, at: &[usize]) -> Origi
     let mut o = Origins::with_capacity(3 + 2 * eps);
     if es.spec.hosts.is_empty() {
         o.add(
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             es_at,
-            FieldAt::key("spec.addresses"),
+            FieldAt::key(Template::Addresses),
             false,
         );
     } else {
         o.add(
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             es_at,
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             true,
         );
     }
     o.add(
-        FieldAt::key("spec.addresses"),
+        FieldAt::key(Template::Addresses),
         es_at,
-        FieldAt::key("spec.addresses"),
+        FieldAt::key(Template::Addresses),
         true,
     );
     o.add(
-        FieldAt::key("spec.ports"),
+        FieldAt::key(Template::Ports),
         es_at,
-        FieldAt::key("spec.ports"),
+        FieldAt::key(Template::Ports),
         true,
     );
     for (j, &ee_at) in at[1..].iter().enumerate() {
         o.add(
-            FieldAt::at("spec.endpoints[#]", j),
+            FieldAt::at(Template::Endpoint, j),
             ee_at,
-            FieldAt::key("spec"),
+            FieldAt::key(Template::Spec),
             true,
         );
         o.add(
-            FieldAt::at("spec.endpoints[#].labels", j),
+            FieldAt::at(Template::EndpointLabels, j),
             ee_at,
-            FieldAt::key("metadata.labels"),
+            FieldAt::key(Template::MetadataLabels),
             true,
         );
     }
@@ -221,23 +221,23 @@ fn tls_rule_origins(
 ) -> Origins {
     let mut o = Origins::with_capacity(1 + 2 * tls_ports.len());
     let host = if es.spec.hosts.is_empty() {
-        FieldAt::key("spec.addresses")
+        FieldAt::key(Template::Addresses)
     } else {
-        FieldAt::at("spec.hosts[#]", h)
+        FieldAt::at(Template::HostAt, h)
     };
-    o.add(FieldAt::key("spec.host"), es_at, host, false);
+    o.add(FieldAt::key(Template::Host), es_at, host, false);
     for (k, (i, _)) in tls_ports.iter().enumerate() {
-        let setting = "spec.trafficPolicy.portLevelSettings[#]";
+        let setting = Template::PortLevelSetting;
         o.add(
             FieldAt::at(setting, k),
             es_at,
-            FieldAt::at("spec.ports[#]", *i),
+            FieldAt::at(Template::PortAt, *i),
             false,
         );
         o.add(
-            FieldAt::at("spec.trafficPolicy.portLevelSettings[#].tls", k),
+            FieldAt::at(Template::PortLevelTls, k),
             es_at,
-            FieldAt::at("spec.ports[#].clientsideTls", *i),
+            FieldAt::at(Template::PortClientTls, *i),
             true,
         );
     }

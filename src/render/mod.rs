@@ -699,7 +699,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 // The subsets were renumbered: what was recorded of them no longer holds.
                 existing
                     .origins
-                    .retain(|x| !x.at.path().starts_with("spec.subsets"));
+                    .retain(|x| !x.at.template().starts_with("spec.subsets"));
                 absorb(&mut existing.sources, &mut existing.origins, o.sources);
             }
             Some(existing) => {
@@ -918,11 +918,11 @@ spec:
         };
         let mut sources = vec![src("m"), src("z")];
         let mut origins = Origins::default();
-        use crate::istio::object::FieldAt;
+        use crate::istio::object::{FieldAt, Template};
         origins.add(
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             1,
-            FieldAt::key("spec.hosts"),
+            FieldAt::key(Template::Hosts),
             true,
         );
         absorb(&mut sources, &mut origins, vec![src("a"), src("m")]);

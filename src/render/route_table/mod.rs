@@ -30,7 +30,7 @@ use super::{Ctx, Part, SourceRef};
 use crate::diag::codes::Translate;
 use crate::gloo::types::RouteTableSpec;
 use crate::gloo::Typed;
-use crate::istio::object::{FieldAt, Origins};
+use crate::istio::object::{FieldAt, Origins, Template};
 use delegation::{FlatRoute, Walk};
 use destinations::{subset_rule, Subsets};
 use placement::Instance;
@@ -236,39 +236,39 @@ fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> O
     let own = table.source_of(table.rt.meta.index);
     let mut o = Origins::with_capacity(2 + table.routes.len() + tcp.len() + tls.len());
     o.add(
-        FieldAt::key("spec.hosts"),
+        FieldAt::key(Template::Hosts),
         own,
-        FieldAt::key("spec.hosts"),
+        FieldAt::key(Template::Hosts),
         true,
     );
     o.add(
-        FieldAt::key("spec.gateways"),
+        FieldAt::key(Template::Gateways),
         own,
-        FieldAt::key("spec.virtualGateways"),
+        FieldAt::key(Template::VirtualGateways),
         false,
     );
     for (i, r) in table.routes.iter().enumerate() {
         let from = table.source_of(r.table.meta.index);
         o.add(
-            FieldAt::at("spec.http[#]", i),
+            FieldAt::at(Template::Http, i),
             from,
-            FieldAt::at("spec.http[#]", r.index),
+            FieldAt::at(Template::Http, r.index),
             false,
         );
     }
     for (i, &k) in tcp.iter().enumerate() {
         o.add(
-            FieldAt::at("spec.tcp[#]", i),
+            FieldAt::at(Template::Tcp, i),
             own,
-            FieldAt::at("spec.tcp[#]", k),
+            FieldAt::at(Template::Tcp, k),
             false,
         );
     }
     for (i, &k) in tls.iter().enumerate() {
         o.add(
-            FieldAt::at("spec.tls[#]", i),
+            FieldAt::at(Template::Tls, i),
             own,
-            FieldAt::at("spec.tls[#]", k),
+            FieldAt::at(Template::Tls, k),
             false,
         );
     }
