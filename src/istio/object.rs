@@ -82,6 +82,10 @@ pub enum Template {
     PortLevelTls,
     /// `spec.virtualGateways`
     VirtualGateways,
+    /// `spec.servers[#]`
+    Server,
+    /// `spec.listeners[#]`
+    Listener,
 }
 
 impl Template {
@@ -106,6 +110,8 @@ impl Template {
             Template::PortLevelSetting => "spec.trafficPolicy.portLevelSettings[#]",
             Template::PortLevelTls => "spec.trafficPolicy.portLevelSettings[#].tls",
             Template::VirtualGateways => "spec.virtualGateways",
+            Template::Server => "spec.servers[#]",
+            Template::Listener => "spec.listeners[#]",
         }
     }
 }

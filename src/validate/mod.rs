@@ -1,12 +1,13 @@
 //! Validation of rendered objects against Istio's CRD schemas and the istiod webhook rules
-//! (shared/reference/istio-validation.md), reported against the Gloo source's file:line.
+//! (shared/reference/istio-validation.md), reported at the Gloo source field's file:line.
 //!
 //! - `schema`: layer 1, the API server (structural schema, unknown fields, list types, CEL rules);
 //! - `rules`: layer 2, istiod's validating webhook (§3.1–3.8), per kind;
 //! - `cross`: the two `istioctl analyze` checks that fit a renderer (§3.10).
 //!
 //! Every problem becomes a [`Diagnostic`] with code `istio-schema` or `istio-<rule>`, a message
-//! naming the rendered object and its field path, at the location of the Gloo source object.
+//! naming the rendered object (every copy of it) and its field path, at the Gloo field that made
+//! the offending value ([`report`]; docs/architecture.md, "Where findings point").
 //!
 //! Codes (istio-validation.md item numbers in brackets): `istio-schema` (§2: types, enums,
 //! required, unknown fields, list-map keys, CRD CEL rules), `istio-metadata` [1, 2, 4],
@@ -505,6 +506,23 @@ mod tests {
                 .starts_with("rendered ServiceEntry ns/se (cluster cluster1) spec.hosts[0]: hostname cannot be wildcard"),
             "{}",
             d.message
+        );
+    }
+
+    #[test]
+    fn copies_are_listed_by_cluster_and_counted_past_six() {
+        assert_eq!(copies(&[("c1", "app", "x")]), "app/x (cluster c1)");
+        assert_eq!(
+            copies(&[("c1", "app", "x"), ("c1", "gw", "x"), ("c2", "app", "x")]),
+            "app/x, gw/x (cluster c1), app/x (cluster c2)"
+        );
+        let many: Vec<(&str, &str, &str)> = ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .map(|ns| ("c1", *ns, "x"))
+            .collect();
+        assert_eq!(
+            copies(&many),
+            "a/x, b/x, c/x, d/x, e/x, f/x (cluster c1) and 2 more copies"
         );
     }
 
