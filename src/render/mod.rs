@@ -902,6 +902,37 @@ spec:
     }
 
     #[test]
+    fn gateway_servers_map_to_their_listeners() {
+        let vg = "apiVersion: networking.gloo.solo.io/v2
+kind: VirtualGateway
+metadata: {name: ingress, namespace: gw}
+spec:
+  workloads:
+  - selector: {labels: {istio: ingressgateway}}
+  listeners:
+  - http: {}
+    port: {number: 80}
+  - http: {}
+    port: {number: 8081}
+";
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: ingress, namespace: gw, labels: {istio: ingressgateway}}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: alt, port: 8081, targetPort: 8081}
+";
+        let (_, out) = rendered(&[("vg.yaml", vg), ("svc.yaml", svc)]);
+        assert_eq!(
+            origin(&out, "Gateway", "spec.servers[1].port.number"),
+            Some(("ingress".to_string(), "spec.listeners[1]".to_string()))
+        );
+    }
+
+    #[test]
     fn absorbing_sources_moves_their_origins_with_them() {
         let src = |name: &str| SourceRef {
             id: crate::manifest::ObjectId {
