@@ -167,6 +167,7 @@ registry! {
     Typing {
         Type = "type": "A Gloo field has the wrong type or an invalid value.",
         UnknownField = "unknown-field": "A Gloo object has a field its API does not define.",
+        UnknownValue = "unknown-value": "A Gloo field with a fixed set of values has a value that is not one of them.",
         UnknownKind = "unknown-kind": "An object in a Gloo API group is of a kind meshform does not translate.",
         EmptyWorkspace = "empty-workspace": "A Workspace selects no namespace of any known cluster.",
         NamespaceInTwoWorkspaces = "namespace-in-two-workspaces": "A namespace is selected by two Workspaces.",
@@ -194,7 +195,6 @@ registry! {
         OutputCollision = "output-collision": "Two sources render the same Istio object differently.",
         PathRewriteRegex = "path-rewrite-regex": "A route combines pathRewrite with a regex matcher.",
         PortRequired = "port-required": "A destination Service has several ports and the destination names none.",
-        RedirectCode = "redirect-code": "A redirect's responseCode is not one Gloo defines.",
         RedirectEmpty = "redirect-empty": "A redirect sets neither hostRedirect nor pathRedirect.",
         ReservedAnnotation = "reserved-annotation": "virtualServiceAnnotations sets an annotation Gloo reserves.",
         RouteAction = "route-action": "A route has not exactly one action (forwardTo, delegate, redirect, directResponse).",

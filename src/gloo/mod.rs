@@ -2,6 +2,7 @@
 //! (docs/translation.md); `refs` resolves the references between objects for the translator and
 //! the policies alike, and `shared` holds the findings the two give alike.
 
+pub mod enums;
 pub mod refs;
 pub mod shared;
 pub mod types;
@@ -208,15 +209,14 @@ fn typed<T: DeserializeOwned + Default>(
             } else {
                 format!("spec.{path}")
             };
-            diags.push(
-                Diagnostic::error(
-                    Typing::Type,
-                    format!("{field}: {}", friendly(&e.to_string())),
-                )
-                .at(repo.locate(o, &field))
-                .on(o.id.clone())
-                .field(field),
-            );
+            let msg = e.to_string();
+            let d = match enums::unknown_value(&field, &msg) {
+                Some((message, help)) => {
+                    Diagnostic::error(Typing::UnknownValue, message).help(help)
+                }
+                None => Diagnostic::error(Typing::Type, format!("{field}: {}", friendly(&msg))),
+            };
+            diags.push(d.at(repo.locate(o, &field)).on(o.id.clone()).field(field));
             None
         }
     }

@@ -4,6 +4,10 @@
 //! (solo-apis `gloo-mesh-v2.6.x` protos, cited there as S1). Fields meshform does not translate
 //! are still typed where the reference lists them, so a wrong type is reported, not ignored.
 
+pub use super::enums::{
+    AppProtocol, ClientTlsMode, FailureMode, ListenerTlsMode, ObjectKind, Protocol, RedirectCode,
+    SortMethod, TlsProtocolVersion, WorkloadKind,
+};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -106,7 +110,7 @@ pub struct WorkloadSelector {
     pub selector: Option<ObjectSelector>,
     /// `KUBE` (default) or `VM`.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<WorkloadKind>,
     /// Which workload port.
     #[serde(default)]
     pub port: Option<PortSelector>,
@@ -262,9 +266,9 @@ pub struct ExternalServicePort {
     /// Port name.
     #[serde(default)]
     pub name: String,
-    /// HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS.
-    #[serde(default)]
-    pub protocol: String,
+    /// HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS; `""` is unset.
+    #[serde(default, deserialize_with = "super::enums::empty_unset")]
+    pub protocol: Option<Protocol>,
     /// Client-side TLS.
     #[serde(default)]
     pub clientside_tls: Option<ClientsideTls>,
@@ -282,7 +286,7 @@ pub struct ClientsideTls {
     pub sni: String,
     /// SIMPLE (default), DISABLE, MUTUAL, ISTIO_MUTUAL.
     #[serde(default)]
-    pub mode: Option<String>,
+    pub mode: Option<ClientTlsMode>,
     /// File path.
     #[serde(default)]
     pub client_certificate: String,
@@ -367,7 +371,7 @@ pub struct RouteTableSpec {
     pub portal_metadata: Option<Box<serde_json::Value>>,
     /// ROUTE_REPLACEMENT (default) or FREEZE_CONFIG.
     #[serde(default)]
-    pub failure_mode: Option<String>,
+    pub failure_mode: Option<FailureMode>,
     /// Annotations for the generated VirtualService (parent tables only).
     #[serde(default)]
     pub virtual_service_annotations: Labels,
@@ -460,7 +464,7 @@ pub struct DelegateAction {
     pub allowed_routes: Option<Vec<serde_json::Value>>,
     /// TABLE_WEIGHT (default) or ROUTE_SPECIFICITY.
     #[serde(default)]
-    pub sort_method: Option<String>,
+    pub sort_method: Option<SortMethod>,
 }
 
 /// §5.6 RedirectAction.
@@ -475,7 +479,7 @@ pub struct RedirectAction {
     pub path_redirect: Option<String>,
     /// MOVED_PERMANENTLY (default), FOUND, SEE_OTHER, TEMPORARY_REDIRECT, PERMANENT_REDIRECT.
     #[serde(default)]
-    pub response_code: Option<String>,
+    pub response_code: Option<RedirectCode>,
 }
 
 /// §5.6 DirectResponseAction.
@@ -547,9 +551,9 @@ pub struct VirtualDestinationPort {
     /// 1..65535.
     #[serde(default)]
     pub number: u32,
-    /// Protocol (upper or lower case).
-    #[serde(default)]
-    pub protocol: String,
+    /// Protocol (any case); `""` is unset.
+    #[serde(default, deserialize_with = "super::enums::empty_unset")]
+    pub protocol: Option<Protocol>,
     /// Backend port; defaults to `number`.
     #[serde(default)]
     pub target_port: Option<PortSelector>,
@@ -594,9 +598,9 @@ pub struct Listener {
     /// Egress: exposed ExternalServices (not translated).
     #[serde(default)]
     pub exposed_external_services: Option<Vec<serde_json::Value>>,
-    /// Application protocol; inferred when empty.
-    #[serde(default)]
-    pub app_protocol: Option<String>,
+    /// Application protocol (any case); inferred when unset or `""`.
+    #[serde(default, deserialize_with = "super::enums::empty_unset")]
+    pub app_protocol: Option<AppProtocol>,
 }
 
 /// §7 listener TLS.
@@ -617,7 +621,7 @@ pub struct ListenerTls {
     pub parameters: Option<TlsParameters>,
     /// PASSTHROUGH (default), SIMPLE, MUTUAL, AUTO_PASSTHROUGH, ISTIO_MUTUAL.
     #[serde(default)]
-    pub mode: Option<String>,
+    pub mode: Option<ListenerTlsMode>,
 }
 
 /// Listener TLS files.
@@ -639,12 +643,12 @@ pub struct TlsFiles {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsParameters {
-    /// Minimum TLS version.
+    /// Minimum TLS version, in Istio's spelling (`TLSV1_2`).
     #[serde(default)]
-    pub min_protocol_version: Option<String>,
-    /// Maximum TLS version.
+    pub min_protocol_version: Option<TlsProtocolVersion>,
+    /// Maximum TLS version, in Istio's spelling.
     #[serde(default)]
-    pub max_protocol_version: Option<String>,
+    pub max_protocol_version: Option<TlsProtocolVersion>,
     /// Cipher suites.
     #[serde(default)]
     pub cipher_suites: Vec<String>,
@@ -754,7 +758,7 @@ pub struct WorkspaceSelector {
 pub struct TypedObjectSelector {
     /// ALL (default), ROUTE_TABLE, SERVICE, VIRTUAL_DESTINATION, EXTERNAL_SERVICE, ...
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<ObjectKind>,
     /// Labels.
     #[serde(default)]
     pub labels: Labels,

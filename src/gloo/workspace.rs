@@ -4,7 +4,9 @@
 //! workspace, and in another workspace W when its owner's WorkspaceSettings `exportTo` selects W
 //! and the object, and W's `importFrom` selects the owner and the object [C S1 WorkspaceSettings].
 
-use super::types::{Labels, TypedObjectSelector, WorkspaceObjectSelector, WorkspaceSettingsSpec};
+use super::types::{
+    Labels, ObjectKind, TypedObjectSelector, WorkspaceObjectSelector, WorkspaceSettingsSpec,
+};
 use super::{glob_match, labels_match, Meta, Model};
 use crate::diag::codes::Typing;
 use crate::diag::Diagnostic;
@@ -27,22 +29,6 @@ pub struct Workspaces {
     members: Vec<Vec<(String, String)>>,
     settings: Vec<Option<WorkspaceSettingsSpec>>,
     implicit: bool,
-}
-
-/// The kind names WorkspaceSettings resources use for exportable kinds (§8.2).
-fn typed_kind(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "RouteTable" => "ROUTE_TABLE",
-        "Service" => "SERVICE",
-        "VirtualDestination" => "VIRTUAL_DESTINATION",
-        "ExternalService" => "EXTERNAL_SERVICE",
-        "ApiDoc" => "API_DOC",
-        "GraphQLResolverMap" => "GRAPHQL_RESOLVER_MAP",
-        "GraphQLSchema" => "GRAPHQL_SCHEMA",
-        "GraphQLStitchedSchema" => "GRAPHQL_STITCHED_SCHEMA",
-        "ExternalWorkload" => "EXTERNAL_WORKLOAD",
-        _ => return None,
-    })
 }
 
 impl Workspaces {
@@ -289,7 +275,7 @@ impl Workspaces {
         if owner == target {
             return true;
         }
-        let Some(tk) = typed_kind(kind) else {
+        let Some(tk) = ObjectKind::of(kind) else {
             // Only Services, VirtualDestinations, ExternalServices, RouteTables (and a few
             // API kinds) can be exported [C §8.2].
             return false;
@@ -335,16 +321,16 @@ fn cluster_selected(name: Option<&str>, selector: &Labels, cluster: &str, labels
     name.is_none_or(|p| glob_match(p, cluster)) && labels_match(selector, labels)
 }
 
-fn resources_select(e: &WorkspaceObjectSelector, kind: &str, meta: &Meta) -> bool {
+fn resources_select(e: &WorkspaceObjectSelector, kind: ObjectKind, meta: &Meta) -> bool {
     match &e.resources {
         None => true,
         Some(rs) => rs.iter().any(|r| resource_selects(r, kind, meta)),
     }
 }
 
-fn resource_selects(r: &TypedObjectSelector, kind: &str, meta: &Meta) -> bool {
-    let kind_ok = match r.kind.as_deref() {
-        None | Some("ALL") => true,
+fn resource_selects(r: &TypedObjectSelector, kind: ObjectKind, meta: &Meta) -> bool {
+    let kind_ok = match r.kind {
+        None | Some(ObjectKind::All) => true,
         Some(k) => k == kind,
     };
     kind_ok

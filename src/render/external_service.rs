@@ -4,7 +4,9 @@
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
-use crate::gloo::types::{ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels};
+use crate::gloo::types::{
+    ClientTlsMode, ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels, Protocol,
+};
 use crate::gloo::Typed;
 use crate::istio::object::{FieldAt, Origins, SourceRef, Template};
 use serde_json::{json, Map, Value};
@@ -25,10 +27,9 @@ pub(crate) fn primary_host(es: &Typed<ExternalServiceSpec>) -> String {
 /// The Istio port name for an ExternalService port: its name, else `<protocol>-<number>`.
 pub(crate) fn port_name(p: &ExternalServicePort) -> String {
     if p.name.is_empty() {
-        let proto = if p.protocol.is_empty() {
-            "tcp".to_string()
-        } else {
-            p.protocol.to_lowercase()
+        let proto = match p.protocol {
+            None => "tcp".to_string(),
+            Some(pr) => pr.as_str().to_lowercase(),
         };
         format!("{proto}-{}", p.number)
     } else {
@@ -38,7 +39,7 @@ pub(crate) fn port_name(p: &ExternalServicePort) -> String {
 
 /// True if a port needs client-side TLS: protocol HTTPS or TLS, or clientsideTls set [O §9.4].
 fn needs_tls(p: &ExternalServicePort) -> bool {
-    p.clientside_tls.is_some() || matches!(p.protocol.to_uppercase().as_str(), "HTTPS" | "TLS")
+    p.clientside_tls.is_some() || matches!(p.protocol, Some(Protocol::Https | Protocol::Tls))
 }
 
 /// ExternalEndpoints an ExternalService selects: metadata.labels ⊇ spec.selector, in the same
@@ -248,10 +249,10 @@ fn tls_rule_origins(
 /// which have the same names in Istio].
 fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &str) -> Value {
     let t = p.clientside_tls.clone().unwrap_or_default();
-    let mode = t.mode.clone().unwrap_or_else(|| "SIMPLE".into());
+    let mode = t.mode.unwrap_or_default();
     let mut m = Map::new();
-    m.insert("mode".into(), json!(mode));
-    if mode == "DISABLE" {
+    m.insert("mode".into(), json!(mode.as_str()));
+    if mode == ClientTlsMode::Disable {
         return Value::Object(m);
     }
     // "If there is a single host in the hosts list, this will be used as the SNI" [C S1]; with
@@ -261,10 +262,10 @@ fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &s
     } else {
         host.to_string()
     };
-    if !es.spec.hosts.is_empty() && !host.contains('*') && mode != "ISTIO_MUTUAL" {
+    if !es.spec.hosts.is_empty() && !host.contains('*') && mode != ClientTlsMode::IstioMutual {
         m.insert("sni".into(), json!(sni));
     }
-    if mode != "ISTIO_MUTUAL" {
+    if mode != ClientTlsMode::IstioMutual {
         for (k, v) in [
             ("clientCertificate", &t.client_certificate),
             ("privateKey", &t.private_key),
@@ -326,8 +327,8 @@ fn service_entry_spec(
         let mut port = Map::new();
         port.insert("name".into(), json!(port_name(p)));
         port.insert("number".into(), json!(p.number));
-        if !p.protocol.is_empty() {
-            port.insert("protocol".into(), json!(p.protocol.to_uppercase()));
+        if let Some(pr) = p.protocol {
+            port.insert("protocol".into(), json!(pr.as_str()));
         }
         if eps.is_empty() {
             // Without endpoints the SE port carries targetPort, defaulting to number [O E1].

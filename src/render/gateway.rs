@@ -57,10 +57,8 @@ pub(crate) fn selected_workloads<'c>(
 
 /// The listener's Istio protocol: appProtocol, else inferred from http/tcp and tls [C §7].
 fn protocol(l: &Listener) -> String {
-    if let Some(p) = &l.app_protocol {
-        if !p.is_empty() {
-            return p.to_uppercase();
-        }
+    if let Some(p) = l.app_protocol {
+        return p.as_str().into();
     }
     match (l.tcp.is_some(), l.tls.is_some()) {
         (true, true) => "TLS",
@@ -78,10 +76,7 @@ fn server_tls(l: &Listener) -> Option<Value> {
     let t = l.tls.as_ref()?;
     let mut m = Map::new();
     // The listener TLS mode defaults to PASSTHROUGH (enum value 0) [C §7].
-    m.insert(
-        "mode".into(),
-        json!(t.mode.clone().unwrap_or_else(|| "PASSTHROUGH".into())),
-    );
+    m.insert("mode".into(), json!(t.mode.unwrap_or_default().as_str()));
     if let Some(s) = &t.secret_name {
         m.insert("credentialName".into(), json!(s));
     }
@@ -100,11 +95,11 @@ fn server_tls(l: &Listener) -> Option<Value> {
         m.insert("subjectAltNames".into(), json!(t.verify_subject_alt_name));
     }
     if let Some(p) = &t.parameters {
-        if let Some(v) = &p.min_protocol_version {
-            m.insert("minProtocolVersion".into(), json!(v));
+        if let Some(v) = p.min_protocol_version {
+            m.insert("minProtocolVersion".into(), json!(v.as_str()));
         }
-        if let Some(v) = &p.max_protocol_version {
-            m.insert("maxProtocolVersion".into(), json!(v));
+        if let Some(v) = p.max_protocol_version {
+            m.insert("maxProtocolVersion".into(), json!(v.as_str()));
         }
         if !p.cipher_suites.is_empty() {
             m.insert("cipherSuites".into(), json!(p.cipher_suites));

@@ -86,7 +86,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         }
     }
     let ports: Vec<Value> = s.ports.iter().map(|p| {
-        let proto = p.protocol.to_uppercase();
+        let proto = p.protocol.map_or("", |pr| pr.as_str());
         json!({"name": format!("{}-{}", proto.to_lowercase(), p.number), "number": p.number, "protocol": proto})
     }).collect();
     let parent = Parent {
@@ -171,7 +171,11 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             let mut wp = Map::new();
             for p in &s.ports {
                 wp.insert(
-                    format!("{}-{}", p.protocol.to_lowercase(), p.number),
+                    format!(
+                        "{}-{}",
+                        p.protocol.map_or("", |pr| pr.as_str()).to_lowercase(),
+                        p.number
+                    ),
                     json!(ew.port),
                 );
             }

@@ -238,7 +238,7 @@ fn delegate<'a>(
             out.push((*weight, r));
         }
     }
-    if d.sort_method.as_deref() == Some("ROUTE_SPECIFICITY") {
+    if d.sort_method == Some(SortMethod::RouteSpecificity) {
         return Ok(by_specificity(out));
     }
     Ok(out.into_iter().map(|(_, r)| r).collect())

@@ -68,22 +68,7 @@ fn redirect(
     if let Some(p) = &rd.path_redirect {
         m.insert("uri".into(), json!(p));
     }
-    let code = match rd.response_code.as_deref() {
-        None | Some("MOVED_PERMANENTLY") => 301,
-        Some("FOUND") => 302,
-        Some("SEE_OTHER") => 303,
-        Some("TEMPORARY_REDIRECT") => 307,
-        Some("PERMANENT_REDIRECT") => 308,
-        Some(other) => {
-            part.diagnostics.push(ctx.error(
-                &table.meta,
-                Translate::RedirectCode,
-                &format!("{}.redirect.responseCode", r.field),
-                format!("unknown responseCode `{other}`"),
-            ));
-            return Err(());
-        }
-    };
+    let code = rd.response_code.unwrap_or_default().status();
     m.insert("redirectCode".into(), json!(code));
     if m.len() == 1 {
         part.diagnostics.push(ctx.error(

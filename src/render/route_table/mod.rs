@@ -28,7 +28,7 @@ pub(crate) use destinations::destination_refs;
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
 use crate::diag::codes::Translate;
-use crate::gloo::types::RouteTableSpec;
+use crate::gloo::types::{FailureMode, RouteTableSpec};
 use crate::gloo::Typed;
 use crate::istio::object::{FieldAt, Origins, Template};
 use delegation::{FlatRoute, Walk};
@@ -86,7 +86,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     if instances.values().any(|i| i.gateways.contains(MESH)) {
         mesh_wildcard(ctx, rt, &mut part);
     }
-    let failure_freeze = rt.spec.failure_mode.as_deref() == Some("FREEZE_CONFIG");
+    let failure_freeze = rt.spec.failure_mode == Some(FailureMode::FreezeConfig);
     if failure_freeze
         && part
             .diagnostics
