@@ -228,9 +228,8 @@ fn tls_rule_origins(
     };
     o.add(FieldAt::key(Template::Host), es_at, host, false);
     for (k, (i, _)) in tls_ports.iter().enumerate() {
-        let setting = Template::PortLevelSetting;
         o.add(
-            FieldAt::at(setting, k),
+            FieldAt::at(Template::PortLevelSetting, k),
             es_at,
             FieldAt::at(Template::PortAt, *i),
             false,
