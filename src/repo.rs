@@ -412,19 +412,36 @@ impl Repo {
     /// Where a field of an object is written (falls back to the object's start). Parses only
     /// the object's document, so locating every object of a big file stays linear.
     pub fn locate(&self, obj: &Object, field: &str) -> Location {
-        self.locate_with(obj, field, false)
+        self.locate_pointer(obj, &manifest::field_to_pointer(field), false)
+            .unwrap_or_else(|| obj.location.clone())
     }
 
     /// As [`Repo::locate`], at the field's key (`field:`) rather than its value, which a block
     /// mapping or list starts on the next line.
     pub fn locate_key(&self, obj: &Object, field: &str) -> Location {
-        self.locate_with(obj, field, true)
+        self.locate_pointer(obj, &manifest::field_to_pointer(field), true)
+            .unwrap_or_else(|| obj.location.clone())
     }
 
-    fn locate_with(&self, obj: &Object, field: &str, key: bool) -> Location {
-        let Some(src) = self.files.get(obj.file_index) else {
-            return obj.location.clone();
-        };
+    /// The location of `field` of `obj`, or of its nearest enclosing field that is written
+    /// (an ExternalService port without `name` for `spec.ports[0].name`), with that field as
+    /// a JSON pointer relative to the object (empty: the object's own location).
+    pub fn locate_nearest(&self, obj: &Object, field: &str) -> (Location, String) {
+        let mut pointer = manifest::field_to_pointer(field);
+        while !pointer.is_empty() {
+            if let Some(at) = self.locate_pointer(obj, &pointer, false) {
+                return (at, pointer);
+            }
+            let cut = pointer.rfind('/').unwrap_or(0);
+            pointer.truncate(cut);
+        }
+        (obj.location.clone(), pointer)
+    }
+
+    /// The location of a JSON pointer relative to `obj` (its key's with `key`), if it is
+    /// written.
+    fn locate_pointer(&self, obj: &Object, relative: &str, key: bool) -> Option<Location> {
+        let src = self.files.get(obj.file_index)?;
         let limits = self.limits.yaml();
         let starts = {
             let mut cache = self
@@ -436,16 +453,13 @@ impl Repo {
                 .or_insert_with(|| Arc::new(yaml::document_starts(&src.text, &limits)))
                 .clone()
         };
-        let pointer = format!("{}{}", obj.pointer, manifest::field_to_pointer(field));
+        let pointer = format!("{}{relative}", obj.pointer);
         let found = if key {
             yaml::locate_key_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
         } else {
             yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
         };
-        match found {
-            Some(pos) => Location::new(src.path.clone(), pos),
-            None => obj.location.clone(),
-        }
+        found.map(|pos| Location::new(src.path.clone(), pos))
     }
 }
 

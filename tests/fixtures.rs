@@ -501,20 +501,25 @@ fn invalid_istio_is_reported_at_the_gloo_source() {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
-    assert_eq!(errors.len(), 2, "{errors:#?}");
-    for d in errors {
-        assert_eq!(d.code, "istio-port");
-        let l = d.location.as_ref().expect("a location");
-        assert_eq!((&*l.file, l.line), ("externalservice.yaml", 4));
-        assert_eq!(d.object.as_ref().unwrap().kind, "ExternalService");
-        assert!(
-            d.message.contains(
-                "spec.ports[0].protocol: multiple hosts provided with non-HTTP, non-TLS ports"
-            ),
-            "{}",
-            d.message
-        );
-    }
+    // One finding for the ServiceEntry's two copies (namespaces app and istio-gateways).
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let d = errors[0];
+    assert_eq!(d.code, "istio-port");
+    let l = d.location.as_ref().expect("a location");
+    // `protocol: TCP` of the ExternalService's port, not its apiVersion line.
+    assert_eq!(
+        (&*l.file, l.line, l.column),
+        ("externalservice.yaml", 10, 50)
+    );
+    assert_eq!(d.object.as_ref().unwrap().kind, "ExternalService");
+    assert_eq!(d.field.as_deref(), Some("spec.ports[0].protocol"));
+    assert!(
+        d.message.contains(
+            "app/externalservice-databases-app-cluster1-app, istio-gateways/externalservice-databases-app-cluster1-app (cluster cluster1) spec.ports[0].protocol: multiple hosts provided with non-HTTP, non-TLS ports"
+        ),
+        "{}",
+        d.message
+    );
 }
 
 #[test]

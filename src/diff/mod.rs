@@ -464,6 +464,7 @@ mod tests {
             cluster: cluster.into(),
             value: Arc::new(Node::from(&v)),
             sources: Vec::new(),
+            origins: Default::default(),
         }
     }
 

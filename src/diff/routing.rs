@@ -582,6 +582,7 @@ mod tests {
             cluster: "c".into(),
             value: Arc::new(Node::from(&v)),
             sources: Vec::new(),
+            origins: Default::default(),
         }
     }
 

@@ -481,6 +481,7 @@ mod tests {
                 "metadata": {"name": "h", "namespace": "ns"},
                 "spec": {"host": "h.example.com", "subsets": [{"name": subset, "labels": {"v": subset}}]}}),
             sources,
+            origins: Default::default(),
         };
         let base = dr("v1", vec![source("a", 1), source("b", 9)]);
         let finished = crate::render::finish::finish(base.clone(), crate::render::Keep::Nodes);

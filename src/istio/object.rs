@@ -1,6 +1,7 @@
-//! A rendered object: its value, the cluster it is written to and the Gloo sources it came
-//! from, and the canonical key order its output uses. `render` builds these; `validate`,
-//! `diff` and the front ends read them.
+//! A rendered object: its value, the cluster it is written to, the Gloo sources it came
+//! from and which of their fields made which part of it ([`Origins`]), and the canonical key
+//! order its output uses. `render` builds these; `validate`, `diff` and the front ends read
+//! them.
 
 use crate::canon::{AsTree, Shape, Tree};
 use crate::manifest::{Location, ObjectId};
@@ -28,6 +29,222 @@ pub struct Rendered<V = Value> {
     pub value: V,
     /// Where it came from (for diff attribution and diagnostics).
     pub sources: Vec<SourceRef>,
+    /// Which source field made which part of the value (for diagnostics at the field).
+    #[serde(skip)]
+    pub origins: Origins,
+}
+
+impl<V> Rendered<V> {
+    /// The same object with these origins.
+    pub fn with_origins(mut self, origins: Origins) -> Self {
+        self.origins = origins;
+        self
+    }
+}
+
+/// The field paths provenance is recorded with, rendered and source alike; `#` stands for a
+/// list index. One byte each, so recording costs little where every route records one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// `metadata.labels`
+    MetadataLabels,
+    /// `spec`
+    Spec,
+    /// `spec.addresses`
+    Addresses,
+    /// `spec.endpoints[#]`
+    Endpoint,
+    /// `spec.endpoints[#].labels`
+    EndpointLabels,
+    /// `spec.gateways`
+    Gateways,
+    /// `spec.host`
+    Host,
+    /// `spec.hosts`
+    Hosts,
+    /// `spec.hosts[#]`
+    HostAt,
+    /// `spec.http[#]`
+    Http,
+    /// `spec.ports`
+    Ports,
+    /// `spec.ports[#]`
+    PortAt,
+    /// `spec.ports[#].clientsideTls`
+    PortClientTls,
+    /// `spec.tcp[#]`
+    Tcp,
+    /// `spec.tls[#]`
+    Tls,
+    /// `spec.trafficPolicy.portLevelSettings[#]`
+    PortLevelSetting,
+    /// `spec.trafficPolicy.portLevelSettings[#].tls`
+    PortLevelTls,
+    /// `spec.virtualGateways`
+    VirtualGateways,
+    /// `spec.servers[#]`
+    Server,
+    /// `spec.listeners[#]`
+    Listener,
+}
+
+impl Template {
+    /// The path, `#` for the index.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Template::MetadataLabels => "metadata.labels",
+            Template::Spec => "spec",
+            Template::Addresses => "spec.addresses",
+            Template::Endpoint => "spec.endpoints[#]",
+            Template::EndpointLabels => "spec.endpoints[#].labels",
+            Template::Gateways => "spec.gateways",
+            Template::Host => "spec.host",
+            Template::Hosts => "spec.hosts",
+            Template::HostAt => "spec.hosts[#]",
+            Template::Http => "spec.http[#]",
+            Template::Ports => "spec.ports",
+            Template::PortAt => "spec.ports[#]",
+            Template::PortClientTls => "spec.ports[#].clientsideTls",
+            Template::Tcp => "spec.tcp[#]",
+            Template::Tls => "spec.tls[#]",
+            Template::PortLevelSetting => "spec.trafficPolicy.portLevelSettings[#]",
+            Template::PortLevelTls => "spec.trafficPolicy.portLevelSettings[#].tls",
+            Template::VirtualGateways => "spec.virtualGateways",
+            Template::Server => "spec.servers[#]",
+            Template::Listener => "spec.listeners[#]",
+        }
+    }
+}
+
+/// A field path with at most one list index: a [`Template`] and the index, so that recording
+/// one allocates nothing; it is spelled out only when a finding needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldAt {
+    template: Template,
+    index: u32,
+}
+
+impl FieldAt {
+    /// A path without an index (`spec.hosts`).
+    pub const fn key(template: Template) -> FieldAt {
+        FieldAt { template, index: 0 }
+    }
+
+    /// A path whose `#` is `index` (`spec.http[#]` with 2 is `spec.http[2]`).
+    pub fn at(template: Template, index: usize) -> FieldAt {
+        FieldAt {
+            template,
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The path with `#` for its index (`spec.http[#]`).
+    pub fn template(&self) -> &'static str {
+        self.template.text()
+    }
+
+    /// The path spelled out (`spec.http[2]`).
+    pub fn path(&self) -> String {
+        self.template
+            .text()
+            .replacen('#', &self.index.to_string(), 1)
+    }
+}
+
+/// One recorded provenance: the rendered field `at` (and what is below it) holds the value of
+/// `field` of the source `sources[source]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// A path prefix in the rendered object.
+    pub at: FieldAt,
+    /// Index into the rendered object's `sources`.
+    pub source: u16,
+    /// The field of that source.
+    pub field: FieldAt,
+    /// The keys and indexes below `at` are spelled the same below `field` (an ExternalService
+    /// port's `protocol` is its ServiceEntry port's `protocol`), so a deeper rendered path maps
+    /// to the same deeper source path.
+    pub same_below: bool,
+}
+
+/// Where the parts of a rendered object came from: a few entries per object, recorded by the
+/// translator for the values Istio's rules can reject, and read only when a finding is
+/// reported (docs/architecture.md, "Where findings point").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origins(Vec<Origin>);
+
+impl Origins {
+    /// Room for `n` entries.
+    pub fn with_capacity(n: usize) -> Origins {
+        Origins(Vec::with_capacity(n))
+    }
+
+    /// Records that rendered `at` comes from `field` of `sources[source]`; `same_below` as in
+    /// [`Origin`].
+    pub fn add(&mut self, at: FieldAt, source: usize, field: FieldAt, same_below: bool) {
+        if let Ok(source) = u16::try_from(source) {
+            self.0.push(Origin {
+                at,
+                source,
+                field,
+                same_below,
+            });
+        }
+    }
+
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries.
+    pub fn iter(&self) -> impl Iterator<Item = &Origin> {
+        self.0.iter()
+    }
+
+    /// Keeps the entries `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Origin) -> bool) {
+        self.0.retain(keep);
+    }
+
+    /// Renumbers the source indexes after the sources were reordered: `moved[i]` is where
+    /// source `i` went.
+    pub fn renumber(&mut self, moved: &[usize]) {
+        for o in &mut self.0 {
+            if let Some(&to) = moved.get(usize::from(o.source)) {
+                o.source = u16::try_from(to).unwrap_or(o.source);
+            }
+        }
+    }
+
+    /// The source (index into `sources`) and its field that made the rendered field `path`
+    /// (`spec.ports[0].protocol`): the entry with the longest `at` that is `path` or a parent
+    /// of it; with `same_below`, the rest of `path` is appended to its field. `None` when no
+    /// entry covers `path`.
+    pub fn source_field(&self, path: &str) -> Option<(usize, String)> {
+        let mut best: Option<(usize, &Origin, String)> = None;
+        for o in &self.0 {
+            // Spelled out only when the text before its index matches.
+            let head = o.at.template().split('#').next().unwrap_or_default();
+            if !path.starts_with(head) {
+                continue;
+            }
+            let at = o.at.path();
+            let Some(rest) = path.strip_prefix(at.as_str()) else {
+                continue;
+            };
+            let boundary = rest.is_empty() || rest.starts_with('.') || rest.starts_with('[');
+            if boundary && best.as_ref().is_none_or(|(len, _, _)| at.len() > *len) {
+                best = Some((at.len(), o, rest.to_string()));
+            }
+        }
+        let (_, o, rest) = best?;
+        let mut field = o.field.path();
+        if o.same_below {
+            field.push_str(&rest);
+        }
+        Some((usize::from(o.source), field))
+    }
 }
 
 impl<V: AsTree> Rendered<V> {
@@ -126,6 +343,7 @@ mod tests {
             value: json!({"apiVersion": "v1", "kind": "ConfigMap",
                           "metadata": {"name": "n", "namespace": "ns"}}),
             sources: Vec::new(),
+            origins: Origins::default(),
         };
         assert_eq!(r.id_str(), ["v1", "ConfigMap", "ns", "n"]);
         let bare = Rendered {
@@ -133,5 +351,96 @@ mod tests {
             ..r
         };
         assert_eq!(bare.id_str(), ["", "", "", ""]);
+    }
+
+    fn origins() -> Origins {
+        let mut o = Origins::default();
+        o.add(
+            FieldAt::key(Template::Hosts),
+            0,
+            FieldAt::key(Template::Hosts),
+            true,
+        );
+        o.add(
+            FieldAt::key(Template::Ports),
+            0,
+            FieldAt::key(Template::Ports),
+            true,
+        );
+        o.add(
+            FieldAt::at(Template::Endpoint, 0),
+            1,
+            FieldAt::key(Template::Spec),
+            true,
+        );
+        o.add(
+            FieldAt::at(Template::Http, 1),
+            2,
+            FieldAt::at(Template::Http, 4),
+            false,
+        );
+        o.add(
+            FieldAt::at(Template::PortLevelSetting, 0),
+            0,
+            FieldAt::at(Template::PortClientTls, 3),
+            false,
+        );
+        o
+    }
+
+    #[test]
+    fn rendered_paths_map_to_the_nearest_recorded_source_field() {
+        let o = origins();
+        let f = |p: &str| o.source_field(p);
+        assert_eq!(
+            f("spec.ports[0].protocol"),
+            Some((0, "spec.ports[0].protocol".into()))
+        );
+        assert_eq!(f("spec.hosts[1]"), Some((0, "spec.hosts[1]".into())));
+        assert_eq!(f("spec.hosts"), Some((0, "spec.hosts".into())));
+        // Below an entry without `same_below`, the entry's own field.
+        assert_eq!(
+            f("spec.http[1].match[0].uri.regex"),
+            Some((2, "spec.http[4]".into()))
+        );
+        assert_eq!(
+            f("spec.trafficPolicy.portLevelSettings[0].tls.sni"),
+            Some((0, "spec.ports[3].clientsideTls".into()))
+        );
+        // Not a parent: a longer key, or another index.
+        assert_eq!(f("spec.hostsX"), None);
+        assert_eq!(f("spec.http[10]"), None);
+        assert_eq!(f("spec.resolution"), None);
+        assert_eq!(f(""), None);
+    }
+
+    #[test]
+    fn the_longest_parent_wins_and_renumbering_follows_the_sources() {
+        let mut o = Origins::default();
+        o.add(
+            FieldAt::key(Template::Spec),
+            0,
+            FieldAt::key(Template::Spec),
+            false,
+        );
+        o.add(
+            FieldAt::at(Template::Endpoint, 2),
+            1,
+            FieldAt::key(Template::Spec),
+            true,
+        );
+        assert_eq!(
+            o.source_field("spec.endpoints[2].address"),
+            Some((1, "spec.address".into()))
+        );
+        assert_eq!(
+            o.source_field("spec.endpoints[1]"),
+            Some((0, "spec".into()))
+        );
+        o.renumber(&[1, 0]);
+        assert_eq!(
+            o.source_field("spec.endpoints[2].address"),
+            Some((0, "spec.address".into()))
+        );
     }
 }

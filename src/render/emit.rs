@@ -370,6 +370,7 @@ mod tests {
                 value: json!({"apiVersion": "v1", "kind": "ConfigMap",
                               "metadata": {"name": format!("cm-{i}")}, "data": {"k": "."}}),
                 sources: Vec::new(),
+                origins: Default::default(),
             })
             .collect();
         let one_by_one: Vec<String> = objects

@@ -8,6 +8,7 @@ use crate::gloo::types::{
     ClientTlsMode, ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels, Protocol,
 };
 use crate::gloo::Typed;
+use crate::istio::object::{FieldAt, Origins, SourceRef, Template};
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
 
@@ -91,11 +92,27 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         namespace: &meta.namespace,
         cluster: &meta.cluster,
     };
-    let mut sources = vec![ctx.source(meta)];
-    sources.extend(eps.iter().map(|e| ctx.source(&e.meta)));
-    sources.sort();
-    let tls_ports: Vec<&ExternalServicePort> =
-        es.spec.ports.iter().filter(|p| needs_tls(p)).collect();
+    // The sources sorted, and where each went: `at[0]` the ExternalService, `at[1 + j]`
+    // endpoint j.
+    let mut tagged: Vec<(SourceRef, usize)> = std::iter::once(ctx.source(meta))
+        .chain(eps.iter().map(|e| ctx.source(&e.meta)))
+        .enumerate()
+        .map(|(i, s)| (s, i))
+        .collect();
+    tagged.sort();
+    let mut at = vec![0; tagged.len()];
+    for (pos, (_, i)) in tagged.iter().enumerate() {
+        at[*i] = pos;
+    }
+    let sources: Vec<SourceRef> = tagged.into_iter().map(|(s, _)| s).collect();
+    let se_origins = service_entry_origins(es, &at);
+    let tls_ports: Vec<(usize, &ExternalServicePort)> = es
+        .spec
+        .ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| needs_tls(p))
+        .collect();
     for (cluster, ns, ws) in ctx.placements(meta, "ExternalService") {
         let place = Place {
             cluster: &cluster,
@@ -108,8 +125,10 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
             meta.name, meta.namespace, meta.cluster, ws
         ));
         let md = metadata(&name, &place, &parent, &[]);
-        part.objects
-            .push(ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone()));
+        part.objects.push(
+            ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone())
+                .with_origins(se_origins.clone()),
+        );
         if tls_ports.is_empty() {
             continue;
         }
@@ -118,7 +137,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         } else {
             es.spec.hosts.clone()
         };
-        for host in &hosts {
+        for (h, host) in hosts.iter().enumerate() {
             // One DR per host [O §9.4]: externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
             let name = sanitize_name_v2(&format!(
                 "externalservice-{}-{}-{}-{}-{}",
@@ -127,15 +146,102 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
             let md = metadata(&name, &place, &parent, &[]);
             let settings: Vec<Value> = tls_ports
                 .iter()
-                .map(|p| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)}))
+                .map(|(_, p)| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)}))
                 .collect();
             // exportTo is not set on these DestinationRules in the observed output [O §9.4].
             let dr = json!({"host": host, "trafficPolicy": {"portLevelSettings": settings}});
-            part.objects
-                .push(ctx.object("DestinationRule", md, dr, &cluster, sources.clone()));
+            part.objects.push(
+                ctx.object("DestinationRule", md, dr, &cluster, sources.clone())
+                    .with_origins(tls_rule_origins(es, h, &tls_ports, at[0])),
+            );
         }
     }
     part
+}
+
+/// Where a ServiceEntry's parts come from: hosts, addresses and ports from the
+/// ExternalService's fields of the same names (its host made up from its addresses when it
+/// has none), endpoint `j` from the `j`-th selected ExternalEndpoint. `at` maps the
+/// ExternalService (0) and endpoint `j` (`1 + j`) to their places in the sorted sources.
+fn service_entry_origins(es: &Typed<ExternalServiceSpec>, at: &[usize]) -> Origins {
+    let es_at = at[0];
+    let eps = at.len() - 1;
+    let mut o = Origins::with_capacity(3 + 2 * eps);
+    if es.spec.hosts.is_empty() {
+        o.add(
+            FieldAt::key(Template::Hosts),
+            es_at,
+            FieldAt::key(Template::Addresses),
+            false,
+        );
+    } else {
+        o.add(
+            FieldAt::key(Template::Hosts),
+            es_at,
+            FieldAt::key(Template::Hosts),
+            true,
+        );
+    }
+    o.add(
+        FieldAt::key(Template::Addresses),
+        es_at,
+        FieldAt::key(Template::Addresses),
+        true,
+    );
+    o.add(
+        FieldAt::key(Template::Ports),
+        es_at,
+        FieldAt::key(Template::Ports),
+        true,
+    );
+    for (j, &ee_at) in at[1..].iter().enumerate() {
+        o.add(
+            FieldAt::at(Template::Endpoint, j),
+            ee_at,
+            FieldAt::key(Template::Spec),
+            true,
+        );
+        o.add(
+            FieldAt::at(Template::EndpointLabels, j),
+            ee_at,
+            FieldAt::key(Template::MetadataLabels),
+            true,
+        );
+    }
+    o
+}
+
+/// Where a TLS DestinationRule's parts come from: its host from the ExternalService's host
+/// `h`, each port-level setting from its port, the TLS settings from the port's
+/// `clientsideTls`.
+fn tls_rule_origins(
+    es: &Typed<ExternalServiceSpec>,
+    h: usize,
+    tls_ports: &[(usize, &ExternalServicePort)],
+    es_at: usize,
+) -> Origins {
+    let mut o = Origins::with_capacity(1 + 2 * tls_ports.len());
+    let host = if es.spec.hosts.is_empty() {
+        FieldAt::key(Template::Addresses)
+    } else {
+        FieldAt::at(Template::HostAt, h)
+    };
+    o.add(FieldAt::key(Template::Host), es_at, host, false);
+    for (k, (i, _)) in tls_ports.iter().enumerate() {
+        o.add(
+            FieldAt::at(Template::PortLevelSetting, k),
+            es_at,
+            FieldAt::at(Template::PortAt, *i),
+            false,
+        );
+        o.add(
+            FieldAt::at(Template::PortLevelTls, k),
+            es_at,
+            FieldAt::at(Template::PortClientTls, *i),
+            true,
+        );
+    }
+    o
 }
 
 /// Istio ClientTLSSettings for one port [O §9.4 for mode and SNI; I for the other fields,

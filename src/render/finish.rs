@@ -6,8 +6,9 @@
 
 use super::Keep;
 use crate::diag::Diagnostic;
-use crate::istio::object::{Rendered, SourceRef};
+use crate::istio::object::{Origins, Rendered, SourceRef};
 use crate::manifest::ObjectId;
+use crate::repo::Repo;
 use crate::validate::{self, cross, Problem};
 use serde_json::Value;
 use std::hash::BuildHasher;
@@ -18,6 +19,8 @@ pub(crate) struct Finished {
     pub cluster: String,
     pub id: ObjectId,
     pub sources: Vec<SourceRef>,
+    /// Which source field made which part of the value, for the findings.
+    pub origins: Origins,
     /// Schema and webhook problems of this object alone.
     pub problems: Vec<Problem>,
     /// What the cross-object checks need; shared, so the copy a diff's base keeps for its
@@ -68,6 +71,7 @@ pub(crate) fn finish(r: Rendered, keep: Keep) -> Finished {
         cluster: r.cluster,
         id,
         sources: r.sources,
+        origins: r.origins,
         problems,
         facts,
         body,
@@ -85,8 +89,9 @@ fn digest(value: &Value) -> u64 {
     STATE.hash_one(crate::canon::Canon(value))
 }
 
-/// The diagnostics of finished objects: each one's own problems, then the cross-object ones.
-pub(crate) fn diagnostics(objects: &mut [Finished]) -> Vec<Diagnostic> {
+/// The diagnostics of finished objects: each one's own problems, then the cross-object ones,
+/// at the Gloo fields that made them ([`validate::report`]).
+pub(crate) fn diagnostics(repo: &Repo, objects: &mut [Finished]) -> Vec<Diagnostic> {
     let subjects: Vec<cross::Subject> = objects
         .iter()
         .map(|o| cross::Subject {
@@ -96,17 +101,26 @@ pub(crate) fn diagnostics(objects: &mut [Finished]) -> Vec<Diagnostic> {
         })
         .collect();
     let crossed = cross::check(&subjects);
-    let mut out = Vec::new();
-    for o in objects.iter_mut() {
-        for p in std::mem::take(&mut o.problems) {
-            out.push(validate::to_diagnostic(&o.cluster, &o.id, &o.sources, p));
+    let own: Vec<Vec<Problem>> = objects
+        .iter_mut()
+        .map(|o| std::mem::take(&mut o.problems))
+        .collect();
+    fn subject(o: &Finished) -> validate::Subject<'_> {
+        validate::Subject {
+            cluster: &o.cluster,
+            id: &o.id,
+            sources: &o.sources,
+            origins: &o.origins,
         }
     }
-    for (i, p) in crossed {
-        let o = &objects[i];
-        out.push(validate::to_diagnostic(&o.cluster, &o.id, &o.sources, p));
+    let mut found = Vec::new();
+    for (o, problems) in objects.iter().zip(own) {
+        found.extend(problems.into_iter().map(|p| (subject(o), p)));
     }
-    out
+    for (i, p) in crossed {
+        found.push((subject(&objects[i]), p));
+    }
+    validate::report(repo, found)
 }
 
 #[cfg(test)]
@@ -120,6 +134,7 @@ mod tests {
             value: json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
                 "metadata": {"name": "se", "namespace": "ns"}, "spec": spec}),
             sources: Vec::new(),
+            origins: Origins::default(),
         }
     }
 
@@ -175,7 +190,7 @@ mod tests {
             Keep::Findings,
         )];
         assert!(!f[0].problems.is_empty());
-        let d = diagnostics(&mut f);
+        let d = diagnostics(&Repo::default(), &mut f);
         assert!(d.iter().any(|d| d.code == "istio-schema"), "{d:?}");
     }
 }

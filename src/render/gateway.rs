@@ -5,6 +5,7 @@ use super::{Ctx, GatewayWorkload, Part};
 use crate::diag::codes::Translate;
 use crate::gloo::types::{Labels, Listener, VirtualGatewaySpec};
 use crate::gloo::{labels_match, Meta, Typed};
+use crate::istio::object::{FieldAt, Origins, Template};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -152,6 +153,8 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
             continue;
         };
         let mut servers = Vec::new();
+        // Each server comes from its listener.
+        let mut origins = Origins::with_capacity(vg.spec.listeners.len());
         let mut seen = BTreeSet::new();
         for (i, l) in vg.spec.listeners.iter().enumerate() {
             let field = format!("spec.listeners[{i}].port");
@@ -219,6 +222,12 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 if let Some(t) = server_tls(l) {
                     s.insert("tls".into(), t);
                 }
+                origins.add(
+                    FieldAt::at(Template::Server, servers.len()),
+                    0,
+                    FieldAt::at(Template::Listener, i),
+                    false,
+                );
                 servers.push(Value::Object(s));
             }
         }
@@ -230,8 +239,10 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
         let name = gateway_name(meta, &ns, ws);
         let md = metadata(&name, &place, &parent, &[]);
         let spec = json!({"selector": pod_selector(&workloads), "servers": servers});
-        part.objects
-            .push(ctx.object("Gateway", md, spec, &cluster, vec![ctx.source(meta)]));
+        part.objects.push(
+            ctx.object("Gateway", md, spec, &cluster, vec![ctx.source(meta)])
+                .with_origins(origins),
+        );
     }
     part
 }

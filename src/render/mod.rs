@@ -23,7 +23,7 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
-use crate::istio::object::{Kept, Rendered, SourceRef};
+use crate::istio::object::{Kept, Origins, Rendered, SourceRef};
 use crate::manifest::Location;
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -316,6 +316,7 @@ impl<'a> Ctx<'a> {
             cluster: cluster.to_string(),
             value: Value::Object(m),
             sources,
+            origins: Origins::default(),
         }
     }
 }
@@ -433,7 +434,8 @@ pub fn render(
         "render: merged, sorted, deduplicated at {:?}",
         start.elapsed()
     );
-    let validation = finish::diagnostics(&mut objects);
+    let mut validation = finish::diagnostics(repo, &mut objects);
+    drop_explained(&mut validation, &diagnostics);
     tracing::debug!("render: cross-object checks at {:?}", start.elapsed());
     let count = objects.len();
     let (objects, nodes, stream) = match keep {
@@ -561,6 +563,24 @@ fn stage(parts: impl ParallelIterator<Item = Part>, keep: Keep) -> Stage {
         })
 }
 
+/// Drops an Istio finding at a Gloo field where translation already reported an error: the
+/// translation's error names the same problem in Gloo's terms (`*` in a sidecar-bound
+/// RouteTable's hosts, say), and one finding per problem is enough.
+fn drop_explained(validation: &mut Vec<Diagnostic>, translation: &[Diagnostic]) {
+    let explained: Vec<(&crate::manifest::ObjectId, &str)> = translation
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .filter_map(|d| Some((d.object.as_ref()?, d.field.as_deref()?)))
+        .collect();
+    if explained.is_empty() {
+        return;
+    }
+    validation.retain(|v| {
+        let at = v.object.as_ref().zip(v.field.as_deref());
+        !at.is_some_and(|(o, f)| explained.contains(&(o, f)))
+    });
+}
+
 /// Of objects sorted by identity, keeps one per identity: a repeat equal to the first only
 /// adds its sources; a different one is an error naming both sources.
 fn dedup_same(
@@ -577,7 +597,7 @@ fn dedup_same(
             continue;
         };
         if existing.body.same(&o.body) {
-            absorb(&mut existing.sources, o.sources);
+            absorb(&mut existing.sources, &mut existing.origins, o.sources);
         } else {
             diags.push(collision(&o.cluster, &o.id, &o.sources, &existing.sources));
         }
@@ -617,6 +637,7 @@ fn kept<V>(
                 value: pick(f.body)?,
                 cluster: f.cluster,
                 sources: f.sources,
+                origins: f.origins,
             })
         })
         .collect()
@@ -658,7 +679,7 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 by_id.insert(key, o);
             }
             Some(existing) if existing.value == o.value => {
-                absorb(&mut existing.sources, o.sources);
+                absorb(&mut existing.sources, &mut existing.origins, o.sources);
             }
             Some(existing)
                 if key.1.kind == "DestinationRule"
@@ -675,7 +696,11 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
                 existing.value["spec"]["subsets"] = Value::Array(subsets);
-                absorb(&mut existing.sources, o.sources);
+                // The subsets were renumbered: what was recorded of them no longer holds.
+                existing
+                    .origins
+                    .retain(|x| !x.at.template().starts_with("spec.subsets"));
+                absorb(&mut existing.sources, &mut existing.origins, o.sources);
             }
             Some(existing) => {
                 diags.push(collision(&key.0, &key.1, &o.sources, &existing.sources));
@@ -685,13 +710,25 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
     by_id.into_values().collect()
 }
 
-/// Adds sources to an object's list, without duplicates, sorted.
-fn absorb(into: &mut Vec<SourceRef>, sources: Vec<SourceRef>) {
+/// Adds sources to an object's list, without duplicates, sorted; its origins follow their
+/// sources to their new places.
+fn absorb(into: &mut Vec<SourceRef>, origins: &mut Origins, sources: Vec<SourceRef>) {
     for s in sources {
         if !into.contains(&s) {
             into.push(s);
         }
     }
+    if origins.is_empty() {
+        into.sort();
+        return;
+    }
+    let mut order: Vec<usize> = (0..into.len()).collect();
+    order.sort_by(|&a, &b| into[a].cmp(&into[b]));
+    let mut moved = vec![0; into.len()];
+    for (to, &from) in order.iter().enumerate() {
+        moved[from] = to;
+    }
+    origins.renumber(&moved);
     into.sort();
 }
 
@@ -715,7 +752,216 @@ fn passthrough<'a>(
                     id: o.id.clone(),
                     location: o.location.clone(),
                 }],
+                origins: Origins::default(),
             }],
             diagnostics: Vec::new(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::source::SourceFile;
+
+    /// Renders files (path, text) as values.
+    fn rendered(files: &[(&str, &str)]) -> (Repo, Output) {
+        let files = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: p.to_string(),
+                data: t.as_bytes().to_vec(),
+                blob: None,
+            })
+            .collect();
+        let repo = Repo::from_files(
+            Config::default(),
+            files,
+            "cluster1",
+            &crate::repo::LoadOptions::default(),
+            Limits::default(),
+        )
+        .expect("loads");
+        let (model, _, _) = Model::build(&repo, Incr::OFF);
+        let (out, _) = render(&repo, &model, &RenderOptions::default(), Incr::OFF);
+        (repo, out)
+    }
+
+    /// The source object and field that made a rendered field of the object of this kind.
+    fn origin(out: &Output, kind: &str, path: &str) -> Option<(String, String)> {
+        let o = out.objects.iter().find(|o| o.id().kind == kind)?;
+        let (i, field) = o.origins.source_field(path)?;
+        Some((o.sources[i].id.name.clone(), field))
+    }
+
+    const ES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: keycloak, namespace: apps}
+spec:
+  hosts: [keycloak.example.com]
+  selector: {app: keycloak}
+  ports:
+  - {name: https, number: 443, protocol: HTTPS, targetPort: {name: https}}
+";
+    const EE: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalEndpoint
+metadata: {name: a-endpoint, namespace: apps, labels: {app: keycloak}}
+spec:
+  address: 10.0.0.1
+  ports:
+  - {name: https, number: 8443}
+";
+
+    #[test]
+    fn service_entry_parts_map_to_the_external_service_and_its_endpoints() {
+        let (_, out) = rendered(&[("es.yaml", ES), ("ee.yaml", EE)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        // The endpoint sorts before the ExternalService among the sources; the indexes follow.
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.ports[0].protocol"),
+            s("keycloak", "spec.ports[0].protocol")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.hosts[0]"),
+            s("keycloak", "spec.hosts[0]")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.endpoints[0].address"),
+            s("a-endpoint", "spec.address")
+        );
+        assert_eq!(
+            origin(&out, "ServiceEntry", "spec.endpoints[0].labels.app"),
+            s("a-endpoint", "metadata.labels.app")
+        );
+        assert_eq!(
+            origin(
+                &out,
+                "DestinationRule",
+                "spec.trafficPolicy.portLevelSettings[0].tls.sni"
+            ),
+            s("keycloak", "spec.ports[0].clientsideTls.sni")
+        );
+        assert_eq!(
+            origin(&out, "DestinationRule", "spec.host"),
+            s("keycloak", "spec.hosts[0]")
+        );
+        assert_eq!(origin(&out, "ServiceEntry", "metadata.name"), None);
+    }
+
+    #[test]
+    fn virtual_service_routes_map_to_the_table_that_wrote_them() {
+        let parent = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: parent, namespace: app}
+spec:
+  hosts: [www.example.com]
+  http:
+  - name: first
+    directResponse: {status: 200}
+  - name: delegate
+    delegate:
+      routeTables: [{labels: {parent: www}}]
+  tcp:
+  - forwardTo: {destinations: [{ref: {name: db}, port: {number: 5432}}]}
+";
+        let child = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: child, namespace: app, labels: {parent: www}}
+spec:
+  http:
+  - name: a
+    matchers: [{uri: {prefix: /a}}]
+    directResponse: {status: 200}
+  - name: b
+    matchers: [{uri: {prefix: /b}}]
+    directResponse: {status: 200}
+";
+        let (_, out) = rendered(&[("parent.yaml", parent), ("child.yaml", child)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        let vs = "VirtualService";
+        assert_eq!(
+            origin(&out, vs, "spec.hosts[0]"),
+            s("parent", "spec.hosts[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.http[0].name"),
+            s("parent", "spec.http[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.http[2].match[0]"),
+            s("child", "spec.http[1]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.tcp[0].route[0]"),
+            s("parent", "spec.tcp[0]")
+        );
+        assert_eq!(
+            origin(&out, vs, "spec.gateways[0]"),
+            s("parent", "spec.virtualGateways")
+        );
+    }
+
+    #[test]
+    fn gateway_servers_map_to_their_listeners() {
+        let vg = "apiVersion: networking.gloo.solo.io/v2
+kind: VirtualGateway
+metadata: {name: ingress, namespace: gw}
+spec:
+  workloads:
+  - selector: {labels: {istio: ingressgateway}}
+  listeners:
+  - http: {}
+    port: {number: 80}
+  - http: {}
+    port: {number: 8081}
+";
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: ingress, namespace: gw, labels: {istio: ingressgateway}}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: alt, port: 8081, targetPort: 8081}
+";
+        let (_, out) = rendered(&[("vg.yaml", vg), ("svc.yaml", svc)]);
+        assert_eq!(
+            origin(&out, "Gateway", "spec.servers[1].port.number"),
+            Some(("ingress".to_string(), "spec.listeners[1]".to_string()))
+        );
+    }
+
+    #[test]
+    fn absorbing_sources_moves_their_origins_with_them() {
+        let src = |name: &str| SourceRef {
+            id: crate::manifest::ObjectId {
+                api_version: "networking.gloo.solo.io/v2".into(),
+                kind: "RouteTable".into(),
+                namespace: "app".into(),
+                name: name.into(),
+            },
+            location: Location {
+                file: format!("{name}.yaml").into(),
+                line: 1,
+                column: 1,
+            },
+        };
+        let mut sources = vec![src("m"), src("z")];
+        let mut origins = Origins::default();
+        use crate::istio::object::{FieldAt, Template};
+        origins.add(
+            FieldAt::key(Template::Hosts),
+            1,
+            FieldAt::key(Template::Hosts),
+            true,
+        );
+        absorb(&mut sources, &mut origins, vec![src("a"), src("m")]);
+        assert_eq!(sources, vec![src("a"), src("m"), src("z")]);
+        assert_eq!(
+            origins.source_field("spec.hosts[0]"),
+            Some((2, "spec.hosts[0]".into())),
+            "z moved from 1 to 2"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use super::{Ctx, Part};
 use crate::diag::codes::Translate;
 use crate::gloo::types::{Labels, VirtualDestinationSpec};
 use crate::gloo::{labels_match, str_labels, Typed};
+use crate::istio::object::{FieldAt, Origins, Template};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -97,6 +98,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         cluster: &meta.cluster,
     };
     let sources = vec![ctx.source(meta)];
+    let (se_origins, dr_origins) = origins(s.ports.len());
     let visible = ctx
         .model
         .workspaces
@@ -134,8 +136,10 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             "resolution": "STATIC",
             "workloadSelector": {"labels": selector},
         });
-        part.objects
-            .push(ctx.object("ServiceEntry", md, se, cluster, sources.clone()));
+        part.objects.push(
+            ctx.object("ServiceEntry", md, se, cluster, sources.clone())
+                .with_origins(se_origins.clone()),
+        );
 
         // One WorkloadEntry per remote cluster running the service, at its east-west gateway.
         for remote in backend_clusters.iter().filter(|r| *r != cluster) {
@@ -205,10 +209,47 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         ));
         let md = metadata(&dr_name, &place, &parent, &[]);
         let dr = json!({"exportTo": export, "host": host, "trafficPolicy": {"portLevelSettings": settings}});
-        part.objects
-            .push(ctx.object("DestinationRule", md, dr, cluster, sources.clone()));
+        part.objects.push(
+            ctx.object("DestinationRule", md, dr, cluster, sources.clone())
+                .with_origins(dr_origins.clone()),
+        );
     }
     part
+}
+
+/// Where the ServiceEntry's and the DestinationRule's parts come from: hosts and ports from
+/// the VirtualDestination's fields of the same names, the DestinationRule's host from its
+/// first host, each port-level setting from its port.
+fn origins(ports: usize) -> (Origins, Origins) {
+    let mut se = Origins::with_capacity(2);
+    se.add(
+        FieldAt::key(Template::Hosts),
+        0,
+        FieldAt::key(Template::Hosts),
+        true,
+    );
+    se.add(
+        FieldAt::key(Template::Ports),
+        0,
+        FieldAt::key(Template::Ports),
+        true,
+    );
+    let mut dr = Origins::with_capacity(1 + ports);
+    dr.add(
+        FieldAt::key(Template::Host),
+        0,
+        FieldAt::at(Template::HostAt, 0),
+        false,
+    );
+    for i in 0..ports {
+        dr.add(
+            FieldAt::at(Template::PortLevelSetting, i),
+            0,
+            FieldAt::at(Template::PortAt, i),
+            false,
+        );
+    }
+    (se, dr)
 }
 
 /// `spiffe://<trust domain>/ns/<ns>/sa/<service account>` for each cluster running the

@@ -307,6 +307,7 @@ mod tests {
             cluster: "c1".into(),
             value: v,
             sources: Vec::new(),
+            origins: Default::default(),
         }
     }
 

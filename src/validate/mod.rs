@@ -1,12 +1,13 @@
 //! Validation of rendered objects against Istio's CRD schemas and the istiod webhook rules
-//! (shared/reference/istio-validation.md), reported against the Gloo source's file:line.
+//! (shared/reference/istio-validation.md), reported at the Gloo source field's file:line.
 //!
 //! - `schema`: layer 1, the API server (structural schema, unknown fields, list types, CEL rules);
 //! - `rules`: layer 2, istiod's validating webhook (§3.1–3.8), per kind;
 //! - `cross`: the two `istioctl analyze` checks that fit a renderer (§3.10).
 //!
 //! Every problem becomes a [`Diagnostic`] with code `istio-schema` or `istio-<rule>`, a message
-//! naming the rendered object and its field path, at the location of the Gloo source object.
+//! naming the rendered object (every copy of it) and its field path, at the Gloo field that made
+//! the offending value ([`report`]; docs/architecture.md, "Where findings point").
 //!
 //! Codes (istio-validation.md item numbers in brackets): `istio-schema` (§2: types, enums,
 //! required, unknown fields, list-map keys, CRD CEL rules), `istio-metadata` [1, 2, 4],
@@ -31,12 +32,13 @@ pub mod schema;
 
 use crate::diag::codes::Istio;
 use crate::diag::{Diagnostic, Severity};
-use crate::istio::object::{Rendered, SourceRef};
+use crate::istio::object::{Origins, Rendered, SourceRef};
 use crate::json::Field;
-use crate::manifest::ObjectId;
+use crate::manifest::{Location, ObjectId};
 use crate::repo::Repo;
 use rayon::prelude::*;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The Istio kinds checked (networking.istio.io, v1 and v1beta1).
@@ -263,58 +265,182 @@ pub fn check_object(value: &Value) -> Vec<Problem> {
 /// Validates every rendered object kept as a value (a run validates each object as it is
 /// rendered, in `render::finish`; this is the same check for objects held by a caller).
 pub fn validate_all(repo: &Repo, objects: &[Rendered]) -> Vec<Diagnostic> {
-    let _ = repo;
-    let mut diags: Vec<Diagnostic> = objects
+    let ids: Vec<ObjectId> = objects.par_iter().map(Rendered::id).collect();
+    let subject = |i: usize| Subject {
+        cluster: &objects[i].cluster,
+        id: &ids[i],
+        sources: &objects[i].sources,
+        origins: &objects[i].origins,
+    };
+    let mut found: Vec<(Subject<'_>, Problem)> = objects
         .par_iter()
-        .flat_map_iter(|o| {
-            let id = o.id();
-            check_object(&o.value)
-                .into_iter()
-                .map(move |p| to_diagnostic(&o.cluster, &id, &o.sources, p))
-        })
+        .enumerate()
+        .flat_map_iter(|(i, o)| check_object(&o.value).into_iter().map(move |p| (i, p)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(i, p)| (subject(i), p))
         .collect();
     for (i, p) in cross::check_rendered(objects) {
-        let o = &objects[i];
-        diags.push(to_diagnostic(&o.cluster, &o.id(), &o.sources, p));
+        found.push((subject(i), p));
     }
-    diags
+    report(repo, found)
 }
 
-/// Turns a problem in the rendered object `id` (in `cluster`, made from `sources`) into a
-/// diagnostic at the Gloo source's place.
-pub fn to_diagnostic(
-    cluster: &str,
-    id: &ObjectId,
-    sources: &[SourceRef],
-    p: Problem,
-) -> Diagnostic {
-    let path = p.path.to_string();
-    let field = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" {path}")
-    };
-    let mut d = Diagnostic::new(
-        p.severity,
-        p.code,
-        format!(
-            "rendered {} {}/{} (cluster {cluster}){field}: {}",
-            id.kind, id.namespace, id.name, p.message
-        ),
-    );
-    if let Some(src) = sources.first() {
-        d = d.at(src.location.clone()).on(src.id.clone());
-    } else {
-        d = d.on(id.clone());
+/// A rendered object a problem was found in, as a finding names it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The cluster it is written to.
+    pub cluster: &'a str,
+    /// Its identity.
+    pub id: &'a ObjectId,
+    /// The Gloo objects it was made from.
+    pub sources: &'a [SourceRef],
+    /// Which of their fields made which part of it.
+    pub origins: &'a Origins,
+}
+
+/// What makes two problems one finding: severity, code, rendered path, message, source and
+/// its field, rendered kind.
+type GroupKey<'a> = (
+    Severity,
+    Istio,
+    String,
+    String,
+    Option<&'a SourceRef>,
+    Option<String>,
+    &'a str,
+);
+
+/// How many copies a finding names before it counts the rest.
+const COPIES_SHOWN: usize = 6;
+
+/// Turns problems found in rendered objects into diagnostics at the Gloo field that made the
+/// offending value: the object's [`Origins`] map the problem's path to a source field, located
+/// at its line (or its nearest written parent's); without one, the first source object's
+/// start. One problem found in several copies of one source's output (an ExternalService's
+/// ServiceEntry in each namespace of its workspace) is one diagnostic naming every copy.
+pub fn report(repo: &Repo, found: Vec<(Subject<'_>, Problem)>) -> Vec<Diagnostic> {
+    struct Group<'a> {
+        problem: Problem,
+        kind: &'a str,
+        source: Option<&'a SourceRef>,
+        field: Option<String>,
+        copies: Vec<(&'a str, &'a str, &'a str)>,
+        first: &'a ObjectId,
     }
-    let version = &schema::source().0;
-    d.help(if p.code == Istio::Schema {
-        format!("Istio {version}'s CRD schema rejects this; the API server would refuse the object")
-    } else if p.severity == Severity::Error {
-        format!("istiod {version}'s validating webhook would reject this object")
-    } else {
-        format!("istiod {version} would accept this object with a warning")
-    })
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut index: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    for (o, p) in found {
+        let path = p.path.to_string();
+        let (source, field) = match o.origins.source_field(&path) {
+            Some((i, field)) if i < o.sources.len() => (Some(&o.sources[i]), Some(field)),
+            _ => (o.sources.first(), None),
+        };
+        let copy = (o.cluster, o.id.namespace.as_str(), o.id.name.as_str());
+        let key = (
+            p.severity,
+            p.code,
+            path,
+            p.message.clone(),
+            source,
+            field.clone(),
+            o.id.kind.as_str(),
+        );
+        match index.get(&key) {
+            Some(&g) => {
+                if !groups[g].copies.contains(&copy) {
+                    groups[g].copies.push(copy);
+                }
+            }
+            None => {
+                index.insert(key, groups.len());
+                groups.push(Group {
+                    problem: p,
+                    kind: &o.id.kind,
+                    source,
+                    field,
+                    copies: vec![copy],
+                    first: o.id,
+                });
+            }
+        }
+    }
+    let mut objects: Option<HashMap<(&Location, &ObjectId), &crate::manifest::Object>> = None;
+    let mut out = Vec::with_capacity(groups.len());
+    for mut g in groups {
+        g.copies.sort_unstable();
+        let path = g.problem.path.to_string();
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!(" {path}")
+        };
+        let mut d = Diagnostic::new(
+            g.problem.severity,
+            g.problem.code,
+            format!(
+                "rendered {} {}{at}: {}",
+                g.kind,
+                copies(&g.copies),
+                g.problem.message
+            ),
+        );
+        match (g.source, &g.field) {
+            (Some(src), Some(field)) => {
+                let objects = objects.get_or_insert_with(|| {
+                    repo.objects
+                        .iter()
+                        .map(|o| ((&o.location, &o.id), o))
+                        .collect()
+                });
+                d = d.on(src.id.clone());
+                match objects.get(&(&src.location, &src.id)) {
+                    Some(obj) => {
+                        let (loc, pointer) = repo.locate_nearest(obj, field);
+                        d = d.at(loc);
+                        if !pointer.is_empty() {
+                            d = d.field(Path::from_pointer(&pointer).to_string());
+                        }
+                    }
+                    None => d = d.at(src.location.clone()),
+                }
+            }
+            (Some(src), None) => d = d.at(src.location.clone()).on(src.id.clone()),
+            (None, _) => d = d.on(g.first.clone()),
+        }
+        let version = &schema::source().0;
+        out.push(d.help(if g.problem.code == Istio::Schema {
+            format!(
+                "Istio {version}'s CRD schema rejects this; the API server would refuse the object"
+            )
+        } else if g.problem.severity == Severity::Error {
+            format!("istiod {version}'s validating webhook would reject this object")
+        } else {
+            format!("istiod {version} would accept this object with a warning")
+        }));
+    }
+    out
+}
+
+/// The copies a finding concerns, as `ns/name (cluster c)`, the copies of one cluster
+/// together: `app/x, istio-gateways/x (cluster cluster1)`.
+fn copies(copies: &[(&str, &str, &str)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let shown = &copies[..copies.len().min(COPIES_SHOWN)];
+    for (i, (cluster, ns, name)) in shown.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{ns}/{name}");
+        if shown.get(i + 1).is_none_or(|next| next.0 != *cluster) {
+            let _ = write!(out, " (cluster {cluster})");
+        }
+    }
+    if copies.len() > shown.len() {
+        let _ = write!(out, " and {} more copies", copies.len() - shown.len());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -362,6 +488,7 @@ mod tests {
                     column: 1,
                 },
             }],
+            origins: Origins::default(),
         };
         let repo = crate::repo::Repo::default();
         let d = validate_all(&repo, std::slice::from_ref(&o));
@@ -379,6 +506,23 @@ mod tests {
                 .starts_with("rendered ServiceEntry ns/se (cluster cluster1) spec.hosts[0]: hostname cannot be wildcard"),
             "{}",
             d.message
+        );
+    }
+
+    #[test]
+    fn copies_are_listed_by_cluster_and_counted_past_six() {
+        assert_eq!(copies(&[("c1", "app", "x")]), "app/x (cluster c1)");
+        assert_eq!(
+            copies(&[("c1", "app", "x"), ("c1", "gw", "x"), ("c2", "app", "x")]),
+            "app/x, gw/x (cluster c1), app/x (cluster c2)"
+        );
+        let many: Vec<(&str, &str, &str)> = ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .map(|ns| ("c1", *ns, "x"))
+            .collect();
+        assert_eq!(
+            copies(&many),
+            "a/x, b/x, c/x, d/x, e/x, f/x (cluster c1) and 2 more copies"
         );
     }
 
@@ -439,7 +583,7 @@ mod proptests {
             let obj = json!({"apiVersion": "networking.istio.io/v1", "kind": KINDS[kind],
                              "metadata": {"name": "x", "namespace": "ns"}, "spec": spec});
             let _ = check_object(&obj);
-            let r = Rendered { cluster: "c".into(), value: obj, sources: Vec::new() };
+            let r = Rendered { cluster: "c".into(), value: obj, sources: Vec::new(), origins: Origins::default() };
             let _ = cross::check_rendered(std::slice::from_ref(&r));
         }
     }

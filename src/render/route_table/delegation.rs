@@ -30,6 +30,8 @@ pub(super) struct FlatRoute<'a> {
     pub table: &'a Rt,
     /// Path of the route inside its table, e.g. `spec.http[2]`.
     pub field: String,
+    /// Its index in its table's `spec.http` (2 for `spec.http[2]`).
+    pub index: usize,
     /// Workspace of the table (empty when in none).
     pub ws: &'a str,
     pub labels: &'a Labels,
@@ -101,6 +103,7 @@ pub(super) fn flatten<'a>(
             action,
             table,
             field: field.clone(),
+            index: i,
             ws: table_ws,
             labels: &r.labels,
         };

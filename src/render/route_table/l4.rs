@@ -69,14 +69,14 @@ fn port_and_source(
     m
 }
 
-/// The table's TCP routes for output cluster `cluster`.
+/// The table's TCP routes for output cluster `cluster`, each with its index in `spec.tcp`.
 pub(super) fn tcp_routes(
     ctx: &Ctx<'_>,
     rt: &Rt,
     cluster: &str,
     sources: &[Option<Labels>],
     part: &mut Part,
-) -> Vec<Value> {
+) -> Vec<(usize, Value)> {
     let mut out = Vec::new();
     for (i, r) in rt.spec.tcp.as_deref().unwrap_or(&[]).iter().enumerate() {
         let field = format!("spec.tcp[{i}]");
@@ -102,19 +102,19 @@ pub(super) fn tcp_routes(
             j.insert("match".into(), Value::Array(matches));
         }
         j.insert("route".into(), Value::Array(route));
-        out.push(Value::Object(j));
+        out.push((i, Value::Object(j)));
     }
     out
 }
 
-/// The table's TLS routes for output cluster `cluster`.
+/// The table's TLS routes for output cluster `cluster`, each with its index in `spec.tls`.
 pub(super) fn tls_routes(
     ctx: &Ctx<'_>,
     rt: &Rt,
     cluster: &str,
     sources: &[Option<Labels>],
     part: &mut Part,
-) -> Vec<Value> {
+) -> Vec<(usize, Value)> {
     let mut out = Vec::new();
     for (i, r) in rt.spec.tls.as_deref().unwrap_or(&[]).iter().enumerate() {
         let field = format!("spec.tls[{i}]");
@@ -140,7 +140,7 @@ pub(super) fn tls_routes(
                 matches.push(Value::Object(port_and_source(j, m.port, s.as_ref())));
             }
         }
-        out.push(json!({"match": matches, "route": route}));
+        out.push((i, json!({"match": matches, "route": route})));
     }
     out
 }

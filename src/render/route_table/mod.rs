@@ -30,6 +30,7 @@ use super::{Ctx, Part, SourceRef};
 use crate::diag::codes::Translate;
 use crate::gloo::types::{FailureMode, RouteTableSpec};
 use crate::gloo::Typed;
+use crate::istio::object::{FieldAt, Origins, Template};
 use delegation::{FlatRoute, Walk};
 use destinations::{subset_rule, Subsets};
 use placement::Instance;
@@ -48,6 +49,8 @@ struct Table<'a> {
     routes: Vec<FlatRoute<'a>>,
     /// The table and every child table its routes come from.
     sources: Vec<SourceRef>,
+    /// Where each table (by repo object index) is in `sources`.
+    source_at: Vec<(usize, usize)>,
     /// `spec.virtualServiceAnnotations` but the reserved one.
     annotations: Vec<(String, String)>,
 }
@@ -63,9 +66,11 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     let instances = placement::instances(ctx, rt, own_ws, &mut part);
     let mut walk = Walk::new(own_ws, rt);
     let routes = delegation::flatten(ctx, rt, &mut walk, false, &mut part);
+    let (sources, source_at) = sources(ctx, rt, &routes);
     let table = Table {
         rt,
-        sources: sources(ctx, rt, &routes),
+        sources,
+        source_at,
         routes,
         annotations: rt
             .spec
@@ -77,6 +82,9 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     };
     for ((cluster, ns), inst) in &instances {
         virtual_service(ctx, &table, cluster, ns, inst, &mut part);
+    }
+    if instances.values().any(|i| i.gateways.contains(MESH)) {
+        mesh_wildcard(ctx, rt, &mut part);
     }
     let failure_freeze = rt.spec.failure_mode == Some(FailureMode::FreezeConfig);
     if failure_freeze
@@ -90,6 +98,74 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
         part.objects.clear();
     }
     part
+}
+
+/// The gateway name of sidecar-bound VirtualServices.
+const MESH: &str = "mesh";
+
+/// `*` in the hosts of a table bound to sidecars: istiod rejects a VirtualService with host
+/// `*` bound to the mesh gateway, and Gloo 2.6 rejects `*` in RouteTable hosts [C §5.1]
+/// (docs/translation.md). Reported at the host, with the hosts the table routes to (read from
+/// the VirtualServices just made) as what to write instead.
+fn mesh_wildcard(ctx: &Ctx<'_>, rt: &Rt, part: &mut Part) {
+    let Some(i) = rt.spec.hosts.iter().position(|h| h == "*") else {
+        return;
+    };
+    let why = if rt
+        .spec
+        .virtual_gateways
+        .as_deref()
+        .unwrap_or(&[])
+        .is_empty()
+    {
+        "it has no virtualGateways"
+    } else {
+        "it sets workloadSelectors"
+    };
+    let mut routed: Vec<&str> = Vec::new();
+    for o in part
+        .objects
+        .iter()
+        .filter(|o| o.value["kind"] == "VirtualService")
+    {
+        for section in ["http", "tcp", "tls"] {
+            let routes = o.value["spec"][section].as_array().map_or(&[][..], |v| v);
+            for d in routes
+                .iter()
+                .flat_map(|r| r["route"].as_array().into_iter().flatten())
+            {
+                if let Some(h) = d["destination"]["host"].as_str() {
+                    if !routed.contains(&h) {
+                        routed.push(h);
+                    }
+                }
+            }
+        }
+    }
+    routed.sort_unstable();
+    let instead = if routed.is_empty() {
+        "a Service's `<name>.<namespace>.svc.cluster.local` or an ExternalService's host"
+            .to_string()
+    } else {
+        let listed: Vec<String> = routed.iter().take(4).map(|h| format!("`{h}`")).collect();
+        format!("{} (where this table routes to)", listed.join(", "))
+    };
+    let d = ctx
+        .error(
+            &rt.meta,
+            Translate::WildcardHost,
+            &format!("spec.hosts[{i}]"),
+            format!(
+                "host `*` is not allowed in a RouteTable that applies to sidecars ({why}): Istio \
+                 rejects a VirtualService bound to the mesh gateway with host `*`, and Gloo 2.6 \
+                 rejects `*` in RouteTable hosts"
+            ),
+        )
+        .help(format!(
+            "list the hostnames the clients call instead, such as {instead}; or bind the table \
+             to a VirtualGateway (spec.virtualGateways) to serve it at an ingress gateway"
+        ));
+    part.diagnostics.push(d);
 }
 
 /// The table's workspace, with the findings on the table itself; `None` (reported) when its
@@ -109,25 +185,94 @@ fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str>
     Some(own_ws)
 }
 
-/// The sources of the table's VirtualServices: the table and the child tables of its routes.
-fn sources(ctx: &Ctx<'_>, rt: &Rt, routes: &[FlatRoute<'_>]) -> Vec<SourceRef> {
+/// The sources of the table's VirtualServices: the table and the child tables of its routes,
+/// sorted; and where each table (by repo object index) is among them.
+fn sources(
+    ctx: &Ctx<'_>,
+    rt: &Rt,
+    routes: &[FlatRoute<'_>],
+) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
     let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
         .chain(routes.iter().map(|r| &r.table.meta))
         .map(|m| m.index)
         .collect();
-    let mut sources: Vec<SourceRef> = tables
+    let mut tagged: Vec<(SourceRef, usize)> = tables
         .iter()
         .map(|&i| {
             let o = &ctx.repo.objects[i];
-            SourceRef {
+            let s = SourceRef {
                 id: o.id.clone(),
                 location: o.location.clone(),
-            }
+            };
+            (s, i)
         })
         .collect();
-    sources.sort();
-    sources.dedup();
-    sources
+    tagged.sort();
+    let mut sources: Vec<SourceRef> = Vec::with_capacity(tagged.len());
+    let mut at = Vec::with_capacity(tagged.len());
+    for (s, i) in tagged {
+        if sources.last() != Some(&s) {
+            sources.push(s);
+        }
+        at.push((i, sources.len() - 1));
+    }
+    (sources, at)
+}
+
+impl Table<'_> {
+    /// Where the table with repo object index `index` is in `sources`.
+    fn source_of(&self, index: usize) -> usize {
+        self.source_at
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or(0, |(_, at)| *at)
+    }
+}
+
+/// Where a VirtualService's parts come from: its hosts from the table's, its gateways from
+/// `virtualGateways`, each HTTP route from the route it flattens (in a child table when
+/// delegated), each TCP and TLS route from the table's route of that index.
+fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> Origins {
+    let own = table.source_of(table.rt.meta.index);
+    let mut o = Origins::with_capacity(2 + table.routes.len() + tcp.len() + tls.len());
+    o.add(
+        FieldAt::key(Template::Hosts),
+        own,
+        FieldAt::key(Template::Hosts),
+        true,
+    );
+    o.add(
+        FieldAt::key(Template::Gateways),
+        own,
+        FieldAt::key(Template::VirtualGateways),
+        false,
+    );
+    for (i, r) in table.routes.iter().enumerate() {
+        let from = table.source_of(r.table.meta.index);
+        o.add(
+            FieldAt::at(Template::Http, i),
+            from,
+            FieldAt::at(Template::Http, r.index),
+            false,
+        );
+    }
+    for (i, &k) in tcp.iter().enumerate() {
+        o.add(
+            FieldAt::at(Template::Tcp, i),
+            own,
+            FieldAt::at(Template::Tcp, k),
+            false,
+        );
+    }
+    for (i, &k) in tls.iter().enumerate() {
+        o.add(
+            FieldAt::at(Template::Tls, i),
+            own,
+            FieldAt::at(Template::Tls, k),
+            false,
+        );
+    }
+    o
 }
 
 /// The VirtualService of one place, and the DestinationRules of the subsets it uses.
@@ -156,11 +301,17 @@ fn virtual_service(
     if !http.is_empty() {
         spec.insert("http".into(), Value::Array(http));
     }
-    let tcp = l4::tcp_routes(ctx, rt, cluster, &inst.sources, part);
+    let (tcp_from, tcp): (Vec<usize>, Vec<Value>) =
+        l4::tcp_routes(ctx, rt, cluster, &inst.sources, part)
+            .into_iter()
+            .unzip();
     if !tcp.is_empty() {
         spec.insert("tcp".into(), Value::Array(tcp));
     }
-    let tls = l4::tls_routes(ctx, rt, cluster, &inst.sources, part);
+    let (tls_from, tls): (Vec<usize>, Vec<Value>) =
+        l4::tls_routes(ctx, rt, cluster, &inst.sources, part)
+            .into_iter()
+            .unzip();
     if !tls.is_empty() {
         spec.insert("tls".into(), Value::Array(tls));
     }
@@ -183,13 +334,16 @@ fn virtual_service(
         rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
     ));
     let md = metadata(&name, &place, &parent, &table.annotations);
-    part.objects.push(ctx.object(
-        "VirtualService",
-        md,
-        Value::Object(spec),
-        cluster,
-        table.sources.clone(),
-    ));
+    part.objects.push(
+        ctx.object(
+            "VirtualService",
+            md,
+            Value::Object(spec),
+            cluster,
+            table.sources.clone(),
+        )
+        .with_origins(virtual_service_origins(table, &tcp_from, &tls_from)),
+    );
     for (host, (dparent, subs, srcs)) in subsets {
         part.objects
             .push(subset_rule(ctx, &host, dparent, subs, srcs, &place));

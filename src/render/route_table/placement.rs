@@ -127,7 +127,7 @@ fn mesh_instances(ctx: &Ctx<'_>, rt: &Rt, selectors: &[WorkloadSelector], out: &
     for (cluster, ns, ws) in ctx.placements(&rt.meta, "RouteTable") {
         let inst = out.entry((cluster, ns)).or_default();
         inst.workspace = ws;
-        inst.gateways.insert("mesh".into());
+        inst.gateways.insert(super::MESH.into());
         for s in &mesh_sources {
             inst.add_source(s);
         }
