@@ -29,6 +29,26 @@ pub struct Config {
     /// Resource limits for untrusted input.
     #[serde(default)]
     pub limits: Limits,
+    /// Gaps in the output the repo accepts.
+    #[serde(default, skip_serializing_if = "Accept::is_empty")]
+    pub accept: Accept,
+}
+
+/// Gaps in the output a repo accepts (docs/config.md#accept).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Accept {
+    /// Gloo kinds meshform does not translate whose objects are skipped with a warning
+    /// instead of an error (`RetryTimeoutPolicy`); also `--accept-kind`.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+impl Accept {
+    /// True when nothing is accepted.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
 }
 
 /// One cluster.
@@ -189,6 +209,7 @@ impl Default for Config {
             default_cluster: None,
             clusters: Vec::new(),
             limits: Limits::default(),
+            accept: Accept::default(),
         }
     }
 }
@@ -250,6 +271,20 @@ impl Config {
                 )
                 .at(fake.location),
             )));
+        }
+        for (i, kind) in cfg.accept.kinds.iter().enumerate() {
+            if let Some(why) = crate::gloo::kinds::refused_acceptance(kind) {
+                let field = format!("accept.kinds[{i}]");
+                let files = [SourceText {
+                    path: path.clone(),
+                    text: text.into(),
+                }];
+                return Err(ConfigError(Box::new(
+                    Diagnostic::error(Load::Config, why)
+                        .at(locate_field(&files, &fake, &field, &limits))
+                        .field(field),
+                )));
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &cfg.clusters {
@@ -326,6 +361,14 @@ impl ClusterMatcher {
             .find(|(_, s)| s.is_match(path))
             .map(|(n, _)| n.as_str())
             .unwrap_or(&self.default)
+    }
+
+    /// Every cluster whose globs match a file, in config order.
+    pub fn holding<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.sets
+            .iter()
+            .filter(move |(_, s)| s.is_match(path))
+            .map(|(n, _)| n.as_str())
     }
 
     /// The default cluster.

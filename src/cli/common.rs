@@ -57,6 +57,11 @@ pub struct SourceArgs {
     /// Ignore exemption annotations (for CI).
     #[arg(long)]
     pub no_exemptions: bool,
+    /// Accept objects of this Gloo kind, which meshform does not translate, with a warning
+    /// naming what the output lacks instead of an error (repeatable; meshform.yaml
+    /// `accept.kinds` does the same for every run).
+    #[arg(long = "accept-kind", value_name = "KIND")]
+    pub accept_kinds: Vec<String>,
 }
 
 impl SourceArgs {
@@ -72,11 +77,21 @@ impl SourceArgs {
             read_values_file(f, &Limits::default(), &mut values)
                 .map_err(|e| Diagnostic::error(Load::Values, values_message(f, &e)))?;
         }
+        for k in &self.accept_kinds {
+            if let Some(why) = crate::gloo::kinds::refused_acceptance(k) {
+                return Err(Diagnostic::error(
+                    Load::Config,
+                    format!("--accept-kind: {why}"),
+                ));
+            }
+        }
         Ok(pipeline::Options {
             load: LoadOptions {
                 fallback_cluster: self.clusters.first().cloned(),
                 values,
                 limits: None,
+                accept_kinds: self.accept_kinds.clone(),
+                clusters: self.clusters.clone(),
             },
             render: RenderOptions {
                 clusters: self.clusters.clone(),
