@@ -108,7 +108,7 @@ EOF
 
 for n in $SIZES; do
     dir=$(repo "$n")
-    measure meshform render "$n" "$dir" "$BIN" render .
+    measure meshform render "$n" "$dir" "$BIN" render . --all-clusters
     measure meshform check "$n" "$dir" "$BIN" check .
     if command -v kubectl >/dev/null && [[ " $KUSTOMIZE_SIZES " == *" $n "* ]]; then
         measure kubectl kustomize "$n" "$dir" kubectl kustomize .

@@ -33,6 +33,9 @@ pub struct Config {
     /// overrides it.
     #[serde(default, skip_serializing_if = "Validate::is_strict")]
     pub validate: Validate,
+    /// Gaps in the output the repo accepts.
+    #[serde(default, skip_serializing_if = "Accept::is_empty")]
+    pub accept: Accept,
 }
 
 /// What becomes of a Gloo field meshform cannot honour, an unknown field or a known field that
@@ -53,6 +56,23 @@ impl Validate {
     /// True for the default.
     pub fn is_strict(&self) -> bool {
         *self == Validate::Strict
+    }
+}
+
+/// Gaps in the output a repo accepts (docs/config.md#accept).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Accept {
+    /// Gloo kinds meshform does not translate whose objects are skipped with a warning
+    /// instead of an error (`RetryTimeoutPolicy`); also `--accept-kind`.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+impl Accept {
+    /// True when nothing is accepted.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
     }
 }
 
@@ -215,6 +235,7 @@ impl Default for Config {
             clusters: Vec::new(),
             limits: Limits::default(),
             validate: Validate::Strict,
+            accept: Accept::default(),
         }
     }
 }
@@ -276,6 +297,20 @@ impl Config {
                 )
                 .at(fake.location),
             )));
+        }
+        for (i, kind) in cfg.accept.kinds.iter().enumerate() {
+            if let Some(why) = crate::gloo::kinds::refused_acceptance(kind) {
+                let field = format!("accept.kinds[{i}]");
+                let files = [SourceText {
+                    path: path.clone(),
+                    text: text.into(),
+                }];
+                return Err(ConfigError(Box::new(
+                    Diagnostic::error(Load::Config, why)
+                        .at(locate_field(&files, &fake, &field, &limits))
+                        .field(field),
+                )));
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &cfg.clusters {
@@ -352,6 +387,14 @@ impl ClusterMatcher {
             .find(|(_, s)| s.is_match(path))
             .map(|(n, _)| n.as_str())
             .unwrap_or(&self.default)
+    }
+
+    /// Every cluster whose globs match a file, in config order.
+    pub fn holding<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.sets
+            .iter()
+            .filter(move |(_, s)| s.is_match(path))
+            .map(|(n, _)| n.as_str())
     }
 
     /// The default cluster.

@@ -1,7 +1,7 @@
 //! The whole run: load → type → check ∥ (render → validate → write). Every front end (CLI, Argo CD
 //! plugin, KRM function, diff) goes through here, so they all give the same output.
 
-use crate::diag::codes::Run;
+use crate::diag::codes::{Load, Run};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::gloo::Model;
 use crate::incremental::{self, Incr, Memos};
@@ -92,10 +92,40 @@ pub fn load(origin: &Origin, opts: &Options) -> Result<Repo, LoadError> {
         start.elapsed(),
         rss()
     );
+    if let Some(d) = no_manifests(&repo, &describe(origin)) {
+        return Err(LoadError::Invalid(vec![d]));
+    }
     if let Some(d) = unknown_cluster(&repo, &opts.render.clusters) {
         return Err(LoadError::Invalid(vec![d]));
     }
     Ok(repo)
+}
+
+/// An origin as messages name it: the directory, or the directory at a revision.
+pub fn describe(origin: &Origin) -> String {
+    match origin {
+        Origin::Dir(p) => p.display().to_string(),
+        Origin::Rev { path, rev } => format!("{} at {rev}", path.display()),
+    }
+}
+
+/// An input error when `repo` (read from `place`) holds no object at all: a wrong path or an
+/// empty directory would otherwise render nothing, which Argo CD or Flux with pruning reads as
+/// "delete everything".
+pub fn no_manifests(repo: &Repo, place: &str) -> Option<Diagnostic> {
+    if !repo.objects.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Load::NoManifests,
+            format!("no manifests found in {place}: no YAML file holds a Kubernetes object"),
+        )
+        .help(
+            "check the path (the repo root, where meshform.yaml lives); meshform reads \
+             *.yaml, *.yml and *.yaml.j2 files below it, skipping hidden and git-ignored ones",
+        ),
+    )
 }
 
 /// A usage error when `--cluster` names a cluster the repo does not have: rendering it would
@@ -247,6 +277,10 @@ fn run_stages(
     // both (`gloo::shared`): `normalize` keeps one.
     findings.extend(out.diagnostics);
     findings.extend(out.validation);
+    if !opts.render.clusters.is_empty() {
+        quiet_other_clusters(&repo, &opts.render.clusters, &mut findings);
+        quiet_other_clusters(&repo, &opts.render.clusters, &mut suppressed);
+    }
     diag::normalize(&mut findings);
     let outcome = Outcome {
         repo,
@@ -264,6 +298,29 @@ fn run_stages(
     // (the head of a diff, the comparison, the output) goes on.
     rayon::spawn(move || drop(model));
     Ok((outcome, memos))
+}
+
+/// Drops the findings located in files whose objects all belong to clusters not `asked` for:
+/// under `--cluster`, other clusters' problems are theirs to report. Findings elsewhere (no
+/// location, meshform.yaml, a file with an object of an asked cluster) stay.
+fn quiet_other_clusters(repo: &Repo, asked: &[String], findings: &mut Vec<Diagnostic>) {
+    use std::collections::HashSet;
+    let mut mine: HashSet<&str> = HashSet::new();
+    let mut others: HashSet<&str> = HashSet::new();
+    for o in &repo.objects {
+        let Some(f) = repo.files.get(o.file_index) else {
+            continue;
+        };
+        if asked.contains(&o.cluster) {
+            mine.insert(&f.path);
+        } else {
+            others.insert(&f.path);
+        }
+    }
+    findings.retain(|d| match &d.location {
+        Some(l) => mine.contains(&*l.file) || !others.contains(&*l.file),
+        None => true,
+    });
 }
 
 /// Resident memory of this process, for debug logs (Linux; empty elsewhere).

@@ -26,6 +26,12 @@ pub struct LoadOptions {
     pub limits: Option<Limits>,
     /// `--validate`, instead of meshform.yaml's `validate`.
     pub validate: Option<config::Validate>,
+    /// Gloo kinds accepted untranslated (`--accept-kind`), added to meshform.yaml's
+    /// `accept.kinds`.
+    pub accept_kinds: Vec<String>,
+    /// The clusters asked for (`--cluster`; empty for all): templates outside every
+    /// cluster's `paths` render once for each of them.
+    pub clusters: Vec<String>,
 }
 
 /// A loaded repo.
@@ -190,6 +196,29 @@ fn decode(path: &Arc<str>, data: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
+/// The clusters a template renders for: those whose `paths` hold it, or, when none does,
+/// every cluster asked for (`asked`; every cluster when empty), in config order
+/// (docs/config.md#templates).
+fn template_clusters<'a>(
+    matcher: &config::ClusterMatcher,
+    path: &str,
+    clusters: &'a [String],
+    asked: &[String],
+) -> Vec<&'a str> {
+    let holding: Vec<&str> = matcher.holding(path).collect();
+    clusters
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            if holding.is_empty() {
+                asked.is_empty() || asked.iter().any(|a| a == c)
+            } else {
+                holding.contains(c)
+            }
+        })
+        .collect()
+}
+
 impl Repo {
     /// A copy whose Gloo objects hold `null` instead of their parsed values; everything else
     /// (ids, locations, files, other objects) is shared. After typing, translation reads only
@@ -262,6 +291,12 @@ impl Repo {
         previous: Option<&Repo>,
         known: &HashMap<git2::Oid, Arc<str>>,
     ) -> Result<Repo, LoadError> {
+        let mut config = config;
+        for k in &opts.accept_kinds {
+            if !config.accept.kinds.contains(k) {
+                config.accept.kinds.push(k.clone());
+            }
+        }
         let matcher = config
             .path_matcher(fallback)
             .map_err(|e| LoadError::Invalid(vec![*e.0]))?;
@@ -310,7 +345,9 @@ impl Repo {
                 continue;
             }
             if file_path.ends_with(".j2") {
-                for cluster in &clusters {
+                // Each error once, naming every cluster it happened for.
+                let mut failed: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
+                for cluster in template_clusters(&matcher, &file_path, &clusters, &opts.clusters) {
                     let ctx = template::Context::for_cluster(&config, cluster, &opts.values);
                     match template::render(&source.path, &source.text, &ctx, &limits) {
                         Ok(out) => texts.push((
@@ -318,11 +355,20 @@ impl Repo {
                                 path: source.path.clone(),
                                 text: out.into(),
                             },
-                            cluster.clone(),
+                            cluster.to_string(),
                         )),
-                        Err(d) => errors.push(*d),
+                        Err(d) => match failed.iter_mut().find(|(f, _)| *f == *d) {
+                            Some((_, cs)) => cs.push(cluster),
+                            None => failed.push((*d, vec![cluster])),
+                        },
                     }
                 }
+                errors.extend(failed.into_iter().map(|(mut d, cs)| {
+                    let cs: Vec<String> = cs.iter().map(|c| format!("`{c}`")).collect();
+                    let s = if cs.len() == 1 { "" } else { "s" };
+                    d.message = format!("for cluster{s} {}: {}", cs.join(", "), d.message);
+                    d
+                }));
                 continue;
             }
             let cluster = matcher.cluster_of(&file_path).to_string();

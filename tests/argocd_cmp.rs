@@ -732,7 +732,10 @@ fn gloo_objects_render_per_cluster() {
 #[test]
 fn a_translation_error_fails_with_findings_exit_and_no_output() {
     let repo = gloo_repo("nope");
-    let g = generate(repo.path(), &App::new(".").cluster("eu"));
+    // Only us's copy of the template names the missing destination: eu renders, and us fails.
+    let eu = generate(repo.path(), &App::new(".").cluster("eu"));
+    assert_eq!(eu.run.code, Some(0), "{}", eu.run.stderr);
+    let g = generate(repo.path(), &App::new(".").cluster("us"));
     assert_eq!(g.run.code, Some(1), "findings exit 1: {}", g.run.stderr);
     assert!(g.run.stdout.is_empty());
     let err = g.result.unwrap_err();

@@ -249,23 +249,28 @@ fn broken_policies_exit_2_naming_file_and_line() {
     assert!(err.contains("--> policies/owner.yaml:15:17"), "{err}");
 
     let bad_yaml = CUSTOM.replace("  validations:", "  validatoins:");
-    let d = TempRepo::with([("policies/owner.yaml", &bad_yaml)]);
+    // Each repo holds an object: a repo with none is an input error of its own.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    let d = TempRepo::with([("cm.yaml", cm), ("policies/owner.yaml", &bad_yaml)]);
     let (code, _, err) = check(d.path(), &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("policies/owner.yaml:15:5"), "{err}");
     assert!(err.contains("unknown field `validatoins`"), "{err}");
 
     let bad_var = CUSTOM.replace("variables.owners", "variables.ownrs");
-    let d = TempRepo::with([("policies/owner.yaml", &bad_var)]);
+    let d = TempRepo::with([("cm.yaml", cm), ("policies/owner.yaml", &bad_var)]);
     let (code, _, err) = check(d.path(), &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown variable `variables.ownrs`"), "{err}");
 
     // Policy tests and fixtures under policies/tests/ are not policies.
-    let d = TempRepo::with([(
-        "policies/tests/t.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-    )]);
+    let d = TempRepo::with([
+        ("cm.yaml", cm),
+        (
+            "policies/tests/t.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        ),
+    ]);
     let (code, _, err) = check(d.path(), &[]);
     assert_eq!(code, Some(0), "{err}");
 }

@@ -202,7 +202,7 @@ fn cli_bytes_do_not_depend_on_thread_count() {
     for (name, dir) in fixture_dirs() {
         let run = |threads: Option<&str>| {
             let mut cmd = meshform();
-            cmd.arg("render").arg(&dir);
+            cmd.args(["render", "--all-clusters"]).arg(&dir);
             match threads {
                 Some(t) => cmd.env("RAYON_NUM_THREADS", t),
                 None => cmd.env_remove("RAYON_NUM_THREADS"),

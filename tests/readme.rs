@@ -47,7 +47,13 @@ fn ci_runs_the_readme_test_command() {
 #[test]
 fn the_example_repo_renders_cleanly() {
     let cmds = setup_commands();
-    let dir = cmds[0].trim_start_matches("cargo run -- render ").trim();
+    let args: Vec<&str> = cmds[0]
+        .trim_start_matches("cargo run -- render ")
+        .split_whitespace()
+        .collect();
+    let dir = args[0];
+    // Several clusters to stdout: the command asks for all of them.
+    assert_eq!(args[1..], ["--all-clusters"], "{cmds:?}");
     assert!(Path::new(dir).is_dir(), "{dir} is bundled");
     let opts = meshform::pipeline::Options::default();
     let out = meshform::pipeline::load(&meshform::source::Origin::Dir(dir.into()), &opts)

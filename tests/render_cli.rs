@@ -315,6 +315,11 @@ fn out_dir_writes_files_and_kustomizations_and_replaces_the_old_content() {
 fn an_empty_render_is_an_error_unless_allowed() {
     let r = TempRepo::new();
     r.write("notes/readme.yaml", "# nothing here\n");
+    // An object, so the path has manifests, but none that renders without --passthrough.
+    r.write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: web}\n",
+    );
     let out = r.path().join("out");
     let run = meshform().arg("render").arg(r.path()).run();
     run.fails(1, &["error[empty-render]", "cluster1", "--allow-empty"]);
@@ -434,7 +439,10 @@ fn cluster_selection_and_istio_api_version() {
     assert!(out.is_empty(), "{out}");
     let (_, out, _) = render(d.path(), &["--cluster", "cluster1"]);
     assert!(out.contains("kind: VirtualService"));
-    let (_, out, _) = render(d.path(), &["--istio-api", "v1beta1"]);
+    let (_, out, _) = render(
+        d.path(),
+        &["--istio-api", "v1beta1", "--cluster", "cluster1"],
+    );
     assert!(out.contains("apiVersion: networking.istio.io/v1beta1"));
 }
 

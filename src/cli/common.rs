@@ -80,6 +80,11 @@ pub struct SourceArgs {
     /// output. Default: meshform.yaml `validate`, else strict (docs/translation.md#strictness).
     #[arg(long, value_enum, value_name = "MODE")]
     pub validate: Option<ValidateArg>,
+    /// Accept objects of this Gloo kind, which meshform does not translate, with a warning
+    /// naming what the output lacks instead of an error (repeatable; meshform.yaml
+    /// `accept.kinds` does the same for every run).
+    #[arg(long = "accept-kind", value_name = "KIND")]
+    pub accept_kinds: Vec<String>,
 }
 
 impl SourceArgs {
@@ -95,12 +100,22 @@ impl SourceArgs {
             read_values_file(f, &Limits::default(), &mut values)
                 .map_err(|e| Diagnostic::error(Load::Values, values_message(f, &e)))?;
         }
+        for k in &self.accept_kinds {
+            if let Some(why) = crate::gloo::kinds::refused_acceptance(k) {
+                return Err(Diagnostic::error(
+                    Load::Config,
+                    format!("--accept-kind: {why}"),
+                ));
+            }
+        }
         Ok(pipeline::Options {
             load: LoadOptions {
                 fallback_cluster: self.clusters.first().cloned(),
                 values,
                 limits: None,
                 validate: self.validate.map(Validate::from),
+                accept_kinds: self.accept_kinds.clone(),
+                clusters: self.clusters.clone(),
             },
             render: RenderOptions {
                 clusters: self.clusters.clone(),

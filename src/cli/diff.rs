@@ -7,7 +7,7 @@ use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
 use crate::pipeline;
 use crate::render::Keep;
-use crate::repo::Repo;
+use crate::repo::{LoadError, Repo};
 use crate::report::markdown;
 use crate::source::{GitRepo, Origin, SourceError};
 use std::io::IsTerminal;
@@ -91,6 +91,11 @@ pub struct Args {
     /// left out of the output. Default: meshform.yaml `validate`, else strict.
     #[arg(long, value_enum, value_name = "MODE")]
     pub validate: Option<ValidateArg>,
+    /// Accept objects of this Gloo kind, which meshform does not translate, with a warning
+    /// naming what the output lacks instead of an error (repeatable; meshform.yaml
+    /// `accept.kinds` does the same for every run).
+    #[arg(long = "accept-kind", value_name = "KIND")]
+    pub accept_kinds: Vec<String>,
 }
 
 impl Args {
@@ -105,6 +110,7 @@ impl Args {
             policy_dirs: self.policy_dirs.clone(),
             no_exemptions: self.no_exemptions,
             validate: self.validate,
+            accept_kinds: self.accept_kinds.clone(),
         }
     }
 }
@@ -193,6 +199,16 @@ pub fn run(args: Args) -> Exit {
         Err(_) => Repo::load(&head_origin, &opts.load),
     };
     tracing::debug!("diff: both loaded in {:?}", start.elapsed());
+    // A side with no manifests at all failed to load (a base before the repo existed shows the
+    // head as all added; a head without manifests is an input error).
+    let some = |r: Result<Repo, LoadError>, o: &Origin| match r {
+        Ok(repo) => match pipeline::no_manifests(&repo, &pipeline::describe(o)) {
+            Some(d) => Err(LoadError::Invalid(vec![d])),
+            None => Ok(repo),
+        },
+        e => e,
+    };
+    let (base, head) = (some(base, &base_origin), some(head, &head_origin));
     // A --cluster that neither revision has is a typo (one side only: the change adds or
     // removes that cluster, and the diff shows it).
     let has = |r: &Result<Repo, _>, c: &String| r.as_ref().is_ok_and(|r| r.clusters.contains(c));

@@ -6,6 +6,7 @@ use crate::diag::codes::Run;
 use crate::diag::{Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::{emit, Keep};
+use crate::repo::LoadError;
 use std::path::PathBuf;
 
 /// Output format for `render`.
@@ -36,6 +37,12 @@ pub struct Args {
     /// output (marked by a .meshform-out file).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Print every cluster's objects in one stream. Without it, rendering a repo of several
+    /// clusters to stdout needs `--cluster NAME` (or `--out-dir`, which writes one directory
+    /// per cluster): one stream of several clusters' copies, applied with `kubectl apply`,
+    /// would put them all in one cluster.
+    #[arg(long, conflicts_with = "clusters")]
+    pub all_clusters: bool,
     /// Succeed even when the clusters render no object. Without it an empty render is an
     /// error: Argo CD or Flux with pruning would delete everything they manage.
     #[arg(long)]
@@ -63,6 +70,24 @@ fn empty_render(outcome: &pipeline::Outcome, opts: &pipeline::Options) -> Diagno
     )
 }
 
+/// The usage error for a stdout render of several clusters that asked for none.
+fn several_clusters(clusters: &[String]) -> Diagnostic {
+    Diagnostic::error(
+        Run::SeveralClusters,
+        format!(
+            "this repo has {} clusters ({}); one stream of all their objects would be applied \
+             as one cluster's config",
+            clusters.len(),
+            clusters.join(", ")
+        ),
+    )
+    .help(format!(
+        "render one cluster with `--cluster {}`, write one directory per cluster with \
+         `--out-dir DIR`, or pass `--all-clusters` to print every cluster's copies in one stream",
+        clusters[0]
+    ))
+}
+
 /// Runs `render`.
 pub fn run(args: Args) -> Exit {
     let mut opts = match args.source.options() {
@@ -80,7 +105,14 @@ pub fn run(args: Args) -> Exit {
         Keep::Nodes
     };
     let origin = args.source.origin();
-    let outcome = match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
+    let loaded = pipeline::load(&origin, &opts).and_then(|r| {
+        let stdout = args.out_dir.is_none() && !args.all_clusters;
+        if stdout && opts.render.clusters.is_empty() && r.clusters.len() > 1 {
+            return Err(LoadError::Invalid(vec![several_clusters(&r.clusters)]));
+        }
+        pipeline::run(r, &opts)
+    });
+    let outcome = match loaded {
         Ok(o) => o,
         Err(e) => {
             let diags = e.into_diagnostics();

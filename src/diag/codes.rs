@@ -161,6 +161,7 @@ registry! {
         Template = "template": "A `.yaml.j2` template fails to render.",
         TemplateLimit = "template-limit": "A template runs out of fuel or writes more than limits.templateOutput.",
         Values = "values": "A values file (`--values`) cannot be read or is not a YAML or JSON mapping.",
+        NoManifests = "no-manifests": "The path read holds no Kubernetes object at all.",
     }
 
     /// Typing the Gloo objects and building workspaces.
@@ -169,7 +170,10 @@ registry! {
         UnknownField = "unknown-field": "A Gloo object has a field its API does not define (an error unless `validate: warn`).",
         UnknownValue = "unknown-value": "A Gloo field with a fixed set of values has a value that is not one of them.",
         UnsupportedField = "unsupported-field": "A Gloo field meshform does not translate is set, so its effect would be missing from the output (an error unless `validate: warn`).",
-        UnknownKind = "unknown-kind": "An object in a Gloo API group is of a kind meshform does not translate.",
+        UnknownKind = "unknown-kind": "An object in a Gloo API group names a group, kind or version Gloo does not define.",
+        NotTranslatedKind = "kind-not-translated": "An object is of a real Gloo kind meshform does not translate (an error unless accepted in meshform.yaml `accept.kinds` or with `--accept-kind`).",
+        OutOfScopeKind = "kind-out-of-scope": "An object is of a Gloo kind that produces no routing objects; it is skipped.",
+        UndeclaredCluster = "undeclared-cluster": "A reference names a cluster meshform.yaml does not declare.",
         EmptyWorkspace = "empty-workspace": "A Workspace selects no namespace of any known cluster.",
         NamespaceInTwoWorkspaces = "namespace-in-two-workspaces": "A namespace is selected by two Workspaces.",
         OrphanWorkspaceSettings = "orphan-workspace-settings": "A WorkspaceSettings is in a namespace no Workspace selects.",
@@ -268,6 +272,7 @@ registry! {
     Run {
         UnknownCluster = "unknown-cluster": "A cluster asked for is not one of the repo's.",
         EmptyRender = "empty-render": "The clusters asked for render no object.",
+        SeveralClusters = "several-clusters": "`render` to stdout of a repo with several clusters, asked for none (`--cluster`, `--all-clusters` or `--out-dir`).",
         ArgocdParameter = "argocd-parameter": "An Argo CD plugin parameter is unknown or invalid.",
         ArgocdRoot = "argocd-root": "The Argo CD source path leaves the repository or cannot be found.",
         Krm = "krm": "The KRM function's input or functionConfig is invalid.",

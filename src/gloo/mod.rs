@@ -2,8 +2,10 @@
 //! (docs/translation.md); `refs` resolves the references between objects for the translator and
 //! the policies alike, and `shared` holds the findings the two give alike.
 
+pub mod clusters;
 pub mod enums;
 pub mod fields;
+pub mod kinds;
 pub mod refs;
 pub mod shared;
 pub mod types;
@@ -424,17 +426,8 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         }
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
-            diags.push(
-                Diagnostic::warning(
-                    Typing::UnknownKind,
-                    format!(
-                        "meshform does not translate {} {}; it is not rendered",
-                        o.id.api_version, o.id.kind
-                    ),
-                )
-                .at(o.location.clone())
-                .on(o.id.clone()),
-            );
+            // Not one of the typed kinds: the catalog says what it is (docs/translation.md#kinds).
+            diags.extend(kinds::finding(repo, o, &repo.config.accept.kinds));
             None
         }
         _ => None,
@@ -501,6 +494,7 @@ impl Model {
         let (ws, ws_diags) = Workspaces::build(repo, &m);
         m.workspaces = ws;
         diags.extend(ws_diags);
+        diags.extend(clusters::undeclared(repo, &m));
         (m, diags, specs)
     }
 

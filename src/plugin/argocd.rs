@@ -355,8 +355,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
         load: LoadOptions {
             fallback_cluster: Some(cluster.clone()),
             values,
-            limits: None,
-            validate: None,
+            clusters: vec![cluster.clone()],
+            ..LoadOptions::default()
         },
         render: RenderOptions {
             clusters: vec![cluster.clone()],

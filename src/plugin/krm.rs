@@ -260,12 +260,14 @@ pub fn run(input: &[u8]) -> Result<String, Failure> {
         .unwrap_or_else(|| "cluster1".into());
     let load = LoadOptions {
         fallback_cluster: Some(fallback.clone()),
-        values: Map::new(),
-        limits: None,
-        validate: None,
+        clusters: settings.cluster.iter().cloned().collect(),
+        ..LoadOptions::default()
     };
     let limits = config.limits;
     let repo = Repo::from_files(config, files, &fallback, &load, limits).map_err(items_failure)?;
+    if let Some(d) = pipeline::no_manifests(&repo, "the ResourceList's items") {
+        return Err(items_failure(LoadError::Invalid(vec![d])));
+    }
     let cluster = match &settings.cluster {
         Some(c) if repo.clusters.contains(c) => c.clone(),
         Some(c) => {

@@ -97,6 +97,7 @@ pub fn render(
     let at = |line: u32| Location::new(path.clone(), Pos { line, column: 1 });
     let fail = |e: minijinja::Error| {
         let line = e.line().unwrap_or(1) as u32;
+        let pos = error_pos(text, &e).unwrap_or(Pos { line, column: 1 });
         let (code, mut msg) = match e.kind() {
             ErrorKind::OutOfFuel => (
                 Load::TemplateLimit,
@@ -124,10 +125,14 @@ pub fn render(
                 msg = format!("{msg}: `{expr}`");
             }
         }
-        Box::new(Diagnostic::error(code, msg).at(at(line)).help(
-            "templates see `cluster.name`, `cluster.labels` and `values` \
+        Box::new(
+            Diagnostic::error(code, msg)
+                .at(Location::new(path.clone(), pos))
+                .help(
+                    "templates see `cluster.name`, `cluster.labels` and `values` \
              (meshform.yaml clusters[].values and --values files)",
-        ))
+                ),
+        )
     };
     env.add_template_owned(path.to_string(), text.to_string())
         .map_err(fail)?;
@@ -140,6 +145,22 @@ pub fn render(
         .map_err(fail)?;
     String::from_utf8(out.buf).map_err(|_| {
         Box::new(Diagnostic::error(Load::Template, "template output is not UTF-8").at(at(1)))
+    })
+}
+
+/// Where in `text` an error is: the start of minijinja's span (line and column, both from 1),
+/// when it gave one on the line it names.
+fn error_pos(text: &str, e: &minijinja::Error) -> Option<Pos> {
+    let start = e.range()?.start;
+    let before = text.get(..start)?;
+    let line = before.matches('\n').count() + 1;
+    if e.line().is_some_and(|l| l != line) {
+        return None;
+    }
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Some(Pos {
+        line: line as u32,
+        column: column as u32,
     })
 }
 
@@ -177,7 +198,7 @@ mod tests {
     fn undefined_is_an_error_at_the_line() {
         let d = run("a: 1\nb: {{ values.nope }}\n").unwrap_err();
         let loc = d.location.clone().unwrap();
-        assert_eq!((&*loc.file, loc.line), ("t.yaml.j2", 2));
+        assert_eq!((&*loc.file, loc.line, loc.column), ("t.yaml.j2", 2, 7));
         assert!(d.message.contains("undefined"), "{}", d.message);
         assert!(d.message.contains("values.nope"), "{}", d.message);
         // Attribute of an undefined value, and an undefined top-level name.
