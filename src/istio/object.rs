@@ -66,6 +66,44 @@ pub enum Template {
     HostAt,
     /// `spec.http[#]`
     Http,
+    /// `spec.http[#].match[#]`
+    HttpMatch,
+    /// `spec.http[#].rewrite.uri`
+    HttpRewriteUri,
+    /// `spec.http[#].rewrite.uriRegexRewrite`
+    HttpRewriteRegex,
+    /// `spec.http[#].rewrite.uriRegexRewrite.match`
+    HttpRewriteRegexMatch,
+    /// `spec.http[#].rewrite.authority`
+    HttpRewriteAuthority,
+    /// `spec.http[#].redirect`
+    HttpRedirect,
+    /// `spec.http[#].directResponse`
+    HttpDirectResponse,
+    /// `spec.http[#].route[#]`
+    HttpRouteDestination,
+    /// `spec.http[#].matchers[#]`
+    Matcher,
+    /// `spec.http[#].forwardTo.pathRewrite`
+    PathRewrite,
+    /// `spec.http[#].forwardTo.regexRewrite`
+    RegexRewrite,
+    /// `spec.http[#].forwardTo.regexRewrite.pattern.regex`
+    RegexRewritePattern,
+    /// `spec.http[#].forwardTo.hostRewrite`
+    HostRewrite,
+    /// `spec.http[#].forwardTo.destinations[#]`
+    Destination,
+    /// `spec.http[#].forwardTo.destinations[#].subset`
+    DestinationSubset,
+    /// `spec.defaultDestination`
+    DefaultDestination,
+    /// `spec.defaultDestination.subset`
+    DefaultDestinationSubset,
+    /// `spec.subsets[#]`
+    Subset,
+    /// `spec.subsets[#].labels`
+    SubsetLabels,
     /// `spec.ports`
     Ports,
     /// `spec.ports[#]`
@@ -102,6 +140,25 @@ impl Template {
             Template::Hosts => "spec.hosts",
             Template::HostAt => "spec.hosts[#]",
             Template::Http => "spec.http[#]",
+            Template::HttpMatch => "spec.http[#].match[#]",
+            Template::HttpRewriteUri => "spec.http[#].rewrite.uri",
+            Template::HttpRewriteRegex => "spec.http[#].rewrite.uriRegexRewrite",
+            Template::HttpRewriteRegexMatch => "spec.http[#].rewrite.uriRegexRewrite.match",
+            Template::HttpRewriteAuthority => "spec.http[#].rewrite.authority",
+            Template::HttpRedirect => "spec.http[#].redirect",
+            Template::HttpDirectResponse => "spec.http[#].directResponse",
+            Template::HttpRouteDestination => "spec.http[#].route[#]",
+            Template::Matcher => "spec.http[#].matchers[#]",
+            Template::PathRewrite => "spec.http[#].forwardTo.pathRewrite",
+            Template::RegexRewrite => "spec.http[#].forwardTo.regexRewrite",
+            Template::RegexRewritePattern => "spec.http[#].forwardTo.regexRewrite.pattern.regex",
+            Template::HostRewrite => "spec.http[#].forwardTo.hostRewrite",
+            Template::Destination => "spec.http[#].forwardTo.destinations[#]",
+            Template::DestinationSubset => "spec.http[#].forwardTo.destinations[#].subset",
+            Template::DefaultDestination => "spec.defaultDestination",
+            Template::DefaultDestinationSubset => "spec.defaultDestination.subset",
+            Template::Subset => "spec.subsets[#]",
+            Template::SubsetLabels => "spec.subsets[#].labels",
             Template::Ports => "spec.ports",
             Template::PortAt => "spec.ports[#]",
             Template::PortClientTls => "spec.ports[#].clientsideTls",
@@ -116,26 +173,57 @@ impl Template {
     }
 }
 
-/// A field path with at most one list index: a [`Template`] and the index, so that recording
-/// one allocates nothing; it is spelled out only when a finding needs it.
+/// A field path with at most two list indexes: a [`Template`] and the indexes, so that
+/// recording one allocates nothing; it is spelled out only when a finding needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldAt {
     template: Template,
     index: u32,
+    inner: u32,
+}
+
+/// An index as stored in a [`FieldAt`].
+fn index32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 impl FieldAt {
     /// A path without an index (`spec.hosts`).
     pub const fn key(template: Template) -> FieldAt {
-        FieldAt { template, index: 0 }
+        FieldAt {
+            template,
+            index: 0,
+            inner: 0,
+        }
     }
 
     /// A path whose `#` is `index` (`spec.http[#]` with 2 is `spec.http[2]`).
     pub fn at(template: Template, index: usize) -> FieldAt {
         FieldAt {
             template,
-            index: u32::try_from(index).unwrap_or(u32::MAX),
+            index: index32(index),
+            inner: 0,
         }
+    }
+
+    /// A path whose two `#` are `index` and `inner` (`spec.http[#].match[#]` with 2 and 0 is
+    /// `spec.http[2].match[0]`).
+    pub fn at2(template: Template, index: usize, inner: usize) -> FieldAt {
+        FieldAt {
+            template,
+            index: index32(index),
+            inner: index32(inner),
+        }
+    }
+
+    /// Its template.
+    pub fn kind(&self) -> Template {
+        self.template
+    }
+
+    /// Its (first) index.
+    pub fn index(&self) -> usize {
+        self.index as usize
     }
 
     /// The path with `#` for its index (`spec.http[#]`).
@@ -143,11 +231,17 @@ impl FieldAt {
         self.template.text()
     }
 
-    /// The path spelled out (`spec.http[2]`).
+    /// The path spelled out (`spec.http[2]`, `spec.http[2].match[0]`).
     pub fn path(&self) -> String {
-        self.template
-            .text()
-            .replacen('#', &self.index.to_string(), 1)
+        let mut out = String::with_capacity(self.template.text().len() + 4);
+        let mut parts = self.template.text().split('#');
+        out.push_str(parts.next().unwrap_or_default());
+        for (n, part) in parts.enumerate() {
+            let i = if n == 0 { self.index } else { self.inner };
+            out.push_str(&i.to_string());
+            out.push_str(part);
+        }
+        out
     }
 }
 

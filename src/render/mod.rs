@@ -23,7 +23,7 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
-use crate::istio::object::{Kept, Origins, Rendered, SourceRef};
+use crate::istio::object::{FieldAt, Kept, Origin, Origins, Rendered, SourceRef};
 use crate::manifest::Location;
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -403,7 +403,7 @@ pub fn render(
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.
     let taken = std::sync::atomic::AtomicUsize::new(0);
-    let merged: Vec<finish::Finished> = merge_same(all.pending, &mut diagnostics)
+    let merged: Vec<finish::Finished> = merge_same(repo, all.pending, &mut diagnostics)
         .into_par_iter()
         .map(
             |r| match incremental::render::taken_merged(&from_merged, &r) {
@@ -429,7 +429,7 @@ pub fn render(
     objects.extend(merged);
     // Stable: of two objects with one identity, the one translated first stays first.
     objects.par_sort_by(|a, b| (&a.cluster, &a.id).cmp(&(&b.cluster, &b.id)));
-    let mut objects = dedup_same(objects, &mut diagnostics);
+    let mut objects = dedup_same(repo, objects, &mut diagnostics);
     tracing::debug!(
         "render: merged, sorted, deduplicated at {:?}",
         start.elapsed()
@@ -584,6 +584,7 @@ fn drop_explained(validation: &mut Vec<Diagnostic>, translation: &[Diagnostic]) 
 /// Of objects sorted by identity, keeps one per identity: a repeat equal to the first only
 /// adds its sources; a different one is an error naming both sources.
 fn dedup_same(
+    repo: &Repo,
     objects: Vec<finish::Finished>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<finish::Finished> {
@@ -599,30 +600,48 @@ fn dedup_same(
         if existing.body.same(&o.body) {
             absorb(&mut existing.sources, &mut existing.origins, o.sources);
         } else {
-            diags.push(collision(&o.cluster, &o.id, &o.sources, &existing.sources));
+            diags.push(collision(
+                repo,
+                &o.cluster,
+                &o.id,
+                &o.sources,
+                &existing.sources,
+            ));
         }
     }
     out
 }
 
-/// The error for two sources that render one identity differently.
+/// The error for two sources that render one identity differently, at the field that made
+/// the identity in each: the source's `metadata.name`, which the rendered name is made of.
 fn collision(
+    repo: &Repo,
     cluster: &str,
     id: &crate::manifest::ObjectId,
     sources: &[SourceRef],
     existing: &[SourceRef],
 ) -> Diagnostic {
+    const NAME: &str = "metadata.name";
+    let at = |s: &SourceRef| {
+        repo.objects
+            .iter()
+            .find(|o| o.id == s.id && o.location == s.location)
+            .map_or_else(|| s.location.clone(), |o| repo.locate(o, NAME))
+    };
     let mut d = Diagnostic::error(
         Translate::OutputCollision,
         format!("two sources render {id} in cluster {cluster} differently"),
     );
     if let Some(s) = sources.first() {
-        d = d.at(s.location.clone()).on(s.id.clone());
+        d = d.at(at(s)).on(s.id.clone()).field(NAME);
     }
     if let Some(s) = existing.first() {
-        d = d.related(s.location.clone(), "also rendered from");
+        d = d.related(at(s), "also rendered from");
     }
-    d
+    d.help(
+        "rename one of the two sources: the rendered name is made of each source's name and \
+         namespace, and these two make the same one",
+    )
 }
 
 /// The finished objects whose body `pick` keeps, as rendered objects.
@@ -670,7 +689,7 @@ fn stream(objects: Vec<finish::Finished>) -> Result<Stream, StreamError> {
 /// Objects with the same identity in one cluster are merged when they are DestinationRules
 /// holding subsets for one host (several RouteTables use subsets of one Service); any other
 /// collision is an error naming both sources.
-fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
+fn merge_same(repo: &Repo, objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
     let mut by_id: BTreeMap<(String, crate::manifest::ObjectId), Rendered> = BTreeMap::new();
     for o in objects {
         let key = o.sort_key();
@@ -689,25 +708,73 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
+                // Where each subset came from, by name: the first source's record.
+                let mut from =
+                    subset_origins(&existing.value, &existing.origins, &existing.sources);
+                let theirs = subset_origins(&o.value, &o.origins, &o.sources);
+                let new: Vec<_> = theirs
+                    .into_iter()
+                    .filter(|(name, _, _)| !from.iter().any(|(n, _, _)| n == name))
+                    .collect();
+                from.extend(new);
                 for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
                     if !subsets.iter().any(|x| x["name"] == s["name"]) {
                         subsets.push(s.clone());
                     }
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-                existing.value["spec"]["subsets"] = Value::Array(subsets);
-                // The subsets were renumbered: what was recorded of them no longer holds.
+                // The subsets were renumbered: recorded again below at their new places.
                 existing
                     .origins
                     .retain(|x| !x.at.template().starts_with("spec.subsets"));
                 absorb(&mut existing.sources, &mut existing.origins, o.sources);
+                for (name, x, src) in from {
+                    let at = subsets
+                        .iter()
+                        .position(|s| s["name"].as_str() == Some(&name));
+                    let source = existing.sources.iter().position(|s| *s == src);
+                    if let (Some(at), Some(source)) = (at, source) {
+                        existing.origins.add(
+                            FieldAt::at(x.at.kind(), at),
+                            source,
+                            x.field,
+                            x.same_below,
+                        );
+                    }
+                }
+                existing.value["spec"]["subsets"] = Value::Array(subsets);
             }
             Some(existing) => {
-                diags.push(collision(&key.0, &key.1, &o.sources, &existing.sources));
+                diags.push(collision(
+                    repo,
+                    &key.0,
+                    &key.1,
+                    &o.sources,
+                    &existing.sources,
+                ));
             }
         }
     }
     by_id.into_values().collect()
+}
+
+/// The recorded origins of a DestinationRule's subsets, with the subset's name and the
+/// source itself (so they can be placed again after a merge renumbers both).
+fn subset_origins(
+    value: &Value,
+    origins: &Origins,
+    sources: &[SourceRef],
+) -> Vec<(String, Origin, SourceRef)> {
+    let subsets = value["spec"]["subsets"].as_array().map_or(&[][..], |v| v);
+    origins
+        .iter()
+        .filter(|x| x.at.template().starts_with("spec.subsets"))
+        .filter_map(|x| {
+            let name = subsets.get(x.at.index())?["name"].as_str()?;
+            let src = sources.get(usize::from(x.source))?;
+            Some((name.to_string(), *x, src.clone()))
+        })
+        .collect()
 }
 
 /// Adds sources to an object's list, without duplicates, sorted; its origins follow their
