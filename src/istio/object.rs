@@ -509,6 +509,31 @@ mod tests {
     }
 
     #[test]
+    fn paths_with_two_indexes_are_spelled_out_and_matched() {
+        let m = FieldAt::at2(Template::HttpMatch, 12, 3);
+        assert_eq!(m.path(), "spec.http[12].match[3]");
+        assert_eq!(m.template(), "spec.http[#].match[#]");
+        assert_eq!(FieldAt::at(Template::Http, 7).path(), "spec.http[7]");
+        let mut o = Origins::default();
+        o.add(
+            FieldAt::at(Template::Http, 1),
+            0,
+            FieldAt::at(Template::Http, 4),
+            false,
+        );
+        o.add(m, 1, FieldAt::at2(Template::Matcher, 0, 1), true);
+        assert_eq!(
+            o.source_field("spec.http[12].match[3].uri.regex"),
+            Some((1, "spec.http[0].matchers[1].uri.regex".into()))
+        );
+        assert_eq!(o.source_field("spec.http[12].match[30]"), None);
+        assert_eq!(
+            o.source_field("spec.http[1].match[3]"),
+            Some((0, "spec.http[4]".into()))
+        );
+    }
+
+    #[test]
     fn the_longest_parent_wins_and_renumbering_follows_the_sources() {
         let mut o = Origins::default();
         o.add(

@@ -955,8 +955,8 @@ spec:
             s("parent", "spec.http[0]")
         );
         assert_eq!(
-            origin(&out, vs, "spec.http[2].match[0]"),
-            s("child", "spec.http[1]")
+            origin(&out, vs, "spec.http[2].match[0].uri.prefix"),
+            s("child", "spec.http[1].matchers[0].uri.prefix")
         );
         assert_eq!(
             origin(&out, vs, "spec.tcp[0].route[0]"),
@@ -966,6 +966,139 @@ spec:
             origin(&out, vs, "spec.gateways[0]"),
             s("parent", "spec.virtualGateways")
         );
+    }
+
+    #[test]
+    fn route_parts_map_to_the_fields_that_made_them() {
+        let table = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: www, namespace: app}
+spec:
+  hosts: [www.example.com]
+  defaultDestination: {ref: {name: orders}, port: {number: 80}}
+  http:
+  - name: rewrite
+    matchers: [{uri: {prefix: /a}}, {uri: {prefix: /b}}]
+    forwardTo:
+      pathRewrite: /x
+      hostRewrite: other.example.com
+      destinations:
+      - {ref: {name: orders}, port: {number: 80}, weight: 50}
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v2}, weight: 50}
+  - name: redirect
+    redirect: {hostRedirect: example.org}
+  - name: default
+    forwardTo:
+      regexRewrite: {pattern: {regex: '^/a'}, substitution: /b}
+  - name: delegate
+    matchers: [{uri: {prefix: /child}}]
+    delegate:
+      routeTables: [{labels: {parent: www}}]
+";
+        let child = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: child, namespace: app, labels: {parent: www}}
+spec:
+  http:
+  - name: a
+    matchers: [{uri: {prefix: /child/a}}]
+    directResponse: {status: 200, body: ok}
+";
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+        let (_, out) = rendered(&[("rt.yaml", table), ("child.yaml", child), ("svc.yaml", svc)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        let vs = "VirtualService";
+        let cases = [
+            (
+                "spec.http[0].match[1].uri.prefix",
+                s("www", "spec.http[0].matchers[1].uri.prefix"),
+            ),
+            (
+                "spec.http[0].rewrite.uri",
+                s("www", "spec.http[0].forwardTo.pathRewrite"),
+            ),
+            (
+                "spec.http[0].rewrite.authority",
+                s("www", "spec.http[0].forwardTo.hostRewrite"),
+            ),
+            (
+                "spec.http[0].route[1].destination.subset",
+                s("www", "spec.http[0].forwardTo.destinations[1]"),
+            ),
+            (
+                "spec.http[1].redirect.authority",
+                s("www", "spec.http[1].redirect"),
+            ),
+            (
+                "spec.http[2].rewrite.uriRegexRewrite.match",
+                s("www", "spec.http[2].forwardTo.regexRewrite.pattern.regex"),
+            ),
+            (
+                "spec.http[2].route[0].destination.host",
+                s("www", "spec.defaultDestination"),
+            ),
+            // A default matcher, and one merged with the delegating route's: the route.
+            ("spec.http[1].match[0].uri", s("www", "spec.http[1]")),
+            ("spec.http[3].match[0].uri", s("child", "spec.http[0]")),
+            (
+                "spec.http[3].directResponse.body.string",
+                s("child", "spec.http[0].directResponse.body.string"),
+            ),
+        ];
+        for (path, want) in cases {
+            assert_eq!(origin(&out, vs, path), want, "{path}");
+        }
+        assert_eq!(
+            origin(&out, "DestinationRule", "spec.subsets[0].labels.version"),
+            s(
+                "www",
+                "spec.http[0].forwardTo.destinations[1].subset.version"
+            )
+        );
+    }
+
+    #[test]
+    fn merged_subset_rules_keep_where_each_subset_came_from() {
+        let table = |name: &str, version: &str| {
+            format!(
+                "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {{name: {name}, namespace: app}}
+spec:
+  hosts: [{name}.example.com]
+  http:
+  - forwardTo:
+      destinations:
+      - {{ref: {{name: orders}}, port: {{number: 80}}, subset: {{version: {version}}}}}
+"
+            )
+        };
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+        let (a, b) = (table("a", "v2"), table("b", "v1"));
+        let (_, out) = rendered(&[("a.yaml", &a), ("b.yaml", &b), ("svc.yaml", svc)]);
+        let dr = out
+            .objects
+            .iter()
+            .find(|o| o.id().kind == "DestinationRule")
+            .expect("a DestinationRule");
+        assert_eq!(dr.value["spec"]["subsets"][0]["name"], "version-v1");
+        let at = |path: &str| {
+            let (i, field) = dr.origins.source_field(path)?;
+            Some((dr.sources[i].id.name.clone(), field))
+        };
+        let field = "spec.http[0].forwardTo.destinations[0].subset";
+        assert_eq!(at("spec.subsets[0]"), Some(("b".into(), field.into())));
+        assert_eq!(at("spec.subsets[1]"), Some(("a".into(), field.into())));
     }
 
     #[test]
