@@ -125,9 +125,201 @@ spec:
     assert_eq!(regex.len(), 1, "{regex:#?}");
     let f = &regex[0];
     assert_eq!(
-        (f["file"].as_str(), f["line"].as_u64(), f["field"].as_str()),
-        (Some("child.yaml"), Some(9), Some("spec.http[1]")),
-        "the child's second route, not the parent VirtualService's first line: {f}"
+        (
+            f["file"].as_str(),
+            f["line"].as_u64(),
+            f["column"].as_u64(),
+            f["field"].as_str()
+        ),
+        (
+            Some("child.yaml"),
+            Some(10),
+            Some(30),
+            Some("spec.http[1].matchers[0].uri.regex")
+        ),
+        "the regex of the child's second route, not the parent VirtualService's first line: {f}"
+    );
+}
+
+const ROUTE_WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: app, namespace: gloo-mesh}
+spec:
+  workloadClusters:
+  - name: cluster1
+    namespaces: [{name: app}]
+---
+apiVersion: admin.gloo.solo.io/v2
+kind: WorkspaceSettings
+metadata: {name: app, namespace: app}
+spec: {}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+
+/// Istio rejects parts of the second route: a matcher's regex and header name, and the
+/// regexRewrite's pattern. Two workload selectors render each matcher twice (once per set of
+/// source labels), so the bad matcher is the rendered `match[2]` and `match[3]`.
+const BAD_ROUTE_PARTS: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: www, namespace: app}
+spec:
+  hosts: [orders.app.svc.cluster.local]
+  workloadSelectors:
+  - selector: {labels: {app: a}}
+  - selector: {labels: {app: b}}
+  http:
+  - name: ok
+    matchers:
+    - uri: {prefix: /ok}
+    directResponse: {status: 200}
+  - name: bad
+    matchers:
+    - uri: {prefix: /a}
+    - uri: {regex: 'a('}
+      headers:
+      - name: bad header
+        value: x
+    forwardTo:
+      regexRewrite:
+        pattern: {regex: 'b('}
+        substitution: x
+      destinations:
+      - ref: {name: orders}
+        port: {number: 80}
+";
+
+/// (file, line, column, field) of each finding of `code`.
+fn places(out: &str, code: &str) -> Vec<(String, u64, u64, String)> {
+    findings(out)
+        .into_iter()
+        .filter(|f| f["policy"] == code)
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["column"].as_u64().unwrap_or_default(),
+                f["field"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn problems_inside_a_route_are_at_the_matcher_or_rewrite_field() {
+    let d = TempRepo::with([("ws.yaml", ROUTE_WORKSPACE), ("rt.yaml", BAD_ROUTE_PARTS)]);
+    let r = meshform()
+        .args(["check", "--format", "json"])
+        .arg(d.path())
+        .run();
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let at = |line, column, field: &str| ("rt.yaml".to_string(), line, column, field.to_string());
+    assert_eq!(
+        places(&r.stdout, "istio-regex"),
+        vec![
+            at(17, 20, "spec.http[1].matchers[1].uri.regex"),
+            at(23, 26, "spec.http[1].forwardTo.regexRewrite.pattern.regex"),
+        ],
+        "one finding per problem, both copies of the match: {}",
+        r.stdout
+    );
+    assert_eq!(
+        places(&r.stdout, "istio-match"),
+        vec![at(
+            19,
+            9,
+            "spec.http[1].matchers[1].headers[\"bad header\"]"
+        )],
+        "{}",
+        r.stdout
+    );
+}
+
+/// A subset of a Service destination whose label value Istio rejects in the DestinationRule
+/// meshform makes for it.
+const BAD_SUBSET: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: www, namespace: app}
+spec:
+  hosts: [www.example.com]
+  http:
+  - name: orders
+    forwardTo:
+      destinations:
+      - ref: {name: orders}
+        port: {number: 80}
+        subset: {version: 'v 1'}
+";
+
+#[test]
+fn a_subset_destination_rule_finding_is_at_the_destinations_subset() {
+    let d = TempRepo::with([("ws.yaml", ROUTE_WORKSPACE), ("rt.yaml", BAD_SUBSET)]);
+    let r = meshform()
+        .args(["check", "--format", "json"])
+        .arg(d.path())
+        .run();
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert_eq!(
+        places(&r.stdout, "istio-subset"),
+        vec![(
+            "rt.yaml".to_string(),
+            12,
+            27,
+            "spec.http[0].forwardTo.destinations[0].subset.version".to_string()
+        )],
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn two_sources_rendering_one_object_differently_are_each_at_their_name() {
+    let ws = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: ws, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: cluster1, namespaces: [{name: bar-baz}, {name: baz}]}]
+";
+    // `foo` in `bar-baz` and `foo-bar` in `baz` make the same ServiceEntry name.
+    let es = |name: &str, ns: &str, host: &str| {
+        format!(
+            "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata:
+  namespace: {ns}
+  name: {name}
+spec:
+  hosts: [{host}]
+  ports:
+  - {{name: http, number: 80, protocol: HTTP}}
+"
+        )
+    };
+    let a = es("foo", "bar-baz", "a.example.com");
+    let b = es("foo-bar", "baz", "b.example.com");
+    let d = TempRepo::with([
+        ("ws.yaml", ws),
+        ("a.yaml", a.as_str()),
+        ("b.yaml", b.as_str()),
+    ]);
+    let r = meshform().arg("check").arg(d.path()).run();
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let out = &r.stdout;
+    assert!(out.contains("error[output-collision]"), "{out}");
+    assert!(out.contains("  --> b.yaml:5:9"), "{out}");
+    assert!(out.contains("5 |   name: foo-bar"), "{out}");
+    assert!(
+        out.contains("= object: ExternalService baz/foo-bar, field: metadata.name"),
+        "{out}"
+    );
+    assert!(out.contains("also rendered from at a.yaml:5:9"), "{out}");
+    assert!(
+        out.contains("= help: rename one of the two sources"),
+        "{out}"
     );
 }
 

@@ -298,10 +298,13 @@ pub fn plan(
 }
 
 /// The base's finished object for a merged object of the head, when it has the same cluster,
-/// identity, sources and value (kept as a node; compared without converting either side).
+/// identity, sources, origins and value (kept as a node; compared without converting either
+/// side).
 pub(crate) fn taken_merged(merged: &Merged, r: &Rendered) -> Option<Finished> {
     let f = merged.get(&r.sort_key())?;
-    let same = f.sources == r.sources && matches!(&f.body, Body::Node(n) if **n == r.value);
+    let same = f.sources == r.sources
+        && f.origins == r.origins
+        && matches!(&f.body, Body::Node(n) if **n == r.value);
     same.then(|| f.clone())
 }
 

@@ -66,6 +66,44 @@ pub enum Template {
     HostAt,
     /// `spec.http[#]`
     Http,
+    /// `spec.http[#].match[#]`
+    HttpMatch,
+    /// `spec.http[#].rewrite.uri`
+    HttpRewriteUri,
+    /// `spec.http[#].rewrite.uriRegexRewrite`
+    HttpRewriteRegex,
+    /// `spec.http[#].rewrite.uriRegexRewrite.match`
+    HttpRewriteRegexMatch,
+    /// `spec.http[#].rewrite.authority`
+    HttpRewriteAuthority,
+    /// `spec.http[#].redirect`
+    HttpRedirect,
+    /// `spec.http[#].directResponse`
+    HttpDirectResponse,
+    /// `spec.http[#].route[#]`
+    HttpRouteDestination,
+    /// `spec.http[#].matchers[#]`
+    Matcher,
+    /// `spec.http[#].forwardTo.pathRewrite`
+    PathRewrite,
+    /// `spec.http[#].forwardTo.regexRewrite`
+    RegexRewrite,
+    /// `spec.http[#].forwardTo.regexRewrite.pattern.regex`
+    RegexRewritePattern,
+    /// `spec.http[#].forwardTo.hostRewrite`
+    HostRewrite,
+    /// `spec.http[#].forwardTo.destinations[#]`
+    Destination,
+    /// `spec.http[#].forwardTo.destinations[#].subset`
+    DestinationSubset,
+    /// `spec.defaultDestination`
+    DefaultDestination,
+    /// `spec.defaultDestination.subset`
+    DefaultDestinationSubset,
+    /// `spec.subsets[#]`
+    Subset,
+    /// `spec.subsets[#].labels`
+    SubsetLabels,
     /// `spec.ports`
     Ports,
     /// `spec.ports[#]`
@@ -102,6 +140,25 @@ impl Template {
             Template::Hosts => "spec.hosts",
             Template::HostAt => "spec.hosts[#]",
             Template::Http => "spec.http[#]",
+            Template::HttpMatch => "spec.http[#].match[#]",
+            Template::HttpRewriteUri => "spec.http[#].rewrite.uri",
+            Template::HttpRewriteRegex => "spec.http[#].rewrite.uriRegexRewrite",
+            Template::HttpRewriteRegexMatch => "spec.http[#].rewrite.uriRegexRewrite.match",
+            Template::HttpRewriteAuthority => "spec.http[#].rewrite.authority",
+            Template::HttpRedirect => "spec.http[#].redirect",
+            Template::HttpDirectResponse => "spec.http[#].directResponse",
+            Template::HttpRouteDestination => "spec.http[#].route[#]",
+            Template::Matcher => "spec.http[#].matchers[#]",
+            Template::PathRewrite => "spec.http[#].forwardTo.pathRewrite",
+            Template::RegexRewrite => "spec.http[#].forwardTo.regexRewrite",
+            Template::RegexRewritePattern => "spec.http[#].forwardTo.regexRewrite.pattern.regex",
+            Template::HostRewrite => "spec.http[#].forwardTo.hostRewrite",
+            Template::Destination => "spec.http[#].forwardTo.destinations[#]",
+            Template::DestinationSubset => "spec.http[#].forwardTo.destinations[#].subset",
+            Template::DefaultDestination => "spec.defaultDestination",
+            Template::DefaultDestinationSubset => "spec.defaultDestination.subset",
+            Template::Subset => "spec.subsets[#]",
+            Template::SubsetLabels => "spec.subsets[#].labels",
             Template::Ports => "spec.ports",
             Template::PortAt => "spec.ports[#]",
             Template::PortClientTls => "spec.ports[#].clientsideTls",
@@ -116,26 +173,57 @@ impl Template {
     }
 }
 
-/// A field path with at most one list index: a [`Template`] and the index, so that recording
-/// one allocates nothing; it is spelled out only when a finding needs it.
+/// A field path with at most two list indexes: a [`Template`] and the indexes, so that
+/// recording one allocates nothing; it is spelled out only when a finding needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldAt {
     template: Template,
     index: u32,
+    inner: u32,
+}
+
+/// An index as stored in a [`FieldAt`].
+fn index32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 impl FieldAt {
     /// A path without an index (`spec.hosts`).
     pub const fn key(template: Template) -> FieldAt {
-        FieldAt { template, index: 0 }
+        FieldAt {
+            template,
+            index: 0,
+            inner: 0,
+        }
     }
 
     /// A path whose `#` is `index` (`spec.http[#]` with 2 is `spec.http[2]`).
     pub fn at(template: Template, index: usize) -> FieldAt {
         FieldAt {
             template,
-            index: u32::try_from(index).unwrap_or(u32::MAX),
+            index: index32(index),
+            inner: 0,
         }
+    }
+
+    /// A path whose two `#` are `index` and `inner` (`spec.http[#].match[#]` with 2 and 0 is
+    /// `spec.http[2].match[0]`).
+    pub fn at2(template: Template, index: usize, inner: usize) -> FieldAt {
+        FieldAt {
+            template,
+            index: index32(index),
+            inner: index32(inner),
+        }
+    }
+
+    /// Its template.
+    pub fn kind(&self) -> Template {
+        self.template
+    }
+
+    /// Its (first) index.
+    pub fn index(&self) -> usize {
+        self.index as usize
     }
 
     /// The path with `#` for its index (`spec.http[#]`).
@@ -143,11 +231,17 @@ impl FieldAt {
         self.template.text()
     }
 
-    /// The path spelled out (`spec.http[2]`).
+    /// The path spelled out (`spec.http[2]`, `spec.http[2].match[0]`).
     pub fn path(&self) -> String {
-        self.template
-            .text()
-            .replacen('#', &self.index.to_string(), 1)
+        let mut out = String::with_capacity(self.template.text().len() + 4);
+        let mut parts = self.template.text().split('#');
+        out.push_str(parts.next().unwrap_or_default());
+        for (n, part) in parts.enumerate() {
+            let i = if n == 0 { self.index } else { self.inner };
+            out.push_str(&i.to_string());
+            out.push_str(part);
+        }
+        out
     }
 }
 
@@ -412,6 +506,31 @@ mod tests {
         assert_eq!(f("spec.http[10]"), None);
         assert_eq!(f("spec.resolution"), None);
         assert_eq!(f(""), None);
+    }
+
+    #[test]
+    fn paths_with_two_indexes_are_spelled_out_and_matched() {
+        let m = FieldAt::at2(Template::HttpMatch, 12, 3);
+        assert_eq!(m.path(), "spec.http[12].match[3]");
+        assert_eq!(m.template(), "spec.http[#].match[#]");
+        assert_eq!(FieldAt::at(Template::Http, 7).path(), "spec.http[7]");
+        let mut o = Origins::default();
+        o.add(
+            FieldAt::at(Template::Http, 1),
+            0,
+            FieldAt::at(Template::Http, 4),
+            false,
+        );
+        o.add(m, 1, FieldAt::at2(Template::Matcher, 0, 1), true);
+        assert_eq!(
+            o.source_field("spec.http[12].match[3].uri.regex"),
+            Some((1, "spec.http[0].matchers[1].uri.regex".into()))
+        );
+        assert_eq!(o.source_field("spec.http[12].match[30]"), None);
+        assert_eq!(
+            o.source_field("spec.http[1].match[3]"),
+            Some((0, "spec.http[4]".into()))
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
-use crate::istio::object::{Kept, Origins, Rendered, SourceRef};
+use crate::istio::object::{FieldAt, Kept, Origin, Origins, Rendered, SourceRef};
 use crate::manifest::Location;
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -403,7 +403,7 @@ pub fn render(
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.
     let taken = std::sync::atomic::AtomicUsize::new(0);
-    let merged: Vec<finish::Finished> = merge_same(all.pending, &mut diagnostics)
+    let merged: Vec<finish::Finished> = merge_same(repo, all.pending, &mut diagnostics)
         .into_par_iter()
         .map(
             |r| match incremental::render::taken_merged(&from_merged, &r) {
@@ -429,7 +429,7 @@ pub fn render(
     objects.extend(merged);
     // Stable: of two objects with one identity, the one translated first stays first.
     objects.par_sort_by(|a, b| (&a.cluster, &a.id).cmp(&(&b.cluster, &b.id)));
-    let mut objects = dedup_same(objects, &mut diagnostics);
+    let mut objects = dedup_same(repo, objects, &mut diagnostics);
     tracing::debug!(
         "render: merged, sorted, deduplicated at {:?}",
         start.elapsed()
@@ -584,6 +584,7 @@ fn drop_explained(validation: &mut Vec<Diagnostic>, translation: &[Diagnostic]) 
 /// Of objects sorted by identity, keeps one per identity: a repeat equal to the first only
 /// adds its sources; a different one is an error naming both sources.
 fn dedup_same(
+    repo: &Repo,
     objects: Vec<finish::Finished>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<finish::Finished> {
@@ -599,30 +600,48 @@ fn dedup_same(
         if existing.body.same(&o.body) {
             absorb(&mut existing.sources, &mut existing.origins, o.sources);
         } else {
-            diags.push(collision(&o.cluster, &o.id, &o.sources, &existing.sources));
+            diags.push(collision(
+                repo,
+                &o.cluster,
+                &o.id,
+                &o.sources,
+                &existing.sources,
+            ));
         }
     }
     out
 }
 
-/// The error for two sources that render one identity differently.
+/// The error for two sources that render one identity differently, at the field that made
+/// the identity in each: the source's `metadata.name`, which the rendered name is made of.
 fn collision(
+    repo: &Repo,
     cluster: &str,
     id: &crate::manifest::ObjectId,
     sources: &[SourceRef],
     existing: &[SourceRef],
 ) -> Diagnostic {
+    const NAME: &str = "metadata.name";
+    let at = |s: &SourceRef| {
+        repo.objects
+            .iter()
+            .find(|o| o.id == s.id && o.location == s.location)
+            .map_or_else(|| s.location.clone(), |o| repo.locate(o, NAME))
+    };
     let mut d = Diagnostic::error(
         Translate::OutputCollision,
         format!("two sources render {id} in cluster {cluster} differently"),
     );
     if let Some(s) = sources.first() {
-        d = d.at(s.location.clone()).on(s.id.clone());
+        d = d.at(at(s)).on(s.id.clone()).field(NAME);
     }
     if let Some(s) = existing.first() {
-        d = d.related(s.location.clone(), "also rendered from");
+        d = d.related(at(s), "also rendered from");
     }
-    d
+    d.help(
+        "rename one of the two sources: the rendered name is made of each source's name and \
+         namespace, and these two make the same one",
+    )
 }
 
 /// The finished objects whose body `pick` keeps, as rendered objects.
@@ -670,7 +689,7 @@ fn stream(objects: Vec<finish::Finished>) -> Result<Stream, StreamError> {
 /// Objects with the same identity in one cluster are merged when they are DestinationRules
 /// holding subsets for one host (several RouteTables use subsets of one Service); any other
 /// collision is an error naming both sources.
-fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
+fn merge_same(repo: &Repo, objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
     let mut by_id: BTreeMap<(String, crate::manifest::ObjectId), Rendered> = BTreeMap::new();
     for o in objects {
         let key = o.sort_key();
@@ -689,25 +708,73 @@ fn merge_same(objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) -> Vec<Render
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
+                // Where each subset came from, by name: the first source's record.
+                let mut from =
+                    subset_origins(&existing.value, &existing.origins, &existing.sources);
+                let theirs = subset_origins(&o.value, &o.origins, &o.sources);
+                let new: Vec<_> = theirs
+                    .into_iter()
+                    .filter(|(name, _, _)| !from.iter().any(|(n, _, _)| n == name))
+                    .collect();
+                from.extend(new);
                 for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
                     if !subsets.iter().any(|x| x["name"] == s["name"]) {
                         subsets.push(s.clone());
                     }
                 }
                 subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-                existing.value["spec"]["subsets"] = Value::Array(subsets);
-                // The subsets were renumbered: what was recorded of them no longer holds.
+                // The subsets were renumbered: recorded again below at their new places.
                 existing
                     .origins
                     .retain(|x| !x.at.template().starts_with("spec.subsets"));
                 absorb(&mut existing.sources, &mut existing.origins, o.sources);
+                for (name, x, src) in from {
+                    let at = subsets
+                        .iter()
+                        .position(|s| s["name"].as_str() == Some(&name));
+                    let source = existing.sources.iter().position(|s| *s == src);
+                    if let (Some(at), Some(source)) = (at, source) {
+                        existing.origins.add(
+                            FieldAt::at(x.at.kind(), at),
+                            source,
+                            x.field,
+                            x.same_below,
+                        );
+                    }
+                }
+                existing.value["spec"]["subsets"] = Value::Array(subsets);
             }
             Some(existing) => {
-                diags.push(collision(&key.0, &key.1, &o.sources, &existing.sources));
+                diags.push(collision(
+                    repo,
+                    &key.0,
+                    &key.1,
+                    &o.sources,
+                    &existing.sources,
+                ));
             }
         }
     }
     by_id.into_values().collect()
+}
+
+/// The recorded origins of a DestinationRule's subsets, with the subset's name and the
+/// source itself (so they can be placed again after a merge renumbers both).
+fn subset_origins(
+    value: &Value,
+    origins: &Origins,
+    sources: &[SourceRef],
+) -> Vec<(String, Origin, SourceRef)> {
+    let subsets = value["spec"]["subsets"].as_array().map_or(&[][..], |v| v);
+    origins
+        .iter()
+        .filter(|x| x.at.template().starts_with("spec.subsets"))
+        .filter_map(|x| {
+            let name = subsets.get(x.at.index())?["name"].as_str()?;
+            let src = sources.get(usize::from(x.source))?;
+            Some((name.to_string(), *x, src.clone()))
+        })
+        .collect()
 }
 
 /// Adds sources to an object's list, without duplicates, sorted; its origins follow their
@@ -888,8 +955,8 @@ spec:
             s("parent", "spec.http[0]")
         );
         assert_eq!(
-            origin(&out, vs, "spec.http[2].match[0]"),
-            s("child", "spec.http[1]")
+            origin(&out, vs, "spec.http[2].match[0].uri.prefix"),
+            s("child", "spec.http[1].matchers[0].uri.prefix")
         );
         assert_eq!(
             origin(&out, vs, "spec.tcp[0].route[0]"),
@@ -899,6 +966,139 @@ spec:
             origin(&out, vs, "spec.gateways[0]"),
             s("parent", "spec.virtualGateways")
         );
+    }
+
+    #[test]
+    fn route_parts_map_to_the_fields_that_made_them() {
+        let table = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: www, namespace: app}
+spec:
+  hosts: [www.example.com]
+  defaultDestination: {ref: {name: orders}, port: {number: 80}}
+  http:
+  - name: rewrite
+    matchers: [{uri: {prefix: /a}}, {uri: {prefix: /b}}]
+    forwardTo:
+      pathRewrite: /x
+      hostRewrite: other.example.com
+      destinations:
+      - {ref: {name: orders}, port: {number: 80}, weight: 50}
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v2}, weight: 50}
+  - name: redirect
+    redirect: {hostRedirect: example.org}
+  - name: default
+    forwardTo:
+      regexRewrite: {pattern: {regex: '^/a'}, substitution: /b}
+  - name: delegate
+    matchers: [{uri: {prefix: /child}}]
+    delegate:
+      routeTables: [{labels: {parent: www}}]
+";
+        let child = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: child, namespace: app, labels: {parent: www}}
+spec:
+  http:
+  - name: a
+    matchers: [{uri: {prefix: /child/a}}]
+    directResponse: {status: 200, body: ok}
+";
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+        let (_, out) = rendered(&[("rt.yaml", table), ("child.yaml", child), ("svc.yaml", svc)]);
+        let s = |n: &str, f: &str| Some((n.to_string(), f.to_string()));
+        let vs = "VirtualService";
+        let cases = [
+            (
+                "spec.http[0].match[1].uri.prefix",
+                s("www", "spec.http[0].matchers[1].uri.prefix"),
+            ),
+            (
+                "spec.http[0].rewrite.uri",
+                s("www", "spec.http[0].forwardTo.pathRewrite"),
+            ),
+            (
+                "spec.http[0].rewrite.authority",
+                s("www", "spec.http[0].forwardTo.hostRewrite"),
+            ),
+            (
+                "spec.http[0].route[1].destination.subset",
+                s("www", "spec.http[0].forwardTo.destinations[1]"),
+            ),
+            (
+                "spec.http[1].redirect.authority",
+                s("www", "spec.http[1].redirect"),
+            ),
+            (
+                "spec.http[2].rewrite.uriRegexRewrite.match",
+                s("www", "spec.http[2].forwardTo.regexRewrite.pattern.regex"),
+            ),
+            (
+                "spec.http[2].route[0].destination.host",
+                s("www", "spec.defaultDestination"),
+            ),
+            // A default matcher, and one merged with the delegating route's: the route.
+            ("spec.http[1].match[0].uri", s("www", "spec.http[1]")),
+            ("spec.http[3].match[0].uri", s("child", "spec.http[0]")),
+            (
+                "spec.http[3].directResponse.body.string",
+                s("child", "spec.http[0].directResponse.body.string"),
+            ),
+        ];
+        for (path, want) in cases {
+            assert_eq!(origin(&out, vs, path), want, "{path}");
+        }
+        assert_eq!(
+            origin(&out, "DestinationRule", "spec.subsets[0].labels.version"),
+            s(
+                "www",
+                "spec.http[0].forwardTo.destinations[1].subset.version"
+            )
+        );
+    }
+
+    #[test]
+    fn merged_subset_rules_keep_where_each_subset_came_from() {
+        let table = |name: &str, version: &str| {
+            format!(
+                "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {{name: {name}, namespace: app}}
+spec:
+  hosts: [{name}.example.com]
+  http:
+  - forwardTo:
+      destinations:
+      - {{ref: {{name: orders}}, port: {{number: 80}}, subset: {{version: {version}}}}}
+"
+            )
+        };
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+        let (a, b) = (table("a", "v2"), table("b", "v1"));
+        let (_, out) = rendered(&[("a.yaml", &a), ("b.yaml", &b), ("svc.yaml", svc)]);
+        let dr = out
+            .objects
+            .iter()
+            .find(|o| o.id().kind == "DestinationRule")
+            .expect("a DestinationRule");
+        assert_eq!(dr.value["spec"]["subsets"][0]["name"], "version-v1");
+        let at = |path: &str| {
+            let (i, field) = dr.origins.source_field(path)?;
+            Some((dr.sources[i].id.name.clone(), field))
+        };
+        let field = "spec.http[0].forwardTo.destinations[0].subset";
+        assert_eq!(at("spec.subsets[0]"), Some(("b".into(), field.into())));
+        assert_eq!(at("spec.subsets[1]"), Some(("a".into(), field.into())));
     }
 
     #[test]

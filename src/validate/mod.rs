@@ -299,12 +299,12 @@ pub struct Subject<'a> {
     pub origins: &'a Origins,
 }
 
-/// What makes two problems one finding: severity, code, rendered path, message, source and
-/// its field, rendered kind.
+/// What makes two problems one finding: severity, code, rendered path (only where no source
+/// field is known), message, source and its field, rendered kind.
 type GroupKey<'a> = (
     Severity,
     Istio,
-    String,
+    Option<String>,
     String,
     Option<&'a SourceRef>,
     Option<String>,
@@ -318,7 +318,8 @@ const COPIES_SHOWN: usize = 6;
 /// offending value: the object's [`Origins`] map the problem's path to a source field, located
 /// at its line (or its nearest written parent's); without one, the first source object's
 /// start. One problem found in several copies of one source's output (an ExternalService's
-/// ServiceEntry in each namespace of its workspace) is one diagnostic naming every copy.
+/// ServiceEntry in each namespace of its workspace), or at several rendered paths made by one
+/// source field, is one diagnostic naming every copy and the first path.
 pub fn report(repo: &Repo, found: Vec<(Subject<'_>, Problem)>) -> Vec<Diagnostic> {
     struct Group<'a> {
         problem: Problem,
@@ -337,10 +338,12 @@ pub fn report(repo: &Repo, found: Vec<(Subject<'_>, Problem)>) -> Vec<Diagnostic
             _ => (o.sources.first(), None),
         };
         let copy = (o.cluster, o.id.namespace.as_str(), o.id.name.as_str());
+        // Problems at one source field are one finding, however many rendered paths it
+        // made (a matcher rendered once per set of source labels).
         let key = (
             p.severity,
             p.code,
-            path,
+            field.is_none().then_some(path),
             p.message.clone(),
             source,
             field.clone(),

@@ -25,6 +25,9 @@ pub(super) enum Action<'a> {
 pub(super) struct FlatRoute<'a> {
     pub name: String,
     pub matchers: Vec<HttpRequestMatcher>,
+    /// `matchers` are the route's own, as written in its table (not merged with a delegating
+    /// parent's), so the k-th is `matchers[k]` of the route.
+    pub own_matchers: bool,
     pub action: Action<'a>,
     /// The table the route is written in.
     pub table: &'a Rt,
@@ -100,6 +103,7 @@ pub(super) fn flatten<'a>(
         let mk = |action| FlatRoute {
             name: flat_name(table, &route_name, child),
             matchers: r.matchers.clone(),
+            own_matchers: true,
             action,
             table,
             field: field.clone(),
@@ -324,7 +328,10 @@ fn child_routes<'a>(
     for r in &mut routes {
         // Traffic must match both the parent and the child matchers [C §5.3].
         match merge_matchers(&route.matchers, &r.matchers) {
-            Ok(m) => r.matchers = m,
+            Ok(m) => {
+                r.own_matchers &= route.matchers.is_empty();
+                r.matchers = m;
+            }
             Err(why) => {
                 // "the delegating route on the parent table is replaced with a directResponse" [C §5.3]
                 part.diagnostics.push(ctx.error(

@@ -10,6 +10,7 @@ use crate::diag::codes::Translate;
 use crate::gloo::refs::{self, Target};
 use crate::gloo::shared;
 use crate::gloo::types::*;
+use crate::istio::object::{FieldAt, Origins, Template};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -337,17 +338,28 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
 
 /// The subsets a VirtualService's routes use, by host: the destination as parent, the
 /// subsets by name, and the tables that use them.
-pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Value>, Vec<SourceRef>)>;
+pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Subset>, Vec<SourceRef>)>;
+
+/// A subset a route uses: its Istio value, and the destination field that first asked for
+/// it (the table, as an index into the host's tables, and its `subset` field).
+pub(super) struct Subset {
+    value: Value,
+    table: usize,
+    field: Option<FieldAt>,
+}
 
 /// A route's destinations for output cluster `cluster`: the Istio route destinations, and
 /// their hosts; the subsets they use are added to `subsets`. `Err` has been reported. `field`
-/// is where they are written (`spec.defaultDestination` for the default).
+/// is where they are written (`spec.defaultDestination` for the default); `route`, the index
+/// of the HTTP route in its table whose destinations these are (`None` for TCP and TLS
+/// routes, whose subsets are not kept).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn route_destinations(
     ctx: &Ctx<'_>,
     table: &Rt,
     written: Written<'_>,
     field: &str,
+    route: Option<usize>,
     cluster: &str,
     ws: &str,
     subsets: &mut Subsets,
@@ -402,7 +414,11 @@ pub(super) fn route_destinations(
         }
         if let Some((name, labels)) = &d.subset {
             dest.insert("subset".into(), json!(name));
-            add_subset(ctx, table, &d, name, labels, subsets);
+            let at = match written {
+                Written::Route(_) => route.map(|k| FieldAt::at2(Template::DestinationSubset, k, i)),
+                Written::Default(_) => Some(FieldAt::key(Template::DefaultDestinationSubset)),
+            };
+            add_subset(ctx, table, &d, (name, labels, at), subsets);
         }
         hosts.push(d.host);
         let mut r = Map::new();
@@ -415,13 +431,13 @@ pub(super) fn route_destinations(
     Ok((out, hosts))
 }
 
-/// Records that the table routes to subset `name` of the destination.
+/// Records that the table routes to subset `name` (with `labels`, asked for at `at`) of the
+/// destination.
 fn add_subset(
     ctx: &Ctx<'_>,
     table: &Rt,
     d: &Dest,
-    name: &str,
-    labels: &Labels,
+    (name, labels, at): (&str, &Labels, Option<FieldAt>),
     subsets: &mut Subsets,
 ) {
     let entry = subsets.entry(d.host.clone()).or_insert_with(|| {
@@ -432,24 +448,40 @@ fn add_subset(
             Vec::new(),
         )
     });
-    entry
-        .1
-        .insert(name.to_string(), json!({"name": name, "labels": labels}));
     let src = ctx.source(&table.meta);
-    if !entry.2.contains(&src) {
-        entry.2.push(src);
+    let pos = match entry.2.iter().position(|s| *s == src) {
+        Some(p) => p,
+        None => {
+            entry.2.push(src);
+            entry.2.len() - 1
+        }
+    };
+    let value = json!({"name": name, "labels": labels});
+    match entry.1.get_mut(name) {
+        Some(s) => s.value = value,
+        None => {
+            entry.1.insert(
+                name.to_string(),
+                Subset {
+                    value,
+                    table: pos,
+                    field: at,
+                },
+            );
+        }
     }
 }
 
 /// A DestinationRule holding the subsets a VirtualService uses, in the VirtualService's
 /// namespace (istioctl IST0101 needs it there for external hosts) [O E5, S8]. The name starts
 /// with the sanitized host; Gloo's hashed suffix is not reproducible, so ours hashes
-/// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md).
+/// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md). Each subset, and its
+/// labels, come from the destination `subset` that first asked for it.
 pub(super) fn subset_rule(
     ctx: &Ctx<'_>,
     host: &str,
     dparent: Value,
-    subsets: BTreeMap<String, Value>,
+    subsets: BTreeMap<String, Subset>,
     sources: Vec<SourceRef>,
     place: &Place<'_>,
 ) -> super::super::Rendered {
@@ -475,10 +507,26 @@ pub(super) fn subset_rule(
         place.namespace, place.cluster, place.workspace
     ));
     let md = metadata(&name, place, &parent, &[]);
-    let spec = json!({"exportTo": ["."], "host": host, "subsets": subsets.into_values().collect::<Vec<_>>()});
-    let mut sources = sources;
+    let mut origins = Origins::with_capacity(2 * subsets.len());
+    let mut values = Vec::with_capacity(subsets.len());
+    for (i, s) in subsets.into_values().enumerate() {
+        if let Some(field) = s.field {
+            origins.add(FieldAt::at(Template::Subset, i), s.table, field, false);
+            origins.add(FieldAt::at(Template::SubsetLabels, i), s.table, field, true);
+        }
+        values.push(s.value);
+    }
+    let spec = json!({"exportTo": ["."], "host": host, "subsets": values});
+    let mut sources: Vec<(SourceRef, usize)> = sources.into_iter().zip(0..).collect();
     sources.sort();
+    let mut moved = vec![0; sources.len()];
+    for (to, (_, from)) in sources.iter().enumerate() {
+        moved[*from] = to;
+    }
+    origins.renumber(&moved);
+    let sources = sources.into_iter().map(|(s, _)| s).collect();
     ctx.object("DestinationRule", md, spec, place.cluster, sources)
+        .with_origins(origins)
 }
 
 #[cfg(test)]

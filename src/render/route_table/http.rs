@@ -101,8 +101,17 @@ fn forward(
         Written::Route(_) => format!("{}.forwardTo.destinations", r.field),
         Written::Default(_) => "spec.defaultDestination".to_string(),
     };
-    let (route, hosts) =
-        route_destinations(ctx, table, written, &dfield, cluster, r.ws, subsets, part)?;
+    let (route, hosts) = route_destinations(
+        ctx,
+        table,
+        written,
+        &dfield,
+        Some(r.index),
+        cluster,
+        r.ws,
+        subsets,
+        part,
+    )?;
     let rewrite = rewrite(ctx, r, f, &hosts, part)?;
     let mut j = Map::new();
     if !rewrite.is_empty() {

@@ -45,6 +45,7 @@ fn l4_route(
         rt,
         Written::Route(dests),
         &format!("{field}.forwardTo.destinations"),
+        None,
         cluster,
         ws,
         &mut subsets,

@@ -31,7 +31,7 @@ use crate::diag::codes::Translate;
 use crate::gloo::types::{FailureMode, RouteTableSpec};
 use crate::gloo::Typed;
 use crate::istio::object::{FieldAt, Origins, Template};
-use delegation::{FlatRoute, Walk};
+use delegation::{Action, FlatRoute, Walk};
 use destinations::{subset_rule, Subsets};
 use placement::Instance;
 use serde_json::{json, Map, Value};
@@ -231,10 +231,22 @@ impl Table<'_> {
 
 /// Where a VirtualService's parts come from: its hosts from the table's, its gateways from
 /// `virtualGateways`, each HTTP route from the route it flattens (in a child table when
-/// delegated), each TCP and TLS route from the table's route of that index.
-fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> Origins {
+/// delegated) and its parts from that route's ([`http_route_origins`]), each TCP and TLS route
+/// from the table's route of that index. `nsrc` is the number of source label sets each
+/// matcher is rendered for.
+fn virtual_service_origins(
+    table: &Table<'_>,
+    nsrc: usize,
+    tcp: &[usize],
+    tls: &[usize],
+) -> Origins {
     let own = table.source_of(table.rt.meta.index);
-    let mut o = Origins::with_capacity(2 + table.routes.len() + tcp.len() + tls.len());
+    let per_route: usize = table
+        .routes
+        .iter()
+        .map(|r| 4 + r.matchers.len() * nsrc.max(1))
+        .sum();
+    let mut o = Origins::with_capacity(2 + per_route + tcp.len() + tls.len());
     o.add(
         FieldAt::key(Template::Hosts),
         own,
@@ -248,13 +260,7 @@ fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> O
         false,
     );
     for (i, r) in table.routes.iter().enumerate() {
-        let from = table.source_of(r.table.meta.index);
-        o.add(
-            FieldAt::at(Template::Http, i),
-            from,
-            FieldAt::at(Template::Http, r.index),
-            false,
-        );
+        http_route_origins(&mut o, i, r, table.source_of(r.table.meta.index), nsrc);
     }
     for (i, &k) in tcp.iter().enumerate() {
         o.add(
@@ -273,6 +279,102 @@ fn virtual_service_origins(table: &Table<'_>, tcp: &[usize], tls: &[usize]) -> O
         );
     }
     o
+}
+
+/// Where the parts of rendered HTTP route `i` come from, in the table `from` (an index into
+/// the sources) that `r` is written in: the route from the route; each `match` from its
+/// matcher when the matchers are the route's own (rendered once per source label set, so
+/// `match[k]` is `matchers[k / nsrc]`; keys below are spelled alike); the rewrite parts from
+/// `forwardTo`'s `pathRewrite`, `regexRewrite` and `hostRewrite`; `redirect` and
+/// `directResponse` from the route's; each `route` destination from the destination written
+/// (the table's `defaultDestination` when the route lists none).
+fn http_route_origins(o: &mut Origins, i: usize, r: &FlatRoute<'_>, from: usize, nsrc: usize) {
+    let k = r.index;
+    o.add(
+        FieldAt::at(Template::Http, i),
+        from,
+        FieldAt::at(Template::Http, k),
+        false,
+    );
+    if r.own_matchers {
+        let nsrc = nsrc.max(1);
+        for m in 0..r.matchers.len() {
+            for s in 0..nsrc {
+                o.add(
+                    FieldAt::at2(Template::HttpMatch, i, m * nsrc + s),
+                    from,
+                    FieldAt::at2(Template::Matcher, k, m),
+                    true,
+                );
+            }
+        }
+    }
+    match &r.action {
+        Action::Forward(f) => {
+            if f.path_rewrite.is_some() {
+                o.add(
+                    FieldAt::at(Template::HttpRewriteUri, i),
+                    from,
+                    FieldAt::at(Template::PathRewrite, k),
+                    false,
+                );
+            }
+            if f.regex_rewrite.is_some() {
+                o.add(
+                    FieldAt::at(Template::HttpRewriteRegex, i),
+                    from,
+                    FieldAt::at(Template::RegexRewrite, k),
+                    false,
+                );
+                o.add(
+                    FieldAt::at(Template::HttpRewriteRegexMatch, i),
+                    from,
+                    FieldAt::at(Template::RegexRewritePattern, k),
+                    false,
+                );
+            }
+            if f.host_rewrite.is_some() {
+                o.add(
+                    FieldAt::at(Template::HttpRewriteAuthority, i),
+                    from,
+                    FieldAt::at(Template::HostRewrite, k),
+                    false,
+                );
+            }
+            match destinations::http_destinations(r.table, f) {
+                Some(destinations::Written::Route(d)) => {
+                    for d in 0..d.len() {
+                        o.add(
+                            FieldAt::at2(Template::HttpRouteDestination, i, d),
+                            from,
+                            FieldAt::at2(Template::Destination, k, d),
+                            false,
+                        );
+                    }
+                }
+                Some(destinations::Written::Default(_)) => o.add(
+                    FieldAt::at2(Template::HttpRouteDestination, i, 0),
+                    from,
+                    FieldAt::key(Template::DefaultDestination),
+                    false,
+                ),
+                None => {}
+            }
+        }
+        Action::Redirect(_) => o.add(
+            FieldAt::at(Template::HttpRedirect, i),
+            from,
+            FieldAt::at(Template::HttpRedirect, k),
+            false,
+        ),
+        Action::Direct(_) => o.add(
+            FieldAt::at(Template::HttpDirectResponse, i),
+            from,
+            FieldAt::at(Template::HttpDirectResponse, k),
+            true,
+        ),
+        Action::Fail => {}
+    }
 }
 
 /// The VirtualService of one place, and the DestinationRules of the subsets it uses.
@@ -342,7 +444,12 @@ fn virtual_service(
             cluster,
             table.sources.clone(),
         )
-        .with_origins(virtual_service_origins(table, &tcp_from, &tls_from)),
+        .with_origins(virtual_service_origins(
+            table,
+            inst.sources.len(),
+            &tcp_from,
+            &tls_from,
+        )),
     );
     for (host, (dparent, subs, srcs)) in subsets {
         part.objects
