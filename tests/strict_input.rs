@@ -127,6 +127,13 @@ const CASES: &[Case] = &[
         says: &["error[unknown-value]", "did you mean `FREEZE_CONFIG`?"],
         at: Some("routetable.yaml:6:16"),
     },
+    Case {
+        name: "a FaultInjectionPolicy for every route of its workspace",
+        edits: &[Edit::Write("fault.yaml", FAULT)],
+        exit: 2,
+        says: &["error[unsupported-field]", "FaultInjectionPolicy has no `applyToRoutes`"],
+        at: Some("fault.yaml:4:1"),
+    },
     // Clusters.
     Case {
         name: "a reference to a cluster meshform.yaml does not declare",
@@ -177,6 +184,14 @@ kind: RetryTimeoutPolicy
 metadata: {name: retries, namespace: app}
 spec:
   config: {retries: {attempts: 3}}
+";
+
+/// No `applyToRoutes`: every route of the workspace, in Gloo.
+const FAULT: &str = "apiVersion: resilience.policy.gloo.solo.io/v2
+kind: FaultInjectionPolicy
+metadata: {name: slow, namespace: app}
+spec:
+  config: {delay: {fixedDelay: 2s}}
 ";
 
 const CLUSTER: &str = "apiVersion: admin.gloo.solo.io/v2
