@@ -5,6 +5,7 @@
 //! annotations lives in `report`.
 
 pub mod codes;
+pub mod suggest;
 
 use crate::manifest::{Location, ObjectId};
 pub use codes::Code;

@@ -27,7 +27,8 @@ impl Check<'_> {
         let Some(o) = self.repo.objects.get(meta.index) else {
             return;
         };
-        let guess = super::kinds::nearest(cluster, self.declared.iter().map(String::as_str));
+        let guess =
+            crate::diag::suggest::nearest(cluster, self.declared.iter().map(String::as_str));
         let mut message = format!(
             "cluster `{cluster}` is not declared in meshform.yaml (clusters: {})",
             self.declared.join(", ")

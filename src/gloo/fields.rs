@@ -135,17 +135,6 @@ pub fn fields_at(kind: &str, parent: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The known field nearest to `unknown` among `known`, if one is near enough to be a typo.
-pub fn nearest<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
-    let lower = unknown.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(&lower, &k.to_ascii_lowercase()), k))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k.as_str())
-}
-
 /// Every leaf field path of `kind`'s spec (`spec.http[].matchers[].uri.prefix`): fields that
 /// hold a scalar, a list of scalars, a map or a free-form value.
 pub fn leaf_paths(kind: &str) -> Vec<String> {
@@ -1150,6 +1139,11 @@ mod tests {
                 ),
             }
         }
+    }
+
+    /// The nearest of the field names, as typing asks for it.
+    fn nearest<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
+        crate::diag::suggest::nearest(unknown, known.iter().map(String::as_str))
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! one of the translated kinds, so the common case costs nothing.
 
 use crate::diag::codes::Typing;
+use crate::diag::suggest::nearest;
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -181,18 +182,6 @@ pub fn is_not_translated(name: &str) -> bool {
     CATALOG
         .iter()
         .any(|k| k.kind == name && matches!(k.support, Support::NotTranslated(_)))
-}
-
-/// The closest of `names` to `wrong`, if one is close enough to be a likely typo (computed
-/// only when an error is reported).
-pub fn nearest<'a>(wrong: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = wrong.to_ascii_lowercase();
-    names
-        .into_iter()
-        .map(|n| (strsim::jaro_winkler(&lower, &n.to_ascii_lowercase()), n))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| n)
 }
 
 /// The groups of the catalog, in catalog order, once each.

@@ -15,7 +15,7 @@ pub use workspace::Workspaces;
 
 use crate::config::Validate;
 use crate::diag::codes::Typing;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{suggest, Diagnostic, Severity};
 use crate::hashing::FastMap;
 use crate::incremental::Incr;
 use crate::manifest::Object;
@@ -212,15 +212,30 @@ fn unknown_field(repo: &Repo, o: &Object, u: &Unknown) -> Diagnostic {
     }
     // Only now are the schemas read: clean input never builds them.
     let known = fields::fields_at(&o.id.kind, &u.parent);
-    let mut help = match fields::nearest(&u.key, &known) {
+    let help = match suggest::nearest(&u.key, known.iter().map(String::as_str)) {
         Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => "check the spelling against the Gloo API reference".into(),
         None => format!("the fields here are {}", known.join(", ")),
     };
-    if validate == Validate::Strict {
-        help = format!("{help} For a repo mid-migration, {DOWNGRADE}.");
-    }
-    Diagnostic::new(severity(validate), Typing::UnknownField, message)
+    strict_finding(repo, o, Typing::UnknownField, field, message, help)
+}
+
+/// A finding of strict input at `field`'s key: an error under `validate: strict`, whose help
+/// (a whole sentence) then says how to downgrade it; a warning under `validate: warn`.
+fn strict_finding(
+    repo: &Repo,
+    o: &Object,
+    code: Typing,
+    field: String,
+    message: String,
+    help: String,
+) -> Diagnostic {
+    let validate = repo.config.validate;
+    let help = match validate {
+        Validate::Strict => format!("{help} For a repo mid-migration, {DOWNGRADE}."),
+        Validate::Warn => help,
+    };
+    Diagnostic::new(severity(validate), code, message)
         .at(repo.locate_key(o, &field))
         .on(o.id.clone())
         .field(field)
@@ -241,15 +256,8 @@ fn untranslated_field(repo: &Repo, o: &Object, field: String) -> Diagnostic {
     if validate == Validate::Warn {
         message.push_str("; it is left out");
     }
-    let mut help = format!("meshform does not translate it: {reason}");
-    if validate == Validate::Strict {
-        help = format!("{help}. Remove it; for a repo mid-migration, {DOWNGRADE}.");
-    }
-    Diagnostic::new(severity(validate), Typing::UnsupportedField, message)
-        .at(repo.locate_key(o, &field))
-        .on(o.id.clone())
-        .field(field)
-        .help(help)
+    let help = format!("meshform does not translate it: {reason}. Remove it.");
+    strict_finding(repo, o, Typing::UnsupportedField, field, message, help)
 }
 
 /// Types `spec` of one object; a type error names file:line:col, the object and the field.
@@ -340,33 +348,27 @@ fn fault_selection(
     let Some(field) = every else {
         return Some(t);
     };
-    let validate = repo.config.validate;
     let what = if field == "spec" {
         "has no `applyToRoutes`"
     } else {
         "selects routes without `route.labels`"
     };
-    let mut help = "select the routes by their labels (`applyToRoutes: [{route: {labels: {…}}}]` \
-                    and the same labels on the RouteTable routes)"
-        .to_string();
-    if validate == Validate::Strict {
-        help = format!("{help}; for a repo mid-migration, {DOWNGRADE}");
-    }
-    diags.push(
-        Diagnostic::new(
-            severity(validate),
-            Typing::UnsupportedField,
-            format!(
-                "FaultInjectionPolicy {what}: Gloo applies it to every route of its workspace, \
-                 which meshform does not support yet; its effect would be missing from the output"
-            ),
-        )
-        .at(repo.locate_key(o, &field))
-        .on(o.id.clone())
-        .field(field)
-        .help(help),
+    let message = format!(
+        "FaultInjectionPolicy {what}: Gloo applies it to every route of its workspace, which \
+         meshform does not support yet; its effect would be missing from the output"
     );
-    (validate == Validate::Warn).then_some(t)
+    let help = "Select the routes by their labels (`applyToRoutes: [{route: {labels: {…}}}]` and \
+                the same labels on the RouteTable routes)."
+        .to_string();
+    diags.push(strict_finding(
+        repo,
+        o,
+        Typing::UnsupportedField,
+        field,
+        message,
+        help,
+    ));
+    (repo.config.validate == Validate::Warn).then_some(t)
 }
 
 fn service_info(index: usize, o: &Object) -> ServiceInfo {
