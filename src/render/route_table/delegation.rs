@@ -45,6 +45,8 @@ pub(super) struct FlatRoute<'a> {
 pub(super) struct Walk<'w> {
     ws: &'w str,
     chain: Vec<usize>,
+    /// The table with hosts keeps its last accepted config on an error (`FREEZE_CONFIG`).
+    freeze: bool,
 }
 
 impl<'w> Walk<'w> {
@@ -53,6 +55,7 @@ impl<'w> Walk<'w> {
         Walk {
             ws,
             chain: vec![rt.meta.index],
+            freeze: rt.spec.failure_mode == Some(FailureMode::FreezeConfig),
         }
     }
 }
@@ -333,16 +336,35 @@ fn child_routes<'a>(
                 r.matchers = m;
             }
             Err(why) => {
-                // "the delegating route on the parent table is replaced with a directResponse" [C §5.3]
-                part.diagnostics.push(ctx.error(
-                    &c.meta,
-                    Translate::DelegateMatcherConflict,
-                    &r.field,
-                    format!(
-                        "child route matchers conflict with the parent route {}/{} {field}: {why}",
-                        parent.meta.namespace, parent.meta.name
-                    ),
-                ));
+                // "the delegating route on the parent table is replaced with a directResponse"
+                // [C §5.3]: a warning, as Gloo serves the table's other routes; under
+                // FREEZE_CONFIG an error, which keeps what is deployed
+                // (docs/translation.md#routetable--virtualservice).
+                let message = format!(
+                    "child route matchers conflict with the parent route {}/{} {field}: {why}; Gloo replaces the delegating route with a 500 direct response",
+                    parent.meta.namespace, parent.meta.name
+                );
+                let at = format!("{}.matchers", r.field);
+                let at = if r.own_matchers && !r.matchers.is_empty() {
+                    at.as_str()
+                } else {
+                    r.field.as_str()
+                };
+                part.diagnostics.push(if walk.freeze {
+                    ctx.error(
+                        &r.table.meta,
+                        Translate::DelegateMatcherConflict,
+                        at,
+                        message,
+                    )
+                } else {
+                    ctx.warning(
+                        &r.table.meta,
+                        Translate::DelegateMatcherConflict,
+                        at,
+                        message,
+                    )
+                });
                 return Err(());
             }
         }
@@ -493,8 +515,7 @@ fn merge_uri(
     let ok = match (&pu.prefix, &pu.exact, &cu.prefix, &cu.exact, &cu.regex) {
         (Some(pp), _, Some(cp), _, _) => cp.starts_with(pp.as_str()),
         (Some(pp), _, _, Some(ce), _) => ce.starts_with(pp.as_str()),
-        // A child regex is accepted under the catch-all prefix only [I].
-        (Some(pp), _, _, _, Some(_)) => pp == "/",
+        (Some(pp), _, _, _, Some(cr)) => regex_within_prefix(cr, pp, pu.ignore_case),
         (_, Some(pe), _, Some(ce), _) => pe == ce,
         _ => pu == cu,
     };
@@ -505,6 +526,36 @@ fn merge_uri(
         });
     }
     Ok(Some(cu.clone()))
+}
+
+/// Whether every path the regex matches starts with `prefix` [I, docs/translation.md#routetable--virtualservice].
+/// Envoy matches a route regex against the whole path, so a path the regex matches begins with
+/// one of the regex's literal prefixes; the regex lies within `prefix` when each of them does
+/// (`/api/users/[0-9]+` within `/api`). A regex that cannot be parsed, or whose prefixes are not
+/// all known (`.*`, `(?i)`, an alternation leaving the prefix), is not within it.
+fn regex_within_prefix(regex: &str, prefix: &str, ignore_case: bool) -> bool {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    if prefix == "/" {
+        return true;
+    }
+    let Ok(hir) = regex_syntax::Parser::new().parse(regex) else {
+        return false;
+    };
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let Some(literals) = seq.literals() else {
+        return false;
+    };
+    let prefix = prefix.as_bytes();
+    !literals.is_empty()
+        && literals.iter().all(|l| {
+            let l = l.as_bytes();
+            l.len() >= prefix.len()
+                && if ignore_case {
+                    l[..prefix.len()].eq_ignore_ascii_case(prefix)
+                } else {
+                    l.starts_with(prefix)
+                }
+        })
 }
 
 fn describe_uri(u: &StringMatch) -> String {
@@ -554,6 +605,66 @@ mod tests {
             merge_matchers(&[prefix("/api")], &[]).unwrap(),
             vec![prefix("/api")]
         );
+    }
+
+    #[test]
+    fn a_regex_is_within_a_prefix_when_all_its_literal_prefixes_are() {
+        for (regex, prefix) in [
+            ("/api/users/[0-9]+", "/api"),
+            ("/api/users/[0-9]+", "/api/"),
+            ("/api/(users|orders)/.*", "/api/"),
+            ("/api", "/api"),
+            (r"/v1\.0/.*", "/v1.0/"),
+            (".*", "/"),
+        ] {
+            assert!(
+                regex_within_prefix(regex, prefix, false),
+                "{regex} within {prefix}"
+            );
+        }
+        for (regex, prefix) in [
+            // may match `/ap`, `/web/x`, `/API/x`, anything, `/apix` before `/api/`
+            ("/api?/x", "/api"),
+            ("/api/x|/web/x", "/api"),
+            ("(?i)/api/x", "/api"),
+            (".*/api/x", "/api"),
+            ("/apix", "/api/"),
+            ("/api/[", "/api"),
+            ("", "/api"),
+        ] {
+            assert!(
+                !regex_within_prefix(regex, prefix, false),
+                "{regex} not within {prefix}"
+            );
+        }
+        assert!(regex_within_prefix("/API/[0-9]+", "/api", true));
+        assert!(!regex_within_prefix("/API/[0-9]+", "/api", false));
+    }
+
+    #[test]
+    fn a_child_regex_under_a_parent_prefix_keeps_the_regex() {
+        let uri = |u: StringMatch| HttpRequestMatcher {
+            uri: Some(u),
+            ..Default::default()
+        };
+        let prefix = uri(StringMatch {
+            prefix: Some("/api".into()),
+            ..Default::default()
+        });
+        let regex = |r: &str| {
+            uri(StringMatch {
+                regex: Some(r.into()),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            merge_matchers(std::slice::from_ref(&prefix), &[regex("/api/users/[0-9]+")]).unwrap(),
+            vec![regex("/api/users/[0-9]+")]
+        );
+        assert!(matches!(
+            merge_matchers(&[prefix], &[regex("/web/[0-9]+")]),
+            Err(MatcherConflict::Uri { .. })
+        ));
     }
 
     #[test]
