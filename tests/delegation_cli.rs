@@ -49,7 +49,11 @@ fn a_regex_within_the_parent_prefix_renders_as_written() {
     let r = meshform().arg("render").arg(d.path()).run();
     let out = r.success();
     assert!(out.contains("regex: /api/users/[0-9]+"), "{out}");
-    assert!(!r.stderr.contains("delegate-matcher-conflict"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("delegate-matcher-conflict"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -80,9 +84,8 @@ fn a_conflicting_child_replaces_the_delegating_route_with_a_500_and_warns_at_its
 #[test]
 fn under_freeze_config_a_conflict_fails_the_run_and_prints_nothing() {
     let d = repo(CONFLICT, "\n  failureMode: FREEZE_CONFIG");
-    meshform()
-        .arg("render")
-        .arg(d.path())
-        .run()
-        .fails(1, &["error[delegate-matcher-conflict]", "routetables.yaml:25:15"]);
+    meshform().arg("render").arg(d.path()).run().fails(
+        1,
+        &["error[delegate-matcher-conflict]", "routetables.yaml:25:15"],
+    );
 }

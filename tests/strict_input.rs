@@ -128,11 +128,11 @@ const CASES: &[Case] = &[
         at: Some("routetable.yaml:6:16"),
     },
     Case {
-        name: "a FaultInjectionPolicy for every route of its workspace",
+        name: "a FaultInjectionPolicy selecting routes by their destinations",
         edits: &[Edit::Write("fault.yaml", FAULT)],
         exit: 2,
-        says: &["error[unsupported-field]", "FaultInjectionPolicy has no `applyToRoutes`"],
-        at: Some("fault.yaml:4:1"),
+        says: &["error[unsupported-field]", "spec.applyToRoutes[0].withDestinations"],
+        at: Some("fault.yaml:6:5"),
     },
     // Clusters.
     Case {
@@ -186,11 +186,13 @@ spec:
   config: {retries: {attempts: 3}}
 ";
 
-/// No `applyToRoutes`: every route of the workspace, in Gloo.
+/// Routes selected by their destinations, which meshform does not translate.
 const FAULT: &str = "apiVersion: resilience.policy.gloo.solo.io/v2
 kind: FaultInjectionPolicy
 metadata: {name: slow, namespace: app}
 spec:
+  applyToRoutes:
+  - withDestinations: {selector: {name: web}}
   config: {delay: {fixedDelay: 2s}}
 ";
 

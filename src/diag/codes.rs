@@ -193,6 +193,7 @@ registry! {
         NoDestination = "no-destination": "A forwardTo action without destinations has no defaultDestination to use.",
         NoEastWestGateway = "no-east-west-gateway": "A VirtualDestination's remote cluster has no east-west gateway in meshform.yaml.",
         NoGatewayWorkload = "no-gateway-workload": "A VirtualGateway selects no gateway workload meshform knows of.",
+        PolicyConflict = "policy-conflict": "Several policies of one kind select one route; Gloo applies the oldest.",
         NoHosts = "no-hosts": "A VirtualDestination has no host.",
         NoPorts = "no-ports": "A VirtualDestination has no port.",
         NotInWorkspace = "not-in-workspace": "An object's namespace is in no Workspace, so Gloo does not translate it.",

@@ -691,27 +691,22 @@ pub const FIELDS: &[Field] = &[
     r(
         "FaultInjectionPolicy",
         "spec.applyToRoutes[].route.name",
-        "narrows the routes the policy selects; meshform selects them by labels only",
+        "ignored by Gloo 2.2 and gone from its API since 2.3; select routes by labels",
     ),
-    r(
+    t(
         "FaultInjectionPolicy",
         "spec.applyToRoutes[].route.namespace",
-        "narrows the routes the policy selects; meshform selects them by labels only",
     ),
-    r(
-        "FaultInjectionPolicy",
-        "spec.applyToRoutes[].route.cluster",
-        "narrows the routes the policy selects; meshform selects them by labels only",
-    ),
-    r(
+    t("FaultInjectionPolicy", "spec.applyToRoutes[].route.cluster"),
+    t(
         "FaultInjectionPolicy",
         "spec.applyToRoutes[].route.workspace",
-        "narrows the routes the policy selects; meshform selects them by labels only",
     ),
     r(
         "FaultInjectionPolicy",
         "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels only",
+        "selects routes by their destinations; meshform selects them by labels, namespace, \
+         cluster and workspace",
     ),
     t("FaultInjectionPolicy", "spec.config.delay.fixedDelay"),
     t("FaultInjectionPolicy", "spec.config.delay.percentage"),
@@ -921,15 +916,8 @@ impl Untranslated for WorkspaceSettingsSpec {
 impl Untranslated for FaultInjectionPolicySpec {
     fn untranslated(&self, out: &mut Vec<String>) {
         for (i, s) in self.apply_to_routes.iter().enumerate() {
-            for (name, v) in [
-                ("name", &s.route.name),
-                ("namespace", &s.route.namespace),
-                ("cluster", &s.route.cluster),
-                ("workspace", &s.route.workspace),
-            ] {
-                if !v.is_empty() {
-                    out.push(format!("spec.applyToRoutes[{i}].route.{name}"));
-                }
+            if !s.route.name.is_empty() {
+                out.push(format!("spec.applyToRoutes[{i}].route.name"));
             }
             if s.with_destinations.is_some() {
                 out.push(format!("spec.applyToRoutes[{i}].withDestinations"));

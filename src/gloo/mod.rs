@@ -45,6 +45,9 @@ pub struct Meta {
     pub cluster: String,
     /// metadata.labels.
     pub labels: Labels,
+    /// metadata.creationTimestamp, when the manifest has one: Gloo applies the oldest of
+    /// several policies of one kind (docs/translation.md#policies).
+    pub created: Option<Box<str>>,
 }
 
 /// A typed Gloo object.
@@ -140,6 +143,9 @@ pub fn meta_of(index: usize, o: &Object) -> Meta {
             .labels()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        created: o.value["metadata"]["creationTimestamp"]
+            .as_str()
+            .map(Box::from),
     }
 }
 
@@ -326,51 +332,6 @@ fn typed<T: DeserializeOwned + Default + fields::Untranslated>(
     }
 }
 
-/// A FaultInjectionPolicy whose routes meshform cannot select: without `applyToRoutes`, or
-/// with a selector without `route.labels`, Gloo applies it to every route of its workspace
-/// (docs/translation.md#policies), and meshform selects routes by their labels only. An error
-/// (a warning under `validate: warn`, with the policy left without effect), never silence.
-fn fault_selection(
-    repo: &Repo,
-    o: &Object,
-    t: Typed<FaultInjectionPolicySpec>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Typed<FaultInjectionPolicySpec>> {
-    let every = if t.spec.apply_to_routes.is_empty() {
-        Some("spec".to_string())
-    } else {
-        t.spec
-            .apply_to_routes
-            .iter()
-            .position(|s| s.route.labels.is_empty())
-            .map(|i| format!("spec.applyToRoutes[{i}]"))
-    };
-    let Some(field) = every else {
-        return Some(t);
-    };
-    let what = if field == "spec" {
-        "has no `applyToRoutes`"
-    } else {
-        "selects routes without `route.labels`"
-    };
-    let message = format!(
-        "FaultInjectionPolicy {what}: Gloo applies it to every route of its workspace, which \
-         meshform does not support yet; its effect would be missing from the output"
-    );
-    let help = "Select the routes by their labels (`applyToRoutes: [{route: {labels: {…}}}]` and \
-                the same labels on the RouteTable routes)."
-        .to_string();
-    diags.push(strict_finding(
-        repo,
-        o,
-        Typing::UnsupportedField,
-        field,
-        message,
-        help,
-    ));
-    (repo.config.validate == Validate::Warn).then_some(t)
-}
-
 fn service_info(index: usize, o: &Object) -> ServiceInfo {
     let spec = &o.value["spec"];
     let selector = str_labels(&spec["selector"]);
@@ -474,9 +435,9 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         (NETWORKING_V2, "VirtualGateway") => typed(repo, i, o, diags).map(Piece::VirtualGateway),
         (ADMIN_V2, "Workspace") => typed(repo, i, o, diags).map(Piece::Workspace),
         (ADMIN_V2, "WorkspaceSettings") => typed(repo, i, o, diags).map(Piece::WorkspaceSettings),
-        (RESILIENCE_V2, "FaultInjectionPolicy") => typed(repo, i, o, diags)
-            .and_then(|t| fault_selection(repo, o, t, diags))
-            .map(Piece::FaultInjectionPolicy),
+        (RESILIENCE_V2, "FaultInjectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::FaultInjectionPolicy)
+        }
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
             // Not one of the typed kinds: the catalog says what it is (docs/translation.md#kinds).

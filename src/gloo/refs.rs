@@ -382,6 +382,7 @@ mod tests {
             namespace: "app".into(),
             cluster: "c1".into(),
             labels: Labels::default(),
+            created: None,
         }
     }
 

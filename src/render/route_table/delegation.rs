@@ -37,7 +37,11 @@ pub(super) struct FlatRoute<'a> {
     pub index: usize,
     /// Workspace of the table (empty when in none).
     pub ws: &'a str,
+    /// The route's own labels.
     pub labels: &'a Labels,
+    /// The delegating routes and their tables, nearest first (empty for a table's own route):
+    /// where the route inherits labels and policies from (docs/translation.md#policies).
+    pub ancestors: Vec<(&'a HttpRoute, &'a Rt)>,
 }
 
 /// The walk down from a table with hosts: the workspace its children must be visible in, and
@@ -113,6 +117,7 @@ pub(super) fn flatten<'a>(
             index: i,
             ws: table_ws,
             labels: &r.labels,
+            ancestors: Vec::new(),
         };
         match classify(ctx, table, r, &route_name, &field, part) {
             Step::Do(action) => out.push(mk(action)),
@@ -122,6 +127,7 @@ pub(super) fn flatten<'a>(
                         "{}--{}.{}.{}",
                         c.name, table.meta.name, table.meta.namespace, table.meta.cluster
                     );
+                    c.ancestors.push((r, table));
                     c
                 })),
                 Err(()) => out.push(mk(Action::Fail)),

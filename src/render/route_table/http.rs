@@ -5,8 +5,8 @@
 use super::super::{Ctx, Part};
 use super::delegation::{Action, FlatRoute};
 use super::destinations::{http_destinations, route_destinations, Subsets, Written};
+use super::policies;
 use crate::diag::codes::Translate;
-use crate::gloo::labels_match;
 use crate::gloo::types::*;
 use serde_json::{json, Map, Value};
 
@@ -118,7 +118,7 @@ fn forward(
         j.insert("rewrite".into(), Value::Object(rewrite));
     }
     j.insert("route".into(), Value::Array(route));
-    if let Some(fault) = fault_for(ctx, r) {
+    if let Some(fault) = fault_for(ctx, r, part) {
         j.insert("fault".into(), fault);
     }
     Ok(j)
@@ -167,28 +167,12 @@ fn rewrite(
     Ok(rewrite)
 }
 
-/// FaultInjectionPolicy selecting the route by labels, in the route's workspace [O E5; policies
-/// are not exported, they act on their own workspace's routes, C S10e].
-fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>) -> Option<Value> {
+/// The fault of the FaultInjectionPolicy that applies to the route (docs/translation.md#policies).
+fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>, part: &mut Part) -> Option<Value> {
     if ctx.model.fault_policies.is_empty() {
         return None;
     }
-    let ws = ctx.ws_of(&r.table.meta)?;
-    let mut policies: Vec<_> = ctx
-        .model
-        .fault_policies
-        .iter()
-        .filter(|p| ctx.ws_of(&p.meta) == Some(ws))
-        .filter(|p| {
-            p.spec
-                .apply_to_routes
-                .iter()
-                .any(|s| !s.route.labels.is_empty() && labels_match(&s.route.labels, r.labels))
-        })
-        .collect();
-    policies
-        .sort_by(|a, b| (&a.meta.namespace, &a.meta.name).cmp(&(&b.meta.namespace, &b.meta.name)));
-    let p = policies.first()?;
+    let p = policies::applying(ctx, &ctx.model.fault_policies, r, part)?;
     let mut f = Map::new();
     if let Some(d) = &p.spec.config.delay {
         f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": whole(d.percentage.unwrap_or(100.0))}}));

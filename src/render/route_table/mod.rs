@@ -21,6 +21,7 @@ mod destinations;
 mod http;
 mod l4;
 mod placement;
+mod policies;
 
 pub(crate) use delegation::delegation_selectors;
 pub(crate) use destinations::destination_refs;
@@ -474,6 +475,7 @@ pub(crate) mod test_support {
                 namespace: "app".into(),
                 cluster: "c1".into(),
                 labels: Labels::default(),
+                created: None,
             },
             spec: std::sync::Arc::new(spec),
         }

@@ -1,0 +1,122 @@
+//! Route policies: the routes a Gloo policy selects, and which one of several policies of one
+//! kind applies to a route (docs/translation.md#policies).
+
+use super::super::{Ctx, Part};
+use super::delegation::FlatRoute;
+use crate::diag::codes::Translate;
+use crate::gloo::types::{FaultInjectionPolicySpec, RouteSelector};
+use crate::gloo::{Meta, Typed};
+
+/// A policy kind that selects routes with `applyToRoutes`.
+pub(super) trait RoutePolicy {
+    /// The kind, as written in manifests.
+    const KIND: &'static str;
+    /// `spec.applyToRoutes`.
+    fn apply_to_routes(&self) -> &[RouteSelector];
+}
+
+impl RoutePolicy for FaultInjectionPolicySpec {
+    const KIND: &'static str = "FaultInjectionPolicy";
+    fn apply_to_routes(&self) -> &[RouteSelector] {
+        &self.apply_to_routes
+    }
+}
+
+/// The value of label `key` on a route as policies see it: the route's own labels, then its
+/// table's, then each delegating route's and its table's, nearest first.
+fn effective_label<'a>(r: &FlatRoute<'a>, key: &str) -> Option<&'a String> {
+    r.labels
+        .get(key)
+        .or_else(|| r.table.meta.labels.get(key))
+        .or_else(|| {
+            r.ancestors.iter().find_map(|(route, table)| {
+                route.labels.get(key).or_else(|| table.meta.labels.get(key))
+            })
+        })
+}
+
+/// Whether one `applyToRoutes` entry selects the route: every label matches the route's
+/// effective labels, and the namespace, cluster and workspace given match the route's table.
+fn selects(s: &RouteSelector, r: &FlatRoute<'_>) -> bool {
+    let (sel, t) = (&s.route, &r.table.meta);
+    (sel.namespace.is_empty() || sel.namespace == t.namespace)
+        && (sel.cluster.is_empty() || sel.cluster == t.cluster)
+        && (sel.workspace.is_empty() || sel.workspace == r.ws)
+        && sel
+            .labels
+            .iter()
+            .all(|(k, v)| effective_label(r, k) == Some(v))
+}
+
+/// Whether the policy acts on the route: it is in the workspace of the route's table or of a
+/// table delegating to it, and it selects the route (no `applyToRoutes`: every route).
+fn applies<T: RoutePolicy>(ctx: &Ctx<'_>, p: &Typed<T>, r: &FlatRoute<'_>) -> bool {
+    let Some(ws) = ctx.ws_of(&p.meta) else {
+        return false;
+    };
+    let in_scope = r.ws == ws
+        || r.ancestors
+            .iter()
+            .any(|(_, t)| ctx.ws_of(&t.meta) == Some(ws));
+    let selectors = p.spec.apply_to_routes();
+    in_scope && (selectors.is_empty() || selectors.iter().any(|s| selects(s, r)))
+}
+
+/// Which of two policies Gloo considers older: the earlier `metadata.creationTimestamp`;
+/// a policy without one after those with one (it is not created yet); then namespace and name.
+fn age_key(m: &Meta) -> (bool, Option<&str>, &str, &str) {
+    let created = m.created.as_deref();
+    (created.is_none(), created, &m.namespace, &m.name)
+}
+
+/// The policy of this kind that applies to the route. Gloo applies the oldest policy whole
+/// and marks the others FAILED; each other one is a warning at its own line.
+pub(super) fn applying<'p, T: RoutePolicy>(
+    ctx: &Ctx<'_>,
+    policies: &'p [Typed<T>],
+    r: &FlatRoute<'_>,
+    part: &mut Part,
+) -> Option<&'p Typed<T>> {
+    let mut hits = policies.iter().filter(|p| applies(ctx, p, r));
+    let first = hits.next()?;
+    let rest: Vec<&Typed<T>> = hits.collect();
+    if rest.is_empty() {
+        return Some(first);
+    }
+    let mut all = rest;
+    all.push(first);
+    all.sort_by(|a, b| age_key(&a.meta).cmp(&age_key(&b.meta)));
+    let winner = all[0];
+    let by = if winner.meta.created.is_some() {
+        "the older by creationTimestamp"
+    } else {
+        "first by namespace and name, as the repo has no creation times"
+    };
+    let table = &r.table.meta;
+    for loser in &all[1..] {
+        let winner_at = ctx.repo.locate(ctx.obj(&winner.meta), "metadata.name");
+        part.diagnostics.push(
+            ctx.warning(
+                &loser.meta,
+                Translate::PolicyConflict,
+                "metadata.name",
+                format!(
+                    "{kind} {}/{} and {}/{} both select route `{}` of RouteTable {}/{}; Gloo applies only the oldest, {}/{} ({by}), and ignores this one for that route",
+                    loser.meta.namespace,
+                    loser.meta.name,
+                    winner.meta.namespace,
+                    winner.meta.name,
+                    r.name,
+                    table.namespace,
+                    table.name,
+                    winner.meta.namespace,
+                    winner.meta.name,
+                    kind = T::KIND,
+                ),
+            )
+            .related(winner_at, format!("{} {}/{}", T::KIND, winner.meta.namespace, winner.meta.name))
+            .help("make the two policies select different routes, or merge them into one"),
+        );
+    }
+    Some(winner)
+}

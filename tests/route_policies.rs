@@ -1,0 +1,290 @@
+//! Route policies select routes by effective labels (the route's, its table's, then those of
+//! the routes and tables delegating to it), by namespace, cluster and workspace, or every route
+//! of their workspace; of several policies of one kind on a route the oldest applies, with a
+//! warning (docs/translation.md#policies).
+
+mod support;
+use support::{copy_tree, meshform, root, TempRepo};
+
+const WORKSPACES: &str = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: app, namespace: gloo-mesh}
+spec:
+  workloadClusters:
+  - name: cluster1
+    namespaces: [{name: app}, {name: istio-gateways}]
+---
+apiVersion: admin.gloo.solo.io/v2
+kind: WorkspaceSettings
+metadata: {name: app, namespace: app}
+spec: {}
+---
+apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: other, namespace: gloo-mesh}
+spec:
+  workloadClusters:
+  - name: cluster1
+    namespaces: [{name: other}]
+---
+apiVersion: admin.gloo.solo.io/v2
+kind: WorkspaceSettings
+metadata: {name: other, namespace: other}
+spec: {}
+";
+
+const TABLES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: shop, namespace: app, labels: {tier: front}}
+spec:
+  hosts: [www.example.com]
+  virtualGateways: [{name: ingress, namespace: istio-gateways}]
+  http:
+  - name: api
+    labels: {tier: back}
+    matchers: [{uri: {prefix: /api}}]
+    delegate:
+      routeTables: [{labels: {parent: shop}}]
+  - name: home
+    forwardTo: {destinations: [{ref: {name: web}, port: {number: 8080}}]}
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: users, namespace: app, labels: {parent: shop}}
+spec:
+  http:
+  - name: user
+    matchers: [{uri: {prefix: /api/users}}]
+    forwardTo: {destinations: [{ref: {name: api}, port: {number: 8080}}]}
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: other, namespace: other, labels: {tier: front}}
+spec:
+  hosts: [other.other.svc.cluster.local]
+  http:
+  - name: other
+    forwardTo: {destinations: [{ref: {name: other}, port: {number: 8080}}]}
+";
+
+/// A FaultInjectionPolicy `name` in `app` aborting with `status`; `extra` goes under metadata
+/// and `select` under spec.
+fn policy(name: &str, status: u32, extra: &str, select: &str) -> String {
+    format!(
+        "apiVersion: resilience.policy.gloo.solo.io/v2
+kind: FaultInjectionPolicy
+metadata:
+  name: {name}
+  namespace: app{extra}
+spec:{select}
+  config: {{abort: {{httpStatus: {status}}}}}
+"
+    )
+}
+
+fn repo(policies: &[String]) -> TempRepo {
+    let d = TempRepo::new();
+    copy_tree(&root().join("fixtures/features/delegation-regex"), d.path());
+    d.write("workspace.yaml", WORKSPACES);
+    d.write("routetables.yaml", TABLES);
+    d.write("policies.yaml", policies.join("---\n"));
+    d
+}
+
+/// The abort status of each named route of the rendered VirtualServices (0: no fault).
+fn aborts(out: &str) -> Vec<(String, u64)> {
+    let mut v = Vec::new();
+    for doc in out.split("\n---\n") {
+        let y: serde_json::Value = serde_saphyr::from_str(doc).expect("rendered YAML");
+        for r in y["spec"]["http"].as_array().into_iter().flatten() {
+            let status = r["fault"]["abort"]["httpStatus"].as_u64().unwrap_or(0);
+            v.push((r["name"].as_str().unwrap_or_default().to_string(), status));
+        }
+    }
+    v.sort();
+    v
+}
+
+fn render(d: &TempRepo) -> support::Run {
+    meshform().arg("render").arg(d.path()).run()
+}
+
+#[test]
+fn labels_come_from_the_route_its_table_and_the_delegating_route_nearest_first() {
+    let d = repo(&[
+        policy(
+            "front",
+            501,
+            "",
+            "\n  applyToRoutes: [{route: {labels: {tier: front}}}]",
+        ),
+        policy(
+            "back",
+            502,
+            "",
+            "\n  applyToRoutes: [{route: {labels: {tier: back}}}]",
+        ),
+        policy(
+            "child",
+            503,
+            "",
+            "\n  applyToRoutes: [{route: {labels: {parent: shop}}}]",
+        ),
+    ]);
+    let r = render(&d);
+    // `home` has its table's tier: front. `user` inherits tier: back from the delegating route
+    // `api`, which beats the parent table's tier: front; its own table's parent: shop selects it
+    // for `child` too, and `back` < `child` by name: `back` applies, `child` is reported.
+    // The `other` table is in another workspace: no policy of `app` reaches it.
+    assert_eq!(
+        aborts(r.success()),
+        vec![
+            ("home-shop".to_string(), 501),
+            ("other-other".to_string(), 0),
+            (
+                "user-users.app.cluster1--shop.app.cluster1".to_string(),
+                502
+            ),
+        ]
+    );
+    r.stderr_has(&[
+        "warning[policy-conflict]",
+        "FaultInjectionPolicy app/child and app/back both select route",
+        "--> policies.yaml:",
+    ]);
+}
+
+#[test]
+fn a_policy_without_selectors_applies_to_every_route_of_its_workspace() {
+    let d = repo(&[policy("all", 500, "", "")]);
+    let r = render(&d);
+    assert_eq!(
+        aborts(r.success()),
+        vec![
+            ("home-shop".to_string(), 500),
+            ("other-other".to_string(), 0),
+            (
+                "user-users.app.cluster1--shop.app.cluster1".to_string(),
+                500
+            ),
+        ]
+    );
+    assert!(!r.stderr.contains("policy-conflict"), "{}", r.stderr);
+}
+
+#[test]
+fn namespace_and_workspace_narrow_the_selection_to_the_defining_table() {
+    let d = repo(&[policy(
+        "ns",
+        504,
+        "",
+        "\n  applyToRoutes: [{route: {labels: {tier: front}, namespace: app, workspace: app}}]",
+    )]);
+    assert_eq!(
+        aborts(render(&d).success()),
+        vec![
+            ("home-shop".to_string(), 504),
+            ("other-other".to_string(), 0),
+            ("user-users.app.cluster1--shop.app.cluster1".to_string(), 0),
+        ]
+    );
+    let d = repo(&[policy(
+        "ns",
+        504,
+        "",
+        "\n  applyToRoutes: [{route: {namespace: other}}]",
+    )]);
+    assert!(aborts(render(&d).success()).iter().all(|(_, s)| *s == 0));
+}
+
+#[test]
+fn the_oldest_policy_applies_whole_and_each_other_is_a_warning_naming_both() {
+    let d = repo(&[
+        // Sorts first by name, but has no creation time: a manifest not applied yet is newer.
+        policy("a-new", 500, "", ""),
+        policy(
+            "z-old",
+            503,
+            "\n  creationTimestamp: \"2024-01-01T00:00:00Z\"",
+            "",
+        ),
+        policy(
+            "y-older",
+            502,
+            "\n  creationTimestamp: \"2023-06-01T00:00:00Z\"",
+            "\n  applyToRoutes: [{route: {labels: {tier: back}}}]",
+        ),
+    ]);
+    let r = render(&d);
+    assert_eq!(
+        aborts(r.success()),
+        vec![
+            ("home-shop".to_string(), 503),
+            ("other-other".to_string(), 0),
+            (
+                "user-users.app.cluster1--shop.app.cluster1".to_string(),
+                502
+            ),
+        ]
+    );
+    r.stderr_has(&[
+        "FaultInjectionPolicy app/a-new and app/z-old both select route `home-shop` of RouteTable app/shop; Gloo applies only the oldest, app/z-old (the older by creationTimestamp)",
+        "FaultInjectionPolicy app/z-old and app/y-older both select route",
+        "note: FaultInjectionPolicy app/z-old at policies.yaml:12:9",
+    ]);
+    // check reports the collisions and passes.
+    meshform()
+        .arg("check")
+        .arg(d.path())
+        .run()
+        .exit(0)
+        .stdout_has(&["policy-conflict"]);
+}
+
+#[test]
+fn a_delegated_route_takes_policies_of_its_own_and_of_the_delegating_tables_workspaces() {
+    let d = TempRepo::new();
+    copy_tree(&root().join("fixtures/multicluster"), d.path());
+    // `edge` is in the parent table's workspace (gateways) and selects the children by their
+    // tables' label; `team` is in the backend workspace and selects all of its routes.
+    d.write(
+        "clusters/cluster1/policies.yaml",
+        [
+            policy(
+                "edge",
+                501,
+                "",
+                "\n  applyToRoutes: [{route: {labels: {delegate: shop}}}]",
+            )
+            .replace("namespace: app", "namespace: istio-gateways"),
+            policy("team", 502, "", "").replace("namespace: app", "namespace: backend-apis"),
+        ]
+        .join("---\n"),
+    );
+    let r = meshform()
+        .arg("render")
+        .arg(d.path())
+        .args(["--cluster", "cluster1"])
+        .run();
+    let got = aborts(r.success());
+    let status = |prefix: &str| {
+        got.iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        status("frontend-web.web-ui.cluster1--shop"),
+        vec![501],
+        "{got:?}"
+    );
+    // Both select `orders`: backend-apis/team sorts before istio-gateways/edge.
+    assert_eq!(
+        status("orders-orders.backend-apis.cluster1--shop"),
+        vec![502],
+        "{got:?}"
+    );
+    r.stderr_has(&[
+        "FaultInjectionPolicy istio-gateways/edge and backend-apis/team both select route",
+    ]);
+}
