@@ -148,3 +148,36 @@ fn namespaced_hosts_give_dns_name_servers_and_bind_tables_of_that_namespace() {
         "routetables.yaml:17:",
     ]);
 }
+
+#[test]
+fn istio_findings_on_a_gateway_point_at_the_listener_field_that_made_them() {
+    let repo = TempRepo::copy_of(&root().join("fixtures/features/virtual-gateway"));
+    repo.write(
+        "gateway.yaml",
+        "apiVersion: networking.gloo.solo.io/v2
+kind: VirtualGateway
+metadata: {name: ingress, namespace: istio-gateways}
+spec:
+  workloads:
+  - selector: {labels: {istio: ingressgateway}}
+  listeners:
+  - http: {}
+    port: {number: 443}
+    tls: {mode: SIMPLE}
+    allowedRouteTables: [{host: a.example.com}, {host: shop}]
+",
+    );
+    meshform().arg("render").arg(repo.path()).run().fails(
+        1,
+        &[
+            "error[istio-server-tls]",
+            "spec.servers[0].tls.serverCertificate: SIMPLE TLS requires a server certificate",
+            "--> gateway.yaml:10:10",
+            "field: spec.listeners[0].tls",
+            "error[istio-gateway-server]",
+            "\"shop\": short names (non FQDN) are not allowed",
+            "--> gateway.yaml:11:56",
+            "field: spec.listeners[0].allowedRouteTables[1].host",
+        ],
+    );
+}

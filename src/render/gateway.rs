@@ -264,21 +264,19 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
             // One server per DNS name; the namespace part of `ns/host` only restricts which
             // RouteTables bind (route_table::placement), since their VirtualServices are
             // written in the gateway's namespace [I].
-            let mut hosts: Vec<&str> = Vec::new();
-            for (_, h) in l
-                .allowed_route_tables
-                .iter()
-                .flatten()
-                .filter_map(|a| a.namespace_and_host())
-            {
-                if !hosts.contains(&h) {
-                    hosts.push(h);
+            // Each host with the index of the allowedRouteTables entry that first names it.
+            let mut hosts: Vec<(&str, Option<usize>)> = Vec::new();
+            for (j, a) in l.allowed_route_tables.iter().flatten().enumerate() {
+                if let Some((_, h)) = a.namespace_and_host() {
+                    if !hosts.iter().any(|(x, _)| *x == h) {
+                        hosts.push((h, Some(j)));
+                    }
                 }
             }
             if hosts.is_empty() {
-                hosts.push("*");
+                hosts.push(("*", None));
             }
-            for h in hosts {
+            for (h, entry) in hosts {
                 if !seen.insert((target, proto.clone(), h.to_string())) {
                     part.diagnostics.push(ctx.error(meta, Translate::DuplicateListener, &format!("spec.listeners[{i}]"),
                         format!("port {target} with protocol {proto} and host {h} is already served by another listener [C §7]")));
@@ -290,12 +288,29 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 if let Some(t) = server_tls(l) {
                     s.insert("tls".into(), t);
                 }
+                let at = servers.len();
                 origins.add(
-                    FieldAt::at(Template::Server, servers.len()),
+                    FieldAt::at(Template::Server, at),
                     0,
                     FieldAt::at(Template::Listener, i),
                     false,
                 );
+                if let Some(j) = entry {
+                    origins.add(
+                        FieldAt::at(Template::ServerHosts, at),
+                        0,
+                        FieldAt::at2(Template::ListenerHost, i, j),
+                        false,
+                    );
+                }
+                if l.tls.is_some() {
+                    origins.add(
+                        FieldAt::at(Template::ServerTls, at),
+                        0,
+                        FieldAt::at(Template::ListenerTls, i),
+                        false,
+                    );
+                }
                 servers.push(Value::Object(s));
                 keys.push((proto.to_lowercase(), target, h));
             }
