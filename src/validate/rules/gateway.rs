@@ -1,8 +1,8 @@
 //! Gateway: istiod's `ValidateGateway` and the functions it calls (istio/istio 1.30.3,
 //! `pkg/config/validation/validation.go`: `validateServer`, `validateServerPort`,
 //! `validateServerBind`, `validateTLSOptions`; `pkg/config/validation/agent/validation.go`:
-//! `ValidateNamespaceSlashWildcardHostname`). The checklist of istio-validation.md §3 has no
-//! Gateway part, so each rule names the function and the message it follows.
+//! `ValidateNamespaceSlashWildcardHostname`). Each rule names the function and keeps the
+//! message it follows (docs/translation.md, "VirtualGateway → Gateway", lists them).
 
 use super::common::{arr, map, num, s, set};
 use super::Ctx;
