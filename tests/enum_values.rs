@@ -172,11 +172,11 @@ spec:
     tls:
       mode: SIMPLE
       secretName: cert
-      parameters: {minProtocolVersion: TLSv1_2}
+      parameters: {minimumProtocolVersion: TLSV1_2}
 ",
-        bad: "TLSv1_2",
-        field: "spec.listeners[0].tls.parameters.minProtocolVersion",
-        near: "TLSV1_2",
+        bad: "TLSV1_2",
+        field: "spec.listeners[0].tls.parameters.minimumProtocolVersion",
+        near: "TLSv1_2",
     },
     Case {
         yaml: "apiVersion: networking.gloo.solo.io/v2
@@ -189,11 +189,11 @@ spec:
     tls:
       mode: SIMPLE
       secretName: cert
-      parameters: {maxProtocolVersion: TLS1_3}
+      parameters: {maximumProtocolVersion: TLS1_3}
 ",
         bad: "TLS1_3",
-        field: "spec.listeners[0].tls.parameters.maxProtocolVersion",
-        near: "TLSV1_3",
+        field: "spec.listeners[0].tls.parameters.maximumProtocolVersion",
+        near: "TLSv1_3",
     },
     Case {
         yaml: "apiVersion: networking.gloo.solo.io/v2

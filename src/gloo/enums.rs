@@ -331,20 +331,33 @@ gloo_enum! {
 }
 
 gloo_enum! {
-    /// Listener `tls.parameters.minProtocolVersion` and `maxProtocolVersion`, which meshform
-    /// reads in Istio's spelling and copies to the Gateway (Istio's `ServerTLSSettings`
-    /// `TLSProtocol`).
+    /// Listener `tls.parameters.minimumProtocolVersion` and `maximumProtocolVersion`
+    /// (virtual_gateway.proto `TLSConfig.Parameters.ProtocolVersion`); [`Self::istio`] is
+    /// Istio's name for the same version (`ServerTLSSettings.TLSProtocol`).
     TlsProtocolVersion(false) {
         /// Envoy's default.
         Auto = "TLS_AUTO",
         /// TLS 1.0.
-        Tls10 = "TLSV1_0",
+        Tls10 = "TLSv1_0",
         /// TLS 1.1.
-        Tls11 = "TLSV1_1",
+        Tls11 = "TLSv1_1",
         /// TLS 1.2.
-        Tls12 = "TLSV1_2",
+        Tls12 = "TLSv1_2",
         /// TLS 1.3.
-        Tls13 = "TLSV1_3",
+        Tls13 = "TLSv1_3",
+    }
+}
+
+impl TlsProtocolVersion {
+    /// The version as Istio's `ServerTLSSettings` writes it (`TLSV1_2`).
+    pub fn istio(self) -> &'static str {
+        match self {
+            TlsProtocolVersion::Auto => "TLS_AUTO",
+            TlsProtocolVersion::Tls10 => "TLSV1_0",
+            TlsProtocolVersion::Tls11 => "TLSV1_1",
+            TlsProtocolVersion::Tls12 => "TLSV1_2",
+            TlsProtocolVersion::Tls13 => "TLSV1_3",
+        }
     }
 }
 
@@ -520,9 +533,11 @@ mod tests {
     #[test]
     fn tls_protocol_version() {
         round_trip::<TlsProtocolVersion>();
-        // Gloo's own spelling is not read here (yet): it is pointed at Istio's.
-        rejects::<TlsProtocolVersion>("TLSv1_2", "TLSV1_2");
-        rejects::<TlsProtocolVersion>("TLS1_3", "TLSV1_3");
+        // Istio's spelling is pointed at Gloo's.
+        rejects::<TlsProtocolVersion>("TLSV1_2", "TLSv1_2");
+        rejects::<TlsProtocolVersion>("TLS1_3", "TLSv1_3");
+        assert_eq!(TlsProtocolVersion::Tls12.istio(), "TLSV1_2");
+        assert_eq!(TlsProtocolVersion::Auto.istio(), "TLS_AUTO");
     }
 
     #[test]

@@ -608,11 +608,11 @@ pub const FIELDS: &[Field] = &[
     ),
     t(
         "VirtualGateway",
-        "spec.listeners[].tls.parameters.minProtocolVersion",
+        "spec.listeners[].tls.parameters.minimumProtocolVersion",
     ),
     t(
         "VirtualGateway",
-        "spec.listeners[].tls.parameters.maxProtocolVersion",
+        "spec.listeners[].tls.parameters.maximumProtocolVersion",
     ),
     t(
         "VirtualGateway",

@@ -649,17 +649,17 @@ pub struct TlsFiles {
     pub ca_certs: String,
 }
 
-/// Listener TLS parameters.
+/// Listener TLS parameters (virtual_gateway.proto `TLSConfig.Parameters`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsParameters {
-    /// Minimum TLS version, in Istio's spelling (`TLSV1_2`).
+    /// Minimum TLS version (`TLSv1_2`).
     #[serde(default)]
-    pub min_protocol_version: Option<TlsProtocolVersion>,
-    /// Maximum TLS version, in Istio's spelling.
+    pub minimum_protocol_version: Option<TlsProtocolVersion>,
+    /// Maximum TLS version.
     #[serde(default)]
-    pub max_protocol_version: Option<TlsProtocolVersion>,
-    /// Cipher suites.
+    pub maximum_protocol_version: Option<TlsProtocolVersion>,
+    /// Cipher suites (OpenSSL names).
     #[serde(default)]
     pub cipher_suites: Vec<String>,
 }
@@ -668,7 +668,7 @@ pub struct TlsParameters {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedRouteTable {
-    /// Host (wildcards allowed).
+    /// Host (wildcards allowed), with an optional `namespace/` prefix (`*/` by default).
     #[serde(default)]
     pub host: Option<String>,
     /// RouteTable metadata selector.
@@ -677,6 +677,16 @@ pub struct AllowedRouteTable {
     /// Route filters (not translated).
     #[serde(default)]
     pub allowed_routes: Option<Vec<serde_json::Value>>,
+}
+
+impl AllowedRouteTable {
+    /// The host split into its namespace part and its DNS name: `shop/*.shop.com` gives
+    /// `("shop", "*.shop.com")`, a host without `/` the namespace `*` (any namespace), as
+    /// virtual_gateway.proto `RouteTableFilter.host` defines it. `None` without a host.
+    pub fn namespace_and_host(&self) -> Option<(&str, &str)> {
+        let h = self.host.as_deref()?;
+        Some(h.split_once('/').unwrap_or(("*", h)))
+    }
 }
 
 // ----- Workspace and WorkspaceSettings (§8, §2.12–2.13) --------------------------------------

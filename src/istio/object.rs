@@ -122,8 +122,16 @@ pub enum Template {
     VirtualGateways,
     /// `spec.servers[#]`
     Server,
+    /// `spec.servers[#].hosts`
+    ServerHosts,
+    /// `spec.servers[#].tls`
+    ServerTls,
     /// `spec.listeners[#]`
     Listener,
+    /// `spec.listeners[#].allowedRouteTables[#].host`
+    ListenerHost,
+    /// `spec.listeners[#].tls`
+    ListenerTls,
 }
 
 impl Template {
@@ -168,7 +176,11 @@ impl Template {
             Template::PortLevelTls => "spec.trafficPolicy.portLevelSettings[#].tls",
             Template::VirtualGateways => "spec.virtualGateways",
             Template::Server => "spec.servers[#]",
+            Template::ServerHosts => "spec.servers[#].hosts",
+            Template::ServerTls => "spec.servers[#].tls",
             Template::Listener => "spec.listeners[#]",
+            Template::ListenerHost => "spec.listeners[#].allowedRouteTables[#].host",
+            Template::ListenerTls => "spec.listeners[#].tls",
         }
     }
 }

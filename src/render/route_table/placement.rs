@@ -87,9 +87,9 @@ fn gateway_instances(
             format!("this RouteTable is not visible in workspace `{vg_ws}` of VirtualGateway {ns}/{}; export it from `{own_ws}` and import it there", r.name)));
         return;
     }
-    if !host_allowed(vg, &rt.spec.hosts) {
+    if !host_allowed(vg, &rt.meta.namespace, &rt.spec.hosts) {
         part.diagnostics.push(ctx.warning(&rt.meta, Translate::HostNotAllowed, "spec.hosts",
-            format!("no listener of VirtualGateway {ns}/{} allows these hosts; the table is not bound to it", r.name)));
+            format!("no listener of VirtualGateway {ns}/{} allows these hosts for a RouteTable in namespace {}; the table is not bound to it", r.name, rt.meta.namespace)));
         return;
     }
     for (cluster, gns, workloads) in selected_workloads(ctx, vg) {
@@ -135,17 +135,24 @@ fn mesh_instances(ctx: &Ctx<'_>, rt: &Rt, selectors: &[WorkloadSelector], out: &
 }
 
 /// True if some listener of the gateway allows one of the hosts (`allowedRouteTables[].host`,
-/// wildcards allowed; no entries means any table) [C §7].
-fn host_allowed(vg: &Typed<VirtualGatewaySpec>, hosts: &[String]) -> bool {
+/// wildcards allowed; no entries means any table) [C §7]. A `namespace/` prefix restricts the
+/// tables to that namespace: `*/` (or none) any, `./` the VirtualGateway's, as
+/// virtual_gateway.proto `RouteTableFilter.host` and Istio's Gateway `hosts` have it [C].
+fn host_allowed(vg: &Typed<VirtualGatewaySpec>, rt_namespace: &str, hosts: &[String]) -> bool {
+    let namespace_ok = |ns: &str| match ns {
+        "*" => true,
+        "." => rt_namespace == vg.meta.namespace,
+        ns => rt_namespace == ns,
+    };
     vg.spec
         .listeners
         .iter()
         .any(|l| match &l.allowed_route_tables {
             None => true,
             Some(list) if list.is_empty() => true,
-            Some(list) => list.iter().any(|a| match &a.host {
+            Some(list) => list.iter().any(|a| match a.namespace_and_host() {
                 None => true,
-                Some(h) => hosts.iter().any(|x| host_matches(h, x)),
+                Some((ns, h)) => namespace_ok(ns) && hosts.iter().any(|x| host_matches(h, x)),
             }),
         })
         || vg.spec.listeners.is_empty()
