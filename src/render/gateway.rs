@@ -200,6 +200,11 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 .flatten()
                 .filter_map(|a| a.host.clone())
                 .collect();
+            if hosts.is_empty() {
+                // An egress listener serves the hosts it exposes (the listener's "first host"
+                // comes from exposedExternalServices when it has no allowedRouteTables [C §7]).
+                hosts.extend(super::egress::exposed_hosts(l));
+            }
             hosts.dedup();
             if hosts.is_empty() {
                 hosts.push("*".into());
