@@ -40,18 +40,19 @@ spec:
       - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
 ";
 
-/// An ExternalService port routed through an egress gateway, which meshform does not render
-/// (`egressGatewayRoutes` on line 8).
-const EGRESS: &str = "apiVersion: networking.gloo.solo.io/v2
-kind: ExternalService
-metadata: {name: db, namespace: web}
+/// A RouteTable with producer-side routing (`applyToDestinations` on line 6), which meshform
+/// does not render.
+const UNSUPPORTED: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: web, namespace: web}
 spec:
-  hosts: [db.example.com]
-  ports:
-  - name: http
-    egressGatewayRoutes: {portMatch: 80, virtualGatewayRefs: [{name: egress}]}
-    number: 80
-    protocol: HTTP
+  hosts: [web.example.com]
+  applyToDestinations: [{selector: {labels: {app: db}}}]
+  http:
+  - name: db
+    forwardTo:
+      destinations:
+      - {kind: EXTERNAL_SERVICE, ref: {name: db}, port: {number: 80}}
 ";
 
 const CONFIG: &str =
@@ -186,17 +187,17 @@ fn an_unknown_field_is_an_input_error_at_its_line_with_the_nearest_field() {
 #[test]
 fn a_set_field_meshform_does_not_translate_is_an_input_error_at_its_line() {
     for (name, run) in ALL {
-        let d = repo(CLEAN_ROUTES, EGRESS);
+        let d = repo(UNSUPPORTED, EXTERNAL);
         let r = run(d.path(), &[]);
         assert_eq!(r.code, Some(2), "{name}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
         r.stderr_has(&[
             "error[unsupported-field]",
-            "`spec.ports[0].egressGatewayRoutes` is not supported yet: its effect would be missing from the output",
-            "egress",
+            "`spec.applyToDestinations` is not supported yet: its effect would be missing from the output",
+            "waypoint",
         ]);
         if name != "krm" {
-            r.stderr_has(&["web/external.yaml:8:"]);
+            r.stderr_has(&["web/routes.yaml:6:"]);
         }
     }
 }
@@ -207,7 +208,7 @@ fn validate_warn_renders_without_the_field_and_warns() {
     for (name, run) in flag {
         for (routes, external, needle) in [
             (TYPO, EXTERNAL, "warning[unknown-field]"),
-            (CLEAN_ROUTES, EGRESS, "warning[unsupported-field]"),
+            (UNSUPPORTED, EXTERNAL, "warning[unsupported-field]"),
         ] {
             let d = repo(routes, external);
             let r = run(d.path(), &["--validate=warn"]);

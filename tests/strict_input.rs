@@ -105,16 +105,16 @@ const CASES: &[Case] = &[
     Case {
         name: "a field meshform does not translate",
         edits: &[Edit::Replace(
-            ES,
-            "{name: http, number: 80, protocol: HTTP}",
-            "{name: http, number: 80, protocol: HTTP, egressGatewayRoutes: {portMatch: 80}}",
+            RT,
+            "  hosts: [www.example.com]",
+            "  applyToDestinations: [{selector: {labels: {app: db}}}]\n  hosts: [www.example.com]",
         )],
         exit: 2,
         says: &[
             "error[unsupported-field]",
             "is not supported yet: its effect would be missing from the output",
         ],
-        at: Some("externalservices.yaml:8:46"),
+        at: Some("routetable.yaml:6:3"),
     },
     Case {
         name: "a misspelled enum value",

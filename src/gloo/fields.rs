@@ -261,11 +261,21 @@ pub const FIELDS: &[Field] = &[
         "ExternalService",
         "spec.ports[].clientsideTls.insecureSkipVerify",
     ),
-    r(
+    t(
         "ExternalService",
-        "spec.ports[].egressGatewayRoutes",
-        "routes the port through egress VirtualGateways (Gloo 2.4+); meshform renders no \
-         egress routing",
+        "spec.ports[].egressGatewayRoutes.portMatch",
+    ),
+    t(
+        "ExternalService",
+        "spec.ports[].egressGatewayRoutes.virtualGatewayRefs[].name",
+    ),
+    t(
+        "ExternalService",
+        "spec.ports[].egressGatewayRoutes.virtualGatewayRefs[].namespace",
+    ),
+    t(
+        "ExternalService",
+        "spec.ports[].egressGatewayRoutes.virtualGatewayRefs[].cluster",
     ),
     t("ExternalService", "spec.selector"),
     t("ExternalService", "spec.subjectAltNames[]"),
@@ -636,10 +646,29 @@ pub const FIELDS: &[Field] = &[
         "spec.listeners[].allowedRouteTables[].allowedRoutes",
         "filters the routes a listener takes; meshform would serve every route",
     ),
-    r(
+    t(
         "VirtualGateway",
-        "spec.listeners[].exposedExternalServices",
-        "egress gateway listeners; meshform renders no egress routing",
+        "spec.listeners[].exposedExternalServices[].host",
+    ),
+    t(
+        "VirtualGateway",
+        "spec.listeners[].exposedExternalServices[].selector.labels",
+    ),
+    t(
+        "VirtualGateway",
+        "spec.listeners[].exposedExternalServices[].selector.name",
+    ),
+    t(
+        "VirtualGateway",
+        "spec.listeners[].exposedExternalServices[].selector.namespace",
+    ),
+    t(
+        "VirtualGateway",
+        "spec.listeners[].exposedExternalServices[].selector.cluster",
+    ),
+    t(
+        "VirtualGateway",
+        "spec.listeners[].exposedExternalServices[].selector.workspace",
     ),
     t("VirtualGateway", "spec.listeners[].appProtocol"),
     // Workspace
@@ -715,7 +744,7 @@ pub const FIELDS: &[Field] = &[
 ];
 
 /// The fields of a typed spec that are set and rejected ([`Class::Rejected`]), as paths with
-/// indices (`spec.ports[0].egressGatewayRoutes`). A few comparisons per object: typing runs it
+/// indices (`spec.applyToDestinations`, `spec.http[0].graphql`). A few comparisons per object: typing runs it
 /// on every object.
 pub trait Untranslated {
     /// Pushes the path of every rejected field that is set.
@@ -754,13 +783,7 @@ fn forward_to(f: &ForwardToAction, at: &str, http: bool, out: &mut Vec<String>) 
 }
 
 impl Untranslated for ExternalServiceSpec {
-    fn untranslated(&self, out: &mut Vec<String>) {
-        for (i, p) in self.ports.iter().enumerate() {
-            if p.egress_gateway_routes.is_some() {
-                out.push(format!("spec.ports[{i}].egressGatewayRoutes"));
-            }
-        }
-    }
+    fn untranslated(&self, _: &mut Vec<String>) {}
 }
 
 impl Untranslated for ExternalEndpointSpec {
@@ -877,12 +900,6 @@ impl Untranslated for VirtualGatewaySpec {
                         "spec.listeners[{i}].allowedRouteTables[{j}].allowedRoutes"
                     ));
                 }
-            }
-            if l.exposed_external_services
-                .as_ref()
-                .is_some_and(|e| !e.is_empty())
-            {
-                out.push(format!("spec.listeners[{i}].exposedExternalServices"));
             }
         }
     }

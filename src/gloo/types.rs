@@ -282,9 +282,28 @@ pub struct ExternalServicePort {
     /// Client-side TLS.
     #[serde(default)]
     pub clientside_tls: Option<ClientsideTls>,
-    /// Egress gateway routing (not translated).
+    /// Egress VirtualGateways this port is reached through.
     #[serde(default)]
-    pub egress_gateway_routes: Option<Box<serde_json::Value>>,
+    pub egress_gateway_routes: Option<EgressGatewayRoutes>,
+}
+
+/// §3.4 EgressGatewayRoutes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressGatewayRoutes {
+    /// The port mesh traffic is matched on; 80 when unset or 0.
+    #[serde(default)]
+    pub port_match: Option<u32>,
+    /// The egress VirtualGateways; traffic is load-balanced across them.
+    #[serde(default)]
+    pub virtual_gateway_refs: Vec<ObjectReference>,
+}
+
+impl EgressGatewayRoutes {
+    /// `portMatch`, defaulting to 80 [C §3.4].
+    pub fn port_match(&self) -> u32 {
+        self.port_match.filter(|p| *p != 0).unwrap_or(80)
+    }
 }
 
 /// §3.3 TlsConfig.
@@ -605,9 +624,9 @@ pub struct Listener {
     /// Which RouteTables may bind.
     #[serde(default)]
     pub allowed_route_tables: Option<Vec<AllowedRouteTable>>,
-    /// Egress: exposed ExternalServices (not translated).
+    /// Egress: the ExternalServices this listener exposes; empty or unset exposes all.
     #[serde(default)]
-    pub exposed_external_services: Option<Vec<serde_json::Value>>,
+    pub exposed_external_services: Option<Vec<ExternalServiceFilter>>,
     /// Application protocol (any case); inferred when unset or `""`.
     #[serde(default, deserialize_with = "super::enums::empty_unset")]
     pub app_protocol: Option<AppProtocol>,
@@ -687,6 +706,19 @@ impl AllowedRouteTable {
         let h = self.host.as_deref()?;
         Some(h.split_once('/').unwrap_or(("*", h)))
     }
+}
+
+/// §7 exposedExternalServices entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalServiceFilter {
+    /// Host (wildcards allowed), with an optional `namespace/` prefix (`*`: any, `.`: the
+    /// VirtualGateway's).
+    #[serde(default)]
+    pub host: String,
+    /// ExternalService metadata selector.
+    #[serde(default)]
+    pub selector: Option<ObjectSelector>,
 }
 
 // ----- Workspace and WorkspaceSettings (§8, §2.12–2.13) --------------------------------------

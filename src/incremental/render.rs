@@ -28,7 +28,8 @@
 //!   when tables without hosts delegate further, any change of such a table counts;
 //! - it is an ExternalService whose selector matches the labels of a changed
 //!   ExternalEndpoint, before or after the change (`external_service::selected_endpoints`
-//!   reads nothing else of other objects);
+//!   reads nothing else of other objects; its egress objects also read VirtualGateways, whose
+//!   change renders the head afresh, below);
 //! - its findings name a place in another object of a file that is not taken whole (the
 //!   finding for a destination the table's workspace cannot see names the destination's
 //!   line, which may move while its value stays).

@@ -1,6 +1,8 @@
 //! ExternalService (+ selected ExternalEndpoints) → ServiceEntry, and a DestinationRule per host
-//! for TLS ports (gloo-translation.md §9.3, §9.4; worked example E1).
+//! for TLS ports (gloo-translation.md §9.3, §9.4; worked example E1); ports routed through
+//! egress gateways add the objects of `egress`.
 
+use super::egress;
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
@@ -81,9 +83,16 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         return part;
     }
     let eps = selected_endpoints(ctx, es);
-    let Some(spec) = service_entry_spec(ctx, es, &eps, &mut part) else {
+    let Some(mut spec) = service_entry_spec(ctx, es, &eps, &mut part) else {
         return part;
     };
+    let placements = ctx.placements(meta, "ExternalService");
+    let Some(egress) = egress::plan(ctx, es, &placements, &mut part) else {
+        return part;
+    };
+    if let Some(ports) = spec["ports"].as_array_mut() {
+        ports.extend(egress::mesh_ports(&egress, es, eps.is_empty()));
+    }
     let parent = Parent {
         group: "networking.gloo.solo.io",
         version: "v2",
@@ -113,7 +122,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         .enumerate()
         .filter(|(_, p)| needs_tls(p))
         .collect();
-    for (cluster, ns, ws) in ctx.placements(meta, "ExternalService") {
+    for (cluster, ns, ws) in placements {
         let place = Place {
             cluster: &cluster,
             namespace: &ns,
@@ -129,6 +138,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
             ctx.object("ServiceEntry", md, spec.clone(), &cluster, sources.clone())
                 .with_origins(se_origins.clone()),
         );
+        egress::objects(ctx, es, &egress, &place, &parent, &mut part.objects);
         if tls_ports.is_empty() {
             continue;
         }

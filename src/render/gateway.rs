@@ -274,6 +274,15 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 }
             }
             if hosts.is_empty() {
+                // An egress listener serves the hosts it exposes (the listener's "first host"
+                // comes from exposedExternalServices when it has no allowedRouteTables [C §7]).
+                for h in super::egress::exposed_hosts(l) {
+                    if !hosts.iter().any(|(x, _)| *x == h) {
+                        hosts.push((h, None));
+                    }
+                }
+            }
+            if hosts.is_empty() {
                 hosts.push(("*", None));
             }
             for (h, entry) in hosts {

@@ -4,6 +4,7 @@
 
 pub mod emit;
 pub use emit::{Stream, StreamError};
+mod egress;
 mod external_service;
 pub(crate) mod finish;
 mod gateway;
