@@ -285,17 +285,16 @@ fn backing_services<'a>(
         .iter()
         .filter(|svc| {
             let m = &svc.meta;
-            ctx.model.workspace_of(&m.cluster, &m.namespace) == Some(own_ws)
-                && vd.spec.services.iter().any(|sel| {
-                    let ns = if sel.namespace.is_empty() {
-                        &meta.namespace
-                    } else {
-                        &sel.namespace
-                    };
-                    *ns == m.namespace
-                        && (sel.cluster.is_empty() || sel.cluster == m.cluster)
-                        && labels_match(&sel.labels, &m.labels)
-                })
+            vd.spec.services.iter().any(|sel| {
+                let ns = if sel.namespace.is_empty() {
+                    &meta.namespace
+                } else {
+                    &sel.namespace
+                };
+                *ns == m.namespace
+                    && (sel.cluster.is_empty() || sel.cluster == m.cluster)
+                    && labels_match(&sel.labels, &m.labels)
+            }) && ctx.model.workspace_of(&m.cluster, &m.namespace) == Some(own_ws)
         })
         .collect()
 }
