@@ -326,16 +326,16 @@ fn case_variants_gloo_reads_render_as_the_upper_case_value() {
     let upper = render_with(
         vd,
         "virtualdestination.yaml",
-        "protocol: HTTP}",
-        "protocol: HTTP}",
+        "protocol: HTTP,",
+        "protocol: HTTP,",
     );
     assert!(upper.contains("protocol: HTTP"), "{upper}");
     assert_eq!(
         render_with(
             vd,
             "virtualdestination.yaml",
-            "protocol: HTTP}",
-            "protocol: http}"
+            "protocol: HTTP,",
+            "protocol: http,"
         ),
         upper
     );

@@ -7,7 +7,7 @@
 //! - an insta snapshot of the rendered YAML (tests/snapshots/);
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
-//! - the worked examples E1, E3, E5, E6, E7 of gloo-translation.md §10 match
+//! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 match
 //!   tests/expected/E*.yaml.
 
 mod support;
@@ -463,6 +463,11 @@ fn example_e5_east_west_routes_and_subsets() {
 }
 
 #[test]
+fn example_e5b_subsets_in_the_destination_namespace_in_route_order() {
+    assert_example("E5b");
+}
+
+#[test]
 fn example_e6_virtual_gateway() {
     assert_example("E6");
 }
@@ -526,7 +531,7 @@ fn invalid_istio_is_reported_at_the_gloo_source() {
 fn reference_outputs_pass_the_validator() {
     // Objects Gloo really generated (transcribed in tests/expected/) must pass our Istio checks:
     // a validator that rejected them would be wrong.
-    for name in ["E1", "E3", "E5", "E6", "E7"] {
+    for name in ["E1", "E3", "E5", "E5b", "E6", "E7"] {
         for e in expected(name) {
             let problems: Vec<_> = meshform::validate::check_object(&e.value)
                 .into_iter()

@@ -539,3 +539,76 @@ spec:
     // One per namespace of the workspace.
     assert_eq!(collisions, 2, "{json}");
 }
+
+const VD_SERVICE: &str = "apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: web, labels: {app: api}}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 8080, targetPort: 8080}]
+";
+
+const VD: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: VirtualDestination
+metadata: {name: api, namespace: web}
+spec:
+  hosts: [api.global]
+  services: [{labels: {app: api}}]
+  ports:
+  - {number: 80, protocol: HTTP, targetPort: {name: http}}
+";
+
+fn vd_repo(vd: &str) -> TempRepo {
+    TempRepo::with([
+        ("workspaces.yaml", WORKSPACE),
+        ("web/service.yaml", VD_SERVICE),
+        ("web/vd.yaml", vd),
+    ])
+}
+
+#[test]
+fn a_virtual_destination_target_port_is_where_its_backends_receive() {
+    for target in ["{name: http}", "{number: 8080}"] {
+        let d = vd_repo(&VD.replace("{name: http}", target));
+        meshform().arg("render").arg(d.path()).run().stdout_has(&[
+            "name: http-80\n    number: 80\n    protocol: HTTP\n    targetPort: 8080\n",
+        ]);
+    }
+}
+
+#[test]
+fn a_virtual_destination_target_port_no_backing_service_has_is_an_error_at_it() {
+    let d = vd_repo(&VD.replace("{name: http}", "{name: grpc}"));
+    meshform().arg("render").arg(d.path()).run().fails(
+        1,
+        &[
+            "error[target-port-unresolved]",
+            "backing Service web/api (cluster cluster1) has no port named `grpc`",
+            "--> web/vd.yaml:8:53",
+            "set targetPort to one of its ports: 8080 (http)",
+        ],
+    );
+    // Unset, targetPort is the port's number, which the Service must have too.
+    let d = vd_repo(&VD.replace(", targetPort: {name: http}", ""));
+    meshform().arg("render").arg(d.path()).run().fails(
+        1,
+        &[
+            "error[target-port-unresolved]",
+            "has no port 80",
+            "--> web/vd.yaml:8:14",
+        ],
+    );
+}
+
+#[test]
+fn a_virtual_destination_target_port_without_backends_is_an_error_at_it() {
+    let d = vd_repo(&VD.replace("services: [{labels: {app: api}}]", "services: []"));
+    meshform().arg("render").arg(d.path()).run().fails(
+        1,
+        &[
+            "error[target-port-without-backends]",
+            "--> web/vd.yaml:8:46",
+            "remove targetPort",
+        ],
+    );
+}

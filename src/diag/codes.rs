@@ -209,6 +209,8 @@ registry! {
         RouteAction = "route-action": "A route has not exactly one action (forwardTo, delegate, redirect, directResponse).",
         SubsetIgnored = "subset-ignored": "A subset is set on a destination kind that has no subsets.",
         TargetPortName = "target-port-name": "targetPort.name is used without selected ExternalEndpoints to resolve it.",
+        TargetPortUnresolved = "target-port-unresolved": "A VirtualDestination port's targetPort (or its number, when targetPort is unset) matches no port of a backing Service.",
+        TargetPortWithoutBackends = "target-port-without-backends": "A VirtualDestination port sets targetPort, but the VirtualDestination has no backends.",
         TcpExternalService = "tcp-external-service": "A TCP route forwards to a destination kind TCP routes do not support.",
         TooManyDestinations = "too-many-destinations": "A route has more destinations than Gloo allows.",
         UnresolvedDelegate = "unresolved-delegate": "A delegate action selects no visible child RouteTable.",

@@ -574,11 +574,8 @@ pub const FIELDS: &[Field] = &[
     ),
     t("VirtualDestination", "spec.ports[].number"),
     t("VirtualDestination", "spec.ports[].protocol"),
-    r(
-        "VirtualDestination",
-        "spec.ports[].targetPort",
-        "the backends' port; meshform's ServiceEntry and WorkloadEntries use `number`",
-    ),
+    t("VirtualDestination", "spec.ports[].targetPort.number"),
+    t("VirtualDestination", "spec.ports[].targetPort.name"),
     r(
         "VirtualDestination",
         "spec.clientMode",
@@ -863,11 +860,6 @@ impl Untranslated for VirtualDestinationSpec {
         }
         if !self.external_workloads.is_empty() {
             out.push("spec.externalWorkloads".into());
-        }
-        for (i, p) in self.ports.iter().enumerate() {
-            if p.target_port.is_some() {
-                out.push(format!("spec.ports[{i}].targetPort"));
-            }
         }
         if self.client_mode.is_some() {
             out.push("spec.clientMode".into());

@@ -238,6 +238,11 @@ impl FieldAt {
         self.index as usize
     }
 
+    /// Its second index (0 for a path with one or none).
+    pub fn inner(&self) -> usize {
+        self.inner as usize
+    }
+
     /// The path with `#` for its index (`spec.http[#]`).
     pub fn template(&self) -> &'static str {
         self.template.text()

@@ -24,7 +24,7 @@ use crate::incremental::{
     render::{Memo, Merged, Reuse, Unit},
     Incr,
 };
-use crate::istio::object::{FieldAt, Kept, Origin, Origins, Rendered, SourceRef};
+use crate::istio::object::{FieldAt, Kept, Origin, Origins, Rendered, SourceRef, Template};
 use crate::manifest::Location;
 use crate::manifest::Object;
 use crate::repo::Repo;
@@ -709,27 +709,44 @@ fn merge_same(repo: &Repo, objects: Vec<Rendered>, diags: &mut Vec<Diagnostic>) 
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
-                // Where each subset came from, by name: the first source's record.
+                // Where each subset is first asked for, by name: the first in subset order
+                // (route_table::subset_rank) of both records, whichever merges first.
                 let mut from =
                     subset_origins(&existing.value, &existing.origins, &existing.sources);
-                let theirs = subset_origins(&o.value, &o.origins, &o.sources);
-                let new: Vec<_> = theirs
-                    .into_iter()
-                    .filter(|(name, _, _)| !from.iter().any(|(n, _, _)| n == name))
-                    .collect();
-                from.extend(new);
+                from.extend(subset_origins(&o.value, &o.origins, &o.sources));
+                let rank = |x: &(String, Origin, SourceRef)| {
+                    let (name, origin, src) = x;
+                    let at = route_table::subset_rank(Some(&origin.field));
+                    (name.clone(), src.clone(), at)
+                };
+                from.sort_by_cached_key(rank);
                 for s in o.value["spec"]["subsets"].as_array().into_iter().flatten() {
                     if !subsets.iter().any(|x| x["name"] == s["name"]) {
                         subsets.push(s.clone());
                     }
                 }
-                subsets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+                // Subsets in the order of the table first asking for them, then of the route
+                // and destination there; one without a record last, by name.
+                subsets.sort_by_cached_key(|s| {
+                    let name = s["name"].as_str().unwrap_or("").to_string();
+                    let first = from
+                        .iter()
+                        .find(|(n, _, _)| *n == name)
+                        .map(|(_, x, src)| (src.clone(), route_table::subset_rank(Some(&x.field))));
+                    (first.is_none(), first, name)
+                });
                 // The subsets were renumbered: recorded again below at their new places.
                 existing
                     .origins
                     .retain(|x| !x.at.template().starts_with("spec.subsets"));
                 absorb(&mut existing.sources, &mut existing.origins, o.sources);
+                let mut placed: Vec<(String, Template)> = Vec::new();
                 for (name, x, src) in from {
+                    // Only the first record of each subset's rendered field.
+                    if placed.contains(&(name.clone(), x.at.kind())) {
+                        continue;
+                    }
+                    placed.push((name.clone(), x.at.kind()));
                     let at = subsets
                         .iter()
                         .position(|s| s["name"].as_str() == Some(&name));
@@ -1085,21 +1102,85 @@ metadata: {name: orders, namespace: app}
 spec:
   ports: [{name: http, port: 80}]
 ";
+        // Table b's file comes first; the subsets follow the tables' names, not the files.
         let (a, b) = (table("a", "v2"), table("b", "v1"));
-        let (_, out) = rendered(&[("a.yaml", &a), ("b.yaml", &b), ("svc.yaml", svc)]);
+        let (_, out) = rendered(&[("z.yaml", &a), ("y.yaml", &b), ("svc.yaml", svc)]);
         let dr = out
             .objects
             .iter()
             .find(|o| o.id().kind == "DestinationRule")
             .expect("a DestinationRule");
-        assert_eq!(dr.value["spec"]["subsets"][0]["name"], "version-v1");
+        assert_eq!(dr.value["spec"]["subsets"][0]["name"], "version-v2");
+        assert_eq!(dr.value["spec"]["subsets"][1]["name"], "version-v1");
         let at = |path: &str| {
             let (i, field) = dr.origins.source_field(path)?;
             Some((dr.sources[i].id.name.clone(), field))
         };
         let field = "spec.http[0].forwardTo.destinations[0].subset";
-        assert_eq!(at("spec.subsets[0]"), Some(("b".into(), field.into())));
-        assert_eq!(at("spec.subsets[1]"), Some(("a".into(), field.into())));
+        assert_eq!(at("spec.subsets[0]"), Some(("a".into(), field.into())));
+        assert_eq!(at("spec.subsets[1]"), Some(("b".into(), field.into())));
+    }
+
+    #[test]
+    fn subsets_follow_the_routes_and_merge_in_any_order() {
+        // Table a asks for v3, then v1 (route 0 dest 1 before route 1); table b, later by name,
+        // for v2 first: each subset takes its first place in table order, not name order.
+        let a = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: a, namespace: app}
+spec:
+  hosts: [a.example.com]
+  http:
+  - forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v3}, weight: 50}
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v1}, weight: 50}
+  - forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v3}}
+";
+        let b = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: b, namespace: app}
+spec:
+  hosts: [b.example.com]
+  http:
+  - forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v2}, weight: 50}
+      - {ref: {name: orders}, port: {number: 80}, subset: {version: v1}, weight: 50}
+";
+        let svc = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: app}
+spec:
+  ports: [{name: http, port: 80}]
+";
+        let names = |files: &[(&str, &str)]| {
+            let (_, out) = rendered(files);
+            let dr = out
+                .objects
+                .iter()
+                .find(|o| o.id().kind == "DestinationRule")
+                .expect("a DestinationRule")
+                .clone();
+            let names: Vec<String> = dr.value["spec"]["subsets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| s["name"].as_str().unwrap_or("").to_string())
+                .collect();
+            names
+        };
+        let want = ["version-v3", "version-v1", "version-v2"];
+        assert_eq!(
+            names(&[("1.yaml", a), ("2.yaml", b), ("svc.yaml", svc)]),
+            want
+        );
+        assert_eq!(
+            names(&[("1.yaml", b), ("2.yaml", a), ("svc.yaml", svc)]),
+            want
+        );
     }
 
     #[test]

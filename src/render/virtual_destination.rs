@@ -3,13 +3,15 @@
 //!
 //! Observed [O S7 lab12]: one ServiceEntry and one DestinationRule in the VirtualDestination's
 //! namespace whose `exportTo` lists every namespace of the workspaces that can see it; a
-//! WorkloadEntry per remote cluster, addressed at that cluster's east-west gateway.
+//! WorkloadEntry per remote cluster, addressed at that cluster's east-west gateway. A port's
+//! `targetPort` selects a port of the backing Services; the ServiceEntry port's `targetPort`
+//! is where the pods receive it ([`target_ports`]).
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
-use crate::gloo::types::{Labels, VirtualDestinationSpec};
-use crate::gloo::{labels_match, str_labels, Typed};
+use crate::gloo::types::{Labels, VirtualDestinationPort, VirtualDestinationSpec};
+use crate::gloo::{labels_match, str_labels, ServiceInfo, Typed};
 use crate::istio::object::{FieldAt, Origins, Template};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
@@ -59,6 +61,26 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         ));
         return part;
     }
+    let backends = s.services.len() + s.external_services.len() + s.external_workloads.len();
+    if backends == 0 {
+        // "targetPort must be empty if there are no backends" [C §6].
+        for (i, _) in s
+            .ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.target_port.is_some())
+        {
+            part.diagnostics.push(
+                ctx.error(
+                    meta,
+                    Translate::TargetPortWithoutBackends,
+                    &format!("spec.ports[{i}].targetPort"),
+                    "targetPort is set, but the VirtualDestination has no backends: Gloo requires it to be empty then",
+                )
+                .help("remove targetPort, or select the backing Services in spec.services"),
+            );
+        }
+    }
     if s.services.is_empty() {
         part.diagnostics.push(ctx.warning(meta, Translate::Unsupported, "spec",
             "meshform translates VirtualDestinations backed by Kubernetes services; externalServices and externalWorkloads backends are not rendered"));
@@ -85,10 +107,14 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             }
         }
     }
-    let ports: Vec<Value> = s.ports.iter().map(|p| {
-        let proto = p.protocol.map_or("", |pr| pr.as_str());
-        json!({"name": format!("{}-{}", proto.to_lowercase(), p.number), "number": p.number, "protocol": proto})
-    }).collect();
+    let backing = backing_services(ctx, vd, own_ws);
+    let mut targets = Vec::with_capacity(s.ports.len());
+    for i in 0..s.ports.len() {
+        targets.push(target_ports(ctx, vd, i, &backing, &mut part));
+    }
+    let Some(targets) = targets.into_iter().collect::<Option<Vec<_>>>() else {
+        return part;
+    };
     let parent = Parent {
         group: "networking.gloo.solo.io",
         version: "v2",
@@ -127,6 +153,12 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         // Name `vd-<host>-<ws>` [O §9.2].
         let name = sanitize_name_v2(&format!("vd-{host}-{own_ws}"));
         let md = metadata(&name, &place, &parent, &[]);
+        let ports: Vec<Value> = s
+            .ports
+            .iter()
+            .zip(&targets)
+            .map(|(p, t)| se_port(p, t, cluster))
+            .collect();
         let se = json!({
             "addresses": [vip(host)],
             "exportTo": export,
@@ -215,6 +247,216 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         );
     }
     part
+}
+
+/// A ServiceEntry port: `<protocol>-<number>` as observed [O E7], with `targetPort` when the
+/// backends in `cluster` (else in the first cluster that has them) receive on another port.
+fn se_port(p: &VirtualDestinationPort, targets: &[(String, u32)], cluster: &str) -> Value {
+    let proto = p.protocol.map_or("", |pr| pr.as_str());
+    let mut port = Map::new();
+    port.insert(
+        "name".into(),
+        json!(format!("{}-{}", proto.to_lowercase(), p.number)),
+    );
+    port.insert("number".into(), json!(p.number));
+    port.insert("protocol".into(), json!(proto));
+    let target = targets
+        .iter()
+        .find(|(c, _)| c == cluster)
+        .or(targets.first())
+        .map(|(_, t)| *t);
+    if let Some(t) = target.filter(|t| *t != p.number) {
+        port.insert("targetPort".into(), json!(t));
+    }
+    Value::Object(port)
+}
+
+/// The Kubernetes Services of the repo backing the VirtualDestination: in its own workspace,
+/// in the namespace (the VirtualDestination's when unset) and cluster (any when unset) a
+/// `services` selector names, carrying the selector's labels.
+fn backing_services<'a>(
+    ctx: &Ctx<'a>,
+    vd: &Typed<VirtualDestinationSpec>,
+    own_ws: &str,
+) -> Vec<&'a ServiceInfo> {
+    let meta = &vd.meta;
+    ctx.model
+        .services
+        .iter()
+        .filter(|svc| {
+            let m = &svc.meta;
+            vd.spec.services.iter().any(|sel| {
+                let ns = if sel.namespace.is_empty() {
+                    &meta.namespace
+                } else {
+                    &sel.namespace
+                };
+                *ns == m.namespace
+                    && (sel.cluster.is_empty() || sel.cluster == m.cluster)
+                    && labels_match(&sel.labels, &m.labels)
+            }) && ctx.model.workspace_of(&m.cluster, &m.namespace) == Some(own_ws)
+        })
+        .collect()
+}
+
+/// Where the backends receive VirtualDestination port `i`, by cluster; `None` has been
+/// reported. `targetPort`, or the port's `number` when unset, selects a port of every backing
+/// Service by number or name [C: Solo's virtual_destination.proto, `target_port`: "All of the
+/// backing services for this VirtualDestination must contain this port, matching by name or
+/// number"]; the ServiceEntry selects the pods themselves, so they receive on that Service
+/// port's `targetPort` (a container port name is looked up in the repo's Deployments) [I].
+/// Without a backing Service in the repo, a `targetPort` number is taken as it is, and a name
+/// cannot be resolved.
+fn target_ports(
+    ctx: &Ctx<'_>,
+    vd: &Typed<VirtualDestinationSpec>,
+    i: usize,
+    backing: &[&ServiceInfo],
+    part: &mut Part,
+) -> Option<Vec<(String, u32)>> {
+    let meta = &vd.meta;
+    let p = &vd.spec.ports[i];
+    let given = p.target_port.as_ref();
+    let name = given.and_then(|t| t.name.as_deref());
+    let number = given.and_then(|t| t.number).unwrap_or(p.number);
+    let field = match given {
+        Some(t) if t.name.is_some() => format!("spec.ports[{i}].targetPort.name"),
+        Some(t) if t.number.is_some() => format!("spec.ports[{i}].targetPort.number"),
+        Some(_) => format!("spec.ports[{i}].targetPort"),
+        None => format!("spec.ports[{i}].number"),
+    };
+    let wanted = match name {
+        Some(n) => format!("port named `{n}`"),
+        None => format!("port {number}"),
+    };
+    if backing.is_empty() {
+        return match (name, given) {
+            (Some(n), _) => {
+                part.diagnostics.push(
+                    ctx.error(
+                        meta,
+                        Translate::TargetPortUnresolved,
+                        &field,
+                        format!("targetPort name `{n}` cannot be resolved: no backing Service of this VirtualDestination is in the repo"),
+                    )
+                    .help("give targetPort as a number, or add the backing Service manifest to the repo"),
+                );
+                None
+            }
+            (None, Some(_)) => Some(vec![(String::new(), number)]),
+            (None, None) => Some(Vec::new()),
+        };
+    }
+    let mut out = Vec::with_capacity(backing.len());
+    let mut ok = true;
+    for svc in backing {
+        let m = &svc.meta;
+        let found = svc.ports.iter().find(|(pn, port, _)| match name {
+            Some(n) => pn == n,
+            None => *port == number,
+        });
+        let Some((pn, port, target)) = found else {
+            let have: Vec<String> = svc
+                .ports
+                .iter()
+                .map(|(pn, port, _)| {
+                    if pn.is_empty() {
+                        port.to_string()
+                    } else {
+                        format!("{port} ({pn})")
+                    }
+                })
+                .collect();
+            let instead = if given.is_some() {
+                "set targetPort to one of its ports"
+            } else {
+                "set targetPort to the Service port the backends serve this port on"
+            };
+            part.diagnostics.push(
+                ctx.error(
+                    meta,
+                    Translate::TargetPortUnresolved,
+                    &field,
+                    format!(
+                        "backing Service {}/{} (cluster {}) has no {wanted}: every backing Service must have the port targetPort selects (by default the port's number)",
+                        m.namespace, m.name, m.cluster
+                    ),
+                )
+                .help(format!("{instead}: {}", have.join(", "))),
+            );
+            ok = false;
+            continue;
+        };
+        match target {
+            Some(t) => out.push((m.cluster.clone(), *t)),
+            None => match named_target(ctx, svc, pn, *port) {
+                Ok(Some(t)) => out.push((m.cluster.clone(), t)),
+                Ok(None) => out.push((m.cluster.clone(), *port)),
+                Err(container) => part.diagnostics.push(ctx.warning(
+                    meta,
+                    Translate::TargetPortUnresolved,
+                    &field,
+                    format!(
+                        "backing Service {}/{} (cluster {}) sends port {port} to container port `{container}`, which no Deployment in the repo names; its pods are taken to receive on {}",
+                        m.namespace, m.name, m.cluster, p.number
+                    ),
+                )),
+            },
+        }
+    }
+    ok.then_some(out)
+}
+
+/// The container port a Service port with a named `targetPort` sends to, from the repo's
+/// Deployments whose pod labels match the Service's selector: `Ok(None)` when the Service
+/// port has no `targetPort` (it is the port itself), `Err(name)` when no Deployment names it.
+fn named_target(
+    ctx: &Ctx<'_>,
+    svc: &ServiceInfo,
+    port_name: &str,
+    port: u32,
+) -> Result<Option<u32>, String> {
+    let o = &ctx.repo.objects[svc.meta.index];
+    let raw = o.value["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["port"].as_u64() == Some(u64::from(port))
+                && p["name"].as_str().unwrap_or("") == port_name
+        });
+    let Some(container) = raw.and_then(|p| p["targetPort"].as_str()) else {
+        return Ok(None);
+    };
+    for d in &ctx.repo.objects {
+        if d.id.kind != "Deployment"
+            || d.cluster != svc.meta.cluster
+            || d.id.namespace != svc.meta.namespace
+        {
+            continue;
+        }
+        let pod = &d.value["spec"]["template"];
+        let pod_labels = str_labels(&pod["metadata"]["labels"]);
+        if svc.selector.is_empty() || !labels_match(&svc.selector, &pod_labels) {
+            continue;
+        }
+        let ports = pod["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten());
+        for cp in ports {
+            if cp["name"].as_str() == Some(container) {
+                if let Some(n) = cp["containerPort"]
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                {
+                    return Ok(Some(n));
+                }
+            }
+        }
+    }
+    Err(container.to_string())
 }
 
 /// Where the ServiceEntry's and the DestinationRule's parts come from: hosts and ports from

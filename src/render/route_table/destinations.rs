@@ -340,12 +340,27 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
 /// subsets by name, and the tables that use them.
 pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Subset>, Vec<SourceRef>)>;
 
-/// A subset a route uses: its Istio value, and the destination field that first asked for
-/// it (the table, as an index into the host's tables, and its `subset` field).
+/// A subset a route uses: its Istio value, and the destination field that first asks for it
+/// in the order [`subset_rank`] gives (the table, as an index into the host's tables, and its
+/// `subset` field).
+#[derive(Clone)]
 pub(super) struct Subset {
     value: Value,
     table: usize,
     field: Option<FieldAt>,
+}
+
+/// Where in its table a destination `subset` is written, as the part of a DestinationRule's
+/// subset order that follows the table: route, then destination index; the table's
+/// `defaultDestination` after its routes; unknown last. Subsets are ordered by the table
+/// (apiVersion, kind, namespace, name, file) first asking for them, then by this
+/// (docs/translation.md).
+pub(crate) fn subset_rank(field: Option<&FieldAt>) -> (usize, usize) {
+    match field {
+        Some(f) if f.kind() == Template::DestinationSubset => (f.index(), f.inner()),
+        Some(f) if f.kind() == Template::DefaultDestinationSubset => (usize::MAX - 1, 0),
+        _ => (usize::MAX, 0),
+    }
 }
 
 /// A route's destinations for output cluster `cluster`: the Istio route destinations, and
@@ -432,7 +447,8 @@ pub(super) fn route_destinations(
 }
 
 /// Records that the table routes to subset `name` (with `labels`, asked for at `at`) of the
-/// destination.
+/// destination; of several tables or routes asking for one subset, the first in subset order
+/// ([`subset_rank`]) is kept.
 fn add_subset(
     ctx: &Ctx<'_>,
     table: &Rt,
@@ -456,33 +472,33 @@ fn add_subset(
             entry.2.len() - 1
         }
     };
-    let value = json!({"name": name, "labels": labels});
-    match entry.1.get_mut(name) {
-        Some(s) => s.value = value,
-        None => {
-            entry.1.insert(
-                name.to_string(),
-                Subset {
-                    value,
-                    table: pos,
-                    field: at,
-                },
-            );
+    let new = Subset {
+        value: json!({"name": name, "labels": labels}),
+        table: pos,
+        field: at,
+    };
+    let sources = &entry.2;
+    let key = |s: &Subset| (&sources[s.table], subset_rank(s.field.as_ref()));
+    match entry.1.get(name) {
+        Some(s) if key(s) <= key(&new) => {}
+        _ => {
+            entry.1.insert(name.to_string(), new);
         }
     }
 }
 
-/// A DestinationRule holding the subsets a VirtualService uses, in the VirtualService's
-/// namespace (istioctl IST0101 needs it there for external hosts) [O E5, S8]. The name starts
-/// with the sanitized host; Gloo's hashed suffix is not reproducible, so ours hashes
-/// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md). Each subset, and its
-/// labels, come from the destination `subset` that first asked for it.
+/// A DestinationRule holding the subsets routes use, at `place`: the VirtualService's
+/// namespace, or the destination's [O E5, E5b]. The name starts with the sanitized host;
+/// Gloo's hashed suffix is not reproducible, so ours hashes
+/// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md). The subsets are in the
+/// order of the tables first asking for them, then of [`subset_rank`]; each, and its labels,
+/// come from the destination `subset` that asks for it first in that order.
 pub(super) fn subset_rule(
     ctx: &Ctx<'_>,
     host: &str,
-    dparent: Value,
-    subsets: BTreeMap<String, Subset>,
-    sources: Vec<SourceRef>,
+    dparent: &Value,
+    subsets: &BTreeMap<String, Subset>,
+    sources: &[SourceRef],
     place: &Place<'_>,
 ) -> super::super::Rendered {
     let s = |k: &str| dparent[k].as_str().unwrap_or("").to_string();
@@ -507,24 +523,28 @@ pub(super) fn subset_rule(
         place.namespace, place.cluster, place.workspace
     ));
     let md = metadata(&name, place, &parent, &[]);
-    let mut origins = Origins::with_capacity(2 * subsets.len());
-    let mut values = Vec::with_capacity(subsets.len());
-    for (i, s) in subsets.into_values().enumerate() {
-        if let Some(field) = s.field {
-            origins.add(FieldAt::at(Template::Subset, i), s.table, field, false);
-            origins.add(FieldAt::at(Template::SubsetLabels, i), s.table, field, true);
-        }
-        values.push(s.value);
-    }
-    let spec = json!({"exportTo": ["."], "host": host, "subsets": values});
-    let mut sources: Vec<(SourceRef, usize)> = sources.into_iter().zip(0..).collect();
-    sources.sort();
-    let mut moved = vec![0; sources.len()];
-    for (to, (_, from)) in sources.iter().enumerate() {
+    let mut sorted: Vec<(&SourceRef, usize)> = sources.iter().zip(0..).collect();
+    sorted.sort();
+    let mut moved = vec![0; sorted.len()];
+    for (to, (_, from)) in sorted.iter().enumerate() {
         moved[*from] = to;
     }
-    origins.renumber(&moved);
-    let sources = sources.into_iter().map(|(s, _)| s).collect();
+    let mut order: Vec<&Subset> = subsets.values().collect();
+    order.sort_by_key(|s| {
+        let table = moved.get(s.table).copied().unwrap_or(usize::MAX);
+        (table, subset_rank(s.field.as_ref()))
+    });
+    let mut origins = Origins::with_capacity(2 * order.len());
+    let mut values = Vec::with_capacity(order.len());
+    for (i, s) in order.into_iter().enumerate() {
+        if let (Some(field), Some(&table)) = (s.field, moved.get(s.table)) {
+            origins.add(FieldAt::at(Template::Subset, i), table, field, false);
+            origins.add(FieldAt::at(Template::SubsetLabels, i), table, field, true);
+        }
+        values.push(s.value.clone());
+    }
+    let spec = json!({"exportTo": ["."], "host": host, "subsets": values});
+    let sources = sorted.into_iter().map(|(s, _)| s.clone()).collect();
     ctx.object("DestinationRule", md, spec, place.cluster, sources)
         .with_origins(origins)
 }

@@ -24,7 +24,7 @@ mod placement;
 mod policies;
 
 pub(crate) use delegation::delegation_selectors;
-pub(crate) use destinations::destination_refs;
+pub(crate) use destinations::{destination_refs, subset_rank};
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
@@ -452,9 +452,25 @@ fn virtual_service(
             &tls_from,
         )),
     );
-    for (host, (dparent, subs, srcs)) in subsets {
+    for (host, (dparent, subs, srcs)) in &subsets {
         part.objects
-            .push(subset_rule(ctx, &host, dparent, subs, srcs, &place));
+            .push(subset_rule(ctx, host, dparent, subs, srcs, &place));
+        // Gloo also writes it in the destination's namespace, owned by that namespace's
+        // workspace [O E5b]; the VirtualService's copy stays, since `exportTo: ["."]` hides
+        // the other from the gateway or sidecars of this namespace (docs/translation.md).
+        let dest_ns = dparent["namespace"].as_str().unwrap_or("");
+        if dest_ns.is_empty() || dest_ns == ns {
+            continue;
+        }
+        if let Some(ws) = ctx.model.workspace_of(cluster, dest_ns) {
+            let dest = Place {
+                cluster,
+                namespace: dest_ns,
+                workspace: ws,
+            };
+            part.objects
+                .push(subset_rule(ctx, host, dparent, subs, srcs, &dest));
+        }
     }
 }
 
