@@ -3,6 +3,7 @@
 //! the policies alike, and `shared` holds the findings the two give alike.
 
 pub mod clusters;
+pub mod duration;
 pub mod enums;
 pub mod fields;
 pub mod kinds;
