@@ -163,7 +163,8 @@ impl Rules for MirrorPolicySpec {
                 "config.destination is required".into(),
                 "add `destination` with the ref and port of the Service to mirror to",
             ),
-            Some(d) if d.r#ref.is_none() => push(
+            // An AWS Lambda destination has no ref; it is rejected as untranslated.
+            Some(d) if d.r#ref.is_none() && d.aws_lambda.is_none() => push(
                 out,
                 "spec.config.destination",
                 "the mirror destination has no ref".into(),
