@@ -82,7 +82,8 @@ fn retry_on_problem(s: &str) -> Option<String> {
     }
     let bad = s.split(',').find(|t| {
         let t = t.trim();
-        !RETRY_ON.contains(&t) && !(t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit()))
+        let status = t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit());
+        !(RETRY_ON.contains(&t) || status)
     })?;
     Some(format!(
         "retryOn `{s}`: `{bad}` is not a retry condition Gloo supports"
