@@ -69,9 +69,9 @@ const CASES: &[Case] = &[
         exit: 2,
         says: &[
             "error[kind-not-translated]",
-            "the output would lack VirtualService `http[].retries`",
+            "the output would lack the EnvoyFilter for rate limiting",
         ],
-        at: Some("retries.yaml:2:7"),
+        at: Some("ratelimit.yaml:2:7"),
     },
     Case {
         name: "a Gloo kind meshform does not translate, accepted in meshform.yaml",
