@@ -64,7 +64,7 @@ impl Validate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Accept {
     /// Gloo kinds meshform does not translate whose objects are skipped with a warning
-    /// instead of an error (`RetryTimeoutPolicy`); also `--accept-kind`.
+    /// instead of an error (`RateLimitPolicy`); also `--accept-kind`.
     #[serde(default)]
     pub kinds: Vec<String>,
 }

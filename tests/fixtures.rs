@@ -8,7 +8,7 @@
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
 //! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 match
-//!   tests/expected/E*.yaml.
+//!   tests/expected/E*.yaml, and the policy examples PW3, PW4, PW7 tests/expected/PW*.yaml.
 
 mod support;
 use support::{fixture_dirs, meshform, root};
@@ -475,6 +475,21 @@ fn example_e6_virtual_gateway() {
 #[test]
 fn example_e7_virtual_destination() {
     assert_example("E7");
+}
+
+#[test]
+fn example_pw3_request_timeout() {
+    assert_example("PW3");
+}
+
+#[test]
+fn example_pw4_retries_and_timeout() {
+    assert_example("PW4");
+}
+
+#[test]
+fn example_pw7_mirror() {
+    assert_example("PW7");
 }
 
 #[test]

@@ -598,3 +598,37 @@ fn a_head_loaded_after_another_base_is_rendered_in_full() {
     same(&with_reuse, &full).unwrap();
     assert_eq!(with_reuse.unwrap().reused, 0);
 }
+
+/// A MirrorPolicy's destination is resolved on the routes it selects, in tables that do not
+/// name it: when that destination changes, those tables' output changes too.
+#[test]
+fn a_changed_mirror_destination_renders_as_a_full_render() {
+    let fixture = root().join("fixtures/features/virtual-destination");
+    let mut files = read_tree(&fixture);
+    files.insert(
+        "mirror.yaml".into(),
+        "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\n\
+         metadata: {name: web, namespace: app}\n\
+         spec:\n  hosts: [web.app.svc.cluster.local]\n  http:\n  - name: web\n    \
+         labels: {mirror: \"true\"}\n    \
+         forwardTo: {destinations: [{ref: {name: web}, port: {number: 8080}}]}\n---\n\
+         apiVersion: trafficcontrol.policy.gloo.solo.io/v2\nkind: MirrorPolicy\n\
+         metadata: {name: shadow, namespace: app}\n\
+         spec:\n  applyToRoutes: [{route: {labels: {mirror: \"true\"}}}]\n  config:\n    \
+         destination: {ref: {name: api}, kind: VIRTUAL_DESTINATION, port: {number: 80}}\n"
+            .to_string(),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    write_tree(&base, &files);
+    let mut head = files.clone();
+    let vd =
+        files["virtualdestination.yaml"].replacen("hosts: [api.global]", "hosts: [api2.global]", 1);
+    assert_ne!(vd, files["virtualdestination.yaml"], "fixture changed");
+    head.insert("virtualdestination.yaml".into(), vd);
+    let head_dir = tmp.path().join("head");
+    write_tree(&head_dir, &head);
+    if let Err(e) = compare(&base, &head_dir, &options(false)) {
+        panic!("mirror destination: {e}");
+    }
+}

@@ -65,22 +65,22 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a Gloo kind meshform does not translate",
-        edits: &[Edit::Write("retries.yaml", RETRIES)],
+        edits: &[Edit::Write("ratelimit.yaml", RATE_LIMIT)],
         exit: 2,
         says: &[
             "error[kind-not-translated]",
-            "the output would lack VirtualService `http[].retries`",
+            "the output would lack the EnvoyFilter for rate limiting",
         ],
-        at: Some("retries.yaml:2:7"),
+        at: Some("ratelimit.yaml:2:7"),
     },
     Case {
         name: "a Gloo kind meshform does not translate, accepted in meshform.yaml",
         edits: &[
-            Edit::Write("retries.yaml", RETRIES),
+            Edit::Write("ratelimit.yaml", RATE_LIMIT),
             Edit::Replace(
                 "meshform.yaml",
                 "defaultCluster: cluster1",
-                "defaultCluster: cluster1\naccept:\n  kinds: [RetryTimeoutPolicy]",
+                "defaultCluster: cluster1\naccept:\n  kinds: [RateLimitPolicy]",
             ),
         ],
         exit: 0,
@@ -179,11 +179,11 @@ const CASES: &[Case] = &[
     },
 ];
 
-const RETRIES: &str = "apiVersion: resilience.policy.gloo.solo.io/v2
-kind: RetryTimeoutPolicy
-metadata: {name: retries, namespace: app}
+const RATE_LIMIT: &str = "apiVersion: trafficcontrol.policy.gloo.solo.io/v2
+kind: RateLimitPolicy
+metadata: {name: ratelimit, namespace: app}
 spec:
-  config: {retries: {attempts: 3}}
+  applyToRoutes: [{route: {labels: {ratelimited: \"true\"}}}]
 ";
 
 /// Routes selected by their destinations, which meshform does not translate.

@@ -26,7 +26,7 @@ fn es(kind: &str, api: &str) -> String {
 }
 
 fn rtp() -> String {
-    "apiVersion: resilience.policy.gloo.solo.io/v2\nkind: RetryTimeoutPolicy\nmetadata:\n  name: retries\n  namespace: web\nspec:\n  config:\n    retries: {attempts: 3}\n".to_string()
+    "apiVersion: trafficcontrol.policy.gloo.solo.io/v2\nkind: RateLimitPolicy\nmetadata:\n  name: ratelimit\n  namespace: web\nspec:\n  applyToRoutes:\n  - route: {labels: {ratelimited: \"true\"}}\n".to_string()
 }
 
 /// A one-cluster repo with a Service, an ExternalService and `extra` at `extra.yaml`.
@@ -142,8 +142,8 @@ fn a_kind_meshform_does_not_translate_is_an_error_naming_what_is_lacking() {
     all_reject(
         &rtp(),
         &[
-            "meshform does not translate RetryTimeoutPolicy: the output would lack VirtualService `http[].retries`",
-            "--accept-kind RetryTimeoutPolicy",
+            "meshform does not translate RateLimitPolicy: the output would lack the EnvoyFilter for rate limiting",
+            "--accept-kind RateLimitPolicy",
         ],
     );
 }
@@ -152,38 +152,37 @@ fn a_kind_meshform_does_not_translate_is_an_error_naming_what_is_lacking() {
 fn an_accepted_kind_renders_with_a_warning() {
     let t = repo(&rtp());
     // By flag, on render, check and diff.
-    let out = render(t.path(), &["--accept-kind", "RetryTimeoutPolicy"]);
+    let out = render(t.path(), &["--accept-kind", "RateLimitPolicy"]);
     out.success();
     out.stderr_has(&[
         "warning[kind-not-translated]",
-        "(accepted): the output lacks VirtualService `http[].retries`",
+        "(accepted): the output lacks the EnvoyFilter for rate limiting",
     ]);
     assert!(out.stdout.contains("kind: ServiceEntry"), "{}", out.stdout);
-    check(t.path(), &["--accept-kind", "RetryTimeoutPolicy"]).success();
+    check(t.path(), &["--accept-kind", "RateLimitPolicy"]).success();
     // By meshform.yaml, which argocd generate and krm read as well.
     t.write(
         "meshform.yaml",
-        format!("{CONFIG}accept:\n  kinds: [RetryTimeoutPolicy]\n"),
+        format!("{CONFIG}accept:\n  kinds: [RateLimitPolicy]\n"),
     );
     render(t.path(), &[]).success();
     generate(t.path()).success();
     let krm_config =
-        json!({"clusters": [{"name": "cluster1"}], "accept": {"kinds": ["RetryTimeoutPolicy"]}});
+        json!({"clusters": [{"name": "cluster1"}], "accept": {"kinds": ["RateLimitPolicy"]}});
     krm(t.path(), krm_config).success();
 }
 
 #[test]
 fn accepting_a_name_that_is_not_an_untranslated_kind_is_refused() {
     let t = repo(&rtp());
-    render(t.path(), &["--accept-kind", "RetryTimeoutPolicyy"])
-        .input_error(&["did you mean `RetryTimeoutPolicy`?"]);
+    render(t.path(), &["--accept-kind", "RateLimitPolicyy"])
+        .input_error(&["did you mean `RateLimitPolicy`?"]);
     render(t.path(), &["--accept-kind", "RouteTable"]).input_error(&["is translated"]);
     t.write(
         "meshform.yaml",
-        format!("{CONFIG}accept:\n  kinds: [RetryTimeoutPolicyy]\n"),
+        format!("{CONFIG}accept:\n  kinds: [RateLimitPolicyy]\n"),
     );
-    render(t.path(), &[])
-        .input_error(&["meshform.yaml:7:11", "did you mean `RetryTimeoutPolicy`?"]);
+    render(t.path(), &[]).input_error(&["meshform.yaml:7:11", "did you mean `RateLimitPolicy`?"]);
 }
 
 #[test]

@@ -169,6 +169,7 @@ registry! {
         Type = "type": "A Gloo field has the wrong type or an invalid value.",
         UnknownField = "unknown-field": "A Gloo object has a field its API does not define (an error unless `validate: warn`).",
         UnknownValue = "unknown-value": "A Gloo field with a fixed set of values has a value that is not one of them.",
+        ApiRule = "api-rule": "A Gloo field breaks a validation rule of its CRD (CEL or pattern), so the API server would reject the object.",
         UnsupportedField = "unsupported-field": "A Gloo field meshform does not translate is set, so its effect would be missing from the output (an error unless `validate: warn`).",
         UnknownKind = "unknown-kind": "An object in a Gloo API group names a group, kind or version Gloo does not define.",
         NotTranslatedKind = "kind-not-translated": "An object is of a real Gloo kind meshform does not translate (an error unless accepted in meshform.yaml `accept.kinds` or with `--accept-kind`).",

@@ -140,5 +140,18 @@ pub fn undeclared(repo: &Repo, model: &Model) -> Vec<Diagnostic> {
             c.selector(&t.meta, &format!("spec.applyToRoutes[{i}].route"), &r.route);
         }
     }
+    for t in &model.retry_timeout_policies {
+        for (i, r) in t.spec.apply_to_routes.iter().enumerate() {
+            c.selector(&t.meta, &format!("spec.applyToRoutes[{i}].route"), &r.route);
+        }
+    }
+    for t in &model.mirror_policies {
+        for (i, r) in t.spec.apply_to_routes.iter().enumerate() {
+            c.selector(&t.meta, &format!("spec.applyToRoutes[{i}].route"), &r.route);
+        }
+        if let Some(d) = t.spec.config.as_ref().and_then(|c| c.destination.as_ref()) {
+            c.destination(&t.meta, "spec.config.destination", d);
+        }
+    }
     c.out
 }

@@ -57,6 +57,11 @@ fn kind_schemas() -> Vec<(&'static str, schemars::Schema)> {
             "FaultInjectionPolicy",
             schemars::schema_for!(FaultInjectionPolicySpec),
         ),
+        (
+            "RetryTimeoutPolicy",
+            schemars::schema_for!(RetryTimeoutPolicySpec),
+        ),
+        ("MirrorPolicy", schemars::schema_for!(MirrorPolicySpec)),
     ]
 }
 
@@ -738,6 +743,65 @@ pub const FIELDS: &[Field] = &[
     t("FaultInjectionPolicy", "spec.config.delay.percentage"),
     t("FaultInjectionPolicy", "spec.config.abort.httpStatus"),
     t("FaultInjectionPolicy", "spec.config.abort.percentage"),
+    // RetryTimeoutPolicy
+    t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.labels"),
+    r(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].route.name",
+        "ignored by Gloo 2.2 and gone from its API since 2.3; select routes by labels",
+    ),
+    t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.namespace"),
+    t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.cluster"),
+    t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.workspace"),
+    r(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations",
+        "selects routes by their destinations; meshform selects them by labels, namespace, \
+         cluster and workspace",
+    ),
+    t("RetryTimeoutPolicy", "spec.config.requestTimeout"),
+    t("RetryTimeoutPolicy", "spec.config.retries.attempts"),
+    t("RetryTimeoutPolicy", "spec.config.retries.perTryTimeout"),
+    t("RetryTimeoutPolicy", "spec.config.retries.retryOn"),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.config.retries.retryRemoteLocalities",
+    ),
+    // MirrorPolicy
+    t("MirrorPolicy", "spec.applyToRoutes[].route.labels"),
+    r(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].route.name",
+        "ignored by Gloo 2.2 and gone from its API since 2.3; select routes by labels",
+    ),
+    t("MirrorPolicy", "spec.applyToRoutes[].route.namespace"),
+    t("MirrorPolicy", "spec.applyToRoutes[].route.cluster"),
+    t("MirrorPolicy", "spec.applyToRoutes[].route.workspace"),
+    r(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations",
+        "selects routes by their destinations; meshform selects them by labels, namespace, \
+         cluster and workspace",
+    ),
+    t("MirrorPolicy", "spec.config.destination.ref.name"),
+    t("MirrorPolicy", "spec.config.destination.ref.namespace"),
+    t("MirrorPolicy", "spec.config.destination.ref.cluster"),
+    t("MirrorPolicy", "spec.config.destination.kind"),
+    t("MirrorPolicy", "spec.config.destination.port.number"),
+    t("MirrorPolicy", "spec.config.destination.port.name"),
+    t("MirrorPolicy", "spec.config.destination.subset"),
+    r(
+        "MirrorPolicy",
+        "spec.config.destination.awsLambda",
+        "an AWS Lambda destination; meshform renders Kubernetes, virtual and external \
+         destinations only",
+    ),
+    c(
+        "MirrorPolicy",
+        "spec.config.destination.weight",
+        "a mirror has a single destination, so Gloo gives its weight no meaning",
+    ),
+    t("MirrorPolicy", "spec.config.percentage"),
 ];
 
 /// The fields of a typed spec that are set and rejected ([`Class::Rejected`]), as paths with
@@ -922,15 +986,35 @@ impl Untranslated for WorkspaceSettingsSpec {
     }
 }
 
+/// The rejected fields of a route policy's `applyToRoutes`: `route.name` and `withDestinations`.
+fn route_selectors(sels: &[RouteSelector], out: &mut Vec<String>) {
+    for (i, s) in sels.iter().enumerate() {
+        if !s.route.name.is_empty() {
+            out.push(format!("spec.applyToRoutes[{i}].route.name"));
+        }
+        if s.with_destinations.is_some() {
+            out.push(format!("spec.applyToRoutes[{i}].withDestinations"));
+        }
+    }
+}
+
 impl Untranslated for FaultInjectionPolicySpec {
     fn untranslated(&self, out: &mut Vec<String>) {
-        for (i, s) in self.apply_to_routes.iter().enumerate() {
-            if !s.route.name.is_empty() {
-                out.push(format!("spec.applyToRoutes[{i}].route.name"));
-            }
-            if s.with_destinations.is_some() {
-                out.push(format!("spec.applyToRoutes[{i}].withDestinations"));
-            }
+        route_selectors(&self.apply_to_routes, out);
+    }
+}
+
+impl Untranslated for RetryTimeoutPolicySpec {
+    fn untranslated(&self, out: &mut Vec<String>) {
+        route_selectors(&self.apply_to_routes, out);
+    }
+}
+
+impl Untranslated for MirrorPolicySpec {
+    fn untranslated(&self, out: &mut Vec<String>) {
+        route_selectors(&self.apply_to_routes, out);
+        if let Some(d) = self.config.as_ref().and_then(|c| c.destination.as_ref()) {
+            destination(d, || "spec.config.destination".into(), out);
         }
     }
 }
@@ -986,6 +1070,9 @@ mod tests {
             _ => "object",
         };
         match ty {
+            "string" if s.get("format").and_then(Value::as_str) == Some("duration") => {
+                Value::from("1s")
+            }
             "string" => Value::from("x"),
             "integer" | "number" => Value::from(1),
             // The only rejected booleans are rejected when false (`configEnabled`).
@@ -1079,6 +1166,8 @@ mod tests {
             "Workspace" => rejected_of::<WorkspaceSpec>(v),
             "WorkspaceSettings" => rejected_of::<WorkspaceSettingsSpec>(v),
             "FaultInjectionPolicy" => rejected_of::<FaultInjectionPolicySpec>(v),
+            "RetryTimeoutPolicy" => rejected_of::<RetryTimeoutPolicySpec>(v),
+            "MirrorPolicy" => rejected_of::<MirrorPolicySpec>(v),
             k => panic!("{k} has no Untranslated impl here"),
         }
     }

@@ -73,7 +73,7 @@ catalog! {
     }
     "resilience.policy.gloo.solo.io" {
         FaultInjectionPolicy V2 => T,
-        RetryTimeoutPolicy V2 => Nt("VirtualService `http[].retries` and `http[].timeout`"),
+        RetryTimeoutPolicy V2 => T,
         OutlierDetectionPolicy V2 => Nt("DestinationRule `outlierDetection`"),
         FailoverPolicy V2 => Nt("DestinationRule `loadBalancer.localityLbSetting` (failover)"),
         ConnectionPolicy V2 => Nt("DestinationRule `connectionPool`"),
@@ -85,7 +85,7 @@ catalog! {
     }
     "trafficcontrol.policy.gloo.solo.io" {
         HeaderManipulationPolicy V2 => Nt("VirtualService `http[].headers`"),
-        MirrorPolicy V2 => Nt("VirtualService `http[].mirror` and `http[].mirrorPercentage`"),
+        MirrorPolicy V2 => T,
         LoadBalancerPolicy V2 => Nt("DestinationRule `loadBalancer`"),
         ProxyProtocolPolicy V2 => Nt("the EnvoyFilter for proxy protocol on the listeners"),
         RateLimitPolicy V2 => Nt("the EnvoyFilter for rate limiting"),
@@ -410,6 +410,8 @@ mod tests {
             (super::super::ADMIN_V2, "Workspace"),
             (super::super::ADMIN_V2, "WorkspaceSettings"),
             (super::super::RESILIENCE_V2, "FaultInjectionPolicy"),
+            (super::super::RESILIENCE_V2, "RetryTimeoutPolicy"),
+            (super::super::TRAFFICCONTROL_V2, "MirrorPolicy"),
         ]
         .iter()
         .map(|(a, k)| format!("{a} {k}"))
@@ -463,13 +465,13 @@ mod tests {
 
     #[test]
     fn acceptance() {
-        assert_eq!(refused_acceptance("RetryTimeoutPolicy"), None);
+        assert_eq!(refused_acceptance("RateLimitPolicy"), None);
         assert!(refused_acceptance("RouteTable")
             .unwrap()
             .contains("translated"));
-        assert!(refused_acceptance("RetryTimeoutPolicyy")
+        assert!(refused_acceptance("RateLimitPolicyy")
             .unwrap()
-            .contains("did you mean `RetryTimeoutPolicy`"));
+            .contains("did you mean `RateLimitPolicy`"));
         assert_eq!(refused_acceptance("SomeFutureKind"), None);
     }
 }

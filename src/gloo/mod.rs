@@ -3,10 +3,12 @@
 //! the policies alike, and `shared` holds the findings the two give alike.
 
 pub mod clusters;
+pub mod duration;
 pub mod enums;
 pub mod fields;
 pub mod kinds;
 pub mod refs;
+pub mod rules;
 pub mod shared;
 pub mod types;
 pub mod workspace;
@@ -31,6 +33,8 @@ pub const NETWORKING_V2: &str = "networking.gloo.solo.io/v2";
 pub const ADMIN_V2: &str = "admin.gloo.solo.io/v2";
 /// `resilience.policy.gloo.solo.io/v2`.
 pub const RESILIENCE_V2: &str = "resilience.policy.gloo.solo.io/v2";
+/// apiVersion of Gloo's traffic control policies.
+pub const TRAFFICCONTROL_V2: &str = "trafficcontrol.policy.gloo.solo.io/v2";
 
 /// Identity and placement of a typed object.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +94,10 @@ pub struct Model {
     pub workspace_settings: Vec<Typed<WorkspaceSettingsSpec>>,
     /// FaultInjectionPolicies.
     pub fault_policies: Vec<Typed<FaultInjectionPolicySpec>>,
+    /// RetryTimeoutPolicies.
+    pub retry_timeout_policies: Vec<Typed<RetryTimeoutPolicySpec>>,
+    /// MirrorPolicies.
+    pub mirror_policies: Vec<Typed<MirrorPolicySpec>>,
     /// Kubernetes Services in the repo.
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
@@ -269,7 +277,7 @@ fn untranslated_field(repo: &Repo, o: &Object, field: String) -> Diagnostic {
 /// Types `spec` of one object; a type error names file:line:col, the object and the field.
 /// Fields the API does not have, and set fields meshform does not translate, are errors, or
 /// warnings under `validate: warn`.
-fn typed<T: DeserializeOwned + Default + fields::Untranslated>(
+fn typed<T: DeserializeOwned + Default + fields::Untranslated + rules::Rules>(
     repo: &Repo,
     index: usize,
     o: &Object,
@@ -297,6 +305,17 @@ fn typed<T: DeserializeOwned + Default + fields::Untranslated>(
             spec.untranslated(&mut untranslated);
             for field in untranslated {
                 diags.push(untranslated_field(repo, o, field));
+            }
+            let mut broken = Vec::new();
+            spec.broken(&mut broken);
+            for b in broken {
+                diags.push(
+                    Diagnostic::error(Typing::ApiRule, format!("{}: {}", b.field, b.message))
+                        .at(repo.locate(o, &b.field))
+                        .on(o.id.clone())
+                        .field(b.field)
+                        .help(b.help),
+                );
             }
             let failed = diags[before..]
                 .iter()
@@ -372,6 +391,8 @@ enum Piece {
     Workspace(Typed<WorkspaceSpec>),
     WorkspaceSettings(Typed<WorkspaceSettingsSpec>),
     FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
+    RetryTimeoutPolicy(Typed<RetryTimeoutPolicySpec>),
+    MirrorPolicy(Typed<MirrorPolicySpec>),
     Service(ServiceInfo),
 }
 
@@ -419,6 +440,8 @@ specs!(
     Workspace(WorkspaceSpec),
     WorkspaceSettings(WorkspaceSettingsSpec),
     FaultInjectionPolicy(FaultInjectionPolicySpec),
+    RetryTimeoutPolicy(RetryTimeoutPolicySpec),
+    MirrorPolicy(MirrorPolicySpec),
 );
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
@@ -438,6 +461,10 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         (RESILIENCE_V2, "FaultInjectionPolicy") => {
             typed(repo, i, o, diags).map(Piece::FaultInjectionPolicy)
         }
+        (RESILIENCE_V2, "RetryTimeoutPolicy") => {
+            typed(repo, i, o, diags).map(Piece::RetryTimeoutPolicy)
+        }
+        (TRAFFICCONTROL_V2, "MirrorPolicy") => typed(repo, i, o, diags).map(Piece::MirrorPolicy),
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
             // Not one of the typed kinds: the catalog says what it is (docs/translation.md#kinds).
@@ -501,6 +528,8 @@ impl Model {
                 Piece::Workspace(t) => m.workspace_objects.push(t),
                 Piece::WorkspaceSettings(t) => m.workspace_settings.push(t),
                 Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
+                Piece::RetryTimeoutPolicy(t) => m.retry_timeout_policies.push(t),
+                Piece::MirrorPolicy(t) => m.mirror_policies.push(t),
                 Piece::Service(t) => m.services.push(t),
             }
         }

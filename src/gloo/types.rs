@@ -4,6 +4,7 @@
 //! (solo-apis `gloo-mesh-v2.6.x` protos, cited there as S1). Fields meshform does not translate
 //! are still typed where the reference lists them, so a wrong type is reported, not ignored.
 
+use super::duration::Duration;
 pub use super::enums::{
     AppProtocol, ClientTlsMode, FailureMode, ListenerTlsMode, ObjectKind, Protocol, RedirectCode,
     SortMethod, TlsProtocolVersion, WorkloadKind,
@@ -887,6 +888,75 @@ pub struct FaultAbort {
     #[serde(default)]
     pub percentage: Option<f64>,
 }
+
+/// RetryTimeoutPolicy spec (resilience.policy.gloo.solo.io/v2): the routes and their request
+/// timeout and retries (docs/translation.md#retrytimeoutpolicy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryTimeoutPolicySpec {
+    /// Which routes; empty means every route of the workspace.
+    #[serde(default)]
+    pub apply_to_routes: Vec<RouteSelector>,
+    /// Required: retries, request timeout, or both.
+    #[serde(default)]
+    pub config: Option<RetryTimeoutConfig>,
+}
+
+/// RetryTimeoutPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryTimeoutConfig {
+    /// Retries.
+    #[serde(default)]
+    pub retries: Option<RetryPolicy>,
+    /// Timeout of the whole request, retries included.
+    #[serde(default)]
+    pub request_timeout: Option<Duration>,
+}
+
+/// RetryTimeoutPolicy `config.retries`: Istio's HTTPRetry fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// Retries after the first try; Gloo's default is 2, and 0 disables retries.
+    #[serde(default)]
+    pub attempts: Option<i32>,
+    /// Timeout of each try.
+    #[serde(default)]
+    pub per_try_timeout: Option<Duration>,
+    /// Comma-separated retry conditions.
+    #[serde(default)]
+    pub retry_on: Option<String>,
+    /// Whether retries may go to other localities.
+    #[serde(default)]
+    pub retry_remote_localities: Option<bool>,
+}
+
+/// MirrorPolicy spec (trafficcontrol.policy.gloo.solo.io/v2): the routes and where their
+/// traffic is mirrored (docs/translation.md#mirrorpolicy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MirrorPolicySpec {
+    /// Which routes; empty means every route of the workspace.
+    #[serde(default)]
+    pub apply_to_routes: Vec<RouteSelector>,
+    /// Required: the mirror destination.
+    #[serde(default)]
+    pub config: Option<MirrorConfig>,
+}
+
+/// MirrorPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MirrorConfig {
+    /// Where mirrored requests go.
+    #[serde(default)]
+    pub destination: Option<DestinationReference>,
+    /// Percentage of requests mirrored, 0–100; omitted means all.
+    #[serde(default)]
+    pub percentage: Option<f64>,
+}
+
 /// Fields that are rare or not translated are boxed: every RouteTable holds up to hundreds of
 /// routes and destinations, and unboxed they took 568 and 264 bytes each whether set or not
 /// (heaptrack of a 10,000-object render, docs/performance.md).

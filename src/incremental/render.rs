@@ -42,10 +42,10 @@
 //! VirtualGateways, VirtualDestinations and passthrough objects are always translated. The
 //! whole head is rendered afresh when the render options or meshform.yaml differ, or when any
 //! changed object is of another kind (Workspaces and their settings, gateways, Services,
-//! policies: inputs every unit may read).
+//! policies: inputs every unit may read), or a MirrorPolicy names a changed destination.
 
 use crate::gloo::refs::{self, Candidate};
-use crate::gloo::types::{Labels, ObjectSelector, RouteTableSpec};
+use crate::gloo::types::{Labels, MirrorPolicySpec, ObjectSelector, RouteTableSpec};
 use crate::gloo::{labels_match, Model, Typed};
 use crate::hashing::{FastMap, FastSet};
 use crate::istio::object::Rendered;
@@ -207,6 +207,15 @@ pub fn plan(
         return None;
     }
     let changed = Changed::between(base, head)?;
+    // A MirrorPolicy's destination resolves on every route it selects, in any table: when it
+    // names a changed destination, the whole head is rendered afresh.
+    if model
+        .mirror_policies
+        .iter()
+        .any(|p| changed.names_mirror_destination(p))
+    {
+        return None;
+    }
     // A unit's own object: in a file taken whole, of the same value in a changed file (maybe
     // on other lines), or changed.
     let own = |index: usize| match head.objects.get(index) {
@@ -432,6 +441,21 @@ impl Changed {
             }
         }
         Some(c)
+    }
+
+    /// True when the MirrorPolicy's destination names a changed destination.
+    fn names_mirror_destination(&self, p: &Typed<MirrorPolicySpec>) -> bool {
+        let Some(d) = p.spec.config.as_ref().and_then(|c| c.destination.as_ref()) else {
+            return false;
+        };
+        let Some(r) = &d.r#ref else {
+            return false;
+        };
+        let t = refs::Target::of(&p.meta, d.kind, r);
+        self.names.contains(t.name)
+            && self
+                .destinations
+                .contains(&(t.namespace.to_string(), t.name.to_string()))
     }
 
     /// True when a destination the table resolves names a changed destination.

@@ -321,61 +321,7 @@ pub fn label_pair(key: &str, value: &str) -> Result<(), GrammarError> {
 
 /// Parses a Go duration (`time.ParseDuration`) into nanoseconds.
 pub fn go_duration_nanos(s: &str) -> Option<i128> {
-    let (neg, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    let mut exact: i128 = 0;
-    let mut all_exact = true;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num = &rest[..num_end];
-        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-            return None;
-        }
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
-        rest = &rest[unit_end..];
-        let scale: i128 = match unit {
-            "ns" => 1,
-            "us" | "µs" | "μs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        let v: f64 = num.parse().ok()?;
-        total += v * scale as f64;
-        if !num.contains('.') {
-            let n: i128 = num.parse().ok()?;
-            exact = exact.checked_add(n.checked_mul(scale)?)?;
-        } else {
-            all_exact = false;
-        }
-    }
-    let nanos = if all_exact {
-        exact
-    } else {
-        total.round() as i128
-    };
-    if nanos > i64::MAX as i128 {
-        return None;
-    }
-    Some(if neg { -nanos } else { nanos })
+    crate::gloo::duration::nanos(s)
 }
 
 /// Istio's `ValidateDuration` on a duration string: at least 1ms and whole milliseconds.

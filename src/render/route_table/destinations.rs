@@ -10,6 +10,7 @@ use crate::diag::codes::Translate;
 use crate::gloo::refs::{self, Target};
 use crate::gloo::shared;
 use crate::gloo::types::*;
+use crate::gloo::Meta;
 use crate::istio::object::{FieldAt, Origins, Template};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -97,12 +98,13 @@ struct Found {
 }
 
 /// Resolves a destination for output cluster `cluster`; `Err` has already been reported.
-/// `field` is where the destination is written for the translator's own findings, `at` for
+/// `owner` is the object that writes it (a RouteTable, a policy); `field` is where the
+/// destination is written for the translator's own findings, `at` for
 /// the findings it shares with the policies (`spec.defaultDestination` for the default).
 #[allow(clippy::too_many_arguments)]
 fn resolve(
     ctx: &Ctx<'_>,
-    table: &Rt,
+    owner: &Meta,
     d: &DestinationReference,
     field: &str,
     at: &str,
@@ -111,12 +113,8 @@ fn resolve(
     part: &mut Part,
 ) -> Result<Dest, ()> {
     let fail = |part: &mut Part, m: Miss| {
-        part.diagnostics.push(ctx.error(
-            &table.meta,
-            m.code,
-            &format!("{field}{}", m.at),
-            m.message,
-        ));
+        part.diagnostics
+            .push(ctx.error(owner, m.code, &format!("{field}{}", m.at), m.message));
         Err(())
     };
     let Some(r) = &d.r#ref else {
@@ -127,13 +125,13 @@ fn resolve(
         let why = "destination has no ref".into();
         return fail(part, miss(Translate::UnresolvedDestination, "", why));
     };
-    let t = Target::of(&table.meta, d.kind, r);
+    let t = Target::of(owner, d.kind, r);
     let found = match refs::resolve(ctx.model, &t, ws) {
         Ok(f) => f,
         Err(b) => {
             let problem = refs::broken(&t, &b, at, ws);
             part.diagnostics
-                .push(problem.diagnostic(ctx.repo, table.meta.index));
+                .push(problem.diagnostic(ctx.repo, owner.index));
             return Err(());
         }
     };
@@ -151,7 +149,7 @@ fn resolve(
     } else {
         if !d.subset.is_empty() {
             part.diagnostics.push(ctx.warning(
-                &table.meta,
+                owner,
                 Translate::SubsetIgnored,
                 &format!("{field}.subset"),
                 "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
@@ -400,7 +398,7 @@ pub(super) fn route_destinations(
             Written::Route(_) => &own,
             Written::Default(_) => field,
         };
-        resolved.push(resolve(ctx, table, d, &own, at, cluster, ws, part)?);
+        resolved.push(resolve(ctx, &table.meta, d, &own, at, cluster, ws, part)?);
     }
     let w = if dests.len() > 1 {
         let given: Vec<Option<u32>> = dests.iter().map(|d| d.weight).collect();
@@ -433,7 +431,7 @@ pub(super) fn route_destinations(
                 Written::Route(_) => route.map(|k| FieldAt::at2(Template::DestinationSubset, k, i)),
                 Written::Default(_) => Some(FieldAt::key(Template::DefaultDestinationSubset)),
             };
-            add_subset(ctx, table, &d, (name, labels, at), subsets);
+            add_subset(ctx, &table.meta, &d, (name, labels, at), subsets);
         }
         hosts.push(d.host);
         let mut r = Map::new();
@@ -446,12 +444,39 @@ pub(super) fn route_destinations(
     Ok((out, hosts))
 }
 
+/// The Istio `mirror` of a MirrorPolicy's destination (`field`, in the policy `owner`) for a
+/// route of workspace `ws` in output cluster `cluster`: resolved as a forwardTo destination
+/// is, its subset added to `subsets`. `Err` has been reported.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn mirror_destination(
+    ctx: &Ctx<'_>,
+    owner: &Meta,
+    d: &DestinationReference,
+    field: &str,
+    cluster: &str,
+    ws: &str,
+    subsets: &mut Subsets,
+    part: &mut Part,
+) -> Result<Value, ()> {
+    let r = resolve(ctx, owner, d, field, field, cluster, ws, part)?;
+    let mut m = Map::new();
+    m.insert("host".into(), json!(r.host));
+    if let Some(p) = r.port {
+        m.insert("port".into(), json!({"number": p}));
+    }
+    if let Some((name, labels)) = &r.subset {
+        m.insert("subset".into(), json!(name));
+        add_subset(ctx, owner, &r, (name, labels, None), subsets);
+    }
+    Ok(Value::Object(m))
+}
+
 /// Records that the table routes to subset `name` (with `labels`, asked for at `at`) of the
 /// destination; of several tables or routes asking for one subset, the first in subset order
 /// ([`subset_rank`]) is kept.
 fn add_subset(
     ctx: &Ctx<'_>,
-    table: &Rt,
+    owner: &Meta,
     d: &Dest,
     (name, labels, at): (&str, &Labels, Option<FieldAt>),
     subsets: &mut Subsets,
@@ -464,7 +489,7 @@ fn add_subset(
             Vec::new(),
         )
     });
-    let src = ctx.source(&table.meta);
+    let src = ctx.source(owner);
     let pos = match entry.2.iter().position(|s| *s == src) {
         Some(p) => p,
         None => {

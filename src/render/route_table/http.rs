@@ -4,7 +4,9 @@
 
 use super::super::{Ctx, Part};
 use super::delegation::{Action, FlatRoute};
-use super::destinations::{http_destinations, route_destinations, Subsets, Written};
+use super::destinations::{
+    http_destinations, mirror_destination, route_destinations, Subsets, Written,
+};
 use super::policies;
 use crate::diag::codes::Translate;
 use crate::gloo::types::*;
@@ -82,7 +84,10 @@ fn redirect(
     Ok(Value::Object(m))
 }
 
-/// The fields of a forwarding route: `rewrite`, `route` and `fault`; `Err` has been reported.
+/// The fields of a forwarding route: `rewrite`, `route`, and those of the route policies
+/// (`fault`, `timeout`, `retries`, `mirror`); `Err` has been reported. Redirects and direct
+/// responses never reach a destination, so route policies leave them as they are
+/// (docs/translation.md#retrytimeoutpolicy).
 fn forward(
     ctx: &Ctx<'_>,
     r: &FlatRoute<'_>,
@@ -121,6 +126,8 @@ fn forward(
     if let Some(fault) = fault_for(ctx, r, part) {
         j.insert("fault".into(), fault);
     }
+    retry_timeout_for(ctx, r, &mut j, part);
+    mirror_for(ctx, r, cluster, subsets, &mut j, part);
     Ok(j)
 }
 
@@ -181,6 +188,79 @@ fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>, part: &mut Part) -> Option<Value>
         f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": whole(a.percentage.unwrap_or(100.0))}}));
     }
     (!f.is_empty()).then_some(Value::Object(f))
+}
+
+/// `timeout` and `retries` of the RetryTimeoutPolicy that applies to the route
+/// (docs/translation.md#retrytimeoutpolicy).
+fn retry_timeout_for(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    j: &mut Map<String, Value>,
+    part: &mut Part,
+) {
+    if ctx.model.retry_timeout_policies.is_empty() {
+        return;
+    }
+    let Some(p) = policies::applying(ctx, &ctx.model.retry_timeout_policies, r, part) else {
+        return;
+    };
+    let Some(c) = &p.spec.config else {
+        return;
+    };
+    if let Some(t) = &c.request_timeout {
+        j.insert("timeout".into(), json!(t.istio()));
+    }
+    if let Some(rp) = &c.retries {
+        let mut m = Map::new();
+        // Gloo's documented default is 2 retries; Istio reads a missing attempts as 0.
+        m.insert("attempts".into(), json!(rp.attempts.unwrap_or(2)));
+        if let Some(t) = &rp.per_try_timeout {
+            m.insert("perTryTimeout".into(), json!(t.istio()));
+        }
+        if let Some(on) = &rp.retry_on {
+            // Istio splits the list on commas without trimming.
+            let on: Vec<&str> = on.split(',').map(str::trim).collect();
+            m.insert("retryOn".into(), json!(on.join(",")));
+        }
+        if let Some(b) = rp.retry_remote_localities {
+            m.insert("retryRemoteLocalities".into(), json!(b));
+        }
+        j.insert("retries".into(), Value::Object(m));
+    }
+}
+
+/// `mirror` and `mirrorPercentage` of the MirrorPolicy that applies to the route; the mirror
+/// destination resolves as a forwardTo destination of the route's table would
+/// (docs/translation.md#mirrorpolicy). A destination that does not resolve is reported and
+/// left out.
+fn mirror_for(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    cluster: &str,
+    subsets: &mut Subsets,
+    j: &mut Map<String, Value>,
+    part: &mut Part,
+) {
+    if ctx.model.mirror_policies.is_empty() {
+        return;
+    }
+    let Some(p) = policies::applying(ctx, &ctx.model.mirror_policies, r, part) else {
+        return;
+    };
+    let Some(c) = &p.spec.config else {
+        return;
+    };
+    let Some(d) = &c.destination else {
+        return;
+    };
+    let field = "spec.config.destination";
+    let Ok(m) = mirror_destination(ctx, &p.meta, d, field, cluster, r.ws, subsets, part) else {
+        return;
+    };
+    j.insert("mirror".into(), m);
+    if let Some(pc) = c.percentage {
+        j.insert("mirrorPercentage".into(), json!({"value": whole(pc)}));
+    }
 }
 
 /// A percentage as written: `100`, not `100.0`, when it is whole.

@@ -4,7 +4,9 @@
 use super::super::{Ctx, Part};
 use super::delegation::FlatRoute;
 use crate::diag::codes::Translate;
-use crate::gloo::types::{FaultInjectionPolicySpec, RouteSelector};
+use crate::gloo::types::{
+    FaultInjectionPolicySpec, MirrorPolicySpec, RetryTimeoutPolicySpec, RouteSelector,
+};
 use crate::gloo::{Meta, Typed};
 
 /// A policy kind that selects routes with `applyToRoutes`.
@@ -17,6 +19,20 @@ pub(super) trait RoutePolicy {
 
 impl RoutePolicy for FaultInjectionPolicySpec {
     const KIND: &'static str = "FaultInjectionPolicy";
+    fn apply_to_routes(&self) -> &[RouteSelector] {
+        &self.apply_to_routes
+    }
+}
+
+impl RoutePolicy for RetryTimeoutPolicySpec {
+    const KIND: &'static str = "RetryTimeoutPolicy";
+    fn apply_to_routes(&self) -> &[RouteSelector] {
+        &self.apply_to_routes
+    }
+}
+
+impl RoutePolicy for MirrorPolicySpec {
+    const KIND: &'static str = "MirrorPolicy";
     fn apply_to_routes(&self) -> &[RouteSelector] {
         &self.apply_to_routes
     }
