@@ -74,7 +74,7 @@ catalog! {
     "resilience.policy.gloo.solo.io" {
         FaultInjectionPolicy V2 => T,
         RetryTimeoutPolicy V2 => Nt("VirtualService `http[].retries` and `http[].timeout`"),
-        OutlierDetectionPolicy V2 => Nt("DestinationRule `outlierDetection`"),
+        OutlierDetectionPolicy V2 => T,
         FailoverPolicy V2 => Nt("DestinationRule `loadBalancer.localityLbSetting` (failover)"),
         ConnectionPolicy V2 => Nt("DestinationRule `connectionPool`"),
         ActiveHealthCheckPolicy V2 => Nt("the EnvoyFilter for the gateways' active health checks"),
@@ -86,7 +86,7 @@ catalog! {
     "trafficcontrol.policy.gloo.solo.io" {
         HeaderManipulationPolicy V2 => Nt("VirtualService `http[].headers`"),
         MirrorPolicy V2 => Nt("VirtualService `http[].mirror` and `http[].mirrorPercentage`"),
-        LoadBalancerPolicy V2 => Nt("DestinationRule `loadBalancer`"),
+        LoadBalancerPolicy V2 => T,
         ProxyProtocolPolicy V2 => Nt("the EnvoyFilter for proxy protocol on the listeners"),
         RateLimitPolicy V2 => Nt("the EnvoyFilter for rate limiting"),
         RateLimitClientConfig V2 => Nt("the rate-limit actions of the routes' EnvoyFilter"),
@@ -410,6 +410,8 @@ mod tests {
             (super::super::ADMIN_V2, "Workspace"),
             (super::super::ADMIN_V2, "WorkspaceSettings"),
             (super::super::RESILIENCE_V2, "FaultInjectionPolicy"),
+            (super::super::RESILIENCE_V2, "OutlierDetectionPolicy"),
+            (super::super::TRAFFICCONTROL_V2, "LoadBalancerPolicy"),
         ]
         .iter()
         .map(|(a, k)| format!("{a} {k}"))

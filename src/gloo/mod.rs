@@ -32,6 +32,8 @@ pub const NETWORKING_V2: &str = "networking.gloo.solo.io/v2";
 pub const ADMIN_V2: &str = "admin.gloo.solo.io/v2";
 /// `resilience.policy.gloo.solo.io/v2`.
 pub const RESILIENCE_V2: &str = "resilience.policy.gloo.solo.io/v2";
+/// apiVersion of LoadBalancerPolicy.
+pub const TRAFFICCONTROL_V2: &str = "trafficcontrol.policy.gloo.solo.io/v2";
 
 /// Identity and placement of a typed object.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +93,10 @@ pub struct Model {
     pub workspace_settings: Vec<Typed<WorkspaceSettingsSpec>>,
     /// FaultInjectionPolicies.
     pub fault_policies: Vec<Typed<FaultInjectionPolicySpec>>,
+    /// OutlierDetectionPolicies.
+    pub outlier_policies: Vec<Typed<OutlierDetectionPolicySpec>>,
+    /// LoadBalancerPolicies.
+    pub load_balancer_policies: Vec<Typed<LoadBalancerPolicySpec>>,
     /// Kubernetes Services in the repo.
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
@@ -373,6 +379,8 @@ enum Piece {
     Workspace(Typed<WorkspaceSpec>),
     WorkspaceSettings(Typed<WorkspaceSettingsSpec>),
     FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
+    OutlierDetectionPolicy(Typed<OutlierDetectionPolicySpec>),
+    LoadBalancerPolicy(Typed<LoadBalancerPolicySpec>),
     Service(ServiceInfo),
 }
 
@@ -420,6 +428,8 @@ specs!(
     Workspace(WorkspaceSpec),
     WorkspaceSettings(WorkspaceSettingsSpec),
     FaultInjectionPolicy(FaultInjectionPolicySpec),
+    OutlierDetectionPolicy(OutlierDetectionPolicySpec),
+    LoadBalancerPolicy(LoadBalancerPolicySpec),
 );
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
@@ -438,6 +448,12 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         (ADMIN_V2, "WorkspaceSettings") => typed(repo, i, o, diags).map(Piece::WorkspaceSettings),
         (RESILIENCE_V2, "FaultInjectionPolicy") => {
             typed(repo, i, o, diags).map(Piece::FaultInjectionPolicy)
+        }
+        (RESILIENCE_V2, "OutlierDetectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::OutlierDetectionPolicy)
+        }
+        (TRAFFICCONTROL_V2, "LoadBalancerPolicy") => {
+            typed(repo, i, o, diags).map(Piece::LoadBalancerPolicy)
         }
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
@@ -502,6 +518,8 @@ impl Model {
                 Piece::Workspace(t) => m.workspace_objects.push(t),
                 Piece::WorkspaceSettings(t) => m.workspace_settings.push(t),
                 Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
+                Piece::OutlierDetectionPolicy(t) => m.outlier_policies.push(t),
+                Piece::LoadBalancerPolicy(t) => m.load_balancer_policies.push(t),
                 Piece::Service(t) => m.services.push(t),
             }
         }
