@@ -10,7 +10,7 @@ use crate::gloo::types::{
     ConsistentHash, DestinationKind, DestinationSelector, LoadBalancerPolicySpec,
     OutlierDetectionPolicySpec,
 };
-use crate::gloo::{Meta, Typed};
+use crate::gloo::{Meta, ServiceInfo, Typed};
 use crate::istio::object::SourceRef;
 use serde_json::{json, Map, Value};
 
@@ -44,6 +44,28 @@ pub(crate) struct Destination<'a> {
     pub meta: &'a Meta,
     /// The workspace owning it.
     pub ws: &'a str,
+    /// The workspace of the DestinationRule copy being written, when it is another one that
+    /// imports the destination: its policies act too, and win over the owner's.
+    pub client_ws: Option<&'a str>,
+}
+
+impl<'a> Destination<'a> {
+    /// The destination as the copy in a namespace of workspace `at` sees it.
+    pub(crate) fn seen_from(
+        ctx: &Ctx<'a>,
+        kind: DestinationKind,
+        meta: &'a Meta,
+        at: &'a str,
+    ) -> Option<Destination<'a>> {
+        let ws = ctx.ws_of(meta)?;
+        let client_ws = (at != ws).then_some(at);
+        Some(Destination {
+            kind,
+            meta,
+            ws,
+            client_ws,
+        })
+    }
 }
 
 /// One port of a destination: its number and name (`""` when it has none).
@@ -81,20 +103,25 @@ fn selects(s: &DestinationSelector, d: &Destination<'_>, port: Port<'_>) -> bool
         })
 }
 
-/// Whether the policy acts on the port: it is in the workspace owning the destination, and it
-/// selects the port (no `applyToDestinations`: every port of every destination there).
+/// Whether the policy acts on the port: it is in the workspace owning the destination or in
+/// the client workspace of the copy, and it selects the port (no `applyToDestinations`: every
+/// port of every destination there).
 fn applies<T: DestinationPolicy>(
     ctx: &Ctx<'_>,
     p: &Typed<T>,
     d: &Destination<'_>,
     port: Port<'_>,
 ) -> bool {
+    let Some(pws) = ctx.ws_of(&p.meta) else {
+        return false;
+    };
     let selectors = p.spec.apply_to_destinations();
-    ctx.ws_of(&p.meta) == Some(d.ws)
+    (pws == d.ws || Some(pws) == d.client_ws)
         && (selectors.is_empty() || selectors.iter().any(|s| selects(s, d, port)))
 }
 
-/// The policy of this kind that applies to the port: the oldest of those selecting it.
+/// The policy of this kind that applies to the port: the oldest of those of the client
+/// workspace selecting it, else the oldest of the owner's.
 fn applying<'p, T: DestinationPolicy>(
     ctx: &Ctx<'_>,
     policies: &'p [Typed<T>],
@@ -102,10 +129,15 @@ fn applying<'p, T: DestinationPolicy>(
     port: Port<'_>,
     part: &mut Part,
 ) -> Option<&'p Typed<T>> {
-    let hits: Vec<&Typed<T>> = policies
+    let mut hits: Vec<&Typed<T>> = policies
         .iter()
         .filter(|p| applies(ctx, p, d, port))
         .collect();
+    if let Some(client) = d.client_ws {
+        if hits.iter().any(|p| ctx.ws_of(&p.meta) == Some(client)) {
+            hits.retain(|p| ctx.ws_of(&p.meta) == Some(client));
+        }
+    }
     if hits.len() < 2 {
         return hits.first().copied();
     }
@@ -136,7 +168,7 @@ pub(crate) fn port_settings(
     let mut out = Map::new();
     let mut sources = Vec::new();
     let model = ctx.model;
-    if model.outlier_policies.is_empty() && model.load_balancer_policies.is_empty() {
+    if !any(ctx) {
         return (out, sources);
     }
     if let Some(p) = applying(ctx, &model.outlier_policies, d, port, part) {
@@ -148,6 +180,56 @@ pub(crate) fn port_settings(
         sources.push(ctx.source(&p.meta));
     }
     (out, sources)
+}
+
+/// Whether the repo has any destination policy (the renderer's cheap exit when it has none).
+pub(crate) fn any(ctx: &Ctx<'_>) -> bool {
+    !ctx.model.outlier_policies.is_empty() || !ctx.model.load_balancer_policies.is_empty()
+}
+
+/// The ports of a Service from the repo, in port order.
+fn service_ports(svc: &ServiceInfo) -> Vec<Port<'_>> {
+    let mut ports: Vec<Port<'_>> = svc
+        .ports
+        .iter()
+        .map(|(name, number, _)| Port {
+            number: *number,
+            name,
+        })
+        .collect();
+    ports.sort_by_key(|p| p.number);
+    ports
+}
+
+/// The `trafficPolicy` the destination policies give a Service's DestinationRule copy in a
+/// namespace of workspace `at`: one `portLevelSettings[]` entry per selected port, by port
+/// number; and the policies it comes from. `None` when no policy selects a port of it.
+pub(crate) fn service_traffic_policy(
+    ctx: &Ctx<'_>,
+    svc: &ServiceInfo,
+    at: &str,
+    part: &mut Part,
+) -> Option<(Value, Vec<SourceRef>)> {
+    let d = Destination::seen_from(ctx, DestinationKind::Service, &svc.meta, at)?;
+    let mut entries = Vec::new();
+    let mut sources: Vec<SourceRef> = Vec::new();
+    for port in service_ports(svc) {
+        let (mut fields, from) = port_settings(ctx, &d, port, part);
+        if fields.is_empty() {
+            continue;
+        }
+        fields.insert("port".into(), json!({"number": port.number}));
+        entries.push(Value::Object(fields));
+        for f in from {
+            if !sources.contains(&f) {
+                sources.push(f);
+            }
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    Some((json!({"portLevelSettings": entries}), sources))
 }
 
 /// Istio `outlierDetection`: `consecutiveErrors` becomes `consecutive5xxErrors`, and unset
@@ -313,17 +395,25 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
 }
 
 /// A warning when the policy selects no port of any Service, VirtualDestination or
-/// ExternalService of its workspace.
+/// ExternalService its workspace owns or imports.
 fn unused<T: DestinationPolicy>(ctx: &Ctx<'_>, p: &Typed<T>, out: &mut Vec<Diagnostic>) {
     let Some(ws) = ctx.ws_of(&p.meta) else {
         return;
     };
     let m = ctx.model;
     let hit = |kind, meta: &Meta, ports: &mut dyn Iterator<Item = Port<'_>>| {
-        if ctx.ws_of(meta) != Some(ws) {
+        let owned = ctx.ws_of(meta) == Some(ws);
+        if !owned
+            && !m
+                .workspaces
+                .visible_workspaces(meta, kind_name(kind))
+                .contains(&ws)
+        {
             return false;
         }
-        let d = Destination { kind, meta, ws };
+        let Some(d) = Destination::seen_from(ctx, kind, meta, ws) else {
+            return false;
+        };
         Iterator::any(&mut &mut *ports, |port| applies(ctx, p, &d, port))
     };
     let any = m.virtual_destinations.iter().any(|v| {
@@ -352,7 +442,7 @@ fn unused<T: DestinationPolicy>(ctx: &Ctx<'_>, p: &Typed<T>, out: &mut Vec<Diagn
                 Translate::PolicySelectsNothing,
                 "spec.applyToDestinations",
                 format!(
-                    "{} {}/{} selects no destination port of workspace {ws}; it changes nothing",
+                    "{} {}/{} selects no destination port that workspace {ws} owns or imports; it changes nothing",
                     T::KIND,
                     p.meta.namespace,
                     p.meta.name

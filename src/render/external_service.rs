@@ -117,32 +117,6 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
     }
     let sources: Vec<SourceRef> = tagged.into_iter().map(|(s, _)| s).collect();
     let se_origins = service_entry_origins(es, &at);
-    // The ports with DestinationRule settings: client TLS, or what the destination policies
-    // of the owner workspace give them (docs/translation.md#destination-policies).
-    let dest = Destination {
-        kind: DestinationKind::ExternalService,
-        meta,
-        ws: ctx.ws_of(meta).unwrap_or_default(),
-    };
-    let mut dr_sources = sources.clone();
-    let mut dr_ports: Vec<(usize, &ExternalServicePort)> = Vec::new();
-    let mut from_policies: Vec<Map<String, Value>> = Vec::new();
-    for (i, p) in es.spec.ports.iter().enumerate() {
-        let port = Port {
-            number: p.number,
-            name: &p.name,
-        };
-        let (fields, from) = destination_policies::port_settings(ctx, &dest, port, &mut part);
-        if needs_tls(p) || !fields.is_empty() {
-            dr_ports.push((i, p));
-            from_policies.push(fields);
-        }
-        for f in from {
-            if !dr_sources.contains(&f) {
-                dr_sources.push(f);
-            }
-        }
-    }
     for (cluster, ns, ws) in placements {
         let place = Place {
             cluster: &cluster,
@@ -160,6 +134,31 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
                 .with_origins(se_origins.clone()),
         );
         egress::objects(ctx, es, &egress, &place, &parent, &mut part.objects);
+        // The ports with DestinationRule settings: client TLS, or what the destination
+        // policies give them in this workspace (docs/translation.md#destination-policies).
+        let Some(dest) = Destination::seen_from(ctx, DestinationKind::ExternalService, meta, &ws)
+        else {
+            continue;
+        };
+        let mut dr_sources = sources.clone();
+        let mut dr_ports: Vec<(usize, &ExternalServicePort)> = Vec::new();
+        let mut from_policies: Vec<Map<String, Value>> = Vec::new();
+        for (i, p) in es.spec.ports.iter().enumerate() {
+            let port = Port {
+                number: p.number,
+                name: &p.name,
+            };
+            let (fields, from) = destination_policies::port_settings(ctx, &dest, port, &mut part);
+            if needs_tls(p) || !fields.is_empty() {
+                dr_ports.push((i, p));
+                from_policies.push(fields);
+            }
+            for f in from {
+                if !dr_sources.contains(&f) {
+                    dr_sources.push(f);
+                }
+            }
+        }
         if dr_ports.is_empty() {
             continue;
         }

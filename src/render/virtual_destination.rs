@@ -131,6 +131,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         kind: DestinationKind::VirtualDestination,
         meta,
         ws: own_ws,
+        client_ws: None,
     };
     let mut dr_sources = sources.clone();
     let from_policies: Vec<Map<String, Value>> = s
