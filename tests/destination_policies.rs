@@ -366,3 +366,38 @@ spec:
     render(&repo(&[&lb("{simple: RANDOM, sticky: true}")])).input_error(&["sticky"]);
     render(&repo(&[&lb("{simple: FASTEST}")])).input_error(&["FASTEST"]);
 }
+
+#[test]
+fn connection_pool_counts_take_istio_s_names_and_negative_counts_are_errors() {
+    let conn = |http: &str| {
+        format!(
+            "apiVersion: resilience.policy.gloo.solo.io/v2
+kind: ConnectionPolicy
+metadata: {{name: pool, namespace: app}}
+spec:
+  applyToDestinations: [{{kind: VIRTUAL_DESTINATION}}]
+  config:
+    http: {http}
+"
+        )
+    };
+    let d = repo(&[&conn(
+        "{maxRequests: 500, maxPendingRequests: 20, maxRetries: 0}",
+    )]);
+    assert_eq!(
+        entries(render(&d).success()),
+        vec![(
+            "app/api.global".to_string(),
+            80,
+            serde_json::json!({"connectionPool": {"http": {
+                "http1MaxPendingRequests": 20, "http2MaxRequests": 500}}})
+        )]
+    );
+    render(&repo(&[&conn("{maxRequests: -1}")])).fails(
+        1,
+        &[
+            "error[policy-value]",
+            "http.maxRequests is -1; Istio takes no negative count",
+        ],
+    );
+}

@@ -149,6 +149,12 @@ pub fn undeclared(repo: &Repo, model: &Model) -> Vec<Diagnostic> {
                 .load_balancer_policies
                 .iter()
                 .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
+        )
+        .chain(
+            model
+                .connection_policies
+                .iter()
+                .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
         );
     for (meta, selectors) in dest_policies {
         for (i, d) in selectors.iter().enumerate() {

@@ -65,6 +65,10 @@ fn kind_schemas() -> Vec<(&'static str, schemars::Schema)> {
             "LoadBalancerPolicy",
             schemars::schema_for!(LoadBalancerPolicySpec),
         ),
+        (
+            "ConnectionPolicy",
+            schemars::schema_for!(ConnectionPolicySpec),
+        ),
     ]
 }
 
@@ -784,6 +788,43 @@ pub const FIELDS: &[Field] = &[
         "OutlierDetectionPolicy",
         "spec.config.consecutiveGatewayErrors",
     ),
+    // ConnectionPolicy
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.name",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("ConnectionPolicy", "spec.applyToDestinations[].kind"),
+    t("ConnectionPolicy", "spec.applyToDestinations[].port.number"),
+    t("ConnectionPolicy", "spec.applyToDestinations[].port.name"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.probes"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.time"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.interval"),
+    t("ConnectionPolicy", "spec.config.tcp.maxConnections"),
+    t("ConnectionPolicy", "spec.config.tcp.connectTimeout"),
+    t(
+        "ConnectionPolicy",
+        "spec.config.http.maxRequestsPerConnection",
+    ),
+    t("ConnectionPolicy", "spec.config.http.maxRetries"),
+    t("ConnectionPolicy", "spec.config.http.idleTimeout"),
+    t("ConnectionPolicy", "spec.config.http.maxRequests"),
+    t("ConnectionPolicy", "spec.config.http.maxPendingRequests"),
     // LoadBalancerPolicy
     t(
         "LoadBalancerPolicy",
@@ -1050,6 +1091,10 @@ impl Untranslated for OutlierDetectionPolicySpec {
     fn untranslated(&self, _: &mut Vec<String>) {}
 }
 
+impl Untranslated for ConnectionPolicySpec {
+    fn untranslated(&self, _: &mut Vec<String>) {}
+}
+
 impl Untranslated for LoadBalancerPolicySpec {
     fn untranslated(&self, out: &mut Vec<String>) {
         if self.config.healthy_panic_threshold.is_some() {
@@ -1210,6 +1255,7 @@ mod tests {
             "FaultInjectionPolicy" => rejected_of::<FaultInjectionPolicySpec>(v),
             "OutlierDetectionPolicy" => rejected_of::<OutlierDetectionPolicySpec>(v),
             "LoadBalancerPolicy" => rejected_of::<LoadBalancerPolicySpec>(v),
+            "ConnectionPolicy" => rejected_of::<ConnectionPolicySpec>(v),
             k => panic!("{k} has no Untranslated impl here"),
         }
     }

@@ -76,7 +76,7 @@ catalog! {
         RetryTimeoutPolicy V2 => Nt("VirtualService `http[].retries` and `http[].timeout`"),
         OutlierDetectionPolicy V2 => T,
         FailoverPolicy V2 => Nt("DestinationRule `loadBalancer.localityLbSetting` (failover)"),
-        ConnectionPolicy V2 => Nt("DestinationRule `connectionPool`"),
+        ConnectionPolicy V2 => T,
         ActiveHealthCheckPolicy V2 => Nt("the EnvoyFilter for the gateways' active health checks"),
         AdaptiveRequestConcurrencyPolicy V2 => Nt("the EnvoyFilter for Envoy's adaptive concurrency filter"),
         ListenerConnectionPolicy V2 => Nt("the EnvoyFilter for the listeners' connection settings"),
@@ -411,6 +411,7 @@ mod tests {
             (super::super::ADMIN_V2, "WorkspaceSettings"),
             (super::super::RESILIENCE_V2, "FaultInjectionPolicy"),
             (super::super::RESILIENCE_V2, "OutlierDetectionPolicy"),
+            (super::super::RESILIENCE_V2, "ConnectionPolicy"),
             (super::super::TRAFFICCONTROL_V2, "LoadBalancerPolicy"),
         ]
         .iter()

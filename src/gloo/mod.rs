@@ -97,6 +97,8 @@ pub struct Model {
     pub outlier_policies: Vec<Typed<OutlierDetectionPolicySpec>>,
     /// LoadBalancerPolicies.
     pub load_balancer_policies: Vec<Typed<LoadBalancerPolicySpec>>,
+    /// ConnectionPolicies.
+    pub connection_policies: Vec<Typed<ConnectionPolicySpec>>,
     /// Kubernetes Services in the repo.
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
@@ -381,6 +383,7 @@ enum Piece {
     FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
     OutlierDetectionPolicy(Typed<OutlierDetectionPolicySpec>),
     LoadBalancerPolicy(Typed<LoadBalancerPolicySpec>),
+    ConnectionPolicy(Typed<ConnectionPolicySpec>),
     Service(ServiceInfo),
 }
 
@@ -430,6 +433,7 @@ specs!(
     FaultInjectionPolicy(FaultInjectionPolicySpec),
     OutlierDetectionPolicy(OutlierDetectionPolicySpec),
     LoadBalancerPolicy(LoadBalancerPolicySpec),
+    ConnectionPolicy(ConnectionPolicySpec),
 );
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
@@ -451,6 +455,9 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         }
         (RESILIENCE_V2, "OutlierDetectionPolicy") => {
             typed(repo, i, o, diags).map(Piece::OutlierDetectionPolicy)
+        }
+        (RESILIENCE_V2, "ConnectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::ConnectionPolicy)
         }
         (TRAFFICCONTROL_V2, "LoadBalancerPolicy") => {
             typed(repo, i, o, diags).map(Piece::LoadBalancerPolicy)
@@ -520,6 +527,7 @@ impl Model {
                 Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
                 Piece::OutlierDetectionPolicy(t) => m.outlier_policies.push(t),
                 Piece::LoadBalancerPolicy(t) => m.load_balancer_policies.push(t),
+                Piece::ConnectionPolicy(t) => m.connection_policies.push(t),
                 Piece::Service(t) => m.services.push(t),
             }
         }

@@ -937,6 +937,81 @@ pub struct OutlierDetectionConfig {
     pub consecutive_gateway_errors: Option<u32>,
 }
 
+/// ConnectionPolicy spec (resilience.policy.gloo.solo.io/v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionPolicySpec {
+    /// Which destinations; every destination of the workspace when empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// The connection settings.
+    #[serde(default)]
+    pub config: ConnectionConfig,
+}
+
+/// ConnectionPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionConfig {
+    /// TCP settings.
+    #[serde(default)]
+    pub tcp: Option<ConnectionTcp>,
+    /// HTTP settings.
+    #[serde(default)]
+    pub http: Option<ConnectionHttp>,
+}
+
+/// ConnectionPolicy `config.tcp`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionTcp {
+    /// Keep-alive probes.
+    #[serde(default)]
+    pub tcp_keepalive: Option<TcpKeepalive>,
+    /// Most connections to a destination host; 0 is unset.
+    #[serde(default)]
+    pub max_connections: Option<i32>,
+    /// TCP connect timeout.
+    #[serde(default)]
+    pub connect_timeout: Option<Duration>,
+}
+
+/// `config.tcp.tcpKeepalive`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpKeepalive {
+    /// Probes without answer before the connection is dead; 0 is unset.
+    #[serde(default)]
+    pub probes: Option<u32>,
+    /// Idle time before probes start.
+    #[serde(default)]
+    pub time: Option<Duration>,
+    /// Time between probes.
+    #[serde(default)]
+    pub interval: Option<Duration>,
+}
+
+/// ConnectionPolicy `config.http`; a 0 count is unset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionHttp {
+    /// Requests per connection (1 disables keep-alive).
+    #[serde(default)]
+    pub max_requests_per_connection: Option<i32>,
+    /// Outstanding retries.
+    #[serde(default)]
+    pub max_retries: Option<i32>,
+    /// Idle time before a connection is closed.
+    #[serde(default)]
+    pub idle_timeout: Option<Duration>,
+    /// Active requests (Istio `http2MaxRequests`).
+    #[serde(default)]
+    pub max_requests: Option<i32>,
+    /// Queued requests (Istio `http1MaxPendingRequests`).
+    #[serde(default)]
+    pub max_pending_requests: Option<i32>,
+}
+
 /// LoadBalancerPolicy spec (trafficcontrol.policy.gloo.solo.io/v2).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

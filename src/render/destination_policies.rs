@@ -1,14 +1,15 @@
-//! Destination policies: the destination ports an OutlierDetectionPolicy or LoadBalancerPolicy
-//! selects (`applyToDestinations`), which one of several of one kind applies to a port, and the
-//! DestinationRule port-level settings they become (docs/translation.md#destination-policies).
+//! Destination policies: the destination ports an OutlierDetectionPolicy, LoadBalancerPolicy or
+//! ConnectionPolicy selects (`applyToDestinations`), which one of several of one kind applies to
+//! a port, and the DestinationRule port-level settings they become
+//! (docs/translation.md#destination-policies).
 
 use super::oldest::{oldest, Target};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
 use crate::diag::Diagnostic;
 use crate::gloo::types::{
-    ConsistentHash, DestinationKind, DestinationSelector, LoadBalancerPolicySpec,
-    OutlierDetectionPolicySpec,
+    ConnectionPolicySpec, ConsistentHash, DestinationKind, DestinationSelector,
+    LoadBalancerPolicySpec, OutlierDetectionPolicySpec,
 };
 use crate::gloo::{Meta, ServiceInfo, Typed};
 use crate::istio::object::SourceRef;
@@ -24,6 +25,13 @@ pub(crate) trait DestinationPolicy {
 
 impl DestinationPolicy for OutlierDetectionPolicySpec {
     const KIND: &'static str = "OutlierDetectionPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
+impl DestinationPolicy for ConnectionPolicySpec {
+    const KIND: &'static str = "ConnectionPolicy";
     fn apply_to_destinations(&self) -> &[DestinationSelector] {
         &self.apply_to_destinations
     }
@@ -179,12 +187,21 @@ pub(crate) fn port_settings(
         out.insert("loadBalancer".into(), load_balancer(&p.spec));
         sources.push(ctx.source(&p.meta));
     }
+    if let Some(p) = applying(ctx, &model.connection_policies, d, port, part) {
+        if let Some(pool) = connection_pool(&p.spec) {
+            out.insert("connectionPool".into(), pool);
+            sources.push(ctx.source(&p.meta));
+        }
+    }
     (out, sources)
 }
 
 /// Whether the repo has any destination policy (the renderer's cheap exit when it has none).
 pub(crate) fn any(ctx: &Ctx<'_>) -> bool {
-    !ctx.model.outlier_policies.is_empty() || !ctx.model.load_balancer_policies.is_empty()
+    let m = ctx.model;
+    !m.outlier_policies.is_empty()
+        || !m.load_balancer_policies.is_empty()
+        || !m.connection_policies.is_empty()
 }
 
 /// The ports of a Service from the repo, in port order.
@@ -262,6 +279,62 @@ fn outlier(s: &OutlierDetectionPolicySpec) -> Value {
     Value::Object(m)
 }
 
+/// Istio `connectionPool`: the same names, but `maxRequests` becomes `http2MaxRequests` and
+/// `maxPendingRequests` `http1MaxPendingRequests`; 0 counts are unset. `None` when nothing is
+/// set (Istio rejects a pool without `tcp` or `http`).
+fn connection_pool(s: &ConnectionPolicySpec) -> Option<Value> {
+    let c = &s.config;
+    let mut pool = Map::new();
+    let count = |m: &mut Map<String, Value>, k: &str, v: Option<i32>| {
+        if let Some(n) = v.filter(|n| *n != 0) {
+            m.insert(k.into(), json!(n));
+        }
+    };
+    if let Some(t) = &c.tcp {
+        let mut tcp = Map::new();
+        if let Some(d) = &t.connect_timeout {
+            tcp.insert("connectTimeout".into(), json!(d.istio()));
+        }
+        count(&mut tcp, "maxConnections", t.max_connections);
+        if let Some(k) = &t.tcp_keepalive {
+            let mut ka = Map::new();
+            if let Some(d) = &k.interval {
+                ka.insert("interval".into(), json!(d.istio()));
+            }
+            if let Some(n) = k.probes.filter(|n| *n != 0) {
+                ka.insert("probes".into(), json!(n));
+            }
+            if let Some(d) = &k.time {
+                ka.insert("time".into(), json!(d.istio()));
+            }
+            if !ka.is_empty() {
+                tcp.insert("tcpKeepalive".into(), Value::Object(ka));
+            }
+        }
+        if !tcp.is_empty() {
+            pool.insert("tcp".into(), Value::Object(tcp));
+        }
+    }
+    if let Some(h) = &c.http {
+        let mut http = Map::new();
+        count(&mut http, "http1MaxPendingRequests", h.max_pending_requests);
+        count(&mut http, "http2MaxRequests", h.max_requests);
+        if let Some(d) = &h.idle_timeout {
+            http.insert("idleTimeout".into(), json!(d.istio()));
+        }
+        count(
+            &mut http,
+            "maxRequestsPerConnection",
+            h.max_requests_per_connection,
+        );
+        count(&mut http, "maxRetries", h.max_retries);
+        if !http.is_empty() {
+            pool.insert("http".into(), Value::Object(http));
+        }
+    }
+    (!pool.is_empty()).then_some(Value::Object(pool))
+}
+
 /// Istio `loadBalancer`: `simple` or `consistentHash` under the same names, and
 /// `warmupDurationSecs`.
 fn load_balancer(s: &LoadBalancerPolicySpec) -> Value {
@@ -333,6 +406,45 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 bad(
                     field,
                     format!("`{}`: {why}", d.as_ref().map_or("", |d| &d.text)),
+                );
+            }
+        }
+        unused(ctx, p, &mut out);
+    }
+    for p in &ctx.model.connection_policies {
+        let c = &p.spec.config;
+        let mut bad = |field: &str, msg: String| {
+            out.push(ctx.error(&p.meta, Translate::PolicyValue, field, msg));
+        };
+        let mut counts: Vec<(&str, Option<i32>)> = Vec::new();
+        if let Some(t) = &c.tcp {
+            counts.push(("tcp.maxConnections", t.max_connections));
+            if let Some(d) = t.connect_timeout.as_ref().filter(|d| d.nanos < 1_000_000) {
+                bad(
+                    "spec.config.tcp.connectTimeout",
+                    format!(
+                        "connectTimeout `{}` is under 1ms; Gloo takes 1ms or more",
+                        d.text
+                    ),
+                );
+            }
+        }
+        if let Some(h) = &c.http {
+            counts.extend([
+                (
+                    "http.maxRequestsPerConnection",
+                    h.max_requests_per_connection,
+                ),
+                ("http.maxRetries", h.max_retries),
+                ("http.maxRequests", h.max_requests),
+                ("http.maxPendingRequests", h.max_pending_requests),
+            ]);
+        }
+        for (f, v) in counts {
+            if let Some(n) = v.filter(|n| *n < 0) {
+                bad(
+                    &format!("spec.config.{f}"),
+                    format!("{f} is {n}; Istio takes no negative count"),
                 );
             }
         }
