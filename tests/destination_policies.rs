@@ -401,3 +401,64 @@ spec:
         ],
     );
 }
+
+#[test]
+fn a_changed_policy_shows_in_diff_as_the_rule_field_it_changed_from_the_policy() {
+    let t = TempRepo::new();
+    t.git(&["init", "-q", "-b", "main"]);
+    t.write(
+        "workspaces.yaml",
+        "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: web, namespace: gloo-mesh}
+spec:
+  workloadClusters: [{name: cluster1, namespaces: [{name: web}]}]
+",
+    );
+    t.write(
+        "web/external.yaml",
+        "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: db, namespace: web}
+spec:
+  hosts: [db.example.com]
+  ports: [{name: http, number: 80, protocol: HTTP}]
+",
+    );
+    let policy = "apiVersion: resilience.policy.gloo.solo.io/v2
+kind: OutlierDetectionPolicy
+metadata: {name: db, namespace: web}
+spec:
+  applyToDestinations: [{kind: EXTERNAL_SERVICE}]
+  config: {consecutiveErrors: 2}
+";
+    t.write("web/policy.yaml", policy);
+    t.commit("base");
+    t.write(
+        "web/policy.yaml",
+        policy.replace("consecutiveErrors: 2", "consecutiveErrors: 3"),
+    );
+    let v = meshform()
+        .current_dir(t.path())
+        .args(["diff", "--format", "json"])
+        .run()
+        .exit(0)
+        .json();
+    let objs = v["objects"].as_array().expect("objects");
+    assert_eq!(objs.len(), 1, "{v:#}");
+    let o = &objs[0];
+    assert_eq!(o["kind"], "DestinationRule");
+    assert_eq!(
+        o["changedPaths"],
+        serde_json::json!([
+            "spec.trafficPolicy.portLevelSettings[0].outlierDetection.consecutive5xxErrors"
+        ])
+    );
+    let files: Vec<&str> = o["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["file"].as_str())
+        .collect();
+    assert!(files.contains(&"web/policy.yaml"), "{o:#}");
+}
