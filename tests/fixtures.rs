@@ -7,8 +7,8 @@
 //! - an insta snapshot of the rendered YAML (tests/snapshots/);
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
-//! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 match
-//!   tests/expected/E*.yaml, and the policy examples PW3, PW4, PW7 tests/expected/PW*.yaml.
+//! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 and the policy
+//!   examples PW1, PW2, PW3, PW4, PW7 match tests/expected/E*.yaml and PW*.yaml.
 
 mod support;
 use support::{fixture_dirs, meshform, root};
@@ -493,6 +493,16 @@ fn example_pw7_mirror() {
 }
 
 #[test]
+fn example_pw1_outlier_detection_on_a_virtual_destination() {
+    assert_example("PW1");
+}
+
+#[test]
+fn example_pw2_load_balancer_policy_on_an_imported_service() {
+    assert_example("PW2");
+}
+
+#[test]
 fn example_comparison_catches_differences() {
     // The comparison itself must fail on a difference: a changed port, a missing object.
     let mut want = normalize(&serde_json::json!({"spec": {"ports": [{"number": 80}]}}));
@@ -546,7 +556,7 @@ fn invalid_istio_is_reported_at_the_gloo_source() {
 fn reference_outputs_pass_the_validator() {
     // Objects Gloo really generated (transcribed in tests/expected/) must pass our Istio checks:
     // a validator that rejected them would be wrong.
-    for name in ["E1", "E3", "E5", "E5b", "E6", "E7"] {
+    for name in ["E1", "E3", "E5", "E5b", "E6", "E7", "PW1", "PW2"] {
         for e in expected(name) {
             let problems: Vec<_> = meshform::validate::check_object(&e.value)
                 .into_iter()

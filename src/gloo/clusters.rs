@@ -153,5 +153,30 @@ pub fn undeclared(repo: &Repo, model: &Model) -> Vec<Diagnostic> {
             c.destination(&t.meta, "spec.config.destination", d);
         }
     }
+    let dest_policies = model
+        .outlier_policies
+        .iter()
+        .map(|t| (&t.meta, &t.spec.apply_to_destinations))
+        .chain(
+            model
+                .load_balancer_policies
+                .iter()
+                .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
+        )
+        .chain(
+            model
+                .connection_policies
+                .iter()
+                .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
+        );
+    for (meta, selectors) in dest_policies {
+        for (i, d) in selectors.iter().enumerate() {
+            c.selector(
+                meta,
+                &format!("spec.applyToDestinations[{i}].selector"),
+                &d.selector,
+            );
+        }
+    }
     c.out
 }

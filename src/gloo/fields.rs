@@ -62,6 +62,18 @@ fn kind_schemas() -> Vec<(&'static str, schemars::Schema)> {
             schemars::schema_for!(RetryTimeoutPolicySpec),
         ),
         ("MirrorPolicy", schemars::schema_for!(MirrorPolicySpec)),
+        (
+            "OutlierDetectionPolicy",
+            schemars::schema_for!(OutlierDetectionPolicySpec),
+        ),
+        (
+            "LoadBalancerPolicy",
+            schemars::schema_for!(LoadBalancerPolicySpec),
+        ),
+        (
+            "ConnectionPolicy",
+            schemars::schema_for!(ConnectionPolicySpec),
+        ),
     ]
 }
 
@@ -802,6 +814,146 @@ pub const FIELDS: &[Field] = &[
         "a mirror has a single destination, so Gloo gives its weight no meaning",
     ),
     t("MirrorPolicy", "spec.config.percentage"),
+    // OutlierDetectionPolicy
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].selector.name",
+    ),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("OutlierDetectionPolicy", "spec.applyToDestinations[].kind"),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].port.number",
+    ),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.applyToDestinations[].port.name",
+    ),
+    t("OutlierDetectionPolicy", "spec.config.consecutiveErrors"),
+    t("OutlierDetectionPolicy", "spec.config.interval"),
+    t("OutlierDetectionPolicy", "spec.config.baseEjectionTime"),
+    t("OutlierDetectionPolicy", "spec.config.maxEjectionPercent"),
+    t(
+        "OutlierDetectionPolicy",
+        "spec.config.consecutiveGatewayErrors",
+    ),
+    // ConnectionPolicy
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.name",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "ConnectionPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("ConnectionPolicy", "spec.applyToDestinations[].kind"),
+    t("ConnectionPolicy", "spec.applyToDestinations[].port.number"),
+    t("ConnectionPolicy", "spec.applyToDestinations[].port.name"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.probes"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.time"),
+    t("ConnectionPolicy", "spec.config.tcp.tcpKeepalive.interval"),
+    t("ConnectionPolicy", "spec.config.tcp.maxConnections"),
+    t("ConnectionPolicy", "spec.config.tcp.connectTimeout"),
+    t(
+        "ConnectionPolicy",
+        "spec.config.http.maxRequestsPerConnection",
+    ),
+    t("ConnectionPolicy", "spec.config.http.maxRetries"),
+    t("ConnectionPolicy", "spec.config.http.idleTimeout"),
+    t("ConnectionPolicy", "spec.config.http.maxRequests"),
+    t("ConnectionPolicy", "spec.config.http.maxPendingRequests"),
+    // LoadBalancerPolicy
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].selector.name",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("LoadBalancerPolicy", "spec.applyToDestinations[].kind"),
+    t(
+        "LoadBalancerPolicy",
+        "spec.applyToDestinations[].port.number",
+    ),
+    t("LoadBalancerPolicy", "spec.applyToDestinations[].port.name"),
+    t("LoadBalancerPolicy", "spec.config.simple"),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.httpHeaderName",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.httpCookie.name",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.httpCookie.path",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.httpCookie.ttl",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.useSourceIp",
+    ),
+    t(
+        "LoadBalancerPolicy",
+        "spec.config.consistentHash.httpQueryParameterName",
+    ),
+    t("LoadBalancerPolicy", "spec.config.warmupDurationSecs"),
+    r(
+        "LoadBalancerPolicy",
+        "spec.config.healthyPanicThreshold",
+        "a DestinationRule has no panic threshold; Gloo sets it on the Envoy cluster, which \
+         needs an EnvoyFilter",
+    ),
+    r(
+        "LoadBalancerPolicy",
+        "spec.config.updateMergeWindow",
+        "a DestinationRule has no update merge window; Gloo sets it on the Envoy cluster, which \
+         needs an EnvoyFilter",
+    ),
 ];
 
 /// The fields of a typed spec that are set and rejected ([`Class::Rejected`]), as paths with
@@ -1019,6 +1171,25 @@ impl Untranslated for MirrorPolicySpec {
     }
 }
 
+impl Untranslated for OutlierDetectionPolicySpec {
+    fn untranslated(&self, _: &mut Vec<String>) {}
+}
+
+impl Untranslated for ConnectionPolicySpec {
+    fn untranslated(&self, _: &mut Vec<String>) {}
+}
+
+impl Untranslated for LoadBalancerPolicySpec {
+    fn untranslated(&self, out: &mut Vec<String>) {
+        if self.config.healthy_panic_threshold.is_some() {
+            out.push("spec.config.healthyPanicThreshold".into());
+        }
+        if self.config.update_merge_window.is_some() {
+            out.push("spec.config.updateMergeWindow".into());
+        }
+    }
+}
+
 /// The classification as the Markdown table of docs/translation.md#fields.
 pub fn markdown() -> String {
     let mut out = String::new();
@@ -1051,6 +1222,9 @@ mod tests {
     fn sample_leaf(s: &Value) -> Value {
         if let Some(c) = s.get("const") {
             return c.clone();
+        }
+        if s.get("format").and_then(Value::as_str) == Some("duration") {
+            return Value::from("1s");
         }
         // The last value of an enum: the first is often the default, which sets nothing.
         if let Some(e) = s
@@ -1168,6 +1342,9 @@ mod tests {
             "FaultInjectionPolicy" => rejected_of::<FaultInjectionPolicySpec>(v),
             "RetryTimeoutPolicy" => rejected_of::<RetryTimeoutPolicySpec>(v),
             "MirrorPolicy" => rejected_of::<MirrorPolicySpec>(v),
+            "OutlierDetectionPolicy" => rejected_of::<OutlierDetectionPolicySpec>(v),
+            "LoadBalancerPolicy" => rejected_of::<LoadBalancerPolicySpec>(v),
+            "ConnectionPolicy" => rejected_of::<ConnectionPolicySpec>(v),
             k => panic!("{k} has no Untranslated impl here"),
         }
     }

@@ -74,9 +74,9 @@ catalog! {
     "resilience.policy.gloo.solo.io" {
         FaultInjectionPolicy V2 => T,
         RetryTimeoutPolicy V2 => T,
-        OutlierDetectionPolicy V2 => Nt("DestinationRule `outlierDetection`"),
+        OutlierDetectionPolicy V2 => T,
         FailoverPolicy V2 => Nt("DestinationRule `loadBalancer.localityLbSetting` (failover)"),
-        ConnectionPolicy V2 => Nt("DestinationRule `connectionPool`"),
+        ConnectionPolicy V2 => T,
         ActiveHealthCheckPolicy V2 => Nt("the EnvoyFilter for the gateways' active health checks"),
         AdaptiveRequestConcurrencyPolicy V2 => Nt("the EnvoyFilter for Envoy's adaptive concurrency filter"),
         ListenerConnectionPolicy V2 => Nt("the EnvoyFilter for the listeners' connection settings"),
@@ -86,7 +86,7 @@ catalog! {
     "trafficcontrol.policy.gloo.solo.io" {
         HeaderManipulationPolicy V2 => Nt("VirtualService `http[].headers`"),
         MirrorPolicy V2 => T,
-        LoadBalancerPolicy V2 => Nt("DestinationRule `loadBalancer`"),
+        LoadBalancerPolicy V2 => T,
         ProxyProtocolPolicy V2 => Nt("the EnvoyFilter for proxy protocol on the listeners"),
         RateLimitPolicy V2 => Nt("the EnvoyFilter for rate limiting"),
         RateLimitClientConfig V2 => Nt("the rate-limit actions of the routes' EnvoyFilter"),
@@ -412,6 +412,9 @@ mod tests {
             (super::super::RESILIENCE_V2, "FaultInjectionPolicy"),
             (super::super::RESILIENCE_V2, "RetryTimeoutPolicy"),
             (super::super::TRAFFICCONTROL_V2, "MirrorPolicy"),
+            (super::super::RESILIENCE_V2, "OutlierDetectionPolicy"),
+            (super::super::RESILIENCE_V2, "ConnectionPolicy"),
+            (super::super::TRAFFICCONTROL_V2, "LoadBalancerPolicy"),
         ]
         .iter()
         .map(|(a, k)| format!("{a} {k}"))

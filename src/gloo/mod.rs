@@ -98,6 +98,12 @@ pub struct Model {
     pub retry_timeout_policies: Vec<Typed<RetryTimeoutPolicySpec>>,
     /// MirrorPolicies.
     pub mirror_policies: Vec<Typed<MirrorPolicySpec>>,
+    /// OutlierDetectionPolicies.
+    pub outlier_policies: Vec<Typed<OutlierDetectionPolicySpec>>,
+    /// LoadBalancerPolicies.
+    pub load_balancer_policies: Vec<Typed<LoadBalancerPolicySpec>>,
+    /// ConnectionPolicies.
+    pub connection_policies: Vec<Typed<ConnectionPolicySpec>>,
     /// Kubernetes Services in the repo.
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
@@ -393,6 +399,9 @@ enum Piece {
     FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
     RetryTimeoutPolicy(Typed<RetryTimeoutPolicySpec>),
     MirrorPolicy(Typed<MirrorPolicySpec>),
+    OutlierDetectionPolicy(Typed<OutlierDetectionPolicySpec>),
+    LoadBalancerPolicy(Typed<LoadBalancerPolicySpec>),
+    ConnectionPolicy(Typed<ConnectionPolicySpec>),
     Service(ServiceInfo),
 }
 
@@ -442,6 +451,9 @@ specs!(
     FaultInjectionPolicy(FaultInjectionPolicySpec),
     RetryTimeoutPolicy(RetryTimeoutPolicySpec),
     MirrorPolicy(MirrorPolicySpec),
+    OutlierDetectionPolicy(OutlierDetectionPolicySpec),
+    LoadBalancerPolicy(LoadBalancerPolicySpec),
+    ConnectionPolicy(ConnectionPolicySpec),
 );
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
@@ -465,6 +477,15 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
             typed(repo, i, o, diags).map(Piece::RetryTimeoutPolicy)
         }
         (TRAFFICCONTROL_V2, "MirrorPolicy") => typed(repo, i, o, diags).map(Piece::MirrorPolicy),
+        (RESILIENCE_V2, "OutlierDetectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::OutlierDetectionPolicy)
+        }
+        (RESILIENCE_V2, "ConnectionPolicy") => {
+            typed(repo, i, o, diags).map(Piece::ConnectionPolicy)
+        }
+        (TRAFFICCONTROL_V2, "LoadBalancerPolicy") => {
+            typed(repo, i, o, diags).map(Piece::LoadBalancerPolicy)
+        }
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
             // Not one of the typed kinds: the catalog says what it is (docs/translation.md#kinds).
@@ -530,6 +551,9 @@ impl Model {
                 Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
                 Piece::RetryTimeoutPolicy(t) => m.retry_timeout_policies.push(t),
                 Piece::MirrorPolicy(t) => m.mirror_policies.push(t),
+                Piece::OutlierDetectionPolicy(t) => m.outlier_policies.push(t),
+                Piece::LoadBalancerPolicy(t) => m.load_balancer_policies.push(t),
+                Piece::ConnectionPolicy(t) => m.connection_policies.push(t),
                 Piece::Service(t) => m.services.push(t),
             }
         }

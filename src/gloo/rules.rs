@@ -32,6 +32,9 @@ impl Rules for VirtualGatewaySpec {}
 impl Rules for WorkspaceSpec {}
 impl Rules for WorkspaceSettingsSpec {}
 impl Rules for FaultInjectionPolicySpec {}
+impl Rules for OutlierDetectionPolicySpec {}
+impl Rules for LoadBalancerPolicySpec {}
+impl Rules for ConnectionPolicySpec {}
 
 fn push(out: &mut Vec<Broken>, field: &str, message: String, help: &'static str) {
     out.push(Broken {

@@ -957,6 +957,224 @@ pub struct MirrorConfig {
     pub percentage: Option<f64>,
 }
 
+/// `applyToDestinations[]`: the destination objects a destination policy selects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationSelector {
+    /// Labels, name, namespace, cluster, workspace of the destination object.
+    #[serde(default)]
+    pub selector: ObjectSelector,
+    /// Which kind of destination (SERVICE when unset).
+    #[serde(default)]
+    pub kind: DestinationKind,
+    /// Which port; every port when unset.
+    #[serde(default)]
+    pub port: Option<PortSelector>,
+}
+
+/// OutlierDetectionPolicy spec (resilience.policy.gloo.solo.io/v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutlierDetectionPolicySpec {
+    /// Which destinations; every destination of the workspace when empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// The outlier detection settings.
+    #[serde(default)]
+    pub config: OutlierDetectionConfig,
+}
+
+/// OutlierDetectionPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutlierDetectionConfig {
+    /// 5xx responses before ejection (Istio `consecutive5xxErrors`); 5 when unset.
+    #[serde(default)]
+    pub consecutive_errors: Option<u32>,
+    /// Time between ejection sweeps; 10s when unset.
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    /// Minimum ejection time; 30s when unset.
+    #[serde(default)]
+    pub base_ejection_time: Option<Duration>,
+    /// Most hosts ejected, in percent (0..100); 100 when unset.
+    #[serde(default)]
+    pub max_ejection_percent: Option<u32>,
+    /// 502, 503 and 504 responses before ejection; off when unset or 0.
+    #[serde(default)]
+    pub consecutive_gateway_errors: Option<u32>,
+}
+
+/// ConnectionPolicy spec (resilience.policy.gloo.solo.io/v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionPolicySpec {
+    /// Which destinations; every destination of the workspace when empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// The connection settings.
+    #[serde(default)]
+    pub config: ConnectionConfig,
+}
+
+/// ConnectionPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionConfig {
+    /// TCP settings.
+    #[serde(default)]
+    pub tcp: Option<ConnectionTcp>,
+    /// HTTP settings.
+    #[serde(default)]
+    pub http: Option<ConnectionHttp>,
+}
+
+/// ConnectionPolicy `config.tcp`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionTcp {
+    /// Keep-alive probes.
+    #[serde(default)]
+    pub tcp_keepalive: Option<TcpKeepalive>,
+    /// Most connections to a destination host; 0 is unset.
+    #[serde(default)]
+    pub max_connections: Option<i32>,
+    /// TCP connect timeout.
+    #[serde(default)]
+    pub connect_timeout: Option<Duration>,
+}
+
+/// `config.tcp.tcpKeepalive`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpKeepalive {
+    /// Probes without answer before the connection is dead; 0 is unset.
+    #[serde(default)]
+    pub probes: Option<u32>,
+    /// Idle time before probes start.
+    #[serde(default)]
+    pub time: Option<Duration>,
+    /// Time between probes.
+    #[serde(default)]
+    pub interval: Option<Duration>,
+}
+
+/// ConnectionPolicy `config.http`; a 0 count is unset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionHttp {
+    /// Requests per connection (1 disables keep-alive).
+    #[serde(default)]
+    pub max_requests_per_connection: Option<i32>,
+    /// Outstanding retries.
+    #[serde(default)]
+    pub max_retries: Option<i32>,
+    /// Idle time before a connection is closed.
+    #[serde(default)]
+    pub idle_timeout: Option<Duration>,
+    /// Active requests (Istio `http2MaxRequests`).
+    #[serde(default)]
+    pub max_requests: Option<i32>,
+    /// Queued requests (Istio `http1MaxPendingRequests`).
+    #[serde(default)]
+    pub max_pending_requests: Option<i32>,
+}
+
+/// LoadBalancerPolicy spec (trafficcontrol.policy.gloo.solo.io/v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerPolicySpec {
+    /// Which destinations; every destination of the workspace when empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// The load-balancing settings.
+    #[serde(default)]
+    pub config: LoadBalancerConfig,
+}
+
+/// LoadBalancerPolicy config: one of `simple` and `consistentHash`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerConfig {
+    /// A simple algorithm.
+    #[serde(default)]
+    pub simple: Option<SimpleLb>,
+    /// Hash-based affinity.
+    #[serde(default)]
+    pub consistent_hash: Option<ConsistentHash>,
+    /// Slow start for new endpoints (ROUND_ROBIN and LEAST_REQUEST).
+    #[serde(default)]
+    pub warmup_duration_secs: Option<Duration>,
+    /// Envoy's panic threshold; no DestinationRule field holds it.
+    #[serde(default)]
+    pub healthy_panic_threshold: Option<f64>,
+    /// Envoy's update merge window; no DestinationRule field holds it.
+    #[serde(default)]
+    pub update_merge_window: Option<Duration>,
+}
+
+/// LoadBalancerPolicy `config.simple`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SimpleLb {
+    /// Unset: Istio's default.
+    Unspecified,
+    /// Random.
+    Random,
+    /// Forward to the address the caller asked for.
+    Passthrough,
+    /// Round robin.
+    RoundRobin,
+    /// Least requests.
+    LeastRequest,
+}
+
+impl SimpleLb {
+    /// The name Istio's `loadBalancer.simple` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimpleLb::Unspecified => "UNSPECIFIED",
+            SimpleLb::Random => "RANDOM",
+            SimpleLb::Passthrough => "PASSTHROUGH",
+            SimpleLb::RoundRobin => "ROUND_ROBIN",
+            SimpleLb::LeastRequest => "LEAST_REQUEST",
+        }
+    }
+}
+
+/// LoadBalancerPolicy `config.consistentHash`: exactly one key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsistentHash {
+    /// Hash on this request header.
+    #[serde(default)]
+    pub http_header_name: Option<String>,
+    /// Hash on this cookie.
+    #[serde(default)]
+    pub http_cookie: Option<HttpCookie>,
+    /// Hash on the source IP.
+    #[serde(default)]
+    pub use_source_ip: Option<bool>,
+    /// Hash on this query parameter.
+    #[serde(default)]
+    pub http_query_parameter_name: Option<String>,
+}
+
+/// `consistentHash.httpCookie`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpCookie {
+    /// Cookie name.
+    #[serde(default)]
+    pub name: String,
+    /// Cookie path.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Cookie lifetime.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+}
+
 /// Fields that are rare or not translated are boxed: every RouteTable holds up to hundreds of
 /// routes and destinations, and unboxed they took 568 and 264 bytes each whether set or not
 /// (heaptrack of a 10,000-object render, docs/performance.md).

@@ -2,12 +2,14 @@
 //! for TLS ports (gloo-translation.md §9.3, §9.4; worked example E1); ports routed through
 //! egress gateways add the objects of `egress`.
 
+use super::destination_policies::{self, Destination, Port};
 use super::egress;
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
 use crate::gloo::types::{
-    ClientTlsMode, ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec, Labels, Protocol,
+    ClientTlsMode, DestinationKind, ExternalEndpointSpec, ExternalServicePort, ExternalServiceSpec,
+    Labels, Protocol,
 };
 use crate::gloo::Typed;
 use crate::istio::object::{FieldAt, Origins, SourceRef, Template};
@@ -115,13 +117,6 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
     }
     let sources: Vec<SourceRef> = tagged.into_iter().map(|(s, _)| s).collect();
     let se_origins = service_entry_origins(es, &at);
-    let tls_ports: Vec<(usize, &ExternalServicePort)> = es
-        .spec
-        .ports
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| needs_tls(p))
-        .collect();
     for (cluster, ns, ws) in placements {
         let place = Place {
             cluster: &cluster,
@@ -139,7 +134,32 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
                 .with_origins(se_origins.clone()),
         );
         egress::objects(ctx, es, &egress, &place, &parent, &mut part.objects);
-        if tls_ports.is_empty() {
+        // The ports with DestinationRule settings: client TLS, or what the destination
+        // policies give them in this workspace (docs/translation.md#destination-policies).
+        let Some(dest) = Destination::seen_from(ctx, DestinationKind::ExternalService, meta, &ws)
+        else {
+            continue;
+        };
+        let mut dr_sources = sources.clone();
+        let mut dr_ports: Vec<(usize, &ExternalServicePort)> = Vec::new();
+        let mut from_policies: Vec<Map<String, Value>> = Vec::new();
+        for (i, p) in es.spec.ports.iter().enumerate() {
+            let port = Port {
+                number: p.number,
+                name: &p.name,
+            };
+            let (fields, from) = destination_policies::port_settings(ctx, &dest, port, &mut part);
+            if needs_tls(p) || !fields.is_empty() {
+                dr_ports.push((i, p));
+                from_policies.push(fields);
+            }
+            for f in from {
+                if !dr_sources.contains(&f) {
+                    dr_sources.push(f);
+                }
+            }
+        }
+        if dr_ports.is_empty() {
             continue;
         }
         let hosts = if es.spec.hosts.is_empty() {
@@ -154,15 +174,23 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
                 meta.name, meta.namespace, meta.cluster, host, ws
             ));
             let md = metadata(&name, &place, &parent, &[]);
-            let settings: Vec<Value> = tls_ports
+            let settings: Vec<Value> = dr_ports
                 .iter()
-                .map(|(_, p)| json!({"port": {"number": p.number}, "tls": client_tls(es, p, host)}))
+                .zip(&from_policies)
+                .map(|((_, p), extra)| {
+                    let mut entry = extra.clone();
+                    entry.insert("port".into(), json!({"number": p.number}));
+                    if needs_tls(p) {
+                        entry.insert("tls".into(), client_tls(es, p, host));
+                    }
+                    Value::Object(entry)
+                })
                 .collect();
             // exportTo is not set on these DestinationRules in the observed output [O §9.4].
             let dr = json!({"host": host, "trafficPolicy": {"portLevelSettings": settings}});
             part.objects.push(
-                ctx.object("DestinationRule", md, dr, &cluster, sources.clone())
-                    .with_origins(tls_rule_origins(es, h, &tls_ports, at[0])),
+                ctx.object("DestinationRule", md, dr, &cluster, dr_sources.clone())
+                    .with_origins(tls_rule_origins(es, h, &dr_ports, at[0])),
             );
         }
     }
@@ -221,9 +249,8 @@ fn service_entry_origins(es: &Typed<ExternalServiceSpec>, at: &[usize]) -> Origi
     o
 }
 
-/// Where a TLS DestinationRule's parts come from: its host from the ExternalService's host
-/// `h`, each port-level setting from its port, the TLS settings from the port's
-/// `clientsideTls`.
+/// Where a DestinationRule's parts come from: its host from the ExternalService's host `h`,
+/// each port-level setting from its port, the TLS settings from the port's `clientsideTls`.
 fn tls_rule_origins(
     es: &Typed<ExternalServiceSpec>,
     h: usize,
@@ -237,13 +264,16 @@ fn tls_rule_origins(
         FieldAt::at(Template::HostAt, h)
     };
     o.add(FieldAt::key(Template::Host), es_at, host, false);
-    for (k, (i, _)) in tls_ports.iter().enumerate() {
+    for (k, (i, p)) in tls_ports.iter().enumerate() {
         o.add(
             FieldAt::at(Template::PortLevelSetting, k),
             es_at,
             FieldAt::at(Template::PortAt, *i),
             false,
         );
+        if !needs_tls(p) {
+            continue;
+        }
         o.add(
             FieldAt::at(Template::PortLevelTls, k),
             es_at,

@@ -4,11 +4,13 @@
 
 pub mod emit;
 pub use emit::{Stream, StreamError};
+mod destination_policies;
 mod egress;
 mod external_service;
 pub(crate) mod finish;
 mod gateway;
 pub mod names;
+mod oldest;
 pub(crate) mod route_table;
 mod virtual_destination;
 
@@ -400,6 +402,7 @@ pub fn render(
     }
     tracing::debug!("render: translated and finished at {:?}", start.elapsed());
     let mut diagnostics = all.diagnostics;
+    diagnostics.extend(destination_policies::check(&ctx));
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.

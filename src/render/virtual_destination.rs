@@ -7,10 +7,11 @@
 //! `targetPort` selects a port of the backing Services; the ServiceEntry port's `targetPort`
 //! is where the pods receive it ([`target_ports`]).
 
+use super::destination_policies::{self, Destination, Port};
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
-use crate::gloo::types::{Labels, VirtualDestinationPort, VirtualDestinationSpec};
+use crate::gloo::types::{DestinationKind, Labels, VirtualDestinationPort, VirtualDestinationSpec};
 use crate::gloo::{labels_match, str_labels, ServiceInfo, Typed};
 use crate::istio::object::{FieldAt, Origins, Template};
 use md5::{Digest, Md5};
@@ -125,6 +126,31 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
     };
     let sources = vec![ctx.source(meta)];
     let (se_origins, dr_origins) = origins(s.ports.len());
+    // What the destination policies of the owner workspace add to each port's settings.
+    let dest = Destination {
+        kind: DestinationKind::VirtualDestination,
+        meta,
+        ws: own_ws,
+        client_ws: None,
+    };
+    let mut dr_sources = sources.clone();
+    let from_policies: Vec<Map<String, Value>> = s
+        .ports
+        .iter()
+        .map(|p| {
+            let port = Port {
+                number: p.number,
+                name: "",
+            };
+            let (fields, from) = destination_policies::port_settings(ctx, &dest, port, &mut part);
+            for f in from {
+                if !dr_sources.contains(&f) {
+                    dr_sources.push(f);
+                }
+            }
+            fields
+        })
+        .collect();
     let visible = ctx
         .model
         .workspaces
@@ -226,13 +252,17 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         let settings: Vec<Value> = s
             .ports
             .iter()
-            .map(|p| {
+            .zip(&from_policies)
+            .map(|(p, extra)| {
                 let mut tls = Map::new();
                 tls.insert("mode".into(), json!("ISTIO_MUTUAL"));
                 if !sans.is_empty() {
                     tls.insert("subjectAltNames".into(), json!(sans));
                 }
-                json!({"port": {"number": p.number}, "tls": tls})
+                let mut entry = extra.clone();
+                entry.insert("port".into(), json!({"number": p.number}));
+                entry.insert("tls".into(), Value::Object(tls));
+                Value::Object(entry)
             })
             .collect();
         let dr_name = sanitize_name_v2(&format!(
@@ -242,7 +272,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         let md = metadata(&dr_name, &place, &parent, &[]);
         let dr = json!({"exportTo": export, "host": host, "trafficPolicy": {"portLevelSettings": settings}});
         part.objects.push(
-            ctx.object("DestinationRule", md, dr, cluster, sources.clone())
+            ctx.object("DestinationRule", md, dr, cluster, dr_sources.clone())
                 .with_origins(dr_origins.clone()),
         );
     }

@@ -2,6 +2,7 @@
 //! Service, a VirtualDestination or an ExternalService), its port, the weights of a route's
 //! destinations, and the DestinationRules holding the subsets routes use.
 
+use super::super::destination_policies;
 use super::super::external_service::{port_name, primary_host};
 use super::super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::super::{Ctx, Part, SourceRef};
@@ -336,7 +337,11 @@ fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
 
 /// The subsets a VirtualService's routes use, by host: the destination as parent, the
 /// subsets by name, and the tables that use them.
-pub(super) type Subsets = BTreeMap<String, (Value, BTreeMap<String, Subset>, Vec<SourceRef>)>;
+pub(super) type Subsets = BTreeMap<String, Rule>;
+
+/// One destination's DestinationRule record: the destination as parent, the subsets by name,
+/// and the tables that use them.
+pub(super) type Rule = (Value, BTreeMap<String, Subset>, Vec<SourceRef>);
 
 /// A subset a route uses: its Istio value, and the destination field that first asks for it
 /// in the order [`subset_rank`] gives (the table, as an index into the host's tables, and its
@@ -432,6 +437,8 @@ pub(super) fn route_destinations(
                 Written::Default(_) => Some(FieldAt::key(Template::DefaultDestinationSubset)),
             };
             add_subset(ctx, &table.meta, &d, (name, labels, at), subsets);
+        } else if d.parent.2 == "Service" {
+            add_policy_target(ctx, table, &d, subsets);
         }
         hosts.push(d.host);
         let mut r = Map::new();
@@ -481,6 +488,43 @@ fn add_subset(
     (name, labels, at): (&str, &Labels, Option<FieldAt>),
     subsets: &mut Subsets,
 ) {
+    let (entry, pos) = rule_entry(ctx, owner, d, subsets);
+    let new = Subset {
+        value: json!({"name": name, "labels": labels}),
+        table: pos,
+        field: at,
+    };
+    let sources = &entry.2;
+    let key = |s: &Subset| (&sources[s.table], subset_rank(s.field.as_ref()));
+    match entry.1.get(name) {
+        Some(s) if key(s) <= key(&new) => {}
+        _ => {
+            entry.1.insert(name.to_string(), new);
+        }
+    }
+}
+
+/// Records that the table routes to a Service of the repo while destination policies exist:
+/// [`subset_rule`] writes its DestinationRule where a policy selects it, even without subsets
+/// (docs/translation.md#destination-policies).
+fn add_policy_target(ctx: &Ctx<'_>, table: &Rt, d: &Dest, subsets: &mut Subsets) {
+    if !destination_policies::any(ctx) || subsets.contains_key(&d.host) {
+        return;
+    }
+    let (_, _, _, name, ns, cluster) = &d.parent;
+    if ctx.model.service(cluster, ns, name).is_some() {
+        rule_entry(ctx, &table.meta, d, subsets);
+    }
+}
+
+/// The destination's DestinationRule record, created when new, and the table's index among
+/// its sources.
+fn rule_entry<'s>(
+    ctx: &Ctx<'_>,
+    owner: &Meta,
+    d: &Dest,
+    subsets: &'s mut Subsets,
+) -> (&'s mut Rule, usize) {
     let entry = subsets.entry(d.host.clone()).or_insert_with(|| {
         let (g, v, k, n, ns, c) = &d.parent;
         (
@@ -497,22 +541,11 @@ fn add_subset(
             entry.2.len() - 1
         }
     };
-    let new = Subset {
-        value: json!({"name": name, "labels": labels}),
-        table: pos,
-        field: at,
-    };
-    let sources = &entry.2;
-    let key = |s: &Subset| (&sources[s.table], subset_rank(s.field.as_ref()));
-    match entry.1.get(name) {
-        Some(s) if key(s) <= key(&new) => {}
-        _ => {
-            entry.1.insert(name.to_string(), new);
-        }
-    }
+    (entry, pos)
 }
 
-/// A DestinationRule holding the subsets routes use, at `place`: the VirtualService's
+/// A DestinationRule holding the subsets routes use and the port-level settings of the
+/// destination policies selecting a Service (`None` when it would hold neither), at `place`: the VirtualService's
 /// namespace, or the destination's [O E5, E5b]. The name starts with the sanitized host;
 /// Gloo's hashed suffix is not reproducible, so ours hashes
 /// `<host>-<namespace>-<cluster>-<workspace>` (docs/translation.md). The subsets are in the
@@ -525,7 +558,8 @@ pub(super) fn subset_rule(
     subsets: &BTreeMap<String, Subset>,
     sources: &[SourceRef],
     place: &Place<'_>,
-) -> super::super::Rendered {
+    part: &mut Part,
+) -> Option<super::super::Rendered> {
     let s = |k: &str| dparent[k].as_str().unwrap_or("").to_string();
     let (g, v, k, n, ns, c) = (
         s("group"),
@@ -568,10 +602,39 @@ pub(super) fn subset_rule(
         }
         values.push(s.value.clone());
     }
-    let spec = json!({"exportTo": ["."], "host": host, "subsets": values});
-    let sources = sorted.into_iter().map(|(s, _)| s.clone()).collect();
-    ctx.object("DestinationRule", md, spec, place.cluster, sources)
-        .with_origins(origins)
+    let mut spec = Map::new();
+    spec.insert("exportTo".into(), json!(["."]));
+    spec.insert("host".into(), json!(host));
+    if !values.is_empty() {
+        spec.insert("subsets".into(), Value::Array(values));
+    }
+    let mut sources: Vec<SourceRef> = sorted.into_iter().map(|(s, _)| s.clone()).collect();
+    // A Service's port-level settings from the destination policies selecting it, after the
+    // tables' sources so that the subsets' origins keep their indices.
+    let svc = (k == "Service")
+        .then(|| ctx.model.service(&c, &ns, &n))
+        .flatten();
+    if let Some(svc) = svc {
+        let at = place.workspace;
+        if let Some((policy, from)) =
+            destination_policies::service_traffic_policy(ctx, svc, at, part)
+        {
+            spec.insert("trafficPolicy".into(), policy);
+            for f in from {
+                if !sources.contains(&f) {
+                    sources.push(f);
+                }
+            }
+        }
+    }
+    if !spec.contains_key("subsets") && !spec.contains_key("trafficPolicy") {
+        return None;
+    }
+    let spec = Value::Object(spec);
+    Some(
+        ctx.object("DestinationRule", md, spec, place.cluster, sources)
+            .with_origins(origins),
+    )
 }
 
 #[cfg(test)]

@@ -453,8 +453,9 @@ fn virtual_service(
         )),
     );
     for (host, (dparent, subs, srcs)) in &subsets {
-        part.objects
-            .push(subset_rule(ctx, host, dparent, subs, srcs, &place));
+        if let Some(rule) = subset_rule(ctx, host, dparent, subs, srcs, &place, part) {
+            part.objects.push(rule);
+        }
         // Gloo also writes it in the destination's namespace, owned by that namespace's
         // workspace [O E5b]; the VirtualService's copy stays, since `exportTo: ["."]` hides
         // the other from the gateway or sidecars of this namespace (docs/translation.md).
@@ -468,8 +469,9 @@ fn virtual_service(
                 namespace: dest_ns,
                 workspace: ws,
             };
-            part.objects
-                .push(subset_rule(ctx, host, dparent, subs, srcs, &dest));
+            if let Some(rule) = subset_rule(ctx, host, dparent, subs, srcs, &dest, part) {
+                part.objects.push(rule);
+            }
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Route policies: the routes a Gloo policy selects, and which one of several policies of one
 //! kind applies to a route (docs/translation.md#policies).
 
+use super::super::oldest::{oldest, Target};
 use super::super::{Ctx, Part};
 use super::delegation::FlatRoute;
-use crate::diag::codes::Translate;
 use crate::gloo::types::{
     FaultInjectionPolicySpec, MirrorPolicySpec, RetryTimeoutPolicySpec, RouteSelector,
 };
-use crate::gloo::{Meta, Typed};
+use crate::gloo::Typed;
 
 /// A policy kind that selects routes with `applyToRoutes`.
 pub(super) trait RoutePolicy {
@@ -78,13 +78,6 @@ fn applies<T: RoutePolicy>(ctx: &Ctx<'_>, p: &Typed<T>, r: &FlatRoute<'_>) -> bo
     in_scope && (selectors.is_empty() || selectors.iter().any(|s| selects(s, r)))
 }
 
-/// Which of two policies Gloo considers older: the earlier `metadata.creationTimestamp`;
-/// a policy without one after those with one (it is not created yet); then namespace and name.
-fn age_key(m: &Meta) -> (bool, Option<&str>, &str, &str) {
-    let created = m.created.as_deref();
-    (created.is_none(), created, &m.namespace, &m.name)
-}
-
 /// The policy of this kind that applies to the route. Gloo applies the oldest policy whole
 /// and marks the others FAILED; each other one is a warning at its own line.
 pub(super) fn applying<'p, T: RoutePolicy>(
@@ -93,46 +86,19 @@ pub(super) fn applying<'p, T: RoutePolicy>(
     r: &FlatRoute<'_>,
     part: &mut Part,
 ) -> Option<&'p Typed<T>> {
-    let mut hits = policies.iter().filter(|p| applies(ctx, p, r));
-    let first = hits.next()?;
-    let rest: Vec<&Typed<T>> = hits.collect();
-    if rest.is_empty() {
-        return Some(first);
+    let hits: Vec<&Typed<T>> = policies.iter().filter(|p| applies(ctx, p, r)).collect();
+    if hits.len() < 2 {
+        return hits.first().copied();
     }
-    let mut all = rest;
-    all.push(first);
-    all.sort_by(|a, b| age_key(&a.meta).cmp(&age_key(&b.meta)));
-    let winner = all[0];
-    let by = if winner.meta.created.is_some() {
-        "the older by creationTimestamp"
-    } else {
-        "first by namespace and name, as the repo has no creation times"
-    };
     let table = &r.table.meta;
-    for loser in &all[1..] {
-        let winner_at = ctx.repo.locate(ctx.obj(&winner.meta), "metadata.name");
-        part.diagnostics.push(
-            ctx.warning(
-                &loser.meta,
-                Translate::PolicyConflict,
-                "metadata.name",
-                format!(
-                    "{kind} {}/{} and {}/{} both select route `{}` of RouteTable {}/{}; Gloo applies only the oldest, {}/{} ({by}), and ignores this one for that route",
-                    loser.meta.namespace,
-                    loser.meta.name,
-                    winner.meta.namespace,
-                    winner.meta.name,
-                    r.name,
-                    table.namespace,
-                    table.name,
-                    winner.meta.namespace,
-                    winner.meta.name,
-                    kind = T::KIND,
-                ),
-            )
-            .related(winner_at, format!("{} {}/{}", T::KIND, winner.meta.namespace, winner.meta.name))
-            .help("make the two policies select different routes, or merge them into one"),
-        );
-    }
-    Some(winner)
+    let name = format!(
+        "route `{}` of RouteTable {}/{}",
+        r.name, table.namespace, table.name
+    );
+    let target = Target {
+        name: &name,
+        one: "route",
+        many: "routes",
+    };
+    oldest(ctx, T::KIND, hits, &target, part)
 }

@@ -1,0 +1,568 @@
+//! Destination policies: the destination ports an OutlierDetectionPolicy, LoadBalancerPolicy or
+//! ConnectionPolicy selects (`applyToDestinations`), which one of several of one kind applies to
+//! a port, and the DestinationRule port-level settings they become
+//! (docs/translation.md#destination-policies).
+
+use super::oldest::{oldest, Target};
+use super::{Ctx, Part};
+use crate::diag::codes::Translate;
+use crate::diag::Diagnostic;
+use crate::gloo::types::{
+    ConnectionPolicySpec, ConsistentHash, DestinationKind, DestinationSelector,
+    LoadBalancerPolicySpec, OutlierDetectionPolicySpec,
+};
+use crate::gloo::{Meta, ServiceInfo, Typed};
+use crate::istio::object::SourceRef;
+use serde_json::{json, Map, Value};
+
+/// A policy kind that selects destinations with `applyToDestinations`.
+pub(crate) trait DestinationPolicy {
+    /// The kind, as written in manifests.
+    const KIND: &'static str;
+    /// `spec.applyToDestinations`.
+    fn apply_to_destinations(&self) -> &[DestinationSelector];
+}
+
+impl DestinationPolicy for OutlierDetectionPolicySpec {
+    const KIND: &'static str = "OutlierDetectionPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
+impl DestinationPolicy for ConnectionPolicySpec {
+    const KIND: &'static str = "ConnectionPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
+impl DestinationPolicy for LoadBalancerPolicySpec {
+    const KIND: &'static str = "LoadBalancerPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
+/// A destination object as policies see it: a Service, VirtualDestination or ExternalService.
+pub(crate) struct Destination<'a> {
+    /// What it is.
+    pub kind: DestinationKind,
+    /// Its identity and labels.
+    pub meta: &'a Meta,
+    /// The workspace owning it.
+    pub ws: &'a str,
+    /// The workspace of the DestinationRule copy being written, when it is another one that
+    /// imports the destination: its policies act too, and win over the owner's.
+    pub client_ws: Option<&'a str>,
+}
+
+impl<'a> Destination<'a> {
+    /// The destination as the copy in a namespace of workspace `at` sees it.
+    pub(crate) fn seen_from(
+        ctx: &Ctx<'a>,
+        kind: DestinationKind,
+        meta: &'a Meta,
+        at: &'a str,
+    ) -> Option<Destination<'a>> {
+        let ws = ctx.ws_of(meta)?;
+        let client_ws = (at != ws).then_some(at);
+        Some(Destination {
+            kind,
+            meta,
+            ws,
+            client_ws,
+        })
+    }
+}
+
+/// One port of a destination: its number and name (`""` when it has none).
+#[derive(Clone, Copy)]
+pub(crate) struct Port<'a> {
+    /// The port number (not a target port).
+    pub number: u32,
+    /// The port name.
+    pub name: &'a str,
+}
+
+fn kind_name(k: DestinationKind) -> &'static str {
+    match k {
+        DestinationKind::Service => "Service",
+        DestinationKind::VirtualDestination => "VirtualDestination",
+        DestinationKind::ExternalService => "ExternalService",
+    }
+}
+
+/// Whether one `applyToDestinations` entry selects the port: the kind is the destination's,
+/// every label, name, namespace, cluster and workspace given match the destination object,
+/// and the port given (number or name) is this one.
+fn selects(s: &DestinationSelector, d: &Destination<'_>, port: Port<'_>) -> bool {
+    let sel = &s.selector;
+    let m = d.meta;
+    s.kind == d.kind
+        && (sel.name.is_empty() || sel.name == m.name)
+        && (sel.namespace.is_empty() || sel.namespace == m.namespace)
+        && (sel.cluster.is_empty() || sel.cluster == m.cluster)
+        && (sel.workspace.is_empty() || sel.workspace == d.ws)
+        && sel.labels.iter().all(|(k, v)| m.labels.get(k) == Some(v))
+        && s.port.as_ref().is_none_or(|p| {
+            p.number.is_none_or(|n| n == port.number)
+                && p.name.as_deref().is_none_or(|n| n == port.name)
+        })
+}
+
+/// Whether the policy acts on the port: it is in the workspace owning the destination or in
+/// the client workspace of the copy, and it selects the port (no `applyToDestinations`: every
+/// port of every destination there).
+fn applies<T: DestinationPolicy>(
+    ctx: &Ctx<'_>,
+    p: &Typed<T>,
+    d: &Destination<'_>,
+    port: Port<'_>,
+) -> bool {
+    let Some(pws) = ctx.ws_of(&p.meta) else {
+        return false;
+    };
+    let selectors = p.spec.apply_to_destinations();
+    (pws == d.ws || Some(pws) == d.client_ws)
+        && (selectors.is_empty() || selectors.iter().any(|s| selects(s, d, port)))
+}
+
+/// The policy of this kind that applies to the port: the oldest of those of the client
+/// workspace selecting it, else the oldest of the owner's.
+fn applying<'p, T: DestinationPolicy>(
+    ctx: &Ctx<'_>,
+    policies: &'p [Typed<T>],
+    d: &Destination<'_>,
+    port: Port<'_>,
+    part: &mut Part,
+) -> Option<&'p Typed<T>> {
+    let mut hits: Vec<&Typed<T>> = policies
+        .iter()
+        .filter(|p| applies(ctx, p, d, port))
+        .collect();
+    if let Some(client) = d.client_ws {
+        if hits.iter().any(|p| ctx.ws_of(&p.meta) == Some(client)) {
+            hits.retain(|p| ctx.ws_of(&p.meta) == Some(client));
+        }
+    }
+    if hits.len() < 2 {
+        return hits.first().copied();
+    }
+    let name = format!(
+        "port {} of {} {}/{}",
+        port.number,
+        kind_name(d.kind),
+        d.meta.namespace,
+        d.meta.name
+    );
+    let target = Target {
+        name: &name,
+        one: "destination port",
+        many: "destinations or ports",
+    };
+    oldest(ctx, T::KIND, hits, &target, part)
+}
+
+/// What the destination policies add to one port's `portLevelSettings[]` entry
+/// (`outlierDetection`, `loadBalancer`), and the policies it comes from. Conflicts are
+/// reported into `part`.
+pub(crate) fn port_settings(
+    ctx: &Ctx<'_>,
+    d: &Destination<'_>,
+    port: Port<'_>,
+    part: &mut Part,
+) -> (Map<String, Value>, Vec<SourceRef>) {
+    let mut out = Map::new();
+    let mut sources = Vec::new();
+    let model = ctx.model;
+    if !any(ctx) {
+        return (out, sources);
+    }
+    if let Some(p) = applying(ctx, &model.outlier_policies, d, port, part) {
+        out.insert("outlierDetection".into(), outlier(&p.spec));
+        sources.push(ctx.source(&p.meta));
+    }
+    if let Some(p) = applying(ctx, &model.load_balancer_policies, d, port, part) {
+        out.insert("loadBalancer".into(), load_balancer(&p.spec));
+        sources.push(ctx.source(&p.meta));
+    }
+    if let Some(p) = applying(ctx, &model.connection_policies, d, port, part) {
+        if let Some(pool) = connection_pool(&p.spec) {
+            out.insert("connectionPool".into(), pool);
+            sources.push(ctx.source(&p.meta));
+        }
+    }
+    (out, sources)
+}
+
+/// Whether the repo has any destination policy (the renderer's cheap exit when it has none).
+pub(crate) fn any(ctx: &Ctx<'_>) -> bool {
+    let m = ctx.model;
+    !m.outlier_policies.is_empty()
+        || !m.load_balancer_policies.is_empty()
+        || !m.connection_policies.is_empty()
+}
+
+/// The ports of a Service from the repo, in port order.
+fn service_ports(svc: &ServiceInfo) -> Vec<Port<'_>> {
+    let mut ports: Vec<Port<'_>> = svc
+        .ports
+        .iter()
+        .map(|(name, number, _)| Port {
+            number: *number,
+            name,
+        })
+        .collect();
+    ports.sort_by_key(|p| p.number);
+    ports
+}
+
+/// The `trafficPolicy` the destination policies give a Service's DestinationRule copy in a
+/// namespace of workspace `at`: one `portLevelSettings[]` entry per selected port, by port
+/// number; and the policies it comes from. `None` when no policy selects a port of it.
+pub(crate) fn service_traffic_policy(
+    ctx: &Ctx<'_>,
+    svc: &ServiceInfo,
+    at: &str,
+    part: &mut Part,
+) -> Option<(Value, Vec<SourceRef>)> {
+    let d = Destination::seen_from(ctx, DestinationKind::Service, &svc.meta, at)?;
+    let mut entries = Vec::new();
+    let mut sources: Vec<SourceRef> = Vec::new();
+    for port in service_ports(svc) {
+        let (mut fields, from) = port_settings(ctx, &d, port, part);
+        if fields.is_empty() {
+            continue;
+        }
+        fields.insert("port".into(), json!({"number": port.number}));
+        entries.push(Value::Object(fields));
+        for f in from {
+            if !sources.contains(&f) {
+                sources.push(f);
+            }
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    Some((json!({"portLevelSettings": entries}), sources))
+}
+
+/// Istio `outlierDetection`: `consecutiveErrors` becomes `consecutive5xxErrors`, and unset
+/// fields take Gloo's defaults (5, 10s, 30s, 100).
+fn outlier(s: &OutlierDetectionPolicySpec) -> Value {
+    let c = &s.config;
+    let mut m = Map::new();
+    m.insert(
+        "baseEjectionTime".into(),
+        json!(c
+            .base_ejection_time
+            .as_ref()
+            .map_or("30s".into(), |d| d.istio())),
+    );
+    m.insert(
+        "consecutive5xxErrors".into(),
+        json!(c.consecutive_errors.unwrap_or(5)),
+    );
+    if let Some(n) = c.consecutive_gateway_errors.filter(|n| *n > 0) {
+        m.insert("consecutiveGatewayErrors".into(), json!(n));
+    }
+    m.insert(
+        "interval".into(),
+        json!(c.interval.as_ref().map_or("10s".into(), |d| d.istio())),
+    );
+    m.insert(
+        "maxEjectionPercent".into(),
+        json!(c.max_ejection_percent.unwrap_or(100)),
+    );
+    Value::Object(m)
+}
+
+/// Istio `connectionPool`: the same names, but `maxRequests` becomes `http2MaxRequests` and
+/// `maxPendingRequests` `http1MaxPendingRequests`; 0 counts are unset. `None` when nothing is
+/// set (Istio rejects a pool without `tcp` or `http`).
+fn connection_pool(s: &ConnectionPolicySpec) -> Option<Value> {
+    let c = &s.config;
+    let mut pool = Map::new();
+    let count = |m: &mut Map<String, Value>, k: &str, v: Option<i32>| {
+        if let Some(n) = v.filter(|n| *n != 0) {
+            m.insert(k.into(), json!(n));
+        }
+    };
+    if let Some(t) = &c.tcp {
+        let mut tcp = Map::new();
+        if let Some(d) = &t.connect_timeout {
+            tcp.insert("connectTimeout".into(), json!(d.istio()));
+        }
+        count(&mut tcp, "maxConnections", t.max_connections);
+        if let Some(k) = &t.tcp_keepalive {
+            let mut ka = Map::new();
+            if let Some(d) = &k.interval {
+                ka.insert("interval".into(), json!(d.istio()));
+            }
+            if let Some(n) = k.probes.filter(|n| *n != 0) {
+                ka.insert("probes".into(), json!(n));
+            }
+            if let Some(d) = &k.time {
+                ka.insert("time".into(), json!(d.istio()));
+            }
+            if !ka.is_empty() {
+                tcp.insert("tcpKeepalive".into(), Value::Object(ka));
+            }
+        }
+        if !tcp.is_empty() {
+            pool.insert("tcp".into(), Value::Object(tcp));
+        }
+    }
+    if let Some(h) = &c.http {
+        let mut http = Map::new();
+        count(&mut http, "http1MaxPendingRequests", h.max_pending_requests);
+        count(&mut http, "http2MaxRequests", h.max_requests);
+        if let Some(d) = &h.idle_timeout {
+            http.insert("idleTimeout".into(), json!(d.istio()));
+        }
+        count(
+            &mut http,
+            "maxRequestsPerConnection",
+            h.max_requests_per_connection,
+        );
+        count(&mut http, "maxRetries", h.max_retries);
+        if !http.is_empty() {
+            pool.insert("http".into(), Value::Object(http));
+        }
+    }
+    (!pool.is_empty()).then_some(Value::Object(pool))
+}
+
+/// Istio `loadBalancer`: `simple` or `consistentHash` under the same names, and
+/// `warmupDurationSecs`.
+fn load_balancer(s: &LoadBalancerPolicySpec) -> Value {
+    let c = &s.config;
+    let mut m = Map::new();
+    if let Some(h) = &c.consistent_hash {
+        m.insert("consistentHash".into(), consistent_hash(h));
+    }
+    if let Some(simple) = c.simple {
+        m.insert("simple".into(), json!(simple.as_str()));
+    }
+    if let Some(w) = &c.warmup_duration_secs {
+        m.insert("warmupDurationSecs".into(), json!(w.istio()));
+    }
+    Value::Object(m)
+}
+
+fn consistent_hash(h: &ConsistentHash) -> Value {
+    let mut m = Map::new();
+    if let Some(c) = &h.http_cookie {
+        let mut cookie = Map::new();
+        cookie.insert("name".into(), json!(c.name));
+        if let Some(p) = &c.path {
+            cookie.insert("path".into(), json!(p));
+        }
+        if let Some(t) = &c.ttl {
+            cookie.insert("ttl".into(), json!(t.istio()));
+        }
+        m.insert("httpCookie".into(), Value::Object(cookie));
+    }
+    if let Some(n) = &h.http_header_name {
+        m.insert("httpHeaderName".into(), json!(n));
+    }
+    if let Some(n) = &h.http_query_parameter_name {
+        m.insert("httpQueryParameterName".into(), json!(n));
+    }
+    if let Some(b) = h.use_source_ip {
+        m.insert("useSourceIp".into(), json!(b));
+    }
+    Value::Object(m)
+}
+
+/// Values Gloo's API or Istio rejects, each an error at the policy's field; and a policy that
+/// selects no destination port, a warning. Runs once per policy.
+pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &ctx.model.outlier_policies {
+        let c = &p.spec.config;
+        let mut bad = |field: &str, msg: String| {
+            out.push(ctx.error(&p.meta, Translate::PolicyValue, field, msg));
+        };
+        if c.consecutive_errors == Some(0) {
+            bad(
+                "spec.config.consecutiveErrors",
+                "consecutiveErrors is 0; Gloo takes 1 or more".into(),
+            );
+        }
+        if let Some(n) = c.max_ejection_percent.filter(|n| *n > 100) {
+            bad(
+                "spec.config.maxEjectionPercent",
+                format!("maxEjectionPercent is {n}; it is a percentage, 0 to 100"),
+            );
+        }
+        for (d, field) in [
+            (&c.interval, "spec.config.interval"),
+            (&c.base_ejection_time, "spec.config.baseEjectionTime"),
+        ] {
+            if let Some(Err(why)) = d.as_ref().map(|d| d.gloo_ms_rule()) {
+                bad(
+                    field,
+                    format!("`{}`: {why}", d.as_ref().map_or("", |d| &d.text)),
+                );
+            }
+        }
+        unused(ctx, p, &mut out);
+    }
+    for p in &ctx.model.connection_policies {
+        let c = &p.spec.config;
+        let mut bad = |field: &str, msg: String| {
+            out.push(ctx.error(&p.meta, Translate::PolicyValue, field, msg));
+        };
+        let mut counts: Vec<(&str, Option<i32>)> = Vec::new();
+        if let Some(t) = &c.tcp {
+            counts.push(("tcp.maxConnections", t.max_connections));
+            if let Some(d) = t.connect_timeout.as_ref().filter(|d| d.nanos < 1_000_000) {
+                bad(
+                    "spec.config.tcp.connectTimeout",
+                    format!(
+                        "connectTimeout `{}` is under 1ms; Gloo takes 1ms or more",
+                        d.text
+                    ),
+                );
+            }
+        }
+        if let Some(h) = &c.http {
+            counts.extend([
+                (
+                    "http.maxRequestsPerConnection",
+                    h.max_requests_per_connection,
+                ),
+                ("http.maxRetries", h.max_retries),
+                ("http.maxRequests", h.max_requests),
+                ("http.maxPendingRequests", h.max_pending_requests),
+            ]);
+        }
+        for (f, v) in counts {
+            if let Some(n) = v.filter(|n| *n < 0) {
+                bad(
+                    &format!("spec.config.{f}"),
+                    format!("{f} is {n}; Istio takes no negative count"),
+                );
+            }
+        }
+        unused(ctx, p, &mut out);
+    }
+    for p in &ctx.model.load_balancer_policies {
+        let c = &p.spec.config;
+        let mut bad = |field: &str, msg: String| {
+            out.push(ctx.error(&p.meta, Translate::PolicyValue, field, msg));
+        };
+        match (&c.simple, &c.consistent_hash) {
+            (None, None) => bad(
+                "spec.config",
+                "config sets neither simple nor consistentHash; Gloo requires one".into(),
+            ),
+            (Some(_), Some(_)) => bad(
+                "spec.config.consistentHash",
+                "config sets both simple and consistentHash; Gloo takes one".into(),
+            ),
+            _ => {}
+        }
+        if let Some(h) = &c.consistent_hash {
+            let keys = [
+                h.http_header_name.is_some(),
+                h.http_cookie.is_some(),
+                h.use_source_ip.is_some(),
+                h.http_query_parameter_name.is_some(),
+            ];
+            if keys.iter().filter(|k| **k).count() != 1 {
+                bad(
+                    "spec.config.consistentHash",
+                    "consistentHash must set exactly one of httpHeaderName, httpCookie, \
+                     useSourceIp and httpQueryParameterName"
+                        .into(),
+                );
+            }
+            for (v, f) in [
+                (&h.http_header_name, "httpHeaderName"),
+                (&h.http_query_parameter_name, "httpQueryParameterName"),
+            ] {
+                if v.as_deref() == Some("") {
+                    bad(
+                        &format!("spec.config.consistentHash.{f}"),
+                        format!("{f} is empty; Gloo requires a name"),
+                    );
+                }
+            }
+            if let Some(cookie) = &h.http_cookie {
+                if cookie.name.is_empty() {
+                    bad(
+                        "spec.config.consistentHash.httpCookie",
+                        "httpCookie has no name; Gloo requires one".into(),
+                    );
+                }
+            }
+        }
+        unused(ctx, p, &mut out);
+    }
+    out
+}
+
+/// A warning when the policy selects no port of any Service, VirtualDestination or
+/// ExternalService its workspace owns or imports.
+fn unused<T: DestinationPolicy>(ctx: &Ctx<'_>, p: &Typed<T>, out: &mut Vec<Diagnostic>) {
+    let Some(ws) = ctx.ws_of(&p.meta) else {
+        return;
+    };
+    let m = ctx.model;
+    let hit = |kind, meta: &Meta, ports: &mut dyn Iterator<Item = Port<'_>>| {
+        let owned = ctx.ws_of(meta) == Some(ws);
+        if !owned
+            && !m
+                .workspaces
+                .visible_workspaces(meta, kind_name(kind))
+                .contains(&ws)
+        {
+            return false;
+        }
+        let Some(d) = Destination::seen_from(ctx, kind, meta, ws) else {
+            return false;
+        };
+        Iterator::any(&mut &mut *ports, |port| applies(ctx, p, &d, port))
+    };
+    let any = m.virtual_destinations.iter().any(|v| {
+        let mut ports = v.spec.ports.iter().map(|x| Port {
+            number: x.number,
+            name: "",
+        });
+        hit(DestinationKind::VirtualDestination, &v.meta, &mut ports)
+    }) || m.external_services.iter().any(|e| {
+        let mut ports = e.spec.ports.iter().map(|x| Port {
+            number: x.number,
+            name: &x.name,
+        });
+        hit(DestinationKind::ExternalService, &e.meta, &mut ports)
+    }) || m.services.iter().any(|s| {
+        let mut ports = s.ports.iter().map(|(name, number, _)| Port {
+            number: *number,
+            name,
+        });
+        hit(DestinationKind::Service, &s.meta, &mut ports)
+    });
+    if !any {
+        out.push(
+            ctx.warning(
+                &p.meta,
+                Translate::PolicySelectsNothing,
+                "spec.applyToDestinations",
+                format!(
+                    "{} {}/{} selects no destination port that workspace {ws} owns or imports; it changes nothing",
+                    T::KIND,
+                    p.meta.namespace,
+                    p.meta.name
+                ),
+            )
+            .help(
+                "check the selector's kind (SERVICE when unset), labels, name, namespace and port",
+            ),
+        );
+    }
+}
