@@ -1,6 +1,6 @@
 //! ExternalService (+ selected ExternalEndpoints) → ServiceEntry, and a DestinationRule per host
-//! for TLS ports (gloo-translation.md §9.3, §9.4; worked example E1); ports routed through
-//! egress gateways add the objects of `egress`.
+//! for TLS ports (docs/translation.md, "ExternalService → ServiceEntry, DestinationRule"); ports
+//! routed through egress gateways add the objects of `egress`.
 
 use super::destination_policies::{self, Destination, Port};
 use super::egress;
