@@ -421,9 +421,10 @@ fn even_weights(n: usize) -> Vec<Option<u32>> {
     if n <= 1 {
         return vec![None; n];
     }
-    let n32 = u32::try_from(n).unwrap_or(u32::MAX);
-    let (base, rest) = (100 / n32, 100 % n32);
-    (0..n32).map(|k| Some(base + u32::from(k < rest))).collect()
+    // All unweighted: the even split of a forwardTo's destinations.
+    super::route_table::weights(&vec![None; n])
+        .map(|w| w.into_iter().map(Some).collect())
+        .unwrap_or_else(|_| vec![None; n])
 }
 
 /// The egress objects of one placement of the ExternalService: a VirtualService per host and a

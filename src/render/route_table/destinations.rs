@@ -284,7 +284,7 @@ fn select_port(
 
 /// Why a route's destination weights are invalid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-enum WeightError {
+pub(crate) enum WeightError {
     #[error("destination weights add up to {0}, more than 100")]
     Over(u32),
     #[error("destination weights are all 0")]
@@ -298,7 +298,7 @@ enum WeightError {
 /// Weights per §5.4: they sum to 100; below 100 the remainder is spread over destinations
 /// without a weight (at least 1 each); above 100, or exactly 100 with unweighted destinations
 /// left, is invalid. All unweighted: an even split, the first ones taking the remainder [I].
-fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
+pub(crate) fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
     let sum: u32 = ws.iter().map(|w| w.unwrap_or(0)).sum();
     let unweighted = ws.iter().filter(|w| w.is_none()).count() as u32;
     if sum > 100 {

@@ -176,9 +176,6 @@ fn rewrite(
 
 /// The fault of the FaultInjectionPolicy that applies to the route (docs/translation.md#policies).
 fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>, part: &mut Part) -> Option<Value> {
-    if ctx.model.fault_policies.is_empty() {
-        return None;
-    }
     let p = policies::applying(ctx, &ctx.model.fault_policies, r, part)?;
     let mut f = Map::new();
     if let Some(d) = &p.spec.config.delay {
@@ -198,9 +195,6 @@ fn retry_timeout_for(
     j: &mut Map<String, Value>,
     part: &mut Part,
 ) {
-    if ctx.model.retry_timeout_policies.is_empty() {
-        return;
-    }
     let Some(p) = policies::applying(ctx, &ctx.model.retry_timeout_policies, r, part) else {
         return;
     };
@@ -241,9 +235,6 @@ fn mirror_for(
     j: &mut Map<String, Value>,
     part: &mut Part,
 ) {
-    if ctx.model.mirror_policies.is_empty() {
-        return;
-    }
     let Some(p) = policies::applying(ctx, &ctx.model.mirror_policies, r, part) else {
         return;
     };
