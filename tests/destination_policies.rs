@@ -139,8 +139,8 @@ fn sorted(mut v: Vec<(String, u64, Value)>) -> Vec<(String, u64, Value)> {
 
 #[test]
 fn the_kind_defaults_to_service_and_an_empty_port_selects_every_port() {
-    // `name: api` without a kind selects the Service api (no route uses it: no rule), never
-    // the VirtualDestination api; `name: web` selects both ports of the Service web, whose
+    // `name: api` without a kind selects the Service api (no route uses it: no rule, and a
+    // warning saying so), never the VirtualDestination api; `name: web` selects both ports of the Service web, whose
     // DestinationRule is created beside the route's VirtualService.
     let d = repo(&[
         &outlier(
@@ -168,7 +168,11 @@ fn the_kind_defaults_to_service_and_an_empty_port_selects_every_port() {
             .concat()
         )
     );
-    assert!(!r.stderr.contains("policy-"), "{}", r.stderr);
+    r.stderr_has(&[
+        "warning[policy-service-unrouted]",
+        "selects Service app/api",
+    ]);
+    assert!(!r.stderr.contains("policy-selects-nothing"), "{}", r.stderr);
 }
 
 #[test]
@@ -461,4 +465,33 @@ spec:
         .filter_map(|s| s["file"].as_str())
         .collect();
     assert!(files.contains(&"web/policy.yaml"), "{o:#}");
+}
+
+#[test]
+fn a_selected_service_no_http_route_sends_to_is_a_warning_not_silence() {
+    // `api` is reached only through its VirtualDestination: no rule of meshform's carries the
+    // Service's own settings, and the policy says so; `web` is routed and takes them.
+    let d = repo(&[&outlier(
+        "both",
+        4,
+        "",
+        "\n  applyToDestinations:\n  - selector: {name: api}\n  - selector: {name: web}",
+    )]);
+    let r = render(&d);
+    assert_eq!(
+        entries(r.success()),
+        sorted(
+            [
+                vec![("app/api.global".to_string(), 80, serde_json::json!({}))],
+                web(8080, od(4)),
+                web(9090, od(4)),
+            ]
+            .concat()
+        )
+    );
+    r.stderr_has(&[
+        "warning[policy-service-unrouted]",
+        "OutlierDetectionPolicy app/both selects Service app/api (cluster cluster1), which no HTTP route of the repo sends to",
+    ]);
+    assert!(!r.stderr.contains("Service app/web"), "{}", r.stderr);
 }

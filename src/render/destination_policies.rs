@@ -12,6 +12,7 @@ use crate::gloo::types::{
     LoadBalancerPolicySpec, OutlierDetectionPolicySpec,
 };
 use crate::gloo::{Meta, ServiceInfo, Typed};
+use crate::hashing::FastSet;
 use crate::istio::object::SourceRef;
 use serde_json::{json, Map, Value};
 
@@ -381,6 +382,7 @@ fn consistent_hash(h: &ConsistentHash) -> Value {
 /// selects no destination port, a warning. Runs once per policy.
 pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let routed = routed_services(ctx);
     for p in &ctx.model.outlier_policies {
         let c = &p.spec.config;
         let mut bad = |field: &str, msg: String| {
@@ -409,7 +411,7 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 );
             }
         }
-        unused(ctx, p, &mut out);
+        unused(ctx, p, &routed, &mut out);
     }
     for p in &ctx.model.connection_policies {
         let c = &p.spec.config;
@@ -448,7 +450,7 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 );
             }
         }
-        unused(ctx, p, &mut out);
+        unused(ctx, p, &routed, &mut out);
     }
     for p in &ctx.model.load_balancer_policies {
         let c = &p.spec.config;
@@ -501,14 +503,34 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 }
             }
         }
-        unused(ctx, p, &mut out);
+        unused(ctx, p, &routed, &mut out);
     }
     out
 }
 
 /// A warning when the policy selects no port of any Service, VirtualDestination or
 /// ExternalService its workspace owns or imports.
-fn unused<T: DestinationPolicy>(ctx: &Ctx<'_>, p: &Typed<T>, out: &mut Vec<Diagnostic>) {
+/// The Services (cluster, namespace, name) an HTTP route of the repo sends to: those that get
+/// a DestinationRule for their policies. Empty when there is no destination policy.
+fn routed_services<'a>(ctx: &Ctx<'a>) -> FastSet<(&'a str, &'a str, &'a str)> {
+    if !any(ctx) {
+        return FastSet::default();
+    }
+    ctx.model
+        .route_tables
+        .iter()
+        .flat_map(super::route_table::http_destination_refs)
+        .filter(|r| r.kind == DestinationKind::Service)
+        .map(|r| (r.cluster, r.namespace, r.name))
+        .collect()
+}
+
+fn unused<T: DestinationPolicy>(
+    ctx: &Ctx<'_>,
+    p: &Typed<T>,
+    routed: &FastSet<(&str, &str, &str)>,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(ws) = ctx.ws_of(&p.meta) else {
         return;
     };
@@ -547,6 +569,42 @@ fn unused<T: DestinationPolicy>(ctx: &Ctx<'_>, p: &Typed<T>, out: &mut Vec<Diagn
         });
         hit(DestinationKind::Service, &s.meta, &mut ports)
     });
+    // A Service gets its DestinationRule where an HTTP route sends to it
+    // (docs/translation.md#destination-policies): a selected Service no route reaches would
+    // lack the policy without a word.
+    for s in &m.services {
+        let mut ports = s.ports.iter().map(|(name, number, _)| Port {
+            number: *number,
+            name,
+        });
+        if !hit(DestinationKind::Service, &s.meta, &mut ports) {
+            continue;
+        }
+        let key = (
+            s.meta.cluster.as_str(),
+            s.meta.namespace.as_str(),
+            s.meta.name.as_str(),
+        );
+        if !routed.contains(&key) {
+            out.push(
+                ctx.warning(
+                    &p.meta,
+                    Translate::PolicyServiceUnrouted,
+                    "spec.applyToDestinations",
+                    format!(
+                        "{} {}/{} selects Service {}/{} (cluster {}), which no HTTP route of the repo sends to; meshform writes no DestinationRule for it, so the output lacks this policy there",
+                        T::KIND,
+                        p.meta.namespace,
+                        p.meta.name,
+                        s.meta.namespace,
+                        s.meta.name,
+                        s.meta.cluster
+                    ),
+                )
+                .help("route to the Service from a RouteTable, or narrow the selector to the destinations that are routed"),
+            );
+        }
+    }
     if !any {
         out.push(
             ctx.warning(

@@ -49,7 +49,20 @@ pub(super) fn l4_destinations(f: &Option<ForwardToAction>) -> Option<&[Destinati
 /// (or its default), and those of its TCP and TLS routes. Tables it delegates to resolve
 /// their own.
 pub(crate) fn destination_refs(table: &Rt) -> impl Iterator<Item = Target<'_>> {
-    let http = table
+    let tcp = table.spec.tcp.iter().flatten().map(|r| &r.forward_to);
+    let tls = table.spec.tls.iter().flatten().map(|r| &r.forward_to);
+    let l4 = tcp
+        .chain(tls)
+        .filter_map(l4_destinations)
+        .flatten()
+        .filter_map(|d| Some(Target::of(&table.meta, d.kind, d.r#ref.as_ref()?)));
+    http_destination_refs(table).chain(l4)
+}
+
+/// The destination `ref`s of the table's own HTTP routes (forwardTo, or its default): the
+/// destinations whose DestinationRules carry subsets and destination policies.
+pub(crate) fn http_destination_refs(table: &Rt) -> impl Iterator<Item = Target<'_>> {
+    table
         .spec
         .http
         .iter()
@@ -58,11 +71,7 @@ pub(crate) fn destination_refs(table: &Rt) -> impl Iterator<Item = Target<'_>> {
         .filter_map(|f| match http_destinations(table, f)? {
             Written::Route(d) => Some(d),
             Written::Default(d) => Some(std::slice::from_ref(d)),
-        });
-    let tcp = table.spec.tcp.iter().flatten().map(|r| &r.forward_to);
-    let tls = table.spec.tls.iter().flatten().map(|r| &r.forward_to);
-    let l4 = tcp.chain(tls).filter_map(l4_destinations);
-    http.chain(l4)
+        })
         .flatten()
         .filter_map(|d| Some(Target::of(&table.meta, d.kind, d.r#ref.as_ref()?)))
 }

@@ -24,7 +24,7 @@ mod placement;
 mod policies;
 
 pub(crate) use delegation::delegation_selectors;
-pub(crate) use destinations::{destination_refs, subset_rank, weights};
+pub(crate) use destinations::{destination_refs, http_destination_refs, subset_rank, weights};
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
