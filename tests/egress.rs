@@ -219,3 +219,21 @@ fn a_cluster_without_the_egress_gateway_is_an_error() {
         ],
     );
 }
+
+#[test]
+fn two_ports_through_one_egress_listener_are_an_error_not_a_dead_route() {
+    // Both ports reach the one HTTPS listener: at the gateway the second port's requests
+    // would match the first port's route.
+    let d = with(
+        "      - {cluster: cluster1, name: egress-gw, namespace: istio-gateways}\n",
+        "      - {cluster: cluster1, name: egress-gw, namespace: istio-gateways}\n  - name: https-alt\n    number: 8443\n    protocol: HTTPS\n    clientsideTls: {}\n    egressGatewayRoutes:\n      portMatch: 8080\n      virtualGatewayRefs:\n      - {cluster: cluster1, name: egress-gw, namespace: istio-gateways}\n",
+    );
+    render(&d).fails(
+        1,
+        &[
+            "error[egress-route]",
+            "spec.ports[0] already goes through the same egress gateway listener",
+            "field: spec.ports[1].egressGatewayRoutes.virtualGatewayRefs",
+        ],
+    );
+}

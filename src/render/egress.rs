@@ -293,6 +293,23 @@ pub(crate) fn plan(
                 ok = false;
             }
         }
+        // At the gateway the routes of two ports meet on one listener with the same match,
+        // and the second would never be taken.
+        let shared = out.ports.iter().find(|q| {
+            q.hops.iter().any(|a| {
+                hops.iter()
+                    .any(|b| a.gateway == b.gateway && a.server_port == b.server_port)
+            })
+        });
+        if let Some(q) = shared {
+            fail(
+                Translate::EgressRoute,
+                &format!("{at}.virtualGatewayRefs"),
+                format!("spec.ports[{}] already goes through the same egress gateway listener: at the gateway both ports' requests match one route, so this port's would be sent to port {}", q.index, q.number),
+                "route the two ports through different egress listeners (another listener port or VirtualGateway)",
+            );
+            ok = false;
+        }
         out.ports.push(EgressPort {
             index: i,
             port_match,
