@@ -8,7 +8,7 @@
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
 //! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 and the policy
-//!   examples PW1, PW2, PW3, PW4, PW7 match tests/expected/E*.yaml and PW*.yaml.
+//!   examples PW1–PW7 match tests/expected/E*.yaml and PW*.yaml.
 
 mod support;
 use support::{fixture_dirs, meshform, root};
@@ -490,6 +490,16 @@ fn example_pw4_retries_and_timeout() {
 #[test]
 fn example_pw7_mirror() {
     assert_example("PW7");
+}
+
+#[test]
+fn example_pw5_cors() {
+    assert_example("PW5");
+}
+
+#[test]
+fn example_pw6_header_manipulation() {
+    assert_example("PW6");
 }
 
 #[test]

@@ -153,6 +153,19 @@ pub fn undeclared(repo: &Repo, model: &Model) -> Vec<Diagnostic> {
             c.destination(&t.meta, "spec.config.destination", d);
         }
     }
+    let header_selectors = model
+        .header_policies
+        .iter()
+        .map(|t| (&t.meta, &t.spec.apply_to_routes));
+    let cors_selectors = model
+        .cors_policies
+        .iter()
+        .map(|t| (&t.meta, &t.spec.apply_to_routes));
+    for (meta, sels) in header_selectors.chain(cors_selectors) {
+        for (i, r) in sels.iter().enumerate() {
+            c.selector(meta, &format!("spec.applyToRoutes[{i}].route"), &r.route);
+        }
+    }
     let dest_policies = model
         .outlier_policies
         .iter()

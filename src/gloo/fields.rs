@@ -63,6 +63,11 @@ fn kind_schemas() -> Vec<(&'static str, schemars::Schema)> {
         ),
         ("MirrorPolicy", schemars::schema_for!(MirrorPolicySpec)),
         (
+            "HeaderManipulationPolicy",
+            schemars::schema_for!(HeaderManipulationPolicySpec),
+        ),
+        ("CORSPolicy", schemars::schema_for!(CorsPolicySpec)),
+        (
             "OutlierDetectionPolicy",
             schemars::schema_for!(OutlierDetectionPolicySpec),
         ),
@@ -852,6 +857,90 @@ pub const FIELDS: &[Field] = &[
         "OutlierDetectionPolicy",
         "spec.config.consecutiveGatewayErrors",
     ),
+    // HeaderManipulationPolicy
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].route.labels",
+    ),
+    r(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].route.name",
+        "ignored by Gloo 2.2 and gone from its API since 2.3; select routes by labels",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].route.namespace",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].route.cluster",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].route.workspace",
+    ),
+    r(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations",
+        "selects routes by their destinations; meshform selects them by labels, namespace, \
+         cluster and workspace",
+    ),
+    r(
+        "HeaderManipulationPolicy",
+        "spec.applyToRouteDestinations",
+        "applies the headers on the route's destinations that match (`http[].route[].headers`); \
+         meshform applies them to whole routes with applyToRoutes",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.config.appendRequestHeaders",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.config.removeRequestHeaders[]",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.config.appendResponseHeaders",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.config.removeResponseHeaders[]",
+    ),
+    // CORSPolicy
+    t("CORSPolicy", "spec.applyToRoutes[].route.labels"),
+    r(
+        "CORSPolicy",
+        "spec.applyToRoutes[].route.name",
+        "ignored by Gloo 2.2 and gone from its API since 2.3; select routes by labels",
+    ),
+    t("CORSPolicy", "spec.applyToRoutes[].route.namespace"),
+    t("CORSPolicy", "spec.applyToRoutes[].route.cluster"),
+    t("CORSPolicy", "spec.applyToRoutes[].route.workspace"),
+    r(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations",
+        "selects routes by their destinations; meshform selects them by labels, namespace, \
+         cluster and workspace",
+    ),
+    t("CORSPolicy", "spec.config.allowOrigins[].exact"),
+    t("CORSPolicy", "spec.config.allowOrigins[].prefix"),
+    t("CORSPolicy", "spec.config.allowOrigins[].regex"),
+    r(
+        "CORSPolicy",
+        "spec.config.allowOrigins[].suffix",
+        "a suffix origin match, which Gloo does not support and Istio's CORS origins lack",
+    ),
+    r(
+        "CORSPolicy",
+        "spec.config.allowOrigins[].ignoreCase",
+        "a case-insensitive origin match, which Istio's CORS origins lack",
+    ),
+    t("CORSPolicy", "spec.config.allowMethods[]"),
+    t("CORSPolicy", "spec.config.allowHeaders[]"),
+    t("CORSPolicy", "spec.config.exposeHeaders[]"),
+    t("CORSPolicy", "spec.config.maxAge"),
+    t("CORSPolicy", "spec.config.allowCredentials"),
     // ConnectionPolicy
     t(
         "ConnectionPolicy",
@@ -1171,6 +1260,30 @@ impl Untranslated for MirrorPolicySpec {
     }
 }
 
+impl Untranslated for HeaderManipulationPolicySpec {
+    fn untranslated(&self, out: &mut Vec<String>) {
+        route_selectors(&self.apply_to_routes, out);
+        if self.apply_to_route_destinations.is_some() {
+            out.push("spec.applyToRouteDestinations".into());
+        }
+    }
+}
+
+impl Untranslated for CorsPolicySpec {
+    fn untranslated(&self, out: &mut Vec<String>) {
+        route_selectors(&self.apply_to_routes, out);
+        let origins = self.config.iter().flat_map(|c| c.allow_origins.iter());
+        for (i, o) in origins.enumerate() {
+            if o.suffix.is_some() {
+                out.push(format!("spec.config.allowOrigins[{i}].suffix"));
+            }
+            if o.ignore_case {
+                out.push(format!("spec.config.allowOrigins[{i}].ignoreCase"));
+            }
+        }
+    }
+}
+
 impl Untranslated for OutlierDetectionPolicySpec {
     fn untranslated(&self, _: &mut Vec<String>) {}
 }
@@ -1287,6 +1400,10 @@ mod tests {
         let root = schema.as_value();
         let rel = path.strip_prefix("spec.").unwrap();
         let mut leaf = schema_at(root, rel).unwrap_or_else(|| panic!("{kind} {path}"));
+        // A CORS origin's `ignoreCase` is rejected when true.
+        if rel.ends_with(".ignoreCase") {
+            return build(rel, Value::from(true));
+        }
         // A whole list or map field gets one item.
         if let Some(i) = items(root, leaf) {
             let item = if properties(i).is_empty() {
@@ -1342,6 +1459,8 @@ mod tests {
             "FaultInjectionPolicy" => rejected_of::<FaultInjectionPolicySpec>(v),
             "RetryTimeoutPolicy" => rejected_of::<RetryTimeoutPolicySpec>(v),
             "MirrorPolicy" => rejected_of::<MirrorPolicySpec>(v),
+            "HeaderManipulationPolicy" => rejected_of::<HeaderManipulationPolicySpec>(v),
+            "CORSPolicy" => rejected_of::<CorsPolicySpec>(v),
             "OutlierDetectionPolicy" => rejected_of::<OutlierDetectionPolicySpec>(v),
             "LoadBalancerPolicy" => rejected_of::<LoadBalancerPolicySpec>(v),
             "ConnectionPolicy" => rejected_of::<ConnectionPolicySpec>(v),

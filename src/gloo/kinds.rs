@@ -84,7 +84,7 @@ catalog! {
         GraphQLPersistedQueryCachePolicy V2 => Nt("the EnvoyFilter for the GraphQL persisted query cache"),
     }
     "trafficcontrol.policy.gloo.solo.io" {
-        HeaderManipulationPolicy V2 => Nt("VirtualService `http[].headers`"),
+        HeaderManipulationPolicy V2 => T,
         MirrorPolicy V2 => T,
         LoadBalancerPolicy V2 => T,
         ProxyProtocolPolicy V2 => Nt("the EnvoyFilter for proxy protocol on the listeners"),
@@ -94,7 +94,7 @@ catalog! {
         HTTPBufferPolicy V2 => Nt("the EnvoyFilter for request buffering"),
     }
     "security.policy.gloo.solo.io" {
-        CORSPolicy V2 => Nt("VirtualService `http[].corsPolicy`"),
+        CORSPolicy V2 => T,
         ClientTLSPolicy V2 => Nt("DestinationRule `trafficPolicy.tls`"),
         AccessPolicy V2 => Nt("the AuthorizationPolicy (and PeerAuthentication) it grants access with"),
         ExtAuthPolicy V2 => Nt("the EnvoyFilter for external auth"),
@@ -412,6 +412,8 @@ mod tests {
             (super::super::RESILIENCE_V2, "FaultInjectionPolicy"),
             (super::super::RESILIENCE_V2, "RetryTimeoutPolicy"),
             (super::super::TRAFFICCONTROL_V2, "MirrorPolicy"),
+            (super::super::TRAFFICCONTROL_V2, "HeaderManipulationPolicy"),
+            (super::super::SECURITY_V2, "CORSPolicy"),
             (super::super::RESILIENCE_V2, "OutlierDetectionPolicy"),
             (super::super::RESILIENCE_V2, "ConnectionPolicy"),
             (super::super::TRAFFICCONTROL_V2, "LoadBalancerPolicy"),

@@ -35,6 +35,8 @@ pub const ADMIN_V2: &str = "admin.gloo.solo.io/v2";
 pub const RESILIENCE_V2: &str = "resilience.policy.gloo.solo.io/v2";
 /// apiVersion of Gloo's traffic control policies.
 pub const TRAFFICCONTROL_V2: &str = "trafficcontrol.policy.gloo.solo.io/v2";
+/// apiVersion of Gloo's security policies.
+pub const SECURITY_V2: &str = "security.policy.gloo.solo.io/v2";
 
 /// Identity and placement of a typed object.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +100,10 @@ pub struct Model {
     pub retry_timeout_policies: Vec<Typed<RetryTimeoutPolicySpec>>,
     /// MirrorPolicies.
     pub mirror_policies: Vec<Typed<MirrorPolicySpec>>,
+    /// HeaderManipulationPolicies.
+    pub header_policies: Vec<Typed<HeaderManipulationPolicySpec>>,
+    /// CORSPolicies.
+    pub cors_policies: Vec<Typed<CorsPolicySpec>>,
     /// OutlierDetectionPolicies.
     pub outlier_policies: Vec<Typed<OutlierDetectionPolicySpec>>,
     /// LoadBalancerPolicies.
@@ -399,6 +405,8 @@ enum Piece {
     FaultInjectionPolicy(Typed<FaultInjectionPolicySpec>),
     RetryTimeoutPolicy(Typed<RetryTimeoutPolicySpec>),
     MirrorPolicy(Typed<MirrorPolicySpec>),
+    HeaderManipulationPolicy(Typed<HeaderManipulationPolicySpec>),
+    CorsPolicy(Typed<CorsPolicySpec>),
     OutlierDetectionPolicy(Typed<OutlierDetectionPolicySpec>),
     LoadBalancerPolicy(Typed<LoadBalancerPolicySpec>),
     ConnectionPolicy(Typed<ConnectionPolicySpec>),
@@ -451,6 +459,8 @@ specs!(
     FaultInjectionPolicy(FaultInjectionPolicySpec),
     RetryTimeoutPolicy(RetryTimeoutPolicySpec),
     MirrorPolicy(MirrorPolicySpec),
+    HeaderManipulationPolicy(HeaderManipulationPolicySpec),
+    CorsPolicy(CorsPolicySpec),
     OutlierDetectionPolicy(OutlierDetectionPolicySpec),
     LoadBalancerPolicy(LoadBalancerPolicySpec),
     ConnectionPolicy(ConnectionPolicySpec),
@@ -477,6 +487,10 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
             typed(repo, i, o, diags).map(Piece::RetryTimeoutPolicy)
         }
         (TRAFFICCONTROL_V2, "MirrorPolicy") => typed(repo, i, o, diags).map(Piece::MirrorPolicy),
+        (TRAFFICCONTROL_V2, "HeaderManipulationPolicy") => {
+            typed(repo, i, o, diags).map(Piece::HeaderManipulationPolicy)
+        }
+        (SECURITY_V2, "CORSPolicy") => typed(repo, i, o, diags).map(Piece::CorsPolicy),
         (RESILIENCE_V2, "OutlierDetectionPolicy") => {
             typed(repo, i, o, diags).map(Piece::OutlierDetectionPolicy)
         }
@@ -551,6 +565,8 @@ impl Model {
                 Piece::FaultInjectionPolicy(t) => m.fault_policies.push(t),
                 Piece::RetryTimeoutPolicy(t) => m.retry_timeout_policies.push(t),
                 Piece::MirrorPolicy(t) => m.mirror_policies.push(t),
+                Piece::HeaderManipulationPolicy(t) => m.header_policies.push(t),
+                Piece::CorsPolicy(t) => m.cors_policies.push(t),
                 Piece::OutlierDetectionPolicy(t) => m.outlier_policies.push(t),
                 Piece::LoadBalancerPolicy(t) => m.load_balancer_policies.push(t),
                 Piece::ConnectionPolicy(t) => m.connection_policies.push(t),

@@ -957,6 +957,78 @@ pub struct MirrorConfig {
     pub percentage: Option<f64>,
 }
 
+/// HeaderManipulationPolicy spec (trafficcontrol.policy.gloo.solo.io/v2): the routes and the
+/// headers added to and removed from their requests and responses
+/// (docs/translation.md#headermanipulationpolicy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderManipulationPolicySpec {
+    /// Which routes; empty means every route of the workspace.
+    #[serde(default)]
+    pub apply_to_routes: Vec<RouteSelector>,
+    /// Which destinations of which routes (not translated).
+    #[serde(default)]
+    pub apply_to_route_destinations: Option<Box<serde_json::Value>>,
+    /// The header operations.
+    #[serde(default)]
+    pub config: Option<HeaderManipulationConfig>,
+}
+
+/// HeaderManipulationPolicy config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderManipulationConfig {
+    /// Headers removed before the response returns to the caller.
+    #[serde(default)]
+    pub remove_response_headers: Vec<String>,
+    /// Headers added before the response returns to the caller.
+    #[serde(default)]
+    pub append_response_headers: Labels,
+    /// Headers removed before the request is forwarded.
+    #[serde(default)]
+    pub remove_request_headers: Vec<String>,
+    /// Headers added before the request is forwarded.
+    #[serde(default)]
+    pub append_request_headers: Labels,
+}
+
+/// CORSPolicy spec (security.policy.gloo.solo.io/v2): the routes and their CORS settings
+/// (docs/translation.md#corspolicy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorsPolicySpec {
+    /// Which routes; empty means every route of the workspace.
+    #[serde(default)]
+    pub apply_to_routes: Vec<RouteSelector>,
+    /// The CORS settings.
+    #[serde(default)]
+    pub config: Option<CorsConfig>,
+}
+
+/// CORSPolicy config: Istio's CorsPolicy fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorsConfig {
+    /// Origins allowed: any matcher matching allows the origin.
+    #[serde(default)]
+    pub allow_origins: Vec<StringMatch>,
+    /// `Access-Control-Allow-Methods`.
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+    /// `Access-Control-Allow-Headers`.
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    /// `Access-Control-Expose-Headers`.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// `Access-Control-Max-Age`.
+    #[serde(default)]
+    pub max_age: Option<Duration>,
+    /// `Access-Control-Allow-Credentials`.
+    #[serde(default)]
+    pub allow_credentials: Option<bool>,
+}
+
 /// `applyToDestinations[]`: the destination objects a destination policy selects.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

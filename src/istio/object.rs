@@ -82,6 +82,12 @@ pub enum Template {
     HttpDirectResponse,
     /// `spec.http[#].route[#]`
     HttpRouteDestination,
+    /// `spec.http[#].headers`
+    HttpHeaders,
+    /// `spec.http[#].corsPolicy`
+    HttpCors,
+    /// `spec.config`
+    Config,
     /// `spec.http[#].matchers[#]`
     Matcher,
     /// `spec.http[#].forwardTo.pathRewrite`
@@ -156,6 +162,9 @@ impl Template {
             Template::HttpRedirect => "spec.http[#].redirect",
             Template::HttpDirectResponse => "spec.http[#].directResponse",
             Template::HttpRouteDestination => "spec.http[#].route[#]",
+            Template::HttpHeaders => "spec.http[#].headers",
+            Template::HttpCors => "spec.http[#].corsPolicy",
+            Template::Config => "spec.config",
             Template::Matcher => "spec.http[#].matchers[#]",
             Template::PathRewrite => "spec.http[#].forwardTo.pathRewrite",
             Template::RegexRewrite => "spec.http[#].forwardTo.regexRewrite",

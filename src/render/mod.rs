@@ -403,6 +403,7 @@ pub fn render(
     tracing::debug!("render: translated and finished at {:?}", start.elapsed());
     let mut diagnostics = all.diagnostics;
     diagnostics.extend(destination_policies::check(&ctx));
+    diagnostics.extend(route_table::check_header_cors_policies(&ctx));
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.

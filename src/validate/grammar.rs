@@ -74,6 +74,21 @@ pub enum GrammarError {
         /// The last line of the parser's message.
         reason: String,
     },
+    /// An empty header name in a header operation.
+    #[error("header name cannot be empty")]
+    EmptyHeaderName,
+    /// A `:`-prefixed header name where the operation takes none.
+    #[error("invalid header {0:?}: header cannot have \":\" prefix")]
+    PseudoHeader(String),
+    /// `host` where only a request's add or set may name it.
+    #[error("invalid header {0:?}: cannot set Host header")]
+    HostHeader(String),
+    /// A header value with control characters.
+    #[error("header value {0:?} contains control characters")]
+    HeaderValueControl(String),
+    /// A header value with a `%` that opens no `%VAR%`.
+    #[error("header value {0:?} has an unbalanced %; write a literal % as %%")]
+    HeaderValuePercent(String),
 }
 
 /// The message, for a finding.
@@ -393,6 +408,62 @@ pub fn is_token(s: &str) -> bool {
                         | b'~'
                 )
         })
+}
+
+/// Where a header operation acts, as istiod tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderOp {
+    /// `request.add` or `request.set`, which may name `:authority` and `host`.
+    RequestAddOrSet,
+    /// `request.remove` and every `response` operation.
+    Other,
+}
+
+/// The name of a header operation as istiod takes it (`ValidateHTTPHeaderWithAuthorityOperationName`
+/// for a request's add and set, `ValidateHTTPHeaderOperationName` for the rest): not empty, no
+/// `:` prefix (but `:authority` in a request's add or set), no `host` outside them.
+pub fn header_op_name(name: &str, op: HeaderOp) -> Result<(), GrammarError> {
+    if name.is_empty() {
+        return Err(GrammarError::EmptyHeaderName);
+    }
+    match op {
+        HeaderOp::RequestAddOrSet => {
+            if name.starts_with(':') && !name.eq_ignore_ascii_case(":authority") {
+                return Err(GrammarError::PseudoHeader(name.to_string()));
+            }
+        }
+        HeaderOp::Other => {
+            if name.eq_ignore_ascii_case("host") {
+                return Err(GrammarError::HostHeader(name.to_string()));
+            }
+            if name.starts_with(':') {
+                return Err(GrammarError::PseudoHeader(name.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A header value as istiod takes it (`ValidateHTTPHeaderValue`): no control characters but
+/// tab, and `%VAR%` balanced, a literal `%` written `%%`.
+pub fn header_value(v: &str) -> Result<(), GrammarError> {
+    if v.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(GrammarError::HeaderValueControl(v.to_string()));
+    }
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            continue;
+        }
+        if !chars.by_ref().any(|d| d == '%') {
+            return Err(GrammarError::HeaderValuePercent(v.to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// Istio's `host.Name.Matches`: do two (possibly wildcard) hosts overlap?

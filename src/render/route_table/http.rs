@@ -7,6 +7,7 @@ use super::delegation::{Action, FlatRoute};
 use super::destinations::{
     http_destinations, mirror_destination, route_destinations, Subsets, Written,
 };
+use super::headers_cors::Applied;
 use super::policies;
 use crate::diag::codes::Translate;
 use crate::gloo::types::*;
@@ -17,6 +18,7 @@ use serde_json::{json, Map, Value};
 pub(super) fn http_route(
     ctx: &Ctx<'_>,
     r: &FlatRoute<'_>,
+    applied: &Applied<'_>,
     cluster: &str,
     sources: &[Option<Labels>],
     subsets: &mut Subsets,
@@ -37,7 +39,9 @@ pub(super) fn http_route(
         Action::Redirect(rd) => redirect(ctx, r, rd, part).map(|m| {
             j.insert("redirect".into(), m);
         }),
-        Action::Forward(f) => forward(ctx, r, f, cluster, subsets, part).map(|m| j.extend(m)),
+        Action::Forward(f) => {
+            forward(ctx, r, f, applied, cluster, subsets, part).map(|m| j.extend(m))
+        }
     };
     if done.is_err() {
         // ROUTE_REPLACEMENT: "replaced with a 500 HTTP direct response" [C §5.1].
@@ -85,13 +89,15 @@ fn redirect(
 }
 
 /// The fields of a forwarding route: `rewrite`, `route`, and those of the route policies
-/// (`fault`, `timeout`, `retries`, `mirror`); `Err` has been reported. Redirects and direct
+/// (`fault`, `timeout`, `retries`, `mirror`, and `headers` and `corsPolicy` from `applied`);
+/// `Err` has been reported. Redirects and direct
 /// responses never reach a destination, so route policies leave them as they are
 /// (docs/translation.md#retrytimeoutpolicy).
 fn forward(
     ctx: &Ctx<'_>,
     r: &FlatRoute<'_>,
     f: &ForwardToAction,
+    applied: &Applied<'_>,
     cluster: &str,
     subsets: &mut Subsets,
     part: &mut Part,
@@ -128,6 +134,7 @@ fn forward(
     }
     retry_timeout_for(ctx, r, &mut j, part);
     mirror_for(ctx, r, cluster, subsets, &mut j, part);
+    applied.write(ctx, r, &mut j, part);
     Ok(j)
 }
 

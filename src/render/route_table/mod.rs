@@ -18,6 +18,7 @@
 
 mod delegation;
 mod destinations;
+mod headers_cors;
 mod http;
 mod l4;
 mod placement;
@@ -25,6 +26,7 @@ mod policies;
 
 pub(crate) use delegation::delegation_selectors;
 pub(crate) use destinations::{destination_refs, http_destination_refs, subset_rank, weights};
+pub(crate) use headers_cors::check as check_header_cors_policies;
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
@@ -48,7 +50,9 @@ struct Table<'a> {
     rt: &'a Rt,
     /// The HTTP routes, delegation flattened.
     routes: Vec<FlatRoute<'a>>,
-    /// The table and every child table its routes come from.
+    /// What HeaderManipulationPolicies and CORSPolicies give each route, by route.
+    applied: Vec<headers_cors::Applied<'a>>,
+    /// The table, every child table its routes come from and the policies of `applied`.
     sources: Vec<SourceRef>,
     /// Where each table (by repo object index) is in `sources`.
     source_at: Vec<(usize, usize)>,
@@ -67,12 +71,21 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     let instances = placement::instances(ctx, rt, own_ws, &mut part);
     let mut walk = Walk::new(own_ws, rt);
     let routes = delegation::flatten(ctx, rt, &mut walk, false, &mut part);
-    let (sources, source_at) = sources(ctx, rt, &routes);
+    let applied: Vec<headers_cors::Applied<'_>> = if instances.is_empty() {
+        Vec::new()
+    } else {
+        routes
+            .iter()
+            .map(|r| headers_cors::applied(ctx, r, &mut part))
+            .collect()
+    };
+    let (sources, source_at) = sources(ctx, rt, &routes, &applied);
     let table = Table {
         rt,
         sources,
         source_at,
         routes,
+        applied,
         annotations: rt
             .spec
             .virtual_service_annotations
@@ -186,15 +199,17 @@ fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str>
     Some(own_ws)
 }
 
-/// The sources of the table's VirtualServices: the table and the child tables of its routes,
-/// sorted; and where each table (by repo object index) is among them.
+/// The sources of the table's VirtualServices: the table, the child tables of its routes and
+/// the policies `applied` names, sorted; and where each (by repo object index) is among them.
 fn sources(
     ctx: &Ctx<'_>,
     rt: &Rt,
     routes: &[FlatRoute<'_>],
+    applied: &[headers_cors::Applied<'_>],
 ) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
     let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
         .chain(routes.iter().map(|r| &r.table.meta))
+        .chain(applied.iter().flat_map(headers_cors::Applied::policies))
         .map(|m| m.index)
         .collect();
     let mut tagged: Vec<(SourceRef, usize)> = tables
@@ -262,6 +277,21 @@ fn virtual_service_origins(
     );
     for (i, r) in table.routes.iter().enumerate() {
         http_route_origins(&mut o, i, r, table.source_of(r.table.meta.index), nsrc);
+        if let Some(a) = table.applied.get(i) {
+            for (at, from) in [
+                (Template::HttpHeaders, &a.headers),
+                (Template::HttpCors, &a.cors),
+            ] {
+                if let Some((meta, _)) = from {
+                    o.add(
+                        FieldAt::at(at, i),
+                        table.source_of(meta.index),
+                        FieldAt::key(Template::Config),
+                        false,
+                    );
+                }
+            }
+        }
     }
     for (i, &k) in tcp.iter().enumerate() {
         o.add(
@@ -399,7 +429,8 @@ fn virtual_service(
     let http: Vec<Value> = table
         .routes
         .iter()
-        .map(|r| http::http_route(ctx, r, cluster, &inst.sources, &mut subsets, part))
+        .zip(&table.applied)
+        .map(|(r, a)| http::http_route(ctx, r, a, cluster, &inst.sources, &mut subsets, part))
         .collect();
     if !http.is_empty() {
         spec.insert("http".into(), Value::Array(http));

@@ -5,7 +5,8 @@ use super::super::oldest::{oldest, Target};
 use super::super::{Ctx, Part};
 use super::delegation::FlatRoute;
 use crate::gloo::types::{
-    FaultInjectionPolicySpec, MirrorPolicySpec, RetryTimeoutPolicySpec, RouteSelector,
+    CorsPolicySpec, FaultInjectionPolicySpec, HeaderManipulationPolicySpec, MirrorPolicySpec,
+    RetryTimeoutPolicySpec, RouteSelector,
 };
 use crate::gloo::Typed;
 
@@ -33,6 +34,20 @@ impl RoutePolicy for RetryTimeoutPolicySpec {
 
 impl RoutePolicy for MirrorPolicySpec {
     const KIND: &'static str = "MirrorPolicy";
+    fn apply_to_routes(&self) -> &[RouteSelector] {
+        &self.apply_to_routes
+    }
+}
+
+impl RoutePolicy for HeaderManipulationPolicySpec {
+    const KIND: &'static str = "HeaderManipulationPolicy";
+    fn apply_to_routes(&self) -> &[RouteSelector] {
+        &self.apply_to_routes
+    }
+}
+
+impl RoutePolicy for CorsPolicySpec {
+    const KIND: &'static str = "CORSPolicy";
     fn apply_to_routes(&self) -> &[RouteSelector] {
         &self.apply_to_routes
     }

@@ -2,50 +2,13 @@
 //! on each of its destinations.
 
 use crate::diag::codes::Istio;
+use crate::validate::grammar::{self, HeaderOp};
 use crate::validate::rules::common::{arr, map};
 use crate::validate::rules::Ctx;
 use crate::validate::Loc;
 use serde_json::Value;
 
 impl Ctx<'_> {
-    /// A header value: no control characters and balanced `%VAR%` (`header_value_validator.go`).
-    fn header_value(&mut self, v: &str, p: &Loc<'_>) {
-        if v.chars().any(|c| c.is_control() && c != '\t') {
-            self.err(
-                Istio::Header,
-                p.clone(),
-                "header value contains control characters",
-            );
-            return;
-        }
-        // `%VAR%` must be balanced; a lone `%` is written `%%`.
-        let mut chars = v.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                continue;
-            }
-            if chars.peek() == Some(&'%') {
-                chars.next();
-                continue;
-            }
-            let mut closed = false;
-            for d in chars.by_ref() {
-                if d == '%' {
-                    closed = true;
-                    break;
-                }
-            }
-            if !closed {
-                self.err(
-                    Istio::Header,
-                    p.clone(),
-                    format!("header value {v:?} has an unbalanced %; write a literal % as %%"),
-                );
-                return;
-            }
-        }
-    }
-
     /// Item 36: the request and response header operations under `headers`.
     pub(super) fn header_ops(&mut self, h: &Value, p: &Loc<'_>) {
         if h.is_null() {
@@ -54,33 +17,30 @@ impl Ctx<'_> {
         for side in ["request", "response"] {
             let ops = &h[side];
             for op in ["set", "add"] {
+                let kind = if side == "request" {
+                    HeaderOp::RequestAddOrSet
+                } else {
+                    HeaderOp::Other
+                };
                 if let Some(m) = map(ops, op) {
                     for (name, val) in m {
                         let hp = p.key(side).key(op).key(name);
-                        let lower = name.to_ascii_lowercase();
-                        let bad = name.is_empty()
-                            || (side == "request"
-                                && name.starts_with(':')
-                                && lower != ":authority")
-                            || (side == "response" && (lower == "host" || name.starts_with(':')));
-                        if bad {
-                            self.err(
-                                Istio::Header,
-                                hp.clone(),
-                                format!("invalid header name {name:?} to {op}"),
-                            );
+                        if let Err(e) = grammar::header_op_name(name, kind) {
+                            self.err(Istio::Header, hp.clone(), format!("{e} (in {op})"));
                         }
-                        self.header_value(val.as_str().unwrap_or(""), &hp);
+                        if let Err(e) = grammar::header_value(val.as_str().unwrap_or("")) {
+                            self.err(Istio::Header, hp, e);
+                        }
                     }
                 }
             }
             for (i, name) in arr(ops, "remove").iter().enumerate() {
                 let name = name.as_str().unwrap_or("");
-                if name.eq_ignore_ascii_case("host") || name.starts_with(':') || name.is_empty() {
+                if let Err(e) = grammar::header_op_name(name, HeaderOp::Other) {
                     self.err(
                         Istio::Header,
                         p.key(side).key("remove").index(i),
-                        format!("invalid header name {name:?} to remove"),
+                        format!("{e} (in remove)"),
                     );
                 }
             }
