@@ -200,7 +200,7 @@ registry! {
         PolicyConflict = "policy-conflict": "Several policies of one kind select one route or destination port; Gloo applies the oldest.",
         PolicyServiceUnrouted = "policy-service-unrouted": "A destination policy selects a Service of the repo that no HTTP route sends to; meshform writes no DestinationRule for it.",
         PolicySelectsNothing = "policy-selects-nothing": "A destination policy selects no destination port of its workspace.",
-        PolicyValue = "policy-value": "A destination policy sets a value Gloo or Istio rejects.",
+        PolicyValue = "policy-value": "A policy sets a value Gloo or Istio rejects.",
         NoHosts = "no-hosts": "A VirtualDestination has no host.",
         NoPorts = "no-ports": "A VirtualDestination has no port.",
         NotInWorkspace = "not-in-workspace": "An object's namespace is in no Workspace, so Gloo does not translate it.",
