@@ -502,6 +502,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn header_operation_names_and_values() {
+        use HeaderOp::*;
+        assert!(header_op_name(":authority", RequestAddOrSet).is_ok());
+        assert!(header_op_name("Host", RequestAddOrSet).is_ok());
+        assert!(header_op_name(":path", RequestAddOrSet).is_err());
+        assert!(header_op_name("", RequestAddOrSet).is_err());
+        assert!(header_op_name("HOST", Other).is_err());
+        assert!(header_op_name(":authority", Other).is_err());
+        assert!(header_op_name("x-a", Other).is_ok());
+        assert!(header_value("100%% of %HOSTNAME%").is_ok());
+        assert!(header_value("50%").is_err());
+        assert!(header_value("%START_TIME%%").is_err());
+        assert!(header_value("a\tb").is_ok());
+        assert!(header_value("a\nb").is_err());
+    }
+
+    #[test]
     fn wildcard_domains() {
         for ok in [
             "reviews",
