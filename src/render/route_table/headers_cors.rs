@@ -186,7 +186,9 @@ const METHODS: [&str; 10] = [
 /// Istio's StringMatch of one origin: exact, prefix or regex. `None` for a suffix (rejected
 /// at typing) and for what Istio rejects.
 fn origin(o: &StringMatch) -> Option<Value> {
-    origin_problem(o).is_none().then_some(())?;
+    if origin_problem(o).is_some() {
+        return None;
+    }
     if let Some(e) = &o.exact {
         Some(json!({"exact": e}))
     } else if let Some(p) = &o.prefix {
@@ -457,8 +459,9 @@ mod tests {
                         "maxAge": "60s", "allowCredentials": false})
             )
         );
-        assert_eq!(max_age_problem(1_500_000_000).is_some(), true);
-        assert_eq!(max_age_problem(0).is_some(), true);
+        assert!(max_age_problem(1_500_000_000).is_some());
+        assert!(max_age_problem(60_000_000_000).is_none());
+        assert!(max_age_problem(0).is_some());
         assert_eq!(cors(&cfg(json!({}))), None);
     }
 
