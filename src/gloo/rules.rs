@@ -35,6 +35,8 @@ impl Rules for FaultInjectionPolicySpec {}
 impl Rules for OutlierDetectionPolicySpec {}
 impl Rules for LoadBalancerPolicySpec {}
 impl Rules for ConnectionPolicySpec {}
+impl Rules for FailoverPolicySpec {}
+impl Rules for ClientTlsPolicySpec {}
 
 fn push(out: &mut Vec<Broken>, field: &str, message: String, help: &'static str) {
     out.push(Broken {
