@@ -442,11 +442,8 @@ fn weights(m: &crate::gloo::types::LocalityMapping) -> Vec<u32> {
     let given: u32 = m.to.iter().filter_map(|t| t.weight).sum();
     let open = m.to.iter().filter(|t| t.weight.is_none()).count() as u32;
     let left = 100u32.saturating_sub(given);
-    let (each, mut extra) = if open == 0 {
-        (0, 0)
-    } else {
-        (left / open, left % open)
-    };
+    let each = left.checked_div(open).unwrap_or(0);
+    let mut extra = left.checked_rem(open).unwrap_or(0);
     m.to.iter()
         .map(|t| {
             t.weight.unwrap_or_else(|| {
@@ -737,7 +734,8 @@ fn failover_values(ctx: &Ctx<'_>, p: &Typed<FailoverPolicySpec>, out: &mut Vec<D
                     "write the zone the sub-zone is in",
                 );
             }
-            if !weighted && !(zone.is_empty() && sub_zone.is_empty()) {
+            let zoned = !zone.is_empty() || !sub_zone.is_empty();
+            if !weighted && zoned {
                 bad(
                     &format!("{f}.zone"),
                     format!("{f} names a zone, but a mapping without weights becomes Istio `failover`, which goes from region to region only"),
