@@ -183,7 +183,8 @@ fn applying<'p, T: DestinationPolicy>(
 }
 
 /// What the destination policies add to one port's `portLevelSettings[]` entry
-/// (`outlierDetection`, `loadBalancer`), and the policies it comes from. Conflicts are
+/// (`outlierDetection`, `loadBalancer` with `localityLbSetting`, `connectionPool`, `tls`), and
+/// the policies it comes from. Conflicts, and a failover without outlier detection, are
 /// reported into `part`.
 pub(crate) fn port_settings(
     ctx: &Ctx<'_>,
