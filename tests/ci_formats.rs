@@ -414,7 +414,11 @@ fn verbose_logs_meshform_phases_and_never_other_crates() {
         .run();
     r.exit(1);
     assert!(r.stderr.contains("DEBUG globset: "), "{}", r.stderr);
-    assert!(r.stderr.contains("DEBUG ignore::walk: ignoring "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("DEBUG ignore::walk: ignoring "),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains(" meshform::"), "{}", r.stderr);
 }
 
