@@ -148,7 +148,7 @@ fn values_message(f: &Path, e: &ValuesError) -> String {
 /// `--color`: when to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
-    /// When the stream written to is a terminal and NO_COLOR is not set.
+    /// When the stream written to is a terminal and NO_COLOR is unset or empty.
     Auto,
     /// Always, whatever NO_COLOR says.
     Always,
