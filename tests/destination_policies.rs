@@ -1,4 +1,5 @@
-//! Destination policies (OutlierDetectionPolicy, LoadBalancerPolicy) select destination ports
+//! Destination policies (OutlierDetectionPolicy, LoadBalancerPolicy, ConnectionPolicy,
+//! FailoverPolicy, ClientTLSPolicy) select destination ports
 //! by kind (SERVICE when unset), selector and port, or every destination of their workspace;
 //! their settings land in the port's `portLevelSettings[]` entry of the destination's
 //! DestinationRule, created for a Service that has none; of several policies of one kind on a
@@ -494,4 +495,380 @@ fn a_selected_service_no_http_route_sends_to_is_a_warning_not_silence() {
         "OutlierDetectionPolicy app/both selects Service app/api (cluster cluster1), which no HTTP route of the repo sends to",
     ]);
     assert!(!r.stderr.contains("Service app/web"), "{}", r.stderr);
+}
+
+fn failover(name: &str, select: &str, config: &str) -> String {
+    format!(
+        "apiVersion: resilience.policy.gloo.solo.io/v2
+kind: FailoverPolicy
+metadata: {{name: {name}, namespace: app}}
+spec:{select}
+  config:
+{config}
+"
+    )
+}
+
+const VD: &str = "\n  applyToDestinations: [{kind: VIRTUAL_DESTINATION, selector: {name: api}}]";
+const WEB: &str = "\n  applyToDestinations: [{selector: {name: web}, port: {number: 8080}}]";
+
+#[test]
+fn failover_shares_the_port_s_load_balancer_with_a_load_balancer_policy() {
+    // One weighted mapping: Istio `distribute`, the weight left to the unweighted locality,
+    // in the same `loadBalancer` object as the LoadBalancerPolicy's `simple`.
+    let d = repo(&[
+        &failover(
+            "spread",
+            VD,
+            "    localityMappings:
+    - from: {region: us-east-1, zone: us-east-1a}
+      to: [{region: us-east-1, weight: 80}, {region: us-west-2, zone: b, subZone: c}]",
+        ),
+        "apiVersion: trafficcontrol.policy.gloo.solo.io/v2
+kind: LoadBalancerPolicy
+metadata: {name: rr, namespace: app}
+spec:
+  applyToDestinations: [{kind: VIRTUAL_DESTINATION}]
+  config: {simple: ROUND_ROBIN}
+",
+        &outlier(
+            "od",
+            2,
+            "",
+            "\n  applyToDestinations: [{kind: VIRTUAL_DESTINATION}]",
+        ),
+    ]);
+    let r = render(&d);
+    let mut want = od(2);
+    want["loadBalancer"] = serde_json::json!({
+        "simple": "ROUND_ROBIN",
+        "localityLbSetting": {"enabled": true, "distribute": [{
+            "from": "us-east-1/us-east-1a/*",
+            "to": {"us-east-1/*": 80, "us-west-2/b/c": 20}}]}});
+    assert_eq!(
+        entries(r.success()),
+        vec![("app/api.global".to_string(), 80, want)]
+    );
+    assert!(
+        !r.stderr.contains("failover-without-outlier"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn mappings_without_weights_fail_over_by_region_and_priority_labels_become_failover_priority() {
+    let d = repo(&[
+        &failover(
+            "regions",
+            VD,
+            "    localityMappings:
+    - from: {region: us-east-1}
+      to: [{region: us-west-2}, {region: eu-west-1}]",
+        ),
+        &failover(
+            "labels",
+            WEB,
+            "    priorityLabels: {labels: [\"region=us-east-1\", \"zone=a\"]}",
+        ),
+        &outlier("od", 2, "", ""),
+    ]);
+    let r = render(&d);
+    let with = |loc: Value| {
+        let mut e = od(2);
+        e["loadBalancer"] = serde_json::json!({ "localityLbSetting": loc });
+        e
+    };
+    assert_eq!(
+        entries(r.success()),
+        sorted(
+            [
+                vec![(
+                    "app/api.global".to_string(),
+                    80,
+                    with(serde_json::json!({"enabled": true, "failover": [
+                        {"from": "us-east-1", "to": "us-west-2"},
+                        {"from": "us-east-1", "to": "eu-west-1"}]}))
+                )],
+                web(
+                    8080,
+                    with(serde_json::json!({"enabled": true,
+                        "failoverPriority": ["region=us-east-1", "zone=a"]}))
+                ),
+                web(9090, od(2)),
+            ]
+            .concat()
+        )
+    );
+}
+
+#[test]
+fn failover_without_outlier_detection_on_the_port_is_a_warning() {
+    // A weighted mapping distributes whether or not endpoints are ejected: no warning for it.
+    let d = repo(&[
+        &failover("bare", VD, "    localityMappings: []"),
+        &failover(
+            "weighted",
+            WEB,
+            "    localityMappings:
+    - from: {region: a}
+      to: [{region: b, weight: 100}]",
+        ),
+    ]);
+    let r = render(&d);
+    assert_eq!(
+        entries(r.success())[0],
+        (
+            "app/api.global".to_string(),
+            80,
+            serde_json::json!({"loadBalancer": {"localityLbSetting": {"enabled": true}}})
+        )
+    );
+    r.stderr_has(&[
+        "warning[failover-without-outlier]",
+        "FailoverPolicy app/bare applies to port 80 of VirtualDestination app/api, which no OutlierDetectionPolicy selects",
+        "add an OutlierDetectionPolicy",
+    ]);
+    assert!(!r.stderr.contains("app/weighted"), "{}", r.stderr);
+}
+
+#[test]
+fn failover_values_gloo_or_istio_rejects_are_errors_at_the_field() {
+    let d = repo(&[
+        &failover(
+            "es",
+            "\n  applyToDestinations: [{kind: EXTERNAL_SERVICE}]",
+            "    localityMappings: []",
+        ),
+        &failover(
+            "sum",
+            VD,
+            "    localityMappings:
+    - from: {region: a}
+      to: [{region: b, weight: 60}, {region: c, weight: 30}]
+    - from: {region: c}
+      to: [{region: a}]",
+        ),
+        &failover(
+            "zones",
+            WEB,
+            "    localityMappings:
+    - from: {region: a, zone: z}
+      to: [{region: a}]",
+        ),
+        &failover(
+            "mixed",
+            WEB,
+            "    priorityLabels: {labels: [region, \"zone=a\", \"\"]}",
+        ),
+    ]);
+    render(&d).fails(
+        1,
+        &[
+            "error[policy-value]",
+            "FailoverPolicy selects ExternalServices, which Gloo does not fail over",
+            "the weights of spec.config.localityMappings[0] add up to 90; they must add up to 100",
+            "spec.config.localityMappings[1] has no weights while other mappings have",
+            "names a zone, but a mapping without weights becomes Istio `failover`",
+            "fails over from region a to itself",
+            "priority label `zone=a` mixes label keys and `key=value` pairs",
+            "priority label is empty or has no key",
+            "--> policies.yaml:5:",
+        ],
+    );
+}
+
+#[test]
+fn priority_labels_beside_mappings_are_ignored_with_a_warning() {
+    let d = repo(&[
+        &failover(
+            "both",
+            VD,
+            "    localityMappings:
+    - from: {region: a}
+      to: [{region: b}]
+    priorityLabels: {labels: [region]}",
+        ),
+        &outlier("od", 2, "", VD),
+    ]);
+    let r = render(&d);
+    let out = r.success();
+    assert!(!out.contains("failoverPriority"), "{out}");
+    r.stderr_has(&[
+        "warning[policy-ignored]",
+        "Gloo uses the mappings and ignores the priority labels",
+        "--> policies.yaml:10:",
+    ]);
+}
+
+#[test]
+fn unknown_fields_of_the_new_kinds_are_input_errors() {
+    render(&repo(&[&failover(
+        "f",
+        VD,
+        "    localityMappings: [{from: {region: a, city: x}, to: [{region: b}]}]",
+    )]))
+    .input_error(&["city"]);
+    render(&repo(&[&client_tls("t", VD, "disable: {now: true}")])).input_error(&["now"]);
+}
+
+fn client_tls(name: &str, select: &str, mode: &str) -> String {
+    format!(
+        "apiVersion: security.policy.gloo.solo.io/v2
+kind: ClientTLSPolicy
+metadata: {{name: {name}, namespace: app}}
+spec:{select}
+  {mode}
+"
+    )
+}
+
+/// Each DestinationRule's port-level `tls` as `(namespace/host, port, tls)`, sorted.
+fn tls(out: &str) -> Vec<(String, u64, Value)> {
+    let mut v = Vec::new();
+    for doc in out.split("\n---\n") {
+        let y: Value = serde_saphyr::from_str(doc).expect("rendered YAML");
+        if y["kind"] != "DestinationRule" {
+            continue;
+        }
+        let at = format!(
+            "{}/{}",
+            y["metadata"]["namespace"].as_str().unwrap_or_default(),
+            y["spec"]["host"].as_str().unwrap_or_default()
+        );
+        for e in y["spec"]["trafficPolicy"]["portLevelSettings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let port = e["port"]["number"].as_u64().unwrap_or(0);
+            v.push((at.clone(), port, e["tls"].clone()));
+        }
+    }
+    v.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    v
+}
+
+#[test]
+fn client_tls_replaces_the_destination_s_tls_on_the_selected_ports() {
+    // SIMPLE on the Service web's port 8080, SNI its host; ISTIO_MUTUAL on the
+    // VirtualDestination keeps its own settings; MUTUAL replaces an HTTPS ExternalService's
+    // SIMPLE, with the policy's SNI.
+    let d = repo(&[
+        &client_tls("web", WEB, "simple: {config: {credentialName: web-ca}}"),
+        &client_tls("api", VD, "istioMutual: {}"),
+        &client_tls(
+            "db",
+            "\n  applyToDestinations: [{kind: EXTERNAL_SERVICE}]",
+            "mutual: {config: {credentialName: db-client, sni: sni.db.example.com}}",
+        ),
+        "apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: db, namespace: app}
+spec:
+  hosts: [db.example.com]
+  ports: [{name: https, number: 443, protocol: HTTPS}]
+",
+    ]);
+    let got = tls(render(&d).success());
+    let want_web = serde_json::json!({"mode": "SIMPLE", "credentialName": "web-ca",
+        "sni": "web.app.svc.cluster.local"});
+    assert_eq!(
+        got,
+        vec![
+            (
+                "app/api.global".to_string(),
+                80,
+                serde_json::json!({"mode": "ISTIO_MUTUAL"})
+            ),
+            (
+                "app/db.example.com".to_string(),
+                443,
+                serde_json::json!({"mode": "MUTUAL", "credentialName": "db-client",
+                    "sni": "sni.db.example.com"})
+            ),
+            (
+                "app/web.app.svc.cluster.local".to_string(),
+                8080,
+                want_web.clone()
+            ),
+            (
+                "istio-gateways/db.example.com".to_string(),
+                443,
+                serde_json::json!({"mode": "MUTUAL", "credentialName": "db-client",
+                    "sni": "sni.db.example.com"})
+            ),
+            (
+                "istio-gateways/web.app.svc.cluster.local".to_string(),
+                8080,
+                want_web
+            ),
+        ]
+    );
+}
+
+#[test]
+fn client_tls_modes_gloo_or_istio_rejects_are_errors() {
+    let d = repo(&[
+        &client_tls("none", VD, ""),
+        &client_tls("two", VD, "disable: {}\n  istioMutual: {}"),
+        &client_tls("nocert", WEB, "mutual: {config: {sni: web}}"),
+    ]);
+    render(&d).fails(
+        1,
+        &[
+            "error[policy-value]",
+            "ClientTLSPolicy sets no mode; Gloo requires one of disable, simple, mutual and istioMutual",
+            "ClientTLSPolicy sets both disable and istioMutual; Gloo takes one mode",
+            "mutual TLS without config.credentialName",
+        ],
+    );
+}
+
+#[test]
+fn a_changed_failover_policy_shows_in_diff_as_the_rule_field_it_changed_from_the_policy() {
+    let t = TempRepo::new();
+    t.git(&["init", "-q", "-b", "main"]);
+    copy_tree(
+        &root().join("fixtures/features/virtual-destination"),
+        t.path(),
+    );
+    t.remove("virtualdestination.yaml");
+    t.write("workspace.yaml", APP);
+    let policy = failover(
+        "spread",
+        VD,
+        "    localityMappings:
+    - from: {region: a}
+      to: [{region: b, weight: 100}]",
+    );
+    t.write("app/failover.yaml", &policy);
+    t.commit("base");
+    t.write(
+        "app/failover.yaml",
+        policy.replace("from: {region: a}", "from: {region: z}"),
+    );
+    let v = meshform()
+        .current_dir(t.path())
+        .args(["diff", "--format", "json"])
+        .run()
+        .exit(0)
+        .json();
+    let objs = v["objects"].as_array().expect("objects");
+    assert_eq!(objs.len(), 1, "{v:#}");
+    let o = &objs[0];
+    assert_eq!(o["kind"], "DestinationRule");
+    assert_eq!(
+        o["changedPaths"],
+        serde_json::json!([
+            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.localityLbSetting.distribute[0].from"
+        ])
+    );
+    let files: Vec<&str> = o["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["file"].as_str())
+        .collect();
+    assert!(files.contains(&"app/failover.yaml"), "{o:#}");
 }

@@ -8,7 +8,7 @@
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
 //! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 and the policy
-//!   examples PW1–PW7 match tests/expected/E*.yaml and PW*.yaml.
+//!   examples PW1–PW10 match tests/expected/E*.yaml and PW*.yaml.
 
 mod support;
 use support::{fixture_dirs, meshform, root};
@@ -505,6 +505,21 @@ fn example_pw6_header_manipulation() {
 #[test]
 fn example_pw1_outlier_detection_on_a_virtual_destination() {
     assert_example("PW1");
+}
+
+#[test]
+fn example_pw8_connection_policy_on_a_service() {
+    assert_example("PW8");
+}
+
+#[test]
+fn example_pw9_weighted_failover_distributes() {
+    assert_example("PW9");
+}
+
+#[test]
+fn example_pw10_failover_by_priority_labels() {
+    assert_example("PW10");
 }
 
 #[test]

@@ -1,11 +1,17 @@
 //! `meshform check`: runs the policies and Istio validation and reports the findings.
+//!
+//! In the CI formats (`json`, `sarif`, `github`) paths are relative to the git work tree's
+//! root ([`report_prefix`]), and input errors are reported like findings, on stdout, as well
+//! as on stderr (docs/ci.md#report-paths).
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
+use super::common::{print_load_errors, print_stdout, report_prefix, Color, SourceArgs};
 use super::Exit;
-use crate::diag::Severity;
-use crate::pipeline;
+use crate::diag::{Diagnostic, Severity};
+use crate::pipeline::{self, Outcome};
 use crate::render::Keep;
 use crate::report;
+use std::io::IsTerminal;
+use std::time::Instant;
 
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,79 +31,65 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Report format on stdout.
+    /// Report format on stdout. In json, sarif and github, paths are relative to the git
+    /// repository's root, and input errors are reported too (exit 2).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Colour the text format: `auto` when the output is a terminal and NO_COLOR is unset.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
 }
 
 /// Runs `check`: exit 0 when clean or only warnings, 1 on errors, 2 on bad input or a broken
 /// policy.
 pub fn run(args: Args) -> Exit {
+    let origin = args.source.origin();
     let mut opts = match args.source.options() {
         Ok(o) => o,
-        Err(d) => {
-            print_diagnostics(&[d], &[], 1);
-            return Exit::Error;
-        }
+        Err(d) => return input_errors(&args, &origin, vec![d]),
     };
     // Only findings are reported: rendered objects are validated and dropped.
     opts.render.keep = Keep::Findings;
-    let origin = args.source.origin();
-    let outcome = match pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts)) {
+    let start = Instant::now();
+    let outcome = pipeline::load(&origin, &opts).and_then(|r| {
+        tracing::info!(
+            "loaded {}: {} file(s), {} object(s), cluster(s) {} in {:?}",
+            pipeline::describe(&origin),
+            r.files.len(),
+            r.objects.len(),
+            r.clusters.join(", "),
+            start.elapsed()
+        );
+        pipeline::run(r, &opts)
+    });
+    let outcome = match outcome {
         Ok(o) => o,
-        Err(e) => {
-            let diags = e.into_diagnostics();
-            print_load_errors(&origin, &diags);
-            eprintln!(
-                "error: {} problem(s) in the input or the policies",
-                diags.len()
-            );
-            return Exit::Error;
-        }
+        Err(e) => return input_errors(&args, &origin, e.into_diagnostics()),
     };
-    let f = &outcome.findings;
+    tracing::info!(
+        "checked: {} policies, {} object(s) rendered and validated, {} finding(s) in {:?}",
+        outcome.policies,
+        outcome.rendered,
+        outcome.findings.len(),
+        start.elapsed()
+    );
     let text = match args.format {
-        Format::Text => {
-            let mut t =
-                report::text::render(f, &outcome.repo.files, outcome.repo.limits.max_diagnostics);
-            t.push_str(&format!(
-                "{} error(s), {} warning(s), {} info(s); {} suppressed by exemptions; {} object(s), {} polic(ies)\n",
-                outcome.count(Severity::Error),
-                outcome.count(Severity::Warning),
-                outcome.count(Severity::Info),
-                outcome.suppressed.len(),
-                outcome.repo.objects.len(),
-                outcome.policies
-            ));
-            for d in &outcome.suppressed {
-                let at = d
-                    .location
-                    .as_ref()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default();
-                t.push_str(&format!(
-                    "suppressed: {at}: {}[{}]: {}{}\n",
-                    d.severity,
-                    d.code,
-                    d.message,
-                    d.help
-                        .as_ref()
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default()
-                ));
-            }
-            t
-        }
-        Format::Json => report::json::render(
-            f,
-            &outcome.suppressed,
-            report::json::Summary {
+        Format::Text => text_report(
+            &outcome,
+            args.color.enabled(std::io::stdout().is_terminal()),
+        ),
+        Format::Json | Format::Sarif | Format::Github => {
+            let prefix = report_prefix(&args.source.path);
+            let mut findings = outcome.findings.clone();
+            let mut suppressed = outcome.suppressed.clone();
+            report::rebase(&mut findings, &prefix);
+            report::rebase(&mut suppressed, &prefix);
+            let summary = report::json::Summary {
                 objects: outcome.repo.objects.len(),
                 policies: outcome.policies,
-            },
-        ),
-        Format::Sarif => report::sarif::render(f, &crate::policy::descriptions()),
-        Format::Github => report::github::render(f),
+            };
+            ci_report(&args, &prefix, &findings, &suppressed, summary)
+        }
     };
     print_stdout(&text);
     let exit = if outcome.has_errors() {
@@ -109,4 +101,97 @@ pub fn run(args: Args) -> Exit {
     // 10,000-object check, docs/performance.md).
     std::mem::forget(outcome);
     exit
+}
+
+/// The text report: the findings with their source lines, the counts, the suppressed ones.
+fn text_report(outcome: &Outcome, color: bool) -> String {
+    let mut t = report::text::render_styled(
+        &outcome.findings,
+        &outcome.repo.files,
+        outcome.repo.limits.max_diagnostics,
+        color,
+    );
+    t.push_str(&format!(
+        "{} error(s), {} warning(s), {} info(s); {} suppressed by exemptions; {} object(s), {} polic(ies)\n",
+        outcome.count(Severity::Error),
+        outcome.count(Severity::Warning),
+        outcome.count(Severity::Info),
+        outcome.suppressed.len(),
+        outcome.repo.objects.len(),
+        outcome.policies
+    ));
+    for d in &outcome.suppressed {
+        let at = d
+            .location
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_default();
+        t.push_str(&format!(
+            "suppressed: {at}: {}[{}]: {}{}\n",
+            d.severity,
+            d.code,
+            d.message,
+            d.help
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        ));
+    }
+    t
+}
+
+/// A report in one of the CI formats, of findings whose paths are already rebased on `prefix`.
+fn ci_report(
+    args: &Args,
+    prefix: &str,
+    findings: &[Diagnostic],
+    suppressed: &[Diagnostic],
+    summary: report::json::Summary,
+) -> String {
+    match args.format {
+        Format::Json => report::json::render(findings, suppressed, summary),
+        Format::Sarif => {
+            // A finding without a place (a git error, an unknown --cluster) is shown at the
+            // repo's meshform.yaml when it has one.
+            let config = crate::config::FILE_NAME;
+            let unlocated = args
+                .source
+                .path
+                .join(config)
+                .is_file()
+                .then(|| report::rebased(prefix, config));
+            report::sarif::render(
+                findings,
+                &crate::policy::descriptions(),
+                unlocated.as_deref(),
+            )
+        }
+        Format::Github | Format::Text => report::github::render(findings),
+    }
+}
+
+/// Reports input errors: always on stderr as text; in a CI format also on stdout, as that
+/// format's report, so CI annotates them. Exit 2 either way.
+fn input_errors(args: &Args, origin: &crate::source::Origin, mut diags: Vec<Diagnostic>) -> Exit {
+    print_load_errors(
+        origin,
+        &diags,
+        args.color.enabled(std::io::stderr().is_terminal()),
+    );
+    eprintln!(
+        "error: {} problem(s) in the input or the policies",
+        diags.len()
+    );
+    if args.format != Format::Text {
+        let prefix = report_prefix(&args.source.path);
+        report::rebase(&mut diags, &prefix);
+        print_stdout(&ci_report(
+            args,
+            &prefix,
+            &diags,
+            &[],
+            report::json::Summary::default(),
+        ));
+    }
+    Exit::Error
 }

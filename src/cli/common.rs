@@ -145,9 +145,66 @@ fn values_message(f: &Path, e: &ValuesError) -> String {
     }
 }
 
+/// `--color`: when to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// When the stream written to is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always, whatever NO_COLOR says.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Color {
+    /// Whether to colour a stream that is (`terminal`) or is not a terminal.
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// The directory that report paths of `path` are relative to, as a prefix (`""` or
+/// `dir/sub`, `/` separators): the root of the git work tree holding `path`; outside one, the
+/// current directory when `path` is inside it; else `path` itself (docs/ci.md#report-paths).
+pub fn report_prefix(path: &Path) -> String {
+    let Ok(abs) = std::fs::canonicalize(path) else {
+        return String::new();
+    };
+    let git_root = git2::Repository::discover(&abs)
+        .ok()
+        .and_then(|r| r.workdir().and_then(|w| std::fs::canonicalize(w).ok()));
+    let root = git_root.or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok())
+    });
+    root.and_then(|r| abs.strip_prefix(r).ok().map(|p| p.to_path_buf()))
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_default()
+}
+
 /// Prints diagnostics to stderr, capped.
 pub fn print_diagnostics(diags: &[Diagnostic], files: &[SourceText], cap: usize) {
-    let text = crate::report::text::render(diags, files, cap);
+    print_diagnostics_styled(diags, files, cap, false);
+}
+
+/// Prints diagnostics to stderr, capped, in colour when `color`.
+pub fn print_diagnostics_styled(
+    diags: &[Diagnostic],
+    files: &[SourceText],
+    cap: usize,
+    color: bool,
+) {
+    let text = crate::report::text::render_styled(diags, files, cap, color);
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
@@ -168,8 +225,8 @@ pub fn print_stream(stream: &crate::render::Stream) {
 
 /// Prints load errors with source lines, reading the files they name from `origin` as the
 /// loader reads sources (`source::read_file`: only files inside the repo, a link only when it
-/// stays inside, at most the default `limits.fileSize`).
-pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
+/// stays inside, at most the default `limits.fileSize`); in colour when `color`.
+pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic], color: bool) {
     let limits = Limits::default();
     let mut files: Vec<SourceText> = Vec::new();
     for d in diags {
@@ -187,5 +244,5 @@ pub fn print_load_errors(origin: &Origin, diags: &[Diagnostic]) {
             });
         }
     }
-    print_diagnostics(diags, &files, limits.max_diagnostics);
+    print_diagnostics_styled(diags, &files, limits.max_diagnostics, color);
 }

@@ -1,7 +1,7 @@
 //! `meshform diff`: the rendered output of two revisions, compared.
 
 use super::common::{
-    print_diagnostics, print_load_errors, print_stdout, IstioApiArg, SourceArgs, ValidateArg,
+    print_diagnostics, print_load_errors, print_stdout, Color, IstioApiArg, SourceArgs, ValidateArg,
 };
 use super::Exit;
 use crate::diff::{self, DiffOptions, Side};
@@ -22,17 +22,6 @@ pub enum Format {
     Markdown,
     /// One JSON document for bots.
     Json,
-}
-
-/// When to colour text output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Color {
-    /// When stdout is a terminal and NO_COLOR is not set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
 }
 
 /// Arguments of `diff`.
@@ -198,7 +187,12 @@ pub fn run(args: Args) -> Exit {
         Ok(b) => Repo::load_after(&head_origin, &opts.load, b),
         Err(_) => Repo::load(&head_origin, &opts.load),
     };
-    tracing::debug!("diff: both loaded in {:?}", start.elapsed());
+    tracing::info!(
+        "loaded the base ({}) and the head ({}) in {:?}",
+        base_side.describe(),
+        head_side.describe(),
+        start.elapsed()
+    );
     // A side with no manifests at all failed to load (a base before the repo existed shows the
     // head as all added; a head without manifests is an input error).
     let some = |r: Result<Repo, LoadError>, o: &Origin| match r {
@@ -233,7 +227,11 @@ pub fn run(args: Args) -> Exit {
         Ok(h) => h,
         Err(e) => {
             let diags = e.into_diagnostics();
-            print_load_errors(&head_origin, &diags);
+            print_load_errors(
+                &head_origin,
+                &diags,
+                args.color.enabled(std::io::stderr().is_terminal()),
+            );
             eprintln!(
                 "error: the head ({}) failed to render: {} problem(s); nothing compared",
                 head_side.describe(),
@@ -254,7 +252,7 @@ pub fn run(args: Args) -> Exit {
             (None, Some(diags))
         }
     };
-    tracing::debug!("diff: both rendered in {:?}", start.elapsed());
+    tracing::info!("rendered and checked both in {:?}", start.elapsed());
     let report = diff::build(
         base_side,
         head_side,
@@ -267,14 +265,7 @@ pub fn run(args: Args) -> Exit {
     );
     let text = match args.format {
         Format::Text => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            diff::text::render(&report, color)
+            diff::text::render(&report, args.color.enabled(std::io::stdout().is_terminal()))
         }
         Format::Markdown => markdown::render(
             &report,
@@ -285,7 +276,7 @@ pub fn run(args: Args) -> Exit {
         ),
         Format::Json => diff::json::render(&report),
     };
-    tracing::debug!("diff: compared and formatted in {:?}", start.elapsed());
+    tracing::info!("compared and formatted in {:?}", start.elapsed());
     print_stdout(&text);
     let exit = if args.exit_code && report.has_changes() {
         Exit::Findings

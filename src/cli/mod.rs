@@ -1,7 +1,8 @@
 //! Command-line front end: argument parsing, logging to stderr, exit codes.
 //!
 //! Exit codes follow ripgrep and kubectl diff: 0 clean, 1 findings (policy errors, or a diff
-//! with `--exit-code`), 2 usage or input errors. Nothing is written to stdout on error.
+//! with `--exit-code`), 2 usage or input errors. Nothing is written to stdout on error, but
+//! for `check` in a CI format (`json`, `sarif`, `github`), whose report then holds the errors.
 
 mod argocd;
 mod check;
@@ -37,7 +38,8 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, Parser)]
 #[command(name = "meshform", version, about, propagate_version = true)]
 pub struct Cli {
-    /// More logging on stderr (-v info, -vv debug). RUST_LOG overrides.
+    /// More logging on stderr: -v meshform's phases, -vv its debug lines. RUST_LOG (which can
+    /// name other crates) replaces both.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// The command.
@@ -101,16 +103,22 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
-/// Logs go to stderr only: stdout carries manifests for Argo CD (crates.md §1.8).
+/// Logs go to stderr only: stdout carries manifests for Argo CD. `-v` shows meshform's phases
+/// (info), `-vv` its debug lines; other crates log only through `RUST_LOG`, which, when set,
+/// replaces these levels (docs/ci.md#logging).
 fn init_logging(verbose: u8) {
     use std::io::IsTerminal;
-    let default = match verbose {
+    let level = match verbose {
         0 => "warn",
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| tracing_subscriber::EnvFilter::try_new(v).ok());
+    let filter =
+        from_env.unwrap_or_else(|| tracing_subscriber::EnvFilter::new(format!("meshform={level}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

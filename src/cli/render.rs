@@ -105,7 +105,16 @@ pub fn run(args: Args) -> Exit {
         Keep::Nodes
     };
     let origin = args.source.origin();
+    let start = std::time::Instant::now();
     let loaded = pipeline::load(&origin, &opts).and_then(|r| {
+        tracing::info!(
+            "loaded {}: {} file(s), {} object(s), cluster(s) {} in {:?}",
+            pipeline::describe(&origin),
+            r.files.len(),
+            r.objects.len(),
+            r.clusters.join(", "),
+            start.elapsed()
+        );
         let stdout = args.out_dir.is_none() && !args.all_clusters;
         if stdout && opts.render.clusters.is_empty() && r.clusters.len() > 1 {
             return Err(LoadError::Invalid(vec![several_clusters(&r.clusters)]));
@@ -116,11 +125,18 @@ pub fn run(args: Args) -> Exit {
         Ok(o) => o,
         Err(e) => {
             let diags = e.into_diagnostics();
-            print_load_errors(&origin, &diags);
+            print_load_errors(&origin, &diags, false);
             eprintln!("error: {} problem(s); nothing rendered", diags.len());
             return Exit::Error;
         }
     };
+    tracing::info!(
+        "rendered and validated {} object(s), {} policies, {} finding(s) in {:?}",
+        outcome.rendered,
+        outcome.policies,
+        outcome.findings.len(),
+        start.elapsed()
+    );
     let cap = outcome.repo.limits.max_diagnostics;
     let shown = outcome.shown();
     print_diagnostics(&shown, &outcome.repo.files, cap);

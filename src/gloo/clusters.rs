@@ -181,6 +181,18 @@ pub fn undeclared(repo: &Repo, model: &Model) -> Vec<Diagnostic> {
                 .connection_policies
                 .iter()
                 .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
+        )
+        .chain(
+            model
+                .failover_policies
+                .iter()
+                .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
+        )
+        .chain(
+            model
+                .client_tls_policies
+                .iter()
+                .map(|t| (&t.meta, &t.spec.apply_to_destinations)),
         );
     for (meta, selectors) in dest_policies {
         for (i, d) in selectors.iter().enumerate() {

@@ -79,6 +79,11 @@ fn kind_schemas() -> Vec<(&'static str, schemars::Schema)> {
             "ConnectionPolicy",
             schemars::schema_for!(ConnectionPolicySpec),
         ),
+        ("FailoverPolicy", schemars::schema_for!(FailoverPolicySpec)),
+        (
+            "ClientTLSPolicy",
+            schemars::schema_for!(ClientTlsPolicySpec),
+        ),
     ]
 }
 
@@ -978,6 +983,80 @@ pub const FIELDS: &[Field] = &[
     t("ConnectionPolicy", "spec.config.http.idleTimeout"),
     t("ConnectionPolicy", "spec.config.http.maxRequests"),
     t("ConnectionPolicy", "spec.config.http.maxPendingRequests"),
+    // FailoverPolicy
+    t(
+        "FailoverPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t("FailoverPolicy", "spec.applyToDestinations[].selector.name"),
+    t(
+        "FailoverPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "FailoverPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "FailoverPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("FailoverPolicy", "spec.applyToDestinations[].kind"),
+    t("FailoverPolicy", "spec.applyToDestinations[].port.number"),
+    t("FailoverPolicy", "spec.applyToDestinations[].port.name"),
+    t(
+        "FailoverPolicy",
+        "spec.config.localityMappings[].from.region",
+    ),
+    t("FailoverPolicy", "spec.config.localityMappings[].from.zone"),
+    t(
+        "FailoverPolicy",
+        "spec.config.localityMappings[].from.subZone",
+    ),
+    t(
+        "FailoverPolicy",
+        "spec.config.localityMappings[].to[].region",
+    ),
+    t("FailoverPolicy", "spec.config.localityMappings[].to[].zone"),
+    t(
+        "FailoverPolicy",
+        "spec.config.localityMappings[].to[].subZone",
+    ),
+    t(
+        "FailoverPolicy",
+        "spec.config.localityMappings[].to[].weight",
+    ),
+    t("FailoverPolicy", "spec.config.priorityLabels.labels[]"),
+    // ClientTLSPolicy
+    t(
+        "ClientTLSPolicy",
+        "spec.applyToDestinations[].selector.labels",
+    ),
+    t(
+        "ClientTLSPolicy",
+        "spec.applyToDestinations[].selector.name",
+    ),
+    t(
+        "ClientTLSPolicy",
+        "spec.applyToDestinations[].selector.namespace",
+    ),
+    t(
+        "ClientTLSPolicy",
+        "spec.applyToDestinations[].selector.cluster",
+    ),
+    t(
+        "ClientTLSPolicy",
+        "spec.applyToDestinations[].selector.workspace",
+    ),
+    t("ClientTLSPolicy", "spec.applyToDestinations[].kind"),
+    t("ClientTLSPolicy", "spec.applyToDestinations[].port.number"),
+    t("ClientTLSPolicy", "spec.applyToDestinations[].port.name"),
+    t("ClientTLSPolicy", "spec.disable"),
+    t("ClientTLSPolicy", "spec.istioMutual"),
+    t("ClientTLSPolicy", "spec.simple.config.sni"),
+    t("ClientTLSPolicy", "spec.simple.config.credentialName"),
+    t("ClientTLSPolicy", "spec.mutual.config.sni"),
+    t("ClientTLSPolicy", "spec.mutual.config.credentialName"),
     // LoadBalancerPolicy
     t(
         "LoadBalancerPolicy",
@@ -1292,6 +1371,14 @@ impl Untranslated for ConnectionPolicySpec {
     fn untranslated(&self, _: &mut Vec<String>) {}
 }
 
+impl Untranslated for FailoverPolicySpec {
+    fn untranslated(&self, _: &mut Vec<String>) {}
+}
+
+impl Untranslated for ClientTlsPolicySpec {
+    fn untranslated(&self, _: &mut Vec<String>) {}
+}
+
 impl Untranslated for LoadBalancerPolicySpec {
     fn untranslated(&self, out: &mut Vec<String>) {
         if self.config.healthy_panic_threshold.is_some() {
@@ -1464,6 +1551,8 @@ mod tests {
             "OutlierDetectionPolicy" => rejected_of::<OutlierDetectionPolicySpec>(v),
             "LoadBalancerPolicy" => rejected_of::<LoadBalancerPolicySpec>(v),
             "ConnectionPolicy" => rejected_of::<ConnectionPolicySpec>(v),
+            "FailoverPolicy" => rejected_of::<FailoverPolicySpec>(v),
+            "ClientTLSPolicy" => rejected_of::<ClientTlsPolicySpec>(v),
             k => panic!("{k} has no Untranslated impl here"),
         }
     }

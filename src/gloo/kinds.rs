@@ -75,7 +75,7 @@ catalog! {
         FaultInjectionPolicy V2 => T,
         RetryTimeoutPolicy V2 => T,
         OutlierDetectionPolicy V2 => T,
-        FailoverPolicy V2 => Nt("DestinationRule `loadBalancer.localityLbSetting` (failover)"),
+        FailoverPolicy V2 => T,
         ConnectionPolicy V2 => T,
         ActiveHealthCheckPolicy V2 => Nt("the EnvoyFilter for the gateways' active health checks"),
         AdaptiveRequestConcurrencyPolicy V2 => Nt("the EnvoyFilter for Envoy's adaptive concurrency filter"),
@@ -95,7 +95,7 @@ catalog! {
     }
     "security.policy.gloo.solo.io" {
         CORSPolicy V2 => T,
-        ClientTLSPolicy V2 => Nt("DestinationRule `trafficPolicy.tls`"),
+        ClientTLSPolicy V2 => T,
         AccessPolicy V2 => Nt("the AuthorizationPolicy (and PeerAuthentication) it grants access with"),
         ExtAuthPolicy V2 => Nt("the EnvoyFilter for external auth"),
         JWTPolicy V2 => Nt("the EnvoyFilter for JWT authentication"),
@@ -417,6 +417,8 @@ mod tests {
             (super::super::RESILIENCE_V2, "OutlierDetectionPolicy"),
             (super::super::RESILIENCE_V2, "ConnectionPolicy"),
             (super::super::TRAFFICCONTROL_V2, "LoadBalancerPolicy"),
+            (super::super::RESILIENCE_V2, "FailoverPolicy"),
+            (super::super::SECURITY_V2, "ClientTLSPolicy"),
         ]
         .iter()
         .map(|(a, k)| format!("{a} {k}"))

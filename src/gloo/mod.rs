@@ -33,10 +33,10 @@ pub const NETWORKING_V2: &str = "networking.gloo.solo.io/v2";
 pub const ADMIN_V2: &str = "admin.gloo.solo.io/v2";
 /// `resilience.policy.gloo.solo.io/v2`.
 pub const RESILIENCE_V2: &str = "resilience.policy.gloo.solo.io/v2";
-/// apiVersion of Gloo's traffic control policies.
-pub const TRAFFICCONTROL_V2: &str = "trafficcontrol.policy.gloo.solo.io/v2";
 /// apiVersion of Gloo's security policies.
 pub const SECURITY_V2: &str = "security.policy.gloo.solo.io/v2";
+/// apiVersion of Gloo's traffic control policies.
+pub const TRAFFICCONTROL_V2: &str = "trafficcontrol.policy.gloo.solo.io/v2";
 
 /// Identity and placement of a typed object.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +110,10 @@ pub struct Model {
     pub load_balancer_policies: Vec<Typed<LoadBalancerPolicySpec>>,
     /// ConnectionPolicies.
     pub connection_policies: Vec<Typed<ConnectionPolicySpec>>,
+    /// FailoverPolicies.
+    pub failover_policies: Vec<Typed<FailoverPolicySpec>>,
+    /// ClientTLSPolicies.
+    pub client_tls_policies: Vec<Typed<ClientTlsPolicySpec>>,
     /// Kubernetes Services in the repo.
     pub services: Vec<ServiceInfo>,
     /// Workspace membership and import/export.
@@ -410,6 +414,8 @@ enum Piece {
     OutlierDetectionPolicy(Typed<OutlierDetectionPolicySpec>),
     LoadBalancerPolicy(Typed<LoadBalancerPolicySpec>),
     ConnectionPolicy(Typed<ConnectionPolicySpec>),
+    FailoverPolicy(Typed<FailoverPolicySpec>),
+    ClientTLSPolicy(Typed<ClientTlsPolicySpec>),
     Service(ServiceInfo),
 }
 
@@ -464,6 +470,8 @@ specs!(
     OutlierDetectionPolicy(OutlierDetectionPolicySpec),
     LoadBalancerPolicy(LoadBalancerPolicySpec),
     ConnectionPolicy(ConnectionPolicySpec),
+    FailoverPolicy(FailoverPolicySpec),
+    ClientTLSPolicy(ClientTlsPolicySpec),
 );
 
 fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> Piece {
@@ -500,6 +508,8 @@ fn type_one(repo: &Repo, i: usize, o: &Object, diags: &mut Vec<Diagnostic>) -> P
         (TRAFFICCONTROL_V2, "LoadBalancerPolicy") => {
             typed(repo, i, o, diags).map(Piece::LoadBalancerPolicy)
         }
+        (RESILIENCE_V2, "FailoverPolicy") => typed(repo, i, o, diags).map(Piece::FailoverPolicy),
+        (SECURITY_V2, "ClientTLSPolicy") => typed(repo, i, o, diags).map(Piece::ClientTLSPolicy),
         ("v1", "Service") => Some(Piece::Service(service_info(i, o))),
         _ if o.id.is_gloo() => {
             // Not one of the typed kinds: the catalog says what it is (docs/translation.md#kinds).
@@ -570,6 +580,8 @@ impl Model {
                 Piece::OutlierDetectionPolicy(t) => m.outlier_policies.push(t),
                 Piece::LoadBalancerPolicy(t) => m.load_balancer_policies.push(t),
                 Piece::ConnectionPolicy(t) => m.connection_policies.push(t),
+                Piece::FailoverPolicy(t) => m.failover_policies.push(t),
+                Piece::ClientTLSPolicy(t) => m.client_tls_policies.push(t),
                 Piece::Service(t) => m.services.push(t),
             }
         }

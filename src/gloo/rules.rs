@@ -37,6 +37,8 @@ impl Rules for LoadBalancerPolicySpec {}
 impl Rules for ConnectionPolicySpec {}
 impl Rules for HeaderManipulationPolicySpec {}
 impl Rules for CorsPolicySpec {}
+impl Rules for FailoverPolicySpec {}
+impl Rules for ClientTlsPolicySpec {}
 
 fn push(out: &mut Vec<Broken>, field: &str, message: String, help: &'static str) {
     out.push(Broken {

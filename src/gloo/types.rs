@@ -1077,6 +1077,117 @@ pub struct OutlierDetectionConfig {
     pub consecutive_gateway_errors: Option<u32>,
 }
 
+/// FailoverPolicy spec (resilience.policy.gloo.solo.io/v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverPolicySpec {
+    /// Which destinations (Services and VirtualDestinations); every one of the workspace when
+    /// empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// The locality settings; locality load balancing without mappings when unset.
+    #[serde(default)]
+    pub config: FailoverConfig,
+}
+
+/// FailoverPolicy config: locality mappings or priority labels (mappings win when both are
+/// set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverConfig {
+    /// Where traffic from a locality goes.
+    #[serde(default)]
+    pub locality_mappings: Vec<LocalityMapping>,
+    /// Ordered label keys, or ordered `key=value` pairs (Istio `failoverPriority`).
+    #[serde(default)]
+    pub priority_labels: Option<PriorityLabels>,
+}
+
+/// `config.priorityLabels`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityLabels {
+    /// The labels, highest priority first.
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// `config.localityMappings[]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalityMapping {
+    /// The locality requests come from.
+    #[serde(default)]
+    pub from: Locality,
+    /// The localities they go to.
+    #[serde(default)]
+    pub to: Vec<WeightedLocality>,
+}
+
+/// `localityMappings[].to[]`: a locality and its share of the traffic.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightedLocality {
+    /// Region.
+    #[serde(default)]
+    pub region: String,
+    /// Zone.
+    #[serde(default)]
+    pub zone: String,
+    /// Sub-zone.
+    #[serde(default)]
+    pub sub_zone: String,
+    /// Share in percent; the weights of a mapping add up to 100.
+    #[serde(default)]
+    pub weight: Option<u32>,
+}
+
+/// ClientTLSPolicy spec (security.policy.gloo.solo.io/v2): one of the four modes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientTlsPolicySpec {
+    /// Which destinations; every destination of the workspace when empty.
+    #[serde(default)]
+    pub apply_to_destinations: Vec<DestinationSelector>,
+    /// No TLS.
+    #[serde(default)]
+    pub disable: Option<Empty>,
+    /// TLS with the server's certificate checked.
+    #[serde(default)]
+    pub simple: Option<ClientTlsModeConfig>,
+    /// TLS with a client certificate.
+    #[serde(default)]
+    pub mutual: Option<ClientTlsModeConfig>,
+    /// Istio's mutual TLS.
+    #[serde(default)]
+    pub istio_mutual: Option<Empty>,
+}
+
+/// A message without fields (`disable: {}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Empty {}
+
+/// ClientTLSPolicy `simple` / `mutual`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientTlsModeConfig {
+    /// The TLS settings.
+    #[serde(default)]
+    pub config: ClientTlsSettings,
+}
+
+/// ClientTLSPolicy `TLSConfig`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientTlsSettings {
+    /// SNI; the destination's first host when unset.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// The Secret with the client's certificates.
+    #[serde(default, rename = "credentialName")]
+    pub credential_name: String,
+}
+
 /// ConnectionPolicy spec (resilience.policy.gloo.solo.io/v2).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,15 +1,15 @@
-//! Destination policies: the destination ports an OutlierDetectionPolicy, LoadBalancerPolicy or
-//! ConnectionPolicy selects (`applyToDestinations`), which one of several of one kind applies to
-//! a port, and the DestinationRule port-level settings they become
-//! (docs/translation.md#destination-policies).
+//! Destination policies: the destination ports an OutlierDetectionPolicy, LoadBalancerPolicy,
+//! ConnectionPolicy, FailoverPolicy or ClientTLSPolicy selects (`applyToDestinations`), which
+//! one of several of one kind applies to a port, and the DestinationRule port-level settings
+//! they become (docs/translation.md#destination-policies).
 
 use super::oldest::{oldest, Target};
 use super::{Ctx, Part};
 use crate::diag::codes::Translate;
 use crate::diag::Diagnostic;
 use crate::gloo::types::{
-    ConnectionPolicySpec, ConsistentHash, DestinationKind, DestinationSelector,
-    LoadBalancerPolicySpec, OutlierDetectionPolicySpec,
+    ClientTlsPolicySpec, ConnectionPolicySpec, ConsistentHash, DestinationKind,
+    DestinationSelector, FailoverPolicySpec, LoadBalancerPolicySpec, OutlierDetectionPolicySpec,
 };
 use crate::gloo::{Meta, ServiceInfo, Typed};
 use crate::hashing::FastSet;
@@ -38,6 +38,20 @@ impl DestinationPolicy for ConnectionPolicySpec {
     }
 }
 
+impl DestinationPolicy for FailoverPolicySpec {
+    const KIND: &'static str = "FailoverPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
+impl DestinationPolicy for ClientTlsPolicySpec {
+    const KIND: &'static str = "ClientTLSPolicy";
+    fn apply_to_destinations(&self) -> &[DestinationSelector] {
+        &self.apply_to_destinations
+    }
+}
+
 impl DestinationPolicy for LoadBalancerPolicySpec {
     const KIND: &'static str = "LoadBalancerPolicy";
     fn apply_to_destinations(&self) -> &[DestinationSelector] {
@@ -56,6 +70,8 @@ pub(crate) struct Destination<'a> {
     /// The workspace of the DestinationRule copy being written, when it is another one that
     /// imports the destination: its policies act too, and win over the owner's.
     pub client_ws: Option<&'a str>,
+    /// Its first host: the SNI of a ClientTLSPolicy that gives none (`""`: no SNI).
+    pub host: &'a str,
 }
 
 impl<'a> Destination<'a> {
@@ -73,6 +89,7 @@ impl<'a> Destination<'a> {
             meta,
             ws,
             client_ws,
+            host: "",
         })
     }
 }
@@ -166,7 +183,8 @@ fn applying<'p, T: DestinationPolicy>(
 }
 
 /// What the destination policies add to one port's `portLevelSettings[]` entry
-/// (`outlierDetection`, `loadBalancer`), and the policies it comes from. Conflicts are
+/// (`outlierDetection`, `loadBalancer` with `localityLbSetting`, `connectionPool`, `tls`), and
+/// the policies it comes from. Conflicts, and a failover without outlier detection, are
 /// reported into `part`.
 pub(crate) fn port_settings(
     ctx: &Ctx<'_>,
@@ -184,14 +202,57 @@ pub(crate) fn port_settings(
         out.insert("outlierDetection".into(), outlier(&p.spec));
         sources.push(ctx.source(&p.meta));
     }
+    let mut lb = None;
     if let Some(p) = applying(ctx, &model.load_balancer_policies, d, port, part) {
-        out.insert("loadBalancer".into(), load_balancer(&p.spec));
+        lb = Some(load_balancer(&p.spec));
         sources.push(ctx.source(&p.meta));
+    }
+    // Gloo does not support ExternalServices as failover destinations [C]: an empty selector
+    // passes them by.
+    let failover = (d.kind != DestinationKind::ExternalService)
+        .then(|| applying(ctx, &model.failover_policies, d, port, part))
+        .flatten();
+    if let Some(p) = failover {
+        // One `loadBalancer` object for both kinds [O PW1].
+        lb.get_or_insert_with(Map::new)
+            .insert("localityLbSetting".into(), locality_lb(&p.spec));
+        sources.push(ctx.source(&p.meta));
+    }
+    if let Some(lb) = lb {
+        out.insert("loadBalancer".into(), Value::Object(lb));
     }
     if let Some(p) = applying(ctx, &model.connection_policies, d, port, part) {
         if let Some(pool) = connection_pool(&p.spec) {
             out.insert("connectionPool".into(), pool);
             sources.push(ctx.source(&p.meta));
+        }
+    }
+    if let Some(p) = applying(ctx, &model.client_tls_policies, d, port, part) {
+        out.insert("tls".into(), client_tls(&p.spec, d.host));
+        sources.push(ctx.source(&p.meta));
+    }
+    if let Some(p) = failover {
+        let distributes = out["loadBalancer"]["localityLbSetting"]
+            .get("distribute")
+            .is_some();
+        if !out.contains_key("outlierDetection") && !distributes {
+            part.diagnostics.push(
+                ctx.warning(
+                    &p.meta,
+                    Translate::FailoverWithoutOutlier,
+                    "spec.applyToDestinations",
+                    format!(
+                        "FailoverPolicy {}/{} applies to port {} of {} {}/{}, which no OutlierDetectionPolicy selects; Istio fails over only from endpoints that outlier detection ejects, so this failover never happens",
+                        p.meta.namespace,
+                        p.meta.name,
+                        port.number,
+                        kind_name(d.kind),
+                        d.meta.namespace,
+                        d.meta.name
+                    ),
+                )
+                .help("add an OutlierDetectionPolicy that selects the same destination port"),
+            );
         }
     }
     (out, sources)
@@ -203,6 +264,8 @@ pub(crate) fn any(ctx: &Ctx<'_>) -> bool {
     !m.outlier_policies.is_empty()
         || !m.load_balancer_policies.is_empty()
         || !m.connection_policies.is_empty()
+        || !m.failover_policies.is_empty()
+        || !m.client_tls_policies.is_empty()
 }
 
 /// The ports of a Service from the repo, in port order.
@@ -225,10 +288,12 @@ fn service_ports(svc: &ServiceInfo) -> Vec<Port<'_>> {
 pub(crate) fn service_traffic_policy(
     ctx: &Ctx<'_>,
     svc: &ServiceInfo,
+    host: &str,
     at: &str,
     part: &mut Part,
 ) -> Option<(Value, Vec<SourceRef>)> {
-    let d = Destination::seen_from(ctx, DestinationKind::Service, &svc.meta, at)?;
+    let mut d = Destination::seen_from(ctx, DestinationKind::Service, &svc.meta, at)?;
+    d.host = host;
     let mut entries = Vec::new();
     let mut sources: Vec<SourceRef> = Vec::new();
     for port in service_ports(svc) {
@@ -338,7 +403,7 @@ fn connection_pool(s: &ConnectionPolicySpec) -> Option<Value> {
 
 /// Istio `loadBalancer`: `simple` or `consistentHash` under the same names, and
 /// `warmupDurationSecs`.
-fn load_balancer(s: &LoadBalancerPolicySpec) -> Value {
+fn load_balancer(s: &LoadBalancerPolicySpec) -> Map<String, Value> {
     let c = &s.config;
     let mut m = Map::new();
     if let Some(h) = &c.consistent_hash {
@@ -349,6 +414,112 @@ fn load_balancer(s: &LoadBalancerPolicySpec) -> Value {
     }
     if let Some(w) = &c.warmup_duration_secs {
         m.insert("warmupDurationSecs".into(), json!(w.istio()));
+    }
+    m
+}
+
+/// An Istio locality, `region/zone/subZone`, ending in the wildcard `*` where the zone or
+/// sub-zone is not given.
+fn locality(region: &str, zone: &str, sub_zone: &str) -> String {
+    match (zone.is_empty(), sub_zone.is_empty()) {
+        (true, _) => format!("{region}/*"),
+        (false, true) => format!("{region}/{zone}/*"),
+        (false, false) => format!("{region}/{zone}/{sub_zone}"),
+    }
+}
+
+/// Whether some `to` of the FailoverPolicy's mappings has a weight: then its mappings are
+/// Istio `distribute` entries, else `failover` ones.
+fn weighted(s: &FailoverPolicySpec) -> bool {
+    s.config
+        .locality_mappings
+        .iter()
+        .any(|m| m.to.iter().any(|t| t.weight.is_some()))
+}
+
+/// The weights of one mapping's `to` entries: those given, and the rest of 100 spread evenly
+/// over the others (the first ones take the remainder).
+fn weights(m: &crate::gloo::types::LocalityMapping) -> Vec<u32> {
+    let given: u32 = m.to.iter().filter_map(|t| t.weight).sum();
+    let open = m.to.iter().filter(|t| t.weight.is_none()).count() as u32;
+    let left = 100u32.saturating_sub(given);
+    let each = left.checked_div(open).unwrap_or(0);
+    let mut extra = left.checked_rem(open).unwrap_or(0);
+    m.to.iter()
+        .map(|t| {
+            t.weight.unwrap_or_else(|| {
+                let w = each + u32::from(extra > 0);
+                extra = extra.saturating_sub(1);
+                w
+            })
+        })
+        .collect()
+}
+
+/// Istio `localityLbSetting`: `enabled: true` [O PW1], with `distribute` when a mapping has
+/// weights, `failover` (region to region) when none has, else `failoverPriority` from the
+/// priority labels (mappings win over them [C]).
+fn locality_lb(s: &FailoverPolicySpec) -> Value {
+    let c = &s.config;
+    let mut m = Map::new();
+    m.insert("enabled".into(), json!(true));
+    if !c.locality_mappings.is_empty() {
+        if weighted(s) {
+            let entries: Vec<Value> = c
+                .locality_mappings
+                .iter()
+                .map(|lm| {
+                    let f = &lm.from;
+                    let to: Map<String, Value> = lm
+                        .to
+                        .iter()
+                        .zip(weights(lm))
+                        .map(|(t, w)| (locality(&t.region, &t.zone, &t.sub_zone), json!(w)))
+                        .collect();
+                    json!({"from": locality(&f.region, &f.zone, &f.sub_zone), "to": to})
+                })
+                .collect();
+            m.insert("distribute".into(), Value::Array(entries));
+        } else {
+            let entries: Vec<Value> = c
+                .locality_mappings
+                .iter()
+                .flat_map(|lm| {
+                    lm.to
+                        .iter()
+                        .map(|t| json!({"from": lm.from.region, "to": t.region}))
+                })
+                .collect();
+            m.insert("failover".into(), Value::Array(entries));
+        }
+    } else if let Some(p) = c.priority_labels.as_ref().filter(|p| !p.labels.is_empty()) {
+        m.insert("failoverPriority".into(), json!(p.labels));
+    }
+    Value::Object(m)
+}
+
+/// Istio client `tls`: the mode of the policy's oneof; `sni` (the destination's first host
+/// when the policy gives none) and `credentialName` for SIMPLE and MUTUAL.
+fn client_tls(s: &ClientTlsPolicySpec, host: &str) -> Value {
+    let (mode, config) = if let Some(c) = &s.simple {
+        ("SIMPLE", Some(&c.config))
+    } else if let Some(c) = &s.mutual {
+        ("MUTUAL", Some(&c.config))
+    } else if s.istio_mutual.is_some() {
+        ("ISTIO_MUTUAL", None)
+    } else {
+        ("DISABLE", None)
+    };
+    let mut m = Map::new();
+    m.insert("mode".into(), json!(mode));
+    if let Some(c) = config {
+        if !c.credential_name.is_empty() {
+            m.insert("credentialName".into(), json!(c.credential_name));
+        }
+        let sni = c.sni.as_deref().unwrap_or(host);
+        if !sni.is_empty() {
+            m.insert("sni".into(), json!(sni));
+        }
     }
     Value::Object(m)
 }
@@ -452,6 +623,14 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
         }
         unused(ctx, p, &routed, &mut out);
     }
+    for p in &ctx.model.failover_policies {
+        failover_values(ctx, p, &mut out);
+        unused(ctx, p, &routed, &mut out);
+    }
+    for p in &ctx.model.client_tls_policies {
+        client_tls_values(ctx, p, &mut out);
+        unused(ctx, p, &routed, &mut out);
+    }
     for p in &ctx.model.load_balancer_policies {
         let c = &p.spec.config;
         let mut bad = |field: &str, msg: String| {
@@ -508,8 +687,220 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
     out
 }
 
-/// A warning when the policy selects no port of any Service, VirtualDestination or
-/// ExternalService its workspace owns or imports.
+/// A FailoverPolicy's values Gloo's API or Istio rejects, each an error at its field: an
+/// ExternalService destination, a locality without region, weights that do not make 100,
+/// zones in a region-to-region failover, priority labels mixing keys and `key=value`; and
+/// priority labels beside mappings, which Gloo ignores (a warning).
+fn failover_values(ctx: &Ctx<'_>, p: &Typed<FailoverPolicySpec>, out: &mut Vec<Diagnostic>) {
+    let mut bad = |field: &str, msg: String, help: &str| {
+        out.push(
+            ctx.error(&p.meta, Translate::PolicyValue, field, msg)
+                .help(help.to_string()),
+        );
+    };
+    for (i, s) in p.spec.apply_to_destinations.iter().enumerate() {
+        if s.kind == DestinationKind::ExternalService {
+            bad(
+                &format!("spec.applyToDestinations[{i}].kind"),
+                "FailoverPolicy selects ExternalServices, which Gloo does not fail over".into(),
+                "select Services or VirtualDestinations (kind SERVICE or VIRTUAL_DESTINATION)",
+            );
+        }
+    }
+    let c = &p.spec.config;
+    let weighted = weighted(&p.spec);
+    for (i, m) in c.locality_mappings.iter().enumerate() {
+        let at = format!("spec.config.localityMappings[{i}]");
+        let mut places: Vec<(String, &str, &str, &str)> = vec![(
+            format!("{at}.from"),
+            &m.from.region,
+            &m.from.zone,
+            &m.from.sub_zone,
+        )];
+        for (j, t) in m.to.iter().enumerate() {
+            places.push((format!("{at}.to[{j}]"), &t.region, &t.zone, &t.sub_zone));
+        }
+        for (f, region, zone, sub_zone) in &places {
+            if region.is_empty() {
+                bad(
+                    &format!("{f}.region"),
+                    format!("{f} has no region; Gloo requires one"),
+                    "write the region, and optionally the zone and subZone",
+                );
+            }
+            if zone.is_empty() && !sub_zone.is_empty() {
+                bad(
+                    &format!("{f}.subZone"),
+                    format!("{f} has a subZone but no zone"),
+                    "write the zone the sub-zone is in",
+                );
+            }
+            let zoned = !zone.is_empty() || !sub_zone.is_empty();
+            if !weighted && zoned {
+                bad(
+                    &format!("{f}.zone"),
+                    format!("{f} names a zone, but a mapping without weights becomes Istio `failover`, which goes from region to region only"),
+                    "drop the zone and subZone, or give the `to` localities weights (Istio `distribute`)",
+                );
+            }
+        }
+        if m.to.is_empty() {
+            bad(
+                &format!("{at}.to"),
+                format!("{at} has no `to` locality"),
+                "name the localities the traffic goes to",
+            );
+            continue;
+        }
+        if !weighted {
+            for (j, t) in m.to.iter().enumerate() {
+                if !t.region.is_empty() && t.region == m.from.region {
+                    bad(
+                        &format!("{at}.to[{j}].region"),
+                        format!(
+                            "{at} fails over from region {} to itself; Istio requires another region",
+                            t.region
+                        ),
+                        "fail over to another region",
+                    );
+                }
+            }
+            continue;
+        }
+        if m.to.iter().all(|t| t.weight.is_none()) {
+            bad(
+                &at,
+                format!("{at} has no weights while other mappings have: weighted mappings become Istio `distribute` and the others `failover`, which one DestinationRule cannot hold together"),
+                "give every mapping weights, or none",
+            );
+            continue;
+        }
+        for (j, t) in m.to.iter().enumerate() {
+            if let Some(w) = t.weight.filter(|w| !(1..=100).contains(w)) {
+                bad(
+                    &format!("{at}.to[{j}].weight"),
+                    format!("weight is {w}; Istio takes 1 to 100"),
+                    "leave out a locality that should get no traffic",
+                );
+            }
+        }
+        let given: u32 = m.to.iter().filter_map(|t| t.weight).sum();
+        let open = m.to.iter().filter(|t| t.weight.is_none()).count() as u32;
+        if (open == 0 && given != 100) || given > 100 {
+            bad(
+                &format!("{at}.to"),
+                format!("the weights of {at} add up to {given}; they must add up to 100"),
+                "make the weights add up to 100",
+            );
+        } else if open > 0 && 100 - given < open {
+            bad(
+                &format!("{at}.to"),
+                format!("the weights of {at} add up to {given}, which leaves less than 1 for each locality without a weight"),
+                "lower the weights given, or leave out the localities without one",
+            );
+        }
+    }
+    let Some(labels) = c.priority_labels.as_ref() else {
+        return;
+    };
+    if !c.locality_mappings.is_empty() && !labels.labels.is_empty() {
+        out.push(
+            ctx.warning(
+                &p.meta,
+                Translate::PolicyIgnored,
+                "spec.config.priorityLabels",
+                "FailoverPolicy sets both localityMappings and priorityLabels; Gloo uses the mappings and ignores the priority labels",
+            )
+            .help("remove priorityLabels, or the mappings"),
+        );
+        return;
+    }
+    let pairs = labels.labels.first().is_some_and(|l| l.contains('='));
+    for (j, l) in labels.labels.iter().enumerate() {
+        let field = format!("spec.config.priorityLabels.labels[{j}]");
+        if l.is_empty() || l.starts_with('=') {
+            out.push(
+                ctx.error(
+                    &p.meta,
+                    Translate::PolicyValue,
+                    &field,
+                    "priority label is empty or has no key",
+                )
+                .help("write a label key, or `key=value`"),
+            );
+        } else if l.contains('=') != pairs {
+            out.push(
+                ctx.error(
+                    &p.meta,
+                    Translate::PolicyValue,
+                    &field,
+                    format!("priority label `{l}` mixes label keys and `key=value` pairs in one list; Gloo takes one form"),
+                )
+                .help(if pairs {
+                    "write every label as `key=value`, as the first one is"
+                } else {
+                    "write every label as a key alone, as the first one is"
+                }),
+            );
+        }
+    }
+}
+
+/// A ClientTLSPolicy's values Gloo or Istio rejects: not exactly one mode, MUTUAL without a
+/// credential.
+fn client_tls_values(ctx: &Ctx<'_>, p: &Typed<ClientTlsPolicySpec>, out: &mut Vec<Diagnostic>) {
+    let s = &p.spec;
+    let set: Vec<&str> = [
+        ("disable", s.disable.is_some()),
+        ("simple", s.simple.is_some()),
+        ("mutual", s.mutual.is_some()),
+        ("istioMutual", s.istio_mutual.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| k)
+    .collect();
+    match set.as_slice() {
+        [] => out.push(
+            ctx.error(
+                &p.meta,
+                Translate::PolicyValue,
+                "spec",
+                "ClientTLSPolicy sets no mode; Gloo requires one of disable, simple, mutual and istioMutual",
+            )
+            .help("add `simple: {}`, `mutual: {config: {credentialName: ...}}`, `istioMutual: {}` or `disable: {}`"),
+        ),
+        [_] => {}
+        [first, rest @ ..] => {
+            for k in rest {
+                out.push(
+                    ctx.error(
+                        &p.meta,
+                        Translate::PolicyValue,
+                        &format!("spec.{k}"),
+                        format!("ClientTLSPolicy sets both {first} and {k}; Gloo takes one mode"),
+                    )
+                    .help("keep one of disable, simple, mutual and istioMutual"),
+                );
+            }
+        }
+    }
+    if s.mutual
+        .as_ref()
+        .is_some_and(|m| m.config.credential_name.is_empty())
+    {
+        out.push(
+            ctx.error(
+                &p.meta,
+                Translate::PolicyValue,
+                "spec.mutual",
+                "mutual TLS without config.credentialName: the client has no certificate to present, and Istio rejects MUTUAL without one",
+            )
+            .help("name the Secret with the client certificate in mutual.config.credentialName"),
+        );
+    }
+}
+
 /// The Services (cluster, namespace, name) an HTTP route of the repo sends to: those that get
 /// a DestinationRule for their policies. Empty when there is no destination policy.
 fn routed_services<'a>(ctx: &Ctx<'a>) -> FastSet<(&'a str, &'a str, &'a str)> {
@@ -525,6 +916,8 @@ fn routed_services<'a>(ctx: &Ctx<'a>) -> FastSet<(&'a str, &'a str, &'a str)> {
         .collect()
 }
 
+/// A warning when the policy selects no port of any Service, VirtualDestination or
+/// ExternalService its workspace owns or imports.
 fn unused<T: DestinationPolicy>(
     ctx: &Ctx<'_>,
     p: &Typed<T>,

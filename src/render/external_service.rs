@@ -136,10 +136,13 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
         egress::objects(ctx, es, &egress, &place, &parent, &mut part.objects);
         // The ports with DestinationRule settings: client TLS, or what the destination
         // policies give them in this workspace (docs/translation.md#destination-policies).
-        let Some(dest) = Destination::seen_from(ctx, DestinationKind::ExternalService, meta, &ws)
+        let Some(mut dest) =
+            Destination::seen_from(ctx, DestinationKind::ExternalService, meta, &ws)
         else {
             continue;
         };
+        let first_host = es.spec.hosts.first().map_or("", String::as_str);
+        dest.host = first_host;
         let mut dr_sources = sources.clone();
         let mut dr_ports: Vec<(usize, &ExternalServicePort)> = Vec::new();
         let mut from_policies: Vec<Map<String, Value>> = Vec::new();
@@ -180,7 +183,9 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
                 .map(|((_, p), extra)| {
                     let mut entry = extra.clone();
                     entry.insert("port".into(), json!({"number": p.number}));
-                    if needs_tls(p) {
+                    // A ClientTLSPolicy's mode replaces the port's clientsideTls
+                    // (docs/translation.md#clienttlspolicy).
+                    if needs_tls(p) && !entry.contains_key("tls") {
                         entry.insert("tls".into(), client_tls(es, p, host));
                     }
                     Value::Object(entry)

@@ -132,6 +132,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
         meta,
         ws: own_ws,
         client_ws: None,
+        host,
     };
     let mut dr_sources = sources.clone();
     let from_policies: Vec<Map<String, Value>> = s
@@ -261,7 +262,15 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
                 }
                 let mut entry = extra.clone();
                 entry.insert("port".into(), json!({"number": p.number}));
-                entry.insert("tls".into(), Value::Object(tls));
+                // A ClientTLSPolicy's mode replaces the VirtualDestination's, except that
+                // ISTIO_MUTUAL keeps the identities the VirtualDestination checks
+                // (docs/translation.md#clienttlspolicy).
+                let keep = entry
+                    .get("tls")
+                    .is_some_and(|t| t["mode"] != "ISTIO_MUTUAL");
+                if !keep {
+                    entry.insert("tls".into(), Value::Object(tls));
+                }
                 Value::Object(entry)
             })
             .collect();

@@ -39,8 +39,14 @@ fn location(file: &str, line: u32, column: u32) -> Value {
 }
 
 /// Renders findings as a SARIF 2.1.0 log. A rule's text is the policy's description
-/// (`descriptions`, policy name to text) or the code registry's (`diag::codes`).
-pub fn render(findings: &[Diagnostic], descriptions: &BTreeMap<String, String>) -> String {
+/// (`descriptions`, policy name to text) or the code registry's (`diag::codes`). A finding
+/// without a location is placed at line 1 of `unlocated` when given: GitHub code scanning
+/// refuses a result without a location.
+pub fn render(
+    findings: &[Diagnostic],
+    descriptions: &BTreeMap<String, String>,
+    unlocated: Option<&str>,
+) -> String {
     let codes: Vec<&Code> = {
         let mut v: Vec<&Code> = findings.iter().map(|d| &d.code).collect();
         v.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -74,6 +80,8 @@ pub fn render(findings: &[Diagnostic], descriptions: &BTreeMap<String, String>) 
             });
             if let Some(l) = &d.location {
                 r["locations"] = json!([location(&l.file, l.line, l.column)]);
+            } else if let Some(f) = unlocated {
+                r["locations"] = json!([location(f, 1, 1)]);
             }
             if !d.related.is_empty() {
                 r["relatedLocations"] = d
@@ -101,7 +109,7 @@ pub fn render(findings: &[Diagnostic], descriptions: &BTreeMap<String, String>) 
                 "informationUri": "https://github.com/meshform/meshform",
                 "rules": rules,
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repo root"}}},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository root"}}},
             "results": results,
         }]
     });

@@ -626,7 +626,7 @@ pub(super) fn subset_rule(
     if let Some(svc) = svc {
         let at = place.workspace;
         if let Some((policy, from)) =
-            destination_policies::service_traffic_policy(ctx, svc, at, part)
+            destination_policies::service_traffic_policy(ctx, svc, host, at, part)
         {
             spec.insert("trafficPolicy".into(), policy);
             for f in from {

@@ -5,11 +5,11 @@
 use crate::diag::codes::Istio;
 use crate::json::Field;
 use crate::validate::grammar;
-use crate::validate::rules::common::{arr, num, s, set};
+use crate::validate::rules::common::{arr, map, num, s, set};
 use crate::validate::rules::Ctx;
 use crate::validate::Loc;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Ctx<'_> {
     /// Item 56 (`validateTrafficPolicy`), at the top level and in each subset.
@@ -115,7 +115,8 @@ impl Ctx<'_> {
             self.outlier(tp.at("outlierDetection"), &p.key("outlierDetection"));
         }
         if set(tp, "loadBalancer") {
-            self.load_balancer(tp.at("loadBalancer"), &p.key("loadBalancer"));
+            let outlier = set(tp, "outlierDetection");
+            self.load_balancer(tp.at("loadBalancer"), outlier, &p.key("loadBalancer"));
         }
     }
 
@@ -217,21 +218,124 @@ impl Ctx<'_> {
         }
     }
 
-    /// Item 61 (`validateLoadBalancer`).
-    fn load_balancer(&mut self, lb: &Value, p: &Loc<'_>) {
+    /// Item 61 (`validateLoadBalancer`); `outlier`: the same level sets `outlierDetection`.
+    fn load_balancer(&mut self, lb: &Value, outlier: bool, p: &Loc<'_>) {
         if set(lb, "consistentHash") {
             self.consistent_hash(lb.at("consistentHash"), &p.key("consistentHash"));
         }
-        let loc = lb.at("localityLbSetting");
-        if !arr(loc, "distribute").is_empty() && !arr(loc, "failover").is_empty() {
-            self.err(
-                Istio::LoadBalancer,
-                p.key("localityLbSetting"),
-                "localityLbSetting cannot set both distribute and failover",
+        if set(lb, "localityLbSetting") {
+            self.locality_lb(
+                lb.at("localityLbSetting"),
+                outlier,
+                &p.key("localityLbSetting"),
             );
         }
         if set(lb, "warmup") {
             self.warmup(lb.at("warmup"), &p.key("warmup"));
+        }
+    }
+
+    /// Item 61, `localityLbSetting` (`ValidateLocalityLbSetting`): `distribute` and `failover`
+    /// exclusive, `failover` beside no topology label of `failoverPriority`, each
+    /// `distribute[].to` of weights 1..100 adding up to 100, localities well formed and not
+    /// overlapping, `failover` from one region to another (no zone, no `*`), and a warning
+    /// for failover without outlier detection.
+    fn locality_lb(&mut self, loc: &Value, outlier: bool, lp: &Loc<'_>) {
+        let distribute = arr(loc, "distribute");
+        let failover = arr(loc, "failover");
+        let priority = arr(loc, "failoverPriority");
+        if !distribute.is_empty() && !failover.is_empty() {
+            self.err(
+                Istio::LoadBalancer,
+                lp.clone(),
+                "localityLbSetting cannot set both distribute and failover",
+            );
+            return;
+        }
+        const TOPOLOGY: [&str; 3] = [
+            "topology.kubernetes.io/region",
+            "topology.kubernetes.io/zone",
+            "topology.istio.io/subzone",
+        ];
+        if !failover.is_empty() {
+            if let Some(i) = priority
+                .iter()
+                .position(|l| TOPOLOGY.contains(&l.as_str().unwrap_or_default()))
+            {
+                self.err(
+                    Istio::LoadBalancer,
+                    lp.key("failoverPriority").index(i),
+                    "failoverPriority cannot name a topology label when failover is set",
+                );
+                return;
+            }
+        }
+        let dp = lp.key("distribute");
+        for (i, d) in distribute.iter().enumerate() {
+            let to = map(d, "to");
+            let tp = dp.index(i).key("to");
+            let weights: Vec<i64> = to
+                .map(|m| m.values().map(|w| w.as_i64().unwrap_or(0)).collect())
+                .unwrap_or_default();
+            if weights.iter().any(|w| !(1..=100).contains(w)) {
+                self.err(
+                    Istio::LoadBalancer,
+                    tp,
+                    "locality weights must be in 1..100",
+                );
+                return;
+            }
+            let total: i64 = weights.iter().sum();
+            if total != 100 {
+                self.err(
+                    Istio::LoadBalancer,
+                    tp,
+                    format!("locality weights add up to {total}, not 100"),
+                );
+                return;
+            }
+            let keys: Vec<&str> = to
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            if let Err(e) = localities(&keys) {
+                self.err(Istio::LoadBalancer, tp, e);
+            }
+        }
+        let froms: Vec<&str> = distribute.iter().map(|d| s(d, "from")).collect();
+        if let Err(e) = localities(&froms) {
+            self.err(Istio::LoadBalancer, dp, e);
+        }
+        if (!failover.is_empty() || !priority.is_empty()) && !outlier {
+            self.warn(
+                Istio::LoadBalancer,
+                lp.clone(),
+                "locality failover needs outlierDetection beside it; without it the failover does not take effect",
+            );
+        }
+        for (i, f) in failover.iter().enumerate() {
+            let (from, to) = (s(f, "from"), s(f, "to"));
+            let fp = lp.key("failover").index(i);
+            if from == to {
+                self.err(
+                    Istio::LoadBalancer,
+                    fp.clone(),
+                    "locality failover must go from one region to another",
+                );
+            }
+            if from.contains('/') || to.contains('/') {
+                self.err(
+                    Istio::LoadBalancer,
+                    fp.clone(),
+                    "locality failover names regions only (no `/`)",
+                );
+            }
+            if from.contains('*') || to.contains('*') {
+                self.err(
+                    Istio::LoadBalancer,
+                    fp,
+                    "locality failover regions cannot contain `*`",
+                );
+            }
         }
     }
 
@@ -312,6 +416,58 @@ impl Ctx<'_> {
     }
 }
 
+/// Istio's `validateLocalities`: each locality is `region[/zone[/subZone]]` without an empty
+/// part, with at most one `*`, at its end; and none overlaps one before it (a region given
+/// whole, then one of its zones; a zone twice).
+fn localities(list: &[&str]) -> Result<(), String> {
+    let mut seen: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
+    for &l in list {
+        let stars = l.matches('*').count();
+        if stars > 1 || (stars == 1 && !l.ends_with('*')) {
+            return Err(format!(
+                "locality {l}: at most one `*`, and only at the end"
+            ));
+        }
+        let overlap = || Err(format!("locality {l} overlaps one given before it"));
+        if seen.contains_key("*") {
+            return overlap();
+        }
+        let parts: Vec<&str> = l.splitn(3, '/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "locality {l} has an empty region, zone or sub-zone"
+            ));
+        }
+        match parts.as_slice() {
+            [region] => {
+                if seen.contains_key(region) {
+                    return overlap();
+                }
+                seen.insert(region, BTreeMap::from([("*", BTreeSet::from(["*"]))]));
+            }
+            [region, zone] => {
+                let zones = seen.entry(region).or_default();
+                if zones.contains_key("*") || zones.contains_key(zone) {
+                    return overlap();
+                }
+                zones.insert(zone, BTreeSet::from(["*"]));
+            }
+            [region, zone, sub] => {
+                let zones = seen.entry(region).or_default();
+                if zones.contains_key("*") {
+                    return overlap();
+                }
+                let subs = zones.entry(zone).or_default();
+                if subs.contains("*") || !subs.insert(sub) {
+                    return overlap();
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::validate::rules::testing::{clean, has, run};
@@ -388,5 +544,141 @@ mod tests {
             "spec.trafficPolicy.tunnel.targetPort",
             true,
         );
+    }
+
+    fn locality(loc: serde_json::Value, outlier: bool) -> Vec<crate::validate::Problem> {
+        let mut pl = json!({"port": {"number": 80}, "loadBalancer": {"localityLbSetting": loc}});
+        if outlier {
+            pl["outlierDetection"] = json!({"interval": "5s"});
+        }
+        run(
+            "DestinationRule",
+            json!({"host": "a", "trafficPolicy": {"portLevelSettings": [pl]}}),
+        )
+    }
+
+    const AT: &str = "spec.trafficPolicy.portLevelSettings[0].loadBalancer.localityLbSetting";
+
+    #[test]
+    fn locality_clean() {
+        clean(&locality(json!({"enabled": true}), false));
+        clean(&locality(
+            json!({"enabled": true, "distribute": [{"from": "us-east-1/*", "to": {"us-west-2/*": 60, "us-east-1/z1/*": 40}}]}),
+            false,
+        ));
+        clean(&locality(
+            json!({"enabled": true, "failover": [{"from": "us-east-1", "to": "us-west-2"}]}),
+            true,
+        ));
+        clean(&locality(
+            json!({"enabled": true, "failoverPriority": ["topology.kubernetes.io/region"]}),
+            true,
+        ));
+    }
+
+    #[test]
+    fn locality_distribute_and_failover_exclusive() {
+        let p = locality(
+            json!({"distribute": [{"from": "a/*", "to": {"b/*": 100}}], "failover": [{"from": "a", "to": "b"}]}),
+            true,
+        );
+        has(&p, "istio-load-balancer", AT, true);
+    }
+
+    #[test]
+    fn locality_failover_with_topology_priority() {
+        let p = locality(
+            json!({"failover": [{"from": "a", "to": "b"}], "failoverPriority": ["x", "topology.kubernetes.io/zone"]}),
+            true,
+        );
+        has(
+            &p,
+            "istio-load-balancer",
+            &format!("{AT}.failoverPriority[1]"),
+            true,
+        );
+    }
+
+    #[test]
+    fn locality_weights_in_range_and_sum_to_100() {
+        let zero = locality(
+            json!({"distribute": [{"from": "a/*", "to": {"b/*": 0, "c/*": 100}}]}),
+            true,
+        );
+        has(
+            &zero,
+            "istio-load-balancer",
+            &format!("{AT}.distribute[0].to"),
+            true,
+        );
+        let sum = locality(
+            json!({"distribute": [{"from": "a/*", "to": {"b/*": 50, "c/*": 40}}]}),
+            true,
+        );
+        has(
+            &sum,
+            "istio-load-balancer",
+            &format!("{AT}.distribute[0].to"),
+            true,
+        );
+    }
+
+    #[test]
+    fn locality_well_formed_and_not_overlapping() {
+        let star = locality(
+            json!({"distribute": [{"from": "a/*/c", "to": {"b/*": 100}}]}),
+            true,
+        );
+        has(
+            &star,
+            "istio-load-balancer",
+            &format!("{AT}.distribute"),
+            true,
+        );
+        let empty = locality(
+            json!({"distribute": [{"from": "a/*", "to": {"b//c": 100}}]}),
+            true,
+        );
+        has(
+            &empty,
+            "istio-load-balancer",
+            &format!("{AT}.distribute[0].to"),
+            true,
+        );
+        let overlap = locality(
+            json!({"distribute": [{"from": "a", "to": {"b/*": 100}}, {"from": "a/z", "to": {"b/*": 100}}]}),
+            true,
+        );
+        has(
+            &overlap,
+            "istio-load-balancer",
+            &format!("{AT}.distribute"),
+            true,
+        );
+    }
+
+    #[test]
+    fn locality_failover_regions() {
+        for f in [
+            json!({"from": "a", "to": "a"}),
+            json!({"from": "a/z", "to": "b"}),
+            json!({"from": "a", "to": "b*"}),
+        ] {
+            let p = locality(json!({"failover": [f]}), true);
+            has(
+                &p,
+                "istio-load-balancer",
+                &format!("{AT}.failover[0]"),
+                true,
+            );
+        }
+    }
+
+    #[test]
+    fn locality_failover_without_outlier_warns() {
+        let p = locality(json!({"failover": [{"from": "a", "to": "b"}]}), false);
+        has(&p, "istio-load-balancer", AT, false);
+        let p = locality(json!({"failoverPriority": ["k"]}), false);
+        has(&p, "istio-load-balancer", AT, false);
     }
 }
