@@ -1066,7 +1066,7 @@ fn policy(t: usize, i: usize, targets: &mut Targets, changed: bool) -> (&'static
                 targets.chaos[at]
             );
             let pct = if changed { 20 } else { 10 };
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let _ = write!(
                     s,
                     "    delay:\n      fixedDelay: 2s\n      percentage: {pct}\n"
@@ -1096,7 +1096,7 @@ fn policy(t: usize, i: usize, targets: &mut Targets, changed: bool) -> (&'static
             let mut s = head("resilience", "OutlierDetectionPolicy", "outliers");
             s.push_str(&dest(&targets.dests[at]));
             let errors = if changed { 7 } else { 5 };
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let _ = write!(
                     s,
                     "  config:\n    consecutiveErrors: {errors}\n    interval: 10s\n    \
