@@ -192,7 +192,7 @@ impl Es {
 #[derive(Debug, Clone, Default)]
 struct Team {
     es: Vec<Es>,
-    /// Objects left for RouteTables.
+    /// Objects left for RouteTables and policies.
     rt_budget: usize,
     services: usize,
 }
@@ -509,7 +509,7 @@ fn build(spec: &Spec, changed: &BTreeSet<usize>) -> (GenRepo, usize) {
 }
 
 fn plan_team(t: usize, budget: usize, rng: &mut Rng) -> Team {
-    // About 30% ExternalServices, 18% ExternalEndpoints, the rest RouteTables.
+    // About 30% ExternalServices, 18% ExternalEndpoints, the rest RouteTables and policies.
     let mut es = Vec::new();
     let mut used = 0usize;
     let es_target = budget * 48 / 100;
