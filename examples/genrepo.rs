@@ -125,6 +125,46 @@ mod tests {
             })
             .sum();
         assert_eq!(changed_docs, 25);
+        let changed_policies: usize = base
+            .files
+            .iter()
+            .filter(|(p, _)| p.contains("/policies-"))
+            .map(|(p, text)| {
+                let a: Vec<&str> = text.split("\n---\n").collect();
+                let b: Vec<&str> = head.files[p].split("\n---\n").collect();
+                a.iter().zip(&b).filter(|(x, y)| x != y).count()
+            })
+            .sum();
+        assert!(
+            (1..25).contains(&changed_policies),
+            "{changed_policies} policies changed"
+        );
+    }
+
+    #[test]
+    fn about_one_policy_per_five_routes_of_every_rendered_kind() {
+        let repo = generate(&Spec::new(1000));
+        let kinds = &repo.stats.kinds;
+        let policies: usize = kinds
+            .iter()
+            .filter(|(k, _)| k.ends_with("Policy"))
+            .map(|(_, n)| n)
+            .sum();
+        let per_policy = repo.stats.routes as f64 / policies as f64;
+        assert!(
+            (4.5..6.0).contains(&per_policy),
+            "{per_policy} routes per policy"
+        );
+        for k in [
+            "FaultInjectionPolicy",
+            "RetryTimeoutPolicy",
+            "MirrorPolicy",
+            "OutlierDetectionPolicy",
+            "LoadBalancerPolicy",
+            "ConnectionPolicy",
+        ] {
+            assert!(kinds.get(k).is_some_and(|&n| n > 0), "no {k}: {kinds:?}");
+        }
     }
 
     #[test]
@@ -133,7 +173,10 @@ mod tests {
         let repo = generate(&Spec::new(400));
         super::gen::write(dir.path(), &repo).unwrap();
         let origin = meshform::source::Origin::Dir(dir.path().to_path_buf());
-        let out = match meshform::pipeline::run(&origin, &Default::default()) {
+        let opts = meshform::pipeline::Options::default();
+        let out = match meshform::pipeline::load(&origin, &opts)
+            .and_then(|r| meshform::pipeline::run(r, &opts))
+        {
             Ok(o) => o,
             Err(e) => panic!("load errors: {:?}", e.diagnostics()),
         };
@@ -143,6 +186,8 @@ mod tests {
             .filter(|d| d.severity == meshform::diag::Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{errors:?}");
+        // No warning either: no two policies of one kind collide, none selects nothing.
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
         let kinds: std::collections::BTreeSet<&str> = out
             .objects
             .iter()
@@ -155,6 +200,37 @@ mod tests {
             "VirtualService",
         ] {
             assert!(kinds.contains(k), "no {k} rendered: {kinds:?}");
+        }
+        // The policies reach the output: route policies in VirtualServices' http[] entries,
+        // destination policies in DestinationRules' portLevelSettings.
+        let of = |kind: &'static str| out.objects.iter().filter(move |o| o.value["kind"] == kind);
+        let routes = || {
+            of("VirtualService").flat_map(|o| {
+                o.value["spec"]["http"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+        };
+        for field in ["retries", "timeout", "fault", "mirror", "mirrorPercentage"] {
+            assert!(
+                routes().any(|r| !r[field].is_null()),
+                "no VirtualService route has {field}"
+            );
+        }
+        let ports = || {
+            of("DestinationRule").flat_map(|o| {
+                o.value["spec"]["trafficPolicy"]["portLevelSettings"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+        };
+        for field in ["outlierDetection", "loadBalancer", "connectionPool"] {
+            assert!(
+                ports().any(|p| !p[field].is_null()),
+                "no DestinationRule port has {field}"
+            );
         }
     }
 }

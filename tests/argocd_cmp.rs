@@ -761,3 +761,140 @@ fn a_deny_finding_fails_with_findings_exit_and_no_output() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- every policy kind
+
+/// `fixtures/features/policies-mixed` (one policy of every kind meshform renders) as a git
+/// repo with one commit.
+fn policies_repo() -> TempRepo {
+    let t = TempRepo::copy_of(&root().join("fixtures/features/policies-mixed"));
+    t.git_init().commit("policies");
+    t
+}
+
+/// The route and port fields each rendered policy kind writes, found in `objs`.
+fn policy_fields(objs: &[Value]) -> Vec<&'static str> {
+    let routes: Vec<&Value> = objs
+        .iter()
+        .filter(|o| o["kind"] == "VirtualService")
+        .flat_map(|o| o["spec"]["http"].as_array().into_iter().flatten())
+        .collect();
+    let ports: Vec<&Value> = objs
+        .iter()
+        .filter(|o| o["kind"] == "DestinationRule")
+        .flat_map(|o| {
+            o["spec"]["trafficPolicy"]["portLevelSettings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    let mut found = Vec::new();
+    for f in ["retries", "timeout", "fault", "mirror"] {
+        if routes.iter().any(|r| !r[f].is_null()) {
+            found.push(f);
+        }
+    }
+    for f in ["outlierDetection", "loadBalancer", "connectionPool"] {
+        if ports.iter().any(|p| !p[f].is_null()) {
+            found.push(f);
+        }
+    }
+    found
+}
+
+#[test]
+fn generate_equals_render_cluster_with_every_policy_kind() {
+    let repo = policies_repo();
+    for app in [
+        App::new(".").cluster("cluster1"),
+        App::new(".").cluster("cluster1").without_git(),
+    ] {
+        let g = generate(repo.path(), &app);
+        let objs = g.result.unwrap_or_else(|e| panic!("generate failed: {e}"));
+        assert_eq!(
+            policy_fields(&objs),
+            [
+                "retries",
+                "timeout",
+                "fault",
+                "mirror",
+                "outlierDetection",
+                "loadBalancer",
+                "connectionPool"
+            ],
+            "{}",
+            g.run.stdout
+        );
+        let cli = meshform()
+            .args(["render", "--cluster", "cluster1"])
+            .arg(repo.path())
+            .run();
+        assert_eq!(
+            cli.success(),
+            g.run.stdout,
+            "render --cluster and generate differ"
+        );
+    }
+}
+
+#[test]
+fn check_and_diff_run_clean_with_every_policy_kind() {
+    let repo = policies_repo();
+    meshform()
+        .args(["check"])
+        .arg(repo.path())
+        .run()
+        .exit(0)
+        .stdout_has(&["0 error(s), 0 warning(s)"]);
+    // The head changes one route policy and one destination policy.
+    let rt = std::fs::read_to_string(repo.join("routetable.yaml")).unwrap();
+    let dst = std::fs::read_to_string(repo.join("destinations.yaml")).unwrap();
+    repo.write("routetable.yaml", rt.replace("attempts: 3", "attempts: 4"));
+    repo.write(
+        "destinations.yaml",
+        dst.replace("maxConnections: 50", "maxConnections: 60"),
+    );
+    repo.commit("more retries, more connections");
+    let run = meshform()
+        .current_dir(repo.path())
+        .args([
+            "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+        ])
+        .run();
+    let v = run.exit(0).json();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let mut changed: Vec<(String, String, Vec<String>)> = v["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| {
+            let files = o["sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["file"].as_str().map(String::from))
+                .collect();
+            (
+                o["kind"].as_str().unwrap_or_default().to_string(),
+                o["changedPaths"].to_string(),
+                files,
+            )
+        })
+        .collect();
+    changed.sort();
+    // One VirtualService (every retrying route) and the ExternalService's two rules.
+    assert_eq!(changed.len(), 3, "{v:#}");
+    let (kind, paths, files) = &changed[2];
+    assert_eq!(kind, "VirtualService");
+    assert!(paths.contains("retries.attempts"), "{paths}");
+    assert!(files.iter().any(|f| f == "routetable.yaml"), "{files:?}");
+    for (kind, paths, files) in &changed[..2] {
+        assert_eq!(kind, "DestinationRule");
+        assert!(
+            paths.contains("connectionPool.tcp.maxConnections"),
+            "{paths}"
+        );
+        assert!(files.iter().any(|f| f == "destinations.yaml"), "{files:?}");
+    }
+}

@@ -15,6 +15,13 @@
 //!   (by hostname, by CIDR, backed by ExternalEndpoints, wildcard with an ExternalEndpoint) and
 //!   RouteTables (gateway tables with 1–20 routes, delegation to child tables, east-west tables
 //!   with weighted subsets and a cross-workspace destination), in multi-document files.
+//! - `clusters/<home>/team-NNNN/policies-NNN.yaml`: about one policy per five HTTP routes, of
+//!   the kinds meshform renders: RetryTimeoutPolicy (3 in 10), OutlierDetectionPolicy and
+//!   ConnectionPolicy (2 in 10 each), LoadBalancerPolicy, FaultInjectionPolicy and MirrorPolicy
+//!   (1 in 10 each). Route policies select one table's routes by its `route-group` label (fault
+//!   injection also by the `chaos-test` label some routes carry); destination policies select a
+//!   routed Service by its labels or an HTTP ExternalService by name. No two policies of one
+//!   kind select the same route or destination port, so the repo renders with no finding.
 //! - `kustomization.yaml` listing every resource file, so `kubectl kustomize` reads the same
 //!   input (meshform itself ignores kustomization files).
 //!
@@ -34,7 +41,8 @@ pub struct Spec {
     pub objects: usize,
     /// RNG seed.
     pub seed: u64,
-    /// Number of source objects (ExternalServices and RouteTables) changed from the base.
+    /// Number of source objects (ExternalServices, RouteTables and one policy in four)
+    /// changed from the base.
     /// 0 is the base revision.
     pub changes: usize,
 }
@@ -184,9 +192,105 @@ impl Es {
 #[derive(Debug, Clone, Default)]
 struct Team {
     es: Vec<Es>,
-    /// Objects left for RouteTables.
+    /// Objects left for RouteTables and policies.
     rt_budget: usize,
     services: usize,
+}
+
+/// What a team's RouteTables hold, for its policies to select.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Table names (each table's `route-group` label), in order.
+    tables: Vec<String>,
+    /// Tables with at least one `chaos-test` route, in order.
+    chaos: Vec<String>,
+    /// Services an HTTP route sends to.
+    services: BTreeSet<usize>,
+}
+
+/// Kinds of generated policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PolicyKind {
+    Retry,
+    Fault,
+    Mirror,
+    Outlier,
+    Balancer,
+    Connection,
+}
+
+/// The kind of policy `i` of a team: three in ten retries and timeouts, two in ten outlier
+/// detection and connection pools each, one in ten load balancing, fault injection and mirroring.
+const POLICY_CYCLE: [PolicyKind; 10] = [
+    PolicyKind::Retry,
+    PolicyKind::Outlier,
+    PolicyKind::Connection,
+    PolicyKind::Retry,
+    PolicyKind::Balancer,
+    PolicyKind::Outlier,
+    PolicyKind::Fault,
+    PolicyKind::Retry,
+    PolicyKind::Connection,
+    PolicyKind::Mirror,
+];
+
+/// A destination a destination policy selects.
+#[derive(Debug, Clone)]
+enum Dest {
+    /// `svc-N` of the team, by its labels and namespace.
+    Service(usize),
+    /// An HTTP ExternalService of the team, by name.
+    External(String),
+}
+
+/// The targets left for each kind of policy, so no two policies of one kind select the same
+/// route or destination port.
+struct Targets {
+    tables: Vec<String>,
+    chaos: Vec<String>,
+    dests: Vec<Dest>,
+    services: usize,
+    /// Next unused target per kind, indexed like `PolicyKind as usize`.
+    next: [usize; 6],
+}
+
+impl Targets {
+    fn new(plan: &Team, seen: &Seen) -> Targets {
+        let mut dests: Vec<Dest> = seen.services.iter().map(|&s| Dest::Service(s)).collect();
+        dests.extend(
+            plan.es
+                .iter()
+                .filter(|e| e.http())
+                .map(|e| Dest::External(e.name.clone())),
+        );
+        Targets {
+            tables: seen.tables.clone(),
+            chaos: seen.chaos.clone(),
+            dests,
+            services: plan.services,
+            next: [0; 6],
+        }
+    }
+
+    fn len(&self, kind: PolicyKind) -> usize {
+        match kind {
+            PolicyKind::Retry | PolicyKind::Mirror => self.tables.len(),
+            PolicyKind::Fault => self.chaos.len(),
+            _ => self.dests.len(),
+        }
+    }
+
+    /// The next unused target's index for `kind`, if any.
+    fn take(&mut self, kind: PolicyKind) -> Option<usize> {
+        let k = kind as usize;
+        let i = self.next[k];
+        if i < self.len(kind) {
+            self.next[k] += 1;
+            Some(i)
+        } else {
+            None
+        }
+    }
 }
 
 struct Out {
@@ -325,11 +429,14 @@ fn build(spec: &Spec, changed: &BTreeSet<usize>) -> (GenRepo, usize) {
         }
         esf.flush(&mut out);
 
-        // RouteTables.
+        // RouteTables, while the budget left exceeds one policy per five routes; the rest
+        // goes to policies.
         let mut rtf = Chunked::new(&dir, "route-tables", 12);
         let mut left = plan.rt_budget;
         let mut n = 0usize;
-        while left > 0 {
+        let mut seen = Seen::default();
+        let mut team_routes = 0usize;
+        while left > team_routes / 5 {
             let kind = rng.below(10);
             if kind < 6 || left < 2 {
                 // A gateway table, delegating to 0–2 children when the budget allows.
@@ -339,30 +446,44 @@ fn build(spec: &Spec, changed: &BTreeSet<usize>) -> (GenRepo, usize) {
                     0
                 };
                 let ch = is_changed(&mut changeable);
-                let (doc, routes) = gateway_table(t, n, plan, children, ch, &mut rng);
+                let (doc, routes) = gateway_table(t, n, plan, children, ch, &mut seen, &mut rng);
                 rtf.push(&mut out, &doc);
                 out.count("RouteTable");
-                out.stats.routes += routes;
+                team_routes += routes;
                 out.stats.changed += usize::from(ch);
                 for c in 0..children {
-                    let (doc, routes) = child_table(t, n, c, plan, &mut rng);
+                    let (doc, routes) = child_table(t, n, c, plan, &mut seen, &mut rng);
                     rtf.push(&mut out, &doc);
                     out.count("RouteTable");
-                    out.stats.routes += routes;
+                    team_routes += routes;
                 }
                 left -= 1 + children;
             } else {
                 let ch = is_changed(&mut changeable);
-                let (doc, routes) = mesh_table(t, n, plan, prev_t, prev, ch, &mut rng);
+                let (doc, routes) = mesh_table(t, n, plan, prev_t, prev, ch, &mut seen, &mut rng);
                 rtf.push(&mut out, &doc);
                 out.count("RouteTable");
-                out.stats.routes += routes;
+                team_routes += routes;
                 out.stats.changed += usize::from(ch);
                 left -= 1;
             }
             n += 1;
         }
+        out.stats.routes += team_routes;
         rtf.flush(&mut out);
+
+        // Policies: what is left of the budget.
+        let mut pf = Chunked::new(&dir, "policies", 24);
+        let mut targets = Targets::new(plan, &seen);
+        for i in 0..left {
+            // One policy in four may change, so a diff changes a few policies.
+            let ch = i % 4 == 1 && is_changed(&mut changeable);
+            let (kind, doc) = policy(t, i, &mut targets, ch);
+            pf.push(&mut out, &doc);
+            out.count(kind);
+            out.stats.changed += usize::from(ch);
+        }
+        pf.flush(&mut out);
     }
 
     // kustomization.yaml over every resource file, for `kubectl kustomize`.
@@ -388,7 +509,7 @@ fn build(spec: &Spec, changed: &BTreeSet<usize>) -> (GenRepo, usize) {
 }
 
 fn plan_team(t: usize, budget: usize, rng: &mut Rng) -> Team {
-    // About 30% ExternalServices, 18% ExternalEndpoints, the rest RouteTables.
+    // About 30% ExternalServices, 18% ExternalEndpoints, the rest RouteTables and policies.
     let mut es = Vec::new();
     let mut used = 0usize;
     let es_target = budget * 48 / 100;
@@ -630,11 +751,13 @@ fn route_action(
     plan: &Team,
     ingress: bool,
     r: usize,
+    seen: &mut Seen,
     rng: &mut Rng,
 ) -> bool {
     let ns = team_ns(t);
     let http: Vec<&Es> = plan.es.iter().filter(|e| e.http()).collect();
     let roll = rng.below(100);
+    let forwards = roll < 82;
     if roll < 40 && !http.is_empty() {
         // To an ExternalService, rewriting the prefix.
         let es = http[rng.below(http.len())];
@@ -653,6 +776,8 @@ fn route_action(
         // Weighted split over two Services.
         let a = rng.below(plan.services);
         let b = (a + 1) % plan.services;
+        seen.services.insert(a);
+        seen.services.insert(b);
         let w = [90, 80, 70, 50][rng.below(4)];
         let _ = write!(
             s,
@@ -664,6 +789,7 @@ fn route_action(
             c = home_cluster(t)
         );
     } else if roll < 82 {
+        seen.services.insert(0);
         let _ = write!(
             s,
             "    forwardTo:\n      regexRewrite:\n        pattern:\n          regex: ^/r{r}/v[0-9]+/(.*)$\n        \
@@ -683,7 +809,18 @@ fn route_action(
             "    directResponse:\n      status: 503\n      body: '{{\"error\": \"route r{r} is under maintenance\"}}'\n"
         );
     }
-    true
+    forwards
+}
+
+/// After a forwarding route's action: a `chaos-test` label on about one in eight, which
+/// fault injection policies select.
+fn chaos_label(s: &mut String, table: &str, forwards: bool, seen: &mut Seen, rng: &mut Rng) {
+    if forwards && rng.chance(0.125) {
+        s.push_str("    labels:\n      chaos-test: \"true\"\n");
+        if seen.chaos.last().map(String::as_str) != Some(table) {
+            seen.chaos.push(table.to_string());
+        }
+    }
 }
 
 /// A route's matcher list: a unique prefix per host, sometimes with headers, query or method.
@@ -719,13 +856,15 @@ fn gateway_table(
     plan: &Team,
     children: usize,
     changed: bool,
+    seen: &mut Seen,
     rng: &mut Rng,
 ) -> (String, usize) {
     let ns = team_ns(t);
     let name = format!("gw-{n:04}");
+    seen.tables.push(name.clone());
     let mut s = format!(
         "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
-         namespace: {ns}\n  labels:\n    expose: \"true\"\n    team: {ns}\nspec:\n  hosts:\n  \
+         namespace: {ns}\n  labels:\n    expose: \"true\"\n    route-group: {name}\n    team: {ns}\nspec:\n  hosts:\n  \
          - app-{n}.{ns}.example.com\n  virtualGateways:\n  - name: {VG_NAME}\n    namespace: {GW_NS}\n    \
          cluster: cluster1\n  workloadSelectors: []\n"
     );
@@ -740,7 +879,8 @@ fn gateway_table(
     for r in 0..routes {
         let _ = writeln!(s, "  - name: r{r}");
         matchers(&mut s, &format!("/r{r}/"), changed && r == 0, rng);
-        route_action(&mut s, t, plan, true, r, rng);
+        let forwards = route_action(&mut s, t, plan, true, r, seen, rng);
+        chaos_label(&mut s, &name, forwards, seen, rng);
     }
     for c in 0..children {
         let _ = write!(
@@ -758,19 +898,29 @@ fn gateway_table(
     (s, routes + children)
 }
 
-fn child_table(t: usize, n: usize, c: usize, plan: &Team, rng: &mut Rng) -> (String, usize) {
+fn child_table(
+    t: usize,
+    n: usize,
+    c: usize,
+    plan: &Team,
+    seen: &mut Seen,
+    rng: &mut Rng,
+) -> (String, usize) {
     let ns = team_ns(t);
+    let name = format!("gw-{n:04}-child-{c}");
+    seen.tables.push(name.clone());
     let mut s = format!(
-        "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: gw-{n:04}-child-{c}\n  \
-         namespace: {ns}\n  labels:\n    delegate-of: gw-{n:04}-{c}\n    expose: \"true\"\n    team: {ns}\n\
-         spec:\n  weight: {}\n  http:\n",
+        "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
+         namespace: {ns}\n  labels:\n    delegate-of: gw-{n:04}-{c}\n    expose: \"true\"\n    \
+         route-group: {name}\n    team: {ns}\nspec:\n  weight: {}\n  http:\n",
         10 * (c + 1)
     );
     let routes = route_count(rng);
     for r in 0..routes {
         let _ = writeln!(s, "  - name: c{r}");
         matchers(&mut s, &format!("/d{c}/c{r}/"), false, rng);
-        route_action(&mut s, t, plan, true, r, rng);
+        let forwards = route_action(&mut s, t, plan, true, r, seen, rng);
+        chaos_label(&mut s, &name, forwards, seen, rng);
     }
     (s, routes)
 }
@@ -783,14 +933,17 @@ fn mesh_table(
     prev_t: usize,
     prev: &Team,
     changed: bool,
+    seen: &mut Seen,
     rng: &mut Rng,
 ) -> (String, usize) {
     let ns = team_ns(t);
     let svc = rng.below(plan.services);
     let c = home_cluster(t);
+    let name = format!("mesh-{n:04}");
+    seen.tables.push(name.clone());
     let mut s = format!(
-        "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: mesh-{n:04}\n  \
-         namespace: {ns}\n  labels:\n    team: {ns}\nspec:\n  hosts:\n  - mesh-{n}.{ns}.internal.example\n  \
+        "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
+         namespace: {ns}\n  labels:\n    route-group: {name}\n    team: {ns}\nspec:\n  hosts:\n  - mesh-{n}.{ns}.internal.example\n  \
          workloadSelectors:\n  - selector:\n      labels:\n        app: client-{}\n  http:\n",
         n % 5
     );
@@ -816,6 +969,7 @@ fn mesh_table(
             );
         } else if r % 3 == 1 {
             // Canary by subset.
+            seen.services.insert(svc);
             let w = [90, 95, 99][rng.below(3)];
             let _ = write!(
                 s,
@@ -827,10 +981,164 @@ fn mesh_table(
                 100 - w
             );
         } else {
-            route_action(&mut s, t, plan, false, r, rng);
+            let forwards = route_action(&mut s, t, plan, false, r, seen, rng);
+            chaos_label(&mut s, &name, forwards, seen, rng);
         }
     }
     (s, routes)
+}
+
+/// Policy `i` of team `t`: the first kind in `POLICY_CYCLE` from `i` on that has a target
+/// left. `changed` alters one value, as a diff's head does.
+fn policy(t: usize, i: usize, targets: &mut Targets, changed: bool) -> (&'static str, String) {
+    let ns = team_ns(t);
+    let c = home_cluster(t);
+    let picked = (0..POLICY_CYCLE.len())
+        .map(|d| POLICY_CYCLE[(i + d) % POLICY_CYCLE.len()])
+        .find_map(|k| targets.take(k).map(|at| (k, at)));
+    let Some((kind, at)) = picked else {
+        // Every target taken (only in tiny teams): a retry policy selecting no route.
+        return (
+            "RetryTimeoutPolicy",
+            format!(
+                "apiVersion: resilience.policy.gloo.solo.io/v2\nkind: RetryTimeoutPolicy\nmetadata:\n  \
+                 name: retry-{i:04}\n  namespace: {ns}\nspec:\n  applyToRoutes:\n  - route:\n      \
+                 labels:\n        route-group: none\n  config:\n    requestTimeout: {}s\n",
+                if changed { 20 } else { 10 }
+            ),
+        );
+    };
+    let head = |api: &str, kind: &str, name: &str| {
+        format!(
+            "apiVersion: {api}.policy.gloo.solo.io/v2\nkind: {kind}\nmetadata:\n  name: {name}-{i:04}\n  \
+             namespace: {ns}\nspec:\n"
+        )
+    };
+    let dest = |d: &Dest| {
+        match d {
+        Dest::Service(k) => format!(
+            "  applyToDestinations:\n  - selector:\n      labels:\n        app: svc-{k}\n      \
+             namespace: {ns}\n    port:\n      number: 8080\n"
+        ),
+        Dest::External(name) => format!(
+            "  applyToDestinations:\n  - kind: EXTERNAL_SERVICE\n    selector:\n      name: {name}\n    \
+             port:\n      number: 80\n"
+        ),
+    }
+    };
+    match kind {
+        PolicyKind::Retry => {
+            let mut s = head("resilience", "RetryTimeoutPolicy", "retry");
+            let _ = write!(
+                s,
+                "  applyToRoutes:\n  - route:\n      labels:\n        route-group: {}\n  config:\n",
+                targets.tables[at]
+            );
+            let bump = usize::from(changed);
+            match i % 3 {
+                0 => {
+                    let _ = write!(
+                        s,
+                        "    requestTimeout: 15s\n    retries:\n      attempts: {}\n      \
+                         perTryTimeout: 5s\n      retryOn: connect-failure,5xx\n",
+                        3 + bump
+                    );
+                }
+                1 => {
+                    let _ = write!(
+                        s,
+                        "    retries:\n      retryOn: gateway-error,reset\n      attempts: {}\n",
+                        2 + bump
+                    );
+                }
+                _ => {
+                    let _ = writeln!(s, "    requestTimeout: {}s", 30 + 15 * bump);
+                }
+            }
+            ("RetryTimeoutPolicy", s)
+        }
+        PolicyKind::Fault => {
+            let mut s = head("resilience", "FaultInjectionPolicy", "fault");
+            let _ = write!(
+                s,
+                "  applyToRoutes:\n  - route:\n      labels:\n        chaos-test: \"true\"\n        \
+                 route-group: {}\n  config:\n",
+                targets.chaos[at]
+            );
+            let pct = if changed { 20 } else { 10 };
+            if i.is_multiple_of(2) {
+                let _ = write!(
+                    s,
+                    "    delay:\n      fixedDelay: 2s\n      percentage: {pct}\n"
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    "    abort:\n      httpStatus: 503\n      percentage: {pct}\n"
+                );
+            }
+            ("FaultInjectionPolicy", s)
+        }
+        PolicyKind::Mirror => {
+            let mut s = head("trafficcontrol", "MirrorPolicy", "mirror");
+            let _ = write!(
+                s,
+                "  applyToRoutes:\n  - route:\n      labels:\n        route-group: {}\n  config:\n    \
+                 destination:\n      ref:\n        name: svc-{}\n        namespace: {ns}\n        \
+                 cluster: {c}\n      port:\n        number: 8080\n    percentage: {}\n",
+                targets.tables[at],
+                i % targets.services,
+                if changed { 25 } else { 5 }
+            );
+            ("MirrorPolicy", s)
+        }
+        PolicyKind::Outlier => {
+            let mut s = head("resilience", "OutlierDetectionPolicy", "outliers");
+            s.push_str(&dest(&targets.dests[at]));
+            let errors = if changed { 7 } else { 5 };
+            if i.is_multiple_of(2) {
+                let _ = write!(
+                    s,
+                    "  config:\n    consecutiveErrors: {errors}\n    interval: 10s\n    \
+                     baseEjectionTime: 30s\n    maxEjectionPercent: 50\n"
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    "  config:\n    consecutiveErrors: {errors}\n    consecutiveGatewayErrors: 3\n"
+                );
+            }
+            ("OutlierDetectionPolicy", s)
+        }
+        PolicyKind::Balancer => {
+            let mut s = head("trafficcontrol", "LoadBalancerPolicy", "balance");
+            let d = &targets.dests[at];
+            s.push_str(&dest(d));
+            match (d, changed) {
+                (Dest::Service(_), false) => s.push_str("  config:\n    simple: LEAST_REQUEST\n"),
+                (Dest::Service(_), true) => s.push_str("  config:\n    simple: ROUND_ROBIN\n"),
+                (Dest::External(_), ch) => {
+                    let _ = write!(
+                        s,
+                        "  config:\n    consistentHash:\n      httpHeaderName: {}\n",
+                        if ch { "x-user-id" } else { "x-session-id" }
+                    );
+                }
+            }
+            ("LoadBalancerPolicy", s)
+        }
+        PolicyKind::Connection => {
+            let mut s = head("resilience", "ConnectionPolicy", "connections");
+            s.push_str(&dest(&targets.dests[at]));
+            let _ = write!(
+                s,
+                "  config:\n    tcp:\n      maxConnections: {}\n      connectTimeout: 2s\n    http:\n      \
+                 maxRequests: 1000\n      maxPendingRequests: 100\n      idleTimeout: 60s\n",
+                if changed { 200 } else { 100 }
+            );
+            ("ConnectionPolicy", s)
+        }
+    }
 }
 
 /// Writes the repo under `dir` (which must not exist or be empty).
@@ -902,7 +1210,7 @@ pub fn write_git(dir: &Path, spec: &Spec) -> std::io::Result<Stats> {
 }
 
 /// Bump when the generator's output changes, so cached repos are made again.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// A generated repo under `root`, made once and reused (keyed by the spec and `VERSION`). With
 /// `git`, a two-commit repository as `write_git` makes.
