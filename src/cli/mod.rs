@@ -101,7 +101,7 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
-/// Logs go to stderr only: stdout carries manifests for Argo CD (crates.md §1.8).
+/// Logs go to stderr only: stdout carries manifests for Argo CD (docs/argocd.md).
 fn init_logging(verbose: u8) {
     use std::io::IsTerminal;
     let default = match verbose {

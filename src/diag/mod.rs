@@ -1,6 +1,6 @@
 //! Diagnostics: what every stage reports, with the place to fix it.
 //!
-//! Modelled on cargo-deny's diagnostics (crates.md §4): a stable code, a severity, a message,
+//! Modelled on cargo-deny's diagnostics: a stable code, a severity, a message,
 //! the source location, the object and the field. Rendering to text, JSON, SARIF and GitHub
 //! annotations lives in `report`.
 

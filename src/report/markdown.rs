@@ -1,6 +1,6 @@
 //! The pull-request comment: Markdown GitHub renders, capped at `--max-length`.
 //!
-//! Layout (gitops.md §3.6): a hidden marker so CI updates one sticky comment, a summary table
+//! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, a summary table
 //! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
 //! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
 //! fence per object headed `Kind namespace/name`. Over the cap, whole objects are left out
