@@ -431,7 +431,7 @@ fn cluster_selection_and_istio_api_version() {
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        out.is_empty() && err.contains("cluster(s) cluster2 render no objects"),
+        out.is_empty() && err.contains("cluster cluster2 renders no objects"),
         "{err}"
     );
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2", "--allow-empty"]);

@@ -49,8 +49,8 @@ pub fn run(args: Args) -> Exit {
             let diags = e.into_diagnostics();
             print_load_errors(&origin, &diags);
             eprintln!(
-                "error: {} problem(s) in the input or the policies",
-                diags.len()
+                "error: {} in the input or the policies",
+                crate::diag::count(diags.len(), "problem", "problems")
             );
             return Exit::Error;
         }
@@ -61,13 +61,13 @@ pub fn run(args: Args) -> Exit {
             let mut t =
                 report::text::render(f, &outcome.repo.files, outcome.repo.limits.max_diagnostics);
             t.push_str(&format!(
-                "{} error(s), {} warning(s), {} info(s); {} suppressed by exemptions; {} object(s), {} polic(ies)\n",
-                outcome.count(Severity::Error),
-                outcome.count(Severity::Warning),
-                outcome.count(Severity::Info),
+                "{}, {}, {}; {} suppressed by exemptions; {}, {}\n",
+                crate::diag::count(outcome.count(Severity::Error), "error", "errors"),
+                crate::diag::count(outcome.count(Severity::Warning), "warning", "warnings"),
+                crate::diag::count(outcome.count(Severity::Info), "info", "infos"),
                 outcome.suppressed.len(),
-                outcome.repo.objects.len(),
-                outcome.policies
+                crate::diag::count(outcome.repo.objects.len(), "object", "objects"),
+                crate::diag::count(outcome.policies, "policy", "policies")
             ));
             for d in &outcome.suppressed {
                 let at = d

@@ -142,6 +142,12 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// `n` and a noun in the number it needs: `count(1, "policy", "policies")` is `1 policy`,
+/// `count(10, "policy", "policies")` is `10 policies`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Sorts and de-duplicates diagnostics so output is stable.
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -374,8 +374,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             let diagnostics = e.into_diagnostics();
             Failure {
                 summary: format!(
-                    "{} problem(s) loading the repo; nothing rendered",
-                    diagnostics.len()
+                    "{} loading the repo; nothing rendered",
+                    crate::diag::count(diagnostics.len(), "problem", "problems")
                 ),
                 diagnostics,
                 ..Failure::default()

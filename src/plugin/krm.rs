@@ -44,8 +44,8 @@ fn items_failure(e: LoadError) -> Failure {
     let diagnostics = e.into_diagnostics();
     Failure {
         summary: format!(
-            "{} problem(s) in the items; nothing rendered",
-            diagnostics.len()
+            "{} in the items; nothing rendered",
+            crate::diag::count(diagnostics.len(), "problem", "problems")
         ),
         diagnostics,
         ..Failure::default()
