@@ -104,9 +104,7 @@ fn command(line: &str) -> Option<Vec<String>> {
         }
         cmd.replace_range(a..b + 2, "X");
     }
-    let cut = cmd
-        .find(|c| matches!(c, '#' | '|' | '>' | ';' | '&'))
-        .unwrap_or(cmd.len());
+    let cut = cmd.find(['#', '|', '>', ';', '&']).unwrap_or(cmd.len());
     let cmd = cmd[..cut].trim();
     if cmd.contains('…') || cmd.contains('<') || cmd.contains("...") || cmd.contains(" [") {
         return None;
@@ -127,7 +125,15 @@ fn shell_words_and_commands_are_read_like_a_shell() {
     );
     assert_eq!(
         command("- run: meshform render . --cluster ${{ matrix.cluster }} --out-dir out").unwrap(),
-        ["meshform", "render", ".", "--cluster", "X", "--out-dir", "out"]
+        [
+            "meshform",
+            "render",
+            ".",
+            "--cluster",
+            "X",
+            "--out-dir",
+            "out"
+        ]
     );
     assert!(command("cargo install meshform --locked").is_none());
     assert!(command("meshform diff --base … --head …").is_none());
@@ -180,19 +186,36 @@ fn every_documented_command_parses() {
                     continue;
                 }
                 let first = e.to_string().lines().next().unwrap_or("").to_string();
-                bad.push(format!("{}:{n}: `{}`: {first}", rel(&page), words.join(" ")));
+                bad.push(format!(
+                    "{}:{n}: `{}`: {first}",
+                    rel(&page),
+                    words.join(" ")
+                ));
             }
         }
     }
     assert!(seen >= 10, "only {seen} documented commands found");
-    assert!(bad.is_empty(), "commands in the docs that meshform rejects:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "commands in the docs that meshform rejects:\n{}",
+        bad.join("\n")
+    );
 }
 
 /// Backticked paths that start at a top-level directory of this repository.
 fn repo_paths(text: &str) -> Vec<(usize, String)> {
     const TOP: [&str; 11] = [
-        "benches/", "docs/", "examples/", "fixtures/", "fuzz/", "plugin/", "policies/", "schemas/",
-        "scripts/", "src/", "tests/",
+        "benches/",
+        "docs/",
+        "examples/",
+        "fixtures/",
+        "fuzz/",
+        "plugin/",
+        "policies/",
+        "schemas/",
+        "scripts/",
+        "src/",
+        "tests/",
     ];
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -226,5 +249,9 @@ fn every_documented_path_exists() {
         }
     }
     assert!(seen >= 10, "only {seen} documented paths found");
-    assert!(missing.is_empty(), "paths in the docs that do not exist:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "paths in the docs that do not exist:\n{}",
+        missing.join("\n")
+    );
 }
