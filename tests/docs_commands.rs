@@ -204,7 +204,8 @@ fn every_documented_command_parses() {
 
 /// Backticked paths that start at a top-level directory of this repository.
 fn repo_paths(text: &str) -> Vec<(usize, String)> {
-    const TOP: [&str; 11] = [
+    const TOP: [&str; 12] = [
+        ".ci/",
         "benches/",
         "docs/",
         "examples/",
