@@ -6,7 +6,7 @@
 #   benches/compare.sh                      # 1,000 / 10,000 / 100,000 objects
 #   SIZES="1000 10000" RUNS=3 benches/compare.sh
 #
-# Peers that run on this machine (shared/reference/crates.md §3, cel.md §4):
+# Peers that run on this machine (docs/performance.md):
 #   - `kubectl kustomize` (kustomize v5.5.0 inside kubectl) over the same input files: it
 #     only loads and re-emits them, while meshform types, checks, translates and validates.
 #   - the built-in policies written in Rego (benches/rego) evaluated by regorus

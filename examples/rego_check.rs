@@ -1,6 +1,6 @@
 //! The Rego peer of `meshform check`: meshform's built-in rules written in Rego
 //! (`benches/rego/*.rego`) evaluated by regorus, an OPA-compatible engine in Rust, standing in
-//! for conftest (which cannot be installed here; see shared/reference/cel.md §4).
+//! for conftest (when it cannot be installed; docs/performance.md).
 //!
 //! ```text
 //! cargo run --release --example rego_check -- REPO [--rego-dir benches/rego] [--repeat N]

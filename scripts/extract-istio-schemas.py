@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Extracts the openAPIV3Schema of the Istio kinds meshform renders into schemas/istio/networking.json.
 
-Usage: scripts/extract-istio-schemas.py [../shared/schemas/istio] [schemas/istio/networking.json]
+Usage: scripts/extract-istio-schemas.py [DIR] [schemas/istio/networking.json], DIR holding istio/istio's
+`manifests/charts/base/files/crd-all.gen.yaml` and a SOURCES.md table of its version, commit and sha256.
 
 The input is Istio's CRD bundle `crd-all.gen.yaml`; its provenance (version, commit, sha256) is read
 from SOURCES.md beside it and checked against the file. The output keeps each kind's v1 schema

@@ -66,11 +66,11 @@ type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
 pub enum LoadError {
     /// The input is broken (files, meshform.yaml, templates, objects, policies); every problem
     /// found is listed.
-    #[error("{} problem(s) loading the repo", .0.len())]
+    #[error("{} loading the repo", crate::diag::count(.0.len(), "problem", "problems"))]
     Invalid(Vec<Diagnostic>),
     /// The policies' estimated cost is over `limits.policyCost`: a finding at each expression
     /// over it, or one for the whole run.
-    #[error("{} problem(s) with the policies' estimated cost", .0.len())]
+    #[error("{} with the policies' estimated cost", crate::diag::count(.0.len(), "problem", "problems"))]
     PolicyCost(Vec<Diagnostic>),
     /// Policy evaluation took longer than `limits.policyTimeMs` and was stopped.
     #[error("policy evaluation took longer than limits.policyTimeMs ({limit_ms} ms); stopped")]

@@ -4,10 +4,10 @@
 //! serde-saphyr) so that every limit is ours to enforce: alias expansion, nesting depth, document
 //! count, duplicate keys. Scalars are typed by the YAML 1.2 core schema; plain scalars that
 //! Kubernetes' YAML 1.1 reader would type differently (`on`, `yes`, `0755`) are reported as
-//! warnings so the author can quote them (shared/reference/crates.md §1.1.2).
+//! warnings so the author can quote them (https://yaml.org/type/bool.html).
 //!
 //! Writing goes through serde-saphyr, which quotes every scalar a YAML 1.1 reader would
-//! misread, so kubectl reads our output back unchanged (crates.md §1.1.3).
+//! misread, so kubectl reads our output back unchanged (sigs.k8s.io/yaml).
 
 use crate::node::{Key, Node, NodeMap};
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
@@ -871,7 +871,7 @@ fn out_of_range(s: &str) -> Option<&'static str> {
 }
 
 /// Explains how YAML 1.1 (sigs.k8s.io/yaml, the apply path) would read a plain scalar that
-/// YAML 1.2 read as `v` (`None`: as text), when the two differ (crates.md §1.1.2).
+/// YAML 1.2 read as `v` (`None`: as text), when the two differ (https://yaml.org/type/).
 fn yaml11_ambiguity(s: &str, v: Option<&Node>) -> Option<&'static str> {
     let Some(v) = v else {
         // Compared without lowering a copy: this runs on every plain string.

@@ -184,7 +184,7 @@ fn wide_mappings_and_many_located_errors_stay_linear() {
     d.write("many.yaml", docs.join("---\n"));
     // Each error points at its own field (the 200th shown is document 199's `hosts`), the
     // rest are counted.
-    render(d.path()).input_error(&["many.yaml:1199:10", "and 4800 more", "5000 problem(s)"]);
+    render(d.path()).input_error(&["many.yaml:1199:10", "and 4800 more", "5000 problems"]);
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! An emulation of Argo CD's cmp-server running `meshform argocd generate`, following
-//! shared/reference/gitops.md §1.3–1.7 (argoproj/argo-cd `util/io/files/tar.go`,
+//! docs/argocd.md, "The contract with Argo CD" (argoproj/argo-cd `util/io/files/tar.go`,
 //! `cmpserver/plugin/plugin.go`, `reposerver/repository/repository.go`,
 //! `gitops-engine/pkg/utils/kube/kube.go`):
 //! 1. the repo-server tars and gzips the repo root (optionally without `.git/*`);
@@ -191,7 +191,7 @@ fn escape(name: &str) -> String {
         .collect()
 }
 
-/// The environment `generateManifest` builds (gitops.md §1.5).
+/// The environment `generateManifest` builds (docs/argocd.md).
 fn build_env(app: &App, rev: &str) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         // The sidecar's own environment.

@@ -159,7 +159,7 @@ fn github_annotations_are_capped_at_10_per_severity() {
         errors[0].contains("title=routetable-unique-prefix::"),
         "{out}"
     );
-    assert!(out.contains("meshform check: 12 error(s)"), "{out}");
+    assert!(out.contains("meshform check: 12 errors"), "{out}");
     // 2 errors over the cap, plus Istio's unreachable-route warnings over theirs.
     assert!(out.contains("16 not annotated"), "{out}");
     let warnings = out.lines().filter(|l| l.starts_with("::warning ")).count();

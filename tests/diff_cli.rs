@@ -486,7 +486,10 @@ fn markdown_over_the_cap_is_cut_cleanly() {
         "{md}"
     );
     assert!(
-        md.contains(&format!("{} item(s) not shown", 30 - shown)),
+        md.contains(&format!(
+            "{} not shown",
+            meshform::diag::count(30 - shown, "item", "items")
+        )),
         "{md}"
     );
     // Objects are kept in order; the first cut one is named, the tail is counted.

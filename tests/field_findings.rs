@@ -366,7 +366,7 @@ fn a_wildcard_host_on_sidecars_is_a_gloo_error_at_the_host_saying_what_to_write(
     );
     // One finding: Istio's own rejection of the same host is not repeated.
     assert!(!out.contains("istio-vs-host"), "{out}");
-    assert!(out.contains("1 error(s)"), "{out}");
+    assert!(out.contains("1 error,"), "{out}");
 
     let r = meshform().arg("render").arg(d.path()).run();
     assert_eq!(r.code, Some(1));

@@ -7,8 +7,8 @@
 //! - an insta snapshot of the rendered YAML (tests/snapshots/);
 //! - a run keeping only the YAML stream or only the findings reports exactly what a run
 //!   keeping every rendered value does;
-//! - the worked examples E1, E3, E5, E5b, E6, E7 of gloo-translation.md §10 and the policy
-//!   examples PW1–PW10 match tests/expected/E*.yaml and PW*.yaml.
+//! - the worked examples E1, E3, E5, E5b, E6, E7 and the policy examples PW1–PW10
+//!   (docs/translation.md, "Worked examples") match tests/expected/E*.yaml and PW*.yaml.
 
 mod support;
 use support::{fixture_dirs, meshform, root};

@@ -431,7 +431,7 @@ fn cluster_selection_and_istio_api_version() {
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        out.is_empty() && err.contains("cluster(s) cluster2 render no objects"),
+        out.is_empty() && err.contains("cluster cluster2 renders no objects"),
         "{err}"
     );
     let (code, out, err) = render(d.path(), &["--cluster", "cluster2", "--allow-empty"]);
@@ -481,8 +481,8 @@ fn usage_errors_exit_2() {
     assert_eq!(out.code, Some(0));
 }
 
-/// Gloo's name pattern `externalservice-<es>-<esNs>-<esCluster>-<ws>` (gloo-translation.md
-/// §9.2) gives `foo` in `bar-baz` and `foo-bar` in `baz` the same ServiceEntry name; each is
+/// Gloo's name pattern `externalservice-<es>-<esNs>-<esCluster>-<ws>` (docs/translation.md,
+/// "Names that Gloo hashes") gives `foo` in `bar-baz` and `foo-bar` in `baz` the same ServiceEntry name; each is
 /// placed in every namespace of the workspace, so two different objects share one identity.
 #[test]
 fn two_sources_rendering_one_identity_is_an_error_naming_both() {

@@ -1,4 +1,4 @@
-# Gloo 2.6's six RouteTable rules (gloo-translation.md §5.1), with Gloo's messages.
+# Gloo 2.6's six RouteTable rules (docs/policies.md, "Built-in policies"), with Gloo's messages.
 package meshform.route_table_rules
 
 import data.meshform.lib

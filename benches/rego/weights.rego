@@ -1,4 +1,4 @@
-# forwardTo weights (gloo-translation.md §5.4): at most 100 in sum; a sum of 100 leaves nothing
+# forwardTo weights (docs/policies.md, routetable-weights): at most 100 in sum; a sum of 100 leaves nothing
 # for unweighted destinations; a sum below 100 must leave at least 1 for each of them.
 package meshform.weights
 

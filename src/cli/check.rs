@@ -112,13 +112,13 @@ fn text_report(outcome: &Outcome, color: bool) -> String {
         color,
     );
     t.push_str(&format!(
-        "{} error(s), {} warning(s), {} info(s); {} suppressed by exemptions; {} object(s), {} polic(ies)\n",
-        outcome.count(Severity::Error),
-        outcome.count(Severity::Warning),
-        outcome.count(Severity::Info),
+        "{}, {}, {}; {} suppressed by exemptions; {}, {}\n",
+        crate::diag::count(outcome.count(Severity::Error), "error", "errors"),
+        crate::diag::count(outcome.count(Severity::Warning), "warning", "warnings"),
+        crate::diag::count(outcome.count(Severity::Info), "info", "infos"),
         outcome.suppressed.len(),
-        outcome.repo.objects.len(),
-        outcome.policies
+        crate::diag::count(outcome.repo.objects.len(), "object", "objects"),
+        crate::diag::count(outcome.policies, "policy", "policies")
     ));
     for d in &outcome.suppressed {
         let at = d
@@ -179,8 +179,8 @@ fn input_errors(args: &Args, origin: &crate::source::Origin, mut diags: Vec<Diag
         args.color.enabled(std::io::stderr().is_terminal()),
     );
     eprintln!(
-        "error: {} problem(s) in the input or the policies",
-        diags.len()
+        "error: {} in the input or the policies",
+        crate::diag::count(diags.len(), "problem", "problems")
     );
     if args.format != Format::Text {
         let prefix = report_prefix(&args.source.path);

@@ -63,7 +63,7 @@ pub struct SourceArgs {
     /// Extra template values file (repeatable), merged over meshform.yaml's cluster values.
     #[arg(long = "values")]
     pub values: Vec<PathBuf>,
-    /// Istio networking API version to write.
+    /// Istio networking API version of the rendered objects.
     #[arg(long, value_enum, default_value = "v1")]
     pub istio_api: IstioApiArg,
     /// Also emit the repo's non-Gloo objects.

@@ -63,7 +63,7 @@ pub struct Args {
     /// Extra template values file (repeatable).
     #[arg(long = "values")]
     pub values: Vec<PathBuf>,
-    /// Istio networking API version to write.
+    /// Istio networking API version of the rendered objects.
     #[arg(long, value_enum, default_value = "v1")]
     pub istio_api: IstioApiArg,
     /// Also diff the repo's non-Gloo objects (Secrets are masked).
@@ -233,9 +233,9 @@ pub fn run(args: Args) -> Exit {
                 args.color.enabled(std::io::stderr().is_terminal()),
             );
             eprintln!(
-                "error: the head ({}) failed to render: {} problem(s); nothing compared",
+                "error: the head ({}) failed to render: {}; nothing compared",
                 head_side.describe(),
-                diags.len()
+                crate::diag::count(diags.len(), "problem", "problems")
             );
             return Exit::Error;
         }
@@ -245,9 +245,9 @@ pub fn run(args: Args) -> Exit {
         Err(e) => {
             let diags = e.diagnostics();
             eprintln!(
-                "warning: the base ({}) failed to render ({} problem(s)); showing the head as all added",
+                "warning: the base ({}) failed to render ({}); showing the head as all added",
                 base_side.describe(),
-                diags.len()
+                crate::diag::count(diags.len(), "problem", "problems")
             );
             (None, Some(diags))
         }

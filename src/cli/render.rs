@@ -57,10 +57,15 @@ fn empty_render(outcome: &pipeline::Outcome, opts: &pipeline::Options) -> Diagno
     } else {
         asked
     };
+    let (noun, verb) = if clusters.len() == 1 {
+        ("cluster", "renders")
+    } else {
+        ("clusters", "render")
+    };
     Diagnostic::error(
         Run::EmptyRender,
         format!(
-            "cluster(s) {} render no objects; refusing to write an empty output",
+            "{noun} {} {verb} no objects; refusing to write an empty output",
             clusters.join(", ")
         ),
     )
@@ -126,7 +131,10 @@ pub fn run(args: Args) -> Exit {
         Err(e) => {
             let diags = e.into_diagnostics();
             print_load_errors(&origin, &diags, false);
-            eprintln!("error: {} problem(s); nothing rendered", diags.len());
+            eprintln!(
+                "error: {}; nothing rendered",
+                crate::diag::count(diags.len(), "problem", "problems")
+            );
             return Exit::Error;
         }
     };
@@ -142,8 +150,8 @@ pub fn run(args: Args) -> Exit {
     print_diagnostics(&shown, &outcome.repo.files, cap);
     if outcome.has_errors() {
         eprintln!(
-            "error: {} error(s); nothing rendered (run `meshform check` for details)",
-            outcome.count(Severity::Error)
+            "error: {}; nothing rendered (run `meshform check` for details)",
+            crate::diag::count(outcome.count(Severity::Error), "error", "errors")
         );
         return Exit::Findings;
     }
@@ -155,7 +163,11 @@ pub fn run(args: Args) -> Exit {
     if let Some(dir) = &args.out_dir {
         return match emit::write_out_dir(dir, &outcome.nodes) {
             Ok(n) => {
-                eprintln!("wrote {n} object(s) to {}", dir.display());
+                eprintln!(
+                    "wrote {} to {}",
+                    crate::diag::count(n, "object", "objects"),
+                    dir.display()
+                );
                 Exit::Clean
             }
             Err(e) => {

@@ -1,6 +1,6 @@
 //! Diagnostics: what every stage reports, with the place to fix it.
 //!
-//! Modelled on cargo-deny's diagnostics (crates.md §4): a stable code, a severity, a message,
+//! Modelled on cargo-deny's diagnostics: a stable code, a severity, a message,
 //! the source location, the object and the field. Rendering to text, JSON, SARIF and GitHub
 //! annotations lives in `report`.
 
@@ -140,6 +140,12 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// `n` and a noun in the number it needs: `count(1, "policy", "policies")` is `1 policy`,
+/// `count(10, "policy", "policies")` is `10 policies`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Sorts and de-duplicates diagnostics so output is stable.

@@ -1,6 +1,6 @@
 //! Secret masking: values of Secrets are never printed, but a change is still visible.
 //!
-//! Like Argo CD's `HideSecretData` (gitops.md §3.1), each `data`/`stringData` value is replaced
+//! Like Argo CD's `HideSecretData` (gitops-engine), each `data`/`stringData` value is replaced
 //! by a mask that is the same on both sides when the value did not change and differs when it
 //! did, so the diff shows which keys changed without showing a byte of any value. The
 //! `kubectl.kubernetes.io/last-applied-configuration` annotation, which repeats the data, is

@@ -50,8 +50,8 @@ pub fn render(report: &Report, color: bool) -> String {
             p.paint(
                 yellow,
                 &format!(
-                    "warning: the base failed to render ({} problem(s)); every head object is shown as added",
-                    errs.len()
+                    "warning: the base failed to render ({}); every head object is shown as added",
+                    crate::diag::count(errs.len(), "problem", "problems")
                 )
             )
         );

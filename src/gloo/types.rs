@@ -1,8 +1,8 @@
 //! serde types for the Gloo Platform 2.x specs meshform reads.
 //!
-//! Field names, defaults and constraints follow shared/reference/gloo-translation.md §2–8
-//! (solo-apis `gloo-mesh-v2.6.x` protos, cited there as S1). Fields meshform does not translate
-//! are still typed where the reference lists them, so a wrong type is reported, not ignored.
+//! Field names, defaults and constraints follow Solo's protos (S1 in
+//! docs/translation.md, "Sources"). Fields meshform does not translate
+//! are still typed where the protos list them, so a wrong type is reported, not ignored.
 
 use super::duration::Duration;
 pub use super::enums::{

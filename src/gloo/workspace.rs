@@ -1,4 +1,4 @@
-//! Workspace membership and import/export (gloo-translation.md §2.12, §2.13, §8, §9.7).
+//! Workspace membership and import/export (docs/translation.md, "Workspaces and placement").
 //!
 //! A namespace of a cluster belongs to at most one workspace. An object is visible in its own
 //! workspace, and in another workspace W when its owner's WorkspaceSettings `exportTo` selects W

@@ -1,6 +1,6 @@
 //! The Argo CD config-management plugin (CMP v2 sidecar): `generate` and `parameters`.
 //!
-//! The contract (shared/reference/gitops.md §1, from argoproj/argo-cd `cmpserver/plugin`,
+//! The contract (docs/argocd.md, "The contract with Argo CD"; argoproj/argo-cd `cmpserver/plugin`,
 //! `reposerver/repository/repository.go` and `pkg/apis/application/v1alpha1/types.go`):
 //! the repo root (or a sub-tree of it) is extracted into a fresh work dir, the command runs in
 //! `<workdir>/<spec.source.path>`, parameters arrive as `ARGOCD_APP_PARAMETERS` (a JSON array,
@@ -73,7 +73,7 @@ pub fn escape_param_name(name: &str) -> String {
         .collect()
 }
 
-/// Reads the parameters from the environment Argo CD builds (gitops.md §1.5).
+/// Reads the parameters from the environment Argo CD builds (docs/argocd.md, "Parameters").
 ///
 /// `ARGOCD_APP_PARAMETERS` is authoritative when it holds an array; when it is unset or
 /// `null`, the `PARAM_*` variables are read instead (handy when running by hand). Then
@@ -374,8 +374,8 @@ pub fn generate(cwd: &Path, env: &Env) -> Result<Generated, Failure> {
             let diagnostics = e.into_diagnostics();
             Failure {
                 summary: format!(
-                    "{} problem(s) loading the repo; nothing rendered",
-                    diagnostics.len()
+                    "{} loading the repo; nothing rendered",
+                    crate::diag::count(diagnostics.len(), "problem", "problems")
                 ),
                 diagnostics,
                 ..Failure::default()

@@ -1,5 +1,5 @@
 //! The KRM function: a `ResourceList` on stdin, one with the rendered items on stdout
-//! (kustomize `cmd/config/docs/api-conventions/functions-spec.md`; gitops.md §2.1).
+//! (kustomize `cmd/config/docs/api-conventions/functions-spec.md`; docs/flux.md).
 //!
 //! The items are the repo's objects. They are grouped into one file per
 //! `internal.config.kubernetes.io/path` annotation (so meshform.yaml `clusters[].paths` globs
@@ -44,8 +44,8 @@ fn items_failure(e: LoadError) -> Failure {
     let diagnostics = e.into_diagnostics();
     Failure {
         summary: format!(
-            "{} problem(s) in the items; nothing rendered",
-            diagnostics.len()
+            "{} in the items; nothing rendered",
+            crate::diag::count(diagnostics.len(), "problem", "problems")
         ),
         diagnostics,
         ..Failure::default()

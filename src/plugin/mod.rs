@@ -45,8 +45,8 @@ pub(crate) fn shown_or_fail(
     if outcome.has_errors() {
         return Err(Failure {
             summary: format!(
-                "{} error(s); nothing rendered for cluster {cluster}",
-                outcome.count(Severity::Error)
+                "{}; nothing rendered for cluster {cluster}",
+                crate::diag::count(outcome.count(Severity::Error), "error", "errors")
             ),
             diagnostics: shown,
             files: outcome.repo.files,

@@ -1,5 +1,5 @@
 //! YAML/JSON values to CEL values the way Kubernetes converts them: integers are `int`
-//! (cel's own serde path makes positive integers `uint`, shared/reference/cel.md §2.2).
+//! (cel's own serde path makes positive integers `uint`; docs/policies.md).
 
 use crate::node::Node;
 use cel::common::types::{

@@ -1,6 +1,6 @@
 //! Compiling policies: CEL parsing with the `cel` 0.15 crate, load-time checks of every
-//! referenced variable and function (the crate has no type checker, shared/reference/cel.md
-//! §2.3), `variables.<name>` rewritten to plain identifiers, constant regexes compiled under a
+//! referenced variable and function (the crate has no type checker; docs/policies.md),
+//! `variables.<name>` rewritten to plain identifiers, constant regexes compiled under a
 //! size budget, and a static cost estimate in the manner of Kubernetes' CEL cost estimator.
 
 use super::format::{broken_at, Located, Scope};

@@ -1,6 +1,6 @@
 //! The policy file format: `policy.meshform.dev/v1alpha1` `ValidatingPolicy`, shaped like a
 //! Kubernetes ValidatingAdmissionPolicy with Kyverno's policy-level `validationActions`
-//! (shared/reference/cel.md §1.1, §1.2, §1.5). Documented in docs/policies.md.
+//! (docs/policies.md, "The policy format").
 
 use crate::diag::codes::Policy;
 use crate::diag::{Diagnostic, Severity};

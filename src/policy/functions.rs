@@ -1,7 +1,7 @@
 //! CEL helper functions written in Rust: `lists.duplicates`, the Kubernetes IP/CIDR library
 //! (`isIP`, `isCIDR`, `ip()`, `cidr()`, `containsIP`, `containsCIDR`, ...; semantics after
 //! k8s.io/apiserver/pkg/cel/library ip.go and cidr.go, re-implemented on std's parsers) and
-//! `isHostname` (Gloo's host rules, shared/reference/gloo-translation.md §5.1) and `routes`
+//! `isHostname` (Gloo's host rules, docs/policies.md, "What expressions can use") and `routes`
 //! (a RouteTable's routes, flattened, with their destination weights; §5.1, §5.4).
 
 use super::convert::to_json;
@@ -281,7 +281,7 @@ fn is_map(v: &dyn Val) -> bool {
 
 /// The routes of a RouteTable spec (`spec.http`, then `spec.tcp`, then `spec.tls`, each in
 /// order), read in place without copying them. The weight counts follow Gloo's rules on
-/// `forwardTo.destinations[].weight` (shared/reference/gloo-translation.md §5.4): a
+/// `forwardTo.destinations[].weight` (docs/policies.md, `routetable-weights`): a
 /// destination without a weight, or with weight 0, is unweighted. A missing or `null` field
 /// counts as not written; a field of the wrong type is an error.
 pub fn route_infos(spec: &dyn Val) -> Result<Vec<RouteInfo>, String> {

@@ -1,5 +1,5 @@
 //! `meshform policy test DIR`: test files in the style of `kyverno test`
-//! (shared/reference/cel.md §1.2, §1.5): policies, resources, and the expected result per
+//! (docs/policies.md, "Testing policies"): policies, resources, and the expected result per
 //! resource (`pass`, `fail` or `skip`, with `messageContains` and an optional `line`).
 
 use super::run;

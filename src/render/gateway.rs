@@ -1,4 +1,4 @@
-//! VirtualGateway → Gateway (gloo-translation.md §7, §9.6; worked example E6).
+//! VirtualGateway → Gateway (docs/translation.md, same title; worked example E6).
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, GatewayWorkload, Part};

@@ -1,5 +1,5 @@
 //! Translation of the typed Gloo model into the Istio objects Gloo's management server would
-//! write, following shared/reference/gloo-translation.md §9. One submodule per output kind;
+//! write, following docs/translation.md. One submodule per output kind;
 //! `emit` turns the result into a YAML stream, JSON or an out-dir.
 
 pub mod emit;

@@ -1,9 +1,9 @@
-//! Names and metadata of generated objects (gloo-translation.md §9.2).
+//! Names and metadata of generated objects (docs/translation.md, "Names that Gloo hashes").
 
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
-/// Solo's `SanitizeNameV2` (k8s-utils kubeutils/util.go, cited as S3 in gloo-translation.md):
+/// Solo's `SanitizeNameV2` (solo-io/k8s-utils `kubeutils/util.go`, S3 in docs/translation.md):
 /// replace `* / . : _` and space with `-`, delete `[ ] " '` and newlines, and when longer than
 /// 63 characters keep 31, a `-`, and 31 hex digits of the MD5 of the whole sanitized string;
 /// finally lower-case.
@@ -25,7 +25,7 @@ pub fn sanitize_name_v2(name: &str) -> String {
     s.to_lowercase()
 }
 
-/// A label value is at most 63 characters [istio-validation.md §3.1 item 4]; longer source
+/// A label value is at most 63 characters [docs/validation.md item 4]; longer source
 /// names are shortened the way object names are.
 pub fn label_value(v: &str) -> String {
     if v.len() <= 63 {

@@ -1,5 +1,5 @@
 //! VirtualDestination → ServiceEntry, WorkloadEntry per remote endpoint, DestinationRule
-//! (gloo-translation.md §6, §9.1, §9.7 item 3; worked example E7).
+//! (docs/translation.md, "VirtualDestination"; worked example E7).
 //!
 //! Observed [O S7 lab12]: one ServiceEntry and one DestinationRule in the VirtualDestination's
 //! namespace whose `exportTo` lists every namespace of the workspaces that can see it; a

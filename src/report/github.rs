@@ -53,10 +53,10 @@ pub fn render(findings: &[Diagnostic]) -> String {
     let count = |s| findings.iter().filter(|d| d.severity == s).count();
     let _ = writeln!(
         out,
-        "meshform check: {} error(s), {} warning(s), {} info(s){}",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info),
+        "meshform check: {}, {}, {}{}",
+        crate::diag::count(count(Severity::Error), "error", "errors"),
+        crate::diag::count(count(Severity::Warning), "warning", "warnings"),
+        crate::diag::count(count(Severity::Info), "info", "infos"),
         if hidden > 0 {
             format!("; {hidden} not annotated (run with --format text to see all)")
         } else {

@@ -1,6 +1,6 @@
 //! The pull-request comment: Markdown GitHub renders, capped at `--max-length`.
 //!
-//! Layout (gitops.md §3.6): a hidden marker so CI updates one sticky comment, a summary table
+//! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, a summary table
 //! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
 //! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
 //! fence per object headed `Kind namespace/name`. Over the cap, whole objects are left out
@@ -238,9 +238,9 @@ fn header(report: &Report, opts: &Options, level: u8) -> String {
     if let Some(errs) = &report.base_error {
         let _ = writeln!(
             h,
-            "> [!WARNING]\n> The base failed to render ({} problem(s)), so every object of the head \
+            "> [!WARNING]\n> The base failed to render ({}), so every object of the head \
              is shown as added.",
-            errs.len()
+            crate::diag::count(errs.len(), "problem", "problems")
         );
         if level < 2 {
             for e in errs.iter().take(5) {
@@ -255,12 +255,12 @@ fn header(report: &Report, opts: &Options, level: u8) -> String {
         let t = report.totals();
         let _ = writeln!(
             h,
-            "{} added, {} changed, {} removed, {} unchanged in {} cluster(s).\n",
+            "{} added, {} changed, {} removed, {} unchanged in {}.\n",
             t.added,
             t.changed,
             t.removed,
             t.unchanged,
-            report.clusters.len()
+            crate::diag::count(report.clusters.len(), "cluster", "clusters")
         );
     } else {
         h.push_str("| Cluster | Added | Changed | Removed | Unchanged |\n");
@@ -306,8 +306,8 @@ fn cut_to(mut s: String, max: usize) -> String {
 
 fn notice(cut: &[String], max: usize) -> String {
     let mut n = format!(
-        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} item(s) not shown:\n",
-        cut.len()
+        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} not shown:\n",
+        crate::diag::count(cut.len(), "item", "items")
     );
     for c in cut.iter().take(MAX_CUT_NAMES) {
         let _ = writeln!(n, "> - {}", escape(c));
@@ -450,7 +450,7 @@ mod tests {
         let r = report(300, 0);
         let md = render(&r, &opts(4000));
         assert!(md.len() <= 4000, "{}", md.len());
-        assert!(md.contains("0 added, 300 changed, 0 removed, 0 unchanged in 300 cluster(s)."));
+        assert!(md.contains("0 added, 300 changed, 0 removed, 0 unchanged in 300 clusters."));
         assert!(md.starts_with(MARKER));
     }
 

@@ -1,4 +1,4 @@
-//! The cross-object `istioctl analyze` checks that fit a renderer (istio-validation.md §3.10),
+//! The cross-object `istioctl analyze` checks that fit a renderer (docs/validation.md, "Layer 3"),
 //! within each cluster's rendered output:
 //! - IST0101: a VirtualService destination's `subset` must exist in a DestinationRule for the
 //!   same host (`istio-missing-subset`);

@@ -1,4 +1,4 @@
-//! The grammar helpers istiod's validation uses (istio-validation.md §3.0), written after the
+//! The grammar helpers istiod's validation uses (docs/validation.md, "Grammar"), written after the
 //! descriptions there of `pkg/config/validation/agent/validation.go` and
 //! `pkg/config/labels/instance.go` at Istio 1.30.3.
 

@@ -1,15 +1,15 @@
 //! Validation of rendered objects against Istio's CRD schemas and the istiod webhook rules
-//! (shared/reference/istio-validation.md), reported at the Gloo source field's file:line.
+//! (docs/validation.md), reported at the Gloo source field's file:line.
 //!
 //! - `schema`: layer 1, the API server (structural schema, unknown fields, list types, CEL rules);
-//! - `rules`: layer 2, istiod's validating webhook (§3.1–3.8), per kind;
-//! - `cross`: the two `istioctl analyze` checks that fit a renderer (§3.10).
+//! - `rules`: layer 2, istiod's validating webhook, per kind;
+//! - `cross`: the two `istioctl analyze` checks that fit a renderer (layer 3).
 //!
 //! Every problem becomes a [`Diagnostic`] with code `istio-schema` or `istio-<rule>`, a message
 //! naming the rendered object (every copy of it) and its field path, at the Gloo field that made
 //! the offending value ([`report`]; docs/architecture.md, "Where findings point").
 //!
-//! Codes (istio-validation.md item numbers in brackets): `istio-schema` (§2: types, enums,
+//! Codes (docs/validation.md item numbers in brackets): `istio-schema` (layer 1: types, enums,
 //! required, unknown fields, list-map keys, CRD CEL rules), `istio-metadata` [1, 2, 4],
 //! `istio-export-to` [3], `istio-workload-selector` [5, 65], `istio-host` [7–9],
 //! `istio-address` [10, 11], `istio-port` [12, 13, 18], `istio-resolution` [6, 14–17],

@@ -1,7 +1,7 @@
-//! Layer 1 of istio-validation.md §1: what the Kubernetes API server checks with the CRD's
+//! docs/validation.md, "Layer 1": what the Kubernetes API server checks with the CRD's
 //! structural schema. Types, enums, required, bounds: the `jsonschema` crate. Unknown fields
 //! (strict field validation), `x-kubernetes-list-type` uniqueness, the `oneOf` "at most one of"
-//! groups and the CRD CEL rules (istio-validation.md §2): a walk of our own, with the CEL rules
+//! groups and the CRD CEL rules (docs/validation.md, "CEL rules"): our own walk, with the CEL rules
 //! written in Rust and looked up by their exact text (a rule without an implementation is reported,
 //! and a unit test keeps the table complete).
 
@@ -421,7 +421,7 @@ fn uds_ok_prefix(v: &Value) -> bool {
     }
 }
 
-/// The CRD CEL rules of the kinds we render, by exact rule text (istio-validation.md §2).
+/// The CRD CEL rules of the kinds we render, by exact rule text (docs/validation.md, "CEL rules").
 fn cel_rule(rule: &str) -> Option<Rule> {
     let f: Rule = match rule {
         "duration(self) >= duration('1ms')" => {

@@ -160,7 +160,7 @@ fn rewrite(
             ));
             return Err(());
         }
-        // Istio rejects `rewrite: {uri: ""}`; an empty rewrite strips to `/` [istio-validation.md §3.11].
+        // Istio rejects `rewrite: {uri: ""}` (docs/validation.md item 38): strip to `/`.
         rewrite.insert(
             "uri".into(),
             json!(if p.is_empty() { "/" } else { p.as_str() }),

@@ -1,4 +1,4 @@
-//! RouteTable → VirtualService (+ DestinationRules for subsets), gloo-translation.md §5, §9.5;
+//! RouteTable → VirtualService (+ DestinationRules for subsets), docs/translation.md;
 //! worked examples E3, E5, E7.
 //!
 //! A table with hosts renders one VirtualService per place: in the namespace of each gateway

@@ -1,5 +1,5 @@
 //! What several kinds share: readers of spec fields that treat a missing or mistyped field as
-//! unset (istio-validation.md §3: "Unset numbers are 0. An empty string counts as unset."), and
+//! unset (docs/validation.md, "Layer 2": unset numbers are 0, an empty string is unset), and
 //! the label and workload selector rules.
 
 use super::Ctx;

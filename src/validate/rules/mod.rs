@@ -1,13 +1,13 @@
-//! Layer 2 of istio-validation.md §1: istiod's validating webhook (`pkg/config/validation/`),
-//! the checklist of §3.1–3.8, for the kinds we render. E rules give errors, W rules warnings;
+//! docs/validation.md, "Layer 2": istiod's validating webhook (`pkg/config/validation/`),
+//! the numbered rules there, for the kinds we render. E rules give errors, W rules warnings;
 //! item numbers in comments refer to that checklist.
 //!
 //! One module per part of the checklist:
-//! - `object`: §3.1, every object (metadata, `exportTo`);
-//! - `service_entry`: §3.2 ServiceEntry;
-//! - `workload_entry`: §3.3 WorkloadEntry, also used for ServiceEntry endpoints;
-//! - `virtual_service`: §3.4–3.7 VirtualService, its HTTP, TLS and TCP routes and destinations;
-//! - `destination_rule`: §3.8 DestinationRule and its traffic policies;
+//! - `object`: "Every object" (metadata, `exportTo`);
+//! - `service_entry`: "ServiceEntry";
+//! - `workload_entry`: "WorkloadEntry", also used for ServiceEntry endpoints;
+//! - `virtual_service`: "VirtualService", its HTTP, TLS and TCP routes and destinations;
+//! - `destination_rule`: "DestinationRule" and its traffic policies;
 //! - `gateway`: Gateway (`ValidateGateway`, which the checklist does not cover);
 //! - `common`: field readers and the label and workload selector rules several kinds share.
 

@@ -1,4 +1,4 @@
-//! §3.1 of istio-validation.md: the rules every object follows (`validateMetadata`,
+//! docs/validation.md, "Every object": the rules every object follows (`validateMetadata`,
 //! `validateExportTo`).
 
 use super::common::{arr, map, s};

@@ -1,4 +1,4 @@
-//! §3.2 of istio-validation.md: ServiceEntry (`ValidateServiceEntry`), items 5–19, in the
+//! ServiceEntry (`ValidateServiceEntry`; docs/validation.md, "ServiceEntry"), items 5–19, in the
 //! checklist's order.
 
 use super::common::{arr, num, s, set};
@@ -234,7 +234,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// Item 15: resolution STATIC; each endpoint is checked as a WorkloadEntry (§3.3).
+    /// Item 15: resolution STATIC; each endpoint is checked as a WorkloadEntry (items 20–24).
     fn resolution_static(&mut self, se: &Entry<'_>, sp: &Loc<'_>, port_names: &BTreeSet<&str>) {
         for (i, ep) in se.endpoints.iter().enumerate() {
             let p = sp.key("endpoints").index(i);

@@ -1,4 +1,4 @@
-//! §3.3 of istio-validation.md: WorkloadEntry and ServiceEntry STATIC endpoints
+//! docs/validation.md, "WorkloadEntry": WorkloadEntry and ServiceEntry STATIC endpoints
 //! (`ValidateWorkloadEntry` → `validateWorkloadEntry`), items 20–24, and the endpoint port rules
 //! that DNS endpoints (item 16) share.
 

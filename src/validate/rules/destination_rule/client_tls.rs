@@ -1,4 +1,4 @@
-//! Item 58 of istio-validation.md (`ValidateTLS`): a DestinationRule's client TLS settings.
+//! Item 58 of docs/validation.md (`ValidateTLS`): a DestinationRule's client TLS settings.
 
 use crate::diag::codes::Istio;
 use crate::json::Field;

@@ -1,4 +1,4 @@
-//! §3.8 of istio-validation.md: DestinationRule (`ValidateDestinationRule`), items 55–65.
+//! DestinationRule (`ValidateDestinationRule`; docs/validation.md), items 55–65.
 //!
 //! This module holds the host, subsets, `exportTo` and workload selector (items 55, 57, 64,
 //! 65); `traffic_policy` holds the traffic policy (items 56, 59–63) and `client_tls` its TLS

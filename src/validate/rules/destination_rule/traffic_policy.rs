@@ -1,4 +1,4 @@
-//! §3.8 of istio-validation.md: a DestinationRule's traffic policy (item 56) and its parts:
+//! docs/validation.md, "DestinationRule": a rule's traffic policy (item 56) and its parts:
 //! connection pool (item 59), outlier detection (item 60), load balancer (item 61), port level
 //! settings (item 62) and tunnel (item 63). Client TLS (item 58) is in `client_tls`.
 

@@ -1,4 +1,4 @@
-//! §3.6 of istio-validation.md: route destinations and weights
+//! docs/validation.md, "Destinations and weights": route destinations and weights
 //! (`validateHTTPRouteDestinations`, `validateRouteDestinations`, `validateDestination`),
 //! items 46–51, for HTTP, TLS and TCP routes and mirrors.
 

@@ -1,4 +1,4 @@
-//! Item 36 of istio-validation.md (`ValidateHTTPHeader*`): header operations, on a route and
+//! Item 36 of docs/validation.md (`ValidateHTTPHeader*`): header operations, on a route and
 //! on each of its destinations.
 
 use crate::diag::codes::Istio;

@@ -1,4 +1,4 @@
-//! Item 35 of istio-validation.md (`validateHTTPRouteMatchRequest`): the match conditions of
+//! Item 35 of docs/validation.md (`validateHTTPRouteMatchRequest`): the match conditions of
 //! an HTTP route.
 
 use crate::diag::codes::Istio;

@@ -1,4 +1,4 @@
-//! Items 41, 43 and 44 of istio-validation.md: an HTTP route's retries (`validateHTTPRetry`),
+//! Items 41, 43 and 44 of docs/validation.md: an HTTP route's retries (`validateHTTPRetry`),
 //! CORS policy (`validateCORSPolicy`) and fault injection (`validateHTTPFaultInjection`).
 
 use crate::diag::codes::Istio;

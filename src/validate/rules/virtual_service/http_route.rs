@@ -1,4 +1,4 @@
-//! §3.5 of istio-validation.md: an HTTP route (`validateHTTPRoute` and helpers): its kind
+//! docs/validation.md, "HTTP routes": an HTTP route (`validateHTTPRoute` and helpers): its kind
 //! conflicts (item 34), authority, rewrite, redirect and direct response (items 37–40), timeout
 //! (item 42) and mirrors (item 45). It hands matches, header operations, retries, CORS, faults
 //! and destinations to the modules beside this one.

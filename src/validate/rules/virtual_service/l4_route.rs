@@ -1,4 +1,4 @@
-//! §3.7 of istio-validation.md: TLS routes (item 53) and TCP routes (item 54).
+//! docs/validation.md, "TLS and TCP routes": TLS routes (item 53) and TCP routes (item 54).
 
 use crate::diag::codes::Istio;
 use crate::validate::grammar;

@@ -1,13 +1,13 @@
-//! §3.4–3.7 of istio-validation.md: VirtualService (`ValidateVirtualService`).
+//! VirtualService (`ValidateVirtualService`; docs/validation.md, "VirtualService").
 //!
-//! This module holds the top level (§3.4, items 25–33); the parts of a route are in:
-//! - `http_route`: §3.5, an HTTP route and its conflicts, rewrite, redirect, direct response
+//! This module holds the top level (items 25–33); the parts of a route are in:
+//! - `http_route`: "HTTP routes", a route and its conflicts, rewrite, redirect, direct response
 //!   and mirrors (items 34, 37–40, 42, 45);
 //! - `http_match`: item 35, HTTP match conditions;
 //! - `headers`: item 36, header operations;
 //! - `http_policies`: items 41, 43 and 44, retries, CORS and fault injection;
-//! - `destination`: §3.6, route destinations and weights (items 46–51);
-//! - `l4_route`: §3.7, TLS and TCP routes (items 53, 54);
+//! - `destination`: "Destinations and weights", route destinations and weights (items 46–51);
+//! - `l4_route`: "TLS and TCP routes", TLS and TCP routes (items 53, 54);
 //! - `unreachable`: item 33, the unreachable-route warnings.
 
 mod destination;

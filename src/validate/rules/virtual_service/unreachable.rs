@@ -1,4 +1,4 @@
-//! Item 33 of istio-validation.md (`analyzeUnreachableHTTPRules`): warnings for HTTP routes and
+//! Item 33 of docs/validation.md (`analyzeUnreachableHTTPRules`): warnings for HTTP routes and
 //! matches that earlier routes leave no traffic to.
 
 use crate::diag::codes::Istio;

@@ -1,0 +1,258 @@
+//! The docs show only commands, flags and files that exist: every `meshform …` command in a
+//! fenced block of README.md and docs/*.md parses with the CLI's own definition, and every
+//! repository path they name in backticks is a file or directory of this repository.
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use meshform::cli::Cli;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// README.md and every Markdown page under docs/.
+fn pages() -> Vec<PathBuf> {
+    let mut pages = vec![root().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("docs entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    pages
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).display().to_string()
+}
+
+/// The lines of fenced code blocks, backslash continuations joined, with their line numbers.
+fn fenced_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    let mut pending: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let (n, mut joined) = pending.take().unwrap_or((i + 1, String::new()));
+        joined.push_str(line.trim());
+        if let Some(stripped) = joined.strip_suffix('\\') {
+            pending = Some((n, format!("{} ", stripped.trim_end())));
+        } else {
+            out.push((n, joined));
+        }
+    }
+    out
+}
+
+/// Splits a shell word list: single and double quotes group, nothing else is interpreted.
+fn shell_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut started = false;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if started || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                started = false;
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if started || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// The `meshform …` command of a line, cut at a comment, pipe, redirection or list operator,
+/// with `${{ … }}` and `$VAR` expansions replaced by a plain word. `None` when the line runs
+/// no meshform command, or shows a placeholder (`<…>`, `…`) rather than a command.
+fn command(line: &str) -> Option<Vec<String>> {
+    let start = line.find("meshform ")?;
+    let before = line[..start].trim_end();
+    // At the start of the line, after `$ `, `run: `, env assignments or a list operator.
+    let ok_before = before.is_empty()
+        || before.ends_with('$')
+        || before.ends_with("run:")
+        || before.ends_with("&&")
+        || before.ends_with(';')
+        || before.split_whitespace().all(|w| w.contains('='));
+    if !ok_before {
+        return None;
+    }
+    let mut cmd = line[start..].to_string();
+    while let (Some(a), Some(b)) = (cmd.find("${{"), cmd.find("}}")) {
+        if b < a {
+            break;
+        }
+        cmd.replace_range(a..b + 2, "X");
+    }
+    let cut = cmd.find(['#', '|', '>', ';', '&']).unwrap_or(cmd.len());
+    let cmd = cmd[..cut].trim();
+    if cmd.contains('…') || cmd.contains('<') || cmd.contains("...") || cmd.contains(" [") {
+        return None;
+    }
+    let words: Vec<String> = shell_words(cmd)
+        .into_iter()
+        .map(|w| if w.starts_with('$') { "X".into() } else { w })
+        .collect();
+    Some(words)
+}
+
+#[test]
+fn shell_words_and_commands_are_read_like_a_shell() {
+    assert_eq!(shell_words("a 'b c' \"d\" ''"), ["a", "b c", "d", ""]);
+    assert_eq!(
+        command("$ meshform render --cluster prod . > out.yaml  # note").unwrap(),
+        ["meshform", "render", "--cluster", "prod", "."]
+    );
+    assert_eq!(
+        command("- run: meshform render . --cluster ${{ matrix.cluster }} --out-dir out").unwrap(),
+        [
+            "meshform",
+            "render",
+            ".",
+            "--cluster",
+            "X",
+            "--out-dir",
+            "out"
+        ]
+    );
+    assert!(command("cargo install meshform --locked").is_none());
+    assert!(command("meshform diff --base … --head …").is_none());
+    let joined = fenced_lines("```sh\nmeshform diff \\\n  --format markdown\n```\n");
+    assert_eq!(joined, [(2, "meshform diff --format markdown".to_string())]);
+}
+
+/// Inline code spans that hold a whole command (`meshform render --cluster NAME .`), with their
+/// line numbers; a span showing a synopsis (`[PATH]`, `a|b`) is left out.
+fn inline_commands(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        if inside {
+            continue;
+        }
+        for (j, part) in line.split('`').enumerate() {
+            if j % 2 == 1 && part.starts_with("meshform ") && !part.contains(['[', '|']) {
+                out.push((i + 1, part.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_documented_command_parses() {
+    let mut seen = 0;
+    let mut bad = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("read page");
+        let mut lines = fenced_lines(&text);
+        lines.extend(inline_commands(&text));
+        for (n, line) in lines {
+            let Some(words) = command(&line) else {
+                continue;
+            };
+            seen += 1;
+            if let Err(e) = Cli::try_parse_from(&words) {
+                // A span naming a command or a flag (`meshform policy test`, `--out-dir`)
+                // rather than a whole command: every word exists, the value is left out.
+                let names_a_flag = words.last().is_some_and(|w| w.starts_with('-'));
+                if e.kind() == ErrorKind::MissingRequiredArgument
+                    || (e.kind() == ErrorKind::InvalidValue && names_a_flag)
+                {
+                    continue;
+                }
+                let first = e.to_string().lines().next().unwrap_or("").to_string();
+                bad.push(format!(
+                    "{}:{n}: `{}`: {first}",
+                    rel(&page),
+                    words.join(" ")
+                ));
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} documented commands found");
+    assert!(
+        bad.is_empty(),
+        "commands in the docs that meshform rejects:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Backticked paths that start at a top-level directory of this repository.
+fn repo_paths(text: &str) -> Vec<(usize, String)> {
+    const TOP: [&str; 12] = [
+        ".ci/",
+        "benches/",
+        "docs/",
+        "examples/",
+        "fixtures/",
+        "fuzz/",
+        "plugin/",
+        "policies/",
+        "schemas/",
+        "scripts/",
+        "src/",
+        "tests/",
+    ];
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        for (j, part) in line.split('`').enumerate() {
+            if j % 2 == 0 {
+                continue;
+            }
+            let p = part.trim_end_matches('/');
+            let plain = p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'));
+            if plain && TOP.iter().any(|t| p.starts_with(t)) {
+                out.push((i + 1, p.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_documented_path_exists() {
+    let mut seen = 0;
+    let mut missing = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("read page");
+        for (n, p) in repo_paths(&text) {
+            seen += 1;
+            if !root().join(&p).exists() {
+                missing.push(format!("{}:{n}: `{p}`", rel(&page)));
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} documented paths found");
+    assert!(
+        missing.is_empty(),
+        "paths in the docs that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
