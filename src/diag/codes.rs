@@ -199,7 +199,7 @@ registry! {
         NoGatewayWorkload = "no-gateway-workload": "A VirtualGateway selects no gateway workload meshform knows of.",
         PolicyConflict = "policy-conflict": "Several policies of one kind select one route or destination port; Gloo applies the oldest.",
         PolicyServiceUnrouted = "policy-service-unrouted": "A destination policy selects a Service of the repo that no HTTP route sends to; meshform writes no DestinationRule for it.",
-        PolicySelectsNothing = "policy-selects-nothing": "A destination policy selects no destination port of its workspace.",
+        PolicySelectsNothing = "policy-selects-nothing": "A route policy selects no route of its workspace, or a destination policy no destination port of its workspace.",
         PolicyValue = "policy-value": "A destination policy sets a value Gloo or Istio rejects.",
         NoHosts = "no-hosts": "A VirtualDestination has no host.",
         NoPorts = "no-ports": "A VirtualDestination has no port.",

@@ -140,6 +140,8 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Part {
     pub objects: Vec<Rendered>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The route policies that selected a route of it (for `policy-selects-nothing`).
+    pub used: Vec<route_table::UsedPolicy>,
 }
 
 impl<'a> Ctx<'a> {
@@ -403,6 +405,7 @@ pub fn render(
     tracing::debug!("render: translated and finished at {:?}", start.elapsed());
     let mut diagnostics = all.diagnostics;
     diagnostics.extend(destination_policies::check(&ctx));
+    diagnostics.extend(route_table::unused_policies(&ctx, &all.used));
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.
@@ -508,6 +511,8 @@ pub(crate) struct Stage {
     pub(crate) finished: Vec<finish::Finished>,
     pub(crate) pending: Vec<Rendered>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The route policies that selected a route.
+    pub(crate) used: Vec<route_table::UsedPolicy>,
 }
 
 impl Stage {
@@ -515,6 +520,7 @@ impl Stage {
     fn of(part: Part, keep: Keep) -> Stage {
         let mut s = Stage {
             diagnostics: part.diagnostics,
+            used: part.used,
             ..Stage::default()
         };
         s.add(part.objects, keep);
@@ -537,6 +543,7 @@ impl Stage {
         self.finished.extend(other.finished);
         self.pending.extend(other.pending);
         self.diagnostics.extend(other.diagnostics);
+        self.used.extend(other.used);
     }
 
     /// Finishes each object now, except DestinationRules, which may still be merged.
@@ -843,6 +850,7 @@ fn passthrough<'a>(
                 origins: Origins::default(),
             }],
             diagnostics: Vec::new(),
+            used: Vec::new(),
         })
 }
 
