@@ -4,7 +4,7 @@
 //! warning (docs/translation.md#policies).
 
 mod support;
-use support::{copy_tree, meshform, root, TempRepo};
+use support::{copy_tree, meshform, redact, root, TempRepo};
 
 const WORKSPACES: &str = "apiVersion: admin.gloo.solo.io/v2
 kind: Workspace
@@ -400,4 +400,45 @@ fn a_route_policy_that_selects_no_route_is_a_warning_at_its_selector() {
         .run();
     r.success();
     assert!(!r.stderr.contains("policy-selects-nothing"), "{}", r.stderr);
+}
+
+#[test]
+fn the_routing_picture_shows_a_changed_route_policy_on_the_routes_it_changes() {
+    let d = repo(&[policy(
+        "dest",
+        500,
+        "",
+        "\n  applyToRoutes: [{withDestinations: {selector: {labels: {app: api}}}}]",
+    )]);
+    let commit = |tag: &str| {
+        d.git(&["add", "-A"]);
+        d.git(&["commit", "-q", "-m", tag]);
+        d.git(&["tag", tag]);
+    };
+    d.git(&["init", "-q", "-b", "main"]);
+    commit("c0");
+    d.write(
+        "policies.yaml",
+        policy(
+            "dest",
+            503,
+            "",
+            "\n  applyToRoutes: [{withDestinations: {selector: {labels: {app: api}}}}]",
+        ),
+    );
+    commit("c1");
+    let r = meshform()
+        .current_dir(d.path())
+        .args([
+            "diff", "--base", "c0", "--head", "c1", "--format", "markdown",
+        ])
+        .run();
+    let out = r.success();
+    // Only the route the policy selects changed: the other routes of the host are drawn
+    // without a policy.
+    assert!(
+        out.contains("FaultInjectionPolicy app/dest fault.abort.httpStatus=503"),
+        "{out}"
+    );
+    insta::assert_snapshot!("policy_change_markdown", redact(out));
 }

@@ -397,6 +397,7 @@ fn virtual_service(
         json!(inst.gateways.iter().collect::<Vec<_>>()),
     );
     spec.insert("hosts".into(), json!(rt.spec.hosts));
+    part.applied.clear();
     let http: Vec<Value> = table
         .routes
         .iter()
@@ -438,20 +439,22 @@ fn virtual_service(
         rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
     ));
     let md = metadata(&name, &place, &parent, &table.annotations);
+    // The route policies written into its routes follow the tables among its sources, so a
+    // diff names them (docs/diff.md).
+    let mut sources = table.sources.clone();
+    for s in std::mem::take(&mut part.applied) {
+        if !sources.contains(&s) {
+            sources.push(s);
+        }
+    }
     part.objects.push(
-        ctx.object(
-            "VirtualService",
-            md,
-            Value::Object(spec),
-            cluster,
-            table.sources.clone(),
-        )
-        .with_origins(virtual_service_origins(
-            table,
-            inst.sources.len(),
-            &tcp_from,
-            &tls_from,
-        )),
+        ctx.object("VirtualService", md, Value::Object(spec), cluster, sources)
+            .with_origins(virtual_service_origins(
+                table,
+                inst.sources.len(),
+                &tcp_from,
+                &tls_from,
+            )),
     );
     for (host, (dparent, subs, srcs)) in &subsets {
         if let Some(rule) = subset_rule(ctx, host, dparent, subs, srcs, &place, part) {

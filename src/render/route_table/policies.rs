@@ -300,9 +300,27 @@ pub(super) fn applying<'p, T: RoutePolicy>(
             });
         }
     }
-    if hits.len() < 2 {
-        return hits.first().copied();
+    let winner = if hits.len() < 2 {
+        hits.first().copied()
+    } else {
+        conflict(ctx, hits, r, part)
+    };
+    if let Some(p) = winner {
+        let s = ctx.source(&p.meta);
+        if !part.applied.contains(&s) {
+            part.applied.push(s);
+        }
     }
+    winner
+}
+
+/// The oldest of several policies of one kind selecting the route; each other is a warning.
+fn conflict<'p, T: RoutePolicy>(
+    ctx: &Ctx<'_>,
+    hits: Vec<&'p Typed<T>>,
+    r: &FlatRoute<'_>,
+    part: &mut Part,
+) -> Option<&'p Typed<T>> {
     let table = &r.table.meta;
     let name = format!(
         "route `{}` of RouteTable {}/{}",
