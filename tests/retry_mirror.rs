@@ -146,22 +146,23 @@ fn retry_on_must_be_a_list_of_known_conditions() {
 }
 
 #[test]
-fn selecting_routes_by_destination_is_rejected() {
+fn selecting_routes_by_destination_takes_the_routes_to_that_destination() {
     let d = repo(&rtp(
         "by-dest",
         "",
         "  applyToRoutes:\n  - withDestinations: {selector: {name: web}}\n  config: {requestTimeout: 1s}\n",
     ));
-    render(&d).input_error(&[
-        "error[unsupported-field]",
-        "RetryTimeoutPolicy `spec.applyToRoutes[0].withDestinations` is not supported yet",
-    ]);
+    let r = routes(render(&d).success());
+    assert_eq!(r["web-www"]["timeout"], "1s");
+    assert!(r["api-api"].get("timeout").is_none(), "{:?}", r["api-api"]);
     let d = repo(&mirror(
         "by-dest",
         "",
         "  applyToRoutes:\n  - withDestinations: {selector: {name: web}}\n  config:\n    destination: {ref: {name: api}, port: {number: 8080}}\n",
     ));
-    render(&d).input_error(&["MirrorPolicy `spec.applyToRoutes[0].withDestinations`"]);
+    let r = routes(render(&d).success());
+    assert!(r["web-www"].get("mirror").is_some(), "{:?}", r["web-www"]);
+    assert!(r["api-api"].get("mirror").is_none(), "{:?}", r["api-api"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! warning (docs/translation.md#policies).
 
 mod support;
-use support::{copy_tree, meshform, root, TempRepo};
+use support::{copy_tree, meshform, redact, root, TempRepo};
 
 const WORKSPACES: &str = "apiVersion: admin.gloo.solo.io/v2
 kind: Workspace
@@ -287,4 +287,158 @@ fn a_delegated_route_takes_policies_of_its_own_and_of_the_delegating_tables_work
     r.stderr_has(&[
         "FaultInjectionPolicy istio-gateways/edge and backend-apis/team both select route",
     ]);
+}
+
+#[test]
+fn with_destinations_selects_the_forward_routes_sending_to_a_selected_destination() {
+    // By the Service's metadata labels: only the delegated `user` route sends to `api`.
+    let d = repo(&[policy(
+        "dest",
+        503,
+        "",
+        "\n  applyToRoutes: [{withDestinations: {selector: {labels: {app: api}}}}]",
+    )]);
+    let r = render(&d);
+    assert_eq!(
+        aborts(r.success()),
+        vec![
+            ("home-shop".to_string(), 0),
+            ("other-other".to_string(), 0),
+            (
+                "user-users.app.cluster1--shop.app.cluster1".to_string(),
+                503
+            ),
+        ]
+    );
+    assert!(!r.stderr.contains("policy-selects-nothing"), "{}", r.stderr);
+    // By name and port name: `home` sends to port 8080 of `web`, named http.
+    let d = repo(&[policy(
+        "dest",
+        503,
+        "",
+        "\n  applyToRoutes: [{withDestinations: {selector: {name: web, namespace: app}, port: {name: http}}}]",
+    )]);
+    assert_eq!(
+        aborts(render(&d).success()),
+        vec![
+            ("home-shop".to_string(), 503),
+            ("other-other".to_string(), 0),
+            ("user-users.app.cluster1--shop.app.cluster1".to_string(), 0),
+        ]
+    );
+}
+
+#[test]
+fn with_destinations_needs_the_kind_and_port_of_the_destination() {
+    // The kind defaults to SERVICE: a VIRTUAL_DESTINATION selector matches no Service, and
+    // port 9090 of `web` is not the one `home` sends to.
+    for select in [
+        "{withDestinations: {kind: VIRTUAL_DESTINATION, selector: {labels: {app: web}}}}",
+        "{withDestinations: {selector: {name: web}, port: {number: 9090}}}",
+    ] {
+        let d = repo(&[policy(
+            "dest",
+            503,
+            "",
+            &format!("\n  applyToRoutes: [{select}]"),
+        )]);
+        let r = render(&d);
+        assert!(aborts(r.success()).iter().all(|(_, s)| *s == 0), "{select}");
+        r.stderr_has(&["policy-selects-nothing"]);
+    }
+}
+
+#[test]
+fn an_entry_with_both_route_and_with_destinations_is_an_input_error() {
+    let d = repo(&[policy(
+        "both",
+        503,
+        "",
+        "\n  applyToRoutes: [{route: {labels: {tier: front}}, withDestinations: {selector: {name: web}}}]",
+    )]);
+    render(&d).input_error(&["policies.yaml:7:", "sets both route and withDestinations"]);
+    let d = repo(&[policy(
+        "typo",
+        503,
+        "",
+        "\n  applyToRoutes: [{withDestinations: {selektor: {name: web}}}]",
+    )]);
+    render(&d).input_error(&["selektor"]);
+}
+
+#[test]
+fn a_route_policy_that_selects_no_route_is_a_warning_at_its_selector() {
+    let d = repo(&[
+        policy(
+            "nothing",
+            503,
+            "",
+            "\n  applyToRoutes: [{route: {labels: {tier: none}}}]",
+        ),
+        policy("all", 500, "", ""),
+    ]);
+    let r = render(&d);
+    r.success();
+    r.stderr_has(&[
+        "policy-selects-nothing",
+        "FaultInjectionPolicy app/nothing selects no route of workspace app",
+        "policies.yaml:7:",
+    ]);
+    assert!(!r.stderr.contains("app/all selects"), "{}", r.stderr);
+    // check reports it and passes.
+    meshform()
+        .arg("check")
+        .arg(d.path())
+        .run()
+        .exit(0)
+        .stdout_has(&["policy-selects-nothing"]);
+    // A run for some clusters only cannot tell: the route may be in another cluster.
+    let r = meshform()
+        .arg("render")
+        .arg(d.path())
+        .args(["--cluster", "cluster1"])
+        .run();
+    r.success();
+    assert!(!r.stderr.contains("policy-selects-nothing"), "{}", r.stderr);
+}
+
+#[test]
+fn the_routing_picture_shows_a_changed_route_policy_on_the_routes_it_changes() {
+    let d = repo(&[policy(
+        "dest",
+        500,
+        "",
+        "\n  applyToRoutes: [{withDestinations: {selector: {labels: {app: api}}}}]",
+    )]);
+    let commit = |tag: &str| {
+        d.git(&["add", "-A"]);
+        d.git(&["commit", "-q", "-m", tag]);
+        d.git(&["tag", tag]);
+    };
+    d.git(&["init", "-q", "-b", "main"]);
+    commit("c0");
+    d.write(
+        "policies.yaml",
+        policy(
+            "dest",
+            503,
+            "",
+            "\n  applyToRoutes: [{withDestinations: {selector: {labels: {app: api}}}}]",
+        ),
+    );
+    commit("c1");
+    let r = meshform()
+        .current_dir(d.path())
+        .args([
+            "diff", "--base", "c0", "--head", "c1", "--format", "markdown",
+        ])
+        .run();
+    let out = r.success();
+    // Only the route the policy selects changed: the other routes of the host are drawn
+    // without a policy.
+    assert!(
+        out.contains("FaultInjectionPolicy app/dest fault.abort.httpStatus=503"),
+        "{out}"
+    );
+    insta::assert_snapshot!("policy_change_markdown", redact(out));
 }

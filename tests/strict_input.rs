@@ -128,11 +128,11 @@ const CASES: &[Case] = &[
         at: Some("routetable.yaml:6:16"),
     },
     Case {
-        name: "a FaultInjectionPolicy selecting routes by their destinations",
+        name: "a FaultInjectionPolicy selecting routes by a misspelled destination field",
         edits: &[Edit::Write("fault.yaml", FAULT)],
         exit: 2,
-        says: &["error[unsupported-field]", "spec.applyToRoutes[0].withDestinations"],
-        at: Some("fault.yaml:6:5"),
+        says: &["error[unknown-field]", "did you mean `selector`?"],
+        at: Some("fault.yaml:6:"),
     },
     // Clusters.
     Case {
@@ -192,7 +192,7 @@ kind: FaultInjectionPolicy
 metadata: {name: slow, namespace: app}
 spec:
   applyToRoutes:
-  - withDestinations: {selector: {name: web}}
+  - withDestinations: {selektor: {name: web}}
   config: {delay: {fixedDelay: 2s}}
 ";
 

@@ -201,7 +201,7 @@ registry! {
         PolicyConflict = "policy-conflict": "Several policies of one kind select one route or destination port; Gloo applies the oldest.",
         PolicyIgnored = "policy-ignored": "A policy sets a field that Gloo ignores because another field of it takes precedence.",
         PolicyServiceUnrouted = "policy-service-unrouted": "A destination policy selects a Service of the repo that no HTTP route sends to; meshform writes no DestinationRule for it.",
-        PolicySelectsNothing = "policy-selects-nothing": "A destination policy selects no destination port of its workspace.",
+        PolicySelectsNothing = "policy-selects-nothing": "A route policy selects no route of its workspace, or a destination policy no destination port of its workspace.",
         PolicyValue = "policy-value": "A policy sets a value Gloo or Istio rejects.",
         NoHosts = "no-hosts": "A VirtualDestination has no host.",
         NoPorts = "no-ports": "A VirtualDestination has no port.",

@@ -5,7 +5,7 @@
 
 use super::ObjectDiff;
 use crate::hashing::{FastMap, FastSet};
-use crate::istio::object::Kept;
+use crate::istio::object::{Kept, SourceRef};
 use crate::node::Node;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -22,6 +22,11 @@ pub struct Destination {
     pub weight: Option<i64>,
     /// Endpoints from the ServiceEntries of the destination host.
     pub endpoints: Vec<String>,
+    /// The destination policies on this port, from the DestinationRule of the host in the
+    /// VirtualService's namespace: `OutlierDetectionPolicy ns/name` (the kind alone when the
+    /// rule's sources hold several of it), or the Istio field where no source names one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// One route of a host.
@@ -35,6 +40,10 @@ pub struct Route {
     pub destinations: Vec<Destination>,
     /// A redirect, direct response or delegate, when the route does not forward.
     pub action: Option<String>,
+    /// The route policies on it, with the Istio fields they wrote (`RetryTimeoutPolicy app/rt
+    /// timeout=10s`); the kind alone when the VirtualService has several of that kind.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// Every route of one host in one cluster.
@@ -228,7 +237,93 @@ impl<'a> ByHost<'a, &'a Node> {
     }
 }
 
-fn destinations(route: &Node, entries: &Entries<'_>) -> Vec<Destination> {
+/// The route policies' fields of an Istio HTTP route, by the kind that writes each
+/// (docs/translation.md#policies).
+const ROUTE_POLICY_FIELDS: &[(&str, &[&str])] = &[
+    ("RetryTimeoutPolicy", &["timeout", "retries"]),
+    ("FaultInjectionPolicy", &["fault"]),
+    ("MirrorPolicy", &["mirror", "mirrorPercentage"]),
+    ("CORSPolicy", &["corsPolicy"]),
+    ("HeaderManipulationPolicy", &["headers"]),
+];
+
+/// The route policies on an HTTP route: each kind, named by the object's policy source of
+/// that kind when it has exactly one, with the fields it wrote, compact.
+fn route_policies(route: &Node, sources: &[SourceRef]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, fields) in ROUTE_POLICY_FIELDS {
+        let mut terms = Vec::new();
+        for f in *fields {
+            if let Some(v) = route.get(f) {
+                flatten(v, f, &mut terms);
+            }
+        }
+        if !terms.is_empty() {
+            out.push(format!(
+                "{} {}",
+                policy_name(kind, sources),
+                terms.join(" ")
+            ));
+        }
+    }
+    out
+}
+
+/// `Kind ns/name` of the one source of that kind, or the kind alone.
+fn policy_name(kind: &str, sources: &[SourceRef]) -> String {
+    let mut named = sources.iter().filter(|s| s.id.kind == kind);
+    match (named.next(), named.next()) {
+        (Some(p), None) => format!("{kind} {}/{}", p.id.namespace, p.id.name),
+        _ => kind.to_string(),
+    }
+}
+
+/// The destination policies' fields of a DestinationRule port, by the kind that writes each.
+const DESTINATION_POLICY_FIELDS: &[(&str, &str)] = &[
+    ("OutlierDetectionPolicy", "outlierDetection"),
+    ("LoadBalancerPolicy", "loadBalancer"),
+    ("ConnectionPolicy", "connectionPool"),
+];
+
+/// The DestinationRules of one cluster, by (namespace, host).
+type Rules<'a> = FastMap<(&'a str, &'a str), Vec<&'a Kept>>;
+
+/// The destination policies on `host:port` as seen from namespace `ns`: the kinds whose
+/// fields the port's `portLevelSettings[]` entry of the host's rule in `ns` holds, each named
+/// by the rule's policy source of that kind when it has exactly one.
+fn destination_policies(rules: &Rules<'_>, ns: &str, host: &str, port: Option<i64>) -> Vec<String> {
+    let (Some(port), Some(found)) = (port, rules.get(&(ns, host))) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for dr in found {
+        let settings = dr.value["spec"]["trafficPolicy"]["portLevelSettings"].as_array();
+        let Some(entry) = settings
+            .into_iter()
+            .flatten()
+            .find(|e| e["port"]["number"].as_i64() == Some(port))
+        else {
+            continue;
+        };
+        for (kind, field) in DESTINATION_POLICY_FIELDS {
+            if entry.get(field).is_none() {
+                continue;
+            }
+            let shown = policy_name(kind, &dr.sources);
+            if !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+    }
+    out
+}
+
+fn destinations(
+    route: &Node,
+    entries: &Entries<'_>,
+    rules: &Rules<'_>,
+    ns: &str,
+) -> Vec<Destination> {
     route["route"]
         .as_array()
         .into_iter()
@@ -247,6 +342,7 @@ fn destinations(route: &Node, entries: &Entries<'_>) -> Vec<Destination> {
                 label,
                 weight: d["weight"].as_i64(),
                 endpoints: entries.endpoints(host),
+                policies: destination_policies(rules, ns, host, dest["port"]["number"].as_i64()),
             }
         })
         .collect()
@@ -339,14 +435,39 @@ fn graph_of(
             entries.entry(o.cluster.as_str()).or_default().add(&o.value);
         }
     }
+    // The DestinationRules of the hosts those routes name, for their destination policies.
+    let mut rules: HashMap<&str, Rules<'_>> = HashMap::new();
+    for o in objects
+        .iter()
+        .filter(|o| is_kind(&o.value, "DestinationRule"))
+    {
+        let Some(host) = o.value["spec"]["host"].as_str() else {
+            continue;
+        };
+        if wanted
+            .as_ref()
+            .is_none_or(|w| w.contains(&(o.cluster.as_str(), host)))
+        {
+            let ns = o.value["metadata"]["namespace"].as_str().unwrap_or("");
+            rules
+                .entry(o.cluster.as_str())
+                .or_default()
+                .entry((ns, host))
+                .or_default()
+                .push(o);
+        }
+    }
     let none = Entries::default();
+    let no_rules = Rules::default();
     let mut out: BTreeMap<(String, String), HostRoutes> = BTreeMap::new();
     for (o, hosts) in drawn {
         let spec = &o.value["spec"];
         let ses = entries.get(o.cluster.as_str()).unwrap_or(&none);
+        let drs = rules.get(o.cluster.as_str()).unwrap_or(&no_rules);
+        let ns = o.value["metadata"]["namespace"].as_str().unwrap_or("");
         let vs = format!(
             "{}/{}",
-            o.value["metadata"]["namespace"].as_str().unwrap_or(""),
+            ns,
             o.value["metadata"]["name"].as_str().unwrap_or("")
         );
         let mut routes = Vec::new();
@@ -356,8 +477,9 @@ fn graph_of(
                 routes.push(Route {
                     from: format!("{vs} {proto}[{}]", name.unwrap_or_else(|| i.to_string())),
                     matcher: matcher(r),
-                    destinations: destinations(r, ses),
+                    destinations: destinations(r, ses, drs, ns),
                     action: action(r),
+                    policies: route_policies(r, &o.sources),
                 });
             }
         }
@@ -414,6 +536,13 @@ fn touched<'a>(base: &'a [Kept], diffs: &'a [ObjectDiff]) -> HashSet<(&'a str, &
     for d in diffs {
         for v in d.after.iter().chain(&d.before) {
             let vs = routing(v, "VirtualService");
+            if routing(v, "DestinationRule") {
+                // Its destination policies show on the destinations of the routes to its host.
+                if let Some(host) = v["spec"]["host"].as_str() {
+                    patterns.entry(&d.cluster).or_default().add(host);
+                }
+                continue;
+            }
             if !vs && !routing(v, "ServiceEntry") {
                 continue;
             }
@@ -516,15 +645,15 @@ impl HostRoutes {
     pub fn mermaid(&self, host: &str) -> String {
         let mut s = String::from("flowchart LR\n");
         let _ = writeln!(s, "  h{}", label_node(host));
-        let mut dests: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut dests: BTreeMap<String, usize> = BTreeMap::new();
         let mut eps: BTreeMap<&str, usize> = BTreeMap::new();
         let mut edges: Vec<String> = Vec::new();
         for (i, r) in self.routes.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "  r{i}{}",
-                label_node(&format!("{}: {}", r.from, r.matcher))
-            );
+            let mut route = format!("{}: {}", r.from, r.matcher);
+            for p in &r.policies {
+                let _ = write!(route, " · {p}");
+            }
+            let _ = writeln!(s, "  r{i}{}", label_node(&route));
             edges.push(format!("  h --> r{i}"));
             if let Some(a) = &r.action {
                 let _ = writeln!(s, "  a{i}{}", label_node(a));
@@ -532,8 +661,12 @@ impl HostRoutes {
             }
             for d in &r.destinations {
                 let n = dests.len();
-                let id = *dests.entry(d.label.as_str()).or_insert_with(|| {
-                    let _ = writeln!(s, "  d{n}{}", label_node(&d.label));
+                let mut shown = d.label.clone();
+                for p in &d.policies {
+                    let _ = write!(shown, " · {p}");
+                }
+                let id = *dests.entry(shown).or_insert_with_key(|shown| {
+                    let _ = writeln!(s, "  d{n}{}", label_node(shown));
                     n
                 });
                 let edge = match d.weight {
@@ -635,6 +768,74 @@ mod tests {
         assert!(m.starts_with("flowchart LR\n"), "{m}");
         assert!(m.contains("r0 -->|\"90%\"| d0"), "{m}");
         assert!(m.contains("d0 --> e0"), "{m}");
+    }
+
+    fn source(kind: &str, namespace: &str, name: &str) -> SourceRef {
+        SourceRef {
+            id: crate::manifest::ObjectId {
+                api_version: "policy.gloo.solo.io/v2".into(),
+                kind: kind.into(),
+                namespace: namespace.into(),
+                name: name.into(),
+            },
+            location: crate::manifest::Location {
+                file: "p.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    /// The VirtualService `api` in `gw` with a RetryTimeoutPolicy's `timeout` on its route to
+    /// `svc:8080`, and that host's rule in `gw` with an OutlierDetectionPolicy's settings.
+    fn with_policies(timeout: &str, errors: i64) -> Vec<Kept> {
+        let vs = r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "api", "namespace": "gw"},
+            "spec": {"hosts": ["api.example.com"], "http": [
+                {"name": "api", "timeout": timeout,
+                 "route": [{"destination": {"host": "svc.ns.svc.cluster.local", "port": {"number": 8080}}}]}]}}),
+        );
+        let mut dr = r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "svc", "namespace": "gw"},
+            "spec": {"host": "svc.ns.svc.cluster.local", "trafficPolicy": {"portLevelSettings": [
+                {"port": {"number": 8080}, "outlierDetection": {"consecutive5xxErrors": errors}}]}}}),
+        );
+        let mut vs = vs;
+        vs.sources = vec![source("RetryTimeoutPolicy", "app", "rt")];
+        dr.sources = vec![source("OutlierDetectionPolicy", "ns", "od")];
+        vec![vs, dr]
+    }
+
+    #[test]
+    fn routes_and_destinations_show_their_policies() {
+        let g = graph(&with_policies("10s", 5));
+        let h = &g[&("c".to_string(), "api.example.com".to_string())];
+        assert_eq!(
+            h.routes[0].policies,
+            ["RetryTimeoutPolicy app/rt timeout=10s"]
+        );
+        let d = &h.routes[0].destinations[0];
+        assert_eq!(d.policies, ["OutlierDetectionPolicy ns/od"]);
+        let m = h.mermaid("api.example.com");
+        assert!(
+            m.contains("any · RetryTimeoutPolicy app/rt timeout=10s"),
+            "{m}"
+        );
+        assert!(
+            m.contains("svc.ns.svc.cluster.local:8080 · OutlierDetectionPolicy ns/od"),
+            "{m}"
+        );
+        // A destination policy change alone redraws the hosts routing to the destination.
+        let c = changes_of(&with_policies("10s", 5), &with_policies("10s", 7));
+        assert_eq!(c.len(), 0, "same fields, same picture");
+        let c = changes_of(&with_policies("10s", 5), &with_policies("20s", 5));
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c[0].before.as_ref().map(|b| b.routes[0].policies.clone()),
+            Some(vec!["RetryTimeoutPolicy app/rt timeout=10s".to_string()])
+        );
     }
 
     #[test]

@@ -755,11 +755,37 @@ pub const FIELDS: &[Field] = &[
         "FaultInjectionPolicy",
         "spec.applyToRoutes[].route.workspace",
     ),
-    r(
+    t(
         "FaultInjectionPolicy",
-        "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels, namespace, \
-         cluster and workspace",
+        "spec.applyToRoutes[].withDestinations.selector.labels",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.name",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.namespace",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.cluster",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.workspace",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.kind",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.port.number",
+    ),
+    t(
+        "FaultInjectionPolicy",
+        "spec.applyToRoutes[].withDestinations.port.name",
     ),
     t("FaultInjectionPolicy", "spec.config.delay.fixedDelay"),
     t("FaultInjectionPolicy", "spec.config.delay.percentage"),
@@ -775,11 +801,37 @@ pub const FIELDS: &[Field] = &[
     t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.namespace"),
     t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.cluster"),
     t("RetryTimeoutPolicy", "spec.applyToRoutes[].route.workspace"),
-    r(
+    t(
         "RetryTimeoutPolicy",
-        "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels, namespace, \
-         cluster and workspace",
+        "spec.applyToRoutes[].withDestinations.selector.labels",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.name",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.namespace",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.cluster",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.workspace",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.kind",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.port.number",
+    ),
+    t(
+        "RetryTimeoutPolicy",
+        "spec.applyToRoutes[].withDestinations.port.name",
     ),
     t("RetryTimeoutPolicy", "spec.config.requestTimeout"),
     t("RetryTimeoutPolicy", "spec.config.retries.attempts"),
@@ -799,11 +851,34 @@ pub const FIELDS: &[Field] = &[
     t("MirrorPolicy", "spec.applyToRoutes[].route.namespace"),
     t("MirrorPolicy", "spec.applyToRoutes[].route.cluster"),
     t("MirrorPolicy", "spec.applyToRoutes[].route.workspace"),
-    r(
+    t(
         "MirrorPolicy",
-        "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels, namespace, \
-         cluster and workspace",
+        "spec.applyToRoutes[].withDestinations.selector.labels",
+    ),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.name",
+    ),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.namespace",
+    ),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.cluster",
+    ),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.workspace",
+    ),
+    t("MirrorPolicy", "spec.applyToRoutes[].withDestinations.kind"),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.port.number",
+    ),
+    t(
+        "MirrorPolicy",
+        "spec.applyToRoutes[].withDestinations.port.name",
     ),
     t("MirrorPolicy", "spec.config.destination.ref.name"),
     t("MirrorPolicy", "spec.config.destination.ref.namespace"),
@@ -884,11 +959,37 @@ pub const FIELDS: &[Field] = &[
         "HeaderManipulationPolicy",
         "spec.applyToRoutes[].route.workspace",
     ),
-    r(
+    t(
         "HeaderManipulationPolicy",
-        "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels, namespace, \
-         cluster and workspace",
+        "spec.applyToRoutes[].withDestinations.selector.labels",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.name",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.namespace",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.cluster",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.workspace",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.kind",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.port.number",
+    ),
+    t(
+        "HeaderManipulationPolicy",
+        "spec.applyToRoutes[].withDestinations.port.name",
     ),
     r(
         "HeaderManipulationPolicy",
@@ -922,11 +1023,34 @@ pub const FIELDS: &[Field] = &[
     t("CORSPolicy", "spec.applyToRoutes[].route.namespace"),
     t("CORSPolicy", "spec.applyToRoutes[].route.cluster"),
     t("CORSPolicy", "spec.applyToRoutes[].route.workspace"),
-    r(
+    t(
         "CORSPolicy",
-        "spec.applyToRoutes[].withDestinations",
-        "selects routes by their destinations; meshform selects them by labels, namespace, \
-         cluster and workspace",
+        "spec.applyToRoutes[].withDestinations.selector.labels",
+    ),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.name",
+    ),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.namespace",
+    ),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.cluster",
+    ),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.selector.workspace",
+    ),
+    t("CORSPolicy", "spec.applyToRoutes[].withDestinations.kind"),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.port.number",
+    ),
+    t(
+        "CORSPolicy",
+        "spec.applyToRoutes[].withDestinations.port.name",
     ),
     t("CORSPolicy", "spec.config.allowOrigins[].exact"),
     t("CORSPolicy", "spec.config.allowOrigins[].prefix"),
@@ -1306,14 +1430,11 @@ impl Untranslated for WorkspaceSettingsSpec {
     }
 }
 
-/// The rejected fields of a route policy's `applyToRoutes`: `route.name` and `withDestinations`.
+/// The rejected field of a route policy's `applyToRoutes`: `route.name`.
 fn route_selectors(sels: &[RouteSelector], out: &mut Vec<String>) {
     for (i, s) in sels.iter().enumerate() {
         if !s.route.name.is_empty() {
             out.push(format!("spec.applyToRoutes[{i}].route.name"));
-        }
-        if s.with_destinations.is_some() {
-            out.push(format!("spec.applyToRoutes[{i}].withDestinations"));
         }
     }
 }

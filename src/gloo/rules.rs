@@ -31,12 +31,24 @@ impl Rules for VirtualDestinationSpec {}
 impl Rules for VirtualGatewaySpec {}
 impl Rules for WorkspaceSpec {}
 impl Rules for WorkspaceSettingsSpec {}
-impl Rules for FaultInjectionPolicySpec {}
+impl Rules for FaultInjectionPolicySpec {
+    fn broken(&self, out: &mut Vec<Broken>) {
+        route_selectors(out, &self.apply_to_routes);
+    }
+}
 impl Rules for OutlierDetectionPolicySpec {}
 impl Rules for LoadBalancerPolicySpec {}
 impl Rules for ConnectionPolicySpec {}
-impl Rules for HeaderManipulationPolicySpec {}
-impl Rules for CorsPolicySpec {}
+impl Rules for HeaderManipulationPolicySpec {
+    fn broken(&self, out: &mut Vec<Broken>) {
+        route_selectors(out, &self.apply_to_routes);
+    }
+}
+impl Rules for CorsPolicySpec {
+    fn broken(&self, out: &mut Vec<Broken>) {
+        route_selectors(out, &self.apply_to_routes);
+    }
+}
 impl Rules for FailoverPolicySpec {}
 impl Rules for ClientTlsPolicySpec {}
 
@@ -57,6 +69,21 @@ fn duration(out: &mut Vec<Broken>, field: &str, d: &Option<Duration>) {
                 field,
                 format!("`{}` is not a duration Gloo takes here: {e}", d.text),
                 "write whole milliseconds of at least 1ms, such as `500ms` or `1.5s`",
+            );
+        }
+    }
+}
+
+/// `applyToRoutes[]` entries are a oneof in Gloo's proto: `route` or `withDestinations`.
+fn route_selectors(out: &mut Vec<Broken>, sels: &[RouteSelector]) {
+    for (i, s) in sels.iter().enumerate() {
+        if s.with_destinations.is_some() && s.route != ObjectSelector::default() {
+            push(
+                out,
+                &format!("spec.applyToRoutes[{i}].withDestinations"),
+                "an applyToRoutes entry sets both route and withDestinations; Gloo takes one"
+                    .into(),
+                "split it into two entries (entries are ORed), or keep one of the two",
             );
         }
     }
@@ -99,6 +126,7 @@ fn retry_on_problem(s: &str) -> Option<String> {
 
 impl Rules for RetryTimeoutPolicySpec {
     fn broken(&self, out: &mut Vec<Broken>) {
+        route_selectors(out, &self.apply_to_routes);
         let Some(c) = &self.config else {
             push(
                 out,
@@ -155,6 +183,7 @@ impl Rules for RetryTimeoutPolicySpec {
 
 impl Rules for MirrorPolicySpec {
     fn broken(&self, out: &mut Vec<Broken>) {
+        route_selectors(out, &self.apply_to_routes);
         let Some(c) = &self.config else {
             push(
                 out,
@@ -229,6 +258,11 @@ mod tests {
             ["spec.config.retries.retryOn"]
         );
         assert!(rt(json!({"config": {"retries": {"retryOn": "connect-failure,503"}}})).is_empty());
+        let both = json!({"applyToRoutes": [
+            {"withDestinations": {"selector": {"name": "a"}}},
+            {"route": {"labels": {"a": "b"}}, "withDestinations": {"selector": {"name": "a"}}},
+        ], "config": {"requestTimeout": "1s"}});
+        assert_eq!(rt(both), ["spec.applyToRoutes[1].withDestinations"]);
     }
 
     #[test]

@@ -848,9 +848,10 @@ pub struct RouteSelector {
     /// `{labels, name, namespace, ...}` of the route.
     #[serde(default)]
     pub route: ObjectSelector,
-    /// Selects routes by their destinations (not translated).
+    /// Selects the forwardTo routes with a destination it selects (docs/translation.md#policies);
+    /// a oneof with `route`.
     #[serde(default)]
-    pub with_destinations: Option<Box<serde_json::Value>>,
+    pub with_destinations: Option<DestinationSelector>,
 }
 
 /// Fault config.

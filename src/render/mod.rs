@@ -140,6 +140,11 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Part {
     pub objects: Vec<Rendered>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The route policies that selected a route of it (for `policy-selects-nothing`).
+    pub used: Vec<route_table::UsedPolicy>,
+    /// The route policies applied to the routes being built, for the `sources` of their
+    /// VirtualService (taken by it once its routes are built).
+    pub applied: Vec<SourceRef>,
 }
 
 impl<'a> Ctx<'a> {
@@ -404,6 +409,7 @@ pub fn render(
     let mut diagnostics = all.diagnostics;
     diagnostics.extend(destination_policies::check(&ctx));
     diagnostics.extend(route_table::check_header_cors_policies(&ctx));
+    diagnostics.extend(route_table::unused_policies(&ctx, &all.used));
     // DestinationRules were held as values until now, because several sources may add
     // subsets to one (merge_same returns them in sort_key order, one per key).
     // A merged object equal to the earlier revision's takes its finished form.
@@ -509,6 +515,8 @@ pub(crate) struct Stage {
     pub(crate) finished: Vec<finish::Finished>,
     pub(crate) pending: Vec<Rendered>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The route policies that selected a route.
+    pub(crate) used: Vec<route_table::UsedPolicy>,
 }
 
 impl Stage {
@@ -516,6 +524,7 @@ impl Stage {
     fn of(part: Part, keep: Keep) -> Stage {
         let mut s = Stage {
             diagnostics: part.diagnostics,
+            used: part.used,
             ..Stage::default()
         };
         s.add(part.objects, keep);
@@ -538,6 +547,7 @@ impl Stage {
         self.finished.extend(other.finished);
         self.pending.extend(other.pending);
         self.diagnostics.extend(other.diagnostics);
+        self.used.extend(other.used);
     }
 
     /// Finishes each object now, except DestinationRules, which may still be merged.
@@ -844,6 +854,8 @@ fn passthrough<'a>(
                 origins: Origins::default(),
             }],
             diagnostics: Vec::new(),
+            used: Vec::new(),
+            applied: Vec::new(),
         })
 }
 

@@ -27,6 +27,7 @@ mod policies;
 pub(crate) use delegation::delegation_selectors;
 pub(crate) use destinations::{destination_refs, http_destination_refs, subset_rank, weights};
 pub(crate) use headers_cors::check as check_header_cors_policies;
+pub(crate) use policies::{unused_policies, UsedPolicy};
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};
@@ -426,6 +427,7 @@ fn virtual_service(
         json!(inst.gateways.iter().collect::<Vec<_>>()),
     );
     spec.insert("hosts".into(), json!(rt.spec.hosts));
+    part.applied.clear();
     let http: Vec<Value> = table
         .routes
         .iter()
@@ -468,20 +470,22 @@ fn virtual_service(
         rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
     ));
     let md = metadata(&name, &place, &parent, &table.annotations);
+    // The route policies written into its routes follow the tables among its sources, so a
+    // diff names them (docs/ci.md#meshform-diff).
+    let mut sources = table.sources.clone();
+    for s in std::mem::take(&mut part.applied) {
+        if !sources.contains(&s) {
+            sources.push(s);
+        }
+    }
     part.objects.push(
-        ctx.object(
-            "VirtualService",
-            md,
-            Value::Object(spec),
-            cluster,
-            table.sources.clone(),
-        )
-        .with_origins(virtual_service_origins(
-            table,
-            inst.sources.len(),
-            &tcp_from,
-            &tls_from,
-        )),
+        ctx.object("VirtualService", md, Value::Object(spec), cluster, sources)
+            .with_origins(virtual_service_origins(
+                table,
+                inst.sources.len(),
+                &tcp_from,
+                &tls_from,
+            )),
     );
     for (host, (dparent, subs, srcs)) in &subsets {
         if let Some(rule) = subset_rule(ctx, host, dparent, subs, srcs, &place, part) {

@@ -3,12 +3,104 @@
 
 use super::super::oldest::{oldest, Target};
 use super::super::{Ctx, Part};
-use super::delegation::FlatRoute;
+use super::delegation::{Action, FlatRoute};
+use super::destinations::{http_destinations, Written};
+use crate::diag::codes::Translate;
+use crate::diag::Diagnostic;
+use crate::gloo::refs;
 use crate::gloo::types::{
-    CorsPolicySpec, FaultInjectionPolicySpec, HeaderManipulationPolicySpec, MirrorPolicySpec,
+    CorsPolicySpec, DestinationKind, DestinationReference, DestinationSelector,
+    FaultInjectionPolicySpec, HeaderManipulationPolicySpec, MirrorPolicySpec,
     RetryTimeoutPolicySpec, RouteSelector,
 };
-use crate::gloo::Typed;
+use crate::gloo::{Meta, Typed};
+use crate::hashing::FastSet;
+
+/// A route policy that selected a route, by identity (a translation kept for a later
+/// revision keeps it, so it names no repo object index).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct UsedPolicy {
+    kind: &'static str,
+    cluster: String,
+    namespace: String,
+    name: String,
+}
+
+impl UsedPolicy {
+    fn is(&self, kind: &str, m: &Meta) -> bool {
+        self.kind == kind
+            && self.name == m.name
+            && self.namespace == m.namespace
+            && self.cluster == m.cluster
+    }
+}
+
+/// A warning for each route policy that selected no route of a rendered table: `used` are
+/// those that did, gathered while the tables were translated. Runs once per run, and only
+/// when every cluster is rendered (a route of a cluster left out may be the one it selects).
+pub(crate) fn unused_policies(ctx: &Ctx<'_>, used: &[UsedPolicy]) -> Vec<Diagnostic> {
+    let m = ctx.model;
+    let mut out = Vec::new();
+    if !ctx.opts.clusters.is_empty() {
+        return out;
+    }
+    let used: FastSet<(&str, &str, &str, &str)> = used
+        .iter()
+        .map(|u| {
+            (
+                u.kind,
+                u.cluster.as_str(),
+                u.namespace.as_str(),
+                u.name.as_str(),
+            )
+        })
+        .collect();
+    unused_of(ctx, &m.fault_policies, &used, &mut out);
+    unused_of(ctx, &m.retry_timeout_policies, &used, &mut out);
+    unused_of(ctx, &m.mirror_policies, &used, &mut out);
+    out
+}
+
+fn unused_of<T: RoutePolicy>(
+    ctx: &Ctx<'_>,
+    policies: &[Typed<T>],
+    used: &FastSet<(&str, &str, &str, &str)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for p in policies {
+        let m = &p.meta;
+        let Some(ws) = ctx.ws_of(m) else {
+            continue;
+        };
+        if used.contains(&(
+            T::KIND,
+            m.cluster.as_str(),
+            m.namespace.as_str(),
+            m.name.as_str(),
+        )) {
+            continue;
+        }
+        let field = if p.spec.apply_to_routes().is_empty() {
+            "metadata.name"
+        } else {
+            "spec.applyToRoutes"
+        };
+        out.push(
+            ctx.warning(
+                m,
+                Translate::PolicySelectsNothing,
+                field,
+                format!(
+                    "{} {}/{} selects no route of workspace {ws} (or of a table delegating to one of its routes); it changes nothing",
+                    T::KIND,
+                    m.namespace,
+                    m.name
+                ),
+            )
+            .help("check the selector's labels (the route's, its table's, or inherited through delegation), namespace, cluster and workspace, or withDestinations' kind (SERVICE when unset), selector and port"),
+        );
+    }
+}
 
 /// A policy kind that selects routes with `applyToRoutes`.
 pub(super) trait RoutePolicy {
@@ -66,9 +158,13 @@ fn effective_label<'a>(r: &FlatRoute<'a>, key: &str) -> Option<&'a String> {
         })
 }
 
-/// Whether one `applyToRoutes` entry selects the route: every label matches the route's
+/// Whether one `applyToRoutes` entry selects the route: with `withDestinations`, whether the
+/// route forwards to a destination it selects; else whether every label matches the route's
 /// effective labels, and the namespace, cluster and workspace given match the route's table.
-fn selects(s: &RouteSelector, r: &FlatRoute<'_>) -> bool {
+fn selects(ctx: &Ctx<'_>, s: &RouteSelector, r: &FlatRoute<'_>) -> bool {
+    if let Some(d) = &s.with_destinations {
+        return forwards_to(ctx, d, r);
+    }
     let (sel, t) = (&s.route, &r.table.meta);
     (sel.namespace.is_empty() || sel.namespace == t.namespace)
         && (sel.cluster.is_empty() || sel.cluster == t.cluster)
@@ -77,6 +173,112 @@ fn selects(s: &RouteSelector, r: &FlatRoute<'_>) -> bool {
             .labels
             .iter()
             .all(|(k, v)| effective_label(r, k) == Some(v))
+}
+
+/// Whether a forwardTo route sends to a destination `s` selects: one of its destinations (the
+/// table's default when it lists none) is of the selector's kind, its object has the name,
+/// namespace, cluster, workspace and labels given, and its port is the one given. Delegating,
+/// redirect and direct-response routes have no destination, so none is selected
+/// (docs/translation.md#policies).
+fn forwards_to(ctx: &Ctx<'_>, s: &DestinationSelector, r: &FlatRoute<'_>) -> bool {
+    let Action::Forward(f) = &r.action else {
+        return false;
+    };
+    match http_destinations(r.table, f) {
+        Some(Written::Route(ds)) => ds
+            .iter()
+            .any(|d| destination_selected(ctx, s, &r.table.meta, d)),
+        Some(Written::Default(d)) => destination_selected(ctx, s, &r.table.meta, d),
+        None => false,
+    }
+}
+
+/// Whether selector `s` selects destination `d` written in the table of `table`.
+fn destination_selected(
+    ctx: &Ctx<'_>,
+    s: &DestinationSelector,
+    table: &Meta,
+    d: &DestinationReference,
+) -> bool {
+    let Some(r) = d.r#ref.as_ref() else {
+        return false;
+    };
+    if s.kind != d.kind {
+        return false;
+    }
+    let t = refs::Target::of(table, d.kind, r);
+    let sel = &s.selector;
+    if !(sel.name.is_empty() || sel.name == t.name)
+        || !(sel.namespace.is_empty() || sel.namespace == t.namespace)
+        || !(sel.cluster.is_empty() || sel.cluster == t.cluster)
+    {
+        return false;
+    }
+    let m = ctx.model;
+    if !sel.workspace.is_empty() && m.workspace_of(t.cluster, t.namespace) != Some(&sel.workspace) {
+        return false;
+    }
+    // The object's metadata labels and its ports as (number, name); a Service not in the repo
+    // has neither.
+    let (labels, ports): (Option<&crate::gloo::types::Labels>, Vec<(u32, &str)>) = match d.kind {
+        DestinationKind::Service => {
+            m.service(t.cluster, t.namespace, t.name)
+                .map_or((None, Vec::new()), |svc| {
+                    let ports = svc.ports.iter().map(|(n, p, _)| (*p, n.as_str())).collect();
+                    (Some(&svc.meta.labels), ports)
+                })
+        }
+        DestinationKind::VirtualDestination => m
+            .virtual_destination(t.cluster, t.namespace, t.name)
+            .map_or((None, Vec::new()), |v| {
+                let ports = v.spec.ports.iter().map(|p| (p.number, "")).collect();
+                (Some(&v.meta.labels), ports)
+            }),
+        DestinationKind::ExternalService => m
+            .external_service(t.cluster, t.namespace, t.name)
+            .map_or((None, Vec::new()), |e| {
+                let ports = e
+                    .spec
+                    .ports
+                    .iter()
+                    .map(|p| (p.number, p.name.as_str()))
+                    .collect();
+                (Some(&e.meta.labels), ports)
+            }),
+    };
+    let labelled = sel
+        .labels
+        .iter()
+        .all(|(k, v)| labels.is_some_and(|l| l.get(k) == Some(v)));
+    if !labelled {
+        return false;
+    }
+    let Some(want) = &s.port else {
+        return true;
+    };
+    let fits = |number: Option<u32>, name: Option<&str>| {
+        want.number.is_none_or(|n| number == Some(n))
+            && want.name.as_deref().is_none_or(|n| name == Some(n))
+    };
+    match &d.port {
+        // The port the route names: the object's port of that number or name, else as written.
+        Some(p) => {
+            let named = ports.iter().find(|(number, name)| {
+                p.number.is_some_and(|n| n == *number)
+                    || p.name
+                        .as_deref()
+                        .is_some_and(|n| !n.is_empty() && n == *name)
+            });
+            match named {
+                Some((number, name)) => fits(Some(*number), Some(name)),
+                None => fits(p.number, p.name.as_deref()),
+            }
+        }
+        // No port: the destination's only port.
+        None => ports
+            .iter()
+            .any(|(number, name)| fits(Some(*number), Some(name))),
+    }
 }
 
 /// Whether the policy acts on the route: it is in the workspace of the route's table or of a
@@ -90,7 +292,7 @@ fn applies<T: RoutePolicy>(ctx: &Ctx<'_>, p: &Typed<T>, r: &FlatRoute<'_>) -> bo
             .iter()
             .any(|(_, t)| ctx.ws_of(&t.meta) == Some(ws));
     let selectors = p.spec.apply_to_routes();
-    in_scope && (selectors.is_empty() || selectors.iter().any(|s| selects(s, r)))
+    in_scope && (selectors.is_empty() || selectors.iter().any(|s| selects(ctx, s, r)))
 }
 
 /// The policy of this kind that applies to the route. Gloo applies the oldest policy whole
@@ -102,9 +304,38 @@ pub(super) fn applying<'p, T: RoutePolicy>(
     part: &mut Part,
 ) -> Option<&'p Typed<T>> {
     let hits: Vec<&Typed<T>> = policies.iter().filter(|p| applies(ctx, p, r)).collect();
-    if hits.len() < 2 {
-        return hits.first().copied();
+    for p in &hits {
+        let m = &p.meta;
+        if !part.used.iter().any(|u| u.is(T::KIND, m)) {
+            part.used.push(UsedPolicy {
+                kind: T::KIND,
+                cluster: m.cluster.clone(),
+                namespace: m.namespace.clone(),
+                name: m.name.clone(),
+            });
+        }
     }
+    let winner = if hits.len() < 2 {
+        hits.first().copied()
+    } else {
+        conflict(ctx, hits, r, part)
+    };
+    if let Some(p) = winner {
+        let s = ctx.source(&p.meta);
+        if !part.applied.contains(&s) {
+            part.applied.push(s);
+        }
+    }
+    winner
+}
+
+/// The oldest of several policies of one kind selecting the route; each other is a warning.
+fn conflict<'p, T: RoutePolicy>(
+    ctx: &Ctx<'_>,
+    hits: Vec<&'p Typed<T>>,
+    r: &FlatRoute<'_>,
+    part: &mut Part,
+) -> Option<&'p Typed<T>> {
     let table = &r.table.meta;
     let name = format!(
         "route `{}` of RouteTable {}/{}",
