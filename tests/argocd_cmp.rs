@@ -846,7 +846,7 @@ fn check_and_diff_run_clean_with_every_policy_kind() {
         .arg(repo.path())
         .run()
         .exit(0)
-        .stdout_has(&["0 error(s), 0 warning(s)"]);
+        .stdout_has(&["0 errors, 0 warnings"]);
     // The head changes one route policy and one destination policy.
     let rt = std::fs::read_to_string(repo.join("routetable.yaml")).unwrap();
     let dst = std::fs::read_to_string(repo.join("destinations.yaml")).unwrap();

@@ -192,7 +192,7 @@ fn input_errors_are_reported_in_every_format_with_exit_2() {
     for (what, t, extra, file) in broken_inputs() {
         // Text: on stderr only, as every command reports input errors.
         let r = check(t.path(), SUB, &extra);
-        r.input_error(&["error: 1 problem(s) in the input"]);
+        r.input_error(&["error: 1 problem in the input"]);
 
         let mut args = extra.clone();
         args.extend(["--format", "github"]);

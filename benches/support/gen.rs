@@ -861,7 +861,6 @@ fn gateway_table(
 ) -> (String, usize) {
     let ns = team_ns(t);
     let name = format!("gw-{n:04}");
-    seen.tables.push(name.clone());
     let mut s = format!(
         "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
          namespace: {ns}\n  labels:\n    expose: \"true\"\n    route-group: {name}\n    team: {ns}\nspec:\n  hosts:\n  \
@@ -895,6 +894,10 @@ fn gateway_table(
             }
         );
     }
+    // Route policies select tables with a forwarding route, so that each selects one.
+    if s.contains("    forwardTo:") {
+        seen.tables.push(name.clone());
+    }
     (s, routes + children)
 }
 
@@ -908,7 +911,6 @@ fn child_table(
 ) -> (String, usize) {
     let ns = team_ns(t);
     let name = format!("gw-{n:04}-child-{c}");
-    seen.tables.push(name.clone());
     let mut s = format!(
         "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
          namespace: {ns}\n  labels:\n    delegate-of: gw-{n:04}-{c}\n    expose: \"true\"\n    \
@@ -921,6 +923,10 @@ fn child_table(
         matchers(&mut s, &format!("/d{c}/c{r}/"), false, rng);
         let forwards = route_action(&mut s, t, plan, true, r, seen, rng);
         chaos_label(&mut s, &name, forwards, seen, rng);
+    }
+    // Route policies select tables with a forwarding route, so that each selects one.
+    if s.contains("    forwardTo:") {
+        seen.tables.push(name.clone());
     }
     (s, routes)
 }
@@ -940,7 +946,6 @@ fn mesh_table(
     let svc = rng.below(plan.services);
     let c = home_cluster(t);
     let name = format!("mesh-{n:04}");
-    seen.tables.push(name.clone());
     let mut s = format!(
         "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\nmetadata:\n  name: {name}\n  \
          namespace: {ns}\n  labels:\n    route-group: {name}\n    team: {ns}\nspec:\n  hosts:\n  - mesh-{n}.{ns}.internal.example\n  \
@@ -984,6 +989,10 @@ fn mesh_table(
             let forwards = route_action(&mut s, t, plan, false, r, seen, rng);
             chaos_label(&mut s, &name, forwards, seen, rng);
         }
+    }
+    // Route policies select tables with a forwarding route, so that each selects one.
+    if s.contains("    forwardTo:") {
+        seen.tables.push(name.clone());
     }
     (s, routes)
 }
