@@ -278,11 +278,21 @@ fn policy_name(kind: &str, sources: &[SourceRef]) -> String {
     }
 }
 
-/// The destination policies' fields of a DestinationRule port, by the kind that writes each.
-const DESTINATION_POLICY_FIELDS: &[(&str, &str)] = &[
-    ("OutlierDetectionPolicy", "outlierDetection"),
-    ("LoadBalancerPolicy", "loadBalancer"),
-    ("ConnectionPolicy", "connectionPool"),
+/// The destination policies' fields of a DestinationRule port, by the kind that writes each
+/// (dotted paths in the `portLevelSettings[]` entry; docs/translation.md#destination-policies).
+const DESTINATION_POLICY_FIELDS: &[(&str, &[&str])] = &[
+    ("OutlierDetectionPolicy", &["outlierDetection"]),
+    (
+        "LoadBalancerPolicy",
+        &[
+            "loadBalancer.simple",
+            "loadBalancer.consistentHash",
+            "loadBalancer.warmupDurationSecs",
+        ],
+    ),
+    ("FailoverPolicy", &["loadBalancer.localityLbSetting"]),
+    ("ConnectionPolicy", &["connectionPool"]),
+    ("ClientTLSPolicy", &["tls"]),
 ];
 
 /// The DestinationRules of one cluster, by (namespace, host).
@@ -305,8 +315,13 @@ fn destination_policies(rules: &Rules<'_>, ns: &str, host: &str, port: Option<i6
         else {
             continue;
         };
-        for (kind, field) in DESTINATION_POLICY_FIELDS {
-            if entry.get(field).is_none() {
+        for (kind, fields) in DESTINATION_POLICY_FIELDS {
+            // A field another source can also write (an ExternalService's `tls`) counts only
+            // when the rule has a policy of the kind among its sources.
+            let written = fields
+                .iter()
+                .any(|f| f.split('.').try_fold(entry, |v, k| v.get(k)).is_some());
+            if !written || !dr.sources.iter().any(|s| s.id.kind == *kind) {
                 continue;
             }
             let shown = policy_name(kind, &dr.sources);
@@ -806,6 +821,34 @@ mod tests {
         vs.sources = vec![source("RetryTimeoutPolicy", "app", "rt")];
         dr.sources = vec![source("OutlierDetectionPolicy", "ns", "od")];
         vec![vs, dr]
+    }
+
+    #[test]
+    fn a_destination_field_names_the_policy_kind_that_wrote_it() {
+        let mut kept = with_policies("10s", 5);
+        kept[1] = r(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "svc", "namespace": "gw"},
+            "spec": {"host": "svc.ns.svc.cluster.local", "trafficPolicy": {"portLevelSettings": [
+                {"port": {"number": 8080}, "tls": {"mode": "SIMPLE"},
+                 "loadBalancer": {"localityLbSetting": {"enabled": true}}}]}}}),
+        );
+        kept[1].sources = vec![source("FailoverPolicy", "ns", "fo")];
+        let g = graph(&kept);
+        let h = &g[&("c".to_string(), "api.example.com".to_string())];
+        // No LoadBalancerPolicy for a `loadBalancer` holding only locality settings, and no
+        // ClientTLSPolicy for a `tls` no such policy wrote.
+        assert_eq!(
+            h.routes[0].destinations[0].policies,
+            ["FailoverPolicy ns/fo"]
+        );
+        kept[1].sources.push(source("ClientTLSPolicy", "ns", "tls"));
+        let g = graph(&kept);
+        let h = &g[&("c".to_string(), "api.example.com".to_string())];
+        assert_eq!(
+            h.routes[0].destinations[0].policies,
+            ["FailoverPolicy ns/fo", "ClientTLSPolicy ns/tls"]
+        );
     }
 
     #[test]
