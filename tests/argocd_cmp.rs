@@ -790,15 +790,21 @@ fn policy_fields(objs: &[Value]) -> Vec<&'static str> {
         })
         .collect();
     let mut found = Vec::new();
-    for f in ["retries", "timeout", "fault", "mirror"] {
+    for f in ["retries", "timeout", "fault", "mirror", "headers", "corsPolicy"] {
         if routes.iter().any(|r| !r[f].is_null()) {
             found.push(f);
         }
     }
-    for f in ["outlierDetection", "loadBalancer", "connectionPool"] {
+    for f in ["outlierDetection", "loadBalancer", "connectionPool", "tls"] {
         if ports.iter().any(|p| !p[f].is_null()) {
             found.push(f);
         }
+    }
+    if ports
+        .iter()
+        .any(|p| !p["loadBalancer"]["localityLbSetting"].is_null())
+    {
+        found.push("localityLbSetting");
     }
     found
 }
@@ -819,9 +825,13 @@ fn generate_equals_render_cluster_with_every_policy_kind() {
                 "timeout",
                 "fault",
                 "mirror",
+                "headers",
+                "corsPolicy",
                 "outlierDetection",
                 "loadBalancer",
-                "connectionPool"
+                "connectionPool",
+                "tls",
+                "localityLbSetting"
             ],
             "{}",
             g.run.stdout
