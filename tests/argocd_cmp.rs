@@ -790,7 +790,14 @@ fn policy_fields(objs: &[Value]) -> Vec<&'static str> {
         })
         .collect();
     let mut found = Vec::new();
-    for f in ["retries", "timeout", "fault", "mirror", "headers", "corsPolicy"] {
+    for f in [
+        "retries",
+        "timeout",
+        "fault",
+        "mirror",
+        "headers",
+        "corsPolicy",
+    ] {
         if routes.iter().any(|r| !r[f].is_null()) {
             found.push(f);
         }

@@ -928,20 +928,17 @@ fn unused<T: DestinationPolicy>(
         return;
     };
     let m = ctx.model;
+    // Selection before visibility: the selectors are cheap to test, the workspaces an
+    // object is visible in are not, and few destinations pass the selectors.
     let hit = |kind, meta: &Meta, ports: &mut dyn Iterator<Item = Port<'_>>| {
-        let owned = ctx.ws_of(meta) == Some(ws);
-        if !owned
-            && !m
-                .workspaces
-                .visible_workspaces(meta, kind_name(kind))
-                .contains(&ws)
-        {
-            return false;
-        }
         let Some(d) = Destination::seen_from(ctx, kind, meta, ws) else {
             return false;
         };
         Iterator::any(&mut &mut *ports, |port| applies(ctx, p, &d, port))
+            && (d.ws == ws
+                || m.workspaces
+                    .visible_workspaces(meta, kind_name(kind))
+                    .contains(&ws))
     };
     let any = m.virtual_destinations.iter().any(|v| {
         let mut ports = v.spec.ports.iter().map(|x| Port {

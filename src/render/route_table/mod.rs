@@ -27,7 +27,7 @@ mod policies;
 pub(crate) use delegation::delegation_selectors;
 pub(crate) use destinations::{destination_refs, http_destination_refs, subset_rank, weights};
 pub(crate) use headers_cors::check as check_header_cors_policies;
-pub(crate) use policies::{unused_policies, UsedPolicy};
+pub(crate) use policies::{unused_policies, PoliciesByWorkspace, UsedPolicy};
 
 use super::names::{metadata, sanitize_name_v2, Parent, Place};
 use super::{Ctx, Part, SourceRef};

@@ -13,8 +13,8 @@ use crate::gloo::types::{
     FaultInjectionPolicySpec, HeaderManipulationPolicySpec, MirrorPolicySpec,
     RetryTimeoutPolicySpec, RouteSelector,
 };
-use crate::gloo::{Meta, Typed};
-use crate::hashing::FastSet;
+use crate::gloo::{Meta, Model, Typed};
+use crate::hashing::{FastMap, FastSet};
 
 /// A route policy that selected a route, by identity (a translation kept for a later
 /// revision keeps it, so it names no repo object index).
@@ -281,18 +281,77 @@ fn destination_selected(
     }
 }
 
-/// Whether the policy acts on the route: it is in the workspace of the route's table or of a
-/// table delegating to it, and it selects the route (no `applyToRoutes`: every route).
-fn applies<T: RoutePolicy>(ctx: &Ctx<'_>, p: &Typed<T>, r: &FlatRoute<'_>) -> bool {
-    let Some(ws) = ctx.ws_of(&p.meta) else {
-        return false;
-    };
-    let in_scope = r.ws == ws
-        || r.ancestors
-            .iter()
-            .any(|(_, t)| ctx.ws_of(&t.meta) == Some(ws));
-    let selectors = p.spec.apply_to_routes();
-    in_scope && (selectors.is_empty() || selectors.iter().any(|s| selects(ctx, s, r)))
+/// The route policies of each kind by the workspace they are in: (kind, workspace) → their
+/// indexes in the model's list of that kind, in order. Built once per render, so a route
+/// tests only the policies of its workspaces.
+pub(crate) struct PoliciesByWorkspace<'a>(FastMap<(&'static str, &'a str), Vec<usize>>);
+
+impl<'a> PoliciesByWorkspace<'a> {
+    pub(crate) fn new(m: &'a Model) -> Self {
+        let mut map: FastMap<(&'static str, &'a str), Vec<usize>> = FastMap::default();
+        let mut add = |kind: &'static str, metas: &mut dyn Iterator<Item = &'a Meta>| {
+            for (i, meta) in metas.enumerate() {
+                if let Some(ws) = m.workspace_of(&meta.cluster, &meta.namespace) {
+                    map.entry((kind, ws)).or_default().push(i);
+                }
+            }
+        };
+        add(
+            FaultInjectionPolicySpec::KIND,
+            &mut m.fault_policies.iter().map(|p| &p.meta),
+        );
+        add(
+            RetryTimeoutPolicySpec::KIND,
+            &mut m.retry_timeout_policies.iter().map(|p| &p.meta),
+        );
+        add(
+            MirrorPolicySpec::KIND,
+            &mut m.mirror_policies.iter().map(|p| &p.meta),
+        );
+        add(
+            HeaderManipulationPolicySpec::KIND,
+            &mut m.header_policies.iter().map(|p| &p.meta),
+        );
+        add(
+            CorsPolicySpec::KIND,
+            &mut m.cors_policies.iter().map(|p| &p.meta),
+        );
+        PoliciesByWorkspace(map)
+    }
+
+    /// The indexes of the policies of `kind` in workspace `ws`.
+    fn of(&self, kind: &'static str, ws: &'a str) -> &[usize] {
+        self.0.get(&(kind, ws)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The policies that act on the route: those in the workspace of the route's table or of a
+/// table delegating to it that select the route (no `applyToRoutes`: every route), in the
+/// order of `policies`.
+fn selecting<'p, T: RoutePolicy>(
+    ctx: &Ctx<'_>,
+    policies: &'p [Typed<T>],
+    r: &FlatRoute<'_>,
+) -> Vec<&'p Typed<T>> {
+    let mut scope: Vec<&str> = vec![r.ws];
+    for (_, t) in &r.ancestors {
+        if let Some(ws) = ctx.ws_of(&t.meta) {
+            if !scope.contains(&ws) {
+                scope.push(ws);
+            }
+        }
+    }
+    let mut found: Vec<usize> = scope
+        .iter()
+        .flat_map(|ws| ctx.route_policies.of(T::KIND, ws))
+        .copied()
+        .filter(|&i| {
+            let selectors = policies[i].spec.apply_to_routes();
+            selectors.is_empty() || selectors.iter().any(|s| selects(ctx, s, r))
+        })
+        .collect();
+    found.sort_unstable();
+    found.into_iter().map(|i| &policies[i]).collect()
 }
 
 /// The policy of this kind that applies to the route. Gloo applies the oldest policy whole
@@ -303,7 +362,7 @@ pub(super) fn applying<'p, T: RoutePolicy>(
     r: &FlatRoute<'_>,
     part: &mut Part,
 ) -> Option<&'p Typed<T>> {
-    let hits: Vec<&Typed<T>> = policies.iter().filter(|p| applies(ctx, p, r)).collect();
+    let hits = selecting(ctx, policies, r);
     for p in &hits {
         let m = &p.meta;
         if !part.used.iter().any(|u| u.is(T::KIND, m)) {
