@@ -155,8 +155,15 @@ fn applying<'p, T: DestinationPolicy>(
     port: Port<'_>,
     part: &mut Part,
 ) -> Option<&'p Typed<T>> {
-    let mut hits: Vec<&Typed<T>> = policies
-        .iter()
+    // Only the policies of the owner's and the client's workspaces can apply.
+    let mut at: Vec<usize> = ctx.policies_by_ws.of(T::KIND, d.ws).to_vec();
+    if let Some(client) = d.client_ws {
+        at.extend(ctx.policies_by_ws.of(T::KIND, client));
+        at.sort_unstable();
+    }
+    let mut hits: Vec<&Typed<T>> = at
+        .into_iter()
+        .map(|i| &policies[i])
         .filter(|p| applies(ctx, p, d, port))
         .collect();
     if let Some(client) = d.client_ws {

@@ -133,8 +133,8 @@ pub(crate) struct Ctx<'a> {
     pub gateways: Vec<GatewayWorkload>,
     /// The tables without hosts, which delegation can select.
     pub children: ChildTables<'a>,
-    /// The route policies of each kind by their workspace: indexes into the model's list.
-    pub route_policies: route_table::PoliciesByWorkspace<'a>,
+    /// The route and destination policies of each kind by their workspace.
+    pub policies_by_ws: route_table::PoliciesByWorkspace<'a>,
 }
 
 /// What one translator produced.
@@ -213,7 +213,7 @@ impl<'a> Ctx<'a> {
             opts,
             gateways,
             children: ChildTables::new(model),
-            route_policies: route_table::PoliciesByWorkspace::new(model),
+            policies_by_ws: route_table::PoliciesByWorkspace::new(model),
         }
     }
 

@@ -281,9 +281,9 @@ fn destination_selected(
     }
 }
 
-/// The route policies of each kind by the workspace they are in: (kind, workspace) → their
-/// indexes in the model's list of that kind, in order. Built once per render, so a route
-/// tests only the policies of its workspaces.
+/// The route and destination policies of each kind by the workspace they are in: (kind,
+/// workspace) → their indexes in the model's list of that kind, in order. Built once per
+/// render, so a route or destination port tests only the policies of its workspaces.
 pub(crate) struct PoliciesByWorkspace<'a>(FastMap<(&'static str, &'a str), Vec<usize>>);
 
 impl<'a> PoliciesByWorkspace<'a> {
@@ -316,11 +316,36 @@ impl<'a> PoliciesByWorkspace<'a> {
             CorsPolicySpec::KIND,
             &mut m.cors_policies.iter().map(|p| &p.meta),
         );
+        let destination_kinds: [(&'static str, &mut dyn Iterator<Item = &'a Meta>); 5] = [
+            (
+                "OutlierDetectionPolicy",
+                &mut m.outlier_policies.iter().map(|p| &p.meta),
+            ),
+            (
+                "LoadBalancerPolicy",
+                &mut m.load_balancer_policies.iter().map(|p| &p.meta),
+            ),
+            (
+                "FailoverPolicy",
+                &mut m.failover_policies.iter().map(|p| &p.meta),
+            ),
+            (
+                "ConnectionPolicy",
+                &mut m.connection_policies.iter().map(|p| &p.meta),
+            ),
+            (
+                "ClientTLSPolicy",
+                &mut m.client_tls_policies.iter().map(|p| &p.meta),
+            ),
+        ];
+        for (kind, metas) in destination_kinds {
+            add(kind, metas);
+        }
         PoliciesByWorkspace(map)
     }
 
     /// The indexes of the policies of `kind` in workspace `ws`.
-    fn of(&self, kind: &'static str, ws: &'a str) -> &[usize] {
+    pub(crate) fn of(&self, kind: &'static str, ws: &'a str) -> &[usize] {
         self.0.get(&(kind, ws)).map_or(&[], Vec::as_slice)
     }
 }
@@ -343,7 +368,7 @@ fn selecting<'p, T: RoutePolicy>(
     }
     let mut found: Vec<usize> = scope
         .iter()
-        .flat_map(|ws| ctx.route_policies.of(T::KIND, ws))
+        .flat_map(|ws| ctx.policies_by_ws.of(T::KIND, ws))
         .copied()
         .filter(|&i| {
             let selectors = policies[i].spec.apply_to_routes();
