@@ -6,68 +6,29 @@
 
 mod support;
 use serde_json::json;
+use support::policies::routes;
 use support::{copy_tree, meshform, root, TempRepo};
 
-/// The header-manipulation fixture's tables (www: web and a redirect, label tier: front; api:
-/// api) with its policies replaced by `policies`.
 fn repo(policies: &str) -> TempRepo {
-    let d = TempRepo::new();
-    copy_tree(
-        &root().join("fixtures/features/header-manipulation"),
-        d.path(),
-    );
-    let tables = std::fs::read_to_string(d.path().join("routetable.yaml")).expect("fixture");
-    let tables = tables
-        .split("\n---\n")
-        .take(2)
-        .collect::<Vec<_>>()
-        .join("\n---\n");
-    d.write("routetable.yaml", tables);
-    d.write("policy.yaml", policies);
-    d
-}
-
-fn render(d: &TempRepo) -> support::Run {
-    meshform().arg("render").arg(d.path()).run()
+    support::policies::tables_with("header-manipulation", policies)
 }
 
 fn hmp(name: &str, extra: &str, spec: &str) -> String {
-    format!(
-        "apiVersion: trafficcontrol.policy.gloo.solo.io/v2
-kind: HeaderManipulationPolicy
-metadata:
-  name: {name}
-  namespace: app{extra}
-spec:
-{spec}"
+    support::policies::policy(
+        "trafficcontrol",
+        "HeaderManipulationPolicy",
+        name,
+        extra,
+        spec,
     )
 }
 
 fn cors(name: &str, extra: &str, spec: &str) -> String {
-    format!(
-        "apiVersion: security.policy.gloo.solo.io/v2
-kind: CORSPolicy
-metadata:
-  name: {name}
-  namespace: app{extra}
-spec:
-{spec}"
-    )
+    support::policies::policy("security", "CORSPolicy", name, extra, spec)
 }
 
-/// The HTTP routes of the rendered VirtualServices, by name.
-fn routes(out: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
-    let mut m = std::collections::BTreeMap::new();
-    for doc in out.split("\n---\n") {
-        let y: serde_json::Value = serde_saphyr::from_str(doc).expect("rendered YAML");
-        for r in y["spec"]["http"].as_array().into_iter().flatten() {
-            m.insert(
-                r["name"].as_str().unwrap_or_default().to_string(),
-                r.clone(),
-            );
-        }
-    }
-    m
+fn render(d: &TempRepo) -> support::Run {
+    meshform().arg("render").arg(d.path()).run()
 }
 
 #[test]

@@ -4,64 +4,23 @@
 //! docs/translation.md#mirrorpolicy).
 
 mod support;
-use support::{copy_tree, meshform, root, TempRepo};
+use support::policies::routes;
+use support::{meshform, TempRepo};
 
-/// The retry-timeout fixture with its policies replaced by `policies`.
 fn repo(policies: &str) -> TempRepo {
-    let d = TempRepo::new();
-    copy_tree(&root().join("fixtures/features/retry-timeout"), d.path());
-    let tables = std::fs::read_to_string(d.path().join("routetable.yaml")).expect("fixture");
-    let tables = tables
-        .split("\n---\n")
-        .take(2)
-        .collect::<Vec<_>>()
-        .join("\n---\n");
-    d.write("routetable.yaml", tables);
-    d.write("policy.yaml", policies);
-    d
+    support::policies::tables_with("retry-timeout", policies)
+}
+
+fn rtp(name: &str, extra: &str, spec: &str) -> String {
+    support::policies::policy("resilience", "RetryTimeoutPolicy", name, extra, spec)
+}
+
+fn mirror(name: &str, extra: &str, spec: &str) -> String {
+    support::policies::policy("trafficcontrol", "MirrorPolicy", name, extra, spec)
 }
 
 fn render(d: &TempRepo) -> support::Run {
     meshform().arg("render").arg(d.path()).run()
-}
-
-fn rtp(name: &str, extra: &str, spec: &str) -> String {
-    format!(
-        "apiVersion: resilience.policy.gloo.solo.io/v2
-kind: RetryTimeoutPolicy
-metadata:
-  name: {name}
-  namespace: app{extra}
-spec:
-{spec}"
-    )
-}
-
-fn mirror(name: &str, extra: &str, spec: &str) -> String {
-    format!(
-        "apiVersion: trafficcontrol.policy.gloo.solo.io/v2
-kind: MirrorPolicy
-metadata:
-  name: {name}
-  namespace: app{extra}
-spec:
-{spec}"
-    )
-}
-
-/// The HTTP routes of the rendered VirtualServices, by name.
-fn routes(out: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
-    let mut m = std::collections::BTreeMap::new();
-    for doc in out.split("\n---\n") {
-        let y: serde_json::Value = serde_saphyr::from_str(doc).expect("rendered YAML");
-        for r in y["spec"]["http"].as_array().into_iter().flatten() {
-            m.insert(
-                r["name"].as_str().unwrap_or_default().to_string(),
-                r.clone(),
-            );
-        }
-    }
-    m
 }
 
 #[test]

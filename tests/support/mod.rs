@@ -15,6 +15,7 @@
 
 mod cli;
 mod files;
+pub mod policies;
 mod repo;
 mod snap;
 

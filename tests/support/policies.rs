@@ -1,0 +1,51 @@
+//! Small repos for policy tests: a fixture's first two documents of `routetable.yaml` (its
+//! tables) with the policies replaced, policy manifests, and the rendered HTTP routes by name.
+#![allow(dead_code)]
+
+use super::{copy_tree, root, TempRepo};
+use std::collections::BTreeMap;
+
+/// `fixtures/features/<fixture>` with its `routetable.yaml` cut to the first two documents
+/// and `policies` written as `policy.yaml`.
+pub fn tables_with(fixture: &str, policies: &str) -> TempRepo {
+    let d = TempRepo::new();
+    copy_tree(&root().join("fixtures/features").join(fixture), d.path());
+    let tables = std::fs::read_to_string(d.path().join("routetable.yaml")).expect("fixture");
+    let tables = tables
+        .split("\n---\n")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    d.write("routetable.yaml", tables);
+    d.write("policy.yaml", policies);
+    d
+}
+
+/// A policy of `kind` (`group` like `resilience`) named `name` in namespace `app`; `extra`
+/// continues `metadata`, `spec` is the indented body of `spec`.
+pub fn policy(group: &str, kind: &str, name: &str, extra: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: {group}.policy.gloo.solo.io/v2
+kind: {kind}
+metadata:
+  name: {name}
+  namespace: app{extra}
+spec:
+{spec}"
+    )
+}
+
+/// The HTTP routes of the rendered VirtualServices, by name.
+pub fn routes(out: &str) -> BTreeMap<String, serde_json::Value> {
+    let mut m = BTreeMap::new();
+    for doc in out.split("\n---\n") {
+        let y: serde_json::Value = serde_saphyr::from_str(doc).expect("rendered YAML");
+        for r in y["spec"]["http"].as_array().into_iter().flatten() {
+            m.insert(
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r.clone(),
+            );
+        }
+    }
+    m
+}
