@@ -443,15 +443,7 @@ spec:
         "web/policy.yaml",
         policy.replace("consecutiveErrors: 2", "consecutiveErrors: 3"),
     );
-    let v = meshform()
-        .current_dir(t.path())
-        .args(["diff", "--format", "json"])
-        .run()
-        .exit(0)
-        .json();
-    let objs = v["objects"].as_array().expect("objects");
-    assert_eq!(objs.len(), 1, "{v:#}");
-    let o = &objs[0];
+    let o = &support::policies::only_changed_object(&t);
     assert_eq!(o["kind"], "DestinationRule");
     assert_eq!(
         o["changedPaths"],
@@ -459,13 +451,10 @@ spec:
             "spec.trafficPolicy.portLevelSettings[0].outlierDetection.consecutive5xxErrors"
         ])
     );
-    let files: Vec<&str> = o["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["file"].as_str())
-        .collect();
-    assert!(files.contains(&"web/policy.yaml"), "{o:#}");
+    assert!(
+        support::policies::source_files(o).contains(&"web/policy.yaml"),
+        "{o:#}"
+    );
 }
 
 #[test]
@@ -848,15 +837,7 @@ fn a_changed_failover_policy_shows_in_diff_as_the_rule_field_it_changed_from_the
         "app/failover.yaml",
         policy.replace("from: {region: a}", "from: {region: z}"),
     );
-    let v = meshform()
-        .current_dir(t.path())
-        .args(["diff", "--format", "json"])
-        .run()
-        .exit(0)
-        .json();
-    let objs = v["objects"].as_array().expect("objects");
-    assert_eq!(objs.len(), 1, "{v:#}");
-    let o = &objs[0];
+    let o = &support::policies::only_changed_object(&t);
     assert_eq!(o["kind"], "DestinationRule");
     assert_eq!(
         o["changedPaths"],
@@ -864,11 +845,8 @@ fn a_changed_failover_policy_shows_in_diff_as_the_rule_field_it_changed_from_the
             "spec.trafficPolicy.portLevelSettings[0].loadBalancer.localityLbSetting.distribute[0].from"
         ])
     );
-    let files: Vec<&str> = o["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["file"].as_str())
-        .collect();
-    assert!(files.contains(&"app/failover.yaml"), "{o:#}");
+    assert!(
+        support::policies::source_files(o).contains(&"app/failover.yaml"),
+        "{o:#}"
+    );
 }

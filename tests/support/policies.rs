@@ -49,3 +49,27 @@ pub fn routes(out: &str) -> BTreeMap<String, serde_json::Value> {
     }
     m
 }
+
+/// The one object `meshform diff --format json` reports between the last commit of `repo`
+/// and its working tree (exit 0); the test fails if there is not exactly one.
+pub fn only_changed_object(repo: &TempRepo) -> serde_json::Value {
+    let v = super::meshform()
+        .current_dir(repo.path())
+        .args(["diff", "--format", "json"])
+        .run()
+        .exit(0)
+        .json();
+    let objs = v["objects"].as_array().expect("objects");
+    assert_eq!(objs.len(), 1, "{v:#}");
+    objs[0].clone()
+}
+
+/// The files an object of a diff report names among its sources.
+pub fn source_files(o: &serde_json::Value) -> Vec<&str> {
+    o["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["file"].as_str())
+        .collect()
+}
