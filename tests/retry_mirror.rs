@@ -223,3 +223,34 @@ fn of_two_mirror_policies_on_a_route_the_oldest_applies_with_a_warning() {
     assert_eq!(r["api-api"]["mirror"]["host"], "web.app.svc.cluster.local");
     run.stderr_has(&["MirrorPolicy app/a-new and app/b-old both select route `api-api`"]);
 }
+
+#[test]
+fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy() {
+    let t = TempRepo::new();
+    support::copy_tree(
+        &support::root().join("fixtures/features/retry-timeout"),
+        t.path(),
+    );
+    t.git(&["init", "-q", "-b", "main"]);
+    t.commit("base");
+    let tables = std::fs::read_to_string(t.path().join("routetable.yaml")).expect("fixture");
+    t.write(
+        "routetable.yaml",
+        tables.replace("requestTimeout: 1m", "requestTimeout: 2m"),
+    );
+    let o = &support::policies::only_changed_object(&t);
+    assert_eq!(o["kind"], "VirtualService");
+    assert_eq!(o["name"], "routetable-www-app-cluster1-app", "{o:#}");
+    assert_eq!(
+        o["changedPaths"],
+        serde_json::json!(["spec.http[0].timeout"])
+    );
+    let policies: Vec<&str> = o["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["kind"] == "RetryTimeoutPolicy")
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(policies, ["front"], "{o:#}");
+}

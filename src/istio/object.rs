@@ -86,6 +86,16 @@ pub enum Template {
     HttpHeaders,
     /// `spec.http[#].corsPolicy`
     HttpCors,
+    /// `spec.http[#].fault`
+    HttpFault,
+    /// `spec.http[#].timeout`
+    HttpTimeout,
+    /// `spec.http[#].retries`
+    HttpRetries,
+    /// `spec.http[#].mirror`
+    HttpMirror,
+    /// `spec.http[#].mirrorPercentage`
+    HttpMirrorPercentage,
     /// `spec.config`
     Config,
     /// `spec.http[#].matchers[#]`
@@ -164,6 +174,11 @@ impl Template {
             Template::HttpRouteDestination => "spec.http[#].route[#]",
             Template::HttpHeaders => "spec.http[#].headers",
             Template::HttpCors => "spec.http[#].corsPolicy",
+            Template::HttpFault => "spec.http[#].fault",
+            Template::HttpTimeout => "spec.http[#].timeout",
+            Template::HttpRetries => "spec.http[#].retries",
+            Template::HttpMirror => "spec.http[#].mirror",
+            Template::HttpMirrorPercentage => "spec.http[#].mirrorPercentage",
             Template::Config => "spec.config",
             Template::Matcher => "spec.http[#].matchers[#]",
             Template::PathRewrite => "spec.http[#].forwardTo.pathRewrite",

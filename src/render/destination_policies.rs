@@ -561,6 +561,7 @@ fn consistent_hash(h: &ConsistentHash) -> Value {
 pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let routed = routed_services(ctx);
+    let dests = Destinations::new(ctx);
     for p in &ctx.model.outlier_policies {
         let c = &p.spec.config;
         let mut bad = |field: &str, msg: String| {
@@ -589,7 +590,7 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 );
             }
         }
-        unused(ctx, p, &routed, &mut out);
+        unused(ctx, p, &dests, &routed, &mut out);
     }
     for p in &ctx.model.connection_policies {
         let c = &p.spec.config;
@@ -628,15 +629,15 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 );
             }
         }
-        unused(ctx, p, &routed, &mut out);
+        unused(ctx, p, &dests, &routed, &mut out);
     }
     for p in &ctx.model.failover_policies {
         failover_values(ctx, p, &mut out);
-        unused(ctx, p, &routed, &mut out);
+        unused(ctx, p, &dests, &routed, &mut out);
     }
     for p in &ctx.model.client_tls_policies {
         client_tls_values(ctx, p, &mut out);
-        unused(ctx, p, &routed, &mut out);
+        unused(ctx, p, &dests, &routed, &mut out);
     }
     for p in &ctx.model.load_balancer_policies {
         let c = &p.spec.config;
@@ -689,7 +690,7 @@ pub(crate) fn check(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
                 }
             }
         }
-        unused(ctx, p, &routed, &mut out);
+        unused(ctx, p, &dests, &routed, &mut out);
     }
     out
 }
@@ -923,11 +924,57 @@ fn routed_services<'a>(ctx: &Ctx<'a>) -> FastSet<(&'a str, &'a str, &'a str)> {
         .collect()
 }
 
+/// Every Service, VirtualDestination and ExternalService of the model with the workspace owning
+/// it and its ports, in that order of kinds: what [`unused`] tests each policy against, built
+/// once per check.
+struct Destinations<'a> {
+    all: Vec<(DestinationKind, &'a Meta, &'a str, Vec<Port<'a>>)>,
+}
+
+impl<'a> Destinations<'a> {
+    /// Empty when the model has no destination policy.
+    fn new(ctx: &Ctx<'a>) -> Self {
+        let m = ctx.model;
+        let mut all = Vec::new();
+        if !any(ctx) {
+            return Destinations { all };
+        }
+        let mut add = |kind, meta: &'a Meta, ports: Vec<Port<'a>>| {
+            if let Some(ws) = ctx.ws_of(meta) {
+                all.push((kind, meta, ws, ports));
+            }
+        };
+        for v in &m.virtual_destinations {
+            let ports = v.spec.ports.iter().map(|x| Port {
+                number: x.number,
+                name: "",
+            });
+            add(
+                DestinationKind::VirtualDestination,
+                &v.meta,
+                ports.collect(),
+            );
+        }
+        for e in &m.external_services {
+            let ports = e.spec.ports.iter().map(|x| Port {
+                number: x.number,
+                name: &x.name,
+            });
+            add(DestinationKind::ExternalService, &e.meta, ports.collect());
+        }
+        for s in &m.services {
+            add(DestinationKind::Service, &s.meta, service_ports(s));
+        }
+        Destinations { all }
+    }
+}
+
 /// A warning when the policy selects no port of any Service, VirtualDestination or
 /// ExternalService its workspace owns or imports.
 fn unused<T: DestinationPolicy>(
     ctx: &Ctx<'_>,
     p: &Typed<T>,
+    dests: &Destinations<'_>,
     routed: &FastSet<(&str, &str, &str)>,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -935,53 +982,43 @@ fn unused<T: DestinationPolicy>(
         return;
     };
     let m = ctx.model;
+    let selectors = p.spec.apply_to_destinations();
     // Selection before visibility: the selectors are cheap to test, the workspaces an
-    // object is visible in are not, and few destinations pass the selectors.
-    let hit = |kind, meta: &Meta, ports: &mut dyn Iterator<Item = Port<'_>>| {
-        let Some(d) = Destination::seen_from(ctx, kind, meta, ws) else {
-            return false;
+    // object is visible in are not, and few destinations pass the selectors. The policy is in
+    // workspace `ws`, which is the destination's owner or the client seeing it, so `applies`
+    // comes down to the selectors.
+    let hit = |&(kind, meta, owner, ref ports): &(DestinationKind, &Meta, &str, Vec<Port<'_>>)| {
+        let d = Destination {
+            kind,
+            meta,
+            ws: owner,
+            client_ws: (owner != ws).then_some(ws),
+            host: "",
         };
-        Iterator::any(&mut &mut *ports, |port| applies(ctx, p, &d, port))
-            && (d.ws == ws
+        (selectors.is_empty()
+            || ports
+                .iter()
+                .any(|&port| selectors.iter().any(|s| selects(s, &d, port))))
+            && (owner == ws
                 || m.workspaces
                     .visible_workspaces(meta, kind_name(kind))
                     .contains(&ws))
     };
-    let any = m.virtual_destinations.iter().any(|v| {
-        let mut ports = v.spec.ports.iter().map(|x| Port {
-            number: x.number,
-            name: "",
-        });
-        hit(DestinationKind::VirtualDestination, &v.meta, &mut ports)
-    }) || m.external_services.iter().any(|e| {
-        let mut ports = e.spec.ports.iter().map(|x| Port {
-            number: x.number,
-            name: &x.name,
-        });
-        hit(DestinationKind::ExternalService, &e.meta, &mut ports)
-    }) || m.services.iter().any(|s| {
-        let mut ports = s.ports.iter().map(|(name, number, _)| Port {
-            number: *number,
-            name,
-        });
-        hit(DestinationKind::Service, &s.meta, &mut ports)
-    });
-    // A Service gets its DestinationRule where an HTTP route sends to it
-    // (docs/translation.md#destination-policies): a selected Service no route reaches would
-    // lack the policy without a word.
-    for s in &m.services {
-        let mut ports = s.ports.iter().map(|(name, number, _)| Port {
-            number: *number,
-            name,
-        });
-        if !hit(DestinationKind::Service, &s.meta, &mut ports) {
+    let mut any = false;
+    for dest in &dests.all {
+        let service = dest.0 == DestinationKind::Service;
+        if (any && !service) || !hit(dest) {
             continue;
         }
-        let key = (
-            s.meta.cluster.as_str(),
-            s.meta.namespace.as_str(),
-            s.meta.name.as_str(),
-        );
+        any = true;
+        if !service {
+            continue;
+        }
+        // A Service gets its DestinationRule where an HTTP route sends to it
+        // (docs/translation.md#destination-policies): a selected Service no route reaches
+        // would lack the policy without a word.
+        let s = dest.1;
+        let key = (s.cluster.as_str(), s.namespace.as_str(), s.name.as_str());
         if !routed.contains(&key) {
             out.push(
                 ctx.warning(
@@ -993,9 +1030,9 @@ fn unused<T: DestinationPolicy>(
                         T::KIND,
                         p.meta.namespace,
                         p.meta.name,
-                        s.meta.namespace,
-                        s.meta.name,
-                        s.meta.cluster
+                        s.namespace,
+                        s.name,
+                        s.cluster
                     ),
                 )
                 .help("route to the Service from a RouteTable, or narrow the selector to the destinations that are routed"),

@@ -144,9 +144,6 @@ pub(crate) struct Part {
     pub diagnostics: Vec<Diagnostic>,
     /// The route policies that selected a route of it (for `policy-selects-nothing`).
     pub used: Vec<route_table::UsedPolicy>,
-    /// The route policies applied to the routes being built, for the `sources` of their
-    /// VirtualService (taken by it once its routes are built).
-    pub applied: Vec<SourceRef>,
 }
 
 impl<'a> Ctx<'a> {
@@ -858,7 +855,6 @@ fn passthrough<'a>(
             }],
             diagnostics: Vec::new(),
             used: Vec::new(),
-            applied: Vec::new(),
         })
 }
 

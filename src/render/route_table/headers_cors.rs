@@ -4,8 +4,7 @@
 //! policy's field, which the output leaves out.
 
 use super::super::{Ctx, Part};
-use super::delegation::{Action, FlatRoute};
-use super::policies;
+use super::delegation::FlatRoute;
 use crate::diag::codes::Translate;
 use crate::diag::Diagnostic;
 use crate::gloo::types::{CorsConfig, HeaderManipulationConfig, Labels, StringMatch};
@@ -13,90 +12,49 @@ use crate::gloo::Meta;
 use crate::validate::grammar::{self, HeaderOp};
 use serde_json::{json, Map, Value};
 
-/// What the two kinds give one forwarding route: each field with the policy it comes from.
-#[derive(Default)]
-pub(super) struct Applied<'a> {
-    /// `headers`, from a HeaderManipulationPolicy.
-    pub headers: Option<(&'a Meta, Value)>,
-    /// `corsPolicy`, from a CORSPolicy.
-    pub cors: Option<(&'a Meta, Value)>,
-}
-
-impl<'a> Applied<'a> {
-    /// The policies the fields come from.
-    pub fn policies(&self) -> impl Iterator<Item = &'a Meta> + '_ {
-        self.headers.iter().chain(self.cors.iter()).map(|(m, _)| *m)
-    }
-
-    /// Writes the fields into the rendered route `j`. Istio takes the authority from one place
-    /// only: a request header `host` or `:authority` on a route that rewrites its authority is
-    /// an error at the policy's field, and left out.
-    pub fn write(
-        &self,
-        ctx: &Ctx<'_>,
-        r: &FlatRoute<'_>,
-        j: &mut Map<String, Value>,
-        part: &mut Part,
-    ) {
-        if let Some((meta, h)) = &self.headers {
-            let mut h = h.clone();
-            let rewrites = j.get("rewrite").and_then(|w| w.get("authority")).is_some();
-            if rewrites {
-                if let Some(add) = h
-                    .get_mut("request")
-                    .and_then(|q| q.get_mut("add"))
-                    .and_then(Value::as_object_mut)
-                {
-                    let clash: Vec<String> =
-                        add.keys().filter(|k| is_authority(k)).cloned().collect();
-                    for k in clash {
-                        add.remove(&k);
-                        part.diagnostics.push(
-                            ctx.error(
-                                meta,
-                                Translate::PolicyValue,
-                                &key("spec.config.appendRequestHeaders", &k),
-                                format!(
-                                    "appendRequestHeaders sets `{k}` on route `{}` of RouteTable {}/{}, \
-                                     which rewrites its authority (hostRewrite or autoHostRewrite); \
-                                     Istio takes the authority from one place only",
-                                    r.name, r.table.meta.namespace, r.table.meta.name
-                                ),
-                            )
-                            .help("drop the header from the policy, or the rewrite from the route"),
-                        );
-                    }
-                }
-                prune(&mut h);
-            }
-            if h.as_object().is_some_and(|m| !m.is_empty()) {
-                j.insert("headers".into(), h);
+/// Writes a HeaderManipulationPolicy's `headers` into the rendered route `j`. Istio takes the
+/// authority from one place only: a request header `host` or `:authority` on a route that
+/// rewrites its authority is an error at the policy's field, and left out.
+pub(super) fn write_headers(
+    ctx: &Ctx<'_>,
+    r: &FlatRoute<'_>,
+    meta: &Meta,
+    h: &Value,
+    j: &mut Map<String, Value>,
+    part: &mut Part,
+) {
+    let mut h = h.clone();
+    let rewrites = j.get("rewrite").and_then(|w| w.get("authority")).is_some();
+    if rewrites {
+        if let Some(add) = h
+            .get_mut("request")
+            .and_then(|q| q.get_mut("add"))
+            .and_then(Value::as_object_mut)
+        {
+            let clash: Vec<String> = add.keys().filter(|k| is_authority(k)).cloned().collect();
+            for k in clash {
+                add.remove(&k);
+                part.diagnostics.push(
+                    ctx.error(
+                        meta,
+                        Translate::PolicyValue,
+                        &key("spec.config.appendRequestHeaders", &k),
+                        format!(
+                            "appendRequestHeaders sets `{k}` on route `{}` of RouteTable {}/{}, \
+                             which rewrites its authority (hostRewrite or autoHostRewrite); \
+                             Istio takes the authority from one place only",
+                            r.name, r.table.meta.namespace, r.table.meta.name
+                        ),
+                    )
+                    .help("drop the header from the policy, or the rewrite from the route"),
+                );
             }
         }
-        if let Some((_, c)) = &self.cors {
-            j.insert("corsPolicy".into(), c.clone());
-        }
+        prune(&mut h);
     }
-}
-
-/// The header fields and CORS policy of the policies that apply to a forwarding route;
-/// redirects and direct responses never reach a destination and take none.
-pub(super) fn applied<'a>(ctx: &Ctx<'a>, r: &FlatRoute<'_>, part: &mut Part) -> Applied<'a> {
-    let mut a = Applied::default();
-    if !matches!(r.action, Action::Forward(_)) {
-        return a;
+    if h.as_object().is_some_and(|m| !m.is_empty()) {
+        j.insert("headers".into(), h);
     }
-    if let Some(p) = policies::applying(ctx, &ctx.model.header_policies, r, part) {
-        if let Some(h) = p.spec.config.as_ref().and_then(headers) {
-            a.headers = Some((&p.meta, h));
-        }
-    }
-    if let Some(p) = policies::applying(ctx, &ctx.model.cors_policies, r, part) {
-        if let Some(c) = p.spec.config.as_ref().and_then(cors) {
-            a.cors = Some((&p.meta, c));
-        }
-    }
-    a
 }
 
 /// `field.name`, or `field["name"]` for a name that is not plain.
@@ -157,7 +115,7 @@ fn side(add: &Labels, add_op: HeaderOp, remove: &[String]) -> Option<Value> {
 }
 
 /// Istio `headers` of a HeaderManipulationPolicy; `None` when it sets nothing.
-fn headers(c: &HeaderManipulationConfig) -> Option<Value> {
+pub(super) fn headers(c: &HeaderManipulationConfig) -> Option<Value> {
     let mut m = Map::new();
     let request = side(
         &c.append_request_headers,
@@ -235,7 +193,7 @@ fn max_age_problem(nanos: i128) -> Option<&'static str> {
 }
 
 /// Istio `corsPolicy` of a CORSPolicy, without what Istio rejects; `None` when it sets nothing.
-fn cors(c: &CorsConfig) -> Option<Value> {
+pub(super) fn cors(c: &CorsConfig) -> Option<Value> {
     let mut m = Map::new();
     let origins: Vec<Value> = c.allow_origins.iter().filter_map(origin).collect();
     if !origins.is_empty() {

@@ -3,14 +3,14 @@
 //! failed route.
 
 use super::super::{Ctx, Part};
+use super::applied::Applied;
 use super::delegation::{Action, FlatRoute};
 use super::destinations::{
     http_destinations, mirror_destination, route_destinations, Subsets, Written,
 };
-use super::headers_cors::Applied;
-use super::policies;
 use crate::diag::codes::Translate;
 use crate::gloo::types::*;
+use crate::gloo::Typed;
 use serde_json::{json, Map, Value};
 
 /// One Istio HTTPRoute for output cluster `cluster`; a route that fails (reported) becomes a
@@ -34,10 +34,12 @@ pub(super) fn http_route(
         Action::Fail => Err(()),
         Action::Direct(d) => {
             j.insert("directResponse".into(), direct_response(d));
+            applied.write_response(ctx, r, &mut j, part);
             Ok(())
         }
         Action::Redirect(rd) => redirect(ctx, r, rd, part).map(|m| {
             j.insert("redirect".into(), m);
+            applied.write_response(ctx, r, &mut j, part);
         }),
         Action::Forward(f) => {
             forward(ctx, r, f, applied, cluster, subsets, part).map(|m| j.extend(m))
@@ -89,10 +91,8 @@ fn redirect(
 }
 
 /// The fields of a forwarding route: `rewrite`, `route`, and those of the route policies
-/// (`fault`, `timeout`, `retries`, `mirror`, and `headers` and `corsPolicy` from `applied`);
-/// `Err` has been reported. Redirects and direct
-/// responses never reach a destination, so route policies leave them as they are
-/// (docs/translation.md#retrytimeoutpolicy).
+/// `applied` holds (`fault`, `timeout`, `retries`, `mirror`, `headers` and `corsPolicy`);
+/// `Err` has been reported.
 fn forward(
     ctx: &Ctx<'_>,
     r: &FlatRoute<'_>,
@@ -129,12 +129,7 @@ fn forward(
         j.insert("rewrite".into(), Value::Object(rewrite));
     }
     j.insert("route".into(), Value::Array(route));
-    if let Some(fault) = fault_for(ctx, r, part) {
-        j.insert("fault".into(), fault);
-    }
-    retry_timeout_for(ctx, r, &mut j, part);
-    mirror_for(ctx, r, cluster, subsets, &mut j, part);
-    applied.write(ctx, r, &mut j, part);
+    applied.write_forward(ctx, r, cluster, subsets, &mut j, part);
     Ok(j)
 }
 
@@ -181,33 +176,22 @@ fn rewrite(
     Ok(rewrite)
 }
 
-/// The fault of the FaultInjectionPolicy that applies to the route (docs/translation.md#policies).
-fn fault_for(ctx: &Ctx<'_>, r: &FlatRoute<'_>, part: &mut Part) -> Option<Value> {
-    let p = policies::applying(ctx, &ctx.model.fault_policies, r, part)?;
+/// The `fault` of a FaultInjectionPolicy (docs/translation.md#policies); `None` when it sets
+/// neither delay nor abort.
+pub(super) fn fault(c: &FaultConfig) -> Option<Value> {
     let mut f = Map::new();
-    if let Some(d) = &p.spec.config.delay {
+    if let Some(d) = &c.delay {
         f.insert("delay".into(), json!({"fixedDelay": d.fixed_delay, "percentage": {"value": whole(d.percentage.unwrap_or(100.0))}}));
     }
-    if let Some(a) = &p.spec.config.abort {
+    if let Some(a) = &c.abort {
         f.insert("abort".into(), json!({"httpStatus": a.http_status, "percentage": {"value": whole(a.percentage.unwrap_or(100.0))}}));
     }
     (!f.is_empty()).then_some(Value::Object(f))
 }
 
-/// `timeout` and `retries` of the RetryTimeoutPolicy that applies to the route
-/// (docs/translation.md#retrytimeoutpolicy).
-fn retry_timeout_for(
-    ctx: &Ctx<'_>,
-    r: &FlatRoute<'_>,
-    j: &mut Map<String, Value>,
-    part: &mut Part,
-) {
-    let Some(p) = policies::applying(ctx, &ctx.model.retry_timeout_policies, r, part) else {
-        return;
-    };
-    let Some(c) = &p.spec.config else {
-        return;
-    };
+/// `timeout` and `retries` of a RetryTimeoutPolicy (docs/translation.md#retrytimeoutpolicy).
+pub(super) fn retry_timeout(c: &RetryTimeoutConfig) -> Map<String, Value> {
+    let mut j = Map::new();
     if let Some(t) = &c.request_timeout {
         j.insert("timeout".into(), json!(t.istio()));
     }
@@ -228,23 +212,22 @@ fn retry_timeout_for(
         }
         j.insert("retries".into(), Value::Object(m));
     }
+    j
 }
 
-/// `mirror` and `mirrorPercentage` of the MirrorPolicy that applies to the route; the mirror
-/// destination resolves as a forwardTo destination of the route's table would
-/// (docs/translation.md#mirrorpolicy). A destination that does not resolve is reported and
-/// left out.
-fn mirror_for(
+/// `mirror` and `mirrorPercentage` of a MirrorPolicy on a route rendered for output cluster
+/// `cluster`; the mirror destination resolves as a forwardTo destination of the route's table
+/// would (docs/translation.md#mirrorpolicy). A destination that does not resolve is reported
+/// and left out.
+pub(super) fn mirror(
     ctx: &Ctx<'_>,
+    p: &Typed<MirrorPolicySpec>,
     r: &FlatRoute<'_>,
     cluster: &str,
     subsets: &mut Subsets,
     j: &mut Map<String, Value>,
     part: &mut Part,
 ) {
-    let Some(p) = policies::applying(ctx, &ctx.model.mirror_policies, r, part) else {
-        return;
-    };
     let Some(c) = &p.spec.config else {
         return;
     };

@@ -16,6 +16,7 @@
 //! tables without hosts it delegates to, as `gloo::refs::selects` matches them).
 //! `reuse::plan` reads the same. `gloo::refs` resolves both kinds of reference.
 
+mod applied;
 mod delegation;
 mod destinations;
 mod headers_cors;
@@ -35,6 +36,7 @@ use crate::diag::codes::Translate;
 use crate::gloo::types::{FailureMode, RouteTableSpec};
 use crate::gloo::Typed;
 use crate::istio::object::{FieldAt, Origins, Template};
+use applied::Applied;
 use delegation::{Action, FlatRoute, Walk};
 use destinations::{subset_rule, Subsets};
 use placement::Instance;
@@ -51,8 +53,8 @@ struct Table<'a> {
     rt: &'a Rt,
     /// The HTTP routes, delegation flattened.
     routes: Vec<FlatRoute<'a>>,
-    /// What HeaderManipulationPolicies and CORSPolicies give each route, by route.
-    applied: Vec<headers_cors::Applied<'a>>,
+    /// What the route policies give each route, by route.
+    applied: Vec<Applied<'a>>,
     /// The table, every child table its routes come from and the policies of `applied`.
     sources: Vec<SourceRef>,
     /// Where each table (by repo object index) is in `sources`.
@@ -72,12 +74,12 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
     let instances = placement::instances(ctx, rt, own_ws, &mut part);
     let mut walk = Walk::new(own_ws, rt);
     let routes = delegation::flatten(ctx, rt, &mut walk, false, &mut part);
-    let applied: Vec<headers_cors::Applied<'_>> = if instances.is_empty() {
+    let applied: Vec<Applied<'_>> = if instances.is_empty() {
         Vec::new()
     } else {
         routes
             .iter()
-            .map(|r| headers_cors::applied(ctx, r, &mut part))
+            .map(|r| Applied::of(ctx, r, &mut part))
             .collect()
     };
     let (sources, source_at) = sources(ctx, rt, &routes, &applied);
@@ -206,11 +208,11 @@ fn sources(
     ctx: &Ctx<'_>,
     rt: &Rt,
     routes: &[FlatRoute<'_>],
-    applied: &[headers_cors::Applied<'_>],
+    applied: &[Applied<'_>],
 ) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
     let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
         .chain(routes.iter().map(|r| &r.table.meta))
-        .chain(applied.iter().flat_map(headers_cors::Applied::policies))
+        .chain(applied.iter().flat_map(Applied::policies))
         .map(|m| m.index)
         .collect();
     let mut tagged: Vec<(SourceRef, usize)> = tables
@@ -279,11 +281,18 @@ fn virtual_service_origins(
     for (i, r) in table.routes.iter().enumerate() {
         http_route_origins(&mut o, i, r, table.source_of(r.table.meta.index), nsrc);
         if let Some(a) = table.applied.get(i) {
+            let retry_timeout = a.retry_timeout.as_ref().map(|(m, _)| *m);
+            let mirror = a.mirror.map(|p| &p.meta);
             for (at, from) in [
-                (Template::HttpHeaders, &a.headers),
-                (Template::HttpCors, &a.cors),
+                (Template::HttpFault, a.fault.as_ref().map(|(m, _)| *m)),
+                (Template::HttpTimeout, retry_timeout),
+                (Template::HttpRetries, retry_timeout),
+                (Template::HttpMirror, mirror),
+                (Template::HttpMirrorPercentage, mirror),
+                (Template::HttpHeaders, a.headers.as_ref().map(|(m, _)| *m)),
+                (Template::HttpCors, a.cors.as_ref().map(|(m, _)| *m)),
             ] {
-                if let Some((meta, _)) = from {
+                if let Some(meta) = from {
                     o.add(
                         FieldAt::at(at, i),
                         table.source_of(meta.index),
@@ -427,7 +436,6 @@ fn virtual_service(
         json!(inst.gateways.iter().collect::<Vec<_>>()),
     );
     spec.insert("hosts".into(), json!(rt.spec.hosts));
-    part.applied.clear();
     let http: Vec<Value> = table
         .routes
         .iter()
@@ -470,22 +478,20 @@ fn virtual_service(
         rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace
     ));
     let md = metadata(&name, &place, &parent, &table.annotations);
-    // The route policies written into its routes follow the tables among its sources, so a
-    // diff names them (docs/ci.md#meshform-diff).
-    let mut sources = table.sources.clone();
-    for s in std::mem::take(&mut part.applied) {
-        if !sources.contains(&s) {
-            sources.push(s);
-        }
-    }
     part.objects.push(
-        ctx.object("VirtualService", md, Value::Object(spec), cluster, sources)
-            .with_origins(virtual_service_origins(
-                table,
-                inst.sources.len(),
-                &tcp_from,
-                &tls_from,
-            )),
+        ctx.object(
+            "VirtualService",
+            md,
+            Value::Object(spec),
+            cluster,
+            table.sources.clone(),
+        )
+        .with_origins(virtual_service_origins(
+            table,
+            inst.sources.len(),
+            &tcp_from,
+            &tls_from,
+        )),
     );
     for (host, (dparent, subs, srcs)) in &subsets {
         if let Some(rule) = subset_rule(ctx, host, dparent, subs, srcs, &place, part) {

@@ -404,12 +404,6 @@ pub(super) fn applying<'p, T: RoutePolicy>(
     } else {
         conflict(ctx, hits, r, part)
     };
-    if let Some(p) = winner {
-        let s = ctx.source(&p.meta);
-        if !part.applied.contains(&s) {
-            part.applied.push(s);
-        }
-    }
     winner
 }
 
