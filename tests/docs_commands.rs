@@ -256,3 +256,148 @@ fn every_documented_path_exists() {
         missing.join("\n")
     );
 }
+
+/// The anchors GitHub gives a page's headings: lower case, letters, digits, `-` and `_` kept,
+/// spaces become `-`, the rest dropped; a repeated anchor gets `-1`, `-2`, ….
+fn heading_anchors(text: &str) -> Vec<String> {
+    let mut anchors: Vec<String> = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        let Some(title) = line.strip_prefix('#') else {
+            continue;
+        };
+        if inside {
+            continue;
+        }
+        let title = title.trim_start_matches('#');
+        if !title.starts_with(' ') {
+            continue;
+        }
+        let base: String = title
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        let mut anchor = base.clone();
+        let mut n = 0;
+        while anchors.contains(&anchor) {
+            n += 1;
+            anchor = format!("{base}-{n}");
+        }
+        anchors.push(anchor);
+    }
+    anchors
+}
+
+/// Each `docs/<page>.md#<anchor>` in a file's text, with its line number.
+fn doc_links(text: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("docs/") {
+            rest = &rest[at + "docs/".len()..];
+            let page: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .collect();
+            let Some(after) = rest[page.len()..].strip_prefix(".md#") else {
+                continue;
+            };
+            let anchor: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .collect();
+            out.push((i + 1, page, anchor));
+        }
+    }
+    out
+}
+
+fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            source_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn heading_anchors_are_read_like_github() {
+    let page = "# How meshform translates Gloo to Istio\n```\n# not a heading\n```\n\
+                ### ExternalService → ServiceEntry, DestinationRule\n#### MirrorPolicy\n\
+                #### MirrorPolicy\n#nospace\n";
+    assert_eq!(
+        heading_anchors(page),
+        [
+            "how-meshform-translates-gloo-to-istio",
+            "externalservice--serviceentry-destinationrule",
+            "mirrorpolicy",
+            "mirrorpolicy-1",
+        ]
+    );
+    assert_eq!(
+        doc_links(
+            "see (docs/translation.md#egress, [I]) and docs/config.md and docs/ci.md#report-paths."
+        ),
+        [
+            (1, "translation".to_string(), "egress".to_string()),
+            (1, "ci".to_string(), "report-paths".to_string()),
+        ]
+    );
+}
+
+/// Source comments and messages cite docs/ sections that exist, and no section of a file the
+/// repository does not have (a `§` reference).
+#[test]
+fn every_docs_anchor_cited_from_src_exists() {
+    let mut files = Vec::new();
+    source_files(&root().join("src"), &mut files);
+    files.sort();
+    let mut seen = 0;
+    let mut bad = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for (n, line) in text.lines().enumerate() {
+            if line.contains('§') {
+                bad.push(format!(
+                    "{}:{}: a § reference: {}",
+                    rel(&file),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+        for (n, page, anchor) in doc_links(&text) {
+            seen += 1;
+            let path = root().join("docs").join(format!("{page}.md"));
+            let Ok(doc) = std::fs::read_to_string(&path) else {
+                bad.push(format!("{}:{n}: docs/{page}.md does not exist", rel(&file)));
+                continue;
+            };
+            if !heading_anchors(&doc).contains(&anchor) {
+                bad.push(format!(
+                    "{}:{n}: docs/{page}.md has no heading #{anchor}",
+                    rel(&file)
+                ));
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} docs anchors found in src/");
+    assert!(
+        bad.is_empty(),
+        "citations in src/ that point nowhere:\n{}",
+        bad.join("\n")
+    );
+}

@@ -107,9 +107,9 @@ impl Problem {
     }
 }
 
-/// What `routetable-weights` says of a route's destination weights (§5.4, as the policy
-/// counts them: a weight of 0 is no weight), `None` when it passes. `at` is the route's
-/// `forwardTo.destinations`.
+/// What `routetable-weights` says of a route's destination weights
+/// (docs/translation.md#routetable-rules, as the policy counts them: a weight of 0 is no weight),
+/// `None` when it passes. `at` is the route's `forwardTo.destinations`.
 pub fn weights(weights: &[Option<u32>], at: &str) -> Option<Problem> {
     let weighted = weights.iter().filter(|w| w.is_some_and(|w| w > 0)).count();
     let unweighted = weights.len() - weighted;
