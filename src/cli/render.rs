@@ -3,7 +3,7 @@
 use super::common::{print_diagnostics, print_load_errors, print_stdout, print_stream, SourceArgs};
 use super::Exit;
 use crate::diag::codes::Run;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{count, Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::{emit, Keep};
 use crate::repo::LoadError;
@@ -113,10 +113,15 @@ pub fn run(args: Args) -> Exit {
     let start = std::time::Instant::now();
     let loaded = pipeline::load(&origin, &opts).and_then(|r| {
         tracing::info!(
-            "loaded {}: {} file(s), {} object(s), cluster(s) {} in {:?}",
+            "loaded {}: {}, {}, {} {} in {:?}",
             pipeline::describe(&origin),
-            r.files.len(),
-            r.objects.len(),
+            count(r.files.len(), "file", "files"),
+            count(r.objects.len(), "object", "objects"),
+            if r.clusters.len() == 1 {
+                "cluster"
+            } else {
+                "clusters"
+            },
             r.clusters.join(", "),
             start.elapsed()
         );
@@ -139,10 +144,10 @@ pub fn run(args: Args) -> Exit {
         }
     };
     tracing::info!(
-        "rendered and validated {} object(s), {} policies, {} finding(s) in {:?}",
-        outcome.rendered,
-        outcome.policies,
-        outcome.findings.len(),
+        "rendered and validated {}, {}, {} in {:?}",
+        count(outcome.rendered, "object", "objects"),
+        count(outcome.policies, "policy", "policies"),
+        count(outcome.findings.len(), "finding", "findings"),
         start.elapsed()
     );
     let cap = outcome.repo.limits.max_diagnostics;

@@ -120,7 +120,10 @@ pub fn weights(weights: &[Option<u32>], at: &str) -> Option<Problem> {
     let message = if sum > 100 {
         format!("destination weights sum to {sum}, over 100")
     } else if unweighted > 0 && 100 - sum < unweighted as u64 {
-        format!("destination weights sum to {sum}, leaving less than 1 for each of the {unweighted} destination(s) without a weight")
+        format!(
+            "destination weights sum to {sum}, leaving less than 1 for each of the {} without a weight",
+            crate::diag::count(unweighted, "destination", "destinations")
+        )
     } else if unweighted == 0 && sum != 100 {
         format!("destination weights sum to {sum}; they must sum to 100")
     } else {
@@ -164,11 +167,11 @@ mod tests {
         );
         assert_eq!(
             message(&[Some(99), None, None]).as_deref(),
-            Some("destination weights sum to 99, leaving less than 1 for each of the 2 destination(s) without a weight")
+            Some("destination weights sum to 99, leaving less than 1 for each of the 2 destinations without a weight")
         );
         assert_eq!(
             message(&[Some(100), None]).as_deref(),
-            Some("destination weights sum to 100, leaving less than 1 for each of the 1 destination(s) without a weight")
+            Some("destination weights sum to 100, leaving less than 1 for each of the 1 destination without a weight")
         );
     }
 }
