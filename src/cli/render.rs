@@ -32,9 +32,10 @@ pub struct Args {
         conflicts_with = "out_dir"
     )]
     pub format: Format,
-    /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml and a kustomization.yaml per cluster
-    /// instead of printing; replaced atomically, so DIR must be absent, empty or an earlier
-    /// output (marked by a .meshform-out file).
+    /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml, in lower case (cluster-scoped
+    /// objects under _cluster), and a kustomization.yaml per cluster instead of printing;
+    /// replaced atomically, so DIR must be absent, empty or an earlier output (marked by a
+    /// .meshform-out file).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
     /// Print every cluster's objects in one stream. Without it, rendering a repo of several
