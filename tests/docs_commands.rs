@@ -358,21 +358,28 @@ fn heading_anchors_are_read_like_github() {
     );
 }
 
-/// Source comments and messages cite docs/ sections that exist, and no section of a file the
-/// repository does not have (a `§` reference).
+/// Source comments and messages, and the built-in policies, cite docs/ sections that exist, and
+/// no file the repository does not have (`shared/…`, or a `§` section of one).
 #[test]
 fn every_docs_anchor_cited_from_src_exists() {
     let mut files = Vec::new();
     source_files(&root().join("src"), &mut files);
+    for entry in std::fs::read_dir(root().join("policies")).expect("policies/") {
+        let path = entry.expect("policies entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            files.push(path);
+        }
+    }
     files.sort();
     let mut seen = 0;
     let mut bad = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read source");
         for (n, line) in text.lines().enumerate() {
-            if line.contains('§') {
+            let outside = ["../shared", "shared/reference", "shared/schemas"];
+            if line.contains('§') || outside.iter().any(|o| line.contains(o)) {
                 bad.push(format!(
-                    "{}:{}: a § reference: {}",
+                    "{}:{}: a reference to a file outside the repository: {}",
                     rel(&file),
                     n + 1,
                     line.trim()
