@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Extracts the openAPIV3Schema of the Istio kinds meshform renders into schemas/istio/networking.json.
 
-Usage: scripts/extract-istio-schemas.py [DIR] [schemas/istio/networking.json], DIR holding istio/istio's
-`manifests/charts/base/files/crd-all.gen.yaml` and a SOURCES.md table of its version, commit and sha256.
+Usage: scripts/extract-istio-schemas.py CRDS VERSION COMMIT [OUT]
 
-The input is Istio's CRD bundle `crd-all.gen.yaml`; its provenance (version, commit, sha256) is read
-from SOURCES.md beside it and checked against the file. The output keeps each kind's v1 schema
-unchanged but for the `status` property (never rendered), and records that every served version
-has the same schema. src/validate/schema.rs embeds the output with include_str!.
+CRDS is istio/istio's CRD bundle `manifests/charts/base/files/crd-all.gen.yaml` at the release tag
+VERSION, whose commit is COMMIT; for example, for the schemas in this repository:
+
+    curl -fsSLO https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/charts/base/files/crd-all.gen.yaml
+    scripts/extract-istio-schemas.py crd-all.gen.yaml 1.30.3 56df41f63e513f834c9a3af33d8aed82d1d961f2
+
+OUT defaults to schemas/istio/networking.json. The output keeps each kind's v1 schema unchanged but
+for the `status` property (never rendered), records that every served version has the same schema,
+and records the bundle's provenance (version, commit, sha256). When OUT already records the same
+version, the bundle's sha256 must match the one recorded. src/validate/schema.rs embeds the output
+with include_str!.
 """
 import hashlib
 import json
-import re
 import sys
 
 import yaml
@@ -21,21 +26,18 @@ GROUP = "networking.istio.io"
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else "../shared/schemas/istio"
-    out = sys.argv[2] if len(sys.argv) > 2 else "schemas/istio/networking.json"
-    data = open(f"{src}/crd-all.gen.yaml", "rb").read()
-    sources = open(f"{src}/SOURCES.md", encoding="utf-8").read()
-
-    def field(name):
-        m = re.search(r"^\| " + re.escape(name) + r" \| (.*?) \|$", sources, re.M)
-        if not m:
-            sys.exit(f"SOURCES.md has no `{name}` row")
-        return m.group(1).replace("*", "").replace("`", "").strip()
-
+    if len(sys.argv) not in (4, 5):
+        sys.exit(__doc__.split("\n\n")[1])
+    crds, version, commit = sys.argv[1:4]
+    out = sys.argv[4] if len(sys.argv) > 4 else "schemas/istio/networking.json"
+    data = open(crds, "rb").read()
     sha = hashlib.sha256(data).hexdigest()
-    want = field("sha256")
-    if sha != want:
-        sys.exit(f"crd-all.gen.yaml sha256 {sha} does not match SOURCES.md {want}")
+    try:
+        recorded = json.load(open(out, encoding="utf-8")).get("source", {})
+    except FileNotFoundError:
+        recorded = {}
+    if recorded.get("istioVersion") == version and recorded.get("sha256") != sha:
+        sys.exit(f"{crds} sha256 {sha} differs from {recorded.get('sha256')}, recorded in {out} for Istio {version}")
 
     kinds = {}
     for doc in yaml.safe_load_all(data):
@@ -63,8 +65,8 @@ def main():
             "file": "crd-all.gen.yaml",
             "repository": "github.com/istio/istio",
             "path": "manifests/charts/base/files/crd-all.gen.yaml",
-            "istioVersion": field("Istio version").split()[0],
-            "commit": field("commit").split()[0],
+            "istioVersion": version,
+            "commit": commit,
             "sha256": sha,
         },
         "kinds": {k: kinds[k] for k in sorted(kinds)},

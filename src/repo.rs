@@ -102,11 +102,11 @@ impl LoadError {
 }
 
 /// A policy budget overrun (`limits.policyCost`, `limits.policyTimeMs`) as a diagnostic at
-/// `at`, with the ways out (docs/policies.md#cost).
+/// `at`, with the ways out (docs/policies.md#cost-and-time-budgets).
 pub fn policy_budget(at: Location, message: String) -> Diagnostic {
     Diagnostic::error(Policy::Budget, message)
         .at(at)
-        .help("index once with a Global variable or a helper function (docs/policies.md#cost), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml")
+        .help("index once with a Global variable or a helper function (docs/policies.md#cost-and-time-budgets), or raise limits.policyCost / limits.policyTimeMs in meshform.yaml")
 }
 
 /// A source problem as a diagnostic: located at its file when it concerns one.

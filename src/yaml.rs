@@ -126,7 +126,7 @@ pub struct Piece {
 /// the parser's: every marker line is exactly `---`, and nothing else could end or start a
 /// document or make one depend on another: no directive (`%`), no `...`, no marker with
 /// content after it, no anchor (`&`, so no alias reaches across documents), no CR, no BOM.
-/// A marker line always ends the node before it (YAML 1.2 §9.1.4, c-forbidden), so a
+/// A marker line always ends the node before it (YAML 1.2, section 9.1.4, c-forbidden), so a
 /// quoted scalar or flow collection that runs across one does not parse as a piece of its
 /// own either. `None` for any other stream, and when the limits could be reached: more
 /// pieces than `max_documents`, or more bytes than `max_nodes` (without aliases a node

@@ -376,7 +376,7 @@ fn verbose_logs_meshform_phases_and_never_other_crates() {
     r.exit(1);
     assert!(
         r.stderr
-            .contains(" INFO meshform::cli::check: loaded deploy/mesh: 4 file(s)"),
+            .contains(" INFO meshform::cli::check: loaded deploy/mesh: 4 files"),
         "{}",
         r.stderr
     );

@@ -6,7 +6,7 @@
 
 use super::common::{print_load_errors, print_stdout, report_prefix, Color, SourceArgs};
 use super::Exit;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{count, Diagnostic, Severity};
 use crate::pipeline::{self, Outcome};
 use crate::render::Keep;
 use crate::report;
@@ -53,10 +53,15 @@ pub fn run(args: Args) -> Exit {
     let start = Instant::now();
     let outcome = pipeline::load(&origin, &opts).and_then(|r| {
         tracing::info!(
-            "loaded {}: {} file(s), {} object(s), cluster(s) {} in {:?}",
+            "loaded {}: {}, {}, {} {} in {:?}",
             pipeline::describe(&origin),
-            r.files.len(),
-            r.objects.len(),
+            count(r.files.len(), "file", "files"),
+            count(r.objects.len(), "object", "objects"),
+            if r.clusters.len() == 1 {
+                "cluster"
+            } else {
+                "clusters"
+            },
             r.clusters.join(", "),
             start.elapsed()
         );
@@ -67,10 +72,10 @@ pub fn run(args: Args) -> Exit {
         Err(e) => return input_errors(&args, &origin, e.into_diagnostics()),
     };
     tracing::info!(
-        "checked: {} policies, {} object(s) rendered and validated, {} finding(s) in {:?}",
-        outcome.policies,
-        outcome.rendered,
-        outcome.findings.len(),
+        "checked: {}, {} rendered and validated, {} in {:?}",
+        count(outcome.policies, "policy", "policies"),
+        count(outcome.rendered, "object", "objects"),
+        count(outcome.findings.len(), "finding", "findings"),
         start.elapsed()
     );
     let text = match args.format {

@@ -3,7 +3,7 @@
 use super::common::{print_diagnostics, print_load_errors, print_stdout, print_stream, SourceArgs};
 use super::Exit;
 use crate::diag::codes::Run;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{count, Diagnostic, Severity};
 use crate::pipeline;
 use crate::render::{emit, Keep};
 use crate::repo::LoadError;
@@ -32,9 +32,10 @@ pub struct Args {
         conflicts_with = "out_dir"
     )]
     pub format: Format,
-    /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml and a kustomization.yaml per cluster
-    /// instead of printing; replaced atomically, so DIR must be absent, empty or an earlier
-    /// output (marked by a .meshform-out file).
+    /// Write DIR/<cluster>/<namespace>/<kind>-<name>.yaml, in lower case (cluster-scoped
+    /// objects under _cluster), and a kustomization.yaml per cluster instead of printing;
+    /// replaced atomically, so DIR must be absent, empty or an earlier output (marked by a
+    /// .meshform-out file).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
     /// Print every cluster's objects in one stream. Without it, rendering a repo of several
@@ -113,10 +114,15 @@ pub fn run(args: Args) -> Exit {
     let start = std::time::Instant::now();
     let loaded = pipeline::load(&origin, &opts).and_then(|r| {
         tracing::info!(
-            "loaded {}: {} file(s), {} object(s), cluster(s) {} in {:?}",
+            "loaded {}: {}, {}, {} {} in {:?}",
             pipeline::describe(&origin),
-            r.files.len(),
-            r.objects.len(),
+            count(r.files.len(), "file", "files"),
+            count(r.objects.len(), "object", "objects"),
+            if r.clusters.len() == 1 {
+                "cluster"
+            } else {
+                "clusters"
+            },
             r.clusters.join(", "),
             start.elapsed()
         );
@@ -139,10 +145,10 @@ pub fn run(args: Args) -> Exit {
         }
     };
     tracing::info!(
-        "rendered and validated {} object(s), {} policies, {} finding(s) in {:?}",
-        outcome.rendered,
-        outcome.policies,
-        outcome.findings.len(),
+        "rendered and validated {}, {}, {} in {:?}",
+        count(outcome.rendered, "object", "objects"),
+        count(outcome.policies, "policy", "policies"),
+        count(outcome.findings.len(), "finding", "findings"),
         start.elapsed()
     );
     let cap = outcome.repo.limits.max_diagnostics;

@@ -702,7 +702,7 @@ impl Model {
     }
 
     /// True if repo object `object_index` is visible in `workspace`: owned by it, or exported
-    /// by its owner to it and imported by it (§8.2, §9.7 item 4).
+    /// by its owner to it and imported by it (docs/translation.md#workspaces).
     pub fn visible_in(&self, repo: &Repo, object_index: usize, workspace: &str) -> bool {
         let Some(o) = repo.objects.get(object_index) else {
             return false;
@@ -728,7 +728,7 @@ pub fn labels_match(selector: &Labels, labels: &Labels) -> bool {
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
-/// `*` glob match as Gloo uses it for names (§2.12, §2.13).
+/// `*` glob match as Gloo uses it for names (docs/translation.md#references-and-selectors).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     if !pattern.contains('*') {
         return pattern == name;

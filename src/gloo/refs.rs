@@ -79,7 +79,7 @@ pub enum Broken<'m> {
 }
 
 /// Resolves a destination from workspace `workspace`: the object must be owned by it, or
-/// exported by its owner to it and imported by it [C §8.2].
+/// exported by its owner to it and imported by it (docs/translation.md#workspaces, [C]).
 pub fn resolve<'m>(
     model: &'m Model,
     t: &Target<'_>,
@@ -188,8 +188,9 @@ impl<'a> Candidate<'a> {
     }
 }
 
-/// True when the selector picks the table [C §2.2]: its labels, and each non-empty field
-/// equal; `in_workspace` says whether the table is in the named workspace.
+/// True when the selector picks the table (docs/translation.md#references-and-selectors, [C]): its
+/// labels, and each non-empty field equal; `in_workspace` says whether the table is in the named
+/// workspace.
 pub fn selects(
     s: &ObjectSelector,
     c: &Candidate<'_>,
@@ -202,8 +203,8 @@ pub fn selects(
         && (s.workspace.is_empty() || in_workspace(&s.workspace))
 }
 
-/// The tables delegation can select: those without hosts [C §5], in model order, and the same
-/// by each of their labels.
+/// The tables delegation can select: those without hosts (docs/translation.md#delegation, [C]), in
+/// model order, and the same by each of their labels.
 #[derive(Debug, Default)]
 pub struct ChildTables<'m> {
     all: Vec<usize>,
@@ -230,7 +231,7 @@ impl<'m> ChildTables<'m> {
     }
 
     /// The tables (indexes into `model.route_tables`, in model order) a delegate selector
-    /// picks that are visible in workspace `workspace` [C §5, §5.5].
+    /// picks that are visible in workspace `workspace` (docs/translation.md#delegation, [C]).
     pub fn selected<'s>(
         &'s self,
         model: &'m Model,

@@ -107,9 +107,9 @@ impl Problem {
     }
 }
 
-/// What `routetable-weights` says of a route's destination weights (§5.4, as the policy
-/// counts them: a weight of 0 is no weight), `None` when it passes. `at` is the route's
-/// `forwardTo.destinations`.
+/// What `routetable-weights` says of a route's destination weights
+/// (docs/translation.md#routetable-rules, as the policy counts them: a weight of 0 is no weight),
+/// `None` when it passes. `at` is the route's `forwardTo.destinations`.
 pub fn weights(weights: &[Option<u32>], at: &str) -> Option<Problem> {
     let weighted = weights.iter().filter(|w| w.is_some_and(|w| w > 0)).count();
     let unweighted = weights.len() - weighted;
@@ -120,7 +120,10 @@ pub fn weights(weights: &[Option<u32>], at: &str) -> Option<Problem> {
     let message = if sum > 100 {
         format!("destination weights sum to {sum}, over 100")
     } else if unweighted > 0 && 100 - sum < unweighted as u64 {
-        format!("destination weights sum to {sum}, leaving less than 1 for each of the {unweighted} destination(s) without a weight")
+        format!(
+            "destination weights sum to {sum}, leaving less than 1 for each of the {} without a weight",
+            crate::diag::count(unweighted, "destination", "destinations")
+        )
     } else if unweighted == 0 && sum != 100 {
         format!("destination weights sum to {sum}; they must sum to 100")
     } else {
@@ -164,11 +167,11 @@ mod tests {
         );
         assert_eq!(
             message(&[Some(99), None, None]).as_deref(),
-            Some("destination weights sum to 99, leaving less than 1 for each of the 2 destination(s) without a weight")
+            Some("destination weights sum to 99, leaving less than 1 for each of the 2 destinations without a weight")
         );
         assert_eq!(
             message(&[Some(100), None]).as_deref(),
-            Some("destination weights sum to 100, leaving less than 1 for each of the 1 destination(s) without a weight")
+            Some("destination weights sum to 100, leaving less than 1 for each of the 1 destination without a weight")
         );
     }
 }

@@ -1,8 +1,9 @@
 //! serde types for the Gloo Platform 2.x specs meshform reads.
 //!
-//! Field names, defaults and constraints follow Solo's protos (S1 in
-//! docs/translation.md, "Sources"). Fields meshform does not translate
-//! are still typed where the protos list them, so a wrong type is reported, not ignored.
+//! Field names, defaults and constraints follow Solo's protos (S1 in docs/translation.md,
+//! "Sources"); the rules they carry are in
+//! docs/translation.md#rules-from-the-api-and-the-observed-output. Fields meshform does not
+//! translate are still typed where the protos list them, so a wrong type is reported, not ignored.
 
 use super::duration::Duration;
 pub use super::enums::{
@@ -15,9 +16,9 @@ use serde::{Deserialize, Serialize};
 /// Labels or selector maps keep the order they were written in.
 pub type Labels = IndexMap<String, String>;
 
-// ----- common.gloo.solo.io (§2) -------------------------------------------------------------
+// ----- common.gloo.solo.io ------------------------------------------------------------------
 
-/// §2.1 ObjectReference: namespace and cluster default to the parent's.
+/// ObjectReference: namespace and cluster default to the parent's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
@@ -32,7 +33,7 @@ pub struct ObjectReference {
     pub cluster: String,
 }
 
-/// §2.2 ObjectSelector: empty fields match anything available in the parent's workspace.
+/// ObjectSelector: empty fields match anything available in the parent's workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectSelector {
@@ -53,7 +54,7 @@ pub struct ObjectSelector {
     pub workspace: String,
 }
 
-/// §2.3 PortSelector: a number (1..65535) or a name.
+/// PortSelector: a number (1..65535) or a name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortSelector {
@@ -65,7 +66,7 @@ pub struct PortSelector {
     pub name: Option<String>,
 }
 
-/// §2.4 DestinationKind.
+/// DestinationKind.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -80,7 +81,7 @@ pub enum DestinationKind {
     ExternalService,
 }
 
-/// §2.4 DestinationReference.
+/// DestinationReference.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationReference {
@@ -99,12 +100,12 @@ pub struct DestinationReference {
     /// Endpoint subset by labels.
     #[serde(default)]
     pub subset: Labels,
-    /// Share of traffic (§5.4).
+    /// Share of traffic (docs/translation.md#routetable-rules).
     #[serde(default)]
     pub weight: Option<u32>,
 }
 
-/// §2.6 WorkloadSelector.
+/// WorkloadSelector.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSelector {
@@ -119,7 +120,7 @@ pub struct WorkloadSelector {
     pub port: Option<PortSelector>,
 }
 
-/// §2.8 StringMatch: one of exact, prefix, regex, suffix; plus ignoreCase.
+/// StringMatch: one of exact, prefix, regex, suffix; plus ignoreCase.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -142,7 +143,7 @@ pub struct StringMatch {
     pub ignore_case: bool,
 }
 
-/// §2.9 HeaderMatcher.
+/// HeaderMatcher.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -162,7 +163,7 @@ pub struct HeaderMatcher {
     pub invert_match: bool,
 }
 
-/// §2.9 QueryParameterMatcher.
+/// QueryParameterMatcher.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -179,7 +180,7 @@ pub struct QueryParameterMatcher {
     pub regex: bool,
 }
 
-/// §2.7 HTTPRequestMatcher.
+/// HTTPRequestMatcher.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -205,7 +206,7 @@ pub struct HttpRequestMatcher {
     pub port: Option<u32>,
 }
 
-/// §2.10 TCPRequestMatcher.
+/// TCPRequestMatcher.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TcpRequestMatcher {
@@ -214,7 +215,7 @@ pub struct TcpRequestMatcher {
     pub port: Option<u32>,
 }
 
-/// §2.10 TLSRequestMatcher.
+/// TLSRequestMatcher.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsRequestMatcher {
@@ -226,7 +227,7 @@ pub struct TlsRequestMatcher {
     pub port: Option<u32>,
 }
 
-/// §2.11 Locality.
+/// Locality.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Locality {
@@ -241,9 +242,9 @@ pub struct Locality {
     pub sub_zone: String,
 }
 
-// ----- ExternalService (§3) -----------------------------------------------------------------
+// ----- ExternalService ----------------------------------------------------------------------
 
-/// §3.1 ExternalService spec.
+/// ExternalService spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServiceSpec {
@@ -264,7 +265,7 @@ pub struct ExternalServiceSpec {
     pub subject_alt_names: Vec<String>,
 }
 
-/// §3.2 ExternalService port.
+/// ExternalService port.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServicePort {
@@ -288,7 +289,7 @@ pub struct ExternalServicePort {
     pub egress_gateway_routes: Option<EgressGatewayRoutes>,
 }
 
-/// §3.4 EgressGatewayRoutes.
+/// EgressGatewayRoutes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressGatewayRoutes {
@@ -301,13 +302,13 @@ pub struct EgressGatewayRoutes {
 }
 
 impl EgressGatewayRoutes {
-    /// `portMatch`, defaulting to 80 [C §3.4].
+    /// `portMatch`, defaulting to 80 (docs/translation.md#egress, [C]).
     pub fn port_match(&self) -> u32 {
         self.port_match.filter(|p| *p != 0).unwrap_or(80)
     }
 }
 
-/// §3.3 TlsConfig.
+/// TlsConfig.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientsideTls {
@@ -334,9 +335,9 @@ pub struct ClientsideTls {
     pub insecure_skip_verify: Option<bool>,
 }
 
-// ----- ExternalEndpoint (§4) ----------------------------------------------------------------
+// ----- ExternalEndpoint ---------------------------------------------------------------------
 
-/// §4 ExternalEndpoint spec.
+/// ExternalEndpoint spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalEndpointSpec {
@@ -351,7 +352,7 @@ pub struct ExternalEndpointSpec {
     pub locality: Option<Locality>,
 }
 
-/// §4 ExternalEndpoint port.
+/// ExternalEndpoint port.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
@@ -363,9 +364,9 @@ pub struct EndpointPort {
     pub number: u32,
 }
 
-// ----- RouteTable (§5) ----------------------------------------------------------------------
+// ----- RouteTable ---------------------------------------------------------------------------
 
-/// §5.1 RouteTable spec.
+/// RouteTable spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteTableSpec {
@@ -407,7 +408,7 @@ pub struct RouteTableSpec {
     pub virtual_service_annotations: Labels,
 }
 
-/// §5.3 HTTPRoute.
+/// HTTPRoute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRoute {
@@ -437,7 +438,7 @@ pub struct HttpRoute {
     pub graphql: Option<Box<serde_json::Value>>,
 }
 
-/// §5.4 ForwardToAction.
+/// ForwardToAction.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardToAction {
@@ -482,7 +483,7 @@ pub struct RegexPattern {
     pub google_re2: Option<Box<serde_json::Value>>,
 }
 
-/// §5.5 DelegateAction.
+/// DelegateAction.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegateAction {
@@ -497,7 +498,7 @@ pub struct DelegateAction {
     pub sort_method: Option<SortMethod>,
 }
 
-/// §5.6 RedirectAction.
+/// RedirectAction.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RedirectAction {
@@ -512,7 +513,7 @@ pub struct RedirectAction {
     pub response_code: Option<RedirectCode>,
 }
 
-/// §5.6 DirectResponseAction.
+/// DirectResponseAction.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectResponseAction {
@@ -524,7 +525,7 @@ pub struct DirectResponseAction {
     pub body: Option<String>,
 }
 
-/// §5.6 TCPRoute.
+/// TCPRoute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TcpRoute {
@@ -536,7 +537,7 @@ pub struct TcpRoute {
     pub forward_to: Option<ForwardToAction>,
 }
 
-/// §5.6 TLSRoute.
+/// TLSRoute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsRoute {
@@ -548,9 +549,9 @@ pub struct TlsRoute {
     pub forward_to: Option<ForwardToAction>,
 }
 
-// ----- VirtualDestination (§6) --------------------------------------------------------------
+// ----- VirtualDestination -------------------------------------------------------------------
 
-/// §6 VirtualDestination spec.
+/// VirtualDestination spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualDestinationSpec {
@@ -574,7 +575,7 @@ pub struct VirtualDestinationSpec {
     pub client_mode: Option<Box<serde_json::Value>>,
 }
 
-/// §6 VirtualDestination port.
+/// VirtualDestination port.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualDestinationPort {
@@ -589,9 +590,9 @@ pub struct VirtualDestinationPort {
     pub target_port: Option<PortSelector>,
 }
 
-// ----- VirtualGateway (§7) ------------------------------------------------------------------
+// ----- VirtualGateway -----------------------------------------------------------------------
 
-/// §7 VirtualGateway spec.
+/// VirtualGateway spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualGatewaySpec {
@@ -603,7 +604,7 @@ pub struct VirtualGatewaySpec {
     pub listeners: Vec<Listener>,
 }
 
-/// §7 listener.
+/// VirtualGateway listener.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Listener {
@@ -633,7 +634,7 @@ pub struct Listener {
     pub app_protocol: Option<AppProtocol>,
 }
 
-/// §7 listener TLS.
+/// VirtualGateway listener TLS.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListenerTls {
@@ -684,7 +685,7 @@ pub struct TlsParameters {
     pub cipher_suites: Vec<String>,
 }
 
-/// §7 allowedRouteTables entry.
+/// A listener's allowedRouteTables entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedRouteTable {
@@ -709,7 +710,7 @@ impl AllowedRouteTable {
     }
 }
 
-/// §7 exposedExternalServices entry.
+/// A listener's exposedExternalServices entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServiceFilter {
@@ -722,9 +723,9 @@ pub struct ExternalServiceFilter {
     pub selector: Option<ObjectSelector>,
 }
 
-// ----- Workspace and WorkspaceSettings (§8, §2.12–2.13) --------------------------------------
+// ----- Workspace and WorkspaceSettings ------------------------------------------------------
 
-/// §8.1 Workspace spec.
+/// Workspace spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSpec {
@@ -733,7 +734,7 @@ pub struct WorkspaceSpec {
     pub workload_clusters: Vec<ClusterSelector>,
 }
 
-/// §2.12 ClusterSelector.
+/// ClusterSelector.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSelector {
@@ -751,7 +752,7 @@ pub struct ClusterSelector {
     pub config_enabled: Option<bool>,
 }
 
-/// §2.12 NamespaceSelector.
+/// NamespaceSelector.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceSelector {
@@ -766,7 +767,7 @@ pub struct NamespaceSelector {
     pub labels: Labels,
 }
 
-/// §8.2 WorkspaceSettings spec.
+/// WorkspaceSettings spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSettingsSpec {
@@ -781,7 +782,7 @@ pub struct WorkspaceSettingsSpec {
     pub options: Option<Box<serde_json::Value>>,
 }
 
-/// §8.2 importFrom/exportTo entry.
+/// WorkspaceSettings importFrom/exportTo entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceObjectSelector {
@@ -793,7 +794,7 @@ pub struct WorkspaceObjectSelector {
     pub resources: Option<Vec<TypedObjectSelector>>,
 }
 
-/// §2.13 WorkspaceSelector.
+/// WorkspaceSelector.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSelector {
@@ -805,7 +806,7 @@ pub struct WorkspaceSelector {
     pub selector: Labels,
 }
 
-/// §8.2 TypedObjectSelector.
+/// TypedObjectSelector.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedObjectSelector {

@@ -125,7 +125,8 @@ impl Workspaces {
                     for (ns, ns_labels) in nss {
                         let hit = cs.namespaces.iter().any(|s| {
                             let name_ok = s.name.as_deref().is_none_or(|p| glob_match(p, ns));
-                            // "labels alone will NOT select all namespaces" [C §2.12].
+                            // "labels alone will NOT select all namespaces"
+                            // (docs/translation.md#workspaces, [C]).
                             let labels_ok = labels_match(&s.labels, ns_labels);
                             (s.name.is_some() || !s.labels.is_empty()) && name_ok && labels_ok
                         });
@@ -137,7 +138,8 @@ impl Workspaces {
             }
             let o = &repo.objects[ws.meta.index];
             if members.is_empty() {
-                // Selecting no namespaces makes the workspace empty, an error [C §2.12].
+                // Selecting no namespaces makes the workspace empty, an error
+                // (docs/translation.md#workspaces, [C]).
                 diags.push(
                     Diagnostic::error(
                         Typing::EmptyWorkspace,
@@ -170,7 +172,8 @@ impl Workspaces {
             w.members.push(kept);
         }
         w.index_names();
-        // Settings belong to the workspace owning their namespace [C §8.2].
+        // Settings belong to the workspace owning their namespace (docs/translation.md#workspaces,
+        // [C]).
         let mut settings_at: Vec<Option<&Meta>> = vec![None; w.names.len()];
         for s in &model.workspace_settings {
             let o = &repo.objects[s.meta.index];
@@ -259,7 +262,8 @@ impl Workspaces {
             .unwrap_or(&[])
     }
 
-    /// True if the object is visible in `workspace` (§8.2 import/export, both required).
+    /// True if the object is visible in `workspace` (exported and imported,
+    /// docs/translation.md#workspaces).
     pub fn visible(&self, meta: &Meta, kind: &str, workspace: &str) -> bool {
         let Some(owner) = self.owner_index(&meta.cluster, &meta.namespace) else {
             return false;
@@ -277,7 +281,7 @@ impl Workspaces {
         }
         let Some(tk) = ObjectKind::of(kind) else {
             // Only Services, VirtualDestinations, ExternalServices, RouteTables (and a few
-            // API kinds) can be exported [C §8.2].
+            // API kinds) can be exported (docs/translation.md#workspaces, [C]).
             return false;
         };
         let exported = self.settings[owner].as_ref().is_some_and(|s| {

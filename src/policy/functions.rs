@@ -1,8 +1,9 @@
 //! CEL helper functions written in Rust: `lists.duplicates`, the Kubernetes IP/CIDR library
 //! (`isIP`, `isCIDR`, `ip()`, `cidr()`, `containsIP`, `containsCIDR`, ...; semantics after
 //! k8s.io/apiserver/pkg/cel/library ip.go and cidr.go, re-implemented on std's parsers) and
-//! `isHostname` (Gloo's host rules, docs/policies.md, "What expressions can use") and `routes`
-//! (a RouteTable's routes, flattened, with their destination weights; §5.1, §5.4).
+//! `isHostname` (Gloo's host rules, docs/policies.md, "What expressions can use") and `routes` (a
+//! RouteTable's routes, flattened, with their destination weights;
+//! docs/translation.md#routetable-rules).
 
 use super::convert::to_json;
 use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString};
@@ -408,7 +409,8 @@ impl RouteInfo {
         })
     }
 
-    /// §5.4's weight rules apply: more than one destination, at least one with a weight.
+    /// The weight rules of docs/translation.md#routetable-rules apply: more than one destination,
+    /// at least one with a weight.
     pub fn weight_rules(&self) -> bool {
         self.destinations.unwrap_or(0) > 1 && self.weighted > 0
     }
@@ -478,10 +480,11 @@ fn where_facts(filter: &dyn Val) -> Result<Vec<(String, Fact)>, String> {
 /// `routes(spec)`: one map per route of a RouteTable spec (see [`route_infos`]) with keys
 /// `section`, `index`, `field` (`http[2]`), `forwardTo` (bool), `hasDestinations` (bool:
 /// `forwardTo.destinations` is written), `destinations` (its length, 0 when not written),
-/// `weighted`, `unweighted`, `weightSum` and `weightRules` (bool: more than one destination and
-/// at least one weight, §5.4). `routes(spec, where)` keeps only the routes whose facts equal
-/// every entry of the map `where` (`{'section': 'http', 'forwardTo': true}`), tested before
-/// any map is built: in CEL, each element a `filter` or `exists` visits is copied.
+/// `weighted`, `unweighted`, `weightSum` and `weightRules` (bool: more than one destination and at
+/// least one weight, docs/translation.md#routetable-rules). `routes(spec, where)` keeps only the
+/// routes whose facts equal every entry of the map `where` (`{'section': 'http', 'forwardTo':
+/// true}`), tested before any map is built: in CEL, each element a `filter` or `exists` visits is
+/// copied.
 fn routes_fn<'c, 'call>(
     ftx: &mut FunctionContext<'c, 'call>,
 ) -> Result<CowVal<'c, 'call>, ExecutionError> {

@@ -1,5 +1,5 @@
-//! ExternalService ports routed through egress VirtualGateways (`egressGatewayRoutes` [C §3.4],
-//! a listener's `exposedExternalServices` [C §7]). Gloo's own output for egress is not
+//! ExternalService ports routed through egress VirtualGateways (`egressGatewayRoutes` and
+//! a listener's `exposedExternalServices`, [C]). Gloo's own output for egress is not
 //! published; the objects follow Istio's task "Egress Gateways with TLS Origination"
 //! (docs/translation.md#egress, all [I]):
 //!
@@ -39,7 +39,8 @@ struct Hop {
     service_port: u32,
     /// `<namespace>/<Gateway name>`, as the VirtualService binds it.
     gateway: String,
-    /// The Gateway server's port: the Service port's targetPort [O §9.6].
+    /// The Gateway server's port: the Service port's targetPort
+    /// (docs/translation.md#virtualgateway-rules, [O]).
     server_port: u32,
     /// ISTIO_MUTUAL between sidecars and the gateway.
     mutual: bool,
@@ -98,8 +99,7 @@ pub(crate) fn plan(
             fail(
                 Translate::EgressRoute,
                 &at,
-                "egress gateway routes need an ExternalService with hosts, not addresses [C §3.2]"
-                    .into(),
+                "egress gateway routes need an ExternalService with hosts, not addresses".into(),
                 "name the service by `hosts`, or remove `egressGatewayRoutes`",
             );
             ok = false;
@@ -131,7 +131,7 @@ pub(crate) fn plan(
                 fail(
                     Translate::EgressRoute,
                     &field,
-                    format!("egress gateway routes support HTTP, HTTP2 and HTTPS ports only [C §3.2]; this port's protocol is {what}"),
+                    format!("egress gateway routes support HTTP, HTTP2 and HTTPS ports only; this port's protocol is {what}"),
                     "set the port's protocol to HTTP, HTTP2 or HTTPS, or remove `egressGatewayRoutes`",
                 );
                 ok = false;
@@ -148,7 +148,7 @@ pub(crate) fn plan(
             fail(
                 Translate::EgressRoute,
                 &match_field,
-                format!("portMatch {port_match} is also that of spec.ports[{j}]; it must be unique for each port [C §3.4]"),
+                format!("portMatch {port_match} is also that of spec.ports[{j}]; it must be unique for each port"),
                 "give each port routed through an egress gateway its own portMatch (the default is 80)",
             );
             ok = false;
@@ -165,7 +165,7 @@ pub(crate) fn plan(
                     meta,
                     Translate::EgressRoute,
                     &match_field,
-                    format!("portMatch {port_match} is the number of spec.ports[{j}], which is not routed through an egress gateway: requests to it may not be routed through the egress gateway [C §3.4]"),
+                    format!("portMatch {port_match} is the number of spec.ports[{j}], which is not routed through an egress gateway: requests to it may not be routed through the egress gateway"),
                 )
                 .help("choose a portMatch no other port of the ExternalService uses"),
             );
@@ -337,8 +337,8 @@ fn listener_port(l: &Listener, w: &GatewayWorkload) -> Option<(u32, u32)> {
     }
 }
 
-/// True if the listener exposes every host of the ExternalService: no
-/// `exposedExternalServices` exposes all [C §7]; else some entry matches each host.
+/// True if the listener exposes every host of the ExternalService: no `exposedExternalServices`
+/// exposes all (docs/translation.md#virtualgateway-rules, [C]); else some entry matches each host.
 fn exposes(
     ctx: &Ctx<'_>,
     vg: &Typed<VirtualGatewaySpec>,
@@ -538,7 +538,8 @@ pub(crate) fn objects(
         }
         let mut bound = vec!["mesh".to_string()];
         bound.extend(gateways);
-        // Named like the host's DestinationRule [O §9.2]: externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
+        // Named like the host's DestinationRule (docs/translation.md#egress):
+        // externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
         let name = sanitize_name_v2(&format!(
             "externalservice-{}-{}-{}-{}-{}",
             meta.name, meta.namespace, meta.cluster, host, place.workspace

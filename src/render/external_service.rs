@@ -41,13 +41,14 @@ pub(crate) fn port_name(p: &ExternalServicePort) -> String {
     }
 }
 
-/// True if a port needs client-side TLS: protocol HTTPS or TLS, or clientsideTls set [O §9.4].
+/// True if a port needs client-side TLS: protocol HTTPS or TLS, or clientsideTls set
+/// (docs/translation.md#externalservice-rules, [O]).
 fn needs_tls(p: &ExternalServicePort) -> bool {
     p.clientside_tls.is_some() || matches!(p.protocol, Some(Protocol::Https | Protocol::Tls))
 }
 
 /// ExternalEndpoints an ExternalService selects: metadata.labels ⊇ spec.selector, in the same
-/// workspace; an empty selector selects none [C §3.1].
+/// workspace; an empty selector selects none (docs/translation.md#references-and-selectors, [C]).
 pub(crate) fn selected_endpoints<'m>(
     ctx: &Ctx<'m>,
     es: &Typed<ExternalServiceSpec>,
@@ -123,7 +124,8 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
             namespace: &ns,
             workspace: &ws,
         };
-        // Name pattern [O §9.2]: externalservice-<es>-<esNs>-<esCluster>-<ws>.
+        // Name pattern (docs/translation.md#generated-names, [O]):
+        // externalservice-<es>-<esNs>-<esCluster>-<ws>.
         let name = sanitize_name_v2(&format!(
             "externalservice-{}-{}-{}-{}",
             meta.name, meta.namespace, meta.cluster, ws
@@ -171,7 +173,8 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
             es.spec.hosts.clone()
         };
         for (h, host) in hosts.iter().enumerate() {
-            // One DR per host [O §9.4]: externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
+            // One DR per host (docs/translation.md#generated-names, [O]):
+            // externalservice-<es>-<esNs>-<esCluster>-<host>-<ws>.
             let name = sanitize_name_v2(&format!(
                 "externalservice-{}-{}-{}-{}-{}",
                 meta.name, meta.namespace, meta.cluster, host, ws
@@ -191,7 +194,8 @@ pub(crate) fn translate(ctx: &Ctx<'_>, es: &Typed<ExternalServiceSpec>) -> Part 
                     Value::Object(entry)
                 })
                 .collect();
-            // exportTo is not set on these DestinationRules in the observed output [O §9.4].
+            // exportTo is not set on these DestinationRules in the observed output
+            // (docs/translation.md#externalservice-rules, [O]).
             let dr = json!({"host": host, "trafficPolicy": {"portLevelSettings": settings}});
             part.objects.push(
                 ctx.object("DestinationRule", md, dr, &cluster, dr_sources.clone())
@@ -289,8 +293,9 @@ fn tls_rule_origins(
     o
 }
 
-/// Istio ClientTLSSettings for one port [O §9.4 for mode and SNI; I for the other fields,
-/// which have the same names in Istio].
+/// Istio ClientTLSSettings for one port: mode and SNI as observed
+/// (docs/translation.md#externalservice-rules, [O]), the other fields under the same names in Istio
+/// (docs/translation.md#externalservice--serviceentry-destinationrule, [I]).
 fn client_tls(es: &Typed<ExternalServiceSpec>, p: &ExternalServicePort, host: &str) -> Value {
     let t = p.clientside_tls.clone().unwrap_or_default();
     let mode = t.mode.unwrap_or_default();
@@ -378,8 +383,12 @@ fn service_entry_spec(
             // Without endpoints the SE port carries targetPort, defaulting to number [O E1].
             match &p.target_port {
                 Some(tp) if tp.name.is_some() => {
-                    part.diagnostics.push(ctx.error(meta, Translate::TargetPortName, &format!("spec.ports[{i}].targetPort.name"),
-                        "targetPort.name needs selected ExternalEndpoints; with none, use a number [C §3.2]"));
+                    part.diagnostics.push(ctx.error(
+                        meta,
+                        Translate::TargetPortName,
+                        &format!("spec.ports[{i}].targetPort.name"),
+                        "targetPort.name needs selected ExternalEndpoints; with none, use a number",
+                    ));
                     ok = false;
                 }
                 Some(tp) => {
@@ -393,8 +402,9 @@ fn service_entry_spec(
         ports.push(Value::Object(port));
     }
     let wildcard = s.hosts.iter().any(|h| h.starts_with('*'));
-    // Resolution [O §9.3]: DNS without endpoints, STATIC with IP endpoints; NONE for wildcard
-    // hosts and addresses without endpoints, DNS for hostname endpoints [I].
+    // Resolution (docs/translation.md#externalservice-rules, [O]): DNS without endpoints, STATIC
+    // with IP endpoints; NONE for wildcard hosts and addresses without endpoints, DNS for hostname
+    // endpoints [I].
     let resolution = if !eps.is_empty() {
         if eps
             .iter()
@@ -435,9 +445,9 @@ fn service_entry_spec(
     ok.then_some(Value::Object(spec))
 }
 
-/// One ServiceEntry endpoint from an ExternalEndpoint [O §9.3 keycloak]: labels are the
-/// union of the EE's and the ES's metadata labels; each ES port maps to the EE port matched by
-/// targetPort (name or number, defaulting to the port number).
+/// One ServiceEntry endpoint from an ExternalEndpoint (docs/translation.md#externalservice-rules,
+/// [O]): labels are the union of the EE's and the ES's metadata labels; each ES port maps to the EE
+/// port matched by targetPort (name or number, defaulting to the port number).
 fn endpoint(
     ctx: &Ctx<'_>,
     es: &Typed<ExternalServiceSpec>,
@@ -468,7 +478,8 @@ fn endpoint(
                 ports.insert(port_name(p), json!(tp.number.unwrap_or(p.number)));
             }
             None => {
-                // "All of the backing ExternalEndpoints ... must contain this port" [C §3.2].
+                // "All of the backing ExternalEndpoints ... must contain this port"
+                // (docs/translation.md#externalservice-rules, [C]).
                 part.diagnostics.push(ctx.error(
                     &es.meta,
                     Translate::EndpointPort,
@@ -490,7 +501,8 @@ fn endpoint(
         e.insert("labels".into(), json!(labels));
     }
     if let Some(l) = &ee.spec.locality {
-        // Istio's locality format region/zone/subZone [I §9.3].
+        // Istio's locality format region/zone/subZone
+        // (docs/translation.md#externalservice--serviceentry-destinationrule, [I]).
         let parts: Vec<&str> = [l.region.as_str(), l.zone.as_str(), l.sub_zone.as_str()]
             .into_iter()
             .take_while(|s| !s.is_empty())

@@ -10,9 +10,10 @@ use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The Gateway name. Gloo hashes a string starting `virtualgateway-<vg>-<vgNs>` whose rest is
-/// not public [§9.2]; meshform hashes `virtualgateway-<vg>-<vgNs>-<vgCluster>-<ns>-<ws>`, which
-/// keeps that prefix and is stable (docs/translation.md).
+/// The Gateway name. Gloo hashes a string starting `virtualgateway-<vg>-<vgNs>` whose rest is not
+/// public (docs/translation.md#names-that-gloo-hashes); meshform hashes
+/// `virtualgateway-<vg>-<vgNs>-<vgCluster>-<ns>-<ws>`, which keeps that prefix and is stable
+/// (docs/translation.md).
 pub(crate) fn gateway_name(vg: &Meta, ns: &str, ws: &str) -> String {
     sanitize_name_v2(&format!(
         "virtualgateway-{}-{}-{}-{}-{}",
@@ -20,9 +21,10 @@ pub(crate) fn gateway_name(vg: &Meta, ns: &str, ws: &str) -> String {
     ))
 }
 
-/// Gateway workloads a VirtualGateway selects, grouped by (cluster, namespace). Labels are
-/// matched against the gateway Service's spec.selector; a nil `workloads` selects all gateways,
-/// a nil selector none; workloads must be in the VirtualGateway's workspace [C §7].
+/// Gateway workloads a VirtualGateway selects, grouped by (cluster, namespace). Labels are matched
+/// against the gateway Service's spec.selector; a nil `workloads` selects all gateways, a nil
+/// selector none; workloads must be in the VirtualGateway's workspace
+/// (docs/translation.md#virtualgateway-rules, [C]).
 pub(crate) fn selected_workloads<'c>(
     ctx: &'c Ctx<'_>,
     vg: &Typed<VirtualGatewaySpec>,
@@ -56,7 +58,8 @@ pub(crate) fn selected_workloads<'c>(
     groups.into_iter().map(|((c, n), v)| (c, n, v)).collect()
 }
 
-/// The listener's Istio protocol: appProtocol, else inferred from http/tcp and tls [C §7].
+/// The listener's Istio protocol: appProtocol, else inferred from http/tcp and tls
+/// (docs/translation.md#virtualgateway-rules, [C]).
 fn protocol(l: &Listener) -> String {
     if let Some(p) = l.app_protocol {
         return p.as_str().into();
@@ -76,7 +79,8 @@ fn server_tls(l: &Listener) -> Option<Value> {
     }
     let t = l.tls.as_ref()?;
     let mut m = Map::new();
-    // The listener TLS mode defaults to PASSTHROUGH (enum value 0) [C §7].
+    // The listener TLS mode defaults to PASSTHROUGH (enum value 0)
+    // (docs/translation.md#virtualgateway-rules, [C]).
     m.insert("mode".into(), json!(t.mode.unwrap_or_default().as_str()));
     if let Some(s) = &t.secret_name {
         m.insert("credentialName".into(), json!(s));
@@ -230,7 +234,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                     meta,
                     Translate::ListenerPort,
                     &field,
-                    "a listener needs a port [C §7]",
+                    "a listener needs a port",
                 ));
                 continue;
             };
@@ -274,8 +278,9 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
                 }
             }
             if hosts.is_empty() {
-                // An egress listener serves the hosts it exposes (the listener's "first host"
-                // comes from exposedExternalServices when it has no allowedRouteTables [C §7]).
+                // An egress listener serves the hosts it exposes (the listener's "first host" comes
+                // from exposedExternalServices when it has no allowedRouteTables,
+                // docs/translation.md#virtualgateway-rules).
                 for h in super::egress::exposed_hosts(l) {
                     if !hosts.iter().any(|(x, _)| *x == h) {
                         hosts.push((h, None));
@@ -288,7 +293,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vg: &Typed<VirtualGatewaySpec>) -> Part {
             for (h, entry) in hosts {
                 if !seen.insert((target, proto.clone(), h.to_string())) {
                     part.diagnostics.push(ctx.error(meta, Translate::DuplicateListener, &format!("spec.listeners[{i}]"),
-                        format!("port {target} with protocol {proto} and host {h} is already served by another listener [C §7]")));
+                        format!("port {target} with protocol {proto} and host {h} is already served by another listener")));
                     continue;
                 }
                 let mut s = Map::new();

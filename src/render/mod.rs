@@ -238,8 +238,9 @@ impl<'a> Ctx<'a> {
         self.model.workspace_of(&meta.cluster, &meta.namespace)
     }
 
-    /// Every (cluster, namespace, workspace) where an object is visible: the namespaces of its
-    /// own workspace and of the workspaces importing it, in selected clusters (§9.3, §9.7).
+    /// Every (cluster, namespace, workspace) where an object is visible: the namespaces of its own
+    /// workspace and of the workspaces importing it, in selected clusters
+    /// (docs/translation.md#workspaces-and-placement).
     pub fn placements(&self, meta: &Meta, kind: &str) -> Vec<(String, String, String)> {
         let mut out = Vec::new();
         for ws in self.model.workspaces.visible_workspaces(meta, kind) {

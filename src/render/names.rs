@@ -63,9 +63,10 @@ pub struct Place<'a> {
     pub workspace: &'a str,
 }
 
-/// The metadata meshform writes: the labels the reference calls safe to emit (§9.2: parent_*,
-/// context.mesh.gloo.solo.io/*, reconciler) and the `cluster.solo.io/cluster` annotation.
-/// Deployment-specific labels (agent, relay, owner) are left out.
+/// The metadata meshform writes: the labels Gloo was observed to write (parent_*,
+/// context.mesh.gloo.solo.io/*, reconciler; docs/translation.md#what-comes-from-what) and the
+/// `cluster.solo.io/cluster` annotation. Deployment-specific labels (agent, relay, owner) are left
+/// out.
 pub fn metadata(
     name: &str,
     place: &Place<'_>,

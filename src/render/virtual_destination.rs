@@ -49,7 +49,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             meta,
             Translate::WildcardHost,
             "spec.hosts",
-            "VirtualDestination hosts may not contain `*` [C §6]",
+            "VirtualDestination hosts may not contain `*`",
         ));
         return part;
     }
@@ -58,13 +58,14 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             meta,
             Translate::NoPorts,
             "spec.ports",
-            "a VirtualDestination needs at least one port [C §6]",
+            "a VirtualDestination needs at least one port",
         ));
         return part;
     }
     let backends = s.services.len() + s.external_services.len() + s.external_workloads.len();
     if backends == 0 {
-        // "targetPort must be empty if there are no backends" [C §6].
+        // "targetPort must be empty if there are no backends"
+        // (docs/translation.md#virtualdestination-rules, [C]).
         for (i, _) in s
             .ports
             .iter()
@@ -177,7 +178,7 @@ pub(crate) fn translate(ctx: &Ctx<'_>, vd: &Typed<VirtualDestinationSpec>) -> Pa
             namespace: &ns,
             workspace: own_ws,
         };
-        // Name `vd-<host>-<ws>` [O §9.2].
+        // Name `vd-<host>-<ws>` (docs/translation.md#generated-names, [O]).
         let name = sanitize_name_v2(&format!("vd-{host}-{own_ws}"));
         let md = metadata(&name, &place, &parent, &[]);
         let ports: Vec<Value> = s

@@ -287,7 +287,8 @@ fn mesh_host_conflicts(objects: &[Subject], out: &mut Vec<(usize, Problem)>) {
                         Istio::ConflictingMeshHost,
                         Path::root().key("spec").key("hosts").index(*h),
                         format!(
-                            "host {host} is also routed by the mesh-bound VirtualService(s) {} in the same export scope; the behaviour is undefined (istioctl analyze IST0109): merge them",
+                            "host {host} is also routed by the mesh-bound {} {} in the same export scope; the behaviour is undefined (istioctl analyze IST0109): merge them",
+                            if others.len() == 1 { "VirtualService" } else { "VirtualServices" },
                             others.join(", ")
                         ),
                     ),
@@ -390,8 +391,27 @@ mod tests {
             json!({"hosts": ["ratings"], "gateways": ["gw"], "http": []}),
         );
         assert!(check_rendered(&[a.clone(), other_ns.clone(), gw]).is_empty());
-        let p = check_rendered(&[a, b, other_ns]);
+        let p = check_rendered(&[a.clone(), b.clone(), other_ns]);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p.iter().all(|(_, x)| x.code == Istio::ConflictingMeshHost));
+        assert!(
+            p[0].1
+                .message
+                .contains("also routed by the mesh-bound VirtualService ns/"),
+            "{p:?}"
+        );
+        let third = vs(
+            "e",
+            "ns",
+            json!({"hosts": ["ratings"], "exportTo": ["."], "http": []}),
+        );
+        let p = check_rendered(&[a, b, third]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(
+            p[0].1
+                .message
+                .contains("also routed by the mesh-bound VirtualServices ns/"),
+            "{p:?}"
+        );
     }
 }

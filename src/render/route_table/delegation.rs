@@ -1,5 +1,5 @@
-//! A table's HTTP routes with delegation flattened [C §5.3, §5.5; O S9]: each route is named
-//! and classified by its action; a delegating route is replaced by the routes of the child
+//! A table's HTTP routes with delegation flattened (docs/translation.md#delegation): each route is
+//! named and classified by its action; a delegating route is replaced by the routes of the child
 //! tables (tables without hosts) its selectors pick, their matchers merged with the parent's.
 
 use super::super::{Ctx, Part};
@@ -17,7 +17,8 @@ pub(super) enum Action<'a> {
     Forward(&'a ForwardToAction),
     Redirect(&'a RedirectAction),
     Direct(&'a DirectResponseAction),
-    /// Replaced by a 500 direct response (ROUTE_REPLACEMENT, §5.1); the diagnostic is issued.
+    /// Replaced by a 500 direct response (ROUTE_REPLACEMENT, docs/translation.md#routetable-rules);
+    /// the diagnostic is issued.
     Fail,
 }
 
@@ -138,7 +139,7 @@ pub(super) fn flatten<'a>(
 }
 
 /// 2.0 names routes `<route>-<table>` [O S7]; delegated routes carry the tables
-/// `<route>-<child>.<ns>.<cluster>--<parent>.<ns>.<cluster>` [O S9, split I].
+/// `<route>-<child>.<ns>.<cluster>--<parent>.<ns>.<cluster>` (docs/translation.md#generated-names).
 fn flat_name(table: &Rt, route_name: &str, child: bool) -> String {
     if child {
         format!(
@@ -198,7 +199,7 @@ fn classify<'a>(
 }
 
 /// Route names are unique per table; duplicates are renamed `duplicate-<name>-<n>` and a leading
-/// `insecure-` is trimmed [C §5.3].
+/// `insecure-` is trimmed (docs/translation.md#generated-names, [C]).
 fn unique_names(routes: &[HttpRoute]) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     routes
@@ -335,7 +336,8 @@ fn child_routes<'a>(
     let mut routes = flatten(ctx, c, walk, true, part);
     walk.chain.pop();
     for r in &mut routes {
-        // Traffic must match both the parent and the child matchers [C §5.3].
+        // Traffic must match both the parent and the child matchers
+        // (docs/translation.md#delegation, [C]).
         match merge_matchers(&route.matchers, &r.matchers) {
             Ok(m) => {
                 r.own_matchers &= route.matchers.is_empty();
@@ -343,8 +345,8 @@ fn child_routes<'a>(
             }
             Err(why) => {
                 // "the delegating route on the parent table is replaced with a directResponse"
-                // [C §5.3]: a warning, as Gloo serves the table's other routes; under
-                // FREEZE_CONFIG an error, which keeps what is deployed
+                // docs/translation.md#delegation: a warning, as Gloo serves the table's other
+                // routes; under FREEZE_CONFIG an error, which keeps what is deployed
                 // (docs/translation.md#routetable--virtualservice).
                 let message = format!(
                     "child route matchers conflict with the parent route {}/{} {field}: {why}; Gloo replaces the delegating route with a 500 direct response",
@@ -378,9 +380,9 @@ fn child_routes<'a>(
     Ok(routes)
 }
 
-/// ROUTE_SPECIFICITY order: exact > regex > prefix; exact and prefix by path length
-/// descending; ties by table weight, then user order [C §5.5]. Only the most specific matcher
-/// of a route counts.
+/// ROUTE_SPECIFICITY order: exact > regex > prefix; exact and prefix by path length descending;
+/// ties by table weight, then user order (docs/translation.md#delegation, [C]). Only the most
+/// specific matcher of a route counts.
 fn by_specificity(routes: Vec<(i32, FlatRoute<'_>)>) -> Vec<FlatRoute<'_>> {
     let keyed: Vec<((u8, std::cmp::Reverse<usize>), i32, usize)> = routes
         .iter()
@@ -534,11 +536,12 @@ fn merge_uri(
     Ok(Some(cu.clone()))
 }
 
-/// Whether every path the regex matches starts with `prefix` [I, docs/translation.md#routetable--virtualservice].
-/// Envoy matches a route regex against the whole path, so a path the regex matches begins with
-/// one of the regex's literal prefixes; the regex lies within `prefix` when each of them does
-/// (`/api/users/[0-9]+` within `/api`). A regex that cannot be parsed, or whose prefixes are not
-/// all known (`.*`, `(?i)`, an alternation leaving the prefix), is not within it.
+/// Whether every path the regex matches starts with `prefix` [I,
+/// docs/translation.md#routetable--virtualservice]. Envoy matches a route regex against the whole
+/// path, so a path the regex matches begins with one of the regex's literal prefixes; the regex
+/// lies within `prefix` when each of them does (`/api/users/[0-9]+` within `/api`). A regex that
+/// cannot be parsed, or whose prefixes are not all known (`.*`, `(?i)`, an alternation leaving the
+/// prefix), is not within it.
 fn regex_within_prefix(regex: &str, prefix: &str, ignore_case: bool) -> bool {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     if prefix == "/" {

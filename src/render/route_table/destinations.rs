@@ -1,4 +1,5 @@
-//! Destinations [C §2.4, §5.4; O §9.5]: what a destination `ref` resolves to (a Kubernetes
+//! Destinations (docs/translation.md#references-and-selectors,
+//! docs/translation.md#routetable-rules): what a destination `ref` resolves to (a Kubernetes
 //! Service, a VirtualDestination or an ExternalService), its port, the weights of a route's
 //! destinations, and the DestinationRules holding the subsets routes use.
 
@@ -162,7 +163,7 @@ fn resolve(
                 owner,
                 Translate::SubsetIgnored,
                 &format!("{field}.subset"),
-                "subsets apply to Kubernetes Service destinations only [C §2.4]; ignored",
+                "subsets apply to Kubernetes Service destinations only; ignored",
             ));
         }
         None
@@ -201,9 +202,10 @@ fn subset_of(labels: &Labels) -> Option<(String, Labels)> {
 /// The host and ports of a resolved destination, for output cluster `cluster`.
 ///
 /// A Kubernetes Service: `<name>.<ns>.svc.cluster.local` in its own cluster,
-/// `<name>.<ns>.svc.<cluster>.global` in another [O §9.5]; one outside the repo has no known
-/// ports. A VirtualDestination: its first host (`Err` without one); its ports have no names. An
-/// ExternalService: its primary host; its ports by number or Istio port name.
+/// `<name>.<ns>.svc.<cluster>.global` in another (docs/translation.md#routetable-rules, [O]); one
+/// outside the repo has no known ports. A VirtualDestination: its first host (`Err` without one);
+/// its ports have no names. An ExternalService: its primary host; its ports by number or Istio port
+/// name.
 fn found_at(found: refs::Found<'_>, t: &Target<'_>, cluster: &str) -> Result<Found, Miss> {
     let (cl, ns, name) = (t.cluster, t.namespace, t.name);
     Ok(match found {
@@ -244,10 +246,11 @@ fn found_at(found: refs::Found<'_>, t: &Target<'_>, cluster: &str) -> Result<Fou
     })
 }
 
-/// The port a destination is sent to [C §2.4]: the one its selector names by number or name,
-/// else its only port. `ports` are (number, name) pairs; `what` names the destination in
-/// messages. A Service's ports are taken on trust (a number is not checked, and a Service
-/// without ports, or outside the repo, has none); VirtualDestination ports have no names.
+/// The port a destination is sent to (docs/translation.md#references-and-selectors, [C]): the one
+/// its selector names by number or name, else its only port. `ports` are (number, name) pairs;
+/// `what` names the destination in messages. A Service's ports are taken on trust (a number is not
+/// checked, and a Service without ports, or outside the repo, has none); VirtualDestination ports
+/// have no names.
 fn select_port(
     selector: Option<&PortSelector>,
     kind: DestinationKind,
@@ -284,7 +287,7 @@ fn select_port(
             [only] => Ok(Some(only.0)),
             [] if trusted => Ok(None),
             _ => {
-                let why = format!("{what} has several ports; name one [C §2.4]");
+                let why = format!("{what} has several ports; name one");
                 Err(miss(Translate::PortRequired, ".port", why))
             }
         },
@@ -304,9 +307,10 @@ pub(crate) enum WeightError {
     NothingLeft,
 }
 
-/// Weights per §5.4: they sum to 100; below 100 the remainder is spread over destinations
-/// without a weight (at least 1 each); above 100, or exactly 100 with unweighted destinations
-/// left, is invalid. All unweighted: an even split, the first ones taking the remainder [I].
+/// Weights as docs/translation.md#routetable-rules states them: they sum to 100; below 100 the
+/// remainder is spread over destinations without a weight (at least 1 each); above 100, or exactly
+/// 100 with unweighted destinations left, is invalid. All unweighted: an even split, the first ones
+/// taking the remainder [I].
 pub(crate) fn weights(ws: &[Option<u32>]) -> Result<Vec<u32>, WeightError> {
     let sum: u32 = ws.iter().map(|w| w.unwrap_or(0)).sum();
     let unweighted = ws.iter().filter(|w| w.is_none()).count() as u32;
@@ -401,7 +405,7 @@ pub(super) fn route_destinations(
             &table.meta,
             Translate::TooManyDestinations,
             field,
-            "at most 100 destinations [C §5.4]",
+            "at most 100 destinations",
         ));
         return Err(());
     }

@@ -1,6 +1,6 @@
-//! HTTP routes as Istio writes them [C §5.3–§5.6, O §9.5]: matchers, and each action: forward
-//! (destinations, rewrites, faults), redirect, direct response, or the 500 that replaces a
-//! failed route.
+//! HTTP routes as Istio writes them (docs/translation.md#routetable-rules): matchers, and each
+//! action: forward (destinations, rewrites, faults), redirect, direct response, or the 500 that
+//! replaces a failed route.
 
 use super::super::{Ctx, Part};
 use super::applied::Applied;
@@ -46,7 +46,8 @@ pub(super) fn http_route(
         }
     };
     if done.is_err() {
-        // ROUTE_REPLACEMENT: "replaced with a 500 HTTP direct response" [C §5.1].
+        // ROUTE_REPLACEMENT: "replaced with a 500 HTTP direct response"
+        // (docs/translation.md#routetable-rules, [C]).
         j.insert("directResponse".into(), json!({"status": 500}));
     }
     Value::Object(j)
@@ -151,7 +152,7 @@ fn rewrite(
                 &r.table.meta,
                 Translate::PathRewriteRegex,
                 &format!("{}.forwardTo.pathRewrite", r.field),
-                "pathRewrite is unsupported with regex matchers [C §5.4]",
+                "pathRewrite is unsupported with regex matchers",
             ));
             return Err(());
         }
@@ -263,7 +264,8 @@ fn value_match(value: &Option<String>, regex: bool) -> Value {
     }
 }
 
-/// One Istio HTTPMatchRequest per (matcher × source label set) [O §9.5].
+/// One Istio HTTPMatchRequest per (matcher × source label set)
+/// (docs/translation.md#routetable-rules, [O]).
 fn matches_json(matchers: &[HttpRequestMatcher], sources: &[Option<Labels>]) -> Vec<Value> {
     let default = [HttpRequestMatcher {
         uri: Some(StringMatch {

@@ -1,6 +1,6 @@
-//! TCP and TLS routes as Istio writes them [C §5.6, O §9.5]: port and SNI matches from each
-//! source, and the route's destinations. A route whose destinations do not resolve is left
-//! out (reported).
+//! TCP and TLS routes as Istio writes them (docs/translation.md#routetable-rules): port and SNI
+//! matches from each source, and the route's destinations. A route whose destinations do not
+//! resolve is left out (reported).
 
 use super::super::{Ctx, Part};
 use super::destinations::{l4_destinations, route_destinations, Subsets, Written};
@@ -25,13 +25,14 @@ fn l4_route(
             &rt.meta,
             Translate::NoDestination,
             &format!("{field}.forwardTo"),
-            "tcp and tls routes need forwardTo with 1 to 100 destinations [C §5.6]",
+            "tcp and tls routes need forwardTo with 1 to 100 destinations",
         ));
         return None;
     };
     for (i, d) in dests.iter().enumerate() {
         if d.kind == DestinationKind::ExternalService && field.starts_with("spec.tcp") {
-            // [C §2.4]; routetable-tcp-destinations says the same.
+            // (docs/translation.md#references-and-selectors); routetable-tcp-destinations says the
+            // same.
             let at = format!("{field}.forwardTo.destinations[{i}].kind");
             let problem = shared::tcp_external_service(&at);
             part.diagnostics

@@ -45,7 +45,8 @@ use std::collections::BTreeSet;
 
 type Rt = Typed<RouteTableSpec>;
 
-/// The annotation Gloo sets on every VirtualService; a table may not set it [C §5.1].
+/// The annotation Gloo sets on every VirtualService; a table may not set it
+/// (docs/translation.md#routetable-rules, [C]).
 const CLUSTER_ANNOTATION: &str = "cluster.solo.io/cluster";
 
 /// What every VirtualService of one table shares.
@@ -110,8 +111,9 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
             .iter()
             .any(|d| d.severity == crate::diag::Severity::Error)
     {
-        // FREEZE_CONFIG keeps the last accepted config [C §5.1]: meshform has none, so it
-        // renders nothing for this table and the error stops the render (docs/translation.md).
+        // FREEZE_CONFIG keeps the last accepted config (docs/translation.md#routetable-rules, [C]):
+        // meshform has none, so it renders nothing for this table and the error stops the render
+        // (docs/translation.md).
         part.objects.clear();
     }
     part
@@ -120,10 +122,11 @@ pub(crate) fn translate(ctx: &Ctx<'_>, rt: &Rt) -> Part {
 /// The gateway name of sidecar-bound VirtualServices.
 const MESH: &str = "mesh";
 
-/// `*` in the hosts of a table bound to sidecars: istiod rejects a VirtualService with host
-/// `*` bound to the mesh gateway, and Gloo 2.6 rejects `*` in RouteTable hosts [C §5.1]
-/// (docs/translation.md). Reported at the host, with the hosts the table routes to (read from
-/// the VirtualServices just made) as what to write instead.
+/// `*` in the hosts of a table bound to sidecars: istiod rejects a VirtualService with host `*`
+/// bound to the mesh gateway, and Gloo 2.6 rejects `*` in RouteTable hosts
+/// (docs/translation.md#routetable--virtualservice) (docs/translation.md). Reported at the host,
+/// with the hosts the table routes to (read from the VirtualServices just made) as what to write
+/// instead.
 fn mesh_wildcard(ctx: &Ctx<'_>, rt: &Rt, part: &mut Part) {
     let Some(i) = rt.spec.hosts.iter().position(|h| h == "*") else {
         return;
@@ -196,7 +199,7 @@ fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str>
     for (k, _) in &rt.spec.virtual_service_annotations {
         if k == CLUSTER_ANNOTATION {
             part.diagnostics.push(ctx.error(&rt.meta, Translate::ReservedAnnotation, "spec.virtualServiceAnnotations",
-                "cluster.solo.io/cluster is set by Gloo and cannot be used in virtualServiceAnnotations [C §5.1]"));
+                "cluster.solo.io/cluster is set by Gloo and cannot be used in virtualServiceAnnotations"));
         }
     }
     Some(own_ws)
@@ -472,7 +475,8 @@ fn virtual_service(
         namespace: &rt.meta.namespace,
         cluster: &rt.meta.cluster,
     };
-    // Name pattern [O §9.2]: routetable-<rt>-<rtNs>-<rtCluster>-<ws of the output namespace>.
+    // Name pattern (docs/translation.md#generated-names, [O]):
+    // routetable-<rt>-<rtNs>-<rtCluster>-<ws of the output namespace>.
     let name = sanitize_name_v2(&format!(
         "routetable-{}-{}-{}-{}",
         rt.meta.name, rt.meta.namespace, rt.meta.cluster, inst.workspace

@@ -1,6 +1,6 @@
-//! Where a table's VirtualServices go [C §5.2, O §9.5]: the namespaces of the gateway
-//! workloads its VirtualGateways select, and, for sidecars, every namespace where the table is
-//! visible; with the `gateways` and `sourceLabels` each place writes.
+//! Where a table's VirtualServices go (docs/translation.md#routetable-rules): the namespaces of the
+//! gateway workloads its VirtualGateways select, and, for sidecars, every namespace where the table
+//! is visible; with the `gateways` and `sourceLabels` each place writes.
 
 use super::super::gateway::{gateway_name, selected_workloads};
 use super::super::{Ctx, Part};
@@ -39,7 +39,8 @@ pub(super) fn instances(ctx: &Ctx<'_>, rt: &Rt, own_ws: &str, part: &mut Part) -
         gateway_instances(ctx, rt, own_ws, i, r, &mut out, part);
     }
     let selectors = rt.spec.workload_selectors.as_deref().unwrap_or(&[]);
-    // §5.2: no gateways → sidecars; gateways plus a selector → gateways and those sidecars.
+    // docs/translation.md#routetable-rules: no gateways → sidecars; gateways plus a selector →
+    // gateways and those sidecars.
     if vgs.is_empty() || !selectors.is_empty() {
         mesh_instances(ctx, rt, selectors, &mut out);
     }
@@ -135,9 +136,10 @@ fn mesh_instances(ctx: &Ctx<'_>, rt: &Rt, selectors: &[WorkloadSelector], out: &
 }
 
 /// True if some listener of the gateway allows one of the hosts (`allowedRouteTables[].host`,
-/// wildcards allowed; no entries means any table) [C §7]. A `namespace/` prefix restricts the
-/// tables to that namespace: `*/` (or none) any, `./` the VirtualGateway's, as
-/// virtual_gateway.proto `RouteTableFilter.host` and Istio's Gateway `hosts` have it [C].
+/// wildcards allowed; no entries means any table; docs/translation.md#virtualgateway-rules). A
+/// `namespace/` prefix restricts the tables to that namespace: `*/` (or none) any, `./` the
+/// VirtualGateway's, as virtual_gateway.proto `RouteTableFilter.host` and Istio's Gateway `hosts`
+/// have it [C].
 fn host_allowed(vg: &Typed<VirtualGatewaySpec>, rt_namespace: &str, hosts: &[String]) -> bool {
     let namespace_ok = |ns: &str| match ns {
         "*" => true,
