@@ -627,4 +627,35 @@ mod tests {
         ));
         assert!(!is_meta(&json!({"apiVersion": "v1", "kind": "ConfigMap"})));
     }
+
+    #[test]
+    fn kept_items_keep_their_text() {
+        let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n\
+                    - # a comment\n  kind: A\n  spec: {a: [1, 2]}\n- kind: B\n\
+                    functionConfig:\n  kind: ConfigMap\n";
+        let chunks = item_texts(text).unwrap();
+        assert_eq!(
+            chunks,
+            [
+                "- # a comment\n  kind: A\n  spec: {a: [1, 2]}\n",
+                "- kind: B\n"
+            ]
+        );
+        assert!(same_item(
+            chunks[0],
+            &json!({"kind": "A", "spec": {"a": [1, 2]}})
+        ));
+        assert!(!same_item(chunks[0], &json!({"kind": "B"})));
+        // JSON, or a list indented another way, is written from the values.
+        assert_eq!(item_texts(r#"{"kind": "ResourceList", "items": []}"#), None);
+        let list = list_text(
+            &[Chunk::Text(chunks[1]), Chunk::Value(json!({"kind": "C"}))],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            list,
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: B\n- kind: C\n"
+        );
+    }
 }
