@@ -20,6 +20,10 @@ pub struct Config {
     pub api_version: String,
     /// Always `Config`.
     pub kind: String,
+    /// Kubernetes object metadata (`name`, `annotations`), read by nothing but kpt, which
+    /// accepts meshform.yaml in a package only with a `metadata.name` (docs/flux.md#kpt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Cluster of objects outside every cluster's `paths`.
     #[serde(default)]
     pub default_cluster: Option<String>,
@@ -231,6 +235,7 @@ impl Default for Config {
         Config {
             api_version: "meshform.dev/v1alpha1".into(),
             kind: "Config".into(),
+            metadata: None,
             default_cluster: None,
             clusters: Vec::new(),
             limits: Limits::default(),

@@ -172,7 +172,12 @@ fn an_unknown_field_is_an_input_error_at_its_line_with_the_nearest_field() {
         let d = repo(TYPO, EXTERNAL);
         let r = run(d.path(), &[]);
         assert_eq!(r.code, Some(2), "{name}: {}", r.stderr);
-        assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
+        // krm answers with a ResourceList of results and no items.
+        assert!(
+            r.stdout.is_empty() || (name == "krm" && r.stdout.contains("items: []")),
+            "{name}: {}",
+            r.stdout
+        );
         r.stderr_has(&[
             "error[unknown-field]",
             "RouteTable has no field `spec.http[0].forwardTo.pathRewite`",
@@ -190,7 +195,12 @@ fn a_set_field_meshform_does_not_translate_is_an_input_error_at_its_line() {
         let d = repo(UNSUPPORTED, EXTERNAL);
         let r = run(d.path(), &[]);
         assert_eq!(r.code, Some(2), "{name}: {}", r.stderr);
-        assert!(r.stdout.is_empty(), "{name}: {}", r.stdout);
+        // krm answers with a ResourceList of results and no items.
+        assert!(
+            r.stdout.is_empty() || (name == "krm" && r.stdout.contains("items: []")),
+            "{name}: {}",
+            r.stdout
+        );
         r.stderr_has(&[
             "error[unsupported-field]",
             "`spec.applyToDestinations` is not supported yet: its effect would be missing from the output",

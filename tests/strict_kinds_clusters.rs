@@ -103,8 +103,11 @@ fn all_reject(extra: &str, needles: &[&str]) {
     generate(t.path()).input_error(needles);
     diff(extra).input_error(needles);
     let krm_config = json!({"clusters": [{"name": "cluster1"}]});
-    // krm's items carry no line of their own: the message is the same.
-    krm(t.path(), krm_config).input_error(&needles[..1]);
+    // krm's items carry no line of their own: the message is the same, and stdout holds the
+    // ResourceList of results with no items.
+    let k = krm(t.path(), krm_config);
+    k.exit(2).stderr_has(&needles[..1]);
+    assert!(k.stdout.contains("items: []"), "{}", k.stdout);
 }
 
 #[test]
@@ -219,11 +222,11 @@ fn a_path_with_no_manifests_is_an_input_error() {
     let empty = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [],
         "functionConfig": {"apiVersion": "meshform.dev/v1alpha1", "kind": "Render",
             "metadata": {"name": "r"}, "spec": {"allowEmpty": true}}});
-    meshform()
-        .arg("krm")
-        .stdin(empty.to_string())
-        .run()
-        .input_error(&["no manifests found in the ResourceList's items"]);
+    let k = meshform().arg("krm").stdin(empty.to_string()).run();
+    k.exit(2)
+        .stderr_has(&["no manifests found in the ResourceList's items"]);
+    // stdout holds the ResourceList of results, with no items.
+    assert!(k.stdout.contains("items: []"), "{}", k.stdout);
     // A diff whose head has none.
     let r = repo("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  namespace: web\n");
     r.git_init().commit("base");

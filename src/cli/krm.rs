@@ -1,4 +1,4 @@
-//! `meshform krm`: a KRM function (kustomize exec plugin, kpt function).
+//! `meshform krm`: a KRM function (kpt function, kustomize exec plugin; docs/flux.md#kpt).
 
 use super::common::{print_diagnostics, print_stdout};
 use super::Exit;
@@ -8,7 +8,9 @@ use std::io::Read;
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-/// Runs `krm`: a ResourceList on stdin, a ResourceList with the rendered items on stdout.
+/// Runs `krm`: a ResourceList on stdin, a ResourceList with the rendered items on stdout. On
+/// an error, stdout holds a ResourceList with the findings as `results` and no items (the KRM
+/// functions specification), stderr the same findings, and the exit is non-zero.
 pub fn run(_args: Args) -> Exit {
     let limit = crate::config::Limits::default().total_size;
     let mut input = Vec::new();
@@ -26,6 +28,7 @@ pub fn run(_args: Args) -> Exit {
             Exit::Clean
         }
         Err(f) => {
+            print_stdout(&crate::plugin::krm::failure_list(&f));
             print_diagnostics(&f.diagnostics, &f.files, 200);
             eprintln!("error: {}", f.summary);
             if f.findings {
