@@ -1002,3 +1002,118 @@ fn merge(found: Vec<Found>) -> Vec<RouteChange> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::source::SourceFile;
+
+    fn repo(files: &[(&str, &str)]) -> Repo {
+        let files = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: p.to_string(),
+                data: t.as_bytes().to_vec(),
+                blob: None,
+            })
+            .collect();
+        Repo::from_files(
+            Config::default(),
+            files,
+            "cluster1",
+            &crate::repo::LoadOptions::default(),
+            Limits::default(),
+        )
+        .expect("loads")
+    }
+
+    fn table(http: &str) -> String {
+        format!(
+            "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\n\
+             metadata: {{name: t, namespace: n}}\nspec:\n  hosts: [a.example.com]\n  http:\n{http}"
+        )
+    }
+
+    fn lines(base: &str, head: &str) -> Vec<String> {
+        let (b, h) = (
+            repo(&[("t.yaml", &table(base))]),
+            repo(&[("t.yaml", &table(head))]),
+        );
+        changes(Some(&b), &h)
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}: {}",
+                    plain(&c.route_label()),
+                    c.change.as_str(),
+                    plain_what(c)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matchers_read_as_written_in_short() {
+        let m: HttpRequestMatcher = serde_json::from_value(serde_json::json!({
+            "method": "GET",
+            "uri": {"regex": "/v[0-9]+/.*", "ignoreCase": true},
+            "headers": [{"name": "x-a"}, {"name": "x-b", "value": "1", "invertMatch": true},
+                        {"name": "x-c", "value": "a#1;\"b\"", "regex": true}],
+            "queryParameters": [{"name": "q", "value": "1"}],
+            "port": 8080
+        }))
+        .expect("matcher");
+        assert_eq!(
+            matcher(&m),
+            "GET ~ /v[0-9]+/.* (any case) with x-a, x-b != 1, x-c ~ a#1;\"b\", ?q=1 on port 8080"
+        );
+        assert_eq!(matchers_text(&[]), "any request");
+    }
+
+    #[test]
+    fn shares_are_percent_of_the_total_weight() {
+        let base = "  - name: r\n    forwardTo: {destinations: [{ref: {name: s}}]}\n";
+        let head = "  - name: r\n    forwardTo:\n      destinations:\n      \
+                    - {ref: {name: s}, subset: {v: a}, weight: 2}\n      \
+                    - {ref: {name: s, namespace: other}, subset: {v: b, w: c}, weight: 1}\n";
+        assert_eq!(
+            lines(base, head),
+            vec!["route `r` changed: destinations `s` → `s/a 66.7 %, s.other/{v=b,w=c} 33.3 %`"]
+        );
+    }
+
+    #[test]
+    fn a_service_port_shows_only_when_it_changed() {
+        let base =
+            "  - name: r\n    forwardTo: {destinations: [{ref: {name: s}, port: {number: 80}}]}\n";
+        let head = base.replace("80", "81");
+        assert_eq!(
+            lines(base, &head),
+            vec!["route `r` changed: destinations `s:80` → `s:81`"]
+        );
+    }
+
+    #[test]
+    fn renamed_route_is_a_removal_and_an_addition() {
+        let base = "  - name: a\n    directResponse: {status: 404}\n";
+        let head = "  - name: b\n    directResponse: {status: 404}\n";
+        assert_eq!(
+            lines(base, head),
+            vec![
+                "route `b` added: `any request → respond 404`",
+                "route `a` removed: `any request → respond 404`"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unchanged_table_costs_nothing_and_says_nothing() {
+        let base = "  - name: a\n    directResponse: {status: 404}\n";
+        assert!(lines(base, base).is_empty());
+        let moved = repo(&[("other.yaml", &table(base))]);
+        let b = repo(&[("t.yaml", &table(base))]);
+        assert!(changes(Some(&b), &moved).is_empty());
+        assert!(changes(None, &moved).is_empty());
+    }
+}
