@@ -253,7 +253,7 @@ pub fn run(args: Args) -> Exit {
         }
     };
     tracing::info!("rendered and checked both in {:?}", start.elapsed());
-    let report = diff::build(
+    let mut report = diff::build(
         base_side,
         head_side,
         base_ok,
@@ -263,6 +263,7 @@ pub fn run(args: Args) -> Exit {
             context: args.context,
         },
     );
+    report.routes = diff::routes::changes(base.as_ref().ok().map(|b| &b.repo), &head.repo);
     let text = match args.format {
         Format::Text => {
             diff::text::render(&report, args.color.enabled(std::io::stdout().is_terminal()))

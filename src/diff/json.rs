@@ -1,6 +1,6 @@
 //! The machine-readable format: one JSON document with the sides, a summary, every object
-//! with its before, after, changed field paths, sources and unified diff, the routing changes
-//! and the policy findings added and fixed.
+//! with its before, after, changed field paths, sources and unified diff, the changed Gloo
+//! routes, the routing changes and the policy findings added and fixed.
 
 use super::Report;
 use serde_json::{json, Value};
@@ -15,6 +15,33 @@ fn finding(d: &crate::diag::Diagnostic) -> Value {
         "column": d.location.as_ref().map(|l| l.column),
         "object": d.object,
         "field": d.field,
+    })
+}
+
+/// A changed route: its table, route, change, clusters, where it is written, the change in
+/// words and both sides (docs/ci.md#route-changes).
+fn route(c: &super::routes::RouteChange) -> Value {
+    use super::routes::RouteId;
+    let (name, index) = match &c.route {
+        RouteId::Table => (None, None),
+        RouteId::Named(n) => (Some(n.as_str()), None),
+        RouteId::Unnamed(i) => (None, Some(*i)),
+    };
+    let first = c.locations.first();
+    json!({
+        "namespace": c.namespace,
+        "table": c.table,
+        "route": name,
+        "index": index,
+        "scope": if c.route == RouteId::Table { "table" } else { "route" },
+        "change": c.change,
+        "clusters": c.clusters,
+        "file": first.map(|l| l.file.to_string()),
+        "line": first.map(|l| l.line),
+        "locations": c.locations.iter().map(|l| json!({"file": l.file.to_string(), "line": l.line})).collect::<Vec<_>>(),
+        "summary": super::routes::plain_what(c),
+        "before": c.before,
+        "after": c.after,
     })
 }
 
@@ -61,6 +88,7 @@ pub fn to_value(report: &Report) -> Value {
             "unchanged": totals.unchanged,
             "clusters": report.clusters,
         },
+        "routes": report.routes.iter().map(route).collect::<Vec<_>>(),
         "objects": objects,
         "routing": report.routing.iter().map(|h| json!({
             "cluster": h.cluster,

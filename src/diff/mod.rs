@@ -4,11 +4,13 @@
 //! version (`v1beta1` → `v1`) is a change of the same object, as `kubectl diff` sees it.
 //! Values are compared as data: key order and YAML formatting never make a difference.
 //! Secrets are masked before anything is printed (`mask`). The formats live in `text`,
-//! `json` and `report::markdown`; the routing pictures in `routing`.
+//! `json` and `report::markdown`; the routing pictures in `routing`; the route-level summary
+//! in `routes`.
 
 pub mod json;
 pub mod mask;
 pub mod paths;
+pub mod routes;
 pub mod routing;
 pub mod text;
 
@@ -173,6 +175,8 @@ pub struct Report {
     pub findings_fixed: Vec<Diagnostic>,
     /// Hosts whose routing changed, with the before and after pictures.
     pub routing: Vec<routing::HostChange>,
+    /// Gloo routes added, removed or changed ([`routes::changes`]).
+    pub routes: Vec<routes::RouteChange>,
 }
 
 impl Report {
@@ -225,6 +229,7 @@ pub fn build(
         findings_added,
         findings_fixed,
         routing,
+        routes: Vec::new(),
     }
 }
 

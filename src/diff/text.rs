@@ -1,7 +1,7 @@
-//! The terminal format: a summary, then a git-style unified diff per object, then the policy
+//! The terminal format: the changed routes in Gloo's terms, a summary, then a git-style unified diff per object, then the policy
 //! findings the change adds or fixes. Colour is optional (ANSI, via anstyle).
 
-use super::{Change, Report};
+use super::{routes, Change, Report};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
@@ -20,6 +20,45 @@ impl Palette {
     fn fg(c: AnsiColor) -> Style {
         Style::new().fg_color(Some(c.into()))
     }
+}
+
+/// The changed routes in Gloo's terms (docs/ci.md#route-changes), one line each.
+fn route_lines(report: &Report, p: &Palette, out: &mut String) {
+    if report.routes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.paint(Style::new().bold(), "Changed routes:"));
+    for c in &report.routes {
+        let mut l = format!(
+            "  {}/{} {}",
+            c.namespace,
+            c.table,
+            routes::plain(&c.route_label())
+        );
+        if c.change != Change::Changed {
+            let _ = write!(l, " {}", c.change.as_str());
+        }
+        let at: Vec<String> = c
+            .locations
+            .iter()
+            .take(2)
+            .map(|l| format!("{}:{}", l.file, l.line))
+            .collect();
+        let more = c.locations.len().saturating_sub(2);
+        let _ = writeln!(
+            out,
+            "{l} at {}{} in {}: {}",
+            at.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            c.clusters.join(", "),
+            routes::plain_what(c)
+        );
+    }
+    out.push('\n');
 }
 
 /// Renders the report for a terminal; `color` adds ANSI colours.
@@ -59,6 +98,7 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  {e}");
         }
     }
+    route_lines(report, &p, &mut out);
     if !report.has_changes() {
         let _ = writeln!(out, "No changes in the rendered output.");
     }

@@ -223,6 +223,78 @@ fn findings(title: &str, list: &[crate::diag::Diagnostic], out: &mut String) {
     out.push('\n');
 }
 
+/// How long a value of the route summary may be before it is cut with `…`.
+const MAX_ROUTE_VALUE: usize = 160;
+
+/// The changed routes in Gloo's terms (docs/ci.md#route-changes), at most `max` lines, then a
+/// count of the rest. Part of the head, so truncation never drops it.
+fn route_summary(report: &Report, max: usize) -> String {
+    use crate::diff::routes::{Part, RouteChange};
+    if report.routes.is_empty() {
+        return String::new();
+    }
+    let parts = |ps: &[Part]| -> String {
+        ps.iter()
+            .map(|p| match p {
+                Part::Text(t) => escape(t),
+                Part::Value(v) => {
+                    let mut v: String = v.replace(['\n', '\r'], " ");
+                    if v.len() > MAX_ROUTE_VALUE {
+                        v = cut_to(v, MAX_ROUTE_VALUE);
+                        v.push('…');
+                    }
+                    code(&v)
+                }
+            })
+            .collect()
+    };
+    let line = |c: &RouteChange| {
+        let mut l = format!(
+            "- {} {}",
+            code(&format!("{}/{}", c.namespace, c.table)),
+            parts(&c.route_label())
+        );
+        if c.change != crate::diff::Change::Changed {
+            let _ = write!(l, " {}", c.change.as_str());
+        }
+        let at: Vec<String> = c
+            .locations
+            .iter()
+            .take(2)
+            .map(|l| code(&format!("{}:{}", l.file, l.line)))
+            .collect();
+        let more = c.locations.len().saturating_sub(2);
+        let _ = write!(
+            l,
+            " at {}{} in {}: ",
+            at.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            escape(&c.clusters.join(", "))
+        );
+        let what: Vec<String> = c.what.iter().map(|p| parts(p)).collect();
+        l.push_str(&what.join("; "));
+        l.push('\n');
+        l
+    };
+    let mut out = format!("### Changed routes ({})\n\n", report.routes.len());
+    for c in report.routes.iter().take(max) {
+        out.push_str(&line(c));
+    }
+    if report.routes.len() > max {
+        let _ = writeln!(
+            out,
+            "- and {} more (`meshform diff --format text` lists them all)",
+            report.routes.len() - max
+        );
+    }
+    out.push('\n');
+    out
+}
+
 /// The head of the comment. `level` 0 is everything; 1 counts the findings instead of listing
 /// them; 2 also replaces the per-cluster table and the base errors by one line each.
 fn header(report: &Report, opts: &Options, level: u8) -> String {
@@ -249,6 +321,10 @@ fn header(report: &Report, opts: &Options, level: u8) -> String {
         }
         h.push('\n');
     }
+    h.push_str(&route_summary(
+        report,
+        [50, 20, 5][usize::from(level.min(2))],
+    ));
     if !report.has_changes() {
         h.push_str("No changes in the rendered output.\n\n");
     } else if level >= 2 {

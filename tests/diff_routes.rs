@@ -1,0 +1,296 @@
+//! `meshform diff`'s route-level summary: each added, removed or changed Gloo route named by
+//! table and route at its file:line, what changed in Gloo's terms, and a change made alike in
+//! several clusters said once (docs/ci.md#route-changes).
+
+mod support;
+use support::{meshform, redact, TempRepo};
+
+const CONFIG: &str = "apiVersion: meshform.dev/v1alpha1
+kind: Config
+defaultCluster: cluster1
+clusters:
+- name: cluster1
+  paths: [\"cluster1/**\"]
+- name: cluster2
+  paths: [\"cluster2/**\"]
+";
+
+const WORKSPACE: &str = "apiVersion: admin.gloo.solo.io/v2
+kind: Workspace
+metadata: {name: shop, namespace: gloo-mesh}
+spec:
+  workloadClusters:
+  - {name: cluster1, namespaces: [{name: shop}]}
+  - {name: cluster2, namespaces: [{name: shop}]}
+";
+
+const BACKENDS: &str = "apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: shop}
+spec:
+  selector: {app: orders}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.gloo.solo.io/v2
+kind: ExternalService
+metadata: {name: shipping, namespace: shop}
+spec:
+  hosts: [api.shipping.example.com]
+  ports:
+  - {name: https, number: 443, protocol: HTTPS, clientsideTls: {}}
+";
+
+const ROUTES: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: shop, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - name: orders
+    matchers: [{uri: {prefix: /api/orders}}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+  - name: old-catalog
+    matchers: [{uri: {prefix: /catalog/}}]
+    redirect: {pathRedirect: /shop/}
+  - name: home
+    matchers: [{uri: {exact: /}}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+";
+
+/// The pull request of the summary: `orders` moves to `/api/v2/orders` with a 90/10 canary
+/// split, `old-catalog` goes, `shipping` (header matchers, an ExternalService) comes.
+const ROUTES_AFTER: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: shop, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - name: orders
+    matchers: [{uri: {prefix: /api/v2/orders}}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: stable}, weight: 90}
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: canary}, weight: 10}
+  - name: shipping
+    matchers:
+    - method: POST
+      uri: {prefix: /api/shipping/}
+      headers: [{name: x-tenant, value: acme|globex, regex: true}]
+    forwardTo:
+      destinations:
+      - {kind: EXTERNAL_SERVICE, ref: {name: shipping}, port: {number: 443}}
+  - name: home
+    matchers: [{uri: {exact: /}}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+";
+
+/// A repo with the shop in both clusters, committed as the base.
+fn shop() -> TempRepo {
+    let t = TempRepo::new();
+    t.git(&["init", "-q", "-b", "main"]);
+    t.write("meshform.yaml", CONFIG);
+    t.write("workspace.yaml", WORKSPACE);
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/backends.yaml"), BACKENDS);
+        t.write(&format!("{c}/routes.yaml"), ROUTES);
+    }
+    t.commit("base");
+    t
+}
+
+fn diff(t: &TempRepo, format: &str) -> String {
+    meshform()
+        .current_dir(t.path())
+        .args(["diff", "--format", format, "--color", "never"])
+        .run()
+        .exit(0)
+        .stdout
+        .clone()
+}
+
+#[test]
+fn a_change_made_in_both_clusters_is_said_once_in_each_format() {
+    let t = shop();
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/routes.yaml"), ROUTES_AFTER);
+    }
+    let text = diff(&t, "text");
+    let top: String = text.lines().take(5).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("routes_text_top", redact(&top));
+    assert_eq!(text.matches("route `orders`").count(), 1, "{text}");
+    let md = diff(&t, "markdown");
+    let summary = md
+        .split("### Changed routes")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").nth(1))
+        .unwrap_or_default();
+    insta::assert_snapshot!("routes_markdown", summary);
+    // The summary comes before the per-cluster details.
+    let (at, details) = (md.find("### Changed routes"), md.find("<details>"));
+    assert!(at.is_some() && at < details, "{md}");
+}
+
+#[test]
+fn a_change_in_one_cluster_names_that_cluster_only() {
+    let t = shop();
+    t.write(
+        "cluster2/routes.yaml",
+        ROUTES.replace("exact: /}", "exact: /index.html}"),
+    );
+    let text = diff(&t, "text");
+    assert!(
+        text.contains(
+            "  shop/shop route `home` at cluster2/routes.yaml:15 in cluster2: \
+             matcher `= /` → `= /index.html`\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("route `").count(), 1, "{text}");
+}
+
+#[test]
+fn json_has_a_record_per_changed_route_with_both_sides() {
+    let t = shop();
+    t.write("cluster1/routes.yaml", ROUTES_AFTER);
+    let v: serde_json::Value = serde_json::from_str(&diff(&t, "json")).expect("json");
+    let routes = v["routes"].as_array().expect("routes");
+    let by_name = |n: &str| {
+        routes
+            .iter()
+            .find(|r| r["route"] == n)
+            .unwrap_or_else(|| panic!("no {n} in {v:#}"))
+    };
+    assert_eq!(routes.len(), 3, "{v:#}");
+    let orders = by_name("orders");
+    assert_eq!(orders["change"], "changed");
+    assert_eq!(orders["clusters"], serde_json::json!(["cluster1"]));
+    assert_eq!(
+        (&orders["file"], &orders["line"]),
+        (&"cluster1/routes.yaml".into(), &7.into())
+    );
+    assert_eq!(
+        orders["before"]["matchers"],
+        serde_json::json!(["/api/orders"])
+    );
+    assert_eq!(
+        orders["after"]["matchers"],
+        serde_json::json!(["/api/v2/orders"])
+    );
+    assert_eq!(
+        orders["after"]["matchersWritten"],
+        serde_json::json!([{"uri": {"prefix": "/api/v2/orders"}}])
+    );
+    let dests = orders["after"]["destinations"].as_array().expect("dests");
+    assert_eq!(
+        dests
+            .iter()
+            .map(|d| (&d["subset"]["version"], &d["percent"]))
+            .collect::<Vec<_>>(),
+        vec![
+            (&"stable".into(), &90.0.into()),
+            (&"canary".into(), &10.0.into())
+        ]
+    );
+    assert_eq!(orders["after"]["action"], "forwardTo");
+    let shipping = by_name("shipping");
+    assert_eq!(shipping["change"], "added");
+    assert!(shipping["before"].is_null());
+    assert_eq!(
+        shipping["after"]["summary"],
+        "POST /api/shipping/ with x-tenant ~ acme|globex → api.shipping.example.com:443"
+    );
+    assert_eq!(shipping["line"], 13);
+    let old = by_name("old-catalog");
+    assert_eq!(old["change"], "removed");
+    assert!(old["after"].is_null());
+    assert_eq!(old["before"]["action"], "redirect");
+    assert_eq!(
+        old["before"]["actionWritten"],
+        serde_json::json!({"pathRedirect": "/shop/"})
+    );
+    assert_eq!(old["summary"], "`redirect /catalog/ → /shop/`");
+    // Base's position for a removed route.
+    assert_eq!(
+        (&old["file"], &old["line"]),
+        (&"cluster1/routes.yaml".into(), &12.into())
+    );
+}
+
+#[test]
+fn unnamed_routes_are_matched_by_position_and_said_so() {
+    let t = shop();
+    let unnamed = ROUTES.replace("  - name: home\n    matchers", "  - matchers");
+    t.write("cluster1/routes.yaml", &unnamed);
+    t.commit("unnamed home");
+    t.write(
+        "cluster1/routes.yaml",
+        unnamed.replace("exact: /}", "prefix: /}"),
+    );
+    let text = diff(&t, "text");
+    assert!(
+        text.contains("shop/shop route #2 (unnamed, matched by position) at cluster1/routes.yaml:15 in cluster1: matcher `= /` → `/`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn table_changes_and_other_actions_are_named() {
+    let t = shop();
+    let after = ROUTES
+        .replace("hosts: [shop.example.com]", "hosts: [shop.example.com, www.example.com]")
+        .replace(
+            "redirect: {pathRedirect: /shop/}",
+            "directResponse: {status: 410, body: gone}",
+        )
+        .replace(
+            "  - name: home\n    matchers: [{uri: {exact: /}}]\n    forwardTo:\n",
+            "  - name: home\n    labels: {tier: gold}\n    matchers: [{uri: {exact: /}}]\n    forwardTo:\n      pathRewrite: /index.html\n",
+        );
+    t.write("cluster1/routes.yaml", after);
+    let text = diff(&t, "text");
+    for line in [
+        "  shop/shop table at cluster1/routes.yaml:1 in cluster1: hosts `shop.example.com` → `shop.example.com, www.example.com`\n",
+        "  shop/shop route `old-catalog` at cluster1/routes.yaml:12 in cluster1: action `redirect /shop/` → `directResponse respond 410 \"gone\"`\n",
+        "  shop/shop route `home` at cluster1/routes.yaml:15 in cluster1: rewrite `none` → `path rewrite /index.html`; labels (which route policies apply) `none` → `tier=gold`\n",
+    ] {
+        assert!(text.contains(line), "{line} not in:\n{text}");
+    }
+}
+
+#[test]
+fn no_route_change_no_summary() {
+    let t = shop();
+    t.write(
+        "cluster1/backends.yaml",
+        BACKENDS.replace("8080}]", "8081}]"),
+    );
+    let text = diff(&t, "text");
+    assert!(!text.contains("Changed routes"), "{text}");
+    let md = diff(&t, "markdown");
+    assert!(!md.contains("Changed routes"), "{md}");
+}
+
+#[test]
+fn truncation_keeps_the_summary() {
+    let t = shop();
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/routes.yaml"), ROUTES_AFTER);
+    }
+    let md = meshform()
+        .current_dir(t.path())
+        .args(["diff", "--format", "markdown", "--max-length", "2000"])
+        .run()
+        .exit(0)
+        .stdout
+        .clone();
+    assert!(md.len() <= 2000, "{}", md.len());
+    assert!(md.contains("### Changed routes (3)"), "{md}");
+    assert!(md.contains("route `shipping` added"), "{md}");
+    assert!(md.contains("Output cut to fit"), "{md}");
+}
