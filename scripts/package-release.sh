@@ -22,7 +22,7 @@ usage() {
   echo "usage: $0 BINARY TAG TARGET [OUT_DIR]" >&2
   exit 2
 }
-[ "$#" -ge 3 ] && [ "$#" -le 4 ] || usage
+if [ "$#" -lt 3 ] || [ "$#" -gt 4 ]; then usage; fi
 bin=$1 tag=$2 target=$3 out=${4:-dist}
 [ -x "$bin" ] || { echo "error: $bin is not an executable file" >&2; exit 2; }
 case "${PACKAGE_GZIP_LEVEL:-9}" in

@@ -74,6 +74,10 @@ fn the_man_page_has_a_title_options_and_subcommands() {
             "the man page lacks {needle}:\n{page}"
         );
     }
+    assert!(
+        !page.contains("meshform\\-help(1)"),
+        "no help page to point at"
+    );
     for sub in SUBCOMMANDS {
         assert!(
             page.contains(&format!("meshform\\-{sub}(1)")),
@@ -93,7 +97,12 @@ fn man_dir_writes_one_page_per_subcommand_with_its_options() {
     }
     assert!(pages.contains("meshform.1") && pages.contains("meshform-policy-test.1"));
     let render = std::fs::read_to_string(dir.join("meshform-render.1")).expect("render page");
-    assert!(render.contains(".TH meshform-render 1"), "{render}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        render.contains(&format!(".TH meshform-render 1  \"meshform {version}\"")),
+        "{render}"
+    );
+    assert!(!pages.contains("meshform-help.1"), "{pages:?}");
     for flag in ["\\-\\-out\\-dir", "\\-\\-cluster", "\\-\\-all\\-clusters"] {
         assert!(render.contains(flag), "meshform-render.1 lacks {flag}");
     }

@@ -36,11 +36,13 @@ pub fn run_completions(args: CompletionsArgs) -> Exit {
 
 /// Prints meshform's man page on stdout, or writes every page into `args.dir`.
 pub fn run_man(args: ManArgs) -> Exit {
-    let cmd = super::Cli::command();
+    // No page for `help`, which the pages would otherwise list; build() names each
+    // subcommand's page `meshform-render` and so on.
+    let mut cmd = super::Cli::command().disable_help_subcommand(true);
+    cmd.build();
     match args.dir {
         Some(dir) => {
-            let written =
-                std::fs::create_dir_all(&dir).and_then(|()| clap_mangen::generate_to(cmd, &dir));
+            let written = std::fs::create_dir_all(&dir).and_then(|()| write_pages(&cmd, &dir));
             match written {
                 Ok(()) => Exit::Clean,
                 Err(e) => {
@@ -51,7 +53,7 @@ pub fn run_man(args: ManArgs) -> Exit {
         }
         None => {
             let mut buf = Vec::new();
-            match clap_mangen::Man::new(cmd).render(&mut buf) {
+            match page(cmd).render(&mut buf) {
                 Ok(()) => write_stdout(&buf),
                 Err(e) => {
                     eprintln!("error: cannot render the man page: {e}");
@@ -60,6 +62,19 @@ pub fn run_man(args: ManArgs) -> Exit {
             }
         }
     }
+}
+
+/// The man page of `cmd`, its footer naming meshform and its version (not the subcommand's).
+fn page(cmd: clap::Command) -> clap_mangen::Man {
+    clap_mangen::Man::new(cmd).source(format!("meshform {}", env!("CARGO_PKG_VERSION")))
+}
+
+/// Writes the page of `cmd` and of each of its visible subcommands, recursively, into `dir`.
+fn write_pages(cmd: &clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir)?;
+    }
+    page(cmd.clone()).generate_to(dir).map(|_| ())
 }
 
 /// Writes `bytes` to stdout; a closed pipe ends quietly, as with `head`.
