@@ -131,11 +131,13 @@ fn names(dir: &Path) -> BTreeSet<String> {
 const TAG: &str = "v0.0.0-test";
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
-/// The directory holding the release archive of the debug binary, packed once per test run.
+/// The directory holding the release archive of the debug binary, packed once per test run
+/// (each archive is some 70 MB).
 fn packed() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("meshform-release-{}", std::process::id()));
+        // Under target/tmp, one copy replaced by each run.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release");
         let _ = std::fs::remove_dir_all(&dir);
         let r = support::Cli::program(root().join("scripts/package-release.sh"))
             .arg(bin())
