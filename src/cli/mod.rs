@@ -7,6 +7,7 @@
 mod argocd;
 mod check;
 mod common;
+mod completions;
 mod diff;
 mod krm;
 mod policy_test;
@@ -64,6 +65,10 @@ pub enum Command {
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy_test::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page into a directory.
+    Man(completions::ManArgs),
 }
 
 /// Entry point of the binary.
@@ -99,6 +104,8 @@ pub fn main() -> ExitCode {
         Command::Argocd(c) => argocd::run(c),
         Command::Krm(a) => krm::run(a),
         Command::Policy(c) => policy_test::run(c),
+        Command::Completions(a) => completions::run_completions(a),
+        Command::Man(a) => completions::run_man(a),
     };
     exit.into()
 }
