@@ -79,9 +79,11 @@ pub struct ObjectDiff {
     pub before: Option<Value>,
     /// The head value (masked), if any.
     pub after: Option<Value>,
-    /// Changed field paths (`spec.http[0].route[0].weight`); empty for added and removed.
+    /// Changed field paths (`spec.http[orders].route[0].weight`, keyed entries by key);
+    /// empty for added and removed.
     pub paths: Vec<String>,
-    /// Unified diff of the YAML of both sides, hunks only (no `---`/`+++` header).
+    /// Unified diff of the YAML of both sides, hunks only (no `---`/`+++` header): headed by
+    /// line numbers, or by field and entry for an object with keyed lists (`keyed::unified`).
     pub unified: String,
     /// Lines added in `unified`.
     pub lines_added: usize,
