@@ -110,7 +110,11 @@ struct Unit {
 fn importance(d: &ObjectDiff, copy: bool) -> u8 {
     let routing = matches!(d.id.kind.as_str(), "VirtualService" | "Gateway")
         && crate::manifest::group_of(&d.id.api_version) == "networking.istio.io";
-    let metadata_only = !d.paths.is_empty() && d.paths.iter().all(|p| p.starts_with("metadata"));
+    let in_metadata = |p: &String| {
+        p.strip_prefix("metadata")
+            .is_some_and(|r| r.is_empty() || r.starts_with(['.', '[']))
+    };
+    let metadata_only = !d.paths.is_empty() && d.paths.iter().all(in_metadata);
     if copy || metadata_only {
         3
     } else if routing {
@@ -610,6 +614,8 @@ mod tests {
         assert_eq!(importance(&d, false), 0);
         d.paths = vec!["metadata.labels.team".into()];
         assert_eq!(importance(&d, false), 3);
+        d.paths.push("metadataOther".into());
+        assert_eq!(importance(&d, false), 0);
         d.id.kind = "DestinationRule".into();
         d.paths = vec!["spec.subsets[v1]".into()];
         assert_eq!(importance(&d, false), 2);
