@@ -173,3 +173,123 @@ fn moved_entries_are_no_change_and_a_new_route_order_is_one() {
         "{out}"
     );
 }
+
+/// A repo where a VirtualService's routes change and four large DestinationRules are added
+/// (they sort before it by kind), and a ServiceEntry's labels alone change.
+fn important_and_followers() -> TempRepo {
+    let routes = |v: &str| -> Vec<String> {
+        (0..8)
+            .map(|i| {
+                route(
+                    &format!("route-{i}"),
+                    &format!("/{v}/r{i}"),
+                    &format!("svc-{i}"),
+                )
+            })
+            .collect()
+    };
+    let entry = |team: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: ext\n  \
+             namespace: gw\n  labels: {{team: {team}}}\nspec:\n  hosts: [ext.example.com]\n  \
+             ports: [{{number: 443, name: https, protocol: TLS}}]\n  resolution: DNS\n"
+        )
+    };
+    let t = repo(&[
+        ("vs.yaml", virtual_service(&routes("v1"))),
+        ("se.yaml", entry("a")),
+    ]);
+    t.write("vs.yaml", virtual_service(&routes("v2")));
+    t.write("se.yaml", entry("b"));
+    for d in 0..4 {
+        let subsets: Vec<String> = (0..24).map(|s| format!("version-{s:02}")).collect();
+        let subsets: Vec<&str> = subsets.iter().map(String::as_str).collect();
+        t.write(
+            &format!("dr{d}.yaml"),
+            destination_rule(&subsets, &[80]).replace("name: orders", &format!("name: dr-{d}")),
+        );
+    }
+    t
+}
+
+#[test]
+fn the_cap_keeps_the_routes_and_names_the_followers_it_left_out_at_the_top() {
+    let t = important_and_followers();
+    let md = diff(&t, &["--format", "markdown"]).success().to_string();
+    // Uncapped: in each cluster the routes come first, then what follows them.
+    let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("no {s}: {md}"));
+    assert!(at("#### VirtualService gw/shop (changed)") < at("#### DestinationRule gw/dr-0"));
+    assert!(at("#### DestinationRule gw/dr-3") < at("#### ServiceEntry gw/ext (changed)"));
+    assert!(md.len() > 6000, "the case must need the cap: {}", md.len());
+
+    let md = diff(&t, &["--format", "markdown", "--max-length", "6000"])
+        .success()
+        .to_string();
+    assert!(md.len() <= 6000, "{}", md.len());
+    assert!(md.contains("#### VirtualService gw/shop (changed)"), "{md}");
+    assert!(md.contains("@@ spec.http[route-7] @@"), "{md}");
+    assert!(md.contains("+        prefix: /v2/r7"), "{md}");
+    let notice = md
+        .find("Output cut to fit `--max-length` (6000)")
+        .expect("notice");
+    assert!(
+        notice < md.find("<details>").expect("details"),
+        "notice on top: {md}"
+    );
+    assert!(
+        md.contains("> - ServiceEntry gw/ext in cluster1 (changed)\n"),
+        "{md}"
+    );
+    let dropped = (0..4)
+        .filter(|d| !md.contains(&format!("#### DestinationRule gw/dr-{d} (added)")))
+        .inspect(|d| {
+            let line = format!("> - DestinationRule gw/dr-{d} in cluster1 (added)\n");
+            assert!(md.contains(&line), "{line} named: {md}");
+        })
+        .count();
+    assert!(dropped >= 1, "{md}");
+    assert_eq!(md.matches("```").count() % 2, 0, "{md}");
+}
+
+#[test]
+fn at_the_smallest_cap_the_notice_is_whole() {
+    let t = important_and_followers();
+    let long = "a-config-map-with-a-name-long-enough-to-fill-a-notice-line-on-its-own";
+    for i in 0..25 {
+        t.write(
+            &format!("cm{i}.yaml"),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {long}-{i:02}\n  \
+                 namespace: default\ndata: {{k: v}}\n"
+            ),
+        );
+    }
+    let md = diff(&t, &["--format", "markdown", "--max-length", "1024"])
+        .success()
+        .to_string();
+    assert!(md.len() <= 1024, "{}", md.len());
+    let (_, notice) = md.split_once("> [!WARNING]\n").expect("notice");
+    let (notice, _) = notice.split_once("\n\n").expect("the notice ends");
+    let lines: Vec<&str> = notice.lines().collect();
+    assert!(
+        lines[0].starts_with("> Output cut to fit `--max-length` (1024): 32 items not shown"),
+        "{md}"
+    );
+    // The most important item is named first; every line is whole.
+    assert_eq!(
+        lines.get(1),
+        Some(&"> - VirtualService gw/shop in cluster1 (changed)"),
+        "{md}"
+    );
+    for l in &lines[1..] {
+        assert!(
+            l.ends_with("(added)")
+                || l.ends_with("(changed)")
+                || l.ends_with(" more")
+                || *l == "> - routing picture of shop.example.com in cluster1"
+                || l.ends_with("for the full diff.")
+                || *l == "> ",
+            "a line cut short: {l:?} in {md}"
+        );
+    }
+}
