@@ -448,7 +448,7 @@ spec:
     assert_eq!(
         o["changedPaths"],
         serde_json::json!([
-            "spec.trafficPolicy.portLevelSettings[0].outlierDetection.consecutive5xxErrors"
+            "spec.trafficPolicy.portLevelSettings[port=80].outlierDetection.consecutive5xxErrors"
         ])
     );
     assert!(
@@ -842,7 +842,7 @@ fn a_changed_failover_policy_shows_in_diff_as_the_rule_field_it_changed_from_the
     assert_eq!(
         o["changedPaths"],
         serde_json::json!([
-            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.localityLbSetting.distribute[0].from"
+            "spec.trafficPolicy.portLevelSettings[port=80].loadBalancer.localityLbSetting.distribute[0].from"
         ])
     );
     assert!(

@@ -66,7 +66,7 @@ fn route_change_is_attributed_to_the_route_table() {
     assert_eq!(o["change"], "changed");
     assert_eq!(
         o["changedPaths"],
-        serde_json::json!(["spec.http[0].match[0].uri.prefix"])
+        serde_json::json!(["spec.http[db-web].match[0].uri.prefix"])
     );
     let src = &o["sources"][0];
     assert_eq!(

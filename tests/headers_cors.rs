@@ -325,7 +325,7 @@ fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy(
     assert_eq!(o["name"], "routetable-api-app-cluster1-app", "{o:#}");
     assert_eq!(
         o["changedPaths"],
-        json!(["spec.http[0].headers.response.add.x-served-by"])
+        json!(["spec.http[api-api].headers.response.add.x-served-by"])
     );
     let policies: Vec<&serde_json::Value> = o["sources"]
         .as_array()

@@ -2,12 +2,15 @@
 //!
 //! Objects are matched by (cluster, API group, kind, namespace, name), so a change of API
 //! version (`v1beta1` → `v1`) is a change of the same object, as `kubectl diff` sees it.
-//! Values are compared as data: key order and YAML formatting never make a difference.
+//! Values are compared as data: key order and YAML formatting never make a difference, and
+//! entries of Istio's keyed lists (routes, subsets, servers, ports) are matched by key
+//! (`keyed`), so an entry that only moved is no change.
 //! Secrets are masked before anything is printed (`mask`). The formats live in `text`,
 //! `json` and `report::markdown`; the routing pictures in `routing`; the route-level summary
 //! in `routes`.
 
 pub mod json;
+pub mod keyed;
 pub mod mask;
 pub mod paths;
 pub mod routes;
@@ -78,9 +81,11 @@ pub struct ObjectDiff {
     pub before: Option<Value>,
     /// The head value (masked), if any.
     pub after: Option<Value>,
-    /// Changed field paths (`spec.http[0].route[0].weight`); empty for added and removed.
+    /// Changed field paths (`spec.http[orders].route[0].weight`, keyed entries by key);
+    /// empty for added and removed.
     pub paths: Vec<String>,
-    /// Unified diff of the YAML of both sides, hunks only (no `---`/`+++` header).
+    /// Unified diff of the YAML of both sides, hunks only (no `---`/`+++` header): headed by
+    /// line numbers, or by field and entry for an object with keyed lists (`keyed::unified`).
     pub unified: String,
     /// Lines added in `unified`.
     pub lines_added: usize,
@@ -258,8 +263,8 @@ pub fn compare(
                 // A head object taken from the base's render is the same allocation.
                 Some(&i) if Arc::ptr_eq(&base[i].value, &h.value) => None,
                 Some(&i) if same(&base[i].value, &h.value) => None,
-                Some(&i) => Some(object_diff(Some(&base[i]), Some(h), opts)),
-                None => Some(object_diff(None, Some(h), opts)),
+                Some(&i) => object_diff(Some(&base[i]), Some(h), opts),
+                None => object_diff(None, Some(h), opts),
             };
             (k, d)
         })
@@ -268,7 +273,7 @@ pub fn compare(
         .par_iter()
         .zip(base_keys.par_iter())
         .filter(|(_, k)| !head_set.contains(k))
-        .map(|(b, k)| (k, Some(object_diff(Some(b), None, opts))))
+        .map(|(b, k)| (k, object_diff(Some(b), None, opts)))
         .collect();
     results.extend(removed);
     tracing::debug!("compare: matched and diffed at {:?}", t.elapsed());
@@ -328,7 +333,9 @@ fn to_yaml(v: &Value) -> String {
     s
 }
 
-fn object_diff(base: Option<&Kept>, head: Option<&Kept>, opts: &DiffOptions) -> ObjectDiff {
+/// The diff of an object that differs, or `None` when the only differences are moves of
+/// entries in keyed lists whose order means nothing.
+fn object_diff(base: Option<&Kept>, head: Option<&Kept>, opts: &DiffOptions) -> Option<ObjectDiff> {
     // Only objects that differ come here: their values become JSON for masking and output.
     let (base_json, head_json) = (
         base.map(|r| r.value.to_json()),
@@ -352,8 +359,43 @@ fn object_diff(base: Option<&Kept>, head: Option<&Kept>, opts: &DiffOptions) -> 
         (None, _) => Change::Added,
         (Some(_), None) => Change::Removed,
     };
-    let old = before.as_ref().map(to_yaml).unwrap_or_default();
-    let new = after.as_ref().map(to_yaml).unwrap_or_default();
+    let paths = match (&before, &after) {
+        (Some(b), Some(a)) => paths::changed_paths(b, a),
+        _ => Vec::new(),
+    };
+    let keyed = match (&before, &after) {
+        (Some(b), Some(a)) => keyed::unified(b, a, opts.context),
+        _ => None,
+    };
+    let (unified, lines_added, lines_removed) = match keyed {
+        Some(k) if k.text.is_empty() && paths.is_empty() => return None,
+        Some(k) => (k.text, k.added, k.removed),
+        None => line_diff(before.as_ref(), after.as_ref(), opts),
+    };
+    let sources = head.or(base).map(|r| r.sources.clone()).unwrap_or_default();
+    Some(ObjectDiff {
+        cluster,
+        id,
+        change,
+        before,
+        after,
+        paths,
+        unified,
+        lines_added,
+        lines_removed,
+        sources,
+    })
+}
+
+/// The git-style unified diff of the YAML of both sides (hunks headed by line numbers), with
+/// its `+` and `-` line counts.
+fn line_diff(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    opts: &DiffOptions,
+) -> (String, usize, usize) {
+    let old = before.map(to_yaml).unwrap_or_default();
+    let new = after.map(to_yaml).unwrap_or_default();
     let td = similar::TextDiff::from_lines(&old, &new);
     let mut lines_added = 0;
     let mut lines_removed = 0;
@@ -371,23 +413,7 @@ fn object_diff(base: Option<&Kept>, head: Option<&Kept>, opts: &DiffOptions) -> 
         .context_radius(opts.context)
         .missing_newline_hint(false)
         .to_string();
-    let paths = match (&before, &after) {
-        (Some(b), Some(a)) => paths::changed_paths(b, a),
-        _ => Vec::new(),
-    };
-    let sources = head.or(base).map(|r| r.sources.clone()).unwrap_or_default();
-    ObjectDiff {
-        cluster,
-        id,
-        change,
-        before,
-        after,
-        paths,
-        unified,
-        lines_added,
-        lines_removed,
-        sources,
-    }
+    (unified, lines_added, lines_removed)
 }
 
 /// The identity of a finding across revisions: code, object and message (locations move).

@@ -1,14 +1,20 @@
 //! Changed field paths between two values, written like serde paths:
 //! `spec.http[0].route[1].weight`, with keys that are not plain words quoted:
-//! `metadata.labels["app.kubernetes.io/name"]`.
+//! `metadata.labels["app.kubernetes.io/name"]`. Entries of keyed lists (`keyed`) are named by
+//! their key instead of their index: `spec.http[orders].match[0].headers`.
 
+use super::keyed::{self, Keyed};
 use serde_json::Value;
 
 /// Every leaf path where `a` and `b` differ, in document order of `b` then removed keys of `a`.
-/// A key or index on one side only is reported once, at that key or index.
+/// A key, index or keyed entry on one side only is reported once, at that key, index or entry.
+/// A keyed list whose order matters and changed is reported at the list (`spec.http`); an
+/// entry that moved is otherwise no change.
 pub fn changed_paths(a: &Value, b: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    walk(a, b, &mut String::new(), &mut out);
+    let lists = keyed::lists_of(b);
+    let mut trace = Vec::new();
+    walk(a, b, lists, &mut trace, &mut String::new(), &mut out);
     out
 }
 
@@ -32,7 +38,53 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-fn walk(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
+/// Paths of the entries of a keyed list, matched by key; false when an entry has no key or
+/// two share one (the list is then compared by position).
+fn walk_keyed<'v>(
+    list: &Keyed,
+    (xa, xb): (&'v [Value], &'v [Value]),
+    lists: &[Keyed],
+    trace: &mut Vec<&'v str>,
+    path: &mut String,
+    out: &mut Vec<String>,
+) -> bool {
+    let (Some(ka), Some(kb)) = (list.keys(xa), list.keys(xb)) else {
+        return false;
+    };
+    if list.reordered(&ka, &kb) {
+        out.push(path.clone());
+    }
+    let index: std::collections::HashMap<&str, usize> = ka
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    trace.push("*");
+    for (key, vb) in kb.iter().zip(xb) {
+        let len = path.len();
+        path.push_str(&keyed::segment(key));
+        match index.get(key.as_str()) {
+            Some(&i) => walk(&xa[i], vb, lists, trace, path, out),
+            None => out.push(path.clone()),
+        }
+        path.truncate(len);
+    }
+    trace.pop();
+    let in_b: std::collections::HashSet<&String> = kb.iter().collect();
+    for key in ka.iter().filter(|k| !in_b.contains(k)) {
+        out.push(format!("{path}{}", keyed::segment(key)));
+    }
+    true
+}
+
+fn walk<'v>(
+    a: &'v Value,
+    b: &'v Value,
+    lists: &[Keyed],
+    trace: &mut Vec<&'v str>,
+    path: &mut String,
+    out: &mut Vec<String>,
+) {
     if a == b {
         return;
     }
@@ -41,10 +93,12 @@ fn walk(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
             for (k, vb) in mb {
                 let len = path.len();
                 push_key(path, k);
+                trace.push(k);
                 match ma.get(k) {
-                    Some(va) => walk(va, vb, path, out),
+                    Some(va) => walk(va, vb, lists, trace, path, out),
                     None => out.push(path.clone()),
                 }
+                trace.pop();
                 path.truncate(len);
             }
             for k in ma.keys().filter(|k| !mb.contains_key(*k)) {
@@ -55,15 +109,22 @@ fn walk(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
             }
         }
         (Value::Array(xa), Value::Array(xb)) => {
+            if let Some(list) = keyed::find(lists, trace) {
+                if walk_keyed(list, (xa, xb), lists, trace, path, out) {
+                    return;
+                }
+            }
+            trace.push("*");
             for i in 0..xa.len().max(xb.len()) {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
                 match (xa.get(i), xb.get(i)) {
-                    (Some(va), Some(vb)) => walk(va, vb, path, out),
+                    (Some(va), Some(vb)) => walk(va, vb, lists, trace, path, out),
                     _ => out.push(path.clone()),
                 }
                 path.truncate(len);
             }
+            trace.pop();
         }
         _ => out.push(if path.is_empty() {
             ".".into()

@@ -637,14 +637,19 @@ pub fn changes(base: &[Kept], head: &[Kept], diffs: &[ObjectDiff]) -> Vec<HostCh
     out
 }
 
-/// A Mermaid label, quoted, with the characters Mermaid would interpret escaped.
+/// A Mermaid label, quoted, with the characters Mermaid would interpret written as its entity
+/// codes (`#35;` is `#`, which would otherwise start an entity such as `#1;`), so that each
+/// renders as written.
 fn label(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
+            '#' => out.push_str("#35;"),
             '"' => out.push_str("#quot;"),
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
+            '|' => out.push_str("#124;"),
+            ';' => out.push_str("#59;"),
             '`' => out.push_str("#96;"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
@@ -1030,5 +1035,22 @@ mod tests {
     #[test]
     fn labels_are_escaped() {
         assert_eq!(label("a\"<b>`"), "\"a#quot;#lt;b#gt;#96;\"");
+        for (c, code) in [
+            ("#", "#35;"),
+            ("\"", "#quot;"),
+            ("<", "#lt;"),
+            (">", "#gt;"),
+            ("|", "#124;"),
+            (";", "#59;"),
+            ("`", "#96;"),
+        ] {
+            assert_eq!(label(&format!("x{c}y")), format!("\"x{code}y\""), "{c}");
+        }
+        // An entity written in a value stays text: its `#` and `;` are escaped.
+        assert_eq!(
+            label("spring #1; \"promo\""),
+            "\"spring #35;1#59; #quot;promo#quot;\""
+        );
+        assert_eq!(label_node("a|b"), "[\"a#124;b\"]");
     }
 }

@@ -3,8 +3,12 @@
 //! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, a summary table
 //! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
 //! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
-//! fence per object headed `Kind namespace/name`. Over the cap, whole objects are left out
-//! (never cut inside a fence) and a notice names what was cut.
+//! fence per object headed `Kind namespace/name`, objects whose routing changed first.
+//!
+//! Over the cap, whole blocks are left out (never cut inside a fence), the least important
+//! first (`importance`), and a notice under the summary names what was left out. The notice is
+//! never cut: at a cap too small for it, it is all the comment holds, shortened whole words at
+//! a time.
 
 use crate::diff::{ObjectDiff, Report};
 use std::fmt::Write;
@@ -95,9 +99,32 @@ struct Unit {
     /// How the notice names it when cut.
     name: String,
     text: String,
+    /// Lower is kept first (`importance`).
+    rank: u8,
 }
 
-fn object_unit(d: &ObjectDiff) -> Unit {
+/// How much a block matters to a reviewer, lower first: 0 a VirtualService or Gateway whose
+/// routing changed, 1 a routing picture, 2 any other object that changed (DestinationRules,
+/// ServiceEntries follow the routes), 3 an object whose metadata alone changed, or whose change
+/// repeats one shown for another cluster.
+fn importance(d: &ObjectDiff, copy: bool) -> u8 {
+    let routing = matches!(d.id.kind.as_str(), "VirtualService" | "Gateway")
+        && crate::manifest::group_of(&d.id.api_version) == "networking.istio.io";
+    let in_metadata = |p: &String| {
+        p.strip_prefix("metadata")
+            .is_some_and(|r| r.is_empty() || r.starts_with(['.', '[']))
+    };
+    let metadata_only = !d.paths.is_empty() && d.paths.iter().all(in_metadata);
+    if copy || metadata_only {
+        3
+    } else if routing {
+        0
+    } else {
+        2
+    }
+}
+
+fn object_unit(d: &ObjectDiff, rank: u8) -> Unit {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -129,6 +156,7 @@ fn object_unit(d: &ObjectDiff) -> Unit {
     Unit {
         name: format!("{} in {} ({})", d.id, d.cluster, d.change.as_str()),
         text: t,
+        rank,
     }
 }
 
@@ -157,6 +185,7 @@ fn routing_section(report: &Report) -> Option<Section> {
             Unit {
                 name: format!("routing picture of {} in {}", h.host, h.cluster),
                 text: t,
+                rank: 1,
             }
         })
         .collect();
@@ -167,10 +196,24 @@ fn routing_section(report: &Report) -> Option<Section> {
     })
 }
 
+/// One `<details>` per cluster, its objects by importance, then by key.
 fn cluster_sections(report: &Report) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     let mut current: Option<&str> = None;
-    for d in &report.objects {
+    let mut seen: std::collections::HashSet<(&crate::manifest::ObjectId, &str)> =
+        std::collections::HashSet::new();
+    let mut ranked: Vec<(u8, usize, &ObjectDiff)> = report
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let copy = !seen.insert((&d.id, d.unified.as_str()));
+            (importance(d, copy), i, d)
+        })
+        .collect();
+    // Objects come sorted by cluster: sorting within each cluster keeps them together.
+    ranked.sort_by(|a, b| (&a.2.cluster, a.0, a.1).cmp(&(&b.2.cluster, b.0, b.1)));
+    for (rank, _, d) in ranked {
         if current != Some(d.cluster.as_str()) {
             current = Some(d.cluster.as_str());
             let c = report.clusters.get(&d.cluster).copied().unwrap_or_default();
@@ -187,7 +230,7 @@ fn cluster_sections(report: &Report) -> Vec<Section> {
             });
         }
         if let Some(s) = out.last_mut() {
-            s.units.push(object_unit(d));
+            s.units.push(object_unit(d, rank));
         }
     }
     out
@@ -380,24 +423,73 @@ fn cut_to(mut s: String, max: usize) -> String {
     s
 }
 
-fn notice(cut: &[String], max: usize) -> String {
+/// The notice naming what was cut: up to `names` of the cut items, and the hint where to see
+/// the full diff when `hint`.
+fn notice(cut: &[String], max: usize, names: usize, hint: bool) -> String {
     let mut n = format!(
-        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} not shown:\n",
+        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} not shown",
         crate::diag::count(cut.len(), "item", "items")
     );
-    for c in cut.iter().take(MAX_CUT_NAMES) {
-        let _ = writeln!(n, "> - {}", escape(c));
+    if names == 0 {
+        n.push_str(".\n");
+    } else {
+        n.push_str(":\n");
+        for c in cut.iter().take(names) {
+            let _ = writeln!(n, "> - {}", escape(c));
+        }
+        if cut.len() > names {
+            let _ = writeln!(n, "> - and {} more", cut.len() - names);
+        }
     }
-    if cut.len() > MAX_CUT_NAMES {
-        let _ = writeln!(n, "> - and {} more", cut.len() - MAX_CUT_NAMES);
+    if hint {
+        n.push_str(
+            "> \n> Run `meshform diff` locally, or see the job summary, for the full diff.\n",
+        );
     }
-    n.push_str("> \n> Run `meshform diff` locally, or see the job summary, for the full diff.\n");
+    n.push('\n');
     n
 }
 
-/// Renders the report as a PR comment of at most `opts.max_length` bytes (as long as the cap
-/// leaves room for the marker, title and summary).
+/// The longest notice of at most `room` bytes: fewer names, then no hint, then its first line
+/// cut after a whole word.
+fn notice_within(cut: &[String], max: usize, room: usize) -> String {
+    for hint in [true, false] {
+        for names in (0..=MAX_CUT_NAMES.min(cut.len())).rev() {
+            let n = notice(cut, max, names, hint);
+            if n.len() <= room {
+                return n;
+            }
+        }
+    }
+    let line = format!(
+        "Output cut to fit --max-length ({max}): {} not shown.",
+        crate::diag::count(cut.len(), "item", "items")
+    );
+    let mut words = String::new();
+    for w in line.split(' ') {
+        let longer = if words.is_empty() {
+            w.to_string()
+        } else {
+            format!("{words} {w}")
+        };
+        if longer.len() + "…\n".len() > room {
+            break;
+        }
+        words = longer;
+    }
+    if words.is_empty() {
+        return String::new();
+    }
+    if words.len() < line.len() {
+        words.push('…');
+    }
+    words.push('\n');
+    words
+}
+
+/// Renders the report as a PR comment of at most `opts.max_length` bytes.
 pub fn render(report: &Report, opts: &Options) -> String {
+    let max = opts.max_length;
     let mut sections: Vec<Section> = Vec::new();
     sections.extend(routing_section(report));
     sections.extend(cluster_sections(report));
@@ -412,50 +504,83 @@ pub fn render(report: &Report, opts: &Options) -> String {
 
     let mut head = header(report, opts, 0);
     for level in 1..=2 {
-        if head.len() + reserve <= opts.max_length {
+        if head.len() + reserve <= max {
             break;
         }
         head = header(report, opts, level);
     }
     // Only a huge title or cluster list gets here; the head holds no fences to break.
-    let head = cut_to(
-        head,
-        opts.max_length
-            .saturating_sub(reserve.min(opts.max_length / 2)),
-    );
-    let mut budget = opts.max_length.saturating_sub(head.len() + reserve);
-    let mut body = String::new();
+    let head = cut_to(head, max.saturating_sub(reserve.min(max / 2)));
+
+    // The blocks by importance, then in the order shown; kept while they fit.
+    let mut order: Vec<(u8, usize, usize)> = sections
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| {
+            s.units
+                .iter()
+                .enumerate()
+                .map(move |(ui, u)| (u.rank, si, ui))
+        })
+        .collect();
+    order.sort_unstable();
+    let mut budget = max.saturating_sub(head.len() + reserve);
+    let mut kept: Vec<Vec<bool>> = sections
+        .iter()
+        .map(|s| vec![false; s.units.len()])
+        .collect();
+    let mut opened = vec![false; sections.len()];
     let mut cut: Vec<String> = Vec::new();
-    for s in &sections {
-        let mut opened = false;
-        for u in &s.units {
-            let cost = u.text.len()
-                + if opened {
-                    0
-                } else {
-                    s.open.len() + s.close.len()
-                };
-            if cost <= budget {
-                if !opened {
-                    body.push_str(&s.open);
-                    opened = true;
-                }
-                body.push_str(&u.text);
-                budget -= cost;
+    for &(_, si, ui) in &order {
+        let s = &sections[si];
+        let cost = s.units[ui].text.len()
+            + if opened[si] {
+                0
             } else {
-                cut.push(u.name.clone());
+                s.open.len() + s.close.len()
+            };
+        if cost <= budget {
+            budget -= cost;
+            opened[si] = true;
+            kept[si][ui] = true;
+        } else {
+            cut.push(s.units[ui].name.clone());
+        }
+    }
+    let mut body = String::new();
+    for (si, s) in sections.iter().enumerate() {
+        if !opened[si] {
+            continue;
+        }
+        body.push_str(&s.open);
+        for (ui, u) in s.units.iter().enumerate() {
+            if kept[si][ui] {
+                body.push_str(&u.text);
             }
         }
-        if opened {
-            body.push_str(&s.close);
-        }
+        body.push_str(&s.close);
     }
-    let mut out = head;
-    out.push_str(&body);
-    if !cut.is_empty() {
-        out.push_str(&notice(&cut, opts.max_length));
+    if cut.is_empty() {
+        let mut out = head;
+        out.push_str(&body);
+        return cut_to(out, max);
     }
-    cut_to(out, opts.max_length)
+    let n = notice_within(&cut, max, max.saturating_sub(head.len() + body.len()));
+    if n.starts_with('>') && head.len() + n.len() + body.len() <= max {
+        return format!("{head}{n}{body}");
+    }
+    // A cap too small for the summary and the notice: the notice alone, whole words.
+    let everything: Vec<String> = order
+        .iter()
+        .map(|&(_, si, ui)| sections[si].units[ui].name.clone())
+        .collect();
+    let marker = format!("{MARKER}\n");
+    let n = notice_within(&everything, max, max.saturating_sub(marker.len()));
+    if n.is_empty() {
+        notice_within(&everything, max, max)
+    } else {
+        format!("{marker}{n}")
+    }
 }
 
 #[cfg(test)]
@@ -528,6 +653,48 @@ mod tests {
         assert!(md.len() <= 4000, "{}", md.len());
         assert!(md.contains("0 added, 300 changed, 0 removed, 0 unchanged in 300 clusters."));
         assert!(md.starts_with(MARKER));
+    }
+
+    #[test]
+    fn below_its_length_the_notice_stands_alone_in_whole_words() {
+        let r = report(1, 0);
+        let opts = |max| Options {
+            max_length: max,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&r, &opts(120)),
+            "<!-- meshform-diff -->\n> [!WARNING]\n> Output cut to fit `--max-length` (120): \
+             1 item not shown.\n\n"
+        );
+        assert_eq!(
+            render(&r, &opts(60)),
+            "<!-- meshform-diff -->\nOutput cut to fit --max-length…\n"
+        );
+        assert_eq!(render(&r, &opts(10)), "Output…\n");
+        assert_eq!(render(&r, &opts(3)), "");
+        for max in 0..600 {
+            assert!(render(&r, &opts(max)).len() <= max, "{max}");
+        }
+    }
+
+    #[test]
+    fn routes_first_then_what_follows_them() {
+        let r = report(1, 0);
+        let mut d = r.objects[0].clone();
+        assert_eq!(importance(&d, false), 2);
+        assert_eq!(importance(&d, true), 3);
+        d.id.api_version = "networking.istio.io/v1".into();
+        d.id.kind = "VirtualService".into();
+        d.paths = vec!["spec.http[a].route[0].weight".into()];
+        assert_eq!(importance(&d, false), 0);
+        d.paths = vec!["metadata.labels.team".into()];
+        assert_eq!(importance(&d, false), 3);
+        d.paths.push("metadataOther".into());
+        assert_eq!(importance(&d, false), 0);
+        d.id.kind = "DestinationRule".into();
+        d.paths = vec!["spec.subsets[v1]".into()];
+        assert_eq!(importance(&d, false), 2);
     }
 
     #[test]
