@@ -243,7 +243,7 @@ fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy(
     assert_eq!(o["name"], "routetable-www-app-cluster1-app", "{o:#}");
     assert_eq!(
         o["changedPaths"],
-        serde_json::json!(["spec.http[0].timeout"])
+        serde_json::json!(["spec.http[web-www].timeout"])
     );
     let policies: Vec<&str> = o["sources"]
         .as_array()
