@@ -168,7 +168,12 @@ fn short_terms(m: &Node) -> String {
         }
     }
     for field in ["headers", "queryParams"] {
-        for (k, v) in m.get(field).and_then(Node::as_object).into_iter().flat_map(|o| o.iter()) {
+        for (k, v) in m
+            .get(field)
+            .and_then(Node::as_object)
+            .into_iter()
+            .flat_map(|o| o.iter())
+        {
             let (o, x) = op(v);
             terms.push(format!("{k}{o}{x}"));
         }
@@ -178,6 +183,24 @@ fn short_terms(m: &Node) -> String {
     } else {
         terms.join(" ")
     }
+}
+
+/// The Gloo route name in a generated HTTP route name: `<route>-<table>` for a table's own
+/// route, `<route>-<table>.<ns>.<cluster>--<parent>…` for a delegated one
+/// (docs/translation.md#generated-names), with the table one of the object's RouteTable sources; the
+/// name as written otherwise.
+fn gloo_route_name(name: &str, sources: &[SourceRef]) -> String {
+    let head = name.split_once("--").map_or(name, |(h, _)| h);
+    for t in sources.iter().filter(|s| s.id.kind == "RouteTable") {
+        if let Some(route) = head.strip_suffix(&format!("-{}", t.id.name)) {
+            return route.to_string();
+        }
+        let delegated = format!("-{}.{}.", t.id.name, t.id.namespace);
+        if let Some((route, _)) = head.split_once(&delegated) {
+            return route.to_string();
+        }
+    }
+    name.to_string()
 }
 
 /// [`short_terms`] of a route's first match, with how many other matches it has.
@@ -544,12 +567,18 @@ fn graph_of(
             for (i, r) in spec[proto].as_array().into_iter().flatten().enumerate() {
                 let name = r["name"].as_str().map(str::to_string);
                 routes.push(Route {
-                    from: format!("{vs} {proto}[{}]", name.as_deref().unwrap_or(&i.to_string())),
+                    from: format!(
+                        "{vs} {proto}[{}]",
+                        name.as_deref().unwrap_or(&i.to_string())
+                    ),
                     matcher: matcher(r),
                     destinations: destinations(r, ses, drs, ns),
                     action: action(r),
                     policies: route_policies(r, &o.sources),
-                    name: name.unwrap_or_else(|| format!("{proto}[{i}]")),
+                    name: name.map_or_else(
+                        || format!("{proto}[{i}]"),
+                        |n| gloo_route_name(&n, &o.sources),
+                    ),
                     short: short_matcher(r),
                 });
             }
@@ -760,6 +789,15 @@ impl Mark {
         }
     }
 
+    fn class_style(self) -> Option<&'static str> {
+        match self {
+            Mark::Same => None,
+            Mark::Added => Some("fill:#dafbe1,stroke:#2da44e"),
+            Mark::Removed => Some("fill:#ffebe9,stroke:#cf222e,stroke-dasharray:5 5"),
+            Mark::Changed => Some("fill:#fff8c5,stroke:#bf8700"),
+        }
+    }
+
     fn link_style(self) -> Option<&'static str> {
         match self {
             Mark::Same => None,
@@ -784,7 +822,8 @@ impl Picture {
         let next = self.nodes.len();
         let n = *self.ids.entry(key).or_insert(next);
         if n == next {
-            self.nodes.push((format!("{id}{n}"), text.to_string(), Some(mark)));
+            self.nodes
+                .push((format!("{id}{n}"), text.to_string(), Some(mark)));
         } else if let Some(m) = &mut self.nodes[n].2 {
             *m = m.join(mark);
         }
@@ -807,7 +846,11 @@ impl Picture {
             let _ = writeln!(s, "  {id}[{}]", label(text));
         }
         for (from, to, text, mark) in &self.edges {
-            let arrow = if *mark == Mark::Removed { "-.->" } else { "-->" };
+            let arrow = if *mark == Mark::Removed {
+                "-.->"
+            } else {
+                "-->"
+            };
             let text = text.as_deref().map(|t| format!("|{}|", label(t)));
             let (f, t) = (&self.nodes[*from].0, &self.nodes[*to].0);
             let _ = writeln!(s, "  {f} {arrow}{} {t}", text.unwrap_or_default());
@@ -818,13 +861,9 @@ impl Picture {
                 classes.entry(m).or_default().push(id);
             }
         }
-        if !classes.is_empty() {
-            s.push_str("  classDef added fill:#dafbe1,stroke:#2da44e\n");
-            s.push_str("  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:5 5\n");
-            s.push_str("  classDef changed fill:#fff8c5,stroke:#bf8700\n");
-        }
         for (m, ids) in &classes {
-            if let Some(c) = m.class() {
+            if let (Some(c), Some(style)) = (m.class(), m.class_style()) {
+                let _ = writeln!(s, "  classDef {c} {style}");
                 let _ = writeln!(s, "  class {} {c}", ids.join(","));
             }
         }
@@ -897,7 +936,12 @@ impl HostChange {
         let h = p.node("h".into(), "h", &self.host, host_mark);
         if unchanged > 0 {
             let s = if unchanged == 1 { "" } else { "s" };
-            let u = p.node("u".into(), "u", &format!("{unchanged} unchanged route{s}"), Mark::Same);
+            let u = p.node(
+                "u".into(),
+                "u",
+                &format!("{unchanged} unchanged route{s}"),
+                Mark::Same,
+            );
             p.edge(h, u, None, Mark::Same);
         }
         // Endpoints of each destination on each side, drawn after the routes.
@@ -914,18 +958,31 @@ impl HostChange {
                 if b.short != a.short {
                     text = format!("{}: {} → {}", a.name, b.short, a.short);
                 }
-                let dest_policies = |r: &Route| -> Vec<Vec<String>> {
-                    r.destinations.iter().map(|d| d.policies.clone()).collect()
+                // The policies whose fields changed, by kind and name.
+                let policies = |r: &'_ Route| -> BTreeSet<String> {
+                    let dest = r.destinations.iter().flat_map(|d| &d.policies);
+                    r.policies.iter().chain(dest).cloned().collect()
                 };
-                if b.policies != a.policies || dest_policies(b) != dest_policies(a) {
-                    text.push_str(" · policies changed");
+                let (pb, pa) = (policies(b), policies(a));
+                let mut named: Vec<String> = Vec::new();
+                for p in pb.symmetric_difference(&pa) {
+                    let name = p.split(' ').take(2).collect::<Vec<_>>().join(" ");
+                    if !named.contains(&name) {
+                        named.push(name);
+                    }
+                }
+                if !named.is_empty() {
+                    let _ = write!(text, " · {} changed", named.join(", "));
                 }
             }
             let r = p.node(format!("r{i}"), "r", &text, route_mark);
             p.mark(r, route_mark);
             p.edge(h, r, None, Mark::of(b.is_some(), a.is_some()));
             // Actions: one node per distinct action.
-            let (ba, aa) = (b.and_then(|x| x.action.as_deref()), a.and_then(|x| x.action.as_deref()));
+            let (ba, aa) = (
+                b.and_then(|x| x.action.as_deref()),
+                a.and_then(|x| x.action.as_deref()),
+            );
             for (act, mark) in [
                 (aa, Mark::of(ba == aa, true)),
                 (ba.filter(|x| Some(*x) != aa), Mark::Removed),
@@ -1069,6 +1126,22 @@ mod tests {
     }
 
     #[test]
+    fn route_names_drop_the_table_names_gloo_adds() {
+        let rt = |name: &str| SourceRef {
+            id: crate::manifest::ObjectId {
+                kind: "RouteTable".into(),
+                ..source("X", "app", name).id
+            },
+            ..source("X", "app", name)
+        };
+        let sources = [rt("shop"), rt("users")];
+        assert_eq!(gloo_route_name("orders-shop", &sources), "orders");
+        let delegated = "user-users.app.cluster1--shop.app.cluster1";
+        assert_eq!(gloo_route_name(delegated, &sources), "user");
+        assert_eq!(gloo_route_name("other-name", &sources), "other-name");
+    }
+
+    #[test]
     fn short_matchers_leave_out_the_gateway_selectors() {
         let route = Node::from_value(json!({"match": [
             {"sourceLabels": {"istio": "ingressgateway"}, "method": {"exact": "POST"},
@@ -1167,7 +1240,10 @@ mod tests {
             Some(vec!["RetryTimeoutPolicy app/rt timeout=10s".to_string()])
         );
         let m = c[0].mermaid();
-        assert!(m.contains("[\"api: any · policies changed\"]"), "{m}");
+        assert!(
+            m.contains("[\"api: any · RetryTimeoutPolicy app/rt changed\"]"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1322,6 +1398,9 @@ mod tests {
         assert_eq!(label("#lt; a|b;c"), "\"#35;lt#59; a#124;b#59;c\"");
         let long = "x".repeat(200);
         assert_eq!(label(&long), format!("\"{}…\"", "x".repeat(MAX_LABEL - 1)));
-        assert_eq!(label(&long[..MAX_LABEL]), format!("\"{}\"", &long[..MAX_LABEL]));
+        assert_eq!(
+            label(&long[..MAX_LABEL]),
+            format!("\"{}\"", &long[..MAX_LABEL])
+        );
     }
 }
