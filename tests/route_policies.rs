@@ -440,5 +440,6 @@ fn the_routing_picture_shows_a_changed_route_policy_on_the_routes_it_changes() {
         out.contains("FaultInjectionPolicy app/dest changed"),
         "{out}"
     );
+    assert_eq!(support::check_mermaid(out).len(), 1, "{out}");
     insta::assert_snapshot!("policy_change_markdown", redact(out));
 }
