@@ -1,7 +1,8 @@
 //! A picture of routing per host, built from the rendered Istio objects: host → route match →
 //! destination (host:port, subset, weight) → ServiceEntry endpoints or addresses. Pictures are
-//! compared per (cluster, host); hosts whose picture changed get a Mermaid flowchart of the
-//! before and the after.
+//! compared per (cluster, host); a host whose picture changed gets one Mermaid flowchart of
+//! the change, added, removed and changed parts styled and unchanged routes folded
+//! (docs/ci.md#routing-pictures).
 
 use super::ObjectDiff;
 use crate::hashing::{FastMap, FastSet};
@@ -993,7 +994,9 @@ impl HostChange {
                 }
             }
             // Destinations, matched by `host:port subset`.
-            let mut dests: Vec<(&str, Option<Option<i64>>, Option<Option<i64>>)> = Vec::new();
+            // Each destination with its weight before and after (`None`: not on that side).
+            type Weights<'a> = Vec<(&'a str, Option<Option<i64>>, Option<Option<i64>>)>;
+            let mut dests: Weights<'_> = Vec::new();
             for (side, route) in [(0, a), (1, b)] {
                 for d in route.iter().flat_map(|r| &r.destinations) {
                     let entry = match dests.iter_mut().find(|x| x.0 == d.label) {
