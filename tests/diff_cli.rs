@@ -180,6 +180,9 @@ fn change_in_each_format() {
         for v in SECRET_VALUES {
             assert!(!out.contains(v), "{fmt} output leaks a secret value {v}");
         }
+        if fmt == "markdown" {
+            assert_eq!(support::check_mermaid(&out).len(), 1, "{out}");
+        }
         insta::assert_snapshot!(name, redact(&out));
     }
 }

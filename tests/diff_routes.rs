@@ -3,7 +3,7 @@
 //! several clusters said once (docs/ci.md#route-changes).
 
 mod support;
-use support::{meshform, redact, TempRepo};
+use support::{check_mermaid, mermaid_labels, meshform, redact, TempRepo};
 
 const CONFIG: &str = "apiVersion: meshform.dev/v1alpha1
 kind: Config
@@ -293,4 +293,102 @@ fn truncation_keeps_the_summary() {
     assert!(md.contains("### Changed routes (3)"), "{md}");
     assert!(md.contains("route `shipping` added"), "{md}");
     assert!(md.contains("Output cut to fit"), "{md}");
+}
+
+/// `ROUTES_AFTER` with a route whose header value holds every character Mermaid interprets.
+fn routes_with_marks() -> String {
+    ROUTES_AFTER.replace(
+        "  - name: home\n",
+        "  - name: marks
+    matchers:
+    - uri: {prefix: /marks}
+      headers: [{name: x-note, value: 'a#b\"c<d>e|f;g #lt;'}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+  - name: home\n",
+    )
+}
+
+#[test]
+fn one_picture_per_host_shows_added_removed_and_changed_routes() {
+    let t = shop();
+    t.write("cluster1/routes.yaml", routes_with_marks());
+    let md = diff(&t, "markdown");
+    let blocks = check_mermaid(&md);
+    // cluster2 routes to cluster1's orders too, so the host changed in both.
+    assert_eq!(blocks.len(), 2, "one picture per changed host: {md}");
+    let b = &blocks[0];
+    let labels = mermaid_labels(b);
+    let has = |l: &str| labels.iter().any(|x| x == l);
+    // Route names and their deciding matchers, not the VirtualService's name nor the
+    // gateway's sourceLabels.
+    assert!(has("orders: /api/orders → /api/v2/orders"), "{b}");
+    assert!(
+        has("shipping: POST /api/shipping/ x-tenant~acme|globex"),
+        "{b}"
+    );
+    assert!(has("old-catalog: /catalog/"), "{b}");
+    // `home`, and the three routes of cluster2's table, which cluster1's sidecars get too.
+    assert!(has("4 unchanged routes"), "{b}");
+    // Every character of a matcher value shows as written.
+    assert!(has("marks: /marks x-note=a#b\"c<d>e|f;g #lt;"), "{b}");
+    assert!(
+        !b.contains("sourceLabels") && !b.contains("routetable-"),
+        "{b}"
+    );
+    // Added green, removed red and dashed, changed amber.
+    assert!(b.contains("-.->"), "{b}");
+    for class in ["added", "removed", "changed"] {
+        assert!(b.contains(&format!("  classDef {class} ")), "{b}");
+    }
+    insta::assert_snapshot!("routes_picture", b);
+}
+
+#[test]
+fn pictures_are_capped_with_a_line_naming_the_hosts_left_out() {
+    let t = shop();
+    let table = |i: usize, path: &str| {
+        format!(
+            "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {{name: t{i}, namespace: shop}}
+spec:
+  hosts: [h{i:02}.example.com]
+  http:
+  - name: r
+    matchers: [{{uri: {{prefix: {path}}}}}]
+    forwardTo:
+      destinations:
+      - {{ref: {{name: orders}}, port: {{number: 8080}}}}
+"
+        )
+    };
+    let all = |path: &str| {
+        (0..12)
+            .map(|i| table(i, path))
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    t.write("cluster1/many.yaml", all("/a"));
+    t.commit("many");
+    t.write("cluster1/many.yaml", all("/b"));
+    let md = diff(&t, "markdown");
+    assert_eq!(check_mermaid(&md).len(), 10, "{md}");
+    // 12 hosts in each cluster: 14 left out, the first 10 of them named.
+    let line = md
+        .lines()
+        .find(|l| l.contains("more hosts with changed routing"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(
+            "14 more hosts with changed routing, not drawn: `h10.example.com` in cluster1, \
+             `h11.example.com` in cluster1, `h00.example.com` in cluster2, "
+        ),
+        "{md}"
+    );
+    assert!(
+        line.ends_with("`h07.example.com` in cluster2, and 4 more."),
+        "{md}"
+    );
 }

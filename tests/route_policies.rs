@@ -437,8 +437,9 @@ fn the_routing_picture_shows_a_changed_route_policy_on_the_routes_it_changes() {
     // Only the route the policy selects changed: the other routes of the host are drawn
     // without a policy.
     assert!(
-        out.contains("FaultInjectionPolicy app/dest fault.abort.httpStatus=503"),
+        out.contains("FaultInjectionPolicy app/dest changed"),
         "{out}"
     );
+    assert_eq!(support::check_mermaid(out).len(), 1, "{out}");
     insta::assert_snapshot!("policy_change_markdown", redact(out));
 }

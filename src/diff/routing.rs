@@ -1,7 +1,8 @@
 //! A picture of routing per host, built from the rendered Istio objects: host → route match →
 //! destination (host:port, subset, weight) → ServiceEntry endpoints or addresses. Pictures are
-//! compared per (cluster, host); hosts whose picture changed get a Mermaid flowchart of the
-//! before and the after.
+//! compared per (cluster, host); a host whose picture changed gets one Mermaid flowchart of
+//! the change, added, removed and changed parts styled and unchanged routes folded
+//! (docs/ci.md#routing-pictures).
 
 use super::ObjectDiff;
 use crate::hashing::{FastMap, FastSet};
@@ -44,6 +45,13 @@ pub struct Route {
     /// timeout=10s`); the kind alone when the VirtualService has several of that kind.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
+    /// The route's name, or its section and index (`http[2]`), for pictures.
+    #[serde(skip)]
+    pub name: String,
+    /// The deciding terms of its first match, short (`GET /api/ x-user ~ admin-.*`), for
+    /// pictures.
+    #[serde(skip)]
+    pub short: String,
 }
 
 /// Every route of one host in one cluster.
@@ -135,6 +143,76 @@ fn matcher(route: &Node) -> String {
         "any".into()
     } else {
         alts.join(" | ")
+    }
+}
+
+/// The terms of a match entry that decide between routes, short: method, path (`~` before a
+/// regex), headers and query parameters; the gateway's `sourceLabels`, `gateways` and `port`
+/// are left out (every route of a host repeats them).
+fn short_terms(m: &Node) -> String {
+    // A string match as `op` and value: `exact`/`prefix` as written, `regex` after `~`.
+    let op = |v: &Node| -> (&str, String) {
+        match v.as_object().and_then(|o| o.iter().next()) {
+            Some(("regex", x)) => ("~", scalar(x)),
+            Some((_, x)) => ("=", scalar(x)),
+            None if v.as_object().is_some() => ("", String::new()),
+            None => ("=", scalar(v)),
+        }
+    };
+    let mut terms = Vec::new();
+    for field in ["method", "uri"] {
+        if let Some(v) = m.get(field) {
+            match op(v) {
+                ("~", x) => terms.push(format!("~{x}")),
+                (_, x) => terms.push(x),
+            }
+        }
+    }
+    for field in ["headers", "queryParams"] {
+        for (k, v) in m
+            .get(field)
+            .and_then(Node::as_object)
+            .into_iter()
+            .flat_map(|o| o.iter())
+        {
+            let (o, x) = op(v);
+            terms.push(format!("{k}{o}{x}"));
+        }
+    }
+    if terms.is_empty() {
+        "any".into()
+    } else {
+        terms.join(" ")
+    }
+}
+
+/// The Gloo route name in a generated HTTP route name: `<route>-<table>` for a table's own
+/// route, `<route>-<table>.<ns>.<cluster>--<parent>…` for a delegated one
+/// (docs/translation.md#generated-names), with the table one of the object's RouteTable sources; the
+/// name as written otherwise.
+fn gloo_route_name(name: &str, sources: &[SourceRef]) -> String {
+    let head = name.split_once("--").map_or(name, |(h, _)| h);
+    for t in sources.iter().filter(|s| s.id.kind == "RouteTable") {
+        if let Some(route) = head.strip_suffix(&format!("-{}", t.id.name)) {
+            return route.to_string();
+        }
+        let delegated = format!("-{}.{}.", t.id.name, t.id.namespace);
+        if let Some((route, _)) = head.split_once(&delegated) {
+            return route.to_string();
+        }
+    }
+    name.to_string()
+}
+
+/// [`short_terms`] of a route's first match, with how many other matches it has.
+fn short_matcher(route: &Node) -> String {
+    let ms = route.get("match").and_then(Node::as_array);
+    match ms {
+        Some([first, rest @ ..]) if !rest.is_empty() => {
+            format!("{} (+{} more)", short_terms(first), rest.len())
+        }
+        Some([first]) => short_terms(first),
+        _ => "any".into(),
     }
 }
 
@@ -490,11 +568,19 @@ fn graph_of(
             for (i, r) in spec[proto].as_array().into_iter().flatten().enumerate() {
                 let name = r["name"].as_str().map(str::to_string);
                 routes.push(Route {
-                    from: format!("{vs} {proto}[{}]", name.unwrap_or_else(|| i.to_string())),
+                    from: format!(
+                        "{vs} {proto}[{}]",
+                        name.as_deref().unwrap_or(&i.to_string())
+                    ),
                     matcher: matcher(r),
                     destinations: destinations(r, ses, drs, ns),
                     action: action(r),
                     policies: route_policies(r, &o.sources),
+                    name: name.map_or_else(
+                        || format!("{proto}[{i}]"),
+                        |n| gloo_route_name(&n, &o.sources),
+                    ),
+                    short: short_matcher(r),
                 });
             }
         }
@@ -637,12 +723,20 @@ pub fn changes(base: &[Kept], head: &[Kept], diffs: &[ObjectDiff]) -> Vec<HostCh
     out
 }
 
-/// A Mermaid label, quoted, with the characters Mermaid would interpret written as its entity
-/// codes (`#35;` is `#`, which would otherwise start an entity such as `#1;`), so that each
-/// renders as written.
+/// The longest label a picture shows, in characters; longer ones end in `…`.
+pub const MAX_LABEL: usize = 80;
+
+/// A Mermaid label, quoted, at most [`MAX_LABEL`] characters as shown, with every character
+/// Mermaid or the markdown around it would interpret written as an entity (`#` too, so text
+/// like `#lt;` shows as written).
 fn label(s: &str) -> String {
+    let count = s.chars().count();
     let mut out = String::from("\"");
-    for c in s.chars() {
+    for (i, c) in s.chars().enumerate() {
+        if count > MAX_LABEL && i == MAX_LABEL - 1 {
+            out.push('…');
+            break;
+        }
         match c {
             '#' => out.push_str("#35;"),
             '"' => out.push_str("#quot;"),
@@ -659,68 +753,292 @@ fn label(s: &str) -> String {
     out
 }
 
-impl HostRoutes {
-    /// A Mermaid `flowchart LR` of the host's routing. Destinations and endpoints shared by
-    /// several routes are drawn once.
-    pub fn mermaid(&self, host: &str) -> String {
+/// How a node or edge of a picture changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Mark {
+    Same,
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Mark {
+    /// The mark of something on the `before` and `after` sides.
+    fn of(before: bool, after: bool) -> Mark {
+        match (before, after) {
+            (true, false) => Mark::Removed,
+            (false, true) => Mark::Added,
+            _ => Mark::Same,
+        }
+    }
+
+    /// The mark of a node from the marks of its edges: added or removed when all are.
+    fn join(self, other: Mark) -> Mark {
+        if self == other {
+            self
+        } else {
+            Mark::Same
+        }
+    }
+
+    fn class(self) -> Option<&'static str> {
+        match self {
+            Mark::Same => None,
+            Mark::Added => Some("added"),
+            Mark::Removed => Some("removed"),
+            Mark::Changed => Some("changed"),
+        }
+    }
+
+    fn class_style(self) -> Option<&'static str> {
+        match self {
+            Mark::Same => None,
+            Mark::Added => Some("fill:#dafbe1,stroke:#2da44e"),
+            Mark::Removed => Some("fill:#ffebe9,stroke:#cf222e,stroke-dasharray:5 5"),
+            Mark::Changed => Some("fill:#fff8c5,stroke:#bf8700"),
+        }
+    }
+
+    fn link_style(self) -> Option<&'static str> {
+        match self {
+            Mark::Same => None,
+            Mark::Added => Some("stroke:#2da44e,stroke-width:2px"),
+            Mark::Removed => Some("stroke:#cf222e,stroke-width:2px"),
+            Mark::Changed => Some("stroke:#bf8700,stroke-width:2px"),
+        }
+    }
+}
+
+/// A picture being drawn: nodes with their marks, edges with theirs.
+#[derive(Default)]
+struct Picture {
+    nodes: Vec<(String, String, Option<Mark>)>,
+    ids: HashMap<String, usize>,
+    edges: Vec<(usize, usize, Option<String>, Mark)>,
+}
+
+impl Picture {
+    /// The node for `key` (made with `id` and `text` when new); its mark joins `mark`.
+    fn node(&mut self, key: String, id: &str, text: &str, mark: Mark) -> usize {
+        let next = self.nodes.len();
+        let n = *self.ids.entry(key).or_insert(next);
+        if n == next {
+            self.nodes
+                .push((format!("{id}{n}"), text.to_string(), Some(mark)));
+        } else if let Some(m) = &mut self.nodes[n].2 {
+            *m = m.join(mark);
+        }
+        n
+    }
+
+    fn edge(&mut self, from: usize, to: usize, text: Option<String>, mark: Mark) {
+        if !self.edges.iter().any(|e| e.0 == from && e.1 == to) {
+            self.edges.push((from, to, text, mark));
+        }
+    }
+
+    fn mark(&mut self, n: usize, mark: Mark) {
+        self.nodes[n].2 = Some(mark);
+    }
+
+    fn mermaid(&self) -> String {
         let mut s = String::from("flowchart LR\n");
-        let _ = writeln!(s, "  h{}", label_node(host));
-        let mut dests: BTreeMap<String, usize> = BTreeMap::new();
-        let mut eps: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut edges: Vec<String> = Vec::new();
-        for (i, r) in self.routes.iter().enumerate() {
-            let mut route = format!("{}: {}", r.from, r.matcher);
-            for p in &r.policies {
-                let _ = write!(route, " · {p}");
-            }
-            let _ = writeln!(s, "  r{i}{}", label_node(&route));
-            edges.push(format!("  h --> r{i}"));
-            if let Some(a) = &r.action {
-                let _ = writeln!(s, "  a{i}{}", label_node(a));
-                edges.push(format!("  r{i} --> a{i}"));
-            }
-            for d in &r.destinations {
-                let n = dests.len();
-                let mut shown = d.label.clone();
-                for p in &d.policies {
-                    let _ = write!(shown, " · {p}");
-                }
-                let id = *dests.entry(shown).or_insert_with_key(|shown| {
-                    let _ = writeln!(s, "  d{n}{}", label_node(shown));
-                    n
-                });
-                let edge = match d.weight {
-                    Some(w) => format!("  r{i} -->|{}| d{id}", label(&format!("{w}%"))),
-                    None => format!("  r{i} --> d{id}"),
-                };
-                edges.push(edge);
-                for e in &d.endpoints {
-                    let n = eps.len();
-                    let mut fresh = false;
-                    let eid = *eps.entry(e.as_str()).or_insert_with(|| {
-                        fresh = true;
-                        n
-                    });
-                    if fresh {
-                        let _ = writeln!(s, "  e{eid}{}", label_node(e));
-                    }
-                    let edge = format!("  d{id} --> e{eid}");
-                    if !edges.contains(&edge) {
-                        edges.push(edge);
-                    }
-                }
+        for (id, text, _) in &self.nodes {
+            let _ = writeln!(s, "  {id}[{}]", label(text));
+        }
+        for (from, to, text, mark) in &self.edges {
+            let arrow = if *mark == Mark::Removed {
+                "-.->"
+            } else {
+                "-->"
+            };
+            let text = text.as_deref().map(|t| format!("|{}|", label(t)));
+            let (f, t) = (&self.nodes[*from].0, &self.nodes[*to].0);
+            let _ = writeln!(s, "  {f} {arrow}{} {t}", text.unwrap_or_default());
+        }
+        let mut classes: BTreeMap<Mark, Vec<&str>> = BTreeMap::new();
+        for (id, _, mark) in &self.nodes {
+            if let Some(m) = mark.filter(|m| *m != Mark::Same) {
+                classes.entry(m).or_default().push(id);
             }
         }
-        for e in edges {
-            s.push_str(&e);
-            s.push('\n');
+        for (m, ids) in &classes {
+            if let (Some(c), Some(style)) = (m.class(), m.class_style()) {
+                let _ = writeln!(s, "  classDef {c} {style}");
+                let _ = writeln!(s, "  class {} {c}", ids.join(","));
+            }
+        }
+        let mut links: BTreeMap<Mark, Vec<String>> = BTreeMap::new();
+        for (i, e) in self.edges.iter().enumerate() {
+            links.entry(e.3).or_default().push(i.to_string());
+        }
+        for (m, ids) in &links {
+            if let Some(style) = m.link_style() {
+                let _ = writeln!(s, "  linkStyle {} {style}", ids.join(","));
+            }
         }
         s
     }
 }
 
-fn label_node(s: &str) -> String {
-    format!("[{}]", label(s))
+/// `90%`, or `90% → 80%` when the weight changed.
+fn weight_text(before: Option<Option<i64>>, after: Option<Option<i64>>) -> Option<String> {
+    let pct = |w: Option<i64>| w.map(|w| format!("{w}%"));
+    match (before, after) {
+        (Some(b), Some(a)) if b != a => Some(format!(
+            "{} → {}",
+            pct(b).unwrap_or_else(|| "all".into()),
+            pct(a).unwrap_or_else(|| "all".into())
+        )),
+        (_, Some(w)) | (Some(w), None) => pct(w),
+        (None, None) => None,
+    }
+}
+
+impl HostChange {
+    /// One Mermaid `flowchart LR` of the host's change: added routes, destinations and
+    /// endpoints, and their edges, styled `added` (green), removed ones `removed` (red,
+    /// dashed), changed routes and weights `changed` (amber); routes equal on both sides are
+    /// folded into one node. Routes are matched by VirtualService and name (or index).
+    pub fn mermaid(&self) -> String {
+        fn routes(side: &Option<HostRoutes>) -> Vec<((&str, usize), &Route)> {
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            let list = side.as_ref().map(|h| h.routes.as_slice()).unwrap_or(&[]);
+            list.iter()
+                .map(|r| {
+                    let n = seen.entry(&r.from).or_default();
+                    *n += 1;
+                    ((r.from.as_str(), *n), r)
+                })
+                .collect()
+        }
+        let before = routes(&self.before);
+        let after = routes(&self.after);
+        let before_by: HashMap<(&str, usize), &Route> = before.iter().copied().collect();
+        let after_keys: HashSet<(&str, usize)> = after.iter().map(|(k, _)| *k).collect();
+        // (before, after) of every route that differs, in the head's order, then the removed.
+        let mut drawn: Vec<(Option<&Route>, Option<&Route>)> = Vec::new();
+        let mut unchanged = 0;
+        for (k, r) in &after {
+            match before_by.get(k) {
+                Some(b) if *b == *r => unchanged += 1,
+                b => drawn.push((b.copied(), Some(r))),
+            }
+        }
+        drawn.extend(
+            before
+                .iter()
+                .filter(|(k, _)| !after_keys.contains(k))
+                .map(|(_, r)| (Some(*r), None)),
+        );
+
+        let mut p = Picture::default();
+        let host_mark = Mark::of(self.before.is_some(), self.after.is_some());
+        let h = p.node("h".into(), "h", &self.host, host_mark);
+        if unchanged > 0 {
+            let s = if unchanged == 1 { "" } else { "s" };
+            let u = p.node(
+                "u".into(),
+                "u",
+                &format!("{unchanged} unchanged route{s}"),
+                Mark::Same,
+            );
+            p.edge(h, u, None, Mark::Same);
+        }
+        // Endpoints of each destination on each side, drawn after the routes.
+        type Eps<'a> = BTreeMap<&'a str, (BTreeSet<&'a str>, BTreeSet<&'a str>)>;
+        let mut endpoints: Eps<'_> = BTreeMap::new();
+        for (i, (b, a)) in drawn.iter().enumerate() {
+            let route_mark = match (b, a) {
+                (Some(_), Some(_)) => Mark::Changed,
+                _ => Mark::of(b.is_some(), a.is_some()),
+            };
+            let Some(shown) = a.or(*b) else { continue };
+            let mut text = format!("{}: {}", shown.name, shown.short);
+            if let (Some(b), Some(a)) = (b, a) {
+                if b.short != a.short {
+                    text = format!("{}: {} → {}", a.name, b.short, a.short);
+                }
+                // The policies whose fields changed, by kind and name.
+                let policies = |r: &'_ Route| -> BTreeSet<String> {
+                    let dest = r.destinations.iter().flat_map(|d| &d.policies);
+                    r.policies.iter().chain(dest).cloned().collect()
+                };
+                let (pb, pa) = (policies(b), policies(a));
+                let mut named: Vec<String> = Vec::new();
+                for p in pb.symmetric_difference(&pa) {
+                    let name = p.split(' ').take(2).collect::<Vec<_>>().join(" ");
+                    if !named.contains(&name) {
+                        named.push(name);
+                    }
+                }
+                if !named.is_empty() {
+                    let _ = write!(text, " · {} changed", named.join(", "));
+                }
+            }
+            let r = p.node(format!("r{i}"), "r", &text, route_mark);
+            p.mark(r, route_mark);
+            p.edge(h, r, None, Mark::of(b.is_some(), a.is_some()));
+            // Actions: one node per distinct action.
+            let (ba, aa) = (
+                b.and_then(|x| x.action.as_deref()),
+                a.and_then(|x| x.action.as_deref()),
+            );
+            for (act, mark) in [
+                (aa, Mark::of(ba == aa, true)),
+                (ba.filter(|x| Some(*x) != aa), Mark::Removed),
+            ] {
+                if let Some(act) = act {
+                    let n = p.node(format!("a{i} {act}"), "a", act, mark);
+                    p.edge(r, n, None, mark);
+                }
+            }
+            // Destinations, matched by `host:port subset`.
+            // Each destination with its weight before and after (`None`: not on that side).
+            type Weights<'a> = Vec<(&'a str, Option<Option<i64>>, Option<Option<i64>>)>;
+            let mut dests: Weights<'_> = Vec::new();
+            for (side, route) in [(0, a), (1, b)] {
+                for d in route.iter().flat_map(|r| &r.destinations) {
+                    let entry = match dests.iter_mut().find(|x| x.0 == d.label) {
+                        Some(e) => e,
+                        None => {
+                            dests.push((&d.label, None, None));
+                            let last = dests.len() - 1;
+                            &mut dests[last]
+                        }
+                    };
+                    if side == 0 {
+                        entry.2 = Some(d.weight);
+                    } else {
+                        entry.1 = Some(d.weight);
+                    }
+                    let eps = endpoints.entry(&d.label).or_default();
+                    let set = if side == 0 { &mut eps.1 } else { &mut eps.0 };
+                    set.extend(d.endpoints.iter().map(String::as_str));
+                }
+            }
+            for (dl, bw, aw) in dests {
+                let mut mark = Mark::of(bw.is_some(), aw.is_some());
+                let node_mark = mark;
+                if mark == Mark::Same && bw != aw {
+                    mark = Mark::Changed;
+                }
+                let d = p.node(format!("d {dl}"), "d", dl, node_mark);
+                p.edge(r, d, weight_text(bw, aw), mark);
+            }
+        }
+        for (dl, (b, a)) in &endpoints {
+            let Some(&d) = p.ids.get(&format!("d {dl}")) else {
+                continue;
+            };
+            for e in a.iter().chain(b.difference(a)) {
+                let mark = Mark::of(b.contains(e), a.contains(e));
+                let n = p.node(format!("e {e}"), "e", e, mark);
+                p.edge(d, n, None, mark);
+            }
+        }
+        p.mermaid()
+    }
 }
 
 #[cfg(test)]
@@ -784,10 +1102,59 @@ mod tests {
             "svc.ns.svc.cluster.local subset v2"
         );
         assert_eq!(h.routes[1].action.as_deref(), Some("direct response 404"));
-        let m = h.mermaid("api.example.com");
+        assert_eq!(h.routes[0].name, "api");
+        assert_eq!(h.routes[0].short, "/api");
+        assert_eq!(h.routes[1].name, "http[1]");
+    }
+
+    #[test]
+    fn one_picture_marks_what_changed_and_folds_the_rest() {
+        let c = changes_of(&[vs(90), se()], &[vs(80), se()]);
+        let m = c[0].mermaid();
         assert!(m.starts_with("flowchart LR\n"), "{m}");
-        assert!(m.contains("r0 -->|\"90%\"| d0"), "{m}");
-        assert!(m.contains("d0 --> e0"), "{m}");
+        // The direct response route did not change: folded.
+        assert!(m.contains("[\"1 unchanged route\"]"), "{m}");
+        assert!(!m.contains("direct response"), "{m}");
+        assert!(m.contains("[\"api: /api\"]"), "{m}");
+        assert!(m.contains("|\"90% → 80%\"|"), "{m}");
+        assert!(m.contains("class r2 changed"), "{m}");
+        // Edges 2 and 3 are the two reweighted destinations.
+        assert!(m.contains("linkStyle 2,3 stroke:#bf8700"), "{m}");
+        // A removed host: every route and edge removed, dashed.
+        let gone = changes_of(&[vs(90), se()], &[se()]);
+        let m = gone[0].mermaid();
+        assert!(m.contains("h0 -.-> r1"), "{m}");
+        assert!(m.contains("class h0,r1,"), "{m}");
+        assert!(!m.contains("unchanged"), "{m}");
+    }
+
+    #[test]
+    fn route_names_drop_the_table_names_gloo_adds() {
+        let rt = |name: &str| SourceRef {
+            id: crate::manifest::ObjectId {
+                kind: "RouteTable".into(),
+                ..source("X", "app", name).id
+            },
+            ..source("X", "app", name)
+        };
+        let sources = [rt("shop"), rt("users")];
+        assert_eq!(gloo_route_name("orders-shop", &sources), "orders");
+        let delegated = "user-users.app.cluster1--shop.app.cluster1";
+        assert_eq!(gloo_route_name(delegated, &sources), "user");
+        assert_eq!(gloo_route_name("other-name", &sources), "other-name");
+    }
+
+    #[test]
+    fn short_matchers_leave_out_the_gateway_selectors() {
+        let route = Node::from_value(json!({"match": [
+            {"sourceLabels": {"istio": "ingressgateway"}, "method": {"exact": "POST"},
+             "uri": {"regex": "/a/[0-9]+"}, "headers": {"x-tenant": {"regex": "acme|globex"},
+             "x-on": {}}},
+            {"uri": {"prefix": "/b"}}]}));
+        assert_eq!(
+            short_matcher(&route),
+            "POST ~/a/[0-9]+ x-tenant~acme|globex x-on (+1 more)"
+        );
     }
 
     fn source(kind: &str, namespace: &str, name: &str) -> SourceRef {
@@ -866,15 +1233,6 @@ mod tests {
         );
         let d = &h.routes[0].destinations[0];
         assert_eq!(d.policies, ["OutlierDetectionPolicy ns/od"]);
-        let m = h.mermaid("api.example.com");
-        assert!(
-            m.contains("any · RetryTimeoutPolicy app/rt timeout=10s"),
-            "{m}"
-        );
-        assert!(
-            m.contains("svc.ns.svc.cluster.local:8080 · OutlierDetectionPolicy ns/od"),
-            "{m}"
-        );
         // A destination policy change alone redraws the hosts routing to the destination.
         let c = changes_of(&with_policies("10s", 5), &with_policies("10s", 7));
         assert_eq!(c.len(), 0, "same fields, same picture");
@@ -883,6 +1241,11 @@ mod tests {
         assert_eq!(
             c[0].before.as_ref().map(|b| b.routes[0].policies.clone()),
             Some(vec!["RetryTimeoutPolicy app/rt timeout=10s".to_string()])
+        );
+        let m = c[0].mermaid();
+        assert!(
+            m.contains("[\"api: any · RetryTimeoutPolicy app/rt changed\"]"),
+            "{m}"
         );
     }
 
@@ -1051,6 +1414,12 @@ mod tests {
             label("spring #1; \"promo\""),
             "\"spring #35;1#59; #quot;promo#quot;\""
         );
-        assert_eq!(label_node("a|b"), "[\"a#124;b\"]");
+        assert_eq!(label("#lt; a|b;c"), "\"#35;lt#59; a#124;b#59;c\"");
+        let long = "x".repeat(200);
+        assert_eq!(label(&long), format!("\"{}…\"", "x".repeat(MAX_LABEL - 1)));
+        assert_eq!(
+            label(&long[..MAX_LABEL]),
+            format!("\"{}\"", &long[..MAX_LABEL])
+        );
     }
 }

@@ -160,38 +160,54 @@ fn object_unit(d: &ObjectDiff, rank: u8) -> Unit {
     }
 }
 
+/// The most routing pictures a comment holds; a line names the hosts left out.
+pub const MAX_PICTURES: usize = 10;
+
 fn routing_section(report: &Report) -> Option<Section> {
     if report.routing.is_empty() {
         return None;
     }
-    let units = report
+    let (drawn, left) = report
         .routing
+        .split_at(report.routing.len().min(MAX_PICTURES));
+    let units = drawn
         .iter()
         .map(|h| {
-            let mut t = String::new();
-            let _ = writeln!(t, "#### {} in {}\n", code(&h.host), escape(&h.cluster));
-            for (title, side) in [("Before", &h.before), ("After", &h.after)] {
-                match side {
-                    Some(r) => {
-                        let m = r.mermaid(&h.host);
-                        let fence = fence_for(&m);
-                        let _ = write!(t, "{title}:\n\n{fence}mermaid\n{m}{fence}\n\n");
-                    }
-                    None => {
-                        let _ = write!(t, "{title}: _not routed_\n\n");
-                    }
-                }
-            }
+            let m = h.mermaid();
+            let fence = fence_for(&m);
             Unit {
                 name: format!("routing picture of {} in {}", h.host, h.cluster),
-                text: t,
+                text: format!(
+                    "#### {} in {}\n\n{fence}mermaid\n{m}{fence}\n\n",
+                    code(&h.host),
+                    escape(&h.cluster)
+                ),
                 rank: 1,
             }
         })
         .collect();
+    let mut close = String::new();
+    if !left.is_empty() {
+        let mut names: Vec<String> = left
+            .iter()
+            .take(MAX_PICTURES)
+            .map(|h| format!("{} in {}", code(&h.host), escape(&h.cluster)))
+            .collect();
+        if left.len() > MAX_PICTURES {
+            names.push(format!("and {} more", left.len() - MAX_PICTURES));
+        }
+        let _ = write!(
+            close,
+            "{} more host{} with changed routing, not drawn: {}.\n\n",
+            left.len(),
+            if left.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+    }
     Some(Section {
-        open: "### Routing changes\n\n".into(),
-        close: String::new(),
+        open: "### Routing changes\n\nGreen: added, red dashed: removed, amber: changed.\n\n"
+            .into(),
+        close,
         units,
     })
 }

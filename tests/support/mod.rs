@@ -7,6 +7,8 @@
 //! - Snapshots: [`Run::transcript`] and [`redact`] shape output for insta.
 //! - Files: [`fixture_dirs`] lists the bundled fixtures; [`write_tree`], [`read_tree`],
 //!   [`copy_tree`] and [`walk`] handle trees of files.
+//! - [`check_mermaid`]: a markdown document's Mermaid blocks parse with Mermaid's parser and
+//!   keep their labels short.
 //! - [`full_sweep`]: whether a long randomized sweep runs in full (`MESHFORM_FULL_SWEEP`).
 //!
 //! Each test binary uses a part of it.
@@ -15,12 +17,14 @@
 
 mod cli;
 mod files;
+mod mermaid;
 pub mod policies;
 mod repo;
 mod snap;
 
 pub use cli::{bin, meshform, Cli, Run, BIN, TIMEOUT};
 pub use files::{copy_tree, fixture_dirs, read_tree, root, walk, write_file, write_tree, Files};
+pub use mermaid::{check_mermaid, mermaid_blocks, mermaid_labels, MAX_LABEL};
 pub use repo::{git, git_out, memory_repo, TempRepo};
 pub use snap::redact;
 
