@@ -7,7 +7,7 @@
 mod support;
 use serde_json::json;
 use support::policies::routes;
-use support::{copy_tree, meshform, root, TempRepo};
+use support::{meshform, TempRepo};
 
 fn repo(policies: &str) -> TempRepo {
     support::policies::tables_with("header-manipulation", policies)
@@ -308,17 +308,10 @@ fn of_two_policies_of_one_kind_on_a_route_the_oldest_applies_whole_with_a_warnin
 
 #[test]
 fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy() {
-    let t = TempRepo::new();
-    copy_tree(
-        &root().join("fixtures/features/header-manipulation"),
-        t.path(),
-    );
-    t.git(&["init", "-q", "-b", "main"]);
-    t.commit("base");
-    let tables = std::fs::read_to_string(t.path().join("routetable.yaml")).expect("fixture");
-    t.write(
-        "routetable.yaml",
-        tables.replace("{x-served-by: gloo}", "{x-served-by: meshform}"),
+    let t = support::policies::fixture_edited(
+        "header-manipulation",
+        "{x-served-by: gloo}",
+        "{x-served-by: meshform}",
     );
     let o = &support::policies::only_changed_object(&t);
     assert_eq!(o["kind"], "VirtualService");
@@ -327,12 +320,9 @@ fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy(
         o["changedPaths"],
         json!(["spec.http[api-api].headers.response.add.x-served-by"])
     );
-    let policies: Vec<&serde_json::Value> = o["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["kind"] == "HeaderManipulationPolicy")
-        .collect();
-    assert_eq!(policies.len(), 1, "{o:#}");
-    assert_eq!(policies[0]["name"], "everything", "{o:#}");
+    assert_eq!(
+        support::policies::source_names(o, "HeaderManipulationPolicy"),
+        ["everything"],
+        "{o:#}"
+    );
 }

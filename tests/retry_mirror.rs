@@ -226,17 +226,10 @@ fn of_two_mirror_policies_on_a_route_the_oldest_applies_with_a_warning() {
 
 #[test]
 fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy() {
-    let t = TempRepo::new();
-    support::copy_tree(
-        &support::root().join("fixtures/features/retry-timeout"),
-        t.path(),
-    );
-    t.git(&["init", "-q", "-b", "main"]);
-    t.commit("base");
-    let tables = std::fs::read_to_string(t.path().join("routetable.yaml")).expect("fixture");
-    t.write(
-        "routetable.yaml",
-        tables.replace("requestTimeout: 1m", "requestTimeout: 2m"),
+    let t = support::policies::fixture_edited(
+        "retry-timeout",
+        "requestTimeout: 1m",
+        "requestTimeout: 2m",
     );
     let o = &support::policies::only_changed_object(&t);
     assert_eq!(o["kind"], "VirtualService");
@@ -245,12 +238,9 @@ fn a_changed_policy_shows_in_diff_as_the_route_field_it_changed_from_the_policy(
         o["changedPaths"],
         serde_json::json!(["spec.http[web-www].timeout"])
     );
-    let policies: Vec<&str> = o["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["kind"] == "RetryTimeoutPolicy")
-        .filter_map(|s| s["name"].as_str())
-        .collect();
-    assert_eq!(policies, ["front"], "{o:#}");
+    assert_eq!(
+        support::policies::source_names(o, "RetryTimeoutPolicy"),
+        ["front"],
+        "{o:#}"
+    );
 }

@@ -73,3 +73,27 @@ pub fn source_files(o: &serde_json::Value) -> Vec<&str> {
         .filter_map(|s| s["file"].as_str())
         .collect()
 }
+
+/// `fixtures/features/<fixture>` committed in a git repo, then its `routetable.yaml` edited
+/// (`from` replaced by `to`) in the working tree.
+pub fn fixture_edited(fixture: &str, from: &str, to: &str) -> TempRepo {
+    let t = TempRepo::new();
+    copy_tree(&root().join("fixtures/features").join(fixture), t.path());
+    t.git(&["init", "-q", "-b", "main"]);
+    t.commit("base");
+    let tables = std::fs::read_to_string(t.path().join("routetable.yaml")).expect("fixture");
+    assert!(tables.contains(from), "{fixture}: no `{from}`");
+    t.write("routetable.yaml", tables.replace(from, to));
+    t
+}
+
+/// The names of the sources of kind `kind` a diff report's object names.
+pub fn source_names<'a>(o: &'a serde_json::Value, kind: &str) -> Vec<&'a str> {
+    o["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["kind"] == kind)
+        .filter_map(|s| s["name"].as_str())
+        .collect()
+}
