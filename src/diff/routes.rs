@@ -325,7 +325,6 @@ fn table_changes(k: TableKey, b: Option<&Side>, h: Option<&Side>, out: &mut Vec<
     let head_routes = h.map(|h| h.routes()).unwrap_or_default();
     for (id, i) in &head_routes {
         let Some(h) = h else { break };
-        let after = route_side(k, h, *i);
         match (b, base_routes.get(id)) {
             (Some(b), Some(&j)) => {
                 if super::same(b.written(j), h.written(*i))
@@ -333,6 +332,7 @@ fn table_changes(k: TableKey, b: Option<&Side>, h: Option<&Side>, out: &mut Vec<
                 {
                     continue;
                 }
+                let after = route_side(k, h, *i);
                 let before = route_side(k, b, j);
                 let what = route_what(&b.http()[j], &h.http()[*i], &before, &after);
                 if what.is_empty() {
@@ -347,14 +347,17 @@ fn table_changes(k: TableKey, b: Option<&Side>, h: Option<&Side>, out: &mut Vec<
                     Some(after),
                 ));
             }
-            _ => out.push(found(
-                id.clone(),
-                Change::Added,
-                h.locate(*i),
-                vec![vec![Part::Value(after.summary.clone())]],
-                None,
-                Some(after),
-            )),
+            _ => {
+                let after = route_side(k, h, *i);
+                out.push(found(
+                    id.clone(),
+                    Change::Added,
+                    h.locate(*i),
+                    vec![vec![Part::Value(after.summary.clone())]],
+                    None,
+                    Some(after),
+                ));
+            }
         }
     }
     let in_head: std::collections::HashSet<&RouteId> =
