@@ -246,6 +246,22 @@ fn locate_with(
 /// the byte offset of its first line and that line's 0-based number. One pass over the
 /// events; callers cache it so that locating many fields stays linear (see `locate_in`).
 pub fn document_starts(text: &str, limits: &YamlLimits) -> Vec<(usize, u32)> {
+    // Where the stream splits surely at its `---` lines and no document is empty, each piece
+    // starts a document: no parse needed. (Parsed from an empty piece, the next document
+    // would be the first.)
+    if let Some(pieces) = split_documents(text, limits) {
+        let blank = |p: &Piece| {
+            text[p.range.clone()].lines().all(|l| {
+                let l = l.trim_start();
+                l.is_empty() || l.starts_with('#')
+            })
+        };
+        let docs: Vec<&Piece> = pieces.iter().filter(|p| p.index.is_some()).collect();
+        let dense = docs.iter().enumerate().all(|(n, p)| p.index == Some(n));
+        if dense && !docs.iter().any(|p| blank(p)) {
+            return docs.iter().map(|p| (p.range.start, p.line - 1)).collect();
+        }
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut line_starts = vec![0usize];
     line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -991,6 +1007,36 @@ mod tests {
         let p = split_documents("# c\n---\na: 1\n---\nb: 2\n", &limits).unwrap();
         let got: Vec<_> = p.iter().map(|p| (p.line, p.end_line, p.index)).collect();
         assert_eq!(got, [(1, 2, None), (3, 4, Some(0)), (5, 6, Some(1))]);
+    }
+
+    #[test]
+    fn document_starts_from_the_split_locate_as_a_full_parse_does() {
+        let limits = YamlLimits::default();
+        for text in [
+            "a: {b: 1}\n---\n# c\nx:\n  y: [1, 2]\n---\n---\nz: 3\n",
+            "a: {b: 1}\n---\n# c\nx:\n  y: [1, 2]\n---\nq: 0\n---\nz: 3\n",
+            "# lead\n---\nk: v\nl:\n  - m: 1\n",
+            "a: 1\n",
+        ] {
+            assert!(split_documents(text, &limits).is_some(), "{text:?}");
+            let starts = document_starts(text, &limits);
+            for d in parse_stream(text, &limits).expect("parses").documents {
+                let keys: Vec<String> = d
+                    .value
+                    .as_object()
+                    .map(|m| m.keys().map(str::to_string).collect())
+                    .unwrap_or_default();
+                for k in keys {
+                    let pointer = format!("/{k}");
+                    assert_eq!(
+                        locate_in(text, &starts, d.index, &pointer, &limits),
+                        locate(text, d.index, &pointer, &limits),
+                        "{text:?} {} {pointer}",
+                        d.index
+                    );
+                }
+            }
+        }
     }
 
     #[test]
