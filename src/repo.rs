@@ -509,6 +509,34 @@ impl Repo {
     }
 }
 
+/// Repos for unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{LoadOptions, Repo};
+    use crate::config::{Config, Limits};
+    use crate::source::SourceFile;
+
+    /// A repo of `files` (path, text) with the default config and limits, cluster `cluster1`.
+    pub(crate) fn repo_of(files: &[(&str, &str)]) -> Repo {
+        let files = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: p.to_string(),
+                data: t.as_bytes().to_vec(),
+                blob: None,
+            })
+            .collect();
+        Repo::from_files(
+            Config::default(),
+            files,
+            "cluster1",
+            &LoadOptions::default(),
+            Limits::default(),
+        )
+        .expect("loads")
+    }
+}
+
 /// Helper for callers: the origin for a path and an optional revision.
 pub fn origin(path: PathBuf, rev: Option<String>) -> Origin {
     match rev {

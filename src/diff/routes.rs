@@ -1009,26 +1009,9 @@ fn merge(found: Vec<Found>) -> Vec<RouteChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Limits};
-    use crate::source::SourceFile;
 
     fn repo(files: &[(&str, &str)]) -> Repo {
-        let files = files
-            .iter()
-            .map(|(p, t)| SourceFile {
-                path: p.to_string(),
-                data: t.as_bytes().to_vec(),
-                blob: None,
-            })
-            .collect();
-        Repo::from_files(
-            Config::default(),
-            files,
-            "cluster1",
-            &crate::repo::LoadOptions::default(),
-            Limits::default(),
-        )
-        .expect("loads")
+        crate::repo::test_support::repo_of(files)
     }
 
     fn table(http: &str) -> String {

@@ -862,27 +862,10 @@ fn passthrough<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Limits};
-    use crate::source::SourceFile;
 
     /// Renders files (path, text) as values.
     fn rendered(files: &[(&str, &str)]) -> (Repo, Output) {
-        let files = files
-            .iter()
-            .map(|(p, t)| SourceFile {
-                path: p.to_string(),
-                data: t.as_bytes().to_vec(),
-                blob: None,
-            })
-            .collect();
-        let repo = Repo::from_files(
-            Config::default(),
-            files,
-            "cluster1",
-            &crate::repo::LoadOptions::default(),
-            Limits::default(),
-        )
-        .expect("loads");
+        let repo = crate::repo::test_support::repo_of(files);
         let (model, _, _) = Model::build(&repo, Incr::OFF);
         let (out, _) = render(&repo, &model, &RenderOptions::default(), Incr::OFF);
         (repo, out)
