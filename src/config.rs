@@ -40,6 +40,57 @@ pub struct Config {
     /// Gaps in the output the repo accepts.
     #[serde(default, skip_serializing_if = "Accept::is_empty")]
     pub accept: Accept,
+    /// Where the repo's route test files are (docs/route-tests.md).
+    #[serde(default, skip_serializing_if = "RouteTests::is_default")]
+    pub route_tests: RouteTests,
+}
+
+/// Where a repo keeps its route test files (docs/route-tests.md#where-they-live).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteTests {
+    /// Globs of repo-relative files holding `RouteTest` documents: read by `meshform test`,
+    /// `check` and `diff`, never rendered. Default `tests/routes/**`.
+    #[serde(default = "default_route_test_paths")]
+    pub paths: Vec<String>,
+}
+
+/// The default `routeTests.paths`.
+pub const DEFAULT_ROUTE_TESTS: &str = "tests/routes/**";
+
+fn default_route_test_paths() -> Vec<String> {
+    vec![DEFAULT_ROUTE_TESTS.to_string()]
+}
+
+impl Default for RouteTests {
+    fn default() -> Self {
+        RouteTests {
+            paths: default_route_test_paths(),
+        }
+    }
+}
+
+impl RouteTests {
+    /// True for the default paths.
+    pub fn is_default(&self) -> bool {
+        *self == RouteTests::default()
+    }
+
+    /// The matcher of route test files.
+    pub fn matcher(&self) -> Result<GlobSet, ConfigError> {
+        let mut b = GlobSetBuilder::new();
+        for p in &self.paths {
+            let g = Glob::new(p).map_err(|e| {
+                ConfigError(Box::new(Diagnostic::error(
+                    Load::Config,
+                    format!("routeTests.paths: bad glob `{p}`: {e}"),
+                )))
+            })?;
+            b.add(g);
+        }
+        b.build()
+            .map_err(|e| ConfigError(Box::new(Diagnostic::error(Load::Config, e.to_string()))))
+    }
 }
 
 /// What becomes of a Gloo field meshform cannot honour, an unknown field or a known field that
@@ -241,6 +292,7 @@ impl Default for Config {
             limits: Limits::default(),
             validate: Validate::Strict,
             accept: Accept::default(),
+            route_tests: RouteTests::default(),
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod policy;
 pub mod render;
 pub mod repo;
 pub mod report;
+pub mod route_test;
 pub mod source;
 pub mod validate;
 pub mod yaml;

@@ -45,6 +45,9 @@ pub struct Repo {
     pub objects: Vec<Object>,
     /// Policy files found under `policies/`.
     pub policy_files: Vec<SourceText>,
+    /// Route test files, those matching meshform.yaml `routeTests.paths` (read by
+    /// `route_test`, not rendered).
+    pub route_test_files: Vec<SourceText>,
     /// Non-fatal findings (YAML 1.1 scalars, skipped files).
     pub warnings: Vec<Diagnostic>,
     /// The effective limits.
@@ -300,10 +303,15 @@ impl Repo {
         let matcher = config
             .path_matcher(fallback)
             .map_err(|e| LoadError::Invalid(vec![*e.0]))?;
+        let route_tests = config
+            .route_tests
+            .matcher()
+            .map_err(|e| LoadError::Invalid(vec![*e.0]))?;
         let clusters = config.cluster_names(matcher.default_cluster());
         let mut errors = Vec::new();
         let mut texts: Vec<(SourceText, String)> = Vec::new(); // (text, cluster)
         let mut policy_files = Vec::new();
+        let mut route_test_files = Vec::new();
         // Decoding checks every byte and copies the text into its shared `Arc<str>` (fresh
         // memory, which is slow to hand out on this project's machine: docs/performance.md):
         // done side by side, in file order.
@@ -342,6 +350,10 @@ impl Repo {
             }
             if file_path.starts_with(POLICY_DIR) {
                 policy_files.push(source);
+                continue;
+            }
+            if !file_path.ends_with(".j2") && route_tests.is_match(&file_path) {
+                route_test_files.push(source);
                 continue;
             }
             if file_path.ends_with(".j2") {
@@ -410,6 +422,12 @@ impl Repo {
                 ),
             ));
         }
+        // A route test among the manifests would be passed through as a Kubernetes object.
+        for o in &objects {
+            if o.id.kind == crate::route_test::KIND && o.id.group() == crate::route_test::GROUP {
+                errors.push(crate::route_test::misplaced(o, &config.route_tests.paths));
+            }
+        }
         // The same identity twice in one cluster is an error naming both places.
         let mut seen: HashMap<(&str, &str, &str, &str, &str), &Object> = HashMap::new();
         for o in &objects {
@@ -443,6 +461,7 @@ impl Repo {
             files: texts.into_iter().map(|(t, _)| t).collect(),
             objects,
             policy_files,
+            route_test_files,
             warnings,
             limits,
             clusters,

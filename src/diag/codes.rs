@@ -283,6 +283,13 @@ registry! {
         Invalid = "policy-invalid": "A policy file is invalid.",
     }
 
+    /// Route tests: the test files and the cases that fail (docs/route-tests.md).
+    RouteTest {
+        Invalid = "route-test-invalid": "A route test file is not a valid RouteTest: YAML, an unknown or missing field, a malformed URL, caller or expectation.",
+        Misplaced = "route-test-misplaced": "A RouteTest document outside meshform.yaml `routeTests.paths`, where it would be read as a manifest.",
+        Failed = "route-test-failed": "A route test case's request does not take the route, destination or status it expects.",
+    }
+
     /// The front ends: clusters asked for, what is written, plugin parameters.
     Run {
         UnknownCluster = "unknown-cluster": "A cluster asked for is not one of the repo's.",
