@@ -329,9 +329,52 @@ pub struct Trace {
     pub nearest: Vec<String>,
 }
 
+/// The rendered objects of one cluster, indexed once for many traces (route tests trace
+/// many requests against one render).
+pub struct Tracer<'a> {
+    objects: Vec<&'a Rendered>,
+    repo: &'a Repo,
+    cluster: String,
+}
+
+impl<'a> Tracer<'a> {
+    /// Indexes the objects of `cluster` among `objects` (others are ignored); `repo` locates
+    /// the Gloo sources.
+    pub fn new(objects: &'a [Rendered], repo: &'a Repo, cluster: &str) -> Tracer<'a> {
+        Tracer {
+            objects: objects.iter().filter(|o| o.cluster == cluster).collect(),
+            repo,
+            cluster: cluster.to_string(),
+        }
+    }
+
+    /// Traces `request` from `caller`. `Err` when the caller is not in the cluster.
+    pub fn trace(&self, request: &Request, caller: &Caller) -> Result<Trace, TraceError> {
+        let _ = (&self.objects, self.repo);
+        Ok(Trace {
+            cluster: self.cluster.clone(),
+            request: request.clone(),
+            caller: caller.clone(),
+            entry: Entry::Mesh {
+                namespace: String::new(),
+                visible: Vec::new(),
+            },
+            candidates: Vec::new(),
+            tried: Vec::new(),
+            chosen: None,
+            outcome: Outcome {
+                status: Status::NoHost,
+                route: None,
+                destinations: Vec::new(),
+            },
+            nearest: Vec::new(),
+        })
+    }
+}
+
 /// Traces `request` from `caller` through the rendered `objects` of `cluster` (objects of
 /// other clusters are ignored); `repo` locates the Gloo sources. `Err` when the caller is not
-/// in the cluster.
+/// in the cluster. For many requests, build one [`Tracer`].
 pub fn trace(
     objects: &[Rendered],
     repo: &Repo,
@@ -339,23 +382,5 @@ pub fn trace(
     request: &Request,
     caller: &Caller,
 ) -> Result<Trace, TraceError> {
-    let _ = (objects, repo);
-    Ok(Trace {
-        cluster: cluster.to_string(),
-        request: request.clone(),
-        caller: caller.clone(),
-        entry: Entry::Mesh {
-            namespace: String::new(),
-            visible: Vec::new(),
-        },
-        candidates: Vec::new(),
-        tried: Vec::new(),
-        chosen: None,
-        outcome: Outcome {
-            status: Status::NoHost,
-            route: None,
-            destinations: Vec::new(),
-        },
-        nearest: Vec::new(),
-    })
+    Tracer::new(objects, repo, cluster).trace(request, caller)
 }
