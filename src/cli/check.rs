@@ -1,5 +1,8 @@
 //! `meshform check`: runs the policies and Istio validation and reports the findings.
 //!
+//! The repo's route tests run too when it has any (docs/route-tests.md): each failing case is
+//! a `route-test-failed` finding at the case.
+//!
 //! In the CI formats (`json`, `sarif`, `github`) paths are relative to the git work tree's
 //! root ([`report_prefix`]), and input errors are reported like findings, on stdout, as well
 //! as on stderr (docs/ci.md#report-paths).
@@ -10,6 +13,7 @@ use crate::diag::{count, Diagnostic, Severity};
 use crate::pipeline::{self, Outcome};
 use crate::render::Keep;
 use crate::report;
+use crate::route_test;
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -48,29 +52,58 @@ pub fn run(args: Args) -> Exit {
         Ok(o) => o,
         Err(d) => return input_errors(&args, &origin, vec![d]),
     };
-    // Only findings are reported: rendered objects are validated and dropped.
+    // Only findings are reported: rendered objects are validated and dropped, unless the
+    // repo's route tests trace requests through them.
     opts.render.keep = Keep::Findings;
     let start = Instant::now();
-    let outcome = pipeline::load(&origin, &opts).and_then(|r| {
-        tracing::info!(
-            "loaded {}: {}, {}, {} {} in {:?}",
-            pipeline::describe(&origin),
-            count(r.files.len(), "file", "files"),
-            count(r.objects.len(), "object", "objects"),
-            if r.clusters.len() == 1 {
-                "cluster"
-            } else {
-                "clusters"
-            },
-            r.clusters.join(", "),
-            start.elapsed()
-        );
-        pipeline::run(r, &opts)
-    });
-    let outcome = match outcome {
+    let repo = match pipeline::load(&origin, &opts) {
+        Ok(r) => r,
+        Err(e) => return input_errors(&args, &origin, e.into_diagnostics()),
+    };
+    tracing::info!(
+        "loaded {}: {}, {}, {} {} in {:?}",
+        pipeline::describe(&origin),
+        count(repo.files.len(), "file", "files"),
+        count(repo.objects.len(), "object", "objects"),
+        if repo.clusters.len() == 1 {
+            "cluster"
+        } else {
+            "clusters"
+        },
+        repo.clusters.join(", "),
+        start.elapsed()
+    );
+    let cases = match route_test::parse_all(&repo.route_test_files) {
+        Ok(c) => c,
+        Err(d) => return input_errors(&args, &origin, d),
+    };
+    if !cases.is_empty() {
+        opts.render.keep = Keep::Values;
+    }
+    let mut outcome = match pipeline::run(repo, &opts) {
         Ok(o) => o,
         Err(e) => return input_errors(&args, &origin, e.into_diagnostics()),
     };
+    if !cases.is_empty() {
+        let run = route_test::run::run(
+            &cases,
+            &outcome.objects,
+            &outcome.repo,
+            &opts.render.clusters,
+        );
+        match run {
+            Ok(run) => {
+                tracing::info!(
+                    "route tests: {} passed, {} failed",
+                    run.passed(),
+                    run.failed()
+                );
+                outcome.findings.extend(run.findings());
+                crate::diag::normalize(&mut outcome.findings);
+            }
+            Err(d) => return input_errors(&args, &origin, d),
+        }
+    }
     tracing::info!(
         "checked: {}, {} rendered and validated, {} in {:?}",
         count(outcome.policies, "policy", "policies"),

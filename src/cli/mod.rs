@@ -12,6 +12,7 @@ mod diff;
 mod krm;
 mod policy_test;
 mod render;
+mod test;
 
 pub use common::SourceArgs;
 
@@ -57,6 +58,8 @@ pub enum Command {
     Check(check::Args),
     /// Diff the rendered output of two revisions.
     Diff(diff::Args),
+    /// Run the repo's route tests: requests and the route, destination or status each expects.
+    Test(test::Args),
     /// Argo CD config-management plugin commands.
     #[command(subcommand)]
     Argocd(argocd::Command),
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Render(a) => render::run(a),
         Command::Check(a) => check::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Test(a) => test::run(a),
         Command::Argocd(c) => argocd::run(c),
         Command::Krm(a) => krm::run(a),
         Command::Policy(c) => policy_test::run(c),

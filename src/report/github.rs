@@ -17,10 +17,38 @@ fn prop(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Renders findings as workflow commands.
+/// Renders findings as workflow commands, then the `meshform check` totals.
 pub fn render(findings: &[Diagnostic]) -> String {
+    let mut out = annotations(findings);
+    let hidden: usize = [Severity::Error, Severity::Warning, Severity::Info]
+        .iter()
+        .map(|s| {
+            findings
+                .iter()
+                .filter(|d| d.severity == *s)
+                .count()
+                .saturating_sub(PER_SEVERITY)
+        })
+        .sum();
+    let count = |s| findings.iter().filter(|d| d.severity == s).count();
+    let _ = writeln!(
+        out,
+        "meshform check: {}, {}, {}{}",
+        crate::diag::count(count(Severity::Error), "error", "errors"),
+        crate::diag::count(count(Severity::Warning), "warning", "warnings"),
+        crate::diag::count(count(Severity::Info), "info", "infos"),
+        if hidden > 0 {
+            format!("; {hidden} not annotated (run with --format text to see all)")
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+/// The workflow commands of findings, at most [`PER_SEVERITY`] per severity.
+pub fn annotations(findings: &[Diagnostic]) -> String {
     let mut out = String::new();
-    let mut hidden = 0;
     for sev in [Severity::Error, Severity::Warning, Severity::Info] {
         let cmd = match sev {
             Severity::Error => "error",
@@ -48,20 +76,6 @@ pub fn render(findings: &[Diagnostic]) -> String {
             }
             let _ = writeln!(out, "::{cmd} {}::{}", props.join(","), data(&msg));
         }
-        hidden += all.len().saturating_sub(PER_SEVERITY);
     }
-    let count = |s| findings.iter().filter(|d| d.severity == s).count();
-    let _ = writeln!(
-        out,
-        "meshform check: {}, {}, {}{}",
-        crate::diag::count(count(Severity::Error), "error", "errors"),
-        crate::diag::count(count(Severity::Warning), "warning", "warnings"),
-        crate::diag::count(count(Severity::Info), "info", "infos"),
-        if hidden > 0 {
-            format!("; {hidden} not annotated (run with --format text to see all)")
-        } else {
-            String::new()
-        }
-    );
     out
 }

@@ -1,17 +1,20 @@
-//! Reporting findings: text (rustc-style), JSON, SARIF, GitHub annotations, Markdown.
+//! Reporting findings: text (rustc-style), JSON, SARIF, GitHub annotations, Markdown; the
+//! route test report (`route_tests`).
 
 pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod route_tests;
 pub mod sarif;
 pub mod text;
 
 use crate::diag::Diagnostic;
 use std::sync::Arc;
 
-/// `prefix/file`, or `file` when `prefix` is empty.
+/// `prefix/file`, or `file` when `prefix` is empty or `file` is absolute (a file named on the
+/// command line outside the repo).
 pub fn rebased(prefix: &str, file: &str) -> Arc<str> {
-    if prefix.is_empty() {
+    if prefix.is_empty() || file.starts_with('/') {
         file.into()
     } else {
         format!("{prefix}/{file}").into()

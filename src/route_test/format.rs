@@ -7,6 +7,7 @@
 use crate::diag::codes::RouteTest;
 use crate::diag::Diagnostic;
 use crate::manifest::{Location, SourceText};
+use crate::trace::{Caller, NsName, Request, RequestError};
 use crate::yaml::{self, Pos, YamlLimits};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -188,9 +189,6 @@ pub struct DirectResponse {
     /// The status code.
     #[serde(default)]
     pub status: Option<u16>,
-    /// The body, whole.
-    #[serde(default)]
-    pub body: Option<String>,
 }
 
 /// An expected destination: `host[:port][/subset]`, optionally with a weight.
@@ -222,21 +220,6 @@ impl std::fmt::Display for Destination {
     }
 }
 
-/// `namespace/name` of an object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct NsName {
-    /// The namespace.
-    pub namespace: String,
-    /// The name.
-    pub name: String,
-}
-
-impl std::fmt::Display for NsName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
-
 /// The outcome a case expects; every field left out is not checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Expect {
@@ -259,6 +242,8 @@ pub struct Expect {
     pub redirect: Option<Redirect>,
     /// The direct response.
     pub direct_response: Option<DirectResponse>,
+    /// True when the case wrote `destination` (one), not `destinations`.
+    pub one_destination: bool,
 }
 
 impl Expect {
@@ -274,33 +259,17 @@ impl Expect {
     }
 }
 
-/// Who sends the request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum CallerSpec {
-    /// A client of an ingress gateway: the VirtualGateway (or its Gateway) `namespace/name`.
-    Gateway(NsName),
-    /// A workload in the mesh: its namespace and labels.
-    Mesh {
-        /// The namespace.
-        namespace: String,
-        /// The workload's labels.
-        labels: IndexMap<String, String>,
-    },
-}
-
-impl std::fmt::Display for CallerSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallerSpec::Gateway(g) => write!(f, "gateway {g}"),
-            CallerSpec::Mesh { namespace, labels } => {
-                write!(f, "mesh {namespace}")?;
-                if !labels.is_empty() {
-                    let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    write!(f, " ({})", l.join(","))?;
-                }
-                Ok(())
+/// How reports name a caller: `gateway NS/NAME` or `mesh NS (k=v,...)`.
+pub fn caller_label(c: &Caller) -> String {
+    match c {
+        Caller::Gateway { namespace, name } => format!("gateway {namespace}/{name}"),
+        Caller::Mesh { namespace, labels } => {
+            let mut s = format!("mesh {namespace}");
+            if !labels.is_empty() {
+                let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                s.push_str(&format!(" ({})", l.join(",")));
             }
+            s
         }
     }
 }
@@ -314,6 +283,9 @@ pub struct RequestSpec {
     pub method: String,
     /// Request headers.
     pub headers: IndexMap<String, String>,
+    /// The request as the trace engine follows it.
+    #[serde(skip)]
+    pub parsed: Request,
 }
 
 /// One case of a route test file.
@@ -328,17 +300,26 @@ pub struct Case {
     /// The request.
     pub request: RequestSpec,
     /// The caller.
-    pub caller: CallerSpec,
+    pub caller: Caller,
     /// The cluster, when the case (or the document's defaults) names one.
     pub cluster: Option<String>,
     /// The expected outcome.
     pub expect: Expect,
-    /// Where each expectation is written, by field name (`destination`, `route`, ...).
+    /// Where the case's fields are written, by name (`cluster`, `gateway`,
+    /// `expect.destination`), for those written.
     #[serde(skip)]
-    pub expect_at: HashMap<&'static str, Location>,
+    pub places: HashMap<&'static str, Location>,
 }
 
 impl Case {
+    /// Where a field of the case is written; the case's own line when it is not.
+    pub fn at(&self, field: &str) -> Location {
+        self.places
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| self.location.clone())
+    }
+
     /// `GET www.example.com/db/x`: the method and URL without the scheme.
     pub fn request_label(&self) -> String {
         let url = &self.request.url;
@@ -457,7 +438,10 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                     continue;
                 }
                 (Some(g), None) => match ns_name(g) {
-                    Some(n) => CallerSpec::Gateway(n),
+                    Some(n) => Caller::Gateway {
+                        namespace: n.namespace,
+                        name: n.name,
+                    },
                     None => {
                         bad(
                             format!("{prefix}gateway"),
@@ -466,9 +450,13 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                         continue;
                     }
                 },
-                (None, Some(m)) => CallerSpec::Mesh {
+                (None, Some(m)) => Caller::Mesh {
                     namespace: m.namespace.clone(),
-                    labels: m.labels.clone(),
+                    labels: m
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 },
                 (None, None) => {
                     bad(
@@ -483,18 +471,27 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                     continue;
                 }
             };
-            let method = c.request.method.clone().unwrap_or_else(|| "GET".into());
-            if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-                bad(
-                    f("request.method"),
-                    format!("method `{method}` is not an HTTP method"),
-                );
-                continue;
-            }
-            if let Err(why) = check_url(&c.request.url) {
-                bad(f("request.url"), why);
-                continue;
-            }
+            let headers: Vec<String> = c
+                .request
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let parsed =
+                match Request::parse(&c.request.url, c.request.method.as_deref(), &headers) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let field = match e {
+                            RequestError::Method(_) => "request.method",
+                            RequestError::Header(_) | RequestError::HeaderName(_) => {
+                                "request.headers"
+                            }
+                            _ => "request.url",
+                        };
+                        bad(f(field), e.to_string());
+                        continue;
+                    }
+                };
             let expect = match expectations(&c.expect, &|field: &str| f(&format!("expect.{field}")))
             {
                 Ok(e) => e,
@@ -503,9 +500,14 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                     continue;
                 }
             };
-            let mut expect_at = HashMap::new();
-            for key in EXPECT_FIELDS {
-                expect_at.insert(*key, at(&f(&format!("expect.{key}"))));
+            let mut places = HashMap::new();
+            for key in PLACED {
+                let field = match *key {
+                    "gateway" if c.gateway.is_none() => "defaults.gateway".to_string(),
+                    "cluster" if c.cluster.is_none() => "defaults.cluster".to_string(),
+                    k => f(k),
+                };
+                places.insert(*key, at(&field));
             }
             cases.push(Case {
                 suite: suite.clone(),
@@ -513,13 +515,14 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                 location: at(&f("name")),
                 request: RequestSpec {
                     url: c.request.url,
-                    method: method.to_ascii_uppercase(),
+                    method: parsed.method.clone(),
                     headers: c.request.headers,
+                    parsed,
                 },
                 caller,
                 cluster: c.cluster.or_else(|| doc.defaults.cluster.clone()),
                 expect,
-                expect_at,
+                places,
             });
         }
     }
@@ -533,18 +536,22 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
 /// Where the format is documented, for every error's help.
 const HELP: &str = "see docs/route-tests.md for the RouteTest format";
 
-/// The expectation fields, as written.
-const EXPECT_FIELDS: &[&str] = &[
-    "status",
-    "routeTable",
-    "route",
-    "virtualService",
-    "virtualServiceRoute",
-    "destination",
-    "destinations",
-    "rewrite",
-    "redirect",
-    "directResponse",
+/// The fields of a case whose place is kept.
+const PLACED: &[&str] = &[
+    "cluster",
+    "gateway",
+    "from",
+    "request.url",
+    "expect.status",
+    "expect.routeTable",
+    "expect.route",
+    "expect.virtualService",
+    "expect.virtualServiceRoute",
+    "expect.destination",
+    "expect.destinations",
+    "expect.rewrite",
+    "expect.redirect",
+    "expect.directResponse",
 ];
 
 /// `namespace/name`, both parts non-empty.
@@ -554,23 +561,6 @@ fn ns_name(s: &str) -> Option<NsName> {
         namespace: ns.into(),
         name: name.into(),
     })
-}
-
-/// An absolute `http` or `https` URL with a host.
-fn check_url(url: &str) -> Result<(), String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(format!(
-            "url `{url}` is not absolute: write it as http://HOST/PATH"
-        ));
-    };
-    if scheme != "http" && scheme != "https" {
-        return Err(format!("url `{url}`: the scheme must be http or https"));
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() {
-        return Err(format!("url `{url}` has no host"));
-    }
-    Ok(())
 }
 
 /// `host[:port][/subset]`.
@@ -628,6 +618,7 @@ fn expectations(
             ))
         }
         (Some(d), None) => {
+            out.one_destination = true;
             out.destinations = Some(vec![destination(d).ok_or_else(|| {
                 (
                     field("destination"),
@@ -769,15 +760,15 @@ mod tests {
         assert_eq!(c.request.method, "GET");
         assert_eq!(
             c.caller,
-            CallerSpec::Gateway(NsName {
+            Caller::Gateway {
                 namespace: "istio-gateways".into(),
                 name: "gw".into()
-            })
+            }
         );
         assert_eq!(c.expect.status(), Status::Routed);
         let d = &c.expect.destinations.as_ref().unwrap()[0];
         assert_eq!((d.host.as_str(), d.port, d.subset.as_deref()), ("db-api", Some(80), None));
-        assert_eq!(c.expect_at["destination"].line, 12);
+        assert_eq!(c.at("expect.destination").line, 12);
         assert_eq!(c.request_label(), "GET www.example.com/db/users");
     }
 
@@ -810,7 +801,7 @@ mod tests {
         assert_eq!(line, 5);
         let (m, line) =
             case("  gateway: n/gw\n  request: {url: a.example.com/x}\n  expect: {route: a}\n");
-        assert!(m.contains("not absolute"), "{m}");
+        assert!(m.contains("has no scheme"), "{m}");
         assert_eq!(line, 6);
         let (m, line) = case(
             "  gateway: n/gw\n  request: {url: http://a.example.com/}\n  expect:\n    status: noRoute\n    route: a\n",

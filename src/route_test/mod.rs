@@ -4,6 +4,7 @@
 //! change alters.
 
 pub mod format;
+pub mod run;
 
 pub use format::{misplaced, Case, API_VERSION, GROUP, KIND};
 
