@@ -9,6 +9,7 @@ use crate::pipeline;
 use crate::render::Keep;
 use crate::repo::{LoadError, Repo};
 use crate::report::markdown;
+use crate::route_test;
 use crate::source::{GitRepo, Origin, SourceError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -156,6 +157,44 @@ fn resolve(args: &Args) -> Result<(Side, Origin, Side, Origin), ResolveError> {
     Ok((base_side, base_origin, head_side, head_origin))
 }
 
+/// The requests of the head's route tests whose outcome differs from the base's
+/// (docs/ci.md#changed-outcomes); none when the base failed to render. A malformed test file
+/// is reported on stderr and the route tests are left out.
+fn outcome_changes(
+    base: &Result<pipeline::Outcome, LoadError>,
+    head: &pipeline::Outcome,
+    only: &[String],
+) -> Vec<route_test::changes::OutcomeChange> {
+    let Ok(base) = base else {
+        return Vec::new();
+    };
+    if head.repo.route_test_files.is_empty() {
+        return Vec::new();
+    }
+    let cases = match route_test::parse_all(&head.repo.route_test_files) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diagnostics(&d, &head.repo.route_test_files, head.repo.limits.max_diagnostics);
+            eprintln!(
+                "warning: the head's route tests are not run: {}",
+                crate::diag::count(d.len(), "problem", "problems")
+            );
+            return Vec::new();
+        }
+    };
+    let start = std::time::Instant::now();
+    let b = route_test::changes::traced_values(&base.nodes);
+    let h = route_test::changes::traced_values(&head.nodes);
+    let out = route_test::changes::changes(&cases, (&b, &base.repo), (&h, &head.repo), only);
+    tracing::info!(
+        "route tests: {} cases traced on both sides, {} changed, in {:?}",
+        cases.len(),
+        out.len(),
+        start.elapsed()
+    );
+    out
+}
+
 /// Runs `diff`.
 pub fn run(args: Args) -> Exit {
     let opts = match args.source().options() {
@@ -264,6 +303,7 @@ pub fn run(args: Args) -> Exit {
         },
     );
     report.routes = diff::routes::changes(base.as_ref().ok().map(|b| &b.repo), &head.repo);
+    report.outcomes = outcome_changes(&base, &head, &opts.render.clusters);
     let text = match args.format {
         Format::Text => {
             diff::text::render(&report, args.color.enabled(std::io::stdout().is_terminal()))

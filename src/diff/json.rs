@@ -1,5 +1,6 @@
 //! The machine-readable format: one JSON document with the sides, a summary, every object
-//! with its before, after, changed field paths, sources and unified diff, the changed Gloo
+//! with its before, after, changed field paths, sources and unified diff, the requests of the
+//! route tests whose outcome changed, the changed Gloo
 //! routes, the routing changes and the policy findings added and fixed.
 
 use super::Report;
@@ -42,6 +43,32 @@ fn route(c: &super::routes::RouteChange) -> Value {
         "summary": super::routes::plain_what(c),
         "before": c.before,
         "after": c.after,
+    })
+}
+
+/// A request whose outcome changed: the case, its place, the change in words and both
+/// outcomes with the Gloo route's place (docs/ci.md#changed-outcomes).
+fn outcome(c: &crate::route_test::changes::OutcomeChange) -> Value {
+    let side = |s: &crate::route_test::changes::Side| {
+        json!({
+            "summary": s.outcome.as_ref().map(crate::report::route_tests::summary),
+            "outcome": s.outcome,
+            "error": s.error,
+            "passes": s.passes,
+            "file": s.location().map(|l| l.file.to_string()),
+            "line": s.location().map(|l| l.line),
+        })
+    };
+    json!({
+        "name": c.name,
+        "file": c.test.file.to_string(),
+        "line": c.test.line,
+        "request": c.request,
+        "caller": c.caller,
+        "cluster": c.cluster,
+        "summary": format!("{}: {}", c.request, c.what.join(", ")),
+        "before": side(&c.before),
+        "after": side(&c.after),
     })
 }
 
@@ -88,6 +115,7 @@ pub fn to_value(report: &Report) -> Value {
             "unchanged": totals.unchanged,
             "clusters": report.clusters,
         },
+        "outcomes": report.outcomes.iter().map(outcome).collect::<Vec<_>>(),
         "routes": report.routes.iter().map(route).collect::<Vec<_>>(),
         "objects": objects,
         "routing": report.routing.iter().map(|h| json!({

@@ -7,7 +7,7 @@
 //! (`keyed`), so an entry that only moved is no change.
 //! Secrets are masked before anything is printed (`mask`). The formats live in `text`,
 //! `json` and `report::markdown`; the routing pictures in `routing`; the route-level summary
-//! in `routes`.
+//! in `routes`; the requests whose outcome changed come from `route_test::changes`.
 
 pub mod json;
 pub mod keyed;
@@ -182,6 +182,9 @@ pub struct Report {
     pub routing: Vec<routing::HostChange>,
     /// Gloo routes added, removed or changed ([`routes::changes`]).
     pub routes: Vec<routes::RouteChange>,
+    /// Requests of the repo's route tests whose outcome changed
+    /// ([`crate::route_test::changes::changes`]).
+    pub outcomes: Vec<crate::route_test::changes::OutcomeChange>,
 }
 
 impl Report {
@@ -235,6 +238,7 @@ pub fn build(
         findings_fixed,
         routing,
         routes: Vec::new(),
+        outcomes: Vec::new(),
     }
 }
 
@@ -447,6 +451,17 @@ pub fn findings_delta(
     crate::diag::normalize(&mut added);
     crate::diag::normalize(&mut fixed);
     (added, fixed)
+}
+
+/// How a changed outcome's case fares: `, now fails`, `, now passes`, or nothing when it
+/// passes or fails on both sides alike.
+pub fn outcome_verdict(c: &crate::route_test::changes::OutcomeChange) -> &'static str {
+    match (c.before.passes, c.after.passes) {
+        (true, false) => ", now fails",
+        (false, true) => ", now passes",
+        (_, false) => ", fails",
+        _ => "",
+    }
 }
 
 /// `file:line` of each source, with the source object when it differs from the rendered one.

@@ -1,4 +1,4 @@
-//! The terminal format: the changed routes in Gloo's terms, a summary, then a git-style unified diff per object, then the policy
+//! The terminal format: the requests whose outcome changed, the changed routes in Gloo's terms, a summary, then a git-style unified diff per object, then the policy
 //! findings the change adds or fixes. Colour is optional (ANSI, via anstyle).
 
 use super::{routes, Change, Report};
@@ -61,6 +61,36 @@ fn route_lines(report: &Report, p: &Palette, out: &mut String) {
     out.push('\n');
 }
 
+/// The requests of the route tests whose outcome changed (docs/ci.md#changed-outcomes), one
+/// line each.
+fn outcome_lines(report: &Report, p: &Palette, out: &mut String) {
+    if report.outcomes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(Style::new().bold(), "Changed outcomes (route tests):")
+    );
+    for c in &report.outcomes {
+        let _ = writeln!(
+            out,
+            "  {}: {}{} (test `{}` at {}:{}{})",
+            c.request,
+            c.what.join(", "),
+            c.after
+                .location()
+                .map(|l| format!(" at {}:{}", l.file, l.line))
+                .unwrap_or_default(),
+            c.name,
+            c.test.file,
+            c.test.line,
+            super::outcome_verdict(c)
+        );
+    }
+    out.push('\n');
+}
+
 /// Renders the report for a terminal; `color` adds ANSI colours.
 pub fn render(report: &Report, color: bool) -> String {
     let p = Palette { on: color };
@@ -98,6 +128,7 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  {e}");
         }
     }
+    outcome_lines(report, &p, &mut out);
     route_lines(report, &p, &mut out);
     if !report.has_changes() {
         let _ = writeln!(out, "No changes in the rendered output.");

@@ -1,6 +1,7 @@
 //! The pull-request comment: Markdown GitHub renders, capped at `--max-length`.
 //!
-//! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, a summary table
+//! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, the requests of the
+//! route tests whose outcome changed, the changed routes, a summary table
 //! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
 //! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
 //! fence per object headed `Kind namespace/name`, objects whose routing changed first.
@@ -354,6 +355,60 @@ fn route_summary(report: &Report, max: usize) -> String {
     out
 }
 
+/// The requests of the route tests whose outcome changed (docs/ci.md#changed-outcomes), at
+/// most `max` lines, then a count of the rest. First in the head, so truncation never drops
+/// it.
+fn outcome_summary(report: &Report, max: usize) -> String {
+    if report.outcomes.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "### Changed outcomes ({})
+
+Requests of the repo's route tests that this change sends elsewhere.
+
+",
+        report.outcomes.len()
+    );
+    for c in report.outcomes.iter().take(max) {
+        let what: Vec<String> = c
+            .what
+            .iter()
+            .map(|w| {
+                let mut w = w.replace(['\n', '\r'], " ");
+                if w.len() > MAX_ROUTE_VALUE {
+                    w = cut_to(w, MAX_ROUTE_VALUE);
+                    w.push('…');
+                }
+                escape(&w)
+            })
+            .collect();
+        let at = c
+            .after
+            .location()
+            .map(|l| format!(" at {}", code(&format!("{}:{}", l.file, l.line))))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {}: {}{at} (test {} at {}{})",
+            code(&c.request),
+            what.join(", "),
+            escape(&c.name),
+            code(&format!("{}:{}", c.test.file, c.test.line)),
+            crate::diff::outcome_verdict(c)
+        );
+    }
+    if report.outcomes.len() > max {
+        let _ = writeln!(
+            out,
+            "- and {} more (`meshform diff --format text` lists them all)",
+            report.outcomes.len() - max
+        );
+    }
+    out.push('\n');
+    out
+}
+
 /// The head of the comment. `level` 0 is everything; 1 counts the findings instead of listing
 /// them; 2 also replaces the per-cluster table and the base errors by one line each.
 fn header(report: &Report, opts: &Options, level: u8) -> String {
@@ -380,6 +435,10 @@ fn header(report: &Report, opts: &Options, level: u8) -> String {
         }
         h.push('\n');
     }
+    h.push_str(&outcome_summary(
+        report,
+        [50, 20, 5][usize::from(level.min(2))],
+    ));
     h.push_str(&route_summary(
         report,
         [50, 20, 5][usize::from(level.min(2))],

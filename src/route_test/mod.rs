@@ -3,6 +3,7 @@
 //! reports their failures as findings, and `meshform diff` shows the requests whose outcome a
 //! change alters.
 
+pub mod changes;
 pub mod format;
 pub mod run;
 
