@@ -13,6 +13,7 @@ mod krm;
 mod policy_test;
 mod render;
 mod test;
+mod trace;
 
 pub use common::SourceArgs;
 
@@ -65,6 +66,9 @@ pub enum Command {
     Argocd(argocd::Command),
     /// KRM function: read a ResourceList on stdin, write one with the rendered items.
     Krm(krm::Args),
+    /// Which route a request takes: the Gateway server, VirtualService route, Gloo RouteTable
+    /// routes and destinations, offline from the repo.
+    Trace(trace::Args),
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy_test::Command),
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(a),
         Command::Argocd(c) => argocd::run(c),
         Command::Krm(a) => krm::run(a),
+        Command::Trace(a) => trace::run(a),
         Command::Policy(c) => policy_test::run(c),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),

@@ -106,9 +106,7 @@ pub fn run(args: Args) -> Exit {
     };
     let prefix = || report_prefix(&args.source.path);
     let text = match args.format {
-        Format::Text => report::route_tests::text(&run, &|t| {
-            crate::yaml::to_string(t).unwrap_or_default()
-        }),
+        Format::Text => report::route_tests::text(&run, &crate::trace::text),
         Format::Json => report::route_tests::json(&run, &prefix()),
         Format::Github => report::route_tests::github(&run, &prefix()),
     };

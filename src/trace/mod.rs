@@ -4,9 +4,14 @@
 //! RouteTable routes behind the chosen route (docs/trace.md). Reads rendered objects and the
 //! repo (for locations); never prints.
 
+mod backends;
+mod engine;
+mod matching;
 mod request;
+mod text;
 
 pub use request::{Caller, Header, Request, RequestError};
+pub use text::text;
 
 use crate::istio::object::Rendered;
 use crate::manifest::Location;
@@ -299,6 +304,10 @@ pub struct Chosen {
     /// `directResponse`, `fault`, `retries`, `timeout`, `headers`, `mirror`,
     /// `mirrorPercentage`, `corsPolicy` (those set).
     pub actions: serde_json::Map<String, Value>,
+    /// The path (with query) sent on after `rewrite.uri` or `rewrite.uriRegexRewrite`.
+    pub rewritten_path: Option<String>,
+    /// The authority sent on after `rewrite.authority`.
+    pub rewritten_authority: Option<String>,
     /// The destinations and what they reach.
     pub backends: Vec<Backend>,
     /// Later routes (of this and later VirtualServices) that match the request too, shadowed
@@ -350,25 +359,7 @@ impl<'a> Tracer<'a> {
 
     /// Traces `request` from `caller`. `Err` when the caller is not in the cluster.
     pub fn trace(&self, request: &Request, caller: &Caller) -> Result<Trace, TraceError> {
-        let _ = (&self.objects, self.repo);
-        Ok(Trace {
-            cluster: self.cluster.clone(),
-            request: request.clone(),
-            caller: caller.clone(),
-            entry: Entry::Mesh {
-                namespace: String::new(),
-                visible: Vec::new(),
-            },
-            candidates: Vec::new(),
-            tried: Vec::new(),
-            chosen: None,
-            outcome: Outcome {
-                status: Status::NoHost,
-                route: None,
-                destinations: Vec::new(),
-            },
-            nearest: Vec::new(),
-        })
+        self.run(request, caller)
     }
 }
 
