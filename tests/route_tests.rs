@@ -241,8 +241,8 @@ fn a_route_test_outside_its_paths_is_refused_and_the_paths_are_configurable() {
     assert!(!render.success().contains("RouteTest"));
 }
 
-/// The external-services repo committed, then its db route sent to httpbin in the working
-/// tree.
+/// The external-services repo committed, then in the working tree its db route moved from
+/// `/db/` to `/database/`, so that `/db/users` falls through to httpbin.
 fn db_moved() -> TempRepo {
     let t = external_services();
     t.git_init();
@@ -250,11 +250,7 @@ fn db_moved() -> TempRepo {
     let rt = std::fs::read_to_string(t.join("routetable.yaml")).expect("routetable");
     t.write(
         "routetable.yaml",
-        rt.replacen(
-            "      - ref: {name: db-api, namespace: app}\n        kind: EXTERNAL_SERVICE\n        port: {number: 80}",
-            "      - ref: {name: httpbin, namespace: app}\n        kind: EXTERNAL_SERVICE\n        port: {number: 443}",
-            1,
-        ),
+        rt.replacen("prefix: /db/}", "prefix: /database/}", 1),
     );
     t
 }
@@ -290,7 +286,8 @@ fn diff_puts_the_requests_whose_outcome_changed_first() {
     assert_eq!(o[0]["request"], "GET www.example.com/db/users");
     assert_eq!(
         o[0]["summary"],
-        "GET www.example.com/db/users: db-api.internal.example.com:80 → httpbin.org:443"
+        "GET www.example.com/db/users: db-api.internal.example.com:80 → httpbin.org:443, \
+         route `db` → `httpbin`"
     );
     assert_eq!((&o[0]["file"], &o[0]["line"]), (&"tests/routes/www.yaml".into(), &10.into()));
     assert_eq!(o[0]["before"]["passes"], true);

@@ -66,7 +66,7 @@ fn outcome(c: &crate::route_test::changes::OutcomeChange) -> Value {
         "request": c.request,
         "caller": c.caller,
         "cluster": c.cluster,
-        "summary": format!("{}: {}", c.request, c.what.join(", ")),
+        "summary": c.summary(),
         "before": side(&c.before),
         "after": side(&c.after),
     })

@@ -75,9 +75,8 @@ fn outcome_lines(report: &Report, p: &Palette, out: &mut String) {
     for c in &report.outcomes {
         let _ = writeln!(
             out,
-            "  {}: {}{} (test `{}` at {}:{}{})",
-            c.request,
-            c.what.join(", "),
+            "  {}{} (test `{}` at {}:{}{})",
+            c.summary(),
             c.after
                 .location()
                 .map(|l| format!(" at {}:{}", l.file, l.line))

@@ -371,16 +371,20 @@ Requests of the repo's route tests that this change sends elsewhere.
         report.outcomes.len()
     );
     for c in report.outcomes.iter().take(max) {
+        let value = |v: &str| {
+            let mut v = v.replace(['\n', '\r'], " ");
+            if v.len() > MAX_ROUTE_VALUE {
+                v = cut_to(v, MAX_ROUTE_VALUE);
+                v.push('…');
+            }
+            code(&v)
+        };
         let what: Vec<String> = c
             .what
             .iter()
-            .map(|w| {
-                let mut w = w.replace(['\n', '\r'], " ");
-                if w.len() > MAX_ROUTE_VALUE {
-                    w = cut_to(w, MAX_ROUTE_VALUE);
-                    w.push('…');
-                }
-                escape(&w)
+            .map(|p| {
+                let label = p.label.map(|l| format!("{l} ")).unwrap_or_default();
+                format!("{label}{} → {}", value(&p.before), value(&p.after))
             })
             .collect();
         let at = c
@@ -390,12 +394,15 @@ Requests of the repo's route tests that this change sends elsewhere.
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {}: {}{at} (test {} at {}{})",
+            "- {}: {}{at} (test “{}” at {}{})",
             code(&c.request),
             what.join(", "),
             escape(&c.name),
             code(&format!("{}:{}", c.test.file, c.test.line)),
-            crate::diff::outcome_verdict(c)
+            match crate::diff::outcome_verdict(c) {
+                "" => String::new(),
+                v => format!(", **{}**", v.trim_start_matches(", ")),
+            }
         );
     }
     if report.outcomes.len() > max {

@@ -49,8 +49,48 @@ pub struct OutcomeChange {
     pub before: Side,
     /// The head's outcome.
     pub after: Side,
-    /// What changed, in parts: `db-api:80 → reports:80`, `route db → reports`.
-    pub what: Vec<String>,
+    /// What changed, in parts: the destinations or status, the route.
+    pub what: Vec<Part>,
+}
+
+/// One part of a changed outcome: `db-api:80 → reports:80`, `route db → reports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Part {
+    /// What the values are (`route`), or None for the destinations or status.
+    pub label: Option<&'static str>,
+    /// The base's value.
+    pub before: String,
+    /// The head's value.
+    pub after: String,
+}
+
+impl Part {
+    fn new(label: Option<&'static str>, before: String, after: String) -> Part {
+        Part {
+            label,
+            before,
+            after,
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    /// `db-api:80 → reports:80`, ``route `db` → `reports` ``.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.label {
+            Some(l) => write!(f, "{l} `{}` → `{}`", self.before, self.after),
+            None => write!(f, "{} → {}", self.before, self.after),
+        }
+    }
+}
+
+impl OutcomeChange {
+    /// The change in one line: `GET www.example.com/db/x: db-api:80 → reports:80, route
+    /// `db` → `reports``.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self.what.iter().map(|p| p.to_string()).collect();
+        format!("{}: {}", self.request, parts.join(", "))
+    }
 }
 
 /// What of an outcome counts for a change: status, route (by name, not by line) and
@@ -200,7 +240,7 @@ fn route_name(o: &Outcome, with_table: bool) -> String {
 }
 
 /// The parts of a change: the status, the destinations and the route, those that differ.
-fn what(before: &Side, after: &Side) -> Vec<String> {
+fn what(before: &Side, after: &Side) -> Vec<Part> {
     let (b, a) = match (&before.outcome, &after.outcome) {
         (Some(b), Some(a)) => (b, a),
         (b, a) => {
@@ -210,10 +250,10 @@ fn what(before: &Side, after: &Side) -> Vec<String> {
                     .unwrap_or_else(|| status_label(&o.status)),
                 None => s.error.clone().unwrap_or_default(),
             };
-            return vec![format!(
-                "{} → {}",
+            return vec![Part::new(
+                None,
                 say(b.as_ref(), before),
-                say(a.as_ref(), after)
+                say(a.as_ref(), after),
             )];
         }
     };
@@ -221,10 +261,10 @@ fn what(before: &Side, after: &Side) -> Vec<String> {
     let routed = |o: &Outcome| matches!(o.status, trace::Status::Routed);
     if routed(b) && routed(a) {
         if b.destinations != a.destinations {
-            out.push(format!(
-                "{} → {}",
+            out.push(Part::new(
+                None,
                 destinations_label(&b.destinations),
-                destinations_label(&a.destinations)
+                destinations_label(&a.destinations),
             ));
         }
     } else if b.status != a.status || routed(b) != routed(a) {
@@ -235,13 +275,13 @@ fn what(before: &Side, after: &Side) -> Vec<String> {
                 status_label(&o.status)
             }
         };
-        out.push(format!("{} → {}", say(b), say(a)));
+        out.push(Part::new(None, say(b), say(a)));
     }
     let tables_differ = b.route.as_ref().and_then(|r| r.gloo.as_ref()).map(|g| &g.table)
         != a.route.as_ref().and_then(|r| r.gloo.as_ref()).map(|g| &g.table);
     let (rb, ra) = (route_name(b, tables_differ), route_name(a, tables_differ));
     if rb != ra {
-        out.push(format!("route `{rb}` → `{ra}`"));
+        out.push(Part::new(Some("route"), rb, ra));
     }
     if out.is_empty() {
         // The same Gloo route and destinations through another rendered route.
@@ -251,7 +291,7 @@ fn what(before: &Side, after: &Side) -> Vec<String> {
                 .map(|r| format!("{} {}", r.virtual_service, r.name.as_deref().unwrap_or("")))
                 .unwrap_or_default()
         };
-        out.push(format!("VirtualService route `{}` → `{}`", vs(b), vs(a)));
+        out.push(Part::new(Some("VirtualService route"), vs(b), vs(a)));
     }
     out
 }
