@@ -6,7 +6,8 @@
 //! with positions, held as compact `node` trees; `yaml` does the parsing) → `repo` (the loaded
 //! repo and its `config`) → `gloo` (typed API and workspace visibility) → `policy` (CEL) →
 //! `render` (Istio objects) → `validate` (Istio's own rules) → `trace` (which route a request
-//! takes) → `diff` → `report` (text, JSON,
+//! takes) → `route_test` (cases of requests and expected outcomes, run through `trace`) →
+//! `diff` → `report` (text, JSON,
 //! SARIF, GitHub, Markdown). `istio::object` is the rendered-object model `render` builds and
 //! `validate` and `diff` read.
 //! `incremental` holds what a diff's head reuses of its base, behind one context every stage
