@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example genrepo -- --objects 10000 --out /tmp/repo-10k
 //! cargo run --release --example genrepo -- --objects 10000 --changes 100 --git --out /tmp/diff-10k
+//! cargo run --release --example genrepo -- --objects 10000 --route-tests 1000 --out /tmp/repo-10k-rt
 //! ```
 //!
 //! The same `--objects`/`--seed`/`--changes` always give the same bytes. With `--git` the
@@ -28,6 +29,10 @@ struct Args {
     /// Number of source objects to change from the base revision.
     #[arg(long, default_value_t = 0)]
     changes: usize,
+    /// Route test cases to write under `tests/routes/` (docs/route-tests.md), over the
+    /// gateway tables' routes.
+    #[arg(long, default_value_t = 0)]
+    route_tests: usize,
     /// Make a git repository with the base and the changed revision as two commits.
     #[arg(long)]
     git: bool,
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         objects: args.objects,
         seed: args.seed,
         changes: args.changes,
+        route_tests: args.route_tests,
     };
     let stats = if args.git {
         gen::write_git(&args.out, &spec)

@@ -2,8 +2,10 @@
 //! reports their failures as findings, `diff` lists the requests whose outcome a change
 //! alters; and the bundled fixtures' route tests pass.
 
+#[path = "../benches/support/gen.rs"]
+mod gen;
 mod support;
-use support::{copy_tree, fixture_dirs, meshform, redact, root, TempRepo};
+use support::{copy_tree, fixture_dirs, meshform, redact, root, write_tree, TempRepo};
 
 /// The external-services fixture in a temporary directory.
 fn external_services() -> TempRepo {
@@ -48,7 +50,10 @@ fn every_fixture_with_route_tests_passes_them() {
         "features/redirect",
         "features/direct-response",
     ] {
-        assert!(ran.iter().any(|n| n == must), "{must} has no route tests: {ran:?}");
+        assert!(
+            ran.iter().any(|n| n == must),
+            "{must} has no route tests: {ran:?}"
+        );
     }
 }
 
@@ -75,7 +80,10 @@ fn a_failing_case_exits_1_with_what_it_expected_and_the_trace() {
     let run = meshform().arg("test").arg(t.path()).run();
     run.exit(1);
     let out = &run.stdout;
-    assert!(out.starts_with("FAIL tests/routes/www.yaml:6 db\n"), "{out}");
+    assert!(
+        out.starts_with("FAIL tests/routes/www.yaml:6 db\n"),
+        "{out}"
+    );
     assert!(
         out.contains(
             "  GET www.example.com/db/users from gateway istio-gateways/istio-ingressgateway in cluster1\n"
@@ -83,7 +91,9 @@ fn a_failing_case_exits_1_with_what_it_expected_and_the_trace() {
         "{out}"
     );
     assert!(
-        out.contains("  destination: expected httpbin.org:443, got db-api.internal.example.com:80\n"),
+        out.contains(
+            "  destination: expected httpbin.org:443, got db-api.internal.example.com:80\n"
+        ),
         "{out}"
     );
     assert!(out.contains("  trace:\n    "), "{out}");
@@ -103,7 +113,9 @@ fn a_failing_case_exits_1_with_what_it_expected_and_the_trace() {
         "{}",
         gh.stdout
     );
-    assert!(gh.stdout.ends_with("meshform test: 1 case: 0 passed, 1 failed\n"));
+    assert!(gh
+        .stdout
+        .ends_with("meshform test: 1 case: 0 passed, 1 failed\n"));
 
     // JSON: the case, its problems and its trace.
     let js = meshform()
@@ -113,10 +125,16 @@ fn a_failing_case_exits_1_with_what_it_expected_and_the_trace() {
     js.exit(1);
     let v: serde_json::Value = serde_json::from_str(&js.stdout).expect("json");
     let c = &v["cases"][0];
-    assert_eq!((&c["file"], &c["line"]), (&"tests/routes/www.yaml".into(), &6.into()));
+    assert_eq!(
+        (&c["file"], &c["line"]),
+        (&"tests/routes/www.yaml".into(), &6.into())
+    );
     assert_eq!(c["passed"], false);
     assert_eq!(c["problems"][0]["field"], "destination");
-    assert_eq!(c["outcome"]["destinations"][0]["host"], "db-api.internal.example.com");
+    assert_eq!(
+        c["outcome"]["destinations"][0]["host"],
+        "db-api.internal.example.com"
+    );
     assert!(c["trace"].is_object(), "{c:#}");
     assert_eq!(v["summary"]["failed"], 1);
 }
@@ -182,11 +200,16 @@ fn check_reports_a_failing_case_as_a_finding_in_every_format() {
         .run();
     text.exit(1);
     assert!(
-        text.stdout.contains("error[route-test-failed]: route test `db`"),
+        text.stdout
+            .contains("error[route-test-failed]: route test `db`"),
         "{}",
         text.stdout
     );
-    assert!(text.stdout.contains("tests/routes/www.yaml:6:3"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("tests/routes/www.yaml:6:3"),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains(
             "meshform trace http://www.example.com/db/users --gateway istio-gateways/istio-ingressgateway"
@@ -211,7 +234,11 @@ fn check_reports_a_failing_case_as_a_finding_in_every_format() {
             .arg(t.path())
             .run();
         r.exit(1);
-        assert!(r.stdout.contains("route-test-failed"), "{format}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("route-test-failed"),
+            "{format}: {}",
+            r.stdout
+        );
     }
 }
 
@@ -219,7 +246,10 @@ fn check_reports_a_failing_case_as_a_finding_in_every_format() {
 fn a_route_test_outside_its_paths_is_refused_and_the_paths_are_configurable() {
     let t = external_services();
     t.remove("tests/routes/www.yaml");
-    t.write("checks/www.yaml", ONE_CASE.replace("defaults:", "metadata: {name: www}\ndefaults:"));
+    t.write(
+        "checks/www.yaml",
+        ONE_CASE.replace("defaults:", "metadata: {name: www}\ndefaults:"),
+    );
     meshform().arg("check").arg(t.path()).run().input_error(&[
         "checks/www.yaml:1:1",
         "route-test-misplaced",
@@ -232,7 +262,11 @@ fn a_route_test_outside_its_paths_is_refused_and_the_paths_are_configurable() {
     );
     let run = meshform().arg("test").arg(t.path()).run();
     run.exit(1);
-    assert!(run.stdout.contains("FAIL checks/www.yaml:7 db"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("FAIL checks/www.yaml:7 db"),
+        "{}",
+        run.stdout
+    );
     // Nothing of it is rendered.
     let render = meshform()
         .args(["render", "--passthrough"])
@@ -278,7 +312,10 @@ fn diff_puts_the_requests_whose_outcome_changed_first() {
         .and_then(|s| s.split("###").next())
         .unwrap_or_default();
     insta::assert_snapshot!("outcomes_markdown", outcomes);
-    let (at, routes) = (md.find("### Changed outcomes"), md.find("### Changed routes"));
+    let (at, routes) = (
+        md.find("### Changed outcomes"),
+        md.find("### Changed routes"),
+    );
     assert!(at.is_some() && at < routes, "{md}");
     let v: serde_json::Value = serde_json::from_str(&diff(&t, "json")).expect("json");
     let o = &v["outcomes"];
@@ -289,7 +326,10 @@ fn diff_puts_the_requests_whose_outcome_changed_first() {
         "GET www.example.com/db/users: db-api.internal.example.com:80 → httpbin.org:443, \
          route `db` → `httpbin`"
     );
-    assert_eq!((&o[0]["file"], &o[0]["line"]), (&"tests/routes/www.yaml".into(), &10.into()));
+    assert_eq!(
+        (&o[0]["file"], &o[0]["line"]),
+        (&"tests/routes/www.yaml".into(), &10.into())
+    );
     assert_eq!(o[0]["before"]["passes"], true);
     assert_eq!(o[0]["after"]["passes"], false);
     assert_eq!(o[0]["after"]["file"], "routetable.yaml");
@@ -301,9 +341,44 @@ fn diff_without_a_changed_outcome_says_nothing_of_route_tests() {
     t.git_init();
     t.commit("base");
     let ws = std::fs::read_to_string(t.join("externalservices.yaml")).expect("es");
-    t.write("externalservices.yaml", ws.replace("10.0.2.10", "10.0.2.11"));
+    t.write(
+        "externalservices.yaml",
+        ws.replace("10.0.2.10", "10.0.2.11"),
+    );
     let text = diff(&t, "text");
     assert!(!text.contains("Changed outcomes"), "{text}");
     let v: serde_json::Value = serde_json::from_str(&diff(&t, "json")).expect("json");
     assert_eq!(v["outcomes"], serde_json::json!([]));
+}
+
+/// The benchmark generator's route tests (`genrepo --route-tests N`) are cases meshform reads,
+/// that pass, over every outcome the gateway tables have, and that the kustomization leaves
+/// out.
+#[test]
+fn generated_route_tests_pass_on_the_generated_repo() {
+    let repo = gen::generate(&gen::Spec {
+        route_tests: 150,
+        ..gen::Spec::new(600)
+    });
+    let tests: Vec<&String> = repo
+        .files
+        .keys()
+        .filter(|p| p.starts_with("tests/routes/"))
+        .collect();
+    assert_eq!(tests.len(), 2, "{tests:?}");
+    assert!(!repo.files["kustomization.yaml"].contains("tests/routes"));
+    let all: String = tests.iter().map(|p| repo.files[*p].as_str()).collect();
+    assert_eq!(all.matches("- name: case ").count(), 150);
+    for outcome in [
+        "redirect: {code: 308}",
+        "directResponse: {status: 503}",
+        "?version=v1",
+    ] {
+        assert!(all.contains(outcome), "no case with {outcome}");
+    }
+    let t = TempRepo::new();
+    write_tree(t.path(), &repo.files);
+    let run = meshform().arg("test").arg(t.path()).run();
+    let out = run.success();
+    assert!(out.ends_with("150 cases: 150 passed, 0 failed\n"), "{out}");
 }

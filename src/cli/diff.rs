@@ -174,7 +174,11 @@ fn outcome_changes(
     let cases = match route_test::parse_all(&head.repo.route_test_files) {
         Ok(c) => c,
         Err(d) => {
-            print_diagnostics(&d, &head.repo.route_test_files, head.repo.limits.max_diagnostics);
+            print_diagnostics(
+                &d,
+                &head.repo.route_test_files,
+                head.repo.limits.max_diagnostics,
+            );
             eprintln!(
                 "warning: the head's route tests are not run: {}",
                 crate::diag::count(d.len(), "problem", "problems")

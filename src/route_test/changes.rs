@@ -277,8 +277,15 @@ fn what(before: &Side, after: &Side) -> Vec<Part> {
         };
         out.push(Part::new(None, say(b), say(a)));
     }
-    let tables_differ = b.route.as_ref().and_then(|r| r.gloo.as_ref()).map(|g| &g.table)
-        != a.route.as_ref().and_then(|r| r.gloo.as_ref()).map(|g| &g.table);
+    let tables_differ = b
+        .route
+        .as_ref()
+        .and_then(|r| r.gloo.as_ref())
+        .map(|g| &g.table)
+        != a.route
+            .as_ref()
+            .and_then(|r| r.gloo.as_ref())
+            .map(|g| &g.table);
     let (rb, ra) = (route_name(b, tables_differ), route_name(a, tables_differ));
     if rb != ra {
         out.push(Part::new(Some("route"), rb, ra));

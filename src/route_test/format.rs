@@ -332,12 +332,11 @@ impl Case {
 pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
     let limits = YamlLimits::default();
     let path = &file.path;
-    let parsed = yaml::parse_stream(&file.text, &limits).map_err(|e| {
-        vec![
-            Diagnostic::error(RouteTest::Invalid, e.message)
-                .at(Location::new(path.clone(), e.pos)),
-        ]
-    })?;
+    let parsed =
+        yaml::parse_stream(&file.text, &limits).map_err(|e| {
+            vec![Diagnostic::error(RouteTest::Invalid, e.message)
+                .at(Location::new(path.clone(), e.pos))]
+        })?;
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     if parsed.documents.is_empty() {
@@ -477,21 +476,19 @@ pub fn parse(file: &SourceText) -> Result<Vec<Case>, Vec<Diagnostic>> {
                 .iter()
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
-            let parsed =
-                match Request::parse(&c.request.url, c.request.method.as_deref(), &headers) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let field = match e {
-                            RequestError::Method(_) => "request.method",
-                            RequestError::Header(_) | RequestError::HeaderName(_) => {
-                                "request.headers"
-                            }
-                            _ => "request.url",
-                        };
-                        bad(f(field), e.to_string());
-                        continue;
-                    }
-                };
+            let parsed = match Request::parse(&c.request.url, c.request.method.as_deref(), &headers)
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let field = match e {
+                        RequestError::Method(_) => "request.method",
+                        RequestError::Header(_) | RequestError::HeaderName(_) => "request.headers",
+                        _ => "request.url",
+                    };
+                    bad(f(field), e.to_string());
+                    continue;
+                }
+            };
             let expect = match expectations(&c.expect, &|field: &str| f(&format!("expect.{field}")))
             {
                 Ok(e) => e,
@@ -571,7 +568,10 @@ fn destination(s: &str) -> Option<Destination> {
         None => (s, None),
     };
     let (host, port) = match hp.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p.parse::<u32>().ok().filter(|p| *p > 0 && *p < 65536)?)),
+        Some((h, p)) => (
+            h,
+            Some(p.parse::<u32>().ok().filter(|p| *p > 0 && *p < 65536)?),
+        ),
         None => (hp, None),
     };
     (!host.is_empty()).then(|| Destination {
@@ -583,10 +583,7 @@ fn destination(s: &str) -> Option<Destination> {
 }
 
 /// The expectations of a case, or the field that is wrong and why.
-fn expectations(
-    e: &ExpectDoc,
-    field: &dyn Fn(&str) -> String,
-) -> Result<Expect, (String, String)> {
+fn expectations(e: &ExpectDoc, field: &dyn Fn(&str) -> String) -> Result<Expect, (String, String)> {
     let mut out = Expect {
         status: e.status,
         route: e.route.clone(),
@@ -598,23 +595,24 @@ fn expectations(
     };
     for (name, value, slot) in [
         ("routeTable", &e.route_table, &mut out.route_table),
-        ("virtualService", &e.virtual_service, &mut out.virtual_service),
+        (
+            "virtualService",
+            &e.virtual_service,
+            &mut out.virtual_service,
+        ),
     ] {
         if let Some(v) = value {
-            *slot = Some(ns_name(v).ok_or_else(|| {
-                (
-                    field(name),
-                    format!("{name} `{v}` is not namespace/name"),
-                )
-            })?);
+            *slot = Some(
+                ns_name(v)
+                    .ok_or_else(|| (field(name), format!("{name} `{v}` is not namespace/name")))?,
+            );
         }
     }
     match (&e.destination, &e.destinations) {
         (Some(_), Some(_)) => {
             return Err((
                 field("destinations"),
-                "set `destination` (the only one) or `destinations` (all of them), not both"
-                    .into(),
+                "set `destination` (the only one) or `destinations` (all of them), not both".into(),
             ))
         }
         (Some(d), None) => {
@@ -660,31 +658,35 @@ fn expectations(
         || out.virtual_service.is_some()
         || out.virtual_service_route.is_some();
     let conflict = match status {
-        Status::Routed => (e.redirect.is_some() || e.direct_response.is_some())
-            .then_some(if e.redirect.is_some() { "redirect" } else { "directResponse" }),
-        Status::Redirect => (forwarding || e.direct_response.is_some()).then_some(
-            if e.direct_response.is_some() {
+        Status::Routed => (e.redirect.is_some() || e.direct_response.is_some()).then_some(
+            if e.redirect.is_some() {
+                "redirect"
+            } else {
+                "directResponse"
+            },
+        ),
+        Status::Redirect => {
+            (forwarding || e.direct_response.is_some()).then_some(if e.direct_response.is_some() {
                 "directResponse"
             } else if out.destinations.is_some() {
                 destination_field(e)
             } else {
                 "rewrite"
-            },
-        ),
-        Status::DirectResponse => (forwarding || e.redirect.is_some()).then_some(
-            if e.redirect.is_some() {
+            })
+        }
+        Status::DirectResponse => {
+            (forwarding || e.redirect.is_some()).then_some(if e.redirect.is_some() {
                 "redirect"
             } else if out.destinations.is_some() {
                 destination_field(e)
             } else {
                 "rewrite"
-            },
-        ),
-        Status::NoRoute | Status::NoHost => (forwarding
-            || routing
-            || e.redirect.is_some()
-            || e.direct_response.is_some())
-        .then_some("status"),
+            })
+        }
+        Status::NoRoute | Status::NoHost => {
+            (forwarding || routing || e.redirect.is_some() || e.direct_response.is_some())
+                .then_some("status")
+        }
     };
     if let Some(f) = conflict {
         return Err((
@@ -695,7 +697,12 @@ fn expectations(
             ),
         ));
     }
-    if out.status.is_none() && !forwarding && !routing && e.redirect.is_none() && e.direct_response.is_none() {
+    if out.status.is_none()
+        && !forwarding
+        && !routing
+        && e.redirect.is_none()
+        && e.direct_response.is_none()
+    {
         return Err((
             field("status"),
             "expect names nothing to check: give a status, a route or a destination".into(),
@@ -767,7 +774,10 @@ mod tests {
         );
         assert_eq!(c.expect.status(), Status::Routed);
         let d = &c.expect.destinations.as_ref().unwrap()[0];
-        assert_eq!((d.host.as_str(), d.port, d.subset.as_deref()), ("db-api", Some(80), None));
+        assert_eq!(
+            (d.host.as_str(), d.port, d.subset.as_deref()),
+            ("db-api", Some(80), None)
+        );
         assert_eq!(c.at("expect.destination").line, 12);
         assert_eq!(c.request_label(), "GET www.example.com/db/users");
     }
@@ -779,7 +789,11 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(e.len(), 1);
-        assert!(e[0].message.contains("unknown field `destinaton`"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("unknown field `destinaton`"),
+            "{}",
+            e[0].message
+        );
         let l = e[0].location.as_ref().unwrap();
         assert_eq!((l.line, l.column), (9, 5));
         assert_eq!(e[0].code, "route-test-invalid");
@@ -820,7 +834,9 @@ mod tests {
     #[test]
     fn other_kinds_and_duplicate_names_are_refused() {
         let e = parse_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap_err();
-        assert!(e[0].message.contains("expected apiVersion meshform.dev/v1alpha1"));
+        assert!(e[0]
+            .message
+            .contains("expected apiVersion meshform.dev/v1alpha1"));
         let e = parse_text(&format!(
             "{HEAD}defaults: {{gateway: n/g}}\ncases:\n- name: a\n  request: {{url: http://a.example.com/}}\n  expect: {{route: a}}\n- name: a\n  request: {{url: http://a.example.com/}}\n  expect: {{route: a}}\n"
         ))

@@ -24,7 +24,11 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: expected {}, got {}", self.field, self.expected, self.got)
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.field, self.expected, self.got
+        )
     }
 }
 
@@ -190,8 +194,17 @@ pub fn finding(r: &Result<'_>) -> Diagnostic {
         ),
     )
     .at(c.location.clone())
-    .help(format!("see the whole trace: {}", trace_command(c, &r.cluster)));
-    if let Some(g) = r.trace.outcome.route.as_ref().and_then(|rr| rr.gloo.as_ref()) {
+    .help(format!(
+        "see the whole trace: {}",
+        trace_command(c, &r.cluster)
+    ));
+    if let Some(g) = r
+        .trace
+        .outcome
+        .route
+        .as_ref()
+        .and_then(|rr| rr.gloo.as_ref())
+    {
         d = d.related(
             g.location.clone(),
             format!(
@@ -214,7 +227,10 @@ pub fn trace_command(c: &Case, cluster: &str) -> String {
         trace::Caller::Mesh { namespace, labels } => {
             s.push_str(&format!(" --from {}", shell_word(namespace)));
             for (k, v) in labels {
-                s.push_str(&format!(" --from-label {}", shell_word(&format!("{k}={v}"))));
+                s.push_str(&format!(
+                    " --from-label {}",
+                    shell_word(&format!("{k}={v}"))
+                ));
             }
         }
     }
@@ -261,7 +277,9 @@ pub fn host_matches(expected: &str, actual: &str) -> bool {
 fn destination_matches(e: &Destination, a: &trace::Destination) -> bool {
     host_matches(&e.host, &a.host)
         && e.port.is_none_or(|p| a.port == Some(p))
-        && e.subset.as_ref().is_none_or(|s| a.subset.as_ref() == Some(s))
+        && e.subset
+            .as_ref()
+            .is_none_or(|s| a.subset.as_ref() == Some(s))
         && e.weight.is_none_or(|w| a.weight == w)
 }
 
@@ -378,7 +396,9 @@ fn rewrite_path(
             _ => subst.push(c),
         }
     }
-    Some(with_query(re.replace_all(path, subst.as_str()).into_owned()))
+    Some(with_query(
+        re.replace_all(path, subst.as_str()).into_owned(),
+    ))
 }
 
 /// What `expect` asks and the trace does not give.
