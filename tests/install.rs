@@ -12,10 +12,12 @@ use std::sync::OnceLock;
 use support::{bin, meshform, root, Run, TempRepo};
 
 /// The top-level subcommands, as the completions and the man page must name them.
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 10] = [
     "render",
     "check",
     "diff",
+    "test",
+    "trace",
     "argocd",
     "krm",
     "policy",

@@ -283,9 +283,14 @@ fn destination_matches(e: &Destination, a: &trace::Destination) -> bool {
         && e.weight.is_none_or(|w| a.weight == w)
 }
 
-/// A destination as reports show it: `host:port/subset`, with its weight when split.
+/// A destination as reports show it: `host:port/subset`, a Kubernetes Service's host as
+/// `name.namespace`, with its weight when split.
 pub fn destination_label(d: &trace::Destination, split: bool) -> String {
-    let mut s = d.host.clone();
+    let mut s = d
+        .host
+        .strip_suffix(".svc.cluster.local")
+        .unwrap_or(&d.host)
+        .to_string();
     if let Some(p) = d.port {
         s.push_str(&format!(":{p}"));
     }
@@ -293,7 +298,7 @@ pub fn destination_label(d: &trace::Destination, split: bool) -> String {
         s.push_str(&format!("/{sub}"));
     }
     if split {
-        s.push_str(&format!(" ({}%)", d.weight));
+        s.push_str(&format!(" {} %", d.weight));
     }
     s
 }
