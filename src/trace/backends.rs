@@ -37,9 +37,17 @@ fn namespace_of(o: &Rendered) -> &str {
         .unwrap_or_default()
 }
 
-/// Where a rendered object came from: its first Gloo source.
+/// Where a rendered object came from: the Gloo object its `gloo.solo.io/parent_*` labels
+/// name, else its first source.
 fn source_of(o: &Rendered) -> Option<Location> {
-    o.sources.first().map(|s| s.location.clone())
+    let labels = o.value.get("metadata").and_then(|m| m.get("labels"));
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let parent = o.sources.iter().find(|s| {
+        label("gloo.solo.io/parent_kind") == Some(s.id.kind.as_str())
+            && label("gloo.solo.io/parent_name") == Some(s.id.name.as_str())
+            && label("gloo.solo.io/parent_namespace") == Some(s.id.namespace.as_str())
+    });
+    parent.or(o.sources.first()).map(|s| s.location.clone())
 }
 
 /// The backend of destination `d` for a proxy in namespace `ns`.

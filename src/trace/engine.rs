@@ -380,6 +380,7 @@ impl<'a> Tracer<'a> {
                 destinations: Vec::new(),
             },
             nearest: Vec::new(),
+            default_route: None,
         };
         let no_server = matches!(&entry, Entry::Gateway { server: None, .. });
         // The virtual host: the most specific host of a bound VirtualService that takes the
@@ -414,6 +415,24 @@ impl<'a> Tracer<'a> {
         }
         trace.entry = entry;
         let Some(best) = best else {
+            if proxy.gateway.is_none() {
+                let d = Destination {
+                    host: request.host.clone(),
+                    port: Some(u32::from(request.port)),
+                    subset: None,
+                    weight: 100,
+                };
+                let b = backends::backend(self, d, &proxy.namespace);
+                if b.service.is_some() {
+                    trace.outcome = Outcome {
+                        status: Status::Routed,
+                        route: None,
+                        destinations: vec![b.destination.clone()],
+                    };
+                    trace.default_route = Some(b);
+                    return Ok(trace);
+                }
+            }
             trace.nearest = nearest(&request.host, &self.all_hosts(&proxy));
             return Ok(trace);
         };
@@ -501,7 +520,7 @@ impl<'a> Tracer<'a> {
                 name: s.id.name.clone(),
             };
             let route = obj
-                .and_then(|o| route_name_of(o, index))
+                .and_then(|o| route_name_of(self.repo, o, index))
                 .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table)));
             Some(GlooRoute {
                 table,
@@ -711,10 +730,22 @@ fn outcome_of(c: &Chosen, request: &Request) -> Outcome {
             .get("authority")
             .and_then(Value::as_str)
             .map_or_else(|| request.authority(), str::to_string);
-        let path = r
-            .get("uri")
-            .and_then(Value::as_str)
-            .map_or_else(|| request.path.clone(), str::to_string);
+        // A path redirect replaces the whole path; Envoy keeps the query unless the new path
+        // has one (`path_redirect`, `strip_query` false).
+        let query = request
+            .path
+            .strip_prefix(request.path_only())
+            .unwrap_or_default();
+        let path = r.get("uri").and_then(Value::as_str).map_or_else(
+            || request.path.clone(),
+            |u| {
+                if u.contains('?') {
+                    u.to_string()
+                } else {
+                    format!("{u}{query}")
+                }
+            },
+        );
         Status::Redirect {
             code,
             location: format!("{scheme}://{authority}{path}"),
@@ -742,10 +773,26 @@ fn outcome_of(c: &Chosen, request: &Request) -> Outcome {
     }
 }
 
-/// The `name` of route `index` of a Gloo table, when its value is held.
-fn route_name_of(o: &Object, index: usize) -> Option<String> {
-    let r = o.value.get("spec")?.get("http")?.as_array()?.get(index)?;
-    r.get("name")?.as_str().map(str::to_string)
+/// The `name` of route `index` of a Gloo table: from its value, or where the value was
+/// released (`pipeline::Options::release_inputs`), the plain scalar written at the field.
+fn route_name_of(repo: &Repo, o: &Object, index: usize) -> Option<String> {
+    if !o.value.is_null() {
+        let r = o.value.get("spec")?.get("http")?.as_array()?.get(index)?;
+        return r.get("name")?.as_str().map(str::to_string);
+    }
+    let field = format!("spec.http[{index}].name");
+    let (at, pointer) = repo.locate_nearest(o, &field);
+    if pointer != crate::manifest::field_to_pointer(&field) {
+        return None;
+    }
+    let text = &repo.files.get(o.file_index)?.text;
+    let line = text
+        .lines()
+        .nth(usize::try_from(at.line).ok()?.checked_sub(1)?)?;
+    let rest = line.get(usize::try_from(at.column).ok()?.checked_sub(1)?..)?;
+    let end = rest.find([',', '}', '#']).unwrap_or(rest.len());
+    let name = rest[..end].trim().trim_matches(|c| c == '"' || c == '\'');
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The Gloo route name inside a rendered route name: `<route>-<table>`, or

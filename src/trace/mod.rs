@@ -317,6 +317,7 @@ pub struct Chosen {
 
 /// The whole trace of one request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Trace {
     /// The cluster traced.
     pub cluster: String,
@@ -336,6 +337,10 @@ pub struct Trace {
     pub outcome: Outcome,
     /// For no host: the hosts closest to the request's, the nearest first (at most 5).
     pub nearest: Vec<String>,
+    /// From a sidecar, for a host no VirtualService takes but a ServiceEntry or Service of
+    /// the repo has: the sidecar's default route to it (the outcome is then `Routed` with
+    /// no route and this one destination).
+    pub default_route: Option<Backend>,
 }
 
 /// The rendered objects of one cluster, indexed once for many traces (route tests trace

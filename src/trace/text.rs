@@ -136,8 +136,8 @@ pub fn text(t: &Trace) -> String {
     for tr in &t.tried {
         let _ = writeln!(out, "skipped {}", route(&tr.route));
         gloo_lines(&mut out, &tr.route, "  ");
-        for f in &tr.failed {
-            let _ = writeln!(out, "  no match: {f}");
+        for (k, f) in tr.failed.iter().enumerate() {
+            let _ = writeln!(out, "  match[{k}] fails: {f}");
         }
     }
     if let Some(c) = &t.chosen {
@@ -176,6 +176,9 @@ pub fn text(t: &Trace) -> String {
         }
     }
     match &t.outcome.status {
+        Status::Routed if t.default_route.is_some() => {
+            let _ = writeln!(out, "=> routed: no VirtualService takes host {}", r.host);
+        }
         Status::Routed => {
             let _ = writeln!(out, "=> routed");
         }
@@ -214,6 +217,10 @@ pub fn text(t: &Trace) -> String {
         for b in &c.backends {
             backend(&mut out, b);
         }
+    }
+    if let Some(b) = &t.default_route {
+        let _ = writeln!(out, "  the sidecar's default route for the service's port:");
+        backend(&mut out, b);
     }
     out
 }
