@@ -9,6 +9,9 @@ use crate::manifest::Object;
 use serde_json::Map;
 use std::collections::BTreeMap;
 
+/// A server's hosts, each with the namespace its VirtualServices must be in (None: any).
+type ServerHosts = Vec<(String, Option<String>)>;
+
 /// The proxy the request passes through.
 struct Proxy {
     /// The Gateway (namespace, name) at a gateway; None for a sidecar.
@@ -21,7 +24,7 @@ struct Proxy {
     port: u32,
     /// At a gateway: the accepting server's hosts, each with the namespace its
     /// VirtualServices must be in (`ns/host`; None for any).
-    server_hosts: Vec<(String, Option<String>)>,
+    server_hosts: ServerHosts,
 }
 
 /// A rendered object's `metadata` string field.
@@ -231,9 +234,9 @@ impl<'a> Tracer<'a> {
         gateways: &[&Rendered],
         request: &Request,
         listen: u32,
-    ) -> Option<(Server, Vec<(String, Option<String>)>)> {
+    ) -> Option<(Server, ServerHosts)> {
         let tls = request.scheme == "https";
-        let mut best: Option<((bool, usize), Server, Vec<(String, Option<String>)>)> = None;
+        let mut best: Option<((bool, usize), Server, ServerHosts)> = None;
         for gw in gateways {
             let servers = gw
                 .value
@@ -257,7 +260,7 @@ impl<'a> Tracer<'a> {
                 if server_tls != tls {
                     continue;
                 }
-                let hosts: Vec<(String, Option<String>)> = s
+                let hosts: ServerHosts = s
                     .get("hosts")
                     .and_then(Value::as_array)
                     .map(|a| {
@@ -546,7 +549,7 @@ impl<'a> Tracer<'a> {
             })
             .collect();
         // Recorded nearest first; listed from the table with hosts down.
-        chain.sort_by(|a, b| b.0.cmp(&a.0));
+        chain.sort_by_key(|c| std::cmp::Reverse(c.0));
         RouteRef {
             virtual_service: ns_name(vs),
             name,

@@ -184,6 +184,8 @@ pub struct Visible {
 }
 
 /// Where the request enters.
+// One per trace, made once: boxing the gateway's server would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Entry {
