@@ -66,7 +66,10 @@ pub(super) fn backend(t: &Tracer<'_>, d: Destination, ns: &str) -> Backend {
 /// host over a wildcard.
 fn service_entry(t: &Tracer<'_>, d: &Destination, ns: &str) -> Option<Service> {
     let se = t
-        .of_kind("ServiceEntry")
+        .index
+        .service_entries
+        .taking(&d.host.to_ascii_lowercase())
+        .into_iter()
         .filter(|o| visible_from(o, ns))
         .filter_map(|o| {
             let best = o
@@ -192,7 +195,10 @@ fn destination_rule(
     service_ns: Option<&str>,
 ) -> Option<Rule> {
     let dr = t
-        .of_kind("DestinationRule")
+        .index
+        .destination_rules
+        .taking(&d.host.to_ascii_lowercase())
+        .into_iter()
         .filter(|o| visible_from(o, ns))
         .filter_map(|o| {
             let host = o.value.get("spec")?.get("host")?.as_str()?;

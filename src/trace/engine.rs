@@ -73,14 +73,6 @@ pub(super) fn source_object<'r>(repo: &'r Repo, s: &SourceRef) -> Option<&'r Obj
 use crate::istio::object::SourceRef;
 
 impl<'a> Tracer<'a> {
-    /// The objects of one kind.
-    pub(super) fn of_kind(&self, kind: &'static str) -> impl Iterator<Item = &'a Rendered> + '_ {
-        self.objects
-            .iter()
-            .copied()
-            .filter(move |o| o.value.get("kind").and_then(Value::as_str) == Some(kind))
-    }
-
     /// The proxy and entry for `caller`.
     fn proxy(
         &self,
@@ -103,7 +95,7 @@ impl<'a> Tracer<'a> {
                 },
             )),
             Caller::Gateway { namespace, name } => {
-                gateways.extend(self.of_kind("Gateway").filter(|g| {
+                gateways.extend(self.index.gateways.iter().copied().filter(|g| {
                     let own = meta(g, "namespace") == namespace && meta(g, "name") == name;
                     let from_vg = label(g, "gloo.solo.io/parent_kind") == Some("VirtualGateway")
                         && label(g, "gloo.solo.io/parent_namespace") == Some(namespace)
@@ -166,7 +158,9 @@ impl<'a> Tracer<'a> {
     /// The error for a gateway caller the cluster does not render.
     fn unknown_gateway(&self, namespace: &str, name: &str) -> TraceError {
         let mut known: Vec<String> = self
-            .of_kind("Gateway")
+            .index
+            .gateways
+            .iter()
             .map(|g| {
                 match (
                     label(g, "gloo.solo.io/parent_kind"),
@@ -318,7 +312,7 @@ impl<'a> Tracer<'a> {
     /// gateway server's), for "no host" suggestions.
     fn all_hosts(&self, proxy: &Proxy) -> Vec<String> {
         let mut hosts: Vec<String> = Vec::new();
-        for vs in self.of_kind("VirtualService") {
+        for vs in self.index.virtual_services.all() {
             if binds(vs, proxy) {
                 hosts.extend(spec_strings(vs, "hosts").into_iter().map(str::to_string));
             }
@@ -390,7 +384,9 @@ impl<'a> Tracer<'a> {
         // request's host; every VirtualService with that host is a candidate.
         let mut bound: Vec<(&Rendered, Vec<String>)> = Vec::new();
         if !no_server {
-            for vs in self.of_kind("VirtualService") {
+            // A VirtualService whose hosts, narrowed to a server's, take the host has a host
+            // that takes it too.
+            for vs in self.index.virtual_services.taking(&request.host) {
                 if let Some(hosts) = self.vs_hosts(vs, &proxy) {
                     bound.push((vs, hosts));
                 }
@@ -445,7 +441,8 @@ impl<'a> Tracer<'a> {
             .map(|(vs, _)| *vs)
             .collect();
         // Istio orders VirtualServices of one host by creation time, then name, then
-        // namespace; meshform has no creation time (docs/trace.md#order).
+        // namespace; meshform has no creation time
+        // (docs/trace.md#hosts-and-the-order-of-virtualservices).
         candidates.sort_by(|a, b| {
             (meta(a, "name"), meta(a, "namespace")).cmp(&(meta(b, "name"), meta(b, "namespace")))
         });
@@ -457,7 +454,7 @@ impl<'a> Tracer<'a> {
             });
         }
         // A sidecar takes a host's routes from its first VirtualService only; a gateway
-        // merges them (docs/trace.md#order).
+        // merges them (docs/trace.md#hosts-and-the-order-of-virtualservices).
         if proxy.gateway.is_none() {
             candidates.truncate(1);
         }

@@ -6,6 +6,7 @@
 
 mod backends;
 mod engine;
+mod index;
 mod matching;
 mod request;
 mod text;
@@ -348,7 +349,7 @@ pub struct Trace {
 /// The rendered objects of one cluster, indexed once for many traces (route tests trace
 /// many requests against one render).
 pub struct Tracer<'a> {
-    objects: Vec<&'a Rendered>,
+    index: index::Index<'a>,
     repo: &'a Repo,
     cluster: String,
 }
@@ -358,7 +359,7 @@ impl<'a> Tracer<'a> {
     /// the Gloo sources.
     pub fn new(objects: &'a [Rendered], repo: &'a Repo, cluster: &str) -> Tracer<'a> {
         Tracer {
-            objects: objects.iter().filter(|o| o.cluster == cluster).collect(),
+            index: index::Index::new(objects, cluster),
             repo,
             cluster: cluster.to_string(),
         }
