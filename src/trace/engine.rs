@@ -816,3 +816,136 @@ fn nearest(host: &str, hosts: &[String]) -> Vec<String> {
     scored.sort();
     scored.into_iter().take(5).map(|(_, h)| h.clone()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::istio::object::Origins;
+    use crate::repo::test_support::repo_of;
+    use serde_json::json;
+
+    /// A rendered VirtualService in `ns` with `hosts`, `gateways` and one route per prefix.
+    fn vs(ns: &str, name: &str, hosts: &[&str], gateways: &[&str], prefixes: &[&str]) -> Rendered {
+        let http: Vec<Value> = prefixes
+            .iter()
+            .map(|p| {
+                json!({"name": format!("{name}{p}"), "match": [{"uri": {"prefix": p}}],
+                       "route": [{"destination": {"host": "web.app.svc.cluster.local"}}]})
+            })
+            .collect();
+        Rendered {
+            cluster: "cluster1".into(),
+            value: json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                          "metadata": {"name": name, "namespace": ns},
+                          "spec": {"hosts": hosts, "gateways": gateways, "http": http}}),
+            sources: Vec::new(),
+            origins: Origins::default(),
+        }
+    }
+
+    fn mesh(url: &str, objects: &[Rendered]) -> Trace {
+        let repo = repo_of(&[(
+            "a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )]);
+        let req = Request::parse(url, None, &[]).expect("URL");
+        let caller = Caller::mesh("app", &[]).expect("caller");
+        trace(objects, &repo, "cluster1", &req, &caller).expect("traces")
+    }
+
+    fn route_name(t: &Trace) -> Option<&str> {
+        t.outcome.route.as_ref()?.name.as_deref()
+    }
+
+    #[test]
+    fn an_exact_host_wins_over_wildcards_and_a_longer_wildcard_over_a_shorter() {
+        let objects = [
+            vs("app", "all", &["*"], &["mesh"], &["/"]),
+            vs("app", "wild", &["*.example.com"], &["mesh"], &["/"]),
+            vs("app", "deep", &["*.www.example.com"], &["mesh"], &["/"]),
+            vs("app", "exact", &["www.example.com"], &["mesh"], &["/"]),
+        ];
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/", &objects)),
+            Some("exact/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://a.www.example.com/", &objects)),
+            Some("deep/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://api.example.com/", &objects)),
+            Some("wild/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://other.org/", &objects)),
+            Some("all/")
+        );
+    }
+
+    #[test]
+    fn a_sidecar_uses_the_first_virtual_service_of_a_host_only() {
+        let objects = [
+            vs("app", "b", &["www.example.com"], &[], &["/b"]),
+            vs("app", "a", &["www.example.com"], &[], &["/a"]),
+        ];
+        let t = mesh("http://www.example.com/b", &objects);
+        assert_eq!(t.candidates.len(), 2);
+        assert_eq!(t.outcome.status, Status::NoRoute);
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/a", &objects)),
+            Some("a/a")
+        );
+    }
+
+    #[test]
+    fn export_to_and_gateways_decide_what_a_sidecar_sees() {
+        let objects = [
+            vs("other", "here", &["www.example.com"], &["mesh"], &["/"]),
+            vs(
+                "app",
+                "gw",
+                &["www.example.com"],
+                &["istio-gateways/gw"],
+                &["/"],
+            ),
+        ];
+        let mut hidden = objects[0].clone();
+        hidden.value["spec"]["exportTo"] = json!(["."]);
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/", &objects)),
+            Some("here/")
+        );
+        let t = mesh("http://www.example.com/", &[hidden, objects[1].clone()]);
+        assert_eq!(t.outcome.status, Status::NoHost);
+        assert_eq!(t.nearest, Vec::<String>::new());
+    }
+
+    #[test]
+    fn gloo_route_names_come_from_rendered_names_when_values_are_released() {
+        let t = NsName {
+            namespace: "app".into(),
+            name: "www".into(),
+        };
+        assert_eq!(name_from_rendered("db-www", &t).as_deref(), Some("db"));
+        let child = NsName {
+            namespace: "app".into(),
+            name: "leaf".into(),
+        };
+        assert_eq!(
+            name_from_rendered("users-leaf.app.cluster1--root.app.cluster1", &child).as_deref(),
+            Some("users")
+        );
+        assert_eq!(name_from_rendered("other", &t), None);
+    }
+
+    #[test]
+    fn nearest_hosts_are_ranked_by_edit_distance() {
+        let hosts = [
+            "api.example.com".to_string(),
+            "www.example.com".to_string(),
+            "x.org".to_string(),
+        ];
+        assert_eq!(nearest("ww.example.com", &hosts)[0], "www.example.com");
+    }
+}
