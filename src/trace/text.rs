@@ -128,7 +128,11 @@ pub fn text(t: &Trace) -> String {
         }
     }
     if let Some(c) = t.candidates.first() {
-        let _ = writeln!(out, "host {} by `{}`:", r.host, c.matched_host);
+        let _ = writeln!(
+            out,
+            "virtual host `{}`, its VirtualServices in match order:",
+            c.matched_host
+        );
         for c in &t.candidates {
             let _ = writeln!(out, "  VirtualService {}", c.virtual_service);
         }
