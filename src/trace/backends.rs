@@ -142,11 +142,12 @@ fn service_entry(t: &Tracer<'_>, d: &Destination, ns: &str) -> Option<Service> {
     })
 }
 
-/// The repo's Kubernetes Service of a `<name>.<namespace>.svc…` host.
+/// The repo's Kubernetes Service (in the traced cluster) of a `<name>.<namespace>.svc` or
+/// `<name>.<namespace>.svc.cluster.local` host.
 fn kube_service(t: &Tracer<'_>, d: &Destination) -> Option<Service> {
     let mut parts = d.host.splitn(4, '.');
     let (name, ns, svc) = (parts.next()?, parts.next()?, parts.next()?);
-    if svc != "svc" {
+    if svc != "svc" || !matches!(parts.next(), None | Some("cluster.local")) {
         return None;
     }
     let o = t.repo.objects.iter().find(|o| {
