@@ -54,7 +54,10 @@ fn seed_scenario_routes_db_users_to_db_api_with_the_prefix_rewritten() {
     insta::assert_snapshot!("trace_seed_text", out);
     // docs/trace.md shows this output as it is.
     let docs = std::fs::read_to_string(root().join("docs/trace.md")).expect("docs/trace.md");
-    assert!(docs.contains(out), "docs/trace.md lacks the seed trace:\n{out}");
+    assert!(
+        docs.contains(out),
+        "docs/trace.md lacks the seed trace:\n{out}"
+    );
     let (code, t) = trace_json(
         &dir,
         "http://www.example.com/db/users",

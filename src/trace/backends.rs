@@ -138,6 +138,10 @@ fn service_entry(t: &Tracer<'_>, d: &Destination, ns: &str) -> Option<Service> {
             .to_string(),
         port: port.cloned(),
         endpoints,
+        workload_selector: spec
+            .get("workloadSelector")
+            .and_then(|w| w.get("labels"))
+            .cloned(),
         source: source_of(se),
     })
 }
@@ -182,6 +186,7 @@ fn kube_service(t: &Tracer<'_>, d: &Destination) -> Option<Service> {
         resolution: if headless { "headless" } else { "ClusterIP" }.to_string(),
         port,
         endpoints: Vec::new(),
+        workload_selector: None,
         source: Some(o.location.clone()),
     })
 }

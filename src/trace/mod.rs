@@ -260,6 +260,9 @@ pub struct Service {
     pub port: Option<Value>,
     /// The endpoints (ServiceEntry `endpoints`); empty for DNS resolution of the host.
     pub endpoints: Vec<Endpoint>,
+    /// The ServiceEntry's `workloadSelector.labels`: its endpoints are the pods (and
+    /// WorkloadEntries) with these labels.
+    pub workload_selector: Option<Value>,
     /// The Gloo object it was rendered from.
     pub source: Option<Location>,
 }

@@ -249,6 +249,13 @@ fn backend(out: &mut String, b: &Backend) {
                 "    {} {} (resolution {}){from}",
                 s.kind, s.object, s.resolution
             );
+            if let Some(Value::Object(labels)) = &s.workload_selector {
+                let l: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                let _ = writeln!(out, "    endpoints: the workloads labelled {}", l.join(","));
+            }
             if s.endpoints.is_empty() && s.resolution == "DNS" {
                 let _ = writeln!(out, "    endpoint: {} by DNS", d.host);
             }
