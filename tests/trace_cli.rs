@@ -524,3 +524,60 @@ fn the_path_defaults_to_the_current_directory() {
         .run()
         .success();
 }
+
+#[test]
+fn subsets_come_with_their_destination_rule_labels() {
+    let (code, t) = trace_json(
+        &fixture("subsets"),
+        "http://www.example.com/",
+        &["--gateway", GATEWAY],
+    );
+    assert_eq!(code, 0);
+    let subsets: Vec<(String, u64, Value)> = t["chosen"]["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .map(|b| {
+            (
+                b["destination"]["subset"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                b["destination"]["weight"].as_u64().unwrap_or_default(),
+                b["destinationRule"]["subset"]["labels"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        subsets,
+        [
+            (
+                "version-primary".to_string(),
+                70,
+                serde_json::json!({"version": "primary"})
+            ),
+            (
+                "version-canary".to_string(),
+                30,
+                serde_json::json!({"version": "canary"})
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_virtual_destination_from_a_sidecar() {
+    let (code, t) = trace_json(
+        &fixture("virtual-destination"),
+        "http://api.global/x",
+        &["--from", "app"],
+    );
+    assert_eq!(code, 0);
+    let b = &t["chosen"]["backends"][0];
+    assert_eq!(b["service"]["object"]["name"], "vd-api-global-app");
+    assert_eq!(
+        b["service"]["workloadSelector"],
+        serde_json::json!({"app": "api"})
+    );
+    assert_eq!(b["destinationRule"]["tls"]["mode"], "ISTIO_MUTUAL");
+}
