@@ -940,6 +940,23 @@ mod tests {
     }
 
     #[test]
+    fn an_outcome_summary_names_destinations_and_route() {
+        let t = mesh(
+            "http://www.example.com/a",
+            &[vs("app", "v", &["www.example.com"], &[], &["/a"])],
+        );
+        assert_eq!(
+            t.outcome.summary(),
+            "web.app.svc.cluster.local by route `v/a`"
+        );
+        let t = mesh(
+            "http://www.example.com/b",
+            &[vs("app", "v", &["www.example.com"], &[], &["/a"])],
+        );
+        assert_eq!(t.outcome.summary(), "no route");
+    }
+
+    #[test]
     fn nearest_hosts_are_ranked_by_edit_distance() {
         let hosts = [
             "api.example.com".to_string(),

@@ -150,6 +150,54 @@ pub struct Outcome {
     pub destinations: Vec<Destination>,
 }
 
+impl Outcome {
+    /// One line for people: `db-api.internal.example.com:80 by route `db``, the weights
+    /// when several, `redirect 301 to …`, `direct response 410 by route …`, `no route`, `no
+    /// host`.
+    pub fn summary(&self) -> String {
+        let by = self
+            .route
+            .as_ref()
+            .map(|r| {
+                let name = r
+                    .gloo
+                    .as_ref()
+                    .and_then(|g| g.route.as_deref())
+                    .or(r.name.as_deref())
+                    .unwrap_or("(unnamed)");
+                format!(" by route `{name}`")
+            })
+            .unwrap_or_default();
+        match &self.status {
+            Status::Routed => {
+                let several = self.destinations.len() > 1;
+                let list: Vec<String> = self
+                    .destinations
+                    .iter()
+                    .map(|d| {
+                        let mut s = d.host.clone();
+                        if let Some(p) = d.port {
+                            s.push_str(&format!(":{p}"));
+                        }
+                        if let Some(sub) = &d.subset {
+                            s.push_str(&format!(" subset {sub}"));
+                        }
+                        if several {
+                            s.push_str(&format!(" {}%", d.weight));
+                        }
+                        s
+                    })
+                    .collect();
+                format!("{}{by}", list.join(", "))
+            }
+            Status::Redirect { code, location } => format!("redirect {code} to {location}{by}"),
+            Status::DirectResponse { code } => format!("direct response {code}{by}"),
+            Status::NoRoute => "no route".to_string(),
+            Status::NoHost => "no host".to_string(),
+        }
+    }
+}
+
 /// A Gateway server that accepts the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
