@@ -154,13 +154,11 @@ fn kube_service(t: &Tracer<'_>, d: &Destination) -> Option<Service> {
     if svc != "svc" || !matches!(parts.next(), None | Some("cluster.local")) {
         return None;
     }
-    let o = t.repo.objects.iter().find(|o| {
-        o.id.api_version == "v1"
-            && o.id.kind == "Service"
-            && o.id.namespace == ns
-            && o.id.name == name
-            && o.cluster == t.cluster
-    })?;
+    let o = t
+        .index
+        .repo_objects("Service", ns, name)
+        .iter()
+        .find(|o| o.id.api_version == "v1" && o.cluster == t.cluster)?;
     let spec = o.value.get("spec");
     let port = spec
         .and_then(|s| s.get("ports"))

@@ -63,15 +63,6 @@ fn spec_strings<'v>(o: &'v Rendered, key: &str) -> Vec<&'v str> {
         .unwrap_or_default()
 }
 
-/// The Gloo object that made a rendered object's source `s`.
-pub(super) fn source_object<'r>(repo: &'r Repo, s: &SourceRef) -> Option<&'r Object> {
-    repo.objects
-        .iter()
-        .find(|o| o.id == s.id && o.location == s.location)
-}
-
-use crate::istio::object::SourceRef;
-
 impl<'a> Tracer<'a> {
     /// The proxy and entry for `caller`.
     fn proxy(
@@ -281,7 +272,7 @@ impl<'a> Tracer<'a> {
                     .source_field(&format!("spec.servers[{index}]"))
                     .and_then(|(src, field)| {
                         let s = gw.sources.get(src)?;
-                        let o = source_object(self.repo, s)?;
+                        let o = self.index.source_object(s)?;
                         Some(self.repo.locate(o, &field))
                     });
                 let server = Server {
@@ -513,7 +504,7 @@ impl<'a> Tracer<'a> {
                 .strip_suffix(']')?
                 .parse()
                 .ok()?;
-            let obj = source_object(self.repo, s);
+            let obj = self.index.source_object(s);
             let location = obj.map_or_else(|| s.location.clone(), |o| self.repo.locate(o, field));
             let table = NsName {
                 namespace: s.id.namespace.clone(),

@@ -3,7 +3,9 @@
 //! host.
 
 use super::matching::host_matches;
-use crate::istio::object::Rendered;
+use crate::istio::object::{Rendered, SourceRef};
+use crate::manifest::Object;
+use crate::repo::Repo;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -68,6 +70,8 @@ pub(super) struct Index<'a> {
     pub service_entries: ByHost<'a>,
     /// DestinationRules by `spec.host`.
     pub destination_rules: ByHost<'a>,
+    /// The repo's objects by kind, namespace and name (of every cluster).
+    pub repo_objects: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Object>>,
 }
 
 /// The strings of `spec.<key>`: a list, or one string.
@@ -83,9 +87,17 @@ fn spec_hosts<'v>(o: &'v Rendered, key: &str) -> impl Iterator<Item = &'v str> {
 }
 
 impl<'a> Index<'a> {
-    /// The objects of `cluster` among `objects`.
-    pub(super) fn new(objects: &'a [Rendered], cluster: &str) -> Index<'a> {
+    /// The objects of `cluster` among `objects`, and the repo's.
+    pub(super) fn new(objects: &'a [Rendered], repo: &'a Repo, cluster: &str) -> Index<'a> {
         let mut ix = Index::default();
+        for o in &repo.objects {
+            let key = (
+                o.id.kind.as_str(),
+                o.id.namespace.as_str(),
+                o.id.name.as_str(),
+            );
+            ix.repo_objects.entry(key).or_default().push(o);
+        }
         for o in objects.iter().filter(|o| o.cluster == cluster) {
             match o.value.get("kind").and_then(Value::as_str) {
                 Some("Gateway") => ix.gateways.push(o),
@@ -96,5 +108,29 @@ impl<'a> Index<'a> {
             }
         }
         ix
+    }
+}
+
+impl<'a> Index<'a> {
+    /// The repo's objects of this kind, namespace and name.
+    pub(super) fn repo_objects<'s>(
+        &'s self,
+        kind: &'s str,
+        namespace: &'s str,
+        name: &'s str,
+    ) -> &'s [&'a Object] {
+        // The keys borrow the repo; a lookup by shorter-lived strings sees them as such.
+        let map: &HashMap<(&str, &str, &str), Vec<&'a Object>> = &self.repo_objects;
+        map.get(&(kind, namespace, name))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The Gloo object a rendered object's source `s` names.
+    pub(super) fn source_object(&self, s: &SourceRef) -> Option<&'a Object> {
+        self.repo_objects(&s.id.kind, &s.id.namespace, &s.id.name)
+            .iter()
+            .copied()
+            .find(|o| o.id == s.id && o.location == s.location)
     }
 }

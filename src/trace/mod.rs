@@ -410,7 +410,7 @@ impl<'a> Tracer<'a> {
     /// the Gloo sources.
     pub fn new(objects: &'a [Rendered], repo: &'a Repo, cluster: &str) -> Tracer<'a> {
         Tracer {
-            index: index::Index::new(objects, cluster),
+            index: index::Index::new(objects, repo, cluster),
             repo,
             cluster: cluster.to_string(),
         }
