@@ -37,9 +37,17 @@ fn namespace_of(o: &Rendered) -> &str {
         .unwrap_or_default()
 }
 
-/// Where a rendered object came from: its first Gloo source.
+/// Where a rendered object came from: the Gloo object its `gloo.solo.io/parent_*` labels
+/// name, else its first source.
 fn source_of(o: &Rendered) -> Option<Location> {
-    o.sources.first().map(|s| s.location.clone())
+    let labels = o.value.get("metadata").and_then(|m| m.get("labels"));
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let parent = o.sources.iter().find(|s| {
+        label("gloo.solo.io/parent_kind") == Some(s.id.kind.as_str())
+            && label("gloo.solo.io/parent_name") == Some(s.id.name.as_str())
+            && label("gloo.solo.io/parent_namespace") == Some(s.id.namespace.as_str())
+    });
+    parent.or(o.sources.first()).map(|s| s.location.clone())
 }
 
 /// The backend of destination `d` for a proxy in namespace `ns`.
@@ -58,7 +66,10 @@ pub(super) fn backend(t: &Tracer<'_>, d: Destination, ns: &str) -> Backend {
 /// host over a wildcard.
 fn service_entry(t: &Tracer<'_>, d: &Destination, ns: &str) -> Option<Service> {
     let se = t
-        .of_kind("ServiceEntry")
+        .index
+        .service_entries
+        .taking(&d.host.to_ascii_lowercase())
+        .into_iter()
         .filter(|o| visible_from(o, ns))
         .filter_map(|o| {
             let best = o
@@ -127,24 +138,27 @@ fn service_entry(t: &Tracer<'_>, d: &Destination, ns: &str) -> Option<Service> {
             .to_string(),
         port: port.cloned(),
         endpoints,
+        workload_selector: spec
+            .get("workloadSelector")
+            .and_then(|w| w.get("labels"))
+            .cloned(),
         source: source_of(se),
     })
 }
 
-/// The repo's Kubernetes Service of a `<name>.<namespace>.svc…` host.
+/// The repo's Kubernetes Service (in the traced cluster) of a `<name>.<namespace>.svc` or
+/// `<name>.<namespace>.svc.cluster.local` host.
 fn kube_service(t: &Tracer<'_>, d: &Destination) -> Option<Service> {
     let mut parts = d.host.splitn(4, '.');
     let (name, ns, svc) = (parts.next()?, parts.next()?, parts.next()?);
-    if svc != "svc" {
+    if svc != "svc" || !matches!(parts.next(), None | Some("cluster.local")) {
         return None;
     }
-    let o = t.repo.objects.iter().find(|o| {
-        o.id.api_version == "v1"
-            && o.id.kind == "Service"
-            && o.id.namespace == ns
-            && o.id.name == name
-            && o.cluster == t.cluster
-    })?;
+    let o = t
+        .index
+        .repo_objects("Service", ns, name)
+        .iter()
+        .find(|o| o.id.api_version == "v1" && o.cluster == t.cluster)?;
     let spec = o.value.get("spec");
     let port = spec
         .and_then(|s| s.get("ports"))
@@ -170,6 +184,7 @@ fn kube_service(t: &Tracer<'_>, d: &Destination) -> Option<Service> {
         resolution: if headless { "headless" } else { "ClusterIP" }.to_string(),
         port,
         endpoints: Vec::new(),
+        workload_selector: None,
         source: Some(o.location.clone()),
     })
 }
@@ -184,7 +199,10 @@ fn destination_rule(
     service_ns: Option<&str>,
 ) -> Option<Rule> {
     let dr = t
-        .of_kind("DestinationRule")
+        .index
+        .destination_rules
+        .taking(&d.host.to_ascii_lowercase())
+        .into_iter()
         .filter(|o| visible_from(o, ns))
         .filter_map(|o| {
             let host = o.value.get("spec")?.get("host")?.as_str()?;

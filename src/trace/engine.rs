@@ -9,6 +9,9 @@ use crate::manifest::Object;
 use serde_json::Map;
 use std::collections::BTreeMap;
 
+/// A server's hosts, each with the namespace its VirtualServices must be in (None: any).
+type ServerHosts = Vec<(String, Option<String>)>;
+
 /// The proxy the request passes through.
 struct Proxy {
     /// The Gateway (namespace, name) at a gateway; None for a sidecar.
@@ -21,7 +24,7 @@ struct Proxy {
     port: u32,
     /// At a gateway: the accepting server's hosts, each with the namespace its
     /// VirtualServices must be in (`ns/host`; None for any).
-    server_hosts: Vec<(String, Option<String>)>,
+    server_hosts: ServerHosts,
 }
 
 /// A rendered object's `metadata` string field.
@@ -60,24 +63,7 @@ fn spec_strings<'v>(o: &'v Rendered, key: &str) -> Vec<&'v str> {
         .unwrap_or_default()
 }
 
-/// The Gloo object that made a rendered object's source `s`.
-pub(super) fn source_object<'r>(repo: &'r Repo, s: &SourceRef) -> Option<&'r Object> {
-    repo.objects
-        .iter()
-        .find(|o| o.id == s.id && o.location == s.location)
-}
-
-use crate::istio::object::SourceRef;
-
 impl<'a> Tracer<'a> {
-    /// The objects of one kind.
-    pub(super) fn of_kind(&self, kind: &'static str) -> impl Iterator<Item = &'a Rendered> + '_ {
-        self.objects
-            .iter()
-            .copied()
-            .filter(move |o| o.value.get("kind").and_then(Value::as_str) == Some(kind))
-    }
-
     /// The proxy and entry for `caller`.
     fn proxy(
         &self,
@@ -100,7 +86,7 @@ impl<'a> Tracer<'a> {
                 },
             )),
             Caller::Gateway { namespace, name } => {
-                gateways.extend(self.of_kind("Gateway").filter(|g| {
+                gateways.extend(self.index.gateways.iter().copied().filter(|g| {
                     let own = meta(g, "namespace") == namespace && meta(g, "name") == name;
                     let from_vg = label(g, "gloo.solo.io/parent_kind") == Some("VirtualGateway")
                         && label(g, "gloo.solo.io/parent_namespace") == Some(namespace)
@@ -163,7 +149,9 @@ impl<'a> Tracer<'a> {
     /// The error for a gateway caller the cluster does not render.
     fn unknown_gateway(&self, namespace: &str, name: &str) -> TraceError {
         let mut known: Vec<String> = self
-            .of_kind("Gateway")
+            .index
+            .gateways
+            .iter()
             .map(|g| {
                 match (
                     label(g, "gloo.solo.io/parent_kind"),
@@ -231,9 +219,9 @@ impl<'a> Tracer<'a> {
         gateways: &[&Rendered],
         request: &Request,
         listen: u32,
-    ) -> Option<(Server, Vec<(String, Option<String>)>)> {
+    ) -> Option<(Server, ServerHosts)> {
         let tls = request.scheme == "https";
-        let mut best: Option<((bool, usize), Server, Vec<(String, Option<String>)>)> = None;
+        let mut best: Option<((bool, usize), Server, ServerHosts)> = None;
         for gw in gateways {
             let servers = gw
                 .value
@@ -257,7 +245,7 @@ impl<'a> Tracer<'a> {
                 if server_tls != tls {
                     continue;
                 }
-                let hosts: Vec<(String, Option<String>)> = s
+                let hosts: ServerHosts = s
                     .get("hosts")
                     .and_then(Value::as_array)
                     .map(|a| {
@@ -284,7 +272,7 @@ impl<'a> Tracer<'a> {
                     .source_field(&format!("spec.servers[{index}]"))
                     .and_then(|(src, field)| {
                         let s = gw.sources.get(src)?;
-                        let o = source_object(self.repo, s)?;
+                        let o = self.index.source_object(s)?;
                         Some(self.repo.locate(o, &field))
                     });
                 let server = Server {
@@ -315,7 +303,7 @@ impl<'a> Tracer<'a> {
     /// gateway server's), for "no host" suggestions.
     fn all_hosts(&self, proxy: &Proxy) -> Vec<String> {
         let mut hosts: Vec<String> = Vec::new();
-        for vs in self.of_kind("VirtualService") {
+        for vs in self.index.virtual_services.all() {
             if binds(vs, proxy) {
                 hosts.extend(spec_strings(vs, "hosts").into_iter().map(str::to_string));
             }
@@ -380,13 +368,16 @@ impl<'a> Tracer<'a> {
                 destinations: Vec::new(),
             },
             nearest: Vec::new(),
+            default_route: None,
         };
         let no_server = matches!(&entry, Entry::Gateway { server: None, .. });
         // The virtual host: the most specific host of a bound VirtualService that takes the
         // request's host; every VirtualService with that host is a candidate.
         let mut bound: Vec<(&Rendered, Vec<String>)> = Vec::new();
         if !no_server {
-            for vs in self.of_kind("VirtualService") {
+            // A VirtualService whose hosts, narrowed to a server's, take the host has a host
+            // that takes it too.
+            for vs in self.index.virtual_services.taking(&request.host) {
                 if let Some(hosts) = self.vs_hosts(vs, &proxy) {
                     bound.push((vs, hosts));
                 }
@@ -414,6 +405,24 @@ impl<'a> Tracer<'a> {
         }
         trace.entry = entry;
         let Some(best) = best else {
+            if proxy.gateway.is_none() {
+                let d = Destination {
+                    host: request.host.clone(),
+                    port: Some(u32::from(request.port)),
+                    subset: None,
+                    weight: 100,
+                };
+                let b = backends::backend(self, d, &proxy.namespace);
+                if b.service.is_some() {
+                    trace.outcome = Outcome {
+                        status: Status::Routed,
+                        route: None,
+                        destinations: vec![b.destination.clone()],
+                    };
+                    trace.default_route = Some(b);
+                    return Ok(trace);
+                }
+            }
             trace.nearest = nearest(&request.host, &self.all_hosts(&proxy));
             return Ok(trace);
         };
@@ -423,7 +432,8 @@ impl<'a> Tracer<'a> {
             .map(|(vs, _)| *vs)
             .collect();
         // Istio orders VirtualServices of one host by creation time, then name, then
-        // namespace; meshform has no creation time (docs/trace.md#order).
+        // namespace; meshform has no creation time
+        // (docs/trace.md#hosts-and-the-order-of-virtualservices).
         candidates.sort_by(|a, b| {
             (meta(a, "name"), meta(a, "namespace")).cmp(&(meta(b, "name"), meta(b, "namespace")))
         });
@@ -435,7 +445,7 @@ impl<'a> Tracer<'a> {
             });
         }
         // A sidecar takes a host's routes from its first VirtualService only; a gateway
-        // merges them (docs/trace.md#order).
+        // merges them (docs/trace.md#hosts-and-the-order-of-virtualservices).
         if proxy.gateway.is_none() {
             candidates.truncate(1);
         }
@@ -494,14 +504,14 @@ impl<'a> Tracer<'a> {
                 .strip_suffix(']')?
                 .parse()
                 .ok()?;
-            let obj = source_object(self.repo, s);
+            let obj = self.index.source_object(s);
             let location = obj.map_or_else(|| s.location.clone(), |o| self.repo.locate(o, field));
             let table = NsName {
                 namespace: s.id.namespace.clone(),
                 name: s.id.name.clone(),
             };
             let route = obj
-                .and_then(|o| route_name_of(o, index))
+                .and_then(|o| route_name_of(self.repo, o, index))
                 .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table)));
             Some(GlooRoute {
                 table,
@@ -527,7 +537,7 @@ impl<'a> Tracer<'a> {
             })
             .collect();
         // Recorded nearest first; listed from the table with hosts down.
-        chain.sort_by(|a, b| b.0.cmp(&a.0));
+        chain.sort_by_key(|c| std::cmp::Reverse(c.0));
         RouteRef {
             virtual_service: ns_name(vs),
             name,
@@ -711,10 +721,22 @@ fn outcome_of(c: &Chosen, request: &Request) -> Outcome {
             .get("authority")
             .and_then(Value::as_str)
             .map_or_else(|| request.authority(), str::to_string);
-        let path = r
-            .get("uri")
-            .and_then(Value::as_str)
-            .map_or_else(|| request.path.clone(), str::to_string);
+        // A path redirect replaces the whole path; Envoy keeps the query unless the new path
+        // has one (`path_redirect`, `strip_query` false).
+        let query = request
+            .path
+            .strip_prefix(request.path_only())
+            .unwrap_or_default();
+        let path = r.get("uri").and_then(Value::as_str).map_or_else(
+            || request.path.clone(),
+            |u| {
+                if u.contains('?') {
+                    u.to_string()
+                } else {
+                    format!("{u}{query}")
+                }
+            },
+        );
         Status::Redirect {
             code,
             location: format!("{scheme}://{authority}{path}"),
@@ -742,10 +764,26 @@ fn outcome_of(c: &Chosen, request: &Request) -> Outcome {
     }
 }
 
-/// The `name` of route `index` of a Gloo table, when its value is held.
-fn route_name_of(o: &Object, index: usize) -> Option<String> {
-    let r = o.value.get("spec")?.get("http")?.as_array()?.get(index)?;
-    r.get("name")?.as_str().map(str::to_string)
+/// The `name` of route `index` of a Gloo table: from its value, or where the value was
+/// released (`pipeline::Options::release_inputs`), the plain scalar written at the field.
+fn route_name_of(repo: &Repo, o: &Object, index: usize) -> Option<String> {
+    if !o.value.is_null() {
+        let r = o.value.get("spec")?.get("http")?.as_array()?.get(index)?;
+        return r.get("name")?.as_str().map(str::to_string);
+    }
+    let field = format!("spec.http[{index}].name");
+    let (at, pointer) = repo.locate_nearest(o, &field);
+    if pointer != crate::manifest::field_to_pointer(&field) {
+        return None;
+    }
+    let text = &repo.files.get(o.file_index)?.text;
+    let line = text
+        .lines()
+        .nth(usize::try_from(at.line).ok()?.checked_sub(1)?)?;
+    let rest = line.get(usize::try_from(at.column).ok()?.checked_sub(1)?..)?;
+    let end = rest.find([',', '}', '#']).unwrap_or(rest.len());
+    let name = rest[..end].trim().trim_matches(|c| c == '"' || c == '\'');
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The Gloo route name inside a rendered route name: `<route>-<table>`, or
@@ -768,4 +806,154 @@ fn nearest(host: &str, hosts: &[String]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.into_iter().take(5).map(|(_, h)| h.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::istio::object::Origins;
+    use crate::repo::test_support::repo_of;
+    use serde_json::json;
+
+    /// A rendered VirtualService in `ns` with `hosts`, `gateways` and one route per prefix.
+    fn vs(ns: &str, name: &str, hosts: &[&str], gateways: &[&str], prefixes: &[&str]) -> Rendered {
+        let http: Vec<Value> = prefixes
+            .iter()
+            .map(|p| {
+                json!({"name": format!("{name}{p}"), "match": [{"uri": {"prefix": p}}],
+                       "route": [{"destination": {"host": "web.app.svc.cluster.local"}}]})
+            })
+            .collect();
+        Rendered {
+            cluster: "cluster1".into(),
+            value: json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                          "metadata": {"name": name, "namespace": ns},
+                          "spec": {"hosts": hosts, "gateways": gateways, "http": http}}),
+            sources: Vec::new(),
+            origins: Origins::default(),
+        }
+    }
+
+    fn mesh(url: &str, objects: &[Rendered]) -> Trace {
+        let repo = repo_of(&[(
+            "a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )]);
+        let req = Request::parse(url, None, &[]).expect("URL");
+        let caller = Caller::mesh("app", &[]).expect("caller");
+        trace(objects, &repo, "cluster1", &req, &caller).expect("traces")
+    }
+
+    fn route_name(t: &Trace) -> Option<&str> {
+        t.outcome.route.as_ref()?.name.as_deref()
+    }
+
+    #[test]
+    fn an_exact_host_wins_over_wildcards_and_a_longer_wildcard_over_a_shorter() {
+        let objects = [
+            vs("app", "all", &["*"], &["mesh"], &["/"]),
+            vs("app", "wild", &["*.example.com"], &["mesh"], &["/"]),
+            vs("app", "deep", &["*.www.example.com"], &["mesh"], &["/"]),
+            vs("app", "exact", &["www.example.com"], &["mesh"], &["/"]),
+        ];
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/", &objects)),
+            Some("exact/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://a.www.example.com/", &objects)),
+            Some("deep/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://api.example.com/", &objects)),
+            Some("wild/")
+        );
+        assert_eq!(
+            route_name(&mesh("http://other.org/", &objects)),
+            Some("all/")
+        );
+    }
+
+    #[test]
+    fn a_sidecar_uses_the_first_virtual_service_of_a_host_only() {
+        let objects = [
+            vs("app", "b", &["www.example.com"], &[], &["/b"]),
+            vs("app", "a", &["www.example.com"], &[], &["/a"]),
+        ];
+        let t = mesh("http://www.example.com/b", &objects);
+        assert_eq!(t.candidates.len(), 2);
+        assert_eq!(t.outcome.status, Status::NoRoute);
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/a", &objects)),
+            Some("a/a")
+        );
+    }
+
+    #[test]
+    fn export_to_and_gateways_decide_what_a_sidecar_sees() {
+        let objects = [
+            vs("other", "here", &["www.example.com"], &["mesh"], &["/"]),
+            vs(
+                "app",
+                "gw",
+                &["www.example.com"],
+                &["istio-gateways/gw"],
+                &["/"],
+            ),
+        ];
+        let mut hidden = objects[0].clone();
+        hidden.value["spec"]["exportTo"] = json!(["."]);
+        assert_eq!(
+            route_name(&mesh("http://www.example.com/", &objects)),
+            Some("here/")
+        );
+        let t = mesh("http://www.example.com/", &[hidden, objects[1].clone()]);
+        assert_eq!(t.outcome.status, Status::NoHost);
+        assert_eq!(t.nearest, Vec::<String>::new());
+    }
+
+    #[test]
+    fn gloo_route_names_come_from_rendered_names_when_values_are_released() {
+        let t = NsName {
+            namespace: "app".into(),
+            name: "www".into(),
+        };
+        assert_eq!(name_from_rendered("db-www", &t).as_deref(), Some("db"));
+        let child = NsName {
+            namespace: "app".into(),
+            name: "leaf".into(),
+        };
+        assert_eq!(
+            name_from_rendered("users-leaf.app.cluster1--root.app.cluster1", &child).as_deref(),
+            Some("users")
+        );
+        assert_eq!(name_from_rendered("other", &t), None);
+    }
+
+    #[test]
+    fn an_outcome_summary_names_destinations_and_route() {
+        let t = mesh(
+            "http://www.example.com/a",
+            &[vs("app", "v", &["www.example.com"], &[], &["/a"])],
+        );
+        assert_eq!(
+            t.outcome.summary(),
+            "web.app.svc.cluster.local by route `v/a`"
+        );
+        let t = mesh(
+            "http://www.example.com/b",
+            &[vs("app", "v", &["www.example.com"], &[], &["/a"])],
+        );
+        assert_eq!(t.outcome.summary(), "no route");
+    }
+
+    #[test]
+    fn nearest_hosts_are_ranked_by_edit_distance() {
+        let hosts = [
+            "api.example.com".to_string(),
+            "www.example.com".to_string(),
+            "x.org".to_string(),
+        ];
+        assert_eq!(nearest("ww.example.com", &hosts)[0], "www.example.com");
+    }
 }

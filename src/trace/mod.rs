@@ -6,6 +6,7 @@
 
 mod backends;
 mod engine;
+mod index;
 mod matching;
 mod request;
 mod text;
@@ -149,6 +150,54 @@ pub struct Outcome {
     pub destinations: Vec<Destination>,
 }
 
+impl Outcome {
+    /// One line for people: `db-api.internal.example.com:80 by route `db``, the weights
+    /// when several, `redirect 301 to …`, `direct response 410 by route …`, `no route`, `no
+    /// host`.
+    pub fn summary(&self) -> String {
+        let by = self
+            .route
+            .as_ref()
+            .map(|r| {
+                let name = r
+                    .gloo
+                    .as_ref()
+                    .and_then(|g| g.route.as_deref())
+                    .or(r.name.as_deref())
+                    .unwrap_or("(unnamed)");
+                format!(" by route `{name}`")
+            })
+            .unwrap_or_default();
+        match &self.status {
+            Status::Routed => {
+                let several = self.destinations.len() > 1;
+                let list: Vec<String> = self
+                    .destinations
+                    .iter()
+                    .map(|d| {
+                        let mut s = d.host.clone();
+                        if let Some(p) = d.port {
+                            s.push_str(&format!(":{p}"));
+                        }
+                        if let Some(sub) = &d.subset {
+                            s.push_str(&format!(" subset {sub}"));
+                        }
+                        if several {
+                            s.push_str(&format!(" {}%", d.weight));
+                        }
+                        s
+                    })
+                    .collect();
+                format!("{}{by}", list.join(", "))
+            }
+            Status::Redirect { code, location } => format!("redirect {code} to {location}{by}"),
+            Status::DirectResponse { code } => format!("direct response {code}{by}"),
+            Status::NoRoute => "no route".to_string(),
+            Status::NoHost => "no host".to_string(),
+        }
+    }
+}
+
 /// A Gateway server that accepts the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,6 +233,8 @@ pub struct Visible {
 }
 
 /// Where the request enters.
+// One per trace, made once: boxing the gateway's server would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Entry {
@@ -257,6 +308,9 @@ pub struct Service {
     pub port: Option<Value>,
     /// The endpoints (ServiceEntry `endpoints`); empty for DNS resolution of the host.
     pub endpoints: Vec<Endpoint>,
+    /// The ServiceEntry's `workloadSelector.labels`: its endpoints are the pods (and
+    /// WorkloadEntries) with these labels.
+    pub workload_selector: Option<Value>,
     /// The Gloo object it was rendered from.
     pub source: Option<Location>,
 }
@@ -317,6 +371,7 @@ pub struct Chosen {
 
 /// The whole trace of one request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Trace {
     /// The cluster traced.
     pub cluster: String,
@@ -336,12 +391,16 @@ pub struct Trace {
     pub outcome: Outcome,
     /// For no host: the hosts closest to the request's, the nearest first (at most 5).
     pub nearest: Vec<String>,
+    /// From a sidecar, for a host no VirtualService takes but a ServiceEntry or Service of
+    /// the repo has: the sidecar's default route to it (the outcome is then `Routed` with
+    /// no route and this one destination).
+    pub default_route: Option<Backend>,
 }
 
 /// The rendered objects of one cluster, indexed once for many traces (route tests trace
 /// many requests against one render).
 pub struct Tracer<'a> {
-    objects: Vec<&'a Rendered>,
+    index: index::Index<'a>,
     repo: &'a Repo,
     cluster: String,
 }
@@ -351,7 +410,7 @@ impl<'a> Tracer<'a> {
     /// the Gloo sources.
     pub fn new(objects: &'a [Rendered], repo: &'a Repo, cluster: &str) -> Tracer<'a> {
         Tracer {
-            objects: objects.iter().filter(|o| o.cluster == cluster).collect(),
+            index: index::Index::new(objects, repo, cluster),
             repo,
             cluster: cluster.to_string(),
         }

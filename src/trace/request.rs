@@ -53,6 +53,7 @@ pub struct Header {
 
 /// An HTTP request as a proxy sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Request {
     /// The method, upper case (`GET` by default).
     pub method: String,

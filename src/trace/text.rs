@@ -128,7 +128,11 @@ pub fn text(t: &Trace) -> String {
         }
     }
     if let Some(c) = t.candidates.first() {
-        let _ = writeln!(out, "host {} by `{}`:", r.host, c.matched_host);
+        let _ = writeln!(
+            out,
+            "virtual host `{}`, its VirtualServices in match order:",
+            c.matched_host
+        );
         for c in &t.candidates {
             let _ = writeln!(out, "  VirtualService {}", c.virtual_service);
         }
@@ -136,8 +140,8 @@ pub fn text(t: &Trace) -> String {
     for tr in &t.tried {
         let _ = writeln!(out, "skipped {}", route(&tr.route));
         gloo_lines(&mut out, &tr.route, "  ");
-        for f in &tr.failed {
-            let _ = writeln!(out, "  no match: {f}");
+        for (k, f) in tr.failed.iter().enumerate() {
+            let _ = writeln!(out, "  match[{k}] fails: {f}");
         }
     }
     if let Some(c) = &t.chosen {
@@ -176,6 +180,9 @@ pub fn text(t: &Trace) -> String {
         }
     }
     match &t.outcome.status {
+        Status::Routed if t.default_route.is_some() => {
+            let _ = writeln!(out, "=> routed: no VirtualService takes host {}", r.host);
+        }
         Status::Routed => {
             let _ = writeln!(out, "=> routed");
         }
@@ -215,6 +222,10 @@ pub fn text(t: &Trace) -> String {
             backend(&mut out, b);
         }
     }
+    if let Some(b) = &t.default_route {
+        let _ = writeln!(out, "  the sidecar's default route for the service's port:");
+        backend(&mut out, b);
+    }
     out
 }
 
@@ -238,6 +249,13 @@ fn backend(out: &mut String, b: &Backend) {
                 "    {} {} (resolution {}){from}",
                 s.kind, s.object, s.resolution
             );
+            if let Some(Value::Object(labels)) = &s.workload_selector {
+                let l: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                let _ = writeln!(out, "    endpoints: the workloads labelled {}", l.join(","));
+            }
             if s.endpoints.is_empty() && s.resolution == "DNS" {
                 let _ = writeln!(out, "    endpoint: {} by DNS", d.host);
             }
