@@ -340,70 +340,13 @@ pub fn route_label(o: &Outcome) -> Option<String> {
     })
 }
 
-/// The path and host the destination receives, when the chosen route rewrites them.
+/// The path and host the destination receives, when the chosen route rewrites them (the
+/// engine applies Istio's `rewrite`, docs/route-tests.md#rewrites).
 pub fn rewritten(t: &Trace) -> (Option<String>, Option<String>) {
-    let Some(rw) = t.chosen.as_ref().and_then(|c| c.actions.get("rewrite")) else {
-        return (None, None);
-    };
-    let host = rw
-        .get("authority")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let path = t
-        .chosen
-        .as_ref()
-        .and_then(|c| rewrite_path(&t.request.path, c.matched.as_ref(), rw));
-    (path, host)
-}
-
-/// The path after Istio's `rewrite`: `uri` replaces what a prefix matcher matched (the whole
-/// path for other matchers), `uriRegexRewrite` substitutes the RE2 match
-/// (docs/route-tests.md#rewrites).
-fn rewrite_path(
-    path_and_query: &str,
-    matched: Option<&serde_json::Value>,
-    rw: &serde_json::Value,
-) -> Option<String> {
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_and_query, None),
-    };
-    let with_query = |p: String| match query {
-        Some(q) => format!("{p}?{q}"),
-        None => p,
-    };
-    if let Some(uri) = rw.get("uri").and_then(|v| v.as_str()) {
-        let prefix = matched
-            .and_then(|m| m.get("uri"))
-            .and_then(|u| u.get("prefix"))
-            .and_then(|p| p.as_str());
-        return Some(with_query(match prefix {
-            Some(p) if path.len() >= p.len() && path[..p.len()].eq_ignore_ascii_case(p) => {
-                format!("{uri}{}", &path[p.len()..])
-            }
-            _ => uri.to_string(),
-        }));
+    match &t.chosen {
+        Some(c) => (c.rewritten_path.clone(), c.rewritten_authority.clone()),
+        None => (None, None),
     }
-    let rr = rw.get("uriRegexRewrite")?;
-    let pattern = rr.get("match")?.as_str()?;
-    let rewrite = rr.get("rewrite")?.as_str()?;
-    let re = regex::Regex::new(pattern).ok()?;
-    // RE2 substitutions write groups as \1; the regex crate as ${1}.
-    let mut subst = String::new();
-    let mut chars = rewrite.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\\', Some(d)) if d.is_ascii_digit() => {
-                subst.push_str(&format!("${{{d}}}"));
-                chars.next();
-            }
-            ('$', _) => subst.push_str("$$"),
-            _ => subst.push(c),
-        }
-    }
-    Some(with_query(
-        re.replace_all(path, subst.as_str()).into_owned(),
-    ))
 }
 
 /// What `expect` asks and the trace does not give.
