@@ -143,9 +143,19 @@ pub fn run(args: Args) -> Exit {
 
 /// The text report: the findings with their source lines, the counts, the suppressed ones.
 fn text_report(outcome: &Outcome, color: bool) -> String {
+    // Failing route tests are shown at their case, in files that are not manifests.
+    let repo = &outcome.repo;
+    let files: std::borrow::Cow<[crate::manifest::SourceText]> = if repo.route_test_files.is_empty()
+    {
+        (&repo.files[..]).into()
+    } else {
+        let mut all = repo.files.clone();
+        all.extend(repo.route_test_files.iter().cloned());
+        all.into()
+    };
     let mut t = report::text::render_styled(
         &outcome.findings,
-        &outcome.repo.files,
+        &files,
         outcome.repo.limits.max_diagnostics,
         color,
     );

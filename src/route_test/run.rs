@@ -495,3 +495,103 @@ pub fn compare(expect: &Expect, t: &Trace) -> Vec<Problem> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Destination as Dest;
+
+    fn dest(host: &str, port: u32, subset: Option<&str>, weight: u32) -> Dest {
+        Dest {
+            host: host.into(),
+            port: Some(port),
+            subset: subset.map(String::from),
+            weight,
+        }
+    }
+
+    fn expected(host: &str, port: Option<u32>, weight: Option<u32>) -> Destination {
+        Destination {
+            host: host.into(),
+            port,
+            subset: None,
+            weight,
+        }
+    }
+
+    #[test]
+    fn a_host_is_named_whole_or_by_its_first_labels() {
+        assert!(host_matches("db-api", "db-api.app.svc.cluster.local"));
+        assert!(host_matches("db-api.app", "db-api.app.svc.cluster.local"));
+        assert!(host_matches(
+            "DB-API.app.svc.cluster.local",
+            "db-api.app.svc.cluster.local"
+        ));
+        assert!(!host_matches("db", "db-api.app.svc.cluster.local"));
+        assert!(!host_matches("db-api.ap", "db-api.app.svc.cluster.local"));
+    }
+
+    #[test]
+    fn destinations_match_in_any_order_each_once() {
+        let actual = [
+            dest("web.app.svc.cluster.local", 8080, None, 60),
+            dest("api.app.svc.cluster.local", 8080, None, 20),
+            dest("web.app.svc.cluster.local", 9090, None, 20),
+        ];
+        let e = |port, weight| expected("web", Some(port), Some(weight));
+        assert!(destination_matches(&e(9090, 20), &actual[2]));
+        assert!(!destination_matches(&e(9090, 60), &actual[2]));
+        assert!(destination_matches(
+            &expected("web", None, None),
+            &actual[0]
+        ));
+        assert!(!destination_matches(
+            &Destination {
+                subset: Some("v1".into()),
+                ..expected("web", None, None)
+            },
+            &actual[0]
+        ));
+        assert_eq!(
+            destinations_label(&actual),
+            "web.app:8080 60 %, api.app:8080 20 %, web.app:9090 20 %"
+        );
+        assert_eq!(
+            destination_label(&dest("httpbin.org", 443, Some("v2"), 100), false),
+            "httpbin.org:443/v2"
+        );
+    }
+
+    #[test]
+    fn statuses_and_routes_read_as_reports_write_them() {
+        assert_eq!(
+            status_label(&trace::Status::Redirect {
+                code: 301,
+                location: "http://a/b".into()
+            }),
+            "redirect 301 to http://a/b"
+        );
+        assert_eq!(status_label(&trace::Status::NoRoute), "no route (404)");
+        let o = Outcome {
+            status: trace::Status::NoHost,
+            route: None,
+            destinations: Vec::new(),
+        };
+        assert_eq!(status_of(&o), Status::NoHost);
+        assert_eq!(route_label(&o), None);
+    }
+
+    #[test]
+    fn trace_commands_quote_what_a_shell_would_split() {
+        assert_eq!(
+            shell_word("http://a.example.com/x?y=1"),
+            "'http://a.example.com/x?y=1'"
+        );
+        assert_eq!(
+            shell_word("http://a.example.com/x"),
+            "http://a.example.com/x"
+        );
+        assert_eq!(shell_word("x-canary: true"), "'x-canary: true'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+}
