@@ -85,6 +85,7 @@ pub fn run(args: Args) -> Exit {
         Err(e) => return input_errors(&args, &origin, e.into_diagnostics()),
     };
     if !cases.is_empty() {
+        let traced = Instant::now();
         let run = route_test::run::run(
             &cases,
             &outcome.objects,
@@ -94,9 +95,10 @@ pub fn run(args: Args) -> Exit {
         match run {
             Ok(run) => {
                 tracing::info!(
-                    "route tests: {} passed, {} failed",
+                    "route tests: {} passed, {} failed in {:?}",
                     run.passed(),
-                    run.failed()
+                    run.failed(),
+                    traced.elapsed()
                 );
                 outcome.findings.extend(run.findings());
                 crate::diag::normalize(&mut outcome.findings);
