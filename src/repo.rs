@@ -68,6 +68,10 @@ pub struct Repo {
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
 type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
 
+/// How many documents' positions `locate` keeps (a few tens of kB each): a run locating
+/// fields in more documents parses the others on each call, as without the cache.
+const MAX_CACHED_DOCUMENTS: usize = 2048;
+
 /// Node positions of located documents ([`yaml::document_positions`]), shared by the copies
 /// of a repo.
 type DocPositions = Arc<Mutex<HashMap<(usize, usize), Arc<HashMap<String, Pos>>>>>;
@@ -542,10 +546,13 @@ impl Repo {
                 obj.doc_index,
                 &limits,
             )?);
-            self.doc_positions
+            let mut cache = self
+                .doc_positions
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(doc, map.clone());
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.len() < MAX_CACHED_DOCUMENTS {
+                cache.insert(doc, map.clone());
+            }
             Some(map)
         });
         let found = map
