@@ -457,7 +457,7 @@ fn tcp_and_tls_routes_are_listed_like_http_ones() {
     assert_eq!(text.matches("shop/data ").count(), 3, "{text}");
     let md = diff(&t, "markdown");
     assert!(
-        md.contains("- `shop/data` TLS route \\#0 added at `cluster1/streams.yaml:12`, `cluster2/streams.yaml:12` in cluster1, cluster2: `SNI data.shop.internal on port 8443 → orders/canary`\n"),
+        md.contains("- **TLS route \\#0 added** · `shop/data` in cluster1, cluster2: `SNI data.shop.internal on port 8443 → orders/canary` (`cluster1/streams.yaml:12`, `cluster2/streams.yaml:12`)\n"),
         "{md}"
     );
     let v: serde_json::Value = serde_json::from_str(&diff(&t, "json")).expect("json");
@@ -538,8 +538,9 @@ fn a_pull_request_changing_700_tables_keeps_what_matters_within_the_cap() {
         let lines: Vec<&str> = summary.lines().collect();
         assert!(lines.len() <= 51, "{} summary lines at {cap}", lines.len());
         assert!(
-            lines[0].starts_with("- `shop/t000` route `r` at ")
-                && lines[0].contains(" in cluster1, cluster2: matcher `/a` → `/b`; "),
+            lines[0].starts_with(
+                "- **route `r`** · `shop/t000` in cluster1, cluster2: matcher `/a` → `/b`; "
+            ),
             "{}",
             lines[0]
         );

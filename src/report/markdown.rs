@@ -364,7 +364,8 @@ fn route_summary(report: &Report, max: usize) -> String {
             .map(|p| match p {
                 Part::Text(t) => escape(t),
                 Part::Value(v) => {
-                    let mut v: String = v.replace(['\n', '\r'], " ");
+                    // A share of traffic stays on the line of its destination.
+                    let mut v: String = v.replace(['\n', '\r'], " ").replace(" %", "\u{a0}%");
                     if v.len() > MAX_ROUTE_VALUE {
                         v = cut_to(v, MAX_ROUTE_VALUE);
                         v.push('…');
@@ -374,15 +375,20 @@ fn route_summary(report: &Report, max: usize) -> String {
             })
             .collect()
     };
+    // The route and its change in bold, then the table and clusters, what changed, and where.
     let line = |c: &RouteChange| {
-        let mut l = format!(
-            "- {} {}",
-            code(&format!("{}/{}", c.namespace, c.table)),
-            parts(&c.route_label())
-        );
+        let mut l = format!("- **{}", parts(&c.route_label()));
         if c.change != crate::diff::Change::Changed {
             let _ = write!(l, " {}", c.change.as_str());
         }
+        let _ = write!(
+            l,
+            "** · {} in {}: ",
+            code(&format!("{}/{}", c.namespace, c.table)),
+            escape(&c.clusters.join(", "))
+        );
+        let what: Vec<String> = c.what.iter().map(|p| parts(p)).collect();
+        l.push_str(&what.join("; "));
         let at: Vec<String> = c
             .locations
             .iter()
@@ -390,20 +396,16 @@ fn route_summary(report: &Report, max: usize) -> String {
             .map(|l| code(&format!("{}:{}", l.file, l.line)))
             .collect();
         let more = c.locations.len().saturating_sub(2);
-        let _ = write!(
+        let _ = writeln!(
             l,
-            " at {}{} in {}: ",
+            " ({}{})",
             at.join(", "),
             if more > 0 {
                 format!(" and {more} more")
             } else {
                 String::new()
-            },
-            escape(&c.clusters.join(", "))
+            }
         );
-        let what: Vec<String> = c.what.iter().map(|p| parts(p)).collect();
-        l.push_str(&what.join("; "));
-        l.push('\n');
         l
     };
     let mut out = format!("### Changed routes ({})\n\n", report.routes.len());
