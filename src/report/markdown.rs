@@ -25,6 +25,18 @@ pub const DEFAULT_MAX_LENGTH: usize = 65_536;
 const MAX_FINDINGS: usize = 50;
 /// How many cut items the notice names before "and N more".
 const MAX_CUT_NAMES: usize = 20;
+/// How many it names when more than [`MAX_CUT_NAMES`] could be cut: the count by kind says
+/// the rest, and the room goes to the route summary.
+const FEW_CUT_NAMES: usize = 5;
+
+/// How many of `n` cut items (or items that could be cut) the notice names.
+fn names_for(n: usize) -> usize {
+    if n <= MAX_CUT_NAMES {
+        n
+    } else {
+        FEW_CUT_NAMES
+    }
+}
 
 /// Options of the Markdown format.
 #[derive(Debug, Clone)]
@@ -541,13 +553,13 @@ fn by_kind(cut: &[&Unit]) -> String {
 /// items, and the hint where to see the full diff when `hint`.
 fn notice(cut: &[&Unit], max: usize, kinds: bool, names: usize, hint: bool) -> String {
     let items = crate::diag::count(cut.len(), "item", "items");
+    // `3 VirtualServices not shown`, or `5 items not shown (3 VirtualServices, 2 Gateways)`.
     let what = match kinds.then(|| by_kind(cut)) {
-        Some(k) if cut.iter().all(|u| u.kind == cut[0].kind) => k,
-        Some(k) => format!("{items} ({k})"),
-        None => items,
+        Some(k) if cut.iter().all(|u| u.kind == cut[0].kind) => format!("{k} not shown"),
+        Some(k) => format!("{items} not shown ({k})"),
+        None => format!("{items} not shown"),
     };
-    let mut n =
-        format!("> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {what} not shown");
+    let mut n = format!("> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {what}");
     if names == 0 {
         n.push_str(".\n");
     } else {
@@ -573,7 +585,7 @@ fn notice(cut: &[&Unit], max: usize, kinds: bool, names: usize, hint: bool) -> S
 fn notice_within(cut: &[&Unit], max: usize, room: usize) -> String {
     for kinds in [true, false] {
         for hint in [true, false] {
-            for names in (0..=MAX_CUT_NAMES.min(cut.len())).rev() {
+            for names in (0..=names_for(cut.len())).rev() {
                 let n = notice(cut, max, kinds, names, hint);
                 if n.len() <= room {
                     return n;
@@ -625,7 +637,8 @@ pub fn render(report: &Report, opts: &Options) -> String {
         .iter()
         .flat_map(|s| s.units.iter().chain(&s.hidden))
         .collect();
-    let reserve = 200 + by_kind(&all).len() + name_lens.iter().take(MAX_CUT_NAMES).sum::<usize>();
+    let reserve =
+        200 + by_kind(&all).len() + name_lens.iter().take(names_for(all.len())).sum::<usize>();
 
     let mut head = header(report, opts, 0);
     for level in 1..=2 {
