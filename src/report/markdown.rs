@@ -361,6 +361,27 @@ fn findings(title: &str, list: &[crate::diag::Diagnostic], out: &mut String) {
     out.push('\n');
 }
 
+/// `orders/canary 10 %` with no-break spaces before the share and its `%`, so a share of
+/// traffic stays on the line of its destination.
+fn keep_shares(v: &str) -> String {
+    let mut c: Vec<char> = v.chars().collect();
+    for i in 0..c.len().saturating_sub(1) {
+        if c[i] != ' ' || c[i + 1] != '%' {
+            continue;
+        }
+        c[i] = '\u{a0}';
+        let digits = c[..i]
+            .iter()
+            .rev()
+            .take_while(|x| x.is_ascii_digit() || **x == '.')
+            .count();
+        if digits > 0 && i > digits && c[i - digits - 1] == ' ' {
+            c[i - digits - 1] = '\u{a0}';
+        }
+    }
+    c.into_iter().collect()
+}
+
 /// How long a value of the route summary may be before it is cut with `…`.
 const MAX_ROUTE_VALUE: usize = 160;
 
@@ -376,8 +397,7 @@ fn route_summary(report: &Report, max: usize) -> String {
             .map(|p| match p {
                 Part::Text(t) => escape(t),
                 Part::Value(v) => {
-                    // A share of traffic stays on the line of its destination.
-                    let mut v: String = v.replace(['\n', '\r'], " ").replace(" %", "\u{a0}%");
+                    let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
                     if v.len() > MAX_ROUTE_VALUE {
                         v = cut_to(v, MAX_ROUTE_VALUE);
                         v.push('…');
@@ -873,6 +893,15 @@ mod tests {
             "{n}"
         );
         assert!(notice(&cut[..1], 100, true, 0, false).contains(": 1 VirtualService not shown."));
+    }
+
+    #[test]
+    fn a_share_stays_with_its_destination() {
+        assert_eq!(
+            keep_shares("a/stable 90 %, a/canary 9.5 %"),
+            "a/stable\u{a0}90\u{a0}%, a/canary\u{a0}9.5\u{a0}%"
+        );
+        assert_eq!(keep_shares("100 % of x %"), "100\u{a0}% of x\u{a0}%");
     }
 
     #[test]
