@@ -1,10 +1,10 @@
-//! The route-level summary of a diff, in Gloo's terms: one entry per RouteTable HTTP route that
-//! was added, removed or changed (and one per table whose hosts, gateways, workloads, default
+//! The route-level summary of a diff, in Gloo's terms: one entry per RouteTable HTTP, TCP or
+//! TLS route that was added, removed or changed (and one per table whose hosts, gateways, workloads, default
 //! destination or weight changed), with what changed in a reviewer's words, at the route's
 //! file:line, and identical changes in several clusters merged (docs/ci.md#route-changes).
 //!
 //! Routes are matched by (cluster, table namespace, table name, route name); unnamed routes by
-//! their index. Only tables whose `spec` differs are read, so an unchanged repo costs one pass
+//! their index; TCP and TLS routes, which have no name, by their matchers, then their index. Only tables whose `spec` differs are read, so an unchanged repo costs one pass
 //! over its objects.
 
 use super::Change;
@@ -230,7 +230,7 @@ impl Side<'_> {
             .locate(self.object, &format!("spec.http[{index}]"))
     }
 
-    /// The TCP or TLS routes: matchers in words, `forwardTo`, the route as written, its place.
+    /// The TCP or TLS routes: index, matchers in words, `forwardTo` and the route as written.
     fn streams(&self, proto: Stream) -> Vec<StreamRoute<'_>> {
         let written = self.object.value.at("spec").at(proto.field());
         let entry = |i: usize| match written.as_array() {
