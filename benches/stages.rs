@@ -17,7 +17,7 @@ use meshform::pipeline::{self, Options};
 use meshform::render::{self, emit, RenderOptions};
 use meshform::repo::{LoadOptions, Repo};
 use meshform::source::Origin;
-use meshform::{policy, validate};
+use meshform::{policy, trace, validate};
 use std::path::PathBuf;
 
 // The same allocator as the binary (src/main.rs), set up the same way, so stage figures add
@@ -137,6 +137,30 @@ fn g_pipeline(bencher: Bencher, n: usize) {
             .map_err(|e| e.diagnostics().len())
             .and_then(|o| emit::yaml_stream(&o.objects).map_err(|_| 0))
             .map(|s| s.len())
+    });
+}
+
+/// One `meshform trace` on the rendered repo: a request at the ingress gateway for the host
+/// of the first VirtualService bound to it, after the render (compare with `d_render`).
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn j_trace(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    let (out, _) = render::render(&repo, &model, &RenderOptions::default(), Incr::OFF);
+    let host = out
+        .objects
+        .iter()
+        .filter(|o| o.cluster == "cluster1" && o.value["kind"] == "VirtualService")
+        .find(|o| o.value["spec"]["gateways"][0].as_str() != Some("mesh"))
+        .and_then(|o| o.value["spec"]["hosts"][0].as_str())
+        .expect("a gateway VirtualService")
+        .to_string();
+    let request = trace::Request::parse(&format!("http://{host}/"), None, &[]).expect("a URL");
+    let caller =
+        trace::Caller::gateway(&format!("istio-gateways/{}", gen::VG_NAME)).expect("NS/NAME");
+    bencher.bench(|| {
+        trace::trace(&out.objects, &repo, "cluster1", &request, &caller)
+            .map(|t| t.outcome.status.found())
     });
 }
 

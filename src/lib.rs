@@ -5,7 +5,8 @@
 //! `source` (bytes from a directory or a git revision, templates) → `manifest` (YAML documents
 //! with positions, held as compact `node` trees; `yaml` does the parsing) → `repo` (the loaded
 //! repo and its `config`) → `gloo` (typed API and workspace visibility) → `policy` (CEL) →
-//! `render` (Istio objects) → `validate` (Istio's own rules) → `diff` → `report` (text, JSON,
+//! `render` (Istio objects) → `validate` (Istio's own rules) → `trace` (which route a request
+//! takes) → `diff` → `report` (text, JSON,
 //! SARIF, GitHub, Markdown). `istio::object` is the rendered-object model `render` builds and
 //! `validate` and `diff` read.
 //! `incremental` holds what a diff's head reuses of its base, behind one context every stage
@@ -37,5 +38,6 @@ pub mod render;
 pub mod repo;
 pub mod report;
 pub mod source;
+pub mod trace;
 pub mod validate;
 pub mod yaml;

@@ -12,12 +12,13 @@ use std::sync::OnceLock;
 use support::{bin, meshform, root, Run, TempRepo};
 
 /// The top-level subcommands, as the completions and the man page must name them.
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "render",
     "check",
     "diff",
     "argocd",
     "krm",
+    "trace",
     "policy",
     "completions",
     "man",

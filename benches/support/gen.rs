@@ -125,7 +125,7 @@ impl Rng {
 }
 
 const GW_NS: &str = "istio-gateways";
-const VG_NAME: &str = "north-south-gw";
+pub const VG_NAME: &str = "north-south-gw";
 
 fn team_ns(t: usize) -> String {
     format!("team-{t:04}")

@@ -12,6 +12,7 @@ mod diff;
 mod krm;
 mod policy_test;
 mod render;
+mod trace;
 
 pub use common::SourceArgs;
 
@@ -62,6 +63,9 @@ pub enum Command {
     Argocd(argocd::Command),
     /// KRM function: read a ResourceList on stdin, write one with the rendered items.
     Krm(krm::Args),
+    /// Which route a request takes: the Gateway server, VirtualService route, Gloo RouteTable
+    /// routes and destinations, offline from the repo.
+    Trace(trace::Args),
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy_test::Command),
@@ -103,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Diff(a) => diff::run(a),
         Command::Argocd(c) => argocd::run(c),
         Command::Krm(a) => krm::run(a),
+        Command::Trace(a) => trace::run(a),
         Command::Policy(c) => policy_test::run(c),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),

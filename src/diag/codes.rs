@@ -292,6 +292,8 @@ registry! {
         ArgocdRoot = "argocd-root": "The Argo CD source path leaves the repository or cannot be found.",
         Krm = "krm": "The KRM function's input or functionConfig is invalid.",
         Emit = "emit": "The rendered objects cannot be written.",
+        TraceRequest = "trace-request": "`trace`: the URL, method, header or workload label cannot be parsed.",
+        TraceCaller = "trace-caller": "`trace`: the caller is missing, or names a gateway the cluster does not render.",
     }
 }
 

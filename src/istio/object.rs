@@ -96,6 +96,9 @@ pub enum Template {
     HttpMirror,
     /// `spec.http[#].mirrorPercentage`
     HttpMirrorPercentage,
+    /// `spec.http[#].delegatedBy[#]`: not a field of the rendered object but the delegating
+    /// routes above a delegated route, nearest first (read by `trace`).
+    HttpDelegatedBy,
     /// `spec.config`
     Config,
     /// `spec.http[#].matchers[#]`
@@ -179,6 +182,7 @@ impl Template {
             Template::HttpRetries => "spec.http[#].retries",
             Template::HttpMirror => "spec.http[#].mirror",
             Template::HttpMirrorPercentage => "spec.http[#].mirrorPercentage",
+            Template::HttpDelegatedBy => "spec.http[#].delegatedBy[#]",
             Template::Config => "spec.config",
             Template::Matcher => "spec.http[#].matchers[#]",
             Template::PathRewrite => "spec.http[#].forwardTo.pathRewrite",

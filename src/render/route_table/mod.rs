@@ -206,7 +206,7 @@ fn own_workspace<'a>(ctx: &Ctx<'a>, rt: &Rt, part: &mut Part) -> Option<&'a str>
 }
 
 /// The sources of the table's VirtualServices: the table, the child tables of its routes and
-/// the policies `applied` names, sorted; and where each (by repo object index) is among them.
+/// the tables delegating to them, and the policies `applied` names, sorted; and where each (by repo object index) is among them.
 fn sources(
     ctx: &Ctx<'_>,
     rt: &Rt,
@@ -215,6 +215,11 @@ fn sources(
 ) -> (Vec<SourceRef>, Vec<(usize, usize)>) {
     let tables: BTreeSet<usize> = std::iter::once(&rt.meta)
         .chain(routes.iter().map(|r| &r.table.meta))
+        .chain(
+            routes
+                .iter()
+                .flat_map(|r| r.ancestors.iter().map(|(_, t)| &t.meta)),
+        )
         .chain(applied.iter().flat_map(Applied::policies))
         .map(|m| m.index)
         .collect();
@@ -253,7 +258,8 @@ impl Table<'_> {
 
 /// Where a VirtualService's parts come from: its hosts from the table's, its gateways from
 /// `virtualGateways`, each HTTP route from the route it flattens (in a child table when
-/// delegated) and its parts from that route's ([`http_route_origins`]), each TCP and TLS route
+/// delegated) and its parts from that route's ([`http_route_origins`]), a delegated route's
+/// delegating routes (`spec.http[i].delegatedBy[d]`, nearest first), each TCP and TLS route
 /// from the table's route of that index. `nsrc` is the number of source label sets each
 /// matcher is rendered for.
 fn virtual_service_origins(
@@ -266,7 +272,7 @@ fn virtual_service_origins(
     let per_route: usize = table
         .routes
         .iter()
-        .map(|r| 4 + r.matchers.len() * nsrc.max(1))
+        .map(|r| 4 + r.matchers.len() * nsrc.max(1) + r.ancestors.len())
         .sum();
     let mut o = Origins::with_capacity(2 + per_route + tcp.len() + tls.len());
     o.add(
@@ -283,6 +289,17 @@ fn virtual_service_origins(
     );
     for (i, r) in table.routes.iter().enumerate() {
         http_route_origins(&mut o, i, r, table.source_of(r.table.meta.index), nsrc);
+        for (depth, (route, parent)) in r.ancestors.iter().enumerate() {
+            let routes = parent.spec.http.as_deref().unwrap_or(&[]);
+            if let Some(k) = routes.iter().position(|x| std::ptr::eq(x, *route)) {
+                o.add(
+                    FieldAt::at2(Template::HttpDelegatedBy, i, depth),
+                    table.source_of(parent.meta.index),
+                    FieldAt::at(Template::Http, k),
+                    false,
+                );
+            }
+        }
         if let Some(a) = table.applied.get(i) {
             let retry_timeout = a.retry_timeout.as_ref().map(|(m, _)| *m);
             let mirror = a.mirror.map(|p| &p.meta);
