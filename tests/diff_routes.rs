@@ -375,20 +375,239 @@ spec:
     t.write("cluster1/many.yaml", all("/b"));
     let md = diff(&t, "markdown");
     assert_eq!(check_mermaid(&md).len(), 10, "{md}");
-    // 12 hosts in each cluster: 14 left out, the first 10 of them named.
+    // 12 hosts in each cluster, drawn apart as each cluster routes to its own `orders`: 14
+    // left out, the first 10 of them named.
     let line = md
         .lines()
-        .find(|l| l.contains("more hosts with changed routing"))
+        .find(|l| l.contains("more routing pictures not drawn"))
         .unwrap_or_default();
     assert!(
         line.starts_with(
-            "14 more hosts with changed routing, not drawn: `h10.example.com` in cluster1, \
-             `h11.example.com` in cluster1, `h00.example.com` in cluster2, "
+            "14 more routing pictures not drawn: `h10.example.com` in cluster1; \
+             `h11.example.com` in cluster1; `h00.example.com` in cluster2; "
         ),
         "{md}"
     );
     assert!(
-        line.ends_with("`h07.example.com` in cluster2, and 4 more."),
+        line.ends_with("`h07.example.com` in cluster2; and 4 more."),
         "{md}"
+    );
+}
+
+/// A table of the shop's with TCP and TLS routes.
+const STREAMS: &str = "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {name: data, namespace: shop}
+spec:
+  hosts: [data.shop.internal]
+  tcp:
+  - matchers: [{port: 5432}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+  tls:
+  - matchers: [{sniHosts: [data.shop.internal], port: 443}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}
+";
+
+#[test]
+fn tcp_and_tls_routes_are_listed_like_http_ones() {
+    let t = shop();
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/streams.yaml"), STREAMS);
+    }
+    t.commit("streams");
+    // In both clusters: the TCP port moves and a TLS route is added before the first.
+    let head = STREAMS.replace("port: 5432", "port: 5433").replace(
+        "  tls:\n",
+        "  tls:\n  - matchers: [{sniHosts: [data.shop.internal], port: 8443}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: canary}}\n",
+    );
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/streams.yaml"), &head);
+    }
+    // In cluster1 only, the first TLS route's destination gets a split.
+    t.write(
+        "cluster1/streams.yaml",
+        head.replacen(
+            "  - matchers: [{sniHosts: [data.shop.internal], port: 443}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}}\n",
+            "  - matchers: [{sniHosts: [data.shop.internal], port: 443}]
+    forwardTo:
+      destinations:
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: stable}, weight: 3}
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: canary}, weight: 1}\n",
+            1,
+        ),
+    );
+    let text = diff(&t, "text");
+    for line in [
+        "  shop/data TCP route #0 at cluster1/streams.yaml:7, cluster2/streams.yaml:7 in cluster1, cluster2: matcher `port 5432` → `port 5433`\n",
+        "  shop/data TLS route #0 added at cluster1/streams.yaml:12, cluster2/streams.yaml:12 in cluster1, cluster2: `SNI data.shop.internal on port 8443 → orders/canary`\n",
+        "  shop/data TLS route #1 at cluster1/streams.yaml:16 in cluster1: destinations `orders` → `orders/stable 75 %, orders/canary 25 %`\n",
+    ] {
+        assert!(text.contains(line), "{line} not in:\n{text}");
+    }
+    assert_eq!(text.matches("shop/data ").count(), 3, "{text}");
+    let md = diff(&t, "markdown");
+    assert!(
+        md.contains("- **TLS route \\#0 added** · `shop/data` in cluster1, cluster2: `SNI data.shop.internal on port 8443 → orders/canary` (`cluster1/streams.yaml:12`, `cluster2/streams.yaml:12`)\n"),
+        "{md}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&diff(&t, "json")).expect("json");
+    let tcp = v["routes"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["protocol"] == "tcp"))
+        .unwrap_or_else(|| panic!("no TCP route in {v:#}"));
+    assert_eq!(
+        (&tcp["route"], &tcp["index"]),
+        (&serde_json::Value::Null, &0.into())
+    );
+    assert_eq!(
+        tcp["before"]["matchersWritten"],
+        serde_json::json!([{"port": 5432}])
+    );
+    assert_eq!(tcp["after"]["matchers"], serde_json::json!(["port 5433"]));
+}
+
+/// `n` tables of one route each, in one file: the route on `path`, its traffic split 90/10
+/// between two subsets when `split`.
+fn many_tables(n: usize, path: &str, split: bool) -> String {
+    let to = if split {
+        "      - {ref: {name: orders}, port: {number: 8080}, subset: {version: stable}, weight: 90}
+      - {ref: {name: orders}, port: {number: 8080}, subset: {version: canary}, weight: 10}\n"
+    } else {
+        "      - {ref: {name: orders}, port: {number: 8080}}\n"
+    };
+    (0..n)
+        .map(|i| {
+            format!(
+                "apiVersion: networking.gloo.solo.io/v2
+kind: RouteTable
+metadata: {{name: t{i:03}, namespace: shop}}
+spec:
+  hosts: [h{i:03}.example.com]
+  http:
+  - name: r
+    matchers: [{{uri: {{prefix: {path}}}}}]
+    forwardTo:
+      destinations:
+{to}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[test]
+fn a_pull_request_changing_700_tables_keeps_what_matters_within_the_cap() {
+    let t = shop();
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/many.yaml"), many_tables(700, "/a", false));
+    }
+    t.commit("700 tables");
+    // Every route moves and splits its traffic: 700 changed routes in each cluster, and a
+    // DestinationRule for the subsets.
+    for c in ["cluster1", "cluster2"] {
+        t.write(&format!("{c}/many.yaml"), many_tables(700, "/b", true));
+    }
+    let markdown = |max: Option<&str>| {
+        let mut cmd = meshform();
+        cmd.current_dir(t.path())
+            .args(["diff", "--format", "markdown", "--color", "never"]);
+        if let Some(m) = max {
+            cmd.args(["--max-length", m]);
+        }
+        cmd.run().exit(0).stdout.clone()
+    };
+    for (max, cap) in [(None, 65_536), (Some("6000"), 6000)] {
+        let md = markdown(max);
+        assert!(md.len() <= cap, "{} > {cap}", md.len());
+        // The summary: every route said once for both clusters, capped with a count.
+        let summary = md
+            .split("### Changed routes (700)\n\n")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").next())
+            .unwrap_or_else(|| panic!("no summary of 700 routes at {cap}:\n{md}"));
+        let lines: Vec<&str> = summary.lines().collect();
+        assert!(lines.len() <= 51, "{} summary lines at {cap}", lines.len());
+        assert!(
+            lines[0].starts_with(
+                "- **route `r`** · `shop/t000` in cluster1, cluster2: matcher `/a` → `/b`; "
+            ),
+            "{}",
+            lines[0]
+        );
+        let more = 700 - (lines.len() - 1);
+        assert_eq!(
+            lines.last().copied(),
+            Some(format!(
+                "- and {more} more routes (`meshform diff --format text` lists them all)"
+            ))
+            .as_deref()
+        );
+        // The notice at the top counts what was left out by kind, before any picture or diff.
+        let notice = md
+            .split_once("> [!WARNING]\n> Output cut to fit `--max-length`")
+            .map(|(before, n)| (before.len(), n.lines().next().unwrap_or_default()));
+        let first_block = md.find("### Routing changes").or(md.find("<details>"));
+        assert!(notice.is_some_and(|(at, _)| Some(at) < first_block), "{md}");
+        let (_, counts) = notice.unwrap_or_default();
+        for kind in [" VirtualServices", " routing pictures", " DestinationRules"] {
+            assert!(counts.contains(kind), "{kind} not in {counts}");
+        }
+        // VirtualService diffs are kept; the DestinationRules, which only follow the routes,
+        // go first.
+        let details = &md[md.find("<details>").unwrap_or(md.len())..];
+        assert!(details.contains("#### VirtualService shop/"), "{md}");
+        assert!(!details.contains("#### DestinationRule"), "{md}");
+        // Pictures are capped.
+        assert!(check_mermaid(&md).len() <= 10, "{md}");
+    }
+}
+
+/// The pull request of docs/ci.md's picture (examples/pr-comment), gateway tables in two
+/// clusters: a host that changed alike in both is one picture, headed by both clusters.
+#[test]
+fn the_example_pull_request_draws_one_picture_for_both_clusters() {
+    let example = support::root().join("examples/pr-comment");
+    let t = TempRepo::copy_of(&example.join("base"));
+    t.git(&["init", "-q", "-b", "main"]);
+    t.commit("base");
+    support::copy_tree(&example.join("head"), t.path());
+    let md = diff(&t, "markdown");
+    let blocks = check_mermaid(&md);
+    assert_eq!(blocks.len(), 1, "{md}");
+    assert!(
+        md.contains("#### `shop.example.com` in cluster1, cluster2\n"),
+        "{md}"
+    );
+    let labels = mermaid_labels(&blocks[0]);
+    for l in [
+        "orders: /api/orders → /api/v2/orders",
+        "shipping: POST /api/shipping/ x-tenant~acme|globex",
+        "old-catalog: /catalog/",
+        "3 unchanged routes",
+    ] {
+        assert!(labels.iter().any(|x| x == l), "{l} not in {labels:?}");
+    }
+    // Each route change is one line for both clusters.
+    let summary = md
+        .split("### Changed routes (3)\n\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no summary of 3 routes:\n{md}"));
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+    assert!(
+        summary
+            .lines()
+            .all(|l| l.contains(" in cluster1, cluster2: ")),
+        "{summary}"
     );
 }

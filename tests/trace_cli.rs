@@ -581,3 +581,35 @@ fn a_virtual_destination_from_a_sidecar() {
     );
     assert_eq!(b["destinationRule"]["tls"]["mode"], "ISTIO_MUTUAL");
 }
+
+#[test]
+fn route_policies_are_named_with_their_config_line() {
+    let (code, t) = trace_json(
+        &fixture("retry-timeout"),
+        "http://www.example.com/web/x",
+        &["--gateway", GATEWAY],
+    );
+    assert_eq!(code, 0);
+    let policies: Vec<String> = t["chosen"]["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}:{}",
+                p["field"].as_str().unwrap_or_default(),
+                p["object"]["name"].as_str().unwrap_or_default(),
+                p["location"]["file"].as_str().unwrap_or_default(),
+                p["location"]["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            "retries front routetable.yaml:44",
+            "timeout front routetable.yaml:44"
+        ]
+    );
+    assert_eq!(t["chosen"]["actions"]["timeout"], "60s");
+}

@@ -19,22 +19,22 @@ fn finding(d: &crate::diag::Diagnostic) -> Value {
     })
 }
 
-/// A changed route: its table, route, change, clusters, where it is written, the change in
+/// A changed route: its table, route (or index, and protocol), change, clusters, where it is written, the change in
 /// words and both sides (docs/ci.md#route-changes).
 fn route(c: &super::routes::RouteChange) -> Value {
     use super::routes::RouteId;
-    let (name, index) = match &c.route {
-        RouteId::Table => (None, None),
-        RouteId::Named(n) => (Some(n.as_str()), None),
-        RouteId::Unnamed(i) => (None, Some(*i)),
+    let name = match &c.route {
+        RouteId::Named(n) => Some(n.as_str()),
+        _ => None,
     };
     let first = c.locations.first();
     json!({
         "namespace": c.namespace,
         "table": c.table,
         "route": name,
-        "index": index,
+        "index": c.route.index(),
         "scope": if c.route == RouteId::Table { "table" } else { "route" },
+        "protocol": c.route.protocol(),
         "change": c.change,
         "clusters": c.clusters,
         "file": first.map(|l| l.file.to_string()),

@@ -1,10 +1,10 @@
-//! The route-level summary of a diff, in Gloo's terms: one entry per RouteTable HTTP route that
-//! was added, removed or changed (and one per table whose hosts, gateways, workloads, default
+//! The route-level summary of a diff, in Gloo's terms: one entry per RouteTable HTTP, TCP or
+//! TLS route that was added, removed or changed (and one per table whose hosts, gateways, workloads, default
 //! destination or weight changed), with what changed in a reviewer's words, at the route's
 //! file:line, and identical changes in several clusters merged (docs/ci.md#route-changes).
 //!
 //! Routes are matched by (cluster, table namespace, table name, route name); unnamed routes by
-//! their index. Only tables whose `spec` differs are read, so an unchanged repo costs one pass
+//! their index; TCP and TLS routes, which have no name, by their matchers, then their index. Only tables whose `spec` differs are read, so an unchanged repo costs one pass
 //! over its objects.
 
 use super::Change;
@@ -36,6 +36,30 @@ pub enum RouteId {
     Named(String),
     /// An unnamed route, matched by its index in `http`.
     Unnamed(usize),
+    /// A TCP route, by its index in `tcp` (head's; base's when removed).
+    Tcp(usize),
+    /// A TLS route, by its index in `tls` (head's; base's when removed).
+    Tls(usize),
+}
+
+impl RouteId {
+    /// `http`, `tcp` or `tls`; `None` for the table.
+    pub fn protocol(&self) -> Option<&'static str> {
+        match self {
+            RouteId::Table => None,
+            RouteId::Named(_) | RouteId::Unnamed(_) => Some("http"),
+            RouteId::Tcp(_) => Some("tcp"),
+            RouteId::Tls(_) => Some("tls"),
+        }
+    }
+
+    /// The index of a route without a name.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            RouteId::Unnamed(i) | RouteId::Tcp(i) | RouteId::Tls(i) => Some(*i),
+            RouteId::Table | RouteId::Named(_) => None,
+        }
+    }
 }
 
 /// One side of a route: what it matches and what it does.
@@ -48,7 +72,8 @@ pub struct RouteSide {
     pub matchers: Vec<String>,
     /// The matchers as written.
     pub matchers_written: Value,
-    /// `forwardTo`, `redirect`, `directResponse`, `delegate`, `graphql` or `none`.
+    /// `forwardTo`, `redirect`, `directResponse`, `delegate`, `graphql` or `none` (TCP and TLS
+    /// routes: `forwardTo` or `none`).
     pub action: &'static str,
     /// The action's fields as written.
     pub action_written: Value,
@@ -117,6 +142,8 @@ impl RouteChange {
             RouteId::Unnamed(i) => vec![Part::Text(format!(
                 "route #{i} (unnamed, matched by position)"
             ))],
+            RouteId::Tcp(i) => vec![Part::Text(format!("TCP route #{i}"))],
+            RouteId::Tls(i) => vec![Part::Text(format!("TLS route #{i}"))],
         }
     }
 }
@@ -201,6 +228,45 @@ impl Side<'_> {
     fn locate(&self, index: usize) -> Location {
         self.repo
             .locate(self.object, &format!("spec.http[{index}]"))
+    }
+
+    /// The TCP or TLS routes: index, matchers in words, `forwardTo` and the route as written.
+    fn streams(&self, proto: Stream) -> Vec<StreamRoute<'_>> {
+        let written = self.object.value.at("spec").at(proto.field());
+        let entry = |i: usize| match written.as_array() {
+            Some(a) => a.get(i).unwrap_or(&Node::Null),
+            None => &Node::Null,
+        };
+        let route = |i: usize, matchers: Vec<String>, forward_to| StreamRoute {
+            index: i,
+            matchers,
+            forward_to,
+            written: entry(i),
+        };
+        match proto {
+            Stream::Tcp => self
+                .spec
+                .tcp
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, r)| {
+                    let m = r.matchers.iter().map(tcp_matcher).collect();
+                    route(i, m, r.forward_to.as_ref())
+                })
+                .collect(),
+            Stream::Tls => self
+                .spec
+                .tls
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, r)| {
+                    let m = r.matchers.iter().map(tls_matcher).collect();
+                    route(i, m, r.forward_to.as_ref())
+                })
+                .collect(),
+        }
     }
 
     /// Routes by identity, in order.
@@ -378,6 +444,220 @@ fn table_changes(k: TableKey, b: Option<&Side>, h: Option<&Side>, out: &mut Vec<
             ));
         }
     }
+    for proto in [Stream::Tcp, Stream::Tls] {
+        stream_changes(k, b, h, proto, out);
+    }
+}
+
+/// TCP or TLS routes.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Tcp,
+    Tls,
+}
+
+impl Stream {
+    fn field(self) -> &'static str {
+        match self {
+            Stream::Tcp => "tcp",
+            Stream::Tls => "tls",
+        }
+    }
+
+    fn id(self, index: usize) -> RouteId {
+        match self {
+            Stream::Tcp => RouteId::Tcp(index),
+            Stream::Tls => RouteId::Tls(index),
+        }
+    }
+}
+
+/// A TCP or TLS route of one side.
+struct StreamRoute<'a> {
+    index: usize,
+    matchers: Vec<String>,
+    forward_to: Option<&'a ForwardToAction>,
+    written: &'a Node,
+}
+
+/// The changes of a table's TCP or TLS routes. They have no name: a route is matched by its
+/// matchers when no other route of either side has the same ones, the rest by index.
+fn stream_changes(
+    k: TableKey,
+    b: Option<&Side>,
+    h: Option<&Side>,
+    proto: Stream,
+    out: &mut Vec<Found>,
+) {
+    let bs = b.map(|s| s.streams(proto)).unwrap_or_default();
+    let hs = h.map(|s| s.streams(proto)).unwrap_or_default();
+    if bs.is_empty() && hs.is_empty() {
+        return;
+    }
+    let mut count: HashMap<&[String], (usize, usize)> = HashMap::new();
+    for r in &bs {
+        count.entry(&r.matchers).or_default().0 += 1;
+    }
+    for r in &hs {
+        count.entry(&r.matchers).or_default().1 += 1;
+    }
+    // The base route each head route is matched with.
+    let mut pair: Vec<Option<usize>> = vec![None; hs.len()];
+    let mut taken = vec![false; bs.len()];
+    for (i, r) in hs.iter().enumerate() {
+        if count.get(&*r.matchers) == Some(&(1, 1)) {
+            if let Some(j) = bs.iter().position(|x| x.matchers == r.matchers) {
+                pair[i] = Some(j);
+                taken[j] = true;
+            }
+        }
+    }
+    for (i, p) in pair.iter_mut().enumerate() {
+        if p.is_none() && i < bs.len() && !taken[i] {
+            *p = Some(i);
+            taken[i] = true;
+        }
+    }
+    let place = |s: &Side, i: usize| {
+        s.repo
+            .locate(s.object, &format!("spec.{}[{i}]", proto.field()))
+    };
+    let (cluster, namespace, table) = k;
+    let mut push = |index, change, location, what, before, after| {
+        out.push(Found {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            table: table.to_string(),
+            route: proto.id(index),
+            change,
+            location,
+            what,
+            before,
+            after,
+        })
+    };
+    if let Some(h) = h {
+        for (r, p) in hs.iter().zip(&pair) {
+            let after = stream_side(k, h, r);
+            match (b, p) {
+                (Some(b), Some(j)) => {
+                    let was = &bs[*j];
+                    if super::same(was.written, r.written)
+                        && b.spec.default_destination == h.spec.default_destination
+                    {
+                        continue;
+                    }
+                    let before = stream_side(k, b, was);
+                    let what = stream_what(&before, &after, was.written, r.written);
+                    if what.is_empty() {
+                        continue;
+                    }
+                    push(
+                        r.index,
+                        Change::Changed,
+                        place(h, r.index),
+                        what,
+                        Some(before),
+                        Some(after),
+                    );
+                }
+                _ => push(
+                    r.index,
+                    Change::Added,
+                    place(h, r.index),
+                    vec![vec![Part::Value(after.summary.clone())]],
+                    None,
+                    Some(after),
+                ),
+            }
+        }
+    }
+    if let Some(b) = b {
+        for (r, _) in bs.iter().zip(&taken).filter(|(_, t)| !**t) {
+            let before = stream_side(k, b, r);
+            push(
+                r.index,
+                Change::Removed,
+                place(b, r.index),
+                vec![vec![Part::Value(before.summary.clone())]],
+                Some(before),
+                None,
+            );
+        }
+    }
+}
+
+/// A TCP route's matcher in words: `port 5432`.
+fn tcp_matcher(m: &TcpRequestMatcher) -> String {
+    match m.port {
+        Some(p) => format!("port {p}"),
+        None => "any port".into(),
+    }
+}
+
+/// A TLS route's matcher in words: `SNI db.example.com, *.example.com on port 443`.
+fn tls_matcher(m: &TlsRequestMatcher) -> String {
+    let mut s = if m.sni_hosts.is_empty() {
+        "any SNI".to_string()
+    } else {
+        format!("SNI {}", m.sni_hosts.join(", "))
+    };
+    if let Some(p) = m.port {
+        s.push_str(&format!(" on port {p}"));
+    }
+    s
+}
+
+fn stream_side(k: TableKey, side: &Side, r: &StreamRoute) -> RouteSide {
+    let m_text = if r.matchers.is_empty() {
+        "any connection".to_string()
+    } else {
+        r.matchers.join(" or ")
+    };
+    let (action, destinations, to) = match r.forward_to {
+        Some(f) => {
+            let (destinations, to) = forward(k, side, f);
+            ("forwardTo", destinations, to)
+        }
+        None => ("none", Vec::new(), "no action".to_string()),
+    };
+    RouteSide {
+        summary: format!("{m_text} → {to}"),
+        matchers: r.matchers.clone(),
+        matchers_written: r.written.at("matchers").to_json(),
+        action,
+        action_written: r.written.at("forwardTo").to_json(),
+        destinations,
+    }
+}
+
+/// What changed between two sides of a TCP or TLS route, a phrase each.
+fn stream_what(before: &RouteSide, after: &RouteSide, b: &Node, h: &Node) -> Vec<Vec<Part>> {
+    let mut what = Vec::new();
+    if before.matchers != after.matchers {
+        what.push(matchers_phrase(before, after));
+    }
+    if before.action != after.action {
+        what.push(phrase(
+            "action",
+            before
+                .summary
+                .split_once(" → ")
+                .map_or("", |x| x.1)
+                .to_string(),
+            after
+                .summary
+                .split_once(" → ")
+                .map_or("", |x| x.1)
+                .to_string(),
+        ));
+    } else if let Some(p) = destinations_phrase(before, after) {
+        what.push(p);
+    }
+    if what.is_empty() && !super::same(b, h) {
+        what.push(vec![Part::Text("other fields".into())]);
+    }
+    what
 }
 
 /// `from → to` as a phrase: `label `from` → `to``.
@@ -725,6 +1005,44 @@ fn delegate_text(k: TableKey, d: &DelegateAction) -> String {
     format!("delegate to {}", or_none(tables))
 }
 
+/// The destinations of a `forwardTo` (the table's default destination when it names none),
+/// and them in one line.
+fn forward(k: TableKey, side: &Side, f: &ForwardToAction) -> (Vec<Destination>, String) {
+    let listed = f.destinations.as_deref().unwrap_or(&[]);
+    let default;
+    let dests: &[DestinationReference] = if listed.is_empty() {
+        default = side
+            .spec
+            .default_destination
+            .clone()
+            .into_iter()
+            .collect::<Vec<_>>();
+        &default
+    } else {
+        listed
+    };
+    let total: u64 = dests.iter().map(|d| u64::from(d.weight.unwrap_or(0))).sum();
+    let destinations: Vec<Destination> = dests
+        .iter()
+        .map(|d| {
+            let percent = (dests.len() > 1 && total > 0)
+                .then(|| f64::from(d.weight.unwrap_or(0)) * 100.0 / total as f64);
+            destination(k, side, d, percent)
+        })
+        .collect();
+    let mut to = or_none(
+        destinations
+            .iter()
+            .map(|d| d.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if listed.is_empty() && !destinations.is_empty() {
+        to = format!("{to} (default destination)");
+    }
+    (destinations, to)
+}
+
 fn route_side(k: TableKey, side: &Side, index: usize) -> RouteSide {
     let Some(r) = side.http().get(index) else {
         return RouteSide {
@@ -743,45 +1061,18 @@ fn route_side(k: TableKey, side: &Side, index: usize) -> RouteSide {
     let mut destinations = Vec::new();
     let summary = match action {
         "forwardTo" => {
-            let f = r.forward_to.as_ref();
-            let listed = f.and_then(|f| f.destinations.as_deref()).unwrap_or(&[]);
-            let default;
-            let dests: &[DestinationReference] = if listed.is_empty() {
-                default = side
-                    .spec
-                    .default_destination
-                    .clone()
-                    .into_iter()
-                    .collect::<Vec<_>>();
-                &default
-            } else {
-                listed
-            };
-            let total: u64 = dests.iter().map(|d| u64::from(d.weight.unwrap_or(0))).sum();
-            destinations = dests
-                .iter()
-                .map(|d| {
-                    let percent = (dests.len() > 1 && total > 0)
-                        .then(|| f64::from(d.weight.unwrap_or(0)) * 100.0 / total as f64);
-                    destination(k, side, d, percent)
-                })
-                .collect();
-            let mut to = or_none(
-                destinations
-                    .iter()
-                    .map(|d| d.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            if listed.is_empty() && !destinations.is_empty() {
-                to = format!("{to} (default destination)");
-            }
-            if let Some(f) = f {
-                let rw = rewrites(f);
-                if !rw.is_empty() {
-                    to = format!("{to} ({})", rw.join(", "));
+            let to = match &r.forward_to {
+                Some(f) => {
+                    let (d, mut to) = forward(k, side, f);
+                    destinations = d;
+                    let rw = rewrites(f);
+                    if !rw.is_empty() {
+                        to = format!("{to} ({})", rw.join(", "));
+                    }
+                    to
                 }
-            }
+                None => String::new(),
+            };
             format!("{m_text} → {to}")
         }
         "redirect" => format!(
@@ -832,6 +1123,49 @@ fn action_of(r: &HttpRoute) -> (&'static str, Option<&'static str>) {
     }
 }
 
+/// `matcher(s) `before` → `after``.
+fn matchers_phrase(before: &RouteSide, after: &RouteSide) -> Vec<Part> {
+    let label = if before.matchers.len() > 1 || after.matchers.len() > 1 {
+        "matchers"
+    } else {
+        "matcher"
+    };
+    phrase(
+        label,
+        matchers_text(&before.matchers),
+        matchers_text(&after.matchers),
+    )
+}
+
+/// `destinations `before` → `after`` when they differ, a Service's port only when it is what
+/// changed.
+fn destinations_phrase(before: &RouteSide, after: &RouteSide) -> Option<Vec<Part>> {
+    if before.destinations == after.destinations {
+        return None;
+    }
+    let texts = |s: &RouteSide, full: bool| {
+        or_none(
+            s.destinations
+                .iter()
+                .map(|d| {
+                    if full {
+                        d.full.as_str()
+                    } else {
+                        d.text.as_str()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    };
+    let full = texts(before, false) == texts(after, false);
+    Some(phrase(
+        "destinations",
+        texts(before, full),
+        texts(after, full),
+    ))
+}
+
 /// What changed between two sides of a route, a phrase each.
 fn route_what(
     b: &HttpRoute,
@@ -841,16 +1175,7 @@ fn route_what(
 ) -> Vec<Vec<Part>> {
     let mut what = Vec::new();
     if before.matchers != after.matchers {
-        let label = if before.matchers.len() > 1 || after.matchers.len() > 1 {
-            "matchers"
-        } else {
-            "matcher"
-        };
-        what.push(phrase(
-            label,
-            matchers_text(&before.matchers),
-            matchers_text(&after.matchers),
-        ));
+        what.push(matchers_phrase(before, after));
     }
     let action_of_side = |s: &RouteSide| {
         s.summary
@@ -867,30 +1192,7 @@ fn route_what(
     } else {
         match before.action {
             "forwardTo" => {
-                let texts = |s: &RouteSide, full: bool| {
-                    or_none(
-                        s.destinations
-                            .iter()
-                            .map(|d| {
-                                if full {
-                                    d.full.as_str()
-                                } else {
-                                    d.text.as_str()
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    )
-                };
-                if before.destinations != after.destinations {
-                    // Service ports only when they are what changed.
-                    let full = texts(before, false) == texts(after, false);
-                    what.push(phrase(
-                        "destinations",
-                        texts(before, full),
-                        texts(after, full),
-                    ));
-                }
+                what.extend(destinations_phrase(before, after));
                 let rw = |r: &HttpRoute| {
                     or_none(
                         r.forward_to
@@ -1091,6 +1393,89 @@ mod tests {
                 "route `a` removed: `any request → respond 404`"
             ]
         );
+    }
+
+    /// Summary lines of a table holding `base`'s and then `head`'s TCP and TLS routes.
+    fn stream_lines(base: &str, head: &str) -> Vec<String> {
+        let t = |routes: &str| {
+            format!(
+                "apiVersion: networking.gloo.solo.io/v2\nkind: RouteTable\n\
+                 metadata: {{name: t, namespace: n}}\nspec:\n  hosts: [db.example.com]\n{routes}"
+            )
+        };
+        let (b, h) = (repo(&[("t.yaml", &t(base))]), repo(&[("t.yaml", &t(head))]));
+        changes(Some(&b), &h)
+            .iter()
+            .map(|c| {
+                let at = c.locations.first().map(|l| l.line).unwrap_or_default();
+                format!(
+                    "{} {} at line {at}: {}",
+                    plain(&c.route_label()),
+                    c.change.as_str(),
+                    plain_what(c)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tcp_and_tls_routes_are_matched_by_their_matchers_then_by_index() {
+        let yaml = |lines: &[&str]| lines.join("\n") + "\n";
+        let base = yaml(&[
+            "  tcp:",
+            "  - matchers: [{port: 5432}]",
+            "    forwardTo: {destinations: [{ref: {name: pg}, port: {number: 5432}}]}",
+            "  - matchers: [{port: 6379}]",
+            "    forwardTo: {destinations: [{ref: {name: redis}}]}",
+            "  tls:",
+            "  - matchers: [{sniHosts: [a.example.com], port: 443}]",
+            "    forwardTo: {destinations: [{ref: {name: a}}]}",
+        ]);
+        // A TCP route inserted first, redis's destination split; a's SNI changed in place, a
+        // second TLS route added.
+        let head = yaml(&[
+            "  tcp:",
+            "  - matchers: [{port: 9000}]",
+            "    forwardTo: {destinations: [{ref: {name: minio}}]}",
+            "  - matchers: [{port: 5432}]",
+            "    forwardTo: {destinations: [{ref: {name: pg}, port: {number: 5432}}]}",
+            "  - matchers: [{port: 6379}]",
+            "    forwardTo:",
+            "      destinations:",
+            "      - {ref: {name: redis}, subset: {v: a}, weight: 90}",
+            "      - {ref: {name: redis}, subset: {v: b}, weight: 10}",
+            "  tls:",
+            "  - matchers: [{sniHosts: [a.example.com, '*.a.example.com'], port: 443}]",
+            "    forwardTo: {destinations: [{ref: {name: a}}]}",
+            "  - matchers: [{sniHosts: [b.example.com]}]",
+            "    forwardTo: {destinations: [{ref: {name: b}}]}",
+        ]);
+        assert_eq!(
+            stream_lines(&base, &head),
+            vec![
+                "TCP route #0 added at line 7: `port 9000 → minio`",
+                "TCP route #2 changed at line 11: destinations `redis` → `redis/a 90 %, redis/b 10 %`",
+                "TLS route #0 changed at line 17: matcher `SNI a.example.com on port 443` → \
+                 `SNI a.example.com, *.a.example.com on port 443`",
+                "TLS route #1 added at line 19: `SNI b.example.com → b`",
+            ]
+        );
+        // A port changed in place is a changed matcher.
+        let moved = base.replace("6379", "6380");
+        assert_eq!(
+            stream_lines(&base, &moved),
+            vec!["TCP route #1 changed at line 9: matcher `port 6379` → `port 6380`"]
+        );
+        // A removed route is at the base's place.
+        let fewer = base.replace(
+            "  - matchers: [{port: 5432}]\n    forwardTo: {destinations: [{ref: {name: pg}, port: {number: 5432}}]}\n",
+            "",
+        );
+        assert_eq!(
+            stream_lines(&base, &fewer),
+            vec!["TCP route #0 removed at line 7: `port 5432 → pg`"]
+        );
+        assert!(stream_lines(&base, &base).is_empty());
     }
 
     #[test]

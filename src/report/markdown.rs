@@ -3,11 +3,13 @@
 //! Layout (docs/ci.md): a hidden marker so CI updates one sticky comment, the requests of the
 //! route tests whose outcome changed, the changed routes, a summary table
 //! with a row per cluster, the policy findings the change adds or fixes, a Mermaid picture per
-//! host whose routing changed, then one `<details>` per cluster holding a ```` ```diff ````
-//! fence per object headed `Kind namespace/name`, objects whose routing changed first.
+//! host and change (one for the clusters where the host changed alike), then one `<details>`
+//! per cluster holding a ```` ```diff ```` fence per object headed `Kind namespace/name`,
+//! objects whose routing changed first.
 //!
 //! Over the cap, whole blocks are left out (never cut inside a fence), the least important
-//! first (`importance`), and a notice under the summary names what was left out. The notice is
+//! first (`importance`), and a notice under the summary counts by kind and names what was left
+//! out. The notice is
 //! never cut: at a cap too small for it, it is all the comment holds, shortened whole words at
 //! a time.
 
@@ -24,6 +26,18 @@ pub const DEFAULT_MAX_LENGTH: usize = 65_536;
 const MAX_FINDINGS: usize = 50;
 /// How many cut items the notice names before "and N more".
 const MAX_CUT_NAMES: usize = 20;
+/// How many it names when more than [`MAX_CUT_NAMES`] could be cut: the count by kind says
+/// the rest, and the room goes to the route summary.
+const FEW_CUT_NAMES: usize = 5;
+
+/// How many of `n` cut items (or items that could be cut) the notice names.
+fn names_for(n: usize) -> usize {
+    if n <= MAX_CUT_NAMES {
+        n
+    } else {
+        FEW_CUT_NAMES
+    }
+}
 
 /// Options of the Markdown format.
 #[derive(Debug, Clone)]
@@ -91,14 +105,20 @@ fn escape(s: &str) -> String {
 /// A group of units sharing an opening and closing (a `<details>` per cluster).
 struct Section {
     open: String,
+    /// Names what `hidden` holds, when the section is shown.
     close: String,
     units: Vec<Unit>,
+    /// Items never shown (the pictures past the cap), which the notice counts when the
+    /// section is left out.
+    hidden: Vec<Unit>,
 }
 
 /// A block kept or cut whole.
 struct Unit {
     /// How the notice names it when cut.
     name: String,
+    /// How the notice counts it when cut: the object's kind, or `routing picture`.
+    kind: String,
     text: String,
     /// Lower is kept first (`importance`).
     rank: u8,
@@ -156,6 +176,7 @@ fn object_unit(d: &ObjectDiff, rank: u8) -> Unit {
     let _ = writeln!(t, "{fence}\n");
     Unit {
         name: format!("{} in {} ({})", d.id, d.cluster, d.change.as_str()),
+        kind: d.id.kind.clone(),
         text: t,
         rank,
     }
@@ -164,24 +185,76 @@ fn object_unit(d: &ObjectDiff, rank: u8) -> Unit {
 /// The most routing pictures a comment holds; a line names the hosts left out.
 pub const MAX_PICTURES: usize = 10;
 
+/// A routing picture and the clusters where its host changed that way.
+struct Picture<'a> {
+    host: &'a str,
+    clusters: Vec<&'a str>,
+    mermaid: String,
+}
+
+impl Picture<'_> {
+    /// How the notice names it.
+    fn name(&self) -> String {
+        format!(
+            "routing picture of {} in {}",
+            self.host,
+            self.clusters.join(", ")
+        )
+    }
+
+    /// `` `host` in cluster1, cluster2 ``.
+    fn title(&self) -> String {
+        format!(
+            "{} in {}",
+            code(self.host),
+            escape(&self.clusters.join(", "))
+        )
+    }
+}
+
+/// One picture per host and change: a host that changed alike in several clusters is drawn
+/// once, in the order of its first cluster.
+fn pictures(report: &Report) -> Vec<Picture<'_>> {
+    let mut out: Vec<Picture> = Vec::new();
+    let mut index: std::collections::HashMap<(&str, String), usize> =
+        std::collections::HashMap::new();
+    for h in &report.routing {
+        let mermaid = h.mermaid();
+        match index.entry((h.host.as_str(), mermaid)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                out[*e.get()].clusters.push(&h.cluster);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let mermaid = e.key().1.clone();
+                e.insert(out.len());
+                out.push(Picture {
+                    host: &h.host,
+                    clusters: vec![&h.cluster],
+                    mermaid,
+                });
+            }
+        }
+    }
+    out
+}
+
 fn routing_section(report: &Report) -> Option<Section> {
     if report.routing.is_empty() {
         return None;
     }
-    let (drawn, left) = report
-        .routing
-        .split_at(report.routing.len().min(MAX_PICTURES));
+    let all = pictures(report);
+    let (drawn, left) = all.split_at(all.len().min(MAX_PICTURES));
     let units = drawn
         .iter()
-        .map(|h| {
-            let m = h.mermaid();
-            let fence = fence_for(&m);
+        .map(|p| {
+            let fence = fence_for(&p.mermaid);
             Unit {
-                name: format!("routing picture of {} in {}", h.host, h.cluster),
+                name: p.name(),
+                kind: "routing picture".into(),
                 text: format!(
-                    "#### {} in {}\n\n{fence}mermaid\n{m}{fence}\n\n",
-                    code(&h.host),
-                    escape(&h.cluster)
+                    "#### {}\n\n{fence}mermaid\n{}{fence}\n\n",
+                    p.title(),
+                    p.mermaid
                 ),
                 rank: 1,
             }
@@ -189,20 +262,16 @@ fn routing_section(report: &Report) -> Option<Section> {
         .collect();
     let mut close = String::new();
     if !left.is_empty() {
-        let mut names: Vec<String> = left
-            .iter()
-            .take(MAX_PICTURES)
-            .map(|h| format!("{} in {}", code(&h.host), escape(&h.cluster)))
-            .collect();
+        let mut names: Vec<String> = left.iter().take(MAX_PICTURES).map(Picture::title).collect();
         if left.len() > MAX_PICTURES {
             names.push(format!("and {} more", left.len() - MAX_PICTURES));
         }
         let _ = write!(
             close,
-            "{} more host{} with changed routing, not drawn: {}.\n\n",
+            "{} more routing picture{} not drawn: {}.\n\n",
             left.len(),
             if left.len() == 1 { "" } else { "s" },
-            names.join(", ")
+            names.join("; ")
         );
     }
     Some(Section {
@@ -210,6 +279,15 @@ fn routing_section(report: &Report) -> Option<Section> {
             .into(),
         close,
         units,
+        hidden: left
+            .iter()
+            .map(|p| Unit {
+                name: p.name(),
+                kind: "routing picture".into(),
+                text: String::new(),
+                rank: 1,
+            })
+            .collect(),
     })
 }
 
@@ -244,6 +322,7 @@ fn cluster_sections(report: &Report) -> Vec<Section> {
                 ),
                 close: "</details>\n\n".into(),
                 units: Vec::new(),
+                hidden: Vec::new(),
             });
         }
         if let Some(s) = out.last_mut() {
@@ -283,6 +362,27 @@ fn findings(title: &str, list: &[crate::diag::Diagnostic], out: &mut String) {
     out.push('\n');
 }
 
+/// `orders/canary 10 %` with no-break spaces before the share and its `%`, so a share of
+/// traffic stays on the line of its destination.
+fn keep_shares(v: &str) -> String {
+    let mut c: Vec<char> = v.chars().collect();
+    for i in 0..c.len().saturating_sub(1) {
+        if c[i] != ' ' || c[i + 1] != '%' {
+            continue;
+        }
+        c[i] = '\u{a0}';
+        let digits = c[..i]
+            .iter()
+            .rev()
+            .take_while(|x| x.is_ascii_digit() || **x == '.')
+            .count();
+        if digits > 0 && i > digits && c[i - digits - 1] == ' ' {
+            c[i - digits - 1] = '\u{a0}';
+        }
+    }
+    c.into_iter().collect()
+}
+
 /// How long a value of the route summary may be before it is cut with `…`.
 const MAX_ROUTE_VALUE: usize = 160;
 
@@ -298,7 +398,7 @@ fn route_summary(report: &Report, max: usize) -> String {
             .map(|p| match p {
                 Part::Text(t) => escape(t),
                 Part::Value(v) => {
-                    let mut v: String = v.replace(['\n', '\r'], " ");
+                    let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
                     if v.len() > MAX_ROUTE_VALUE {
                         v = cut_to(v, MAX_ROUTE_VALUE);
                         v.push('…');
@@ -308,15 +408,20 @@ fn route_summary(report: &Report, max: usize) -> String {
             })
             .collect()
     };
+    // The route and its change in bold, then the table and clusters, what changed, and where.
     let line = |c: &RouteChange| {
-        let mut l = format!(
-            "- {} {}",
-            code(&format!("{}/{}", c.namespace, c.table)),
-            parts(&c.route_label())
-        );
+        let mut l = format!("- **{}", parts(&c.route_label()));
         if c.change != crate::diff::Change::Changed {
             let _ = write!(l, " {}", c.change.as_str());
         }
+        let _ = write!(
+            l,
+            "** · {} in {}: ",
+            code(&format!("{}/{}", c.namespace, c.table)),
+            escape(&c.clusters.join(", "))
+        );
+        let what: Vec<String> = c.what.iter().map(|p| parts(p)).collect();
+        l.push_str(&what.join("; "));
         let at: Vec<String> = c
             .locations
             .iter()
@@ -324,20 +429,16 @@ fn route_summary(report: &Report, max: usize) -> String {
             .map(|l| code(&format!("{}:{}", l.file, l.line)))
             .collect();
         let more = c.locations.len().saturating_sub(2);
-        let _ = write!(
+        let _ = writeln!(
             l,
-            " at {}{} in {}: ",
+            " ({}{})",
             at.join(", "),
             if more > 0 {
                 format!(" and {more} more")
             } else {
                 String::new()
-            },
-            escape(&c.clusters.join(", "))
+            }
         );
-        let what: Vec<String> = c.what.iter().map(|p| parts(p)).collect();
-        l.push_str(&what.join("; "));
-        l.push('\n');
         l
     };
     let mut out = format!("### Changed routes ({})\n\n", report.routes.len());
@@ -347,7 +448,7 @@ fn route_summary(report: &Report, max: usize) -> String {
     if report.routes.len() > max {
         let _ = writeln!(
             out,
-            "- and {} more (`meshform diff --format text` lists them all)",
+            "- and {} more routes (`meshform diff --format text` lists them all)",
             report.routes.len() - max
         );
     }
@@ -505,19 +606,52 @@ fn cut_to(mut s: String, max: usize) -> String {
     s
 }
 
-/// The notice naming what was cut: up to `names` of the cut items, and the hint where to see
-/// the full diff when `hint`.
-fn notice(cut: &[String], max: usize, names: usize, hint: bool) -> String {
-    let mut n = format!(
-        "> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {} not shown",
-        crate::diag::count(cut.len(), "item", "items")
-    );
+/// `3 VirtualServices, 1 routing picture`: the cut items counted by kind, the kinds in the
+/// order of their first cut item.
+fn by_kind(cut: &[&Unit]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for u in cut {
+        match counts.iter_mut().find(|(k, _)| *k == u.kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&u.kind, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(k, n)| {
+            let plural = if let Some(stem) = k
+                .strip_suffix('y')
+                .filter(|s| !s.ends_with(['a', 'e', 'o']))
+            {
+                format!("{stem}ies")
+            } else if k.ends_with('s') {
+                format!("{k}es")
+            } else {
+                format!("{k}s")
+            };
+            crate::diag::count(*n, k, &plural)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The notice naming what was cut: counted by kind when `kinds`, up to `names` of the cut
+/// items, and the hint where to see the full diff when `hint`.
+fn notice(cut: &[&Unit], max: usize, kinds: bool, names: usize, hint: bool) -> String {
+    let items = crate::diag::count(cut.len(), "item", "items");
+    // `3 VirtualServices not shown`, or `5 items not shown (3 VirtualServices, 2 Gateways)`.
+    let what = match kinds.then(|| by_kind(cut)) {
+        Some(k) if cut.iter().all(|u| u.kind == cut[0].kind) => format!("{k} not shown"),
+        Some(k) => format!("{items} not shown ({k})"),
+        None => format!("{items} not shown"),
+    };
+    let mut n = format!("> [!WARNING]\n> Output cut to fit `--max-length` ({max}): {what}");
     if names == 0 {
         n.push_str(".\n");
     } else {
         n.push_str(":\n");
         for c in cut.iter().take(names) {
-            let _ = writeln!(n, "> - {}", escape(c));
+            let _ = writeln!(n, "> - {}", escape(&c.name));
         }
         if cut.len() > names {
             let _ = writeln!(n, "> - and {} more", cut.len() - names);
@@ -532,14 +666,16 @@ fn notice(cut: &[String], max: usize, names: usize, hint: bool) -> String {
     n
 }
 
-/// The longest notice of at most `room` bytes: fewer names, then no hint, then its first line
-/// cut after a whole word.
-fn notice_within(cut: &[String], max: usize, room: usize) -> String {
-    for hint in [true, false] {
-        for names in (0..=MAX_CUT_NAMES.min(cut.len())).rev() {
-            let n = notice(cut, max, names, hint);
-            if n.len() <= room {
-                return n;
+/// The longest notice of at most `room` bytes: fewer names, then no hint, then no count by
+/// kind, then its first line cut after a whole word.
+fn notice_within(cut: &[&Unit], max: usize, room: usize) -> String {
+    for kinds in [true, false] {
+        for hint in [true, false] {
+            for names in (0..=names_for(cut.len())).rev() {
+                let n = notice(cut, max, kinds, names, hint);
+                if n.len() <= room {
+                    return n;
+                }
             }
         }
     }
@@ -579,10 +715,16 @@ pub fn render(report: &Report, opts: &Options) -> String {
     // Room for the notice: its fixed text plus the longest names it could list.
     let mut name_lens: Vec<usize> = sections
         .iter()
-        .flat_map(|s| s.units.iter().map(|u| escape(&u.name).len() + 5))
+        .flat_map(|s| s.units.iter().chain(&s.hidden))
+        .map(|u| escape(&u.name).len() + 5)
         .collect();
     name_lens.sort_unstable_by(|a, b| b.cmp(a));
-    let reserve = 200 + name_lens.iter().take(MAX_CUT_NAMES).sum::<usize>();
+    let all: Vec<&Unit> = sections
+        .iter()
+        .flat_map(|s| s.units.iter().chain(&s.hidden))
+        .collect();
+    let reserve =
+        200 + by_kind(&all).len() + name_lens.iter().take(names_for(all.len())).sum::<usize>();
 
     let mut head = header(report, opts, 0);
     for level in 1..=2 {
@@ -612,7 +754,7 @@ pub fn render(report: &Report, opts: &Options) -> String {
         .map(|s| vec![false; s.units.len()])
         .collect();
     let mut opened = vec![false; sections.len()];
-    let mut cut: Vec<String> = Vec::new();
+    let mut cut: Vec<&Unit> = Vec::new();
     for &(_, si, ui) in &order {
         let s = &sections[si];
         let cost = s.units[ui].text.len()
@@ -626,12 +768,13 @@ pub fn render(report: &Report, opts: &Options) -> String {
             opened[si] = true;
             kept[si][ui] = true;
         } else {
-            cut.push(s.units[ui].name.clone());
+            cut.push(&s.units[ui]);
         }
     }
     let mut body = String::new();
     for (si, s) in sections.iter().enumerate() {
         if !opened[si] {
+            cut.extend(&s.hidden);
             continue;
         }
         body.push_str(&s.open);
@@ -652,9 +795,10 @@ pub fn render(report: &Report, opts: &Options) -> String {
         return format!("{head}{n}{body}");
     }
     // A cap too small for the summary and the notice: the notice alone, whole words.
-    let everything: Vec<String> = order
+    let everything: Vec<&Unit> = order
         .iter()
-        .map(|&(_, si, ui)| sections[si].units[ui].name.clone())
+        .map(|&(_, si, ui)| &sections[si].units[ui])
+        .chain(sections.iter().flat_map(|s| &s.hidden))
         .collect();
     let marker = format!("{MARKER}\n");
     let n = notice_within(&everything, max, max.saturating_sub(marker.len()));
@@ -747,7 +891,7 @@ mod tests {
         assert_eq!(
             render(&r, &opts(120)),
             "<!-- meshform-diff -->\n> [!WARNING]\n> Output cut to fit `--max-length` (120): \
-             1 item not shown.\n\n"
+             1 ConfigMap not shown.\n\n"
         );
         assert_eq!(
             render(&r, &opts(60)),
@@ -777,6 +921,53 @@ mod tests {
         d.id.kind = "DestinationRule".into();
         d.paths = vec!["spec.subsets[v1]".into()];
         assert_eq!(importance(&d, false), 2);
+    }
+
+    #[test]
+    fn the_notice_counts_what_it_left_out_by_kind() {
+        let unit = |kind: &str| Unit {
+            name: format!("a {kind}"),
+            kind: kind.into(),
+            text: String::new(),
+            rank: 0,
+        };
+        let units: Vec<Unit> = [
+            "VirtualService",
+            "routing picture",
+            "VirtualService",
+            "ServiceEntry",
+            "AuthorizationPolicy",
+            "Gateway",
+            "Gateway",
+        ]
+        .iter()
+        .map(|k| unit(k))
+        .collect();
+        let cut: Vec<&Unit> = units.iter().collect();
+        assert_eq!(
+            by_kind(&cut),
+            "2 VirtualServices, 1 routing picture, 1 ServiceEntry, 1 AuthorizationPolicy, \
+             2 Gateways"
+        );
+        let n = notice(&cut, 100, true, 1, false);
+        assert!(
+            n.starts_with(
+                "> [!WARNING]\n> Output cut to fit `--max-length` (100): 7 items not shown \
+                 (2 VirtualServices, 1 routing picture, 1 ServiceEntry, 1 AuthorizationPolicy, \
+                 2 Gateways):\n> - a VirtualService\n> - and 6 more\n"
+            ),
+            "{n}"
+        );
+        assert!(notice(&cut[..1], 100, true, 0, false).contains(": 1 VirtualService not shown."));
+    }
+
+    #[test]
+    fn a_share_stays_with_its_destination() {
+        assert_eq!(
+            keep_shares("a/stable 90 %, a/canary 9.5 %"),
+            "a/stable\u{a0}90\u{a0}%, a/canary\u{a0}9.5\u{a0}%"
+        );
+        assert_eq!(keep_shares("100 % of x %"), "100\u{a0}% of x\u{a0}%");
     }
 
     #[test]

@@ -596,8 +596,46 @@ impl<'a> Tracer<'a> {
             .into_iter()
             .map(|d| backends::backend(self, d, &proxy.namespace))
             .collect();
+        let mut policies = Vec::new();
+        for field in [
+            "fault",
+            "retries",
+            "timeout",
+            "headers",
+            "mirror",
+            "corsPolicy",
+        ] {
+            if !actions.contains_key(field) {
+                continue;
+            }
+            let Some((src, at)) = vs.origins.source_field(&format!("spec.http[{i}].{field}"))
+            else {
+                continue;
+            };
+            let Some(s) = vs
+                .sources
+                .get(src)
+                .filter(|s| s.id.kind.ends_with("Policy"))
+            else {
+                continue;
+            };
+            let location = self
+                .index
+                .source_object(s)
+                .map_or_else(|| s.location.clone(), |o| self.repo.locate(o, &at));
+            policies.push(PolicyRef {
+                field: field.to_string(),
+                kind: s.id.kind.clone(),
+                object: NsName {
+                    namespace: s.id.namespace.clone(),
+                    name: s.id.name.clone(),
+                },
+                location,
+            });
+        }
         Chosen {
             route: self.route_ref(vs, i, route),
+            policies,
             match_index: matched,
             matched: block.map(|b| Value::Object(b.clone())),
             actions,

@@ -344,6 +344,19 @@ pub struct Rule {
     pub source: Option<Location>,
 }
 
+/// A Gloo policy that set a field of the chosen route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRef {
+    /// The route's field (`retries`).
+    pub field: String,
+    /// The policy's kind (`RetryTimeoutPolicy`).
+    pub kind: String,
+    /// The policy.
+    pub object: NsName,
+    /// Where the policy's `spec.config` is written.
+    pub location: Location,
+}
+
 /// The chosen route in full.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -362,6 +375,9 @@ pub struct Chosen {
     pub rewritten_path: Option<String>,
     /// The authority sent on after `rewrite.authority`.
     pub rewritten_authority: Option<String>,
+    /// The Gloo policies behind `actions` (`fault`, `retries`, `timeout`, `headers`, `mirror`,
+    /// `corsPolicy`).
+    pub policies: Vec<PolicyRef>,
     /// The destinations and what they reach.
     pub backends: Vec<Backend>,
     /// Later routes (of this and later VirtualServices) that match the request too, shadowed

@@ -173,7 +173,14 @@ pub fn text(t: &Trace) -> String {
             if matches!(k.as_str(), "rewrite" | "redirect" | "directResponse") {
                 continue;
             }
-            let _ = writeln!(out, "  {k}: {}", compact(v));
+            let from = c
+                .policies
+                .iter()
+                .find(|p| p.field == *k)
+                .map_or(String::new(), |p| {
+                    format!(" (from {} {} at {})", p.kind, p.object, at(&p.location))
+                });
+            let _ = writeln!(out, "  {k}: {}{from}", compact(v));
         }
         for s in &c.shadows {
             let _ = writeln!(out, "  shadows {}", route(s));
