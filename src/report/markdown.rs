@@ -464,16 +464,13 @@ fn outcome_summary(report: &Report, max: usize) -> String {
         return String::new();
     }
     let mut out = format!(
-        "### Changed outcomes ({})
-
-Requests of the repo's route tests that this change sends elsewhere.
-
-",
+        "### Changed outcomes ({})\n\nRequests of the repo's route tests that this change \
+         sends elsewhere.\n\n",
         report.outcomes.len()
     );
     for c in report.outcomes.iter().take(max) {
         let value = |v: &str| {
-            let mut v = v.replace(['\n', '\r'], " ");
+            let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
             if v.len() > MAX_ROUTE_VALUE {
                 v = cut_to(v, MAX_ROUTE_VALUE);
                 v.push('…');
@@ -491,11 +488,11 @@ Requests of the repo's route tests that this change sends elsewhere.
         let at = c
             .after
             .location()
-            .map(|l| format!(" at {}", code(&format!("{}:{}", l.file, l.line))))
+            .map(|l| format!("{}; ", code(&format!("{}:{}", l.file, l.line))))
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {}: {}{at} (test “{}” at {}{})",
+            "- **{}** · {} ({at}test “{}” at {}{})",
             code(&c.request),
             what.join(", "),
             escape(&c.name),
