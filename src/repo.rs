@@ -56,10 +56,6 @@ pub struct Repo {
     pub clusters: Vec<String>,
     /// Document starts per file index, filled by `locate` on first use.
     doc_starts: DocStarts,
-    /// The node positions of each located document, by (file index, document index), filled
-    /// by `locate` on first use: a document located many times (the routes of a table a
-    /// trace walks) is parsed once.
-    doc_positions: DocPositions,
     /// What the load kept for a later load of another revision and for the pairing of
     /// objects (`Repo::load_after`, `incremental::same_objects`).
     pub(crate) loaded: Loaded,
@@ -67,14 +63,6 @@ pub struct Repo {
 
 /// Per file index, where each YAML document starts (`yaml::document_starts`).
 type DocStarts = Arc<Mutex<HashMap<usize, Arc<Vec<(usize, u32)>>>>>;
-
-/// How many documents' positions `locate` keeps (a few tens of kB each): a run locating
-/// fields in more documents parses the others on each call, as without the cache.
-const MAX_CACHED_DOCUMENTS: usize = 2048;
-
-/// Node positions of located documents ([`yaml::document_positions`]), shared by the copies
-/// of a repo.
-type DocPositions = Arc<Mutex<HashMap<(usize, usize), Arc<HashMap<String, Pos>>>>>;
 
 /// Why a run stopped before it had findings to report (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -478,7 +466,6 @@ impl Repo {
             limits,
             clusters,
             doc_starts: Arc::default(),
-            doc_positions: Arc::default(),
             loaded: Loaded {
                 parsed: spans,
                 reused,
@@ -532,38 +519,11 @@ impl Repo {
                 .clone()
         };
         let pointer = format!("{}{relative}", obj.pointer);
-        let doc = (obj.file_index, obj.doc_index);
-        let cached = self
-            .doc_positions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&doc)
-            .cloned();
-        let map = cached.or_else(|| {
-            let map = Arc::new(yaml::document_positions(
-                &src.text,
-                &starts,
-                obj.doc_index,
-                &limits,
-            )?);
-            let mut cache = self
-                .doc_positions
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if cache.len() < MAX_CACHED_DOCUMENTS {
-                cache.insert(doc, map.clone());
-            }
-            Some(map)
-        });
-        let found = map
-            .and_then(|m| yaml::locate_in_map(&m, &pointer, key))
-            .or_else(|| {
-                if key {
-                    yaml::locate_key_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
-                } else {
-                    yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
-                }
-            });
+        let found = if key {
+            yaml::locate_key_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
+        } else {
+            yaml::locate_in(&src.text, &starts, obj.doc_index, &pointer, &limits)
+        };
         found.map(|pos| Location::new(src.path.clone(), pos))
     }
 }
@@ -607,53 +567,6 @@ pub fn origin(path: PathBuf, rev: Option<String>) -> Origin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn located_documents_are_parsed_once_and_found_as_before() {
-        let text = "# two tables\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata:\n  k: v\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: n\ndata:\n  x: '1'\n  y:\n    z: 2\n";
-        let repo = test_support::repo_of(&[("cm.yaml", text)]);
-        let b = &repo.objects[1];
-        let limits = repo.limits.yaml();
-        let starts = yaml::document_starts(text, &limits);
-        for field in [
-            "data.x",
-            "data.y",
-            "data.y.z",
-            "data.missing",
-            "metadata.name",
-            "",
-        ] {
-            let pointer = manifest::field_to_pointer(field);
-            for key in [false, true] {
-                let uncached = if key {
-                    yaml::locate_key_in(text, &starts, b.doc_index, &pointer, &limits)
-                } else {
-                    yaml::locate_in(text, &starts, b.doc_index, &pointer, &limits)
-                };
-                let loc = |r: &Repo| {
-                    if key {
-                        r.locate_key(b, field)
-                    } else {
-                        r.locate(b, field)
-                    }
-                };
-                let (first, again) = (loc(&repo), loc(&repo));
-                assert_eq!(first, again, "{field}");
-                assert_eq!(
-                    Some((first.line, first.column)),
-                    uncached.map(|p| (p.line, p.column)),
-                    "{field} {key}"
-                );
-            }
-        }
-        assert_eq!(repo.locate(b, "data.y.z").line, 16);
-        let cached = repo
-            .doc_positions
-            .lock()
-            .map(|m| m.len())
-            .unwrap_or_default();
-        assert_eq!(cached, 1, "one document located, parsed once");
-    }
 
     #[test]
     fn a_policy_timeout_prints_as_a_budget_finding_at_the_config() {

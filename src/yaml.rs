@@ -224,12 +224,7 @@ fn locate_with(
     limits: &YamlLimits,
     key: bool,
 ) -> Option<Pos> {
-    locate_in_map(&positions(text, index, limits), pointer, key)
-}
-
-/// The position [`locate`] (or, with `key`, the key's position) finds for `pointer` in a
-/// document's [`positions`]: the deepest existing node along it.
-pub fn locate_in_map(map: &HashMap<String, Pos>, pointer: &str, key: bool) -> Option<Pos> {
+    let map = positions(text, index, limits);
     if key {
         if let Some(pos) = map.get(&format!("{pointer}{KEY}")) {
             return Some(*pos);
@@ -303,25 +298,6 @@ pub fn locate_key_in(
     limits: &YamlLimits,
 ) -> Option<Pos> {
     locate_in_with(text, starts, index, pointer, limits, true)
-}
-
-/// The [`positions`] of document `index` parsed from its start (from `document_starts`), in
-/// the lines of the whole text: what `locate_in` looks pointers up in. `None` when no document
-/// starts there.
-pub fn document_positions(
-    text: &str,
-    starts: &[(usize, u32)],
-    index: usize,
-    limits: &YamlLimits,
-) -> Option<HashMap<String, Pos>> {
-    let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let &(byte, line0) = starts.get(index)?;
-    let rest = stripped.get(byte..)?;
-    let mut map = positions(rest, 0, limits);
-    for p in map.values_mut() {
-        p.line += line0;
-    }
-    Some(map)
 }
 
 fn locate_in_with(
