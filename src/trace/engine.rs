@@ -267,14 +267,12 @@ impl<'a> Tracer<'a> {
                 if best.as_ref().is_some_and(|(r, _, _)| *r >= rank) {
                     continue;
                 }
-                let location = gw
+                let source = gw
                     .origins
                     .source_field(&format!("spec.servers[{index}]"))
-                    .and_then(|(src, field)| {
-                        let s = gw.sources.get(src)?;
-                        let o = self.index.source_object(s)?;
-                        Some(self.repo.locate(o, &field))
-                    });
+                    .and_then(|(src, field)| Some((gw.sources.get(src)?, field)));
+                let location = source.as_ref().map(|(s, _)| s.location.clone());
+                let pending = source.map(|(s, field)| (s.id.clone(), field));
                 let server = Server {
                     index,
                     port_name: port
@@ -292,6 +290,7 @@ impl<'a> Tracer<'a> {
                         .and_then(Value::as_str)
                         .map(str::to_string),
                     location,
+                    pending,
                 };
                 best = Some((rank, server, hosts));
             }
@@ -457,6 +456,7 @@ impl<'a> Tracer<'a> {
                 .gateway
                 .as_ref()
                 .map(|(ns, name)| (ns.as_str(), name.as_str())),
+            regexes: &self.regexes,
         };
         trace.outcome.status = Status::NoRoute;
         for vs in candidates {
@@ -473,9 +473,9 @@ impl<'a> Tracer<'a> {
                     (None, Some(m)) => {
                         trace.chosen = Some(self.chosen(vs, i, route, m, request, &proxy))
                     }
-                    (Some(c), Some(_)) => c.shadows.push(self.route_ref(vs, i, route)),
+                    (Some(c), Some(_)) => c.shadows.push(self.route_ref(vs, i, route, false)),
                     (None, None) => trace.tried.push(Tried {
-                        route: self.route_ref(vs, i, route),
+                        route: self.route_ref(vs, i, route, false),
                         failed,
                     }),
                     (Some(_), None) => {}
@@ -488,8 +488,16 @@ impl<'a> Tracer<'a> {
         Ok(trace)
     }
 
-    /// The route `i` of `vs` and the Gloo routes it came from.
-    pub(super) fn route_ref(&self, vs: &Rendered, i: usize, route: &Value) -> RouteRef {
+    /// The route `i` of `vs` and the Gloo routes it came from, each at its table's own
+    /// location (see [`Tracer::locate`]). The names of routes of released tables are read
+    /// only with `read_names`.
+    pub(super) fn route_ref(
+        &self,
+        vs: &Rendered,
+        i: usize,
+        route: &Value,
+        read_names: bool,
+    ) -> RouteRef {
         let name = route
             .get("name")
             .and_then(Value::as_str)
@@ -505,19 +513,21 @@ impl<'a> Tracer<'a> {
                 .parse()
                 .ok()?;
             let obj = self.index.source_object(s);
-            let location = obj.map_or_else(|| s.location.clone(), |o| self.repo.locate(o, field));
             let table = NsName {
                 namespace: s.id.namespace.clone(),
                 name: s.id.name.clone(),
             };
-            let route = obj
-                .and_then(|o| route_name_of(self.repo, o, index))
-                .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table)));
+            let route = match obj {
+                Some(o) if !read_names && o.value.is_null() => None,
+                _ => obj
+                    .and_then(|o| self.route_name(o, index))
+                    .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table))),
+            };
             Some(GlooRoute {
                 table,
                 route,
                 field: field.to_string(),
-                location,
+                location: s.location.clone(),
             })
         };
         let at = format!("spec.http[{i}]");
@@ -585,6 +595,7 @@ impl<'a> Tracer<'a> {
                 request,
                 rr.get("match")?.as_str()?,
                 rr.get("rewrite")?.as_str()?,
+                &self.regexes,
             )
         });
         let rewritten_authority = rewrite
@@ -619,10 +630,6 @@ impl<'a> Tracer<'a> {
             else {
                 continue;
             };
-            let location = self
-                .index
-                .source_object(s)
-                .map_or_else(|| s.location.clone(), |o| self.repo.locate(o, &at));
             policies.push(PolicyRef {
                 field: field.to_string(),
                 kind: s.id.kind.clone(),
@@ -630,11 +637,12 @@ impl<'a> Tracer<'a> {
                     namespace: s.id.namespace.clone(),
                     name: s.id.name.clone(),
                 },
-                location,
+                location: s.location.clone(),
+                pending: Some(at),
             });
         }
         Chosen {
-            route: self.route_ref(vs, i, route),
+            route: self.route_ref(vs, i, route, true),
             policies,
             match_index: matched,
             matched: block.map(|b| Value::Object(b.clone())),
@@ -643,6 +651,102 @@ impl<'a> Tracer<'a> {
             rewritten_authority,
             backends,
             shadows: Vec::new(),
+        }
+    }
+}
+
+impl Tracer<'_> {
+    /// The `name` of route `index` of table `o` (see [`route_name_of`]), read from the
+    /// text of a released table once per tracer.
+    fn route_name(&self, o: &Object, index: usize) -> Option<String> {
+        if !o.value.is_null() {
+            return route_name_of(self.repo, o, index);
+        }
+        let key = (std::ptr::from_ref(o) as usize, index);
+        let cached = self
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(name) = cached {
+            return name;
+        }
+        let name = route_name_of(self.repo, o, index);
+        self.names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, name.clone());
+        name
+    }
+
+    /// The repo's object of this kind, namespace and name written at `at`.
+    fn object_at(&self, kind: &str, namespace: &str, name: &str, at: &Location) -> Option<&Object> {
+        self.index
+            .repo_objects(kind, namespace, name)
+            .iter()
+            .copied()
+            .find(|o| &o.location == at)
+    }
+
+    /// See [`Tracer::locate`].
+    pub(super) fn locate_trace(&self, t: &mut Trace) {
+        if let Entry::Gateway {
+            server: Some(server),
+            ..
+        } = &mut t.entry
+        {
+            if let (Some((id, field)), Some(at)) = (server.pending.take(), &server.location) {
+                if let Some(o) = self.object_at(&id.kind, &id.namespace, &id.name, at) {
+                    server.location = Some(self.repo.locate(o, &field));
+                }
+            }
+        }
+        for tried in &mut t.tried {
+            self.locate_route_ref(&mut tried.route);
+        }
+        if let Some(c) = &mut t.chosen {
+            self.locate_route_ref(&mut c.route);
+            for r in &mut c.shadows {
+                self.locate_route_ref(r);
+            }
+            for p in &mut c.policies {
+                let Some(field) = p.pending.take() else {
+                    continue;
+                };
+                let (kind, ns, name) = (&p.kind, &p.object.namespace, &p.object.name);
+                if let Some(o) = self.object_at(kind, ns, name, &p.location) {
+                    p.location = self.repo.locate(o, &field);
+                }
+            }
+        }
+        if let Some(r) = &mut t.outcome.route {
+            self.locate_route_ref(r);
+        }
+    }
+
+    /// See [`Tracer::locate_route`]. A Gloo route still at its table's own location is
+    /// located; one already located is not found there and stays.
+    pub(super) fn locate_route_ref(&self, r: &mut RouteRef) {
+        let rendered = r.name.as_deref();
+        let leaf = r.gloo.iter_mut().map(|g| (g, rendered));
+        let chain = r.delegated_by.iter_mut().map(|g| (g, None));
+        for (g, rendered) in leaf.chain(chain) {
+            let (ns, name) = (&g.table.namespace, &g.table.name);
+            let Some(o) = self.object_at("RouteTable", ns, name, &g.location) else {
+                continue;
+            };
+            if g.route.is_none() {
+                let index = g
+                    .field
+                    .strip_prefix("spec.http[")
+                    .and_then(|f| f.strip_suffix(']'))
+                    .and_then(|i| i.parse().ok());
+                g.route = index
+                    .and_then(|i| self.route_name(o, i))
+                    .or_else(|| rendered.and_then(|n| name_from_rendered(n, &g.table)));
+            }
+            g.location = self.repo.locate(o, &g.field);
         }
     }
 }

@@ -2,7 +2,12 @@
 //! a sidecar through the rendered Gateways, VirtualServices, ServiceEntries and
 //! DestinationRules of one cluster, as Istio and Envoy would match it, and names the Gloo
 //! RouteTable routes behind the chosen route (docs/trace.md). Reads rendered objects and the
-//! repo (for locations); never prints.
+//! repo; never prints.
+//!
+//! A trace locates nothing: each `location` it holds is the line of the Gloo object itself
+//! (`SourceRef.location`), and [`Tracer::locate`] turns them into the line of the field (and
+//! fills the names of routes not read yet) only for a trace that is shown, so that many
+//! traces cost little more than matching.
 
 mod backends;
 mod engine;
@@ -15,7 +20,7 @@ pub use request::{Caller, Header, Request, RequestError};
 pub use text::text;
 
 use crate::istio::object::Rendered;
-use crate::manifest::Location;
+use crate::manifest::{Location, ObjectId};
 use crate::repo::Repo;
 use serde::Serialize;
 use serde_json::Value;
@@ -68,11 +73,13 @@ impl fmt::Display for NsName {
 pub struct GlooRoute {
     /// The RouteTable.
     pub table: NsName,
-    /// The route's `name` (None when unnamed).
+    /// The route's `name` (None when unnamed). When the repo's values were released
+    /// (`pipeline::Options::release_inputs`), only the chosen route's is read by the trace;
+    /// [`Tracer::locate`] reads the others.
     pub route: Option<String>,
     /// The route's field in the table (`spec.http[2]`).
     pub field: String,
-    /// Where the route is written.
+    /// Where the route is written once [`Tracer::locate`]d; the table's own location before.
     pub location: Location,
 }
 
@@ -216,8 +223,12 @@ pub struct Server {
     pub matched_host: String,
     /// `tls.mode`, when set.
     pub tls_mode: Option<String>,
-    /// The VirtualGateway listener it came from.
+    /// The VirtualGateway listener it came from once [`Tracer::locate`]d; the
+    /// VirtualGateway's own location before.
     pub location: Option<Location>,
+    /// The source object and its field `location` is resolved from; None once located.
+    #[serde(skip)]
+    pending: Option<(ObjectId, String)>,
 }
 
 /// A VirtualService visible to a caller.
@@ -353,8 +364,12 @@ pub struct PolicyRef {
     pub kind: String,
     /// The policy.
     pub object: NsName,
-    /// Where the policy's `spec.config` is written.
+    /// Where the policy's `spec.config` is written once [`Tracer::locate`]d; the policy's
+    /// own location before.
     pub location: Location,
+    /// The policy's field `location` is resolved from; None once located.
+    #[serde(skip)]
+    pending: Option<String>,
 }
 
 /// The chosen route in full.
@@ -419,6 +434,10 @@ pub struct Tracer<'a> {
     index: index::Index<'a>,
     repo: &'a Repo,
     cluster: String,
+    /// Compiled regexes of `regex` matchers and `uriRegexRewrite`s, by pattern.
+    regexes: matching::Regexes,
+    /// Route names read from the text of released tables, by (table object, route index).
+    names: std::sync::Mutex<std::collections::HashMap<(usize, usize), Option<String>>>,
 }
 
 impl<'a> Tracer<'a> {
@@ -429,18 +448,34 @@ impl<'a> Tracer<'a> {
             index: index::Index::new(objects, repo, cluster),
             repo,
             cluster: cluster.to_string(),
+            regexes: matching::Regexes::default(),
+            names: std::sync::Mutex::default(),
         }
     }
 
-    /// Traces `request` from `caller`. `Err` when the caller is not in the cluster.
+    /// Traces `request` from `caller`. `Err` when the caller is not in the cluster. The
+    /// trace's locations are its objects' own until [`Tracer::locate`].
     pub fn trace(&self, request: &Request, caller: &Caller) -> Result<Trace, TraceError> {
         self.run(request, caller)
+    }
+
+    /// Resolves every location of `trace` (made by this tracer) to the line of its field and
+    /// reads the route names not read yet: call it only for a trace that is shown. Locating
+    /// twice changes nothing.
+    pub fn locate(&self, trace: &mut Trace) {
+        self.locate_trace(trace);
+    }
+
+    /// As [`Tracer::locate`], for the Gloo routes of one route (an [`Outcome`]'s).
+    pub fn locate_route(&self, route: &mut RouteRef) {
+        self.locate_route_ref(route);
     }
 }
 
 /// Traces `request` from `caller` through the rendered `objects` of `cluster` (objects of
 /// other clusters are ignored); `repo` locates the Gloo sources. `Err` when the caller is not
-/// in the cluster. For many requests, build one [`Tracer`].
+/// in the cluster. Its locations are resolved (see [`Tracer::locate`]). For many requests,
+/// build one [`Tracer`].
 pub fn trace(
     objects: &[Rendered],
     repo: &Repo,
@@ -448,5 +483,8 @@ pub fn trace(
     request: &Request,
     caller: &Caller,
 ) -> Result<Trace, TraceError> {
-    Tracer::new(objects, repo, cluster).trace(request, caller)
+    let tracer = Tracer::new(objects, repo, cluster);
+    let mut t = tracer.trace(request, caller)?;
+    tracer.locate(&mut t);
+    Ok(t)
 }
