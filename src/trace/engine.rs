@@ -473,9 +473,9 @@ impl<'a> Tracer<'a> {
                     (None, Some(m)) => {
                         trace.chosen = Some(self.chosen(vs, i, route, m, request, &proxy))
                     }
-                    (Some(c), Some(_)) => c.shadows.push(self.route_ref(vs, i, route, false)),
+                    (Some(c), Some(_)) => c.shadows.push(Self::route_stub(vs, i, route)),
                     (None, None) => trace.tried.push(Tried {
-                        route: self.route_ref(vs, i, route, false),
+                        route: Self::route_stub(vs, i, route),
                         failed,
                     }),
                     (Some(_), None) => {}
@@ -488,16 +488,24 @@ impl<'a> Tracer<'a> {
         Ok(trace)
     }
 
+    /// The route `i` of `vs` without the Gloo routes it came from: a tried or shadowed
+    /// route, whose Gloo routes [`Tracer::locate`] adds.
+    fn route_stub(vs: &Rendered, i: usize, route: &Value) -> RouteRef {
+        RouteRef {
+            virtual_service: ns_name(vs),
+            name: route
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            index: i,
+            gloo: None,
+            delegated_by: Vec::new(),
+        }
+    }
+
     /// The route `i` of `vs` and the Gloo routes it came from, each at its table's own
-    /// location (see [`Tracer::locate`]). The names of routes of released tables are read
-    /// only with `read_names`.
-    pub(super) fn route_ref(
-        &self,
-        vs: &Rendered,
-        i: usize,
-        route: &Value,
-        read_names: bool,
-    ) -> RouteRef {
+    /// location (see [`Tracer::locate`]).
+    pub(super) fn route_ref(&self, vs: &Rendered, i: usize, route: &Value) -> RouteRef {
         let name = route
             .get("name")
             .and_then(Value::as_str)
@@ -517,12 +525,9 @@ impl<'a> Tracer<'a> {
                 namespace: s.id.namespace.clone(),
                 name: s.id.name.clone(),
             };
-            let route = match obj {
-                Some(o) if !read_names && o.value.is_null() => None,
-                _ => obj
-                    .and_then(|o| self.route_name(o, index))
-                    .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table))),
-            };
+            let route = obj
+                .and_then(|o| self.route_name(o, index))
+                .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table)));
             Some(GlooRoute {
                 table,
                 route,
@@ -642,7 +647,7 @@ impl<'a> Tracer<'a> {
             });
         }
         Chosen {
-            route: self.route_ref(vs, i, route, true),
+            route: self.route_ref(vs, i, route),
             policies,
             match_index: matched,
             matched: block.map(|b| Value::Object(b.clone())),
@@ -725,28 +730,22 @@ impl Tracer<'_> {
         }
     }
 
-    /// See [`Tracer::locate_route`]. A Gloo route still at its table's own location is
-    /// located; one already located is not found there and stays.
+    /// See [`Tracer::locate_route`]. A route without Gloo routes gets them when its
+    /// VirtualService has; a Gloo route still at its table's own location is located, one
+    /// already located is not found there and stays.
     pub(super) fn locate_route_ref(&self, r: &mut RouteRef) {
-        let rendered = r.name.as_deref();
-        let leaf = r.gloo.iter_mut().map(|g| (g, rendered));
-        let chain = r.delegated_by.iter_mut().map(|g| (g, None));
-        for (g, rendered) in leaf.chain(chain) {
-            let (ns, name) = (&g.table.namespace, &g.table.name);
-            let Some(o) = self.object_at("RouteTable", ns, name, &g.location) else {
-                continue;
-            };
-            if g.route.is_none() {
-                let index = g
-                    .field
-                    .strip_prefix("spec.http[")
-                    .and_then(|f| f.strip_suffix(']'))
-                    .and_then(|i| i.parse().ok());
-                g.route = index
-                    .and_then(|i| self.route_name(o, i))
-                    .or_else(|| rendered.and_then(|n| name_from_rendered(n, &g.table)));
+        if r.gloo.is_none() && r.delegated_by.is_empty() {
+            let vs = self.index.virtual_service(&r.virtual_service);
+            let route = vs.and_then(|vs| vs.value.get("spec")?.get("http")?.get(r.index));
+            if let (Some(vs), Some(route)) = (vs, route) {
+                *r = self.route_ref(vs, r.index, route);
             }
-            g.location = self.repo.locate(o, &g.field);
+        }
+        for g in r.gloo.iter_mut().chain(r.delegated_by.iter_mut()) {
+            let (ns, name) = (&g.table.namespace, &g.table.name);
+            if let Some(o) = self.object_at("RouteTable", ns, name, &g.location) {
+                g.location = self.repo.locate(o, &g.field);
+            }
         }
     }
 }

@@ -5,9 +5,10 @@
 //! repo; never prints.
 //!
 //! A trace locates nothing: each `location` it holds is the line of the Gloo object itself
-//! (`SourceRef.location`), and [`Tracer::locate`] turns them into the line of the field (and
-//! fills the names of routes not read yet) only for a trace that is shown, so that many
-//! traces cost little more than matching.
+//! (`SourceRef.location`), and the routes tried before the chosen one and those it shadows
+//! name no Gloo route; [`Tracer::locate`] adds those and turns each location into the line
+//! of its field, only for a trace that is shown, so that many traces cost little more than
+//! matching.
 
 mod backends;
 mod engine;
@@ -73,9 +74,7 @@ impl fmt::Display for NsName {
 pub struct GlooRoute {
     /// The RouteTable.
     pub table: NsName,
-    /// The route's `name` (None when unnamed). When the repo's values were released
-    /// (`pipeline::Options::release_inputs`), only the chosen route's is read by the trace;
-    /// [`Tracer::locate`] reads the others.
+    /// The route's `name` (None when unnamed).
     pub route: Option<String>,
     /// The route's field in the table (`spec.http[2]`).
     pub field: String,
@@ -94,7 +93,8 @@ pub struct RouteRef {
     /// Its index in `spec.http`.
     pub index: usize,
     /// The Gloo route it renders (in the child table when delegated); None for a
-    /// VirtualService not rendered from a RouteTable.
+    /// VirtualService not rendered from a RouteTable, and for a tried or shadowed route
+    /// until [`Tracer::locate`].
     pub gloo: Option<GlooRoute>,
     /// The delegating routes above `gloo`, the table with hosts first; empty without
     /// delegation.
@@ -459,9 +459,9 @@ impl<'a> Tracer<'a> {
         self.run(request, caller)
     }
 
-    /// Resolves every location of `trace` (made by this tracer) to the line of its field and
-    /// reads the route names not read yet: call it only for a trace that is shown. Locating
-    /// twice changes nothing.
+    /// Adds the Gloo routes of the tried and shadowed routes of `trace` (made by this tracer)
+    /// and resolves every location to the line of its field: call it only for a trace that
+    /// is shown. Locating twice changes nothing.
     pub fn locate(&self, trace: &mut Trace) {
         self.locate_trace(trace);
     }
