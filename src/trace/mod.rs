@@ -488,3 +488,67 @@ pub fn trace(
     tracer.locate(&mut t);
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{self, Options};
+    use crate::source::Origin;
+
+    #[test]
+    fn a_trace_locates_its_gloo_routes_only_when_located() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/external-services");
+        let opts = Options {
+            release_inputs: true,
+            skip_policies: true,
+            ..Options::default()
+        };
+        let out = pipeline::load(&Origin::Dir(dir), &opts)
+            .and_then(|r| pipeline::run(r, &opts))
+            .expect("the seed renders");
+        let cluster = out.repo.clusters.first().cloned().unwrap_or_default();
+        let tracer = Tracer::new(&out.objects, &out.repo, &cluster);
+        let caller = Caller::gateway("istio-gateways/istio-ingressgateway").expect("NS/NAME");
+
+        let none = Request::parse("http://www.example.com/nothing", None, &[]).expect("a URL");
+        let mut t = tracer.trace(&none, &caller).expect("traced");
+        assert!(!t.tried.is_empty());
+        assert!(t.tried.iter().all(|x| x.route.gloo.is_none()));
+        tracer.locate(&mut t);
+        assert!(t.tried.iter().all(|x| x.route.gloo.is_some()));
+        let once = t.clone();
+        tracer.locate(&mut t);
+        assert_eq!(t, once, "locating twice changes nothing");
+        let oneshot = trace(&out.objects, &out.repo, &cluster, &none, &caller).expect("traced");
+        assert_eq!(t, oneshot);
+
+        let db = Request::parse("http://www.example.com/db/users", None, &[]).expect("a URL");
+        let mut t = tracer.trace(&db, &caller).expect("traced");
+        let g = t
+            .outcome
+            .route
+            .as_ref()
+            .and_then(|r| r.gloo.clone())
+            .expect("a Gloo route");
+        assert!(g.route.is_some(), "the chosen route's name is read eagerly");
+        let table = out
+            .repo
+            .objects
+            .iter()
+            .find(|o| {
+                o.id.kind == "RouteTable"
+                    && o.id.namespace == g.table.namespace
+                    && o.id.name == g.table.name
+            })
+            .expect("the table");
+        assert_eq!(
+            g.location, table.location,
+            "unlocated: the table's own line"
+        );
+        tracer.locate(&mut t);
+        let located = t.outcome.route.and_then(|r| r.gloo).expect("a Gloo route");
+        assert!(located.location.line > table.location.line);
+        assert_eq!(located.location, out.repo.locate(table, &g.field));
+    }
+}
