@@ -164,6 +164,50 @@ fn j_trace(bencher: Bencher, n: usize) {
     });
 }
 
+/// 1,000 traces through one `Tracer` (what 1,000 route tests cost after the render): the
+/// ingress gateway's hosts in turn, each for its last route's path (a match after every
+/// other route is tried) and for a path no route takes, unlocated as route tests leave
+/// them.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn j_trace_1000(bencher: Bencher, n: usize) {
+    let repo = load(n);
+    let model = model(&repo);
+    let (out, _) = render::render(&repo, &model, &RenderOptions::default(), Incr::OFF);
+    let mut requests = Vec::new();
+    for o in out.objects.iter().filter(|o| {
+        o.cluster == "cluster1"
+            && o.value["kind"] == "VirtualService"
+            && o.value["spec"]["gateways"][0].as_str() != Some("mesh")
+    }) {
+        let Some(host) = o.value["spec"]["hosts"][0].as_str() else {
+            continue;
+        };
+        let uri = o.value["spec"]["http"]
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|r| &r["match"][0]["uri"]);
+        let path = uri
+            .and_then(|u| u["prefix"].as_str().or(u["exact"].as_str()))
+            .unwrap_or("/");
+        for url in [
+            format!("http://{host}{path}"),
+            format!("http://{host}/none"),
+        ] {
+            requests.push(trace::Request::parse(&url, None, &[]).expect("a URL"));
+        }
+    }
+    assert!(!requests.is_empty(), "no gateway VirtualService");
+    let caller =
+        trace::Caller::gateway(&format!("istio-gateways/{}", gen::VG_NAME)).expect("NS/NAME");
+    bencher.bench(|| {
+        let tracer = trace::Tracer::new(&out.objects, &repo, "cluster1");
+        (0..1_000)
+            .filter_map(|i| tracer.trace(&requests[i % requests.len()], &caller).ok())
+            .filter(|t| t.outcome.status.found())
+            .count()
+    });
+}
+
 /// Two revisions (`HEAD~1`, `HEAD`) of a repo of `n` objects with 1% of them changed (100 of
 /// 10,000).
 fn diff_dir(n: usize) -> PathBuf {

@@ -267,14 +267,12 @@ impl<'a> Tracer<'a> {
                 if best.as_ref().is_some_and(|(r, _, _)| *r >= rank) {
                     continue;
                 }
-                let location = gw
+                let source = gw
                     .origins
                     .source_field(&format!("spec.servers[{index}]"))
-                    .and_then(|(src, field)| {
-                        let s = gw.sources.get(src)?;
-                        let o = self.index.source_object(s)?;
-                        Some(self.repo.locate(o, &field))
-                    });
+                    .and_then(|(src, field)| Some((gw.sources.get(src)?, field)));
+                let location = source.as_ref().map(|(s, _)| s.location.clone());
+                let pending = source.map(|(s, field)| (s.id.clone(), field));
                 let server = Server {
                     index,
                     port_name: port
@@ -292,6 +290,7 @@ impl<'a> Tracer<'a> {
                         .and_then(Value::as_str)
                         .map(str::to_string),
                     location,
+                    pending,
                 };
                 best = Some((rank, server, hosts));
             }
@@ -457,6 +456,7 @@ impl<'a> Tracer<'a> {
                 .gateway
                 .as_ref()
                 .map(|(ns, name)| (ns.as_str(), name.as_str())),
+            regexes: &self.regexes,
         };
         trace.outcome.status = Status::NoRoute;
         for vs in candidates {
@@ -473,9 +473,9 @@ impl<'a> Tracer<'a> {
                     (None, Some(m)) => {
                         trace.chosen = Some(self.chosen(vs, i, route, m, request, &proxy))
                     }
-                    (Some(c), Some(_)) => c.shadows.push(self.route_ref(vs, i, route)),
+                    (Some(c), Some(_)) => c.shadows.push(Self::route_stub(vs, i, route)),
                     (None, None) => trace.tried.push(Tried {
-                        route: self.route_ref(vs, i, route),
+                        route: Self::route_stub(vs, i, route),
                         failed,
                     }),
                     (Some(_), None) => {}
@@ -488,7 +488,23 @@ impl<'a> Tracer<'a> {
         Ok(trace)
     }
 
-    /// The route `i` of `vs` and the Gloo routes it came from.
+    /// The route `i` of `vs` without the Gloo routes it came from: a tried or shadowed
+    /// route, whose Gloo routes [`Tracer::locate`] adds.
+    fn route_stub(vs: &Rendered, i: usize, route: &Value) -> RouteRef {
+        RouteRef {
+            virtual_service: ns_name(vs),
+            name: route
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            index: i,
+            gloo: None,
+            delegated_by: Vec::new(),
+        }
+    }
+
+    /// The route `i` of `vs` and the Gloo routes it came from, each at its table's own
+    /// location (see [`Tracer::locate`]).
     pub(super) fn route_ref(&self, vs: &Rendered, i: usize, route: &Value) -> RouteRef {
         let name = route
             .get("name")
@@ -505,19 +521,18 @@ impl<'a> Tracer<'a> {
                 .parse()
                 .ok()?;
             let obj = self.index.source_object(s);
-            let location = obj.map_or_else(|| s.location.clone(), |o| self.repo.locate(o, field));
             let table = NsName {
                 namespace: s.id.namespace.clone(),
                 name: s.id.name.clone(),
             };
             let route = obj
-                .and_then(|o| route_name_of(self.repo, o, index))
+                .and_then(|o| self.route_name(o, index))
                 .or_else(|| rendered.and_then(|r| name_from_rendered(r, &table)));
             Some(GlooRoute {
                 table,
                 route,
                 field: field.to_string(),
-                location,
+                location: s.location.clone(),
             })
         };
         let at = format!("spec.http[{i}]");
@@ -585,6 +600,7 @@ impl<'a> Tracer<'a> {
                 request,
                 rr.get("match")?.as_str()?,
                 rr.get("rewrite")?.as_str()?,
+                &self.regexes,
             )
         });
         let rewritten_authority = rewrite
@@ -619,10 +635,6 @@ impl<'a> Tracer<'a> {
             else {
                 continue;
             };
-            let location = self
-                .index
-                .source_object(s)
-                .map_or_else(|| s.location.clone(), |o| self.repo.locate(o, &at));
             policies.push(PolicyRef {
                 field: field.to_string(),
                 kind: s.id.kind.clone(),
@@ -630,7 +642,8 @@ impl<'a> Tracer<'a> {
                     namespace: s.id.namespace.clone(),
                     name: s.id.name.clone(),
                 },
-                location,
+                location: s.location.clone(),
+                pending: Some(at),
             });
         }
         Chosen {
@@ -643,6 +656,96 @@ impl<'a> Tracer<'a> {
             rewritten_authority,
             backends,
             shadows: Vec::new(),
+        }
+    }
+}
+
+impl Tracer<'_> {
+    /// The `name` of route `index` of table `o` (see [`route_name_of`]), read from the
+    /// text of a released table once per tracer.
+    fn route_name(&self, o: &Object, index: usize) -> Option<String> {
+        if !o.value.is_null() {
+            return route_name_of(self.repo, o, index);
+        }
+        let key = (std::ptr::from_ref(o) as usize, index);
+        let cached = self
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(name) = cached {
+            return name;
+        }
+        let name = route_name_of(self.repo, o, index);
+        self.names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, name.clone());
+        name
+    }
+
+    /// The repo's object of this kind, namespace and name written at `at`.
+    fn object_at(&self, kind: &str, namespace: &str, name: &str, at: &Location) -> Option<&Object> {
+        self.index
+            .repo_objects(kind, namespace, name)
+            .iter()
+            .copied()
+            .find(|o| &o.location == at)
+    }
+
+    /// See [`Tracer::locate`].
+    pub(super) fn locate_trace(&self, t: &mut Trace) {
+        if let Entry::Gateway {
+            server: Some(server),
+            ..
+        } = &mut t.entry
+        {
+            if let (Some((id, field)), Some(at)) = (server.pending.take(), &server.location) {
+                if let Some(o) = self.object_at(&id.kind, &id.namespace, &id.name, at) {
+                    server.location = Some(self.repo.locate(o, &field));
+                }
+            }
+        }
+        for tried in &mut t.tried {
+            self.locate_route_ref(&mut tried.route);
+        }
+        if let Some(c) = &mut t.chosen {
+            self.locate_route_ref(&mut c.route);
+            for r in &mut c.shadows {
+                self.locate_route_ref(r);
+            }
+            for p in &mut c.policies {
+                let Some(field) = p.pending.take() else {
+                    continue;
+                };
+                let (kind, ns, name) = (&p.kind, &p.object.namespace, &p.object.name);
+                if let Some(o) = self.object_at(kind, ns, name, &p.location) {
+                    p.location = self.repo.locate(o, &field);
+                }
+            }
+        }
+        if let Some(r) = &mut t.outcome.route {
+            self.locate_route_ref(r);
+        }
+    }
+
+    /// See [`Tracer::locate_route`]. A route without Gloo routes gets them when its
+    /// VirtualService has; a Gloo route still at its table's own location is located, one
+    /// already located is not found there and stays.
+    pub(super) fn locate_route_ref(&self, r: &mut RouteRef) {
+        if r.gloo.is_none() && r.delegated_by.is_empty() {
+            let vs = self.index.virtual_service(&r.virtual_service);
+            let route = vs.and_then(|vs| vs.value.get("spec")?.get("http")?.get(r.index));
+            if let (Some(vs), Some(route)) = (vs, route) {
+                *r = self.route_ref(vs, r.index, route);
+            }
+        }
+        for g in r.gloo.iter_mut().chain(r.delegated_by.iter_mut()) {
+            let (ns, name) = (&g.table.namespace, &g.table.name);
+            if let Some(o) = self.object_at("RouteTable", ns, name, &g.location) {
+                g.location = self.repo.locate(o, &g.field);
+            }
         }
     }
 }

@@ -70,6 +70,8 @@ pub(super) struct Index<'a> {
     pub service_entries: ByHost<'a>,
     /// DestinationRules by `spec.host`.
     pub destination_rules: ByHost<'a>,
+    /// VirtualServices by namespace and name.
+    pub vs_by_name: HashMap<(&'a str, &'a str), &'a Rendered>,
     /// The repo's objects by kind, namespace and name (of every cluster).
     pub repo_objects: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Object>>,
 }
@@ -101,7 +103,17 @@ impl<'a> Index<'a> {
         for o in objects.iter().filter(|o| o.cluster == cluster) {
             match o.value.get("kind").and_then(Value::as_str) {
                 Some("Gateway") => ix.gateways.push(o),
-                Some("VirtualService") => ix.virtual_services.add(o, spec_hosts(o, "hosts")),
+                Some("VirtualService") => {
+                    ix.virtual_services.add(o, spec_hosts(o, "hosts"));
+                    let meta = |k: &str| {
+                        o.value
+                            .get("metadata")
+                            .and_then(|m| m.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                    };
+                    ix.vs_by_name.insert((meta("namespace"), meta("name")), o);
+                }
                 Some("ServiceEntry") => ix.service_entries.add(o, spec_hosts(o, "hosts")),
                 Some("DestinationRule") => ix.destination_rules.add(o, spec_hosts(o, "host")),
                 _ => {}
@@ -124,6 +136,12 @@ impl<'a> Index<'a> {
         map.get(&(kind, namespace, name))
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// The VirtualService `vs`.
+    pub(super) fn virtual_service(&self, vs: &super::NsName) -> Option<&'a Rendered> {
+        let map: &HashMap<(&str, &str), &'a Rendered> = &self.vs_by_name;
+        map.get(&(vs.namespace.as_str(), vs.name.as_str())).copied()
     }
 
     /// The Gloo object a rendered object's source `s` names.

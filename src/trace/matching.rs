@@ -4,7 +4,34 @@
 use super::Request;
 use regex::Regex;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Compiled regexes by the text compiled, shared by the traces of one tracer (which may run
+/// in parallel): a pattern is compiled once, not once per trace.
+#[derive(Default)]
+pub(super) struct Regexes(Mutex<HashMap<String, Result<Arc<Regex>, String>>>);
+
+impl Regexes {
+    /// `source` compiled, or the compiler's message.
+    pub(super) fn get(&self, source: &str) -> Result<Arc<Regex>, String> {
+        let cached = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(source)
+            .cloned();
+        if let Some(r) = cached {
+            return r;
+        }
+        let r = Regex::new(source).map(Arc::new).map_err(|e| e.to_string());
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(source.to_string(), r.clone());
+        r
+    }
+}
 
 /// What a match block is compared with besides the request.
 pub(super) struct Context<'a> {
@@ -17,6 +44,8 @@ pub(super) struct Context<'a> {
     pub port: u32,
     /// `mesh`, or the Gateway as `namespace/name`.
     pub gateway: Option<(&'a str, &'a str)>,
+    /// The tracer's compiled regexes.
+    pub regexes: &'a Regexes,
 }
 
 /// Whether host `pattern` (`*.example.com`, `*`, or a name) takes `host`.
@@ -45,7 +74,12 @@ pub(super) fn host_rank(pattern: &str) -> (bool, usize) {
 
 /// A StringMatch (`exact`, `prefix`, `regex`; `{}` for presence) against `value` (None:
 /// absent); `ignore_case` for `exact` and `prefix`. `Err` for a regex that does not compile.
-fn string_match(m: &Value, value: Option<&str>, ignore_case: bool) -> Result<bool, String> {
+fn string_match(
+    m: &Value,
+    value: Option<&str>,
+    ignore_case: bool,
+    regexes: &Regexes,
+) -> Result<bool, String> {
     let Some(value) = value else {
         return Ok(false);
     };
@@ -69,14 +103,14 @@ fn string_match(m: &Value, value: Option<&str>, ignore_case: bool) -> Result<boo
         });
     }
     if let Some(r) = obj.get("regex").and_then(Value::as_str) {
-        return full_match(r, value);
+        return full_match(r, value, regexes);
     }
     Ok(true)
 }
 
 /// RE2 semantics, matched against the whole value as Envoy's `safe_regex` does.
-pub(super) fn full_match(pattern: &str, value: &str) -> Result<bool, String> {
-    let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?;
+pub(super) fn full_match(pattern: &str, value: &str, regexes: &Regexes) -> Result<bool, String> {
+    let re = regexes.get(&format!("^(?:{pattern})$"))?;
     Ok(re.is_match(value))
 }
 
@@ -118,7 +152,7 @@ pub(super) fn first_failure(
             }
         };
         let case = key == "uri" && ignore_case;
-        match string_match(want, Some(value), case) {
+        match string_match(want, Some(value), case, cx.regexes) {
             Ok(true) => {}
             Ok(false) => {
                 let case = if case { " (ignoring case)" } else { "" };
@@ -133,7 +167,7 @@ pub(super) fn first_failure(
     if let Some(Value::Object(hs)) = m.get("headers") {
         for (name, want) in hs {
             let got = req.header(name);
-            match string_match(want, got, false) {
+            match string_match(want, got, false, cx.regexes) {
                 Ok(true) => {}
                 Ok(false) => {
                     return Some(match got {
@@ -148,7 +182,7 @@ pub(super) fn first_failure(
     if let Some(Value::Object(hs)) = m.get("withoutHeaders") {
         for (name, want) in hs {
             let got = req.header(name);
-            match string_match(want, got, false) {
+            match string_match(want, got, false, cx.regexes) {
                 Ok(false) => {}
                 Ok(true) => {
                     return Some(format!(
@@ -165,7 +199,7 @@ pub(super) fn first_failure(
         let query = req.query();
         for (name, want) in qs {
             let got = query.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
-            match string_match(want, got, false) {
+            match string_match(want, got, false, cx.regexes) {
                 Ok(true) => {}
                 Ok(false) => {
                     return Some(match got {
@@ -309,8 +343,13 @@ pub(super) fn rewrite_path(
 /// The path after `rewrite.uriRegexRewrite` (every match of `pattern` replaced by
 /// `rewrite`, `\1` for a group, as RE2's GlobalReplace), keeping the query; None when the
 /// pattern does not compile.
-pub(super) fn regex_rewrite_path(req: &Request, pattern: &str, rewrite: &str) -> Option<String> {
-    let re = Regex::new(pattern).ok()?;
+pub(super) fn regex_rewrite_path(
+    req: &Request,
+    pattern: &str,
+    rewrite: &str,
+    regexes: &Regexes,
+) -> Option<String> {
+    let re = regexes.get(pattern).ok()?;
     let path = req.path_only();
     let query = req.path.strip_prefix(path).unwrap_or_default();
     // RE2 writes groups `\1`; the regex crate `${1}`.
@@ -346,6 +385,7 @@ mod tests {
             namespace: "istio-gateways",
             port: 8080,
             gateway: Some(("istio-gateways", "gw")),
+            regexes: &Regexes::default(),
         };
         first_failure(m.as_object().expect("object"), r, &cx)
     }
@@ -435,7 +475,7 @@ mod tests {
         let m = json!({"uri": {"exact": "/db/users"}});
         assert_eq!(rewrite_path(&r, m.as_object(), "/v2"), "/v2?x=1");
         assert_eq!(
-            regex_rewrite_path(&r, "^/db/(.*)$", "/api/\\1").as_deref(),
+            regex_rewrite_path(&r, "^/db/(.*)$", "/api/\\1", &Regexes::default()).as_deref(),
             Some("/api/users?x=1")
         );
     }

@@ -2,7 +2,13 @@
 //! a sidecar through the rendered Gateways, VirtualServices, ServiceEntries and
 //! DestinationRules of one cluster, as Istio and Envoy would match it, and names the Gloo
 //! RouteTable routes behind the chosen route (docs/trace.md). Reads rendered objects and the
-//! repo (for locations); never prints.
+//! repo; never prints.
+//!
+//! A trace locates nothing: each `location` it holds is the line of the Gloo object itself
+//! (`SourceRef.location`), and the routes tried before the chosen one and those it shadows
+//! name no Gloo route; [`Tracer::locate`] adds those and turns each location into the line
+//! of its field, only for a trace that is shown, so that many traces cost little more than
+//! matching.
 
 mod backends;
 mod engine;
@@ -15,7 +21,7 @@ pub use request::{Caller, Header, Request, RequestError};
 pub use text::text;
 
 use crate::istio::object::Rendered;
-use crate::manifest::Location;
+use crate::manifest::{Location, ObjectId};
 use crate::repo::Repo;
 use serde::Serialize;
 use serde_json::Value;
@@ -72,7 +78,7 @@ pub struct GlooRoute {
     pub route: Option<String>,
     /// The route's field in the table (`spec.http[2]`).
     pub field: String,
-    /// Where the route is written.
+    /// Where the route is written once [`Tracer::locate`]d; the table's own location before.
     pub location: Location,
 }
 
@@ -87,7 +93,8 @@ pub struct RouteRef {
     /// Its index in `spec.http`.
     pub index: usize,
     /// The Gloo route it renders (in the child table when delegated); None for a
-    /// VirtualService not rendered from a RouteTable.
+    /// VirtualService not rendered from a RouteTable, and for a tried or shadowed route
+    /// until [`Tracer::locate`].
     pub gloo: Option<GlooRoute>,
     /// The delegating routes above `gloo`, the table with hosts first; empty without
     /// delegation.
@@ -216,8 +223,12 @@ pub struct Server {
     pub matched_host: String,
     /// `tls.mode`, when set.
     pub tls_mode: Option<String>,
-    /// The VirtualGateway listener it came from.
+    /// The VirtualGateway listener it came from once [`Tracer::locate`]d; the
+    /// VirtualGateway's own location before.
     pub location: Option<Location>,
+    /// The source object and its field `location` is resolved from; None once located.
+    #[serde(skip)]
+    pending: Option<(ObjectId, String)>,
 }
 
 /// A VirtualService visible to a caller.
@@ -353,8 +364,12 @@ pub struct PolicyRef {
     pub kind: String,
     /// The policy.
     pub object: NsName,
-    /// Where the policy's `spec.config` is written.
+    /// Where the policy's `spec.config` is written once [`Tracer::locate`]d; the policy's
+    /// own location before.
     pub location: Location,
+    /// The policy's field `location` is resolved from; None once located.
+    #[serde(skip)]
+    pending: Option<String>,
 }
 
 /// The chosen route in full.
@@ -419,6 +434,10 @@ pub struct Tracer<'a> {
     index: index::Index<'a>,
     repo: &'a Repo,
     cluster: String,
+    /// Compiled regexes of `regex` matchers and `uriRegexRewrite`s, by pattern.
+    regexes: matching::Regexes,
+    /// Route names read from the text of released tables, by (table object, route index).
+    names: std::sync::Mutex<std::collections::HashMap<(usize, usize), Option<String>>>,
 }
 
 impl<'a> Tracer<'a> {
@@ -429,18 +448,34 @@ impl<'a> Tracer<'a> {
             index: index::Index::new(objects, repo, cluster),
             repo,
             cluster: cluster.to_string(),
+            regexes: matching::Regexes::default(),
+            names: std::sync::Mutex::default(),
         }
     }
 
-    /// Traces `request` from `caller`. `Err` when the caller is not in the cluster.
+    /// Traces `request` from `caller`. `Err` when the caller is not in the cluster. The
+    /// trace's locations are its objects' own until [`Tracer::locate`].
     pub fn trace(&self, request: &Request, caller: &Caller) -> Result<Trace, TraceError> {
         self.run(request, caller)
+    }
+
+    /// Adds the Gloo routes of the tried and shadowed routes of `trace` (made by this tracer)
+    /// and resolves every location to the line of its field: call it only for a trace that
+    /// is shown. Locating twice changes nothing.
+    pub fn locate(&self, trace: &mut Trace) {
+        self.locate_trace(trace);
+    }
+
+    /// As [`Tracer::locate`], for the Gloo routes of one route (an [`Outcome`]'s).
+    pub fn locate_route(&self, route: &mut RouteRef) {
+        self.locate_route_ref(route);
     }
 }
 
 /// Traces `request` from `caller` through the rendered `objects` of `cluster` (objects of
 /// other clusters are ignored); `repo` locates the Gloo sources. `Err` when the caller is not
-/// in the cluster. For many requests, build one [`Tracer`].
+/// in the cluster. Its locations are resolved (see [`Tracer::locate`]). For many requests,
+/// build one [`Tracer`].
 pub fn trace(
     objects: &[Rendered],
     repo: &Repo,
@@ -448,5 +483,72 @@ pub fn trace(
     request: &Request,
     caller: &Caller,
 ) -> Result<Trace, TraceError> {
-    Tracer::new(objects, repo, cluster).trace(request, caller)
+    let tracer = Tracer::new(objects, repo, cluster);
+    let mut t = tracer.trace(request, caller)?;
+    tracer.locate(&mut t);
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{self, Options};
+    use crate::source::Origin;
+
+    #[test]
+    fn a_trace_locates_its_gloo_routes_only_when_located() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/external-services");
+        let opts = Options {
+            release_inputs: true,
+            skip_policies: true,
+            ..Options::default()
+        };
+        let out = pipeline::load(&Origin::Dir(dir), &opts)
+            .and_then(|r| pipeline::run(r, &opts))
+            .expect("the seed renders");
+        let cluster = out.repo.clusters.first().cloned().unwrap_or_default();
+        let tracer = Tracer::new(&out.objects, &out.repo, &cluster);
+        let caller = Caller::gateway("istio-gateways/istio-ingressgateway").expect("NS/NAME");
+
+        let none = Request::parse("http://www.example.com/nothing", None, &[]).expect("a URL");
+        let mut t = tracer.trace(&none, &caller).expect("traced");
+        assert!(!t.tried.is_empty());
+        assert!(t.tried.iter().all(|x| x.route.gloo.is_none()));
+        tracer.locate(&mut t);
+        assert!(t.tried.iter().all(|x| x.route.gloo.is_some()));
+        let once = t.clone();
+        tracer.locate(&mut t);
+        assert_eq!(t, once, "locating twice changes nothing");
+        let oneshot = trace(&out.objects, &out.repo, &cluster, &none, &caller).expect("traced");
+        assert_eq!(t, oneshot);
+
+        let db = Request::parse("http://www.example.com/db/users", None, &[]).expect("a URL");
+        let mut t = tracer.trace(&db, &caller).expect("traced");
+        let g = t
+            .outcome
+            .route
+            .as_ref()
+            .and_then(|r| r.gloo.clone())
+            .expect("a Gloo route");
+        assert!(g.route.is_some(), "the chosen route's name is read eagerly");
+        let table = out
+            .repo
+            .objects
+            .iter()
+            .find(|o| {
+                o.id.kind == "RouteTable"
+                    && o.id.namespace == g.table.namespace
+                    && o.id.name == g.table.name
+            })
+            .expect("the table");
+        assert_eq!(
+            g.location, table.location,
+            "unlocated: the table's own line"
+        );
+        tracer.locate(&mut t);
+        let located = t.outcome.route.and_then(|r| r.gloo).expect("a Gloo route");
+        assert!(located.location.line > table.location.line);
+        assert_eq!(located.location, out.repo.locate(table, &g.field));
+    }
 }
