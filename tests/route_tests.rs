@@ -206,6 +206,12 @@ fn check_reports_a_failing_case_as_a_finding_in_every_format() {
         text.stdout
     );
     assert!(
+        text.stdout
+            .contains("the route taken: app/www db at routetable.yaml:9:5"),
+        "{}",
+        text.stdout
+    );
+    assert!(
         text.stdout.contains("tests/routes/www.yaml:6:3"),
         "{}",
         text.stdout
@@ -333,6 +339,11 @@ fn diff_puts_the_requests_whose_outcome_changed_first() {
     assert_eq!(o[0]["before"]["passes"], true);
     assert_eq!(o[0]["after"]["passes"], false);
     assert_eq!(o[0]["after"]["file"], "routetable.yaml");
+    // Each side names the line of the Gloo route it took, not its table's.
+    assert_eq!(
+        (&o[0]["before"]["line"], &o[0]["after"]["line"]),
+        (&9.into(), &18.into())
+    );
 }
 
 #[test]

@@ -91,6 +91,7 @@ pub fn run(args: Args) -> Exit {
             &outcome.objects,
             &outcome.repo,
             &opts.render.clusters,
+            false,
         );
         match run {
             Ok(run) => {

@@ -100,7 +100,7 @@ pub fn run(args: Args) -> Exit {
             )
         );
     }
-    let run = match route_test::run::run(&cases, &outcome.objects, &outcome.repo, &clusters) {
+    let run = match route_test::run::run(&cases, &outcome.objects, &outcome.repo, &clusters, true) {
         Ok(r) => r,
         Err(d) => return input_errors_in(&args, &origin, &files, d),
     };

@@ -202,6 +202,14 @@ pub fn changes(
             if same {
                 return None;
             }
+            // Only a changed outcome is shown: its routes are located here, not while tracing.
+            let (mut before, mut after) = (before, after);
+            for (side, tracers) in [(&mut before, &bt), (&mut after, &ht)] {
+                let route = side.outcome.as_mut().and_then(|o| o.route.as_mut());
+                if let (Some(r), Some(t)) = (route, tracers.get(&cluster)) {
+                    t.locate_route(r);
+                }
+            }
             Some(OutcomeChange {
                 name: case.name.clone(),
                 test: case.location.clone(),

@@ -112,13 +112,16 @@ pub fn cluster_of(case: &Case, repo: &Repo) -> std::result::Result<String, Diagn
 }
 
 /// Traces every case through `objects` (a render of `repo`, `Keep::Values`) and compares.
-/// Cases of clusters outside `only` (when not empty) are skipped. `Err` holds the input
-/// errors: a case in no cluster of the repo, a gateway the cluster does not render.
+/// Cases of clusters outside `only` (when not empty) are skipped. A failing case's trace is
+/// located (file:line of each Gloo route, [`Tracer::locate`]); with `locate_all`, every
+/// case's (for reports that show each case's route). `Err` holds the input errors: a case in
+/// no cluster of the repo, a gateway the cluster does not render.
 pub fn run<'a>(
     cases: &'a [Case],
     objects: &[Rendered],
     repo: &Repo,
     only: &[String],
+    locate_all: bool,
 ) -> std::result::Result<Run<'a>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut by_cluster: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -135,15 +138,30 @@ pub fn run<'a>(
     let mut results: Vec<(usize, Result<'a>)> = Vec::with_capacity(cases.len());
     for (cluster, idx) in &by_cluster {
         let tracer = Tracer::new(objects, repo, cluster);
-        let traced: Vec<(usize, std::result::Result<Trace, TraceError>)> = idx
+        #[allow(clippy::type_complexity)]
+        let traced: Vec<(
+            usize,
+            std::result::Result<(Trace, Vec<Problem>), TraceError>,
+        )> = idx
             .par_iter()
-            .map(|&i| (i, tracer.trace(&cases[i].request.parsed, &cases[i].caller)))
+            .map(|&i| {
+                let case = &cases[i];
+                let traced = tracer
+                    .trace(&case.request.parsed, &case.caller)
+                    .map(|mut t| {
+                        let problems = compare(&case.expect, &t);
+                        if locate_all || !problems.is_empty() {
+                            tracer.locate(&mut t);
+                        }
+                        (t, problems)
+                    });
+                (i, traced)
+            })
             .collect();
         for (i, t) in traced {
             let case = &cases[i];
             match t {
-                Ok(trace) => {
-                    let problems = compare(&case.expect, &trace);
+                Ok((trace, problems)) => {
                     results.push((
                         i,
                         Result {
