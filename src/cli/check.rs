@@ -78,7 +78,9 @@ pub fn run(args: Args) -> Exit {
         Err(d) => return input_errors(&args, &origin, d),
     };
     if !cases.is_empty() {
+        // The traces read the rendered objects, and the Gloo routes' names from the values.
         opts.render.keep = Keep::Values;
+        opts.release_inputs = false;
     }
     let mut outcome = match pipeline::run(repo, &opts) {
         Ok(o) => o,

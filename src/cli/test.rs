@@ -50,6 +50,7 @@ pub fn run(args: Args) -> Exit {
     };
     // The trace reads the rendered objects; policies are `check`'s business.
     opts.render.keep = Keep::Values;
+    opts.release_inputs = false;
     opts.skip_policies = true;
     if args.source.path.is_file() {
         eprintln!(
