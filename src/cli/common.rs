@@ -223,6 +223,18 @@ pub fn print_stream(stream: &crate::render::Stream) {
     let _ = out.flush();
 }
 
+/// Reports a run that failed on its input: each error with its source lines, then
+/// `error: N problems; nothing <done>` (`done`: "rendered", "traced"). Exit 2.
+pub fn input_failed(origin: &Origin, e: crate::repo::LoadError, done: &str) -> super::Exit {
+    let diags = e.into_diagnostics();
+    print_load_errors(origin, &diags, false);
+    eprintln!(
+        "error: {}; nothing {done}",
+        crate::diag::count(diags.len(), "problem", "problems")
+    );
+    super::Exit::Error
+}
+
 /// Prints load errors with source lines, reading the files they name from `origin` as the
 /// loader reads sources (`source::read_file`: only files inside the repo, a link only when it
 /// stays inside, at most the default `limits.fileSize`); in colour when `color`.

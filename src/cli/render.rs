@@ -1,6 +1,6 @@
 //! `meshform render`.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, print_stream, SourceArgs};
+use super::common::{input_failed, print_diagnostics, print_stdout, print_stream, SourceArgs};
 use super::Exit;
 use crate::diag::codes::Run;
 use crate::diag::{count, Diagnostic, Severity};
@@ -134,15 +134,7 @@ pub fn run(args: Args) -> Exit {
     });
     let outcome = match loaded {
         Ok(o) => o,
-        Err(e) => {
-            let diags = e.into_diagnostics();
-            print_load_errors(&origin, &diags, false);
-            eprintln!(
-                "error: {}; nothing rendered",
-                crate::diag::count(diags.len(), "problem", "problems")
-            );
-            return Exit::Error;
-        }
+        Err(e) => return input_failed(&origin, e, "rendered"),
     };
     tracing::info!(
         "rendered and validated {}, {}, {} in {:?}",

@@ -1,6 +1,6 @@
 //! `meshform trace`.
 
-use super::common::{print_diagnostics, print_load_errors, print_stdout, SourceArgs};
+use super::common::{input_failed, print_diagnostics, print_stdout, SourceArgs};
 use super::Exit;
 use crate::diag::codes::Run;
 use crate::diag::{Diagnostic, Severity};
@@ -104,15 +104,7 @@ pub fn run(args: Args) -> Exit {
     let loaded = pipeline::load(&origin, &opts).and_then(|r| pipeline::run(r, &opts));
     let outcome = match loaded {
         Ok(o) => o,
-        Err(e) => {
-            let diags = e.into_diagnostics();
-            print_load_errors(&origin, &diags, false);
-            eprintln!(
-                "error: {}; nothing traced",
-                crate::diag::count(diags.len(), "problem", "problems")
-            );
-            return Exit::Error;
-        }
+        Err(e) => return input_failed(&origin, e, "traced"),
     };
     let cap = outcome.repo.limits.max_diagnostics;
     print_diagnostics(&outcome.shown(), &outcome.repo.files, cap);
