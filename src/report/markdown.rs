@@ -386,6 +386,28 @@ fn keep_shares(v: &str) -> String {
 /// How long a value of the route summary may be before it is cut with `…`.
 const MAX_ROUTE_VALUE: usize = 160;
 
+/// A value of a route or outcome line, on one line, shares kept to their number, cut at
+/// [`MAX_ROUTE_VALUE`], as code.
+fn route_value(v: &str) -> String {
+    let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
+    if v.len() > MAX_ROUTE_VALUE {
+        v = cut_to(v, MAX_ROUTE_VALUE);
+        v.push('…');
+    }
+    code(&v)
+}
+
+/// The last line of a list of `total` entries cut at `max`: `- and N more{what} (…)`.
+fn more_lines(out: &mut String, total: usize, max: usize, what: &str) {
+    if total > max {
+        let _ = writeln!(
+            out,
+            "- and {} more{what} (`meshform diff --format text` lists them all)",
+            total - max
+        );
+    }
+}
+
 /// The changed routes in Gloo's terms (docs/ci.md#route-changes), at most `max` lines, then a
 /// count of the rest. Part of the head, so truncation never drops it.
 fn route_summary(report: &Report, max: usize) -> String {
@@ -397,14 +419,7 @@ fn route_summary(report: &Report, max: usize) -> String {
         ps.iter()
             .map(|p| match p {
                 Part::Text(t) => escape(t),
-                Part::Value(v) => {
-                    let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
-                    if v.len() > MAX_ROUTE_VALUE {
-                        v = cut_to(v, MAX_ROUTE_VALUE);
-                        v.push('…');
-                    }
-                    code(&v)
-                }
+                Part::Value(v) => route_value(v),
             })
             .collect()
     };
@@ -445,13 +460,7 @@ fn route_summary(report: &Report, max: usize) -> String {
     for c in report.routes.iter().take(max) {
         out.push_str(&line(c));
     }
-    if report.routes.len() > max {
-        let _ = writeln!(
-            out,
-            "- and {} more routes (`meshform diff --format text` lists them all)",
-            report.routes.len() - max
-        );
-    }
+    more_lines(&mut out, report.routes.len(), max, " routes");
     out.push('\n');
     out
 }
@@ -469,20 +478,16 @@ fn outcome_summary(report: &Report, max: usize) -> String {
         report.outcomes.len()
     );
     for c in report.outcomes.iter().take(max) {
-        let value = |v: &str| {
-            let mut v = keep_shares(&v.replace(['\n', '\r'], " "));
-            if v.len() > MAX_ROUTE_VALUE {
-                v = cut_to(v, MAX_ROUTE_VALUE);
-                v.push('…');
-            }
-            code(&v)
-        };
         let what: Vec<String> = c
             .what
             .iter()
             .map(|p| {
                 let label = p.label.map(|l| format!("{l} ")).unwrap_or_default();
-                format!("{label}{} → {}", value(&p.before), value(&p.after))
+                format!(
+                    "{label}{} → {}",
+                    route_value(&p.before),
+                    route_value(&p.after)
+                )
             })
             .collect();
         let at = c
@@ -503,13 +508,7 @@ fn outcome_summary(report: &Report, max: usize) -> String {
             }
         );
     }
-    if report.outcomes.len() > max {
-        let _ = writeln!(
-            out,
-            "- and {} more (`meshform diff --format text` lists them all)",
-            report.outcomes.len() - max
-        );
-    }
+    more_lines(&mut out, report.outcomes.len(), max, "");
     out.push('\n');
     out
 }
